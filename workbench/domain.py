@@ -1,0 +1,116 @@
+"""Domain records shared by every layer: projects, snapshots, jobs, and the vocabulary of maps.
+
+Node identifiers are stable, readable qualified names, unique within a snapshot:
+
+==============  ==============================  =========================================
+kind            id                              example
+==============  ==============================  =========================================
+package         dotted package name             ``flask`` / ``flask.sansio`` (namespace)
+module          dotted module name (Python)     ``flask.app``
+file            repository path (other langs)   ``web/src/app.ts``
+class           ``module:Qualname``             ``flask.app:Flask``
+function        ``module:Qualname``             ``flask.app:Flask.run``
+external        ``ext:name``                    ``ext:click`` (top-level distribution name)
+==============  ==============================  =========================================
+
+Edges carry a ``kind`` from :class:`EdgeKind` and a ``weight`` (the number of occurrences the
+edge stands for). In the networkx graph of a snapshot (a ``MultiDiGraph``) the edge key is the
+kind, so ``g.edges[src, dst, "imports"]`` reads one edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class NodeKind(str, Enum):
+    PACKAGE = "package"
+    MODULE = "module"
+    FILE = "file"
+    CLASS = "class"
+    FUNCTION = "function"
+    EXTERNAL = "external"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+class EdgeKind(str, Enum):
+    CONTAINS = "contains"
+    IMPORTS = "imports"
+    DEPENDS_ON = "depends_on"
+    CALLS = "calls"
+    INHERITS = "inherits"
+    TESTS = "tests"
+    CO_CHANGES = "co_changes"
+    AUTHORED = "authored"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+#: Node kinds that stand for a whole source file.
+FILE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.FILE.value})
+
+
+class JobStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+@dataclass(frozen=True)
+class Project:
+    """A repository the user registered. ``source`` never contains credentials."""
+
+    id: int
+    name: str
+    source: str
+    source_kind: str  # "url" or "path"
+    default_branch: str | None
+    clone_path: str
+    status: str
+    created_at: datetime
+    last_snapshot_id: int | None = None
+    last_commit: str | None = None
+    last_mapped_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One mapped commit of a project. Maps are immutable per snapshot."""
+
+    id: int
+    project_id: int
+    project: str
+    ref: str | None
+    commit_sha: str
+    mapped_at: datetime
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A row of the ``jobs`` table: background work and how far it got."""
+
+    id: int
+    type: str
+    project_id: int | None
+    status: str
+    params: dict[str, Any]
+    progress_done: int
+    progress_total: int | None
+    message: str | None
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
