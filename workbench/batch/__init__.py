@@ -1,0 +1,1 @@
+"""Headless notebook runs (papermill) and their outputs under ``data/runs``."""

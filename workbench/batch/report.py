@@ -1,0 +1,88 @@
+"""Run a parameterised notebook headless with papermill and keep an HTML copy.
+
+The executed notebook and its HTML rendering go to ``data/runs/<project>/<UTC time>-<name>``.
+Widget state is not stored in the outputs (``store_widget_state=False``). A failing cell
+becomes a :class:`~workbench.errors.ReportError` that names the cell and its error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ReportError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..facade import Workbench
+
+REPORT_NOTEBOOK = "system_map_report.ipynb"
+
+
+def notebooks_dir() -> Path:
+    """The project's ``notebooks/`` directory (beside the package in a checkout)."""
+    env = os.environ.get("WORKBENCH_NOTEBOOKS_DIR")
+    here = Path(env) if env else Path(__file__).resolve().parents[2] / "notebooks"
+    if not here.is_dir():
+        raise ReportError(
+            f"notebook directory {here} not found; run from a checkout of the workbench or set "
+            "WORKBENCH_NOTEBOOKS_DIR"
+        )
+    return here
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    notebook: Path
+    html: Path
+    seconds: float
+
+    def __str__(self) -> str:
+        return str(self.html)
+
+
+def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
+                 *, timeout: float | None = 1800) -> ReportResult:
+    """Execute ``notebook`` with ``parameters`` into ``output_dir``; return the written paths."""
+    import nbformat
+    import papermill as pm
+    from nbconvert import HTMLExporter
+
+    if not notebook.is_file():
+        raise ReportError(f"notebook {notebook} does not exist", notebook=str(notebook))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    out_nb = output_dir / f"{stamp}-{notebook.name}"
+    started = datetime.now(timezone.utc)
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    try:
+        pm.execute_notebook(
+            str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
+            kernel_name="python3", cwd=str(notebook.parent), execution_timeout=timeout,
+            store_widget_state=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        raise ReportError(
+            f"notebook {notebook.name} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
+            f"the executed notebook is at {out_nb}",
+            notebook=str(out_nb), cell=exc.exec_count, ename=exc.ename, evalue=exc.evalue,
+        ) from None
+    except Exception as exc:  # kernel could not start, bad parameters ...
+        raise ReportError(f"running notebook {notebook.name} failed: {exc}",
+                          notebook=str(notebook)) from exc
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(out_nb), as_version=4))
+    out_html = out_nb.with_suffix(".html")
+    out_html.write_text(html, encoding="utf-8")
+    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    return ReportResult(out_nb, out_html, round(seconds, 2))
+
+
+def run_report(wb: "Workbench", project: str, *, ref: str | None = None,
+               output_dir: str | Path | None = None, notebook: str | Path | None = None
+               ) -> ReportResult:
+    nb = Path(notebook) if notebook else notebooks_dir() / REPORT_NOTEBOOK
+    out = Path(output_dir) if output_dir else wb.config.runs_dir / project
+    return run_notebook(nb, out, {"project": project, "ref": ref, "data_dir": str(wb.data_dir)})

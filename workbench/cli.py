@@ -1,0 +1,200 @@
+"""The ``workbench`` command: the facade's verbs for the shell.
+
+Every command opens the facade, calls one method and renders the result. User errors print
+one line (``error: …``) and exit 1; an unexpected failure prints one line too and exits 2
+(``WORKBENCH_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import WorkbenchError
+from .facade import Workbench
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except WorkbenchError as exc:
+            _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - the CLI never shows raw tracebacks
+            if os.environ.get("WORKBENCH_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for details)", 2)
+
+    return wrapper
+
+
+class _ProgressBar:
+    """Renders job progress on stderr with tqdm."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=p.total, unit="file", file=sys.stderr, leave=False,
+                            dynamic_ncols=True)
+        if p.total is not None and self.bar.total != p.total:
+            self.bar.total = p.total
+        self.bar.n = p.done
+        self.bar.set_description(p.message[:40])
+        self.bar.refresh()
+        if p.status != "running":
+            self.bar.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="WORKBENCH_DATA_DIR", help="Where the database, clones and runs live [./data].")
+@click.version_option(package_name="workbench")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Turn git repositories into system maps you can explore, query and report on."""
+    ctx.obj = data_dir
+
+
+def _wb(ctx: click.Context) -> Workbench:
+    return Workbench(ctx.find_root().obj)
+
+
+@main.group()
+def project() -> None:
+    """Register, list, show and remove projects."""
+
+
+@project.command("add")
+@click.argument("name")
+@click.argument("source")
+@click.pass_context
+@handle_errors
+def project_add(ctx, name: str, source: str) -> None:
+    """Register SOURCE (https/ssh URL or local path) as project NAME."""
+    p = _wb(ctx).add_project(name, source)
+    click.echo(f"added project {p.name} ({p.source_kind}: {p.source})")
+
+
+@project.command("list")
+@click.pass_context
+@handle_errors
+def project_list(ctx) -> None:
+    """List registered projects with their status and last snapshot."""
+    projects = _wb(ctx).projects()
+    if not projects:
+        click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
+        return
+    click.echo(f"{'NAME':<24} {'STATUS':<10} {'LAST COMMIT':<13} {'MAPPED AT':<20} SOURCE")
+    for p in projects:
+        mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
+        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {p.source}")
+
+
+@project.command("show")
+@click.argument("name")
+@click.pass_context
+@handle_errors
+def project_show(ctx, name: str) -> None:
+    """Show one project and its snapshots."""
+    handle = _wb(ctx).project(name)
+    p = handle.info
+    click.echo(f"name:           {p.name}\nsource:         {p.source} ({p.source_kind})\n"
+               f"default branch: {p.default_branch or '-'}\nstatus:         {p.status}\n"
+               f"clone:          {p.clone_path}")
+    snaps = handle.snapshots()
+    click.echo(f"snapshots:      {len(snaps)}")
+    for s in snaps[-10:]:
+        click.echo(f"  #{s.id:<5} {s.commit_sha[:12]}  {s.mapped_at:%Y-%m-%d %H:%M:%S}  ref={s.ref or '-'}"
+                   f"  modules={s.stats.get('modules', 0)} imports={s.stats.get('import_edges', 0)}")
+
+
+@project.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@handle_errors
+def project_remove(ctx, name: str, yes: bool) -> None:
+    """Remove project NAME: its rows and its clone (other projects are untouched)."""
+    wb = _wb(ctx)
+    wb.project(name)  # fail before asking when it does not exist
+    if not yes and not click.confirm(f"remove project {name} and all its snapshots?", err=True):
+        _fail("not removed", 1)
+    wb.remove_project(name)
+    click.echo(f"removed project {name}")
+
+
+@main.command("map")
+@click.argument("target")
+@click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
+@click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+@handle_errors
+def map_cmd(ctx, target: str, name: str | None, ref: str | None, quiet: bool) -> None:
+    """Map TARGET (project name, URL or path), registering it when new; print the summary."""
+    bar = _ProgressBar(enabled=not quiet and sys.stderr.isatty())
+    try:
+        snap = _wb(ctx).map(target, name=name, ref=ref, progress=bar)
+    finally:
+        bar.close()
+    click.echo(snap.summary().to_text())
+    click.echo(f"snapshot #{snap.id} stored in {_wb(ctx).store.path} "
+               f"({snap.stats.get('seconds', 0):.2f} s, parsed {snap.stats.get('parsed_now', 0)} files)")
+
+
+@main.command()
+@click.pass_context
+@handle_errors
+def status(ctx) -> None:
+    """Show the data directory, database and recent jobs."""
+    st = _wb(ctx).status()
+    click.echo(f"data dir:  {st['data_dir']}\ndatabase:  {st['database']} "
+               f"({st['database_bytes'] / 1e6:.1f} MB, schema v{st['schema_version']})")
+    click.echo(f"projects:  {len(st['projects'])}")
+    for p in st["projects"]:
+        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]}")
+    click.echo("recent jobs:")
+    for j in st["jobs"]:
+        detail = j.error.splitlines()[0] if j.error else (j.message or "")
+        click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<10} {j.created_at:%Y-%m-%d %H:%M:%S}  {detail}")
+
+
+@main.command()
+@click.argument("project_name", metavar="PROJECT")
+@click.option("--ref", help="Report on the snapshot of this branch, tag or commit.")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the executed notebook and HTML [data/runs/PROJECT].")
+@click.pass_context
+@handle_errors
+def report(ctx, project_name: str, ref: str | None, output_dir: Path | None) -> None:
+    """Run the system map report notebook for PROJECT headless (papermill + HTML)."""
+    result = _wb(ctx).report(project_name, ref=ref, output_dir=output_dir)
+    click.echo(f"report notebook: {result.notebook}")
+    click.echo(f"report html:     {result.html}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

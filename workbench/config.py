@@ -1,0 +1,107 @@
+"""Configuration, read in one place into a small typed object.
+
+Precedence: explicit keyword arguments, then ``WORKBENCH_*`` environment variables, then
+defaults. Nothing else in the package reads the environment for settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+#: Environment variables understood by :meth:`Config.from_env`.
+ENV_VARS = {
+    "WORKBENCH_DATA_DIR": "data_dir",
+    "WORKBENCH_LOCK_TIMEOUT": "lock_timeout",
+    "WORKBENCH_GIT_TIMEOUT": "git_timeout",
+    "WORKBENCH_MAX_FILE_BYTES": "max_file_bytes",
+    "WORKBENCH_WORKERS": "workers",
+}
+
+
+class _Unset:
+    """Sentinel for "not given", distinct from ``None``."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where the workbench keeps its data and how patient it is.
+
+    >>> Config(data_dir="data").database_path.name
+    'workbench.duckdb'
+    """
+
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    lock_timeout: float = 30.0
+    """Seconds to keep retrying when another process holds the database file."""
+    git_timeout: float = 600.0
+    """Wall-clock limit of one git command, in seconds."""
+    max_file_bytes: int = 1_000_000
+    """Files larger than this are not parsed; their node records the reason."""
+    workers: int = 0
+    """Parser worker processes; 0 means one per core."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
+        if self.lock_timeout < 0:
+            raise ConfigError(f"lock_timeout must be >= 0 seconds, got {self.lock_timeout}")
+        if self.git_timeout <= 0:
+            raise ConfigError(f"git_timeout must be > 0 seconds, got {self.git_timeout}")
+        if self.max_file_bytes <= 0:
+            raise ConfigError(f"max_file_bytes must be > 0, got {self.max_file_bytes}")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be >= 0, got {self.workers}")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Config":
+        """Build a config from ``WORKBENCH_*`` variables; keyword overrides win unless UNSET/None."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for var, name in ENV_VARS.items():
+            if env.get(var, "") != "":
+                values[name] = _coerce(name, var, env[var])
+        for name, value in overrides.items():
+            if value is not UNSET and value is not None:
+                values[name] = value
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> "Config":
+        return replace(self, **changes)
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "workbench.duckdb"
+
+    @property
+    def clones_dir(self) -> Path:
+        return self.data_dir / "clones"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
+
+def _coerce(name: str, var: str, raw: str) -> Any:
+    kind = Config.__dataclass_fields__[name].type
+    try:
+        if "float" in str(kind):
+            return float(raw)
+        if "int" in str(kind):
+            return int(raw)
+    except ValueError:
+        raise ConfigError(f"{var}={raw!r} is not a number; unset it or give a number") from None
+    return raw

@@ -1,0 +1,116 @@
+"""Every error a user can meet, under one root.
+
+::
+
+    WorkbenchError
+     ├── ConfigError              bad configuration value
+     ├── ProjectError
+     │    ├── InvalidProjectName
+     │    ├── ProjectExists
+     │    └── ProjectNotFound
+     ├── SourceError              a repository location or ref that is refused or unusable
+     │    ├── UnsafeSource        refused before git runs (ext::, option-like, credentials ...)
+     │    ├── InvalidRef          not a plain ref name / commit
+     │    └── GitFailed           git ran and failed (message redacted of credentials)
+     ├── StoreError
+     │    ├── DatabaseLocked      another process holds the file past the wait
+     │    └── SchemaTooNew        the file was written by a newer workbench
+     ├── SnapshotNotFound
+     ├── MapError                mapping failed; nothing was written
+     ├── JobFailed               a background job ended in failure
+     └── ReportError             a notebook run failed (names the cell)
+
+Errors carry their fields and pickle cleanly (``__reduce__``), so a background thread or a
+worker process can hand them back unchanged. Messages say what to do next.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkbenchError(Exception):
+    """Root of every error the workbench raises on purpose."""
+
+    def __init__(self, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+    def __reduce__(self):  # keep fields across pickling (threads, processes)
+        return (_rebuild, (type(self), self.message, self.fields))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _rebuild(cls: type[WorkbenchError], message: str, fields: dict[str, Any]) -> WorkbenchError:
+    err = cls.__new__(cls)
+    WorkbenchError.__init__(err, message, **fields)
+    return err
+
+
+class ConfigError(WorkbenchError):
+    """A configuration value is missing or malformed."""
+
+
+class ProjectError(WorkbenchError):
+    """A problem with a registered project."""
+
+
+class InvalidProjectName(ProjectError):
+    """A project name that is not allowed."""
+
+
+class ProjectExists(ProjectError):
+    """A project with that name is already registered."""
+
+
+class ProjectNotFound(ProjectError):
+    """No project with that name is registered."""
+
+
+class SourceError(WorkbenchError):
+    """A repository location or ref that cannot be used."""
+
+
+class UnsafeSource(SourceError):
+    """A location refused before git runs, because git could be made to do harm with it."""
+
+
+class InvalidRef(SourceError):
+    """A ref or revision that is not a plain ref name or commit id."""
+
+
+class GitFailed(SourceError):
+    """Git ran and failed; the message is redacted of credentials."""
+
+
+class StoreError(WorkbenchError):
+    """The database file cannot be used."""
+
+
+class DatabaseLocked(StoreError):
+    """Another process held the database file for longer than the configured wait."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of the workbench."""
+
+
+class SnapshotNotFound(WorkbenchError):
+    """No snapshot matches the request."""
+
+
+class MapError(WorkbenchError):
+    """Mapping a repository failed; no partial snapshot was written."""
+
+
+class JobFailed(WorkbenchError):
+    """A job ended in failure; ``job_id`` names it and ``cause`` holds its error text."""
+
+
+class ReportError(WorkbenchError):
+    """Executing a notebook failed; ``cell`` names the failing cell when known."""

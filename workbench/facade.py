@@ -1,0 +1,205 @@
+"""The one API every face uses: notebooks, widgets, the CLI and batch runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from .config import UNSET, Config
+from .domain import JobInfo, Project
+from .errors import ProjectNotFound, SnapshotNotFound
+from .jobs import JobHandle, JobRunner, Progress
+from .mapping.service import MapService
+from .repos.clones import Clones
+from .repos.sources import Source, parse_source, validate_name, validate_ref
+from .snapshot import Snapshot
+from .store import Store
+
+
+class Workbench:
+    """The door to the workbench: projects, maps, snapshots and reports in one DuckDB file.
+
+    >>> wb = Workbench("data")                              # doctest: +SKIP
+    >>> snap = wb.map("https://github.com/pallets/flask")   # doctest: +SKIP
+    >>> print(snap.summary().to_text())                     # doctest: +SKIP
+    >>> snap.graph.number_of_nodes()                        # doctest: +SKIP
+    >>> wb.project("flask").snapshots()                     # doctest: +SKIP
+
+    Nothing holds the database open between calls, so a notebook, a papermill run and the CLI
+    can share one data directory.
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, *, config: Config | None = None,
+                 lock_timeout: float = UNSET, git_timeout: float = UNSET) -> None:
+        self.config = config or Config.from_env(
+            data_dir=data_dir, lock_timeout=lock_timeout, git_timeout=git_timeout
+        )
+        self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout)
+        self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout)
+        self.jobs = JobRunner(self.store)
+        self._mapper = MapService(self.store, self.clones, self.config)
+
+    def __repr__(self) -> str:
+        return f"Workbench({str(self.config.data_dir)!r})"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.config.data_dir
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def add_project(self, name: str | None, source: str) -> Project:
+        """Register a repository (https/ssh URL or local path) under a validated, unique name."""
+        parsed = parse_source(source)
+        name = validate_name(name or parsed.default_name)
+        return self.store.projects.add(name, parsed.display, parsed.kind,
+                                       str(self.clones.path_for(name)))
+
+    def projects(self) -> list[Project]:
+        return self.store.projects.list()
+
+    def project(self, name: str) -> "ProjectHandle":
+        return ProjectHandle(self, self.store.projects.get(name))
+
+    def remove_project(self, name: str) -> None:
+        """Delete a project's rows and its clone; other projects are untouched."""
+        project = self.store.projects.get(name)
+        self.store.projects.remove(project.id)
+        self.clones.remove(project.name)
+
+    def resolve_project(self, target: str, *, name: str | None = None) -> Project:
+        """A registered project by name, or the project registered for a URL/path (added if new)."""
+        if name is None and (found := self.store.projects.find(target)) is not None:
+            return found
+        if name is not None and (found := self.store.projects.find(name)) is not None:
+            source = parse_source(target)
+            if source.display != found.source:
+                raise ProjectNotFound(
+                    f"project {name!r} is registered for {found.source}, not {source.display}; "
+                    "choose another --name",
+                    project=name,
+                )
+            return found
+        source = parse_source(target)
+        existing = self.store.projects.find_by_source(source.display)
+        if existing is not None and name is None:
+            return existing
+        return self.add_project(name, target)
+
+    # -- maps ---------------------------------------------------------------------------------
+
+    def map(self, target: str, *, name: str | None = None, ref: str | None = None,
+            progress: Callable[[Progress], None] | None = None, wait: bool = True
+            ) -> "Snapshot | JobHandle":
+        """Map a repository at ``ref`` (default: its default branch head).
+
+        ``target`` is a project name, or a URL/path that is registered first when new. Returns
+        the snapshot, or with ``wait=False`` a :class:`JobHandle` whose ``result()`` is it.
+        """
+        if ref is not None:
+            validate_ref(ref)
+        project = self.resolve_project(target, name=name)
+
+        def work(job):
+            return self._mapper.run(job, project, ref)
+
+        handle = self.jobs.submit("map", work, project_id=project.id,
+                                  params={"ref": ref}, on_progress=progress, wait=wait)
+        if not wait:
+            return handle
+        return self.snapshot(project.name, snapshot_id=handle.result()["snapshot_id"])
+
+    def snapshot(self, project: str, ref: str | None = None, *, snapshot_id: int | None = None
+                 ) -> Snapshot:
+        """The newest snapshot of a project (at ``ref``'s commit when given), or a given id."""
+        info = self.store.projects.get(project)
+        if snapshot_id is not None:
+            snap = self.store.snapshots.get(snapshot_id)
+            if snap.project_id != info.id:
+                raise SnapshotNotFound(f"snapshot {snapshot_id} does not belong to {project!r}")
+            return Snapshot(self.store, snap)
+        commit = None
+        if ref is not None:
+            validate_ref(ref)
+            if not self.clones.exists(info.name):
+                raise SnapshotNotFound(f"project {project!r} has not been mapped yet; run "
+                                       f"`workbench map {project}`", project=project)
+            commit = self.clones.resolve(self.clones.path_for(info.name), ref)
+        snap = self.store.snapshots.latest(info.id, commit_sha=commit)
+        if snap is None:
+            at = f" at {ref}" if ref else ""
+            raise SnapshotNotFound(
+                f"project {project!r} has no snapshot{at}; run `workbench map {project}"
+                f"{' --ref ' + ref if ref else ''}` first",
+                project=project,
+            )
+        return Snapshot(self.store, snap)
+
+    # -- jobs, status, reports -----------------------------------------------------------------
+
+    def job(self, job_id: int) -> JobInfo:
+        return self.store.jobs.get(job_id)
+
+    def recent_jobs(self, limit: int = 20) -> list[JobInfo]:
+        return self.store.jobs.list(limit=limit)
+
+    def status(self) -> dict[str, Any]:
+        """Where the data lives and what it holds: projects, snapshots and recent jobs."""
+        path = self.store.path
+        return {
+            "data_dir": str(self.config.data_dir),
+            "database": str(path),
+            "database_bytes": path.stat().st_size if path.exists() else 0,
+            "schema_version": self.store.schema_version(),
+            "projects": self.projects(),
+            "jobs": self.recent_jobs(10),
+        }
+
+    def report(self, project: str, *, ref: str | None = None, output_dir: str | Path | None = None,
+               notebook: str | Path | None = None) -> "ReportResult":
+        """Execute the system map report notebook for a project; returns the output paths."""
+        from .batch.report import run_report
+
+        self.snapshot(project, ref)  # fail early, with the fix, when there is nothing to report
+        return run_report(self, project, ref=ref, output_dir=output_dir, notebook=notebook)
+
+    def close(self) -> None:
+        self.jobs.shutdown(wait=True)
+
+    def __enter__(self) -> "Workbench":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class ProjectHandle:
+    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``."""
+
+    def __init__(self, wb: Workbench, info: Project) -> None:
+        self._wb = wb
+        self.info = info
+
+    def __repr__(self) -> str:
+        return f"<Project {self.info.name} {self.info.source}>"
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def map(self, ref: str | None = None, **kwargs) -> Snapshot:
+        return self._wb.map(self.info.name, ref=ref, **kwargs)
+
+    def snapshot(self, ref: str | None = None) -> Snapshot:
+        return self._wb.snapshot(self.info.name, ref)
+
+    def snapshots(self):
+        return self._wb.store.snapshots.list(self.info.id)
+
+    def remove(self) -> None:
+        self._wb.remove_project(self.info.name)
+
+
+from .batch.report import ReportResult  # noqa: E402  (type re-export for annotations)
+
+__all__ = ["Workbench", "ProjectHandle", "Source"]

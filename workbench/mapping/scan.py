@@ -1,0 +1,137 @@
+"""Scanning a commit: classify its files, reuse stored facts, parse the rest in worker processes.
+
+Files are read from the object database by blob sha, never from a checkout. A symlink is
+recorded and not followed, a submodule is not entered, and files over the size limit, binary
+files (a NUL byte) and undecodable ones are skipped with a reason. Parsing runs in a pool of
+worker processes: a parser that crashes its process loses that file (recorded as a problem),
+not the map.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable
+
+from ..repos.git import TreeEntry
+from .build import ScannedFile
+from .facts import FileFacts
+from .python import PARSER_NAME, PARSER_VERSION, parse_python
+
+Progress = Callable[[int, int | None, str], None]
+
+_LANGUAGES = {".py": "python"}
+_CHUNK = 64
+
+
+def language_for(path: str) -> str | None:
+    return _LANGUAGES.get(os.path.splitext(path)[1].lower())
+
+
+def classify(entries: Iterable[TreeEntry], max_bytes: int) -> list[ScannedFile]:
+    """Decide for every tree entry whether it will be parsed, and why not when it will not."""
+    files: list[ScannedFile] = []
+    for e in entries:
+        language = language_for(e.path)
+        if e.is_submodule:
+            files.append(ScannedFile(e.path, e.blob_sha, None, None, "skipped", "submodule (not initialised)"))
+        elif e.is_symlink:
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "skipped", "symlink (not followed)"))
+        elif language is None:
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, None, "ignored", "no parser for this file type"))
+        elif e.size is not None and e.size > max_bytes:
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "skipped",
+                                     f"larger than {max_bytes} bytes ({e.size})"))
+        else:
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "parsed"))
+    return files
+
+
+def _parse_blob(item: tuple[str, bytes]) -> tuple[str, str | None, str]:
+    """Worker entry point: returns (blob sha, skip reason or None, facts json)."""
+    sha, data = item
+    if b"\0" in data:
+        return sha, "binary file (contains NUL bytes)", ""
+    return sha, None, parse_python(data).to_json()
+
+
+def _parse_chunk(chunk: list[tuple[str, bytes]]) -> list[tuple[str, str | None, str]]:
+    return [_parse_blob(item) for item in chunk]
+
+
+class Parser:
+    """Parses blobs in worker processes, isolating crashes to the file that caused them."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+
+    def parse(self, blobs: list[tuple[str, bytes]], progress: Progress | None = None
+              ) -> dict[str, tuple[str | None, str]]:
+        results: dict[str, tuple[str | None, str]] = {}
+        if not blobs:
+            return results
+        chunks = [blobs[i:i + _CHUNK] for i in range(0, len(blobs), _CHUNK)]
+        failed: list[list[tuple[str, bytes]]] = []
+        with self._pool(min(self.workers, len(chunks))) as pool:
+            futures = [(chunk, pool.submit(_parse_chunk, chunk)) for chunk in chunks]
+            for chunk, future in futures:
+                try:
+                    for sha, reason, facts in future.result():
+                        results[sha] = (reason, facts)
+                except BrokenProcessPool:
+                    failed.append(chunk)
+                if progress:
+                    progress(len(results), len(blobs), "parsing")
+        for chunk in failed:  # isolate the crashing file: one process per file
+            for sha, data in chunk:
+                if sha in results:
+                    continue
+                try:
+                    with self._pool(1) as pool:
+                        _, reason, facts = pool.submit(_parse_blob, (sha, data)).result()
+                    results[sha] = (reason, facts)
+                except BrokenProcessPool:
+                    results[sha] = (None, FileFacts("python", problem="the parser crashed on this file").to_json())
+        return results
+
+
+def scan(
+    entries: list[TreeEntry],
+    *,
+    read_blobs: Callable[[list[str]], Iterable[tuple[str, bytes]]],
+    cached: Callable[[list[str]], dict[str, str]],
+    max_bytes: int,
+    workers: int,
+    progress: Progress | None = None,
+) -> tuple[list[ScannedFile], dict[str, str]]:
+    """Return scanned files and the facts newly parsed (``{blob_sha: json}``) to store."""
+    files = classify(entries, max_bytes)
+    wanted = [f for f in files if f.status == "parsed"]
+    known = cached([f.blob_sha for f in wanted])
+    missing = sorted({f.blob_sha for f in wanted if f.blob_sha not in known})
+    if progress:
+        progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")
+    blobs = list(read_blobs(missing))
+    parsed = Parser(workers).parse(blobs, progress)
+    fresh: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    for sha, (reason, facts) in parsed.items():
+        if reason:
+            skipped[sha] = reason
+        else:
+            fresh[sha] = facts
+    all_facts = {**known, **fresh}
+    for f in wanted:
+        if f.blob_sha in skipped:
+            f.status, f.reason = "skipped", skipped[f.blob_sha]
+        elif f.blob_sha in all_facts:
+            f.facts = FileFacts.from_json(all_facts[f.blob_sha])
+    return files, fresh
+
+
+__all__ = ["scan", "classify", "Parser", "PARSER_NAME", "PARSER_VERSION", "language_for"]

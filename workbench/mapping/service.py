@@ -1,0 +1,73 @@
+"""The map flow: sync the clone, resolve the commit, scan, build, store — one job, one snapshot.
+
+Everything the map needs is computed before the write, and the write (snapshot row, files,
+nodes, edges, newly parsed facts, job success) is one transaction: a failure at any step leaves
+no partial snapshot behind.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..config import Config
+from ..domain import Project
+from ..errors import MapError, WorkbenchError
+from ..jobs import Job
+from ..repos.clones import Clones
+from ..repos.sources import Source
+from ..store import Store
+from .build import build_map
+from .python import PARSER_NAME, PARSER_VERSION
+from .scan import scan
+
+
+class MapService:
+    def __init__(self, store: Store, clones: Clones, config: Config) -> None:
+        self.store = store
+        self.clones = clones
+        self.config = config
+
+    def run(self, job: Job, project: Project, ref: str | None) -> dict:
+        started = time.perf_counter()
+        source = Source(project.source_kind, project.source)
+        job.report(0, None, "syncing repository")
+        self.store.projects.update(project.id, status="syncing")
+        try:
+            repo = self.clones.sync(project.name, source)
+            branch = self.clones.default_branch(repo)
+            commit = self.clones.resolve(repo, ref)
+            self.store.projects.update(project.id, status="mapping", default_branch=branch)
+            job.report(0, None, f"listing files at {commit[:12]}")
+            entries = self.clones.tree(repo, commit)
+            files, fresh = scan(
+                entries,
+                read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
+                cached=lambda shas: self.store.facts.get_many(PARSER_NAME, PARSER_VERSION, shas),
+                max_bytes=self.config.max_file_bytes,
+                workers=self.config.worker_count,
+                progress=job.report,
+            )
+            job.report(len(fresh), len(fresh), "building the map")
+            tables = build_map(files)
+            stats = {**tables.stats, "parsed_now": len(fresh),
+                     "seconds": round(time.perf_counter() - started, 3)}
+            result: dict = {}
+
+            def extra(cur, snapshot_id: int) -> None:
+                self.store.facts.put_many(PARSER_NAME, PARSER_VERSION, fresh, cur=cur)
+                result.update(snapshot_id=snapshot_id, commit=commit, **stats)
+                job.finish_in(cur, result)
+
+            self.store.snapshots.write(
+                project_id=project.id, ref=ref or branch, commit_sha=commit,
+                parser_version=PARSER_VERSION, job_id=job.id, stats=stats,
+                files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
+            )
+        except WorkbenchError:
+            self.store.projects.update(project.id, status="failed")
+            raise
+        except Exception as exc:
+            self.store.projects.update(project.id, status="failed")
+            raise MapError(f"mapping {project.name} failed: {exc}", project=project.name) from exc
+        self.store.projects.update(project.id, status="mapped")
+        return result

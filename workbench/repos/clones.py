@@ -1,0 +1,104 @@
+"""Clone once, fetch afterwards: bare mirrors of project repositories under ``data/clones``.
+
+Clones are bare (no working tree is ever checked out), so nothing in a repository's content —
+symlinks, ``.gitattributes`` filters, a committed ``.git`` directory — touches the file system.
+Files are read from the object database by blob sha. A clone is made in a temporary
+directory and renamed into place only when complete, so a failed clone leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import GitFailed, InvalidRef
+from .git import Git, TreeEntry
+from .sources import Source, is_commit_id, validate_ref
+
+_FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+
+
+class Clones:
+    """Keeps one bare clone per project and answers questions about its commits."""
+
+    def __init__(self, root: Path, *, timeout: float = 600.0) -> None:
+        self.root = Path(root)
+        self.timeout = timeout
+
+    def git_for(self, source: Source) -> Git:
+        return Git(timeout=self.timeout, allow_file_protocol=source.kind == "path")
+
+    def path_for(self, project_name: str) -> Path:
+        return self.root / f"{project_name}.git"
+
+    def exists(self, project_name: str) -> bool:
+        return (self.path_for(project_name) / "HEAD").is_file()
+
+    def sync(self, project_name: str, source: Source) -> Path:
+        """Clone the repository if this project has no clone yet, else fetch into it."""
+        dest = self.path_for(project_name)
+        git = self.git_for(source)
+        if (dest / "HEAD").is_file():
+            git.run(["fetch", "--prune", "--no-recurse-submodules", "--quiet", "origin",
+                     *_FETCH_REFSPECS], cwd=dest, what=f"fetching {source.display}")
+            return dest
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{project_name}-", dir=self.root))
+        try:
+            git.run(["clone", "--bare", "--no-local", "--quiet", "--", source.location, str(tmp)],
+                    what=f"cloning {source.display}")
+            for spec in _FETCH_REFSPECS:
+                git.run(["config", "--add", "remote.origin.fetch", spec], cwd=tmp, what="configuring clone")
+            if dest.exists():
+                shutil.rmtree(dest)
+            tmp.rename(dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return dest
+
+    def remove(self, project_name: str) -> None:
+        shutil.rmtree(self.path_for(project_name), ignore_errors=True)
+
+    def default_branch(self, repo: Path) -> str | None:
+        try:
+            return Git(timeout=self.timeout).run(
+                ["symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo, what="reading HEAD"
+            ).strip() or None
+        except GitFailed:
+            return None
+
+    def resolve(self, repo: Path, ref: str | None) -> str:
+        """Resolve a branch, tag or commit id (default: HEAD) to a full commit sha."""
+        git = Git(timeout=self.timeout)
+        candidates: list[str]
+        if ref is None:
+            candidates = ["HEAD"]
+        else:
+            validate_ref(ref)
+            candidates = [f"refs/heads/{ref}", f"refs/tags/{ref}", ref] if not ref.startswith("refs/") else [ref]
+            if is_commit_id(ref):
+                candidates = [ref, *candidates]
+        for candidate in candidates:
+            try:
+                out = git.run(
+                    ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{candidate}^{{commit}}"],
+                    cwd=repo, what="resolving ref",
+                )
+            except GitFailed:
+                continue
+            if out.strip():
+                return out.strip()
+        shown = ref or "HEAD"
+        raise InvalidRef(
+            f"ref {shown!r} does not name a commit in this repository; list branches with "
+            "`git branch -a` in the source repository",
+            ref=shown,
+        )
+
+    def tree(self, repo: Path, commit: str) -> list[TreeEntry]:
+        return Git(timeout=self.timeout).ls_tree(repo, commit)
+
+    def read_blobs(self, repo: Path, shas):
+        return Git(timeout=self.timeout).read_blobs(repo, shas)

@@ -1,0 +1,188 @@
+"""Git, hardened: every command runs with a wall-clock limit and settings that keep a
+repository we only want to read from running code or prompting.
+
+* ``core.hooksPath`` points at an empty directory, so no hook ever runs;
+* ``core.symlinks=false``, ``core.fsmonitor=false``, submodules never recursed into;
+* Git LFS smudging is off (``GIT_LFS_SKIP_SMUDGE``, filter overrides), so ``.lfsconfig`` is inert;
+* only the https and ssh transports (and ``file`` for local sources) are allowed
+  (``GIT_ALLOW_PROTOCOL``), so ``ext::`` and ``fd::`` are refused by git too;
+* no terminal prompts (``GIT_TERMINAL_PROMPT=0``, ssh ``BatchMode``);
+* a stalled transfer aborts (``http.lowSpeedLimit``/``lowSpeedTime``) and every command is
+  killed after ``timeout`` seconds (GitPython's ``kill_after_timeout``);
+* arguments that come from users sit after ``--`` or ``--end-of-options``.
+
+Errors become :class:`~workbench.errors.GitFailed` with credentials redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import git as gitpython
+
+from ..errors import GitFailed
+from .sources import redact
+
+_EMPTY_HOOKS = Path(tempfile.gettempdir()) / "workbench-empty-hooks"
+
+
+def _hardening_config() -> list[str]:
+    _EMPTY_HOOKS.mkdir(exist_ok=True)
+    settings = {
+        "core.hooksPath": str(_EMPTY_HOOKS),
+        "core.symlinks": "false",
+        "core.fsmonitor": "false",
+        "core.quotePath": "false",
+        "protocol.ext.allow": "never",
+        "protocol.fd.allow": "never",
+        "submodule.recurse": "false",
+        "fetch.recurseSubmodules": "false",
+        "http.lowSpeedLimit": "1000",
+        "http.lowSpeedTime": "60",
+        "filter.lfs.smudge": "",
+        "filter.lfs.process": "",
+        "filter.lfs.required": "false",
+        "credential.interactive": "false",
+        "gc.auto": "0",
+        "advice.detachedHead": "false",
+    }
+    args: list[str] = []
+    for key, value in settings.items():
+        args += ["-c", f"{key}={value}"]
+    return args
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of ``git ls-tree -r -l``: a file, a symlink or a submodule at a commit."""
+
+    mode: str
+    type: str
+    blob_sha: str
+    size: int | None
+    path: str
+
+    @property
+    def is_symlink(self) -> bool:
+        return self.mode == "120000"
+
+    @property
+    def is_submodule(self) -> bool:
+        return self.type == "commit"
+
+
+class Git:
+    """Runs hardened git commands (through GitPython) with a wall-clock limit."""
+
+    def __init__(self, *, timeout: float = 600.0, allow_file_protocol: bool = False) -> None:
+        self.timeout = timeout
+        self.allow_file_protocol = allow_file_protocol
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "GIT_TERMINAL_PROMPT": "0",
+                "GIT_LFS_SKIP_SMUDGE": "1",
+                "GIT_ALLOW_PROTOCOL": "https:ssh" + (":file" if self.allow_file_protocol else ""),
+                "SSH_ASKPASS_REQUIRE": "never",
+                "GIT_OPTIONAL_LOCKS": "0",
+                "LC_ALL": "C",
+            }
+        )
+        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=30")
+        for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS"):
+            env.pop(var, None)
+        return env
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        return ["git", *_hardening_config(), *args]
+
+    def run(self, args: Sequence[str], *, cwd: Path | str | None = None, what: str = "git") -> str:
+        """Run git and return its stdout; raise :class:`GitFailed` on failure or time-out."""
+        runner = gitpython.cmd.Git(str(cwd) if cwd else None)
+        try:
+            return runner.execute(
+                self.command(args),
+                kill_after_timeout=self.timeout,
+                env=self.env(),
+            )
+        except gitpython.exc.GitCommandError as exc:
+            stderr = redact((exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n"))
+            if exc.status in (-9, 137, "-9") or "timed out" in stderr.lower() or "kill" in str(exc.status):
+                raise GitFailed(
+                    f"{what} timed out after {self.timeout:g} s; check the network or raise "
+                    "WORKBENCH_GIT_TIMEOUT",
+                    timeout=self.timeout,
+                ) from None
+            detail = stderr.splitlines()[-1] if stderr else f"exit status {exc.status}"
+            raise GitFailed(f"{what} failed: {detail}", status=str(exc.status)) from None
+        except gitpython.exc.GitCommandNotFound as exc:
+            raise GitFailed("git is not installed or not on PATH; install git") from exc
+
+    # -- reading a commit without a checkout ----------------------------------------------------
+
+    def ls_tree(self, repo: Path, commit: str) -> list[TreeEntry]:
+        out = self.run(
+            ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit],
+            cwd=repo, what="listing files",
+        )
+        entries: list[TreeEntry] = []
+        for record in out.split("\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition("\t")
+            mode, type_, sha, size = meta.split(maxsplit=3)
+            size = size.strip()
+            entries.append(TreeEntry(mode, type_, sha, int(size) if size.isdigit() else None, path))
+        return entries
+
+    def read_blobs(self, repo: Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """Stream blob contents through one ``git cat-file --batch`` process."""
+        shas = list(shas)
+        if not shas:
+            return
+        proc = subprocess.Popen(
+            self.command(["cat-file", "--batch"]),
+            cwd=repo, env=self.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        timer = threading.Timer(self.timeout, proc.kill)
+        timer.start()
+
+        def feed() -> None:
+            try:
+                for sha in shas:
+                    proc.stdin.write(sha.encode() + b"\n")
+                proc.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        try:
+            out = proc.stdout
+            for _ in shas:
+                header = out.readline()
+                if not header:
+                    raise GitFailed("reading file contents failed: git cat-file ended early")
+                parts = header.split()
+                if len(parts) < 3 or parts[1] == b"missing":
+                    raise GitFailed(f"reading file contents failed: {header.decode(errors='replace').strip()}")
+                size = int(parts[2])
+                data = out.read(size)
+                out.read(1)
+                yield parts[0].decode(), data
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            feeder.join(timeout=1)

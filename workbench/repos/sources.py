@@ -1,0 +1,184 @@
+"""Validation of what users hand to git: repository locations, refs and project names.
+
+Everything here runs before git does. A location is one of
+
+* an ``https://`` URL or an ``ssh://`` / scp-like (``git@host:owner/repo.git``) URL,
+* a local directory (or ``file://`` URL) holding a git repository, which is *cloned* with
+  ``--no-local`` like a remote, never opened in place,
+
+and anything else — ``ext::`` and ``fd::`` transports, option-like strings, shell
+metacharacters, credentials in the URL — is refused with :class:`~workbench.errors.UnsafeSource`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import InvalidProjectName, InvalidRef, UnsafeSource
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SCP_RE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>[^:\\]+)$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+_SHA_RE = re.compile(r"^[0-9a-f]{7,64}$")
+_REF_CHARS = re.compile(r"^[A-Za-z0-9._/+@-]+$")
+_CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A validated repository location.
+
+    ``location`` is what git is given; ``display`` is safe to store and show.
+    """
+
+    kind: str  # "url" or "path"
+    location: str
+
+    @property
+    def display(self) -> str:
+        return self.location
+
+    @property
+    def default_name(self) -> str:
+        tail = self.location.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        if tail.endswith(".git"):
+            tail = tail[:-4]
+        cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", tail).strip("-._") or "project"
+        return cleaned[:64]
+
+
+def redact(text: str) -> str:
+    """Remove credentials from URLs inside ``text`` (``https://user:token@host`` → ``https://***@host``)."""
+    return _CREDENTIALS_RE.sub(lambda m: f"{m.group('scheme')}***@", text)
+
+
+def validate_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise InvalidProjectName(
+            f"invalid project name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit",
+            project=name,
+        )
+    return name
+
+
+def parse_source(raw: str, *, base_dir: Path | None = None) -> Source:
+    """Classify and validate a repository location; raise :class:`UnsafeSource` when refused."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise UnsafeSource("no repository given: pass an https/ssh URL or a local path")
+    text = raw.strip()
+    shown = redact(text)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise UnsafeSource(f"refused {shown!r}: control characters are not allowed", source=shown)
+    if text.startswith("-"):
+        raise UnsafeSource(
+            f"refused {shown!r}: a location may not start with '-' (git would read it as an option)",
+            source=shown,
+        )
+    if "$" in text or "`" in text:
+        raise UnsafeSource(
+            f"refused {shown!r}: '$' and backticks are not allowed in a repository location",
+            source=shown,
+        )
+    lowered = text.lower()
+    if re.match(r"^[a-z0-9+.-]+::", lowered):
+        raise UnsafeSource(
+            f"refused {shown!r}: git remote-helper transports such as ext:: and fd:: can run "
+            "commands; use an https or ssh URL or a local path",
+            source=shown,
+        )
+    if "://" in text:
+        return _parse_url(text, shown, base_dir)
+    scp = _SCP_RE.match(text)
+    if scp and not Path(text).exists() and "/" not in text.split(":", 1)[0]:
+        host = scp.group("host")
+        if host.startswith("-") or not _HOST_RE.match(host):
+            raise UnsafeSource(f"refused {shown!r}: not a valid ssh host", source=shown)
+        if scp.group("path").startswith("-"):
+            raise UnsafeSource(f"refused {shown!r}: the path may not start with '-'", source=shown)
+        return Source("url", text)
+    return _parse_path(text, base_dir)
+
+
+def _parse_url(text: str, shown: str, base_dir: Path | None) -> Source:
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # noqa: F841 - validates the port
+    except ValueError as exc:
+        raise UnsafeSource(f"refused {shown!r}: not a valid URL ({exc})", source=shown) from None
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise UnsafeSource(f"refused {shown!r}: file URLs must name a local path", source=shown)
+        return _parse_path(parts.path, base_dir)
+    if scheme not in ("https", "ssh"):
+        raise UnsafeSource(
+            f"refused {shown!r}: only https:// and ssh:// URLs (or local paths) are supported",
+            source=shown,
+        )
+    host = parts.hostname or ""
+    if not host or host.startswith("-") or not _HOST_RE.match(host):
+        raise UnsafeSource(f"refused {shown!r}: the URL has no valid host name", source=shown)
+    if scheme == "https" and (parts.username or parts.password):
+        raise UnsafeSource(
+            f"refused {shown!r}: credentials in the URL would be stored and logged; remove them "
+            "and configure a git credential helper (or GIT_ASKPASS) instead",
+            source=shown,
+        )
+    if scheme == "ssh" and parts.password:
+        raise UnsafeSource(
+            f"refused {shown!r}: a password in an ssh URL is not allowed; use an ssh key",
+            source=shown,
+        )
+    if parts.username and parts.username.startswith("-"):
+        raise UnsafeSource(f"refused {shown!r}: the user name may not start with '-'", source=shown)
+    if parts.path.startswith("/-") or not parts.path.strip("/"):
+        raise UnsafeSource(f"refused {shown!r}: the URL has no valid repository path", source=shown)
+    return Source("url", text)
+
+
+def _parse_path(text: str, base_dir: Path | None) -> Source:
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (base_dir or Path.cwd()) / path
+    path = path.resolve()
+    if not path.is_dir():
+        raise UnsafeSource(
+            f"no repository at {str(path)!r}: give an https/ssh URL or the path of a local git "
+            "repository",
+            source=str(path),
+        )
+    if not ((path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()):
+        raise UnsafeSource(
+            f"{str(path)!r} is not a git repository (no .git); run `git init` there or give "
+            "another path",
+            source=str(path),
+        )
+    return Source("path", str(path))
+
+
+def validate_ref(ref: str) -> str:
+    """Accept a plain branch or tag name, or a commit id; refuse anything git could misread."""
+    if not isinstance(ref, str) or not ref:
+        raise InvalidRef("empty ref: give a branch, tag or commit id", ref=ref)
+    problem = None
+    if ref.startswith("-"):
+        problem = "it starts with '-' and would be read as an option"
+    elif not _REF_CHARS.match(ref):
+        problem = "only letters, digits and . _ / + @ - are allowed"
+    elif ".." in ref or "@{" in ref or "//" in ref:
+        problem = "'..', '@{' and '//' are not allowed (ranges and reflog expressions are not refs)"
+    elif ref.startswith("/") or ref.endswith("/") or ref.endswith(".") or ref.endswith(".lock"):
+        problem = "a ref may not start or end with '/', end with '.' or '.lock'"
+    elif any(part.startswith(".") for part in ref.split("/")):
+        problem = "no path component may start with '.'"
+    if problem:
+        raise InvalidRef(f"refused ref {ref!r}: {problem}", ref=ref)
+    return ref
+
+
+def is_commit_id(ref: str) -> bool:
+    return bool(_SHA_RE.match(ref))

@@ -1,0 +1,45 @@
+"""The store: one DuckDB file, its schema, and typed reads and writes.
+
+Services talk to the store through :class:`Store` and its table gateways
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``); nothing outside this
+package writes SQL against the workbench tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .database import Database, load_extension
+from .facts import FactsTable
+from .jobs import JobsTable
+from .migrations import LATEST_VERSION, migrate
+from .projects import ProjectsTable
+from .snapshots import SnapshotsTable
+
+__all__ = ["Store", "Database", "load_extension", "LATEST_VERSION"]
+
+
+class Store:
+    """The workbench's database, upgraded to the newest schema when first opened."""
+
+    def __init__(self, path: Path | str, *, lock_timeout: float = 30.0) -> None:
+        self.db = Database(path, lock_timeout=lock_timeout, on_open=self._on_open)
+        self.projects = ProjectsTable(self.db)
+        self.snapshots = SnapshotsTable(self.db)
+        self.jobs = JobsTable(self.db)
+        self.facts = FactsTable(self.db)
+
+    def _on_open(self, con) -> None:
+        migrate(con, str(self.db.path))
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def schema_version(self) -> int:
+        return self.db.read(
+            lambda cur: cur.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        )
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"

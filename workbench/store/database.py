@@ -1,0 +1,221 @@
+"""The DuckDB file: short units of work, one shared instance per process, a cursor per thread.
+
+DuckDB lets one read-write process hold a file at a time. A notebook kernel, a papermill run
+and a CLI call must all take turns, so nothing here keeps the file open while idle:
+
+* :meth:`Database.session` opens the file (or joins the connection this process already has
+  open), hands the caller its own cursor and closes the file when the last user leaves.
+  ``with db.session():`` around a burst of work keeps the file open for the burst only.
+* Opening retries "Could not set lock" with exponential backoff up to ``lock_timeout`` and then
+  raises :class:`~workbench.errors.DatabaseLocked` naming the file.
+* :meth:`Database.write` runs a function in one transaction and re-runs it when DuckDB reports
+  a write-write conflict, so callers never see ``Conflict on update``.
+* Values are always bound as parameters; callers never receive live relations (a relation
+  keeps the connection, and with it the lock, alive), only fetched rows or DataFrames.
+
+Extensions (fts, vss) come from the ``duckdb-extension-*`` wheels and load offline; automatic
+downloads are switched off.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import duckdb
+
+from ..errors import DatabaseLocked, StoreError
+
+T = TypeVar("T")
+
+_LOCK_MARKERS = ("could not set lock", "conflicting lock")
+_CONFLICT_MARKERS = ("conflict on", "write-write conflict", "transactioncontext error")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and any(
+        m in str(exc).lower() for m in _LOCK_MARKERS
+    )
+
+
+def is_conflict_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.TransactionException) or (
+        isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _CONFLICT_MARKERS)
+    )
+
+
+class _Shared:
+    """The one open connection of this process to one file, with its number of users."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.connection: duckdb.DuckDBPyConnection | None = None
+        self.users = 0
+
+
+class Database:
+    """A DuckDB file used in short units of work.
+
+    >>> db = Database(tmp / "wb.duckdb")           # doctest: +SKIP
+    >>> db.write(lambda cur: cur.execute("CREATE TABLE t(x INT)"))  # doctest: +SKIP
+    >>> db.read(lambda cur: cur.execute("SELECT 42").fetchone())    # doctest: +SKIP
+    (42,)
+    """
+
+    _registry: dict[Path, _Shared] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        lock_timeout: float = 30.0,
+        extension_dir: Path | str | None = None,
+        on_open: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    ) -> None:
+        self.path = Path(path).absolute()
+        self.lock_timeout = lock_timeout
+        self.extension_dir = Path(extension_dir) if extension_dir else self.path.parent / "extensions"
+        self._on_open = on_open
+        with Database._registry_lock:
+            self._shared = Database._registry.setdefault(self.path, _Shared())
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r})"
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.extension_dir.mkdir(parents=True, exist_ok=True)
+        config = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "extension_directory": str(self.extension_dir),
+        }
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.01
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), config=config)
+                break
+            except duckdb.Error as exc:
+                if not is_lock_error(exc):
+                    raise StoreError(
+                        f"cannot open database {self.path}: {exc}. Check the path and its "
+                        "permissions, or point --data-dir / WORKBENCH_DATA_DIR elsewhere",
+                        path=str(self.path),
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise DatabaseLocked(
+                        f"database {self.path} is held by another process (waited "
+                        f"{self.lock_timeout:g} s). Wait for it to finish, or raise "
+                        "WORKBENCH_LOCK_TIMEOUT",
+                        path=str(self.path),
+                        waited=self.lock_timeout,
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+        if self._on_open is not None:
+            try:
+                self._on_open(con)
+            except BaseException:
+                con.close()
+                raise
+        return con
+
+    @contextmanager
+    def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for this thread; the file stays open while any session lasts."""
+        shared = self._shared
+        with shared.lock:
+            if shared.connection is None:
+                shared.connection = self._open()
+            shared.users += 1
+            cursor = shared.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            try:
+                cursor.close()
+            finally:
+                with shared.lock:
+                    shared.users -= 1
+                    if shared.users == 0 and shared.connection is not None:
+                        shared.connection.close()
+                        shared.connection = None
+
+    # -- units of work -----------------------------------------------------------------------
+
+    def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``fn(cursor)`` and return what it fetched. ``fn`` must not return a relation."""
+        with self.session() as cur:
+            return fn(cur)
+
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 8) -> T:
+        """Run ``fn(cursor)`` in one transaction; re-run it on a write-write conflict."""
+        delay = 0.01
+        for attempt in range(1, attempts + 1):
+            with self.session() as cur:
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    result = fn(cur)
+                    cur.execute("COMMIT")
+                    return result
+                except BaseException as exc:
+                    try:
+                        cur.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass
+                    if attempt < attempts and isinstance(exc, duckdb.Error) and is_conflict_error(exc):
+                        time.sleep(delay * (0.5 + random.random()))
+                        delay = min(delay * 2, 0.5)
+                        continue
+                    if isinstance(exc, duckdb.Error):
+                        raise StoreError(
+                            f"database operation failed on {self.path}: {exc}",
+                            path=str(self.path),
+                        ) from exc
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def query_df(self, sql: str, params: list[Any] | tuple[Any, ...] | None = None):
+        """Run a read query and return a pandas DataFrame (materialised; no live relation)."""
+        return self.read(lambda cur: cur.execute(sql, params or []).df())
+
+    def query(self, sql: str, params: list[Any] | tuple[Any, ...] | None = None) -> list[tuple]:
+        return self.read(lambda cur: cur.execute(sql, params or []).fetchall())
+
+
+def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Load a DuckDB extension shipped as a ``duckdb-extension-<name>`` wheel, offline."""
+    try:
+        con.execute(f"LOAD {_extension_name(name)}")
+        return
+    except duckdb.Error:
+        pass
+    try:
+        import duckdb_extensions
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise StoreError(
+            "the duckdb-extensions package is missing; run `pip install -e .` in the project"
+        ) from exc
+    try:
+        duckdb_extensions.import_extension(name, con=con)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"DuckDB extension {name!r} is not installed; run `pip install duckdb-extension-{name}`"
+            f"=={duckdb.__version__}",
+            extension=name,
+        ) from exc
+    con.execute(f"LOAD {_extension_name(name)}")
+
+
+def _extension_name(name: str) -> str:
+    if not name.isidentifier():
+        raise StoreError(f"not an extension name: {name!r}")
+    return name

@@ -1,0 +1,162 @@
+"""Numbered schema migrations, recorded in ``schema_version``.
+
+A database written by an older workbench opens and is upgraded in one transaction per
+migration; a database written by a newer one is refused rather than touched. Append new
+migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from ..errors import SchemaTooNew
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "projects, snapshots, files, nodes, edges, file facts, jobs",
+        """
+        CREATE SEQUENCE projects_id_seq;
+        CREATE TABLE projects (
+            id BIGINT PRIMARY KEY DEFAULT nextval('projects_id_seq'),
+            name VARCHAR NOT NULL UNIQUE,
+            source VARCHAR NOT NULL,
+            source_kind VARCHAR NOT NULL,
+            default_branch VARCHAR,
+            clone_path VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'registered',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE snapshots_id_seq;
+        CREATE TABLE snapshots (
+            id BIGINT PRIMARY KEY DEFAULT nextval('snapshots_id_seq'),
+            project_id BIGINT NOT NULL,
+            ref VARCHAR,
+            commit_sha VARCHAR NOT NULL,
+            mapped_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            parser_version INTEGER NOT NULL,
+            job_id BIGINT,
+            stats JSON
+        );
+        CREATE TABLE files (
+            snapshot_id BIGINT NOT NULL,
+            path VARCHAR NOT NULL,
+            blob_sha VARCHAR NOT NULL,
+            size BIGINT,
+            language VARCHAR,
+            status VARCHAR NOT NULL,
+            reason VARCHAR
+        );
+        CREATE TABLE nodes (
+            snapshot_id BIGINT NOT NULL,
+            id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            parent VARCHAR,
+            path VARCHAR,
+            line_start INTEGER,
+            line_end INTEGER,
+            language VARCHAR,
+            lines INTEGER,
+            problem VARCHAR,
+            attrs JSON
+        );
+        CREATE TABLE edges (
+            snapshot_id BIGINT NOT NULL,
+            src VARCHAR NOT NULL,
+            dst VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            weight INTEGER NOT NULL DEFAULT 1,
+            line INTEGER,
+            attrs JSON
+        );
+        CREATE TABLE file_facts (
+            blob_sha VARCHAR NOT NULL,
+            parser VARCHAR NOT NULL,
+            parser_version INTEGER NOT NULL,
+            facts JSON NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (blob_sha, parser, parser_version)
+        );
+        CREATE SEQUENCE jobs_id_seq;
+        CREATE TABLE jobs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('jobs_id_seq'),
+            type VARCHAR NOT NULL,
+            project_id BIGINT,
+            params JSON,
+            status VARCHAR NOT NULL,
+            progress_done BIGINT NOT NULL DEFAULT 0,
+            progress_total BIGINT,
+            message VARCHAR,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error VARCHAR,
+            result JSON,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            started_at TIMESTAMPTZ,
+            finished_at TIMESTAMPTZ,
+            heartbeat_at TIMESTAMPTZ
+        );
+        """,
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(cur: duckdb.DuckDBPyConnection) -> int:
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, description VARCHAR,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    row = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATIONS) -> int:
+    """Bring the schema to the newest version; return the version now in force."""
+    cur = con.cursor()
+    try:
+        version = current_version(cur)
+        newest = migrations[-1].version if migrations else 0
+        if version > newest:
+            raise SchemaTooNew(
+                f"database {path} has schema version {version}, newer than this workbench "
+                f"knows ({newest}); upgrade the workbench package to open it",
+                path=path,
+                version=version,
+            )
+        for migration in migrations:
+            if migration.version <= version:
+                continue
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                for statement in _statements(migration.sql):
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                    [migration.version, migration.description],
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            version = migration.version
+        return version
+    finally:
+        cur.close()
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]

@@ -1,0 +1,90 @@
+"""Reads and writes of the ``projects`` table."""
+
+from __future__ import annotations
+
+from ..domain import Project
+from ..errors import ProjectExists, ProjectNotFound
+from .database import Database
+
+_COLUMNS = (
+    "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
+    "p.created_at, s.id, s.commit_sha, s.mapped_at"
+)
+_FROM = (
+    "FROM projects p LEFT JOIN ("
+    "  SELECT *, row_number() OVER (PARTITION BY project_id ORDER BY id DESC) AS rn"
+    "  FROM snapshots) s ON s.project_id = p.id AND s.rn = 1"
+)
+
+
+def _project(row: tuple) -> Project:
+    return Project(*row)
+
+
+class ProjectsTable:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, name: str, source: str, source_kind: str, clone_path: str) -> Project:
+        def insert(cur):
+            if cur.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
+                raise ProjectExists(
+                    f"a project named {name!r} already exists; choose another name with "
+                    f"--name, or use `workbench map {name}` to map it again",
+                    project=name,
+                )
+            cur.execute(
+                "INSERT INTO projects (name, source, source_kind, clone_path) VALUES (?, ?, ?, ?)",
+                [name, source, source_kind, clone_path],
+            )
+
+        self.db.write(insert)
+        return self.get(name)
+
+    def get(self, name: str) -> Project:
+        rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.name = ?", [name])
+        if not rows:
+            known = [p.name for p in self.list()]
+            hint = f" Known projects: {', '.join(known)}." if known else " No project is registered yet."
+            raise ProjectNotFound(
+                f"no project named {name!r}.{hint} Add one with `workbench project add NAME URL_OR_PATH`",
+                project=name,
+            )
+        return _project(rows[0])
+
+    def find(self, name: str) -> Project | None:
+        rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.name = ?", [name])
+        return _project(rows[0]) if rows else None
+
+    def find_by_source(self, source: str) -> Project | None:
+        rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.source = ? ORDER BY p.id", [source])
+        return _project(rows[0]) if rows else None
+
+    def list(self) -> list[Project]:
+        return [_project(r) for r in self.db.query(f"SELECT {_COLUMNS} {_FROM} ORDER BY p.name")]
+
+    def update(self, project_id: int, **values) -> None:
+        allowed = {"status", "default_branch"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"cannot update project columns {sorted(unknown)}")
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.write(
+            lambda cur: cur.execute(
+                f"UPDATE projects SET {sets}, updated_at = now() WHERE id = ?",
+                [*values.values(), project_id],
+            )
+        )
+
+    def remove(self, project_id: int) -> None:
+        """Delete the project and everything mapped from it, in one transaction."""
+
+        def delete(cur):
+            snaps = "SELECT id FROM snapshots WHERE project_id = ?"
+            for table in ("edges", "nodes", "files"):
+                cur.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({snaps})", [project_id])
+            cur.execute("DELETE FROM snapshots WHERE project_id = ?", [project_id])
+            cur.execute("DELETE FROM jobs WHERE project_id = ?", [project_id])
+            cur.execute("DELETE FROM projects WHERE id = ?", [project_id])
+
+        self.db.write(delete)
