@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .config import UNSET, Config
 from .domain import JobInfo, Project
@@ -14,6 +14,9 @@ from .repos.clones import Clones
 from .repos.sources import Source, parse_source, validate_name, validate_ref
 from .snapshot import Snapshot
 from .store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .batch.report import ReportResult
 
 
 class Workbench:
@@ -198,8 +201,5 @@ class ProjectHandle:
 
     def remove(self) -> None:
         self._wb.remove_project(self.info.name)
-
-
-from .batch.report import ReportResult  # noqa: E402  (type re-export for annotations)
 
 __all__ = ["Workbench", "ProjectHandle", "Source"]

@@ -63,6 +63,7 @@ def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
             str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
             kernel_name="python3", cwd=str(notebook.parent), execution_timeout=timeout,
             store_widget_state=False,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as exc:
         raise ReportError(

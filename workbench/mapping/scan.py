@@ -1,24 +1,21 @@
 """Scanning a commit: classify its files, reuse stored facts, parse the rest in worker processes.
 
 Files are read from the object database by blob sha, never from a checkout. A symlink is
-recorded and not followed, a submodule is not entered, and files over the size limit, binary
-files (a NUL byte) and undecodable ones are skipped with a reason. Parsing runs in a pool of
-worker processes: a parser that crashes its process loses that file (recorded as a problem),
-not the map.
+recorded and not followed, a submodule is not entered, and files over the size limit and
+binary files (a NUL byte) are skipped with a reason. Parsing runs in worker processes
+(:mod:`.workers`): a parser that crashes its process loses that file, not the map.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable
 
 from ..repos.git import TreeEntry
 from .build import ScannedFile
 from .facts import FileFacts
-from .python import PARSER_NAME, PARSER_VERSION, parse_python
+from .python import PARSER_NAME, PARSER_VERSION
+from .workers import WorkerPool
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -49,57 +46,6 @@ def classify(entries: Iterable[TreeEntry], max_bytes: int) -> list[ScannedFile]:
     return files
 
 
-def _parse_blob(item: tuple[str, bytes]) -> tuple[str, str | None, str]:
-    """Worker entry point: returns (blob sha, skip reason or None, facts json)."""
-    sha, data = item
-    if b"\0" in data:
-        return sha, "binary file (contains NUL bytes)", ""
-    return sha, None, parse_python(data).to_json()
-
-
-def _parse_chunk(chunk: list[tuple[str, bytes]]) -> list[tuple[str, str | None, str]]:
-    return [_parse_blob(item) for item in chunk]
-
-
-class Parser:
-    """Parses blobs in worker processes, isolating crashes to the file that caused them."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = max(1, workers)
-
-    def _pool(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
-
-    def parse(self, blobs: list[tuple[str, bytes]], progress: Progress | None = None
-              ) -> dict[str, tuple[str | None, str]]:
-        results: dict[str, tuple[str | None, str]] = {}
-        if not blobs:
-            return results
-        chunks = [blobs[i:i + _CHUNK] for i in range(0, len(blobs), _CHUNK)]
-        failed: list[list[tuple[str, bytes]]] = []
-        with self._pool(min(self.workers, len(chunks))) as pool:
-            futures = [(chunk, pool.submit(_parse_chunk, chunk)) for chunk in chunks]
-            for chunk, future in futures:
-                try:
-                    for sha, reason, facts in future.result():
-                        results[sha] = (reason, facts)
-                except BrokenProcessPool:
-                    failed.append(chunk)
-                if progress:
-                    progress(len(results), len(blobs), "parsing")
-        for chunk in failed:  # isolate the crashing file: one process per file
-            for sha, data in chunk:
-                if sha in results:
-                    continue
-                try:
-                    with self._pool(1) as pool:
-                        _, reason, facts = pool.submit(_parse_blob, (sha, data)).result()
-                    results[sha] = (reason, facts)
-                except BrokenProcessPool:
-                    results[sha] = (None, FileFacts("python", problem="the parser crashed on this file").to_json())
-        return results
-
-
 def scan(
     entries: list[TreeEntry],
     *,
@@ -117,7 +63,7 @@ def scan(
     if progress:
         progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")
     blobs = list(read_blobs(missing))
-    parsed = Parser(workers).parse(blobs, progress)
+    parsed = WorkerPool(workers).parse(blobs, progress)
     fresh: dict[str, str] = {}
     skipped: dict[str, str] = {}
     for sha, (reason, facts) in parsed.items():
@@ -134,4 +80,4 @@ def scan(
     return files, fresh
 
 
-__all__ = ["scan", "classify", "Parser", "PARSER_NAME", "PARSER_VERSION", "language_for"]
+__all__ = ["scan", "classify", "PARSER_NAME", "PARSER_VERSION", "language_for"]

@@ -1,0 +1,170 @@
+"""Parser worker processes that isolate crashes to the file that caused them.
+
+Each worker is a plain child process (``python -m workbench.mapping.workers``) that reads
+length-prefixed pickled requests on stdin and answers on stdout. We do not use
+``multiprocessing``: its spawn and forkserver modes re-run the user's ``__main__`` script in
+every worker, and fork is unsafe in a process that has threads (a notebook kernel does).
+
+The parent keeps one thread per worker feeding it one file at a time. When a worker dies (a
+segfault in a parser, the memory limit), the file in flight is recorded as "the parser
+crashed on this file", a fresh worker is started and the map goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from typing import Callable, Iterable
+
+_HEADER = struct.Struct("!I")
+
+#: Result of one file: (blob sha, skip reason or None, facts json or "").
+Result = tuple[str, "str | None", str]
+
+
+def parse_blob(sha: str, data: bytes) -> Result:
+    """Parse one blob; the same function runs in workers and (for tests) in-process."""
+    from .python import parse_python
+
+    if b"\0" in data:
+        return sha, "binary file (contains NUL bytes)", ""
+    return sha, None, parse_python(data).to_json()
+
+
+def _send(stream, obj) -> None:
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _recv(stream):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    payload = stream.read(size)
+    if len(payload) < size:
+        raise EOFError
+    return pickle.loads(payload)
+
+
+def _limit_memory(max_bytes: int) -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - platform without limits
+        pass
+
+
+def worker_main() -> None:
+    """Serve parse requests until stdin closes."""
+    limit = int(os.environ.get("WORKBENCH_WORKER_MEMORY", "0") or 0)
+    if limit:
+        _limit_memory(limit)
+    sys.setrecursionlimit(10_000)
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
+    while True:
+        try:
+            sha, data = _recv(stdin)
+        except EOFError:
+            return
+        try:
+            result = parse_blob(sha, data)
+        except MemoryError:
+            result = (sha, None, _problem_json("out of memory while parsing"))
+        _send(stdout, result)
+
+
+def _problem_json(problem: str) -> str:
+    from .facts import FileFacts
+
+    return FileFacts("python", problem=problem).to_json()
+
+
+class _Worker:
+    def __init__(self, memory_limit: int) -> None:
+        env = {**os.environ, "WORKBENCH_WORKER_MEMORY": str(memory_limit)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.mapping.workers"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+        )
+
+    def ask(self, sha: str, data: bytes) -> Result:
+        _send(self.proc.stdin, (sha, data))
+        return _recv(self.proc.stdout)
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class WorkerPool:
+    """Parse blobs in ``size`` worker processes; crashes cost one file, never the batch."""
+
+    def __init__(self, size: int, *, memory_limit: int = 2 << 30) -> None:
+        self.size = max(1, size)
+        self.memory_limit = memory_limit
+
+    def parse(self, blobs: Iterable[tuple[str, bytes]],
+              progress: Callable[[int, int | None, str], None] | None = None) -> dict[str, tuple]:
+        items = list(blobs)
+        results: dict[str, tuple] = {}
+        if not items:
+            return results
+        todo: queue.Queue = queue.Queue()
+        for item in items:
+            todo.put(item)
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def serve() -> None:
+            worker = _Worker(self.memory_limit)
+            try:
+                while True:
+                    try:
+                        sha, data = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        result = worker.ask(sha, data)
+                    except (EOFError, BrokenPipeError, OSError):
+                        worker.close()
+                        result = (sha, None, _problem_json("the parser crashed on this file"))
+                        worker = _Worker(self.memory_limit)
+                    with lock:
+                        results[sha] = result[1:]
+                        done = len(results)
+                    if progress is not None:
+                        progress(done, len(items), "parsing")
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+                errors.append(exc)
+            finally:
+                worker.close()
+
+        threads = [threading.Thread(target=serve, name=f"workbench-parse-{i}")
+                   for i in range(min(self.size, len(items)))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return results
+
+
+if __name__ == "__main__":
+    worker_main()
