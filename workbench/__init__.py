@@ -6,35 +6,51 @@
 >>> snap.summary().to_text()                      # doctest: +SKIP
 """
 
-from .config import Config
-from .domain import EdgeKind, JobInfo, NodeKind, Project, SnapshotInfo
-from .errors import (
-    ConfigError,
-    DatabaseLocked,
-    GitFailed,
-    InvalidProjectName,
-    InvalidRef,
-    JobFailed,
-    MapError,
-    ProjectError,
-    ProjectExists,
-    ProjectNotFound,
-    ReportError,
-    SchemaTooNew,
-    SnapshotNotFound,
-    SourceError,
-    StoreError,
-    UnsafeSource,
-    WorkbenchError,
-)
-from .facade import ProjectHandle, Workbench
-from .jobs import JobHandle, Progress
-from .snapshot import Snapshot, Summary
+from __future__ import annotations
 
-__all__ = [
-    "Config", "ConfigError", "DatabaseLocked", "EdgeKind", "GitFailed", "InvalidProjectName",
-    "InvalidRef", "JobFailed", "JobHandle", "JobInfo", "MapError", "NodeKind", "Progress",
-    "Project", "ProjectError", "ProjectExists", "ProjectHandle", "ProjectNotFound",
-    "ReportError", "SchemaTooNew", "Snapshot", "SnapshotInfo", "SnapshotNotFound",
-    "SourceError", "StoreError", "Summary", "UnsafeSource", "Workbench", "WorkbenchError",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Public names and the module that defines each. They are imported on first use, so that
+# light entry points (the parser worker processes) do not pay for pandas, DuckDB and networkx.
+_EXPORTS = {
+    "Config": "config",
+    "EdgeKind": "domain", "JobInfo": "domain", "NodeKind": "domain", "Project": "domain",
+    "SnapshotInfo": "domain",
+    "ConfigError": "errors", "DatabaseLocked": "errors", "GitFailed": "errors",
+    "InvalidProjectName": "errors", "InvalidRef": "errors", "JobFailed": "errors",
+    "MapError": "errors", "ProjectError": "errors", "ProjectExists": "errors",
+    "ProjectNotFound": "errors", "ReportError": "errors", "SchemaTooNew": "errors",
+    "SnapshotNotFound": "errors", "SourceError": "errors", "StoreError": "errors",
+    "UnsafeSource": "errors", "WorkbenchError": "errors",
+    "ProjectHandle": "facade", "Workbench": "facade",
+    "JobHandle": "jobs", "Progress": "jobs",
+    "Snapshot": "snapshot", "Summary": "snapshot",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
+    from .domain import EdgeKind, JobInfo, NodeKind, Project, SnapshotInfo
+    from .errors import (ConfigError, DatabaseLocked, GitFailed, InvalidProjectName, InvalidRef,
+                         JobFailed, MapError, ProjectError, ProjectExists, ProjectNotFound,
+                         ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
+                         UnsafeSource, WorkbenchError)
+    from .facade import ProjectHandle, Workbench
+    from .jobs import JobHandle, Progress
+    from .snapshot import Snapshot, Summary

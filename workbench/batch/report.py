@@ -66,10 +66,11 @@ def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as exc:
+        cell, first_line = _source_cell(out_nb, exc.cell_index)
         raise ReportError(
-            f"notebook {notebook.name} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
-            f"the executed notebook is at {out_nb}",
-            notebook=str(out_nb), cell=exc.exec_count, ename=exc.ename, evalue=exc.evalue,
+            f"notebook {notebook.name} failed in cell {cell} ({first_line!r}): "
+            f"{exc.ename}: {exc.evalue}; the executed notebook is at {out_nb}",
+            notebook=str(out_nb), cell=cell, ename=exc.ename, evalue=exc.evalue,
         ) from None
     except Exception as exc:  # kernel could not start, bad parameters ...
         raise ReportError(f"running notebook {notebook.name} failed: {exc}",
@@ -79,6 +80,20 @@ def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
     out_html.write_text(html, encoding="utf-8")
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
     return ReportResult(out_nb, out_html, round(seconds, 2))
+
+
+def _source_cell(executed: Path, index: int) -> tuple[int, str]:
+    """1-based position of a failing cell in the *source* notebook (papermill adds a cell)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(executed), as_version=4)
+    except Exception:  # noqa: BLE001 - the error message still has papermill's numbers
+        return index + 1, ""
+    injected = sum(1 for c in nb.cells[:index]
+                   if "injected-parameters" in c.metadata.get("tags", []))
+    source = nb.cells[index].source if index < len(nb.cells) else ""
+    return index - injected + 1, source.strip().splitlines()[0][:80] if source.strip() else ""
 
 
 def run_report(wb: "Workbench", project: str, *, ref: str | None = None,

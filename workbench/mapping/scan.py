@@ -20,7 +20,6 @@ from .workers import WorkerPool
 Progress = Callable[[int, int | None, str], None]
 
 _LANGUAGES = {".py": "python"}
-_CHUNK = 64
 
 
 def language_for(path: str) -> str | None:
@@ -64,19 +63,15 @@ def scan(
         progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")
     blobs = list(read_blobs(missing))
     parsed = WorkerPool(workers).parse(blobs, progress)
-    fresh: dict[str, str] = {}
-    skipped: dict[str, str] = {}
-    for sha, (reason, facts) in parsed.items():
-        if reason:
-            skipped[sha] = reason
-        else:
-            fresh[sha] = facts
+    fresh = {sha: facts for sha, (_, facts) in parsed.items()}
     all_facts = {**known, **fresh}
     for f in wanted:
-        if f.blob_sha in skipped:
-            f.status, f.reason = "skipped", skipped[f.blob_sha]
-        elif f.blob_sha in all_facts:
-            f.facts = FileFacts.from_json(all_facts[f.blob_sha])
+        if f.blob_sha in all_facts:
+            facts = FileFacts.from_json(all_facts[f.blob_sha])
+            if facts.extra.get("skipped"):
+                f.status, f.reason = "skipped", facts.problem
+            else:
+                f.facts = facts
     return files, fresh
 
 

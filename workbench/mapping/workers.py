@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 
 _HEADER = struct.Struct("!I")
 
-#: Result of one file: (blob sha, skip reason or None, facts json or "").
+#: Result of one file: (blob sha, None, facts json); the middle slot is kept for skip reasons.
 Result = tuple[str, "str | None", str]
 
 
@@ -32,7 +32,7 @@ def parse_blob(sha: str, data: bytes) -> Result:
     from .python import parse_python
 
     if b"\0" in data:
-        return sha, "binary file (contains NUL bytes)", ""
+        return sha, None, _problem_json(BINARY, skipped=True)
     return sha, None, parse_python(data).to_json()
 
 
@@ -82,10 +82,14 @@ def worker_main() -> None:
         _send(stdout, result)
 
 
-def _problem_json(problem: str) -> str:
+BINARY = "binary file (contains NUL bytes)"
+
+
+def _problem_json(problem: str, *, skipped: bool = False) -> str:
+    """Facts for a file that yielded nothing; ``skipped`` marks files that are not source."""
     from .facts import FileFacts
 
-    return FileFacts("python", problem=problem).to_json()
+    return FileFacts("python", problem=problem, extra={"skipped": True} if skipped else {}).to_json()
 
 
 class _Worker:

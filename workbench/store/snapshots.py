@@ -124,10 +124,10 @@ class SnapshotsTable:
         def fetch(cur):
             n = cur.execute(
                 f"SELECT {', '.join(NODE_COLUMNS)} FROM nodes WHERE snapshot_id = ?", [snapshot_id]
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             e = cur.execute(
                 f"SELECT {', '.join(EDGE_COLUMNS)} FROM edges WHERE snapshot_id = ?", [snapshot_id]
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             return n, e
 
         return self.db.read(fetch)

@@ -1,0 +1,102 @@
+"""The ``workbench`` command, run as a real child process."""
+
+from __future__ import annotations
+
+import re
+import pytest
+
+from conftest import ROOT, run_cli
+
+COMMANDS = [[], ["project"], ["project", "add"], ["project", "list"], ["project", "show"],
+            ["project", "remove"], ["map"], ["status"], ["report"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "workbench")
+def test_every_command_has_help(command):
+    out = run_cli(*command, "--help")
+    assert out.returncode == 0, out.stderr
+    assert "Usage:" in out.stdout
+    body = out.stdout.split("\n\n", 2)[1].strip()
+    assert body, f"{command} has no help text"
+
+
+def test_readme_documents_every_command():
+    readme = (ROOT / "README.md").read_text()
+    for command in COMMANDS[1:]:
+        if command == ["project"]:
+            continue
+        assert f"workbench {' '.join(command)}" in readme, f"README lacks `workbench {' '.join(command)}`"
+
+
+def test_map_list_show_status_remove(tmp_path, sample_repo):
+    data = tmp_path / "data"
+    out = run_cli("map", str(sample_repo), "--name", "shop", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    assert "modules                     11" in out.stdout
+    assert "shop.service -> shop.util.money -> shop.service" in out.stdout
+    listing = run_cli("project", "list", data_dir=data)
+    assert re.search(r"^shop\s+mapped\s+[0-9a-f]{12}", listing.stdout, re.M), listing.stdout
+    show = run_cli("project", "show", "shop", data_dir=data)
+    assert "snapshots:      1" in show.stdout and "default branch: main" in show.stdout
+    status = run_cli("status", data_dir=data)
+    assert "schema v1" in status.stdout and re.search(r"#\d+\s+map\s+succeeded", status.stdout)
+    removed = run_cli("project", "remove", "shop", "--yes", data_dir=data)
+    assert removed.returncode == 0 and "removed project shop" in removed.stdout
+    assert "no projects yet" in run_cli("project", "list", data_dir=data).stdout
+
+
+def test_the_data_dir_comes_from_the_environment(tmp_path, sample_repo):
+    data = tmp_path / "envdata"
+    out = run_cli("project", "add", "shop", str(sample_repo), env={"WORKBENCH_DATA_DIR": str(data)})
+    assert out.returncode == 0, out.stderr
+    assert (data / "workbench.duckdb").is_file()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["map", "ext::sh -c id"], "remote-helper transports"),
+        (["map", "https://user:hunter2@example.com/x.git"], "credential helper"),
+        (["map", "/no/such/dir"], "no repository at"),
+        (["project", "show", "ghost"], "no project named 'ghost'"),
+        (["project", "add", "bad name", "."], "invalid project name"),
+        (["report", "ghost"], "no project named 'ghost'"),
+    ],
+)
+def test_user_errors_are_one_clear_line(tmp_path, args, message):
+    out = run_cli(*args, data_dir=tmp_path / "data")
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr + out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
+    assert "hunter2" not in out.stderr
+
+
+def test_bad_ref_and_duplicate_are_refused(tmp_path, sample_repo):
+    data = tmp_path / "data"
+    assert run_cli("project", "add", "shop", str(sample_repo), data_dir=data).returncode == 0
+    dup = run_cli("project", "add", "shop", str(sample_repo), data_dir=data)
+    assert dup.returncode == 1 and "already exists" in dup.stderr
+    bad = run_cli("map", "shop", "--ref", "--output=/tmp/x", data_dir=data)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    bad = run_cli("map", "shop", "--ref=-u/p", data_dir=data)
+    assert bad.returncode == 1 and "refused ref" in bad.stderr
+
+
+def test_a_locked_database_is_a_clear_error(tmp_path, sample_repo):
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    assert run_cli("project", "add", "shop", str(sample_repo), data_dir=data).returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('x', flush=True); time.sleep(30)",
+         str(data / "workbench.duckdb")], stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdout.readline()
+        out = run_cli("project", "list", data_dir=data, env={"WORKBENCH_LOCK_TIMEOUT": "0.5"})
+        assert out.returncode == 1
+        assert "held by another process" in out.stderr and "Traceback" not in out.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,0 +1,132 @@
+"""The clone path is hardened: no hooks, no submodules, no prompts, wall-clock limits."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import commit, git, init_repo, write
+from workbench.errors import GitFailed
+from workbench.repos.clones import Clones
+from workbench.repos.git import Git
+from workbench.repos.sources import parse_source
+
+
+def test_local_paths_are_cloned_not_opened_in_place(wb, sample_repo):
+    snap = wb.map(str(sample_repo))
+    clone = wb.clones.path_for("shop")
+    assert (clone / "HEAD").is_file() and not (clone / "src").exists()  # bare: no checkout
+    # --no-local: objects were copied, not hard-linked or shared through alternates
+    assert not (clone / "objects" / "info" / "alternates").exists()
+    assert snap.commit == git(sample_repo, "rev-parse", "HEAD")
+
+
+def test_fetch_picks_up_new_commits(wb, sample_repo):
+    first = wb.map(str(sample_repo))
+    write(sample_repo, {"src/shop/extra.py": "import shop.models\n"})
+    new = commit(sample_repo, "extra")
+    second = wb.map("shop")
+    assert second.commit == new != first.commit
+    assert "shop.extra" in set(second.nodes["id"])
+
+
+def test_hooks_from_user_config_never_run(tmp_path, sample_repo, monkeypatch):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    marker = tmp_path / "hook-ran"
+    for name in ("reference-transaction", "post-checkout", "post-merge"):
+        hook = hooks / name
+        hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+        hook.chmod(0o755)
+    cfg = tmp_path / "gitconfig"
+    cfg.write_text(f"[core]\n\thooksPath = {hooks}\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
+    # the hook is real: plain git runs it
+    subprocess.run(["git", "clone", "-q", "--bare", "--no-local", str(sample_repo), str(tmp_path / "plain")],
+                   check=True, capture_output=True)
+    assert marker.exists()
+    marker.unlink()
+    clones = Clones(tmp_path / "clones")
+    clones.sync("shop", parse_source(str(sample_repo)))
+    assert not marker.exists()
+
+
+def test_submodules_are_never_initialised(wb, tmp_path, sample_repo):
+    parent = init_repo(tmp_path / "parent")
+    write(parent, {"main.py": "import os\n"})
+    commit(parent, "base")
+    git(parent, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sample_repo), "vendor/shop")
+    commit(parent, "add submodule")
+    snap = wb.map(str(parent), name="parent")
+    files = snap.files.set_index("path")
+    assert files.loc["vendor/shop", "reason"] == "submodule (not initialised)"
+    assert not any(p.startswith("vendor/shop/") for p in files.index)
+    assert not (wb.clones.path_for("parent") / "modules").exists()
+
+
+def test_a_failed_clone_leaves_nothing_behind(wb, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / ".git").mkdir()  # looks like a repository, is not one
+    with pytest.raises(GitFailed):
+        wb.map(str(broken), name="broken")
+    assert not wb.clones.root.exists() or list(wb.clones.root.iterdir()) == []
+    job = wb.recent_jobs(1)[0]
+    assert job.status == "failed" and "cloning" in job.error
+    assert wb.store.db.query("SELECT count(*) FROM snapshots") == [(0,)]
+
+
+@pytest.fixture
+def stalled_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    conns = []
+    stop = threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conns.append(server.accept()[0])
+            except OSError:
+                continue
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield server.getsockname()[1]
+    stop.set()
+    t.join()
+    for c in conns:
+        c.close()
+    server.close()
+
+
+def test_a_stalled_server_hits_the_wall_clock_limit(tmp_path, stalled_server):
+    clones = Clones(tmp_path / "clones", timeout=2)
+    source = parse_source(f"https://127.0.0.1:{stalled_server}/repo.git")
+    started = time.monotonic()
+    with pytest.raises(GitFailed, match="timed out after 2 s"):
+        clones.sync("stalled", source)
+    assert time.monotonic() - started < 20
+    assert list((tmp_path / "clones").iterdir()) == []
+
+
+def test_git_refuses_ext_transport_even_if_validation_were_bypassed(tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(GitFailed):
+        Git(timeout=30).run(["clone", "--", f"ext::sh -c touch% {marker}", str(tmp_path / "x")])
+    assert not marker.exists()
+
+
+def test_no_terminal_prompt_for_credentials(tmp_path):
+    env = Git().env()
+    assert env["GIT_TERMINAL_PROMPT"] == "0"
+    assert "BatchMode=yes" in env["GIT_SSH_COMMAND"] or os.environ.get("GIT_SSH_COMMAND")
+    assert env["GIT_LFS_SKIP_SMUDGE"] == "1"

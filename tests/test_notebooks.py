@@ -1,0 +1,64 @@
+"""The report notebook runs headless with papermill on a real kernel."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from conftest import ROOT, run_cli
+from workbench.errors import ReportError
+
+pytestmark = pytest.mark.slow
+
+
+def test_report_runs_and_writes_notebook_and_html(wb, sample_repo):
+    wb.map(str(sample_repo), name="shop")
+    result = wb.report("shop")
+    assert result.notebook.parent == wb.data_dir / "runs" / "shop"
+    nb = nbformat.read(str(result.notebook), as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "shop.service -> shop.util.money -> shop.service" in outputs
+    assert "image/png" in outputs  # the plot rendered
+    assert "error" not in {o.get("output_type") for c in nb.cells for o in c.get("outputs", [])}
+    assert "widgets" not in nb.metadata
+    html = result.html.read_text()
+    assert "<html" in html and "shop.models" in html
+
+
+def test_report_of_an_unmapped_project_says_how_to_fix(wb, sample_repo):
+    wb.add_project("shop", str(sample_repo))
+    with pytest.raises(Exception) as err:
+        wb.report("shop")
+    assert "workbench map shop" in str(err.value)
+
+
+def test_a_failing_notebook_names_the_cell(wb, sample_repo, tmp_path):
+    wb.map(str(sample_repo), name="shop")
+    bad = nbformat.v4.new_notebook()
+    bad.cells = [nbformat.v4.new_code_cell("project = None", metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell("x = 1"),
+                 nbformat.v4.new_code_cell("raise RuntimeError('broken cell')")]
+    bad.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(bad, str(path))
+    with pytest.raises(ReportError) as err:
+        wb.report("shop", notebook=path)
+    assert err.value.cell == 3 and "broken cell" in str(err.value)
+
+
+def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
+    for path in (ROOT / "notebooks").rglob("*.ipynb"):
+        nb = nbformat.read(str(path), as_version=4)
+        assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code"), path
+        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), path
+
+
+def test_report_from_the_cli(tmp_path, sample_repo):
+    data = tmp_path / "data"
+    assert run_cli("map", str(sample_repo), "--name", "shop", data_dir=data).returncode == 0
+    out = run_cli("report", "shop", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    html = out.stdout.strip().splitlines()[-1].split()[-1]
+    assert html.endswith(".html") and (data / "runs" / "shop").is_dir()

@@ -1,0 +1,102 @@
+"""Locations, refs and names are validated before git ever runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.errors import InvalidProjectName, InvalidRef, UnsafeSource
+from workbench.repos.sources import parse_source, redact, validate_name, validate_ref
+
+
+@pytest.mark.parametrize(
+    "location, fragment",
+    [
+        ("ext::sh -c touch% /tmp/pwned", "remote-helper"),
+        ("fd::17", "remote-helper"),
+        ("EXT::sh", "remote-helper"),
+        ("-oProxyCommand=touch /tmp/x", "start with '-'"),
+        ("--upload-pack=touch /tmp/x", "start with '-'"),
+        ("ssh://-oProxyCommand=touch%20x/repo", "host"),
+        ("https://example.com/$HOME/repo.git", "'$'"),
+        ("https://example.com/`id`/repo.git", "backticks"),
+        ("http://example.com/repo.git", "only https"),
+        ("ftp://example.com/repo.git", "only https"),
+        ("https:///repo.git", "host"),
+        ("https://example.com/", "repository path"),
+        ("https://example.com/repo\n.git", "control characters"),
+        ("", "no repository"),
+        ("/definitely/not/here", "no repository at"),
+    ],
+)
+def test_refused_locations_say_why(location, fragment):
+    with pytest.raises(UnsafeSource) as err:
+        parse_source(location)
+    assert fragment in str(err.value)
+
+
+def test_credentials_in_urls_are_refused_and_never_echoed():
+    with pytest.raises(UnsafeSource) as err:
+        parse_source("https://alice:s3cret-token@example.com/org/repo.git")
+    message = str(err.value)
+    assert "s3cret-token" not in message and "alice" not in message
+    assert "credential helper" in message
+    with pytest.raises(UnsafeSource) as err:
+        parse_source("https://ghp_abcdef@example.com/org/repo.git")
+    assert "ghp_abcdef" not in str(err.value)
+
+
+def test_redact_removes_userinfo_everywhere():
+    text = "fatal: unable to access 'https://bob:pw@host/x.git/' and ssh://git:pw2@h/y"
+    assert redact(text) == "fatal: unable to access 'https://***@host/x.git/' and ssh://***@h/y"
+
+
+@pytest.mark.parametrize(
+    "location, kind",
+    [
+        ("https://github.com/pallets/flask.git", "url"),
+        ("https://github.com/pallets/flask", "url"),
+        ("ssh://git@github.com/pallets/flask.git", "url"),
+        ("git@github.com:pallets/flask.git", "url"),
+    ],
+)
+def test_accepted_urls(location, kind):
+    source = parse_source(location)
+    assert source.kind == kind and source.location == location
+
+
+def test_local_paths_must_be_git_repositories(tmp_path, sample_repo):
+    assert parse_source(str(sample_repo)).kind == "path"
+    assert parse_source(f"file://{sample_repo}").location == str(sample_repo)
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(UnsafeSource, match="not a git repository"):
+        parse_source(str(tmp_path / "plain"))
+
+
+def test_default_names_come_from_the_location():
+    assert parse_source("https://github.com/pallets/flask.git").default_name == "flask"
+    assert parse_source("git@github.com:psf/requests.git").default_name == "requests"
+
+
+@pytest.mark.parametrize("ref", ["main", "v1.2.3", "release/2.x", "feature/a-b_c", "0123abcd", "HEAD"])
+def test_plain_refs_pass(ref):
+    assert validate_ref(ref) == ref
+
+
+@pytest.mark.parametrize(
+    "ref", ["--output=/tmp/x", "-u/p", "main..evil", "HEAD@{1}", "a//b", "/abs", "x.lock",
+            "has space", "semi;colon", "$(id)", "", ".hidden", "a/.b", "tail/"],
+)
+def test_refs_that_git_could_misread_are_refused(ref):
+    with pytest.raises(InvalidRef):
+        validate_ref(ref)
+
+
+@pytest.mark.parametrize("name", ["", "-x", "a b", "x" * 65, "../etc", "a/b", ".hidden"])
+def test_invalid_project_names(name):
+    with pytest.raises(InvalidProjectName):
+        validate_name(name)
+
+
+def test_valid_project_names():
+    assert validate_name("flask") == "flask"
+    assert validate_name("my_repo-2.0") == "my_repo-2.0"

@@ -1,0 +1,191 @@
+"""The DuckDB file: migrations, short units of work, locks held by other processes."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import duckdb
+import pytest
+
+from workbench.errors import DatabaseLocked, SchemaTooNew, StoreError
+from workbench.store import Store
+from workbench.store.database import Database
+from workbench.store.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
+
+
+def test_new_database_records_every_migration(tmp_path):
+    store = Store(tmp_path / "wb.duckdb")
+    rows = store.db.query("SELECT version, description FROM schema_version ORDER BY version")
+    assert [r[0] for r in rows] == [m.version for m in MIGRATIONS]
+    assert store.schema_version() == LATEST_VERSION
+    tables = {r[0] for r in store.db.query("SELECT table_name FROM information_schema.tables")}
+    assert {"projects", "snapshots", "nodes", "edges", "files", "file_facts", "jobs"} <= tables
+
+
+def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, str(path), migrations=MIGRATIONS[:1])
+    con.execute("INSERT INTO projects (name, source, source_kind, clone_path) VALUES ('a', '/x', 'path', '/c')")
+    con.close()
+    newer = (*MIGRATIONS, Migration(LATEST_VERSION + 1, "add a column",
+                                   "ALTER TABLE projects ADD COLUMN note VARCHAR DEFAULT 'n'"))
+    con = duckdb.connect(str(path))
+    assert migrate(con, str(path), migrations=newer) == LATEST_VERSION + 1
+    assert con.execute("SELECT name, note FROM projects").fetchall() == [("a", "n")]
+    con.close()
+
+
+def test_a_database_from_a_newer_workbench_is_refused(tmp_path):
+    path = tmp_path / "new.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, str(path))
+    con.execute("INSERT INTO schema_version (version, description) VALUES (999, 'future')")
+    con.close()
+    with pytest.raises(SchemaTooNew, match="upgrade the workbench"):
+        Store(path).schema_version()
+
+
+def test_the_file_is_closed_between_units_of_work(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    store = Store(path)
+    store.schema_version()
+    # another process can open it right away: nothing is held while idle
+    out = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).close(); print('ok')"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+HOLDER = textwrap.dedent("""
+    import duckdb, sys, time
+    con = duckdb.connect(sys.argv[1])
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+    con.close()
+""")
+
+
+def _hold(path, seconds):
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "holding"
+    return proc
+
+
+def test_a_lock_held_past_the_wait_names_the_file(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    Store(path).schema_version()
+    proc = _hold(path, 10)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseLocked) as err:
+            Store(path, lock_timeout=0.5).schema_version()
+        assert time.monotonic() - started < 5
+        assert str(path) in str(err.value) and "another process" in str(err.value)
+        assert err.value.path == str(path)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_lock_released_within_the_wait_is_waited_for(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    Store(path).schema_version()
+    proc = _hold(path, 1.0)
+    try:
+        assert Store(path, lock_timeout=30).schema_version() == LATEST_VERSION
+    finally:
+        proc.wait()
+
+
+def test_errors_pickle_with_their_fields():
+    err = DatabaseLocked("held", path="/x.duckdb", waited=1.5)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is DatabaseLocked and back.path == "/x.duckdb" and back.waited == 1.5
+    assert str(back) == "held"
+
+
+def test_threads_each_get_a_cursor_and_lose_nothing(tmp_path):
+    db = Database(tmp_path / "t.duckdb")
+    db.write(lambda cur: cur.execute("CREATE TABLE t (thread INT, i INT)"))
+
+    def work(n):
+        for i in range(50):
+            db.write(lambda cur: cur.execute("INSERT INTO t VALUES (?, ?)", [n, i]))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db.query("SELECT count(*), count(DISTINCT thread) FROM t") == [(400, 8)]
+
+
+def test_write_conflicts_are_retried(tmp_path):
+    db = Database(tmp_path / "c.duckdb")
+    db.write(lambda cur: cur.execute("CREATE TABLE counter (id INT PRIMARY KEY, n INT)"))
+    db.write(lambda cur: cur.execute("INSERT INTO counter VALUES (1, 0)"))
+
+    def bump():
+        for _ in range(25):
+            db.write(lambda cur: cur.execute("UPDATE counter SET n = n + 1 WHERE id = 1"), attempts=200)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db.query("SELECT n FROM counter") == [(100,)]
+
+
+def test_a_failed_unit_of_work_leaves_nothing(tmp_path):
+    db = Database(tmp_path / "r.duckdb")
+    db.write(lambda cur: cur.execute("CREATE TABLE t (x INT)"))
+
+    def half(cur):
+        cur.execute("INSERT INTO t VALUES (1)")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        db.write(half)
+    with pytest.raises(StoreError):
+        db.write(lambda cur: cur.execute("INSERT INTO missing VALUES (1)"))
+    assert db.query("SELECT count(*) FROM t") == [(0,)]
+
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from workbench.store.database import Database
+    db = Database(sys.argv[1], lock_timeout=60)
+    tag, seconds = sys.argv[2], float(sys.argv[3])
+    n = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        db.write(lambda cur: cur.execute("INSERT INTO log VALUES (?, ?)", [tag, n]))
+        n += 1
+    print(n)
+""")
+
+
+@pytest.mark.slow
+def test_two_processes_write_one_file_for_seconds_and_lose_nothing(tmp_path):
+    path = tmp_path / "shared.duckdb"
+    Database(path).write(lambda cur: cur.execute("CREATE TABLE log (writer VARCHAR, n INT)"))
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), tag, "4"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for tag in ("a", "b")]
+    counts = {}
+    for tag, proc in zip(("a", "b"), procs):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        counts[tag] = int(out.strip())
+    assert counts["a"] > 0 and counts["b"] > 0
+    rows = dict(Database(path).query("SELECT writer, count(*) FROM log GROUP BY writer"))
+    assert rows == counts
+    distinct = Database(path).query("SELECT count(*) FROM (SELECT DISTINCT writer, n FROM log)")
+    assert distinct == [(counts["a"] + counts["b"],)]

@@ -1,0 +1,1 @@
+"""Repository access: validated sources, hardened git, bare clones."""
