@@ -164,7 +164,7 @@ class Workbench:
         from .batch.report import run_report
 
         self.snapshot(project, ref)  # fail early, with the fix, when there is nothing to report
-        return run_report(self, project, ref=ref, output_dir=output_dir, notebook=notebook)
+        return run_report(self.data_dir, project, ref=ref, output_dir=output_dir, notebook=notebook)
 
     def close(self) -> None:
         self.jobs.shutdown(wait=True)

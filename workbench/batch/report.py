@@ -12,12 +12,9 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ReportError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..facade import Workbench
 
 REPORT_NOTEBOOK = "system_map_report.ipynb"
 
@@ -96,9 +93,10 @@ def _source_cell(executed: Path, index: int) -> tuple[int, str]:
     return index - injected + 1, source.strip().splitlines()[0][:80] if source.strip() else ""
 
 
-def run_report(wb: "Workbench", project: str, *, ref: str | None = None,
+def run_report(data_dir: Path, project: str, *, ref: str | None = None,
                output_dir: str | Path | None = None, notebook: str | Path | None = None
                ) -> ReportResult:
+    """Run the system map report (or ``notebook``) for ``project`` stored under ``data_dir``."""
     nb = Path(notebook) if notebook else notebooks_dir() / REPORT_NOTEBOOK
-    out = Path(output_dir) if output_dir else wb.config.runs_dir / project
-    return run_notebook(nb, out, {"project": project, "ref": ref, "data_dir": str(wb.data_dir)})
+    out = Path(output_dir) if output_dir else Path(data_dir) / "runs" / project
+    return run_notebook(nb, out, {"project": project, "ref": ref, "data_dir": str(data_dir)})
