@@ -17,7 +17,7 @@ from tree_sitter import Node
 
 from ..facts import CallRef, Definition, FileFacts, ImportRef
 from .registry import get_parser, get_spec
-from .spec import CLASS_KINDS, FUNCTION_KINDS, LanguageSpec, text
+from .spec import CLASS_KINDS, FUNCTION_KINDS, DefRule, LanguageSpec
 
 #: How many syntax error lines ``problem`` names before it stops counting.
 _MAX_ERROR_LINES = 5
@@ -100,7 +100,8 @@ def parse_source(language: str, data: bytes) -> FileFacts:
 
 def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
     spec = state.spec
-    definitions, decisions, cases, binary = spec.definitions, spec.decisions, spec.cases, spec.binary
+    definitions, decisions, cases = spec.definitions, spec.decisions, spec.cases
+    binary = spec.binary
     comments, imports, calls, package = spec.comments, spec.imports, spec.calls, spec.package
     frames = state.frames
     cursor = root.walk()
@@ -150,7 +151,7 @@ def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
             depth -= 1
 
 
-def _define(node: Node, rule, depth: int, state: _Collector) -> None:
+def _define(node: Node, rule: DefRule, depth: int, state: _Collector) -> None:
     kind = rule.refine(node) if rule.refine is not None else rule.kind
     if kind is None:
         return

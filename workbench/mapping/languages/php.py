@@ -62,7 +62,8 @@ def _include(node: Node) -> Iterator[ImportRef]:
     elif expression.type == "binary_expression":
         left = expression.child_by_field_name("left")
         right = expression.child_by_field_name("right")
-        if left is not None and right is not None and right.type in _STRINGS and _is_dir_of_file(left):
+        if (left is not None and right is not None and right.type in _STRINGS
+                and _is_dir_of_file(left)):
             rest = string_value(right) or ""
             target = "." + rest if rest.startswith("/") else "./" + rest
     if target and "$" not in target:

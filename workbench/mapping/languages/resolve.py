@@ -31,7 +31,9 @@ _RUST_ROOTS = ("lib.rs", "main.rs", "mod.rs")
 _GO_THREE_SEGMENT_HOSTS = frozenset({"github.com", "gitlab.com", "bitbucket.org", "golang.org"})
 
 _GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"]+)\"?", re.MULTILINE)
-_CARGO_NAME = re.compile(r"^\s*\[package\][^\[]*?^\s*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL)
+_CARGO_NAME = re.compile(
+    r"^\s*\[package\][^\[]*?^\s*name\s*=\s*\"([^\"]+)\"", re.MULTILINE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ class Resolver:
     def _by_suffix(self, suffix: str, near: str) -> str | None:
         """The file whose path ends with ``suffix`` (whole segments), nearest to ``near``."""
         name = posixpath.basename(suffix)
-        matches = [p for p in self._by_name.get(name, ()) if p == suffix or p.endswith("/" + suffix)]
+        matches = [p for p in self._by_name.get(name, ())
+                   if p == suffix or p.endswith("/" + suffix)]
         if not matches:
             return None
         return min(matches, key=lambda p: (-_common_prefix(p, near), len(p), p))
@@ -284,7 +287,8 @@ class Resolver:
     def _crate_dir(self, importer: str) -> str | None:
         best = None
         for directory in self._crates.values():
-            if importer.startswith(directory + "/") and (best is None or len(directory) > len(best)):
+            inside = importer.startswith(directory + "/")
+            if inside and (best is None or len(directory) > len(best)):
                 best = directory
         if best is not None:
             return best
@@ -298,10 +302,9 @@ class Resolver:
 
     def _ruby(self, language: str, importer: str, ref: ImportRef) -> Resolution:
         target = ref.target if ref.target.endswith(".rb") else ref.target + ".rb"
-        if ref.kind == "require_relative":
-            return self._first_existing([_inside(posixpath.join(posixpath.dirname(importer), target))])
-        if target.startswith("."):
-            return self._first_existing([_inside(posixpath.join(posixpath.dirname(importer), target))])
+        if ref.kind == "require_relative" or target.startswith("."):
+            beside = _inside(posixpath.join(posixpath.dirname(importer), target))
+            return self._first_existing([beside])
         found = self._first_existing([posixpath.join("lib", target), target])
         if found.internal:
             return found
