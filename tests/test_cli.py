@@ -39,7 +39,9 @@ def test_map_list_show_status_remove(tmp_path, sample_repo):
     show = run_cli("project", "show", "shop", data_dir=data)
     assert "snapshots:      1" in show.stdout and "default branch: main" in show.stdout
     status = run_cli("status", data_dir=data)
-    assert "schema v1" in status.stdout and re.search(r"#\d+\s+map\s+succeeded", status.stdout)
+    from workbench.store.migrations import LATEST_VERSION
+
+    assert f"schema v{LATEST_VERSION}" in status.stdout and re.search(r"#\d+\s+map\s+succeeded", status.stdout)
     removed = run_cli("project", "remove", "shop", "--yes", data_dir=data)
     assert removed.returncode == 0 and "removed project shop" in removed.stdout
     assert "no projects yet" in run_cli("project", "list", data_dir=data).stdout

@@ -41,7 +41,7 @@ def test_modules_classes_and_functions_with_line_ranges(snap):
     pay = nodes.loc["shop.models:PaidOrder.pay"]
     assert (pay["kind"], pay["line_start"], pay["line_end"], pay["parent"]) == (
         "function", 15, 18, "shop.models:PaidOrder")
-    assert json.loads(pay["attrs"])["complexity"] == 2
+    assert pay["complexity"] == 2
     assert nodes.loc["tests.test_service:test_checkout", "kind"] == "function"
 
 

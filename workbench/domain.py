@@ -7,8 +7,9 @@ kind            id                              example
 ==============  ==============================  =========================================
 package         dotted package name             ``flask`` / ``flask.sansio`` (namespace)
 module          dotted module name (Python)     ``flask.app``
+directory       path with a trailing ``/``      ``web/src/`` (holds non-Python files)
 file            repository path (other langs)   ``web/src/app.ts``
-class           ``module:Qualname``             ``flask.app:Flask``
+class           ``module:Qualname``             ``flask.app:Flask`` / ``web/src/app.ts:App``
 function        ``module:Qualname``             ``flask.app:Flask.run``
 external        ``ext:name``                    ``ext:click`` (top-level distribution name)
 ==============  ==============================  =========================================
@@ -27,6 +28,7 @@ from typing import Any
 
 
 class NodeKind(str, Enum):
+    DIRECTORY = "directory"
     PACKAGE = "package"
     MODULE = "module"
     FILE = "file"

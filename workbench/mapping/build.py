@@ -1,8 +1,10 @@
 """From per-file facts to the nodes and edges of a system map.
 
-This is where files meet: module names are assigned (:mod:`.pymodules`), imports resolved to
-internal modules or external dependencies, and the containment tree (package → module →
-class → function) drawn. The output is three Arrow tables matching the store's ``files``,
+This is where files meet: names are assigned, imports resolved to internal files or external
+dependencies, calls and inheritance linked, and the containment tree (package → module →
+class → function, directory → file → definition) drawn. Python is handled by
+:mod:`.python_links`, the tree-sitter languages by :mod:`.other_links`; structural metrics are
+added by :mod:`.metrics`. The output is three Arrow tables matching the store's ``files``,
 ``nodes`` and ``edges`` columns, plus the snapshot's headline statistics.
 """
 
@@ -14,9 +16,25 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from ..domain import EdgeKind, NodeKind
+from ..domain import NodeKind
 from .facts import FileFacts
-from .pymodules import STDLIB, ImportResolver, module_names
+
+#: Version of the map format written to ``snapshots.parser_version``.
+MAP_VERSION = 2
+
+NODE_FIELDS = (
+    ("id", pa.string()), ("kind", pa.string()), ("name", pa.string()), ("parent", pa.string()),
+    ("path", pa.string()), ("line_start", pa.int32()), ("line_end", pa.int32()),
+    ("language", pa.string()), ("lines", pa.int32()), ("code_lines", pa.int32()),
+    ("comment_lines", pa.int32()), ("blank_lines", pa.int32()), ("complexity", pa.int32()),
+    ("fan_in", pa.int32()), ("fan_out", pa.int32()), ("pagerank", pa.float64()),
+    ("community", pa.int32()), ("depth", pa.int32()), ("problem", pa.string()),
+    ("attrs", pa.string()),
+)
+EDGE_FIELDS = (
+    ("src", pa.string()), ("dst", pa.string()), ("kind", pa.string()), ("weight", pa.int32()),
+    ("line", pa.int32()), ("attrs", pa.string()),
+)
 
 
 @dataclass
@@ -40,33 +58,36 @@ class MapTables:
     stats: dict = field(default_factory=dict)
 
 
-class _Nodes:
+class NodeSet:
+    """Nodes by id; the first writer of an id wins, later writers may fill in fields."""
+
     def __init__(self) -> None:
         self.rows: dict[str, dict] = {}
 
-    def add(self, id: str, kind: str, name: str, **values) -> None:
-        if id not in self.rows:
-            self.rows[id] = {"id": id, "kind": kind, "name": name, **values}
+    def add(self, id: str, kind: str, name: str, **values) -> dict:
+        row = self.rows.get(id)
+        if row is None:
+            row = self.rows[id] = {"id": id, "kind": kind, "name": name, **values}
+        return row
+
+    def __contains__(self, id: str) -> bool:
+        return id in self.rows
 
     def table(self) -> pa.Table:
-        cols = {c: [] for c in ("id", "kind", "name", "parent", "path", "line_start",
-                                "line_end", "language", "lines", "problem", "attrs")}
+        names = [n for n, _ in NODE_FIELDS]
+        cols: dict[str, list] = {n: [] for n in names}
         for row in self.rows.values():
-            for c in cols:
-                value = row.get(c)
-                if c == "attrs":
-                    value = json.dumps(value, separators=(",", ":")) if value else None
-                cols[c].append(value)
-        schema = pa.schema([
-            ("id", pa.string()), ("kind", pa.string()), ("name", pa.string()),
-            ("parent", pa.string()), ("path", pa.string()), ("line_start", pa.int32()),
-            ("line_end", pa.int32()), ("language", pa.string()), ("lines", pa.int32()),
-            ("problem", pa.string()), ("attrs", pa.string()),
-        ])
-        return pa.table(cols, schema=schema)
+            for n in names:
+                value = row.get(n)
+                if n == "attrs":
+                    value = json.dumps(value, separators=(",", ":"), sort_keys=True) if value else None
+                cols[n].append(value)
+        return pa.table(cols, schema=pa.schema(list(NODE_FIELDS)))
 
 
-class _Edges:
+class EdgeSet:
+    """Edges by (src, dst, kind); repeats add to the weight and keep the first line."""
+
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str, str], dict] = {}
 
@@ -74,110 +95,84 @@ class _Edges:
         key = (src, dst, kind)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = {"weight": 1, "line": line, "lines": [line] if line else []}
-        else:
-            row["weight"] += 1
-            if line:
-                row["lines"].append(line)
-                row["line"] = min(row["line"] or line, line)
+            self.rows[key] = {"weight": 1, "line": line, "lines": {line} if line else set()}
+            return
+        row["weight"] += 1
+        if line:
+            row["lines"].add(line)
+            row["line"] = min(row["line"] or line, line)
+
+    def __contains__(self, key: tuple[str, str, str]) -> bool:
+        return key in self.rows
 
     def table(self) -> pa.Table:
-        src, dst, kind, weight, line, attrs = [], [], [], [], [], []
+        cols: dict[str, list] = {n: [] for n, _ in EDGE_FIELDS}
         for (s, d, k), row in self.rows.items():
-            src.append(s)
-            dst.append(d)
-            kind.append(k)
-            weight.append(row["weight"])
-            line.append(row["line"])
-            extra = {"lines": sorted(set(row["lines"]))} if len(row["lines"]) > 1 else None
-            attrs.append(json.dumps(extra) if extra else None)
-        return pa.table(
-            {"src": src, "dst": dst, "kind": kind, "weight": weight, "line": line, "attrs": attrs},
-            schema=pa.schema([("src", pa.string()), ("dst", pa.string()), ("kind", pa.string()),
-                              ("weight", pa.int32()), ("line", pa.int32()), ("attrs", pa.string())]),
-        )
+            cols["src"].append(s)
+            cols["dst"].append(d)
+            cols["kind"].append(k)
+            cols["weight"].append(row["weight"])
+            cols["line"].append(row["line"])
+            lines = sorted(row["lines"])
+            cols["attrs"].append(json.dumps({"lines": lines[:50]}) if len(lines) > 1 else None)
+        return pa.table(cols, schema=pa.schema(list(EDGE_FIELDS)))
 
 
-def build_map(files: list[ScannedFile]) -> MapTables:
-    """Assign names, resolve imports and draw containment for every scanned file."""
-    nodes, edges = _Nodes(), _Edges()
-    python = [f for f in files if f.language == "python" and f.status != "ignored"]
-    names = module_names([f.path for f in python])
-    packages = {names[f.path] for f in python if f.path.endswith("__init__.py")}
-    modules = set(names.values())
-    resolver = ImportResolver(modules, packages)
+def file_node_fields(f: ScannedFile) -> dict:
+    """Node fields shared by every file-level node (module, package, file)."""
+    facts = f.facts
+    problem = f.reason if f.status == "skipped" else (facts.problem if facts else None)
+    values = {"path": f.path, "language": f.language, "problem": problem,
+              "attrs": {"blob": f.blob_sha}}
+    if facts is not None:
+        values.update(lines=facts.lines, code_lines=facts.code_lines,
+                      comment_lines=facts.comment_lines, blank_lines=facts.blank_lines,
+                      line_start=1, line_end=max(1, facts.lines))
+        doc = facts.extra.get("docstring")
+        if doc:
+            values["attrs"]["doc"] = doc
+    return values
 
-    for f in python:
-        module = names[f.path]
-        kind = NodeKind.PACKAGE.value if module in packages else NodeKind.MODULE.value
-        facts = f.facts
-        problem = f.reason if f.status == "skipped" else (facts.problem if facts else None)
-        attrs = {"blob": f.blob_sha}
-        if facts is not None:
-            attrs.update(code_lines=facts.code_lines, comment_lines=facts.comment_lines,
-                         blank_lines=facts.blank_lines)
-            if facts.extra.get("docstring"):
-                attrs["doc"] = facts.extra["docstring"]
-        nodes.add(module, kind, module.rpartition(".")[2], path=f.path, language="python",
-                  lines=facts.lines if facts else None, problem=problem, attrs=attrs,
-                  line_start=1 if facts else None, line_end=facts.lines if facts else None)
-        _add_containers(module, nodes, edges, modules)
-        if facts is None:
-            continue
-        for d in facts.definitions:
-            node_id = f"{module}:{d.qualname}"
-            parent = f"{module}:{d.parent}" if d.parent else module
-            d_attrs = {k: v for k, v in (("decorators", list(d.decorators)), ("bases", list(d.bases)),
-                                         ("complexity", d.complexity)) if v}
-            nodes.add(node_id, NodeKind.CLASS.value if d.kind == "class" else NodeKind.FUNCTION.value,
-                      d.name, parent=parent, path=f.path, line_start=d.line_start,
-                      line_end=d.line_end, language="python",
-                      lines=d.line_end - d.line_start + 1, attrs=d_attrs)
-            edges.add(parent, node_id, EdgeKind.CONTAINS.value)
-        for ref in facts.imports:
-            for res in resolver.resolve(module, ref):
-                if res.internal and res.internal != module:
-                    edges.add(module, res.internal, EdgeKind.IMPORTS.value, ref.line)
-                elif res.external:
-                    ext = f"ext:{res.external}"
-                    nodes.add(ext, NodeKind.EXTERNAL.value, res.external,
-                              attrs={"stdlib": res.external in STDLIB})
-                    edges.add(module, ext, EdgeKind.DEPENDS_ON.value, ref.line)
 
-    node_table = nodes.table()
-    edge_table = edges.table()
-    kinds = Counter(node_table.column("kind").to_pylist())
-    edge_kinds = Counter(edge_table.column("kind").to_pylist())
+def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None) -> MapTables:
+    """Assign names, resolve imports, calls and bases, draw containment, add metrics."""
+    from .metrics import add_structural_metrics
+    from .other_links import link_other_languages
+    from .python_links import link_python
+
+    nodes, edges = NodeSet(), EdgeSet()
+    py_stats = link_python([f for f in files if f.language == "python" and f.status != "ignored"],
+                           nodes, edges)
+    other = [f for f in files if f.language not in (None, "python") and f.status != "ignored"]
+    other_stats = link_other_languages(other, nodes, edges, manifests or {})
+    add_structural_metrics(nodes, edges)
+
+    kinds = Counter(r["kind"] for r in nodes.rows.values())
+    edge_kinds = Counter(k for _, _, k in edges.rows)
     externals = [r for r in nodes.rows.values() if r["kind"] == NodeKind.EXTERNAL.value]
+    languages = Counter(f.language for f in files if f.language and f.status != "ignored")
     stats = {
         "files": len(files),
-        "python_files": len(python),
-        "modules": len(python),
-        "packages": len(packages),
+        "python_files": languages.get("python", 0),
+        "source_files": sum(languages.values()),
+        "languages": dict(sorted(languages.items())),
+        "modules": py_stats["modules"] + other_stats["files"],
+        "packages": py_stats["packages"],
         "classes": kinds[NodeKind.CLASS.value],
         "functions": kinds[NodeKind.FUNCTION.value],
-        "import_edges": edge_kinds[EdgeKind.IMPORTS.value],
-        "external_dependencies": sum(1 for r in externals if not r["attrs"]["stdlib"]),
-        "stdlib_dependencies": sum(1 for r in externals if r["attrs"]["stdlib"]),
+        "import_edges": edge_kinds["imports"],
+        "call_edges": edge_kinds["calls"],
+        "inherits_edges": edge_kinds["inherits"],
+        "tests_edges": edge_kinds["tests"],
+        "calls_resolved": py_stats["calls_resolved"],
+        "calls_unresolved": py_stats["calls_unresolved"],
+        "calls_builtin": py_stats["calls_builtin"],
+        "external_dependencies": sum(1 for r in externals if not r["attrs"].get("stdlib")),
+        "stdlib_dependencies": sum(1 for r in externals if r["attrs"].get("stdlib")),
         "parse_problems": sum(1 for r in nodes.rows.values() if r.get("problem")),
         "skipped_files": sum(1 for f in files if f.status == "skipped"),
     }
-    return MapTables(files=_files_table(files), nodes=node_table, edges=edge_table, stats=stats)
-
-
-def _add_containers(module: str, nodes: _Nodes, edges: _Edges, modules: set[str]) -> None:
-    """Link ``a.b.c`` under ``a.b`` under ``a``; parents that are not files become namespace packages."""
-    child = module
-    parent = module.rpartition(".")[0]
-    while parent:
-        if parent not in modules:
-            nodes.add(parent, NodeKind.PACKAGE.value, parent.rpartition(".")[2],
-                      attrs={"namespace": True})
-        if (parent, child, EdgeKind.CONTAINS.value) in edges.rows:
-            return
-        edges.add(parent, child, EdgeKind.CONTAINS.value)
-        nodes.rows[child]["parent"] = parent
-        child, parent = parent, parent.rpartition(".")[0]
+    return MapTables(files=_files_table(files), nodes=nodes.table(), edges=edges.table(), stats=stats)
 
 
 def _files_table(files: list[ScannedFile]) -> pa.Table:

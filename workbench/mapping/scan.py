@@ -8,22 +8,18 @@ binary files (a NUL byte) are skipped with a reason. Parsing runs in worker proc
 
 from __future__ import annotations
 
-import os
+import posixpath
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from ..repos.git import TreeEntry
+from ..store.facts import FactKey
 from .build import ScannedFile
 from .facts import FileFacts
-from .python import PARSER_NAME, PARSER_VERSION
+from .parsers import MANIFESTS, language_for, parser_for
 from .workers import WorkerPool
 
 Progress = Callable[[int, int | None, str], None]
-
-_LANGUAGES = {".py": "python"}
-
-
-def language_for(path: str) -> str | None:
-    return _LANGUAGES.get(os.path.splitext(path)[1].lower())
 
 
 def classify(entries: Iterable[TreeEntry], max_bytes: int) -> list[ScannedFile]:
@@ -45,34 +41,61 @@ def classify(entries: Iterable[TreeEntry], max_bytes: int) -> list[ScannedFile]:
     return files
 
 
+@dataclass
+class ScanResult:
+    files: list[ScannedFile]
+    fresh: dict[FactKey, str]
+    """Facts parsed by this scan, to be stored with the snapshot."""
+    manifests: dict[str, bytes]
+    """Contents of go.mod / Cargo.toml files, for import resolution."""
+
+
+def _key(f: ScannedFile) -> FactKey:
+    parser, version = parser_for(f.language)
+    return (f.blob_sha, parser, version)
+
+
 def scan(
     entries: list[TreeEntry],
     *,
     read_blobs: Callable[[list[str]], Iterable[tuple[str, bytes]]],
-    cached: Callable[[list[str]], dict[str, str]],
+    cached: Callable[[list[FactKey]], dict[FactKey, str]],
     max_bytes: int,
     workers: int,
     progress: Progress | None = None,
-) -> tuple[list[ScannedFile], dict[str, str]]:
-    """Return scanned files and the facts newly parsed (``{blob_sha: json}``) to store."""
+) -> ScanResult:
+    """Classify, look up cached facts, parse what is missing, and attach facts to files."""
     files = classify(entries, max_bytes)
     wanted = [f for f in files if f.status == "parsed"]
-    known = cached([f.blob_sha for f in wanted])
-    missing = sorted({f.blob_sha for f in wanted if f.blob_sha not in known})
+    keys = {id(f): _key(f) for f in wanted}
+    known = cached(list(set(keys.values())))
+    missing = {(f.blob_sha, f.language) for f in wanted if keys[id(f)] not in known}
+    manifest_shas = {e.blob_sha: e.path for e in entries
+                     if posixpath.basename(e.path) in MANIFESTS and not e.is_symlink
+                     and (e.size or 0) <= max_bytes}
     if progress:
         progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")
-    blobs = list(read_blobs(missing))
-    parsed = WorkerPool(workers).parse(blobs, progress)
-    fresh = {sha: facts for sha, (_, facts) in parsed.items()}
+    needed = sorted({sha for sha, _ in missing} | set(manifest_shas))
+    contents = dict(read_blobs(needed))
+    manifests = {path: contents[sha] for sha, path in manifest_shas.items() if sha in contents}
+    requests = [(sha, language, contents[sha]) for sha, language in sorted(missing)]
+    del contents
+    parsed = WorkerPool(workers).parse(requests, progress)
+    fresh: dict[FactKey, str] = {}
+    for (sha, language), facts in parsed.items():
+        parser, version = parser_for(language)
+        fresh[(sha, parser, version)] = facts
     all_facts = {**known, **fresh}
     for f in wanted:
-        if f.blob_sha in all_facts:
-            facts = FileFacts.from_json(all_facts[f.blob_sha])
-            if facts.extra.get("skipped"):
-                f.status, f.reason = "skipped", facts.problem
-            else:
-                f.facts = facts
-    return files, fresh
+        raw = all_facts.get(keys[id(f)])
+        if raw is None:
+            continue
+        facts = FileFacts.from_json(raw)
+        if facts.extra.get("skipped"):
+            f.status, f.reason = "skipped", facts.problem
+        else:
+            f.facts = facts
+    return ScanResult(files, fresh, manifests)
 
 
-__all__ = ["scan", "classify", "PARSER_NAME", "PARSER_VERSION", "language_for"]
+__all__ = ["scan", "classify", "ScanResult", "language_for"]

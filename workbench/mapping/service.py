@@ -17,7 +17,7 @@ from ..repos.clones import Clones
 from ..repos.sources import Source
 from ..store import Store
 from .build import build_map
-from .python import PARSER_NAME, PARSER_VERSION
+from .build import MAP_VERSION
 from .scan import scan
 
 
@@ -39,28 +39,29 @@ class MapService:
             self.store.projects.update(project.id, status="mapping", default_branch=branch)
             job.report(0, None, f"listing files at {commit[:12]}")
             entries = self.clones.tree(repo, commit)
-            files, fresh = scan(
+            scanned = scan(
                 entries,
                 read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
-                cached=lambda shas: self.store.facts.get_many(PARSER_NAME, PARSER_VERSION, shas),
+                cached=self.store.facts.get_many,
                 max_bytes=self.config.max_file_bytes,
                 workers=self.config.worker_count,
                 progress=job.report,
             )
+            fresh = scanned.fresh
             job.report(len(fresh), len(fresh), "building the map")
-            tables = build_map(files)
+            tables = build_map(scanned.files, manifests=scanned.manifests)
             stats = {**tables.stats, "parsed_now": len(fresh),
                      "seconds": round(time.perf_counter() - started, 3)}
             result: dict = {}
 
             def extra(cur, snapshot_id: int) -> None:
-                self.store.facts.put_many(PARSER_NAME, PARSER_VERSION, fresh, cur=cur)
+                self.store.facts.put_many(fresh, cur=cur)
                 result.update(snapshot_id=snapshot_id, commit=commit, **stats)
                 job.finish_in(cur, result)
 
             self.store.snapshots.write(
                 project_id=project.id, ref=ref or branch, commit_sha=commit,
-                parser_version=PARSER_VERSION, job_id=job.id, stats=stats,
+                parser_version=MAP_VERSION, job_id=job.id, stats=stats,
                 files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
             )
         except WorkbenchError:

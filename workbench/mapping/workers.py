@@ -23,17 +23,18 @@ from typing import Callable, Iterable
 
 _HEADER = struct.Struct("!I")
 
-#: Result of one file: (blob sha, None, facts json); the middle slot is kept for skip reasons.
-Result = tuple[str, "str | None", str]
+#: A request: (blob sha, language, bytes); a result: (blob sha, language, facts json).
+Request = tuple[str, str, bytes]
+Result = tuple[str, str, str]
 
 
-def parse_blob(sha: str, data: bytes) -> Result:
+def parse_blob(sha: str, language: str, data: bytes) -> Result:
     """Parse one blob; the same function runs in workers and (for tests) in-process."""
-    from .python import parse_python
+    from .parsers import parse
 
     if b"\0" in data:
-        return sha, None, _problem_json(BINARY, skipped=True)
-    return sha, None, parse_python(data).to_json()
+        return sha, language, _problem_json(language, BINARY, skipped=True)
+    return sha, language, parse(language, data).to_json()
 
 
 def _send(stream, obj) -> None:
@@ -72,24 +73,24 @@ def worker_main() -> None:
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
     while True:
         try:
-            sha, data = _recv(stdin)
+            sha, language, data = _recv(stdin)
         except EOFError:
             return
         try:
-            result = parse_blob(sha, data)
+            result = parse_blob(sha, language, data)
         except MemoryError:
-            result = (sha, None, _problem_json("out of memory while parsing"))
+            result = (sha, language, _problem_json(language, "out of memory while parsing"))
         _send(stdout, result)
 
 
 BINARY = "binary file (contains NUL bytes)"
 
 
-def _problem_json(problem: str, *, skipped: bool = False) -> str:
+def _problem_json(language: str, problem: str, *, skipped: bool = False) -> str:
     """Facts for a file that yielded nothing; ``skipped`` marks files that are not source."""
     from .facts import FileFacts
 
-    return FileFacts("python", problem=problem, extra={"skipped": True} if skipped else {}).to_json()
+    return FileFacts(language, problem=problem, extra={"skipped": True} if skipped else {}).to_json()
 
 
 class _Worker:
@@ -100,8 +101,8 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
 
-    def ask(self, sha: str, data: bytes) -> Result:
-        _send(self.proc.stdin, (sha, data))
+    def ask(self, request: Request) -> Result:
+        _send(self.proc.stdin, request)
         return _recv(self.proc.stdout)
 
     def close(self) -> None:
@@ -123,10 +124,12 @@ class WorkerPool:
         self.size = max(1, size)
         self.memory_limit = memory_limit
 
-    def parse(self, blobs: Iterable[tuple[str, bytes]],
-              progress: Callable[[int, int | None, str], None] | None = None) -> dict[str, tuple]:
-        items = list(blobs)
-        results: dict[str, tuple] = {}
+    def parse(self, requests: Iterable[Request],
+              progress: Callable[[int, int | None, str], None] | None = None
+              ) -> dict[tuple[str, str], str]:
+        """Return ``{(blob sha, language): facts json}`` for every request."""
+        items = list(requests)
+        results: dict[tuple[str, str], str] = {}
         if not items:
             return results
         todo: queue.Queue = queue.Queue()
@@ -140,17 +143,18 @@ class WorkerPool:
             try:
                 while True:
                     try:
-                        sha, data = todo.get_nowait()
+                        request = todo.get_nowait()
                     except queue.Empty:
                         return
                     try:
-                        result = worker.ask(sha, data)
+                        sha, language, facts = worker.ask(request)
                     except (EOFError, BrokenPipeError, OSError):
                         worker.close()
-                        result = (sha, None, _problem_json("the parser crashed on this file"))
+                        sha, language = request[0], request[1]
+                        facts = _problem_json(language, "the parser crashed on this file")
                         worker = _Worker(self.memory_limit)
                     with lock:
-                        results[sha] = result[1:]
+                        results[(sha, language)] = facts
                         done = len(results)
                     if progress is not None:
                         progress(done, len(items), "parsing")

@@ -1,4 +1,8 @@
-"""Parse results keyed by git blob sha and parser version, shared by every project."""
+"""Parse results keyed by (git blob sha, parser, parser version), shared by every project.
+
+The same bytes parsed by the same parser version give the same facts, so a blob is parsed once
+for all commits and all projects (forks share their unchanged files).
+"""
 
 from __future__ import annotations
 
@@ -8,52 +12,57 @@ import pyarrow as pa
 
 from .database import Database
 
+FactKey = tuple[str, str, int]  # (blob sha, parser, parser version)
+
+
+
+def _keys_table(keys: list[FactKey], facts: list[str] | None = None) -> pa.Table:
+    columns = {
+        "blob_sha": pa.array([k[0] for k in keys], pa.string()),
+        "parser": pa.array([k[1] for k in keys], pa.string()),
+        "parser_version": pa.array([k[2] for k in keys], pa.int32()),
+    }
+    if facts is not None:
+        columns["facts"] = pa.array(facts, pa.string())
+    return pa.table(columns)
+
 
 class FactsTable:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get_many(self, parser: str, version: int, blob_shas: Iterable[str]) -> dict[str, str]:
-        """Return ``{blob_sha: facts_json}`` for the shas already parsed by this parser version."""
-        shas = list(dict.fromkeys(blob_shas))
-        if not shas:
+    def get_many(self, keys: Iterable[FactKey]) -> dict[FactKey, str]:
+        """Return ``{key: facts_json}`` for the keys already stored."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
             return {}
-        wanted = pa.table({"blob_sha": pa.array(shas, pa.string())})
+        table = _keys_table(wanted)
 
         def fetch(cur):
-            cur.register("wanted_blobs", wanted)
+            cur.register("wanted_facts", table)
             try:
                 return cur.execute(
-                    "SELECT f.blob_sha, f.facts FROM file_facts f"
-                    " JOIN wanted_blobs w USING (blob_sha)"
-                    " WHERE f.parser = ? AND f.parser_version = ?",
-                    [parser, version],
+                    "SELECT f.blob_sha, f.parser, f.parser_version, f.facts FROM file_facts f"
+                    " JOIN wanted_facts w USING (blob_sha, parser, parser_version)"
                 ).fetchall()
             finally:
-                cur.unregister("wanted_blobs")
+                cur.unregister("wanted_facts")
 
-        return dict(self.db.read(fetch))
+        return {(sha, parser, int(version)): facts for sha, parser, version, facts in self.db.read(fetch)}
 
-    def put_many(self, parser: str, version: int, facts: dict[str, str], cur=None) -> None:
-        """Insert facts that are not stored yet (two mappers racing on one blob is harmless)."""
+    def put_many(self, facts: dict[FactKey, str], cur=None) -> None:
+        """Insert facts not stored yet (two mappers racing on one blob is harmless)."""
         if not facts:
             return
-        table = pa.table(
-            {
-                "blob_sha": pa.array(list(facts), pa.string()),
-                "facts": pa.array(list(facts.values()), pa.string()),
-            }
-        )
+        table = _keys_table(list(facts), list(facts.values()))
 
         def insert(c):
             c.register("new_facts", table)
             try:
                 c.execute(
                     "INSERT INTO file_facts (blob_sha, parser, parser_version, facts)"
-                    " SELECT n.blob_sha, ?, ?, n.facts FROM new_facts n"
-                    " WHERE NOT EXISTS (SELECT 1 FROM file_facts f WHERE f.blob_sha = n.blob_sha"
-                    "   AND f.parser = ? AND f.parser_version = ?)",
-                    [parser, version, parser, version],
+                    " SELECT n.blob_sha, n.parser, n.parser_version, n.facts FROM new_facts n"
+                    " ANTI JOIN file_facts f USING (blob_sha, parser, parser_version)"
                 )
             finally:
                 c.unregister("new_facts")
@@ -62,3 +71,6 @@ class FactsTable:
             insert(cur)
         else:
             self.db.write(insert)
+
+    def count(self) -> int:
+        return self.db.query("SELECT count(*) FROM file_facts")[0][0]

@@ -109,6 +109,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "structural metrics on nodes",
+        """
+        ALTER TABLE nodes ADD COLUMN code_lines INTEGER;
+        ALTER TABLE nodes ADD COLUMN comment_lines INTEGER;
+        ALTER TABLE nodes ADD COLUMN blank_lines INTEGER;
+        ALTER TABLE nodes ADD COLUMN complexity INTEGER;
+        ALTER TABLE nodes ADD COLUMN fan_in INTEGER;
+        ALTER TABLE nodes ADD COLUMN fan_out INTEGER;
+        ALTER TABLE nodes ADD COLUMN pagerank DOUBLE;
+        ALTER TABLE nodes ADD COLUMN community INTEGER;
+        ALTER TABLE nodes ADD COLUMN depth INTEGER;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

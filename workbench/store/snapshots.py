@@ -16,8 +16,9 @@ from ..domain import SnapshotInfo
 from ..errors import SnapshotNotFound
 from .database import Database
 
-NODE_COLUMNS = ("id", "kind", "name", "parent", "path", "line_start", "line_end",
-                "language", "lines", "problem", "attrs")
+NODE_COLUMNS = ("id", "kind", "name", "parent", "path", "line_start", "line_end", "language",
+                "lines", "code_lines", "comment_lines", "blank_lines", "complexity", "fan_in",
+                "fan_out", "pagerank", "community", "depth", "problem", "attrs")
 EDGE_COLUMNS = ("src", "dst", "kind", "weight", "line", "attrs")
 FILE_COLUMNS = ("path", "blob_sha", "size", "language", "status", "reason")
 

@@ -1,0 +1,108 @@
+"""Files of the tree-sitter languages into the map: directories, files, definitions, imports.
+
+Node ids are repository paths (``web/src/app.ts``), definitions ``path:Qualname``, and
+directories ``path/``. Imports are resolved by :class:`~workbench.mapping.languages.Resolver`
+to a file of the same snapshot (an ``imports`` edge) or to an external package (a
+``depends_on`` edge to ``ext:name``). A base class named in a declaration is linked with an
+``inherits`` edge when exactly one class of that name exists in the same language.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+
+from ..domain import EdgeKind, NodeKind
+from .build import EdgeSet, NodeSet, ScannedFile, file_node_fields
+
+_FUNCTION_KINDS = frozenset({"function", "method"})
+_SYSTEM_KINDS = frozenset({"include_system"})
+
+
+def _directory_id(directory: str) -> str:
+    return directory + "/"
+
+
+def _add_directories(path: str, nodes: NodeSet, edges: EdgeSet) -> str | None:
+    """Create the directory chain of ``path``; return the id of its directory (None at the root)."""
+    directory = posixpath.dirname(path)
+    if not directory:
+        return None
+    child_id = None
+    parent_of_file = _directory_id(directory)
+    while directory:
+        dir_id = _directory_id(directory)
+        fresh = dir_id not in nodes
+        nodes.add(dir_id, NodeKind.DIRECTORY.value, posixpath.basename(directory), path=directory,
+                  depth=directory.count("/"))
+        if child_id is not None:
+            edges.add(dir_id, child_id, EdgeKind.CONTAINS.value)
+            nodes.rows[child_id]["parent"] = dir_id
+        if not fresh:
+            break
+        child_id, directory = dir_id, posixpath.dirname(directory)
+    return parent_of_file
+
+
+def _is_stdlib(language: str, ref_kind: str, name: str) -> bool:
+    if ref_kind in _SYSTEM_KINDS:
+        return True
+    if language == "go":
+        return "." not in name.split("/")[0]
+    return False
+
+
+def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet,
+                         manifests: dict[str, bytes]) -> dict:
+    if not files:
+        return {"files": 0}
+    from .languages import Resolver
+
+    parsed = {f.path: f.facts for f in files if f.facts is not None}
+    resolver = Resolver([f.path for f in files], parsed, manifests)
+    classes_by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
+
+    for f in files:
+        row = nodes.add(f.path, NodeKind.FILE.value, posixpath.basename(f.path), **file_node_fields(f))
+        row["depth"] = f.path.count("/")
+        parent = _add_directories(f.path, nodes, edges)
+        if parent is not None:
+            row["parent"] = parent
+            edges.add(parent, f.path, EdgeKind.CONTAINS.value)
+        if f.facts is None:
+            continue
+        for d in f.facts.definitions:
+            node_id = f"{f.path}:{d.qualname}"
+            kind = NodeKind.FUNCTION.value if d.kind in _FUNCTION_KINDS else NodeKind.CLASS.value
+            owner = f"{f.path}:{d.parent}" if d.parent else f.path
+            if owner not in nodes:  # a member of a type declared elsewhere (Go methods, C++ out-of-line)
+                owner = f.path
+            attrs = {"type": d.kind, **({"bases": list(d.bases)} if d.bases else {})}
+            nodes.add(node_id, kind, d.name, parent=owner, path=f.path, line_start=d.line_start,
+                      line_end=d.line_end, language=f.language,
+                      lines=d.line_end - d.line_start + 1, complexity=d.complexity,
+                      depth=f.path.count("/") + 1 + d.qualname.count("."), attrs=attrs)
+            edges.add(owner, node_id, EdgeKind.CONTAINS.value)
+            if kind == NodeKind.CLASS.value:
+                classes_by_name[(f.language, d.name)].append(node_id)
+
+    for f in files:
+        if f.facts is None:
+            continue
+        for ref in f.facts.imports:
+            res = resolver.resolve(f.language, f.path, ref)
+            if res.internal and res.internal != f.path:
+                edges.add(f.path, res.internal, EdgeKind.IMPORTS.value, ref.line)
+            elif res.external:
+                ext = f"ext:{res.external}"
+                nodes.add(ext, NodeKind.EXTERNAL.value, res.external,
+                          attrs={"stdlib": _is_stdlib(f.language, ref.kind, res.external),
+                                 "language": f.language})
+                edges.add(f.path, ext, EdgeKind.DEPENDS_ON.value, ref.line)
+        for d in f.facts.definitions:
+            for base in d.bases:
+                short = base.split("<")[0].split("::")[-1].split(".")[-1].split("\\")[-1].strip()
+                targets = classes_by_name.get((f.language, short), [])
+                if len(targets) == 1 and targets[0] != f"{f.path}:{d.qualname}":
+                    edges.add(f"{f.path}:{d.qualname}", targets[0], EdgeKind.INHERITS.value, d.line_start)
+    return {"files": len(files)}
