@@ -39,7 +39,9 @@ class ImportRef:
 
     ``target`` is the module, package, header or path named by the statement (``os.path``,
     ``./util``, ``fmt``, ``stdio.h``); ``names`` the names taken from it (``from a import b, c``);
-    ``level`` the number of leading dots of a Python relative import.
+    ``level`` the number of leading dots of a Python relative import; ``aliases`` the local
+    names given with ``as`` — aligned with ``names`` for ``from a import b as x`` (``""`` where
+    a name has none), or the single alias of ``import a.b as x``.
     """
 
     target: str
@@ -47,6 +49,7 @@ class ImportRef:
     names: tuple[str, ...] = ()
     level: int = 0
     kind: str = "import"
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ class FileFacts:
                 for d in raw.get("definitions", ())
             ),
             imports=tuple(
-                ImportRef(**{**i, "names": tuple(i.get("names", ()))})
+                ImportRef(**{**i, "names": tuple(i.get("names", ())),
+                             "aliases": tuple(i.get("aliases", ()))})
                 for i in raw.get("imports", ())
             ),
             calls=tuple(CallRef(**c) for c in raw.get("calls", ())),

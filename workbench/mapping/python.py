@@ -19,7 +19,7 @@ import tokenize
 from .facts import CallRef, Definition, FileFacts, ImportRef
 
 PARSER_NAME = "python-ast"
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 _BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler,
              ast.Assert, ast.comprehension, ast.match_case)
@@ -147,7 +147,8 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self.imports.append(ImportRef(target=alias.name, line=node.lineno))
+            self.imports.append(ImportRef(target=alias.name, line=node.lineno,
+                                          aliases=(alias.asname,) if alias.asname else ()))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         self.imports.append(
@@ -156,6 +157,8 @@ class _Visitor(ast.NodeVisitor):
                 line=node.lineno,
                 names=tuple(a.name for a in node.names),
                 level=node.level or 0,
+                aliases=tuple(a.asname or "" for a in node.names)
+                if any(a.asname for a in node.names) else (),
             )
         )
 

@@ -122,18 +122,23 @@ def _add_containers(module: str, nodes: NodeSet, edges: EdgeSet, modules: set[st
 def _bind(scope: _Scope, ref, internal: str, modules: set[str], scopes: dict[str, _Scope]) -> None:
     """Record what the names an import statement introduces point at."""
     if ref.names:
-        for name in ref.names:
+        aliases = ref.aliases or ("",) * len(ref.names)
+        for name, alias in zip(ref.names, aliases):
             if name == "*":
                 continue
+            local = alias or name
             sub = f"{internal}.{name}"
             if sub in modules:
-                scope.bindings[name] = sub
+                scope.bindings[local] = sub
             elif internal in scopes and name in scopes[internal].defs:
-                scope.bindings[name] = f"{internal}:{name}"
+                scope.bindings[local] = f"{internal}:{name}"
             elif internal in scopes and name in scopes[internal].bindings:
-                scope.bindings[name] = scopes[internal].bindings[name]  # re-export (one level)
+                scope.bindings[local] = scopes[internal].bindings[name]  # re-export (one level)
             else:
-                scope.bindings.setdefault(name, internal)
+                scope.bindings.setdefault(local, internal)
+    elif ref.aliases:  # import a.b as x: x is the module a.b itself
+        if ref.target == internal:
+            scope.bindings[ref.aliases[0]] = internal
     else:
         head = ref.target.split(".")[0]
         if head in modules:

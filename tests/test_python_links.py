@@ -1,0 +1,131 @@
+"""Python, deeper: static call resolution, inheritance, tests edges and structural metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import commit, init_repo, write
+
+SOURCES = {
+    "pkg/__init__.py": "",
+    "pkg/base.py": (
+        "class Base:\n"
+        "    def save(self):\n"
+        "        return self.validate()\n"
+        "\n"
+        "    def validate(self):\n"
+        "        return True\n"
+    ),
+    "pkg/models.py": (
+        "from .base import Base\n"
+        "from . import helpers\n"
+        "import pkg.helpers as h\n"
+        "\n"
+        "\n"
+        "class User(Base):\n"
+        "    def create(self):\n"
+        "        helpers.log('x')\n"
+        "        h.log('y')\n"
+        "        self.save()\n"
+        "        return User.build()\n"
+        "\n"
+        "    @classmethod\n"
+        "    def build(cls):\n"
+        "        return cls()\n"
+        "\n"
+        "\n"
+        "def make():\n"
+        "    u = User()\n"
+        "    u.create()\n"
+        "    print(len([]))\n"
+        "    return missing()\n"
+    ),
+    "pkg/helpers.py": "def log(msg):\n    return fmt(msg)\n\n\ndef fmt(m):\n    return m\n",
+    "tests/test_models.py": "from pkg.models import make\n\n\ndef test_make():\n    assert make()\n",
+}
+
+
+@pytest.fixture
+def snap(wb, tmp_path):
+    repo = init_repo(tmp_path / "calls")
+    write(repo, SOURCES)
+    commit(repo, "calls")
+    return wb.map(str(repo))
+
+
+def _edges(snap, kind):
+    e = snap.edges
+    return {(r.src, r.dst): r.weight for r in e[e.kind == kind].itertuples()}
+
+
+def test_calls_are_resolved_statically(snap):
+    assert _edges(snap, "calls") == {
+        ("pkg.base:Base.save", "pkg.base:Base.validate"): 1,
+        ("pkg.models:User.create", "pkg.helpers:log"): 2,
+        ("pkg.models:User.create", "pkg.base:Base.save"): 1,   # inherited method via self.
+        ("pkg.models:User.create", "pkg.models:User.build"): 1,
+        ("pkg.models:make", "pkg.models:User"): 1,
+        ("pkg.helpers:log", "pkg.helpers:fmt"): 1,
+        ("tests.test_models:test_make", "pkg.models:make"): 1,
+    }
+    s = snap.stats
+    assert (s["calls_resolved"], s["calls_unresolved"], s["calls_builtin"]) == (8, 3, 2)
+
+
+def test_inheritance_and_tests_edges(snap):
+    assert _edges(snap, "inherits") == {("pkg.models:User", "pkg.base:Base"): 1}
+    assert _edges(snap, "tests") == {("tests.test_models", "pkg.models"): 1}
+    assert _edges(snap, "imports") == {
+        ("pkg.models", "pkg.base"): 1, ("pkg.models", "pkg.helpers"): 2,
+        ("tests.test_models", "pkg.models"): 1,
+    }
+    nodes = snap.nodes.set_index("id")
+    assert '"decorators":["classmethod"]' in nodes.loc["pkg.models:User.build", "attrs"]
+
+
+def test_structural_metrics_are_columns(snap, wb):
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["pkg.models", ["fan_in", "fan_out", "depth"]].tolist() == [1, 2, 1]
+    assert nodes.loc["pkg.helpers", ["fan_in", "fan_out"]].tolist() == [1, 0]
+    assert nodes.loc["pkg.models:User.create", "depth"] == 3
+    files = nodes[nodes.kind.isin(["module", "package"]) & nodes.path.notna()]
+    assert abs(files["pagerank"].sum() - 1.0) < 1e-6
+    assert files["pagerank"].idxmax() == "pkg.models"  # imported by the test, imports the rest
+    assert files["community"].notna().all()
+    # queryable in SQL
+    top = wb.store.db.query(
+        "SELECT id FROM nodes WHERE snapshot_id = ? AND kind = 'function' ORDER BY complexity DESC, id LIMIT 1",
+        [snap.id])
+    assert top == [("pkg.models:User.create",)]
+    code = nodes.loc["pkg.helpers", ["lines", "code_lines", "blank_lines", "comment_lines"]].tolist()
+    assert code == [6, 4, 2, 0]
+
+
+def test_multi_language_repository(wb, tmp_path):
+    repo = init_repo(tmp_path / "poly")
+    write(repo, {
+        "web/src/app.ts": "import { fmt } from './util';\nimport React from 'react';\nexport class App extends Base {}\nclass Base {}\n",
+        "web/src/util.ts": "export function fmt(x: number): string {\n  return x > 0 ? 'p' : 'n';\n}\n",
+        "go.mod": "module example.com/poly\n\ngo 1.22\n",
+        "cmd/main.go": 'package main\n\nimport (\n\t"fmt"\n\t"example.com/poly/lib"\n)\n\nfunc main() { fmt.Println(lib.Hello()) }\n',
+        "lib/lib.go": 'package lib\n\nfunc Hello() string { return "hi" }\n',
+        "native/x.c": '#include "x.h"\n#include <stdio.h>\nint main(void) { return 0; }\n',
+        "native/x.h": "int main(void);\n",
+    })
+    commit(repo, "poly")
+    snap = wb.map(str(repo))
+    assert snap.stats["languages"] == {"c": 2, "go": 2, "typescript": 2}
+    imports = _edges(snap, "imports")
+    assert imports == {("web/src/app.ts", "web/src/util.ts"): 1, ("cmd/main.go", "lib/lib.go"): 1,
+                       ("native/x.c", "native/x.h"): 1}
+    deps = _edges(snap, "depends_on")
+    assert set(deps) == {("web/src/app.ts", "ext:react"), ("cmd/main.go", "ext:fmt"),
+                         ("native/x.c", "ext:stdio.h")}
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["web/src/util.ts:fmt", ["kind", "line_start", "line_end", "complexity"]].tolist() == [
+        "function", 1, 3, 2]
+    assert nodes.loc["web/src/", "kind"] == "directory"
+    assert nodes.loc["web/src/app.ts", "parent"] == "web/src/"
+    assert _edges(snap, "inherits") == {("web/src/app.ts:App", "web/src/app.ts:Base"): 1}
+    ext = snap.external_dependencies().set_index("name")
+    assert bool(ext.loc["fmt", "stdlib"]) and bool(ext.loc["stdio.h", "stdlib"]) and not ext.loc["react", "stdlib"]
