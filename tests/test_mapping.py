@@ -120,9 +120,13 @@ def test_mapping_the_same_commit_again_parses_nothing(wb, sample_repo):
     first = wb.map(str(sample_repo))
     again = wb.map(str(sample_repo))
     assert first.stats["parsed_now"] == 10  # every regular .py blob, the binary one included
-    assert again.stats["parsed_now"] == 0
-    assert again.id != first.id and again.commit == first.commit
-    assert again.stats["import_edges"] == first.stats["import_edges"]
+    assert again.id == first.id  # the commit's map already exists
+    assert wb.recent_jobs(1)[0].result["reused"] is True
+    rebuilt = wb.map(str(sample_repo), force=True)
+    assert rebuilt.id != first.id and rebuilt.commit == first.commit
+    assert rebuilt.stats["parsed_now"] == 0  # every blob's facts came from the cache
+    assert rebuilt.stats["import_edges"] == first.stats["import_edges"]
+    assert wb.store.facts.count() == 10
 
 
 def test_the_next_commit_parses_only_changed_blobs(wb, sample_repo):
@@ -171,6 +175,19 @@ def test_graph_has_kinds_as_edge_keys(snap):
     assert g.edges["shop.service", "shop.models", "imports"]["weight"] == 2
     assert g.nodes["shop.models:Order"]["kind"] == "class"
     assert snap.graph is g  # cached per snapshot
+
+
+def test_packages_listed_after_their_modules_are_linked(wb, tmp_path):
+    from conftest import init_repo
+
+    repo = init_repo(tmp_path / "mig")
+    write(repo, {"app/__init__.py": "", "app/migrations/__init__.py": "",
+                 "app/migrations/0001_initial.py": "from app import models\n", "app/models.py": ""})
+    commit(repo, "migrations sort before __init__")
+    snap = wb.map(str(repo))
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["app.migrations.0001_initial", "parent"] == "app.migrations"
+    assert nodes.loc["app.migrations", "parent"] == "app"
 
 
 def test_module_naming_rules():

@@ -150,14 +150,15 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 @click.argument("target")
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
 @click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
+@click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handle_errors
-def map_cmd(ctx, target: str, name: str | None, ref: str | None, quiet: bool) -> None:
+def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool, quiet: bool) -> None:
     """Map TARGET (project name, URL or path), registering it when new; print the summary."""
     bar = _ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
-        snap = _wb(ctx).map(target, name=name, ref=ref, progress=bar)
+        snap = _wb(ctx).map(target, name=name, ref=ref, progress=bar, force=force)
     finally:
         bar.close()
     click.echo(snap.summary().to_text())

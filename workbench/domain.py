@@ -96,6 +96,7 @@ class SnapshotInfo:
     commit_sha: str
     mapped_at: datetime
     stats: dict[str, Any] = field(default_factory=dict)
+    parser_version: int = 0
 
 
 @dataclass(frozen=True)

@@ -92,22 +92,26 @@ class Workbench:
     # -- maps ---------------------------------------------------------------------------------
 
     def map(self, target: str, *, name: str | None = None, ref: str | None = None,
-            progress: Callable[[Progress], None] | None = None, wait: bool = True
-            ) -> "Snapshot | JobHandle":
+            progress: Callable[[Progress], None] | None = None, wait: bool = True,
+            force: bool = False) -> "Snapshot | JobHandle":
         """Map a repository at ``ref`` (default: its default branch head).
 
-        ``target`` is a project name, or a URL/path that is registered first when new. Returns
-        the snapshot, or with ``wait=False`` a :class:`JobHandle` whose ``result()`` is it.
+        ``target`` is a project name, or a URL/path that is registered first when new. The
+        clone is fetched first; a commit that already has a snapshot returns it (maps are
+        immutable per commit) unless ``force=True`` rebuilds it from the cached parse results.
+        Returns the snapshot, or with ``wait=False`` a :class:`JobHandle` whose ``result()`` is
+        the job's result record.
         """
         if ref is not None:
             validate_ref(ref)
         project = self.resolve_project(target, name=name)
 
         def work(job):
-            return self._mapper.run(job, project, ref)
+            return self._mapper.run(job, project, ref, force=force)
 
         handle = self.jobs.submit("map", work, project_id=project.id,
-                                  params={"ref": ref}, on_progress=progress, wait=wait)
+                                  params={"ref": ref, "force": force}, on_progress=progress,
+                                  wait=wait)
         if not wait:
             return handle
         return self.snapshot(project.name, snapshot_id=handle.result()["snapshot_id"])

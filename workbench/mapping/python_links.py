@@ -53,6 +53,8 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
         row["depth"] = module.count(".")
         if is_test_path(f.path):
             row["attrs"]["test"] = True
+    for f in files:  # every module exists now, so containers can link them in any order
+        module = names[f.path]
         _add_containers(module, nodes, edges, modules)
         if f.facts is not None:
             _add_definitions(module, f, nodes, edges)

@@ -27,7 +27,8 @@ class MapService:
         self.clones = clones
         self.config = config
 
-    def run(self, job: Job, project: Project, ref: str | None) -> dict:
+    def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False) -> dict:
+        """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``."""
         started = time.perf_counter()
         source = Source(project.source_kind, project.source)
         job.report(0, None, "syncing repository")
@@ -36,6 +37,16 @@ class MapService:
             repo = self.clones.sync(project.name, source)
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
+            existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
+            if existing is not None and existing.parser_version == MAP_VERSION:
+                # maps are immutable per commit: the snapshot we have is the answer
+                result = {"snapshot_id": existing.id, "commit": commit, "reused": True,
+                          **existing.stats}
+                with self.store.db.session():
+                    self.store.projects.update(project.id, status="mapped", default_branch=branch)
+                    self.store.jobs.finish(job.id, result)
+                    job.finished = True
+                return result
             self.store.projects.update(project.id, status="mapping", default_branch=branch)
             job.report(0, None, f"listing files at {commit[:12]}")
             entries = self.clones.tree(repo, commit)

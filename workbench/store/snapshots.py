@@ -23,14 +23,14 @@ EDGE_COLUMNS = ("src", "dst", "kind", "weight", "line", "attrs")
 FILE_COLUMNS = ("path", "blob_sha", "size", "language", "status", "reason")
 
 _SELECT = (
-    "SELECT s.id, s.project_id, p.name, s.ref, s.commit_sha, s.mapped_at, s.stats"
+    "SELECT s.id, s.project_id, p.name, s.ref, s.commit_sha, s.mapped_at, s.stats, s.parser_version"
     " FROM snapshots s JOIN projects p ON p.id = s.project_id"
 )
 
 
 def _info(row: tuple) -> SnapshotInfo:
     stats = json.loads(row[6]) if row[6] else {}
-    return SnapshotInfo(*row[:6], stats=stats)
+    return SnapshotInfo(*row[:6], stats=stats, parser_version=row[7])
 
 
 class SnapshotsTable:
