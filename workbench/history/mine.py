@@ -1,0 +1,244 @@
+"""Mine a repository's history with one streaming ``git log`` process.
+
+One ``git log --numstat -z`` is started per call and its output is parsed as it arrives, so
+memory stays bounded by the batch size whatever the length of the history, and the cost stays
+close to git's own (no diff objects per commit, unlike PyDriller or GitPython).
+
+Merge policy
+------------
+Merge commits are recorded in ``commits`` (with all their ``parents`` and ``is_merge=True``)
+but contribute **no** rows to ``file_changes``. This is git log's default (made explicit with
+``--diff-merges=off`` so no configuration can change it) and it is exactly what PyDriller
+reports: its ``Commit.modified_files`` is an empty list for any commit with more than one
+parent. Every line a merge brings in was already counted in the branch commit that wrote it,
+so line and commit totals are not double counted. The price is that lines written only while
+resolving a merge conflict are not attributed to anyone; the merge itself still counts as a
+commit of its author.
+
+Ordering, batches and resuming
+------------------------------
+Commits come oldest first in topological order (``--topo-order --reverse``): a parent is always
+yielded before its children. Each :class:`HistoryBatch` carries a ``checkpoint``: the commits
+yielded so far (plus the ``since`` commits) that are not a parent of another yielded commit.
+Everything yielded so far is an ancestor of the checkpoint, and every commit not yet yielded is
+not, so ``mine(repo, since=batch.checkpoint)`` resumes exactly where a stored batch ended. After
+a complete run the checkpoint is just the mined ``rev``'s sha, the "last mined sha" for the next
+incremental run.
+
+Output tables
+-------------
+``commits``: sha, author_name, author_email, authored_at, committer_name, committer_email,
+committed_at (UTC timestamps, second precision), subject, parents (list of shas), is_merge.
+
+``file_changes``: sha, path, old_path (the previous path when git detected a rename with
+``-M``, else null), added, deleted, binary (numstat reported ``-``: then added and deleted are
+0, as in PyDriller). Paths are decoded as UTF-8; undecodable bytes become ``\\xNN`` escapes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.history.errors import HistoryError, MiningCancelled
+from workbench.history.git import check_repository, resolve_commits, spawn_git, validate_ref, validate_sha
+from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
+
+ProgressCallback = Callable[[int, str], None]
+CancelCheck = Callable[[], bool]
+
+_TIMESTAMP = pa.timestamp("s", tz="UTC")
+COMMITS_SCHEMA = pa.schema([
+    ("sha", pa.string()),
+    ("author_name", pa.string()),
+    ("author_email", pa.string()),
+    ("authored_at", _TIMESTAMP),
+    ("committer_name", pa.string()),
+    ("committer_email", pa.string()),
+    ("committed_at", _TIMESTAMP),
+    ("subject", pa.string()),
+    ("parents", pa.list_(pa.string())),
+    ("is_merge", pa.bool_()),
+])
+FILE_CHANGES_SCHEMA = pa.schema([
+    ("sha", pa.string()),
+    ("path", pa.string()),
+    ("old_path", pa.string()),
+    ("added", pa.int64()),
+    ("deleted", pa.int64()),
+    ("binary", pa.bool_()),
+])
+
+DEFAULT_BATCH_SIZE = 5000
+_CANCEL_EVERY = 256  # commits between two cancel checks: cheap for callers that hit a database
+_READ_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class HistoryBatch:
+    """A slice of mined history that a caller can store before asking for the next one."""
+
+    commits: pa.Table
+    file_changes: pa.Table
+    #: Shas to pass as ``since`` to resume right after this batch (see the module docstring).
+    checkpoint: tuple[str, ...]
+    #: Commits yielded so far in this run, this batch included.
+    done: int
+
+
+def log_arguments(rev_sha: str, since: Sequence[str]) -> list[str]:
+    """The ``git log`` argv (after ``git``) that streams ``rev_sha`` minus ``since``'s ancestors."""
+    return [
+        "log", "--numstat", "-z", "-M", "--use-mailmap", "--diff-merges=off",
+        "--topo-order", "--reverse", "--no-color", "--no-ext-diff", "--no-textconv",
+        f"--format={LOG_FORMAT}",
+        "--end-of-options", rev_sha, *(f"^{sha}" for sha in since), "--",
+    ]
+
+
+def mine(
+    repo_path: str | os.PathLike[str],
+    since: str | Sequence[str] | None = None,
+    rev: str = "HEAD",
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> Iterator[HistoryBatch]:
+    """Yield the commits reachable from ``rev`` but not from ``since``, in batches.
+
+    ``since`` is the last mined sha (or a previous batch's ``checkpoint``); None mines the whole
+    history. ``progress(done, message)`` is called after each batch; ``cancel()`` is polled
+    while mining and a true answer stops git and raises :class:`MiningCancelled`. Nothing is
+    yielded when there is nothing new.
+    """
+    if batch_size < 1:
+        raise HistoryError(f"batch_size must be positive, got {batch_size}")
+    since_shas = _validate_since(since)
+    rev = validate_ref(rev)
+    repo = check_repository(repo_path)
+    (rev_sha,) = resolve_commits(repo, [rev])
+    resolve_commits(repo, since_shas)
+    tips = set(since_shas)
+    builder = _BatchBuilder()
+    done = 0
+    _report(progress, 0, f"reading history of {rev}")
+    with tempfile.TemporaryFile() as stderr:
+        process = spawn_git(repo, *log_arguments(rev_sha, since_shas), stderr=stderr)
+        try:
+            assert process.stdout is not None
+            chunks = iter(lambda: process.stdout.read1(_READ_SIZE), b"")
+            for raw in parse_log(chunks):
+                sha = builder.add(raw)
+                tips.difference_update(builder.last_parents)
+                tips.add(sha)
+                done += 1
+                if done % _CANCEL_EVERY == 0 and cancel is not None and cancel():
+                    raise MiningCancelled(f"mining cancelled after {done} commits", os.fspath(repo))
+                if len(builder) >= batch_size:
+                    yield builder.flush(tuple(sorted(tips)), done)
+                    _report(progress, done, f"mined {done} commits")
+            returncode = process.wait()
+            if returncode != 0:
+                stderr.seek(0)
+                detail = stderr.read().decode(errors="replace").strip()
+                raise HistoryError(f"git log failed (exit {returncode}): {detail}", os.fspath(repo))
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+    if len(builder):
+        yield builder.flush(tuple(sorted(tips)), done)
+    _report(progress, done, f"mined {done} commits, done")
+
+
+def mine_all(
+    repo_path: str | os.PathLike[str],
+    since: str | Sequence[str] | None = None,
+    rev: str = "HEAD",
+    **options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mine everything at once and return ``(commits, file_changes)`` DataFrames.
+
+    A convenience for analysis and tests; services that store history should iterate
+    :func:`mine` so that progress is recorded batch by batch.
+    """
+    batches = list(mine(repo_path, since, rev, **options))
+    commits = pa.concat_tables([COMMITS_SCHEMA.empty_table(), *(b.commits for b in batches)])
+    changes = pa.concat_tables([FILE_CHANGES_SCHEMA.empty_table(), *(b.file_changes for b in batches)])
+    return commits.to_pandas(), changes.to_pandas()
+
+
+def _validate_since(since: str | Sequence[str] | None) -> list[str]:
+    if since is None:
+        return []
+    if isinstance(since, str):
+        return [validate_sha(since)]
+    return sorted({validate_sha(sha) for sha in since})
+
+
+def _report(progress: ProgressCallback | None, done: int, message: str) -> None:
+    if progress is not None:
+        progress(done, message)
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "backslashreplace")
+
+
+class _BatchBuilder:
+    """Column lists for the commits parsed since the last flush."""
+
+    def __init__(self) -> None:
+        self._reset()
+        self.last_parents: list[str] = []
+
+    def _reset(self) -> None:
+        self.commits: dict[str, list] = {name: [] for name in COMMITS_SCHEMA.names}
+        self.changes: dict[str, list] = {name: [] for name in FILE_CHANGES_SCHEMA.names}
+
+    def __len__(self) -> int:
+        return len(self.commits["sha"])
+
+    def add(self, raw: RawCommit) -> str:
+        sha_b, parents_b, a_name, a_email, a_time, c_name, c_email, c_time, subject = raw.header
+        sha = sha_b.decode("ascii")
+        parents = parents_b.decode("ascii").split()
+        self.last_parents = parents
+        columns = self.commits
+        columns["sha"].append(sha)
+        columns["author_name"].append(_text(a_name))
+        columns["author_email"].append(_text(a_email))
+        columns["authored_at"].append(int(a_time))
+        columns["committer_name"].append(_text(c_name))
+        columns["committer_email"].append(_text(c_email))
+        columns["committed_at"].append(int(c_time))
+        columns["subject"].append(_text(subject))
+        columns["parents"].append(parents)
+        columns["is_merge"].append(len(parents) > 1)
+        changes = self.changes
+        for added, deleted, path, old_path in raw.changes:
+            binary = added == b"-"
+            changes["sha"].append(sha)
+            changes["path"].append(_text(path))
+            changes["old_path"].append(None if old_path is None else _text(old_path))
+            changes["added"].append(0 if binary else int(added))
+            changes["deleted"].append(0 if binary else int(deleted))
+            changes["binary"].append(binary)
+        return sha
+
+    def flush(self, checkpoint: tuple[str, ...], done: int) -> HistoryBatch:
+        batch = HistoryBatch(
+            commits=pa.table(self.commits, schema=COMMITS_SCHEMA),
+            file_changes=pa.table(self.changes, schema=FILE_CHANGES_SCHEMA),
+            checkpoint=checkpoint,
+            done=done,
+        )
+        self._reset()
+        return batch
