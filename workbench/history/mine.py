@@ -138,9 +138,11 @@ def mine(
                 tips.difference_update(builder.last_parents)
                 tips.add(sha)
                 done += 1
-                if done % _CANCEL_EVERY == 0 and cancel is not None and cancel():
-                    raise MiningCancelled(f"mining cancelled after {done} commits", os.fspath(repo))
-                if len(builder) >= batch_size:
+                batch_full = len(builder) >= batch_size
+                if cancel is not None and (batch_full or done % _CANCEL_EVERY == 0) and cancel():
+                    yielded = done - len(builder)
+                    raise MiningCancelled(f"mining cancelled after {yielded} commits", os.fspath(repo))
+                if batch_full:
                     yield builder.flush(tuple(sorted(tips)), done)
                     _report(progress, done, f"mined {done} commits")
             returncode = process.wait()
