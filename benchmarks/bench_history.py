@@ -18,10 +18,12 @@ miner's totals (commits, file changes, added, deleted) equal PyDriller's.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -34,14 +36,34 @@ from workbench.history.mine import log_arguments, mine  # noqa: E402
 Totals = tuple[int, int, int, int]  # commits, file changes, added, deleted
 
 
-def time_runs(label: str, runs: int, func: Callable[[], Totals | None]) -> tuple[list[float], Totals | None]:
-    timings, result = [], None
+@dataclass
+class Timings:
+    """Wall-clock and CPU seconds (this process plus its children: git) of each run."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    result: Totals | None = None
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_runs(contenders: dict[str, Callable[[], Totals | None]], runs: int) -> dict[str, Timings]:
+    """Run the contenders round-robin, so that a noisy spell on the machine hits all alike."""
+    timings = {label: Timings() for label in contenders}
     for run in range(runs):
-        started = time.perf_counter()
-        result = func()
-        timings.append(time.perf_counter() - started)
-        print(f"  {label} run {run + 1}/{runs}: {timings[-1]:.2f}s", file=sys.stderr, flush=True)
-    return timings, result
+        for label, func in contenders.items():
+            cpu, started = _cpu_seconds(), time.perf_counter()
+            result = func()
+            record = timings[label]
+            record.wall.append(time.perf_counter() - started)
+            record.cpu.append(_cpu_seconds() - cpu)
+            record.result = result
+            print(f"  {label} run {run + 1}/{runs}: {record.wall[-1]:.2f}s wall, {record.cpu[-1]:.2f}s cpu",
+                  file=sys.stderr, flush=True)
+    return timings
 
 
 def git_to_devnull(argv: list[str]) -> None:
@@ -85,35 +107,37 @@ def main() -> int:
     print(f"repository {repo} ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     (head,) = resolve_commits(repo, ["HEAD"])
 
-    rows: dict[str, list[float]] = {}
-    rows["git log --numstat > /dev/null (floor)"], _ = time_runs(
-        "floor", args.runs, lambda: git_to_devnull(["git", "-C", str(repo), "log", "--numstat"]))
-    rows["miner's git log command > /dev/null"], _ = time_runs(
-        "miner command", args.runs, lambda: git_to_devnull(git_command(repo, *log_arguments(head, []))))
-    rows["workbench mine()"], ours = time_runs("workbench", args.runs, lambda: workbench_totals(repo))
-    theirs = None
+    floor_label, ours_label, pydriller_label = (
+        "git log --numstat > /dev/null (floor)", "workbench mine()", "PyDriller traverse_commits()")
+    timings = time_runs({
+        floor_label: lambda: git_to_devnull(["git", "-C", str(repo), "log", "--numstat"]),
+        "miner's git log command > /dev/null": lambda: git_to_devnull(git_command(repo, *log_arguments(head, []))),
+        ours_label: lambda: workbench_totals(repo),
+    }, args.runs)
     try:
         import pydriller  # noqa: F401
     except ImportError:
         print("PyDriller not installed: skipped", file=sys.stderr)
     else:
         if args.pydriller_runs > 0:
-            rows["PyDriller traverse_commits()"], theirs = time_runs(
-                "pydriller", args.pydriller_runs, lambda: pydriller_totals(repo))
+            timings.update(time_runs({pydriller_label: lambda: pydriller_totals(repo)}, args.pydriller_runs))
 
+    ours = timings[ours_label].result
+    theirs = timings[pydriller_label].result if pydriller_label in timings else None
     assert ours is not None
-    medians = {label: statistics.median(timings) for label, timings in rows.items()}
-    floor = medians["git log --numstat > /dev/null (floor)"]
-    ours_median = medians["workbench mine()"]
-    print(f"\nSynthetic repository: {ours[0]} commits, {args.files} files, {ours[1]} file changes "
-          f"(median of {args.runs} runs; PyDriller {args.pydriller_runs})\n")
-    print("| what | median s | commits/s | × floor |")
-    print("| --- | ---: | ---: | ---: |")
-    for label, median in medians.items():
-        print(f"| {label} | {median:.2f} | {ours[0] / median:,.0f} | {median / floor:.2f} |")
-    print(f"\nworkbench / floor = {ours_median / floor:.2f} (target ≤ 1.25)")
+    wall = {label: statistics.median(t.wall) for label, t in timings.items()}
+    cpu = {label: statistics.median(t.cpu) for label, t in timings.items()}
+    print(f"\nSynthetic repository: {ours[0]:,} commits, {args.files:,} files, {ours[1]:,} file changes; "
+          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs})\n")
+    print("| what | wall s | commits/s | wall × floor | cpu s | cpu × floor |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for label in timings:
+        print(f"| {label} | {wall[label]:.2f} | {ours[0] / wall[label]:,.0f} | {wall[label] / wall[floor_label]:.2f} "
+              f"| {cpu[label]:.2f} | {cpu[label] / cpu[floor_label]:.2f} |")
+    print(f"\nworkbench / floor: {wall[ours_label] / wall[floor_label]:.2f} wall, "
+          f"{cpu[ours_label] / cpu[floor_label]:.2f} cpu (target ≤ 1.25)")
     if theirs is not None:
-        print(f"PyDriller / workbench = {medians['PyDriller traverse_commits()'] / ours_median:.1f}")
+        print(f"PyDriller / workbench: {wall[pydriller_label] / wall[ours_label]:.1f} wall")
         print("\n| totals | commits | file changes | added | deleted |")
         print("| --- | ---: | ---: | ---: | ---: |")
         print("| workbench | " + " | ".join(f"{n:,}" for n in ours) + " |")
