@@ -46,7 +46,9 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.history.errors import HistoryError, MiningCancelled
-from workbench.history.git import check_repository, resolve_commits, spawn_git, validate_ref, validate_sha
+from workbench.history.git import (
+    check_repository, read_stdout, resolve_commits, spawn_git, validate_ref, validate_sha,
+)
 from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
 
 ProgressCallback = Callable[[int, str], None]
@@ -76,7 +78,6 @@ FILE_CHANGES_SCHEMA = pa.schema([
 
 DEFAULT_BATCH_SIZE = 5000
 _CANCEL_EVERY = 256  # commits between two cancel checks: cheap for callers that hit a database
-_READ_SIZE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,7 @@ def mine(
     with tempfile.TemporaryFile() as stderr:
         process = spawn_git(repo, *log_arguments(rev_sha, since_shas), stderr=stderr)
         try:
-            assert process.stdout is not None
-            chunks = iter(lambda: process.stdout.read1(_READ_SIZE), b"")
-            for raw in parse_log(chunks):
+            for raw in parse_log(read_stdout(process)):
                 sha = builder.add(raw)
                 tips.difference_update(builder.last_parents)
                 tips.add(sha)
@@ -190,57 +189,65 @@ def _report(progress: ProgressCallback | None, done: int, message: str) -> None:
         progress(done, message)
 
 
-def _text(value: bytes) -> str:
-    return value.decode("utf-8", "backslashreplace")
+class _Decoder(dict):
+    """bytes -> str, remembering the results: names, e-mails and paths repeat a lot."""
+
+    def __missing__(self, value: bytes) -> str:
+        if len(self) > 200_000:  # keep memory bounded on huge repositories
+            self.clear()
+        text = self[value] = value.decode("utf-8", "backslashreplace")
+        return text
 
 
 class _BatchBuilder:
-    """Column lists for the commits parsed since the last flush."""
+    """Rows of the commits parsed since the last flush, turned into columns on flush.
+
+    One tuple per row is cheaper to collect than one append per column, which matters because
+    this runs once per commit and per file change while git streams.
+    """
 
     def __init__(self) -> None:
-        self._reset()
+        self.commits: list[tuple] = []
+        self.changes: list[tuple] = []
         self.last_parents: list[str] = []
-
-    def _reset(self) -> None:
-        self.commits: dict[str, list] = {name: [] for name in COMMITS_SCHEMA.names}
-        self.changes: dict[str, list] = {name: [] for name in FILE_CHANGES_SCHEMA.names}
+        self.text = _Decoder()
 
     def __len__(self) -> int:
-        return len(self.commits["sha"])
+        return len(self.commits)
 
     def add(self, raw: RawCommit) -> str:
         sha_b, parents_b, a_name, a_email, a_time, c_name, c_email, c_time, subject = raw.header
         sha = sha_b.decode("ascii")
         parents = parents_b.decode("ascii").split()
         self.last_parents = parents
-        columns = self.commits
-        columns["sha"].append(sha)
-        columns["author_name"].append(_text(a_name))
-        columns["author_email"].append(_text(a_email))
-        columns["authored_at"].append(int(a_time))
-        columns["committer_name"].append(_text(c_name))
-        columns["committer_email"].append(_text(c_email))
-        columns["committed_at"].append(int(c_time))
-        columns["subject"].append(_text(subject))
-        columns["parents"].append(parents)
-        columns["is_merge"].append(len(parents) > 1)
-        changes = self.changes
+        text = self.text
+        self.commits.append((
+            sha, text[a_name], text[a_email], int(a_time), text[c_name], text[c_email], int(c_time),
+            subject.decode("utf-8", "backslashreplace"), parents, len(parents) > 1,
+        ))
+        append = self.changes.append
         for added, deleted, path, old_path in raw.changes:
-            binary = added == b"-"
-            changes["sha"].append(sha)
-            changes["path"].append(_text(path))
-            changes["old_path"].append(None if old_path is None else _text(old_path))
-            changes["added"].append(0 if binary else int(added))
-            changes["deleted"].append(0 if binary else int(deleted))
-            changes["binary"].append(binary)
+            if added == b"-":
+                append((sha, text[path], old_path and text[old_path], 0, 0, True))
+            else:
+                append((sha, text[path], old_path and text[old_path], int(added), int(deleted), False))
         return sha
 
     def flush(self, checkpoint: tuple[str, ...], done: int) -> HistoryBatch:
         batch = HistoryBatch(
-            commits=pa.table(self.commits, schema=COMMITS_SCHEMA),
-            file_changes=pa.table(self.changes, schema=FILE_CHANGES_SCHEMA),
+            commits=_table(self.commits, COMMITS_SCHEMA),
+            file_changes=_table(self.changes, FILE_CHANGES_SCHEMA),
             checkpoint=checkpoint,
             done=done,
         )
-        self._reset()
+        self.commits, self.changes = [], []
         return batch
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    if not rows:
+        return schema.empty_table()
+    columns = zip(*rows)
+    return pa.Table.from_arrays(
+        [pa.array(column, type=field.type) for column, field in zip(columns, schema)], schema=schema
+    )
