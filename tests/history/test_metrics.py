@@ -109,3 +109,12 @@ def test_empty_history() -> None:
     metrics = file_metrics(commits, changes)
     assert metrics.empty and {"path", "hotspot", "knowledge_loss"} <= set(metrics.columns)
     assert change_coupling(commits, changes).empty
+
+
+def test_naive_timestamps_from_a_store_are_taken_as_utc(history) -> None:
+    commits, changes = history
+    naive = commits.assign(
+        authored_at=commits["authored_at"].dt.tz_localize(None),
+        committed_at=commits["committed_at"].dt.tz_localize(None),
+    )
+    pd.testing.assert_frame_equal(file_metrics(naive, changes), file_metrics(commits, changes))

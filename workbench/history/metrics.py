@@ -1,7 +1,9 @@
 """Behavioural metrics per file, computed from mined history.
 
 Inputs are the ``commits`` and ``file_changes`` DataFrames of :mod:`workbench.history.mine`
-(or the same columns read back from the store). Everything is vectorised pandas.
+or the same columns read back from the store: commits need sha, author_name, author_email,
+authored_at and committed_at (naive timestamps are taken as UTC); file changes need sha, path,
+old_path, added and deleted. Everything is vectorised pandas.
 
 Definitions
 -----------
@@ -64,6 +66,7 @@ def file_metrics(
     added_total, deleted_total, authors, main_author, main_author_name, ownership,
     first_seen, last_changed, code_age_days, knowledge_loss, lines, hotspot. Sorted by path.
     """
+    commits = _in_utc(commits)
     as_of = _as_of(commits, as_of)
     changes = _changes_per_file_and_commit(commits, file_changes, as_of)
     by_path = changes.groupby("path", sort=True)
@@ -111,6 +114,7 @@ def change_coupling(
     degree, then shared revisions, descending.
     """
     columns = ["path_a", "path_b", "shared", "revisions_a", "revisions_b", "degree"]
+    commits = _in_utc(commits)
     changes = _changes_per_file_and_commit(commits, file_changes, _as_of(commits, as_of))
     changeset_size = changes.groupby("sha")["path"].transform("size")
     changes = changes.loc[changeset_size <= max_changeset_size]
@@ -146,6 +150,15 @@ def change_coupling(
         .sort_values(["degree", "shared", "path_a", "path_b"], ascending=[False, False, True, True])
         .reset_index(drop=True)
     )
+
+
+def _in_utc(commits: pd.DataFrame) -> pd.DataFrame:
+    """``commits`` with tz-aware UTC ``authored_at``/``committed_at`` (naive ones taken as UTC)."""
+    converted = {}
+    for column in ("authored_at", "committed_at"):
+        times = pd.to_datetime(commits[column])
+        converted[column] = times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
+    return commits.assign(**converted)
 
 
 def _as_of(commits: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Timestamp:
