@@ -205,3 +205,15 @@ def test_odd_paths_and_subjects_survive(tmp_path) -> None:
     assert sorted(changes.loc[changes["sha"] == sha, "path"]) == sorted(odd)
     last = changes.loc[changes["sha"] == renamed]
     assert last[["path", "old_path", "added", "deleted"]].values.tolist() == [["rec\x1esep2.txt", "rec\x1esep.txt", 0, 0]]
+
+
+def test_git_failure_mid_stream_is_reported(tmp_path) -> None:
+    repo = GitRepo(tmp_path / "broken")
+    repo.write("a.txt", "1\n")
+    repo.commit("one", ALICE, "2024-01-01T00:00:00+00:00")
+    repo.write("a.txt", "1\n2\n")
+    repo.commit("two", ALICE, "2024-01-02T00:00:00+00:00")
+    blob = repo.git("rev-parse", "HEAD:a.txt")
+    (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    with pytest.raises(HistoryError, match="git log failed"):
+        list(mine(repo.path))

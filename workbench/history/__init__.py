@@ -6,6 +6,9 @@ change coupling. Storage is the store layer's job: this package only returns tab
 """
 
 from workbench.history.errors import HistoryError, MiningCancelled
+from workbench.history.metrics import change_coupling, file_metrics
 from workbench.history.mine import HistoryBatch, mine, mine_all
 
-__all__ = ["HistoryBatch", "HistoryError", "MiningCancelled", "mine", "mine_all"]
+__all__ = [
+    "HistoryBatch", "HistoryError", "MiningCancelled", "change_coupling", "file_metrics", "mine", "mine_all",
+]

@@ -38,9 +38,11 @@ committed_at (UTC timestamps, second precision), subject, parents (list of shas)
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Callable, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -116,7 +118,8 @@ def mine(
     ``since`` is the last mined sha (or a previous batch's ``checkpoint``); None mines the whole
     history. ``progress(done, message)`` is called after each batch; ``cancel()`` is polled
     while mining and a true answer stops git and raises :class:`MiningCancelled`. Nothing is
-    yielded when there is nothing new.
+    yielded when there is nothing new. Being a generator, it validates its arguments and raises
+    :class:`HistoryError` when iteration starts, not when called.
     """
     if batch_size < 1:
         raise HistoryError(f"batch_size must be positive, got {batch_size}")
@@ -132,7 +135,7 @@ def mine(
     with tempfile.TemporaryFile() as stderr:
         process = spawn_git(repo, *log_arguments(rev_sha, since_shas), stderr=stderr)
         try:
-            for raw in parse_log(read_stdout(process)):
+            for raw in _parse_or_report(process, stderr, repo):
                 sha = builder.add(raw)
                 tips.difference_update(builder.last_parents)
                 tips.add(sha)
@@ -144,11 +147,7 @@ def mine(
                 if batch_full:
                     yield builder.flush(tuple(sorted(tips)), done)
                     _report(progress, done, f"mined {done} commits")
-            returncode = process.wait()
-            if returncode != 0:
-                stderr.seek(0)
-                detail = stderr.read().decode(errors="replace").strip()
-                raise HistoryError(f"git log failed (exit {returncode}): {detail}", os.fspath(repo))
+            _check_exit(process, stderr, repo)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -174,6 +173,24 @@ def mine_all(
     commits = pa.concat_tables([COMMITS_SCHEMA.empty_table(), *(b.commits for b in batches)])
     changes = pa.concat_tables([FILE_CHANGES_SCHEMA.empty_table(), *(b.file_changes for b in batches)])
     return commits.to_pandas(), changes.to_pandas()
+
+
+def _parse_or_report(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path) -> Iterator[RawCommit]:
+    """Parse git's output; if it is cut short because git failed, report git's error instead."""
+    try:
+        yield from parse_log(read_stdout(process))
+    except HistoryError:
+        process.wait()
+        _check_exit(process, stderr, repo)
+        raise
+
+
+def _check_exit(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path) -> None:
+    returncode = process.wait()
+    if returncode != 0:
+        stderr.seek(0)
+        detail = stderr.read().decode(errors="replace").strip()
+        raise HistoryError(f"git log failed (exit {returncode}): {detail}", os.fspath(repo))
 
 
 def _validate_since(since: str | Sequence[str] | None) -> list[str]:
