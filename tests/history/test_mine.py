@@ -217,3 +217,13 @@ def test_git_failure_mid_stream_is_reported(tmp_path) -> None:
     (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
     with pytest.raises(HistoryError, match="git log failed"):
         list(mine(repo.path))
+
+
+def test_inherited_git_variables_do_not_redirect_git(scenario: Scenario, tmp_path, monkeypatch) -> None:
+    other = GitRepo(tmp_path / "other")
+    other.write("x.txt", "x\n")
+    other.commit("other", BOB, "2024-01-01T00:00:00+00:00")
+    monkeypatch.setenv("GIT_DIR", str(other.path / ".git"))
+    monkeypatch.setenv("GIT_TERMINAL_PROMPT", "1")
+    commits, _ = mine_all(scenario.path)
+    assert len(commits) == len(EXPECTED_COMMITS)

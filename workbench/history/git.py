@@ -91,6 +91,8 @@ def check_repository(repo_path: str | os.PathLike[str]) -> Path:
 def resolve_commits(repo_path: str | os.PathLike[str], revs: Sequence[str]) -> list[str]:
     """Resolve already-validated revisions to commit shas, raising a clear error for each miss."""
     shas = []
+    # rev-parse takes no --end-of-options in every git we support: the callers' validation
+    # (no leading "-") is what keeps a revision from being read as an option here.
     for rev in revs:
         result = run_git(repo_path, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
         if result.returncode != 0:
