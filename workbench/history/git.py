@@ -1,0 +1,158 @@
+"""Running git safely on repositories we do not trust.
+
+Repositories come from users, so nothing in them may run code or prompt: hooks are pointed at
+``/dev/null``, external diff and textconv drivers and fsmonitor are disabled, terminal prompts are
+off, and inherited ``GIT_*`` variables (a caller running inside a hook, say) are dropped so they
+cannot redirect git to another repository. Revisions given by callers are validated before they
+reach a command line and are passed after ``--end-of-options`` so they are never read as options.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Iterator, Sequence
+
+from workbench.history.errors import HistoryError
+
+_SHA_RE = re.compile(r"[0-9a-f]{40}")
+# A plain ref name: what `git check-ref-format` allows, minus anything revision syntax would
+# interpret (ranges, reflog and peel suffixes, wildcards, leading dashes).
+_REF_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./+@-]*")
+
+#: ``-c`` settings put before every subcommand.
+_SAFE_CONFIG = (
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.quotepath=off",
+    "log.showSignature=false",
+    "diff.external=",
+)
+
+
+def validate_sha(value: str, what: str = "since") -> str:
+    """Return ``value`` if it is a full lowercase 40-hex object name, else raise."""
+    if not isinstance(value, str) or not _SHA_RE.fullmatch(value):
+        raise HistoryError(f"{what} must be a full 40-character hexadecimal commit sha, got {value!r}")
+    return value
+
+
+def validate_ref(value: str) -> str:
+    """Return ``value`` if it is a plain ref name (``HEAD``, ``main``, ``origin/dev``, a sha)."""
+    if (
+        not isinstance(value, str)
+        or not _REF_RE.fullmatch(value)
+        or ".." in value
+        or value.endswith((".", "/", ".lock"))
+        or "@{" in value
+        or "//" in value
+    ):
+        raise HistoryError(f"rev must be a plain ref name, got {value!r}")
+    return value
+
+
+def git_env() -> dict[str, str]:
+    """The environment every git process runs with: the caller's, minus ``GIT_*``, hardened."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ASKPASS="/bin/true",
+        GIT_OPTIONAL_LOCKS="0",
+        GIT_PAGER="cat",
+        LC_ALL="C",
+        LANGUAGE="C",
+    )
+    return env
+
+
+def git_command(repo_path: str | os.PathLike[str], *args: str) -> list[str]:
+    """The argv for ``git <args>`` run against ``repo_path`` with the safe settings."""
+    argv = ["git", "--no-pager", "-C", os.fspath(repo_path)]
+    for setting in _SAFE_CONFIG:
+        argv += ["-c", setting]
+    return argv + list(args)
+
+
+def check_repository(repo_path: str | os.PathLike[str]) -> Path:
+    """Return the repository path if git recognises it (bare or not), else raise."""
+    path = Path(repo_path)
+    if not path.is_dir():
+        raise HistoryError("repository path does not exist or is not a directory", str(path))
+    result = run_git(path, "rev-parse", "--git-dir", check=False)
+    if result.returncode != 0:
+        raise HistoryError("not a git repository", str(path))
+    return path
+
+
+def resolve_commits(repo_path: str | os.PathLike[str], revs: Sequence[str]) -> list[str]:
+    """Resolve already-validated revisions to commit shas, raising a clear error for each miss."""
+    shas = []
+    # rev-parse takes no --end-of-options in every git we support: the callers' validation
+    # (no leading "-") is what keeps a revision from being read as an option here.
+    for rev in revs:
+        result = run_git(repo_path, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+        if result.returncode != 0:
+            raise HistoryError(f"no commit {rev!r} in the repository", os.fspath(repo_path))
+        shas.append(result.stdout.decode().strip())
+    return shas
+
+
+def run_git(repo_path: str | os.PathLike[str], *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Run a short git command to completion; with ``check`` a failure raises HistoryError."""
+    try:
+        result = subprocess.run(
+            git_command(repo_path, *args), env=git_env(), stdin=subprocess.DEVNULL,
+            capture_output=True, check=False,
+        )
+    except OSError as exc:  # git missing from PATH, say
+        raise HistoryError(f"cannot run git: {exc}", os.fspath(repo_path)) from exc
+    if check and result.returncode != 0:
+        raise HistoryError(
+            f"git {args[0]} failed: {result.stderr.decode(errors='replace').strip()}", os.fspath(repo_path)
+        )
+    return result
+
+
+def spawn_git(repo_path: str | os.PathLike[str], *args: str, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
+    """Start a long-running git command whose stdout the caller streams.
+
+    ``stderr`` should be a file, not a pipe: nobody reads it while stdout streams, and a full
+    stderr pipe would stall git.
+    """
+    try:
+        return subprocess.Popen(
+            git_command(repo_path, *args), env=git_env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=stderr,
+        )
+    except OSError as exc:
+        raise HistoryError(f"cannot run git: {exc}", os.fspath(repo_path)) from exc
+
+
+_PIPE_SIZE = 1 << 20
+_READ_SIZE = 1 << 20
+_SMALL_READ = 64 << 10
+_PAUSE = 0.004
+
+
+def read_stdout(process: subprocess.Popen[bytes]) -> Iterator[bytes]:
+    """Yield ``process``'s stdout in chunks until it closes.
+
+    ``git log`` flushes after every commit, so reading as eagerly as possible wakes the reader
+    for every few hundred bytes. The pipe is enlarged (where Linux allows) and, after a small
+    read, the reader pauses a few milliseconds so the next read takes many commits at once:
+    git never waits on a 1 MiB pipe in that time, and the reader's share of the CPU drops.
+    """
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
+    except OSError:  # not Linux, or above /proc/sys/fs/pipe-max-size: keep the default
+        pass
+    while chunk := os.read(fd, _READ_SIZE):
+        yield chunk
+        if len(chunk) < _SMALL_READ:
+            time.sleep(_PAUSE)

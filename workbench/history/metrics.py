@@ -1,0 +1,240 @@
+"""Behavioural metrics per file, computed from mined history.
+
+Inputs are the ``commits`` and ``file_changes`` DataFrames of :mod:`workbench.history.mine`
+or the same columns read back from the store: commits need sha, author_name, author_email,
+authored_at and committed_at (naive timestamps are taken as UTC); file changes need sha, path,
+old_path, added and deleted. Everything is vectorised pandas.
+
+Definitions
+-----------
+* **Time.** Activity is dated by the *author* date (when the work was done; rebases and
+  cherry-picks keep it). ``as_of`` defaults to the latest author date; changes after ``as_of``
+  are ignored. A window of N days is ``[as_of - N days, as_of]``.
+* **Paths.** Renames are followed (:mod:`workbench.history.renames`): every change counts for
+  the latest path of its file. Commits are put in time order by committer date (the order they
+  landed), ties kept in the order given.
+* **Authors** are identified by their (mailmapped) e-mail, or their name when the e-mail is
+  empty.
+* **churn** = added + deleted lines; **commits** = commits that changed the file. Merges carry
+  no file changes (see the merge policy in :mod:`workbench.history.mine`) so they count for
+  neither. Binary changes count as commits with zero churn.
+* **main_author** is the author who added the most lines to the file (ties: more commits, then
+  the most recent, then the e-mail's sort order); **ownership** is the main author's share of
+  all lines added to the file. For a file nobody added a line to (binary, emptied) both are
+  taken over commits instead of lines.
+* **code_age_days**: days from the last change to ``as_of``; **first_seen**/**last_changed**:
+  author dates of the first and last change.
+* **knowledge_loss**: the main author made no commit at all in the repository in the
+  ``knowledge_loss_days`` (365) days up to ``as_of``.
+* **hotspot** = (commits / max commits) × (lines / max lines), both over all files listed.
+  ``sizes`` gives lines per (current) path; a path missing from it scores 0 (usually deleted).
+  Without ``sizes`` the size factor is 1, so the hotspot is the normalised commit count.
+
+Change coupling follows code-maat's ``coupling`` analysis: commits touching more than
+``max_changeset_size`` files are dropped first (mass reformatting, vendoring), then for every
+pair of files changed together ``degree = shared / mean(revisions_a, revisions_b)``, where the
+revisions are counted on the commits kept. code-maat prints the degree in percent; here it is
+a fraction in [0, 1].
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbench.history.renames import latest_paths
+
+DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
+_DAY = pd.Timedelta(days=1)
+
+
+def file_metrics(
+    commits: pd.DataFrame,
+    file_changes: pd.DataFrame,
+    as_of: datetime | pd.Timestamp | None = None,
+    sizes: pd.Series | None = None,
+    *,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
+    knowledge_loss_days: int = 365,
+) -> pd.DataFrame:
+    """One row per file (latest path) with the metrics described in the module docstring.
+
+    Columns: path, churn_{N}d and commits_{N}d for each window, churn_total, commits_total,
+    added_total, deleted_total, authors, main_author, main_author_name, ownership,
+    first_seen, last_changed, code_age_days, knowledge_loss, lines, hotspot. Sorted by path.
+    """
+    commits = _in_utc(commits)
+    as_of = _as_of(commits, as_of)
+    changes = _changes_per_file_and_commit(commits, file_changes, as_of)
+    by_path = changes.groupby("path", sort=True)
+    result = pd.DataFrame(index=pd.Index(sorted(changes["path"].unique()), name="path"))
+
+    age_days = (as_of - changes["time"]) / _DAY
+    for days in windows:
+        recent = changes.loc[age_days <= days]
+        result[f"churn_{days}d"] = recent.groupby("path")["churn"].sum()
+        result[f"commits_{days}d"] = recent.groupby("path").size()
+    result["churn_total"] = by_path["churn"].sum()
+    result["commits_total"] = by_path.size()
+    result["added_total"] = by_path["added"].sum()
+    result["deleted_total"] = by_path["deleted"].sum()
+    result = result.fillna(0).astype("int64")
+
+    result["authors"] = by_path["author"].nunique()
+    main = _main_authors(changes)
+    result["main_author"] = main["author"]
+    result["main_author_name"] = main["author"].map(_author_names(commits, as_of))
+    result["ownership"] = main["ownership"]
+    result["first_seen"] = by_path["time"].min()
+    result["last_changed"] = by_path["time"].max()
+    result["code_age_days"] = (as_of - result["last_changed"]) / _DAY
+    active = _authors_active_since(commits, as_of, knowledge_loss_days)
+    result["knowledge_loss"] = ~result["main_author"].isin(active)
+    result["lines"], result["hotspot"] = _hotspots(result["commits_total"], sizes)
+    return result.reset_index()
+
+
+def change_coupling(
+    commits: pd.DataFrame,
+    file_changes: pd.DataFrame,
+    as_of: datetime | pd.Timestamp | None = None,
+    *,
+    min_shared: int = 5,
+    min_revisions: int = 5,
+    min_degree: float = 0.3,
+    max_changeset_size: int = 30,
+) -> pd.DataFrame:
+    """Pairs of files changed in the same commits, as in code-maat's ``coupling`` analysis.
+
+    Returns path_a < path_b, shared, revisions_a, revisions_b, degree; kept when ``shared >=
+    min_shared``, ``mean(revisions) >= min_revisions`` and ``degree >= min_degree``. Sorted by
+    degree, then shared revisions, descending.
+    """
+    columns = ["path_a", "path_b", "shared", "revisions_a", "revisions_b", "degree"]
+    commits = _in_utc(commits)
+    changes = _changes_per_file_and_commit(commits, file_changes, _as_of(commits, as_of))
+    changeset_size = changes.groupby("sha")["path"].transform("size")
+    changes = changes.loc[changeset_size <= max_changeset_size]
+    if changes.empty:
+        return pd.DataFrame(columns=columns)
+
+    path_codes, path_names = pd.factorize(changes["path"], sort=True)
+    sha_codes, _ = pd.factorize(changes["sha"])
+    revisions = np.bincount(path_codes, minlength=len(path_names))
+    slim = pd.DataFrame({"sha": sha_codes, "file": path_codes})
+    pairs = slim.merge(slim, on="sha", suffixes=("_a", "_b"))
+    pairs = pairs.loc[pairs["file_a"] < pairs["file_b"]]
+    shared = pairs.groupby(["file_a", "file_b"]).size().rename("shared").reset_index()
+
+    revisions_a = revisions[shared["file_a"].to_numpy()]
+    revisions_b = revisions[shared["file_b"].to_numpy()]
+    mean_revisions = (revisions_a + revisions_b) / 2
+    coupling = pd.DataFrame({
+        "path_a": path_names[shared["file_a"].to_numpy()],
+        "path_b": path_names[shared["file_b"].to_numpy()],
+        "shared": shared["shared"].to_numpy(),
+        "revisions_a": revisions_a,
+        "revisions_b": revisions_b,
+        "degree": shared["shared"].to_numpy() / mean_revisions,
+    })
+    keep = (
+        (coupling["shared"] >= min_shared)
+        & (mean_revisions >= min_revisions)
+        & (coupling["degree"] >= min_degree)
+    )
+    return (
+        coupling.loc[keep]
+        .sort_values(["degree", "shared", "path_a", "path_b"], ascending=[False, False, True, True])
+        .reset_index(drop=True)
+    )
+
+
+def _in_utc(commits: pd.DataFrame) -> pd.DataFrame:
+    """``commits`` with tz-aware UTC ``authored_at``/``committed_at`` (naive ones taken as UTC)."""
+    converted = {}
+    for column in ("authored_at", "committed_at"):
+        times = pd.to_datetime(commits[column])
+        converted[column] = times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
+    return commits.assign(**converted)
+
+
+def _as_of(commits: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Timestamp:
+    """``as_of`` as a UTC timestamp; naive datetimes are taken as UTC."""
+    if as_of is None:
+        return commits["authored_at"].max() if len(commits) else pd.Timestamp.now(tz="UTC")
+    stamp = pd.Timestamp(as_of)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _author_key(frame: pd.DataFrame) -> pd.Series:
+    email = frame["author_email"].fillna("")
+    return email.where(email != "", frame["author_name"])
+
+
+def _changes_per_file_and_commit(
+    commits: pd.DataFrame, file_changes: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """One row per (latest path, commit) up to ``as_of``: sha, path, added, deleted, churn,
+    time, author. A commit that touched two former paths of one file counts once."""
+    info = (
+        commits.assign(author=_author_key(commits))
+        .sort_values("committed_at", kind="stable")[["sha", "authored_at", "author"]]
+        .rename(columns={"authored_at": "time"})
+        .reset_index(drop=True)
+    )
+    info["seq"] = np.arange(len(info))
+    changes = file_changes[["sha", "path", "old_path", "added", "deleted"]].merge(info, on="sha", how="inner")
+    changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"])
+    changes = changes.loc[changes["time"] <= as_of]
+    per_commit = changes.groupby(["path", "sha"], as_index=False, sort=False).agg(
+        added=("added", "sum"), deleted=("deleted", "sum"), time=("time", "first"), author=("author", "first")
+    )
+    per_commit["churn"] = per_commit["added"] + per_commit["deleted"]
+    return per_commit
+
+
+def _main_authors(changes: pd.DataFrame) -> pd.DataFrame:
+    """Per path: the main author and their ownership share (see the module docstring)."""
+    per_author = changes.groupby(["path", "author"], as_index=False).agg(
+        added=("added", "sum"), commits=("sha", "size"), last=("time", "max")
+    )
+    per_author = per_author.sort_values(
+        ["path", "added", "commits", "last", "author"], ascending=[True, False, False, False, True]
+    )
+    totals = per_author.groupby("path")[["added", "commits"]].transform("sum")
+    by_lines = totals["added"] > 0
+    share = np.where(
+        by_lines, per_author["added"] / totals["added"].where(by_lines, 1),
+        per_author["commits"] / totals["commits"],
+    )
+    per_author["ownership"] = share
+    # With no line added, rank by commits: "added" is 0 for everyone, so the sort above already
+    # puts the author with most commits first.
+    return per_author.drop_duplicates("path").set_index("path")[["author", "ownership"]]
+
+
+def _author_names(commits: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    """The name each author key used last up to ``as_of``."""
+    dated = commits.loc[commits["authored_at"] <= as_of].assign(author=_author_key(commits))
+    latest = dated.sort_values("authored_at", kind="stable").drop_duplicates("author", keep="last")
+    return latest.set_index("author")["author_name"]
+
+
+def _authors_active_since(commits: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.Index:
+    recent = commits.loc[(commits["authored_at"] <= as_of) & (as_of - commits["authored_at"] <= days * _DAY)]
+    return pd.Index(_author_key(recent).unique())
+
+
+def _hotspots(commit_counts: pd.Series, sizes: pd.Series | None) -> tuple[pd.Series, pd.Series]:
+    """``(lines, hotspot)`` per path (see the module docstring)."""
+    max_commits = commit_counts.max()
+    frequency = commit_counts / max_commits if max_commits else commit_counts * 0.0
+    if sizes is None:
+        return pd.Series(np.nan, index=commit_counts.index), frequency.astype(float)
+    lines = sizes.reindex(commit_counts.index).fillna(0).astype("int64")
+    max_lines = lines.max()
+    size_factor = lines / max_lines if max_lines else lines * 0.0
+    return lines, (frequency * size_factor).astype(float)

@@ -1,0 +1,270 @@
+"""Mine a repository's history with one streaming ``git log`` process.
+
+One ``git log --numstat -z`` is started per call and its output is parsed as it arrives, so
+memory stays bounded by the batch size whatever the length of the history, and the cost stays
+close to git's own (no diff objects per commit, unlike PyDriller or GitPython).
+
+Merge policy
+------------
+Merge commits are recorded in ``commits`` (with all their ``parents`` and ``is_merge=True``)
+but contribute **no** rows to ``file_changes``. This is git log's default (made explicit with
+``--diff-merges=off`` so no configuration can change it) and it is exactly what PyDriller
+reports: its ``Commit.modified_files`` is an empty list for any commit with more than one
+parent. Every line a merge brings in was already counted in the branch commit that wrote it,
+so line and commit totals are not double counted. The price is that lines written only while
+resolving a merge conflict are not attributed to anyone; the merge itself still counts as a
+commit of its author.
+
+Ordering, batches and resuming
+------------------------------
+Commits come oldest first in topological order (``--topo-order --reverse``): a parent is always
+yielded before its children. Each :class:`HistoryBatch` carries a ``checkpoint``: the commits
+yielded so far (plus the ``since`` commits) that are not a parent of another yielded commit.
+Everything yielded so far is an ancestor of the checkpoint, and every commit not yet yielded is
+not, so ``mine(repo, since=batch.checkpoint)`` resumes exactly where a stored batch ended. After
+a complete run the checkpoint is just the mined ``rev``'s sha, the "last mined sha" for the next
+incremental run.
+
+Output tables
+-------------
+``commits``: sha, author_name, author_email, authored_at, committer_name, committer_email,
+committed_at (UTC timestamps, second precision), subject, parents (list of shas), is_merge.
+
+``file_changes``: sha, path, old_path (the previous path when git detected a rename with
+``-M``, else null), added, deleted, binary (numstat reported ``-``: then added and deleted are
+0, as in PyDriller). Paths are decoded as UTF-8; undecodable bytes become ``\\xNN`` escapes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Callable, Iterator, Sequence
+
+import pandas as pd
+import pyarrow as pa
+
+from workbench.history.errors import HistoryError, MiningCancelled
+from workbench.history.git import (
+    check_repository, read_stdout, resolve_commits, spawn_git, validate_ref, validate_sha,
+)
+from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
+
+ProgressCallback = Callable[[int, str], None]
+CancelCheck = Callable[[], bool]
+
+_TIMESTAMP = pa.timestamp("s", tz="UTC")
+COMMITS_SCHEMA = pa.schema([
+    ("sha", pa.string()),
+    ("author_name", pa.string()),
+    ("author_email", pa.string()),
+    ("authored_at", _TIMESTAMP),
+    ("committer_name", pa.string()),
+    ("committer_email", pa.string()),
+    ("committed_at", _TIMESTAMP),
+    ("subject", pa.string()),
+    ("parents", pa.list_(pa.string())),
+    ("is_merge", pa.bool_()),
+])
+FILE_CHANGES_SCHEMA = pa.schema([
+    ("sha", pa.string()),
+    ("path", pa.string()),
+    ("old_path", pa.string()),
+    ("added", pa.int64()),
+    ("deleted", pa.int64()),
+    ("binary", pa.bool_()),
+])
+
+DEFAULT_BATCH_SIZE = 5000
+_CANCEL_EVERY = 256  # commits between two cancel checks: cheap for callers that hit a database
+
+
+@dataclass(frozen=True)
+class HistoryBatch:
+    """A slice of mined history that a caller can store before asking for the next one."""
+
+    commits: pa.Table
+    file_changes: pa.Table
+    #: Shas to pass as ``since`` to resume right after this batch (see the module docstring).
+    checkpoint: tuple[str, ...]
+    #: Commits yielded so far in this run, this batch included.
+    done: int
+
+
+def log_arguments(rev_sha: str, since: Sequence[str]) -> list[str]:
+    """The ``git log`` argv (after ``git``) that streams ``rev_sha`` minus ``since``'s ancestors."""
+    return [
+        "log", "--numstat", "-z", "-M", "--use-mailmap", "--diff-merges=off",
+        "--topo-order", "--reverse", "--no-color", "--no-ext-diff", "--no-textconv",
+        f"--format={LOG_FORMAT}",
+        "--end-of-options", rev_sha, *(f"^{sha}" for sha in since), "--",
+    ]
+
+
+def mine(
+    repo_path: str | os.PathLike[str],
+    since: str | Sequence[str] | None = None,
+    rev: str = "HEAD",
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+) -> Iterator[HistoryBatch]:
+    """Yield the commits reachable from ``rev`` but not from ``since``, in batches.
+
+    ``since`` is the last mined sha (or a previous batch's ``checkpoint``); None mines the whole
+    history. ``progress(done, message)`` is called after each batch; ``cancel()`` is polled
+    while mining and a true answer stops git and raises :class:`MiningCancelled`. Nothing is
+    yielded when there is nothing new. Being a generator, it validates its arguments and raises
+    :class:`HistoryError` when iteration starts, not when called.
+    """
+    if batch_size < 1:
+        raise HistoryError(f"batch_size must be positive, got {batch_size}")
+    since_shas = _validate_since(since)
+    rev = validate_ref(rev)
+    repo = check_repository(repo_path)
+    (rev_sha,) = resolve_commits(repo, [rev])
+    resolve_commits(repo, since_shas)
+    tips = set(since_shas)
+    builder = _BatchBuilder()
+    done = 0
+    _report(progress, 0, f"reading history of {rev}")
+    with tempfile.TemporaryFile() as stderr:
+        process = spawn_git(repo, *log_arguments(rev_sha, since_shas), stderr=stderr)
+        try:
+            for raw in _parse_or_report(process, stderr, repo):
+                sha = builder.add(raw)
+                tips.difference_update(builder.last_parents)
+                tips.add(sha)
+                done += 1
+                batch_full = len(builder) >= batch_size
+                if cancel is not None and (batch_full or done % _CANCEL_EVERY == 0) and cancel():
+                    yielded = done - len(builder)
+                    raise MiningCancelled(f"mining cancelled after {yielded} commits", os.fspath(repo))
+                if batch_full:
+                    yield builder.flush(tuple(sorted(tips)), done)
+                    _report(progress, done, f"mined {done} commits")
+            _check_exit(process, stderr, repo)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+    if len(builder):
+        yield builder.flush(tuple(sorted(tips)), done)
+    _report(progress, done, f"mined {done} commits, done")
+
+
+def mine_all(
+    repo_path: str | os.PathLike[str],
+    since: str | Sequence[str] | None = None,
+    rev: str = "HEAD",
+    **options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mine everything at once and return ``(commits, file_changes)`` DataFrames.
+
+    A convenience for analysis and tests; services that store history should iterate
+    :func:`mine` so that progress is recorded batch by batch.
+    """
+    batches = list(mine(repo_path, since, rev, **options))
+    commits = pa.concat_tables([COMMITS_SCHEMA.empty_table(), *(b.commits for b in batches)])
+    changes = pa.concat_tables([FILE_CHANGES_SCHEMA.empty_table(), *(b.file_changes for b in batches)])
+    return commits.to_pandas(), changes.to_pandas()
+
+
+def _parse_or_report(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path) -> Iterator[RawCommit]:
+    """Parse git's output; if it is cut short because git failed, report git's error instead."""
+    try:
+        yield from parse_log(read_stdout(process))
+    except HistoryError:
+        process.wait()
+        _check_exit(process, stderr, repo)
+        raise
+
+
+def _check_exit(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path) -> None:
+    returncode = process.wait()
+    if returncode != 0:
+        stderr.seek(0)
+        detail = stderr.read().decode(errors="replace").strip()
+        raise HistoryError(f"git log failed (exit {returncode}): {detail}", os.fspath(repo))
+
+
+def _validate_since(since: str | Sequence[str] | None) -> list[str]:
+    if since is None:
+        return []
+    if isinstance(since, str):
+        return [validate_sha(since)]
+    return sorted({validate_sha(sha) for sha in since})
+
+
+def _report(progress: ProgressCallback | None, done: int, message: str) -> None:
+    if progress is not None:
+        progress(done, message)
+
+
+class _Decoder(dict):
+    """bytes -> str, remembering the results: names, e-mails and paths repeat a lot."""
+
+    def __missing__(self, value: bytes) -> str:
+        if len(self) > 200_000:  # keep memory bounded on huge repositories
+            self.clear()
+        text = self[value] = value.decode("utf-8", "backslashreplace")
+        return text
+
+
+class _BatchBuilder:
+    """Rows of the commits parsed since the last flush, turned into columns on flush.
+
+    One tuple per row is cheaper to collect than one append per column, which matters because
+    this runs once per commit and per file change while git streams.
+    """
+
+    def __init__(self) -> None:
+        self.commits: list[tuple] = []
+        self.changes: list[tuple] = []
+        self.last_parents: list[str] = []
+        self.text = _Decoder()
+
+    def __len__(self) -> int:
+        return len(self.commits)
+
+    def add(self, raw: RawCommit) -> str:
+        sha_b, parents_b, a_name, a_email, a_time, c_name, c_email, c_time, subject = raw.header
+        sha = sha_b.decode("ascii")
+        parents = parents_b.decode("ascii").split()
+        self.last_parents = parents
+        text = self.text
+        self.commits.append((
+            sha, text[a_name], text[a_email], int(a_time), text[c_name], text[c_email], int(c_time),
+            subject.decode("utf-8", "backslashreplace"), parents, len(parents) > 1,
+        ))
+        append = self.changes.append
+        for added, deleted, path, old_path in raw.changes:
+            if added == b"-":
+                append((sha, text[path], old_path and text[old_path], 0, 0, True))
+            else:
+                append((sha, text[path], old_path and text[old_path], int(added), int(deleted), False))
+        return sha
+
+    def flush(self, checkpoint: tuple[str, ...], done: int) -> HistoryBatch:
+        batch = HistoryBatch(
+            commits=_table(self.commits, COMMITS_SCHEMA),
+            file_changes=_table(self.changes, FILE_CHANGES_SCHEMA),
+            checkpoint=checkpoint,
+            done=done,
+        )
+        self.commits, self.changes = [], []
+        return batch
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    if not rows:
+        return schema.empty_table()
+    columns = zip(*rows)
+    return pa.Table.from_arrays(
+        [pa.array(column, type=field.type) for column, field in zip(columns, schema)], schema=schema
+    )

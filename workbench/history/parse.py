@@ -1,0 +1,90 @@
+"""Incremental parser for the NUL-separated ``git log --numstat -z`` stream.
+
+The stream is split on NUL only, never on newlines or other separators, because paths may
+contain any byte but NUL. Every commit starts with a header of :data:`HEADER_FIELDS` tokens
+(the first one prefixed by ``\\x1e``) followed by zero or more numstat entries:
+
+* ``<added>\\t<deleted>\\t<path>`` for an ordinary change,
+* ``<added>\\t<deleted>\\t`` then two more tokens ``<old path>`` and ``<new path>`` for a rename,
+* ``-`` instead of the counts for a binary file.
+
+The first numstat entry of a commit carries a leading newline (git's separator between the
+header and the diff). A header is recognised only where a numstat entry could start, and
+numstat entries start with a digit, ``-`` or that newline, so a ``\\x1e`` inside a path or a
+subject can never be taken for a new commit: those are consumed positionally.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator, NamedTuple
+
+from workbench.history.errors import HistoryError
+
+#: ``--format`` placeholders, in the order the header tokens arrive. ``%aN``/``%aE``/``%cN``/
+#: ``%cE`` apply the repository's ``.mailmap``; ``%s`` folds a multi-line subject onto one line.
+HEADER_PLACEHOLDERS = ("%H", "%P", "%aN", "%aE", "%at", "%cN", "%cE", "%ct", "%s")
+HEADER_FIELDS = len(HEADER_PLACEHOLDERS)
+RECORD_MARK = b"\x1e"
+#: The value for ``git log --format``; git ends it with a NUL itself because of ``-z``.
+LOG_FORMAT = "%x1e" + "%x00".join(HEADER_PLACEHOLDERS)
+
+
+class RawChange(NamedTuple):
+    """One numstat entry, still as bytes; ``old_path`` is None unless git detected a rename."""
+
+    added: bytes
+    deleted: bytes
+    path: bytes
+    old_path: bytes | None
+
+
+class RawCommit(NamedTuple):
+    """One commit's header tokens (in :data:`HEADER_PLACEHOLDERS` order) and its changes."""
+
+    header: list[bytes]
+    changes: list[RawChange]
+
+
+def split_tokens(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Yield NUL-terminated tokens from arbitrary chunks, carrying partial tokens over."""
+    tail = b""
+    for chunk in chunks:
+        parts = (tail + chunk).split(b"\0") if tail else chunk.split(b"\0")
+        tail = parts.pop()
+        yield from parts
+    if tail:
+        yield tail
+
+
+def parse_log(chunks: Iterable[bytes]) -> Iterator[RawCommit]:
+    """Yield each commit of the stream as soon as its last numstat entry has been read."""
+    tokens = split_tokens(chunks)
+    token = next(tokens, None)
+    while token is not None:
+        if not token.startswith(RECORD_MARK):
+            raise HistoryError(f"unexpected git log output near {token[:60]!r}")
+        header = [token[1:], *_take(tokens, HEADER_FIELDS - 1)]
+        changes: list[RawChange] = []
+        token = next(tokens, None)
+        while token is not None and not token.startswith(RECORD_MARK):
+            if token.startswith(b"\n"):
+                token = token[1:]
+            if token:
+                try:
+                    added, deleted, path = token.split(b"\t", 2)
+                except ValueError:
+                    raise HistoryError(f"unexpected numstat entry {token[:60]!r}") from None
+                if path:
+                    changes.append(RawChange(added, deleted, path, None))
+                else:
+                    old_path, new_path = _take(tokens, 2)
+                    changes.append(RawChange(added, deleted, new_path, old_path))
+            token = next(tokens, None)
+        yield RawCommit(header, changes)
+
+
+def _take(tokens: Iterator[bytes], count: int) -> list[bytes]:
+    taken = [token for _, token in zip(range(count), tokens)]
+    if len(taken) != count:
+        raise HistoryError("git log output ended in the middle of a commit")
+    return taken
