@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import pytest
 
-from conftest import ROOT, run_cli
+from tests.helpers import ROOT, run_cli
 
 COMMANDS = [[], ["project"], ["project", "add"], ["project", "list"], ["project", "show"],
             ["project", "remove"], ["map"], ["status"], ["report"]]

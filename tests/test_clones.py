@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import commit, git, init_repo, write
+from tests.helpers import commit, git, init_repo, write
 from workbench.errors import GitFailed
 from workbench.repos.clones import Clones
 from workbench.repos.git import Git

@@ -7,7 +7,7 @@ import json
 import pytest
 import pyarrow as pa
 
-from conftest import commit, git, write
+from tests.helpers import commit, git, write
 from workbench.errors import InvalidRef, StoreError
 from workbench.mapping.pymodules import ImportResolver, module_names
 from workbench.mapping.facts import ImportRef
@@ -178,7 +178,7 @@ def test_graph_has_kinds_as_edge_keys(snap):
 
 
 def test_packages_listed_after_their_modules_are_linked(wb, tmp_path):
-    from conftest import init_repo
+    from tests.helpers import init_repo
 
     repo = init_repo(tmp_path / "mig")
     write(repo, {"app/__init__.py": "", "app/migrations/__init__.py": "",

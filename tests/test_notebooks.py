@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from conftest import ROOT, run_cli
+from tests.helpers import ROOT, run_cli
 from workbench.errors import ReportError
 
 pytestmark = pytest.mark.slow

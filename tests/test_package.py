@@ -8,7 +8,7 @@ import tomllib
 import yaml
 
 import workbench
-from conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_all_names_resolve_and_nothing_public_is_missing():

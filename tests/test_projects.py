@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import init_repo, write, commit
+from tests.helpers import init_repo, write, commit
 from workbench.errors import InvalidProjectName, ProjectExists, ProjectNotFound, UnsafeSource
 
 

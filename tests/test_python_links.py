@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import commit, init_repo, write
+from tests.helpers import commit, init_repo, write
 
 SOURCES = {
     "pkg/__init__.py": "",

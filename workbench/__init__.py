@@ -23,6 +23,7 @@ _EXPORTS = {
     "ProjectNotFound": "errors", "ReportError": "errors", "SchemaTooNew": "errors",
     "SnapshotNotFound": "errors", "SourceError": "errors", "StoreError": "errors",
     "UnsafeSource": "errors", "WorkbenchError": "errors",
+    "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -52,5 +53,6 @@ if TYPE_CHECKING:  # pragma: no cover
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
     from .facade import ProjectHandle, Workbench
+    from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
     from .snapshot import Snapshot, Summary

@@ -17,6 +17,8 @@
      │    └── SchemaTooNew        the file was written by a newer workbench
      ├── SnapshotNotFound
      ├── MapError                mapping failed; nothing was written
+     ├── HistoryError            mining history failed (workbench.history.errors)
+     │    └── MiningCancelled
      ├── JobFailed               a background job ended in failure
      └── ReportError             a notebook run failed (names the cell)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from ..domain import NodeKind
+from ..domain import FILE_KINDS, EdgeKind, NodeKind
 from .facts import FileFacts
 
 #: Version of the map format written to ``snapshots.parser_version``.
@@ -105,6 +105,10 @@ class EdgeSet:
     def __contains__(self, key: tuple[str, str, str]) -> bool:
         return key in self.rows
 
+    def set(self, src: str, dst: str, kind: str, weight: int, attrs: dict) -> None:
+        """An edge whose weight is known up front (co-change counts), with its own attributes."""
+        self.rows[(src, dst, kind)] = {"weight": weight, "line": None, "lines": set(), "attrs": attrs}
+
     def table(self) -> pa.Table:
         cols: dict[str, list] = {n: [] for n, _ in EDGE_FIELDS}
         for (s, d, k), row in self.rows.items():
@@ -114,7 +118,10 @@ class EdgeSet:
             cols["weight"].append(row["weight"])
             cols["line"].append(row["line"])
             lines = sorted(row["lines"])
-            cols["attrs"].append(json.dumps({"lines": lines[:50]}) if len(lines) > 1 else None)
+            attrs = dict(row.get("attrs") or {})
+            if len(lines) > 1:
+                attrs["lines"] = lines[:50]
+            cols["attrs"].append(json.dumps(attrs, sort_keys=True) if attrs else None)
         return pa.table(cols, schema=pa.schema(list(EDGE_FIELDS)))
 
 
@@ -134,8 +141,13 @@ def file_node_fields(f: ScannedFile) -> dict:
     return values
 
 
-def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None) -> MapTables:
-    """Assign names, resolve imports, calls and bases, draw containment, add metrics."""
+def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
+              coupling=None) -> MapTables:
+    """Assign names, resolve imports, calls and bases, draw containment, add metrics.
+
+    ``coupling`` (path_a, path_b, shared, degree) adds ``co_changes`` edges between the
+    file-level nodes of files that changed together.
+    """
     from .metrics import add_structural_metrics
     from .other_links import link_other_languages
     from .python_links import link_python
@@ -146,6 +158,8 @@ def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = Non
     other = [f for f in files if f.language not in (None, "python") and f.status != "ignored"]
     other_stats = link_other_languages(other, nodes, edges, manifests or {})
     add_structural_metrics(nodes, edges)
+    if coupling is not None and len(coupling):
+        _add_co_changes(nodes, edges, coupling)
 
     kinds = Counter(r["kind"] for r in nodes.rows.values())
     edge_kinds = Counter(k for _, _, k in edges.rows)
@@ -164,6 +178,7 @@ def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = Non
         "call_edges": edge_kinds["calls"],
         "inherits_edges": edge_kinds["inherits"],
         "tests_edges": edge_kinds["tests"],
+        "co_change_edges": edge_kinds["co_changes"],
         "calls_resolved": py_stats["calls_resolved"],
         "calls_unresolved": py_stats["calls_unresolved"],
         "calls_builtin": py_stats["calls_builtin"],
@@ -173,6 +188,16 @@ def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = Non
         "skipped_files": sum(1 for f in files if f.status == "skipped"),
     }
     return MapTables(files=_files_table(files), nodes=nodes.table(), edges=edges.table(), stats=stats)
+
+
+def _add_co_changes(nodes: NodeSet, edges: EdgeSet, coupling) -> None:
+    by_path = {r["path"]: r["id"] for r in nodes.rows.values()
+               if r["kind"] in FILE_KINDS and r.get("path")}
+    for row in coupling.itertuples(index=False):
+        a, b = by_path.get(row.path_a), by_path.get(row.path_b)
+        if a and b:
+            edges.set(a, b, EdgeKind.CO_CHANGES.value, int(row.shared),
+                      {"degree": round(float(row.degree), 4)})
 
 
 def _files_table(files: list[ScannedFile]) -> pa.Table:

@@ -1,4 +1,4 @@
-"""The map flow: sync the clone, resolve the commit, scan, build, store — one job, one snapshot.
+"""The map flow: sync the clone, resolve the commit, scan, mine history, build, store.
 
 Everything the map needs is computed before the write, and the write (snapshot row, files,
 nodes, edges, newly parsed facts, job success) is one transaction: a failure at any step leaves
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
+
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
+from ..history.service import HistoryService
 from ..jobs import Job
 from ..repos.clones import Clones
 from ..repos.sources import Source
@@ -26,6 +29,7 @@ class MapService:
         self.store = store
         self.clones = clones
         self.config = config
+        self.history = HistoryService(store, git_timeout=config.git_timeout)
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False) -> dict:
         """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``."""
@@ -59,14 +63,22 @@ class MapService:
                 progress=job.report,
             )
             fresh = scanned.fresh
+            job.report(0, None, "mining history")
+            new_commits = self.history.sync(project.id, repo, commit, job.report)
+            sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
+                              dtype="float64")
+            history = self.history.analyse(project.id, repo, commit, sizes)
             job.report(len(fresh), len(fresh), "building the map")
-            tables = build_map(scanned.files, manifests=scanned.manifests)
-            stats = {**tables.stats, "parsed_now": len(fresh),
+            tables = build_map(scanned.files, manifests=scanned.manifests,
+                               coupling=history.coupling)
+            stats = {**tables.stats, "parsed_now": len(fresh), "commits": history.commits,
+                     "commits_mined_now": new_commits,
                      "seconds": round(time.perf_counter() - started, 3)}
             result: dict = {}
 
             def extra(cur, snapshot_id: int) -> None:
                 self.store.facts.put_many(fresh, cur=cur)
+                self.store.history.write_metrics(cur, snapshot_id, history.metrics)
                 result.update(snapshot_id=snapshot_id, commit=commit, **stats)
                 job.finish_in(cur, result)
 

@@ -1,7 +1,7 @@
 """The store: one DuckDB file, its schema, and typed reads and writes.
 
 Services talk to the store through :class:`Store` and its table gateways
-(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``); nothing outside this
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``); nothing outside this
 package writes SQL against the workbench tables.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .database import Database, load_extension
 from .facts import FactsTable
+from .history import HistoryTable
 from .jobs import JobsTable
 from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
@@ -28,6 +29,7 @@ class Store:
         self.snapshots = SnapshotsTable(self.db)
         self.jobs = JobsTable(self.db)
         self.facts = FactsTable(self.db)
+        self.history = HistoryTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

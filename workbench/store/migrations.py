@@ -124,6 +124,57 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE nodes ADD COLUMN depth INTEGER;
         """,
     ),
+    Migration(
+        3,
+        "mined history and behavioural metrics per snapshot",
+        """
+        CREATE TABLE commits (
+            project_id BIGINT NOT NULL,
+            sha VARCHAR NOT NULL,
+            author_name VARCHAR,
+            author_email VARCHAR,
+            authored_at TIMESTAMPTZ,
+            committer_name VARCHAR,
+            committer_email VARCHAR,
+            committed_at TIMESTAMPTZ,
+            subject VARCHAR,
+            parents VARCHAR[],
+            is_merge BOOLEAN
+        );
+        CREATE TABLE file_changes (
+            project_id BIGINT NOT NULL,
+            sha VARCHAR NOT NULL,
+            path VARCHAR NOT NULL,
+            old_path VARCHAR,
+            added BIGINT,
+            deleted BIGINT,
+            "binary" BOOLEAN
+        );
+        CREATE TABLE history_state (
+            project_id BIGINT PRIMARY KEY,
+            checkpoint VARCHAR[] NOT NULL,
+            commits BIGINT NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE file_metrics (
+            snapshot_id BIGINT NOT NULL,
+            path VARCHAR NOT NULL,
+            churn_30d BIGINT, commits_30d BIGINT,
+            churn_90d BIGINT, commits_90d BIGINT,
+            churn_365d BIGINT, commits_365d BIGINT,
+            churn_total BIGINT, commits_total BIGINT,
+            added_total BIGINT, deleted_total BIGINT,
+            authors BIGINT,
+            main_author VARCHAR, main_author_name VARCHAR,
+            ownership DOUBLE,
+            first_seen TIMESTAMPTZ, last_changed TIMESTAMPTZ,
+            code_age_days DOUBLE,
+            knowledge_loss BOOLEAN,
+            lines DOUBLE,
+            hotspot DOUBLE
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -81,10 +81,12 @@ class ProjectsTable:
 
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
-            for table in ("edges", "nodes", "files"):
+            for table in ("edges", "nodes", "files", "file_metrics"):
                 cur.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({snaps})", [project_id])
             cur.execute("DELETE FROM snapshots WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM jobs WHERE project_id = ?", [project_id])
+            for table in ("commits", "file_changes", "history_state"):
+                cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM projects WHERE id = ?", [project_id])
 
         self.db.write(delete)

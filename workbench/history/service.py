@@ -1,0 +1,76 @@
+"""History as part of a map: mine incrementally into the store, then metrics for one commit.
+
+Mining is resumable: every batch is stored with the checkpoint that continues after it, so a
+map interrupted while mining picks up where it stopped next time. Metrics for a snapshot use
+exactly the commits reachable from the snapshot's commit, so mapping an old tag after a newer
+branch gives that tag's history, not today's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from ..repos.git import Git
+from ..store import Store
+from .metrics import change_coupling, file_metrics
+from .mine import mine
+
+
+@dataclass(frozen=True)
+class CouplingOptions:
+    """Thresholds of change coupling (see :func:`workbench.history.metrics.change_coupling`)."""
+
+    min_shared: int = 5
+    min_revisions: int = 5
+    min_degree: float = 0.3
+    max_changeset_size: int = 30
+
+
+@dataclass
+class HistoryResult:
+    new_commits: int
+    commits: int
+    metrics: pd.DataFrame
+    coupling: pd.DataFrame
+
+
+class HistoryService:
+    def __init__(self, store: Store, *, git_timeout: float = 600.0,
+                 coupling: CouplingOptions | None = None) -> None:
+        self.store = store
+        self.git = Git(timeout=git_timeout)
+        self.coupling = coupling or CouplingOptions()
+
+    def sync(self, project_id: int, repo: Path, commit: str,
+             report: Callable[[int, int | None, str], None] | None = None,
+             cancel: Callable[[], bool] | None = None) -> int:
+        """Mine the commits reachable from ``commit`` that are not stored yet; return how many."""
+        since, _ = self.store.history.checkpoint(project_id)
+        added = 0
+        for batch in mine(repo, since=list(since) or None, rev=commit,
+                          progress=(lambda done, msg: report(done, None, msg)) if report else None,
+                          cancel=cancel):
+            self.store.history.store_batch(project_id, batch.commits, batch.file_changes,
+                                           batch.checkpoint)
+            added = batch.done
+        return added
+
+    def analyse(self, project_id: int, repo: Path, commit: str,
+                sizes: pd.Series | None = None) -> HistoryResult:
+        """Per-file metrics and change coupling over the history of ``commit``."""
+        reachable = self.git.run(["rev-list", "--end-of-options", commit], cwd=repo,
+                                 what="listing history").split()
+        commits, changes = self.store.history.load(project_id, reachable)
+        if commits.empty:
+            empty = pd.DataFrame()
+            return HistoryResult(0, 0, empty, empty)
+        metrics = file_metrics(commits, changes, sizes=sizes)
+        c = self.coupling
+        coupling = change_coupling(commits, changes, min_shared=c.min_shared,
+                                   min_revisions=c.min_revisions, min_degree=c.min_degree,
+                                   max_changeset_size=c.max_changeset_size)
+        return HistoryResult(0, len(commits), metrics, coupling)
