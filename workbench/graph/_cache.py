@@ -25,9 +25,7 @@ class PerGraphCache(Generic[T]):
 
     def __init__(self, factory: Callable[[nx.Graph], T]) -> None:
         self._factory = factory
-        self._entries: weakref.WeakKeyDictionary[nx.Graph, tuple[int, T]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._entries: weakref.WeakKeyDictionary[nx.Graph, tuple[int, T]] = weakref.WeakKeyDictionary()
 
     def get(self, g: nx.Graph) -> T:
         stamp = g.number_of_nodes()

@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from workbench.domain import FILE_KINDS, EdgeKind, NodeKind
 from workbench.graph import views
 from workbench.graph._cache import PerGraphCache
-from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, path_to_source, shortest_cycle
+from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, shortest_cycle
 from workbench.graph.lookup import name_index
 
 Direction = Literal["both", "out", "in"]
@@ -192,7 +192,9 @@ class GraphIndex:
         ids = self.ids
         chains: dict[int, tuple[str, ...]] = {int(s): (ids[s],) for s in seeds}
         paths = []
-        for node_pos, parent in zip(reached.order[len(seeds):].tolist(), reached.parent[len(seeds):].tolist()):
+        for node_pos, parent in zip(
+            reached.order[len(seeds) :].tolist(), reached.parent[len(seeds) :].tolist()
+        ):
             chain = (ids[node_pos],) + chains[parent]
             chains[node_pos] = chain
             paths.append(list(chain))
@@ -304,7 +306,11 @@ class GraphIndex:
 
     def _build_module_view(self, external: bool) -> tuple[nx.DiGraph, views.EdgeArrays]:
         owner = self._owners(external)
-        imports = self.kind_mask((EdgeKind.IMPORTS.value,))[self.edge_kind] if len(self.edge_kind) else np.zeros(0, bool)
+        imports = (
+            self.kind_mask((EdgeKind.IMPORTS.value,))[self.edge_kind]
+            if len(self.edge_kind)
+            else np.zeros(0, bool)
+        )
         src, dst = owner[self.edge_src[imports]], owner[self.edge_dst[imports]]
         self_loop = self.edge_src[imports] == self.edge_dst[imports]
         keep = (src >= 0) & (dst >= 0) & ((src != dst) | self_loop)
@@ -318,7 +324,10 @@ class GraphIndex:
         named = edges.assign(src=module_ids[edges["src"].to_numpy()], dst=module_ids[edges["dst"].to_numpy()])
         graph = views.module_digraph([(self.ids[p], self.graph.nodes[self.ids[p]]) for p in modules], named)
         arrays = views.EdgeArrays(
-            edges["src"].to_numpy(), edges["dst"].to_numpy(), edges["weight"].to_numpy(), edges["line"].to_numpy()
+            edges["src"].to_numpy(),
+            edges["dst"].to_numpy(),
+            edges["weight"].to_numpy(),
+            edges["line"].to_numpy(),
         )
         return graph, arrays
 
@@ -348,7 +357,9 @@ class GraphIndex:
 
         See :func:`workbench.graph.views.collapse_modules`; frozen: do not modify.
         """
-        return self._memo(("collapse", depth), lambda: views.collapse_modules(*self._module_view(False), depth))
+        return self._memo(
+            ("collapse", depth), lambda: views.collapse_modules(*self._module_view(False), depth)
+        )
 
     @cached_property
     def _layers(self) -> pd.DataFrame:

@@ -47,14 +47,20 @@ def related(
     kinds: Iterable[str] | None = None,
     direction: Direction = "both",
 ) -> pd.DataFrame:
-    """Neighbourhood of ``node``: ``node, kind, distance, via, parent, direction`` (see :meth:`GraphIndex.related`)."""
+    """Neighbourhood of ``node`` (see :meth:`GraphIndex.related`).
+
+    Columns ``node, kind, distance, via, parent, direction``.
+    """
     return index_for(g).related(node, depth=depth, kinds=kinds, direction=direction)
 
 
 def impact(
     g: nx.Graph, node: str, *, kinds: Iterable[str] = DEPENDENCY_KINDS, contained: bool = True
 ) -> pd.DataFrame:
-    """What depends on ``node``, transitively: ``node, kind, distance, path`` (see :meth:`GraphIndex.impact`)."""
+    """What depends on ``node``, transitively (see :meth:`GraphIndex.impact`).
+
+    Columns ``node, kind, distance, path``.
+    """
     return index_for(g).impact(node, kinds=kinds, contained=contained)
 
 
