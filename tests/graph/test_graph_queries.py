@@ -63,11 +63,11 @@ def test_impact_of_a_function_follows_callers(sample):
         ("services.users:helper", "function", 1),
         ("app.web:View.get", "function", 2),
     ]
-    assert found["path"].iloc[2] == [
+    assert found["path"].iloc[2] == (
         "app.web:View.get",
         "services.users:UserService.find",
         "store.db:Session.find",
-    ]
+    )
 
 
 def test_impact_of_a_module_includes_users_of_its_contents(sample):
@@ -84,14 +84,14 @@ def test_impact_of_a_module_includes_users_of_its_contents(sample):
         ("store.models", 4),
     ]
     paths = dict(zip(found["node"], found["path"]))
-    assert paths["store.models"] == [
+    assert paths["store.models"] == (
         "store.models",
         "helpers",
         "services.billing",
         "services.users",
         "store.db",
-    ]
-    assert paths["app.cli"] == ["app.cli", "app.web", "services.users", "store.db"]
+    )
+    assert paths["app.cli"] == ("app.cli", "app.web", "services.users", "store.db")
 
 
 def test_impact_without_contained_and_by_kind(sample):
@@ -100,7 +100,7 @@ def test_impact_without_contained_and_by_kind(sample):
     assert rows(found, "node", "distance")[:1] == [("services.users", 1)]
     inherits = q.impact(sample, "store.models:Model", kinds=["inherits"])
     assert rows(inherits, "node", "distance", "path") == [
-        ("services.billing:Invoice", 1, ["services.billing:Invoice", "store.models:Model"])
+        ("services.billing:Invoice", 1, ("services.billing:Invoice", "store.models:Model"))
     ]
 
 

@@ -52,6 +52,8 @@ class GraphIndex:
         self.id_array = np.array(self.ids, dtype=object)
         self.pos: dict[str, int] = {n: i for i, n in enumerate(self.ids)}
         self.node_kind = np.array([d.get("kind") for _, d in g.nodes(data=True)], dtype=object)
+        self.id_rank = np.empty(len(self.ids), dtype=np.int64)  # sort key: position in id order
+        self.id_rank[np.argsort(self.id_array, kind="stable")] = np.arange(len(self.ids))
         self.names = name_index(g)
 
         src: list[int] = []
@@ -120,18 +122,46 @@ class GraphIndex:
             chosen.append((self.into, IN))
         return chosen
 
-    def _frame(self, reached: Reached, skip_sources: bool = True) -> pd.DataFrame:
-        """Common columns of BFS results: node id, node kind, distance, sorted deterministically."""
-        keep = reached.distance > 0 if skip_sources else slice(None)
-        order = reached.order[keep]
-        frame = pd.DataFrame(
+    def _hits(self, reached: Reached) -> np.ndarray:
+        """Indices into ``reached`` of the non-source nodes, ordered by distance, then id."""
+        hits = np.flatnonzero(reached.distance > 0)
+        return hits[np.lexsort((self.id_rank[reached.order[hits]], reached.distance[hits]))]
+
+    def _frame(self, reached: Reached, hits: np.ndarray) -> pd.DataFrame:
+        """The columns every BFS result starts with: ``node``, ``kind``, ``distance``."""
+        order = reached.order[hits]
+        return pd.DataFrame(
             {
                 "node": self.id_array[order],
                 "kind": self.node_kind[order],
-                "distance": reached.distance[keep].astype(np.int64),
+                "distance": reached.distance[hits].astype(np.int64),
             }
         )
-        return frame
+
+    def _chains(self, reached: Reached, hits: np.ndarray) -> list[tuple[str, ...]]:
+        """For each hit, the ids along the BFS tree from it back to its source.
+
+        Ancestors are looked up column by column for all hits at once; ``hits`` come ordered
+        by distance, so each block of equal distance is zipped, column by column, into tuples
+        of its exact path length. Tuples on purpose, built without intermediate lists: the
+        garbage collector stops tracking tuples of strings, whereas tens of thousands of
+        fresh lists per query keep triggering full collections that walk every dict of a
+        large map (pauses of 300 ms).
+        """
+        if not len(hits):
+            return []
+        parent = reached.parents_by_node(len(self.ids))
+        distance = reached.distance[hits]
+        steps = [reached.order[hits]]
+        for _ in range(int(distance.max())):
+            steps.append(np.where(steps[-1] >= 0, parent[np.maximum(steps[-1], 0)], -1))
+        table = np.column_stack(steps)
+        chains: list[tuple[str, ...]] = []
+        bounds = np.flatnonzero(np.diff(distance)) + 1
+        for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(hits)]):
+            columns = [self.id_array[table[start:end, j]].tolist() for j in range(int(distance[start]) + 1)]
+            chains.extend(zip(*columns))
+        return chains
 
     def line_of(self, u: str, v: str, kind: str) -> int | None:
         """The ``line`` attribute of edge ``u -> v`` of ``kind`` (``None`` if absent)."""
@@ -159,12 +189,12 @@ class GraphIndex:
         """
         start = self.pos[self.resolve(node)]
         reached = bfs(self._adjacencies(direction), np.array([start]), self.kind_mask(kinds), max_depth=depth)
-        frame = self._frame(reached)
-        keep = reached.distance > 0
-        frame["via"] = np.array(self.edge_kinds + [""], dtype=object)[reached.via[keep]]
-        frame["parent"] = self.id_array[reached.parent[keep]]
-        frame["direction"] = np.where(reached.direction[keep] == OUT, "out", "in")
-        return frame.sort_values(["distance", "node"], kind="stable", ignore_index=True)
+        hits = self._hits(reached)
+        frame = self._frame(reached, hits)
+        frame["via"] = np.array(self.edge_kinds, dtype=object)[reached.via[hits]]
+        frame["parent"] = self.id_array[reached.parent[hits]]
+        frame["direction"] = np.where(reached.direction[hits] == OUT, "out", "in")
+        return frame
 
     def _descendants(self, start: int) -> np.ndarray:
         contains = self.kind_mask((EdgeKind.CONTAINS.value,))
@@ -183,23 +213,15 @@ class GraphIndex:
         too: callers of a class's methods are impacted by a change to the class. Columns:
         ``node``, ``kind``, ``distance`` (edges to the nearest dependency target) and ``path``
         (one shortest chain ``[node, ..., target]`` following the dependency edges). Sorted by
-        distance, then id. The target and what it contains are not listed.
+        distance, then id. The target and what it contains are not listed. Paths are tuples.
         """
         start = self.pos[self.resolve(node)]
         seeds = self._descendants(start) if contained else np.array([start])
         reached = bfs([(self.into, IN)], seeds, self.kind_mask(kinds))
-        frame = self._frame(reached)
-        ids = self.ids
-        chains: dict[int, tuple[str, ...]] = {int(s): (ids[s],) for s in seeds}
-        paths = []
-        for node_pos, parent in zip(
-            reached.order[len(seeds) :].tolist(), reached.parent[len(seeds) :].tolist()
-        ):
-            chain = (ids[node_pos],) + chains[parent]
-            chains[node_pos] = chain
-            paths.append(list(chain))
-        frame["path"] = pd.Series(paths, dtype=object)
-        return frame.sort_values(["distance", "node"], kind="stable", ignore_index=True)
+        hits = self._hits(reached)
+        frame = self._frame(reached, hits)
+        frame["path"] = pd.Series(self._chains(reached, hits), dtype=object)
+        return frame
 
     def paths(
         self,
@@ -211,26 +233,65 @@ class GraphIndex:
     ) -> list[list[str]]:
         """Up to ``limit`` simple paths ``a -> ... -> b`` over edges of ``kinds``, shortest first.
 
-        Only nodes that are both reachable from ``a`` and reach ``b`` can lie on such a path, so
-        Yen's algorithm (networkx ``shortest_simple_paths``) runs on that subgraph alone.
+        The shortest paths are read off the BFS distances to ``b`` (each step must get one hop
+        closer), which costs a handful of array lookups per path; ties are in id order. Only
+        when there are fewer than ``limit`` of them are longer paths looked for, with Yen's
+        algorithm (networkx ``shortest_simple_paths``) on the subgraph of nodes that are both
+        reachable from ``a`` and reach ``b`` -- no other node can lie on such a path.
         """
         start, end = self.pos[self.resolve(a)], self.pos[self.resolve(b)]
         if start == end or limit <= 0:
             return [[self.ids[start]]] if start == end and limit > 0 else []
         mask = self.kind_mask(kinds)
-        forward = bfs([(self.out, OUT)], np.array([start]), mask).order
-        backward = bfs([(self.into, IN)], np.array([end]), mask).order
-        on_path = np.intersect1d(forward, backward, assume_unique=True)
-        if not len(on_path):
+        backward = bfs([(self.into, IN)], np.array([end]), mask)
+        to_end = np.full(len(self.ids), -1, dtype=np.int64)
+        to_end[backward.order] = backward.distance
+        if to_end[start] < 0:
             return []
+        found = self._shortest_paths(start, to_end, mask, limit)
+        if len(found) < limit:
+            shortest = len(found[0])
+            found += [
+                p for p in self._simple_paths(start, end, backward.order, mask, limit) if len(p) > shortest
+            ]
+        return [[self.ids[p] for p in path] for path in found[:limit]]
+
+    def _shortest_paths(
+        self, start: int, to_end: np.ndarray, mask: np.ndarray, limit: int
+    ) -> list[list[int]]:
+        """Up to ``limit`` paths from ``start`` along which ``to_end`` drops by one per hop."""
+        found: list[list[int]] = []
+        path = [start]
+
+        def walk(u: int) -> None:
+            if to_end[u] == 0:
+                found.append(list(path))
+                return
+            _, targets, kinds = self.out.expand(np.array([u]))
+            closer = np.unique(targets[mask[kinds] & (to_end[targets] == to_end[u] - 1)])
+            for v in closer[np.argsort(self.id_rank[closer])].tolist():
+                if len(found) >= limit:
+                    return
+                path.append(v)
+                walk(v)
+                path.pop()
+
+        walk(start)
+        return found
+
+    def _simple_paths(
+        self, start: int, end: int, reach_end: np.ndarray, mask: np.ndarray, limit: int
+    ) -> list[list[int]]:
+        """Yen's k shortest simple paths, on the nodes between ``start`` and ``end`` only."""
+        forward = bfs([(self.out, OUT)], np.array([start]), mask).order
+        between = np.intersect1d(forward, reach_end, assume_unique=True)
         allowed = np.zeros(len(self.ids), dtype=bool)
-        allowed[on_path] = True
-        origins, targets, edge_kinds = self.out.expand(on_path)
+        allowed[between] = True
+        origins, targets, edge_kinds = self.out.expand(between)
         keep = allowed[targets] & mask[edge_kinds]
         sub = nx.DiGraph()
         sub.add_edges_from(zip(origins[keep].tolist(), targets[keep].tolist()))
-        found = islice(nx.shortest_simple_paths(sub, start, end), limit)
-        return [[self.ids[p] for p in path] for path in found]
+        return list(islice(nx.shortest_simple_paths(sub, start, end), limit))
 
     def reachable(self, node: str, *, kinds: Iterable[str], direction: Direction = "out") -> np.ndarray:
         """Positions of every node reachable from ``node`` (itself included)."""
