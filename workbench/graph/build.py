@@ -9,22 +9,20 @@ plain Python lists once and zipped, never walked row by row. Missing values (``N
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
+from itertools import repeat
 from typing import Any
 
 import networkx as nx
 import pandas as pd
+
+from workbench.graph._gc import collector_paused
 
 #: Columns every ``nodes`` frame has; any further column becomes a node (metric) attribute.
 NODE_COLUMNS = ("id", "kind", "name", "path", "line_start", "line_end", "language")
 #: Columns every ``edges`` frame has; further columns become edge attributes.
 EDGE_COLUMNS = ("src", "dst", "kind", "weight", "line")
 _INTEGER_COLUMNS = frozenset({"line_start", "line_end", "line", "weight"})
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:
@@ -43,9 +41,18 @@ def _column(frame: pd.DataFrame, name: str) -> list[Any]:
 
 
 def _attr_dicts(frame: pd.DataFrame, columns: list[str]) -> Iterator[dict[str, Any]]:
-    values = [_column(frame, c) for c in columns]
-    for row in zip(*values):
-        yield {c: v for c, v in zip(columns, row) if not _is_missing(v)}
+    """One attribute dict per row; columns without missing values skip the per-value check."""
+    values = {c: _column(frame, c) for c in columns}
+    full = [c for c in columns if not frame[c].isna().any()]
+    partial = [c for c in columns if c not in full]
+    full_rows = zip(*(values[c] for c in full)) if full else repeat(())
+    if not partial:
+        yield from (dict(zip(full, row)) for row in full_rows)
+        return
+    for row, extra in zip(full_rows, zip(*(values[c] for c in partial))):
+        attrs = dict(zip(full, row))
+        attrs.update((c, v) for c, v in zip(partial, extra) if v is not None)
+        yield attrs
 
 
 def graph_from_frames(nodes: pd.DataFrame, edges: pd.DataFrame) -> nx.MultiDiGraph:
@@ -58,14 +65,15 @@ def graph_from_frames(nodes: pd.DataFrame, edges: pd.DataFrame) -> nx.MultiDiGra
     """
     g = nx.MultiDiGraph()
     node_attrs = [c for c in nodes.columns if c != "id"]
-    g.add_nodes_from(zip(_column(nodes, "id"), _attr_dicts(nodes, node_attrs)))
     edge_attrs = [c for c in edges.columns if c not in ("src", "dst")]
-    g.add_edges_from(
-        zip(
-            _column(edges, "src"),
-            _column(edges, "dst"),
-            _column(edges, "kind"),
-            _attr_dicts(edges, edge_attrs),
+    with collector_paused():
+        g.add_nodes_from(zip(_column(nodes, "id"), _attr_dicts(nodes, node_attrs)))
+        g.add_edges_from(
+            zip(
+                _column(edges, "src"),
+                _column(edges, "dst"),
+                _column(edges, "kind"),
+                _attr_dicts(edges, edge_attrs),
+            )
         )
-    )
     return g

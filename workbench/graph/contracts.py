@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.domain import EdgeKind
-from workbench.graph._traverse import OUT, bfs, path_to_source, shortest_cycle
+from workbench.graph._traverse import IN, OUT, bfs, path_to_source, shortest_cycle
 from workbench.graph.errors import ContractError
 from workbench.graph.index import GraphIndex, index_for
 
@@ -83,18 +83,26 @@ class _Checker:
         """Shortest import chain from each source module to each target module it reaches.
 
         Chains may only pass through modules where ``through`` is true, so a violation is
-        reported once, by the import that actually crosses the boundary.
+        reported once, by the import that actually crosses the boundary. One search backwards
+        from all targets first finds the pass-through modules that lead to a target at all;
+        per-source searches then only walk those, and sources that import neither a target
+        nor such a module (in a healthy code base: nearly all) are not searched.
         """
         index, rows = self.index, []
-        for source in np.flatnonzero(sources).tolist():
-            expandable = through.copy()
+        leads = bfs([(index.into, IN)], np.flatnonzero(targets), self.imports, expandable=through | targets)
+        useful = np.zeros_like(through)
+        useful[leads.order] = True
+        useful &= through
+        candidates = np.flatnonzero(sources)
+        origins, neighbours, kinds = index.out.expand(candidates)
+        hit = self.imports[kinds] & (targets[neighbours] | useful[neighbours])
+        for source in np.unique(origins[hit]).tolist():
+            expandable = useful.copy()
             expandable[source] = True
             reached = bfs([(index.out, OUT)], np.array([source]), self.imports, expandable=expandable)
-            hits = reached.order[targets[reached.order] & (reached.distance > 0)]
-            if not len(hits):
-                continue
+            found = reached.order[targets[reached.order] & (reached.distance > 0)]
             parent = reached.parents_by_node(len(index.ids))
-            for target in sorted(hits.tolist(), key=index.ids.__getitem__):
+            for target in sorted(found.tolist(), key=index.ids.__getitem__):
                 rows.append(self.row(contract, kind, path_to_source(parent, target)[::-1]))
         return rows
 

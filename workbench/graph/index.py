@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from workbench.domain import FILE_KINDS, EdgeKind, NodeKind
 from workbench.graph import views
 from workbench.graph._cache import PerGraphCache
+from workbench.graph._gc import collector_paused
 from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, shortest_cycle
 from workbench.graph.lookup import name_index
 
@@ -56,32 +57,16 @@ class GraphIndex:
         self.id_rank[np.argsort(self.id_array, kind="stable")] = np.arange(len(self.ids))
         self.names = name_index(g)
 
-        src: list[int] = []
-        dst: list[int] = []
-        kind: list[int] = []
-        weight: list[float] = []
-        line: list[float] = []
-        self.edge_kinds: list[str] = []
-        codes: dict[str, int] = {}
-        pos = self.pos
-        for u, v, key, d in _edges_with_kind(g):
-            code = codes.get(key)
-            if code is None:
-                code = codes[key] = len(self.edge_kinds)
-                self.edge_kinds.append(key)
-            src.append(pos[u])
-            dst.append(pos[v])
-            kind.append(code)
-            w = d.get("weight")
-            weight.append(1.0 if w is None else float(w))
-            ln = d.get("line")
-            line.append(np.nan if ln is None else float(ln))
-        self._codes = codes
-        self.edge_src = np.array(src, dtype=np.int32)
-        self.edge_dst = np.array(dst, dtype=np.int32)
-        self.edge_kind = np.array(kind, dtype=np.int16)
-        self.edge_weight = np.array(weight, dtype=np.float64)
-        self.edge_line = np.array(line, dtype=np.float64)
+        with collector_paused():
+            src, dst, kinds, weight, line = _edge_table(g, self.pos)
+        codes, self.edge_kinds = pd.factorize(np.asarray(kinds, dtype=object), sort=True)
+        self.edge_kinds = [str(k) for k in self.edge_kinds]
+        self._codes = {k: i for i, k in enumerate(self.edge_kinds)}
+        self.edge_src = np.asarray(src, dtype=np.int32)
+        self.edge_dst = np.asarray(dst, dtype=np.int32)
+        self.edge_kind = np.asarray(codes, dtype=np.int16)
+        self.edge_weight = np.nan_to_num(np.asarray(weight, dtype=np.float64), nan=1.0)
+        self.edge_line = np.asarray(line, dtype=np.float64)  # None becomes NaN
         n = len(self.ids)
         self.out = Adjacency.from_edges(n, self.edge_src, self.edge_dst, self.edge_kind)
         self.into = self.out.reversed()
@@ -526,14 +511,29 @@ class GraphIndex:
         return p
 
 
-def _edges_with_kind(g: nx.Graph) -> Iterable[tuple[str, str, str, dict]]:
-    """``(u, v, kind, data)`` for every edge; the kind is the edge attribute, else the key."""
+def _edge_table(g: nx.Graph, pos: dict[str, int]) -> tuple[tuple, ...]:
+    """Columns ``(src, dst, kind, weight, line)`` of every edge, endpoints as positions.
+
+    The kind is the ``kind`` attribute, else the multigraph key. One comprehension over
+    ``g.adjacency()`` and one transpose: at half a million edges every Python call per
+    edge shows, so there are as few as possible.
+    """
     if g.is_multigraph():
-        for u, v, key, d in g.edges(keys=True, data=True):
-            yield u, v, str(d.get("kind", key)), d
+        rows = [
+            (pu, pos[v], d.get("kind", key), d.get("weight"), d.get("line"))
+            for u, nbrs in g.adjacency()
+            for pu in (pos[u],)
+            for v, keyed in nbrs.items()
+            for key, d in keyed.items()
+        ]
     else:
-        for u, v, d in g.edges(data=True):
-            yield u, v, str(d.get("kind", "")), d
+        rows = [
+            (pu, pos[v], d.get("kind", ""), d.get("weight"), d.get("line"))
+            for u, nbrs in g.adjacency()
+            for pu in (pos[u],)
+            for v, d in nbrs.items()
+        ]
+    return tuple(zip(*rows)) if rows else ((), (), (), (), ())
 
 
 _indexes: PerGraphCache[GraphIndex] = PerGraphCache(GraphIndex)

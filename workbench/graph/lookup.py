@@ -16,6 +16,7 @@ import networkx as nx
 
 from workbench.domain import FILE_KINDS
 from workbench.graph._cache import PerGraphCache
+from workbench.graph._gc import collector_paused
 from workbench.graph.errors import AmbiguousNode, NodeNotFound
 
 #: How many candidates an :class:`AmbiguousNode` lists.
@@ -58,9 +59,10 @@ class NameIndex:
     def _suffix_table(self) -> dict[str, list[str]]:
         if self._by_suffix is None:
             table: dict[str, list[str]] = defaultdict(list)
-            for node_id in self._ids:
-                for suffix in _suffixes(node_id):
-                    table[suffix].append(node_id)
+            with collector_paused():
+                for node_id in self._ids:
+                    for suffix in _suffixes(node_id):
+                        table[suffix].append(node_id)
             self._by_suffix = dict(table)
         return self._by_suffix
 
