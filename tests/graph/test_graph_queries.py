@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_graph
+from conftest import make_graph, sample_edges, sample_nodes
 
 from workbench.graph import index as index_module
 from workbench.graph import queries as q
@@ -244,7 +244,7 @@ def test_collapse_sums_weights_and_handles_file_paths():
 
 def test_communities_are_reproducible_and_cover_modules(sample):
     first = q.communities(sample)
-    assert first.equals(q.communities(GraphIndex(sample).graph))
+    assert first.equals(GraphIndex(sample).communities())
     assert set(first["node"]) == set(q.module_graph(sample))
     assert list(first.columns) == ["node", "community"]
     sizes = first.groupby("community").size().tolist()
@@ -284,6 +284,30 @@ def test_module_functions_reuse_the_cached_index(sample):
     assert q.collapse(sample, depth=1) is q.collapse(sample, depth=1)
 
 
+def test_cached_index_does_not_keep_its_graph_alive():
+    import gc
+    import weakref
+
+    g = make_graph(sample_nodes(), sample_edges())
+    q.cycles(g)
+    q.module_graph(g)
+    ref = weakref.ref(g)
+    del g
+    gc.collect()
+    assert ref() is None
+
+
+def test_empty_graph():
+    import networkx as nx
+
+    g = nx.MultiDiGraph()
+    assert q.cycles(g).empty and q.layers(g).empty and q.centrality(g).empty
+    assert q.collapse(g, depth=1).number_of_nodes() == 0
+    g.add_node("a", kind="module")
+    assert q.related(g, "a").empty and q.impact(g, "a").empty
+    assert q.paths(g, "a", "a") == [["a"]]
+
+
 def test_bfs_distances_match_networkx_on_a_random_graph():
     from itertools import islice
 
@@ -304,3 +328,22 @@ def test_bfs_distances_match_networkx_on_a_random_graph():
     found_paths = q.paths(g, "m5", "m9", limit=3)
     assert [len(p) for p in found_paths] == [len(p) for p in expected_paths]
     assert all(plain.has_edge(u, v) for p in found_paths for u, v in zip(p, p[1:]))
+
+
+def test_paths_ties_in_id_order_then_longer_paths():
+    # a -> c -> d and a -> b -> d tie; a -> b -> e -> d is longer.
+    g = make_graph(
+        [(m, "module") for m in "abcde"],
+        [
+            ("a", "c", "imports", 1),
+            ("a", "b", "imports", 2),
+            ("c", "d", "imports", 1),
+            ("b", "d", "imports", 1),
+            ("b", "e", "imports", 2),
+            ("e", "d", "imports", 1),
+            ("d", "a", "imports", 1),  # a cycle must not produce non-simple paths
+        ],
+    )
+    assert q.paths(g, "a", "d") == [["a", "b", "d"], ["a", "c", "d"], ["a", "b", "e", "d"]]
+    assert q.paths(g, "a", "d", limit=2) == [["a", "b", "d"], ["a", "c", "d"]]
+    assert q.paths(g, "a", "d", kinds=["calls"]) == []

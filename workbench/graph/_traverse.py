@@ -20,23 +20,36 @@ OUT, IN = 0, 1
 
 @dataclass(frozen=True)
 class Adjacency:
-    """Edges grouped by source in CSR form: row ``i`` is ``indices[indptr[i]:indptr[i+1]]``."""
+    """Edges grouped by source in CSR form: row ``i`` is ``indices[indptr[i]:indptr[i+1]]``.
+
+    ``kinds`` holds each slot's edge-kind code and ``edge_ids`` the edge's position in the
+    edge table it was built from, to look up per-edge data such as import lines.
+    """
 
     indptr: np.ndarray
     indices: np.ndarray
     kinds: np.ndarray
+    edge_ids: np.ndarray
 
     @classmethod
-    def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray, kinds: np.ndarray) -> Adjacency:
+    def from_edges(
+        cls, n: int, src: np.ndarray, dst: np.ndarray, kinds: np.ndarray, edge_ids: np.ndarray | None = None
+    ) -> Adjacency:
         order = np.argsort(src, kind="stable")
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-        return cls(indptr, dst[order].astype(np.int32), kinds[order].astype(np.int16))
+        ids = order if edge_ids is None else edge_ids[order]
+        return cls(indptr, dst[order].astype(np.int32), kinds[order].astype(np.int16), ids.astype(np.int64))
 
     def reversed(self) -> Adjacency:
         n = len(self.indptr) - 1
         src = np.repeat(np.arange(n, dtype=np.int32), np.diff(self.indptr))
-        return Adjacency.from_edges(n, self.indices, src, self.kinds)
+        return Adjacency.from_edges(n, self.indices, src, self.kinds, self.edge_ids)
+
+    def edges_between(self, u: int, v: int, kind: int) -> np.ndarray:
+        """Ids of the edges ``u -> v`` of kind code ``kind``."""
+        row = slice(self.indptr[u], self.indptr[u + 1])
+        return self.edge_ids[row][(self.indices[row] == v) & (self.kinds[row] == kind)]
 
     def expand(self, frontier: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All edges leaving ``frontier``: (origin, neighbour, kind) arrays."""

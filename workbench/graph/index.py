@@ -48,7 +48,8 @@ class GraphIndex:
     """
 
     def __init__(self, g: nx.Graph) -> None:
-        self.graph = g
+        # No reference to ``g`` is kept: the per-graph cache holds graphs weakly, and an
+        # index pointing back at its graph would keep every cached graph alive.
         self.ids: list[str] = list(g.nodes)
         self.id_array = np.array(self.ids, dtype=object)
         self.pos: dict[str, int] = {n: i for i, n in enumerate(self.ids)}
@@ -56,6 +57,8 @@ class GraphIndex:
         self.id_rank = np.empty(len(self.ids), dtype=np.int64)  # sort key: position in id order
         self.id_rank[np.argsort(self.id_array, kind="stable")] = np.arange(len(self.ids))
         self.names = name_index(g)
+        holds = FILE_KINDS | {NodeKind.EXTERNAL.value}
+        self._file_attrs = {n: dict(d) for n, d in g.nodes(data=True) if d.get("kind") in holds}
 
         with collector_paused():
             src, dst, kinds, weight, line = _edge_table(g, self.pos)
@@ -150,10 +153,12 @@ class GraphIndex:
 
     def line_of(self, u: str, v: str, kind: str) -> int | None:
         """The ``line`` attribute of edge ``u -> v`` of ``kind`` (``None`` if absent)."""
-        g = self.graph
-        data = g.get_edge_data(u, v, kind) if g.is_multigraph() else g.get_edge_data(u, v)
-        line = (data or {}).get("line")
-        return None if line is None else int(line)
+        code = self._codes.get(kind)
+        if code is None:
+            return None
+        found = self.out.edges_between(self.pos[u], self.pos[v], code)
+        line = self.edge_line[found[0]] if len(found) else np.nan
+        return None if np.isnan(line) else int(line)
 
     # -- traversals --------------------------------------------------------------------------
 
@@ -368,7 +373,7 @@ class GraphIndex:
         )
         module_ids = self.id_array[modules]
         named = edges.assign(src=module_ids[edges["src"].to_numpy()], dst=module_ids[edges["dst"].to_numpy()])
-        graph = views.module_digraph([(self.ids[p], self.graph.nodes[self.ids[p]]) for p in modules], named)
+        graph = views.module_digraph([(self.ids[p], self._file_attrs[self.ids[p]]) for p in modules], named)
         arrays = views.EdgeArrays(
             edges["src"].to_numpy(),
             edges["dst"].to_numpy(),
