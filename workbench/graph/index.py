@@ -202,8 +202,8 @@ class GraphIndex:
         With ``contained`` (the default) a dependency on anything ``node`` contains counts
         too: callers of a class's methods are impacted by a change to the class. Columns:
         ``node``, ``kind``, ``distance`` (edges to the nearest dependency target) and ``path``
-        (one shortest chain ``[node, ..., target]`` following the dependency edges). Sorted by
-        distance, then id. The target and what it contains are not listed. Paths are tuples.
+        (one shortest chain ``(node, ..., target)`` following the dependency edges). Sorted by
+        distance, then id. The target and what it contains are not listed.
         """
         start = self.pos[self.resolve(node)]
         seeds = self._descendants(start) if contained else np.array([start])
