@@ -296,10 +296,8 @@ def main() -> None:
         print(_row(name, [ms]))
     for name, times in timings.items():
         print(_row(name, times))
-    impact_sizes = [len(index.impact(n)) for n in sample]
-    print(
-        f"\nimpact result sizes (random nodes): median {int(np.median(impact_sizes))}, max {max(impact_sizes)}"
-    )
+    sizes = [len(index.impact(n)) for n in sample]
+    print(f"\nimpact result sizes (random nodes): median {int(np.median(sizes))}, max {max(sizes)}")
     print(f"cyclic import components: {len(index.cycles())}, largest {index.cycles()['size'].max()}")
 
 

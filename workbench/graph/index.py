@@ -299,7 +299,7 @@ class GraphIndex:
         return self._memo(("components", tuple(kinds)), lambda: self._components(tuple(kinds)))
 
     def _components(self, kinds: tuple[str, ...]) -> list[np.ndarray]:
-        mask = self.kind_mask(kinds)[self.edge_kind] if len(self.edge_kind) else np.zeros(0, bool)
+        mask = self.kind_mask(kinds)[self.edge_kind]
         src, dst = self.edge_src[mask], self.edge_dst[mask]
         n = len(self.ids)
         matrix = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
@@ -357,11 +357,7 @@ class GraphIndex:
 
     def _build_module_view(self, external: bool) -> tuple[nx.DiGraph, views.EdgeArrays]:
         owner = self._owners(external)
-        imports = (
-            self.kind_mask((EdgeKind.IMPORTS.value,))[self.edge_kind]
-            if len(self.edge_kind)
-            else np.zeros(0, bool)
-        )
+        imports = self.kind_mask((EdgeKind.IMPORTS.value,))[self.edge_kind]
         src, dst = owner[self.edge_src[imports]], owner[self.edge_dst[imports]]
         self_loop = self.edge_src[imports] == self.edge_dst[imports]
         keep = (src >= 0) & (dst >= 0) & ((src != dst) | self_loop)

@@ -2,13 +2,14 @@
 
 A map holds classes, functions and calls; architecture questions (layers, cycles between
 packages, communities) are about files importing files. These views aggregate the import
-edges of a map onto file-level nodes and then onto id prefixes, from edge arrays with pandas,
-so that collapsing a 10,000-module graph stays a few milliseconds.
+edges of a map onto file-level nodes and then onto id prefixes, from edge arrays with pandas
+rather than edge by edge, so that collapsing ~10,000 modules and ~50,000 imports takes tens
+of milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -39,8 +40,16 @@ def group_key(node_id: str, kind: str | None, depth: int) -> str:
     return sep.join(node_id.split(sep)[:depth])
 
 
-def aggregate(src: Sequence[str], dst: Sequence[str], weight: np.ndarray, line: np.ndarray) -> pd.DataFrame:
-    """Sum weights of parallel edges; keep the first (lowest) line number of each pair."""
+def aggregate(
+    src: Sequence[Hashable] | np.ndarray,
+    dst: Sequence[Hashable] | np.ndarray,
+    weight: np.ndarray,
+    line: np.ndarray,
+) -> pd.DataFrame:
+    """Sum weights of parallel edges; keep the first (lowest) line number of each pair.
+
+    Endpoints may be node positions or group names; the result is sorted by (src, dst).
+    """
     frame = pd.DataFrame({"src": src, "dst": dst, "weight": weight, "line": line})
     return frame.groupby(["src", "dst"], sort=True, as_index=False).agg(
         weight=("weight", "sum"), line=("line", "min")
