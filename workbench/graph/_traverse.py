@@ -106,7 +106,7 @@ def bfs(
     seen = np.zeros(n, dtype=bool)
     frontier = np.unique(np.asarray(sources, dtype=np.int32))
     seen[frontier] = True
-    parts = {
+    parts: dict[str, list[np.ndarray]] = {
         "order": [frontier],
         "distance": [np.zeros(len(frontier), dtype=np.int32)],
         "parent": [np.full(len(frontier), -1, dtype=np.int32)],

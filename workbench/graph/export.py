@@ -60,6 +60,7 @@ def sanitize(g: nx.Graph) -> nx.Graph:
     nodes = [
         (n, {k: s for k, v in d.items() if (s := _scalar(v)) is not None}) for n, d in g.nodes(data=True)
     ]
+    edges: list[tuple[Any, ...]]
     if g.is_multigraph():
         edges = [
             (u, v, key, {a: s for a, x in d.items() if (s := _scalar(x)) is not None})
