@@ -1,0 +1,545 @@
+"""``GraphIndex``: everything a query needs about one snapshot graph, built once.
+
+Snapshot graphs are immutable, so the expensive part of a query -- turning networkx's
+dict-of-dicts into arrays, finding strongly connected components, aggregating the module
+graph -- is done once per graph and kept here; each query is then a numpy BFS or a lookup.
+Callers that hold a graph for a while (the API's snapshot cache) keep its ``GraphIndex``;
+:func:`index_for` does that for the plain functions of :mod:`workbench.graph.queries`.
+
+Requires scipy (strongly connected components; networkx's PageRank needs it as well).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cached_property
+from itertools import islice
+from typing import Any, Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+from workbench.domain import FILE_KINDS, EdgeKind, NodeKind
+from workbench.graph import views
+from workbench.graph._cache import PerGraphCache
+from workbench.graph._gc import collector_paused
+from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, shortest_cycle
+from workbench.graph.lookup import name_index
+
+Direction = Literal["both", "out", "in"]
+
+#: Edge kinds through which one node depends on another (used by ``impact``).
+DEPENDENCY_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.CALLS.value, EdgeKind.INHERITS.value)
+#: Betweenness is O(V·E); above this many modules it is skipped (reported as NaN).
+BETWEENNESS_MAX_NODES = 2000
+#: Seed of Louvain community detection, so that communities are stable across runs.
+COMMUNITY_SEED = 42
+
+
+class GraphIndex:
+    """Array form of one snapshot graph plus lazily computed, cached derived structures.
+
+    Build it once per graph (``GraphIndex(g)``) and keep it while the graph lives. Node
+    arguments of the query methods accept anything :func:`~workbench.graph.lookup.resolve_node`
+    accepts (exact id, file path or unique suffix).
+    """
+
+    def __init__(self, g: nx.Graph) -> None:
+        # No reference to ``g`` is kept: the per-graph cache holds graphs weakly, and an
+        # index pointing back at its graph would keep every cached graph alive.
+        self.ids: list[str] = list(g.nodes)
+        self.id_array = np.array(self.ids, dtype=object)
+        self.pos: dict[str, int] = {n: i for i, n in enumerate(self.ids)}
+        self.node_kind = np.array([d.get("kind") for _, d in g.nodes(data=True)], dtype=object)
+        self.id_rank = np.empty(len(self.ids), dtype=np.int64)  # sort key: position in id order
+        self.id_rank[np.argsort(self.id_array, kind="stable")] = np.arange(len(self.ids))
+        self.names = name_index(g)
+        holds = FILE_KINDS | {NodeKind.EXTERNAL.value}
+        self._file_attrs = {n: dict(d) for n, d in g.nodes(data=True) if d.get("kind") in holds}
+
+        with collector_paused():
+            src, dst, kinds, weight, line = _edge_table(g, self.pos)
+        codes, self.edge_kinds = pd.factorize(np.asarray(kinds, dtype=object), sort=True)
+        self.edge_kinds = [str(k) for k in self.edge_kinds]
+        self._codes = {k: i for i, k in enumerate(self.edge_kinds)}
+        self.edge_src = np.asarray(src, dtype=np.int32)
+        self.edge_dst = np.asarray(dst, dtype=np.int32)
+        self.edge_kind = np.asarray(codes, dtype=np.int16)
+        self.edge_weight = np.nan_to_num(np.asarray(weight, dtype=np.float64), nan=1.0)
+        self.edge_line = np.asarray(line, dtype=np.float64)  # None becomes NaN
+        n = len(self.ids)
+        self.out = Adjacency.from_edges(n, self.edge_src, self.edge_dst, self.edge_kind)
+        self.into = self.out.reversed()
+        self._derived: dict[tuple[Any, ...], Any] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _memo(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """Derived structures are computed on first use and kept for the life of the index."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
+
+    def resolve(self, name: str) -> str:
+        """The node id ``name`` stands for (see :func:`~workbench.graph.lookup.resolve_node`)."""
+        return self.names.resolve(name)
+
+    def kind_mask(self, kinds: Iterable[str] | None) -> np.ndarray:
+        """Boolean mask over edge-kind codes; ``None`` allows every kind."""
+        if kinds is None:
+            return np.ones(max(len(self.edge_kinds), 1), dtype=bool)
+        if isinstance(kinds, str):
+            kinds = (kinds,)
+        mask = np.zeros(max(len(self.edge_kinds), 1), dtype=bool)
+        for k in kinds:
+            code = self._codes.get(str(k))
+            if code is not None:
+                mask[code] = True
+        return mask
+
+    def _adjacencies(self, direction: Direction) -> list[tuple[Adjacency, int]]:
+        if direction not in ("both", "out", "in"):
+            raise ValueError(f"direction must be 'both', 'out' or 'in', not {direction!r}")
+        chosen = []
+        if direction in ("both", "out"):
+            chosen.append((self.out, OUT))
+        if direction in ("both", "in"):
+            chosen.append((self.into, IN))
+        return chosen
+
+    def _hits(self, reached: Reached) -> np.ndarray:
+        """Indices into ``reached`` of the non-source nodes, ordered by distance, then id."""
+        hits = np.flatnonzero(reached.distance > 0)
+        return hits[np.lexsort((self.id_rank[reached.order[hits]], reached.distance[hits]))]
+
+    def _frame(self, reached: Reached, hits: np.ndarray) -> pd.DataFrame:
+        """The columns every BFS result starts with: ``node``, ``kind``, ``distance``."""
+        order = reached.order[hits]
+        return pd.DataFrame(
+            {
+                "node": self.id_array[order],
+                "kind": self.node_kind[order],
+                "distance": reached.distance[hits].astype(np.int64),
+            }
+        )
+
+    def _chains(self, reached: Reached, hits: np.ndarray) -> list[tuple[str, ...]]:
+        """For each hit, the ids along the BFS tree from it back to its source.
+
+        Ancestors are looked up column by column for all hits at once; ``hits`` come ordered
+        by distance, so each block of equal distance is zipped, column by column, into tuples
+        of its exact path length. Tuples on purpose, built without intermediate lists: the
+        garbage collector stops tracking tuples of strings, whereas tens of thousands of
+        fresh lists per query keep triggering full collections that walk every dict of a
+        large map (pauses of 300 ms).
+        """
+        if not len(hits):
+            return []
+        parent = reached.parents_by_node(len(self.ids))
+        distance = reached.distance[hits]
+        steps = [reached.order[hits]]
+        for _ in range(int(distance.max())):
+            steps.append(np.where(steps[-1] >= 0, parent[np.maximum(steps[-1], 0)], -1))
+        table = np.column_stack(steps)
+        chains: list[tuple[str, ...]] = []
+        bounds = np.flatnonzero(np.diff(distance)) + 1
+        for start, end in zip([0, *bounds.tolist()], [*bounds.tolist(), len(hits)]):
+            columns = [self.id_array[table[start:end, j]].tolist() for j in range(int(distance[start]) + 1)]
+            chains.extend(zip(*columns))
+        return chains
+
+    def line_of(self, u: str, v: str, kind: str) -> int | None:
+        """The ``line`` attribute of edge ``u -> v`` of ``kind`` (``None`` if absent)."""
+        code = self._codes.get(kind)
+        if code is None:
+            return None
+        found = self.out.edges_between(self.pos[u], self.pos[v], code)
+        line = self.edge_line[found[0]] if len(found) else np.nan
+        return None if np.isnan(line) else int(line)
+
+    # -- traversals --------------------------------------------------------------------------
+
+    def related(
+        self,
+        node: str,
+        *,
+        depth: int = 1,
+        kinds: Iterable[str] | None = None,
+        direction: Direction = "both",
+    ) -> pd.DataFrame:
+        """Nodes within ``depth`` hops of ``node`` over edges of ``kinds``.
+
+        Columns: ``node``, ``kind`` (node kind), ``distance`` (hops), ``via`` (edge kind of
+        the hop that first reached it), ``parent`` (the node it was reached from) and
+        ``direction`` (``"out"`` if ``parent -> node``, ``"in"`` if ``node -> parent``).
+        Sorted by distance, then id.
+        """
+        start = self.pos[self.resolve(node)]
+        reached = bfs(self._adjacencies(direction), np.array([start]), self.kind_mask(kinds), max_depth=depth)
+        hits = self._hits(reached)
+        frame = self._frame(reached, hits)
+        frame["via"] = np.array(self.edge_kinds, dtype=object)[reached.via[hits]]
+        frame["parent"] = self.id_array[reached.parent[hits]]
+        frame["direction"] = np.where(reached.direction[hits] == OUT, "out", "in")
+        return frame
+
+    def _descendants(self, start: int) -> np.ndarray:
+        contains = self.kind_mask((EdgeKind.CONTAINS.value,))
+        return bfs([(self.out, OUT)], np.array([start]), contains).order
+
+    def impact(
+        self,
+        node: str,
+        *,
+        kinds: Iterable[str] = DEPENDENCY_KINDS,
+        contained: bool = True,
+    ) -> pd.DataFrame:
+        """Everything that depends on ``node``, transitively, over edges of ``kinds``.
+
+        With ``contained`` (the default) a dependency on anything ``node`` contains counts
+        too: callers of a class's methods are impacted by a change to the class. Columns:
+        ``node``, ``kind``, ``distance`` (edges to the nearest dependency target) and ``path``
+        (one shortest chain ``(node, ..., target)`` following the dependency edges). Sorted by
+        distance, then id. The target and what it contains are not listed.
+        """
+        start = self.pos[self.resolve(node)]
+        seeds = self._descendants(start) if contained else np.array([start])
+        reached = bfs([(self.into, IN)], seeds, self.kind_mask(kinds))
+        hits = self._hits(reached)
+        frame = self._frame(reached, hits)
+        frame["path"] = pd.Series(self._chains(reached, hits), dtype=object)
+        return frame
+
+    def paths(
+        self,
+        a: str,
+        b: str,
+        *,
+        kinds: Iterable[str] = (EdgeKind.IMPORTS.value,),
+        limit: int = 10,
+    ) -> list[list[str]]:
+        """Up to ``limit`` simple paths ``a -> ... -> b`` over edges of ``kinds``, shortest first.
+
+        The shortest paths are read off the BFS distances to ``b`` (each step must get one hop
+        closer), which costs a handful of array lookups per path; ties are in id order. Only
+        when there are fewer than ``limit`` of them are longer paths looked for, with Yen's
+        algorithm (networkx ``shortest_simple_paths``) on the subgraph of nodes that are both
+        reachable from ``a`` and reach ``b`` -- no other node can lie on such a path.
+        """
+        start, end = self.pos[self.resolve(a)], self.pos[self.resolve(b)]
+        if start == end or limit <= 0:
+            return [[self.ids[start]]] if start == end and limit > 0 else []
+        mask = self.kind_mask(kinds)
+        backward = bfs([(self.into, IN)], np.array([end]), mask)
+        to_end = np.full(len(self.ids), -1, dtype=np.int64)
+        to_end[backward.order] = backward.distance
+        if to_end[start] < 0:
+            return []
+        found = self._shortest_paths(start, to_end, mask, limit)
+        if len(found) < limit:
+            shortest = len(found[0])
+            found += [
+                p for p in self._simple_paths(start, end, backward.order, mask, limit) if len(p) > shortest
+            ]
+        return [[self.ids[p] for p in path] for path in found[:limit]]
+
+    def _shortest_paths(
+        self, start: int, to_end: np.ndarray, mask: np.ndarray, limit: int
+    ) -> list[list[int]]:
+        """Up to ``limit`` paths from ``start`` along which ``to_end`` drops by one per hop."""
+        found: list[list[int]] = []
+        path = [start]
+
+        def walk(u: int) -> None:
+            if to_end[u] == 0:
+                found.append(list(path))
+                return
+            _, targets, kinds = self.out.expand(np.array([u]))
+            closer = np.unique(targets[mask[kinds] & (to_end[targets] == to_end[u] - 1)])
+            for v in closer[np.argsort(self.id_rank[closer])].tolist():
+                if len(found) >= limit:
+                    return
+                path.append(v)
+                walk(v)
+                path.pop()
+
+        walk(start)
+        return found
+
+    def _simple_paths(
+        self, start: int, end: int, reach_end: np.ndarray, mask: np.ndarray, limit: int
+    ) -> list[list[int]]:
+        """Yen's k shortest simple paths, on the nodes between ``start`` and ``end`` only."""
+        forward = bfs([(self.out, OUT)], np.array([start]), mask).order
+        between = np.intersect1d(forward, reach_end, assume_unique=True)
+        allowed = np.zeros(len(self.ids), dtype=bool)
+        allowed[between] = True
+        origins, targets, edge_kinds = self.out.expand(between)
+        keep = allowed[targets] & mask[edge_kinds]
+        sub = nx.DiGraph()
+        sub.add_edges_from(zip(origins[keep].tolist(), targets[keep].tolist()))
+        return list(islice(nx.shortest_simple_paths(sub, start, end), limit))
+
+    def reachable(self, node: str, *, kinds: Iterable[str], direction: Direction = "out") -> np.ndarray:
+        """Positions of every node reachable from ``node`` (itself included)."""
+        start = self.pos[self.resolve(node)]
+        return bfs(self._adjacencies(direction), np.array([start]), self.kind_mask(kinds)).order
+
+    # -- cycles ------------------------------------------------------------------------------
+
+    def components(self, kinds: tuple[str, ...]) -> list[np.ndarray]:
+        """Strongly connected components over edges of ``kinds`` that contain a cycle.
+
+        That is components of more than one node, and single nodes with a self-loop; each is
+        an array of node positions sorted by id.
+        """
+        return self._memo(("components", tuple(kinds)), lambda: self._components(tuple(kinds)))
+
+    def _components(self, kinds: tuple[str, ...]) -> list[np.ndarray]:
+        mask = self.kind_mask(kinds)[self.edge_kind]
+        src, dst = self.edge_src[mask], self.edge_dst[mask]
+        n = len(self.ids)
+        matrix = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n, n))
+        _, labels = connected_components(matrix, directed=True, connection="strong")
+        sizes = np.bincount(labels, minlength=1)
+        cyclic = sizes > 1
+        cyclic[labels[src[src == dst]]] = True
+        members = np.flatnonzero(cyclic[labels])
+        groups = pd.Series(members).groupby(labels[members]).apply(list)
+        return sorted(
+            (np.array(sorted(g, key=self.ids.__getitem__)) for g in groups),
+            key=lambda arr: (-len(arr), self.ids[arr[0]]),
+        )
+
+    def _cycle_through(self, members: np.ndarray, mask: np.ndarray) -> list[int]:
+        inside = np.zeros(len(self.ids), dtype=bool)
+        inside[members] = True
+        origins, targets, kinds = self.out.expand(members)
+        keep = inside[targets] & mask[kinds]
+        successors: dict[int, list[int]] = {}
+        for u, v in zip(origins[keep].tolist(), targets[keep].tolist()):
+            successors.setdefault(u, []).append(v)
+        for targets_of in successors.values():
+            targets_of.sort(key=self.ids.__getitem__)
+        return shortest_cycle(members.tolist(), successors)
+
+    def _cycles(self, kind: str) -> pd.DataFrame:
+        rows = []
+        mask = self.kind_mask((kind,))
+        for members in self.components((kind,)):
+            cycle = [self.ids[p] for p in self._cycle_through(members, mask)]
+            rows.append(
+                {
+                    "members": [self.ids[p] for p in members],
+                    "size": len(members),
+                    "cycle": cycle,
+                    "lines": [self.line_of(u, v, kind) for u, v in zip(cycle, cycle[1:])],
+                }
+            )
+        return pd.DataFrame(rows, columns=["members", "size", "cycle", "lines"])
+
+    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
+        """One row per cyclic strongly connected component over ``kind`` edges.
+
+        Columns: ``members`` (sorted ids), ``size``, ``cycle`` (one shortest cycle,
+        ``[m0, m1, ..., m0]``) and ``lines`` (the ``line`` attribute of each hop of ``cycle``,
+        i.e. where ``m_i`` imports ``m_i+1``). Largest components first.
+        """
+        return self._memo(("cycles", kind), lambda: self._cycles(kind)).copy()
+
+    # -- module-level views ------------------------------------------------------------------
+
+    def _module_view(self, external: bool) -> tuple[nx.DiGraph, views.EdgeArrays]:
+        return self._memo(("modules", external), lambda: self._build_module_view(external))
+
+    def _build_module_view(self, external: bool) -> tuple[nx.DiGraph, views.EdgeArrays]:
+        owner = self._owners(external)
+        imports = self.kind_mask((EdgeKind.IMPORTS.value,))[self.edge_kind]
+        src, dst = owner[self.edge_src[imports]], owner[self.edge_dst[imports]]
+        self_loop = self.edge_src[imports] == self.edge_dst[imports]
+        keep = (src >= 0) & (dst >= 0) & ((src != dst) | self_loop)
+        modules = np.flatnonzero(owner == np.arange(len(self.ids)))
+        local = np.full(len(self.ids), -1, dtype=np.int64)
+        local[modules] = np.arange(len(modules))
+        edges = views.aggregate(
+            local[src[keep]], local[dst[keep]], self.edge_weight[imports][keep], self.edge_line[imports][keep]
+        )
+        module_ids = self.id_array[modules]
+        named = edges.assign(src=module_ids[edges["src"].to_numpy()], dst=module_ids[edges["dst"].to_numpy()])
+        graph = views.module_digraph([(self.ids[p], self._file_attrs[self.ids[p]]) for p in modules], named)
+        arrays = views.EdgeArrays(
+            edges["src"].to_numpy(),
+            edges["dst"].to_numpy(),
+            edges["weight"].to_numpy(),
+            edges["line"].to_numpy(),
+        )
+        return graph, arrays
+
+    def _owners(self, external: bool) -> np.ndarray:
+        """Position of the file-level node holding each node (``-1`` for none)."""
+        owner = np.full(len(self.ids), -1, dtype=np.int64)
+        kinds = self.node_kind
+        own = np.isin(kinds, list(FILE_KINDS) + ([NodeKind.EXTERNAL.value] if external else []))
+        owner[own] = np.flatnonzero(own)
+        for p in np.flatnonzero(~own & (kinds != NodeKind.EXTERNAL.value)).tolist():
+            module = self.pos.get(self.ids[p].split(":", 1)[0])
+            if module is not None and own[module]:
+                owner[p] = module
+        return owner
+
+    def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+        """File-level nodes (packages, modules, files) and the imports between them.
+
+        Import edges from or to definitions are lifted to the file that holds them; parallel
+        imports are merged (``weight`` summed, ``line`` = first import line). With
+        ``external``, ``ext:`` nodes are kept as import targets. Frozen: do not modify.
+        """
+        return self._module_view(external)[0]
+
+    def collapse(self, *, depth: int = 2) -> nx.DiGraph:
+        """The module graph collapsed to id prefixes of ``depth`` segments.
+
+        See :func:`workbench.graph.views.collapse_modules`; frozen: do not modify.
+        """
+        return self._memo(
+            ("collapse", depth), lambda: views.collapse_modules(*self._module_view(False), depth)
+        )
+
+    @cached_property
+    def _layers(self) -> pd.DataFrame:
+        graph = self.module_graph()
+        dag = nx.condensation(graph)
+        level: dict[int, int] = {}
+        for comp in reversed(list(nx.topological_sort(dag))):
+            level[comp] = 1 + max((level[s] for s in dag.successors(comp)), default=-1)
+        mapping = dag.graph["mapping"]
+        frame = pd.DataFrame({"node": list(mapping), "level": [level[mapping[n]] for n in mapping]})
+        return frame.sort_values(["level", "node"], ignore_index=True)
+
+    def layers(self) -> pd.DataFrame:
+        """Level of each module in the condensed import graph: ``node``, ``level``.
+
+        Level 0 modules import nothing internal; every other module sits one level above the
+        highest module it imports. Modules of one import cycle share a level.
+        """
+        return self._layers.copy()
+
+    def _communities(self, seed: int) -> pd.DataFrame:
+        undirected = self.module_graph().to_undirected()
+        found = nx.community.louvain_communities(undirected, weight="weight", seed=seed)
+        ordered = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
+        rows = [(n, i) for i, members in enumerate(ordered) for n in members]
+        return pd.DataFrame(rows, columns=["node", "community"])
+
+    def communities(self, *, seed: int = COMMUNITY_SEED) -> pd.DataFrame:
+        """Louvain communities of the (undirected, weighted) module graph: ``node``, ``community``.
+
+        Communities are numbered from the largest; a fixed ``seed`` makes them reproducible.
+        """
+        return self._memo(("communities", seed), lambda: self._communities(seed)).copy()
+
+    @cached_property
+    def _centrality(self) -> pd.DataFrame:
+        graph = self.module_graph()
+        nodes = list(graph)
+        pagerank = nx.pagerank(graph, weight="weight") if nodes else {}
+        if len(nodes) <= BETWEENNESS_MAX_NODES:
+            betweenness = nx.betweenness_centrality(graph)
+        else:
+            betweenness = dict.fromkeys(nodes, np.nan)
+        frame = pd.DataFrame(
+            {
+                "node": nodes,
+                "pagerank": [pagerank[n] for n in nodes],
+                "in_degree": [graph.in_degree(n) for n in nodes],
+                "out_degree": [graph.out_degree(n) for n in nodes],
+                "betweenness": [betweenness[n] for n in nodes],
+            }
+        )
+        return frame.sort_values(["pagerank", "node"], ascending=[False, True], ignore_index=True)
+
+    def centrality(self) -> pd.DataFrame:
+        """Per module: ``pagerank`` (weighted), ``in_degree``/``out_degree`` (modules), ``betweenness``.
+
+        Betweenness costs O(V·E), so it is computed only for module graphs of at most
+        :data:`BETWEENNESS_MAX_NODES` nodes and is ``NaN`` above that.
+        """
+        return self._centrality.copy()
+
+    @cached_property
+    def module_index(self) -> GraphIndex:
+        """A :class:`GraphIndex` of the module graph (externals included), for contracts."""
+        return GraphIndex(self.module_graph(external=True))
+
+    def hidden_coupling(self, co_change_pairs: pd.DataFrame) -> pd.DataFrame:
+        """Co-changing file pairs with no import path between them in either direction.
+
+        ``co_change_pairs`` has columns ``a``, ``b`` (node ids or file paths), ``shared`` and
+        ``degree``. Pairs whose files are not file-level nodes of the map are dropped (nothing
+        can be said about them). Returns the kept rows with ``a_node``/``b_node`` (resolved
+        ids), sorted by ``shared`` descending.
+        """
+        modules = self.module_index
+        a_pos = [modules.file_position(x) for x in co_change_pairs["a"].tolist()]
+        b_pos = [modules.file_position(x) for x in co_change_pairs["b"].tolist()]
+        imports = (EdgeKind.IMPORTS.value,)
+        linked: list[bool] = []
+        reach: dict[int, np.ndarray] = {}
+        for a, b in zip(a_pos, b_pos):
+            if a < 0 or b < 0:
+                linked.append(True)
+                continue
+            if a not in reach:
+                seen = np.zeros(len(modules.ids), dtype=bool)
+                for direction in ("out", "in"):
+                    seen[modules.reachable(modules.ids[a], kinds=imports, direction=direction)] = True
+                reach[a] = seen
+            linked.append(bool(reach[a][b]))
+        keep = ~np.array(linked, dtype=bool)
+        result = co_change_pairs.loc[keep].copy()
+        result["a_node"] = modules.id_array[np.array(a_pos, dtype=np.int64)[keep]]
+        result["b_node"] = modules.id_array[np.array(b_pos, dtype=np.int64)[keep]]
+        return result.sort_values("shared", ascending=False, kind="stable", ignore_index=True)
+
+    def file_position(self, name: str) -> int:
+        """Position of the node whose id or file path is exactly ``name``; ``-1`` if none."""
+        p = self.pos.get(name)
+        if p is None:
+            p = self.pos.get(self.names.by_path(name) or "", -1)
+        return p
+
+
+def _edge_table(g: nx.Graph, pos: dict[str, int]) -> tuple[tuple, ...]:
+    """Columns ``(src, dst, kind, weight, line)`` of every edge, endpoints as positions.
+
+    The kind is the ``kind`` attribute, else the multigraph key. One comprehension over
+    ``g.adjacency()`` and one transpose: at half a million edges every Python call per
+    edge shows, so there are as few as possible.
+    """
+    if g.is_multigraph():
+        rows = [
+            (pu, pos[v], d.get("kind", key), d.get("weight"), d.get("line"))
+            for u, nbrs in g.adjacency()
+            for pu in (pos[u],)
+            for v, keyed in nbrs.items()
+            for key, d in keyed.items()
+        ]
+    else:
+        rows = [
+            (pu, pos[v], d.get("kind", ""), d.get("weight"), d.get("line"))
+            for u, nbrs in g.adjacency()
+            for pu in (pos[u],)
+            for v, d in nbrs.items()
+        ]
+    return tuple(zip(*rows)) if rows else ((), (), (), (), ())
+
+
+_indexes: PerGraphCache[GraphIndex] = PerGraphCache(GraphIndex)
+
+
+def index_for(g: nx.Graph) -> GraphIndex:
+    """The cached :class:`GraphIndex` of ``g`` (built on first use)."""
+    return _indexes.get(g)
