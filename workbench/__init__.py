@@ -24,6 +24,8 @@ _EXPORTS = {
     "SnapshotNotFound": "errors", "SourceError": "errors", "StoreError": "errors",
     "UnsafeSource": "errors", "WorkbenchError": "errors",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
+    "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
+    "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -53,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
     from .facade import ProjectHandle, Workbench
+    from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
     from .snapshot import Snapshot, Summary

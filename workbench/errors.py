@@ -19,6 +19,10 @@
      ├── MapError                mapping failed; nothing was written
      ├── HistoryError            mining history failed (workbench.history.errors)
      │    └── MiningCancelled
+     ├── GraphQueryError         a map query failed (workbench.graph.errors)
+     │    ├── NodeNotFound
+     │    ├── AmbiguousNode
+     │    └── ContractError
      ├── JobFailed               a background job ended in failure
      └── ReportError             a notebook run failed (names the cell)
 
@@ -34,7 +38,7 @@ from typing import Any
 class WorkbenchError(Exception):
     """Root of every error the workbench raises on purpose."""
 
-    def __init__(self, message: str, **fields: Any) -> None:
+    def __init__(self, message: str = "", **fields: Any) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields

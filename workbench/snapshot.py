@@ -1,43 +1,62 @@
-"""A mapped commit as people use it: tables, a networkx graph and a summary.
+"""A mapped commit as people use it: tables, a networkx graph, named queries and a summary.
 
 Snapshots are immutable, so the graph built for one is cached in the process (keyed by
-database file and snapshot id) and rebuilt from DuckDB through Arrow when missing.
+database file and snapshot id) and rebuilt from DuckDB through Arrow when missing. Queries
+delegate to :mod:`workbench.graph` (a :class:`~workbench.graph.index.GraphIndex` is built
+once per cached graph); node arguments accept a qualified name, a unique suffix of one
+(``app:Flask.run``) or a file path.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
 
 import networkx as nx
 import pandas as pd
 
 from .domain import FILE_KINDS, EdgeKind, SnapshotInfo
+from .graph import contracts as _contracts
+from .graph import export as _export
+from .graph.build import graph_from_frames
+from .graph.index import index_for
+from .graph.lookup import resolve_node
 from .store import Store
 
 _CACHE: "OrderedDict[tuple[str, int], nx.MultiDiGraph]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 
+EXPORT_FORMATS = ("graphml", "gexf", "json", "dot", "parquet")
+
 
 def build_graph(nodes, edges) -> nx.MultiDiGraph:
-    """A ``MultiDiGraph`` from Arrow node and edge tables; edge keys are edge kinds."""
-    g = nx.MultiDiGraph()
-    ncols = nodes.to_pydict()
-    names = [c for c in ncols if c != "id"]
-    for i, node_id in enumerate(ncols["id"]):
-        attrs = {c: ncols[c][i] for c in names if ncols[c][i] is not None and c != "attrs"}
-        raw = ncols["attrs"][i] if "attrs" in ncols else None
+    """A ``MultiDiGraph`` from Arrow node and edge tables; edge keys are edge kinds.
+
+    The JSON ``attrs`` column (decorators, bases, namespace, stdlib, co-change degree ...) is
+    spread into the node and edge attribute dicts.
+    """
+    node_attrs = nodes.column("attrs").to_pylist() if "attrs" in nodes.column_names else []
+    edge_attrs = edges.column("attrs").to_pylist() if "attrs" in edges.column_names else []
+    node_frame = nodes.drop_columns(["attrs"]).to_pandas() if node_attrs else nodes.to_pandas()
+    edge_frame = edges.drop_columns(["attrs"]).to_pandas() if edge_attrs else edges.to_pandas()
+    g = graph_from_frames(node_frame, edge_frame)
+    for node_id, raw in zip(node_frame["id"].tolist(), node_attrs):
         if raw:
-            attrs.update({k: v for k, v in json.loads(raw).items() if k not in attrs})
-        g.add_node(node_id, **attrs)
-    e = edges.to_pydict()
-    g.add_edges_from(
-        (s, d, k, {"kind": k, "weight": w, **({"line": ln} if ln is not None else {})})
-        for s, d, k, w, ln in zip(e["src"], e["dst"], e["kind"], e["weight"], e["line"])
-    )
+            data = g.nodes[node_id]
+            for key, value in json.loads(raw).items():
+                data.setdefault(key, value)
+    for src, dst, kind, raw in zip(edge_frame["src"].tolist(), edge_frame["dst"].tolist(),
+                                   edge_frame["kind"].tolist(), edge_attrs):
+        if raw:
+            data = g.edges[src, dst, kind]
+            for key, value in json.loads(raw).items():
+                data.setdefault(key, value)
     return g
 
 
@@ -53,16 +72,21 @@ class Summary:
 
     def to_text(self) -> str:
         s = self.stats
+        langs = ", ".join(f"{k} {v}" for k, v in s.get("languages", {}).items()) or "none"
         lines = [
             f"Project {self.project} at {self.commit[:12]}",
-            f"  files                  {s.get('files', 0):>7}   (python {s.get('python_files', 0)}, "
-            f"skipped {s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)})",
+            f"  files                  {s.get('files', 0):>7}   (source: {langs}; skipped "
+            f"{s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)})",
             f"  modules                {s.get('modules', 0):>7}   (packages {s.get('packages', 0)})",
             f"  classes                {s.get('classes', 0):>7}",
             f"  functions              {s.get('functions', 0):>7}",
             f"  internal import edges  {s.get('import_edges', 0):>7}",
+            f"  call edges             {s.get('call_edges', 0):>7}   (unresolved calls "
+            f"{s.get('calls_unresolved', 0)})",
             f"  external dependencies  {s.get('external_dependencies', 0):>7}   "
             f"(+ {s.get('stdlib_dependencies', 0)} standard library modules)",
+            f"  commits                {s.get('commits', 0):>7}   (co-change pairs "
+            f"{s.get('co_change_edges', 0)})",
             "  most imported modules:",
         ]
         if self.most_imported.empty:
@@ -97,6 +121,8 @@ class Snapshot:
     def stats(self) -> dict:
         return dict(self.info.stats)
 
+    # -- tables ---------------------------------------------------------------------------------
+
     @property
     def nodes(self) -> pd.DataFrame:
         return self._store.snapshots.nodes(self.id)
@@ -110,6 +136,13 @@ class Snapshot:
         return self._store.snapshots.files(self.id)
 
     @property
+    def file_metrics(self) -> pd.DataFrame:
+        """Behavioural metrics per file (churn, authors, ownership, age, hotspot ...)."""
+        return self._store.history.metrics(self.id)
+
+    # -- the graph ------------------------------------------------------------------------------
+
+    @property
     def graph(self) -> nx.MultiDiGraph:
         key = (str(self._store.path), self.id)
         with _CACHE_LOCK:
@@ -117,44 +150,134 @@ class Snapshot:
                 _CACHE.move_to_end(key)
                 return _CACHE[key]
         g = build_graph(*self._store.snapshots.arrow(self.id))
+        gc.freeze()  # a loaded map lives long: keep the collector from walking it again
         with _CACHE_LOCK:
             _CACHE[key] = g
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
         return g
 
+    def resolve(self, name: str) -> str:
+        """The node id for a qualified name, a unique suffix of one, or a file path."""
+        return resolve_node(self.graph, name)
+
+    def related(self, node: str, *, depth: int = 1, kinds: Iterable[str] | None = None,
+                direction: str = "both") -> pd.DataFrame:
+        """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
+        return index_for(self.graph).related(node, depth=depth, kinds=kinds, direction=direction)
+
+    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits")
+               ) -> pd.DataFrame:
+        """Everything that depends on ``node``, transitively: node, kind, distance, path."""
+        return index_for(self.graph).impact(node, kinds=tuple(kinds))
+
+    def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
+              limit: int = 10) -> list[list[str]]:
+        """Import chains from ``source`` to ``target``, shortest first."""
+        return index_for(self.graph).paths(source, target, kinds=tuple(kinds), limit=limit)
+
+    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
+        """Strongly connected groups: members, size, one shortest cycle and its import lines."""
+        return index_for(self.graph).cycles(kind=kind)
+
+    def layers(self) -> pd.DataFrame:
+        return index_for(self.graph).layers()
+
+    def communities(self) -> pd.DataFrame:
+        return index_for(self.graph).communities()
+
+    def centrality(self) -> pd.DataFrame:
+        return index_for(self.graph).centrality()
+
+    def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+        return index_for(self.graph).module_graph(external=external)
+
+    def collapse(self, depth: int = 2) -> nx.DiGraph:
+        """The module graph aggregated to packages/directories ``depth`` segments deep."""
+        return index_for(self.graph).collapse(depth=depth)
+
     def import_graph(self) -> nx.DiGraph:
-        """Internal module-to-module imports as a plain ``DiGraph`` (weight = import statements)."""
+        """Internal file-to-file imports as a plain ``DiGraph`` (weight = import statements)."""
+        return self.module_graph()
+
+    def hotspots(self, n: int = 20) -> pd.DataFrame:
+        """Files by hotspot score (change frequency × size), with churn, authors and owner."""
+        m = self.file_metrics
+        cols = ["path", "hotspot", "commits_total", "churn_total", "lines", "authors",
+                "main_author", "ownership", "code_age_days", "knowledge_loss"]
+        return m[cols].head(n).reset_index(drop=True) if not m.empty else pd.DataFrame(columns=cols)
+
+    def co_changes(self) -> pd.DataFrame:
+        """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""
         g = self.graph
-        dg = nx.DiGraph()
-        dg.add_nodes_from(n for n, k in g.nodes(data="kind") if k in FILE_KINDS and g.nodes[n].get("path"))
-        for s, d, k, w in g.edges(keys=True, data="weight"):
-            if k == EdgeKind.IMPORTS.value:
-                dg.add_edge(s, d, weight=w)
-        return dg
+        rows = [(s, d, w, a.get("degree")) for s, d, k, a in g.edges(keys=True, data=True)
+                if k == EdgeKind.CO_CHANGES.value for w in [a.get("weight", 0)]]
+        return pd.DataFrame(rows, columns=["a", "b", "shared", "degree"]).sort_values(
+            ["shared", "a", "b"], ascending=[False, True, True], ignore_index=True)
+
+    def hidden_coupling(self) -> pd.DataFrame:
+        """Co-changing files with no import path between them, in either direction."""
+        return index_for(self.graph).hidden_coupling(self.co_changes())
+
+    def check(self, contracts: "str | Path | Iterable[_contracts.Contract]") -> pd.DataFrame:
+        """Contract violations (layers, forbidden, independence, acyclic) with import chains."""
+        if isinstance(contracts, (str, Path)):
+            contracts = _contracts.load_contracts(contracts)
+        return _contracts.check(self.graph, list(contracts))
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
-        dg = self.import_graph()
-        rows = sorted(((dg.in_degree(m), m) for m in dg.nodes), key=lambda t: (-t[0], t[1]))
+        dg = self.module_graph()
+        rows = sorted(((dg.in_degree(m), m) for m in dg.nodes if dg.nodes[m].get("path")),
+                      key=lambda t: (-t[0], t[1]))
         rows = [(m, c) for c, m in rows if c > 0][:n]
         return pd.DataFrame(rows, columns=["module", "importers"])
 
     def import_cycles(self) -> list[list[str]]:
-        """Each strongly connected group of modules that import each other, sorted members."""
-        dg = self.import_graph()
-        groups = [sorted(c) for c in nx.strongly_connected_components(dg) if len(c) > 1]
+        """Each group of files that import each other, members sorted, largest group first."""
+        cycles = self.cycles()
+        groups = [sorted(m) for m in cycles["members"]] if not cycles.empty else []
         return sorted(groups, key=lambda c: (-len(c), c))
 
     def external_dependencies(self) -> pd.DataFrame:
-        nodes = self.nodes
-        ext = nodes[nodes["kind"] == "external"].copy()
-        edges = self.edges
-        uses = edges[edges["kind"] == EdgeKind.DEPENDS_ON.value].groupby("dst").size()
-        ext["importers"] = ext["id"].map(uses).fillna(0).astype(int)
-        ext["stdlib"] = ext["attrs"].map(lambda a: bool(json.loads(a).get("stdlib")) if a else False)
-        return ext[["name", "stdlib", "importers"]].sort_values(
-            ["stdlib", "importers", "name"], ascending=[True, False, True]).reset_index(drop=True)
+        g = self.graph
+        rows = []
+        for n, attrs in g.nodes(data=True):
+            if attrs.get("kind") != "external":
+                continue
+            importers = sum(1 for _, _, k in g.in_edges(n, keys=True) if k == EdgeKind.DEPENDS_ON.value)
+            rows.append((attrs.get("name"), bool(attrs.get("stdlib")), importers))
+        frame = pd.DataFrame(rows, columns=["name", "stdlib", "importers"])
+        return frame.sort_values(["stdlib", "importers", "name"], ascending=[True, False, True],
+                                 ignore_index=True)
 
     def summary(self, top: int = 5) -> Summary:
         return Summary(self.info.project, self.commit, self.stats, self.most_imported(top),
                        self.import_cycles())
+
+    # -- exports --------------------------------------------------------------------------------
+
+    def export(self, path: str | Path, format: str | None = None, *, depth: int = 2) -> Path:
+        """Write the map as GraphML, GEXF, node-link JSON, Graphviz DOT (collapsed) or Parquet."""
+        from .errors import ConfigError
+
+        path = Path(path)
+        fmt = (format or path.suffix.lstrip(".")).lower()
+        if fmt not in EXPORT_FORMATS:
+            raise ConfigError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "graphml":
+            _export.write_graphml(self.graph, path)
+        elif fmt == "gexf":
+            _export.write_gexf(self.graph, path)
+        elif fmt == "json":
+            _export.write_node_link_json(self.graph, path)
+        elif fmt == "dot":
+            path.write_text(_export.collapsed_dot(self.graph, depth=depth, name=self.info.project))
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.nodes.to_parquet(path / "nodes.parquet", index=False)
+            self.edges.to_parquet(path / "edges.parquet", index=False)
+        return path
+
+
+__all__ = ["Snapshot", "Summary", "build_graph", "EXPORT_FORMATS", "FILE_KINDS"]
