@@ -1,0 +1,72 @@
+"""History mined with the map: stored incrementally, metrics per snapshot, co-change edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import commit, git, init_repo, write
+
+
+@pytest.fixture
+def coupled_repo(tmp_path):
+    """a.py and b.py always change together (never import each other); c.py alone."""
+    repo = init_repo(tmp_path / "coupled")
+    for i in range(6):
+        write(repo, {"a.py": f"A = {i}\n", "b.py": f"B = {i}\n"})
+        commit(repo, f"a and b {i}", f"2026-01-0{i + 1}T10:00:00+00:00")
+    write(repo, {"c.py": "import a\n" * 3})
+    commit(repo, "c", "2026-01-08T10:00:00+00:00")
+    return repo
+
+
+def test_commits_and_changes_are_stored(wb, coupled_repo):
+    snap = wb.map(str(coupled_repo))
+    assert snap.stats["commits"] == 7 and snap.stats["commits_mined_now"] == 7
+    pid = wb.project("coupled").info.id
+    commits = wb.store.history.commits(pid)
+    assert len(commits) == 7 and commits["subject"].iloc[-1] == "c"
+    changes = wb.store.history.file_changes(pid)
+    assert len(changes) == 13 and int(changes["added"].sum()) == 15
+
+
+def test_mining_is_incremental(wb, coupled_repo):
+    wb.map(str(coupled_repo))
+    write(coupled_repo, {"c.py": "import b\n"})
+    commit(coupled_repo, "c again", "2026-01-09T10:00:00+00:00")
+    snap = wb.map("coupled")
+    assert snap.stats["commits_mined_now"] == 1 and snap.stats["commits"] == 8
+    pid = wb.project("coupled").info.id
+    checkpoint, count = wb.store.history.checkpoint(pid)
+    assert checkpoint == (git(coupled_repo, "rev-parse", "HEAD"),) and count == 8
+
+
+def test_an_older_ref_gets_its_own_history(wb, coupled_repo):
+    wb.map(str(coupled_repo))
+    old = wb.map("coupled", ref=git(coupled_repo, "rev-parse", "HEAD~3"))
+    assert old.stats["commits"] == 4  # only commits reachable from that commit
+    assert old.stats["commits_mined_now"] == 0
+
+
+def test_file_metrics_and_hotspots(wb, coupled_repo):
+    snap = wb.map(str(coupled_repo))
+    m = snap.file_metrics.set_index("path")
+    assert m.loc["a.py", ["commits_total", "churn_total", "authors"]].tolist() == [6, 11, 1]
+    assert m.loc["c.py", "commits_total"] == 1
+    assert m.loc["a.py", "main_author"] == "ada@example.com" and m.loc["a.py", "ownership"] == 1.0
+    hot = snap.hotspots(3)
+    assert hot["path"].iloc[0] in ("a.py", "b.py") and hot["hotspot"].iloc[0] > hot["hotspot"].iloc[-1]
+    # queryable in SQL, joined to the map by path
+    rows = wb.store.db.query(
+        "SELECT n.id, m.commits_total FROM nodes n JOIN file_metrics m"
+        " ON m.snapshot_id = n.snapshot_id AND m.path = n.path"
+        " WHERE n.snapshot_id = ? AND n.kind = 'module' ORDER BY n.id", [snap.id])
+    assert rows == [("a", 6), ("b", 6), ("c", 1)]
+
+
+def test_co_change_edges_and_hidden_coupling(wb, coupled_repo):
+    snap = wb.map(str(coupled_repo))
+    co = snap.co_changes()
+    assert co[["a", "b", "shared"]].values.tolist() == [["a", "b", 6]]
+    assert co["degree"].iloc[0] == 1.0
+    hidden = snap.hidden_coupling()
+    assert hidden[["a_node", "b_node"]].values.tolist() == [["a", "b"]]  # no import between them
