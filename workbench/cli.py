@@ -7,65 +7,13 @@ one line (``error: …``) and exit 1; an unexpected failure prints one line too 
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from .errors import WorkbenchError
-from .facade import Workbench
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
-def handle_errors(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except WorkbenchError as exc:
-            _fail(str(exc), 1)
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except Exception as exc:  # noqa: BLE001 - the CLI never shows raw tracebacks
-            if os.environ.get("WORKBENCH_DEBUG"):
-                raise
-            _fail(f"unexpected {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for details)", 2)
-
-    return wrapper
-
-
-class _ProgressBar:
-    """Renders job progress on stderr with tqdm."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar = None
-
-    def __call__(self, p) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=p.total, unit="file", file=sys.stderr, leave=False,
-                            dynamic_ncols=True)
-        if p.total is not None and self.bar.total != p.total:
-            self.bar.total = p.total
-        self.bar.n = p.done
-        self.bar.set_description(p.message[:40])
-        self.bar.refresh()
-        if p.status != "running":
-            self.bar.close()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+from . import cli_query
+from .cli_common import ProgressBar, open_workbench, handle_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,10 +24,6 @@ class _ProgressBar:
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Turn git repositories into system maps you can explore, query and report on."""
     ctx.obj = data_dir
-
-
-def _wb(ctx: click.Context) -> Workbench:
-    return Workbench(ctx.find_root().obj)
 
 
 @main.group()
@@ -94,7 +38,7 @@ def project() -> None:
 @handle_errors
 def project_add(ctx, name: str, source: str) -> None:
     """Register SOURCE (https/ssh URL or local path) as project NAME."""
-    p = _wb(ctx).add_project(name, source)
+    p = open_workbench(ctx).add_project(name, source)
     click.echo(f"added project {p.name} ({p.source_kind}: {p.source})")
 
 
@@ -103,7 +47,7 @@ def project_add(ctx, name: str, source: str) -> None:
 @handle_errors
 def project_list(ctx) -> None:
     """List registered projects with their status and last snapshot."""
-    projects = _wb(ctx).projects()
+    projects = open_workbench(ctx).projects()
     if not projects:
         click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
         return
@@ -119,7 +63,7 @@ def project_list(ctx) -> None:
 @handle_errors
 def project_show(ctx, name: str) -> None:
     """Show one project and its snapshots."""
-    handle = _wb(ctx).project(name)
+    handle = open_workbench(ctx).project(name)
     p = handle.info
     click.echo(f"name:           {p.name}\nsource:         {p.source} ({p.source_kind})\n"
                f"default branch: {p.default_branch or '-'}\nstatus:         {p.status}\n"
@@ -138,7 +82,7 @@ def project_show(ctx, name: str) -> None:
 @handle_errors
 def project_remove(ctx, name: str, yes: bool) -> None:
     """Remove project NAME: its rows and its clone (other projects are untouched)."""
-    wb = _wb(ctx)
+    wb = open_workbench(ctx)
     wb.project(name)  # fail before asking when it does not exist
     if not yes and not click.confirm(f"remove project {name} and all its snapshots?", err=True):
         _fail("not removed", 1)
@@ -156,13 +100,13 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 @handle_errors
 def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool, quiet: bool) -> None:
     """Map TARGET (project name, URL or path), registering it when new; print the summary."""
-    bar = _ProgressBar(enabled=not quiet and sys.stderr.isatty())
+    bar = ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
-        snap = _wb(ctx).map(target, name=name, ref=ref, progress=bar, force=force)
+        snap = open_workbench(ctx).map(target, name=name, ref=ref, progress=bar, force=force)
     finally:
         bar.close()
     click.echo(snap.summary().to_text())
-    click.echo(f"snapshot #{snap.id} stored in {_wb(ctx).store.path} "
+    click.echo(f"snapshot #{snap.id} stored in {open_workbench(ctx).store.path} "
                f"({snap.stats.get('seconds', 0):.2f} s, parsed {snap.stats.get('parsed_now', 0)} files)")
 
 
@@ -171,7 +115,7 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool, qu
 @handle_errors
 def status(ctx) -> None:
     """Show the data directory, database and recent jobs."""
-    st = _wb(ctx).status()
+    st = open_workbench(ctx).status()
     click.echo(f"data dir:  {st['data_dir']}\ndatabase:  {st['database']} "
                f"({st['database_bytes'] / 1e6:.1f} MB, schema v{st['schema_version']})")
     click.echo(f"projects:  {len(st['projects'])}")
@@ -192,10 +136,14 @@ def status(ctx) -> None:
 @handle_errors
 def report(ctx, project_name: str, ref: str | None, output_dir: Path | None) -> None:
     """Run the system map report notebook for PROJECT headless (papermill + HTML)."""
-    result = _wb(ctx).report(project_name, ref=ref, output_dir=output_dir)
+    result = open_workbench(ctx).report(project_name, ref=ref, output_dir=output_dir)
     click.echo(f"report notebook: {result.notebook}")
     click.echo(f"report html:     {result.html}")
 
+
+for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_query.export_cmd,
+                 cli_query.sql_cmd, cli_query.history_cmd):
+    main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -132,7 +132,7 @@ class Workbench:
                 raise SnapshotNotFound(f"project {project!r} has not been mapped yet; run "
                                        f"`workbench map {project}`", project=project)
             commit = self.clones.resolve(self.clones.path_for(info.name), ref)
-        snap = self.store.snapshots.latest(info.id, commit_sha=commit)
+        snap = self.store.snapshots.latest(info.id, commit_sha=commit, prefer_ref=info.default_branch)
         if snap is None:
             at = f" at {ref}" if ref else ""
             raise SnapshotNotFound(
@@ -141,6 +141,78 @@ class Workbench:
                 project=project,
             )
         return Snapshot(self.store, snap)
+
+    # -- architecture over time ------------------------------------------------------------------
+
+    def map_history(self, project: str, *, refs: list[str] | None = None, every: int | None = None,
+                    tags: bool = False, limit: int = 50,
+                    progress: Callable[[Progress], None] | None = None) -> list[Snapshot]:
+        """Map a project at several commits: ``refs``, every tag, or every Nth commit."""
+        from . import evolution
+
+        commits = evolution.commits_to_map(self, project, refs=refs, every=every, tags=tags,
+                                           limit=limit)
+        return evolution.map_over_history(self, project, commits, progress)
+
+    def diff(self, project: str, old: str | int, new: str | int | None = None):
+        """What changed between two snapshots (ids, or refs that have been mapped)."""
+        from . import evolution
+
+        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new))
+
+    def trend(self, project: str, snapshots: list[Snapshot] | None = None):
+        """Metrics per snapshot of a project, oldest first (every snapshot unless given)."""
+        from . import evolution
+
+        if snapshots is None:
+            snapshots = self._snapshots_in_commit_order(project)
+        return evolution.trend(snapshots)
+
+    def check(self, project: str, contracts=None, *, ref: str | None = None,
+              history: bool = False):
+        """Contract violations of a project's snapshot.
+
+        ``contracts`` is a TOML path, a list of contracts, or None for the repository's own
+        ``workbench-contracts.toml``. With ``history=True`` every snapshot of the project is
+        checked and each violation says in which snapshot and commit it first appeared.
+        """
+        from . import evolution
+        from .graph import contracts as _contracts
+
+        snap = self.snapshot(project, ref)
+        if contracts is None:
+            rules = evolution.repository_contracts(self, snap)
+            if not rules:
+                from .graph.errors import ContractError
+
+                raise ContractError(
+                    f"no contracts given and {evolution.CONTRACTS_FILE} is not in {project} at "
+                    f"{snap.commit[:12]}; pass a TOML file (see README, Contracts)")
+        elif isinstance(contracts, (str, Path)):
+            rules = _contracts.load_contracts(contracts)
+        else:
+            rules = list(contracts)
+        if not history:
+            return snap.check(rules)
+        return evolution.violations_over_time(self._snapshots_in_commit_order(project), rules)
+
+    def sql(self, query: str, params: list | None = None, *, limit: int | None = 10_000):
+        """Run read-only SQL on the database (no file or network access); returns a DataFrame."""
+        return self.store.db.untrusted_query(query, params, limit=limit)
+
+    def _snapshots_in_commit_order(self, project: str) -> list[Snapshot]:
+        """One snapshot per mapped commit (the newest), oldest commit first."""
+        info = self.store.projects.get(project)
+        newest: dict[str, Snapshot] = {}
+        for s in self.store.snapshots.list(info.id):
+            newest[s.commit_sha] = Snapshot(self.store, s)
+        times = self.store.history.commit_times(info.id, list(newest))
+        return sorted(newest.values(), key=lambda s: (str(times.get(s.commit, "")), s.id))
+
+    def _snapshot_of(self, project: str, ref: str | int | None) -> Snapshot:
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
+            return self.snapshot(project, snapshot_id=int(ref))
+        return self.snapshot(project, ref)
 
     # -- jobs, status, reports -----------------------------------------------------------------
 

@@ -357,7 +357,9 @@ class GraphIndex:
 
     def _build_module_view(self, external: bool) -> tuple[nx.DiGraph, views.EdgeArrays]:
         owner = self._owners(external)
-        imports = self.kind_mask((EdgeKind.IMPORTS.value,))[self.edge_kind]
+        # imports of external packages are stored as depends_on edges; with externals they count
+        kinds = (EdgeKind.IMPORTS.value,) + ((EdgeKind.DEPENDS_ON.value,) if external else ())
+        imports = self.kind_mask(kinds)[self.edge_kind]
         src, dst = owner[self.edge_src[imports]], owner[self.edge_dst[imports]]
         self_loop = self.edge_src[imports] == self.edge_dst[imports]
         keep = (src >= 0) & (dst >= 0) & ((src != dst) | self_loop)

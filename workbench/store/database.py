@@ -190,6 +190,45 @@ class Database:
     def query(self, sql: str, params: list[Any] | tuple[Any, ...] | None = None) -> list[tuple]:
         return self.read(lambda cur: cur.execute(sql, params or []).fetchall())
 
+    def untrusted_query(self, sql: str, params: list[Any] | tuple[Any, ...] | None = None,
+                        *, limit: int | None = 10_000):
+        """Run SQL a user or a model wrote: read-only, no file or network access, bounded rows.
+
+        It gets its own read-only DuckDB instance with ``enable_external_access=false`` (so
+        ``read_csv``, ``COPY``, ``ATTACH`` and extension installs are refused) and the
+        ``lock_timeout`` wait like any other open. Returns a pandas DataFrame.
+        """
+        if not self.path.exists():
+            raise StoreError(f"no database at {self.path} yet; map a project first", path=str(self.path))
+        config = {"enable_external_access": False, "autoinstall_known_extensions": False,
+                  "autoload_known_extensions": False}
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.01
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=True, config=config)
+                break
+            except duckdb.Error as exc:
+                transient = is_lock_error(exc) or "different configuration" in str(exc).lower()
+                if not transient or time.monotonic() >= deadline:
+                    if transient:
+                        raise DatabaseLocked(
+                            f"database {self.path} is busy (held by another process or by a "
+                            f"running job); try again when it finishes", path=str(self.path)) from exc
+                    raise StoreError(f"cannot open database {self.path}: {exc}", path=str(self.path)) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 0.5)
+        try:
+            result = con.execute(sql, params or [])
+            if result.description is None:
+                return None
+            frame = result.fetch_df_chunk(limit // 2048 + 1) if limit else result.df()
+            return frame.head(limit) if limit else frame
+        except duckdb.Error as exc:
+            raise StoreError(f"query failed: {exc}", path=str(self.path)) from exc
+        finally:
+            con.close()
+
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Load a DuckDB extension shipped as a ``duckdb-extension-<name>`` wheel, offline."""

@@ -77,6 +77,13 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
+    def commit_times(self, project_id: int, shas: list[str]) -> dict[str, object]:
+        """Committer dates of the given commits (those mined so far)."""
+        rows = self.db.query(
+            "SELECT sha, committed_at FROM commits WHERE project_id = ? AND list_contains(?, sha)",
+            [project_id, shas])
+        return dict(rows)
+
     def metrics(self, snapshot_id: int) -> pd.DataFrame:
         return self.db.query_df(
             f"SELECT {', '.join(METRIC_COLUMNS)} FROM file_metrics WHERE snapshot_id = ?"

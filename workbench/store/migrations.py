@@ -175,6 +175,69 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        4,
+        "views and table macros for querying maps in plain SQL",
+        """
+        CREATE VIEW latest_snapshots AS
+            SELECT p.name AS project, s.*
+            FROM snapshots s JOIN projects p ON p.id = s.project_id
+            WHERE s.id = (SELECT max(id) FROM snapshots x WHERE x.project_id = s.project_id);
+        CREATE VIEW map_nodes AS
+            SELECT p.name AS project, s.commit_sha, n.*
+            FROM nodes n JOIN snapshots s ON s.id = n.snapshot_id JOIN projects p ON p.id = s.project_id;
+        CREATE VIEW map_edges AS
+            SELECT p.name AS project, s.commit_sha, e.*
+            FROM edges e JOIN snapshots s ON s.id = e.snapshot_id JOIN projects p ON p.id = s.project_id;
+        CREATE VIEW module_imports AS
+            SELECT snapshot_id, src AS importer, dst AS imported, weight, line
+            FROM edges WHERE kind = 'imports';
+        CREATE VIEW file_hotspots AS
+            SELECT n.snapshot_id, n.id AS node, m.*
+            FROM file_metrics m JOIN nodes n ON n.snapshot_id = m.snapshot_id AND n.path = m.path
+            WHERE n.kind IN ('module', 'package', 'file');
+        CREATE MACRO wb_related(snap, start_node, max_depth, edge_kinds) AS TABLE
+            WITH RECURSIVE walk(node, distance) USING KEY (node) AS (
+                SELECT start_node, 0
+                UNION
+                SELECT nb.node, w.distance + 1
+                FROM walk w
+                JOIN (SELECT src AS here, dst AS node FROM edges
+                        WHERE snapshot_id = snap AND list_contains(edge_kinds, kind)
+                      UNION ALL
+                      SELECT dst AS here, src AS node FROM edges
+                        WHERE snapshot_id = snap AND list_contains(edge_kinds, kind)) nb
+                  ON nb.here = w.node
+                LEFT JOIN recurring.walk seen ON seen.node = nb.node
+                WHERE seen.node IS NULL AND w.distance < max_depth
+            )
+            SELECT node, distance FROM walk WHERE distance > 0;
+        CREATE MACRO wb_impact(snap, target_node, edge_kinds) AS TABLE
+            WITH RECURSIVE walk(node, distance) USING KEY (node) AS (
+                SELECT target_node, 0
+                UNION
+                SELECT e.src, w.distance + 1
+                FROM walk w
+                JOIN edges e ON e.snapshot_id = snap AND e.dst = w.node
+                    AND list_contains(edge_kinds, e.kind)
+                LEFT JOIN recurring.walk seen ON seen.node = e.src
+                WHERE seen.node IS NULL
+            )
+            SELECT node, distance FROM walk WHERE distance > 0;
+        CREATE MACRO wb_dependencies(snap, source_node, edge_kinds) AS TABLE
+            WITH RECURSIVE walk(node, distance) USING KEY (node) AS (
+                SELECT source_node, 0
+                UNION
+                SELECT e.dst, w.distance + 1
+                FROM walk w
+                JOIN edges e ON e.snapshot_id = snap AND e.src = w.node
+                    AND list_contains(edge_kinds, e.kind)
+                LEFT JOIN recurring.walk seen ON seen.node = e.dst
+                WHERE seen.node IS NULL
+            )
+            SELECT node, distance FROM walk WHERE distance > 0;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -85,12 +85,18 @@ class SnapshotsTable:
             raise SnapshotNotFound(f"no snapshot with id {snapshot_id}", snapshot_id=snapshot_id)
         return _info(rows[0])
 
-    def latest(self, project_id: int, *, commit_sha: str | None = None) -> SnapshotInfo | None:
+    def latest(self, project_id: int, *, commit_sha: str | None = None,
+               prefer_ref: str | None = None) -> SnapshotInfo | None:
+        """The newest snapshot (of ``commit_sha`` when given); snapshots mapped at
+        ``prefer_ref`` (the default branch) come first, so mapping an old tag later does not
+        make it "the" map of the project."""
         where, params = "s.project_id = ?", [project_id]
         if commit_sha:
             where += " AND s.commit_sha = ?"
             params.append(commit_sha)
-        rows = self.db.query(f"{_SELECT} WHERE {where} ORDER BY s.id DESC LIMIT 1", params)
+        rows = self.db.query(
+            f"{_SELECT} WHERE {where} ORDER BY (s.ref IS NOT DISTINCT FROM ?) DESC, s.id DESC LIMIT 1",
+            [*params, prefer_ref])
         return _info(rows[0]) if rows else None
 
     def list(self, project_id: int | None = None) -> list[SnapshotInfo]:

@@ -1,0 +1,191 @@
+"""Exploring maps: queries on known answers, SQL agreeing with networkx, diff, contracts, exports."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+
+from tests.helpers import commit, git, init_repo, run_cli, write
+from workbench.errors import ConfigError
+from workbench.graph.errors import AmbiguousNode, NodeNotFound
+
+CONTRACTS = """
+[[contracts]]
+name = "layered"
+type = "layers"
+layers = ["app", "services", "store"]
+
+[[contracts]]
+name = "store is standalone"
+type = "forbidden"
+source = "store"
+forbidden = ["requests"]
+"""
+
+V1 = {
+    "app/__init__.py": "",
+    "app/web.py": "from services import orders\n\n\ndef page():\n    return orders.list_orders()\n",
+    "services/__init__.py": "",
+    "services/orders.py": ("from store import db\n\n\ndef list_orders():\n    return db.fetch()\n"
+                           "\n\ndef fetch():\n    return list_orders()\n"),
+    "store/__init__.py": "",
+    "store/db.py": "def fetch():\n    return []\n",
+    "workbench-contracts.toml": CONTRACTS,
+}
+
+
+@pytest.fixture
+def layered(tmp_path):
+    repo = init_repo(tmp_path / "layered")
+    write(repo, V1)
+    first = commit(repo, "clean layers", "2026-01-01T10:00:00+00:00")
+    git(repo, "tag", "v1")
+    write(repo, {"store/db.py": "from app import web\n\n\ndef fetch():\n    return []\n",
+                 "store/cache.py": "import requests\nfrom store.db import fetch\n"})
+    second = commit(repo, "store reaches up", "2026-01-02T10:00:00+00:00")
+    git(repo, "tag", "v2")
+    return repo, first, second
+
+
+@pytest.fixture
+def mapped(wb, layered):
+    repo, first, second = layered
+    wb.add_project("layered", str(repo))
+    snaps = wb.map_history("layered", tags=True)
+    return wb, snaps
+
+
+def test_map_history_maps_each_tag_once(mapped):
+    wb, snaps = mapped
+    assert [s.commit for s in snaps] == [s.commit for s in wb.map_history("layered", tags=True)]
+    assert len(wb.project("layered").snapshots()) == 2
+    trend = wb.trend("layered")
+    assert trend["import_edges"].tolist() == [2, 4] and trend["import_cycles"].tolist() == [0, 1]
+
+
+def test_named_queries_on_known_answers(mapped):
+    _, (old, new) = mapped
+    rel = new.related("orders", depth=1, kinds=["imports"])
+    assert sorted(zip(rel["node"], rel["distance"], rel["direction"])) == [
+        ("app.web", 1, "in"), ("store.db", 1, "out")]
+    imp = old.impact("store.db", kinds=["imports"])
+    assert dict(zip(imp["node"], imp["distance"])) == {"services.orders": 1, "app.web": 2}
+    assert list(imp.set_index("node").loc["app.web", "path"]) == ["app.web", "services.orders", "store.db"]
+    assert new.paths("app.web", "store.db") == [["app.web", "services.orders", "store.db"]]
+    cycles = new.cycles()
+    assert sorted(cycles["members"].iloc[0]) == ["app.web", "services.orders", "store.db"]
+    assert len(cycles["lines"].iloc[0]) == 3
+    layers = dict(zip(*old.layers()[["node", "level"]].T.values))
+    assert layers["store.db"] == 0 and layers["services.orders"] == 1 and layers["app.web"] == 2
+
+
+def test_lookup_by_suffix_and_errors(mapped):
+    _, (_, new) = mapped
+    assert new.resolve("web:page") == "app.web:page"
+    assert new.resolve("app/web.py") == "app.web"
+    with pytest.raises(AmbiguousNode) as err:
+        new.resolve("fetch")
+    assert "store.db:fetch" in err.value.candidates
+    with pytest.raises(NodeNotFound):
+        new.resolve("nothing.like.this")
+
+
+def test_collapse_aggregates_imports_by_package(mapped):
+    _, (_, new) = mapped
+    top = new.collapse(depth=1)
+    assert {(a, b): d["weight"] for a, b, d in top.edges(data=True)} == {
+        ("app", "services"): 1, ("services", "store"): 1, ("store", "app"): 1}
+    assert top.nodes["store"]["size"] == 3
+
+
+@pytest.mark.parametrize("node", ["store.db", "services.orders", "app.web", "store.cache"])
+def test_sql_and_networkx_agree(mapped, node):
+    wb, (_, new) = mapped
+    sql_impact = wb.sql("SELECT node, distance FROM wb_impact(?, ?, ['imports'])", [new.id, node])
+    nx_impact = new.impact(node, kinds=["imports"])
+    graph_only = {(n, d) for n, d in zip(nx_impact["node"], nx_impact["distance"])}
+    assert {tuple(r) for r in sql_impact.itertuples(index=False)} == graph_only
+    sql_rel = wb.sql("SELECT node, distance FROM wb_related(?, ?, 2, ['imports', 'calls'])", [new.id, node])
+    nx_rel = new.related(node, depth=2, kinds=["imports", "calls"])
+    assert {tuple(r) for r in sql_rel.itertuples(index=False)} == set(zip(nx_rel["node"], nx_rel["distance"]))
+
+
+def test_diff_between_commits(mapped):
+    wb, (old, new) = mapped
+    d = wb.diff("layered", "v1", "v2")
+    assert set(d.nodes_added["node"]) >= {"store.cache", "ext:requests"}
+    added = set(map(tuple, d.edges_added[["src", "dst", "kind"]].values))
+    assert ("store.db", "app.web", "imports") in added
+    assert len(d.cycles_new) == 1 and d.cycles_broken.empty
+    assert wb.diff("layered", old.id, old.id).is_empty
+
+
+def test_contracts_from_the_repository_and_the_ratchet(mapped):
+    wb, (old, new) = mapped
+    assert wb.check("layered", ref="v1").empty
+    now = wb.check("layered")
+    kinds = set(zip(now["contract"], now["importer"], now["imported"]))
+    assert ("layered", "store.db", "app.web") in kinds
+    assert ("store is standalone", "store.cache", "ext:requests") in kinds
+    row = now[now["importer"] == "store.db"].iloc[0]
+    assert row["line"] == 1
+    over_time = wb.check("layered", history=True)
+    assert set(over_time["first_commit"]) == {new.commit[:12]}
+
+
+def test_exports_round_trip(mapped, tmp_path):
+    _, (_, new) = mapped
+    g = new.graph
+    for fmt, reader in (("graphml", nx.read_graphml), ("gexf", nx.read_gexf)):
+        back = reader(new.export(tmp_path / f"map.{fmt}"))
+        assert set(back.nodes) == set(g.nodes) and back.number_of_edges() == g.number_of_edges()
+    data = json.loads((new.export(tmp_path / "map.json")).read_text())
+    back = nx.node_link_graph(data, edges="edges") if "edges" in data else nx.node_link_graph(data)
+    assert set(back.nodes) == set(g.nodes)
+    dot = new.export(tmp_path / "map.dot", depth=1).read_text()
+    assert dot.startswith("digraph") and '"store" -> "app"' in dot
+    out = new.export(tmp_path / "parquet", "parquet")
+    import pandas as pd
+
+    assert len(pd.read_parquet(out / "nodes.parquet")) == g.number_of_nodes()
+    with pytest.raises(ConfigError, match="unknown export format"):
+        new.export(tmp_path / "map.xyz")
+
+
+def test_untrusted_sql_cannot_write_or_read_files(mapped):
+    wb, _ = mapped
+    from workbench.errors import StoreError
+
+    for statement in ("DELETE FROM nodes", "SELECT * FROM read_csv('/etc/passwd')",
+                      "COPY nodes TO '/tmp/nodes.csv'", "INSTALL httpfs"):
+        with pytest.raises(StoreError):
+            wb.sql(statement)
+    assert wb.sql("SELECT count(*) AS n FROM latest_snapshots")["n"].iloc[0] == 1
+
+
+def test_cli_explore_verbs(tmp_path, layered):
+    repo, _, _ = layered
+    data = tmp_path / "cli-data"
+    assert run_cli("project", "add", "layered", str(repo), data_dir=data).returncode == 0
+    hist = run_cli("history", "layered", "--tags", data_dir=data)
+    assert hist.returncode == 0 and "import_cycles" in hist.stdout
+    rel = run_cli("query", "related", "orders", "-p", "layered", "--kinds", "imports", data_dir=data)
+    assert "store.db" in rel.stdout and "app.web" in rel.stdout
+    imp = run_cli("query", "impact", "store.db", "-p", "layered", data_dir=data)
+    assert "services.orders" in imp.stdout
+    assert "app.web -> services.orders -> store.db" in run_cli(
+        "query", "path", "app.web", "store.db", "-p", "layered", data_dir=data).stdout
+    check = run_cli("check", "layered", data_dir=data)
+    assert check.returncode == 3 and "store.db -> app.web" in check.stdout
+    clean = run_cli("check", "layered", "--ref", "v1", data_dir=data)
+    assert clean.returncode == 0 and "no violations" in clean.stdout
+    sql = run_cli("sql", "SELECT count(*) AS snapshots FROM snapshots", data_dir=data)
+    assert sql.returncode == 0 and "2" in sql.stdout
+    diff = run_cli("diff", "layered", "v1", "v2", data_dir=data)
+    assert "== cycles new: 1" in diff.stdout
+    out = run_cli("export", "layered", str(tmp_path / "m.graphml"), data_dir=data)
+    assert out.returncode == 0 and (tmp_path / "m.graphml").is_file()
+    bad = run_cli("query", "impact", "fetch", "-p", "layered", data_dir=data)  # two fetch()
+    assert bad.returncode == 1 and "ambiguous" in bad.stderr

@@ -1,0 +1,72 @@
+"""What every CLI command shares: error handling, the facade, progress bars.
+
+User errors print one line (``error: …``) and exit 1; an unexpected failure prints one line
+too and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from .errors import WorkbenchError
+from .facade import Workbench
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except WorkbenchError as exc:
+            _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - the CLI never shows raw tracebacks
+            if os.environ.get("WORKBENCH_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for details)", 2)
+
+    return wrapper
+
+
+class ProgressBar:
+    """Renders job progress on stderr with tqdm."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=p.total, unit="file", file=sys.stderr, leave=False,
+                            dynamic_ncols=True)
+        if p.total is not None and self.bar.total != p.total:
+            self.bar.total = p.total
+        self.bar.n = p.done
+        self.bar.set_description(p.message[:40])
+        self.bar.refresh()
+        if p.status != "running":
+            self.bar.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def open_workbench(ctx: click.Context) -> Workbench:
+    return Workbench(ctx.find_root().obj)

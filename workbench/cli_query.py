@@ -1,0 +1,218 @@
+"""CLI verbs for exploring maps: named queries, diff, contracts, exports, SQL and trends.
+
+Each command opens the facade, calls one method and prints a table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .cli_common import open_workbench, handle_errors
+
+
+def _show(frame: pd.DataFrame | None, empty: str = "(nothing)") -> None:
+    if frame is None or frame.empty:
+        click.echo(empty)
+        return
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 20, "display.width", 200,
+                           "display.max_colwidth", 80):
+        click.echo(frame.to_string(index=False))
+
+
+def _kinds(value: str | None) -> list[str] | None:
+    return [k.strip() for k in value.split(",") if k.strip()] if value else None
+
+
+project_option = click.option("--project", "-p", "project_name", required=True,
+                              help="Project whose newest snapshot (or --ref) is queried.")
+ref_option = click.option("--ref", help="Query the snapshot of this mapped branch, tag or commit.")
+
+
+@click.group()
+def query() -> None:
+    """Named queries on a project's map (related, impact, path, cycles, ...)."""
+
+
+@query.command("related")
+@click.argument("node")
+@project_option
+@ref_option
+@click.option("--depth", default=1, show_default=True, help="Hops to follow.")
+@click.option("--kinds", help="Edge kinds, comma separated (imports,calls,...) [all].")
+@click.option("--direction", type=click.Choice(["both", "out", "in"]), default="both", show_default=True)
+@click.pass_context
+@handle_errors
+def q_related(ctx, node, project_name, ref, depth, kinds, direction):
+    """Nodes within DEPTH hops of NODE, with distance and the edge that reached them."""
+    snap = open_workbench(ctx).snapshot(project_name, ref)
+    _show(snap.related(node, depth=depth, kinds=_kinds(kinds), direction=direction))
+
+
+@query.command("impact")
+@click.argument("node")
+@project_option
+@ref_option
+@click.option("--kinds", default="imports,calls,inherits", show_default=True, help="Edge kinds to follow.")
+@click.pass_context
+@handle_errors
+def q_impact(ctx, node, project_name, ref, kinds):
+    """Everything that depends on NODE, transitively, with distance and one path."""
+    frame = open_workbench(ctx).snapshot(project_name, ref).impact(node, kinds=_kinds(kinds))
+    if not frame.empty:
+        frame = frame.assign(path=frame["path"].map(lambda p: " <- ".join(p)))
+    _show(frame, "nothing depends on it")
+
+
+@query.command("path")
+@click.argument("source")
+@click.argument("target")
+@project_option
+@ref_option
+@click.option("--limit", default=5, show_default=True)
+@click.pass_context
+@handle_errors
+def q_path(ctx, source, target, project_name, ref, limit):
+    """Import chains from SOURCE to TARGET, shortest first."""
+    chains = open_workbench(ctx).snapshot(project_name, ref).paths(source, target, limit=limit)
+    if not chains:
+        click.echo("no import path")
+    for chain in chains:
+        click.echo(" -> ".join(chain))
+
+
+@query.command("cycles")
+@project_option
+@ref_option
+@click.pass_context
+@handle_errors
+def q_cycles(ctx, project_name, ref):
+    """Import cycles: members and one shortest cycle with its import lines."""
+    frame = open_workbench(ctx).snapshot(project_name, ref).cycles()
+    if not frame.empty:
+        frame = frame.assign(cycle=frame["cycle"].map(lambda c: " -> ".join([*c, c[0]])),
+                             members=frame["members"].map(len))
+    _show(frame, "no import cycles")
+
+
+@query.command("layers")
+@project_option
+@ref_option
+@click.pass_context
+@handle_errors
+def q_layers(ctx, project_name, ref):
+    """Levels of the module import graph (0 = imports nothing internal)."""
+    _show(open_workbench(ctx).snapshot(project_name, ref).layers())
+
+
+@query.command("central")
+@project_option
+@ref_option
+@click.option("--top", default=20, show_default=True)
+@click.pass_context
+@handle_errors
+def q_central(ctx, project_name, ref, top):
+    """Modules by PageRank, with in/out degree and betweenness."""
+    frame = open_workbench(ctx).snapshot(project_name, ref).centrality()
+    _show(frame.sort_values("pagerank", ascending=False).head(top))
+
+
+@query.command("hotspots")
+@project_option
+@ref_option
+@click.option("--top", default=20, show_default=True)
+@click.pass_context
+@handle_errors
+def q_hotspots(ctx, project_name, ref, top):
+    """Files by hotspot score (change frequency x size), with churn and ownership."""
+    _show(open_workbench(ctx).snapshot(project_name, ref).hotspots(top), "no history")
+
+
+@query.command("coupling")
+@project_option
+@ref_option
+@click.option("--hidden", is_flag=True, help="Only pairs with no import path between them.")
+@click.pass_context
+@handle_errors
+def q_coupling(ctx, project_name, ref, hidden):
+    """Files that change together (co-change), optionally only the hidden pairs."""
+    snap = open_workbench(ctx).snapshot(project_name, ref)
+    _show(snap.hidden_coupling() if hidden else snap.co_changes(), "no coupled files")
+
+
+@click.command("diff")
+@click.argument("project_name", metavar="PROJECT")
+@click.argument("old")
+@click.argument("new", required=False)
+@click.pass_context
+@handle_errors
+def diff_cmd(ctx, project_name, old, new):
+    """What changed between snapshots OLD and NEW (ids or mapped refs; NEW = newest)."""
+    d = open_workbench(ctx).diff(project_name, old, new)
+    for part in ("nodes_added", "nodes_removed", "edges_added", "edges_removed", "cycles_new",
+                 "cycles_broken", "moved", "metrics_changed"):
+        frame = getattr(d, part)
+        click.echo(f"== {part.replace('_', ' ')}: {len(frame)}")
+        if not frame.empty:
+            _show(frame.head(50))
+
+
+@click.command("check")
+@click.argument("project_name", metavar="PROJECT")
+@click.option("--contracts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML file of [[contracts]] [the repository's workbench-contracts.toml].")
+@ref_option
+@click.option("--history", is_flag=True, help="Check every snapshot; say when each violation appeared.")
+@click.pass_context
+@handle_errors
+def check_cmd(ctx, project_name, contracts, ref, history):
+    """Check architecture contracts; exit 3 when there are violations."""
+    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history)
+    if frame.empty:
+        click.echo("no violations")
+        return
+    frame = frame.assign(chain=frame["chain"].map(lambda c: " -> ".join(c)))
+    _show(frame)
+    ctx.exit(3)
+
+
+@click.command("export")
+@click.argument("project_name", metavar="PROJECT")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "json", "dot", "parquet"]),
+              help="Output format [from PATH's suffix].")
+@click.option("--depth", default=2, show_default=True, help="Package depth of the DOT view.")
+@ref_option
+@click.pass_context
+@handle_errors
+def export_cmd(ctx, project_name, path, fmt, depth, ref):
+    """Write a project's map as GraphML, GEXF, node-link JSON, DOT (collapsed) or Parquet."""
+    out = open_workbench(ctx).snapshot(project_name, ref).export(path, fmt, depth=depth)
+    click.echo(f"wrote {out}")
+
+
+@click.command("sql")
+@click.argument("statement")
+@click.option("--limit", default=1000, show_default=True, help="Rows to show at most.")
+@click.pass_context
+@handle_errors
+def sql_cmd(ctx, statement, limit):
+    """Run a read-only SQL STATEMENT on the database (no file or network access)."""
+    _show(open_workbench(ctx).sql(statement, limit=limit), "(no rows)")
+
+
+@click.command("history")
+@click.argument("project_name", metavar="PROJECT")
+@click.option("--every", type=int, help="Map every Nth commit of the first-parent history.")
+@click.option("--tags", is_flag=True, help="Map every tag.")
+@click.option("--ref", "refs", multiple=True, help="Map this ref (repeatable).")
+@click.option("--limit", default=50, show_default=True, help="At most this many commits (newest).")
+@click.pass_context
+@handle_errors
+def history_cmd(ctx, project_name, every, tags, refs, limit):
+    """Map PROJECT at several commits and print the trend of its metrics."""
+    wb = open_workbench(ctx)
+    snaps = wb.map_history(project_name, refs=list(refs) or None, every=every, tags=tags, limit=limit)
+    _show(wb.trend(project_name, snaps))

@@ -1,0 +1,112 @@
+"""Architecture over time: map a project at many commits, diff maps, trends, contract ratchets.
+
+Each mapped commit is an immutable snapshot, so history questions are questions across
+snapshots: what changed between two (:func:`diff`), how metrics moved (:func:`trend`), and when
+each contract violation first appeared (:func:`violations_over_time`). Mapping many commits
+is cheap after the first: parse results are cached per blob, so each further commit parses only
+the files it changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Iterable
+
+import pandas as pd
+
+from .graph import contracts as _contracts
+from .graph.diff import MapDiff
+from .graph.diff import diff as _diff
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .facade import Workbench
+    from .snapshot import Snapshot
+
+#: Trend columns taken from a snapshot's stats.
+TREND_STATS = ("files", "modules", "classes", "functions", "import_edges", "call_edges",
+               "external_dependencies", "commits", "parse_problems")
+
+#: File in the analysed repository that holds its contracts (``[[contracts]]`` TOML).
+CONTRACTS_FILE = "workbench-contracts.toml"
+
+
+def commits_to_map(wb: "Workbench", project: str, *, refs: Iterable[str] | None = None,
+                   every: int | None = None, tags: bool = False, limit: int = 50) -> list[str]:
+    """The commits to map: explicit refs, all tags, or every Nth first-parent commit."""
+    from .errors import ConfigError
+    from .repos.sources import validate_ref
+
+    from .repos.sources import Source
+
+    info = wb.store.projects.get(project)
+    repo = wb.clones.sync(info.name, Source(info.source_kind, info.source))
+    git = wb.clones
+    if refs:
+        return [git.resolve(repo, validate_ref(r)) for r in refs]
+    runner = wb._mapper.history.git
+    if tags:
+        names = runner.run(["tag", "--sort=creatordate", "--list"], cwd=repo, what="listing tags").split()
+        return [git.resolve(repo, n) for n in names][-limit:]
+    if every:
+        if every < 1:
+            raise ConfigError("--every must be a positive number of commits")
+        shas = runner.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
+                          cwd=repo, what="listing commits").split()
+        picked = shas[::every]
+        if shas and picked[-1] != shas[-1]:
+            picked.append(shas[-1])
+        return picked[-limit:]
+    raise ConfigError("say which commits to map: refs, tags=True or every=N")
+
+
+def map_over_history(wb: "Workbench", project: str, commits: list[str],
+                     progress: Callable | None = None) -> list["Snapshot"]:
+    """Map each commit (oldest first); commits that already have a map reuse it."""
+    return [wb.map(project, ref=sha, progress=progress) for sha in commits]
+
+
+def diff(old: "Snapshot", new: "Snapshot") -> MapDiff:
+    """Nodes and edges added and removed, new and broken cycles, changed metrics, moves."""
+    return _diff(old.graph, new.graph)
+
+
+def trend(snapshots: list["Snapshot"], metrics: Iterable[str] = TREND_STATS) -> pd.DataFrame:
+    """One row per snapshot (in the order given): commit, date, the chosen stats, cycles."""
+    rows = []
+    for snap in snapshots:
+        row = {"snapshot": snap.id, "commit": snap.commit[:12], "ref": snap.info.ref,
+               "mapped_at": snap.info.mapped_at}
+        row.update({m: snap.stats.get(m) for m in metrics})
+        cycles = snap.cycles()
+        row["import_cycles"] = len(cycles)
+        row["modules_in_cycles"] = int(cycles["size"].sum()) if not cycles.empty else 0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def repository_contracts(wb: "Workbench", snap: "Snapshot") -> list[_contracts.Contract]:
+    """Contracts from ``workbench-contracts.toml`` at the snapshot's commit (empty if none)."""
+    repo = wb.clones.path_for(snap.info.project)
+    files = snap.files
+    match = files[files["path"] == CONTRACTS_FILE]
+    if match.empty:
+        return []
+    sha = match["blob_sha"].iloc[0]
+    data = dict(wb.clones.read_blobs(repo, [sha]))[sha]
+    return _contracts.parse_contracts(data.decode("utf-8", errors="replace"))
+
+
+def violations_over_time(snapshots: list["Snapshot"],
+                         contracts: list[_contracts.Contract]) -> pd.DataFrame:
+    """Violations of the newest snapshot, each with the first snapshot (oldest first) that had it."""
+    first_seen: dict[tuple, tuple[int, str]] = {}
+    latest = pd.DataFrame(columns=[*_contracts.VIOLATION_COLUMNS])
+    for snap in snapshots:
+        found = snap.check(contracts)
+        for key in found[_contracts.VIOLATION_KEY].itertuples(index=False, name=None):
+            first_seen.setdefault(key, (snap.id, snap.commit[:12]))
+        latest = found
+    keys = list(latest[_contracts.VIOLATION_KEY].itertuples(index=False, name=None))
+    latest = latest.copy()
+    latest["first_snapshot"] = [first_seen[k][0] for k in keys]
+    latest["first_commit"] = [first_seen[k][1] for k in keys]
+    return latest
