@@ -24,11 +24,11 @@ from .domain import FILE_KINDS, EdgeKind, SnapshotInfo
 from .graph import contracts as _contracts
 from .graph import export as _export
 from .graph.build import graph_from_frames
-from .graph.index import index_for
-from .graph.lookup import resolve_node
+from .graph.index import GraphIndex
 from .store import Store
 
 _CACHE: "OrderedDict[tuple[str, int], nx.MultiDiGraph]" = OrderedDict()
+_INDEX_CACHE: "OrderedDict[tuple[str, int], GraphIndex]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
 
@@ -157,44 +157,61 @@ class Snapshot:
                 _CACHE.popitem(last=False)
         return g
 
+    @property
+    def index(self) -> GraphIndex:
+        """The query index, built straight from the stored tables (no networkx graph needed)."""
+        key = (str(self._store.path), self.id)
+        with _CACHE_LOCK:
+            if key in _INDEX_CACHE:
+                _INDEX_CACHE.move_to_end(key)
+                return _INDEX_CACHE[key]
+        nodes, edges = self._store.snapshots.arrow(self.id)
+        index = GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
+                                       edges.drop_columns(["attrs"]).to_pandas())
+        with _CACHE_LOCK:
+            _INDEX_CACHE[key] = index
+            while len(_INDEX_CACHE) > _CACHE_SIZE:
+                _INDEX_CACHE.popitem(last=False)
+        return index
+
     def resolve(self, name: str) -> str:
         """The node id for a qualified name, a unique suffix of one, or a file path."""
-        return resolve_node(self.graph, name)
+        return self.index.resolve(name)
 
     def related(self, node: str, *, depth: int = 1, kinds: Iterable[str] | None = None,
                 direction: str = "both") -> pd.DataFrame:
         """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
-        return index_for(self.graph).related(node, depth=depth, kinds=kinds, direction=direction)
+        return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
     def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits")
                ) -> pd.DataFrame:
         """Everything that depends on ``node``, transitively: node, kind, distance, path."""
-        return index_for(self.graph).impact(node, kinds=tuple(kinds))
+        return self.index.impact(node, kinds=tuple(kinds))
 
     def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
               limit: int = 10) -> list[list[str]]:
         """Import chains from ``source`` to ``target``, shortest first."""
-        return index_for(self.graph).paths(source, target, kinds=tuple(kinds), limit=limit)
+        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit)
 
     def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
         """Strongly connected groups: members, size, one shortest cycle and its import lines."""
-        return index_for(self.graph).cycles(kind=kind)
+        return self.index.cycles(kind=kind)
 
     def layers(self) -> pd.DataFrame:
-        return index_for(self.graph).layers()
+        return self.index.layers()
 
     def communities(self) -> pd.DataFrame:
-        return index_for(self.graph).communities()
+        return self.index.communities()
 
     def centrality(self) -> pd.DataFrame:
-        return index_for(self.graph).centrality()
+        return self.index.centrality()
 
     def module_graph(self, *, external: bool = False) -> nx.DiGraph:
-        return index_for(self.graph).module_graph(external=external)
+        return self.index.module_graph(external=external)
 
     def collapse(self, depth: int = 2) -> nx.DiGraph:
         """The module graph aggregated to packages/directories ``depth`` segments deep."""
-        return index_for(self.graph).collapse(depth=depth)
+        return self.index.collapse(depth=depth)
 
     def import_graph(self) -> nx.DiGraph:
         """Internal file-to-file imports as a plain ``DiGraph`` (weight = import statements)."""
@@ -209,21 +226,21 @@ class Snapshot:
 
     def co_changes(self) -> pd.DataFrame:
         """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""
-        g = self.graph
-        rows = [(s, d, w, a.get("degree")) for s, d, k, a in g.edges(keys=True, data=True)
-                if k == EdgeKind.CO_CHANGES.value for w in [a.get("weight", 0)]]
+        rows = self._store.db.query(
+            "SELECT src, dst, weight, CAST(json_extract(attrs, '$.degree') AS DOUBLE) FROM edges"
+            " WHERE snapshot_id = ? AND kind = ?", [self.id, EdgeKind.CO_CHANGES.value])
         return pd.DataFrame(rows, columns=["a", "b", "shared", "degree"]).sort_values(
             ["shared", "a", "b"], ascending=[False, True, True], ignore_index=True)
 
     def hidden_coupling(self) -> pd.DataFrame:
         """Co-changing files with no import path between them, in either direction."""
-        return index_for(self.graph).hidden_coupling(self.co_changes())
+        return self.index.hidden_coupling(self.co_changes())
 
     def check(self, contracts: "str | Path | Iterable[_contracts.Contract]") -> pd.DataFrame:
         """Contract violations (layers, forbidden, independence, acyclic) with import chains."""
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
-        return _contracts.check(self.graph, list(contracts))
+        return _contracts.check_index(self.index, list(contracts))
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
         dg = self.module_graph()
@@ -239,13 +256,11 @@ class Snapshot:
         return sorted(groups, key=lambda c: (-len(c), c))
 
     def external_dependencies(self) -> pd.DataFrame:
-        g = self.graph
-        rows = []
-        for n, attrs in g.nodes(data=True):
-            if attrs.get("kind") != "external":
-                continue
-            importers = sum(1 for _, _, k in g.in_edges(n, keys=True) if k == EdgeKind.DEPENDS_ON.value)
-            rows.append((attrs.get("name"), bool(attrs.get("stdlib")), importers))
+        rows = self._store.db.query(
+            "SELECT n.name, coalesce(CAST(json_extract(n.attrs, '$.stdlib') AS BOOLEAN), false),"
+            " (SELECT count(*) FROM edges e WHERE e.snapshot_id = n.snapshot_id AND e.dst = n.id"
+            "  AND e.kind = ?) FROM nodes n WHERE n.snapshot_id = ? AND n.kind = 'external'",
+            [EdgeKind.DEPENDS_ON.value, self.id])
         frame = pd.DataFrame(rows, columns=["name", "stdlib", "importers"])
         return frame.sort_values(["stdlib", "importers", "name"], ascending=[True, False, True],
                                  ignore_index=True)

@@ -243,7 +243,12 @@ def check(g: nx.Graph, contracts: Iterable[Contract]) -> pd.DataFrame:
     (the modules at either end of the offending chain), ``line`` (where ``importer`` makes
     the first import of the chain) and ``chain`` (module ids; two for a direct import).
     """
-    checker = _Checker(index_for(g).module_index)
+    return check_index(index_for(g), contracts)
+
+
+def check_index(index: GraphIndex, contracts: Iterable[Contract]) -> pd.DataFrame:
+    """:func:`check` on a prebuilt :class:`GraphIndex` (no networkx graph needed)."""
+    checker = _Checker(index.module_index)
     rows = [row for contract in contracts for row in contract.violations(checker)]
     frame = pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
     frame["line"] = frame["line"].astype("Int64")
