@@ -40,7 +40,7 @@ def run_timed(code: str, *, env: dict | None = None, cwd: Path | None = None) ->
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"benchmark child failed:\n{err[-3000:]}")
     last = [line for line in out.splitlines() if line.startswith("{")]
-    seconds = json.loads(last[-1])["seconds"] if last else wall
+    seconds = json.loads(last[-1]).get("seconds", wall) if last else wall
     return Run(seconds, usage.ru_maxrss / 1024, out)
 
 

@@ -32,9 +32,11 @@ from _common import DEFAULT_BENCH_DIR, fetch_sdist, git, median, run_command, ru
 MAP = """
 import json, sys, time
 from workbench import Workbench
-wb = Workbench(sys.argv[1] if len(sys.argv) > 1 else {data!r})
+wb = Workbench({data!r})
+if {cold_cache!r}:  # keep the clone, forget every parse result: a cold structural map
+    wb.store.db.write(lambda cur: cur.execute("DELETE FROM file_facts"))
 t = time.perf_counter()
-snap = wb.map({repo!r}, name="django", ref={ref!r})
+snap = wb.map({repo!r}, name="django", ref={ref!r}, force={force!r})
 print(json.dumps({{"seconds": time.perf_counter() - t, "stats": snap.stats}}))
 """
 
@@ -65,8 +67,10 @@ def prepare_repo(version: str, bench_dir: Path) -> tuple[Path, str, str, Path]:
     return repo, first, second, src
 
 
-def workbench_map(repo: Path, ref: str, data: Path) -> object:
-    return run_timed(MAP.format(data=str(data), repo=str(repo), ref=ref))
+def workbench_map(repo: Path, ref: str, data: Path, *, force: bool = False,
+                  cold_cache: bool = False) -> object:
+    return run_timed(MAP.format(data=str(data), repo=str(repo), ref=ref, force=force,
+                                cold_cache=cold_cache))
 
 
 def main() -> None:
@@ -78,16 +82,20 @@ def main() -> None:
     repo, first, second, src = prepare_repo(args.django, args.bench_dir)
     rows, results = [], {}
 
-    cold, warm, nxt = [], [], []
+    cold, structural, rebuilt, warm, nxt = [], [], [], [], []
     for _ in range(args.runs):
         data = Path(tempfile.mkdtemp(prefix="wb-bench-"))
         cold.append(workbench_map(repo, first, data))
+        structural.append(workbench_map(repo, first, data, force=True, cold_cache=True))
+        rebuilt.append(workbench_map(repo, first, data, force=True))
         warm.append(workbench_map(repo, first, data))
         nxt.append(workbench_map(repo, second, data))
         shutil.rmtree(data)
     stats = json.loads([line for line in cold[-1].output.splitlines() if line.startswith("{")][-1])["stats"]
-    results["workbench cold map"] = median(cold)
-    results["workbench warm re-map, same commit"] = median(warm)
+    results["workbench first map: clone + parse all + history + store"] = median(cold)
+    results["workbench cold structural map (clone kept, parse cache empty)"] = median(structural)
+    results["workbench rebuild, same commit (--force, every blob cached)"] = median(rebuilt)
+    results["workbench re-map, same commit (fetch, snapshot reused)"] = median(warm)
     results["workbench map, next commit (1 file changed)"] = median(nxt)
 
     grimp_runs = [run_timed(GRIMP.format(src=str(repo))) for _ in range(args.runs)]

@@ -211,3 +211,5 @@ def test_import_resolution_rules():
     assert res("a", ImportRef("b", 1, names=("c", "zzz"), level=1)) == [("a.b.c", None), ("a.b", None)]
     assert res("tests.test_x", ImportRef("helpers", 1)) == [("tests.helpers", None)]
     assert res("a", ImportRef("numpy.linalg", 1)) == [(None, "numpy")]
+    # inside a regular package, `import c` is never the sibling a.b.c (no implicit relative imports)
+    assert res("a.b.x", ImportRef("c", 1)) == [(None, "c")]

@@ -14,9 +14,9 @@ Module names follow how Python would import the files:
 
 Imports resolve to the longest internal module the statement names (``import a.b.c`` where only
 ``a.b`` is internal points at ``a.b``); ``from p import m`` points at the submodule ``p.m`` when it
-exists; relative imports resolve against the importer's package; an absolute import that
-matches nothing is tried as a sibling of the importer (script-style imports); whatever is left
-is external, named by its top-level name.
+exists; relative imports resolve against the importer's package; an absolute import from a
+file outside any regular package (scripts, test directories) that matches nothing is tried as a
+sibling file; whatever is left is external, named by its top-level name.
 """
 
 from __future__ import annotations
@@ -135,7 +135,10 @@ class ImportResolver:
         if found:
             return found
         sibling_base = importer.rpartition(".")[0]
-        if sibling_base:
+        # Script-style imports of a sibling file only happen outside regular packages
+        # (Python 3 has no implicit relative imports): `import json` in a package module is
+        # the standard library even when a `json.py` sits next to it.
+        if sibling_base and sibling_base not in self.packages:
             sibling = f"{sibling_base}.{ref.target}"
             hit = self._longest_internal(sibling)
             if hit and hit != sibling_base and hit.startswith(sibling_base + "."):
