@@ -19,6 +19,13 @@ from .facts import FileFacts
 from .pymodules import STDLIB, ImportResolver, module_names
 
 _BUILTINS = frozenset(dir(builtins))
+# plain strings: these are read in the hottest loops of mapping, where Enum lookups show
+IMPORTS, TESTS, DEPENDS_ON, CALLS, CONTAINS, INHERITS = (
+    EdgeKind.IMPORTS.value, EdgeKind.TESTS.value, EdgeKind.DEPENDS_ON.value,
+    EdgeKind.CALLS.value, EdgeKind.CONTAINS.value, EdgeKind.INHERITS.value)
+PACKAGE, MODULE, CLASS, FUNCTION, EXTERNAL = (
+    NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.CLASS.value,
+    NodeKind.FUNCTION.value, NodeKind.EXTERNAL.value)
 
 
 def is_test_path(path: str) -> bool:
@@ -48,7 +55,7 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
 
     for f in files:
         module = names[f.path]
-        kind = NodeKind.PACKAGE.value if module in packages else NodeKind.MODULE.value
+        kind = PACKAGE if module in packages else MODULE
         row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
         row["depth"] = module.count(".")
         if is_test_path(f.path):
@@ -66,15 +73,15 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
         for ref in facts.imports:
             for res in resolver.resolve(module, ref):
                 if res.internal and res.internal != module:
-                    edges.add(module, res.internal, EdgeKind.IMPORTS.value, ref.line)
+                    edges.add(module, res.internal, IMPORTS, ref.line)
                     if test_module and not nodes.rows[res.internal]["attrs"].get("test"):
-                        edges.add(module, res.internal, EdgeKind.TESTS.value, ref.line)
+                        edges.add(module, res.internal, TESTS, ref.line)
                     _bind(scope, ref, res.internal, modules, scopes)
                 elif res.external:
                     ext = f"ext:{res.external}"
-                    nodes.add(ext, NodeKind.EXTERNAL.value, res.external,
+                    nodes.add(ext, EXTERNAL, res.external,
                               attrs={"stdlib": res.external in STDLIB, "language": "python"})
-                    edges.add(module, ext, EdgeKind.DEPENDS_ON.value, ref.line)
+                    edges.add(module, ext, DEPENDS_ON, ref.line)
 
     counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
     for module, scope in scopes.items():
@@ -86,7 +93,7 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
             if target is not None:
                 counts["calls_resolved"] += 1
                 if target != caller:
-                    edges.add(caller, target, EdgeKind.CALLS.value, call.line)
+                    edges.add(caller, target, CALLS, call.line)
             elif call.callee.split(".")[0] in _BUILTINS and call.callee.split(".")[0] not in scope.bindings:
                 counts["calls_builtin"] += 1
             else:
@@ -99,12 +106,12 @@ def _add_definitions(module: str, f: ScannedFile, nodes: NodeSet, edges: EdgeSet
         node_id = f"{module}:{d.qualname}"
         parent = f"{module}:{d.parent}" if d.parent else module
         attrs = {k: v for k, v in (("decorators", list(d.decorators)), ("bases", list(d.bases))) if v}
-        nodes.add(node_id, NodeKind.CLASS.value if d.kind == "class" else NodeKind.FUNCTION.value,
+        nodes.add(node_id, CLASS if d.kind == "class" else FUNCTION,
                   d.name, parent=parent, path=f.path, line_start=d.line_start,
                   line_end=d.line_end, language="python", lines=d.line_end - d.line_start + 1,
                   complexity=d.complexity, depth=module.count(".") + 1 + d.qualname.count("."),
                   attrs=attrs)
-        edges.add(parent, node_id, EdgeKind.CONTAINS.value)
+        edges.add(parent, node_id, CONTAINS)
 
 
 def _add_containers(module: str, nodes: NodeSet, edges: EdgeSet, modules: set[str]) -> None:
@@ -112,11 +119,11 @@ def _add_containers(module: str, nodes: NodeSet, edges: EdgeSet, modules: set[st
     child, parent = module, module.rpartition(".")[0]
     while parent:
         if parent not in modules:
-            nodes.add(parent, NodeKind.PACKAGE.value, parent.rpartition(".")[2], language="python",
+            nodes.add(parent, PACKAGE, parent.rpartition(".")[2], language="python",
                       depth=parent.count("."), attrs={"namespace": True})
-        if (parent, child, EdgeKind.CONTAINS.value) in edges:
+        if (parent, child, CONTAINS) in edges:
             return
-        edges.add(parent, child, EdgeKind.CONTAINS.value)
+        edges.add(parent, child, CONTAINS)
         nodes.rows[child]["parent"] = parent
         child, parent = parent, parent.rpartition(".")[0]
 
@@ -211,7 +218,7 @@ def _resolve_call(scope: _Scope, caller: str, callee: str, scopes: dict[str, _Sc
     if owner is None or owner not in nodes.rows:
         return None
     for attr in rest:
-        if nodes.rows[owner]["kind"] == NodeKind.FUNCTION.value:
+        if nodes.rows[owner]["kind"] == FUNCTION:
             return None  # attribute of a function's result: needs type inference
         owner = _member(owner, attr, set(), scopes, nodes)
         if owner is None or owner not in nodes.rows:
@@ -227,7 +234,7 @@ def _link_bases(scope: _Scope, scopes: dict[str, _Scope], nodes: NodeSet, edges:
         resolved = []
         for base in d.bases:
             target = _resolve_call(scope, d.parent, base, scopes, nodes)
-            if target and nodes.rows[target]["kind"] == NodeKind.CLASS.value and target != node_id:
+            if target and nodes.rows[target]["kind"] == CLASS and target != node_id:
                 resolved.append(target)
-                edges.add(node_id, target, EdgeKind.INHERITS.value, d.line_start)
+                edges.add(node_id, target, INHERITS, d.line_start)
         nodes.rows[node_id]["resolved_bases"] = tuple(resolved)

@@ -1,13 +1,15 @@
 """The map flow: sync the clone, resolve the commit, scan, mine history, build, store.
 
 Everything the map needs is computed before the write, and the write (snapshot row, files,
-nodes, edges, newly parsed facts, job success) is one transaction: a failure at any step leaves
-no partial snapshot behind.
+nodes, edges, per-file metrics, newly parsed facts, job success) is one transaction: a
+failure at any step leaves no partial snapshot behind. The database is opened once for the
+burst of work after the clone is in sync, not around network transfers.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -19,8 +21,7 @@ from ..jobs import Job
 from ..repos.clones import Clones
 from ..repos.sources import Source
 from ..store import Store
-from .build import build_map
-from .build import MAP_VERSION
+from .build import MAP_VERSION, build_map
 from .scan import scan
 
 
@@ -41,57 +42,64 @@ class MapService:
             repo = self.clones.sync(project.name, source)
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
-            existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
-            if existing is not None and existing.parser_version == MAP_VERSION:
-                # maps are immutable per commit: the snapshot we have is the answer
-                result = {"snapshot_id": existing.id, "commit": commit, "reused": True,
-                          **existing.stats}
-                with self.store.db.session():
-                    self.store.projects.update(project.id, status="mapped", default_branch=branch)
-                    self.store.jobs.finish(job.id, result)
-                    job.finished = True
-                return result
-            self.store.projects.update(project.id, status="mapping", default_branch=branch)
-            job.report(0, None, f"listing files at {commit[:12]}")
-            entries = self.clones.tree(repo, commit)
-            scanned = scan(
-                entries,
-                read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
-                cached=self.store.facts.get_many,
-                max_bytes=self.config.max_file_bytes,
-                workers=self.config.worker_count,
-                progress=job.report,
-            )
-            fresh = scanned.fresh
-            job.report(0, None, "mining history")
-            new_commits = self.history.sync(project.id, repo, commit, job.report)
-            sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
-                              dtype="float64")
-            history = self.history.analyse(project.id, repo, commit, sizes)
-            job.report(len(fresh), len(fresh), "building the map")
-            tables = build_map(scanned.files, manifests=scanned.manifests,
-                               coupling=history.coupling)
-            stats = {**tables.stats, "parsed_now": len(fresh), "commits": history.commits,
-                     "commits_mined_now": new_commits,
-                     "seconds": round(time.perf_counter() - started, 3)}
-            result: dict = {}
-
-            def extra(cur, snapshot_id: int) -> None:
-                self.store.facts.put_many(fresh, cur=cur)
-                self.store.history.write_metrics(cur, snapshot_id, history.metrics)
-                result.update(snapshot_id=snapshot_id, commit=commit, **stats)
-                job.finish_in(cur, result)
-
-            self.store.snapshots.write(
-                project_id=project.id, ref=ref or branch, commit_sha=commit,
-                parser_version=MAP_VERSION, job_id=job.id, stats=stats,
-                files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
-            )
+            with self.store.db.session():  # one connection for the burst of work below
+                existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
+                if existing is not None and existing.parser_version == MAP_VERSION:
+                    return self._reuse(job, project, branch, commit, existing)
+                result = self._map_commit(job, project, repo, branch, ref, commit, started)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
         except Exception as exc:
             self.store.projects.update(project.id, status="failed")
             raise MapError(f"mapping {project.name} failed: {exc}", project=project.name) from exc
-        self.store.projects.update(project.id, status="mapped")
+        return result
+
+    def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing) -> dict:
+        """Maps are immutable per commit: the snapshot we have is the answer."""
+        result = {"snapshot_id": existing.id, "commit": commit, "reused": True, **existing.stats}
+        self.store.projects.update(project.id, status="mapped", default_branch=branch)
+        self.store.jobs.finish(job.id, result)
+        job.finished = True
+        return result
+
+    def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
+                    ref: str | None, commit: str, started: float) -> dict:
+        self.store.projects.update(project.id, status="mapping", default_branch=branch)
+        job.report(0, None, f"listing files at {commit[:12]}")
+        entries = self.clones.tree(repo, commit)
+        scanned = scan(
+            entries,
+            read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
+            cached=self.store.facts.get_many,
+            max_bytes=self.config.max_file_bytes,
+            workers=self.config.worker_count,
+            progress=job.report,
+        )
+        fresh = scanned.fresh
+        job.report(0, None, "mining history")
+        new_commits = self.history.sync(project.id, repo, commit, job.report)
+        sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
+                          dtype="float64")
+        history = self.history.analyse(project.id, repo, commit, sizes)
+        job.report(len(fresh), len(fresh), "building the map")
+        tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
+        stats = {**tables.stats, "parsed_now": len(fresh), "commits": history.commits,
+                 "commits_mined_now": new_commits,
+                 "seconds": round(time.perf_counter() - started, 3)}
+        result: dict = {}
+
+        def extra(cur, snapshot_id: int) -> None:
+            self.store.facts.put_many(fresh, cur=cur)
+            self.store.history.write_metrics(cur, snapshot_id, history.metrics)
+            result.update(snapshot_id=snapshot_id, commit=commit, **stats)
+            job.finish_in(cur, result)
+            cur.execute("UPDATE projects SET status = 'mapped', updated_at = now() WHERE id = ?",
+                        [project.id])
+
+        self.store.snapshots.write(
+            project_id=project.id, ref=ref or branch, commit_sha=commit,
+            parser_version=MAP_VERSION, job_id=job.id, stats=stats,
+            files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
+        )
         return result
