@@ -197,5 +197,12 @@ def report(ctx, project_name: str, ref: str | None, output_dir: Path | None) -> 
     click.echo(f"report html:     {result.html}")
 
 
+from .cli_batch import batch, schedule, scheduler  # noqa: E402 - needs main and handle_errors
+
+main.add_command(batch)
+main.add_command(schedule)
+main.add_command(scheduler)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

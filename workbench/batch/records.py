@@ -80,7 +80,10 @@ class RunInfo:
         from ..errors import RunFailed
 
         if self.status == RunStatus.FAILED.value:
-            raise RunFailed(f"run #{self.id} failed: {self.error}", run_id=self.id,
+            where = f" in cell {self.error_cell}" if self.error_cell else ""
+            output = f"; the executed notebook is at {self.output_ipynb}" if self.output_ipynb else ""
+            raise RunFailed(f"run #{self.id} of {Path(self.notebook).name} failed{where}: "
+                            f"{self.error}{output}", run_id=self.id,
                             cell=self.error_cell, notebook=self.notebook,
                             output=str(self.output_ipynb) if self.output_ipynb else None)
         return self
