@@ -6,6 +6,7 @@ call one ``wb.batch`` method and render the result.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -14,11 +15,32 @@ from typing import Any
 
 import click
 
-from .cli import _wb, handle_errors
 from .errors import BatchError, InvalidParameters
 
 PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as JSON "
               "(2, true, null, [1,2], {\"a\":1}), else taken as a plain string.")
+
+
+def handle_errors(fn):
+    """:func:`workbench.cli.handle_errors`, looked up when the command runs.
+
+    ``workbench.cli`` imports this module to register the commands, so this module imports it
+    late; that way either can be imported first.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from .cli import handle_errors as handle
+
+        return handle(fn)(*args, **kwargs)
+
+    return wrapper
+
+
+def _wb(ctx: click.Context):
+    from .cli import _wb as open_workbench
+
+    return open_workbench(ctx)
 
 
 def parse_parameters(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
