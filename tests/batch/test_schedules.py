@@ -158,3 +158,22 @@ def test_run_forever_stops_when_the_event_is_set(wb, tiny):
     stop.set()
     worker.join(10)
     assert not worker.is_alive() and len(wb.batch.runs()) == 1
+
+
+def test_a_second_sigterm_interrupts_the_run_and_records_it(data_dir, sleepy):
+    wb = Workbench(data_dir)
+    wb.batch.add_schedule("long-nap", sleepy, "0 0 1 1 *", {"seconds": 60}, now=long_ago())
+    proc = start_cli("scheduler", "--poll", "1", data_dir=data_dir)
+    try:
+        assert _wait_for(lambda: [r.status for r in wb.batch.runs()] == ["running"])
+        time.sleep(1.0)  # the kernel is executing the sleep
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] == "error: interrupted", err
+    [run] = wb.batch.runs()
+    assert run.status == "failed" and run.error == "interrupted" and run.duration_seconds < 30

@@ -227,6 +227,9 @@ class Schedules:
                         wait = min(poll_seconds, (upcoming - utc()).total_seconds())
                 except WorkbenchError as exc:  # e.g. the database is busy: try again next round
                     log.warning("scheduler round failed: %s", exc)
+                except Exception:  # noqa: BLE001 - a long-running service logs and carries on
+                    log.exception("scheduler round failed unexpectedly; retrying in %g s",
+                                  poll_seconds)
                 stop.wait(max(wait, 0.2))
         finally:
             for sig, handler in previous.items():
