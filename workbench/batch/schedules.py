@@ -27,8 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from croniter import croniter
-from croniter.croniter import CroniterError
+from croniter import CroniterError, croniter
 
 from ..errors import BatchError, InvalidSchedule, WorkbenchError
 from ..store import Store
