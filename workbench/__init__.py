@@ -23,6 +23,10 @@ _EXPORTS = {
     "ProjectNotFound": "errors", "ReportError": "errors", "SchemaTooNew": "errors",
     "SnapshotNotFound": "errors", "SourceError": "errors", "StoreError": "errors",
     "UnsafeSource": "errors", "WorkbenchError": "errors",
+    "BatchError": "errors", "InvalidParameters": "errors", "InvalidSchedule": "errors",
+    "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
+    "ScheduleNotFound": "errors",
+    "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
@@ -54,6 +58,10 @@ if TYPE_CHECKING:  # pragma: no cover
                          JobFailed, MapError, ProjectError, ProjectExists, ProjectNotFound,
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
+    from .batch.records import RunInfo, ScheduleInfo
+    from .batch.service import BatchService
+    from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
+                         RunFailed, ScheduleExists, ScheduleNotFound)
     from .facade import ProjectHandle, Workbench
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import cli_query
+from . import cli_batch, cli_query
 from .cli_common import ProgressBar, open_workbench, handle_errors
 
 
@@ -142,7 +142,8 @@ def report(ctx, project_name: str, ref: str | None, output_dir: Path | None) -> 
 
 
 for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_query.export_cmd,
-                 cli_query.sql_cmd, cli_query.history_cmd):
+                 cli_query.sql_cmd, cli_query.history_cmd, cli_batch.batch, cli_batch.schedule,
+                 cli_batch.scheduler):
     main.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,14 @@
      │    ├── AmbiguousNode
      │    └── ContractError
      ├── JobFailed               a background job ended in failure
-     └── ReportError             a notebook run failed (names the cell)
+     ├── ReportError             a notebook run failed (names the cell)
+     └── BatchError              batch runs and schedules (workbench.batch)
+          ├── NotebookNotFound    no notebook at that path or name
+          ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON
+          ├── InvalidSchedule     a bad cron expression, catch-up policy or schedule name
+          ├── ScheduleExists
+          ├── ScheduleNotFound
+          └── RunFailed           a batch run's notebook failed (names the run and the cell)
 
 Errors carry their fields and pickle cleanly (``__reduce__``), so a background thread or a
 worker process can hand them back unchanged. Messages say what to do next.
@@ -120,3 +127,31 @@ class JobFailed(WorkbenchError):
 
 class ReportError(WorkbenchError):
     """Executing a notebook failed; ``cell`` names the failing cell when known."""
+
+
+class BatchError(WorkbenchError):
+    """A batch run or schedule cannot be used as asked."""
+
+
+class NotebookNotFound(BatchError):
+    """No notebook at the given path, nor under ``notebooks/`` by that name."""
+
+
+class InvalidParameters(BatchError):
+    """Notebook parameters refused before anything ran: bad names or non-JSON values."""
+
+
+class InvalidSchedule(BatchError):
+    """A schedule with a bad cron expression, catch-up policy or name."""
+
+
+class ScheduleExists(BatchError):
+    """A schedule with that name already exists."""
+
+
+class ScheduleNotFound(BatchError):
+    """No schedule with that name."""
+
+
+class RunFailed(BatchError):
+    """A batch run's notebook failed; ``run_id``, ``cell`` and ``notebook`` say where."""

@@ -17,6 +17,7 @@ from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     from .batch.report import ReportResult
+    from .batch.service import BatchService
 
 
 class Workbench:
@@ -241,6 +242,13 @@ class Workbench:
 
         self.snapshot(project, ref)  # fail early, with the fix, when there is nothing to report
         return run_report(self.data_dir, project, ref=ref, output_dir=output_dir, notebook=notebook)
+
+    @property
+    def batch(self) -> "BatchService":
+        """Batch notebook runs and their cron schedules: ``wb.batch.run(...)``, ``wb.batch.run_due()``."""
+        from .batch.service import BatchService
+
+        return BatchService(self.store, self.data_dir)
 
     def close(self) -> None:
         self.jobs.shutdown(wait=True)

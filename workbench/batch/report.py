@@ -41,18 +41,50 @@ class ReportResult:
         return str(self.html)
 
 
+def reserve_output(output_dir: Path, notebook_name: str) -> Path:
+    """A new, unique ``<UTC time>-<notebook_name>`` path in ``output_dir``, created empty.
+
+    The file is created exclusively (``O_EXCL``), so runs started at the same moment, in
+    threads or in separate processes, never write to the same output.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    base, suffix = Path(notebook_name).stem, Path(notebook_name).suffix or ".ipynb"
+    for n in range(1, 1000):
+        candidate = output_dir / f"{stamp}-{base}{'' if n == 1 else f'-{n}'}{suffix}"
+        try:
+            fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return candidate
+    raise ReportError(f"cannot find a free output name for {notebook_name} in {output_dir}")
+
+
 def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
                  *, timeout: float | None = 1800) -> ReportResult:
     """Execute ``notebook`` with ``parameters`` into ``output_dir``; return the written paths."""
+    if not notebook.is_file():
+        raise ReportError(f"notebook {notebook} does not exist", notebook=str(notebook))
+    return execute_notebook(notebook, reserve_output(output_dir, notebook.name), parameters,
+                            timeout=timeout)
+
+
+def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
+                     *, timeout: float | None = 1800) -> ReportResult:
+    """Execute ``notebook`` into ``out_nb`` (and an ``.html`` beside it) with papermill.
+
+    A failing cell raises :class:`ReportError` with ``cell`` (1-based, in the source
+    notebook), ``ename`` and ``evalue``; the executed notebook up to the failure stays at
+    ``out_nb``.
+    """
     import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
 
     if not notebook.is_file():
         raise ReportError(f"notebook {notebook} does not exist", notebook=str(notebook))
-    output_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    out_nb = output_dir / f"{stamp}-{notebook.name}"
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:

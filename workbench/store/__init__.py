@@ -15,6 +15,8 @@ from .history import HistoryTable
 from .jobs import JobsTable
 from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
+from .runs import RunsTable
+from .schedules import SchedulesTable
 from .snapshots import SnapshotsTable
 
 __all__ = ["Store", "Database", "load_extension", "LATEST_VERSION"]
@@ -30,6 +32,8 @@ class Store:
         self.jobs = JobsTable(self.db)
         self.facts = FactsTable(self.db)
         self.history = HistoryTable(self.db)
+        self.runs = RunsTable(self.db)
+        self.schedules = SchedulesTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

@@ -238,6 +238,45 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT node, distance FROM walk WHERE distance > 0;
         """,
     ),
+    Migration(
+        5,
+        "batch runs and their schedules",
+        """
+        CREATE SEQUENCE schedules_id_seq;
+        CREATE TABLE schedules (
+            id BIGINT PRIMARY KEY DEFAULT nextval('schedules_id_seq'),
+            name VARCHAR NOT NULL UNIQUE,
+            notebook VARCHAR NOT NULL,
+            parameters JSON NOT NULL,
+            cron VARCHAR NOT NULL,
+            enabled BOOLEAN NOT NULL DEFAULT true,
+            catch_up VARCHAR NOT NULL DEFAULT 'latest',
+            next_due TIMESTAMPTZ NOT NULL,
+            last_run_id BIGINT,
+            claimed_by VARCHAR,
+            claimed_at TIMESTAMPTZ,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE runs_id_seq;
+        CREATE TABLE runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('runs_id_seq'),
+            notebook VARCHAR NOT NULL,
+            parameters JSON NOT NULL,
+            status VARCHAR NOT NULL,
+            schedule_id BIGINT,
+            scheduled_for TIMESTAMPTZ,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            started_at TIMESTAMPTZ,
+            finished_at TIMESTAMPTZ,
+            duration_seconds DOUBLE,
+            output_ipynb VARCHAR,
+            output_html VARCHAR,
+            error_cell INTEGER,
+            error VARCHAR,
+            runner VARCHAR
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,69 @@
+"""The batch, schedule and scheduler commands, run as real child processes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def _one_error_line(out, message):
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
+
+
+def test_batch_run_and_list(tmp_path, tiny):
+    data = tmp_path / "data"
+    out = run_cli("batch", "run", str(tiny), "-p", "name", "cli", "-p", "count", "2",
+                  data_dir=data)
+    assert out.returncode == 0, out.stderr
+    assert re.match(r"run #1 succeeded in [\d.]+ s", out.stdout)
+    html = out.stdout.strip().splitlines()[-1].split()[-1]
+    assert html.endswith("-tiny.html") and (data / "runs" / "tiny").is_dir()
+    listing = run_cli("batch", "list", data_dir=data)
+    assert re.search(r"^1\s+succeeded\s+.*tiny\.ipynb\s+\S+\.html$", listing.stdout, re.M), listing.stdout
+
+
+def test_a_failing_batch_run_is_one_error_line_and_listed(tmp_path, failing):
+    data = tmp_path / "data"
+    out = run_cli("batch", "run", str(failing), data_dir=data)
+    _one_error_line(out, "run #1 of failing.ipynb failed in cell 3: RuntimeError: broken cell")
+    listing = run_cli("batch", "list", data_dir=data)
+    assert "failed" in listing.stdout and "cell 3: RuntimeError: broken cell" in listing.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["batch", "run", "{nb}", "-p", "bad-name", "1"], "parameter name 'bad-name' is not a Python identifier"),
+    (["batch", "run", "nowhere.ipynb"], "no notebook at nowhere.ipynb"),
+    (["schedule", "add", "n", "{nb}", "--cron", "0 25 * * *"], "invalid cron expression '0 25 * * *'"),
+    (["schedule", "add", "n", "{nb}", "--cron", "daily"], "has 1 fields; it needs 5"),
+    (["schedule", "remove", "ghost"], "no schedule named 'ghost'"),
+])
+def test_user_errors_are_one_clear_line(tmp_path, tiny, args, message):
+    data = tmp_path / "data"
+    out = run_cli(*[a.replace("{nb}", str(tiny)) for a in args], data_dir=data)
+    _one_error_line(out, message)
+    assert run_cli("batch", "list", data_dir=data).stdout.startswith("no runs yet")
+    assert not (data / "runs").exists()
+
+
+def test_schedule_add_list_run_due_remove(tmp_path, tiny):
+    data = tmp_path / "data"
+    out = run_cli("schedule", "add", "nightly", str(tiny), "--cron", "0 3 * * *",
+                  "-p", "name", "n", "--catch-up", "skip", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    assert re.match(r"added schedule nightly \(0 3 \* \* \*, catch-up skip\); next run "
+                    r"\d{4}-\d\d-\d\d 03:00:00 UTC", out.stdout)
+    listing = run_cli("schedule", "list", data_dir=data).stdout
+    assert re.search(r"^nightly\s+0 3 \* \* \*\s+skip\s+\S+ 03:00:00\s+-\s+tiny\.ipynb", listing, re.M)
+    assert '"name": "n"' in listing
+    due = run_cli("schedule", "run-due", data_dir=data)
+    assert due.returncode == 0 and due.stdout.strip() == "nothing due"
+    assert run_cli("schedule", "remove", "nightly", data_dir=data).stdout.strip() == "removed schedule nightly"
+    assert run_cli("schedule", "list", data_dir=data).stdout.startswith("no schedules yet")

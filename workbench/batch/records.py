@@ -1,0 +1,117 @@
+"""Records of batch runs and schedules, as handed to users (frozen dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class RunStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+class CatchUp(str, Enum):
+    """What a schedule does about occurrences that passed while no scheduler ran.
+
+    ``latest`` runs once for all of them, ``skip`` runs none of them (only the next
+    occurrence that is on time), ``all`` runs each of them, at most ``MAX_CATCH_UP``.
+    """
+
+    LATEST = "latest"
+    SKIP = "skip"
+    ALL = "all"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(timezone.utc) if value is not None else None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One batch run of a notebook: its parameters, its state and where its outputs are."""
+
+    id: int
+    notebook: str
+    parameters: dict[str, Any]
+    status: str
+    schedule_id: int | None
+    scheduled_for: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    output_ipynb: Path | None
+    output_html: Path | None
+    error_cell: int | None
+    error: str | None
+    runner: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "RunInfo":
+        return cls(
+            id=row["id"], notebook=row["notebook"], parameters=row["parameters"],
+            status=row["status"], schedule_id=row["schedule_id"],
+            scheduled_for=_utc(row["scheduled_for"]), created_at=_utc(row["created_at"]),
+            started_at=_utc(row["started_at"]), finished_at=_utc(row["finished_at"]),
+            duration_seconds=row["duration_seconds"],
+            output_ipynb=Path(row["output_ipynb"]) if row["output_ipynb"] else None,
+            output_html=Path(row["output_html"]) if row["output_html"] else None,
+            error_cell=row["error_cell"], error=row["error"], runner=row["runner"],
+        )
+
+    @property
+    def ok(self) -> bool:
+        return self.status == RunStatus.SUCCEEDED.value
+
+    def raise_for_status(self) -> "RunInfo":
+        """Return the run when it succeeded; raise :class:`~workbench.errors.RunFailed` if not."""
+        from ..errors import RunFailed
+
+        if self.status == RunStatus.FAILED.value:
+            where = f" in cell {self.error_cell}" if self.error_cell else ""
+            output = f"; the executed notebook is at {self.output_ipynb}" if self.output_ipynb else ""
+            raise RunFailed(f"run #{self.id} of {Path(self.notebook).name} failed{where}: "
+                            f"{self.error}{output}", run_id=self.id,
+                            cell=self.error_cell, notebook=self.notebook,
+                            output=str(self.output_ipynb) if self.output_ipynb else None)
+        return self
+
+
+@dataclass(frozen=True)
+class ScheduleInfo:
+    """A notebook run by cron expression (evaluated in UTC)."""
+
+    id: int
+    name: str
+    notebook: str
+    parameters: dict[str, Any]
+    cron: str
+    enabled: bool
+    catch_up: str
+    next_due: datetime
+    last_run_id: int | None
+    created_at: datetime
+    claimed_by: str | None = field(default=None, repr=False)
+    claimed_at: datetime | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "ScheduleInfo":
+        return cls(
+            id=row["id"], name=row["name"], notebook=row["notebook"],
+            parameters=row["parameters"], cron=row["cron"], enabled=row["enabled"],
+            catch_up=row["catch_up"], next_due=_utc(row["next_due"]),  # type: ignore[arg-type]
+            last_run_id=row["last_run_id"], created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
+            claimed_by=row["claimed_by"], claimed_at=_utc(row["claimed_at"]),
+        )

@@ -1,0 +1,208 @@
+"""Batch runs: a notebook executed headless by papermill, recorded in the ``runs`` table.
+
+A run is checked before anything executes (the notebook exists, parameter names are
+identifiers, values are JSON types), queued as a row, marked running with its output paths,
+and finished with its duration, or with the failing cell and error. Outputs go to
+``data/runs/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and ``.html``); names are
+reserved with an exclusive create, so runs at the same moment never collide. The database is
+only touched in short transactions before and after the notebook executes, never during.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import math
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidParameters, NotebookNotFound, ReportError
+from ..store import Store
+from .records import RunInfo, RunStatus
+from .report import execute_notebook, notebooks_dir, reserve_output
+
+#: Parameter a notebook gets set to the workbench's data directory when its parameters cell
+#: declares it and the caller did not pass it.
+DATA_DIR_PARAMETER = "data_dir"
+
+
+def validate_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The parameters as a plain JSON-ready dict, or :class:`InvalidParameters` saying why not."""
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, Mapping):
+        raise InvalidParameters(
+            f"parameters must be a mapping of names to values, not {type(parameters).__name__}")
+    checked: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+            raise InvalidParameters(
+                f"parameter name {name!r} is not a Python identifier; use letters, digits and "
+                "underscores, not starting with a digit", parameter=str(name))
+        checked[name] = _json_value(value, name)
+    return checked
+
+
+def _json_value(value: Any, where: str) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidParameters(f"parameter {where} is {value}, which JSON cannot hold",
+                                    parameter=where)
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidParameters(
+                    f"parameter {where} has the key {key!r}; JSON object keys must be strings",
+                    parameter=where)
+            out[key] = _json_value(item, f"{where}[{key!r}]")
+        return out
+    raise InvalidParameters(
+        f"parameter {where} is a {type(value).__name__}, not a JSON value; use null, true/false, "
+        "a number, a string, a list or an object", parameter=where)
+
+
+def resolve_notebook(notebook: str | Path) -> Path:
+    """An existing ``.ipynb`` by path, or by name in the project's ``notebooks/`` directory."""
+    path = Path(notebook).expanduser()
+    candidates = [path]
+    if len(path.parts) == 1:
+        try:
+            shelf = notebooks_dir()
+        except ReportError:
+            shelf = None
+        if shelf is not None:
+            candidates += [shelf / path.name, shelf / f"{path.name}.ipynb"]
+    for candidate in candidates:
+        if candidate.is_file():
+            if candidate.suffix != ".ipynb":
+                raise NotebookNotFound(f"{candidate} is not a notebook (.ipynb)",
+                                       notebook=str(candidate))
+            return candidate.resolve()
+    raise NotebookNotFound(
+        f"no notebook at {notebook}; give a path to an .ipynb file or the name of one in "
+        "notebooks/", notebook=str(notebook))
+
+
+def declares_parameter(notebook: Path, name: str) -> bool:
+    """Whether the notebook's ``parameters`` cell assigns ``name``."""
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return False
+    pattern = re.compile(rf"^\s*{re.escape(name)}\s*(:[^=]*)?=", re.M)
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell.get("source", "")
+            return bool(pattern.search("".join(source) if isinstance(source, list) else source))
+    return False
+
+
+def runner_id() -> str:
+    """Who executes a run or claims a schedule: host, process and thread."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+class BatchRuns:
+    """Executes notebooks and keeps the ``runs`` table up to date."""
+
+    def __init__(self, store: Store, data_dir: Path, *, timeout: float | None = 1800) -> None:
+        self.store = store
+        self.data_dir = Path(data_dir)
+        self.timeout = timeout
+
+    def prepare(self, notebook: str | Path, parameters: Mapping[str, Any] | None
+                ) -> tuple[Path, dict[str, Any]]:
+        """Check a notebook and its parameters before anything runs; add ``data_dir`` if declared."""
+        nb = resolve_notebook(notebook)
+        params = validate_parameters(parameters)
+        if DATA_DIR_PARAMETER not in params and declares_parameter(nb, DATA_DIR_PARAMETER):
+            params[DATA_DIR_PARAMETER] = str(self.data_dir)
+        return nb, params
+
+    def run_notebook(self, notebook: str | Path, parameters: Mapping[str, Any] | None = None,
+                     *, output_dir: str | Path | None = None) -> RunInfo:
+        """Run ``notebook`` now with ``parameters``; the returned record says how it went."""
+        nb, params = self.prepare(notebook, parameters)
+        run_id = self.store.runs.create(str(nb), params)
+        return self.execute(run_id, nb, params, output_dir=output_dir)
+
+    def output_dir_for(self, notebook: Path) -> Path:
+        return self.data_dir / "runs" / notebook.stem
+
+    def execute(self, run_id: int, notebook: Path, parameters: dict[str, Any], *,
+                output_dir: str | Path | None = None) -> RunInfo:
+        """Execute a queued run; failures of the notebook are recorded, not raised.
+
+        An interruption (Ctrl-C, a second SIGTERM to the scheduler) records the run as
+        failed with "interrupted" and propagates.
+        """
+        out_dir = Path(output_dir) if output_dir else self.output_dir_for(notebook)
+        started = time.monotonic()
+        out_nb: Path | None = None
+        out_html: Path | None = None
+        status, cell, error = RunStatus.FAILED, None, "interrupted"
+        try:
+            out_nb = reserve_output(out_dir, notebook.name)
+            out_html = out_nb.with_suffix(".html")
+            self.store.runs.start(run_id, str(out_nb), str(out_html), runner_id())
+            execute_notebook(notebook, out_nb, parameters, timeout=self.timeout)
+            status, error = RunStatus.SUCCEEDED, None
+        except ReportError as exc:
+            cell = exc.fields.get("cell")
+            error = (f"{exc.fields['ename']}: {exc.fields['evalue']}"
+                     if "ename" in exc.fields else str(exc))
+            out_html = _render_html(out_nb)
+        except OSError as exc:
+            error = f"cannot write the outputs in {out_dir}: {exc}"
+        finally:
+            if out_nb is not None and out_nb.exists() and out_nb.stat().st_size == 0:
+                out_nb.unlink()  # the kernel never started: no notebook to look at
+            self.store.runs.finish(
+                run_id, status=status.value, duration_seconds=round(time.monotonic() - started, 3),
+                output_ipynb=str(out_nb) if out_nb is not None and out_nb.exists() else None,
+                output_html=str(out_html) if out_html is not None and out_html.exists() else None,
+                error_cell=cell, error=error,
+            )
+        return self.get(run_id)
+
+    def cancel(self, run_id: int, reason: str) -> None:
+        """Record a queued run that will not execute as failed, with the reason."""
+        self.store.runs.finish(run_id, status=RunStatus.FAILED.value, duration_seconds=None,
+                               output_ipynb=None, output_html=None, error=reason)
+
+    def get(self, run_id: int) -> RunInfo:
+        row = self.store.runs.get(run_id)
+        if row is None:
+            raise KeyError(run_id)
+        return RunInfo.from_row(row)
+
+    def list(self, limit: int = 20, *, schedule_id: int | None = None) -> list[RunInfo]:
+        return [RunInfo.from_row(r) for r in self.store.runs.list(limit=limit, schedule_id=schedule_id)]
+
+
+def _render_html(executed: Path | None) -> Path | None:
+    """An HTML copy of a notebook that failed part way, when it can be read."""
+    if executed is None or not executed.exists() or executed.stat().st_size == 0:
+        return None
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(executed), as_version=4))
+        out = executed.with_suffix(".html")
+        out.write_text(html, encoding="utf-8")
+        return out
+    except Exception:  # noqa: BLE001 - the executed notebook is still there to open
+        return None

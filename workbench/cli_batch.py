@@ -1,0 +1,162 @@
+"""The ``workbench batch``, ``workbench schedule`` and ``workbench scheduler`` commands.
+
+Registered on the main group by :mod:`workbench.cli`. Like every command they open the facade,
+call one ``wb.batch`` method and render the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli_common import handle_errors
+from .cli_common import open_workbench as _wb
+from .errors import BatchError, InvalidParameters
+
+PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as JSON "
+              "(2, true, null, [1,2], {\"a\":1}), else taken as a plain string.")
+
+
+def parse_parameters(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """``-p name value`` pairs as a dict; values are JSON when they parse, else strings."""
+    params: dict[str, Any] = {}
+    for name, raw in pairs:
+        if name in params:
+            raise InvalidParameters(f"parameter {name!r} is given twice", parameter=name)
+        try:
+            params[name] = json.loads(raw)
+        except ValueError:
+            params[name] = raw
+    return params
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+@click.group()
+def batch() -> None:
+    """Run notebooks headless with papermill and list the recorded runs."""
+
+
+@batch.command("run")
+@click.argument("notebook")
+@click.option("-p", "--parameter", "parameters", nargs=2, multiple=True,
+              metavar="NAME VALUE", help=PARAM_HELP)
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the executed notebook and HTML [data/runs/NOTEBOOK_STEM].")
+@click.pass_context
+@handle_errors
+def batch_run(ctx, notebook: str, parameters, output_dir: Path | None) -> None:
+    """Run NOTEBOOK (a path, or a name in notebooks/) now and record the run."""
+    run = _wb(ctx).batch.run(notebook, parse_parameters(parameters), output_dir=output_dir)
+    run.raise_for_status()
+    click.echo(f"run #{run.id} {run.status} in {run.duration_seconds or 0:.1f} s")
+    click.echo(f"notebook: {run.output_ipynb}")
+    click.echo(f"html:     {run.output_html}")
+
+
+@batch.command("list")
+@click.option("--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option("--schedule", "schedule_name", metavar="NAME", help="Only the runs of this schedule.")
+@click.pass_context
+@handle_errors
+def batch_list(ctx, limit: int, schedule_name: str | None) -> None:
+    """List the newest batch runs with their status and outputs."""
+    runs = _wb(ctx).batch.runs(limit, schedule=schedule_name)
+    if not runs:
+        click.echo("no runs yet; start one with `workbench batch run NOTEBOOK`")
+        return
+    click.echo(f"{'ID':<6} {'STATUS':<10} {'STARTED (UTC)':<20} {'SECONDS':>8}  {'SCHED':<6} "
+               f"{'NOTEBOOK':<28} OUTPUT / ERROR")
+    for r in runs:
+        detail = (f"cell {r.error_cell}: {r.error}" if r.error_cell else r.error) if r.error \
+            else str(r.output_html or "")
+        seconds = f"{r.duration_seconds:.1f}" if r.duration_seconds is not None else "-"
+        click.echo(f"{r.id:<6} {r.status:<10} {_when(r.started_at or r.created_at):<20} "
+                   f"{seconds:>8}  {r.schedule_id or '-'!s:<6} {Path(r.notebook).name:<28} {detail}")
+
+
+@click.group()
+def schedule() -> None:
+    """Run notebooks by cron expression (UTC): add, list, remove, run what is due."""
+
+
+@schedule.command("add")
+@click.argument("name")
+@click.argument("notebook")
+@click.option("--cron", required=True, metavar="EXPR",
+              help="Five-field cron expression in UTC, e.g. \"0 3 * * *\" (or @daily, @hourly ...).")
+@click.option("-p", "--parameter", "parameters", nargs=2, multiple=True,
+              metavar="NAME VALUE", help=PARAM_HELP)
+@click.option("--catch-up", type=click.Choice(["latest", "skip", "all"]), default="latest",
+              show_default=True,
+              help="Missed occurrences: run once (latest), not at all (skip), each, at most 10 (all).")
+@click.pass_context
+@handle_errors
+def schedule_add(ctx, name: str, notebook: str, cron: str, parameters, catch_up: str) -> None:
+    """Add schedule NAME running NOTEBOOK at every occurrence of --cron."""
+    s = _wb(ctx).batch.add_schedule(name, notebook, cron, parse_parameters(parameters), catch_up)
+    click.echo(f"added schedule {s.name} ({s.cron}, catch-up {s.catch_up}); "
+               f"next run {_when(s.next_due)} UTC")
+
+
+@schedule.command("list")
+@click.pass_context
+@handle_errors
+def schedule_list(ctx) -> None:
+    """List schedules with their cron expression, next due time and last run."""
+    schedules = _wb(ctx).batch.schedules()
+    if not schedules:
+        click.echo("no schedules yet; add one with `workbench schedule add NAME NOTEBOOK --cron EXPR`")
+        return
+    click.echo(f"{'NAME':<20} {'CRON':<16} {'CATCH-UP':<8} {'NEXT DUE (UTC)':<20} {'LAST RUN':<8} "
+               "NOTEBOOK  PARAMETERS")
+    for s in schedules:
+        state = "" if s.enabled else " (disabled)"
+        click.echo(f"{s.name:<20} {s.cron:<16} {s.catch_up:<8} {_when(s.next_due):<20} "
+                   f"{('#' + str(s.last_run_id)) if s.last_run_id else '-':<8} "
+                   f"{Path(s.notebook).name}  {json.dumps(s.parameters)}{state}")
+
+
+@schedule.command("remove")
+@click.argument("name")
+@click.pass_context
+@handle_errors
+def schedule_remove(ctx, name: str) -> None:
+    """Remove schedule NAME (its past runs stay listed)."""
+    _wb(ctx).batch.remove_schedule(name)
+    click.echo(f"removed schedule {name}")
+
+
+@schedule.command("run-due")
+@click.pass_context
+@handle_errors
+def schedule_run_due(ctx) -> None:
+    """Run every due schedule once and exit (for cron or a systemd timer)."""
+    runs = _wb(ctx).batch.run_due()
+    for r in runs:
+        click.echo(f"run #{r.id} schedule {r.schedule_id} {r.status}: {r.output_html or r.error}")
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise BatchError(f"{len(failed)} of {len(runs)} runs failed: "
+                         + "; ".join(f"#{r.id} ({r.error})" for r in failed))
+    if not runs:
+        click.echo("nothing due")
+
+
+@click.command()
+@click.option("--poll", default=30.0, show_default=True, type=float,
+              help="Look for new or changed schedules at least this often (seconds).")
+@click.pass_context
+@handle_errors
+def scheduler(ctx, poll: float) -> None:
+    """Run schedules in the foreground until SIGTERM or Ctrl-C (a second one interrupts a run)."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+    _wb(ctx).batch.run_forever(poll_seconds=poll)
