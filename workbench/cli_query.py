@@ -42,7 +42,8 @@ def query() -> None:
 @ref_option
 @click.option("--depth", default=1, show_default=True, help="Hops to follow.")
 @click.option("--kinds", help="Edge kinds, comma separated (imports,calls,...) [all].")
-@click.option("--direction", type=click.Choice(["both", "out", "in"]), default="both", show_default=True)
+@click.option("--direction", type=click.Choice(["both", "out", "in"]), default="both", show_default=True,
+              help="Follow edges out of NODE, into it, or both.")
 @click.pass_context
 @handle_errors
 def q_related(ctx, node, project_name, ref, depth, kinds, direction):
@@ -71,7 +72,7 @@ def q_impact(ctx, node, project_name, ref, kinds):
 @click.argument("target")
 @project_option
 @ref_option
-@click.option("--limit", default=5, show_default=True)
+@click.option("--limit", default=5, show_default=True, help="How many chains at most.")
 @click.pass_context
 @handle_errors
 def q_path(ctx, source, target, project_name, ref, limit):
@@ -110,7 +111,7 @@ def q_layers(ctx, project_name, ref):
 @query.command("central")
 @project_option
 @ref_option
-@click.option("--top", default=20, show_default=True)
+@click.option("--top", default=20, show_default=True, help="How many rows.")
 @click.pass_context
 @handle_errors
 def q_central(ctx, project_name, ref, top):
@@ -122,7 +123,7 @@ def q_central(ctx, project_name, ref, top):
 @query.command("hotspots")
 @project_option
 @ref_option
-@click.option("--top", default=20, show_default=True)
+@click.option("--top", default=20, show_default=True, help="How many rows.")
 @click.pass_context
 @handle_errors
 def q_hotspots(ctx, project_name, ref, top):
