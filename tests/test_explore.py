@@ -189,3 +189,11 @@ def test_cli_explore_verbs(tmp_path, layered):
     assert out.returncode == 0 and (tmp_path / "m.graphml").is_file()
     bad = run_cli("query", "impact", "fetch", "-p", "layered", data_dir=data)  # two fetch()
     assert bad.returncode == 1 and "ambiguous" in bad.stderr
+
+
+def test_subgraph_is_filtered_in_sql(mapped):
+    _, (_, new) = mapped
+    g = new.subgraph(node_kinds=["module", "package"], edge_kinds=["imports"])
+    assert {k for _, k in g.nodes(data="kind")} == {"module", "package"}
+    assert {k for _, _, k in g.edges(keys=True)} == {"imports"}
+    assert g.number_of_edges() == 4 and "app.web:page" not in g

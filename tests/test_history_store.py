@@ -70,3 +70,37 @@ def test_co_change_edges_and_hidden_coupling(wb, coupled_repo):
     assert co["degree"].iloc[0] == 1.0
     hidden = snap.hidden_coupling()
     assert hidden[["a_node", "b_node"]].values.tolist() == [["a", "b"]]  # no import between them
+
+
+def test_forks_share_parse_results(wb, coupled_repo, tmp_path):
+    import subprocess
+
+    fork = tmp_path / "fork"
+    subprocess.run(["git", "clone", "-q", str(coupled_repo), str(fork)], check=True)
+    first = wb.map(str(coupled_repo))
+    second = wb.map(str(fork), name="fork")
+    assert first.stats["parsed_now"] == 3 and second.stats["parsed_now"] == 0
+
+
+def test_interrupted_mining_resumes_without_gaps_or_repeats(wb, coupled_repo):
+    from workbench.history.errors import MiningCancelled
+    from workbench.history.service import HistoryService
+    from workbench.repos.sources import parse_source
+
+    project = wb.add_project("coupled", str(coupled_repo))
+    repo = wb.clones.sync("coupled", parse_source(str(coupled_repo)))
+    head = git(coupled_repo, "rev-parse", "HEAD")
+    history = HistoryService(wb.store)
+    calls = {"n": 0}
+
+    def cancel_after_first_batch():
+        calls["n"] += 1
+        return calls["n"] > 1
+
+    with pytest.raises(MiningCancelled):
+        history.sync(project.id, repo, head, cancel=cancel_after_first_batch, batch_size=3)
+    _, stored = wb.store.history.checkpoint(project.id)
+    assert 0 < stored < 7  # the first batch is kept
+    assert history.sync(project.id, repo, head) == 7 - stored
+    commits = wb.store.history.commits(project.id)
+    assert len(commits) == 7 and commits["sha"].is_unique

@@ -157,6 +157,17 @@ class Snapshot:
                 _CACHE.popitem(last=False)
         return g
 
+    def subgraph(self, *, node_kinds: Iterable[str] | None = None,
+                 edge_kinds: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        """A graph of a slice of the map, filtered in SQL before it is built (not cached).
+
+        ``snap.subgraph(node_kinds=["module", "package"], edge_kinds=["imports"])`` reads only
+        the module import graph of a large map.
+        """
+        return build_graph(*self._store.snapshots.arrow(
+            self.id, node_kinds=list(node_kinds) if node_kinds is not None else None,
+            edge_kinds=list(edge_kinds) if edge_kinds is not None else None))
+
     @property
     def index(self) -> GraphIndex:
         """The query index, built straight from the stored tables (no networkx graph needed)."""

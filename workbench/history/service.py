@@ -47,11 +47,15 @@ class HistoryService:
 
     def sync(self, project_id: int, repo: Path, commit: str,
              report: Callable[[int, int | None, str], None] | None = None,
-             cancel: Callable[[], bool] | None = None) -> int:
-        """Mine the commits reachable from ``commit`` that are not stored yet; return how many."""
+             cancel: Callable[[], bool] | None = None, *, batch_size: int = 5000) -> int:
+        """Mine the commits reachable from ``commit`` that are not stored yet; return how many.
+
+        Each batch of ``batch_size`` commits is stored with its checkpoint, so a run that is
+        cancelled or killed resumes after the last stored batch.
+        """
         since, _ = self.store.history.checkpoint(project_id)
         added = 0
-        for batch in mine(repo, since=list(since) or None, rev=commit,
+        for batch in mine(repo, since=list(since) or None, rev=commit, batch_size=batch_size,
                           progress=(lambda done, msg: report(done, None, msg)) if report else None,
                           cancel=cancel):
             self.store.history.store_batch(project_id, batch.commits, batch.file_changes,

@@ -125,16 +125,34 @@ class SnapshotsTable:
             f"SELECT {cols} FROM files WHERE snapshot_id = ? ORDER BY path", [snapshot_id]
         )
 
-    def arrow(self, snapshot_id: int) -> tuple[pa.Table, pa.Table]:
-        """Nodes and edges as Arrow tables, the fast path for building a graph."""
+    def arrow(self, snapshot_id: int, *, node_kinds: list[str] | None = None,
+              edge_kinds: list[str] | None = None) -> tuple[pa.Table, pa.Table]:
+        """Nodes and edges as Arrow tables, the fast path for building a graph.
+
+        ``node_kinds`` / ``edge_kinds`` filter in SQL, so a slice of a large map (say modules
+        and imports only) is read without loading the rest; edges keep both ends in the slice.
+        """
 
         def fetch(cur):
+            n_where, n_params = "snapshot_id = ?", [snapshot_id]
+            if node_kinds is not None:
+                n_where += " AND list_contains(?, kind)"
+                n_params.append(list(node_kinds))
             n = cur.execute(
-                f"SELECT {', '.join(NODE_COLUMNS)} FROM nodes WHERE snapshot_id = ?", [snapshot_id]
+                f"SELECT {', '.join(NODE_COLUMNS)} FROM nodes WHERE {n_where}", n_params
             ).to_arrow_table()
-            e = cur.execute(
-                f"SELECT {', '.join(EDGE_COLUMNS)} FROM edges WHERE snapshot_id = ?", [snapshot_id]
-            ).to_arrow_table()
+            e_where, e_params = "e.snapshot_id = ?", [snapshot_id]
+            if edge_kinds is not None:
+                e_where += " AND list_contains(?, e.kind)"
+                e_params.append(list(edge_kinds))
+            if node_kinds is not None:
+                e_where += (" AND EXISTS (SELECT 1 FROM nodes a WHERE a.snapshot_id = e.snapshot_id"
+                            " AND a.id = e.src AND list_contains(?, a.kind))"
+                            " AND EXISTS (SELECT 1 FROM nodes b WHERE b.snapshot_id = e.snapshot_id"
+                            " AND b.id = e.dst AND list_contains(?, b.kind))")
+                e_params += [list(node_kinds), list(node_kinds)]
+            cols = ", ".join(f"e.{c}" for c in EDGE_COLUMNS)
+            e = cur.execute(f"SELECT {cols} FROM edges e WHERE {e_where}", e_params).to_arrow_table()
             return n, e
 
         return self.db.read(fetch)
