@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class NodeKind(str, Enum):
+class NodeKind(StrEnum):
     DIRECTORY = "directory"
     PACKAGE = "package"
     MODULE = "module"
@@ -36,11 +36,8 @@ class NodeKind(str, Enum):
     FUNCTION = "function"
     EXTERNAL = "external"
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
-
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     CONTAINS = "contains"
     IMPORTS = "imports"
     DEPENDS_ON = "depends_on"
@@ -50,22 +47,16 @@ class EdgeKind(str, Enum):
     CO_CHANGES = "co_changes"
     AUTHORED = "authored"
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
-
 
 #: Node kinds that stand for a whole source file.
 FILE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.FILE.value})
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 @dataclass(frozen=True)

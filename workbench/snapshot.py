@@ -27,10 +27,31 @@ from .graph.build import graph_from_frames
 from .graph.index import GraphIndex
 from .store import Store
 
-_CACHE: "OrderedDict[tuple[str, int], nx.MultiDiGraph]" = OrderedDict()
-_INDEX_CACHE: "OrderedDict[tuple[str, int], GraphIndex]" = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 8
+
+
+class _LRU:
+    """A small thread-safe LRU of per-snapshot objects (graphs, query indexes)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, build):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = build()  # outside the lock: building a large map takes seconds
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_GRAPHS = _LRU(8)
+_INDEXES = _LRU(8)
 
 EXPORT_FORMATS = ("graphml", "gexf", "json", "dot", "parquet")
 
@@ -144,18 +165,12 @@ class Snapshot:
 
     @property
     def graph(self) -> nx.MultiDiGraph:
-        key = (str(self._store.path), self.id)
-        with _CACHE_LOCK:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                return _CACHE[key]
-        g = build_graph(*self._store.snapshots.arrow(self.id))
-        gc.freeze()  # a loaded map lives long: keep the collector from walking it again
-        with _CACHE_LOCK:
-            _CACHE[key] = g
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-        return g
+        def load() -> nx.MultiDiGraph:
+            g = build_graph(*self._store.snapshots.arrow(self.id))
+            gc.freeze()  # a loaded map lives long: keep the collector from walking it again
+            return g
+
+        return _GRAPHS.get((str(self._store.path), self.id), load)
 
     def subgraph(self, *, node_kinds: Iterable[str] | None = None,
                  edge_kinds: Iterable[str] | None = None) -> nx.MultiDiGraph:
@@ -171,19 +186,12 @@ class Snapshot:
     @property
     def index(self) -> GraphIndex:
         """The query index, built straight from the stored tables (no networkx graph needed)."""
-        key = (str(self._store.path), self.id)
-        with _CACHE_LOCK:
-            if key in _INDEX_CACHE:
-                _INDEX_CACHE.move_to_end(key)
-                return _INDEX_CACHE[key]
-        nodes, edges = self._store.snapshots.arrow(self.id)
-        index = GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
-                                       edges.drop_columns(["attrs"]).to_pandas())
-        with _CACHE_LOCK:
-            _INDEX_CACHE[key] = index
-            while len(_INDEX_CACHE) > _CACHE_SIZE:
-                _INDEX_CACHE.popitem(last=False)
-        return index
+        def load() -> GraphIndex:
+            nodes, edges = self._store.snapshots.arrow(self.id)
+            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
+                                          edges.drop_columns(["attrs"]).to_pandas())
+
+        return _INDEXES.get((str(self._store.path), self.id), load)
 
     def resolve(self, name: str) -> str:
         """The node id for a qualified name, a unique suffix of one, or a file path."""

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
-
-class CatchUp(str, Enum):
+class CatchUp(StrEnum):
     """What a schedule does about occurrences that passed while no scheduler ran.
 
     ``latest`` runs once for all of them, ``skip`` runs none of them (only the next
@@ -29,9 +26,6 @@ class CatchUp(str, Enum):
     LATEST = "latest"
     SKIP = "skip"
     ALL = "all"
-
-    def __str__(self) -> str:  # pragma: no cover - trivial
-        return self.value
 
 
 def _utc(value: datetime | None) -> datetime | None:
