@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DEMO_NAME ?= workbench
 
-.PHONY: demo test venv lab clean
+.PHONY: demo test venv lab bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ test: $(STAMP)
 ## lab: JupyterLab on notebooks/ with the project's environment
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+## bench: every benchmark, peers in the same run (see benchmarks/README.md)
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/bench_structure.py --runs 3
+	$(BIN)/python benchmarks/bench_history.py --runs 5 --pydriller-runs 1
+	$(BIN)/python benchmarks/bench_end_to_end.py --runs 3
+	$(BIN)/python benchmarks/bench_snapshot_queries.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
