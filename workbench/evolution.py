@@ -9,17 +9,19 @@ the files it changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable
+from pathlib import Path
+from typing import Iterable
 
 import pandas as pd
 
+from .errors import ConfigError
 from .graph import contracts as _contracts
 from .graph.diff import MapDiff
 from .graph.diff import diff as _diff
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .facade import Workbench
-    from .snapshot import Snapshot
+from .repos.clones import Clones
+from .repos.git import Git
+from .repos.sources import validate_ref
+from .snapshot import Snapshot
 
 #: Trend columns taken from a snapshot's stats.
 TREND_STATS = ("files", "modules", "classes", "functions", "import_edges", "call_edges",
@@ -29,28 +31,23 @@ TREND_STATS = ("files", "modules", "classes", "functions", "import_edges", "call
 CONTRACTS_FILE = "workbench-contracts.toml"
 
 
-def commits_to_map(wb: "Workbench", project: str, *, refs: Iterable[str] | None = None,
+def commits_to_map(clones: Clones, repo: Path, *, refs: Iterable[str] | None = None,
                    every: int | None = None, tags: bool = False, limit: int = 50) -> list[str]:
-    """The commits to map: explicit refs, all tags, or every Nth first-parent commit."""
-    from .errors import ConfigError
-    from .repos.sources import validate_ref
+    """The commits to map, oldest first: explicit refs, every tag, or every Nth commit.
 
-    from .repos.sources import Source
-
-    info = wb.store.projects.get(project)
-    repo = wb.clones.sync(info.name, Source(info.source_kind, info.source))
-    git = wb.clones
+    ``every`` walks the first-parent history of HEAD and always ends with HEAD itself.
+    """
+    git = Git(timeout=clones.timeout)
     if refs:
-        return [git.resolve(repo, validate_ref(r)) for r in refs]
-    runner = wb._mapper.history.git
+        return [clones.resolve(repo, validate_ref(r)) for r in refs]
     if tags:
-        names = runner.run(["tag", "--sort=creatordate", "--list"], cwd=repo, what="listing tags").split()
-        return [git.resolve(repo, n) for n in names][-limit:]
+        names = git.run(["tag", "--sort=creatordate", "--list"], cwd=repo, what="listing tags").split()
+        return [clones.resolve(repo, n) for n in names][-limit:]
     if every:
         if every < 1:
             raise ConfigError("--every must be a positive number of commits")
-        shas = runner.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
-                          cwd=repo, what="listing commits").split()
+        shas = git.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
+                       cwd=repo, what="listing commits").split()
         picked = shas[::every]
         if shas and picked[-1] != shas[-1]:
             picked.append(shas[-1])
@@ -58,18 +55,12 @@ def commits_to_map(wb: "Workbench", project: str, *, refs: Iterable[str] | None 
     raise ConfigError("say which commits to map: refs, tags=True or every=N")
 
 
-def map_over_history(wb: "Workbench", project: str, commits: list[str],
-                     progress: Callable | None = None) -> list["Snapshot"]:
-    """Map each commit (oldest first); commits that already have a map reuse it."""
-    return [wb.map(project, ref=sha, progress=progress) for sha in commits]
-
-
-def diff(old: "Snapshot", new: "Snapshot") -> MapDiff:
+def diff(old: Snapshot, new: Snapshot) -> MapDiff:
     """Nodes and edges added and removed, new and broken cycles, changed metrics, moves."""
     return _diff(old.graph, new.graph)
 
 
-def trend(snapshots: list["Snapshot"], metrics: Iterable[str] = TREND_STATS) -> pd.DataFrame:
+def trend(snapshots: list[Snapshot], metrics: Iterable[str] = TREND_STATS) -> pd.DataFrame:
     """One row per snapshot (in the order given): commit, date, the chosen stats, cycles."""
     rows = []
     for snap in snapshots:
@@ -83,19 +74,19 @@ def trend(snapshots: list["Snapshot"], metrics: Iterable[str] = TREND_STATS) -> 
     return pd.DataFrame(rows)
 
 
-def repository_contracts(wb: "Workbench", snap: "Snapshot") -> list[_contracts.Contract]:
+def repository_contracts(clones: Clones, snap: Snapshot) -> list[_contracts.Contract]:
     """Contracts from ``workbench-contracts.toml`` at the snapshot's commit (empty if none)."""
-    repo = wb.clones.path_for(snap.info.project)
+    repo = clones.path_for(snap.info.project)
     files = snap.files
     match = files[files["path"] == CONTRACTS_FILE]
     if match.empty:
         return []
     sha = match["blob_sha"].iloc[0]
-    data = dict(wb.clones.read_blobs(repo, [sha]))[sha]
+    data = dict(clones.read_blobs(repo, [sha]))[sha]
     return _contracts.parse_contracts(data.decode("utf-8", errors="replace"))
 
 
-def violations_over_time(snapshots: list["Snapshot"],
+def violations_over_time(snapshots: list[Snapshot],
                          contracts: list[_contracts.Contract]) -> pd.DataFrame:
     """Violations of the newest snapshot, each with the first snapshot (oldest first) that had it."""
     first_seen: dict[tuple, tuple[int, str]] = {}

@@ -151,9 +151,12 @@ class Workbench:
         """Map a project at several commits: ``refs``, every tag, or every Nth commit."""
         from . import evolution
 
-        commits = evolution.commits_to_map(self, project, refs=refs, every=every, tags=tags,
+        info = self.store.projects.get(project)
+        repo = self.clones.sync(info.name, Source(info.source_kind, info.source))
+        commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every, tags=tags,
                                            limit=limit)
-        return evolution.map_over_history(self, project, commits, progress)
+        # commits that already have a map reuse it; the rest parse only their changed files
+        return [self.map(project, ref=sha, progress=progress) for sha in commits]
 
     def diff(self, project: str, old: str | int, new: str | int | None = None):
         """What changed between two snapshots (ids, or refs that have been mapped)."""
@@ -182,7 +185,7 @@ class Workbench:
 
         snap = self.snapshot(project, ref)
         if contracts is None:
-            rules = evolution.repository_contracts(self, snap)
+            rules = evolution.repository_contracts(self.clones, snap)
             if not rules:
                 from .graph.errors import ContractError
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import networkx as nx
 
 from ..domain import EdgeKind, FILE_KINDS
-from .build import EdgeSet, NodeSet
+from .tables import EdgeSet, NodeSet
 
 
 def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:

@@ -13,7 +13,7 @@ import posixpath
 from collections import defaultdict
 
 from ..domain import EdgeKind, NodeKind
-from .build import EdgeSet, NodeSet, ScannedFile, file_node_fields
+from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 
 _FUNCTION_KINDS = frozenset({"function", "method"})
 _SYSTEM_KINDS = frozenset({"include_system"})

@@ -14,7 +14,7 @@ import builtins
 import posixpath
 
 from ..domain import EdgeKind, NodeKind
-from .build import EdgeSet, NodeSet, ScannedFile, file_node_fields
+from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 from .facts import FileFacts
 from .pymodules import STDLIB, ImportResolver, module_names
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 from ..repos.git import TreeEntry
 from ..store.facts import FactKey
-from .build import ScannedFile
+from .tables import ScannedFile
 from .facts import FileFacts
 from .parsers import MANIFESTS, language_for, parser_for
 from .workers import WorkerPool
