@@ -99,14 +99,14 @@ class Session(traitlets.HasTraits):
 
     def start_map(self, project: str, *, ref: str | None = None, force: bool = False,
                   name: str | None = None) -> "JobHandle":
-        """Map in the background (``wb.map(wait=False)``); listeners see its progress."""
-        label = name or project
+        """Map ``project`` (a name, URL or path) in the background (``wb.map(wait=False)``);
+        listeners see its progress and, when it succeeds, the session shows the new snapshot."""
+        label = self.wb.resolve_project(project, name=name).name  # registers a new URL/path
 
         def progress(p: Progress) -> None:
             self._job_progress(p, label)
 
-        handle = self.wb.map(project, name=name, ref=ref, force=force, wait=False,
-                             progress=progress)
+        handle = self.wb.map(label, ref=ref, force=force, wait=False, progress=progress)
         self.handles[handle.id] = handle
         self._dispatch(Progress(handle.id, 0, None, "queued", "queued"), label)
         return handle
