@@ -24,9 +24,10 @@ def build_repo(path: Path) -> Path:
     commit(repo, "models, service, util", "2026-01-01T10:00:00+00:00")
     write(repo, EXTRA)
     commit(repo, "totals and refunds", "2026-01-08T10:00:00+00:00")
-    write(repo, {"src/shop/models.py": EXTRA["src/shop/models.py"] + "\n# tuned\n",
-                 "src/shop/service.py": EXTRA["src/shop/service.py"] + "\n# tuned\n"})
-    commit(repo, "tune", "2026-01-15T10:00:00+00:00")
+    for week in range(5):  # models and service change together: co-change coupling
+        write(repo, {"src/shop/models.py": EXTRA["src/shop/models.py"] + f"\n# tuned {week}\n",
+                     "src/shop/service.py": EXTRA["src/shop/service.py"] + f"\n# tuned {week}\n"})
+        commit(repo, f"tune {week}", f"2026-01-{15 + week:02d}T10:00:00+00:00")
     git(repo, "tag", "v2")
     return repo
 
