@@ -150,6 +150,12 @@ def test_quickstart_in_jupyterlab_maps_draws_and_shows_details(chromium, lab, tm
                 no_news.first.click()
             page.wait_for_timeout(300)
             page.screenshot(path=str(shot))
+
+            # double-click a group: the map opens it
+            where = canvas.evaluate("c => c.wbNodeScreen('shop.util')")
+            page.mouse.dblclick(box["x"] + where["x"], box["y"] + where["y"])
+            page.wait_for_selector(".wb-map[data-nodes='2']", timeout=20_000)
+            assert canvas.evaluate("c => !!c.wbNodeScreen('shop.util.money')")
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

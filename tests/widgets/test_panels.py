@@ -141,6 +141,9 @@ def test_history_panel_views(mapped):
     pairs = panel.show("co-change")
     assert {"shop.models", "shop.service"} <= set(pairs["a"]) | set(pairs["b"])
     assert "Ada" in panel.show("ownership").to_string()
+    map_view = MapView(panel.session)
+    panel.show("hotspots")
+    assert map_view.canvas.highlight  # hot files are marked on a map of the same session
     with pytest.raises(ValueError, match="choose one of"):
         panel.show("nope")
 

@@ -52,7 +52,7 @@ class HistoryPanel(Panel):
         self.n = widgets.BoundedIntText(n, min=1, max=10_000, description="rows",
                                         layout=widgets.Layout(width="10em"))
         self.output = widgets.HTML("")
-        self.choice.observe(lambda _: self.refresh(), "value")
+        self.choice.observe(lambda _: self._chosen(), "value")
         self.n.observe(lambda _: self.refresh(), "value")
         self.children = [widgets.HBox([self.choice, self.n]), self.output]
         self.session.observe(lambda _: self.refresh(), "snapshot_id")
@@ -61,9 +61,17 @@ class HistoryPanel(Panel):
     def show(self, view: str) -> pd.DataFrame:
         if view not in VIEWS:
             raise ValueError(f"unknown history view {view!r}; choose one of {', '.join(VIEWS)}")
-        self.choice.value = view
-        self.refresh()
+        if self.choice.value != view:
+            self.choice.value = view  # refreshes and marks through the observer
+        else:
+            self._chosen()
         return self.result
+
+    def _chosen(self) -> None:
+        """Show the chosen view and mark its files on a map of the same session."""
+        self.refresh()
+        if self.result is not None and "path" in self.result:
+            self.session.highlight = [p for p in self.result["path"].head(10) if isinstance(p, str)]
 
     def refresh(self) -> None:
         snap = self.session.snapshot()
@@ -77,9 +85,6 @@ class HistoryPanel(Panel):
             self.output.value = error_html(exc)
             return
         self.output.value = table_html(self.result, max_rows=self.n.value, empty="nothing in the history")
-        paths = self.result["path"].tolist() if "path" in self.result else []
-        if paths and self.choice.value in ("hotspots", "churn"):
-            self.session.highlight = [p for p in paths[:10] if isinstance(p, str)]
 
     def to_html(self) -> str:
         return (f"<h4>History · {esc(self.choice.value)}</h4>" +

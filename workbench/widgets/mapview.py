@@ -225,6 +225,9 @@ class MapView(Panel):
         try:
             related = snap.related(node, depth=1)
             related = related[related["via"] != "contains"] if "via" in related else related
+            if "node" in related:  # the code base's own neighbours before external ones
+                related = related.assign(_ext=related["node"].str.startswith("ext:")) \
+                    .sort_values(["_ext", "direction", "node"], kind="stable").drop(columns="_ext")
             parts.append(f"<b>neighbours</b> ({len(related)})" +
                          table_html(related[[c for c in ("node", "kind", "via", "direction") if c in related]],
                                     max_rows=15, empty="none"))
