@@ -176,3 +176,12 @@ def test_new_panels_plug_into_the_app(mapped):
             WorkbenchApp(mapped, panels=["nope"])
     finally:
         app_module._PANELS.pop("hello", None)
+
+
+def test_the_widget_package_exports_what_it_names():
+    import workbench.widgets as w
+
+    for name in w.__all__:
+        assert getattr(w, name) is not None, name
+    panels = {n for n in dir(w) if isinstance(getattr(w, n), type) and issubclass(getattr(w, n), Panel)}
+    assert panels <= set(w.__all__)

@@ -47,7 +47,7 @@ class JobRow(widgets.HBox):
         self.percent.value = f"{round(fraction * 100)}%"
         self.bar.bar_style = {"succeeded": "success", "failed": "danger"}.get(status, "info")
         self.status.value = status
-        self.message.value = (message or "")[:80]
+        self.message.value = "done" if status == "succeeded" else (message or "")[:80]
         failed = status == "failed"
         self.retry_button.layout.display = "" if failed and self.project else "none"
         self.error.value = (f'<pre style="color:#b00020;white-space:pre-wrap;margin:0">'
