@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DEMO_NAME ?= workbench
 
-.PHONY: demo test venv lab bench clean
+.PHONY: demo test venv lab bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,15 @@ demo: $(STAMP)
 	$(BIN)/workbench --data-dir $(DATA_DIR) map . --name $(DEMO_NAME)
 	$(BIN)/workbench --data-dir $(DATA_DIR) report $(DEMO_NAME)
 
-## test: the whole suite
-test: $(STAMP)
+## test: the whole suite (the browser test needs Chromium: installed from Debian when root)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+## browser: Debian's Chromium for tests/browser (Playwright drives it; no browser is downloaded)
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+	  else echo "chromium is missing and this is not root: tests/browser will be skipped"; fi
 
 ## lab: JupyterLab on notebooks/ with the project's environment
 lab: $(STAMP)

@@ -218,6 +218,32 @@ class Workbench:
             return self.snapshot(project, snapshot_id=int(ref))
         return self.snapshot(project, ref)
 
+    def source(self, project: str, node: str, *, snapshot_id: int | None = None,
+               context: int = 0, limit: int = 200) -> list[tuple[int, str]]:
+        """Numbered source lines of a node (its line span widened by ``context``, at most
+        ``limit`` lines), read from the project's clone at the snapshot's blob.
+
+        A node without a file (a package directory, an external dependency) has no lines.
+        """
+        snap = self.snapshot(project, snapshot_id=snapshot_id)
+        rows = self.store.db.query(
+            "SELECT path, line_start, line_end FROM nodes WHERE snapshot_id = ? AND id = ?",
+            [snap.id, snap.resolve(node)])
+        attrs = dict(zip(("path", "line_start", "line_end"), rows[0])) if rows else {}
+        path = attrs.get("path")
+        if not isinstance(path, str) or not path:
+            return []
+        files = snap.files
+        shas = files.loc[files["path"] == path, "blob_sha"].tolist()
+        if not shas or not self.clones.exists(snap.info.project):
+            return []
+        blobs = dict(self.clones.read_blobs(self.clones.path_for(snap.info.project), shas[:1]))
+        text = blobs.get(shas[0], b"").decode("utf-8", errors="replace").splitlines()
+        first = max(1, _line(attrs.get("line_start"), 1) - context)
+        last = min(len(text), _line(attrs.get("line_end"), len(text)) + context)
+        last = min(last, first + limit - 1)
+        return [(n, text[n - 1]) for n in range(first, last + 1)]
+
     # -- jobs, status, reports -----------------------------------------------------------------
 
     def job(self, job_id: int) -> JobInfo:
@@ -261,6 +287,14 @@ class Workbench:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _line(value: Any, default: int) -> int:
+    """A line number from a node attribute that may be missing (None, NaN or NA)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 class ProjectHandle:

@@ -161,6 +161,14 @@ class Snapshot:
         """Behavioural metrics per file (churn, authors, ownership, age, hotspot ...)."""
         return self._store.history.metrics(self.id)
 
+    def commits(self) -> pd.DataFrame:
+        """The project's mined commits (sha, author, time, message ...), oldest first."""
+        return self._store.history.commits(self.info.project_id)
+
+    def file_changes(self) -> pd.DataFrame:
+        """Per commit and file: lines added and deleted (the raw material of churn)."""
+        return self._store.history.file_changes(self.info.project_id)
+
     # -- the graph ------------------------------------------------------------------------------
 
     @property

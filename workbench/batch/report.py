@@ -119,9 +119,11 @@ def _source_cell(executed: Path, index: int) -> tuple[int, str]:
         nb = nbformat.read(str(executed), as_version=4)
     except Exception:  # noqa: BLE001 - the error message still has papermill's numbers
         return index + 1, ""
-    injected = sum(1 for c in nb.cells[:index]
+    # papermill's index counts the executed cells before it marks the error with extra cells
+    cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+    injected = sum(1 for c in cells[:index]
                    if "injected-parameters" in c.metadata.get("tags", []))
-    source = nb.cells[index].source if index < len(nb.cells) else ""
+    source = cells[index].source if index < len(cells) else ""
     return index - injected + 1, source.strip().splitlines()[0][:80] if source.strip() else ""
 
 

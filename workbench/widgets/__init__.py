@@ -1,0 +1,30 @@
+"""The Jupyter face: small ipywidgets panels over the :class:`~workbench.Workbench` facade.
+
+>>> from workbench.widgets import WorkbenchApp, MapView      # doctest: +SKIP
+>>> WorkbenchApp("data")                  # projects, jobs, map, queries, history, status
+>>> MapView(wb, project="flask")          # one panel on its own
+
+Every panel is an ``ipywidgets.VBox`` subclass of :class:`Panel` bound to a :class:`Session`
+(workbench, project, snapshot, selection, background jobs); panels built on one session work
+together. Without a frontend (papermill, nbconvert) a panel's output carries an HTML
+rendering of what it shows. New panels subclass :class:`Panel` and call
+:func:`register_panel` to appear in :class:`WorkbenchApp`.
+"""
+
+from .app import PanelSpec, WorkbenchApp, panel_names, panel_spec, register_panel
+from .base import Panel, Session, table_html
+from .history import VIEWS as HISTORY_VIEWS
+from .history import HistoryPanel
+from .jobs import JobMonitor, JobRow
+from .mapdata import Level, MapModel, View
+from .mapview import MapCanvas, MapView
+from .projects import ProjectPanel, ProjectRow
+from .query import QUERIES, QueryPanel
+from .status import StatusDashboard
+
+__all__ = [
+    "HISTORY_VIEWS", "HistoryPanel", "JobMonitor", "JobRow", "Level", "MapCanvas", "MapModel",
+    "MapView", "Panel", "PanelSpec", "ProjectPanel", "ProjectRow", "QUERIES", "QueryPanel",
+    "Session", "StatusDashboard", "View", "WorkbenchApp", "panel_names", "panel_spec",
+    "register_panel", "table_html",
+]

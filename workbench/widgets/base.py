@@ -1,0 +1,213 @@
+"""What every panel shares: a session (workbench, current project and snapshot, selection,
+background jobs) and a ``Panel`` base class that renders an HTML fallback without a frontend.
+
+A panel is an ``ipywidgets.VBox``. In JupyterLab the widget view renders; in a headless run
+(papermill, nbconvert) the output also carries ``text/html`` from :meth:`Panel.to_html`, which
+nbconvert shows when no widget state is stored (the batch runner stores none).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable
+
+import ipywidgets as widgets
+import pandas as pd
+import traitlets
+
+from ..errors import WorkbenchError
+from ..jobs import Progress
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..facade import Workbench
+    from ..jobs import JobHandle
+    from ..snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+JobListener = Callable[[Progress, str], None]
+
+
+class Session(traitlets.HasTraits):
+    """The state panels share: which project and snapshot, what is selected and highlighted.
+
+    >>> session = Session(Workbench("data"), project="flask")   # doctest: +SKIP
+    >>> session.start_map("flask")                              # a JobHandle; kernel stays free
+    >>> session.snapshot()                                      # the snapshot shown now
+
+    Jobs started here report progress to every listener added with :meth:`on_job`
+    (``listener(progress, project_name)``), from the job's thread.
+    """
+
+    project = traitlets.Unicode(None, allow_none=True)
+    snapshot_id = traitlets.Int(None, allow_none=True)
+    selected = traitlets.Unicode(None, allow_none=True)
+    highlight = traitlets.List(traitlets.Unicode())
+
+    def __init__(self, wb: "Workbench", *, project: str | None = None) -> None:
+        super().__init__()
+        self.wb = wb
+        self.handles: dict[int, "JobHandle"] = {}
+        self._listeners: list[JobListener] = []
+        self._snapshot: "Snapshot | None" = None
+        self._lock = threading.Lock()
+        if project is not None:
+            self.open(project)
+
+    @classmethod
+    def of(cls, target: "Session | Workbench | str | None", project: str | None = None) -> "Session":
+        """A session from a session (kept), a workbench, or a data directory (None = default)."""
+        if isinstance(target, Session):
+            if project is not None and project != target.project:
+                target.open(project)
+            return target
+        from ..facade import Workbench
+
+        wb = target if isinstance(target, Workbench) else Workbench(target)
+        return cls(wb, project=project)
+
+    # -- project and snapshot --------------------------------------------------------------------
+
+    def open(self, project: str, snapshot_id: int | None = None) -> None:
+        """Show ``project`` (its newest snapshot, or ``snapshot_id``) in every panel."""
+        info = self.wb.project(project).info  # raises ProjectNotFound with the fix
+        sid = snapshot_id if snapshot_id is not None else info.last_snapshot_id
+        with self.hold_trait_notifications():
+            self.selected = None
+            self.highlight = []
+            self.project = project
+            self.snapshot_id = sid
+
+    def snapshot(self) -> "Snapshot | None":
+        """The snapshot panels show, or None when the project has not been mapped."""
+        if self.project is None or self.snapshot_id is None:
+            return None
+        with self._lock:
+            snap = self._snapshot
+            if snap is None or snap.id != self.snapshot_id:
+                snap = self.wb.snapshot(self.project, snapshot_id=self.snapshot_id)
+                self._snapshot = snap
+            return snap
+
+    # -- background jobs -------------------------------------------------------------------------
+
+    def on_job(self, listener: JobListener) -> None:
+        self._listeners.append(listener)
+
+    def start_map(self, project: str, *, ref: str | None = None, force: bool = False,
+                  name: str | None = None) -> "JobHandle":
+        """Map ``project`` (a name, URL or path) in the background (``wb.map(wait=False)``);
+        listeners see its progress and, when it succeeds, the session shows the new snapshot."""
+        label = self.wb.resolve_project(project, name=name).name  # registers a new URL/path
+
+        def progress(p: Progress) -> None:
+            self._job_progress(p, label)
+
+        handle = self.wb.map(label, ref=ref, force=force, wait=False, progress=progress)
+        self.handles[handle.id] = handle
+        self._dispatch(Progress(handle.id, 0, None, "queued", "queued"), label)
+        return handle
+
+    def _job_progress(self, p: Progress, label: str) -> None:
+        snapshot = Progress(p.job_id, p.done, p.total, p.message, p.status)
+        self._dispatch(snapshot, label)
+        if p.status == "succeeded":
+            try:
+                result = self.wb.job(p.job_id).result or {}
+            except WorkbenchError:
+                log.exception("reading the result of job %s", p.job_id)
+                return
+            if result.get("snapshot_id") is not None and self.project in (None, label):
+                self.open(label, result["snapshot_id"])
+
+    def _dispatch(self, p: Progress, label: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(p, label)
+            except Exception:  # noqa: BLE001 - a broken view must not fail the job
+                log.exception("job listener %r failed", listener)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for every job this session started (for scripts and tests)."""
+        for handle in list(self.handles.values()):
+            try:
+                handle.result(timeout)
+            except Exception:  # noqa: BLE001 - failures are shown by the job monitor
+                pass
+
+
+class Panel(widgets.VBox):
+    """Base of every panel: a VBox bound to a :class:`Session` with an HTML fallback.
+
+    Subclasses build their children in ``__init__``, redraw in :meth:`refresh` and describe
+    themselves for headless output in :meth:`to_html`.
+    """
+
+    title = "Panel"
+
+    def __init__(self, target: "Session | Workbench | str | None" = None, *,
+                 project: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = Session.of(target, project)
+        self.add_class("wb-panel")
+
+    @property
+    def wb(self) -> "Workbench":
+        return self.session.wb
+
+    def refresh(self) -> None:
+        """Re-read what the panel shows from the workbench."""
+
+    def to_html(self) -> str:
+        return f"<h4>{esc(self.title)}</h4>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        try:
+            bundle["text/html"] = f'<div class="wb-fallback">{self.to_html()}</div>'
+        except Exception as exc:  # noqa: BLE001 - the fallback never hides the widget
+            bundle["text/html"] = f"<p>{esc(self.title)}: {esc(str(exc))}</p>"
+        bundle.setdefault("text/plain", f"<{type(self).__name__}>")
+        return bundle
+
+
+# -- small rendering helpers ------------------------------------------------------------------------
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show") -> str:
+    """A DataFrame as a compact HTML table (first ``max_rows`` rows, with a count when cut)."""
+    if frame is None or frame.empty:
+        return f"<p><i>{esc(empty)}</i></p>"
+    shown = frame.head(max_rows).copy()
+    for col in shown.columns:
+        if shown[col].map(lambda v: isinstance(v, (list, tuple))).any():
+            shown[col] = shown[col].map(lambda v: " → ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    body = shown.to_html(index=False, escape=True, na_rep="", classes="wb-table", border=0,
+                         float_format=lambda x: f"{x:.4g}")
+    more = f"<p><i>{len(frame) - max_rows} more rows</i></p>" if len(frame) > max_rows else ""
+    return body + more
+
+
+def error_html(exc: BaseException) -> str:
+    return f'<span style="color:#b00020">error: {esc(exc)}</span>'
+
+
+class Throttle:
+    """True at most every ``interval`` seconds per key, and always for the last update."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._last: dict[Any, float] = {}
+
+    def __call__(self, key: Any, final: bool = False) -> bool:
+        now = time.monotonic()
+        if final or now - self._last.get(key, 0.0) >= self.interval:
+            self._last[key] = now
+            return True
+        return False
