@@ -63,6 +63,9 @@ class JobStatus(str, Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    DEAD = "dead"
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.value
@@ -117,3 +120,11 @@ class JobInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime | None = None
+    max_attempts: int = 1
+    errors: tuple[dict[str, Any], ...] = ()
+    """Every attempt's error: ``{"attempt", "error", "transient", "at"}``, oldest first."""
+    pid: int | None = None
+    hostname: str | None = None
+    process_started: float | None = None
+    cancel_requested: bool = False
