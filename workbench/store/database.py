@@ -47,6 +47,13 @@ def is_lock_error(exc: BaseException) -> bool:
 
 
 def is_conflict_error(exc: BaseException) -> bool:
+    """A write that lost a race with a concurrent transaction; running it again is safe.
+
+    That includes a duplicate key inserted by a transaction that committed first: on the next
+    run the row is visible and ``INSERT OR IGNORE`` / the caller's own check sees it.
+    """
+    if isinstance(exc, duckdb.ConstraintException) and "duplicate key" in str(exc).lower():
+        return True
     return isinstance(exc, duckdb.TransactionException) or (
         isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _CONFLICT_MARKERS)
     )
