@@ -267,3 +267,11 @@ def test_store_identifiers_come_from_allow_lists(wb):
 
     with pytest.raises(StoreError):
         wb.sql("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_reads_never_hand_out_live_relations(wb):
+    from workbench.errors import StoreError
+
+    with pytest.raises(StoreError, match="live DuckDB relation"):
+        wb.store.db.read(lambda cur: cur.sql("SELECT 42"))
+    assert wb.store.db.read(lambda cur: cur.sql("SELECT 42").fetchall()) == [(42,)]

@@ -197,7 +197,11 @@ class Database:
     def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``fn(cursor)`` and return what it fetched. ``fn`` must not return a relation."""
         with self.session() as cur:
-            return fn(cur)
+            result = fn(cur)
+        if isinstance(result, duckdb.DuckDBPyRelation):
+            raise StoreError("a read returned a live DuckDB relation; fetch rows or a DataFrame "
+                             "(a relation keeps the database, and its lock, open)")
+        return result
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 8) -> T:
         """Run ``fn(cursor)`` in one transaction; re-run it on a write-write conflict."""
