@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -223,7 +224,14 @@ def test_headless_is_the_default_and_background_is_opt_in(data_dir, monkeypatch)
     monkeypatch.setenv("WORKBENCH_BACKGROUND", "0")
     assert interactive_session() is False
     monkeypatch.delenv("WORKBENCH_BACKGROUND")
-    monkeypatch.setitem(sys.modules, "ipykernel", sys.modules.get("ipykernel") or object())
+    assert interactive_session() is False  # pytest: no kernel
+
+    class Shell:
+        kernel = object()
+
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: Shell()
+    monkeypatch.setitem(sys.modules, "IPython", fake)
     assert interactive_session() is True  # a kernel not started by papermill
     monkeypatch.setenv("PAPERMILL_RUN", "1")
     assert interactive_session() is False

@@ -67,14 +67,16 @@ def interactive_session() -> bool:
     """True in a notebook kernel a person drives; False under papermill, the CLI or a script.
 
     ``WORKBENCH_BACKGROUND=1|0`` decides when set (the batch runner sets 0 for its kernels).
-    Otherwise: an IPython kernel must be loaded, no ``PAPERMILL_*`` variable set, and the
-    kernel's parent process must not be papermill.
+    Otherwise: this process must be a running IPython kernel (``get_ipython().kernel``), no
+    ``PAPERMILL_*`` variable set, and the kernel's parent process must not be papermill.
     """
     setting = os.environ.get("WORKBENCH_BACKGROUND", "").strip().lower()
     if setting:
         return setting in ("1", "true", "yes", "on")
-    if "ipykernel" not in sys.modules:
-        return False
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return False  # a script or the CLI (ipykernel merely imported does not count)
     if any(key.startswith("PAPERMILL") for key in os.environ):
         return False
     try:
