@@ -262,3 +262,24 @@ def test_status_reports_health(fast, sample_repo):
     assert st["last_snapshots"]["shop"]["snapshot_id"] == fast.snapshot("shop").id
     assert st["active_jobs"] == [] and st["dead_jobs"] == [] and st["notices"] == []
     assert st["jobs"][0].status == "succeeded"
+
+
+def test_jobs_from_the_command_line(tmp_path, sample_repo):
+    from tests.helpers import run_cli
+
+    data = tmp_path / "data"
+    wb = Workbench(data)
+    job_id = wb.store.jobs.create("map", None, {}, owner=(1, "elsewhere", 1.0))
+    assert "cancel requested" in run_cli("job", "cancel", str(job_id), data_dir=data).stdout
+    assert wb.job(job_id).status == "cancelled"
+    wb.add_project("shop", str(sample_repo))
+    project = wb.project("shop").info
+    pid, started = _dead_pid()
+    dead = wb.store.jobs.create("map", project.id, {"ref": None, "force": False},
+                                owner=(pid, socket.gethostname(), started))
+    out = run_cli("job", "resume", data_dir=data)
+    assert out.returncode == 0 and f"job #{dead} succeeded" in out.stdout, out.stderr
+    failed = run_cli("job", "retry", "999", data_dir=data)
+    assert failed.returncode == 1 and "no job #999" in failed.stderr
+    again = run_cli("job", "retry", str(dead), data_dir=data)  # it succeeded: nothing to retry
+    assert again.returncode == 1 and "only failed" in again.stderr

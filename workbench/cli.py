@@ -143,6 +143,45 @@ def status(ctx) -> None:
     show("dead jobs", st["dead_jobs"])
 
 
+@main.group()
+def job() -> None:
+    """Cancel, retry and resume background jobs."""
+
+
+@job.command("cancel")
+@click.argument("job_id", type=int)
+@click.pass_context
+@handle_errors
+def job_cancel(ctx, job_id: int) -> None:
+    """Ask job JOB_ID (in any process) to stop at its next checkpoint."""
+    info = open_workbench(ctx).cancel(job_id)
+    click.echo(f"job #{info.id} {info.status}; cancel requested")
+
+
+@job.command("retry")
+@click.argument("job_id", type=int)
+@click.pass_context
+@handle_errors
+def job_retry(ctx, job_id: int) -> None:
+    """Run a failed, dead, cancelled or interrupted job JOB_ID again and wait for it."""
+    wb = open_workbench(ctx)
+    wb.retry(job_id, wait=True)
+    click.echo(f"job #{job_id} {wb.job(job_id).status}")
+
+
+@job.command("resume")
+@click.pass_context
+@handle_errors
+def job_resume(ctx) -> None:
+    """Run every interrupted map again, continuing from its stored progress."""
+    wb = open_workbench(ctx)
+    handles = wb.resume_interrupted(wait=True)
+    for h in handles:
+        click.echo(f"job #{h.id} {wb.job(h.id).status}")
+    if not handles:
+        click.echo("no interrupted jobs")
+
+
 @main.command()
 @click.argument("project_name", metavar="PROJECT")
 @click.option("--ref", help="Report on the snapshot of this branch, tag or commit.")

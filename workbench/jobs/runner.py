@@ -351,7 +351,10 @@ class JobRunner:
         """Queue a failed, dead, cancelled or interrupted job again (its errors are kept)."""
         info = self.store.jobs.get(job_id)
         work = self._work_for(info)
-        info = self.store.jobs.requeue(job_id, owner=self._owner)
+        try:
+            info = self.store.jobs.requeue(job_id, owner=self._owner)
+        except ValueError as exc:
+            raise JobFailed(str(exc), job_id=job_id) from None
         return self._dispatch(job_id, info.type, info.project_id, info.params, work, on_progress,
                               wait, info.max_attempts)
 
