@@ -26,6 +26,8 @@ _EXPORTS = {
     "BatchError": "errors", "InvalidParameters": "errors", "InvalidSchedule": "errors",
     "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
     "ScheduleNotFound": "errors",
+    "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
+    "RepositoryTooLarge": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
@@ -58,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          JobFailed, MapError, ProjectError, ProjectExists, ProjectNotFound,
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
+    from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

@@ -114,17 +114,72 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool, qu
 @click.pass_context
 @handle_errors
 def status(ctx) -> None:
-    """Show the data directory, database and recent jobs."""
+    """Show the database's health, disk space, clones, snapshots and jobs."""
     st = open_workbench(ctx).status()
-    click.echo(f"data dir:  {st['data_dir']}\ndatabase:  {st['database']} "
-               f"({st['database_bytes'] / 1e6:.1f} MB, schema v{st['schema_version']})")
+    checkpoint = st["last_checkpoint"]
+    when = f"{checkpoint:%Y-%m-%d %H:%M:%S}" if checkpoint else "never"
+    click.echo(f"data dir:   {st['data_dir']} ({st['disk_free_bytes'] / 1e9:.1f} GB free)\n"
+               f"database:   {st['database']} ({st['database_bytes'] / 1e6:.1f} MB, "
+               f"schema v{st['schema_version']}, WAL {st['wal_bytes'] / 1e6:.1f} MB)\n"
+               f"checkpoint: {when}")
+    for notice in st["notices"]:
+        click.echo(f"NOTICE {notice['at']:%Y-%m-%d %H:%M:%S} {notice['kind']}: {notice['message']}")
     click.echo(f"projects:  {len(st['projects'])}")
     for p in st["projects"]:
-        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]}")
-    click.echo("recent jobs:")
-    for j in st["jobs"]:
-        detail = j.error.splitlines()[0] if j.error else (j.message or "")
-        click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<10} {j.created_at:%Y-%m-%d %H:%M:%S}  {detail}")
+        mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
+        clone = st["clone_bytes"].get(p.name)
+        size = f"clone {clone / 1e6:.1f} MB" if clone is not None else "no clone"
+        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {size}")
+
+    def show(title: str, jobs) -> None:
+        click.echo(f"{title}:")
+        for j in jobs:
+            detail = j.error.splitlines()[0] if j.error else (j.message or "")
+            click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<11} {j.created_at:%Y-%m-%d %H:%M:%S}  "
+                       f"attempts={j.attempts}/{j.max_attempts}  {detail}")
+
+    show("active jobs", st["active_jobs"])
+    show("recent jobs", st["jobs"])
+    show("dead jobs", st["dead_jobs"])
+
+
+@main.group()
+def job() -> None:
+    """Cancel, retry and resume background jobs."""
+
+
+@job.command("cancel")
+@click.argument("job_id", type=int)
+@click.pass_context
+@handle_errors
+def job_cancel(ctx, job_id: int) -> None:
+    """Ask job JOB_ID (in any process) to stop at its next checkpoint."""
+    info = open_workbench(ctx).cancel(job_id)
+    click.echo(f"job #{info.id} {info.status}; cancel requested")
+
+
+@job.command("retry")
+@click.argument("job_id", type=int)
+@click.pass_context
+@handle_errors
+def job_retry(ctx, job_id: int) -> None:
+    """Run a failed, dead, cancelled or interrupted job JOB_ID again and wait for it."""
+    wb = open_workbench(ctx)
+    wb.retry(job_id, wait=True)
+    click.echo(f"job #{job_id} {wb.job(job_id).status}")
+
+
+@job.command("resume")
+@click.pass_context
+@handle_errors
+def job_resume(ctx) -> None:
+    """Run every interrupted map again, continuing from its stored progress."""
+    wb = open_workbench(ctx)
+    handles = wb.resume_interrupted(wait=True)
+    for h in handles:
+        click.echo(f"job #{h.id} {wb.job(h.id).status}")
+    if not handles:
+        click.echo("no interrupted jobs")
 
 
 @main.command()

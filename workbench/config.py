@@ -20,6 +20,13 @@ ENV_VARS = {
     "WORKBENCH_GIT_TIMEOUT": "git_timeout",
     "WORKBENCH_MAX_FILE_BYTES": "max_file_bytes",
     "WORKBENCH_WORKERS": "workers",
+    "WORKBENCH_JOB_THREADS": "job_threads",
+    "WORKBENCH_MAX_TREE_ENTRIES": "max_tree_entries",
+    "WORKBENCH_MAX_TREE_BYTES": "max_tree_bytes",
+    "WORKBENCH_WORKER_MEMORY": "worker_memory",
+    "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
+    "WORKBENCH_RETRY_DELAY": "retry_delay",
+    "WORKBENCH_STALE_AFTER": "stale_after",
 }
 
 
@@ -50,6 +57,22 @@ class Config:
     """Files larger than this are not parsed; their node records the reason."""
     workers: int = 0
     """Parser worker processes; 0 means one per core."""
+    job_threads: int = 2
+    """Background jobs that run at once in one process (the job pool's size)."""
+    max_tree_entries: int = 500_000
+    """A commit with more files (``git ls-tree -r``) is refused before any file is read."""
+    max_tree_bytes: int = 2 << 30
+    """A commit whose files add up to more bytes is refused before any file is read."""
+    worker_memory: int = 2 << 30
+    """Address-space limit of one parser worker process (RLIMIT_AS), in bytes."""
+    max_attempts: int = 3
+    """Attempts of a job whose errors are transient (network, lock wait) before it is dead."""
+    retry_delay: float = 1.0
+    """Backoff before the second attempt, in seconds; doubles per attempt."""
+    heartbeat_interval: float = 5.0
+    """Seconds between heartbeats of running jobs."""
+    stale_after: float = 60.0
+    """A job on another host whose heartbeat is older than this is interrupted."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -61,6 +84,13 @@ class Config:
             raise ConfigError(f"max_file_bytes must be > 0, got {self.max_file_bytes}")
         if self.workers < 0:
             raise ConfigError(f"workers must be >= 0, got {self.workers}")
+        for name in ("job_threads", "max_tree_entries", "max_tree_bytes", "worker_memory",
+                     "max_attempts"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("retry_delay", "heartbeat_interval", "stale_after"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Config":

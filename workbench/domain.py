@@ -57,6 +57,9 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    DEAD = "dead"
 
 
 @dataclass(frozen=True)
@@ -108,3 +111,11 @@ class JobInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime | None = None
+    max_attempts: int = 1
+    errors: tuple[dict[str, Any], ...] = ()
+    """Every attempt's error: ``{"attempt", "error", "transient", "at"}``, oldest first."""
+    pid: int | None = None
+    hostname: str | None = None
+    process_started: float | None = None
+    cancel_requested: bool = False

@@ -8,12 +8,15 @@
      │    ├── InvalidProjectName
      │    ├── ProjectExists
      │    └── ProjectNotFound
+     ├── TransientError           marker: worth retrying (network trouble, lock timeouts)
      ├── SourceError              a repository location or ref that is refused or unusable
      │    ├── UnsafeSource        refused before git runs (ext::, option-like, credentials ...)
      │    ├── InvalidRef          not a plain ref name / commit
+     │    ├── RepositoryTooLarge  over the entry-count or size limits (checked before reading)
      │    └── GitFailed           git ran and failed (message redacted of credentials)
+     │         └── GitNetworkError  a network problem or time-out (also a TransientError)
      ├── StoreError
-     │    ├── DatabaseLocked      another process holds the file past the wait
+     │    ├── DatabaseLocked      another process holds the file past the wait (transient)
      │    └── SchemaTooNew        the file was written by a newer workbench
      ├── SnapshotNotFound
      ├── MapError                mapping failed; nothing was written
@@ -24,6 +27,7 @@
      │    ├── AmbiguousNode
      │    └── ContractError
      ├── JobFailed               a background job ended in failure
+     │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
      ├── ReportError             a notebook run failed (names the cell)
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name
@@ -85,6 +89,10 @@ class ProjectNotFound(ProjectError):
     """No project with that name is registered."""
 
 
+class TransientError(WorkbenchError):
+    """Marker for errors that may go away on their own; jobs retry them with backoff."""
+
+
 class SourceError(WorkbenchError):
     """A repository location or ref that cannot be used."""
 
@@ -101,11 +109,19 @@ class GitFailed(SourceError):
     """Git ran and failed; the message is redacted of credentials."""
 
 
+class GitNetworkError(GitFailed, TransientError):
+    """Git failed on the network or hit its wall-clock limit; worth another attempt."""
+
+
+class RepositoryTooLarge(SourceError):
+    """A commit has more tree entries or bytes than the configured limits allow."""
+
+
 class StoreError(WorkbenchError):
     """The database file cannot be used."""
 
 
-class DatabaseLocked(StoreError):
+class DatabaseLocked(StoreError, TransientError):
     """Another process held the database file for longer than the configured wait."""
 
 
@@ -123,6 +139,10 @@ class MapError(WorkbenchError):
 
 class JobFailed(WorkbenchError):
     """A job ended in failure; ``job_id`` names it and ``cause`` holds its error text."""
+
+
+class JobCancelled(JobFailed):
+    """A job was cancelled and stopped at a progress checkpoint; nothing half-written remains."""
 
 
 class ReportError(WorkbenchError):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .config import UNSET, Config
 from .domain import JobInfo, Project
-from .errors import ProjectNotFound, SnapshotNotFound
-from .jobs import JobHandle, JobRunner, Progress
+from .errors import JobFailed, ProjectNotFound, SnapshotNotFound
+from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
 from .repos.sources import Source, parse_source, validate_name, validate_ref
@@ -31,17 +31,30 @@ class Workbench:
 
     Nothing holds the database open between calls, so a notebook, a papermill run and the CLI
     can share one data directory.
+
+    Jobs run in the background (``map`` returns a handle) when ``background=True``, or by
+    default in an interactive notebook kernel; under papermill, the CLI or a script they run
+    in the caller's thread, so a headless run never ends before its jobs do. Opening a
+    workbench marks jobs whose process died ``interrupted`` (see :meth:`resume_interrupted`).
     """
 
     def __init__(self, data_dir: str | Path | None = None, *, config: Config | None = None,
-                 lock_timeout: float = UNSET, git_timeout: float = UNSET) -> None:
+                 lock_timeout: float = UNSET, git_timeout: float = UNSET,
+                 background: bool | None = None, recover: bool = True) -> None:
         self.config = config or Config.from_env(
             data_dir=data_dir, lock_timeout=lock_timeout, git_timeout=git_timeout
         )
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout)
-        self.jobs = JobRunner(self.store)
+        cfg = self.config
+        self.jobs = JobRunner(self.store, threads=cfg.job_threads, max_attempts=cfg.max_attempts,
+                              retry_delay=cfg.retry_delay,
+                              heartbeat_interval=cfg.heartbeat_interval,
+                              stale_after=cfg.stale_after)
+        self.background = interactive_session() if background is None else bool(background)
         self._mapper = MapService(self.store, self.clones, self.config)
+        self.jobs.register("map", self._map_work_from_row, resumable=True)
+        self.interrupted: list[int] = self.jobs.recover() if recover else []
 
     def __repr__(self) -> str:
         return f"Workbench({str(self.config.data_dir)!r})"
@@ -52,9 +65,13 @@ class Workbench:
 
     # -- projects ------------------------------------------------------------------------------
 
-    def add_project(self, name: str | None, source: str) -> Project:
-        """Register a repository (https/ssh URL or local path) under a validated, unique name."""
-        parsed = parse_source(source)
+    def add_project(self, name: str | None, source: str, *, origin: str = "user") -> Project:
+        """Register a repository (https/ssh URL or local path) under a validated, unique name.
+
+        ``origin`` says who asked: ``"user"``, or ``"agent"`` / ``"webhook"``, whose locations
+        may not name loopback, link-local or private addresses (nor local paths).
+        """
+        parsed = parse_source(source, origin=origin)
         name = validate_name(name or parsed.default_name)
         return self.store.projects.add(name, parsed.display, parsed.kind,
                                        str(self.clones.path_for(name)))
@@ -71,7 +88,8 @@ class Workbench:
         self.store.projects.remove(project.id)
         self.clones.remove(project.name)
 
-    def resolve_project(self, target: str, *, name: str | None = None) -> Project:
+    def resolve_project(self, target: str, *, name: str | None = None,
+                        origin: str = "user") -> Project:
         """A registered project by name, or the project registered for a URL/path (added if new)."""
         if name is None and (found := self.store.projects.find(target)) is not None:
             return found
@@ -84,28 +102,30 @@ class Workbench:
                     project=name,
                 )
             return found
-        source = parse_source(target)
+        source = parse_source(target, origin=origin)
         existing = self.store.projects.find_by_source(source.display)
         if existing is not None and name is None:
             return existing
-        return self.add_project(name, target)
+        return self.add_project(name, target, origin=origin)
 
     # -- maps ---------------------------------------------------------------------------------
 
     def map(self, target: str, *, name: str | None = None, ref: str | None = None,
-            progress: Callable[[Progress], None] | None = None, wait: bool = True,
-            force: bool = False) -> "Snapshot | JobHandle":
+            progress: Callable[[Progress], None] | None = None, wait: bool | None = None,
+            force: bool = False, origin: str = "user") -> "Snapshot | JobHandle":
         """Map a repository at ``ref`` (default: its default branch head).
 
         ``target`` is a project name, or a URL/path that is registered first when new. The
         clone is fetched first; a commit that already has a snapshot returns it (maps are
         immutable per commit) unless ``force=True`` rebuilds it from the cached parse results.
         Returns the snapshot, or with ``wait=False`` a :class:`JobHandle` whose ``result()`` is
-        the job's result record.
+        the job's result record. ``wait`` defaults to ``not background``.
         """
         if ref is not None:
             validate_ref(ref)
-        project = self.resolve_project(target, name=name)
+        if wait is None:
+            wait = not self.background
+        project = self.resolve_project(target, name=name, origin=origin)
 
         def work(job):
             return self._mapper.run(job, project, ref, force=force)
@@ -252,17 +272,51 @@ class Workbench:
     def recent_jobs(self, limit: int = 20) -> list[JobInfo]:
         return self.store.jobs.list(limit=limit)
 
+    def dead_jobs(self, limit: int = 100) -> list[JobInfo]:
+        """The dead-letter list: jobs whose transient errors outlasted every attempt."""
+        return self.store.jobs.with_status("dead", limit=limit)
+
+    def cancel(self, job_id: int) -> JobInfo:
+        """Ask a job (of any process) to stop at its next checkpoint; nothing half-written stays."""
+        try:
+            return self.jobs.cancel(job_id)
+        except KeyError:
+            raise JobFailed(f"no job #{job_id}; list jobs with `workbench status`",
+                            job_id=job_id) from None
+
+    def retry(self, job_id: int, *, wait: bool | None = None,
+              progress: Callable[[Progress], None] | None = None) -> JobHandle:
+        """Run a failed, dead, cancelled or interrupted job again; its earlier errors are kept."""
+        try:
+            self.jobs.store.jobs.get(job_id)
+        except KeyError:
+            raise JobFailed(f"no job #{job_id}; list jobs with `workbench status`",
+                            job_id=job_id) from None
+        return self.jobs.retry(job_id, wait=not self.background if wait is None else wait,
+                               on_progress=progress)
+
+    def resume_interrupted(self, *, wait: bool | None = None) -> list[JobHandle]:
+        """Run interrupted maps again: mined history resumes from its checkpoint and parse
+        results already stored are reused, so only the remaining work is done."""
+        return self.jobs.resume_interrupted(wait=not self.background if wait is None else wait)
+
+    def _map_work_from_row(self, info: JobInfo):
+        project = self.store.projects.get_by_id(info.project_id)
+        ref, force = info.params.get("ref"), bool(info.params.get("force"))
+        return lambda job: self._mapper.run(job, project, ref, force=force)
+
     def status(self) -> dict[str, Any]:
-        """Where the data lives and what it holds: projects, snapshots and recent jobs."""
-        path = self.store.path
-        return {
-            "data_dir": str(self.config.data_dir),
-            "database": str(path),
-            "database_bytes": path.stat().st_size if path.exists() else 0,
-            "schema_version": self.store.schema_version(),
-            "projects": self.projects(),
-            "jobs": self.recent_jobs(10),
-        }
+        """Health and contents at a glance (``workbench status`` prints it).
+
+        Keys: ``data_dir``, ``database``, ``database_bytes`` (file plus WAL), ``wal_bytes``,
+        ``schema_version``, ``last_checkpoint``, ``disk_free_bytes`` (under the data dir),
+        ``notices`` (e.g. a corrupt WAL moved aside), ``projects`` (each with its last
+        snapshot), ``last_snapshots`` ({project: {snapshot_id, commit, mapped_at}}),
+        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``.
+        """
+        from . import health
+
+        return health.status(self)
 
     def report(self, project: str, *, ref: str | None = None, output_dir: str | Path | None = None,
                notebook: str | Path | None = None) -> "ReportResult":
@@ -280,6 +334,7 @@ class Workbench:
         return BatchService(self.store, self.data_dir)
 
     def close(self) -> None:
+        """Wait for this workbench's background jobs, then release the pool."""
         self.jobs.shutdown(wait=True)
 
     def __enter__(self) -> "Workbench":

@@ -87,6 +87,10 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    # the kernel inherits this: a headless run waits for its jobs (workbench.jobs.process)
+    previous = os.environ.get("WORKBENCH_BACKGROUND")
+    if previous is None:
+        os.environ["WORKBENCH_BACKGROUND"] = "0"
     try:
         pm.execute_notebook(
             str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
@@ -104,6 +108,9 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     except Exception as exc:  # kernel could not start, bad parameters ...
         raise ReportError(f"running notebook {notebook.name} failed: {exc}",
                           notebook=str(notebook)) from exc
+    finally:
+        if previous is None:
+            os.environ.pop("WORKBENCH_BACKGROUND", None)
     html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(out_nb), as_version=4))
     out_html = out_nb.with_suffix(".html")
     out_html.write_text(html, encoding="utf-8")

@@ -63,6 +63,7 @@ def scan(
     max_bytes: int,
     workers: int,
     progress: Progress | None = None,
+    memory_limit: int = 2 << 30,
 ) -> ScanResult:
     """Classify, look up cached facts, parse what is missing, and attach facts to files."""
     files = classify(entries, max_bytes)
@@ -80,7 +81,7 @@ def scan(
     manifests = {path: contents[sha] for sha, path in manifest_shas.items() if sha in contents}
     requests = [(sha, language, contents[sha]) for sha, language in sorted(missing)]
     del contents
-    parsed = WorkerPool(workers).parse(requests, progress)
+    parsed = WorkerPool(workers, memory_limit=memory_limit).parse(requests, progress)
     fresh: dict[FactKey, str] = {}
     for (sha, language), facts in parsed.items():
         parser, version = parser_for(language)

@@ -67,22 +67,27 @@ class MapService:
                     ref: str | None, commit: str, started: float) -> dict:
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
-        entries = self.clones.tree(repo, commit)
+        entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
+                                   max_bytes=self.config.max_tree_bytes)
         scanned = scan(
             entries,
             read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
             cached=self.store.facts.get_many,
             max_bytes=self.config.max_file_bytes,
             workers=self.config.worker_count,
+            memory_limit=self.config.worker_memory,
             progress=job.report,
         )
         fresh = scanned.fresh
         job.report(0, None, "mining history")
-        new_commits = self.history.sync(project.id, repo, commit, job.report)
+        new_commits = self.history.sync(project.id, repo, commit, job.report,
+                                        cancel=getattr(job, "cancelled", None))
+        job.check_cancel()
         sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
                           dtype="float64")
         history = self.history.analyse(project.id, repo, commit, sizes)
         job.report(len(fresh), len(fresh), "building the map")
+        job.check_cancel()
         tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
         stats = {**tables.stats, "parsed_now": len(fresh), "commits": history.commits,
                  "commits_mined_now": new_commits,

@@ -160,6 +160,11 @@ class WorkerPool:
                         progress(done, len(items), "parsing")
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                 errors.append(exc)
+                while True:  # stop the other workers too (a cancel raised in progress)
+                    try:
+                        todo.get_nowait()
+                    except queue.Empty:
+                        break
             finally:
                 worker.close()
 

@@ -97,8 +97,11 @@ class Clones:
             ref=shown,
         )
 
-    def tree(self, repo: Path, commit: str) -> list[TreeEntry]:
-        return Git(timeout=self.timeout).ls_tree(repo, commit)
+    def tree(self, repo: Path, commit: str, *, max_entries: int | None = None,
+             max_bytes: int | None = None) -> list[TreeEntry]:
+        """Entries at ``commit``; over the limits raises RepositoryTooLarge before any read."""
+        return Git(timeout=self.timeout).ls_tree(repo, commit, max_entries=max_entries,
+                                                 max_bytes=max_bytes)
 
     def read_blobs(self, repo: Path, shas):
         return Git(timeout=self.timeout).read_blobs(repo, shas)

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator, Sequence
 
 import git as gitpython
 
-from ..errors import GitFailed
+from ..errors import GitFailed, GitNetworkError, RepositoryTooLarge
 from .sources import redact
 
 _EMPTY_HOOKS = Path(tempfile.gettempdir()) / "workbench-empty-hooks"
@@ -56,6 +56,21 @@ def _hardening_config() -> list[str]:
     for key, value in settings.items():
         args += ["-c", f"{key}={value}"]
     return args
+
+
+_NETWORK_MARKERS = (
+    "could not resolve host", "connection timed out", "connection refused", "connection reset",
+    "operation timed out", "timed out", "network is unreachable", "temporary failure in name",
+    "the remote end hung up unexpectedly", "early eof", "rpc failed", "ssl_connect",
+    "gnutls_handshake", "failed to connect",
+    "http/2 stream", "transfer closed", "operation too slow",
+)
+
+
+def is_network_problem(stderr: str) -> bool:
+    """Does git's error text show a network problem (worth retrying) rather than a bad repo?"""
+    text = stderr.lower()
+    return any(marker in text for marker in _NETWORK_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -117,31 +132,82 @@ class Git:
         except gitpython.exc.GitCommandError as exc:
             stderr = redact((exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n"))
             if exc.status in (-9, 137, "-9") or "timed out" in stderr.lower() or "kill" in str(exc.status):
-                raise GitFailed(
+                raise GitNetworkError(
                     f"{what} timed out after {self.timeout:g} s; check the network or raise "
                     "WORKBENCH_GIT_TIMEOUT",
                     timeout=self.timeout,
                 ) from None
             detail = stderr.splitlines()[-1] if stderr else f"exit status {exc.status}"
+            if is_network_problem(stderr):
+                raise GitNetworkError(f"{what} failed (network): {detail}",
+                                      status=str(exc.status)) from None
             raise GitFailed(f"{what} failed: {detail}", status=str(exc.status)) from None
         except gitpython.exc.GitCommandNotFound as exc:
             raise GitFailed("git is not installed or not on PATH; install git") from exc
 
     # -- reading a commit without a checkout ----------------------------------------------------
 
-    def ls_tree(self, repo: Path, commit: str) -> list[TreeEntry]:
-        out = self.run(
-            ["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit],
-            cwd=repo, what="listing files",
+    def ls_tree(self, repo: Path, commit: str, *, max_entries: int | None = None,
+                max_bytes: int | None = None) -> list[TreeEntry]:
+        """Every entry at ``commit`` (``git ls-tree -r -l``), streamed and checked as it comes.
+
+        A tree over ``max_entries`` entries or ``max_bytes`` total blob size raises
+        :class:`RepositoryTooLarge` as soon as the limit is passed (git is stopped), so a "git
+        bomb" (few objects, a huge tree) costs neither memory nor time.
+        """
+        proc = subprocess.Popen(
+            self.command(["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit]),
+            cwd=repo, env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
+        timer = threading.Timer(self.timeout, proc.kill)
+        timer.start()
         entries: list[TreeEntry] = []
-        for record in out.split("\0"):
-            if not record:
-                continue
-            meta, _, path = record.partition("\t")
-            mode, type_, sha, size = meta.split(maxsplit=3)
-            size = size.strip()
-            entries.append(TreeEntry(mode, type_, sha, int(size) if size.isdigit() else None, path))
+        total = 0
+        pending = b""
+        try:
+            while True:
+                chunk = proc.stdout.read(1 << 16)
+                if not chunk:
+                    break
+                records = (pending + chunk).split(b"\0")
+                pending = records.pop()
+                for record in records:
+                    if not record:
+                        continue
+                    meta, _, path = record.decode("utf-8", "surrogateescape").partition("\t")
+                    mode, type_, sha, size = meta.split(maxsplit=3)
+                    size = size.strip()
+                    nbytes = int(size) if size.isdigit() else None
+                    entries.append(TreeEntry(mode, type_, sha, nbytes, path))
+                    total += nbytes or 0
+                    if max_entries is not None and len(entries) > max_entries:
+                        raise RepositoryTooLarge(
+                            f"commit {commit[:12]} has more than {max_entries} files; refused "
+                            "before reading any (raise max_tree_entries / "
+                            "WORKBENCH_MAX_TREE_ENTRIES if the repository is trusted)",
+                            commit=commit, limit=max_entries, what="entries")
+                    if max_bytes is not None and total > max_bytes:
+                        raise RepositoryTooLarge(
+                            f"files at commit {commit[:12]} add up to more than {max_bytes} "
+                            "bytes; refused before reading any (raise max_tree_bytes / "
+                            "WORKBENCH_MAX_TREE_BYTES if the repository is trusted)",
+                            commit=commit, limit=max_bytes, what="bytes")
+            proc.wait()
+            if proc.returncode != 0:
+                if proc.returncode < 0:
+                    raise GitNetworkError(f"listing files timed out after {self.timeout:g} s",
+                                          timeout=self.timeout)
+                stderr = redact(proc.stderr.read().decode(errors="replace").strip())
+                detail = stderr.splitlines()[-1] if stderr else f"exit status {proc.returncode}"
+                raise GitFailed(f"listing files failed: {detail}", status=str(proc.returncode))
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
         return entries
 
     def read_blobs(self, repo: Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:

@@ -12,7 +12,9 @@ metacharacters, credentials in the URL — is refused with :class:`~workbench.er
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -65,8 +67,78 @@ def validate_name(name: str) -> str:
     return name
 
 
-def parse_source(raw: str, *, base_dir: Path | None = None) -> Source:
-    """Classify and validate a repository location; raise :class:`UnsafeSource` when refused."""
+#: Who asked for a location. Only a person at the keyboard may name local or internal hosts.
+ORIGINS = ("user", "agent", "webhook")
+
+
+def parse_source(raw: str, *, base_dir: Path | None = None, origin: str = "user") -> Source:
+    """Classify and validate a repository location; raise :class:`UnsafeSource` when refused.
+
+    With ``origin="agent"`` or ``"webhook"`` (a location nobody at the keyboard typed) local
+    paths are refused, and so are hosts that are or resolve to loopback, link-local, private,
+    unspecified or multicast addresses, so a request cannot make the workbench reach into its
+    own machine or network.
+    """
+    if origin not in ORIGINS:
+        raise UnsafeSource(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
+    source = _parse_source(raw, base_dir=base_dir)
+    if origin != "user":
+        _check_remote_only(source, origin)
+    return source
+
+
+def _check_remote_only(source: Source, origin: str) -> None:
+    shown = redact(source.location)
+    if source.kind == "path":
+        raise UnsafeSource(f"refused {shown!r}: a location from an {origin} must be an https or "
+                           "ssh URL, not a local path", source=shown, origin=origin)
+    if "://" in source.location:
+        host = urlsplit(source.location).hostname or ""
+    else:
+        host = _SCP_RE.match(source.location).group("host")
+    problem = _internal_host(host)
+    if problem:
+        raise UnsafeSource(f"refused {shown!r}: host {host!r} {problem}; a location from an "
+                           f"{origin} must name a public host", source=shown, origin=origin)
+
+
+def _internal_address(text: str) -> str | None:
+    try:
+        addr = ipaddress.ip_address(text)
+    except ValueError:
+        try:  # 127.1, 0x7f.0.0.1, 2130706433: forms inet_aton (and so git) accepts
+            addr = ipaddress.ip_address(socket.inet_aton(text))
+        except OSError:
+            return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    for test, what in ((addr.is_loopback, "loopback"), (addr.is_link_local, "link-local"),
+                       (addr.is_unspecified, "unspecified"), (addr.is_multicast, "multicast"),
+                       (addr.is_private, "private"), (addr.is_reserved, "reserved")):
+        if test:
+            return f"is a {what} address ({addr})"
+    return None
+
+
+def _internal_host(host: str) -> str | None:
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "is the local machine"
+    problem = _internal_address(host)
+    if problem:
+        return problem
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None  # does not resolve here; git will fail on it the same way
+    for info in infos:
+        problem = _internal_address(info[4][0].split("%")[0])
+        if problem:
+            return f"resolves to an address that {problem.removeprefix('is ')}"
+    return None
+
+
+def _parse_source(raw: str, *, base_dir: Path | None = None) -> Source:
     if not isinstance(raw, str) or not raw.strip():
         raise UnsafeSource("no repository given: pass an https/ssh URL or a local path")
     text = raw.strip()

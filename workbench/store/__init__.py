@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .database import Database, load_extension
 from .facts import FactsTable
+from .health import HealthTable
 from .history import HistoryTable
 from .jobs import JobsTable
 from .migrations import LATEST_VERSION, migrate
@@ -34,9 +35,12 @@ class Store:
         self.history = HistoryTable(self.db)
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
+        self.health = HealthTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))
+        for kind, message in self.db.take_notices():
+            con.execute("INSERT INTO store_notices (kind, message) VALUES (?, ?)", [kind, message])
 
     @property
     def path(self) -> Path:

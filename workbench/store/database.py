@@ -19,6 +19,7 @@ downloads are switched off.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -32,7 +33,10 @@ from ..errors import DatabaseLocked, StoreError
 
 T = TypeVar("T")
 
+log = logging.getLogger("workbench.store")
+
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
+_WAL_MARKERS = ("replaying wal", "corrupt wal", ".wal")
 _CONFLICT_MARKERS = ("conflict on", "write-write conflict", "transactioncontext error")
 
 
@@ -43,6 +47,13 @@ def is_lock_error(exc: BaseException) -> bool:
 
 
 def is_conflict_error(exc: BaseException) -> bool:
+    """A write that lost a race with a concurrent transaction; running it again is safe.
+
+    That includes a duplicate key inserted by a transaction that committed first: on the next
+    run the row is visible and ``INSERT OR IGNORE`` / the caller's own check sees it.
+    """
+    if isinstance(exc, duckdb.ConstraintException) and "duplicate key" in str(exc).lower():
+        return True
     return isinstance(exc, duckdb.TransactionException) or (
         isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _CONFLICT_MARKERS)
     )
@@ -81,6 +92,7 @@ class Database:
         self.lock_timeout = lock_timeout
         self.extension_dir = Path(extension_dir) if extension_dir else self.path.parent / "extensions"
         self._on_open = on_open
+        self._notices: list[tuple[str, str]] = []
         with Database._registry_lock:
             self._shared = Database._registry.setdefault(self.path, _Shared())
 
@@ -104,6 +116,8 @@ class Database:
                 con = duckdb.connect(str(self.path), config=config)
                 break
             except duckdb.Error as exc:
+                if not is_lock_error(exc) and self._set_aside_corrupt_wal(exc):
+                    continue
                 if not is_lock_error(exc):
                     raise StoreError(
                         f"cannot open database {self.path}: {exc}. Check the path and its "
@@ -127,6 +141,35 @@ class Database:
                 con.close()
                 raise
         return con
+
+    def _set_aside_corrupt_wal(self, exc: BaseException) -> bool:
+        """Move a WAL that DuckDB cannot replay to ``<file>.wal.corrupt-<stamp>``, loudly.
+
+        The transactions in it are lost (they never reached the database file); the file itself
+        opens again instead of failing on every start. The notice is logged as a warning and
+        recorded in ``store_notices`` for ``workbench status``.
+        """
+        wal = self.path.with_name(self.path.name + ".wal")
+        text = str(exc).lower()
+        if not wal.exists() or not any(m in text for m in _WAL_MARKERS):
+            return False
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = wal.with_name(f"{wal.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            aside = wal.with_name(f"{wal.name}.corrupt-{stamp}-{n}")
+            n += 1
+        wal.rename(aside)
+        message = (f"the write-ahead log of {self.path} could not be replayed ({exc}); it was "
+                   f"moved to {aside} and the database opened without it. Transactions in it "
+                   "are lost; re-run the jobs that were running when the process stopped")
+        log.warning(message)
+        self._notices.append(("corrupt-wal", message))
+        return True
+
+    def take_notices(self) -> list[tuple[str, str]]:
+        notices, self._notices = self._notices, []
+        return notices
 
     @contextmanager
     def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -154,7 +197,11 @@ class Database:
     def read(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run ``fn(cursor)`` and return what it fetched. ``fn`` must not return a relation."""
         with self.session() as cur:
-            return fn(cur)
+            result = fn(cur)
+        if isinstance(result, duckdb.DuckDBPyRelation):
+            raise StoreError("a read returned a live DuckDB relation; fetch rows or a DataFrame "
+                             "(a relation keeps the database, and its lock, open)")
+        return result
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 8) -> T:
         """Run ``fn(cursor)`` in one transaction; re-run it on a write-write conflict."""

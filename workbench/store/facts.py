@@ -60,9 +60,8 @@ class FactsTable:
             c.register("new_facts", table)
             try:
                 c.execute(
-                    "INSERT INTO file_facts (blob_sha, parser, parser_version, facts)"
+                    "INSERT OR IGNORE INTO file_facts (blob_sha, parser, parser_version, facts)"
                     " SELECT n.blob_sha, n.parser, n.parser_version, n.facts FROM new_facts n"
-                    " ANTI JOIN file_facts f USING (blob_sha, parser, parser_version)"
                 )
             finally:
                 c.unregister("new_facts")

@@ -277,6 +277,30 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        6,
+        "robust jobs: attempts' errors, owner process, cancel flag; store health notes",
+        """
+        ALTER TABLE jobs ADD COLUMN max_attempts INTEGER DEFAULT 1;
+        ALTER TABLE jobs ADD COLUMN errors JSON DEFAULT '[]';
+        ALTER TABLE jobs ADD COLUMN pid INTEGER;
+        ALTER TABLE jobs ADD COLUMN hostname VARCHAR;
+        ALTER TABLE jobs ADD COLUMN process_started DOUBLE;
+        ALTER TABLE jobs ADD COLUMN cancel_requested BOOLEAN DEFAULT false;
+        CREATE TABLE store_health (
+            key VARCHAR PRIMARY KEY,
+            value VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE store_notices_id_seq;
+        CREATE TABLE store_notices (
+            id BIGINT PRIMARY KEY DEFAULT nextval('store_notices_id_seq'),
+            noted_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            kind VARCHAR NOT NULL,
+            message VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

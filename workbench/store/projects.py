@@ -52,6 +52,13 @@ class ProjectsTable:
             )
         return _project(rows[0])
 
+    def get_by_id(self, project_id: int) -> Project:
+        rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.id = ?", [project_id])
+        if not rows:
+            raise ProjectNotFound(f"no project with id {project_id} (was it removed?)",
+                                  project_id=project_id)
+        return _project(rows[0])
+
     def find(self, name: str) -> Project | None:
         rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.name = ?", [name])
         return _project(rows[0]) if rows else None

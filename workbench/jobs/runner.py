@@ -1,0 +1,417 @@
+"""The job manager: a bounded pool, retries with backoff, cooperative cancel, heartbeats, recovery.
+
+:class:`JobRunner` is the template: it creates the row (queued, owned by this process), marks
+it running, feeds progress to the row (throttled) and to the caller's callback, and records
+the end state. A job type is one function ``work(job) -> result``.
+
+* **Attempts.** An error that is a :class:`~workbench.errors.TransientError` (network trouble,
+  a lock held past the wait) is recorded and the work runs again after an exponential
+  backoff, up to ``max_attempts``; then the job is ``dead`` with every attempt's error kept.
+  Any other error ends the job ``failed`` at once. :meth:`JobRunner.retry` queues it again.
+* **Cancel** is cooperative: :meth:`JobRunner.cancel` sets a flag (in the row, so any process
+  can cancel) that the job sees at its next progress checkpoint; it raises
+  :class:`~workbench.errors.JobCancelled` there, before the job's single write transaction.
+* **Heartbeat.** While jobs run, a thread refreshes their ``heartbeat_at``.
+* **Recovery.** :meth:`JobRunner.recover` marks jobs whose owner process is gone (same host) or
+  whose heartbeat is stale (other hosts) ``interrupted``; :meth:`JobRunner.resume_interrupted`
+  runs the resumable ones again through the factory registered for their type.
+
+Background jobs run on at most ``threads`` pool threads. Pool threads are not daemons, so a
+papermill run or CLI process never exits with a job half done.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from ..domain import JobInfo, JobStatus
+from ..errors import JobCancelled, JobFailed, TransientError, WorkbenchError
+from ..store import Store
+from .process import current_owner, owner_alive
+
+log = logging.getLogger("workbench.jobs")
+
+ProgressCallback = Callable[["Progress"], None]
+WorkFactory = Callable[[JobInfo], Callable[["Job"], Any]]
+
+
+@dataclass
+class Progress:
+    """How far a job got; handed to callbacks (widgets, tqdm bars, log lines)."""
+
+    job_id: int
+    done: int = 0
+    total: int | None = None
+    message: str = ""
+    status: str = "running"
+    attempt: int = 1
+
+    @property
+    def fraction(self) -> float | None:
+        return None if not self.total else min(1.0, self.done / self.total)
+
+
+@dataclass
+class Job:
+    """What a running job's work function receives."""
+
+    id: int
+    type: str
+    project_id: int | None
+    params: dict[str, Any]
+    report: Callable[[int, int | None, str], None] = field(repr=False)
+    store: Store | None = field(default=None, repr=False)
+    finished: bool = False
+    attempt: int = 1
+    cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def finish_in(self, cur, result: dict[str, Any]) -> None:
+        """Mark the job succeeded inside the caller's transaction (with the work it wrote)."""
+        assert self.store is not None
+        self.store.jobs.finish(self.id, result, cur=cur)
+        self.finished = True
+
+    def cancelled(self) -> bool:
+        """True once a cancel was requested (checked by long loops between checkpoints)."""
+        return self.cancel_event.is_set()
+
+    def check_cancel(self) -> None:
+        """Raise :class:`JobCancelled` when a cancel was requested: a checkpoint."""
+        if self.cancel_event.is_set():
+            raise JobCancelled(f"{self.type} job {self.id} was cancelled", job_id=self.id)
+
+
+class JobHandle:
+    """A started job: ``result()`` waits for it, ``info()`` reads its row, ``cancel()`` stops it."""
+
+    def __init__(self, job_id: int, future: Future, store: Store,
+                 runner: "JobRunner | None" = None) -> None:
+        self.id = job_id
+        self._future = future
+        self._store = store
+        self._runner = runner
+
+    def result(self, timeout: float | None = None) -> Any:
+        return self._future.result(timeout)
+
+    wait = result
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def info(self) -> JobInfo:
+        return self._store.jobs.get(self.id)
+
+    def cancel(self) -> JobInfo:
+        if self._runner is None:
+            raise JobFailed(f"job {self.id} cannot be cancelled from this handle", job_id=self.id)
+        return self._runner.cancel(self.id)
+
+    def __repr__(self) -> str:
+        return f"<JobHandle {self.id} {'done' if self.done() else 'running'}>"
+
+
+def is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, TransientError)
+
+
+class JobRunner:
+    """Runs job functions with bookkeeping in the store."""
+
+    def __init__(self, store: Store, *, threads: int = 2, progress_interval: float = 0.25,
+                 heartbeat_interval: float = 5.0, stale_after: float = 60.0,
+                 max_attempts: int = 3, retry_delay: float = 1.0, max_retry_delay: float = 60.0,
+                 checkpoint: bool = True) -> None:
+        self.store = store
+        self.progress_interval = progress_interval
+        self.heartbeat_interval = heartbeat_interval
+        self.stale_after = stale_after
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.max_retry_delay = max_retry_delay
+        self.checkpoint = checkpoint
+        self._threads = max(1, threads)
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._running: dict[int, threading.Event] = {}
+        self._work: dict[int, Callable[[Job], Any]] = {}
+        self._factories: dict[str, WorkFactory] = {}
+        self._resumable: set[str] = set()
+        self._heartbeat: threading.Thread | None = None
+        self._owner = current_owner()
+
+    # -- registry ---------------------------------------------------------------------------------
+
+    def register(self, type: str, factory: WorkFactory, *, resumable: bool = False) -> None:
+        """How to rebuild a job's work from its row, for ``retry`` and ``resume_interrupted``."""
+        self._factories[type] = factory
+        if resumable:
+            self._resumable.add(type)
+
+    # -- submitting -------------------------------------------------------------------------------
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="workbench-job")
+            return self._pool
+
+    def submit(
+        self,
+        type: str,
+        work: Callable[[Job], Any],
+        *,
+        project_id: int | None = None,
+        params: dict[str, Any] | None = None,
+        on_progress: ProgressCallback | None = None,
+        wait: bool = True,
+        max_attempts: int | None = None,
+    ) -> JobHandle:
+        attempts = max_attempts or self.max_attempts
+        job_id = self.store.jobs.create(type, project_id, params or {}, max_attempts=attempts,
+                                        owner=self._owner)
+        return self._dispatch(job_id, type, project_id, params or {}, work, on_progress, wait,
+                              attempts)
+
+    def _dispatch(self, job_id, type, project_id, params, work, on_progress, wait,
+                  max_attempts) -> JobHandle:
+        with self._lock:
+            self._work[job_id] = work
+        if wait:
+            future: Future = Future()
+            try:
+                future.set_result(self._run(job_id, type, project_id, params, work, on_progress,
+                                            max_attempts))
+            except BaseException as exc:  # noqa: BLE001 - handed back through the future
+                future.set_exception(exc)
+            handle = JobHandle(job_id, future, self.store, self)
+            handle.result()  # re-raise in the caller's thread
+            return handle
+        future = self._executor().submit(self._run, job_id, type, project_id, params, work,
+                                         on_progress, max_attempts)
+        return JobHandle(job_id, future, self.store, self)
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def _run(self, job_id, type, project_id, params, work, on_progress, max_attempts) -> Any:
+        cancel = threading.Event()
+        with self._lock:
+            self._running[job_id] = cancel
+        self._ensure_heartbeat()
+        try:
+            return self._attempts(job_id, type, project_id, params, work, on_progress,
+                                  max_attempts, cancel)
+        finally:
+            with self._lock:
+                self._running.pop(job_id, None)
+            if self.checkpoint:
+                try:
+                    self.store.health.checkpoint()
+                except Exception:  # noqa: BLE001 - a checkpoint is an optimisation
+                    log.debug("checkpoint after job %s skipped", job_id, exc_info=True)
+
+    def _attempts(self, job_id, type, project_id, params, work, on_progress, max_attempts,
+                  cancel: threading.Event) -> Any:
+        state = Progress(job_id)
+        attempt = self.store.jobs.start(job_id, self._owner, from_status=JobStatus.QUEUED.value)
+        if attempt is None:  # cancelled while queued, or taken by another runner
+            info = self.store.jobs.get(job_id)
+            raise JobCancelled(f"{type} job {job_id} was {info.status} before it started",
+                               job_id=job_id, status=info.status)
+        while True:
+            state.attempt = attempt
+            try:
+                return self._attempt(job_id, type, project_id, params, work, on_progress,
+                                     cancel, state, attempt)
+            except BaseException as exc:
+                transient = is_transient(exc)
+                text = _error_text(type, exc)
+                if isinstance(exc, JobCancelled) or cancel.is_set():
+                    self.store.jobs.record_error(job_id, attempt, text, transient=False,
+                                                 status=JobStatus.CANCELLED.value,
+                                                 message="cancelled")
+                    self._tell(on_progress, state, "cancelled")
+                    if isinstance(exc, JobCancelled):
+                        raise
+                    raise JobCancelled(f"{type} job {job_id} was cancelled", job_id=job_id) from exc
+                if transient and attempt < max_attempts and not cancel.is_set():
+                    delay = min(self.max_retry_delay,
+                                self.retry_delay * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
+                    self.store.jobs.record_error(
+                        job_id, attempt, text, transient=True, status=JobStatus.RUNNING.value,
+                        message=f"attempt {attempt} failed ({_first_line(text)}); retrying in "
+                                f"{delay:.1f} s")
+                    if cancel.wait(delay) or self.store.jobs.cancel_requested(job_id):
+                        self.store.jobs.set_status(job_id, JobStatus.CANCELLED.value, "cancelled")
+                        self._tell(on_progress, state, "cancelled")
+                        raise JobCancelled(f"{type} job {job_id} was cancelled while waiting to "
+                                           "retry", job_id=job_id) from exc
+                    attempt = self.store.jobs.start(job_id, self._owner,
+                                                    from_status=JobStatus.RUNNING.value)
+                    if attempt is None:
+                        raise JobCancelled(f"{type} job {job_id} was cancelled", job_id=job_id) from exc
+                    continue
+                status = JobStatus.DEAD.value if transient else JobStatus.FAILED.value
+                self.store.jobs.record_error(job_id, attempt, text, transient=transient,
+                                             status=status)
+                self._tell(on_progress, state, status)
+                if isinstance(exc, WorkbenchError):
+                    if "job_id" not in exc.fields:
+                        exc.fields["job_id"] = job_id
+                        exc.job_id = job_id
+                    raise
+                if not isinstance(exc, Exception):
+                    raise
+                raise JobFailed(f"{type} job {job_id} failed: {exc}", job_id=job_id,
+                                cause=repr(exc), attempts=attempt) from exc
+
+    def _attempt(self, job_id, type, project_id, params, work, on_progress, cancel, state,
+                 attempt) -> Any:
+        last_write = 0.0
+
+        def report(done: int, total: int | None, message: str) -> None:
+            nonlocal last_write
+            job.check_cancel()
+            state.done, state.total, state.message = done, total, message
+            if on_progress is not None:
+                on_progress(state)
+            now = time.monotonic()
+            if now - last_write >= self.progress_interval:
+                last_write = now
+                if self.store.jobs.progress(job_id, done, total, message):
+                    cancel.set()
+                    job.check_cancel()
+
+        job = Job(job_id, type, project_id, params, report, self.store, attempt=attempt,
+                  cancel_event=cancel)
+        job.check_cancel()
+        result = work(job)
+        if not job.finished:
+            self.store.jobs.finish(job_id, result if isinstance(result, dict) else {})
+        self._tell(on_progress, state, "succeeded")
+        return result
+
+    @staticmethod
+    def _tell(on_progress, state: Progress, status: str) -> None:
+        state.status = status
+        if status == "succeeded" and state.total:
+            state.done = state.total
+        if on_progress is not None:
+            try:
+                on_progress(state)
+            except Exception:  # noqa: BLE001 - a broken progress bar must not change the outcome
+                log.debug("progress callback failed", exc_info=True)
+
+    # -- heartbeat --------------------------------------------------------------------------------
+
+    def _ensure_heartbeat(self) -> None:
+        with self._lock:
+            if self._heartbeat is not None and self._heartbeat.is_alive():
+                return
+            self._heartbeat = threading.Thread(target=self._beat, name="workbench-heartbeat",
+                                               daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(self.heartbeat_interval)
+            with self._lock:
+                ids = list(self._running)
+                if not ids:
+                    self._heartbeat = None
+                    return
+            try:
+                self.store.jobs.heartbeat(ids)
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.debug("heartbeat failed", exc_info=True)
+
+    # -- control ----------------------------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> JobInfo:
+        """Ask a job to stop at its next checkpoint (any process); a queued job never starts."""
+        status = self.store.jobs.request_cancel(job_id)
+        if status == JobStatus.QUEUED.value:
+            self.store.jobs.cancel_queued(job_id)
+        with self._lock:
+            event = self._running.get(job_id)
+        if event is not None:
+            event.set()
+        return self.store.jobs.get(job_id)
+
+    def retry(self, job_id: int, *, wait: bool = True,
+              on_progress: ProgressCallback | None = None) -> JobHandle:
+        """Queue a failed, dead, cancelled or interrupted job again (its errors are kept)."""
+        info = self.store.jobs.get(job_id)
+        work = self._work_for(info)
+        try:
+            info = self.store.jobs.requeue(job_id, owner=self._owner)
+        except ValueError as exc:
+            raise JobFailed(str(exc), job_id=job_id) from None
+        return self._dispatch(job_id, info.type, info.project_id, info.params, work, on_progress,
+                              wait, info.max_attempts)
+
+    def _work_for(self, info: JobInfo) -> Callable[[Job], Any]:
+        with self._lock:
+            work = self._work.get(info.id)
+        if work is not None:
+            return work
+        factory = self._factories.get(info.type)
+        if factory is None:
+            raise JobFailed(f"job {info.id} of type {info.type!r} cannot be run again here: no "
+                            f"factory registered (known: {', '.join(sorted(self._factories)) or '-'})",
+                            job_id=info.id)
+        return factory(info)
+
+    def recover(self) -> list[int]:
+        """Mark jobs whose process died ``interrupted``; return their ids. Cheap: one query."""
+        now = datetime.now(timezone.utc)
+        stale = timedelta(seconds=self.stale_after)
+        lost: list[int] = []
+        for info in self.store.jobs.active():
+            if (info.pid, info.hostname, info.process_started) == self._owner:
+                continue
+            alive = owner_alive(info.pid, info.hostname, info.process_started)
+            if alive is None:
+                beat = info.heartbeat_at or info.started_at or info.created_at
+                if beat.tzinfo is None:
+                    beat = beat.replace(tzinfo=timezone.utc)
+                alive = now - beat < stale
+            if not alive:
+                lost.append(info.id)
+        if lost:
+            self.store.jobs.mark_interrupted(lost)
+            log.warning("jobs %s were interrupted (their process ended); resume them with "
+                        "Workbench.resume_interrupted()", lost)
+        return lost
+
+    def resume_interrupted(self, *, wait: bool = True) -> list[JobHandle]:
+        """Run interrupted jobs of resumable types again; they continue from stored progress."""
+        handles = []
+        for info in reversed(self.store.jobs.with_status(JobStatus.INTERRUPTED.value, limit=1000)):
+            if info.type in self._resumable:
+                handles.append(self.retry(info.id, wait=wait))
+        return handles
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait)
+
+
+def _first_line(text: str) -> str:
+    return (text.splitlines() or [""])[0][:200]
+
+
+def _error_text(type: str, exc: BaseException) -> str:
+    if isinstance(exc, WorkbenchError):
+        return str(exc)
+    return f"{type}: {exc!r}\n{traceback.format_exc(limit=5)}"
