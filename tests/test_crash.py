@@ -82,6 +82,7 @@ _WRITER = textwrap.dedent("""
     store = Store(sys.argv[1])
     store.projects.add("before", "/x", "path", "/x.git")   # checkpointed below
     store.db.read(lambda cur: cur.execute("CHECKPOINT"))
+    store.db.release()
     con = duckdb.connect(sys.argv[1])
     con.execute("SET checkpoint_threshold = '1GB'")
     con.execute("INSERT INTO projects (name, source, source_kind, clone_path) "

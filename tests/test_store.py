@@ -51,14 +51,22 @@ def test_a_database_from_a_newer_workbench_is_refused(tmp_path):
         Store(path).schema_version()
 
 
-def test_the_file_is_closed_between_units_of_work(tmp_path):
+def _open_elsewhere(path) -> str:
+    code = f"import duckdb; duckdb.connect({str(path)!r}).close(); print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
+
+
+def test_the_file_is_released_soon_after_a_burst_of_work(tmp_path):
     path = tmp_path / "wb.duckdb"
-    store = Store(path)
+    store = Store(path, idle_release=0.2)
     store.schema_version()
-    # another process can open it right away: nothing is held while idle
-    out = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).close(); print('ok')"],
-                         capture_output=True, text=True, timeout=60)
-    assert out.stdout.strip() == "ok", out.stderr
+    assert "lock" in _open_elsewhere(path).lower()  # still open within the idle delay
+    time.sleep(0.6)
+    assert _open_elsewhere(path) == "ok"  # released without any call: nothing held while idle
+    store.schema_version()
+    store.db.release()  # or released at once
+    assert _open_elsewhere(path) == "ok"
 
 
 HOLDER = textwrap.dedent("""
@@ -79,7 +87,7 @@ def _hold(path, seconds):
 
 def test_a_lock_held_past_the_wait_names_the_file(tmp_path):
     path = tmp_path / "wb.duckdb"
-    Store(path).schema_version()
+    Store(path, idle_release=0).schema_version()
     proc = _hold(path, 10)
     try:
         started = time.monotonic()
@@ -95,7 +103,7 @@ def test_a_lock_held_past_the_wait_names_the_file(tmp_path):
 
 def test_a_lock_released_within_the_wait_is_waited_for(tmp_path):
     path = tmp_path / "wb.duckdb"
-    Store(path).schema_version()
+    Store(path, idle_release=0).schema_version()
     proc = _hold(path, 1.0)
     try:
         assert Store(path, lock_timeout=30).schema_version() == LATEST_VERSION

@@ -17,6 +17,7 @@ from .errors import ConfigError
 ENV_VARS = {
     "WORKBENCH_DATA_DIR": "data_dir",
     "WORKBENCH_LOCK_TIMEOUT": "lock_timeout",
+    "WORKBENCH_IDLE_RELEASE": "idle_release",
     "WORKBENCH_GIT_TIMEOUT": "git_timeout",
     "WORKBENCH_MAX_FILE_BYTES": "max_file_bytes",
     "WORKBENCH_WORKERS": "workers",
@@ -50,6 +51,8 @@ class Config:
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
     lock_timeout: float = 30.0
+    idle_release: float = 0.1
+    """Seconds the database stays open after the last unit of work of a burst."""
     """Seconds to keep retrying when another process holds the database file."""
     git_timeout: float = 600.0
     """Wall-clock limit of one git command, in seconds."""

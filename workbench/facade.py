@@ -44,7 +44,8 @@ class Workbench:
         self.config = config or Config.from_env(
             data_dir=data_dir, lock_timeout=lock_timeout, git_timeout=git_timeout
         )
-        self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout)
+        self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
+                           idle_release=self.config.idle_release)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout)
         cfg = self.config
         self.jobs = JobRunner(self.store, threads=cfg.job_threads, max_attempts=cfg.max_attempts,
@@ -334,8 +335,9 @@ class Workbench:
         return BatchService(self.store, self.data_dir)
 
     def close(self) -> None:
-        """Wait for this workbench's background jobs, then release the pool."""
+        """Wait for this workbench's background jobs, release the pool and the database file."""
         self.jobs.shutdown(wait=True)
+        self.store.db.release()
 
     def __enter__(self) -> "Workbench":
         return self

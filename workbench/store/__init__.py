@@ -26,8 +26,10 @@ __all__ = ["Store", "Database", "load_extension", "LATEST_VERSION"]
 class Store:
     """The workbench's database, upgraded to the newest schema when first opened."""
 
-    def __init__(self, path: Path | str, *, lock_timeout: float = 30.0) -> None:
-        self.db = Database(path, lock_timeout=lock_timeout, on_open=self._on_open)
+    def __init__(self, path: Path | str, *, lock_timeout: float = 30.0,
+                 idle_release: float = 0.1) -> None:
+        self.db = Database(path, lock_timeout=lock_timeout, idle_release=idle_release,
+                           on_open=self._on_open)
         self.projects = ProjectsTable(self.db)
         self.snapshots = SnapshotsTable(self.db)
         self.jobs = JobsTable(self.db)

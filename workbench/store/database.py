@@ -19,6 +19,7 @@ downloads are switched off.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import random
 import threading
@@ -60,12 +61,50 @@ def is_conflict_error(exc: BaseException) -> bool:
 
 
 class _Shared:
-    """The one open connection of this process to one file, with its number of users."""
+    """The one open connection of this process to one file, with its number of users.
+
+    When the last user leaves, the connection is kept for ``idle_release`` seconds and then
+    closed by a timer: a burst of short units of work (a job's bookkeeping, a CLI command)
+    opens the file once instead of once per unit, and an idle process still lets go of it.
+    """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.users = 0
+        self.timer: threading.Timer | None = None
+
+    def release_later(self, delay: float) -> None:
+        if delay <= 0:
+            self.close_if_idle()
+            return
+        self.timer = threading.Timer(delay, self.close_if_idle)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def cancel_release(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def close_if_idle(self) -> None:
+        with self.lock:
+            if self.users == 0 and self.connection is not None:
+                self.connection.close()
+                self.connection = None
+            self.timer = None
+
+
+def _close_all() -> None:
+    """Close every idle connection at interpreter exit (pending release timers are daemons)."""
+    for shared in list(Database._registry.values()):
+        with shared.lock:
+            shared.cancel_release()
+            if shared.connection is not None:
+                try:
+                    shared.connection.close()
+                finally:
+                    shared.connection = None
 
 
 class Database:
@@ -85,11 +124,13 @@ class Database:
         path: Path | str,
         *,
         lock_timeout: float = 30.0,
+        idle_release: float = 0.1,
         extension_dir: Path | str | None = None,
         on_open: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         self.path = Path(path).absolute()
         self.lock_timeout = lock_timeout
+        self.idle_release = idle_release
         self.extension_dir = Path(extension_dir) if extension_dir else self.path.parent / "extensions"
         self._on_open = on_open
         self._notices: list[tuple[str, str]] = []
@@ -176,6 +217,7 @@ class Database:
         """A cursor of its own for this thread; the file stays open while any session lasts."""
         shared = self._shared
         with shared.lock:
+            shared.cancel_release()
             if shared.connection is None:
                 shared.connection = self._open()
             shared.users += 1
@@ -189,8 +231,13 @@ class Database:
                 with shared.lock:
                     shared.users -= 1
                     if shared.users == 0 and shared.connection is not None:
-                        shared.connection.close()
-                        shared.connection = None
+                        shared.release_later(self.idle_release)
+
+    def release(self) -> None:
+        """Close the file now if no unit of work is running (instead of after the idle delay)."""
+        with self._shared.lock:
+            self._shared.cancel_release()
+        self._shared.close_if_idle()
 
     # -- units of work -----------------------------------------------------------------------
 
@@ -305,3 +352,6 @@ def _extension_name(name: str) -> str:
     if not name.isidentifier():
         raise StoreError(f"not an extension name: {name!r}")
     return name
+
+
+atexit.register(_close_all)
