@@ -31,7 +31,13 @@ def handle_errors(fn):
         except WorkbenchError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
-            _fail("interrupted", 130)
+            # Stop now, with the conventional status: normal interpreter shutdown would join
+            # worker threads and shut down notebook kernels, and a signal arriving during that
+            # ends the process by SIGINT instead. Committed work is safe in DuckDB's WAL.
+            click.echo("error: interrupted", err=True)
+            sys.stderr.flush()
+            sys.stdout.flush()
+            os._exit(130)
         except Exception as exc:  # noqa: BLE001 - the CLI never shows raw tracebacks
             if os.environ.get("WORKBENCH_DEBUG"):
                 raise

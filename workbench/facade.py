@@ -317,7 +317,7 @@ class Workbench:
         """
         from . import health
 
-        return health.status(self)
+        return health.status(self.store, self.clones, self.config.data_dir)
 
     def report(self, project: str, *, ref: str | None = None, output_dir: str | Path | None = None,
                notebook: str | Path | None = None) -> "ReportResult":

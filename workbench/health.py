@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .facade import Workbench
+from .repos.clones import Clones
+from .store import Store
 
 
 def _tree_bytes(root: Path) -> int:
@@ -22,12 +22,11 @@ def _tree_bytes(root: Path) -> int:
     return total
 
 
-def status(wb: "Workbench") -> dict[str, Any]:
-    store = wb.store
+def status(store: Store, clones: Clones, data_dir: Path) -> dict[str, Any]:
+    """Database, disk, clones and jobs, read in one session of the database."""
     path = store.path
     wal = path.with_name(path.name + ".wal")
     wal_bytes = wal.stat().st_size if wal.exists() else 0
-    data_dir = wb.config.data_dir
     probe = data_dir if data_dir.exists() else data_dir.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
@@ -39,11 +38,11 @@ def status(wb: "Workbench") -> dict[str, Any]:
         active = store.jobs.active()
         recent = store.jobs.list(limit=10)
         dead = store.jobs.with_status("dead", limit=50)
-    clones = {}
+    clone_bytes = {}
     for p in projects:
-        clone = wb.clones.path_for(p.name)
+        clone = clones.path_for(p.name)
         if clone.exists():
-            clones[p.name] = _tree_bytes(clone)
+            clone_bytes[p.name] = _tree_bytes(clone)
     return {
         "data_dir": str(data_dir),
         "database": str(path),
@@ -59,7 +58,7 @@ def status(wb: "Workbench") -> dict[str, Any]:
                      "mapped_at": p.last_mapped_at}
             for p in projects
         },
-        "clone_bytes": clones,
+        "clone_bytes": clone_bytes,
         "active_jobs": active,
         "jobs": recent,
         "dead_jobs": dead,
