@@ -44,7 +44,8 @@ def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = Non
 
     kinds = Counter(r["kind"] for r in nodes.rows.values())
     edge_kinds = Counter(k for _, _, k in edges.rows)
-    externals = [r for r in nodes.rows.values() if r["kind"] == NodeKind.EXTERNAL.value]
+    external = NodeKind.EXTERNAL.value
+    externals = [r for r in nodes.rows.values() if r["kind"] == external]
     languages = Counter(f.language for f in files if f.language and f.status != "ignored")
     stats = {
         "files": len(files),

@@ -10,7 +10,7 @@ keep them.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -81,7 +81,13 @@ class FileFacts:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        # vars() of the (non-slotted) records instead of dataclasses.asdict, which deep-copies
+        # every nested record and was a fifth of the parse time on large repositories
+        raw = dict(vars(self))
+        raw["definitions"] = [vars(d) for d in self.definitions]
+        raw["imports"] = [vars(i) for i in self.imports]
+        raw["calls"] = [vars(c) for c in self.calls]
+        return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "FileFacts":

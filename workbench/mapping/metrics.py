@@ -26,8 +26,8 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
     files = [n for n, r in nodes.rows.items() if r["kind"] in FILE_KINDS and r.get("path")]
     g = nx.DiGraph()
     g.add_nodes_from(files)
-    g.add_edges_from((s, d) for s, d, k in edges.rows
-                     if k == EdgeKind.IMPORTS.value and s in g and d in g)
+    imports = EdgeKind.IMPORTS.value  # a plain string: compared once per edge
+    g.add_edges_from((s, d) for s, d, k in edges.rows if k == imports and s in g and d in g)
     if g.number_of_nodes() == 0:
         return
     rank = nx.pagerank(g, alpha=0.85) if g.number_of_edges() else {n: 1 / len(g) for n in g}
