@@ -22,6 +22,7 @@ from ..repos.clones import Clones
 from ..repos.sources import Source
 from ..store import Store
 from .build import MAP_VERSION, build_map
+from .metrics import prewarm
 from .scan import scan
 
 
