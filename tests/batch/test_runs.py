@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 
 import nbformat
 import pytest
 
-from tests.batch.conftest import start_cli
+from tests.batch.conftest import start_cli, write_notebook
 from workbench import Workbench
 from workbench.errors import RunFailed
 
@@ -79,3 +81,23 @@ def test_report_results_still_work_through_run_notebook(tmp_path, tiny):
     assert isinstance(first, ReportResult) and first.notebook != second.notebook
     assert first.html.is_file() and second.html.is_file()
     assert json.loads(first.notebook.read_text())["cells"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets are a POSIX transport")
+def test_kernels_use_private_unix_sockets_not_tcp_ports(tmp_path, monkeypatch):
+    """Concurrent runs cannot race for a TCP port the kernel has not bound yet."""
+    from workbench.batch.report import run_notebook
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    nb = write_notebook(
+        tmp_path / "nbs" / "transport.ipynb", "x = 0",
+        "from ipykernel.connect import get_connection_info\n"
+        "info = get_connection_info(unpack=True)\n"
+        "print('transport', info['transport'], info['ip'])",
+    )
+    result = run_notebook(nb, tmp_path / "o", {})
+    out = _stdout(result.notebook)
+    assert "transport ipc " + str(tmp_path / "tmp") in out, out
+    assert list((tmp_path / "tmp").iterdir()) == []  # the socket directory is gone

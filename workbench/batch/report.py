@@ -3,12 +3,18 @@
 The executed notebook and its HTML rendering go to ``data/runs/<project>/<UTC time>-<name>``.
 Widget state is not stored in the outputs (``store_widget_state=False``). A failing cell
 becomes a :class:`~workbench.errors.ReportError` that names the cell and its error.
+
+Kernels talk over Unix sockets in a private temporary directory, not TCP ports: jupyter_client
+picks "free" ports and the kernel binds them later, so batch runs started at the same moment in
+separate processes could pick the same port and one kernel would die at start-up.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -91,11 +97,12 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     previous = os.environ.get("WORKBENCH_BACKGROUND")
     if previous is None:
         os.environ["WORKBENCH_BACKGROUND"] = "0"
+    sockets = tempfile.mkdtemp(prefix="wbk-")
     try:
         pm.execute_notebook(
             str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
             kernel_name="python3", cwd=str(notebook.parent), execution_timeout=timeout,
-            store_widget_state=False,
+            store_widget_state=False, config=_kernel_config(Path(sockets)),
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except pm.PapermillExecutionError as exc:
@@ -109,6 +116,7 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
         raise ReportError(f"running notebook {notebook.name} failed: {exc}",
                           notebook=str(notebook)) from exc
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         if previous is None:
             os.environ.pop("WORKBENCH_BACKGROUND", None)
     html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(out_nb), as_version=4))
@@ -116,6 +124,20 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     out_html.write_text(html, encoding="utf-8")
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
     return ReportResult(out_nb, out_html, round(seconds, 2))
+
+
+def _kernel_config(sockets: Path) -> Any:
+    """Kernel manager settings: IPC sockets under ``sockets`` where the OS has them.
+
+    The socket paths are derived from the connection file, which is private to this run, so
+    concurrent runs can never collide (TCP ports are chosen before they are bound: a race).
+    """
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc",
+                                     "connection_file": str(sockets / "kernel.json")}})
 
 
 def _source_cell(executed: Path, index: int) -> tuple[int, str]:
