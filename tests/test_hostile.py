@@ -17,6 +17,7 @@ from tests.helpers import GIT_ENV, commit, git, init_repo, write
 from workbench import Workbench
 from workbench.config import Config
 from workbench.errors import GitFailed, InvalidRef, RepositoryTooLarge, UnsafeSource
+from workbench.mapping.facts import FileFacts
 from workbench.mapping.workers import WorkerPool
 
 
@@ -223,7 +224,21 @@ def test_deep_nesting_is_recorded_as_a_problem(tmp_path, nasty_repo):
     snap = wb.map(str(repo))
     nodes = snap.nodes.set_index("path")
     assert nodes.loc["nested.py", "problem"]  # RecursionError / parser limit, with a reason
-    assert snap.files.set_index("path").loc["minified.js", "status"] in ("parsed", "skipped")
+    files = snap.files.set_index("path")
+    assert files.loc["minified.js", "status"] == "skipped"
+    assert files.loc["minified.js", "reason"].startswith("minified or generated (lines average")
+
+
+def test_a_long_data_line_among_normal_code_is_still_parsed():
+    from workbench.mapping.workers import minified_width, parse_blob
+
+    table = "export const TABLE = [" + ", ".join(str(i) for i in range(2000)) + "];\n"
+    code = table + "".join(f"export function f{i}(x) {{\n  return x + {i};\n}}\n" for i in range(80))
+    assert minified_width(code.encode()) is None
+    facts = FileFacts.from_json(parse_blob("sha", "javascript", code.encode())[2])
+    assert facts.problem is None and len(facts.definitions) == 80
+    bundle = ("!function(){" + "var a=1;" * 400 + "}();\n").encode()
+    assert minified_width(bundle) == len(bundle) // 2
 
 
 def test_a_worker_killed_by_a_signal_costs_only_its_file(tmp_path):

@@ -86,12 +86,25 @@ def _unparse(node: ast.AST) -> str:
         return type(node).__name__
 
 
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+_BRANCH_TYPES = frozenset(_BRANCHES)
 #: Node types with nothing of interest below them (names, constants, operators, contexts).
 _LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.alias, ast.Pass,
                      ast.Break, ast.Continue, ast.Global, ast.Nonlocal,
                      *ast.operator.__subclasses__(), *ast.unaryop.__subclasses__(),
                      *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()})
+#: Fields that never hold nodes (names, numbers, flags): not worth a look.
+_SCALAR_FIELDS = frozenset({"id", "attr", "name", "arg", "module", "level", "kind", "conversion",
+                            "is_async", "type_comment", "ctx", "op", "names"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(node_type: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(node_type)
+    if fields is None:
+        fields = _CHILD_FIELDS[node_type] = tuple(
+            f for f in node_type._fields if f not in _SCALAR_FIELDS)
+    return fields
 
 
 def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ...], tuple[CallRef, ...]]:
@@ -100,18 +113,23 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
     Iterative (an explicit stack), so deeply nested code cannot exhaust the C stack here.
     Complexity is 1 + branch points (if/elif, loops, except, assert, conditional expressions,
     comprehension loops and their ifs, match cases, each extra operand of and/or), counted for
-    the innermost enclosing function; nested definitions have their own.
+    the innermost enclosing function; nested definitions have their own. Dispatch is on the
+    exact node type (set lookups, not ``isinstance`` chains): this loop sees every node of
+    every file, and is a third of the time of a cold map.
     """
     defs: list[dict] = []
     imports: list[ImportRef] = []
     calls: list[CallRef] = []
+    leaves = _LEAVES
     # (node, qualname of the enclosing scope, index in defs of the enclosing function or -1)
     stack: list[tuple[ast.AST, str, int]] = [(child, "", -1) for child in reversed(tree.body)]
+    push = stack.append
     while stack:
         node, scope, owner = stack.pop()
-        if isinstance(node, _DEFS):
+        kind = type(node)
+        if kind is ast.ClassDef or kind in _FUNCTIONS:
             qualname = f"{scope}.{node.name}" if scope else node.name
-            is_class = isinstance(node, ast.ClassDef)
+            is_class = kind is ast.ClassDef
             defs.append({
                 "kind": "class" if is_class else "function", "name": node.name,
                 "qualname": qualname, "parent": scope,
@@ -127,39 +145,39 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
             if not is_class:
                 outer += [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]
             for child in reversed(node.body):
-                stack.append((child, qualname, body_owner))
+                push((child, qualname, body_owner))
             for child in reversed(outer):
-                stack.append((child, scope, owner))
+                push((child, scope, owner))
             continue
         if owner >= 0:
-            if isinstance(node, _BRANCHES):
-                defs[owner]["complexity"] += 1 + (len(node.ifs) if isinstance(node, ast.comprehension) else 0)
-            elif isinstance(node, ast.BoolOp):
+            if kind in _BRANCH_TYPES:
+                defs[owner]["complexity"] += 1 + (len(node.ifs) if kind is ast.comprehension else 0)
+            elif kind is ast.BoolOp:
                 defs[owner]["complexity"] += len(node.values) - 1
-        if isinstance(node, ast.Import):
+        if kind is ast.Call:
+            callee = _dotted(node.func)
+            if callee is not None:
+                calls.append(CallRef(caller=scope, callee=callee, line=node.lineno))
+        elif kind is ast.Import:
             for alias in node.names:
                 imports.append(ImportRef(target=alias.name, line=node.lineno,
                                          aliases=(alias.asname,) if alias.asname else ()))
-        elif isinstance(node, ast.ImportFrom):
+        elif kind is ast.ImportFrom:
             imports.append(ImportRef(
                 target=node.module or "", line=node.lineno,
                 names=tuple(a.name for a in node.names), level=node.level or 0,
                 aliases=tuple(a.asname or "" for a in node.names)
                 if any(a.asname for a in node.names) else (),
             ))
-        elif isinstance(node, ast.Call):
-            callee = _dotted(node.func)
-            if callee is not None:
-                calls.append(CallRef(caller=scope, callee=callee, line=node.lineno))
-        elif isinstance(node, ast.Lambda):
-            stack.append((node.body, scope, owner))
+        elif kind is ast.Lambda:
+            push((node.body, scope, owner))
             continue
-        for name in node._fields:
-            value = getattr(node, name, None)
+        for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+            value = getattr(node, name)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
-                        stack.append((item, scope, owner))
-            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
-                stack.append((value, scope, owner))
+                    if type(item) not in leaves and isinstance(item, ast.AST):
+                        push((item, scope, owner))
+            elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
+                push((value, scope, owner))
     return (tuple(Definition(**d) for d in defs), tuple(imports), tuple(calls))

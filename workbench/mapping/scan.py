@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..repos.git import TreeEntry
 from ..store.facts import FactKey
@@ -76,12 +76,27 @@ def scan(
                      and (e.size or 0) <= max_bytes}
     if progress:
         progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")
-    needed = sorted({sha for sha, _ in missing} | set(manifest_shas))
-    contents = dict(read_blobs(needed))
-    manifests = {path: contents[sha] for sha, path in manifest_shas.items() if sha in contents}
-    requests = [(sha, language, contents[sha]) for sha, language in sorted(missing)]
-    del contents
-    parsed = WorkerPool(workers, memory_limit=memory_limit).parse(requests, progress)
+    manifests = {manifest_shas[sha]: data for sha, data in read_blobs(sorted(manifest_shas))}
+    # largest first, so the workers finish together; blobs stream from git as workers free up
+    sizes = {(f.blob_sha, f.language): f.size or 0 for f in wanted}
+    order = sorted(missing, key=lambda key: (-sizes[key], key))
+    languages: dict[str, list[str]] = {}
+    for sha, language in order:
+        languages.setdefault(sha, []).append(language)
+
+    def requests() -> Iterator[tuple[str, str, bytes]]:
+        blobs = read_blobs(list(languages))
+        try:
+            for sha, data in blobs:
+                for language in languages[sha]:
+                    yield sha, language, data
+        finally:
+            close = getattr(blobs, "close", None)
+            if close is not None:
+                close()  # stop git when parsing stops early (a cancel, an error)
+
+    parsed = WorkerPool(workers, memory_limit=memory_limit).parse(
+        requests(), progress, total=len(order))
     fresh: dict[FactKey, str] = {}
     for (sha, language), facts in parsed.items():
         parser, version = parser_for(language)

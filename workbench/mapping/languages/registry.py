@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 #: Bump whenever the facts produced for the same bytes change (new fields, fixed rules...),
 #: so that cached ``file_facts`` rows are recomputed.
-PARSER_VERSION: int = 1
+PARSER_VERSION: int = 2  # 2: minified files are skipped
 
 #: File extension (lower case, with the dot) -> language name.
 EXTENSIONS: dict[str, str] = {
