@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.helpers import commit, init_repo, write  # noqa: E402
+from tests.helpers import tiny_repositories  # noqa: E402
 from workbench import Workbench  # noqa: E402
 from workbench.config import Config  # noqa: E402
 
@@ -24,12 +24,7 @@ from workbench.config import Config  # noqa: E402
 def main(n: int = 200, threads: int = 4) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        sources = []
-        for i in range(5):
-            repo = init_repo(root / f"src{i}")
-            write(repo, {f"pkg{i}/__init__.py": "", f"pkg{i}/core.py": f"def f():\n    return {i}\n"})
-            commit(repo, "one")
-            sources.append(repo)
+        sources = tiny_repositories(root)
         wb = Workbench(config=Config(data_dir=root / "data", job_threads=threads, workers=1),
                        background=True)
         started = time.perf_counter()

@@ -71,6 +71,18 @@ SAMPLE_V1 = {
 
 
 
+def tiny_repositories(root: Path, count: int = 5) -> list[Path]:
+    """``count`` one-commit repositories, each a package importing ``os``: load fodder."""
+    repos = []
+    for i in range(count):
+        repo = init_repo(root / f"src{i}")
+        write(repo, {f"pkg{i}/__init__.py": "",
+                     f"pkg{i}/core.py": f"import os\n\n\ndef f():\n    return {i}\n"})
+        commit(repo, "one")
+        repos.append(repo)
+    return repos
+
+
 def run_cli(*args: str, data_dir: Path | None = None, cwd: Path | None = None,
             input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the real ``workbench`` command in a child process."""

@@ -6,7 +6,7 @@ import resource
 import threading
 from pathlib import Path
 
-from tests.helpers import commit, init_repo, write
+from tests.helpers import tiny_repositories
 from workbench import Workbench
 from workbench.config import Config
 
@@ -15,12 +15,7 @@ THREADS = 4
 
 
 def test_two_hundred_background_maps(tmp_path: Path):
-    sources = []
-    for i in range(5):
-        repo = init_repo(tmp_path / f"src{i}")
-        write(repo, {f"pkg{i}/__init__.py": "", f"pkg{i}/core.py": f"import os\n\n\ndef f():\n    return {i}\n"})
-        commit(repo, "one")
-        sources.append(repo)
+    sources = tiny_repositories(tmp_path)
     wb = Workbench(config=Config(data_dir=tmp_path / "data", job_threads=THREADS, workers=1),
                    background=True)
     lock = threading.Lock()

@@ -234,15 +234,13 @@ class Snapshot:
         return self.index.centrality()
 
     def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+        """File-level nodes and the imports between them as a plain ``DiGraph`` (weight =
+        import statements); with ``external`` the ``ext:`` dependencies they import too."""
         return self.index.module_graph(external=external)
 
     def collapse(self, depth: int = 2) -> nx.DiGraph:
         """The module graph aggregated to packages/directories ``depth`` segments deep."""
         return self.index.collapse(depth=depth)
-
-    def import_graph(self) -> nx.DiGraph:
-        """Internal file-to-file imports as a plain ``DiGraph`` (weight = import statements)."""
-        return self.module_graph()
 
     def hotspots(self, n: int = 20) -> pd.DataFrame:
         """Files by hotspot score (change frequency × size), with churn, authors and owner."""
