@@ -95,18 +95,22 @@ def scan(
             if close is not None:
                 close()  # stop git when parsing stops early (a cancel, an error)
 
+    decoded: dict[FactKey, FileFacts] = {}
+
+    def decode(key: tuple[str, str], raw: str) -> None:
+        decoded[(key[0], *parser_for(key[1]))] = FileFacts.from_json(raw)
+
     parsed = WorkerPool(workers, memory_limit=memory_limit).parse(
-        requests(), progress, total=len(order))
+        requests(), progress, total=len(order), on_result=decode)
     fresh: dict[FactKey, str] = {}
-    for (sha, language), facts in parsed.items():
-        parser, version = parser_for(language)
-        fresh[(sha, parser, version)] = facts
-    all_facts = {**known, **fresh}
+    for (sha, language), raw in parsed.items():
+        fresh[(sha, *parser_for(language))] = raw
+    for key, raw in known.items():
+        decoded[key] = FileFacts.from_json(raw)
     for f in wanted:
-        raw = all_facts.get(keys[id(f)])
-        if raw is None:
+        facts = decoded.get(keys[id(f)])
+        if facts is None:
             continue
-        facts = FileFacts.from_json(raw)
         if facts.extra.get("skipped"):
             f.status, f.reason = "skipped", facts.problem
         else:

@@ -156,13 +156,17 @@ class WorkerPool:
 
     def parse(self, requests: Iterable[Request],
               progress: Callable[[int, int | None, str], None] | None = None,
-              *, total: int | None = None) -> dict[tuple[str, str], str]:
+              *, total: int | None = None,
+              on_result: Callable[[tuple[str, str], str], None] | None = None,
+              ) -> dict[tuple[str, str], str]:
         """Return ``{(blob sha, language): facts json}`` for every request.
 
         ``requests`` may be a lazy iterator (blobs streamed from ``git cat-file``): workers
         start at once and pull the next request when they are free, so interpreter start-up
         and reading overlap with parsing. Give the largest files first for an even finish.
         ``total`` is the number of requests, for progress, when ``requests`` has no length.
+        ``on_result(key, facts json)`` runs in the feeding thread as each file is done, so
+        the parent's own work on a result overlaps with the parsing of the others.
         """
         if total is None and hasattr(requests, "__len__"):
             total = len(requests)  # type: ignore[arg-type]
@@ -190,6 +194,8 @@ class WorkerPool:
                         sha, language = request[0], request[1]
                         facts = _problem_json(language, "the parser crashed on this file")
                         worker = _Worker(self.memory_limit)
+                    if on_result is not None:
+                        on_result((sha, language), facts)
                     with lock:
                         results[(sha, language)] = facts
                         done = len(results)
