@@ -103,7 +103,10 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
             str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
             kernel_name="python3", cwd=str(notebook.parent), execution_timeout=timeout,
             store_widget_state=False, config=_kernel_config(Path(sockets)),
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # shutdown interrupts the kernel first; if a message is still in hand it logs
+            # "KeyboardInterrupt caught in kernel" at ERROR: noise on our stderr. Failures
+            # reach the user through the executed notebook and the run record instead.
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
     except pm.PapermillExecutionError as exc:
         cell, first_line = _source_cell(out_nb, exc.cell_index)
