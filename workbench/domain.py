@@ -64,7 +64,11 @@ class JobStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Project:
-    """A repository the user registered. ``source`` never contains credentials."""
+    """A repository the user registered. ``source`` never contains credentials.
+
+    ``token_env`` is the *name* of the environment variable that holds the token for a private
+    https repository (read at clone and fetch time, never stored); ``username`` goes with it.
+    """
 
     id: int
     name: str
@@ -77,6 +81,8 @@ class Project:
     last_snapshot_id: int | None = None
     last_commit: str | None = None
     last_mapped_at: datetime | None = None
+    token_env: str | None = None
+    username: str | None = None
 
 
 @dataclass(frozen=True)

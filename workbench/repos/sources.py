@@ -17,6 +17,7 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import urlsplit
 
 from ..errors import InvalidProjectName, InvalidRef, UnsafeSource
@@ -52,8 +53,12 @@ class Source:
         return cleaned[:64]
 
 
-def redact(text: str) -> str:
-    """Remove credentials from URLs inside ``text`` (``https://user:token@host`` → ``https://***@host``)."""
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove credentials from URLs inside ``text`` (``https://user:token@host`` → ``https://***@host``),
+    and every occurrence of each of ``secrets``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
     return _CREDENTIALS_RE.sub(lambda m: f"{m.group('scheme')}***@", text)
 
 

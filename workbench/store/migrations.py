@@ -301,6 +301,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "projects name the environment variable holding their token (never the token)",
+        """
+        ALTER TABLE projects ADD COLUMN token_env VARCHAR;
+        ALTER TABLE projects ADD COLUMN username VARCHAR;
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
