@@ -1,8 +1,9 @@
-"""A real HTTPS git server on 127.0.0.1 for tests: ``git http-backend`` behind Basic auth.
+"""A real HTTPS git server on 127.0.0.1 for tests: ``git http-backend``, behind Basic auth
+when given a token.
 
 Python's threaded ``http.server`` runs git's own smart-HTTP CGI program for every request, over
-TLS with a certificate from a throwaway ``trustme`` CA, and answers 401 to any request whose
-``Authorization`` header is not the expected user and token. Git is told to trust the CA through
+TLS with a certificate from a throwaway ``trustme`` CA, and (with a token) answers 401 to any
+request whose ``Authorization`` header is not the expected user and token. Git is told to trust the CA through
 ``GIT_SSL_CAINFO`` (see :meth:`GitHttpsServer.trust`), so the client side is the real thing too:
 git, libcurl, TLS verification, the 401 challenge and its credential prompts.
 """
@@ -21,6 +22,8 @@ from urllib.parse import urlsplit
 
 import trustme
 
+from tests.helpers import commit, git, init_repo, write
+
 #: Names the server certificate is valid for; ``repo.test`` resolves nowhere and is reached only
 #: when git is told its address (``http.curloptResolve``).
 CERT_NAMES = ("127.0.0.1", "localhost", "repo.test")
@@ -30,6 +33,18 @@ def _http_backend() -> str:
     exec_path = subprocess.run(["git", "--exec-path"], capture_output=True, text=True,
                                check=True).stdout.strip()
     return str(Path(exec_path) / "git-http-backend")
+
+
+def upstream_and_served(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A small Python repository, and a directory serving a bare copy of it as ``name``."""
+    repo = init_repo(tmp_path / "upstream")
+    write(repo, {"app/__init__.py": "", "app/main.py": "import os\nfrom app import util\n",
+                 "app/util.py": "X = 1\n"})
+    commit(repo, "start")
+    root = tmp_path / "served"
+    root.mkdir()
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(root / name))
+    return repo, root
 
 
 @dataclass
@@ -64,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        if auth != backend.expected_authorization:
+        if backend.expected_authorization and auth != backend.expected_authorization:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="test"')
             self.send_header("Content-Length", "0")
@@ -143,10 +158,11 @@ class GitHttpsServer:
     under another host name, as a repository moved to another host would look to git.
     """
 
-    def __init__(self, root: Path, ca_dir: Path, *, username: str, token: str) -> None:
+    def __init__(self, root: Path, ca_dir: Path, *, username: str = "anonymous",
+                 token: str | None = None) -> None:
         self.root = Path(root)
         self.username = username
-        self.expected_authorization = "Basic " + base64.b64encode(
+        self.expected_authorization = None if token is None else "Basic " + base64.b64encode(
             f"{username}:{token}".encode()).decode()
         self.seen = Seen()
         ca = trustme.CA()

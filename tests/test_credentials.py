@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.git_https import GitHttpsServer
-from tests.helpers import commit, git, init_repo, run_cli, write
+from tests.git_https import GitHttpsServer, upstream_and_served
+from tests.helpers import commit, git, run_cli, write
 from workbench.errors import AuthenticationFailed, ConfigError, CredentialsMissing, UnsafeSource
 from workbench.repos.credentials import Credentials, askpass
 from workbench.repos.git import Git
@@ -28,13 +28,7 @@ VAR = "WB_TEST_REPO_TOKEN"
 @pytest.fixture
 def served(tmp_path, monkeypatch):
     """A private repository served over HTTPS; git trusts the CA, no token set yet."""
-    repo = init_repo(tmp_path / "upstream")
-    write(repo, {"app/__init__.py": "", "app/main.py": "import os\nfrom app import util\n",
-                 "app/util.py": "X = 1\n"})
-    commit(repo, "start")
-    root = tmp_path / "served"
-    root.mkdir()
-    git(tmp_path, "clone", "-q", "--bare", str(repo), str(root / "private.git"))
+    repo, root = upstream_and_served(tmp_path, "private.git")
     monkeypatch.delenv(VAR, raising=False)
     with GitHttpsServer(root, tmp_path, username="x-access-token", token=TOKEN) as server:
         server.trust(monkeypatch)
