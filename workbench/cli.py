@@ -105,7 +105,7 @@ def project_show(ctx, name: str) -> None:
     p = handle.info
     token = f"${p.token_env} (user name {p.username})" if p.token_env else "-"
     click.echo(f"name:           {p.name}\nsource:         {p.source} ({p.source_kind})\n"
-               f"credentials:    {token}\n"
+               f"origin:         {p.origin}\ncredentials:    {token}\n"
                f"default branch: {p.default_branch or '-'}\nstatus:         {p.status}\n"
                f"clone:          {p.clone_path}")
     snaps = handle.snapshots()

@@ -68,6 +68,8 @@ class Project:
 
     ``token_env`` is the *name* of the environment variable that holds the token for a private
     https repository (read at clone and fetch time, never stored); ``username`` goes with it.
+    ``origin`` says who gave the location (``"user"``, ``"agent"`` or ``"webhook"``); git is
+    pinned to a checked address for the last two at every clone and fetch.
     """
 
     id: int
@@ -83,6 +85,7 @@ class Project:
     last_mapped_at: datetime | None = None
     token_env: str | None = None
     username: str | None = None
+    origin: str = "user"
 
 
 @dataclass(frozen=True)

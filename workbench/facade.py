@@ -72,7 +72,8 @@ class Workbench:
         """Register a repository (https/ssh URL or local path) under a validated, unique name.
 
         ``origin`` says who asked: ``"user"``, or ``"agent"`` / ``"webhook"``, whose locations
-        may not name loopback, link-local or private addresses (nor local paths).
+        must be https URLs of public hosts; it is stored, and every clone and fetch of such a
+        project checks the host's addresses again and pins git to them (DNS rebinding).
 
         A private https repository names the environment variable that holds its token in
         ``token_env`` (and the user name sent with it in ``username``, ``x-access-token`` by
@@ -85,7 +86,7 @@ class Workbench:
         return self.store.projects.add(
             name, parsed.display, parsed.kind, str(self.clones.path_for(name)),
             token_env=credentials.token_env if credentials else None,
-            username=credentials.username if credentials else None)
+            username=credentials.username if credentials else None, origin=origin)
 
     def set_credentials(self, name: str, token_env: str | None,
                         username: str | None = None) -> Project:

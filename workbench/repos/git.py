@@ -19,7 +19,9 @@ a refused or missing login becomes :class:`~workbench.errors.AuthenticationFaile
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import subprocess
 import tempfile
 import threading
@@ -107,6 +109,18 @@ class NetworkOptions:
         return NetworkOptions({**self.config, **other.config}, {**self.env, **other.env},
                               (*self.secrets, *other.secrets),
                               other.auth_hint or self.auth_hint)
+
+
+@functools.lru_cache(maxsize=1)
+def git_version() -> tuple[int, ...]:
+    """The installed git's version, e.g. ``(2, 39, 5)``; ``()`` when it cannot be told."""
+    try:
+        out = subprocess.run(["git", "version"], capture_output=True, text=True, timeout=30,
+                             env={**os.environ, "LC_ALL": "C"}).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else ()
 
 
 @dataclass(frozen=True)

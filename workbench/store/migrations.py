@@ -309,6 +309,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE projects ADD COLUMN username VARCHAR;
         """,
     ),
+    Migration(
+        8,
+        "who gave a project's location (agents' and webhooks' are pinned when git connects)",
+        """
+        ALTER TABLE projects ADD COLUMN origin VARCHAR DEFAULT 'user';
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -8,7 +8,8 @@ from .database import Database
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
-    "p.created_at, s.id, s.commit_sha, s.mapped_at, p.token_env, p.username"
+    "p.created_at, s.id, s.commit_sha, s.mapped_at, p.token_env, p.username, "
+    "p.origin"
 )
 _FROM = (
     "FROM projects p LEFT JOIN ("
@@ -26,7 +27,8 @@ class ProjectsTable:
         self.db = db
 
     def add(self, name: str, source: str, source_kind: str, clone_path: str, *,
-            token_env: str | None = None, username: str | None = None) -> Project:
+            token_env: str | None = None, username: str | None = None,
+            origin: str = "user") -> Project:
         """Insert a project; ``token_env`` is a variable's name, never a secret."""
 
         def insert(cur):
@@ -37,9 +39,9 @@ class ProjectsTable:
                     project=name,
                 )
             cur.execute(
-                "INSERT INTO projects (name, source, source_kind, clone_path, token_env, username)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [name, source, source_kind, clone_path, token_env, username],
+                "INSERT INTO projects (name, source, source_kind, clone_path, token_env, username,"
+                " origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, source, source_kind, clone_path, token_env, username, origin],
             )
 
         self.db.write(insert)
