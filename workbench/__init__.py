@@ -27,7 +27,7 @@ _EXPORTS = {
     "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
     "ScheduleNotFound": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
-    "RepositoryTooLarge": "errors",
+    "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
@@ -61,6 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
+    from .errors import AuthenticationFailed, CredentialsMissing
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

@@ -7,6 +7,7 @@ one line (``error: …``) and exit 1; an unexpected failure prints one line too 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -31,15 +32,52 @@ def project() -> None:
     """Register, list, show and remove projects."""
 
 
+_TOKEN_ENV_HELP = ("NAME of the environment variable holding a token for a private https "
+                   "repository; only the name is stored, the token is read when git fetches.")
+_USERNAME_HELP = "User name sent with the token [x-access-token, which GitHub and GitLab accept]."
+
+
+def _note_unset(token_env: str | None) -> None:
+    if token_env and not os.environ.get(token_env):
+        click.echo(f"note: ${token_env} is not set here; set it wherever the project is mapped",
+                   err=True)
+
+
 @project.command("add")
 @click.argument("name")
 @click.argument("source")
+@click.option("--token-env", metavar="VAR", help=_TOKEN_ENV_HELP)
+@click.option("--username", help=_USERNAME_HELP)
 @click.pass_context
 @handle_errors
-def project_add(ctx, name: str, source: str) -> None:
+def project_add(ctx, name: str, source: str, token_env: str | None, username: str | None) -> None:
     """Register SOURCE (https/ssh URL or local path) as project NAME."""
-    p = open_workbench(ctx).add_project(name, source)
-    click.echo(f"added project {p.name} ({p.source_kind}: {p.source})")
+    p = open_workbench(ctx).add_project(name, source, token_env=token_env, username=username)
+    token = f"; token from ${p.token_env}" if p.token_env else ""
+    click.echo(f"added project {p.name} ({p.source_kind}: {p.source}{token})")
+    _note_unset(p.token_env)
+
+
+@project.command("credentials")
+@click.argument("name")
+@click.option("--token-env", metavar="VAR", help=_TOKEN_ENV_HELP)
+@click.option("--username", help=_USERNAME_HELP)
+@click.option("--clear", is_flag=True, help="Forget the variable: fetch without credentials.")
+@click.pass_context
+@handle_errors
+def project_credentials(ctx, name: str, token_env: str | None, username: str | None,
+                        clear: bool) -> None:
+    """Name the environment variable holding project NAME's token (or --clear it)."""
+    if clear == (token_env is not None):
+        raise click.UsageError("give either --token-env VAR or --clear")
+    if clear and username is not None:
+        raise click.UsageError("--username goes with --token-env, not --clear")
+    p = open_workbench(ctx).set_credentials(name, token_env, username)
+    if p.token_env:
+        click.echo(f"project {p.name}: token from ${p.token_env} (user name {p.username})")
+        _note_unset(p.token_env)
+    else:
+        click.echo(f"project {p.name}: no credentials")
 
 
 @project.command("list")
@@ -65,7 +103,9 @@ def project_show(ctx, name: str) -> None:
     """Show one project and its snapshots."""
     handle = open_workbench(ctx).project(name)
     p = handle.info
+    token = f"${p.token_env} (user name {p.username})" if p.token_env else "-"
     click.echo(f"name:           {p.name}\nsource:         {p.source} ({p.source_kind})\n"
+               f"origin:         {p.origin}\ncredentials:    {token}\n"
                f"default branch: {p.default_branch or '-'}\nstatus:         {p.status}\n"
                f"clone:          {p.clone_path}")
     snaps = handle.snapshots()

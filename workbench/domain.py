@@ -64,7 +64,13 @@ class JobStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Project:
-    """A repository the user registered. ``source`` never contains credentials."""
+    """A repository the user registered. ``source`` never contains credentials.
+
+    ``token_env`` is the *name* of the environment variable that holds the token for a private
+    https repository (read at clone and fetch time, never stored); ``username`` goes with it.
+    ``origin`` says who gave the location (``"user"``, ``"agent"`` or ``"webhook"``); git is
+    pinned to a checked address for the last two at every clone and fetch.
+    """
 
     id: int
     name: str
@@ -77,6 +83,9 @@ class Project:
     last_snapshot_id: int | None = None
     last_commit: str | None = None
     last_mapped_at: datetime | None = None
+    token_env: str | None = None
+    username: str | None = None
+    origin: str = "user"
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@
      │    ├── UnsafeSource        refused before git runs (ext::, option-like, credentials ...)
      │    ├── InvalidRef          not a plain ref name / commit
      │    ├── RepositoryTooLarge  over the entry-count or size limits (checked before reading)
+     │    ├── CredentialsMissing  the environment variable naming a project's token is not set
      │    └── GitFailed           git ran and failed (message redacted of credentials)
-     │         └── GitNetworkError  a network problem or time-out (also a TransientError)
+     │         ├── GitNetworkError  a network problem or time-out (also a TransientError)
+     │         └── AuthenticationFailed  the server refused the credentials, or wanted some
      ├── StoreError
      │    ├── DatabaseLocked      another process holds the file past the wait (transient)
      │    └── SchemaTooNew        the file was written by a newer workbench
@@ -111,6 +113,21 @@ class GitFailed(SourceError):
 
 class GitNetworkError(GitFailed, TransientError):
     """Git failed on the network or hit its wall-clock limit; worth another attempt."""
+
+
+class AuthenticationFailed(GitFailed):
+    """The server refused the credentials git offered, or asked for some when none were set.
+
+    Not transient: the same token fails the same way until someone changes it.
+    """
+
+
+class CredentialsMissing(SourceError):
+    """A project names an environment variable for its token, and that variable is not set.
+
+    Raised before git runs, so a missing secret fails at once with the variable's name instead
+    of as a prompt git cannot show.
+    """
 
 
 class RepositoryTooLarge(SourceError):

@@ -11,6 +11,7 @@ from .errors import JobFailed, ProjectNotFound, SnapshotNotFound
 from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
+from .repos.credentials import credentials_for
 from .repos.sources import Source, parse_source, validate_name, validate_ref
 from .snapshot import Snapshot
 from .store import Store
@@ -66,16 +67,40 @@ class Workbench:
 
     # -- projects ------------------------------------------------------------------------------
 
-    def add_project(self, name: str | None, source: str, *, origin: str = "user") -> Project:
+    def add_project(self, name: str | None, source: str, *, origin: str = "user",
+                    token_env: str | None = None, username: str | None = None) -> Project:
         """Register a repository (https/ssh URL or local path) under a validated, unique name.
 
         ``origin`` says who asked: ``"user"``, or ``"agent"`` / ``"webhook"``, whose locations
-        may not name loopback, link-local or private addresses (nor local paths).
+        must be https URLs of public hosts; it is stored, and every clone and fetch of such a
+        project checks the host's addresses again and pins git to them (DNS rebinding).
+
+        A private https repository names the environment variable that holds its token in
+        ``token_env`` (and the user name sent with it in ``username``, ``x-access-token`` by
+        default). Only the name is stored; the token is read when git clones or fetches, so it
+        must be set then, in the process that maps. Only ``origin="user"`` may name one.
         """
         parsed = parse_source(source, origin=origin)
+        credentials = credentials_for(parsed, token_env, username, origin=origin)
         name = validate_name(name or parsed.default_name)
-        return self.store.projects.add(name, parsed.display, parsed.kind,
-                                       str(self.clones.path_for(name)))
+        return self.store.projects.add(
+            name, parsed.display, parsed.kind, str(self.clones.path_for(name)),
+            token_env=credentials.token_env if credentials else None,
+            username=credentials.username if credentials else None, origin=origin)
+
+    def set_credentials(self, name: str, token_env: str | None,
+                        username: str | None = None) -> Project:
+        """Name (or, with ``token_env=None``, forget) the variable holding a project's token.
+
+        The clone and its snapshots stay; the next fetch uses the new variable.
+        """
+        project = self.store.projects.get(name)
+        credentials = credentials_for(Source(project.source_kind, project.source), token_env,
+                                      username)
+        self.store.projects.update(
+            project.id, token_env=credentials.token_env if credentials else None,
+            username=credentials.username if credentials else None)
+        return self.store.projects.get(name)
 
     def projects(self) -> list[Project]:
         return self.store.projects.list()
@@ -173,7 +198,7 @@ class Workbench:
         from . import evolution
 
         info = self.store.projects.get(project)
-        repo = self.clones.sync(info.name, Source(info.source_kind, info.source))
+        repo = self.clones.sync_project(info)
         commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every, tags=tags,
                                            limit=limit)
         # commits that already have a map reuse it; the rest parse only their changed files

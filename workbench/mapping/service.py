@@ -19,7 +19,6 @@ from ..errors import MapError, WorkbenchError
 from ..history.service import HistoryService
 from ..jobs import Job
 from ..repos.clones import Clones
-from ..repos.sources import Source
 from ..store import Store
 from .build import MAP_VERSION, build_map
 from .metrics import prewarm
@@ -36,11 +35,10 @@ class MapService:
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False) -> dict:
         """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``."""
         started = time.perf_counter()
-        source = Source(project.source_kind, project.source)
         job.report(0, None, "syncing repository")
         self.store.projects.update(project.id, status="syncing")
         try:
-            repo = self.clones.sync(project.name, source)
+            repo = self.clones.sync_project(project)
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
             with self.store.db.session():  # one connection for the burst of work below

@@ -4,17 +4,27 @@ Clones are bare (no working tree is ever checked out), so nothing in a repositor
 symlinks, ``.gitattributes`` filters, a committed ``.git`` directory — touches the file system.
 Files are read from the object database by blob sha. A clone is made in a temporary
 directory and renamed into place only when complete, so a failed clone leaves nothing behind.
+Clone and fetch are the only commands that reach the network; a project's credentials (see
+:mod:`.credentials`) are handed to those two alone, and for locations from agents and webhooks
+both are pinned to a freshly checked address (see :mod:`.pinning`).
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from ..errors import GitFailed, InvalidRef
-from .git import Git, TreeEntry
+from .credentials import DEFAULT_USERNAME, Credentials, askpass
+from .git import Git, NetworkOptions, TreeEntry
+from .pinning import checked_pin
 from .sources import Source, is_commit_id, validate_ref
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..domain import Project
 
 _FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 
@@ -35,19 +45,34 @@ class Clones:
     def exists(self, project_name: str) -> bool:
         return (self.path_for(project_name) / "HEAD").is_file()
 
-    def sync(self, project_name: str, source: Source) -> Path:
-        """Clone the repository if this project has no clone yet, else fetch into it."""
+    def sync_project(self, project: "Project") -> Path:
+        """:meth:`sync` for a registered project, with the credentials and origin of its row."""
+        credentials = (Credentials(project.token_env, project.username or DEFAULT_USERNAME)
+                       if project.token_env else None)
+        return self.sync(project.name, Source(project.source_kind, project.source),
+                         credentials=credentials, origin=project.origin)
+
+    def sync(self, project_name: str, source: Source, *,
+             credentials: Credentials | None = None, origin: str = "user") -> Path:
+        """Clone the repository if this project has no clone yet, else fetch into it.
+
+        ``origin`` is who gave the location: for ``"agent"`` and ``"webhook"`` the host is
+        resolved and checked again now, and git is pinned to the checked address.
+        """
         dest = self.path_for(project_name)
         git = self.git_for(source)
         if (dest / "HEAD").is_file():
-            git.run(["fetch", "--prune", "--no-recurse-submodules", "--quiet", "origin",
-                     *_FETCH_REFSPECS], cwd=dest, what=f"fetching {source.display}")
+            with self._network(project_name, source, credentials, origin) as options:
+                git.run(["fetch", "--prune", "--no-recurse-submodules", "--quiet", "origin",
+                         *_FETCH_REFSPECS], cwd=dest, what=f"fetching {source.display}",
+                        options=options)
             return dest
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{project_name}-", dir=self.root))
         try:
-            git.run(["clone", "--bare", "--no-local", "--quiet", "--", source.location, str(tmp)],
-                    what=f"cloning {source.display}")
+            with self._network(project_name, source, credentials, origin) as options:
+                git.run(["clone", "--bare", "--no-local", "--quiet", "--", source.location,
+                         str(tmp)], what=f"cloning {source.display}", options=options)
             for spec in _FETCH_REFSPECS:
                 git.run(["config", "--add", "remote.origin.fetch", spec], cwd=tmp, what="configuring clone")
             if dest.exists():
@@ -57,6 +82,21 @@ class Clones:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return dest
+
+    @contextmanager
+    def _network(self, project_name: str, source: Source, credentials: Credentials | None,
+                 origin: str) -> Iterator[NetworkOptions]:
+        """Options for one clone or fetch: the pin to a checked address for agents' and
+        webhooks' locations, the askpass answers when the project has a token."""
+        pin = checked_pin(source.location, origin)
+        options = pin.options() if pin else NetworkOptions()
+        if credentials is None:
+            yield options + NetworkOptions(auth_hint=(
+                "if the repository is private, name the environment variable that holds a "
+                f"token with `workbench project credentials {project_name} --token-env VAR`"))
+            return
+        with askpass(credentials, source.location) as secret_options:
+            yield options + secret_options
 
     def remove(self, project_name: str) -> None:
         shutil.rmtree(self.path_for(project_name), ignore_errors=True)

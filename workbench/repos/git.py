@@ -11,22 +11,27 @@ repository we only want to read from running code or prompting.
   killed after ``timeout`` seconds (GitPython's ``kill_after_timeout``);
 * arguments that come from users sit after ``--`` or ``--end-of-options``.
 
-Errors become :class:`~workbench.errors.GitFailed` with credentials redacted.
+A network command (clone, fetch) may add settings, environment and secrets for that one process
+through :class:`NetworkOptions` — the askpass answers of :mod:`.credentials`, for instance.
+Errors become :class:`~workbench.errors.GitFailed` with credentials and those secrets redacted;
+a refused or missing login becomes :class:`~workbench.errors.AuthenticationFailed`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import git as gitpython
 
-from ..errors import GitFailed, GitNetworkError, RepositoryTooLarge
+from ..errors import AuthenticationFailed, GitFailed, GitNetworkError, RepositoryTooLarge
 from .sources import redact
 
 _EMPTY_HOOKS = Path(tempfile.gettempdir()) / "workbench-empty-hooks"
@@ -73,6 +78,51 @@ def is_network_problem(stderr: str) -> bool:
     return any(marker in text for marker in _NETWORK_MARKERS)
 
 
+_AUTH_MARKERS = (
+    "authentication failed", "could not read username", "could not read password",
+    "invalid username or password", "http basic: access denied",
+)
+
+
+def is_auth_problem(stderr: str) -> bool:
+    """Did the server refuse the credentials, or want some git could not give?"""
+    text = stderr.lower()
+    return any(marker in text for marker in _AUTH_MARKERS)
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """What one network command (clone, fetch) adds to the hardened defaults.
+
+    ``config`` becomes ``-c key=value`` after the hardening settings (so it wins over them);
+    ``env`` is set in that git process only; every string in ``secrets`` is redacted from git's
+    output before it reaches an error; ``auth_hint`` ends the message of an
+    :class:`AuthenticationFailed`.
+    """
+
+    config: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    auth_hint: str = ""
+
+    def __add__(self, other: "NetworkOptions") -> "NetworkOptions":
+        return NetworkOptions({**self.config, **other.config}, {**self.env, **other.env},
+                              (*self.secrets, *other.secrets),
+                              other.auth_hint or self.auth_hint)
+
+
+@functools.lru_cache(maxsize=1)
+def git_version() -> tuple[int, ...]:
+    """The installed git's version, e.g. ``(2, 39, 5)``; ``()`` when it cannot be told."""
+    try:
+        out = subprocess.run(["git", "version"], capture_output=True, text=True, timeout=30,
+                             env={**os.environ, "LC_ALL": "C"}).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    return tuple(int(part) for part in match.groups() if part is not None) if match else ()
+
+
 @dataclass(frozen=True)
 class TreeEntry:
     """One entry of ``git ls-tree -r -l``: a file, a symlink or a submodule at a commit."""
@@ -99,7 +149,7 @@ class Git:
         self.timeout = timeout
         self.allow_file_protocol = allow_file_protocol
 
-    def env(self) -> dict[str, str]:
+    def env(self, options: NetworkOptions | None = None) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             {
@@ -115,22 +165,30 @@ class Git:
         for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
                     "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS"):
             env.pop(var, None)
+        if options is not None:
+            env.update(options.env)
         return env
 
-    def command(self, args: Sequence[str]) -> list[str]:
-        return ["git", *_hardening_config(), *args]
+    def command(self, args: Sequence[str], options: NetworkOptions | None = None) -> list[str]:
+        extra: list[str] = []
+        for key, value in (options.config if options else {}).items():
+            extra += ["-c", f"{key}={value}"]
+        return ["git", *_hardening_config(), *extra, *args]
 
-    def run(self, args: Sequence[str], *, cwd: Path | str | None = None, what: str = "git") -> str:
+    def run(self, args: Sequence[str], *, cwd: Path | str | None = None, what: str = "git",
+            options: NetworkOptions | None = None) -> str:
         """Run git and return its stdout; raise :class:`GitFailed` on failure or time-out."""
         runner = gitpython.cmd.Git(str(cwd) if cwd else None)
+        secrets = options.secrets if options else ()
         try:
             return runner.execute(
-                self.command(args),
+                self.command(args, options),
                 kill_after_timeout=self.timeout,
-                env=self.env(),
+                env=self.env(options),
             )
         except gitpython.exc.GitCommandError as exc:
-            stderr = redact((exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n"))
+            stderr = redact((exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n"),
+                            secrets)
             if exc.status in (-9, 137, "-9") or "timed out" in stderr.lower() or "kill" in str(exc.status):
                 raise GitNetworkError(
                     f"{what} timed out after {self.timeout:g} s; check the network or raise "
@@ -138,6 +196,10 @@ class Git:
                     timeout=self.timeout,
                 ) from None
             detail = stderr.splitlines()[-1] if stderr else f"exit status {exc.status}"
+            if is_auth_problem(stderr):
+                hint = f"; {options.auth_hint}" if options and options.auth_hint else ""
+                raise AuthenticationFailed(f"{what} failed: {detail}{hint}",
+                                           status=str(exc.status)) from None
             if is_network_problem(stderr):
                 raise GitNetworkError(f"{what} failed (network): {detail}",
                                       status=str(exc.status)) from None

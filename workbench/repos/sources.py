@@ -17,6 +17,7 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import urlsplit
 
 from ..errors import InvalidProjectName, InvalidRef, UnsafeSource
@@ -52,8 +53,12 @@ class Source:
         return cleaned[:64]
 
 
-def redact(text: str) -> str:
-    """Remove credentials from URLs inside ``text`` (``https://user:token@host`` → ``https://***@host``)."""
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove credentials from URLs inside ``text`` (``https://user:token@host`` → ``https://***@host``),
+    and every occurrence of each of ``secrets``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
     return _CREDENTIALS_RE.sub(lambda m: f"{m.group('scheme')}***@", text)
 
 
@@ -77,7 +82,10 @@ def parse_source(raw: str, *, base_dir: Path | None = None, origin: str = "user"
     With ``origin="agent"`` or ``"webhook"`` (a location nobody at the keyboard typed) local
     paths are refused, and so are hosts that are or resolve to loopback, link-local, private,
     unspecified or multicast addresses, so a request cannot make the workbench reach into its
-    own machine or network.
+    own machine or network. Such a location must be an https URL: the name is resolved again
+    and checked when git connects, and git is pinned to the checked address
+    (:mod:`.pinning`), which ssh — resolving names itself, through ``~/.ssh/config`` aliases
+    and proxy commands too — does not allow.
     """
     if origin not in ORIGINS:
         raise UnsafeSource(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
@@ -90,8 +98,8 @@ def parse_source(raw: str, *, base_dir: Path | None = None, origin: str = "user"
 def _check_remote_only(source: Source, origin: str) -> None:
     shown = redact(source.location)
     if source.kind == "path":
-        raise UnsafeSource(f"refused {shown!r}: a location from an {origin} must be an https or "
-                           "ssh URL, not a local path", source=shown, origin=origin)
+        raise UnsafeSource(f"refused {shown!r}: a location from an {origin} must be an https "
+                           "URL, not a local path", source=shown, origin=origin)
     if "://" in source.location:
         host = urlsplit(source.location).hostname or ""
     else:
@@ -100,9 +108,16 @@ def _check_remote_only(source: Source, origin: str) -> None:
     if problem:
         raise UnsafeSource(f"refused {shown!r}: host {host!r} {problem}; a location from an "
                            f"{origin} must name a public host", source=shown, origin=origin)
+    if not source.location.lower().startswith("https://"):
+        raise UnsafeSource(
+            f"refused {shown!r}: a location from an {origin} must be an https URL; ssh resolves "
+            "the host itself (through ~/.ssh/config aliases and proxy commands too), so the "
+            "address checked here could not be the one it connects to. Register the ssh URL "
+            "yourself (origin='user') if you trust it", source=shown, origin=origin)
 
 
-def _internal_address(text: str) -> str | None:
+def internal_address(text: str) -> str | None:
+    """Why an IP address (in any form git accepts) is not public, or ``None`` when it is."""
     try:
         addr = ipaddress.ip_address(text)
     except ValueError:
@@ -124,7 +139,7 @@ def _internal_host(host: str) -> str | None:
     host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return "is the local machine"
-    problem = _internal_address(host)
+    problem = internal_address(host)
     if problem:
         return problem
     try:
@@ -132,7 +147,7 @@ def _internal_host(host: str) -> str | None:
     except (OSError, UnicodeError):
         return None  # does not resolve here; git will fail on it the same way
     for info in infos:
-        problem = _internal_address(info[4][0].split("%")[0])
+        problem = internal_address(info[4][0].split("%")[0])
         if problem:
             return f"resolves to an address that {problem.removeprefix('is ')}"
     return None

@@ -301,6 +301,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        7,
+        "projects name the environment variable holding their token (never the token)",
+        """
+        ALTER TABLE projects ADD COLUMN token_env VARCHAR;
+        ALTER TABLE projects ADD COLUMN username VARCHAR;
+        """,
+    ),
+    Migration(
+        8,
+        "who gave a project's location (agents' and webhooks' are pinned when git connects)",
+        """
+        ALTER TABLE projects ADD COLUMN origin VARCHAR DEFAULT 'user';
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

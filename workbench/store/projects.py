@@ -8,7 +8,8 @@ from .database import Database
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
-    "p.created_at, s.id, s.commit_sha, s.mapped_at"
+    "p.created_at, s.id, s.commit_sha, s.mapped_at, p.token_env, p.username, "
+    "p.origin"
 )
 _FROM = (
     "FROM projects p LEFT JOIN ("
@@ -25,7 +26,11 @@ class ProjectsTable:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, name: str, source: str, source_kind: str, clone_path: str) -> Project:
+    def add(self, name: str, source: str, source_kind: str, clone_path: str, *,
+            token_env: str | None = None, username: str | None = None,
+            origin: str = "user") -> Project:
+        """Insert a project; ``token_env`` is a variable's name, never a secret."""
+
         def insert(cur):
             if cur.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
                 raise ProjectExists(
@@ -34,8 +39,9 @@ class ProjectsTable:
                     project=name,
                 )
             cur.execute(
-                "INSERT INTO projects (name, source, source_kind, clone_path) VALUES (?, ?, ?, ?)",
-                [name, source, source_kind, clone_path],
+                "INSERT INTO projects (name, source, source_kind, clone_path, token_env, username,"
+                " origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [name, source, source_kind, clone_path, token_env, username, origin],
             )
 
         self.db.write(insert)
@@ -71,7 +77,7 @@ class ProjectsTable:
         return [_project(r) for r in self.db.query(f"SELECT {_COLUMNS} {_FROM} ORDER BY p.name")]
 
     def update(self, project_id: int, **values) -> None:
-        allowed = {"status", "default_branch"}
+        allowed = {"status", "default_branch", "token_env", "username"}
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"cannot update project columns {sorted(unknown)}")
