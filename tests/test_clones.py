@@ -35,6 +35,20 @@ def test_fetch_picks_up_new_commits(wb, sample_repo):
     assert "shop.extra" in set(second.nodes["id"])
 
 
+def test_git_variables_of_the_calling_process_never_redirect_the_clone(wb, tmp_path, sample_repo,
+                                                                       monkeypatch):
+    """Run from inside a git hook, GIT_DIR and friends name another repository: ignored."""
+    decoy = init_repo(tmp_path / "decoy")
+    write(decoy, {"decoy.py": "x = 1\n"})
+    commit(decoy, "decoy")
+    monkeypatch.setenv("GIT_DIR", str(decoy / ".git"))
+    monkeypatch.setenv("GIT_CONFIG_PARAMETERS", "'core.hookspath'='/nonexistent'")
+    snap = wb.map(str(sample_repo))
+    monkeypatch.delenv("GIT_DIR")
+    assert snap.commit == git(sample_repo, "rev-parse", "HEAD") != git(decoy, "rev-parse", "HEAD")
+    assert "decoy.py" not in set(snap.files["path"])
+
+
 def test_hooks_from_user_config_never_run(tmp_path, sample_repo, monkeypatch):
     hooks = tmp_path / "hooks"
     hooks.mkdir()

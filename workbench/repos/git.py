@@ -90,6 +90,12 @@ def is_auth_problem(stderr: str) -> bool:
     return any(marker in text for marker in _AUTH_MARKERS)
 
 
+#: Variables that would point git at another repository, index, object store or settings (set
+#: when the workbench runs inside a git hook, say); never passed on.
+_REDIRECTING_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS")
+
+
 @dataclass(frozen=True)
 class NetworkOptions:
     """What one network command (clone, fetch) adds to the hardened defaults.
@@ -162,8 +168,7 @@ class Git:
             }
         )
         env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=30")
-        for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS"):
+        for var in _REDIRECTING_ENV:
             env.pop(var, None)
         if options is not None:
             env.update(options.env)
@@ -180,9 +185,13 @@ class Git:
         """Run git and return its stdout; raise :class:`GitFailed` on failure or time-out."""
         runner = gitpython.cmd.Git(str(cwd) if cwd else None)
         secrets = options.secrets if options else ()
+        command = self.command(args, options)
+        inherited = [var for var in _REDIRECTING_ENV if var in os.environ]
+        if inherited:  # GitPython starts from os.environ and cannot unset a variable: env(1) can
+            command = ["env", *[f"--unset={var}" for var in inherited], *command]
         try:
             return runner.execute(
-                self.command(args, options),
+                command,
                 kill_after_timeout=self.timeout,
                 env=self.env(options),
             )
