@@ -65,14 +65,10 @@ class NodeSet:
         return id in self.rows
 
     def table(self) -> pa.Table:
-        names = [n for n, _ in NODE_FIELDS]
-        cols: dict[str, list] = {n: [] for n in names}
-        for row in self.rows.values():
-            for n in names:
-                value = row.get(n)
-                if n == "attrs":
-                    value = json.dumps(value, separators=(",", ":"), sort_keys=True) if value else None
-                cols[n].append(value)
+        rows = list(self.rows.values())
+        cols = {n: [row.get(n) for row in rows] for n, _ in NODE_FIELDS}  # column by column
+        dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+        cols["attrs"] = [dumps(a) if a else None for a in cols["attrs"]]
         return pa.table(cols, schema=pa.schema(list(NODE_FIELDS)))
 
 
@@ -101,19 +97,20 @@ class EdgeSet:
         self.rows[(src, dst, kind)] = {"weight": weight, "line": None, "lines": set(), "attrs": attrs}
 
     def table(self) -> pa.Table:
-        cols: dict[str, list] = {n: [] for n, _ in EDGE_FIELDS}
-        for (s, d, k), row in self.rows.items():
-            cols["src"].append(s)
-            cols["dst"].append(d)
-            cols["kind"].append(k)
-            cols["weight"].append(row["weight"])
-            cols["line"].append(row["line"])
-            lines = sorted(row["lines"])
-            attrs = dict(row.get("attrs") or {})
-            if len(lines) > 1:
-                attrs["lines"] = lines[:50]
-            cols["attrs"].append(json.dumps(attrs, sort_keys=True) if attrs else None)
-        return pa.table(cols, schema=pa.schema(list(EDGE_FIELDS)))
+        keys = list(self.rows)
+        rows = list(self.rows.values())
+        dumps = json.JSONEncoder(sort_keys=True).encode
+
+        def attrs(row: dict) -> str | None:
+            extra = row.get("attrs")
+            if len(row["lines"]) < 2:
+                return dumps(extra) if extra else None
+            return dumps({**(extra or {}), "lines": sorted(row["lines"])[:50]})
+
+        cols = {"src": [k[0] for k in keys], "dst": [k[1] for k in keys],
+                "kind": [k[2] for k in keys], "weight": [r["weight"] for r in rows],
+                "line": [r["line"] for r in rows], "attrs": [attrs(r) for r in rows]}
+        return pa.table({n: cols[n] for n, _ in EDGE_FIELDS}, schema=pa.schema(list(EDGE_FIELDS)))
 
 
 def file_node_fields(f: ScannedFile) -> dict:
