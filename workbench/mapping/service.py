@@ -1,4 +1,4 @@
-"""The map flow: sync the clone, resolve the commit, scan, mine history, build, store.
+"""The map flow: sync the clone, resolve the commit, scan and mine history, build, store.
 
 Everything the map needs is computed before the write, and the write (snapshot row, files,
 nodes, edges, per-file metrics, newly parsed facts, job success) is one transaction: a
@@ -8,6 +8,7 @@ burst of work after the clone is in sync, not around network transfers.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,55 @@ from ..store import Store
 from .build import MAP_VERSION, build_map
 from .metrics import prewarm
 from .scan import scan
+
+
+class _HistoryMiner:
+    """Mines a project's new commits on a thread while the map's files are parsed.
+
+    Its progress shows once parsing is done (one bar at a time); a failure or cancel in
+    either is raised by :meth:`result`, and :meth:`stop` ends mining when parsing failed.
+    """
+
+    def __init__(self, history: HistoryService, project_id: int, repo: Path, commit: str,
+                 job: Job) -> None:
+        self._job = job
+        self._stop = threading.Event()
+        self._shown = threading.Event()
+        self._added = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(history, project_id, repo, commit),
+            name=f"workbench-history-{project_id}", daemon=True)
+        self._thread.start()
+
+    def _report(self, done: int, total: int | None, message: str) -> None:
+        if self._shown.is_set():
+            self._job.report(done, total, message)
+
+    def _cancelled(self) -> bool:
+        cancelled = getattr(self._job, "cancelled", None)
+        return self._stop.is_set() or bool(cancelled and cancelled())
+
+    def _run(self, history: HistoryService, project_id: int, repo: Path, commit: str) -> None:
+        try:
+            self._added = history.sync(project_id, repo, commit, self._report,
+                                       cancel=self._cancelled)
+        except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
+            self._error = exc
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def result(self) -> int:
+        """Wait for mining to finish; the number of commits it stored."""
+        if self._thread.is_alive():
+            self._shown.set()
+            self._job.report(0, None, "mining history")
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._added
 
 
 class MapService:
@@ -68,19 +118,24 @@ class MapService:
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                    max_bytes=self.config.max_tree_bytes)
-        scanned = scan(
-            entries,
-            read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
-            cached=self.store.facts.get_many,
-            max_bytes=self.config.max_file_bytes,
-            workers=self.config.worker_count,
-            memory_limit=self.config.worker_memory,
-            progress=job.report,
-        )
+        prewarm()  # PageRank's imports load while the workers parse
+        # history is mined beside the parse: git log and the parser workers overlap
+        miner = _HistoryMiner(self.history, project.id, repo, commit, job)
+        try:
+            scanned = scan(
+                entries,
+                read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
+                cached=self.store.facts.get_many,
+                max_bytes=self.config.max_file_bytes,
+                workers=self.config.worker_count,
+                memory_limit=self.config.worker_memory,
+                progress=job.report,
+            )
+        except BaseException:
+            miner.stop()
+            raise
         fresh = scanned.fresh
-        job.report(0, None, "mining history")
-        new_commits = self.history.sync(project.id, repo, commit, job.report,
-                                        cancel=getattr(job, "cancelled", None))
+        new_commits = miner.result()
         job.check_cancel()
         sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
                           dtype="float64")
