@@ -393,7 +393,7 @@ class Workbench:
         """Batch notebook runs and their cron schedules: ``wb.batch.run(...)``, ``wb.batch.run_due()``."""
         from .batch.service import BatchService
 
-        return BatchService(self.store, self.data_dir)
+        return BatchService(self.store, self.data_dir, jobs=self.jobs)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, release the pool and the database file."""
