@@ -112,6 +112,8 @@ class ProjectPanel(Panel):
     # -- view ---------------------------------------------------------------------------------------
 
     def _on_job(self, p, project: str) -> None:
+        if self.session.job_kind(p.job_id) not in ("map", "map_history"):
+            return
         if p.status in ("succeeded", "failed"):
             self.refresh()
             verb = "mapped" if p.status == "succeeded" else "failed to map"
