@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from tests.helpers import commit, git, init_repo, run_cli, write
@@ -120,6 +121,7 @@ def test_diff_between_commits(mapped):
     assert ("store.db", "app.web", "imports") in added
     assert len(d.cycles_new) == 1 and d.cycles_broken.empty
     assert wb.diff("layered", old.id, old.id).is_empty
+    assert wb.diff("layered", np.int64(old.id), np.int64(old.id)).is_empty  # ids from a frame
 
 
 def test_contracts_from_the_repository_and_the_ratchet(mapped):

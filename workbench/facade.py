@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -296,7 +297,8 @@ class Workbench:
         return [(snap, times.get(snap.commit)) for snap in ordered]
 
     def _snapshot_of(self, project: str, ref: str | int | None) -> Snapshot:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
+        number = isinstance(ref, numbers.Integral) and not isinstance(ref, bool)  # numpy ints too
+        if number or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
             return self.snapshot(project, snapshot_id=int(ref))
         return self.snapshot(project, ref)
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import ipywidgets as widgets
 
 from .base import Panel, Session
+from .changes import ChangesPanel
 from .history import HistoryPanel
 from .jobs import JobMonitor
 from .mapview import MapView
@@ -54,7 +55,7 @@ def panel_spec(name: str) -> PanelSpec:
 for _name, _factory, _title in [
     ("projects", ProjectPanel, "Projects"), ("jobs", JobMonitor, "Jobs"), ("map", MapView, "Map"),
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
-    ("status", StatusDashboard, "Status"),
+    ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
 ]:
     register_panel(_name, _factory, title=_title)
 
