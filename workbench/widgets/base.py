@@ -192,6 +192,14 @@ class Panel(widgets.VBox):
     def refresh(self) -> None:
         """Re-read what the panel shows from the workbench."""
 
+    def _guard(self, action: Callable[[], Any]) -> None:
+        """Run what a button asks for; a user error (a :class:`WorkbenchError` or
+        ``ValueError``) is shown in the panel's ``message`` widget, never as a traceback."""
+        try:
+            action()
+        except (WorkbenchError, ValueError) as exc:
+            self.message.value = error_html(exc)
+
     def fill(self, **fields: Any) -> None:
         """Set form widgets by attribute name (``fill(node="x")`` sets ``self.node.value``);
         None leaves a field as it is. Verbs take their arguments this way."""
@@ -218,15 +226,22 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show") -> str:
-    """A DataFrame as a compact HTML table (first ``max_rows`` rows, with a count when cut)."""
+def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show",
+               raw: tuple[str, ...] = ()) -> str:
+    """A DataFrame as a compact HTML table (first ``max_rows`` rows, with a count when cut).
+
+    Text is escaped, except in the ``raw`` columns, which hold HTML (links, say).
+    """
     if frame is None or frame.empty:
         return f"<p><i>{esc(empty)}</i></p>"
     shown = frame.head(max_rows).copy()
     for col in shown.columns:
         if shown[col].map(lambda v: isinstance(v, (list, tuple))).any():
             shown[col] = shown[col].map(lambda v: " → ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-    body = shown.to_html(index=False, escape=True, na_rep="", classes="wb-table", border=0,
+        if raw and col not in raw and shown[col].dtype == object:
+            shown[col] = shown[col].map(lambda v: v if v is None or isinstance(v, (int, float))
+                                        else esc(v))
+    body = shown.to_html(index=False, escape=not raw, na_rep="", classes="wb-table", border=0,
                          float_format=lambda x: f"{x:.4g}")
     more = f"<p><i>{len(frame) - max_rows} more rows</i></p>" if len(frame) > max_rows else ""
     return body + more

@@ -150,12 +150,6 @@ class ChangesPanel(Panel):
         self.session.on_job(self._on_job)
         self._guard(self.refresh)
 
-    def _guard(self, action) -> None:
-        try:
-            action()
-        except (WorkbenchError, ValueError) as exc:
-            self.message.value = error_html(exc)
-
     def _project(self) -> str:
         if self.session.project is None:
             raise WorkbenchError("no project: open or map a project first")

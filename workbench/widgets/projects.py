@@ -8,8 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..domain import Project
-from ..errors import WorkbenchError
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, esc, table_html
 
 
 class ProjectRow(widgets.HBox):
@@ -71,12 +70,6 @@ class ProjectPanel(Panel):
                          self.message, self.table]
         self.session.on_job(self._on_job)
         self.refresh()
-
-    def _guard(self, action) -> None:
-        try:
-            action()
-        except (WorkbenchError, ValueError) as exc:
-            self.message.value = error_html(exc)
 
     # -- verbs (the buttons call these) -----------------------------------------------------------
 
