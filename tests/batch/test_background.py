@@ -60,8 +60,8 @@ def test_start_due_runs_the_due_schedules_in_a_job(wb, tiny, failing):
 
 def test_notebooks_and_their_declared_parameters(wb, tiny):
     shelf = wb.batch.notebooks()
-    assert ROOT / "notebooks" / "quickstart.ipynb" in shelf
-    assert ROOT / "notebooks" / "reports" / "portfolio_report.ipynb" in shelf
+    assert shelf["quickstart.ipynb"] == ROOT / "notebooks" / "quickstart.ipynb"
+    assert shelf["reports/portfolio_report.ipynb"].is_file()
     assert wb.batch.parameters_of(tiny) == {"name": "'world'", "count": "1", "data_dir": "None"}
     assert "project" in wb.batch.parameters_of("graph_queries")
     with pytest.raises(NotebookNotFound):

@@ -96,13 +96,15 @@ class BatchService:
         return self._jobs.submit(kind, work, params=params, on_progress=progress, wait=False,
                                  max_attempts=1)
 
-    def notebooks(self) -> list[Path]:
-        """The notebooks in the project's ``notebooks/`` directory (and below), by path."""
+    def notebooks(self) -> dict[str, Path]:
+        """The notebooks in the project's ``notebooks/`` directory and below: their paths by
+        name relative to it (``quickstart.ipynb``, ``reports/portfolio_report.ipynb``)."""
         try:
             shelf = notebooks_dir()
         except ReportError:
-            return []
-        return sorted(p for p in shelf.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            return {}
+        found = sorted(p for p in shelf.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        return {p.relative_to(shelf).as_posix(): p for p in found}
 
     def parameters_of(self, notebook: str | Path) -> dict[str, str]:
         """The parameters a notebook's ``parameters`` cell declares: name -> default (source)."""
