@@ -229,7 +229,8 @@ class Workbench:
 
         rows = [(s.id, s.commit, s.info.ref, when, s.info.mapped_at)
                 for s, when in self._commit_order(project)]
-        return pd.DataFrame(rows, columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
+        return pd.DataFrame(rows,
+                            columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
 
     def diff(self, project: str, old: str | int, new: str | int | None = None):
         """What changed between two snapshots (ids, or refs that have been mapped)."""

@@ -61,7 +61,7 @@ def test_trend_and_contracts_say_when_violations_appeared(mapped, shop_repo):
     assert (row["importer"], row["imported"], row["line"]) == ("shop.util.money", "shop.service", 1)
     assert row["import"] == "from ..service import checkout"
     assert row["first_commit"] == commits[1][:12]  # "models, service, util" brought it in
-    assert "1 contract violations" in panel.message.value
+    assert "1 contract violation at #" in panel.message.value
     assert "from ..service import checkout" in panel.check_output.value
     html = panel.to_html()
     assert "violations (1)" in html and commits[1][:12] in html and "import_cycles" in html

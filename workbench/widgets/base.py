@@ -137,7 +137,7 @@ class Session(traitlets.HasTraits):
         return handle
 
     def job_kind(self, job_id: int) -> str | None:
-        """What a job started here does: ``map``, ``map_history``, ``batch`` ... (None: not ours)."""
+        """What a job started here does (``map``, ``map_history``, ``batch`` ...), or None."""
         return self.kinds.get(job_id)
 
     def _job_progress(self, p: Progress, label: str, kind: str) -> None:

@@ -35,7 +35,8 @@ def file_link(path: Path | None, text: str) -> str:
         rel = ".."
     if rel.startswith(".."):
         return f'{esc(text)} <code>{esc(path)}</code>'
-    return f'<a href="{esc(Path(rel).as_posix())}" target="_blank" title="{esc(path)}">{esc(text)}</a>'
+    href = esc(Path(rel).as_posix())
+    return f'<a href="{href}" target="_blank" title="{esc(path)}">{esc(text)}</a>'
 
 
 def runs_frame(runs: list[RunInfo], schedules: dict[int, str] | None = None) -> pd.DataFrame:
@@ -81,7 +82,7 @@ class BatchPanel(Panel):
 
     >>> panel = BatchPanel(wb)                                    # doctest: +SKIP
     >>> panel.run("system_map_report", {"project": "flask"})      # a background job
-    >>> panel.add_schedule("nightly", "0 3 * * *")                # the form's notebook and parameters
+    >>> panel.add_schedule("nightly", "0 3 * * *")     # with the form's notebook and parameters
     >>> panel.run_due(); panel.remove_schedule("nightly")
 
     Runs execute as jobs of the session, so a :class:`JobMonitor` on it shows them; the list
@@ -99,6 +100,7 @@ class BatchPanel(Panel):
         self.shelf: dict[str, Path] = {}  # notebooks/ by relative name, filled by refresh
         self.parameter_rows: list[ParameterRow] = []
         self.limit = widgets.BoundedIntText(limit, min=1, max=1000, description="runs",
+                                            style={"description_width": "initial"},
                                             layout=widgets.Layout(width="9em"))
         self.refresh_button = widgets.Button(description="refresh", icon="refresh",
                                              layout=widgets.Layout(width="8em"))
@@ -112,11 +114,13 @@ class BatchPanel(Panel):
                                          layout=widgets.Layout(width="8em"))
         self.schedule_name = widgets.Text(placeholder="name", description="schedule",
                                           layout=widgets.Layout(width="16em"))
-        self.cron = widgets.Text(placeholder="0 3 * * *  (UTC) or @daily", description="cron",
-                                 layout=widgets.Layout(width="16em"))
+        self.cron = widgets.Text(placeholder="0 3 * * * (UTC), @daily", description="cron",
+                                 layout=widgets.Layout(width="20em"))
         self.catch_up = widgets.Dropdown(options=[c.value for c in CatchUp], value="latest",
-                                         description="catch-up", layout=widgets.Layout(width="12em"))
-        self.add_schedule_button = widgets.Button(description="add schedule", icon="calendar-plus-o",
+                                         description="catch-up",
+                                         layout=widgets.Layout(width="12em"))
+        self.add_schedule_button = widgets.Button(description="add schedule",
+                                                  icon="calendar-plus-o",
                                                   layout=widgets.Layout(width="10em"))
         self.schedule_choice = widgets.Dropdown(options=[], description="schedule",
                                                 layout=widgets.Layout(width="16em"))
@@ -200,7 +204,8 @@ class BatchPanel(Panel):
         handle = self.session.track("batch", Path(path).name, lambda progress: self.wb.batch.start(
             path, params, progress=progress))
         run_id = handle.info().params.get("run_id")
-        self.message.value = f"run #{run_id} of <b>{esc(Path(path).name)}</b> started (job {handle.id})"
+        self.message.value = (f"run #{run_id} of <b>{esc(Path(path).name)}</b> started "
+                              f"(job {handle.id})")
         self._guard(self.refresh)
         return handle
 

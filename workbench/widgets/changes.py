@@ -20,6 +20,11 @@ DIFF_PARTS = (
     ("moved", "moved definitions"), ("metrics_changed", "changed metrics"),
 )
 
+WHEN = "%Y-%m-%d %H:%M"
+
+#: Diff parts with at most this many rows are shown unfolded.
+OPEN_ROWS = 12
+
 CONTRACTS_HINT = """[[contracts]]        # empty: the repository's workbench-contracts.toml
 type = "layers"      # or forbidden / independence / acyclic (see README, Contracts)
 layers = ["app", "services", "store"]"""
@@ -31,8 +36,8 @@ def _split_refs(text: str) -> list[str]:
     return [r for r in text.replace(",", " ").split() if r]
 
 
-def _date(value: Any) -> str:
-    return "?" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+def _date(value: Any, form: str = "%Y-%m-%d") -> str:
+    return "?" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(form)
 
 
 def _named(ref: Any, commit: str) -> bool:
@@ -50,9 +55,12 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     """Commit ids cut to 12 characters, refs only where they are names, no mapping time."""
     if frame.empty:
         return frame
-    return frame.assign(
+    readable = frame.assign(
         ref=[r if _named(r, c) else "" for r, c in zip(frame["ref"], frame["commit"])],
         commit=frame["commit"].str[:12]).drop(columns="mapped_at")
+    if "committed_at" in readable:
+        readable["committed_at"] = readable["committed_at"].map(lambda v: _date(v, WHEN))
+    return readable
 
 
 def _shown(part: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +70,8 @@ def _shown(part: str, frame: pd.DataFrame) -> pd.DataFrame:
     if part.startswith("cycles"):
         return frame.assign(members=frame["members"].map(", ".join))
     if part == "metrics_changed":
-        change = pd.to_numeric(frame["new"], errors="coerce") - pd.to_numeric(frame["old"], errors="coerce")
+        number = lambda col: pd.to_numeric(frame[col], errors="coerce")  # noqa: E731
+        change = number("new") - number("old")
         return (frame.assign(change=change).sort_values("change", key=abs, ascending=False,
                                                         na_position="last", kind="stable")
                 .reset_index(drop=True))
@@ -106,7 +115,8 @@ class ChangesPanel(Panel):
         self.old = widgets.Dropdown(description="from", layout=wide)
         self.new = widgets.Dropdown(description="to", layout=wide)
         self.compare_button = widgets.Button(description="compare", icon="exchange",
-                                             button_style="primary", layout=widgets.Layout(width="8em"))
+                                             button_style="primary",
+                                             layout=widgets.Layout(width="8em"))
         self.refs = widgets.Text(placeholder="refs: v1.0 v2.0 main~50 (or every N / tags)",
                                  description="map at", layout=widgets.Layout(width="26em"))
         self.every = widgets.BoundedIntText(0, min=0, max=1_000_000, description="every",
@@ -223,7 +233,8 @@ class ChangesPanel(Panel):
         frame = _readable(self.wb.trend(self._project()))
         if not frame.empty and not self.timeline.empty:
             dates = dict(zip(self.timeline["snapshot"], self.timeline["committed_at"]))
-            frame.insert(3, "committed_at", frame["snapshot"].map(dates))
+            frame.insert(3, "committed_at",
+                         frame["snapshot"].map(lambda sid: _date(dates.get(sid), WHEN)))
         self.trend_frame = frame
         self.trend_output.value = self._trend_html()
         return frame
@@ -242,9 +253,11 @@ class ChangesPanel(Panel):
                               history=self.history.value)
         sid = self.new.value
         frame.insert(frame.columns.get_loc("line") + 1, "import",
-                     [self._line_text(sid, n, line) for n, line in zip(frame["importer"], frame["line"])])
+                     [self._line_text(sid, node, line)
+                      for node, line in zip(frame["importer"], frame["line"])])
         self.violations = frame
-        self.message.value = f"{len(frame)} contract violations at {esc(self._label(sid))}"
+        self.message.value = (f"{len(frame)} contract violation{'' if len(frame) == 1 else 's'}"
+                              f" at {esc(self._label(sid))}")
         self.check_output.value = self._violations_html()
         self._offer(list(dict.fromkeys([*frame["importer"], *frame["imported"]])))
         return frame
@@ -293,13 +306,18 @@ class ChangesPanel(Panel):
         return f"{self._label(old)} → {self._label(new)}"
 
     def _diff_html(self) -> str:
+        """A part per foldable section headed by its count; short parts start open."""
         if self.diff is None:
             return ""
-        return "".join(
-            f"<h5>{esc(heading)} ({len(getattr(self.diff, part))})</h5>"
-            + table_html(_shown(part, getattr(self.diff, part)), max_rows=self.max_rows,
-                         empty=f"no {heading}")
-            for part, heading in DIFF_PARTS)
+        sections = []
+        for part, heading in DIFF_PARTS:
+            frame = getattr(self.diff, part)
+            opened = " open" if 0 < len(frame) <= OPEN_ROWS else ""
+            sections.append(
+                f"<details{opened}><summary><b>{esc(heading)} ({len(frame)})</b></summary>"
+                + table_html(_shown(part, frame), max_rows=self.max_rows, empty=f"no {heading}")
+                + "</details>")
+        return "".join(sections)
 
     def _trend_html(self) -> str:
         return table_html(self.trend_frame, max_rows=self.max_rows, empty="no snapshots")
