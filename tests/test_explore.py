@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from tests.helpers import commit, git, init_repo, run_cli, write
-from workbench.errors import ConfigError
+from workbench.errors import ConfigError, WorkbenchError
 from workbench.graph.errors import AmbiguousNode, NodeNotFound
 
 CONTRACTS = """
@@ -120,6 +121,7 @@ def test_diff_between_commits(mapped):
     assert ("store.db", "app.web", "imports") in added
     assert len(d.cycles_new) == 1 and d.cycles_broken.empty
     assert wb.diff("layered", old.id, old.id).is_empty
+    assert wb.diff("layered", np.int64(old.id), np.int64(old.id)).is_empty  # ids from a frame
 
 
 def test_contracts_from_the_repository_and_the_ratchet(mapped):
@@ -197,3 +199,53 @@ def test_subgraph_is_filtered_in_sql(mapped):
     assert {k for _, k in g.nodes(data="kind")} == {"module", "package"}
     assert {k for _, _, k in g.edges(keys=True)} == {"imports"}
     assert g.number_of_edges() == 4 and "app.web:page" not in g
+
+
+def test_map_history_runs_as_one_job_in_the_background(wb, layered):
+    repo, first, second = layered
+    wb.add_project("layered", str(repo))
+    seen = []
+    handle = wb.map_history("layered", every=1, wait=False, progress=lambda p: seen.append(
+        (p.done, p.total, p.status)))
+    result = handle.result(60)
+    assert result["commits"] == [first, second] and len(result["snapshot_ids"]) == 2
+    info = wb.job(handle.id)
+    assert info.type == "map_history" and info.status == "succeeded"
+    assert seen[-1] == (2, 2, "succeeded") and (0, 2, "running") in seen
+    maps = [j for j in wb.recent_jobs(10) if j.type == "map"]
+    assert len(maps) == 2 and all(j.status == "succeeded" for j in maps)
+    timeline = wb.timeline("layered")
+    assert timeline.columns.tolist() == ["snapshot", "commit", "ref", "committed_at", "mapped_at"]
+    assert timeline["commit"].tolist() == [first, second]
+    assert timeline["snapshot"].tolist() == result["snapshot_ids"]
+    assert timeline["committed_at"].is_monotonic_increasing
+
+
+def test_map_history_refuses_a_bad_choice_before_any_job(wb, layered):
+    repo, _, _ = layered
+    wb.add_project("layered", str(repo))
+    for kwargs, message in (({}, "say which commits"), ({"every": 0}, "positive"),
+                            ({"refs": ["-x"]}, "refused ref")):
+        with pytest.raises(WorkbenchError, match=message):
+            wb.map_history("layered", wait=False, **kwargs)
+    assert wb.recent_jobs() == []
+
+
+def test_a_failed_map_history_job_can_be_retried(wb, layered):
+    repo, _, second = layered
+    wb.add_project("layered", str(repo))
+    with pytest.raises(WorkbenchError):
+        wb.map_history("layered", refs=["v3"])  # no such tag yet
+    failed = wb.recent_jobs(1)[0]
+    assert failed.type == "map_history" and failed.status == "failed"
+    git(repo, "tag", "v3", second)
+    assert wb.retry(failed.id, wait=True).result()["commits"] == [second]
+    assert wb.job(failed.id).status == "succeeded"
+
+
+def test_check_at_a_snapshot_and_over_its_history(mapped):
+    wb, (old, new) = mapped
+    assert wb.check("layered", snapshot_id=old.id).empty
+    assert wb.check("layered", snapshot_id=old.id, history=True).empty
+    over_time = wb.check("layered", snapshot_id=new.id, history=True)
+    assert set(over_time["first_snapshot"]) == {new.id}

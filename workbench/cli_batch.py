@@ -10,29 +10,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
+from .batch.runs import parse_parameters, raise_for_runs
 from .cli_common import handle_errors
 from .cli_common import open_workbench as _wb
-from .errors import BatchError, InvalidParameters
 
 PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as JSON "
               "(2, true, null, [1,2], {\"a\":1}), else taken as a plain string.")
-
-
-def parse_parameters(pairs: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """``-p name value`` pairs as a dict; values are JSON when they parse, else strings."""
-    params: dict[str, Any] = {}
-    for name, raw in pairs:
-        if name in params:
-            raise InvalidParameters(f"parameter {name!r} is given twice", parameter=name)
-        try:
-            params[name] = json.loads(raw)
-        except ValueError:
-            params[name] = raw
-    return params
 
 
 def _when(value) -> str:
@@ -142,10 +128,7 @@ def schedule_run_due(ctx) -> None:
     runs = _wb(ctx).batch.run_due()
     for r in runs:
         click.echo(f"run #{r.id} schedule {r.schedule_id} {r.status}: {r.output_html or r.error}")
-    failed = [r for r in runs if not r.ok]
-    if failed:
-        raise BatchError(f"{len(failed)} of {len(runs)} runs failed: "
-                         + "; ".join(f"#{r.id} ({r.error})" for r in failed))
+    raise_for_runs(runs)
     if not runs:
         click.echo("nothing due")
 

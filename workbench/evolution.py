@@ -37,22 +37,38 @@ def commits_to_map(clones: Clones, repo: Path, *, refs: Iterable[str] | None = N
 
     ``every`` walks the first-parent history of HEAD and always ends with HEAD itself.
     """
+    refs = list(refs) if refs else None
+    check_selection(refs=refs, every=every, tags=tags)
     git = Git(timeout=clones.timeout)
     if refs:
-        return [clones.resolve(repo, validate_ref(r)) for r in refs]
+        return [clones.resolve(repo, r) for r in refs]
     if tags:
         names = git.run(["tag", "--sort=creatordate", "--list"], cwd=repo, what="listing tags").split()
         return [clones.resolve(repo, n) for n in names][-limit:]
     if every:
-        if every < 1:
-            raise ConfigError("--every must be a positive number of commits")
         shas = git.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
                        cwd=repo, what="listing commits").split()
         picked = shas[::every]
         if shas and picked[-1] != shas[-1]:
             picked.append(shas[-1])
         return picked[-limit:]
-    raise ConfigError("say which commits to map: refs, tags=True or every=N")
+    raise AssertionError("unreachable: check_selection refuses an empty choice")
+
+
+def check_selection(*, refs: Iterable[str] | None = None, every: int | None = None,
+                    tags: bool = False) -> None:
+    """Refuse a choice of commits that names none, a bad ref, or a step below one (before any
+    git work is done)."""
+    if refs:
+        for ref in refs:
+            validate_ref(ref)
+        return
+    if tags:
+        return
+    if every is not None and every < 1:
+        raise ConfigError("--every must be a positive number of commits")
+    if not every:
+        raise ConfigError("say which commits to map: refs, tags=True or every=N")
 
 
 def diff(old: Snapshot, new: Snapshot) -> MapDiff:

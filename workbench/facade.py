@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -56,6 +57,7 @@ class Workbench:
         self.background = interactive_session() if background is None else bool(background)
         self._mapper = MapService(self.store, self.clones, self.config)
         self.jobs.register("map", self._map_work_from_row, resumable=True)
+        self.jobs.register("map_history", self._history_work_from_row)
         self.interrupted: list[int] = self.jobs.recover() if recover else []
 
     def __repr__(self) -> str:
@@ -193,16 +195,67 @@ class Workbench:
 
     def map_history(self, project: str, *, refs: list[str] | None = None, every: int | None = None,
                     tags: bool = False, limit: int = 50,
-                    progress: Callable[[Progress], None] | None = None) -> list[Snapshot]:
-        """Map a project at several commits: ``refs``, every tag, or every Nth commit."""
+                    progress: Callable[[Progress], None] | None = None,
+                    wait: bool = True) -> "list[Snapshot] | JobHandle":
+        """Map a project at several commits: ``refs``, every tag, or every Nth commit.
+
+        One ``map_history`` job maps the commits one after another (each as a ``map`` job of its
+        own, run inside it); its progress counts commits. Returns the snapshots, oldest commit
+        first, or with ``wait=False`` a :class:`JobHandle` at once, whose ``result()`` is
+        ``{"snapshot_ids": [...], "commits": [...]}``. Which commits to map is checked before
+        the job starts; the clone is fetched inside it.
+        """
         from . import evolution
 
         info = self.store.projects.get(project)
-        repo = self.clones.sync_project(info)
-        commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every, tags=tags,
-                                           limit=limit)
-        # commits that already have a map reuse it; the rest parse only their changed files
-        return [self.map(project, ref=sha, progress=progress) for sha in commits]
+        evolution.check_selection(refs=refs, every=every, tags=tags)
+        params = {"refs": list(refs) if refs else None, "every": every, "tags": bool(tags),
+                  "limit": limit}
+        handle = self.jobs.submit("map_history", self._history_work(info, **params),
+                                  project_id=info.id, params=params, on_progress=progress,
+                                  wait=wait)
+        if not wait:
+            return handle
+        return [self.snapshot(info.name, snapshot_id=i) for i in handle.result()["snapshot_ids"]]
+
+    def _history_work(self, info: Project, refs: list[str] | None, every: int | None,
+                      tags: bool, limit: int):
+        from . import evolution
+
+        def work(job):
+            job.report(0, None, "syncing repository")
+            repo = self.clones.sync_project(info)
+            commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every,
+                                               tags=tags, limit=limit)
+            ids = []
+            for i, sha in enumerate(commits):
+                step = f"commit {i + 1}/{len(commits)} {sha[:12]}"
+                job.report(i, len(commits), step)
+
+                def inner(p: Progress, i=i, step=step) -> None:
+                    if p.status == "running":  # a cancel of this job stops the map it runs
+                        job.report(i, len(commits), f"{step}: {p.message}")
+
+                # a commit that already has a map reuses it; the rest parse only changed files
+                ids.append(self.map(info.name, ref=sha, progress=inner, wait=True).id)
+            job.report(len(commits), len(commits), f"mapped {len(commits)} commits")
+            return {"snapshot_ids": ids, "commits": commits}
+
+        return work
+
+    def _history_work_from_row(self, info: JobInfo):
+        project = self.store.projects.get_by_id(info.project_id)
+        return self._history_work(project, **info.params)
+
+    def timeline(self, project: str):
+        """A project's mapped commits, oldest first, each with its newest snapshot: a DataFrame of
+        ``snapshot, commit, ref, committed_at, mapped_at``."""
+        import pandas as pd
+
+        rows = [(s.id, s.commit, s.info.ref, when, s.info.mapped_at)
+                for s, when in self._commit_order(project)]
+        return pd.DataFrame(rows,
+                            columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
 
     def diff(self, project: str, old: str | int, new: str | int | None = None):
         """What changed between two snapshots (ids, or refs that have been mapped)."""
@@ -219,17 +272,18 @@ class Workbench:
         return evolution.trend(snapshots)
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
-              history: bool = False):
-        """Contract violations of a project's snapshot.
+              snapshot_id: int | None = None, history: bool = False):
+        """Contract violations of a project's snapshot (the newest, at ``ref``, or an id).
 
         ``contracts`` is a TOML path, a list of contracts, or None for the repository's own
-        ``workbench-contracts.toml``. With ``history=True`` every snapshot of the project is
-        checked and each violation says in which snapshot and commit it first appeared.
+        ``workbench-contracts.toml``. With ``history=True`` the snapshots of the project up to
+        the one checked are checked too, and each violation says in which snapshot and commit
+        it first appeared.
         """
         from . import evolution
         from .graph import contracts as _contracts
 
-        snap = self.snapshot(project, ref)
+        snap = self.snapshot(project, ref, snapshot_id=snapshot_id)
         if contracts is None:
             rules = evolution.repository_contracts(self.clones, snap)
             if not rules:
@@ -244,7 +298,11 @@ class Workbench:
             rules = list(contracts)
         if not history:
             return snap.check(rules)
-        return evolution.violations_over_time(self._snapshots_in_commit_order(project), rules)
+        ordered = self._snapshots_in_commit_order(project)
+        commits = [s.commit for s in ordered]
+        if snap.commit in commits:  # history up to the snapshot checked, which ends it
+            ordered = ordered[:commits.index(snap.commit)] + [snap]
+        return evolution.violations_over_time(ordered, rules)
 
     def sql(self, query: str, params: list | None = None, *, limit: int | None = 10_000):
         """Run read-only SQL on the database (no file or network access); returns a DataFrame."""
@@ -252,15 +310,21 @@ class Workbench:
 
     def _snapshots_in_commit_order(self, project: str) -> list[Snapshot]:
         """One snapshot per mapped commit (the newest), oldest commit first."""
+        return [snap for snap, _ in self._commit_order(project)]
+
+    def _commit_order(self, project: str) -> list[tuple[Snapshot, Any]]:
+        """(snapshot, commit time) per mapped commit (its newest snapshot), oldest commit first."""
         info = self.store.projects.get(project)
         newest: dict[str, Snapshot] = {}
         for s in self.store.snapshots.list(info.id):
             newest[s.commit_sha] = Snapshot(self.store, s)
         times = self.store.history.commit_times(info.id, list(newest))
-        return sorted(newest.values(), key=lambda s: (str(times.get(s.commit, "")), s.id))
+        ordered = sorted(newest.values(), key=lambda s: (str(times.get(s.commit, "")), s.id))
+        return [(snap, times.get(snap.commit)) for snap in ordered]
 
     def _snapshot_of(self, project: str, ref: str | int | None) -> Snapshot:
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
+        number = isinstance(ref, numbers.Integral) and not isinstance(ref, bool)  # numpy ints too
+        if number or (isinstance(ref, str) and ref.isdigit() and len(ref) < 7):
             return self.snapshot(project, snapshot_id=int(ref))
         return self.snapshot(project, ref)
 
@@ -357,7 +421,7 @@ class Workbench:
         """Batch notebook runs and their cron schedules: ``wb.batch.run(...)``, ``wb.batch.run_due()``."""
         from .batch.service import BatchService
 
-        return BatchService(self.store, self.data_dir)
+        return BatchService(self.store, self.data_dir, jobs=self.jobs)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, release the pool and the database file."""

@@ -45,9 +45,10 @@ def outputs(nb) -> list[dict]:
 
 
 @pytest.mark.parametrize("name, extra, expect", [
-    ("quickstart.ipynb", {"project": "shop"}, ["shop.util", "<svg"]),
+    ("quickstart.ipynb", {"project": "shop"}, ["shop.util", "<svg", "Batch runs"]),
     ("system_map.ipynb", {"project": "shop"}, ["shop.util", "Map of shop"]),
-    ("graph_queries.ipynb", {"project": "shop", "node": "shop.models"}, ["shop.util.money", "shop.service"]),
+    ("graph_queries.ipynb", {"project": "shop", "node": "shop.models", "history_every": 3},
+     ["shop.util.money", "shop.service", "mapped commits (4)", "nodes added (", "import_cycles"]),
     ("history_and_hotspots.ipynb", {"project": "shop"}, ["src/shop/models.py", "image/png"]),
     ("reports/portfolio_report.ipynb", {}, ["shop", "image/png"]),
 ])

@@ -18,11 +18,11 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidParameters, NotebookNotFound, ReportError
+from ..errors import BatchError, InvalidParameters, NotebookNotFound, ReportError
 from ..store import Store
 from .records import RunInfo, RunStatus
 from .report import execute_notebook, notebooks_dir, reserve_output
@@ -47,6 +47,30 @@ def validate_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
                 "underscores, not starting with a digit", parameter=str(name))
         checked[name] = _json_value(value, name)
     return checked
+
+
+def parse_parameters(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """``(name, text)`` pairs as a dict, as the CLI's ``-p name value`` and the batch panel
+    read them: a value is JSON when it parses (``2``, ``true``, ``null``, ``[1, 2]``,
+    ``"3"``), else the plain string."""
+    params: dict[str, Any] = {}
+    for name, raw in pairs:
+        if name in params:
+            raise InvalidParameters(f"parameter {name!r} is given twice", parameter=name)
+        try:
+            params[name] = json.loads(raw)
+        except ValueError:
+            params[name] = raw
+    return params
+
+
+def raise_for_runs(runs: Iterable[RunInfo]) -> None:
+    """Raise one :class:`BatchError` naming every failed run among ``runs`` (none: return)."""
+    runs = list(runs)
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise BatchError(f"{len(failed)} of {len(runs)} runs failed: "
+                         + "; ".join(f"#{r.id} ({r.error})" for r in failed))
 
 
 def _json_value(value: Any, where: str) -> Any:

@@ -6,12 +6,17 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import BatchError, ReportError
 from ..store import Store
 from .records import CatchUp, RunInfo, ScheduleInfo
-from .runs import BatchRuns
+from .report import notebooks_dir
+from .runs import BatchRuns, raise_for_runs, resolve_notebook
 from .schedules import Schedules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..jobs import JobHandle, JobRunner, ProgressCallback
 
 
 class BatchService:
@@ -26,9 +31,15 @@ class BatchService:
     A failing notebook does not raise: its run is recorded as failed with the cell and error
     (``run.raise_for_status()`` turns that into :class:`~workbench.errors.RunFailed`). Bad
     parameters, a missing notebook or a bad cron expression raise before anything runs.
+
+    :meth:`start` and :meth:`start_due` do the same in the background, as jobs of the
+    workbench's job runner (``batch`` and ``batch_due``), so a notebook kernel stays free.
     """
 
-    def __init__(self, store: Store, data_dir: str | Path, *, timeout: float | None = 1800) -> None:
+    def __init__(self, store: Store, data_dir: str | Path, *, timeout: float | None = 1800,
+                 jobs: "JobRunner | None" = None) -> None:
+        self._store = store
+        self._jobs = jobs
         self._runs = BatchRuns(store, Path(data_dir), timeout=timeout)
         self._schedules = Schedules(store, self._runs)
 
@@ -46,6 +57,66 @@ class BatchService:
         ``parameters`` sets it.
         """
         return self._runs.run_notebook(notebook, parameters, output_dir=output_dir)
+
+    def start(self, notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
+              output_dir: str | Path | None = None,
+              progress: "ProgressCallback | None" = None) -> "JobHandle":
+        """Like :meth:`run`, in the background: the notebook and parameters are checked and the
+        run recorded (``queued``) before this returns a handle of the ``batch`` job that executes
+        it. The job's params and result hold the ``run_id``; a failed notebook fails the job
+        with :class:`~workbench.errors.RunFailed`."""
+        nb, params = self._runs.prepare(notebook, parameters)
+        run_id = self._store.runs.create(str(nb), params)
+
+        def work(job):
+            job.report(0, 1, f"running {nb.name} (run #{run_id})")
+            run = self._runs.execute(run_id, nb, params, output_dir=output_dir)
+            run.raise_for_status()
+            return {"run_id": run.id, "status": run.status}
+
+        return self._submit("batch", work, {"run_id": run_id, "notebook": str(nb)}, progress)
+
+    def start_due(self, now: datetime | None = None, *,
+                  progress: "ProgressCallback | None" = None) -> "JobHandle":
+        """Like :meth:`run_due`, in the background: a ``batch_due`` job whose result lists the
+        ``run_ids`` it executed; it fails naming the runs that failed."""
+
+        def work(job):
+            job.report(0, None, "running due schedules")
+            runs = self.run_due(now)
+            raise_for_runs(runs)
+            return {"run_ids": [r.id for r in runs]}
+
+        return self._submit("batch_due", work, {}, progress)
+
+    def _submit(self, kind: str, work, params: dict[str, Any],
+                progress: "ProgressCallback | None") -> "JobHandle":
+        if self._jobs is None:
+            raise BatchError("background runs need a job runner: use Workbench(...).batch")
+        return self._jobs.submit(kind, work, params=params, on_progress=progress, wait=False,
+                                 max_attempts=1)
+
+    def notebooks(self) -> dict[str, Path]:
+        """The notebooks in the project's ``notebooks/`` directory and below: their paths by
+        name relative to it (``quickstart.ipynb``, ``reports/portfolio_report.ipynb``)."""
+        try:
+            shelf = notebooks_dir()
+        except ReportError:
+            return {}
+        found = sorted(p for p in shelf.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        return {p.relative_to(shelf).as_posix(): p for p in found}
+
+    def parameters_of(self, notebook: str | Path) -> dict[str, str]:
+        """The parameters a notebook's ``parameters`` cell declares: name -> default (source)."""
+        import papermill as pm
+
+        path = resolve_notebook(notebook)
+        try:
+            declared = pm.inspect_notebook(str(path))
+        except Exception as exc:  # noqa: BLE001 - an unreadable notebook is a user error
+            raise BatchError(f"cannot read the parameters of {path.name}: {exc}",
+                             notebook=str(path)) from None
+        return {name: spec.get("default", "") for name, spec in declared.items()}
 
     def runs(self, limit: int = 20, *, schedule: str | None = None) -> list[RunInfo]:
         """The newest runs first (of one schedule when ``schedule`` names it)."""

@@ -12,6 +12,8 @@ from typing import Any, Callable
 import ipywidgets as widgets
 
 from .base import Panel, Session
+from .batch import BatchPanel
+from .changes import ChangesPanel
 from .history import HistoryPanel
 from .jobs import JobMonitor
 from .mapview import MapView
@@ -54,7 +56,8 @@ def panel_spec(name: str) -> PanelSpec:
 for _name, _factory, _title in [
     ("projects", ProjectPanel, "Projects"), ("jobs", JobMonitor, "Jobs"), ("map", MapView, "Map"),
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
-    ("status", StatusDashboard, "Status"),
+    ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
+    ("batch", BatchPanel, "Batch"),
 ]:
     register_panel(_name, _factory, title=_title)
 

@@ -38,8 +38,10 @@ class Session(traitlets.HasTraits):
     >>> session.start_map("flask")                              # a JobHandle; kernel stays free
     >>> session.snapshot()                                      # the snapshot shown now
 
-    Jobs started here report progress to every listener added with :meth:`on_job`
-    (``listener(progress, project_name)``), from the job's thread.
+    Jobs started here (:meth:`start_map`, :meth:`start_map_history`, or any job through
+    :meth:`track`) report progress to every listener added with :meth:`on_job`
+    (``listener(progress, label)``, the label being the project name for map jobs), from the
+    job's thread; :meth:`job_kind` says what the job does.
     """
 
     project = traitlets.Unicode(None, allow_none=True)
@@ -51,6 +53,8 @@ class Session(traitlets.HasTraits):
         super().__init__()
         self.wb = wb
         self.handles: dict[int, "JobHandle"] = {}
+        self.kinds: dict[int, str] = {}
+        self._seen: set[int] = set()
         self._listeners: list[JobListener] = []
         self._snapshot: "Snapshot | None" = None
         self._lock = threading.Lock()
@@ -102,19 +106,46 @@ class Session(traitlets.HasTraits):
         """Map ``project`` (a name, URL or path) in the background (``wb.map(wait=False)``);
         listeners see its progress and, when it succeeds, the session shows the new snapshot."""
         label = self.wb.resolve_project(project, name=name).name  # registers a new URL/path
+        return self.track("map", label, lambda progress: self.wb.map(
+            label, ref=ref, force=force, wait=False, progress=progress))
 
+    def start_map_history(self, project: str, *, refs: list[str] | None = None,
+                          every: int | None = None, tags: bool = False,
+                          limit: int = 50) -> "JobHandle":
+        """Map ``project`` at several commits in the background (``wb.map_history(wait=False)``);
+        listeners see its progress. The session keeps showing the snapshot it shows."""
+        return self.track("map_history", project, lambda progress: self.wb.map_history(
+            project, refs=refs, every=every, tags=tags, limit=limit, wait=False,
+            progress=progress))
+
+    def track(self, kind: str, label: str,
+              start: Callable[[Callable[[Progress], None]], "JobHandle"]) -> "JobHandle":
+        """Start a background job and report its progress to the listeners under ``label``.
+
+        ``start(progress)`` starts the job with ``progress`` as its callback and returns its
+        handle (for example ``lambda progress: wb.batch.start(nb, progress=progress)``);
+        :meth:`job_kind` tells listeners the ``kind`` of each job.
+        """
         def progress(p: Progress) -> None:
-            self._job_progress(p, label)
+            self._job_progress(p, label, kind)
 
-        handle = self.wb.map(label, ref=ref, force=force, wait=False, progress=progress)
+        handle = start(progress)
+        self.kinds[handle.id] = kind
         self.handles[handle.id] = handle
-        self._dispatch(Progress(handle.id, 0, None, "queued", "queued"), label)
+        if handle.id not in self._seen:  # the job may have reported already
+            self._dispatch(Progress(handle.id, 0, None, "queued", "queued"), label)
         return handle
 
-    def _job_progress(self, p: Progress, label: str) -> None:
+    def job_kind(self, job_id: int) -> str | None:
+        """What a job started here does (``map``, ``map_history``, ``batch`` ...), or None."""
+        return self.kinds.get(job_id)
+
+    def _job_progress(self, p: Progress, label: str, kind: str) -> None:
+        self.kinds[p.job_id] = kind
+        self._seen.add(p.job_id)
         snapshot = Progress(p.job_id, p.done, p.total, p.message, p.status)
         self._dispatch(snapshot, label)
-        if p.status == "succeeded":
+        if p.status == "succeeded" and kind == "map":
             try:
                 result = self.wb.job(p.job_id).result or {}
             except WorkbenchError:
@@ -161,6 +192,21 @@ class Panel(widgets.VBox):
     def refresh(self) -> None:
         """Re-read what the panel shows from the workbench."""
 
+    def _guard(self, action: Callable[[], Any]) -> None:
+        """Run what a button asks for; a user error (a :class:`WorkbenchError` or
+        ``ValueError``) is shown in the panel's ``message`` widget, never as a traceback."""
+        try:
+            action()
+        except (WorkbenchError, ValueError) as exc:
+            self.message.value = error_html(exc)
+
+    def fill(self, **fields: Any) -> None:
+        """Set form widgets by attribute name (``fill(node="x")`` sets ``self.node.value``);
+        None leaves a field as it is. Verbs take their arguments this way."""
+        for name, value in fields.items():
+            if value is not None:
+                getattr(self, name).value = value
+
     def to_html(self) -> str:
         return f"<h4>{esc(self.title)}</h4>"
 
@@ -180,15 +226,22 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show") -> str:
-    """A DataFrame as a compact HTML table (first ``max_rows`` rows, with a count when cut)."""
+def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show",
+               raw: tuple[str, ...] = ()) -> str:
+    """A DataFrame as a compact HTML table (first ``max_rows`` rows, with a count when cut).
+
+    Text is escaped, except in the ``raw`` columns, which hold HTML (links, say).
+    """
     if frame is None or frame.empty:
         return f"<p><i>{esc(empty)}</i></p>"
     shown = frame.head(max_rows).copy()
     for col in shown.columns:
         if shown[col].map(lambda v: isinstance(v, (list, tuple))).any():
             shown[col] = shown[col].map(lambda v: " → ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-    body = shown.to_html(index=False, escape=True, na_rep="", classes="wb-table", border=0,
+        if raw and col not in raw and shown[col].dtype == object:
+            shown[col] = shown[col].map(lambda v: v if v is None or isinstance(v, (int, float))
+                                        else esc(v))
+    body = shown.to_html(index=False, escape=not raw, na_rep="", classes="wb-table", border=0,
                          float_format=lambda x: f"{x:.4g}")
     more = f"<p><i>{len(frame) - max_rows} more rows</i></p>" if len(frame) > max_rows else ""
     return body + more

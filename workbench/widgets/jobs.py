@@ -13,11 +13,13 @@ from .base import Panel, Throttle, esc, table_html
 
 
 class JobRow(widgets.HBox):
-    """One job: label, progress bar, message, status; on failure its error and a retry button."""
+    """One job: label, progress bar, message, status; on failure its error and, for a map job
+    (``kind``), a retry button."""
 
-    def __init__(self, job_id: int, label: str, project: str | None) -> None:
+    def __init__(self, job_id: int, label: str, project: str | None, kind: str = "map") -> None:
         self.job_id = job_id
         self.project = project
+        self.kind = kind
         self.label = widgets.Label(label, layout=widgets.Layout(width="16em"))
         self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0,
                                          layout=widgets.Layout(width="14em"))
@@ -49,7 +51,8 @@ class JobRow(widgets.HBox):
         self.status.value = status
         self.message.value = "done" if status == "succeeded" else (message or "")[:80]
         failed = status == "failed"
-        self.retry_button.layout.display = "" if failed and self.project else "none"
+        retry = failed and self.project and self.kind == "map"
+        self.retry_button.layout.display = "" if retry else "none"
         self.error.value = (f'<pre style="color:#b00020;white-space:pre-wrap;margin:0">'
                             f'{esc((error or "")[:600])}</pre>') if failed else ""
 
@@ -93,17 +96,18 @@ class JobMonitor(Panel):
         final = p.status in ("succeeded", "failed", "queued")
         if not self._throttle(p.job_id, final):
             return
-        row = self._row(p.job_id, f"#{p.job_id} map {project}", project)
+        kind = self.session.job_kind(p.job_id) or "map"
+        row = self._row(p.job_id, f"#{p.job_id} {kind} {project}", project, kind)
         error = None
         if p.status == "failed":
             error = self.wb.job(p.job_id).error
         row.update(p.done, p.total, p.message, p.status, error)
 
-    def _row(self, job_id: int, label: str, project: str | None) -> JobRow:
+    def _row(self, job_id: int, label: str, project: str | None, kind: str) -> JobRow:
         with self._lock:
             row = self.rows.get(job_id)
             if row is None:
-                row = JobRow(job_id, label, project)
+                row = JobRow(job_id, label, project, kind)
                 row.retry_button.on_click(lambda _, j=job_id: self.retry(j))
                 self.rows[job_id] = row
                 self.box.children = [self.rows[k] for k in sorted(self.rows, reverse=True)]
@@ -116,7 +120,8 @@ class JobMonitor(Panel):
         names = {p.id: p.name for p in self.wb.projects()}
         for info in reversed(self.wb.recent_jobs(self.limit)):
             project = names.get(info.project_id) if info.project_id is not None else None
-            row = self._row(info.id, f"#{info.id} {info.type} {project or ''}".strip(), project)
+            row = self._row(info.id, f"#{info.id} {info.type} {project or ''}".strip(), project,
+                            info.type)
             if info.id in self.session.handles and not self.session.handles[info.id].done() \
                     and info.status == "running":
                 continue  # live updates own this row

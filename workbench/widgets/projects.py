@@ -8,8 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..domain import Project
-from ..errors import WorkbenchError
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, esc, table_html
 
 
 class ProjectRow(widgets.HBox):
@@ -72,12 +71,6 @@ class ProjectPanel(Panel):
         self.session.on_job(self._on_job)
         self.refresh()
 
-    def _guard(self, action) -> None:
-        try:
-            action()
-        except (WorkbenchError, ValueError) as exc:
-            self.message.value = error_html(exc)
-
     # -- verbs (the buttons call these) -----------------------------------------------------------
 
     def add(self, source: str, name: str | None = None, *, map: bool = False) -> Project:
@@ -112,6 +105,8 @@ class ProjectPanel(Panel):
     # -- view ---------------------------------------------------------------------------------------
 
     def _on_job(self, p, project: str) -> None:
+        if self.session.job_kind(p.job_id) not in ("map", "map_history"):
+            return
         if p.status in ("succeeded", "failed"):
             self.refresh()
             verb = "mapped" if p.status == "succeeded" else "failed to map"

@@ -64,16 +64,7 @@ class QueryPanel(Panel):
             target: str | None = None, depth: int | None = None,
             direction: str | None = None) -> pd.DataFrame:
         """Run ``query`` (default: the form's) and show, highlight and return its table."""
-        if query is not None:
-            self.query.value = query
-        if node is not None:
-            self.node.value = node
-        if target is not None:
-            self.target.value = target
-        if depth is not None:
-            self.depth.value = depth
-        if direction is not None:
-            self.direction.value = direction
+        self.fill(query=query, node=node, target=target, depth=depth, direction=direction)
         snap = self.session.snapshot()
         if snap is None:
             raise WorkbenchError("no map yet: map a project first")
