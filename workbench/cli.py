@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import cli_batch, cli_query
-from .cli_common import ProgressBar, open_workbench, handle_errors
+from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,14 +135,23 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
 @click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
 @click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one.")
+@click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
+              help="gitignore-style pattern of files to leave out (repeatable); replaces the "
+                   "default: vendored and minified code (vendor/, node_modules/, *.min.js, ...).")
+@click.option("--no-exclude", is_flag=True, help="Map every file, vendored code included.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handle_errors
-def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool, quiet: bool) -> None:
+def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
+            exclude: tuple[str, ...], no_exclude: bool, quiet: bool) -> None:
     """Map TARGET (project name, URL or path), registering it when new; print the summary."""
+    if exclude and no_exclude:
+        _fail("give --exclude patterns or --no-exclude, not both", 2)
+    patterns = () if no_exclude else (exclude or None)
     bar = ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
-        snap = open_workbench(ctx).map(target, name=name, ref=ref, progress=bar, force=force)
+        snap = open_workbench(ctx).map(target, name=name, ref=ref, progress=bar, force=force,
+                                       exclude=patterns)
     finally:
         bar.close()
     click.echo(snap.summary().to_text())

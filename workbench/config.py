@@ -28,6 +28,7 @@ ENV_VARS = {
     "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
+    "WORKBENCH_EXCLUDE": "exclude",
 }
 
 
@@ -76,6 +77,10 @@ class Config:
     """Seconds between heartbeats of running jobs."""
     stale_after: float = 60.0
     """A job on another host whose heartbeat is older than this is interrupted."""
+    exclude: tuple[str, ...] | None = None
+    """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
+    code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
+    environment a comma-separated list, or ``none``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -94,6 +99,9 @@ class Config:
         for name in ("retry_delay", "heartbeat_interval", "stale_after"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
+        from .mapping.excludes import normalise
+
+        object.__setattr__(self, "exclude", normalise(self.exclude))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Config":
@@ -130,6 +138,8 @@ class Config:
 
 def _coerce(name: str, var: str, raw: str) -> Any:
     kind = Config.__dataclass_fields__[name].type
+    if "tuple" in str(kind):
+        return raw  # a comma-separated list, split by the field's own check
     try:
         if "float" in str(kind):
             return float(raw)

@@ -140,26 +140,36 @@ class Workbench:
 
     def map(self, target: str, *, name: str | None = None, ref: str | None = None,
             progress: Callable[[Progress], None] | None = None, wait: bool | None = None,
-            force: bool = False, origin: str = "user") -> "Snapshot | JobHandle":
+            force: bool = False, origin: str = "user",
+            exclude: "list[str] | tuple[str, ...] | None" = None) -> "Snapshot | JobHandle":
         """Map a repository at ``ref`` (default: its default branch head).
 
         ``target`` is a project name, or a URL/path that is registered first when new. The
         clone is fetched first; a commit that already has a snapshot returns it (maps are
         immutable per commit) unless ``force=True`` rebuilds it from the cached parse results.
         Returns the snapshot, or with ``wait=False`` a :class:`JobHandle` whose ``result()`` is
-        the job's result record. ``wait`` defaults to ``not background``.
+        the job's result record. ``wait`` defaults to ``not background``. ``exclude`` replaces
+        the configured gitignore-style patterns of files left out (default: vendored and
+        minified code; ``()`` maps every file); a commit mapped with other patterns is mapped
+        again.
         """
+        from .mapping.excludes import normalise
+
         if ref is not None:
             validate_ref(ref)
+        patterns = None if exclude is None else list(normalise(exclude))
         if wait is None:
             wait = not self.background
         project = self.resolve_project(target, name=name, origin=origin)
 
         def work(job):
-            return self._mapper.run(job, project, ref, force=force)
+            return self._mapper.run(job, project, ref, force=force, exclude=patterns)
 
+        params = {"ref": ref, "force": force}
+        if patterns is not None:
+            params["exclude"] = patterns
         handle = self.jobs.submit("map", work, project_id=project.id,
-                                  params={"ref": ref, "force": force}, on_progress=progress,
+                                  params=params, on_progress=progress,
                                   wait=wait)
         if not wait:
             return handle
@@ -393,7 +403,8 @@ class Workbench:
     def _map_work_from_row(self, info: JobInfo):
         project = self.store.projects.get_by_id(info.project_id)
         ref, force = info.params.get("ref"), bool(info.params.get("force"))
-        return lambda job: self._mapper.run(job, project, ref, force=force)
+        exclude = info.params.get("exclude")
+        return lambda job: self._mapper.run(job, project, ref, force=force, exclude=exclude)
 
     def status(self) -> dict[str, Any]:
         """Health and contents at a glance (``workbench status`` prints it).

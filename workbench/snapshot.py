@@ -97,7 +97,8 @@ class Summary:
         lines = [
             f"Project {self.project} at {self.commit[:12]}",
             f"  files                  {s.get('files', 0):>7}   (source: {langs}; skipped "
-            f"{s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)})",
+            f"{s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)}"
+            + (f", excluded {s['excluded_files']}" if s.get("excluded_files") else "") + ")",
             f"  modules                {s.get('modules', 0):>7}   (packages {s.get('packages', 0)})",
             f"  classes                {s.get('classes', 0):>7}",
             f"  functions              {s.get('functions', 0):>7}",

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..repos.git import TreeEntry
 from ..store.facts import FactKey
+from .excludes import Excluder
 from .tables import ScannedFile
 from .facts import FileFacts
 from .parsers import MANIFESTS, language_for, parser_for
@@ -22,12 +23,16 @@ from .workers import WorkerPool
 Progress = Callable[[int, int | None, str], None]
 
 
-def classify(entries: Iterable[TreeEntry], max_bytes: int) -> list[ScannedFile]:
+def classify(entries: Iterable[TreeEntry], max_bytes: int,
+             excluder: Excluder | None = None) -> list[ScannedFile]:
     """Decide for every tree entry whether it will be parsed, and why not when it will not."""
     files: list[ScannedFile] = []
     for e in entries:
         language = language_for(e.path)
-        if e.is_submodule:
+        excluded = excluder.reason(e.path) if excluder is not None else None
+        if excluded is not None:
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "ignored", excluded))
+        elif e.is_submodule:
             files.append(ScannedFile(e.path, e.blob_sha, None, None, "skipped", "submodule (not initialised)"))
         elif e.is_symlink:
             files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "skipped", "symlink (not followed)"))
@@ -64,15 +69,17 @@ def scan(
     workers: int,
     progress: Progress | None = None,
     memory_limit: int = 2 << 30,
+    excluder: Excluder | None = None,
 ) -> ScanResult:
     """Classify, look up cached facts, parse what is missing, and attach facts to files."""
-    files = classify(entries, max_bytes)
+    files = classify(entries, max_bytes, excluder)
     wanted = [f for f in files if f.status == "parsed"]
     keys = {id(f): _key(f) for f in wanted}
     known = cached(list(set(keys.values())))
     missing = {(f.blob_sha, f.language) for f in wanted if keys[id(f)] not in known}
     manifest_shas = {e.blob_sha: e.path for e in entries
                      if posixpath.basename(e.path) in MANIFESTS and not e.is_symlink
+                     and (excluder is None or excluder.reason(e.path) is None)
                      and (e.size or 0) <= max_bytes}
     if progress:
         progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -22,6 +23,7 @@ from ..jobs import Job
 from ..repos.clones import Clones
 from ..store import Store
 from .build import MAP_VERSION, build_map
+from .excludes import Excluder
 from .metrics import prewarm
 from .scan import scan
 
@@ -82,9 +84,12 @@ class MapService:
         self.config = config
         self.history = HistoryService(store, git_timeout=config.git_timeout)
 
-    def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False) -> dict:
-        """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``."""
+    def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
+            exclude: Sequence[str] | None = None) -> dict:
+        """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``
+        or the exclude patterns (default: the configuration's) differ from its map's."""
         started = time.perf_counter()
+        excluder = Excluder(self.config.exclude if exclude is None else exclude)
         job.report(0, None, "syncing repository")
         self.store.projects.update(project.id, status="syncing")
         try:
@@ -93,9 +98,11 @@ class MapService:
             commit = self.clones.resolve(repo, ref)
             with self.store.db.session():  # one connection for the burst of work below
                 existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
-                if existing is not None and existing.parser_version == MAP_VERSION:
+                if (existing is not None and existing.parser_version == MAP_VERSION
+                        and tuple(existing.stats.get("exclude", ())) == excluder.patterns):
                     return self._reuse(job, project, branch, commit, existing)
-                result = self._map_commit(job, project, repo, branch, ref, commit, started)
+                result = self._map_commit(job, project, repo, branch, ref, commit, started,
+                                          excluder)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
@@ -113,7 +120,7 @@ class MapService:
         return result
 
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
-                    ref: str | None, commit: str, started: float) -> dict:
+                    ref: str | None, commit: str, started: float, excluder: Excluder) -> dict:
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
@@ -130,6 +137,7 @@ class MapService:
                 workers=self.config.worker_count,
                 memory_limit=self.config.worker_memory,
                 progress=job.report,
+                excluder=excluder,
             )
         except BaseException:
             miner.stop()
@@ -143,7 +151,9 @@ class MapService:
         job.report(len(fresh), len(fresh), "building the map")
         job.check_cancel()
         tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
-        stats = {**tables.stats, "parsed_now": len(fresh), "commits": history.commits,
+        excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
+        stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
+                 "parsed_now": len(fresh), "commits": history.commits,
                  "commits_mined_now": new_commits,
                  "seconds": round(time.perf_counter() - started, 3)}
         result: dict = {}

@@ -1,0 +1,66 @@
+"""Which files of a commit are left out of the map: vendored and generated code by default.
+
+Third-party code copied into a repository (``node_modules/``, Go's and PHP's ``vendor/``,
+``third_party/``) and bundles (``*.min.js``) are not the project's architecture: they swell the
+map and its graphs with modules nobody here owns. Patterns are gitignore-style (``pathspec``):
+``vendor/`` matches a directory of that name at any depth, ``!keep/vendor/`` takes a path back,
+a leading ``/`` anchors a pattern at the repository root.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Iterable
+
+import pathspec
+
+from ..errors import ConfigError
+
+#: Left out unless a map says otherwise (``exclude=()`` maps everything).
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    "node_modules/", "bower_components/", "jspm_packages/",
+    "vendor/", "vendors/", "third_party/", "third-party/", "thirdparty/", "3rdparty/",
+    "*.min.js", "*.min.mjs",
+)
+
+
+def normalise(patterns: Iterable[str] | str | None) -> tuple[str, ...]:
+    """A tuple of non-blank patterns; a comma-separated string is split (``none``: empty)."""
+    if patterns is None:
+        return DEFAULT_EXCLUDES
+    if isinstance(patterns, str):
+        if patterns.strip().lower() == "none":
+            return ()
+        patterns = patterns.split(",")
+    cleaned = tuple(p.strip() for p in patterns if p and p.strip())
+    _spec(cleaned)  # refuse a bad pattern before any work starts
+    return cleaned
+
+
+@lru_cache(maxsize=32)
+def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(patterns)
+    except (ValueError, TypeError) as exc:  # GitIgnorePatternError is a ValueError
+        raise ConfigError(f"invalid exclude pattern in {list(patterns)!r}: {exc}; use "
+                          "gitignore-style patterns such as 'vendor/' or '*.min.js'") from None
+
+
+class Excluder:
+    """Answers "is this path left out, and by which pattern?" for one set of patterns."""
+
+    def __init__(self, patterns: Iterable[str] | str | None = None) -> None:
+        self.patterns = normalise(patterns)
+        self._spec = _spec(self.patterns) if self.patterns else None
+
+    def reason(self, path: str) -> str | None:
+        """``excluded by 'vendor/'`` for a path a pattern leaves out, else ``None``."""
+        if self._spec is None:
+            return None
+        result = self._spec.check_file(path)
+        if not result.include:
+            return None
+        return f"excluded by {self.patterns[result.index]!r}"
+
+
+__all__ = ["DEFAULT_EXCLUDES", "Excluder", "normalise"]
