@@ -29,13 +29,12 @@ def classify(entries: Iterable[TreeEntry], max_bytes: int,
     files: list[ScannedFile] = []
     for e in entries:
         language = language_for(e.path)
-        excluded = excluder.reason(e.path) if excluder is not None else None
-        if excluded is not None:
-            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "ignored", excluded))
-        elif e.is_submodule:
+        if e.is_submodule:  # what git keeps there says more than any pattern
             files.append(ScannedFile(e.path, e.blob_sha, None, None, "skipped", "submodule (not initialised)"))
         elif e.is_symlink:
             files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "skipped", "symlink (not followed)"))
+        elif excluder is not None and (excluded := excluder.reason(e.path)) is not None:
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "ignored", excluded))
         elif language is None:
             files.append(ScannedFile(e.path, e.blob_sha, e.size, None, "ignored", "no parser for this file type"))
         elif e.size is not None and e.size > max_bytes:
