@@ -3,6 +3,8 @@ contracts, with errors shown as messages."""
 
 from __future__ import annotations
 
+import base64
+
 from tests.helpers import git
 from workbench.widgets import ChangesPanel, JobMonitor, MapView, QueryPanel, Session, WorkbenchApp
 
@@ -53,6 +55,9 @@ def test_trend_and_contracts_say_when_violations_appeared(mapped, shop_repo):
     assert len(trend) == len(commits) and trend["commit"].tolist() == [c[:12] for c in commits]
     assert trend["import_cycles"].tolist()[:2] == [0, 1] and "committed_at" in trend
     assert "import_cycles" in panel.trend_output.value
+    chart = panel.trend_output.value.split('<img src="data:image/png;base64,', 1)[1].split('"', 1)[0]
+    assert base64.b64decode(chart)[:8] == b"\x89PNG\r\n\x1a\n"  # a real PNG, one chart per metric
+    assert 'alt="metrics per mapped commit: files, modules' in panel.trend_output.value
 
     panel.contracts.value = FORBIDDEN
     panel.history.value = True

@@ -11,6 +11,7 @@ import pandas as pd
 from ..errors import WorkbenchError
 from ..graph.contracts import parse_contracts
 from .base import Panel, error_html, esc, table_html
+from .charts import small_multiples
 
 #: The parts of a diff in the order shown, with their headings.
 DIFF_PARTS = (
@@ -320,7 +321,10 @@ class ChangesPanel(Panel):
         return "".join(sections)
 
     def _trend_html(self) -> str:
-        return table_html(self.trend_frame, max_rows=self.max_rows, empty="no snapshots")
+        frame = self.trend_frame
+        metrics = [c for c in frame.columns if c not in ("snapshot", "commit", "ref", "committed_at")]
+        chart = small_multiples(frame, "commit", metrics, title="metrics per mapped commit")
+        return chart + table_html(frame, max_rows=self.max_rows, empty="no snapshots")
 
     def _violations_html(self) -> str:
         v = self.violations
