@@ -113,6 +113,15 @@ def test_an_agents_location_does_not_follow_redirects(wb, public, dns,
     assert public.seen.paths == ["/moved/public.git/info/refs?service=git-upload-pack"]
 
 
+def test_an_agents_location_given_as_an_address_does_not_follow_redirects(
+        wb, public, loopback_counts_as_public):
+    """An IP literal has nothing to resolve and no pin; redirects stay off all the same."""
+    wb.add_project("moved-ip", public.url("moved/public.git", host="127.0.0.1"), origin="agent")
+    with pytest.raises(GitFailed):
+        wb.map("moved-ip")
+    assert public.seen.paths == ["/moved/public.git/info/refs?service=git-upload-pack"]
+
+
 def test_a_name_that_stops_resolving_is_a_network_error(tmp_path, dns):
     from workbench.repos.clones import Clones
 

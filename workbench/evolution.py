@@ -43,8 +43,17 @@ def commits_to_map(clones: Clones, repo: Path, *, refs: Iterable[str] | None = N
     if refs:
         return [clones.resolve(repo, r) for r in refs]
     if tags:
-        names = git.run(["tag", "--sort=creatordate", "--list"], cwd=repo, what="listing tags").split()
-        return [clones.resolve(repo, n) for n in names][-limit:]
+        # one git call, tags peeled to their commits (names git accepts need no validation)
+        listing = git.run(["for-each-ref", "--sort=creatordate",
+                           "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname)",
+                           "refs/tags"], cwd=repo, what="listing tags")
+        commits: list[str] = []
+        for line in listing.splitlines():
+            kind, sha, peeled_kind, peeled = (line.split() + ["", ""])[:4]
+            commit = sha if kind == "commit" else peeled if peeled_kind == "commit" else None
+            if commit and commit not in commits:
+                commits.append(commit)
+        return commits[-limit:]
     if every:
         shas = git.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
                        cwd=repo, what="listing commits").split()

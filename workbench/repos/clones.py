@@ -90,6 +90,8 @@ class Clones:
         webhooks' locations, the askpass answers when the project has a token."""
         pin = checked_pin(source.location, origin)
         options = pin.options() if pin else NetworkOptions()
+        if origin != "user":  # a redirect names a host nobody checked (IP literals have no pin)
+            options += NetworkOptions(config={"http.followRedirects": "false"})
         if credentials is None:
             yield options + NetworkOptions(auth_hint=(
                 "if the repository is private, name the environment variable that holds a "
