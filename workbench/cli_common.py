@@ -75,4 +75,8 @@ class ProgressBar:
 
 
 def open_workbench(ctx: click.Context) -> Workbench:
-    return Workbench(ctx.find_root().obj)
+    """The invocation's one workbench (opening one recovers jobs: not worth doing twice)."""
+    root = ctx.find_root()
+    if "workbench" not in root.meta:
+        root.meta["workbench"] = Workbench(root.obj)
+    return root.meta["workbench"]

@@ -9,7 +9,6 @@ once per cached graph); node arguments accept a qualified name, a unique suffix 
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from collections import OrderedDict
@@ -175,9 +174,7 @@ class Snapshot:
     @property
     def graph(self) -> nx.MultiDiGraph:
         def load() -> nx.MultiDiGraph:
-            g = build_graph(*self._store.snapshots.arrow(self.id))
-            gc.freeze()  # a loaded map lives long: keep the collector from walking it again
-            return g
+            return build_graph(*self._store.snapshots.arrow(self.id))
 
         return _GRAPHS.get((str(self._store.path), self.id), load)
 

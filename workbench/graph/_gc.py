@@ -3,9 +3,9 @@
 Building a map allocates millions of dicts and tuples. Every so often the collector runs a
 full collection that walks *all* live container objects -- with a large map in memory that
 is hundreds of milliseconds each time, several times per build, for objects that are not
-garbage. Pausing it while a graph or an index is built roughly halves the build time. The
-service that keeps maps in memory should also call ``gc.freeze()`` once a snapshot graph is
-loaded, so that later full collections skip it.
+garbage. Pausing it while a graph or an index is built roughly halves the build time. (Not
+``gc.freeze()``: a networkx graph refers to itself once its views are used, so only the
+collector frees it, and a frozen graph dropped from the cache would never be freed.)
 """
 
 from __future__ import annotations

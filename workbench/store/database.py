@@ -37,7 +37,9 @@ T = TypeVar("T")
 log = logging.getLogger("workbench.store")
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
-_WAL_MARKERS = ("replaying wal", "corrupt wal", ".wal")
+#: Only DuckDB's replay failure: a WAL named in any other error (permissions, a full disk)
+#: holds committed transactions and must stay where it is.
+_WAL_MARKERS = ("replaying wal", "corrupt wal")
 _CONFLICT_MARKERS = ("conflict on", "write-write conflict", "transactioncontext error")
 
 
@@ -200,7 +202,12 @@ class Database:
         while aside.exists():
             aside = wal.with_name(f"{wal.name}.corrupt-{stamp}-{n}")
             n += 1
-        wal.rename(aside)
+        try:
+            wal.rename(aside)
+        except OSError as err:
+            raise StoreError(f"the write-ahead log of {self.path} cannot be replayed ({exc}) nor "
+                             f"moved aside ({err}); move it away by hand to open the database",
+                             path=str(self.path)) from err
         message = (f"the write-ahead log of {self.path} could not be replayed ({exc}); it was "
                    f"moved to {aside} and the database opened without it. Transactions in it "
                    "are lost; re-run the jobs that were running when the process stopped")
