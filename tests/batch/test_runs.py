@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 
 import nbformat
 import pytest
@@ -101,3 +102,23 @@ def test_kernels_use_private_unix_sockets_not_tcp_ports(tmp_path, monkeypatch):
     out = _stdout(result.notebook)
     assert "transport ipc " + str(tmp_path / "tmp") in out, out
     assert list((tmp_path / "tmp").iterdir()) == []  # the socket directory is gone
+
+
+def test_a_run_leaves_the_callers_directory_and_environment_alone(tmp_path, monkeypatch):
+    """Runs execute on job threads of a user's kernel: its cwd and environment are not theirs."""
+    from workbench.batch.report import run_notebook
+
+    monkeypatch.delenv("WORKBENCH_BACKGROUND", raising=False)
+    monkeypatch.chdir(tmp_path)
+    nb = write_notebook(
+        tmp_path / "nbs" / "where.ipynb", "x = 0",
+        "import os\nprint('cwd', os.getcwd())\nprint('flag', os.environ.get('WORKBENCH_BACKGROUND'))",
+    )
+    seen = []
+    runner = threading.Thread(target=lambda: seen.append(run_notebook(nb, tmp_path / "o", {})))
+    runner.start()
+    while runner.is_alive():  # the caller's view while the run is under way
+        assert os.getcwd() == str(tmp_path) and "WORKBENCH_BACKGROUND" not in os.environ
+        runner.join(0.05)
+    out = _stdout(seen[0].notebook)
+    assert f"cwd {tmp_path / 'nbs'}" in out and "flag 0" in out

@@ -93,20 +93,25 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     logging.getLogger("papermill").setLevel(logging.WARNING)
-    # the kernel inherits this: a headless run waits for its jobs (workbench.jobs.process)
-    previous = os.environ.get("WORKBENCH_BACKGROUND")
-    if previous is None:
-        os.environ["WORKBENCH_BACKGROUND"] = "0"
     sockets = tempfile.mkdtemp(prefix="wbk-")
     try:
+        # Runs may execute on job threads of a user's kernel: nothing here may touch this
+        # process's working directory or environment (papermill's ``cwd`` would chdir it).
+        # The kernel starts in the notebook's directory (nbclient's resources path), and
+        # the flag that makes a headless run wait for its jobs is set inside the kernel.
         pm.execute_notebook(
             str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
-            kernel_name="python3", cwd=str(notebook.parent), execution_timeout=timeout,
+            kernel_name="python3", execution_timeout=timeout,
+            resources={"metadata": {"path": str(notebook.parent)}},
             store_widget_state=False, config=_kernel_config(Path(sockets)),
-            # shutdown interrupts the kernel first; if a message is still in hand it logs
-            # "KeyboardInterrupt caught in kernel" at ERROR: noise on our stderr. Failures
-            # reach the user through the executed notebook and the run record instead.
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            extra_arguments=[
+                "--IPKernelApp.exec_lines=import os; "
+                "os.environ.setdefault('WORKBENCH_BACKGROUND', '0')",
+                # shutdown interrupts the kernel first; if a message is still in hand it
+                # logs "KeyboardInterrupt caught in kernel" at ERROR: noise on our stderr.
+                # Failures reach the user through the executed notebook and the run record.
+                "--IPKernelApp.log_level=CRITICAL",
+            ],
         )
     except pm.PapermillExecutionError as exc:
         cell, first_line = _source_cell(out_nb, exc.cell_index)
@@ -120,11 +125,13 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
                           notebook=str(notebook)) from exc
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
-        if previous is None:
-            os.environ.pop("WORKBENCH_BACKGROUND", None)
-    html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(out_nb), as_version=4))
     out_html = out_nb.with_suffix(".html")
-    out_html.write_text(html, encoding="utf-8")
+    try:
+        html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(out_nb), as_version=4))
+        out_html.write_text(html, encoding="utf-8")
+    except Exception as exc:  # noqa: BLE001 - the notebook ran; only its HTML copy failed
+        raise ReportError(f"notebook {notebook.name} ran, but its HTML copy failed: {exc}; "
+                          f"the executed notebook is at {out_nb}", notebook=str(out_nb)) from exc
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
     return ReportResult(out_nb, out_html, round(seconds, 2))
 
