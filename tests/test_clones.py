@@ -144,3 +144,18 @@ def test_no_terminal_prompt_for_credentials(tmp_path):
     assert env["GIT_TERMINAL_PROMPT"] == "0"
     assert "BatchMode=yes" in env["GIT_SSH_COMMAND"] or os.environ.get("GIT_SSH_COMMAND")
     assert env["GIT_LFS_SKIP_SMUDGE"] == "1"
+
+
+def test_the_time_limit_of_reading_blobs_counts_gits_time_not_the_readers(tmp_path):
+    """Parsing a stream of blobs may take longer than git_timeout; git itself may not."""
+    repo = init_repo(tmp_path / "r")
+    # larger than a pipe's buffer together, so git is still writing while the reader works
+    files = {f"m{i}.py": f"x = {i}\n" * 40_000 for i in range(3)}
+    write(repo, files)
+    commit(repo, "three files")
+    shas = git(repo, "rev-parse", "HEAD:m0.py", "HEAD:m1.py", "HEAD:m2.py").split()
+    read = []
+    for sha, data in Git(timeout=1).read_blobs(repo / ".git", shas):
+        read.append(data.decode())
+        time.sleep(0.7)  # 2.1 s of "parsing" in all, past the 1 s limit
+    assert read == list(files.values())

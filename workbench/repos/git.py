@@ -25,6 +25,7 @@ import re
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -127,6 +128,50 @@ def git_version() -> tuple[int, ...]:
         return ()
     match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
     return tuple(int(part) for part in match.groups() if part is not None) if match else ()
+
+
+class _Watchdog:
+    """Calls ``on_expire`` once ``seconds`` of running time pass; :meth:`pause` stops the clock.
+
+    One thread for the whole stream (a ``threading.Timer`` per blob would start thousands).
+    """
+
+    def __init__(self, seconds: float, on_expire) -> None:
+        self._seconds = seconds
+        self._left = seconds
+        self._since: float | None = time.monotonic()
+        self._stopped = False
+        self._cond = threading.Condition()
+        self._on_expire = on_expire
+        threading.Thread(target=self._run, name="workbench-git-watchdog", daemon=True).start()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                if self._since is None:
+                    self._cond.wait()
+                    continue
+                remaining = self._left - (time.monotonic() - self._since)
+                if remaining <= 0:
+                    self._on_expire()
+                    return
+                self._cond.wait(remaining)
+
+    def pause(self) -> None:
+        with self._cond:
+            if self._since is not None:
+                self._left -= time.monotonic() - self._since
+                self._since = None
+
+    def resume(self) -> None:
+        with self._cond:
+            self._since = time.monotonic()
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
 
 
 @dataclass(frozen=True)
@@ -291,8 +336,8 @@ class Git:
             cwd=repo, env=self.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        timer = threading.Timer(self.timeout, proc.kill)
-        timer.start()
+        # the limit is on git's own time: it stops while the consumer holds a blob (parsing)
+        watchdog = _Watchdog(self.timeout, proc.kill)
 
         def feed() -> None:
             try:
@@ -316,9 +361,11 @@ class Git:
                 size = int(parts[2])
                 data = out.read(size)
                 out.read(1)
+                watchdog.pause()
                 yield parts[0].decode(), data
+                watchdog.resume()
         finally:
-            timer.cancel()
+            watchdog.stop()
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
