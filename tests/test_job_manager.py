@@ -171,15 +171,21 @@ def test_a_queued_job_cancelled_never_runs(data_dir):
 
 
 def test_running_jobs_keep_a_heartbeat(fast):
-    def slow(job):
-        time.sleep(1.2)
-
-    handle = fast.jobs.submit("slow", slow, wait=False)
-    time.sleep(0.2)
-    first = fast.job(handle.id).heartbeat_at
-    time.sleep(0.7)
-    assert fast.job(handle.id).heartbeat_at > first
-    handle.result(timeout=10)
+    release = threading.Event()
+    handle = fast.jobs.submit("slow", lambda job: release.wait(60), wait=False)
+    deadline = time.monotonic() + 30
+    first = None
+    while first is None and time.monotonic() < deadline:  # running, with a first beat
+        first = fast.job(handle.id).heartbeat_at
+        time.sleep(0.05)
+    later = first
+    while later == first and time.monotonic() < deadline:
+        time.sleep(0.05)
+        later = fast.job(handle.id).heartbeat_at
+    assert fast.job(handle.id).status == "running"  # beats while working, not at the finish
+    assert first is not None and later > first
+    release.set()
+    handle.result(timeout=30)
 
 
 def _dead_pid() -> tuple[int, float | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 from benchmarks.bench_graph_queries import synthetic_frames
 from workbench.graph.build import graph_from_frames
@@ -29,7 +28,6 @@ class GraphSnapshot:
 def test_a_20000_node_map_draws_collapsed_and_opens_on_demand():
     nodes, edges = synthetic_frames(20_000, 100_000, seed=3)
     snap = GraphSnapshot(graph_from_frames(nodes, edges))
-    started = time.perf_counter()
     model = MapModel(snap, max_nodes=300)
     top = model.view(model.top())
     assert 6 <= len(top.nodes) <= 300 and top.edges
@@ -39,6 +37,5 @@ def test_a_20000_node_map_draws_collapsed_and_opens_on_demand():
         level = model.drill(level, node)
     view = model.view(level)
     assert len(view.nodes) <= 300
-    assert time.perf_counter() - started < 5.0
     module = next(iter(snap.module_graph()))
     assert model.locate(top, module) in top.ids

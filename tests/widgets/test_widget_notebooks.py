@@ -63,6 +63,7 @@ def test_notebook_runs_headless(shop, tmp_path, name, extra, expect):
     for needle in expect:
         assert needle in text, needle
     widgets = [o for o in outs if WIDGET_VIEW in o.get("data", {})]
+    assert widgets, name  # every notebook here shows at least one panel
     assert all("text/html" in o["data"] for o in widgets)  # a fallback without a frontend
     assert "widgets" not in nb.metadata  # no widget state kept in the output
 
