@@ -1,8 +1,10 @@
 """Helpers shared by the benchmarks: timed child processes, medians, markdown tables, sdists.
 
 Every measurement runs in a fresh child process so that peak memory (``ru_maxrss`` from
-``wait4``) belongs to that measurement alone and import costs are counted the same for every
-tool. Machines are shared and noisy: report medians of several runs, and ratios.
+``wait4``: the largest single process, worker processes not added) belongs to that
+measurement alone. A Python tool reports its own time of the work (imports excluded); the
+whole process's wall time (interpreter start and imports included) is kept beside it, so
+tools can be compared either way. Machines are shared and noisy: report medians of several runs, and ratios.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Run:
     seconds: float
     peak_mb: float
     output: str
+    process_seconds: float = 0.0
+    """Wall time of the whole child process: start-up and imports included."""
 
 
 def run_timed(code: str, *, env: dict | None = None, cwd: Path | None = None) -> Run:
@@ -41,7 +45,7 @@ def run_timed(code: str, *, env: dict | None = None, cwd: Path | None = None) ->
         raise RuntimeError(f"benchmark child failed:\n{err[-3000:]}")
     last = [line for line in out.splitlines() if line.startswith("{")]
     seconds = json.loads(last[-1]).get("seconds", wall) if last else wall
-    return Run(seconds, usage.ru_maxrss / 1024, out)
+    return Run(seconds, usage.ru_maxrss / 1024, out, wall)
 
 
 def run_command(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None) -> Run:
@@ -55,11 +59,13 @@ def run_command(cmd: list[str], *, env: dict | None = None, cwd: Path | None = N
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{cmd[0]} failed with status {status}")
-    return Run(seconds, usage.ru_maxrss / 1024, out)
+    return Run(seconds, usage.ru_maxrss / 1024, out, seconds)
 
 
-def median(runs: list[Run]) -> tuple[float, float]:
-    return statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs)
+def median(runs: list[Run]) -> tuple[float, float, float]:
+    """Median work time, median process wall time, largest peak memory."""
+    return (statistics.median(r.seconds for r in runs),
+            statistics.median(r.process_seconds for r in runs), max(r.peak_mb for r in runs))
 
 
 def table(headers: list[str], rows: list[list]) -> str:

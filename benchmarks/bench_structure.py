@@ -106,12 +106,13 @@ def main() -> None:
     results["pydeps (imports only)"] = median(pydeps_runs)
 
     grimp_s = results["grimp build_graph (imports only)"][0]
-    for name, (seconds, peak) in results.items():
-        rows.append([name, seconds, peak, seconds / grimp_s])
+    for name, (seconds, process, peak) in results.items():
+        rows.append([name, seconds, process, peak, seconds / grimp_s])
     print(f"Django {args.django}: {stats['modules']} modules, {stats['classes']} classes, "
           f"{stats['functions']} functions, {stats['import_edges']} import edges, "
           f"{stats['call_edges']} call edges; 2 cores, median of {args.runs} runs\n")
-    print(table(["tool / run", "seconds", "peak MB", "× grimp"], rows))
+    print(table(["tool / run", "seconds", "process s (with start-up)", "largest process MB",
+                 "× grimp"], rows))
     print()
     compare_edges(repo, first)
 
