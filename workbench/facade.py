@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .config import UNSET, Config
 from .domain import JobInfo, Project
-from .errors import JobFailed, ProjectNotFound, SnapshotNotFound
+from .errors import ProjectNotFound, SnapshotNotFound
 from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
@@ -378,20 +378,11 @@ class Workbench:
 
     def cancel(self, job_id: int) -> JobInfo:
         """Ask a job (of any process) to stop at its next checkpoint; nothing half-written stays."""
-        try:
-            return self.jobs.cancel(job_id)
-        except KeyError:
-            raise JobFailed(f"no job #{job_id}; list jobs with `workbench status`",
-                            job_id=job_id) from None
+        return self.jobs.cancel(job_id)
 
     def retry(self, job_id: int, *, wait: bool | None = None,
               progress: Callable[[Progress], None] | None = None) -> JobHandle:
         """Run a failed, dead, cancelled or interrupted job again; its earlier errors are kept."""
-        try:
-            self.jobs.store.jobs.get(job_id)
-        except KeyError:
-            raise JobFailed(f"no job #{job_id}; list jobs with `workbench status`",
-                            job_id=job_id) from None
         return self.jobs.retry(job_id, wait=not self.background if wait is None else wait,
                                on_progress=progress)
 

@@ -207,8 +207,11 @@ class JobRunner:
             self._running[job_id] = cancel
         self._ensure_heartbeat()
         try:
-            return self._attempts(job_id, type, project_id, params, work, on_progress,
-                                  max_attempts, cancel)
+            result = self._attempts(job_id, type, project_id, params, work, on_progress,
+                                    max_attempts, cancel)
+            with self._lock:  # a succeeded job is never retried: let its closure go
+                self._work.pop(job_id, None)
+            return result
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
@@ -249,15 +252,14 @@ class JobRunner:
                         job_id, attempt, text, transient=True, status=JobStatus.RUNNING.value,
                         message=f"attempt {attempt} failed ({_first_line(text)}); retrying in "
                                 f"{delay:.1f} s")
-                    if cancel.wait(delay) or self.store.jobs.cancel_requested(job_id):
+                    # start() refuses a job whose cancel was asked for, from any process
+                    attempt = None if cancel.wait(delay) else self.store.jobs.start(
+                        job_id, self._owner, from_status=JobStatus.RUNNING.value)
+                    if attempt is None:
                         self.store.jobs.set_status(job_id, JobStatus.CANCELLED.value, "cancelled")
                         self._tell(on_progress, state, "cancelled")
                         raise JobCancelled(f"{type} job {job_id} was cancelled while waiting to "
                                            "retry", job_id=job_id) from exc
-                    attempt = self.store.jobs.start(job_id, self._owner,
-                                                    from_status=JobStatus.RUNNING.value)
-                    if attempt is None:
-                        raise JobCancelled(f"{type} job {job_id} was cancelled", job_id=job_id) from exc
                     continue
                 status = JobStatus.DEAD.value if transient else JobStatus.FAILED.value
                 self.store.jobs.record_error(job_id, attempt, text, transient=transient,

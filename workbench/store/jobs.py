@@ -11,6 +11,7 @@ import json
 from typing import Any, Iterable
 
 from ..domain import JobInfo, JobStatus
+from ..errors import JobFailed
 from .database import Database
 
 _COLUMNS = (
@@ -35,6 +36,10 @@ def _job(row: tuple) -> JobInfo:
     values[20] = bool(values[20])
     return JobInfo(*values)
 
+
+
+def _missing(job_id: int) -> JobFailed:
+    return JobFailed(f"no job #{job_id}; list jobs with `workbench status`", job_id=job_id)
 
 class JobsTable:
     def __init__(self, db: Database) -> None:
@@ -145,7 +150,7 @@ class JobsTable:
         def work(cur):
             row = cur.execute("SELECT status FROM jobs WHERE id = ?", [job_id]).fetchone()
             if row is None:
-                raise KeyError(job_id)
+                raise _missing(job_id)
             if row[0] not in ACTIVE:
                 return row[0]
             cur.execute("UPDATE jobs SET cancel_requested = true WHERE id = ?", [job_id])
@@ -164,7 +169,7 @@ class JobsTable:
         def work(cur):
             row = cur.execute("SELECT status FROM jobs WHERE id = ?", [job_id]).fetchone()
             if row is None:
-                raise KeyError(job_id)
+                raise _missing(job_id)
             if row[0] not in RETRYABLE:
                 return None
             cur.execute(
@@ -192,7 +197,7 @@ class JobsTable:
     def get(self, job_id: int) -> JobInfo:
         rows = self.db.query(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", [job_id])
         if not rows:
-            raise KeyError(job_id)
+            raise _missing(job_id)
         return _job(rows[0])
 
     def active(self) -> list[JobInfo]:
