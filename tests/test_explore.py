@@ -191,6 +191,10 @@ def test_cli_explore_verbs(tmp_path, layered):
     assert out.returncode == 0 and (tmp_path / "m.graphml").is_file()
     bad = run_cli("query", "impact", "fetch", "-p", "layered", data_dir=data)  # two fetch()
     assert bad.returncode == 1 and "ambiguous" in bad.stderr
+    for kinds in ("import", ""):  # a typo or nothing: refused, not "nothing depends on it"
+        typo = run_cli("query", "impact", "store.db", "-p", "layered", "--kinds", kinds, data_dir=data)
+        assert typo.returncode == 2 and "unknown edge kind" in typo.stderr, typo.stderr
+        assert "Traceback" not in typo.stderr
 
 
 def test_subgraph_is_filtered_in_sql(mapped):

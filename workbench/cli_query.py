@@ -11,6 +11,8 @@ import click
 import pandas as pd
 
 from .cli_common import open_workbench, handle_errors
+from .domain import EdgeKind
+from .snapshot import EXPORT_FORMATS
 
 
 def _show(frame: pd.DataFrame | None, empty: str = "(nothing)") -> None:
@@ -23,7 +25,17 @@ def _show(frame: pd.DataFrame | None, empty: str = "(nothing)") -> None:
 
 
 def _kinds(value: str | None) -> list[str] | None:
-    return [k.strip() for k in value.split(",") if k.strip()] if value else None
+    """Edge kinds from ``--kinds a,b``; unknown or no kinds are refused (they would answer
+    "nothing" instead of saying the question was wrong)."""
+    if value is None:
+        return None
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    known = [k.value for k in EdgeKind]
+    unknown = [k for k in kinds if k not in known]
+    if unknown or not kinds:
+        raise click.BadParameter(f"unknown edge kind(s) {', '.join(unknown) or '(none given)'}; "
+                                 f"use some of: {', '.join(known)}", param_hint="--kinds")
+    return kinds
 
 
 project_option = click.option("--project", "-p", "project_name", required=True,
@@ -117,7 +129,7 @@ def q_layers(ctx, project_name, ref):
 def q_central(ctx, project_name, ref, top):
     """Modules by PageRank, with in/out degree and betweenness."""
     frame = open_workbench(ctx).snapshot(project_name, ref).centrality()
-    _show(frame.sort_values("pagerank", ascending=False).head(top))
+    _show(frame.head(top))  # already by PageRank, ties by name
 
 
 @query.command("hotspots")
@@ -182,7 +194,7 @@ def check_cmd(ctx, project_name, contracts, ref, history):
 @click.command("export")
 @click.argument("project_name", metavar="PROJECT")
 @click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "json", "dot", "parquet"]),
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               help="Output format [from PATH's suffix].")
 @click.option("--depth", default=2, show_default=True, help="Package depth of the DOT view.")
 @ref_option

@@ -19,7 +19,7 @@ from typing import Iterable
 import networkx as nx
 import pandas as pd
 
-from .domain import FILE_KINDS, EdgeKind, SnapshotInfo
+from .domain import EdgeKind, SnapshotInfo
 from .graph import contracts as _contracts
 from .graph import export as _export
 from .graph.build import graph_from_frames
@@ -318,4 +318,4 @@ class Snapshot:
         return path
 
 
-__all__ = ["Snapshot", "Summary", "build_graph", "EXPORT_FORMATS", "FILE_KINDS"]
+__all__ = ["Snapshot", "Summary", "build_graph", "EXPORT_FORMATS"]

@@ -115,9 +115,7 @@ class MapService:
         """Maps are immutable per commit: the snapshot we have is the answer."""
         result = {"snapshot_id": existing.id, "commit": commit, "reused": True, **existing.stats}
         self.store.projects.update(project.id, status="mapped", default_branch=branch)
-        self.store.jobs.finish(job.id, result)
-        job.finished = True
-        return result
+        return result  # the runner records the job's success
 
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder) -> dict:
