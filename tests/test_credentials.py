@@ -165,6 +165,7 @@ def test_the_askpass_helper_answers_only_its_own_site(tmp_path, monkeypatch):
     ("ghp_16C7e42F292c6912E7710c838347Ae178B4a", "looks like a token itself"),
     ("f3a9c1e07b5d2468a1c3e5f7092b4d6e", "looks like a token itself"),
     ("$GITHUB_TOKEN", "not an environment variable name"),
+    ("GITHUB_TOKEN\n", "not an environment variable name"),  # a pasted line end
 ])
 def test_a_token_given_in_place_of_its_variable_is_refused_and_never_echoed(wb, token_env,
                                                                             fragment):
@@ -187,6 +188,8 @@ def test_credentials_go_only_with_https_and_only_from_a_person(wb, sample_repo):
         wb.add_project("d", "https://example.com/org/repo.git", username="bot")
     assert wb.projects() == []
     assert Credentials("HF_TOKEN").token_env == "HF_TOKEN"  # real names pass
+    with pytest.raises(ConfigError, match="invalid user name"):
+        Credentials("HF_TOKEN", "bot\n")
 
 
 def test_credentials_can_be_named_cleared_and_renamed_later(wb, served, monkeypatch):

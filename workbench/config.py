@@ -52,9 +52,9 @@ class Config:
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
     lock_timeout: float = 30.0
+    """Seconds to keep retrying when another process holds the database file."""
     idle_release: float = 0.1
     """Seconds the database stays open after the last unit of work of a burst."""
-    """Seconds to keep retrying when another process holds the database file."""
     git_timeout: float = 600.0
     """Wall-clock limit of one git command, in seconds."""
     max_file_bytes: int = 1_000_000
@@ -96,7 +96,9 @@ class Config:
                      "max_attempts"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("retry_delay", "heartbeat_interval", "stale_after"):
+        if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
+            raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
+        for name in ("retry_delay", "stale_after"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
         from .mapping.excludes import normalise

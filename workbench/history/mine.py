@@ -179,8 +179,11 @@ def _parse_or_report(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: 
     """Parse git's output; if it is cut short because git failed, report git's error instead."""
     try:
         yield from parse_log(read_stdout(process))
-    except HistoryError:
-        process.wait()
+    except HistoryError as parse_error:
+        try:  # git may still be writing into a pipe nobody reads: do not wait for ever
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            raise parse_error from None  # the caller's cleanup stops git
         _check_exit(process, stderr, repo)
         raise
 

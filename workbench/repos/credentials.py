@@ -78,7 +78,7 @@ class Credentials:
 
     def __post_init__(self) -> None:
         # the value is never echoed: a user who typed --token-env "$GITHUB_TOKEN" gave the token
-        if not isinstance(self.token_env, str) or not _ENV_NAME_RE.match(self.token_env):
+        if not isinstance(self.token_env, str) or not _ENV_NAME_RE.fullmatch(self.token_env):
             raise ConfigError(
                 "the value given as the token's variable is not an environment variable name: "
                 "give the NAME of the variable that holds the token (letters, digits and '_', "
@@ -87,7 +87,7 @@ class Credentials:
             raise ConfigError(
                 "the value given as the token's variable looks like a token itself; give the "
                 "NAME of the variable that holds it (e.g. GITHUB_TOKEN); nothing was stored")
-        if not isinstance(self.username, str) or not _USERNAME_RE.match(self.username):
+        if not isinstance(self.username, str) or not _USERNAME_RE.fullmatch(self.username):
             raise ConfigError(
                 f"invalid user name {self.username!r}: use up to 128 letters, digits and . _ + @ -, "
                 "not starting with '-'", username=self.username)
