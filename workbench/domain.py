@@ -62,6 +62,11 @@ class JobStatus(StrEnum):
     DEAD = "dead"
 
 
+#: Statuses a job ends in (until someone retries it); progress after them never comes.
+FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED.value, JobStatus.FAILED.value,
+                               JobStatus.CANCELLED.value, JobStatus.DEAD.value})
+
+
 @dataclass(frozen=True)
 class Project:
     """A repository the user registered. ``source`` never contains credentials.

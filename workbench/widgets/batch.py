@@ -12,11 +12,11 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..batch.records import CatchUp, RunInfo, ScheduleInfo
+from ..domain import FINISHED_STATUSES
 from ..batch.runs import parse_parameters
 from ..errors import WorkbenchError
 from .base import Panel, error_html, esc, table_html
 
-_FINAL = ("succeeded", "failed", "dead", "cancelled")
 _KINDS = ("batch", "batch_due")
 
 
@@ -242,7 +242,7 @@ class BatchPanel(Panel):
 
     def _on_job(self, p, label: str) -> None:
         kind = self.session.job_kind(p.job_id)
-        if kind not in _KINDS or p.status not in _FINAL:
+        if kind not in _KINDS or p.status not in FINISHED_STATUSES:
             return
         info = self.wb.job(p.job_id)
         if p.status != "succeeded":

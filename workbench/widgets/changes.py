@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from ..domain import FINISHED_STATUSES
 from ..errors import WorkbenchError
 from ..graph.contracts import parse_contracts
 from .base import Panel, error_html, esc, table_html
@@ -30,7 +31,6 @@ CONTRACTS_HINT = """[[contracts]]        # empty: the repository's workbench-con
 type = "layers"      # or forbidden / independence / acyclic (see README, Contracts)
 layers = ["app", "services", "store"]"""
 
-_FINAL = ("succeeded", "failed", "dead", "cancelled")
 
 
 def _split_refs(text: str) -> list[str]:
@@ -285,7 +285,7 @@ class ChangesPanel(Panel):
             self.session.selected = change["new"]
 
     def _on_job(self, p, label: str) -> None:
-        if p.job_id not in self.history_jobs or p.status not in _FINAL:
+        if p.job_id not in self.history_jobs or p.status not in FINISHED_STATUSES:
             return
         info = self.wb.job(p.job_id)
         if p.status != "succeeded":

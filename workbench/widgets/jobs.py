@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..domain import JobInfo
+from ..domain import FINISHED_STATUSES, JobInfo
 from ..jobs import Progress
 from .base import Panel, Throttle, esc, table_html
 
@@ -93,7 +93,7 @@ class JobMonitor(Panel):
     # -- live updates from job threads ----------------------------------------------------------
 
     def _on_progress(self, p: Progress, project: str) -> None:
-        final = p.status in ("succeeded", "failed", "queued")
+        final = p.status in FINISHED_STATUSES or p.status == "queued"  # never throttled away
         if not self._throttle(p.job_id, final):
             return
         kind = self.session.job_kind(p.job_id) or "map"

@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
-from ..domain import Project
+from ..domain import FINISHED_STATUSES, Project
 from .base import Panel, esc, table_html
 
 
@@ -107,7 +107,7 @@ class ProjectPanel(Panel):
     def _on_job(self, p, project: str) -> None:
         if self.session.job_kind(p.job_id) not in ("map", "map_history"):
             return
-        if p.status in ("succeeded", "failed"):
+        if p.status in FINISHED_STATUSES:
             self.refresh()
             verb = "mapped" if p.status == "succeeded" else "failed to map"
             self.message.value = f"{verb} <b>{esc(project)}</b> (job {p.job_id})"

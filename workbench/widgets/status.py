@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from ..domain import FINISHED_STATUSES
 from .base import Panel, esc, table_html
 
 
@@ -27,7 +28,7 @@ class StatusDashboard(Panel):
         self.output = widgets.HTML("")
         self.refresh_button.on_click(lambda _: self.refresh())
         self.children = [self.refresh_button, self.output]
-        self.session.on_job(lambda p, _: p.status in ("succeeded", "failed") and self.refresh())
+        self.session.on_job(lambda p, _: p.status in FINISHED_STATUSES and self.refresh())
         self.refresh()
 
     def refresh(self) -> None:
