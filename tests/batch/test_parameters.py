@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+from tests.helpers import ROOT
 from workbench.batch.runs import validate_parameters
 from workbench.cli_batch import parse_parameters
 from workbench.errors import InvalidParameters, NotebookNotFound, WorkbenchError
@@ -57,6 +59,16 @@ def test_a_missing_notebook_runs_nothing(wb, tmp_path):
     with pytest.raises(NotebookNotFound, match="not a notebook"):
         wb.batch.run(tmp_path / "notes.txt")
     assert wb.batch.runs() == []
+
+
+def test_notebooks_are_found_by_their_name_under_notebooks(monkeypatch, tmp_path):
+    from workbench.batch.runs import resolve_notebook
+
+    monkeypatch.chdir(tmp_path)  # nothing of that name here: the shelf answers
+    shelf = ROOT / "notebooks"
+    for name in ("reports/portfolio_report.ipynb", "reports/portfolio_report", "quickstart"):
+        found = resolve_notebook(name)
+        assert found.parent.is_relative_to(shelf) and found.stem == Path(name).stem, name
 
 
 def test_cli_values_are_json_or_plain_strings():

@@ -101,13 +101,13 @@ def resolve_notebook(notebook: str | Path) -> Path:
     """An existing ``.ipynb`` by path, or by name in the project's ``notebooks/`` directory."""
     path = Path(notebook).expanduser()
     candidates = [path]
-    if len(path.parts) == 1:
+    if not path.is_absolute():  # names relative to notebooks/ (``reports/portfolio_report``)
         try:
             shelf = notebooks_dir()
         except ReportError:
             shelf = None
         if shelf is not None:
-            candidates += [shelf / path.name, shelf / f"{path.name}.ipynb"]
+            candidates += [shelf / path, shelf / f"{path}.ipynb"]
     for candidate in candidates:
         if candidate.is_file():
             if candidate.suffix != ".ipynb":

@@ -187,7 +187,7 @@ class BatchPanel(Panel):
         text = (self.notebook.value if value is None else value).strip()
         if not text:
             raise ValueError("choose a notebook")
-        return str(self.shelf.get(text, text))
+        return text  # a path, or a name under notebooks/ (resolved by the batch service)
 
     def form_parameters(self) -> dict[str, Any]:
         """The parameter rows with a value, read as the CLI reads ``-p NAME VALUE``."""
