@@ -65,7 +65,7 @@ def store_synthetic(data_dir: Path, n_nodes: int, n_edges: int) -> float:
     from bench_graph_queries import synthetic_frames
 
     from workbench import Workbench
-    from workbench.mapping.build import EDGE_FIELDS, NODE_FIELDS
+    from workbench.mapping.build import EDGE_FIELDS, MAP_VERSION, NODE_FIELDS
 
     nodes, edges = synthetic_frames(n_nodes, n_edges, 0)
     wb = Workbench(data_dir)
@@ -84,7 +84,7 @@ def store_synthetic(data_dir: Path, n_nodes: int, n_edges: int) -> float:
                       "size": pa.array([], pa.int64()), "language": pa.array([], pa.string()),
                       "status": pa.array([], pa.string()), "reason": pa.array([], pa.string())})
     started = time.perf_counter()
-    wb.store.snapshots.write(project_id=project.id, ref=None, commit_sha="0" * 40, parser_version=2,
+    wb.store.snapshots.write(project_id=project.id, ref=None, commit_sha="0" * 40, parser_version=MAP_VERSION,
                              job_id=None, stats={"nodes": len(nodes), "edges": len(edges)},
                              files=files, nodes=node_table, edges=edge_table)
     return time.perf_counter() - started

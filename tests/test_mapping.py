@@ -7,7 +7,7 @@ import json
 import pytest
 import pyarrow as pa
 
-from tests.helpers import commit, git, write
+from tests.helpers import commit, git, init_repo, write
 from workbench.errors import InvalidRef, StoreError
 from workbench.mapping.pymodules import ImportResolver, module_names
 from workbench.mapping.facts import ImportRef
@@ -213,3 +213,15 @@ def test_import_resolution_rules():
     assert res("a", ImportRef("numpy.linalg", 1)) == [(None, "numpy")]
     # inside a regular package, `import c` is never the sibling a.b.c (no implicit relative imports)
     assert res("a.b.x", ImportRef("c", 1)) == [(None, "c")]
+
+
+def test_an_npm_package_and_a_python_module_of_one_name_stay_two_dependencies(wb, tmp_path):
+    repo = init_repo(tmp_path / "mixed")
+    write(repo, {"app/ids.py": "import uuid\n", "web/ids.js": "import { v4 } from 'uuid';\n"})
+    commit(repo, "both kinds of uuid")
+    snap = wb.map(str(repo))
+    ext = snap.nodes[snap.nodes["kind"] == "external"].set_index("id")
+    assert ext.loc["ext:uuid", "name"] == ext.loc["ext:npm:uuid", "name"] == "uuid"
+    assert snap.stats["external_dependencies"] == 1 and snap.stats["stdlib_dependencies"] == 1
+    from workbench.graph.contracts import matches
+    assert matches("ext:npm:uuid", "uuid") and matches("ext:uuid", "uuid")

@@ -48,6 +48,27 @@ class EdgeKind(StrEnum):
     AUTHORED = "authored"
 
 
+#: Package ecosystems of languages other than Python: external dependency ids carry it, so
+#: npm's ``uuid`` and Python's ``uuid`` stay two nodes (Python's keep the plain ``ext:NAME``).
+ECOSYSTEMS = {"javascript": "npm", "typescript": "npm", "tsx": "npm", "go": "go",
+              "java": "jvm", "kotlin": "jvm", "rust": "cargo", "c": "c", "cpp": "c",
+              "csharp": "nuget", "ruby": "gem", "php": "php"}
+_ECOSYSTEM_NAMES = frozenset(ECOSYSTEMS.values())
+
+
+def external_id(language: str | None, name: str) -> str:
+    """The node id of an external dependency ``name`` imported from ``language``."""
+    ecosystem = ECOSYSTEMS.get(language or "")
+    return f"ext:{ecosystem}:{name}" if ecosystem else f"ext:{name}"
+
+
+def external_name(node_id: str) -> str:
+    """``react`` for ``ext:npm:react``, ``requests`` for ``ext:requests``."""
+    rest = node_id.removeprefix("ext:")
+    ecosystem, sep, name = rest.partition(":")
+    return name if sep and ecosystem in _ECOSYSTEM_NAMES else rest
+
+
 #: Node kinds that stand for a whole source file.
 FILE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.FILE.value})
 

@@ -42,7 +42,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from workbench.domain import EdgeKind
+from workbench.domain import EdgeKind, external_name
 from workbench.graph._traverse import IN, OUT, bfs, path_to_source, shortest_cycle
 from workbench.graph.errors import ContractError
 from workbench.graph.index import GraphIndex, index_for
@@ -57,7 +57,7 @@ _EXTERNAL_PREFIX = "ext:"
 def matches(node_id: str, prefix: str) -> bool:
     """Whether ``node_id`` is ``prefix`` or lies below it on a segment boundary."""
     if node_id.startswith(_EXTERNAL_PREFIX) and not prefix.startswith(_EXTERNAL_PREFIX):
-        node_id = node_id[len(_EXTERNAL_PREFIX) :]
+        node_id = external_name(node_id)
     return node_id == prefix or (node_id.startswith(prefix) and node_id[len(prefix)] in ".:/")
 
 

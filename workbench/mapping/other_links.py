@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 
-from ..domain import EdgeKind, NodeKind
+from ..domain import EdgeKind, NodeKind, external_id
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 
 _FUNCTION_KINDS = frozenset({"function", "method"})
@@ -94,7 +94,7 @@ def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSe
             if res.internal and res.internal != f.path:
                 edges.add(f.path, res.internal, EdgeKind.IMPORTS.value, ref.line)
             elif res.external:
-                ext = f"ext:{res.external}"
+                ext = external_id(f.language, res.external)
                 nodes.add(ext, NodeKind.EXTERNAL.value, res.external,
                           attrs={"stdlib": _is_stdlib(f.language, ref.kind, res.external),
                                  "language": f.language})
