@@ -119,8 +119,8 @@ def test_multi_language_repository(wb, tmp_path):
     assert imports == {("web/src/app.ts", "web/src/util.ts"): 1, ("cmd/main.go", "lib/lib.go"): 1,
                        ("native/x.c", "native/x.h"): 1}
     deps = _edges(snap, "depends_on")
-    assert set(deps) == {("web/src/app.ts", "ext:react"), ("cmd/main.go", "ext:fmt"),
-                         ("native/x.c", "ext:stdio.h")}
+    assert set(deps) == {("web/src/app.ts", "ext:npm:react"), ("cmd/main.go", "ext:go:fmt"),
+                         ("native/x.c", "ext:c:stdio.h")}
     nodes = snap.nodes.set_index("id")
     assert nodes.loc["web/src/util.ts:fmt", ["kind", "line_start", "line_end", "complexity"]].tolist() == [
         "function", 1, 3, 2]

@@ -20,30 +20,17 @@ from .metrics import change_coupling, file_metrics
 from .mine import mine
 
 
-@dataclass(frozen=True)
-class CouplingOptions:
-    """Thresholds of change coupling (see :func:`workbench.history.metrics.change_coupling`)."""
-
-    min_shared: int = 5
-    min_revisions: int = 5
-    min_degree: float = 0.3
-    max_changeset_size: int = 30
-
-
 @dataclass
 class HistoryResult:
-    new_commits: int
     commits: int
     metrics: pd.DataFrame
     coupling: pd.DataFrame
 
 
 class HistoryService:
-    def __init__(self, store: Store, *, git_timeout: float = 600.0,
-                 coupling: CouplingOptions | None = None) -> None:
+    def __init__(self, store: Store, *, git_timeout: float = 600.0) -> None:
         self.store = store
         self.git = Git(timeout=git_timeout)
-        self.coupling = coupling or CouplingOptions()
 
     def sync(self, project_id: int, repo: Path, commit: str,
              report: Callable[[int, int | None, str], None] | None = None,
@@ -71,10 +58,7 @@ class HistoryService:
         commits, changes = self.store.history.load(project_id, reachable)
         if commits.empty:
             empty = pd.DataFrame()
-            return HistoryResult(0, 0, empty, empty)
+            return HistoryResult(0, empty, empty)
         metrics = file_metrics(commits, changes, sizes=sizes)
-        c = self.coupling
-        coupling = change_coupling(commits, changes, min_shared=c.min_shared,
-                                   min_revisions=c.min_revisions, min_degree=c.min_degree,
-                                   max_changeset_size=c.max_changeset_size)
-        return HistoryResult(0, len(commits), metrics, coupling)
+        coupling = change_coupling(commits, changes)  # its documented thresholds
+        return HistoryResult(len(commits), metrics, coupling)

@@ -154,8 +154,8 @@ def _bind(scope: _Scope, ref, internal: str, modules: set[str], scopes: dict[str
             scope.bindings.setdefault(head, head)
 
 
-def _member(owner: str, attr: str, modules: set[str] | dict, scopes: dict[str, _Scope],
-            nodes: NodeSet, seen: set[str] | None = None) -> str | None:
+def _member(owner: str, attr: str, scopes: dict[str, _Scope], nodes: NodeSet,
+            seen: set[str] | None = None) -> str | None:
     """``owner.attr`` where owner is a module or a class node id (bases searched for methods)."""
     if ":" not in owner:  # a module
         sub = f"{owner}.{attr}"
@@ -167,7 +167,6 @@ def _member(owner: str, attr: str, modules: set[str] | dict, scopes: dict[str, _
         if attr in scope.defs:
             return f"{owner}:{attr}"
         return scope.bindings.get(attr)
-    module, _, qualname = owner.partition(":")
     candidate = f"{owner}.{attr}"
     if candidate in nodes.rows:
         return candidate
@@ -176,7 +175,7 @@ def _member(owner: str, attr: str, modules: set[str] | dict, scopes: dict[str, _
         return None
     seen.add(owner)
     for base in nodes.rows.get(owner, {}).get("resolved_bases", ()):
-        found = _member(base, attr, modules, scopes, nodes, seen)
+        found = _member(base, attr, scopes, nodes, seen)
         if found:
             return found
     return None
@@ -220,7 +219,7 @@ def _resolve_call(scope: _Scope, caller: str, callee: str, scopes: dict[str, _Sc
     for attr in rest:
         if nodes.rows[owner]["kind"] == FUNCTION:
             return None  # attribute of a function's result: needs type inference
-        owner = _member(owner, attr, set(), scopes, nodes)
+        owner = _member(owner, attr, scopes, nodes)
         if owner is None or owner not in nodes.rows:
             return None
     return owner

@@ -236,6 +236,10 @@ def _call(node: Node, args_field: str, state: _Collector) -> None:
                                line=node.start_point[0] + 1))
 
 
+#: Every byte to a space except the newline (a table for ``bytes.translate``: C speed).
+_BLANK_BUT_NEWLINES = bytes(0x0A if b == 0x0A else 0x20 for b in range(256))
+
+
 def count_lines(data: bytes, comments: list[tuple[int, int]]) -> tuple[int, int, int, int]:
     """(total, code, comment, blank) line counts; they always add up to the total.
 
@@ -252,10 +256,8 @@ def count_lines(data: bytes, comments: list[tuple[int, int]]) -> tuple[int, int,
     if not comments:
         return total, total - blank, 0, blank
     stripped = bytearray(data)
-    for start, end in comments:
-        segment = data[start:end]
-        # keep newlines so that line numbers stay put
-        stripped[start:end] = bytes(b if b == 0x0A else 0x20 for b in segment)
+    for start, end in comments:  # blanked, newlines kept so that line numbers stay put
+        stripped[start:end] = data[start:end].translate(_BLANK_BUT_NEWLINES)
     comment = 0
     for before, after in zip(lines, bytes(stripped).split(b"\n")):
         if before.strip() and not after.strip():

@@ -112,24 +112,6 @@ def field_text(name: str) -> NameFn:
     return read
 
 
-def first_child_text(*types: str) -> NameFn:
-    """A name function reading the first child of one of ``types``."""
-
-    def read(node: Node) -> str | None:
-        for child in node.named_children:
-            if child.type in types:
-                return text(child) or None
-        return None
-
-    return read
-
-
-def children_of_type(node: Node | None, *types: str) -> list[Node]:
-    if node is None:
-        return []
-    return [child for child in node.named_children if child.type in types]
-
-
 def find_child(node: Node | None, *types: str) -> Node | None:
     if node is None:
         return None
