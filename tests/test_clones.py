@@ -35,6 +35,14 @@ def test_fetch_picks_up_new_commits(wb, sample_repo):
     assert "shop.extra" in set(second.nodes["id"])
 
 
+def test_fetch_false_maps_the_clone_as_it_is(wb, sample_repo):
+    first = wb.map(str(sample_repo))
+    write(sample_repo, {"src/shop/extra.py": "import shop.models\n"})
+    new = commit(sample_repo, "extra")
+    assert wb.map("shop", fetch=False).commit == first.commit  # the remote was not asked
+    assert wb.map("shop").commit == new
+
+
 def test_git_variables_of_the_calling_process_never_redirect_the_clone(wb, tmp_path, sample_repo,
                                                                        monkeypatch):
     """Run from inside a git hook, GIT_DIR and friends name another repository: ignored."""

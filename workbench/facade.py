@@ -141,7 +141,8 @@ class Workbench:
     def map(self, target: str, *, name: str | None = None, ref: str | None = None,
             progress: Callable[[Progress], None] | None = None, wait: bool | None = None,
             force: bool = False, origin: str = "user",
-            exclude: "list[str] | tuple[str, ...] | None" = None) -> "Snapshot | JobHandle":
+            exclude: "list[str] | tuple[str, ...] | None" = None,
+            fetch: bool = True) -> "Snapshot | JobHandle":
         """Map a repository at ``ref`` (default: its default branch head).
 
         ``target`` is a project name, or a URL/path that is registered first when new. The
@@ -151,7 +152,8 @@ class Workbench:
         the job's result record. ``wait`` defaults to ``not background``. ``exclude`` replaces
         the configured gitignore-style patterns of files left out (default: vendored and
         minified code; ``()`` maps every file); a commit mapped with other patterns is mapped
-        again.
+        again. ``fetch=False`` maps the clone as it is, without asking the remote (it is cloned
+        when there is none yet).
         """
         from .mapping.excludes import normalise
 
@@ -162,12 +164,12 @@ class Workbench:
             wait = not self.background
         project = self.resolve_project(target, name=name, origin=origin)
 
-        def work(job):
-            return self._mapper.run(job, project, ref, force=force, exclude=patterns)
-
-        params = {"ref": ref, "force": force}
+        params: dict[str, Any] = {"ref": ref, "force": force}
         if patterns is not None:
             params["exclude"] = patterns
+        if not fetch:
+            params["fetch"] = False
+        work = self._map_work(project, params)
         handle = self.jobs.submit("map", work, project_id=project.id,
                                   params=params, on_progress=progress,
                                   wait=wait)
@@ -247,7 +249,9 @@ class Workbench:
                         job.report(i, len(commits), f"{step}: {p.message}")
 
                 # a commit that already has a map reuses it; the rest parse only changed files
-                ids.append(self.map(info.name, ref=sha, progress=inner, wait=True).id)
+                # one fetch (above) serves every commit of the series
+                ids.append(self.map(info.name, ref=sha, progress=inner, wait=True,
+                                    fetch=False).id)
             job.report(len(commits), len(commits), f"mapped {len(commits)} commits")
             return {"snapshot_ids": ids, "commits": commits}
 
@@ -392,10 +396,13 @@ class Workbench:
         return self.jobs.resume_interrupted(wait=not self.background if wait is None else wait)
 
     def _map_work_from_row(self, info: JobInfo):
-        project = self.store.projects.get_by_id(info.project_id)
-        ref, force = info.params.get("ref"), bool(info.params.get("force"))
-        exclude = info.params.get("exclude")
-        return lambda job: self._mapper.run(job, project, ref, force=force, exclude=exclude)
+        return self._map_work(self.store.projects.get_by_id(info.project_id), info.params)
+
+    def _map_work(self, project: Project, params: dict[str, Any]):
+        """The work of a map job from its stored parameters (the same for a retry)."""
+        options = {k: params[k] for k in ("exclude", "fetch") if k in params}
+        return lambda job: self._mapper.run(job, project, params.get("ref"),
+                                            force=bool(params.get("force")), **options)
 
     def status(self) -> dict[str, Any]:
         """Health and contents at a glance (``workbench status`` prints it).

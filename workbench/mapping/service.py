@@ -85,15 +85,18 @@ class MapService:
         self.history = HistoryService(store, git_timeout=config.git_timeout)
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
-            exclude: Sequence[str] | None = None) -> dict:
+            exclude: Sequence[str] | None = None, fetch: bool = True) -> dict:
         """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``
-        or the exclude patterns (default: the configuration's) differ from its map's."""
+        or the exclude patterns (default: the configuration's) differ from its map's. Without
+        ``fetch`` an existing clone is mapped as it is (one fetch serves a series of maps)."""
         started = time.perf_counter()
         excluder = Excluder(self.config.exclude if exclude is None else exclude)
         job.report(0, None, "syncing repository")
         self.store.projects.update(project.id, status="syncing")
         try:
-            repo = self.clones.sync_project(project)
+            repo = (self.clones.path_for(project.name)
+                    if not fetch and self.clones.exists(project.name)
+                    else self.clones.sync_project(project))
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
             with self.store.db.session():  # one connection for the burst of work below
