@@ -172,11 +172,23 @@ container = "pkg"
         '[[contracts]]\ntype = "acyclic"\ncontainer = "x"\ncolour = "red"\n',
         "contracts = 3\n",
         "[[contracts]\n",
+        '[[contracts]]\ntype = "layers"\nlayers = [1, 2]\n',
+        '[[contracts]]\ntype = "forbidden"\nsource = 5\nforbidden = ["x"]\n',
+        '[[contracts]]\ntype = ["layers"]\n',
     ],
 )
 def test_malformed_contracts_are_rejected(text):
     with pytest.raises(ContractError):
         parse_contracts(text)
+
+
+def test_an_unreadable_contracts_file_is_a_contract_error(tmp_path):
+    from workbench.graph.contracts import load_contracts
+
+    (tmp_path / "c.toml").write_bytes(b"\xff\xfe not text")
+    for path in (tmp_path / "missing.toml", tmp_path / "c.toml"):
+        with pytest.raises(ContractError, match="cannot read contracts"):
+            load_contracts(path)
 
 
 def test_ratchet_reports_only_new_violations():

@@ -270,7 +270,7 @@ def contract_from_dict(spec: dict[str, Any]) -> Contract:
     """Build one contract from a TOML/JSON table with a ``type`` key."""
     spec = dict(spec)
     kind = spec.pop("type", None)
-    cls = _TYPES.get(kind)  # type: ignore[arg-type]
+    cls = _TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise ContractError(f"unknown contract type {kind!r}; expected one of {sorted(_TYPES)}")
     try:
@@ -280,6 +280,12 @@ def contract_from_dict(spec: dict[str, Any]) -> Contract:
     for attr in ("layers", "containers", "modules"):
         if isinstance(getattr(contract, attr, None), str):
             raise ContractError(f"{kind} contract: {attr} must be a list of module prefixes")
+    for attr in ("layers", "containers", "modules", "source", "forbidden", "container", "name"):
+        value = getattr(contract, attr, "")
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+            raise ContractError(f"{kind} contract: {attr} must be module prefixes (text), "
+                                f"got {value!r}")
     return contract
 
 
@@ -297,4 +303,8 @@ def parse_contracts(text: str) -> list[Contract]:
 
 def load_contracts(path: str | Path) -> list[Contract]:
     """Contracts from a TOML file (see :func:`parse_contracts`)."""
-    return parse_contracts(Path(path).read_text(encoding="utf-8"))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"cannot read contracts from {path}: {exc}") from None
+    return parse_contracts(text)
