@@ -190,6 +190,8 @@ class BatchRuns:
             out_html = _render_html(out_nb)
         except OSError as exc:
             error = f"cannot write the outputs in {out_dir}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - recorded on the run; "interrupted" is for signals
+            error = f"{type(exc).__name__}: {exc}"
         finally:
             if out_nb is not None and out_nb.exists() and out_nb.stat().st_size == 0:
                 out_nb.unlink()  # the kernel never started: no notebook to look at

@@ -186,7 +186,12 @@ class Schedules:
                         self.runs.cancel(left, "cancelled: the scheduler stopped before it ran")
                     break
                 log.info("schedule %s: run #%d of %s", schedule.name, run_id, notebook.name)
-                run = self.runs.execute(run_id, notebook, schedule.parameters)
+                try:
+                    run = self.runs.execute(run_id, notebook, schedule.parameters)
+                except BaseException:  # interrupted: the claimed runs after it will not run
+                    for left in run_ids[i + 1:]:
+                        self.runs.cancel(left, "cancelled: the scheduler was interrupted")
+                    raise
                 log.info("schedule %s: run #%d %s in %.1f s%s", schedule.name, run.id, run.status,
                          run.duration_seconds or 0.0,
                          f" (cell {run.error_cell}: {run.error})" if run.error else "")
