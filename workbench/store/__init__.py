@@ -13,6 +13,7 @@ from .database import Database, load_extension
 from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
+from .ideas import IdeasTable
 from .jobs import JobsTable
 from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
@@ -38,6 +39,7 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
+        self.ideas = IdeasTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

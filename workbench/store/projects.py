@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..domain import Project
 from ..errors import ProjectExists, ProjectNotFound
 from .database import Database
+from .ideas import IdeasTable
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
@@ -100,6 +101,7 @@ class ProjectsTable:
             cur.execute("DELETE FROM jobs WHERE project_id = ?", [project_id])
             for table in ("commits", "file_changes", "history_state"):
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
+            IdeasTable.delete_project(cur, project_id)
             cur.execute("DELETE FROM projects WHERE id = ?", [project_id])
 
         self.db.write(delete)
