@@ -29,6 +29,9 @@ ENV_VARS = {
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
     "WORKBENCH_EXCLUDE": "exclude",
+    "WORKBENCH_BUILD_AGENT": "build_agent",
+    "WORKBENCH_BUILD_PUSH": "build_push",
+    "WORKBENCH_GOOSE": "goose",
 }
 
 
@@ -81,6 +84,14 @@ class Config:
     """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
     code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
     environment a comma-separated list, or ``none``."""
+    build_agent: bool = False
+    """Let the build agent hand tasks to Goose (opt-in; never for agents' or webhooks' projects)."""
+    build_push: bool = False
+    """Push the build agent's branches to the project's remote (off: they stay in the clone)."""
+    goose: str = "goose"
+    """The Goose command the build agent runs (a name on PATH or a path)."""
+    build_timeout: float = 1800.0
+    """Wall-clock limit of one Goose run, in seconds."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -96,6 +107,8 @@ class Config:
                      "max_attempts"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.build_timeout <= 0:
+            raise ConfigError(f"build_timeout must be > 0 seconds, got {self.build_timeout}")
         if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
             raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
         for name in ("retry_delay", "stale_after"):
@@ -140,6 +153,11 @@ class Config:
 
 def _coerce(name: str, var: str, raw: str) -> Any:
     kind = Config.__dataclass_fields__[name].type
+    if str(kind) == "bool":
+        flag = raw.strip().lower()
+        if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ConfigError(f"{var}={raw!r} is not a yes/no value; use 1 or 0")
+        return flag in ("1", "true", "yes", "on")
     if "tuple" in str(kind):
         return raw  # a comma-separated list, split by the field's own check
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -19,6 +20,7 @@ from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     from .batch.report import ReportResult
+    from .agents.service import Ideas
     from .batch.service import BatchService
 
 
@@ -431,6 +433,14 @@ class Workbench:
         from .batch.service import BatchService
 
         return BatchService(self.store, self.data_dir, jobs=self.jobs)
+
+    @functools.cached_property
+    def ideas(self) -> "Ideas":
+        """Ideas, specs, tasks and pull request reviews, and the agents that make them:
+        ``wb.ideas.add(project, title, text, run=True)``, ``wb.ideas.tasks(project)``."""
+        from .agents.service import Ideas
+
+        return Ideas(self)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, release the pool and the database file."""

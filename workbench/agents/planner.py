@@ -142,6 +142,7 @@ def rule_plan(spec: Spec, snap: Snapshot, *, title: str = "") -> list[PlannedTas
     tasks: list[PlannedTask] = []
     change_of: dict[str, int] = {}
     dependents = {a.node: file_dependents(snap, a.node) for a in areas}
+    file_users = {a.node: file_dependents(snap, a.node.split(":", 1)[0]) for a in areas}
     for area in areas:
         lines = (area.line_end or 0) - (area.line_start or 0) + 1 if area.line_start else 40
         estimate = _hours(1 + lines / 80 + 0.25 * min(area.impact_count, 20))
@@ -157,8 +158,8 @@ def rule_plan(spec: Spec, snap: Snapshot, *, title: str = "") -> list[PlannedTas
     area_files = {a.node: a.node.split(":", 1)[0] for a in areas}
     for a in areas:
         deps = tuple(sorted(change_of[b.node] for b in areas
-                            if b.node != a.node and area_files[a.node] in dependents[b.node]
-                            and area_files[b.node] not in dependents[a.node]))
+                            if b.node != a.node and area_files[a.node] in file_users[b.node]
+                            and area_files[b.node] not in file_users[a.node]))
         i = change_of[a.node]
         tasks[i] = PlannedTask(tasks[i].title, tasks[i].description, tasks[i].estimate_hours,
                                deps, tasks[i].nodes)
