@@ -57,6 +57,12 @@ class Ideas:
     def __repr__(self) -> str:
         return f"<Ideas of {self._wb!r}>"
 
+    def use(self, provider: str | None = None, model: str | None = None) -> "Ideas":
+        """Let the agents use ``provider`` (a registered AI provider's name; None: the
+        configured default) and ``model``; returns this handle."""
+        self.provider_name, self.model = provider, model
+        return self
+
     @property
     def store(self):
         return self._wb.store.ideas
