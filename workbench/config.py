@@ -31,7 +31,6 @@ ENV_VARS = {
     "WORKBENCH_EXCLUDE": "exclude",
     "WORKBENCH_BUILD_AGENT": "build_agent",
     "WORKBENCH_BUILD_PUSH": "build_push",
-    "WORKBENCH_GOOSE": "goose",
 }
 
 
@@ -88,10 +87,8 @@ class Config:
     """Let the build agent hand tasks to Goose (opt-in; never for agents' or webhooks' projects)."""
     build_push: bool = False
     """Push the build agent's branches to the project's remote (off: they stay in the clone)."""
-    goose: str = "goose"
-    """The Goose command the build agent runs (a name on PATH or a path)."""
     build_timeout: float = 1800.0
-    """Wall-clock limit of one Goose run, in seconds."""
+    """Wall-clock limit of one build agent's Goose run, in seconds."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())

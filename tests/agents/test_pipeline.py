@@ -96,6 +96,9 @@ def test_an_idea_of_an_unmapped_project_fails_with_the_fix(wb, shop_repo):
     idea = wb.ideas.add("shop", IDEA_TITLE, IDEA_TEXT, run=True)
     assert idea.status == "failed" and "workbench map shop" in idea.error
     assert wb.ideas.spec(idea.id) is None
+    wb.map("shop")  # the fix the error names; running the idea again plans it
+    again = wb.ideas.run(idea.id)
+    assert again.status == "planned" and again.error is None and wb.ideas.spec(idea.id)
 
 
 def test_an_idea_nothing_in_the_map_matches_gets_a_plan_to_find_the_code(mapped_shop):

@@ -7,8 +7,9 @@ project whose location came from an agent or a webhook, and never pushes unless
 1. ``git worktree add -b workbench/task-<id> <data>/worktrees/<project>-task-<id> <base>``
    on the bare clone (hooks off, as every git command of the workbench), ``<base>`` being the
    commit of the snapshot the task was planned on;
-2. ``goose run -t <instructions>`` in that directory (Goose's headless mode: it runs the
-   instructions to completion and exits), with a wall-clock limit;
+2. ``goose run --no-session --text <instructions>`` in that directory (Goose's headless
+   mode: it runs the instructions to completion and exits, keeping no session), with a
+   wall-clock limit (``build_timeout``); the command is ``goose_command`` of the configuration;
 3. everything Goose changed is committed on the branch (nothing changed is an error);
 4. the branch is published as ``pr.opened`` with ``source="build"``, so the reviewer maps
    and reviews it like any pull request.
@@ -83,7 +84,7 @@ def build(project: Project, task: Task, spec: Spec | None, *, repo: Path, base_s
     executable = shutil.which(goose)
     if executable is None:
         raise BuildError(f"{goose!r} is not on PATH; install Goose (its `goose` CLI) or set "
-                         "WORKBENCH_GOOSE to its path", task_id=task.id)
+                         "WORKBENCH_GOOSE_COMMAND to its path", task_id=task.id)
     git = Git(timeout=git_timeout)
     branch = f"workbench/task-{task.id}"
     where = worktrees / f"{project.name}-task-{task.id}"
@@ -99,7 +100,8 @@ def build(project: Project, task: Task, spec: Spec | None, *, repo: Path, base_s
         raise BuildError(f"could not create a worktree for task {task.id}: {exc}",
                          task_id=task.id) from exc
     try:
-        done = subprocess.run([executable, "run", "-t", instructions(task, spec)], cwd=where,
+        done = subprocess.run([executable, "run", "--no-session", "--text",
+                               instructions(task, spec)], cwd=where,
                               env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
                               capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)

@@ -238,11 +238,11 @@ class Ideas:
         """Drive an idea through define and planner; return it planned (or failed).
 
         With an event log the subscribed agents do the work and this drains events until the
-        idea settles; without one the steps run here, in order.
+        idea settles; without one, or for an idea that failed before (its events were handled
+        already: mapping the project is the usual fix), the steps run here, in order.
         """
-        events = self._events()
-        if events is None:
-            idea = self.get(idea_id)
+        idea = self.get(idea_id)
+        if self._events() is None or idea.status == "failed":
             try:
                 self.plan(self.define(idea.id).id)
             except AgentError:
@@ -342,7 +342,8 @@ class Ideas:
             base_sha = wb.snapshot(info.name).commit
         result = _build.build(info, task, spec, repo=wb.clones.path_for(info.name),
                               base_sha=base_sha, worktrees=wb.data_dir / "worktrees",
-                              goose=wb.config.goose, timeout=wb.config.build_timeout,
+                              goose=getattr(wb.config, "goose_command", "goose"),
+                              timeout=wb.config.build_timeout,
                               push=wb.config.build_push, git_timeout=wb.config.git_timeout)
         self.store.set_task_branch(task.id, result.branch)
         self.store.set_task_status([task.id], "in_progress", only_from=("todo",))
