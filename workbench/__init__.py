@@ -32,6 +32,12 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
+    "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
+    "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
+    "Agents": "agents.service", "Ideas": "agents.service",
+    "CodeArea": "domain", "Idea": "domain", "Review": "domain", "Spec": "domain", "Task": "domain",
+    "TaskNode": "domain",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -66,6 +72,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
                          RunFailed, ScheduleExists, ScheduleNotFound)
+    from .agents.errors import (AgentError, BuildDisabled, BuildError, IdeaNotFound, InvalidIdea,
+                                MalformedAnswer, PlanCycle, ReviewError)
+    from .agents.service import Agents, Ideas
+    from .domain import CodeArea, Idea, Review, Spec, Task, TaskNode
     from .facade import ProjectHandle, Workbench
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled
