@@ -70,10 +70,16 @@ class Ideas:
     # -- capture -----------------------------------------------------------------------------
 
     def add(self, project: str, title: str, text: str = "", *, actor: str = "user",
-            source: str = "user", run: bool = False, timeout: float = 300.0) -> Idea:
+            source: str | None = None, run: bool = False, timeout: float = 300.0) -> Idea:
         """Store an idea and publish ``idea.created``; with ``run=True`` wait until the agents
         have written its spec and plan (or failed, see ``Idea.error``), ``timeout`` seconds
-        at most. Raises :class:`InvalidIdea` or :class:`ProjectNotFound` first."""
+        at most. ``source`` says which face captured it (``cli``, ``notebook``, ``server``,
+        ``webhook`` ...; default: the actor when it names one, else ``user``). Raises
+        :class:`InvalidIdea` or :class:`ProjectNotFound` first."""
+        from .capture import SOURCES
+
+        if source is None:
+            source = actor if actor in SOURCES else "user"
         info = self._wb.store.projects.get(project)
         title, text = check_idea(title, text, actor=actor, source=source)
         idea = self.store.add_idea(info.id, title, text, actor=actor, source=source)
@@ -194,7 +200,7 @@ class Ideas:
             snap = self._wb.snapshot(idea.project)
             draft = draft_spec(idea, snap, provider=self.provider(), model=self.model,
                                search=self._searcher(idea.project, snap))
-        except (AgentError, SnapshotNotFound) as exc:
+        except WorkbenchError as exc:  # recorded on the idea, and raised
             self.store.set_idea_status(idea.id, "failed", str(exc))
             raise
         spec, created = self.store.add_spec(
@@ -224,7 +230,7 @@ class Ideas:
                     if spec.snapshot_id is not None else self._wb.snapshot(spec.project))
             planned = plan(spec, snap, provider=self.provider(), model=self.model,
                            title=idea.title)
-        except (AgentError, SnapshotNotFound) as exc:
+        except WorkbenchError as exc:  # recorded on the idea, and raised
             self.store.set_idea_status(idea.id, "failed", str(exc))
             raise
         ids, created = self.store.add_tasks(spec.id, info.id, idea.id,
@@ -245,10 +251,8 @@ class Ideas:
         if self._events() is None or idea.status == "failed":
             try:
                 self.plan(self.define(idea.id).id)
-            except AgentError:
+            except WorkbenchError:  # recorded on the idea
                 log.info("idea %s failed", idea.id, exc_info=True)
-            except SnapshotNotFound:
-                pass
             return self.get(idea.id)
         agents = self.agents()
         agents.start()
@@ -385,8 +389,18 @@ class Agents:
         self.subscriptions: dict[str, Any] = {}
 
     def handlers(self) -> dict[str, Callable[[Any], Any]]:
-        found = {"agent.define": lambda e: self.ideas.define(e.payload["idea_id"]),
-                 "agent.planner": lambda e: self.ideas.plan(e.payload["spec_id"])}
+        """Consumer name → handler. Define and planner record a failure that another attempt
+        would repeat (a malformed answer, a cycle, a project not mapped) on the idea and
+        return; anything else (a model server down, a locked file) raises, so the event log
+        retries it and finally keeps it as a dead letter."""
+        def settled(step: Callable[[], Any]) -> None:
+            try:
+                step()
+            except (AgentError, SnapshotNotFound) as exc:
+                log.info("agent step failed for good: %s", exc)
+
+        found = {"agent.define": lambda e: settled(lambda: self.ideas.define(e.payload["idea_id"])),
+                 "agent.planner": lambda e: settled(lambda: self.ideas.plan(e.payload["spec_id"]))}
         if self.review_enabled:
             found["agent.reviewer"] = self.ideas.review_event
         return found
