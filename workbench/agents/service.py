@@ -9,7 +9,9 @@ Each step is idempotent (an idea keeps its spec, a spec its tasks, an event its 
 the agents can receive an event more than once. :class:`Agents` subscribes the define, planner
 and reviewer agents to ``wb.events`` under the consumer names ``agent.define``,
 ``agent.planner`` and ``agent.reviewer``; :meth:`Ideas.run` drives one idea through them to
-its plan and returns when it is planned (or failed).
+its plan and returns when it is planned (or failed), letting go of the consumers again unless they
+were started before (``wb.ideas.agents().start()`` keeps them serving, in a notebook kernel or
+a server).
 """
 
 from __future__ import annotations
@@ -255,13 +257,18 @@ class Ideas:
                 log.info("idea %s failed", idea.id, exc_info=True)
             return self.get(idea.id)
         agents = self.agents()
+        started_here = not agents.running
         agents.start()
         deadline = time.monotonic() + timeout
-        while True:
-            idea = self.get(idea_id)
-            if idea.status in SETTLED or time.monotonic() >= deadline:
-                return idea
-            agents.drain(min(5.0, max(0.1, deadline - time.monotonic())))
+        try:
+            while True:
+                idea = self.get(idea_id)
+                if idea.status in SETTLED or time.monotonic() >= deadline:
+                    return idea
+                agents.drain(min(5.0, max(0.1, deadline - time.monotonic())))
+        finally:
+            if started_here:  # let go of the consumers, so that another process can serve them
+                agents.stop()
 
     def agents(self) -> "Agents":
         """The agents of this workbench, subscribed to ``wb.events`` by :meth:`Agents.start`."""
@@ -404,6 +411,10 @@ class Agents:
         if self.review_enabled:
             found["agent.reviewer"] = self.ideas.review_event
         return found
+
+    @property
+    def running(self) -> bool:
+        return bool(self.subscriptions)
 
     def start(self) -> "Agents":
         """Subscribe each agent once (its consumer keeps its offset in the event log)."""
