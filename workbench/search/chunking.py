@@ -158,10 +158,13 @@ def chunk_code(lines: Sequence[str], definitions: Sequence[Definition],
     rest = [k for k in range(1, n + 1) if not covered[k]]
     top: list[Chunk] = []
     for w in range(0, len(rest), WINDOW):
-        window = rest[w:w + WINDOW]
+        window = [k for k in rest[w:w + WINDOW]]
         text = "\n".join(lines[k - 1] for k in window)
         if len(text.strip()) < 3:
             continue
+        filled = [k for k in window if lines[k - 1].strip()]
+        window = [k for k in window if filled[0] <= k <= filled[-1]]
+        text = "\n".join(lines[k - 1] for k in window)
         first = next((lines[k - 1] for k in window if lines[k - 1].strip()), "")
         top.append(Chunk("code", window[0], window[-1], None, file_node_kind, _title(first),
                          text[:MAX_CHARS]))

@@ -2,7 +2,9 @@
 vectors, reciprocal rank fusion and a graph re-rank.
 
 * **BM25** (Robertson and Zaragoza 2009; ``k1=1.2, b=0.75``, idf ``ln(1 + (N - df + 0.5) /
-  (df + 0.5))`` as in Lucene) over the snapshot's chunks. The stored term ids and counts are
+  (df + 0.5))`` as in Lucene) over the snapshot's chunks. A chunk that defines a name the query
+  spells out whole (``retry_with_backoff``, ``HttpClient.get``) has its BM25 score doubled:
+  the definition outranks the places that use the name. The stored term ids and counts are
   loaded once per snapshot into a column-major sparse matrix of precomputed term weights, so
   a query adds up a few columns.
 * **Vectors**: unit vectors in one ``(n, d)`` float32 array; a query is one matrix-vector
@@ -26,9 +28,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .tokens import term_id, tokenize
+from .tokens import identifiers, term_id, tokenize
 
 K1, B = 1.2, 0.75
+DEFINITION_BOOST = 2.0
 RRF_K = 60
 CENTRALITY_WEIGHT = 0.05
 NEIGHBOUR_BOOST = 0.03
@@ -76,6 +79,10 @@ class SnapshotIndex:
                                        meta["file_node"] + ":" + meta["symbol"])
         meta["node"] = node
         meta = meta.rename(columns={"id": "chunk_id", "commit_sha": "commit"})
+        symbols = meta["symbol"].fillna("").str.lower()
+        self.name_ids = np.array([term_id(s.rsplit(".", 1)[-1]) if s else 0 for s in symbols],
+                                 dtype=np.uint32)
+        self.symbol_ids = np.array([term_id(s) if s else 0 for s in symbols], dtype=np.uint32)
         self.meta = meta.drop(columns=["symbol"])
         paths = meta["path"].fillna("")
         self.is_test = paths.str.contains(_TEST_PATH).to_numpy()
@@ -169,6 +176,10 @@ class SnapshotIndex:
         for col in pos:  # a column's rows are distinct: a plain fancy add is exact
             s, e = ptr[col], ptr[col + 1]
             scores[idx[s:e]] += data[s:e]
+        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
+        if len(named):
+            defines = np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
+            scores[defines & (scores > 0)] *= DEFINITION_BOOST
         return scores
 
     def cosine(self, query_vector: np.ndarray) -> np.ndarray:

@@ -51,6 +51,19 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def identifiers(text: str) -> list[str]:
+    """The identifiers ``text`` spells out whole, lower-cased: ``HttpClient.get`` gives
+    ``httpclient.get`` and ``get``; plain words count too (``cache``)."""
+    out: list[str] = []
+    for word in _WORD.findall(text):
+        low = word.lower()
+        if len(low) > 1 and low not in STOPWORDS:
+            out.append(low)
+            if "." in low:
+                out.append(low.rsplit(".", 1)[-1])
+    return out
+
+
 @lru_cache(maxsize=500_000)
 def term_id(term: str) -> int:
     """The stored id of a term: CRC-32 of its UTF-8 bytes (0 .. 2**32-1)."""

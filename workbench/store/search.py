@@ -240,14 +240,14 @@ class SearchTable:
                 " LEFT JOIN fn ON fn.path = s.path"
                 f" LEFT JOIN {vector_table} v ON v.chunk_id = c.id ORDER BY c.id",
                 [*self._snapshot_params(snapshot_id, project_id, version), snapshot_id],
-            ).fetch_arrow_table()
+            ).to_arrow_table()
             nodes = cur.execute(
                 "SELECT id, kind, pagerank, fan_in FROM nodes WHERE snapshot_id = ?",
-                [snapshot_id]).fetch_arrow_table()
+                [snapshot_id]).to_arrow_table()
             edges = cur.execute(
                 "SELECT src, dst FROM edges WHERE snapshot_id = ?"
                 " AND kind IN ('calls', 'imports', 'inherits', 'tests')",
-                [snapshot_id]).fetch_arrow_table()
+                [snapshot_id]).to_arrow_table()
             return {"chunks": chunks, "nodes": nodes, "edges": edges}
 
         return self.db.read(fetch)
