@@ -134,8 +134,8 @@ class IndexService:
         stored = 0
         rows = list(todo.itertuples(index=False))
         for s in range(0, len(rows), FILE_BATCH):
-            job.check_cancel()
             job.report(s, total, "chunking and embedding files")
+            job.check_cancel()
             batch = rows[s:s + FILE_BATCH]
             blobs = dict(self.clones.read_blobs(repo, [r.blob_sha for r in batch]))
             chunks: list[tuple[str | None, int | None, str | None, Chunk]] = []
@@ -152,8 +152,8 @@ class IndexService:
                        embedder: Embedder, table: str, offset: int, total: int) -> int:
         stored = 0
         for s in range(0, len(commits), COMMIT_BATCH):
-            job.check_cancel()
             job.report(offset + s, total, "indexing commit messages")
+            job.check_cancel()
             part = commits.iloc[s:s + COMMIT_BATCH]
             chunks = []
             sources = []
