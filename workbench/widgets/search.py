@@ -23,13 +23,13 @@ def _location(hit: pd.Series) -> str:
 
 
 class SearchPanel(Panel):
-    """``wb.search`` with a form. Picking a hit (or :meth:`open`) shows its lines (``wb.source``
+    """``wb.search`` with a form. Picking a hit (or :meth:`open_hit`) shows its lines (``wb.source``
     for a node, the chunk's text otherwise), selects its node and highlights the hits' nodes on
     a :class:`MapView` of the same session (``session.selected`` / ``session.highlight``).
 
     >>> panel = SearchPanel(wb, project="flask")           # doctest: +SKIP
     >>> panel.run("where are sessions signed", k=5)        # the hits as a DataFrame
-    >>> panel.open(1)                                      # the best hit's source
+    >>> panel.open_hit(1)                                  # the best hit's source
     """
 
     title = "Search"
@@ -58,7 +58,6 @@ class SearchPanel(Panel):
         self.output = widgets.HTML("")
         self.source = widgets.HTML("")
         self.run_button.on_click(lambda _: self._guard(self.run))
-        self.query.on_submit(lambda _: self._guard(self.run))
         self.hits.observe(self._on_pick, "value")
         self.children = [widgets.HBox([self.query, self.run_button]),
                          widgets.HBox([self.kinds, widgets.VBox([self.mode, self.k, self.path,
@@ -95,9 +94,9 @@ class SearchPanel(Panel):
 
     def _on_pick(self, change) -> None:
         if change["new"] is not None:
-            self._guard(lambda: self.open(change["new"]))
+            self._guard(lambda: self.open_hit(change["new"]))
 
-    def open(self, rank: int) -> list[tuple[int, str]]:
+    def open_hit(self, rank: int) -> list[tuple[int, str]]:
         """Show hit ``rank``'s lines and select its node; returns ``[(line number, text)]``."""
         if self.result is None or self.result.empty:
             raise ValueError("search first")
