@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..config import Config
 
-EMBED_CHARS = 2_000  # static embeddings average tokens: the head of a chunk says what it is
+EMBED_CHARS = 1_000  # static embeddings average tokens: the head of a chunk says what it is
 
 
 @runtime_checkable

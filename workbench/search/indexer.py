@@ -71,6 +71,11 @@ class IndexService:
         started = time.perf_counter()
         job.report(0, None, "loading the embedder")
         embedder = self.embedder()
+        with self.store.db.session():  # one connection for the whole burst of small reads
+            return self._run(job, project, snapshot_id, embedder, started)
+
+    def _run(self, job: "Job", project: "Project", snapshot_id: int, embedder: Embedder,
+             started: float) -> dict[str, Any]:
         table = table_name(embedder.name, embedder.dim)
         search = self.store.search
         search.ensure_embedder(embedder.name, embedder.dim, table)
@@ -118,7 +123,7 @@ class IndexService:
             raise SearchError(f"project {project.name!r} has no clone to read files from; run "
                               f"`workbench map {project.name}` first", project=project.name)
         repo = self.clones.path_for(project.name)
-        defs = self.store.search.definitions(snapshot_id)
+        defs = self.store.search.definitions(snapshot_id, todo["path"].tolist())
         by_path: dict[str, list[Definition]] = {}
         file_nodes: dict[str, str] = {}
         for node_id, kind, path, start, end in zip(defs["id"], defs["kind"], defs["path"],

@@ -186,7 +186,8 @@ class SnapshotIndex:
         """Cosine similarity of every chunk's vector with a unit query vector (0 without one)."""
         if not self.dim or self.n == 0:
             return np.zeros(self.n, dtype=np.float32)
-        return self.vectors @ query_vector.astype(np.float32)
+        # one thread, no BLAS pool: on a busy machine a thread pool waits for cores
+        return np.einsum("ij,j->i", self.vectors, query_vector.astype(np.float32))
 
     def sink(self, include_tests: bool) -> np.ndarray:
         factor = np.ones(self.n, dtype=np.float32)

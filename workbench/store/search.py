@@ -166,11 +166,21 @@ class SearchTable:
             "SELECT path, blob_sha, size, language, status FROM files WHERE snapshot_id = ?"
             " ORDER BY path", [snapshot_id])
 
-    def definitions(self, snapshot_id: int) -> "pd.DataFrame":
-        """Nodes with a file and lines: ``id, kind, path, line_start, line_end``."""
-        return self.db.query_df(
-            "SELECT id, kind, path, line_start, line_end FROM nodes WHERE snapshot_id = ?"
-            " AND path IS NOT NULL AND kind <> 'directory'", [snapshot_id])
+    def definitions(self, snapshot_id: int, paths: Sequence[str]) -> "pd.DataFrame":
+        """Nodes of the given files: ``id, kind, path, line_start, line_end``."""
+        wanted = pa.table({"path": pa.array(list(paths), pa.string())})
+
+        def fetch(cur):
+            cur.register("wanted_paths", wanted)
+            try:
+                return cur.execute(
+                    "SELECT n.id, n.kind, n.path, n.line_start, n.line_end FROM nodes n"
+                    " JOIN wanted_paths w USING (path) WHERE n.snapshot_id = ?"
+                    " AND n.kind <> 'directory'", [snapshot_id]).df()
+            finally:
+                cur.unregister("wanted_paths")
+
+        return self.db.read(fetch)
 
     def commits_to_chunk(self, project_id: int, version: int) -> "pd.DataFrame":
         """A project's mined commits not chunked yet, with the paths each touched."""
