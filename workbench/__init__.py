@@ -38,6 +38,8 @@ _EXPORTS = {
     "Agents": "agents.service", "Ideas": "agents.service",
     "CodeArea": "domain", "Idea": "domain", "Review": "domain", "Spec": "domain", "Task": "domain",
     "TaskNode": "domain",
+    "SearchError": "search.errors", "IndexMissing": "search.errors",
+    "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -80,4 +82,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
+    from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

@@ -31,6 +31,9 @@ ENV_VARS = {
     "WORKBENCH_EXCLUDE": "exclude",
     "WORKBENCH_BUILD_AGENT": "build_agent",
     "WORKBENCH_BUILD_PUSH": "build_push",
+    "WORKBENCH_EMBEDDER": "embedder",
+    "WORKBENCH_EMBEDDINGS_URL": "embeddings_url",
+    "WORKBENCH_EMBEDDINGS_KEY_ENV": "embeddings_key_env",
 }
 
 
@@ -89,6 +92,13 @@ class Config:
     """Push the build agent's branches to the project's remote (off: they stay in the clone)."""
     build_timeout: float = 1800.0
     """Wall-clock limit of one build agent's Goose run, in seconds."""
+    embedder: str = "wordllama"
+    """The search embedder: ``wordllama`` (offline, shipped in its wheel), ``model2vec:PATH``,
+    ``sentence-transformers:PATH`` or ``openai:MODEL`` (see :mod:`workbench.search.embedders`)."""
+    embeddings_url: str | None = None
+    """Base URL of an OpenAI-compatible embeddings endpoint (``http://127.0.0.1:11434/v1``)."""
+    embeddings_key_env: str | None = None
+    """Name of the environment variable holding that endpoint's key (only the name is kept)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
