@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 
 from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE
+from workbench.agents.areas import find_code_areas, keywords
 from workbench.agents.errors import IdeaNotFound, InvalidIdea, PlanCycle
 from workbench.agents.planner import check_dag
 from workbench.errors import ProjectNotFound
@@ -17,12 +18,11 @@ def test_an_idea_becomes_a_spec_that_names_the_right_code_areas(mapped_shop):
     assert idea.status == "planned" and idea.error is None
     spec = wb.ideas.spec(idea.id)
     nodes = [a.node for a in spec.code_areas]
-    assert nodes[0] == "shop.payments:PaymentGateway.refund"
-    assert "shop.orders" in nodes
-    assert not any(n.startswith(("shop.catalog", "shop.shipping", "tests.")) for n in nodes)
-    orders = next(a for a in spec.code_areas if a.node == "shop.orders")
-    assert orders.found_by == "map" and orders.path == "shop/orders.py"
-    assert set(orders.impact) == {"shop.shipping", "shop.web.views"} and orders.impact_count == 2
+    assert nodes == ["shop.payments:PaymentGateway.refund", "shop.orders:cancel_order"]
+    orders = spec.code_areas[1]
+    assert orders.found_by == "search+map" and orders.path == "shop/orders.py"
+    assert orders.line_start == 10 and "search hit #" in orders.reason and "order" in orders.reason
+    assert orders.impact == ("shop.web.views",) and orders.impact_count == 1
     assert spec.problem.startswith("Partial refunds.")
     assert spec.goals == ("Customers should be able to get a partial refund of an order.",)
     assert "The payment gateway must refund only the amount asked." in spec.requirements
@@ -46,13 +46,13 @@ def test_tasks_form_a_dag_and_carry_touched_nodes_and_impact(mapped_shop):
     position = {t.id: t.position for t in tasks}
     assert all(position[d] < t.position for t in tasks for d in t.depends_on)  # stored in order
     refund = by_title["Change PaymentGateway.refund (shop/payments.py)"]
-    orders = by_title["Change shop.orders (shop/orders.py)"]
+    orders = by_title["Change cancel_order (shop/orders.py)"]
     assert refund.touched == ("shop.payments:PaymentGateway.refund",)
     assert orders.depends_on == (refund.id,)  # orders imports payments: payments change first
-    assert {"shop.shipping", "shop.web.views"} <= set(orders.impacted)
-    assert next(n for n in orders.nodes if n.node == "shop.web.views").distance == 1
-    dependents = by_title["Update the dependents of shop.orders"]
-    assert set(dependents.touched) == {"shop.shipping", "shop.web.views"}
+    assert orders.impacted == ("shop.web.views:cancel_view",)
+    assert next(n for n in orders.nodes if n.role == "impact").distance == 1
+    dependents = by_title["Update the dependents of cancel_order"]
+    assert dependents.touched == ("shop.web.views",) and dependents.depends_on == (orders.id,)
     last = tasks[-1]
     assert last.title == "Tests for: Partial refunds" and last.touched == ("tests.test_payments",)
     assert set(last.depends_on) == {t.id for t in tasks[:-1]}
@@ -113,3 +113,15 @@ def test_removing_a_project_removes_its_ideas(mapped_shop):
     mapped_shop.ideas.add("shop", IDEA_TITLE, IDEA_TEXT, run=True)
     mapped_shop.remove_project("shop")
     assert mapped_shop.ideas.list().empty and mapped_shop.ideas.tasks().empty
+
+
+def test_the_map_alone_finds_areas_by_the_names_it_holds(mapped_shop):
+    snap = mapped_shop.snapshot("shop")
+    assert keywords(f"{IDEA_TITLE}. {IDEA_TEXT}")[:4] == ["refund", "partial", "customer", "order"]
+    areas = find_code_areas(snap, f"{IDEA_TITLE}\n{IDEA_TEXT}")  # no search: names only
+    assert [a.node for a in areas] == ["shop.payments:PaymentGateway.refund", "shop.orders"]
+    assert all(a.found_by == "map" for a in areas)
+    assert set(areas[1].impact) == {"shop.shipping", "shop.web.views"}
+    assert find_code_areas(snap, "zebra xylophone") == []
+    tests_too = find_code_areas(snap, "test refund", include_tests=True)
+    assert "tests.test_payments:test_refund" in [a.node for a in tests_too]

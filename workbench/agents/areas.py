@@ -3,8 +3,8 @@
 Two finders, merged:
 
 * ``search`` (optional): a callable ``search(query, k) -> DataFrame`` with at least the
-  columns ``node`` and ``score`` -- the facade's hybrid search (BM25 + vectors, graph
-  re-ranked) for the project's snapshot;
+  column ``node``, best hit first -- the facade's hybrid search (BM25 and vectors fused by
+  reciprocal rank, graph re-ranked) for the project's snapshot;
 * the map itself: each definition, module and file is scored by the idea's keywords that
   occur in its qualified name, weighted by inverse document frequency over the map's names
   (the idf of Spärck Jones 1972), a match in the node's own name counting three times one in
@@ -31,6 +31,8 @@ AREA_KINDS = frozenset({NodeKind.MODULE.value, NodeKind.FILE.value, NodeKind.CLA
                         NodeKind.FUNCTION.value})
 #: At most this many dependents are kept on an area (``impact_count`` counts them all).
 IMPACT_LISTED = 20
+#: Share of an area's score that comes from names in the map (the rest: search rank).
+MAP_WEIGHT = 0.6
 
 _STOPWORDS = frozenset("""
 a about above after again all also an and any are as at be because been before being below
@@ -117,15 +119,24 @@ def map_scores(nodes: pd.DataFrame, terms: list[str], *, include_tests: bool = F
 
 def _search_scores(search: Callable[[str, int], pd.DataFrame] | None, query: str, k: int,
                    known: set[str]) -> dict[str, float]:
+    """``1 / rank`` of each node in the search hits (its best rank): fused scores such as
+    reciprocal rank fusion are nearly flat over the first hits, ranks are not. A hit that no
+    word of the query reached (BM25 of 0: a nearest vector only) does not count, so an idea
+    the code does not speak of finds nothing."""
     if search is None:
         return {}
     frame = search(query, k)
     if frame is None or frame.empty or "node" not in frame:
         return {}
+    lexical = frame["bm25"].fillna(0).tolist() if "bm25" in frame else [1.0] * len(frame)
     scores: dict[str, float] = {}
-    for node, score in zip(frame["node"].tolist(), frame["score"].tolist()):
+    rank = 0
+    for node, bm25 in zip(frame["node"].tolist(), lexical):
+        if bm25 <= 0:
+            continue
         if isinstance(node, str) and node in known and node not in scores:
-            scores[node] = float(score)
+            rank += 1
+            scores[node] = 1.0 / rank
     return scores
 
 
@@ -138,14 +149,15 @@ def find_code_areas(snap: Snapshot, text: str, *, search=None, limit: int = 5,
                     include_tests: bool = False, min_share: float = 0.35) -> list[CodeArea]:
     """The code areas ``text`` names in ``snap``, best first, at most ``limit`` (one per file).
 
-    Scores from search and from the map are each scaled to [0, 1] and the larger counts; a
+    A node's score is ``MAP_WEIGHT`` × its map score scaled to [0, 1] plus the rest × 1/its
+    rank among the search hits, so names and search must agree for a node to rank high; a
     node scoring under ``min_share`` of the best is left out. Deterministic for a given map,
     text and search result.
     """
     nodes = snap.nodes
     terms = keywords(text)
     known = set(nodes["id"].tolist())
-    searched = _scaled(_search_scores(search, " ".join(terms) or text, 4 * limit, known))
+    searched = _search_scores(search, " ".join(terms) or text, 4 * limit, known)
     mapped = _scaled(map_scores(nodes, terms, include_tests=include_tests))
     info = nodes.set_index("id")
     combined: dict[str, tuple[float, str]] = {}
@@ -154,8 +166,8 @@ def find_code_areas(snap: Snapshot, text: str, *, search=None, limit: int = 5,
             continue
         if not include_tests and is_test_path(info.at[node, "path"]):
             continue
-        s, m = searched.get(node, 0.0), mapped.get(node, 0.0)
-        combined[node] = (s, "search") if s >= m else (m, "map")
+        s, m = (1 - MAP_WEIGHT) * searched.get(node, 0.0), MAP_WEIGHT * mapped.get(node, 0.0)
+        combined[node] = (s + m, "search+map" if s and m else "search" if s else "map")
     best = max((s for s, _ in combined.values()), default=0.0)
     ranked = sorted(combined.items(), key=lambda kv: (-kv[1][0], len(kv[0]), kv[0]))
     areas: list[CodeArea] = []
@@ -165,8 +177,12 @@ def find_code_areas(snap: Snapshot, text: str, *, search=None, limit: int = 5,
             continue
         files.add(_file_of(node))
         matched = sorted(set(words(node)) & set(terms))
-        reason = (f"search hit for {' '.join(terms[:6])!r}" if how == "search"
-                  else f"its name holds {', '.join(matched)}")
+        said = []
+        if "map" in how:
+            said.append(f"its name holds {', '.join(matched)}")
+        if "search" in how:
+            said.append(f"search hit #{round(1 / searched[node])} for {' '.join(terms[:6])!r}")
+        reason = "; ".join(said)
         areas.append(area_with_impact(snap, node, score=round(score, 4), found_by=how,
                                       reason=reason, info=info))
         if len(areas) >= limit:

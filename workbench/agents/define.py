@@ -75,7 +75,7 @@ def draft_spec(idea: Idea, snap: Snapshot, *, provider=None, model: str | None =
                search=None, max_areas: int = 5, attempts: int = 2) -> SpecDraft:
     """The spec of ``idea`` on ``snap`` (rule-based unless ``provider`` is a chat provider).
 
-    ``search(query, k) -> DataFrame`` (columns ``node``, ``score``) adds search hits to the
+    ``search(query, k) -> DataFrame`` (column ``node``, best first) adds search hits to the
     areas found in the map. Raises :class:`~.errors.MalformedAnswer` when a model's answer
     stays malformed.
     """
