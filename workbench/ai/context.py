@@ -89,6 +89,12 @@ class ContextBuilder:
         self.read_file = read_file
         self.project = project or snapshot.info.project
         self.search_name = search_name
+        self._tables: dict[str, "pd.DataFrame"] = {}
+
+    def _table(self, name: str) -> "pd.DataFrame":
+        if name not in self._tables:
+            self._tables[name] = getattr(self.snapshot, name)
+        return self._tables[name]
 
     # -- the whole -----------------------------------------------------------------------------
 
@@ -198,7 +204,7 @@ class ContextBuilder:
 
     def _locations(self) -> dict[str, str]:
         if not hasattr(self, "_where"):
-            nodes = self.snapshot.nodes
+            nodes = self._table("nodes")
             where = {}
             for r in nodes[["id", "path", "line_start", "line_end"]].to_dict("records"):
                 path = _str(r["path"])
@@ -215,8 +221,8 @@ class ContextBuilder:
         towards the hits' nodes and files."""
         import networkx as nx
 
-        nodes = self.snapshot.nodes
-        edges = self.snapshot.edges
+        nodes = self._table("nodes")
+        edges = self._table("edges")
         g = nx.DiGraph()
         g.add_nodes_from(nodes["id"].tolist())
         for r in edges[edges["kind"].isin(RANK_KINDS)][["src", "dst", "weight"]].itertuples(
