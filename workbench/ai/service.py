@@ -353,6 +353,37 @@ class AskService:
                                        conversation=conversation)
         return int(conversation), self.store.conversations.messages(int(conversation))
 
+    # -- citations, for the faces ------------------------------------------------------------------
+
+    def cited_lines(self, project: str, path: str, line_start: int, line_end: int, *,
+                    snapshot_id: int | None = None, context: int = 3) -> list[tuple[int, str]]:
+        """Numbered lines of a cited range (widened by ``context``) at the snapshot; [] when the
+        snapshot has no such file."""
+        snap = self.wb.snapshot(project, snapshot_id=snapshot_id)
+        text = file_reader(self.wb, snap)(path)
+        if text is None:
+            return []
+        lines = text.splitlines()
+        first, last = max(1, line_start - context), min(len(lines), line_end + context)
+        return [(n, lines[n - 1]) for n in range(first, last + 1)]
+
+    def node_at(self, project: str, path: str, line_start: int, line_end: int | None = None, *,
+                snapshot_id: int | None = None) -> str | None:
+        """The smallest node of the map whose lines hold the range (its file's node else)."""
+        snap = self.wb.snapshot(project, snapshot_id=snapshot_id)
+        rows = self.store.db.query(
+            "SELECT id, line_start, line_end FROM nodes WHERE snapshot_id = ? AND path = ?",
+            [snap.id, path])
+        end = line_end or line_start
+        best, span = None, None
+        for node, start, stop in rows:
+            if start is None or stop is None:
+                best = best or node
+                continue
+            if start <= line_start and end <= stop and (span is None or stop - start < span):
+                best, span = node, stop - start
+        return best
+
     # -- conversations -----------------------------------------------------------------------------
 
     def conversations(self, project: str) -> "pd.DataFrame":
