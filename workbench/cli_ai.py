@@ -76,7 +76,7 @@ def ai_models(ctx) -> None:
 
 @ai.command("default")
 @click.argument("model", required=False)
-@click.option("-p", "--project", required=True)
+@click.option("-p", "--project", required=True, help="The project whose default is set.")
 @click.option("--provider", help="openai, goose or extractive (or write MODEL as provider:model).")
 @click.option("--clear", is_flag=True, help="Forget the project's default.")
 @click.pass_context
@@ -95,7 +95,7 @@ def ai_default(ctx, model: str | None, project: str, provider: str | None, clear
 
 
 @ai.command("conversations")
-@click.option("-p", "--project", required=True)
+@click.option("-p", "--project", required=True, help="The project whose conversations to list.")
 @click.pass_context
 @handle_errors
 def ai_conversations(ctx, project: str) -> None:
