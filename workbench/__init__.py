@@ -40,6 +40,8 @@ _EXPORTS = {
     "ConversationNotFound": "ai.errors",
     "Answer": "ai.records", "Citation": "ai.records", "ContextRecord": "ai.records",
     "ModelInfo": "ai.records",
+    "SearchError": "search.errors", "IndexMissing": "search.errors",
+    "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -83,4 +85,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
+    from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

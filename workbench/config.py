@@ -39,6 +39,9 @@ ENV_VARS = {
     "OPENAI_BASE_URL": "openai_base_url",
     "OPENAI_API_KEY": "openai_api_key",
     "OPENAI_MODEL": "openai_model",
+    "WORKBENCH_EMBEDDER": "embedder",
+    "WORKBENCH_EMBEDDINGS_URL": "embeddings_url",
+    "WORKBENCH_EMBEDDINGS_KEY_ENV": "embeddings_key_env",
 }
 
 
@@ -91,6 +94,13 @@ class Config:
     """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
     code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
     environment a comma-separated list, or ``none``."""
+    embedder: str = "wordllama"
+    """The search embedder: ``wordllama`` (offline, shipped in its wheel), ``model2vec:PATH``,
+    ``sentence-transformers:PATH`` or ``openai:MODEL`` (see :mod:`workbench.search.embedders`)."""
+    embeddings_url: str | None = None
+    """Base URL of an OpenAI-compatible embeddings endpoint (``http://127.0.0.1:11434/v1``)."""
+    embeddings_key_env: str | None = None
+    """Name of the environment variable holding that endpoint's key (only the name is kept)."""
 
     ai_provider: str | None = None
     """The provider ``ask`` uses unless told: "openai", "goose" or "extractive". ``None``:
