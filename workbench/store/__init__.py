@@ -1,7 +1,7 @@
 """The store: one DuckDB file, its schema, and typed reads and writes.
 
 Services talk to the store through :class:`Store` and its table gateways
-(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``); nothing outside this
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``, ``store.events``); nothing outside this
 package writes SQL against the workbench tables.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .database import Database, load_extension
+from .events import EventsTable
 from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
@@ -38,6 +39,7 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
+        self.events = EventsTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))
