@@ -32,6 +32,12 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "EventError": "events.errors", "UnknownEventType": "events.errors",
+    "InvalidEvent": "events.errors", "ConsumerBusy": "events.errors",
+    "DeadLetterNotFound": "events.errors", "EventBackendError": "events.errors",
+    "Event": "events.records", "DeadLetter": "events.records", "ConsumerInfo": "events.records",
+    "EventLog": "events.log", "Subscription": "events.log",
+    "ServerError": "server.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -67,7 +73,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
                          RunFailed, ScheduleExists, ScheduleNotFound)
     from .facade import ProjectHandle, Workbench
+    from .events.errors import (ConsumerBusy, DeadLetterNotFound, EventBackendError, EventError,
+                                InvalidEvent, UnknownEventType)
+    from .events.log import EventLog, Subscription
+    from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
     from .snapshot import Snapshot, Summary

@@ -426,6 +426,17 @@ class Workbench:
                 self._events = open_event_log(self.config, self.store)
             return self._events
 
+    def github_webhook(self, event: str, delivery: str | None, payload: Any) -> dict[str, Any]:
+        """Handle a GitHub delivery whose signature was checked (see
+        :mod:`workbench.events.github`): ``push`` publishes ``repo.pushed`` and queues a map,
+        ``pull_request`` publishes ``pr.opened``; a repeated delivery id is a no-op. Returns
+        ``{"status": "processed"|"ignored"|"duplicate", "reason", "events", "job"}``."""
+        from .events.github import GitHubWebhooks
+
+        hooks = GitHubWebhooks(self.store, self.events, self.projects,
+                               lambda name: self.map(name, wait=False).id)
+        return hooks.handle(event, delivery, payload).to_dict()
+
     def _announce(self, type: str, payload: dict[str, Any]) -> "Event | None":
         """Publish an event of the workbench's own work; a failure is logged, never raised
         (the work it reports is stored already)."""

@@ -248,8 +248,7 @@ class RedisBackend:
             position = _eid(group["last-delivered-id"])
             members = self._call("list group members", self.client.xinfo_consumers,
                                  self.stream, group["name"])
-            owner = next((m["name"] for m in members if m["inactive"] is not None
-                          and m["inactive"] >= 0), None) if members else None
+            owner = min(members, key=lambda m: m["idle"])["name"] if members else None
             out.append(ConsumerInfo(group["name"], position,
                                     max(0, head - position) + int(group["pending"]), owner,
                                     sum(1 for d in dead if d.consumer == group["name"])))

@@ -104,21 +104,75 @@ def check_types(types: "str | list[str] | tuple[str, ...] | set[str] | None") ->
     return tuple(dict.fromkeys(names))
 
 
+_SIMPLE = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+           "null": (type(None),), "object": (dict,), "array": (list,)}
+
+
+def _fast_check(schema: dict[str, Any]):
+    """A quick test that accepts only payloads the schema accepts, for the common shape of
+    event schemas (an object of typed or enumerated properties); None for other schemas.
+
+    Anything it does not accept goes to ``jsonschema``, which decides and words the error.
+    It makes publishing several times faster than running the full validator every time.
+    """
+    if set(schema) - {"type", "properties", "required"} or schema.get("type") != "object":
+        return None
+    checks: list[tuple[str, Any]] = []
+    for key, sub in schema.get("properties", {}).items():
+        if set(sub) == {"enum"} and all(isinstance(v, str) for v in sub["enum"]):
+            options = frozenset(sub["enum"])
+            checks.append((key, lambda v, o=options: isinstance(v, str) and v in o))
+            continue
+        kinds = sub.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not kinds or any(k not in _SIMPLE for k in kinds):
+            return None
+        allowed = tuple(t for k in kinds for t in _SIMPLE[k])
+        no_bool = "boolean" not in kinds
+        if set(sub) == {"type"}:
+            checks.append((key, lambda v, a=allowed, nb=no_bool:
+                           isinstance(v, a) and not (nb and isinstance(v, bool))))
+        elif set(sub) == {"type", "items"} and kinds == ["array"] and set(sub["items"]) == {"type"} \
+                and sub["items"]["type"] in ("integer", "string"):
+            item = _SIMPLE[sub["items"]["type"]]
+            checks.append((key, lambda v, i=item: isinstance(v, list) and all(
+                isinstance(x, i) and not isinstance(x, bool) for x in v)))
+        else:
+            return None
+    required = tuple(schema.get("required", ()))
+    missing = object()
+
+    def check(payload: dict[str, Any]) -> bool:
+        if any(k not in payload for k in required):
+            return False
+        for key, test in checks:
+            value = payload.get(key, missing)
+            if value is not missing and not test(value):
+                return False
+        return True
+
+    return check
+
+
 def validate(name: str, payload: Any) -> None:
     """Check ``payload`` against the schema of ``name``.
 
     Raises :class:`UnknownEventType` for an unregistered name and :class:`InvalidEvent` naming
     the first offending key for a payload the schema refuses.
     """
-    validator = _validators.get(name)
-    if validator is None:
+    compiled = _validators.get(name)
+    if compiled is None:
         from jsonschema import Draft202012Validator
 
-        validator = Draft202012Validator(schema(name))
-        _validators[name] = validator
+        found = schema(name)
+        compiled = (_fast_check(found), Draft202012Validator(found))
+        _validators[name] = compiled
+    fast, validator = compiled
     if not isinstance(payload, dict):
         raise InvalidEvent(f"the payload of a {name} event must be a JSON object (a dict), not "
                            f"{type(payload).__name__}", type=name)
+    if fast is not None and fast(payload):
+        return
     error = next(iter(validator.iter_errors(payload)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "payload"
