@@ -58,6 +58,7 @@ class EventBackend(Protocol):
     def ack(self, consumer: str, owner: str, events: Sequence[Event], position: int, *,
             base: int, keep: bool, claim_after: float) -> bool: ...
     def release(self, consumer: str, owner: str) -> None: ...
+    def idle(self) -> None: ...
     def set_position(self, consumer: str, acked_id: int) -> None: ...
     def consumers(self) -> list[ConsumerInfo]: ...
     def add_dead(self, consumer: str, event: Event, attempts: int, error: str) -> int: ...
@@ -120,6 +121,7 @@ class DuckDBBackend:
 
     def __init__(self, store: "Store") -> None:
         self.table = store.events
+        self.db = store.db
 
     def append(self, rows: Sequence[NewEvent]) -> list[int]:
         return self.table.append(rows)
@@ -158,6 +160,11 @@ class DuckDBBackend:
 
     def release(self, consumer: str, owner: str) -> None:
         self.table.release(consumer, owner)
+
+    def idle(self) -> None:
+        """Hand the file back now (unless a unit of work of this process runs), so that other
+        processes, the publishers a polling subscriber waits for, can open it between polls."""
+        self.db.release()
 
     def set_position(self, consumer: str, acked_id: int) -> None:
         self.table.set_position(consumer, acked_id)

@@ -218,6 +218,8 @@ class Subscription(_Worker):
                 self._caught_up = batch.position if batch.claimed else -1
                 self._cond.notify_all()
             if count == 0 and not (events.backend.blocking and batch.claimed):
+                if time.monotonic() - events.last_publish > 1.0:
+                    events.backend.idle()  # nothing published here lately: let others write
                 self._pause(events.poll_interval)
         self._stopped.set()
 
@@ -312,6 +314,7 @@ class EventLog:
         self.claim_after = claim_after
         self.batch_size = batch_size
         self._cond = threading.Condition()
+        self.last_publish = 0.0  # time.monotonic() of this log's latest publish
         self._subscriptions: dict[str, Subscription] = {}
         self._followers: list[Follower] = []
 
@@ -357,6 +360,7 @@ class EventLog:
         if not rows:
             return []
         ids = self.backend.append(rows)
+        self.last_publish = time.monotonic()
         self._wake_all()
         return [Event(i, t, p, actor, w, now) for i, (t, p, w) in zip(ids, made)]
 

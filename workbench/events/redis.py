@@ -226,6 +226,9 @@ class RedisBackend:
                 self._call("leave a consumer group", self.client.xgroup_delconsumer,
                            self.stream, consumer, owner)
 
+    def idle(self) -> None:
+        pass
+
     def set_position(self, consumer: str, acked_id: int) -> None:
         self._call("create a consumer group", self._group, consumer, "earliest")
         pipe = self.client.pipeline(transaction=True)

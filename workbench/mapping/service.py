@@ -110,9 +110,10 @@ class MapService:
                 existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
                 if (existing is not None and existing.parser_version == MAP_VERSION
                         and tuple(existing.stats.get("exclude", ())) == excluder.patterns):
-                    return self._reuse(job, project, branch, commit, existing)
-                result = self._map_commit(job, project, repo, branch, ref, commit, started,
-                                          excluder)
+                    result = self._reuse(job, project, branch, commit, existing)
+                else:
+                    result = self._map_commit(job, project, repo, branch, ref, commit, started,
+                                              excluder)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
