@@ -25,13 +25,16 @@ def _config(app: Any, host: str, port: int, log_level: str):
 
 def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8765,
           log_level: str = "info") -> None:
-    """Serve ``app`` until SIGINT/SIGTERM. Raises :class:`ServerError` when it cannot start
+    """Serve ``app`` until SIGINT (returns) or SIGTERM (uvicorn shuts down, then the process
+    ends by the signal, as daemons do). Raises :class:`ServerError` when it cannot start
     (the port is taken, the address is not this machine's)."""
     import uvicorn
 
     server = uvicorn.Server(_config(app, host, port, log_level))
     try:
         server.run()
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl-C
+        return
     except (OSError, SystemExit) as exc:
         raise ServerError(f"cannot serve on {host}:{port} ({exc}); is the port taken? choose "
                           "another with --port", host=host, port=port) from None
