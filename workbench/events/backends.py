@@ -29,7 +29,9 @@ class Batch:
     """A consumer's next work: ``events`` in id order, dead letters queued again (``retries``:
     ``(dead_letter_id, attempts_so_far, event)``), and ``position``: the id the consumer may
     acknowledge once all of ``events`` are handled (it is caught up to it). ``claimed`` is
-    False while another subscriber holds the consumer."""
+    False while another subscriber holds the consumer. ``resume`` in ``fetch``: see
+    :meth:`workbench.store.events.EventsTable.claim` (backends that track deliveries
+    themselves ignore it)."""
 
     claimed: bool
     events: list[Event] = field(default_factory=list)
@@ -54,7 +56,8 @@ class EventBackend(Protocol):
     def tail(self, after: int, types: Sequence[str] | None, limit: int,
              block: float) -> tuple[list[Event], int]: ...
     def fetch(self, consumer: str, owner: str, types: Sequence[str] | None, limit: int, *,
-              start: str, block: float, claim_after: float) -> Batch: ...
+              start: str, block: float, claim_after: float,
+              resume: tuple[int, int] | None = None) -> Batch: ...
     def ack(self, consumer: str, owner: str, events: Sequence[Event], position: int, *,
             base: int, keep: bool, claim_after: float) -> bool: ...
     def release(self, consumer: str, owner: str) -> None: ...
@@ -142,11 +145,12 @@ class DuckDBBackend:
         return events, events[-1].id if events else after
 
     def fetch(self, consumer: str, owner: str, types: Sequence[str] | None, limit: int, *,
-              start: str, block: float, claim_after: float) -> Batch:
+              start: str, block: float, claim_after: float,
+              resume: tuple[int, int] | None = None) -> Batch:
         now = datetime.now(timezone.utc)
         claimed, acked, rows, retries, scanned = self.table.claim(
             consumer, owner, now=now, lease_until=now + timedelta(seconds=claim_after),
-            start=start, types=types, limit=limit)
+            start=start, types=types, limit=limit, resume=resume)
         if not claimed:
             return Batch(False)
         return Batch(True, [event_from_row(r) for r in rows],

@@ -11,7 +11,8 @@ Delivery guarantees, the same on every backend:
 * **At-least-once.** A consumer's position moves past an event only after its handler
   returned (or the event was set aside as a dead letter); events handled by a subscriber that
   died before acknowledging them are delivered again, to whoever holds the consumer next
-  (after ``claim_after`` seconds).
+  (after ``claim_after`` seconds). A subscriber writes its progress at most every
+  ``ack_interval`` seconds during a burst, and at once when it goes idle or closes.
 * **Idempotent by event id.** One subscriber at a time holds a consumer (a lease in DuckDB, a
   consumer group in Redis Streams, where ids already handled are also remembered), and it
   never hands an event id at or below the consumer's position to the handler again, unless
@@ -80,28 +81,51 @@ class _Delivery:
         self.stop = threading.Event()
         self.handled = 0
         self.dead = 0
+        self.stored: int | None = None  # position last written to the backend
+        self.position = 0  # position handled up to
+        self.unacked: list[Event] = []
+        self.flushed = time.monotonic()
 
     def pump(self, limit: int, block: float) -> tuple[int, Batch]:
-        """One batch: returns (events handed to the handler, the batch)."""
+        """One batch: returns (events handed to the handler, the batch).
+
+        Acknowledgements are written at most every ``ack_interval`` seconds (and by
+        :meth:`flush`): a burst of events costs one write, not one per batch. Until then the
+        subscriber remembers how far it got; a crash delivers those events again.
+        """
         backend, log_ = self.log.backend, self.log
+        resume = None if self.stored is None else (self.stored, self.position)
         batch = backend.fetch(self.consumer, self.owner, self.types, limit, start=self.start,
-                              block=block, claim_after=log_.claim_after)
-        if not batch.claimed:
+                              block=block, claim_after=log_.claim_after, resume=resume)
+        if not batch.claimed:  # held elsewhere (or our lease ran out): the holder redoes ours
+            self.stored, self.unacked = None, []
             return 0, batch
+        if self.stored is None or batch.base != self.stored:  # first batch, or a replay
+            self.stored, self.position, self.unacked = batch.base, batch.base, []
         for dead_id, attempts, event in batch.retries:
             self._retry(dead_id, attempts, event)
         done: list[Event] = []
         position = batch.position
         for event in batch.events:
             if self.stop.is_set():  # acknowledge what was handled; the rest comes again
-                position = done[-1].id if done else batch.base
+                position = done[-1].id if done else self.position
                 break
             self._deliver(event)
             done.append(event)
-        if batch.events or batch.position != batch.base:
-            backend.ack(self.consumer, self.owner, done, max(position, batch.base),
-                        base=batch.base, keep=True, claim_after=log_.claim_after)
+        self.unacked += done
+        self.position = max(self.position, position)
+        if time.monotonic() - self.flushed >= log_.ack_interval:
+            self.flush()
         return len(done) + len(batch.retries), batch
+
+    def flush(self) -> None:
+        """Write the acknowledgement of what was handled since the last one."""
+        self.flushed = time.monotonic()
+        if self.stored is None or (self.position == self.stored and not self.unacked):
+            return
+        self.log.backend.ack(self.consumer, self.owner, self.unacked, self.position,
+                             base=self.stored, keep=True, claim_after=self.log.claim_after)
+        self.stored, self.unacked = self.position, []
 
     def _attempts(self, event: Event, attempts: int) -> BaseException | None:
         """Call the handler up to ``attempts`` times; None once it succeeded, else the error."""
@@ -136,6 +160,7 @@ class _Delivery:
 
     def release(self) -> None:
         try:
+            self.flush()
             self.log.backend.release(self.consumer, self.owner)
         except Exception:  # noqa: BLE001 - the lease runs out on its own
             log.debug("releasing consumer %s failed", self.consumer, exc_info=True)
@@ -218,10 +243,24 @@ class Subscription(_Worker):
                 self._caught_up = batch.position if batch.claimed else -1
                 self._cond.notify_all()
             if count == 0 and not (events.backend.blocking and batch.claimed):
-                if time.monotonic() - events.last_publish > 1.0:
+                quiet = time.monotonic() - events.last_publish
+                if self._delivery.unacked or self._delivery.position != self._delivery.stored:
+                    if quiet >= events.ack_interval:
+                        self._flush()
+                    self._pause(min(events.poll_interval, events.ack_interval))
+                    continue
+                if quiet > 1.0:
                     events.backend.idle()  # nothing published here lately: let others write
                 self._pause(events.poll_interval)
+            elif count == 0 and time.monotonic() - self._delivery.flushed >= events.ack_interval:
+                self._flush()
         self._stopped.set()
+
+    def _flush(self) -> None:
+        try:
+            self._delivery.flush()
+        except Exception as exc:  # noqa: BLE001 - tried again on the next round
+            log.warning("consumer %s: acknowledging failed: %s", self.consumer, _error_text(exc))
 
     def _drained(self, pump: int, head: int) -> bool:
         return self.closed or (self._done_pump > pump and self._caught_up >= head)
@@ -299,12 +338,14 @@ class EventLog:
     ``retry_delay``: seconds before the second attempt (doubling); ``poll_interval``: seconds
     between looks for events of other processes; ``claim_after``: seconds after which a
     silent subscriber's consumer (and its unacknowledged events) passes to another;
-    ``batch_size``: events per fetch.
+    ``batch_size``: events per fetch; ``ack_interval``: seconds a subscriber may keep its
+    progress unwritten (events handled in that window are delivered again after a crash).
     """
 
     def __init__(self, backend: EventBackend, *, max_failures: int = 3,
                  retry_delay: float = 0.05, poll_interval: float = 0.5,
-                 claim_after: float = 30.0, batch_size: int = 500) -> None:
+                 claim_after: float = 30.0, batch_size: int = 500,
+                 ack_interval: float = 0.2) -> None:
         if max_failures < 1:
             raise InvalidEvent(f"max_failures must be >= 1, got {max_failures}")
         self.backend = backend
@@ -313,6 +354,7 @@ class EventLog:
         self.poll_interval = poll_interval
         self.claim_after = claim_after
         self.batch_size = batch_size
+        self.ack_interval = ack_interval
         self._cond = threading.Condition()
         self.last_publish = 0.0  # time.monotonic() of this log's latest publish
         self._subscriptions: dict[str, Subscription] = {}

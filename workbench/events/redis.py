@@ -158,7 +158,8 @@ class RedisBackend:
         self._groups.add(consumer)
 
     def fetch(self, consumer: str, owner: str, types: Sequence[str] | None, limit: int, *,
-              start: str, block: float, claim_after: float) -> Batch:
+              start: str, block: float, claim_after: float,
+              resume: tuple[int, int] | None = None) -> Batch:
         self._call("create a consumer group", self._group, consumer, start)
         client = self.client
         retries = self._take_retries(consumer, limit)

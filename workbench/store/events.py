@@ -101,7 +101,8 @@ class EventsTable:
     # -- consumers --------------------------------------------------------------------------------
 
     def claim(self, consumer: str, owner: str, *, now: datetime, lease_until: datetime,
-              start: str, types: Sequence[str] | None, limit: int
+              start: str, types: Sequence[str] | None, limit: int,
+              resume: tuple[int, int] | None = None
               ) -> tuple[bool, int, list[EventRow], list[tuple], int]:
         """Take (or keep) the consumer's lease and read what it has to handle, in one
         transaction.
@@ -112,8 +113,43 @@ class EventsTable:
         again (``(dead_letter_id, attempts, event row)``); ``scanned_to`` is the id the
         consumer may acknowledge once it handled ``events`` (past events of other types). A
         new consumer starts at 0 (``start="earliest"``) or at the head (``"latest"``).
+        ``resume=(stored, handled)``: the subscriber handled events up to ``handled`` but has
+        acknowledged only ``stored``; while the row still says ``stored`` (no replay moved it)
+        the events after ``handled`` are read.
         """
         clause, params = _types_clause(types)
+
+        def read_batch(cur, acked: int) -> tuple[bool, int, list[EventRow], list[tuple], int]:
+            start_after = resume[1] if resume is not None and resume[0] == acked else acked
+            head = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+            events = cur.execute(
+                f"{_SELECT_EVENTS} WHERE id > ? AND id <= ?{clause} ORDER BY id LIMIT ?",
+                [start_after, head, *params, limit]).fetchall()
+            scanned = max(start_after, events[-1][0] if len(events) == limit else head)
+            retries = cur.execute(
+                "SELECT d.id, d.attempts, e.id, e.type, e.payload, e.actor, e.project,"
+                " e.created_at FROM dead_letters d JOIN events e ON e.id = d.event_id"
+                " WHERE d.consumer = ? AND d.status = 'retrying' ORDER BY d.id LIMIT ?",
+                [consumer, limit]).fetchall()
+            return True, acked, events, [(r[0], r[1], r[2:]) for r in retries], scanned
+
+        def held(cur):
+            """While this owner's lease has more than half its time left, a read will do (no
+            write, so no commit to disk, per poll)."""
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                row = cur.execute("SELECT acked_id, lease_owner, lease_until FROM consumers"
+                                  " WHERE name = ?", [consumer]).fetchone()
+                if row is None or row[1] != owner or row[2] is None or (
+                        row[2] - now) < (lease_until - now) / 2:
+                    return None
+                return read_batch(cur, row[0])
+            finally:
+                cur.execute("COMMIT")
+
+        found = self.db.read(held)
+        if found is not None:
+            return found
 
         def run(cur) -> tuple[bool, int, list[EventRow], list[tuple], int]:
             row = cur.execute(
@@ -130,18 +166,7 @@ class EventsTable:
                 cur.execute("INSERT INTO consumers (name, acked_id, lease_owner, lease_until)"
                             " VALUES (?, ?, ?, ?)", [consumer, first, owner, lease_until])
                 row = (first,)
-            acked = row[0]
-            head = cur.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
-            events = cur.execute(
-                f"{_SELECT_EVENTS} WHERE id > ? AND id <= ?{clause} ORDER BY id LIMIT ?",
-                [acked, head, *params, limit]).fetchall()
-            scanned = events[-1][0] if len(events) == limit else head
-            retries = cur.execute(
-                "SELECT d.id, d.attempts, e.id, e.type, e.payload, e.actor, e.project,"
-                " e.created_at FROM dead_letters d JOIN events e ON e.id = d.event_id"
-                " WHERE d.consumer = ? AND d.status = 'retrying' ORDER BY d.id LIMIT ?",
-                [consumer, limit]).fetchall()
-            return True, acked, events, [(r[0], r[1], r[2:]) for r in retries], max(scanned, acked)
+            return read_batch(cur, row[0])
 
         return self.db.write(run)
 
