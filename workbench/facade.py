@@ -68,7 +68,6 @@ class Workbench:
                               heartbeat_interval=cfg.heartbeat_interval,
                               stale_after=cfg.stale_after, on_failure=self._job_failed)
         self.background = interactive_session() if background is None else bool(background)
-        self._mapper = MapService(self.store, self.clones, self.config)
         self._indexer = IndexService(self.store, self.clones, self.config)
         self._searcher = SearchService(self.store)
         self._mapper = MapService(self.store, self.clones, self.config, publish=self._announce)
