@@ -367,6 +367,94 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        10,
+        "conversations with the codebase: messages, their context and tool calls; model defaults",
+        """
+        CREATE SEQUENCE conversations_id_seq;
+        CREATE TABLE conversations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('conversations_id_seq'),
+            project_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            provider VARCHAR,
+            model VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE messages_id_seq;
+        CREATE TABLE messages (
+            id BIGINT PRIMARY KEY DEFAULT nextval('messages_id_seq'),
+            conversation_id BIGINT NOT NULL,
+            role VARCHAR NOT NULL,
+            content VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'complete',
+            provider VARCHAR,
+            model VARCHAR,
+            snapshot_id BIGINT,
+            latency_seconds DOUBLE,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            context JSON,
+            tool_calls JSON,
+            citations JSON,
+            extracted BOOLEAN NOT NULL DEFAULT false,
+            error VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE model_defaults (
+            project_id BIGINT PRIMARY KEY,
+            provider VARCHAR NOT NULL,
+            model VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+    Migration(
+        11,
+        "events: the event log, durable consumers, dead letters, webhook deliveries",
+        """
+        CREATE SEQUENCE events_id_seq;
+        CREATE TABLE events (
+            id BIGINT PRIMARY KEY,
+            type VARCHAR NOT NULL,
+            payload JSON NOT NULL,
+            actor VARCHAR NOT NULL,
+            project VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE consumers (
+            name VARCHAR PRIMARY KEY,
+            acked_id BIGINT NOT NULL DEFAULT 0,
+            lease_owner VARCHAR,
+            lease_until TIMESTAMPTZ,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE dead_letters_id_seq;
+        CREATE TABLE dead_letters (
+            id BIGINT PRIMARY KEY DEFAULT nextval('dead_letters_id_seq'),
+            consumer VARCHAR NOT NULL,
+            event_id BIGINT NOT NULL,
+            event_type VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            error VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'dead',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE webhook_deliveries (
+            delivery_id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            event VARCHAR,
+            repository VARCHAR,
+            status VARCHAR NOT NULL,
+            detail VARCHAR,
+            event_ids JSON,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            finished_at TIMESTAMPTZ
+        );
+        """,
+    ),
+    Migration(
         12,
         "ideas, specs, tasks with their dependencies and the nodes they touch, pull request reviews",
         """
@@ -472,6 +560,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
     cur = con.cursor()
     try:
         version = current_version(cur)
+        applied = {int(r[0]) for r in cur.execute("SELECT version FROM schema_version").fetchall()}
         newest = migrations[-1].version if migrations else 0
         if version > newest:
             raise SchemaTooNew(
@@ -480,8 +569,10 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 path=path,
                 version=version,
             )
-        for migration in migrations:
-            if migration.version <= version:
+        # every migration not recorded yet, in order: a number left free by one line of
+        # development and filled by another is applied too, not skipped for being lower
+        for migration in sorted(migrations, key=lambda m: m.version):
+            if migration.version in applied:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -495,7 +586,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
-            version = migration.version
+            version = max(version, migration.version)
         return version
     finally:
         cur.close()

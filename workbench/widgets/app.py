@@ -15,6 +15,7 @@ from .base import Panel, Session
 from .batch import BatchPanel
 from .board import IdeasBoard
 from .changes import ChangesPanel
+from .chat import ChatPanel
 from .history import HistoryPanel
 from .jobs import JobMonitor
 from .mapview import MapView
@@ -59,7 +60,7 @@ for _name, _factory, _title in [
     ("projects", ProjectPanel, "Projects"), ("jobs", JobMonitor, "Jobs"), ("map", MapView, "Map"),
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
     ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
-    ("batch", BatchPanel, "Batch"), ("search", SearchPanel, "Search"),
+    ("batch", BatchPanel, "Batch"), ("search", SearchPanel, "Search"), ("chat", ChatPanel, "Ask"),
     ("ideas", IdeasBoard, "Ideas"),
 ]:
     register_panel(_name, _factory, title=_title)
