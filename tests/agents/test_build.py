@@ -86,6 +86,8 @@ def test_a_task_is_built_by_goose_in_a_worktree_and_reviewed(tmp_path, shop_repo
 
         with pytest.raises(BuildError, match="built before"):
             wb.ideas.build(task.id)
+        wb.map("shop")  # a fetch mirrors the remote's branches: the commit stays kept
+        assert git(clone, "rev-parse", f"refs/workbench/task-{task.id}") == result.head_sha
     finally:
         wb.close()
 

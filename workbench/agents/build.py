@@ -10,7 +10,9 @@ project whose location came from an agent or a webhook, and never pushes unless
 2. ``goose run --no-session --text <instructions>`` in that directory (Goose's headless
    mode: it runs the instructions to completion and exits, keeping no session), with a
    wall-clock limit (``build_timeout``); the command is ``goose_command`` of the configuration;
-3. everything Goose changed is committed on the branch (nothing changed is an error);
+3. everything Goose changed is committed on the branch (nothing changed is an error), and
+   the commit is also kept as ``refs/workbench/task-<id>``: the clone's fetches mirror the
+   remote's branches, so an unpushed branch leaves ``refs/heads/`` at the next fetch;
 4. the branch is published as ``pr.opened`` with ``source="build"``, so the reviewer maps
    and reviews it like any pull request.
 """
@@ -32,6 +34,11 @@ from .errors import BuildDisabled, BuildError
 AUTHOR = ("workbench build agent", "build-agent@workbench.invalid")
 #: Origins of projects the build agent refuses.
 REFUSED_ORIGINS = ("agent", "webhook")
+
+
+def keep_ref(task_id: int) -> str:
+    """The ref of the clone that keeps a build's commit (fetches prune ``refs/heads/``)."""
+    return f"refs/workbench/task-{task_id}"
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,8 @@ def build(project: Project, task: Task, spec: Spec | None, *, repo: Path, base_s
     git.run([*identity, "commit", "--quiet", "--no-verify", "-m",
              f"Task {task.id}: {task.title}"], cwd=where, what="committing Goose's changes")
     head = git.run(["rev-parse", "HEAD"], cwd=where, what="reading the new commit").strip()
+    # fetches prune refs/heads/ to the remote's branches; this ref keeps the commit whatever
+    git.run(["update-ref", keep_ref(task.id), head], cwd=repo, what="keeping the build commit")
     if push:
         try:
             git.run(["push", "--quiet", "origin", f"{branch}:{branch}"], cwd=repo,
