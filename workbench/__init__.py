@@ -36,8 +36,8 @@ _EXPORTS = {
     "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
     "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
     "Agents": "agents.service", "Ideas": "agents.service",
-    "CodeArea": "domain", "Idea": "domain", "Review": "domain", "Spec": "domain", "Task": "domain",
-    "TaskNode": "domain",
+    "CodeArea": "domain", "Idea": "domain", "Review": "domain", "ReviewFindings": "domain",
+    "Spec": "domain", "SpecDraft": "domain", "Task": "domain", "TaskNode": "domain",
     "AIError": "ai.errors", "NoProvider": "ai.errors", "GooseMissing": "ai.errors",
     "ProviderUnreachable": "ai.errors", "ProviderAuthFailed": "ai.errors",
     "ProviderRateLimited": "ai.errors", "ProviderServerError": "ai.errors",
@@ -91,7 +91,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .agents.errors import (AgentError, BuildDisabled, BuildError, IdeaNotFound, InvalidIdea,
                                 MalformedAnswer, PlanCycle, ReviewError)
     from .agents.service import Agents, Ideas
-    from .domain import CodeArea, Idea, Review, Spec, Task, TaskNode
+    from .domain import (CodeArea, Idea, Review, ReviewFindings, Spec, SpecDraft, Task,
+                         TaskNode)
     from .ai.errors import (AIError, ConversationNotFound, GooseFailed, GooseMissing,
                             ModelNotFound, ModelWithoutTools, NoProvider, ProviderAuthFailed,
                             ProviderRateLimited, ProviderServerError, ProviderTimeout,

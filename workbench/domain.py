@@ -196,21 +196,27 @@ class CodeArea:
 
 
 @dataclass(frozen=True)
-class Spec:
-    """An idea made precise, frozen once written: problem, goals, requirements, acceptance
-    criteria and the code areas involved (with their impact), at snapshot ``snapshot_id``."""
+class SpecDraft:
+    """What a spec says: problem, goals, requirements, acceptance criteria and the code areas
+    involved (with their impact), and who wrote it (``rules`` or a provider, with its model)."""
 
-    id: int
-    idea_id: int
-    project: str
-    snapshot_id: int | None
     problem: str
     goals: tuple[str, ...]
     requirements: tuple[str, ...]
     acceptance: tuple[str, ...]
     code_areas: tuple[CodeArea, ...]
     author: str
-    model: str | None
+    model: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spec(SpecDraft):
+    """An idea's spec as stored, frozen once written, at snapshot ``snapshot_id``."""
+
+    id: int
+    idea_id: int
+    project: str
+    snapshot_id: int | None
     created_at: datetime
 
 
@@ -253,10 +259,30 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Review:
-    """A pull request reviewed against the map: its verdict (``ok``, ``attention``,
-    ``blocked``) and reasons, the diff's counts, the changed nodes, new contract violations,
-    the impact set and the tasks the change covers."""
+class ReviewFindings:
+    """What a review found: its verdict (``ok``, ``attention``, ``blocked``) and reasons, the
+    diff's counts, the changed nodes, new contract violations, the impact set (files) and the
+    tasks the change covers."""
+
+    verdict: str
+    reasons: tuple[str, ...]
+    counts: dict[str, int]
+    changed: tuple[str, ...]
+    violations: tuple[dict[str, Any], ...]
+    impact: tuple[str, ...]
+    task_ids: tuple[int, ...]
+
+    def as_row(self) -> dict[str, Any]:
+        """The findings as the store's columns (tuples as lists)."""
+        return {"verdict": self.verdict, "reasons": list(self.reasons), "counts": self.counts,
+                "changed": list(self.changed), "violations": list(self.violations),
+                "impact": list(self.impact), "task_ids": list(self.task_ids)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Review(ReviewFindings):
+    """A pull request reviewed against the map: its findings, what was compared (refs,
+    commits, snapshots) and where the request came from."""
 
     id: int
     project: str
@@ -270,11 +296,4 @@ class Review:
     base_sha: str
     base_snapshot_id: int
     head_snapshot_id: int
-    verdict: str
-    reasons: tuple[str, ...]
-    counts: dict[str, int]
-    changed: tuple[str, ...]
-    violations: tuple[dict[str, Any], ...]
-    impact: tuple[str, ...]
-    task_ids: tuple[int, ...]
     created_at: datetime

@@ -15,10 +15,9 @@ violation.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from ..domain import CodeArea, Idea
+from ..domain import CodeArea, Idea, SpecDraft
 from ..snapshot import Snapshot
 from .areas import area_with_impact, covering_tests, find_code_areas
 from .structured import ask_json
@@ -47,19 +46,6 @@ SPEC_SCHEMA: dict[str, Any] = {
                            "reason": {"type": "string", "maxLength": 400}}}},
     },
 }
-
-
-@dataclass(frozen=True)
-class SpecDraft:
-    """A spec before it is stored (see :class:`workbench.domain.Spec`)."""
-
-    problem: str
-    goals: tuple[str, ...]
-    requirements: tuple[str, ...]
-    acceptance: tuple[str, ...]
-    code_areas: tuple[CodeArea, ...]
-    author: str
-    model: str | None = None
 
 
 def is_rule_based(provider) -> bool:

@@ -18,12 +18,11 @@ removed node still had dependents, or the impact reaches more than ``wide_impact
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 import pandas as pd
 
-from ..domain import FILE_KINDS, NodeKind, Task
+from ..domain import FILE_KINDS, NodeKind, ReviewFindings, Task
 from ..evolution import diff as map_diff
 from ..graph import contracts as _contracts
 from ..snapshot import Snapshot
@@ -36,24 +35,6 @@ CHANGE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKin
 WIDE_IMPACT = 10
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
-@dataclass(frozen=True)
-class ReviewResult:
-    """What :func:`review_maps` found; ``as_row()`` gives the stored columns."""
-
-    verdict: str
-    reasons: tuple[str, ...]
-    counts: dict[str, int]
-    changed: tuple[str, ...]
-    violations: tuple[dict[str, Any], ...]
-    impact: tuple[str, ...]
-    task_ids: tuple[int, ...]
-
-    def as_row(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "reasons": list(self.reasons), "counts": self.counts,
-                "changed": list(self.changed), "violations": list(self.violations),
-                "impact": list(self.impact), "task_ids": list(self.task_ids)}
 
 
 def changed_lines(diff_text: str) -> dict[str, list[tuple[int, int]]]:
@@ -137,7 +118,7 @@ def new_violations(base: Snapshot, head: Snapshot, rules: list) -> pd.DataFrame:
 
 def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), rules: list = (),
                 lines: dict[str, list[tuple[int, int]]] | None = None,
-                wide_impact: int = WIDE_IMPACT) -> ReviewResult:
+                wide_impact: int = WIDE_IMPACT) -> ReviewFindings:
     """Review the change from ``base`` to ``head`` (see the module docstring)."""
     d = map_diff(base, head)
     added, removed = d.nodes_added["node"].tolist(), d.nodes_removed["node"].tolist()
@@ -188,5 +169,5 @@ def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), r
               "impact_files": len(impact_files), "tasks_covered": len(covered)}
     records = tuple({k: (None if pd.isna(v) else v) if not isinstance(v, (list, tuple)) else list(v)
                      for k, v in row.items()} for row in violations.to_dict("records"))
-    return ReviewResult(verdict, tuple(reasons), counts, tuple(changed), records,
+    return ReviewFindings(verdict, tuple(reasons), counts, tuple(changed), records,
                         tuple(impact_files), tuple(covered))

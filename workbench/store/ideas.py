@@ -46,9 +46,11 @@ def _area(data: dict[str, Any]) -> CodeArea:
 def _spec(row: tuple) -> Spec:
     (sid, idea_id, project, snapshot_id, problem, goals, reqs, acceptance, areas, author, model,
      created) = row
-    return Spec(sid, idea_id, project, snapshot_id, problem, tuple(json.loads(goals)),
-                tuple(json.loads(reqs)), tuple(json.loads(acceptance)),
-                tuple(_area(a) for a in json.loads(areas)), author, model, created)
+    return Spec(id=sid, idea_id=idea_id, project=project, snapshot_id=snapshot_id,
+                problem=problem, goals=tuple(json.loads(goals)),
+                requirements=tuple(json.loads(reqs)), acceptance=tuple(json.loads(acceptance)),
+                code_areas=tuple(_area(a) for a in json.loads(areas)), author=author,
+                model=model, created_at=created)
 
 
 def _review(row: tuple) -> Review:
