@@ -117,3 +117,50 @@ def test_the_pipeline_with_a_model_from_the_cli(tmp_path, shop_repo, openai_serv
                   env=env)
     assert out.returncode == 0, out.stderr
     assert "spec #1 by openai (tiny-chat)" in out.stdout and "Partial cancel" in out.stdout
+
+
+@pytest.mark.slow
+def test_the_pipeline_with_a_model_from_the_notebook(tmp_path, shop_repo, openai_server,
+                                                     monkeypatch, wb):
+    import nbformat
+    import papermill
+
+    from tests.helpers import ROOT
+
+    wb.map(str(shop_repo), name="shop")
+    wb.close()
+    for var, value in {"OPENAI_BASE_URL": openai_server.base_url,
+                       "OPENAI_API_KEY": openai_server.api_key, "OPENAI_MODEL": "tiny-chat"}.items():
+        monkeypatch.setenv(var, value)  # the kernel inherits them
+    openai_server.reply(json.dumps(SPEC))
+    openai_server.reply(json.dumps(PLAN))
+    out = tmp_path / "ideas-ai.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "ideas.ipynb"), str(out), kernel_name="python3",
+        parameters={"project": "shop", "data_dir": str(wb.data_dir), "idea_title": IDEA_TITLE,
+                    "idea_text": IDEA_TEXT, "provider": "openai"}, progress_bar=False)
+    outputs = json.dumps([c.get("outputs", []) for c in nbformat.read(str(out), as_version=4).cells])
+    assert "Only whole orders can be refunded." in outputs and "Partial cancel" in outputs
+    assert [r["response_format"]["json_schema"]["name"]
+            for r in openai_server.chat_requests()] == ["spec", "plan"]
+
+
+def test_the_pipeline_with_a_model_from_the_server(ai_wb, openai_server):
+    import httpx
+
+    from tests.agents.test_server import wait_for
+    from workbench.server import BackgroundServer, create_app
+
+    openai_server.reply(json.dumps(SPEC))
+    openai_server.reply(json.dumps(PLAN))
+    app = create_app(ai_wb, token="t0ken", agents=True)
+    with BackgroundServer(app) as server:
+        answer = httpx.post(f"{server.url}/api/ideas", timeout=60,
+                            headers={"Authorization": "Bearer t0ken"},
+                            json={"project": "shop", "title": IDEA_TITLE, "text": IDEA_TEXT})
+        assert answer.status_code == 201, answer.text
+        idea_id = answer.json()["id"]
+        wait_for(lambda: ai_wb.ideas.get(idea_id).status == "planned", "the plan")
+    assert ai_wb.ideas.spec(idea_id).author == "openai"
+    assert [t.title for t in ai_wb.ideas.task_list(idea_id=idea_id)] == ["Refund an amount",
+                                                                       "Partial cancel"]

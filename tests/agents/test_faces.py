@@ -73,8 +73,9 @@ def test_the_board_adds_an_idea_and_shows_its_spec_and_tasks(mapped_shop):
     assert "error" in board.message.value and mapped_shop.ideas.list().empty
     idea = board.add(IDEA_TITLE, IDEA_TEXT)
     assert idea.status == "planned" and "planned" in board.message.value
-    assert len(board.ideas) == 1 and len(board.tasks) == 4
+    assert len(board.ideas) == 1 and len(board.tasks) == 4 and len(board.specs) == 1
+    assert board.specs.loc[0, "code_areas"][0] == "shop.payments:PaymentGateway.refund"
     html = board.to_html()
     assert "<b>todo</b> (4)" in html and "Change PaymentGateway.refund" in html
-    assert "Spec #1" in html and "shop.web.views" in html
+    assert "Spec #1" in html and "shop.web.views" in html and "<h5>Specs</h5>" in html
     assert "ideas" in WorkbenchApp(mapped_shop, project="shop").panels

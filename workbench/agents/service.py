@@ -119,6 +119,19 @@ class Ideas:
         self.get(idea_id)
         return self.store.spec_of_idea(int(idea_id))
 
+    def specs(self, project: str | None = None) -> "pd.DataFrame":
+        """Specs as a table: ``id, idea_id, project, problem, goals, requirements, acceptance,
+        code_areas`` (node ids), ``author, model, snapshot_id, created_at``."""
+        import pandas as pd
+
+        pid = self._wb.store.projects.get(project).id if project else None
+        rows = [(s.id, s.idea_id, s.project, s.problem, len(s.goals), len(s.requirements),
+                 len(s.acceptance), [a.node for a in s.code_areas], s.author, s.model,
+                 s.snapshot_id, s.created_at) for s in self.store.specs(pid)]
+        return pd.DataFrame(rows, columns=["id", "idea_id", "project", "problem", "goals",
+                                           "requirements", "acceptance", "code_areas", "author",
+                                           "model", "snapshot_id", "created_at"])
+
     def task_list(self, project: str | None = None, *, idea_id: int | None = None) -> list[Task]:
         """Tasks as records (with their dependencies and nodes)."""
         if idea_id is not None:

@@ -21,7 +21,7 @@ class IdeasBoard(Panel):
     >>> board.add("Partial refunds", "Refund part of an order.")   # spec and tasks appear
     >>> board.show_idea(1)                                # its spec and code areas
 
-    ``ideas``, ``tasks`` and ``reviews`` hold the tables shown.
+    ``ideas``, ``specs``, ``tasks`` and ``reviews`` hold the tables shown.
     """
 
     title = "Ideas"
@@ -29,6 +29,7 @@ class IdeasBoard(Panel):
     def __init__(self, target=None, *, project: str | None = None, **kwargs: Any) -> None:
         super().__init__(target, project=project, **kwargs)
         self.ideas = pd.DataFrame()
+        self.specs = pd.DataFrame()
         self.tasks = pd.DataFrame()
         self.reviews = pd.DataFrame()
         self.idea_title = widgets.Text(placeholder="idea: what should change", description="idea",
@@ -67,6 +68,7 @@ class IdeasBoard(Panel):
     def refresh(self) -> None:
         project = self.session.project
         self.ideas = self.wb.ideas.list(project)
+        self.specs = self.wb.ideas.specs(project)
         self.tasks = self.wb.ideas.tasks(project)
         self.reviews = self.wb.ideas.reviews(project)
         self.board.value = self._board_html()
@@ -109,7 +111,9 @@ class IdeasBoard(Panel):
     def _tables_html(self) -> str:
         ideas = self.ideas.drop(columns=["created_at"], errors="ignore")
         tasks = self.tasks.drop(columns=["project"], errors="ignore")
+        specs = self.specs.drop(columns=["project", "created_at"], errors="ignore")
         return ("<h5>Ideas</h5>" + table_html(ideas, empty="no ideas yet")
+                + "<h5>Specs</h5>" + table_html(specs, empty="no specs yet")
                 + "<h5>Tasks</h5>" + table_html(tasks, empty="no tasks yet")
                 + "<h5>Reviews</h5>" + table_html(self.reviews, empty="no reviews yet"))
 
