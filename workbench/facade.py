@@ -547,12 +547,15 @@ class Workbench:
     def github_webhook(self, event: str, delivery: str | None, payload: Any) -> dict[str, Any]:
         """Handle a GitHub delivery whose signature was checked (see
         :mod:`workbench.events.github`): ``push`` publishes ``repo.pushed`` and queues a map,
-        ``pull_request`` publishes ``pr.opened``; a repeated delivery id is a no-op. Returns
+        ``pull_request`` publishes ``pr.opened``, an issue labelled ``idea`` becomes an idea
+        (``idea.created``); a repeated delivery id is a no-op. Returns
         ``{"status": "processed"|"ignored"|"duplicate", "reason", "events", "job"}``."""
         from .events.github import GitHubWebhooks
 
         hooks = GitHubWebhooks(self.store, self.events, self.projects,
-                               lambda name: self.map(name, wait=False).id)
+                               lambda name: self.map(name, wait=False).id,
+                               capture=lambda project, title, text: self.ideas.add(
+                                   project, title, text, actor="webhook").id)
         return hooks.handle(event, delivery, payload).to_dict()
 
     def _announce(self, type: str, payload: dict[str, Any]) -> "Event | None":

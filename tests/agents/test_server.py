@@ -77,3 +77,34 @@ def test_a_pull_request_webhook_produces_a_review(served, shop_repo):
     assert review.source == "github" and review.number == 7 and review.head_ref == "partial-refunds"
     assert review.task_ids == (refund_task.id,)
     assert wb.ideas.reviews("shop").loc[0, "title"] == "Partial refunds"
+
+
+def _deliver(client, event: str, payload: dict, delivery: str):
+    body = json.dumps(payload).encode()
+    signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return client.post("/webhooks/github", content=body, headers={
+        "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": signature, "Content-Type": "application/json"})
+
+
+def test_an_issue_labelled_idea_is_captured_from_the_webhook_and_planned(served, shop_repo):
+    wb, client = served
+    repository = {"full_name": "acme/shop", "clone_url": str(shop_repo)}
+    issue = {"title": IDEA_TITLE, "body": IDEA_TEXT, "html_url": "https://example.invalid/i/4",
+             "labels": [{"name": "bug"}]}
+    plain = _deliver(client, "issues", {"action": "opened", "issue": issue,
+                                        "repository": repository}, "i-1")
+    assert plain.status_code == 200 and "labelled 'idea'" in plain.json()["reason"]
+    assert plain.json()["status"] == "ignored" and wb.ideas.list().empty
+    labelled = _deliver(client, "issues", {
+        "action": "labeled", "label": {"name": "idea"},
+        "issue": {**issue, "labels": [{"name": "bug"}, {"name": "idea"}]},
+        "repository": repository}, "i-2")
+    assert labelled.status_code == 202, labelled.text
+    again = _deliver(client, "issues", {"action": "labeled", "label": {"name": "idea"},
+                                        "issue": issue, "repository": repository}, "i-2")
+    assert again.json()["status"] == "duplicate"
+    [idea] = wb.ideas.store.ideas()
+    assert (idea.actor, idea.source) == ("webhook", "webhook")
+    assert idea.text.endswith("(https://example.invalid/i/4)")
+    wait_for(lambda: wb.ideas.get(idea.id).status == "planned", "the plan")
