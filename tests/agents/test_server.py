@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, add_branch
+from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, SHOP, add_branch
 from tests.agents.test_review import PARTIAL_REFUND
 from workbench.server import BackgroundServer, create_app
 
@@ -108,3 +108,26 @@ def test_an_issue_labelled_idea_is_captured_from_the_webhook_and_planned(served,
     assert (idea.actor, idea.source) == ("webhook", "webhook")
     assert idea.text.endswith("(https://example.invalid/i/4)")
     wait_for(lambda: wb.ideas.get(idea.id).status == "planned", "the plan")
+
+
+def test_a_pull_request_from_a_fork_is_fetched_by_its_number(served, shop_repo):
+    from tests.helpers import commit, git, write
+
+    wb, client = served
+    # a fork's commit exists in the repository only as GitHub's refs/pull/N/head
+    git(shop_repo, "checkout", "-q", "--detach")
+    write(shop_repo, {"shop/catalog.py": SHOP["shop/catalog.py"].replace("[]", "['tea']")})
+    head = commit(shop_repo, "from a fork", "2026-01-04T10:00:00+00:00")
+    git(shop_repo, "update-ref", "refs/pull/9/head", head)
+    git(shop_repo, "checkout", "-q", "main")
+    payload = {"action": "opened", "number": 9,
+               "pull_request": {"title": "Tea", "head": {"ref": "tea", "sha": head},
+                                "base": {"ref": "main"}},
+               "repository": {"full_name": "acme/shop", "clone_url": str(shop_repo)}}
+    assert _deliver(client, "pull_request", payload, "pr-9").status_code == 202
+    [reviewed] = wait_for(lambda: wb.events.read(types="pr.reviewed"), "pr.reviewed")
+    review = wb.ideas.review_record(reviewed.payload["review_id"])
+    assert review.head_sha == head and review.verdict == "ok"
+    assert review.changed == ("shop.catalog", "shop.catalog:list_products")
+    clone = wb.clones.path_for("shop")
+    assert git(clone, "rev-parse", "refs/workbench/pull/9") == head

@@ -299,7 +299,8 @@ class Ideas:
         default branch): map both, diff them from their merge base, check the repository's
         contracts, list the impact and the tasks covered; store the review, mark covered
         tasks ``in_review`` and publish ``pr.reviewed``. An event reviewed before returns its
-        review."""
+        review. A GitHub pull request (``source="github"``, ``number`` and ``head_sha``) has
+        its head fetched from ``refs/pull/N/head``, so one from a fork is reviewed too."""
         from ..evolution import repository_contracts
         from ..repos.git import Git
         from .reviewer import changed_lines, review_maps
@@ -309,6 +310,8 @@ class Ideas:
         wb = self._wb
         info = wb.store.projects.get(project)
         try:
+            if fetch and source == "github" and number is not None and head_sha:
+                fetch = not self._fetch_pull_request(info, number)
             head_snap = wb.map(info.name, ref=head_sha or head, wait=True, fetch=fetch)
             info = wb.store.projects.get(project)
             repo = wb.clones.path_for(info.name)
@@ -339,6 +342,18 @@ class Ideas:
                                           "head_sha": review.head_sha, "verdict": review.verdict},
                           actor="agent", project=info.name)
         return review
+
+    def _fetch_pull_request(self, info, number: int) -> bool:
+        """Fetch a GitHub pull request's head (from a fork too); False when the remote has
+        none (the head may still be a branch of the repository)."""
+        from ..errors import GitFailed
+
+        try:
+            self._wb.clones.fetch_pull_request(info, number)
+            return True
+        except GitFailed as exc:
+            log.info("no refs/pull/%s/head in %s: %s", number, info.name, exc)
+            return False
 
     def review_event(self, event) -> Review:
         """The reviewer agent's handling of a ``pr.opened`` event."""
