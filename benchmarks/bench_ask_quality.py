@@ -129,7 +129,7 @@ def summary_row(label: str, results: list[Asked]) -> list:
             sum(not c.exists for c in citations), sum(c.shown_as_real for c in citations),
             sum(c.exists and not c.valid for c in citations),
             sum(1 for r in results if not r.citations),
-            statistics.median(r.seconds for r in results)]
+            f"{statistics.median(r.seconds for r in results):.2f}"]
 
 
 def main() -> None:

@@ -141,7 +141,7 @@ def summarise(run: ModeRun, kind: str | None) -> list:
             sum(r.recall_5 for r in chosen) / n, sum(r.recall_10 for r in chosen) / n,
             sum(r.reciprocal_rank for r in chosen) / n,
             sum(1 for r in chosen if r.found_at_5) / n,
-            statistics.median(r.seconds for r in chosen) * 1000]
+            f"{statistics.median(r.seconds for r in chosen) * 1000:.0f}"]
 
 
 def per_query_table(runs: list[ModeRun]) -> str:
