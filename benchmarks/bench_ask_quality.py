@@ -12,7 +12,8 @@ Per provider it reports:
   * citations, and those the workbench flagged (``Citation.valid`` False);
   * invented: citations checked here, independently, against the committed tree (the file
     exists at the mapped commit and ``1 <= line_start <= line_end <= its line count``);
-  * invented shown as real: invented citations the workbench marked valid (the goal is none);
+  * invented shown as real: invented citations the workbench marked valid, or whose path the
+    answer's text names with no warning after it (the goal is none);
   * false alarms: citations flagged although the file and lines exist.
 
 The table is printed as Markdown; answers, citations and checks are written as JSON to
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -38,6 +40,9 @@ from _common import DEFAULT_BENCH_DIR, table  # noqa: E402
 from eval_corpus import QUESTIONS, load_corpus, load_toml, prepare_repo  # noqa: E402
 
 
+MARKER = re.compile(r"not in (the )?snapshot|invented|invalid|unverified|does not exist", re.I)
+
+
 @dataclass
 class Checked:
     path: str
@@ -45,10 +50,20 @@ class Checked:
     line_end: int | None
     valid: bool
     exists: bool
+    unmarked_in_text: bool = False
+    """The answer's text names this citation's path with no warning within 80 characters."""
 
     @property
     def shown_as_real(self) -> bool:
-        return self.valid and not self.exists
+        return not self.exists and (self.valid or self.unmarked_in_text)
+
+
+def unmarked_mention(text: str, path: str) -> bool:
+    """Whether ``text`` names ``path`` somewhere without a warning just after it."""
+    for match in re.finditer(re.escape(path), text):
+        if not MARKER.search(text[match.end():match.end() + 80]):
+            return True
+    return False
 
 
 @dataclass
@@ -114,6 +129,8 @@ def ask_all(wb, project: str, questions: list[dict], checker: TreeChecker,
             asked.citations.append(Checked(
                 c.path, c.line_start, c.line_end, bool(c.valid),
                 checker.exists(c.path, c.line_start, c.line_end)))
+            if not asked.citations[-1].exists:
+                asked.citations[-1].unmarked_in_text = unmarked_mention(answer.text, c.path)
         results.append(asked)
         verdict = "grounded" if asked.grounded else "not grounded"
         print(f"{provider or 'default'} {q['id']}: {verdict} ({len(asked.citations)} citations, "
