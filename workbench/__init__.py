@@ -32,6 +32,8 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "SearchError": "search.errors", "IndexMissing": "search.errors",
+    "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -70,4 +72,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
+    from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

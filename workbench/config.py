@@ -29,6 +29,9 @@ ENV_VARS = {
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
     "WORKBENCH_EXCLUDE": "exclude",
+    "WORKBENCH_EMBEDDER": "embedder",
+    "WORKBENCH_EMBEDDINGS_URL": "embeddings_url",
+    "WORKBENCH_EMBEDDINGS_KEY_ENV": "embeddings_key_env",
 }
 
 
@@ -81,6 +84,13 @@ class Config:
     """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
     code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
     environment a comma-separated list, or ``none``."""
+    embedder: str = "wordllama"
+    """The search embedder: ``wordllama`` (offline, shipped in its wheel), ``model2vec:PATH``,
+    ``sentence-transformers:PATH`` or ``openai:MODEL`` (see :mod:`workbench.search.embedders`)."""
+    embeddings_url: str | None = None
+    """Base URL of an OpenAI-compatible embeddings endpoint (``http://127.0.0.1:11434/v1``)."""
+    embeddings_key_env: str | None = None
+    """Name of the environment variable holding that endpoint's key (only the name is kept)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())

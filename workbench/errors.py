@@ -28,6 +28,10 @@
      │    ├── NodeNotFound
      │    ├── AmbiguousNode
      │    └── ContractError
+     ├── SearchError             code search failed (workbench.search.errors)
+     │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
+     │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)
+     │    └── InvalidSearch       an empty query, an unknown kind or mode, a bad k
      ├── JobFailed               a background job ended in failure
      │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
      ├── ReportError             a notebook run failed (names the cell)

@@ -18,6 +18,7 @@ from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
 from .runs import RunsTable
 from .schedules import SchedulesTable
+from .search import SearchTable
 from .snapshots import SnapshotsTable
 
 __all__ = ["Store", "Database", "load_extension", "LATEST_VERSION"]
@@ -38,6 +39,7 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
+        self.search = SearchTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

@@ -316,6 +316,56 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE projects ADD COLUMN origin VARCHAR DEFAULT 'user';
         """,
     ),
+    Migration(
+        9,
+        "search: chunks with their BM25 terms, which blobs and commits are chunked, embedders,"
+        " per-snapshot index state",
+        """
+        CREATE SEQUENCE chunks_id_seq;
+        CREATE TABLE chunks (
+            id BIGINT PRIMARY KEY,
+            blob_sha VARCHAR,
+            project_id BIGINT,
+            commit_sha VARCHAR,
+            chunker_version INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            symbol VARCHAR,
+            node_kind VARCHAR,
+            line_start INTEGER,
+            line_end INTEGER,
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            terms UINTEGER[] NOT NULL,
+            counts USMALLINT[] NOT NULL,
+            length INTEGER NOT NULL
+        );
+        CREATE TABLE chunk_sources (
+            source VARCHAR NOT NULL,
+            project_id BIGINT NOT NULL,
+            chunker_version INTEGER NOT NULL,
+            chunks INTEGER NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (source, project_id, chunker_version)
+        );
+        CREATE TABLE search_embedders (
+            name VARCHAR PRIMARY KEY,
+            dim INTEGER NOT NULL,
+            table_name VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE search_indexes (
+            snapshot_id BIGINT NOT NULL,
+            embedder VARCHAR NOT NULL,
+            chunks BIGINT NOT NULL,
+            chunked_now BIGINT NOT NULL,
+            embedded_now BIGINT NOT NULL,
+            seconds DOUBLE,
+            job_id BIGINT,
+            built_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (snapshot_id, embedder)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

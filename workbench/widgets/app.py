@@ -19,6 +19,7 @@ from .jobs import JobMonitor
 from .mapview import MapView
 from .projects import ProjectPanel
 from .query import QueryPanel
+from .search import SearchPanel
 from .status import StatusDashboard
 
 PanelFactory = Callable[[Session], Panel]
@@ -57,7 +58,7 @@ for _name, _factory, _title in [
     ("projects", ProjectPanel, "Projects"), ("jobs", JobMonitor, "Jobs"), ("map", MapView, "Map"),
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
     ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
-    ("batch", BatchPanel, "Batch"),
+    ("batch", BatchPanel, "Batch"), ("search", SearchPanel, "Search"),
 ]:
     register_panel(_name, _factory, title=_title)
 
