@@ -9,6 +9,7 @@ OpenAI), reached through the ``openai`` provider with ``OPENAI_BASE_URL`` / ``OP
 Per provider it reports:
   * grounded: answers with a citation in an expected file among their first three citations
     that the workbench marked valid;
+  * answers citing an expected file anywhere among their valid citations;
   * citations, and those the workbench flagged (``Citation.valid`` False);
   * invented: citations checked here, independently, against the committed tree (the file
     exists at the mapped commit and ``1 <= line_start <= line_end <= its line count``);
@@ -77,6 +78,10 @@ class Asked:
     extracted: bool | None = None
 
     @property
+    def cites_expected(self) -> bool:
+        return any(c.path in self.expected and c.exists and c.valid for c in self.citations)
+
+    @property
     def grounded(self) -> bool:
         first = [c for c in self.citations if c.valid][:3]
         return any(c.path in self.expected and c.exists for c in first)
@@ -141,7 +146,9 @@ def ask_all(wb, project: str, questions: list[dict], checker: TreeChecker,
 def summary_row(label: str, results: list[Asked]) -> list:
     citations = [c for r in results for c in r.citations]
     grounded = sum(r.grounded for r in results)
+    anywhere = sum(r.cites_expected for r in results)
     return [label, len(results), f"{grounded} ({grounded / len(results):.0%})",
+            f"{anywhere} ({anywhere / len(results):.0%})",
             len(citations), sum(not c.valid for c in citations),
             sum(not c.exists for c in citations), sum(c.shown_as_real for c in citations),
             sum(c.exists and not c.valid for c in citations),
@@ -192,6 +199,7 @@ def main() -> None:
                      ask_all(wb, project, questions, checker, "openai", args.model)))
 
     headers = ["provider", "questions", "grounded (expected file in first 3 citations)",
+               "expected file cited anywhere",
                "citations", "flagged invalid", "invented (checked here)", "invented shown as real",
                "false alarms", "answers without citations", "median s"]
     print(f"\n{corpus.label}: {len(questions)} questions\n")
