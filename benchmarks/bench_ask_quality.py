@@ -52,17 +52,19 @@ class Checked:
     valid: bool
     exists: bool
     unmarked_in_text: bool = False
-    """The answer's text names this citation's path with no warning within 80 characters."""
+    """The answer's text names this citation with no warning just after it."""
 
     @property
     def shown_as_real(self) -> bool:
         return not self.exists and (self.valid or self.unmarked_in_text)
 
 
-def unmarked_mention(text: str, path: str) -> bool:
-    """Whether ``text`` names ``path`` somewhere without a warning just after it."""
-    for match in re.finditer(re.escape(path), text):
-        if not MARKER.search(text[match.end():match.end() + 80]):
+def unmarked_mention(text: str, path: str, line_start: int | None) -> bool:
+    """Whether ``text`` names ``path:line_start`` (or ``path`` with no line) without a warning
+    within 40 characters after it."""
+    cited = path if line_start is None else f"{path}:{line_start}"
+    for match in re.finditer(re.escape(cited) + r"(?![0-9])", text):
+        if not MARKER.search(text[match.end():match.end() + 40]):
             return True
     return False
 
@@ -135,7 +137,8 @@ def ask_all(wb, project: str, questions: list[dict], checker: TreeChecker,
                 c.path, c.line_start, c.line_end, bool(c.valid),
                 checker.exists(c.path, c.line_start, c.line_end)))
             if not asked.citations[-1].exists:
-                asked.citations[-1].unmarked_in_text = unmarked_mention(answer.text, c.path)
+                asked.citations[-1].unmarked_in_text = unmarked_mention(
+                    answer.text, c.path, c.line_start)
         results.append(asked)
         verdict = "grounded" if asked.grounded else "not grounded"
         print(f"{provider or 'default'} {q['id']}: {verdict} ({len(asked.citations)} citations, "
