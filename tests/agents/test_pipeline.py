@@ -125,3 +125,24 @@ def test_the_map_alone_finds_areas_by_the_names_it_holds(mapped_shop):
     assert find_code_areas(snap, "zebra xylophone") == []
     tests_too = find_code_areas(snap, "test refund", include_tests=True)
     assert "tests.test_payments:test_refund" in [a.node for a in tests_too]
+
+
+def test_planners_racing_on_one_spec_write_one_plan(mapped_shop):
+    import threading
+
+    wb = mapped_shop
+    idea = wb.ideas.add("shop", IDEA_TITLE, IDEA_TEXT)
+    spec = wb.ideas.define(idea.id)
+    results: list[list[int]] = []
+
+    def plan() -> None:
+        results.append([t.id for t in wb.ideas.plan(spec.id)])
+
+    threads = [threading.Thread(target=plan) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert len(results) == 4 and len({tuple(r) for r in results}) == 1
+    assert len(wb.ideas.task_list(idea_id=idea.id)) == len(results[0])
+    assert len(wb.events.read(types="tasks.created")) == 1

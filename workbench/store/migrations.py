@@ -498,7 +498,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             status VARCHAR NOT NULL DEFAULT 'todo',
             branch VARCHAR,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            UNIQUE (spec_id, position)
         );
         CREATE TABLE task_dependencies (
             task_id BIGINT NOT NULL,
@@ -518,7 +519,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE reviews (
             id BIGINT PRIMARY KEY DEFAULT nextval('reviews_id_seq'),
             project_id BIGINT NOT NULL,
-            event_id BIGINT,
+            event_id BIGINT UNIQUE,
             source VARCHAR NOT NULL DEFAULT 'user',
             number BIGINT,
             title VARCHAR NOT NULL DEFAULT '',
