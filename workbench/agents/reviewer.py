@@ -18,6 +18,7 @@ removed node still had dependents, or the impact reaches more than ``wide_impact
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
@@ -25,6 +26,7 @@ import pandas as pd
 from ..domain import FILE_KINDS, NodeKind, ReviewFindings, Task
 from ..evolution import diff as map_diff
 from ..graph import contracts as _contracts
+from ..repos.git import Git
 from ..snapshot import Snapshot
 from .areas import impact_rows
 
@@ -50,6 +52,19 @@ def changed_lines(diff_text: str) -> dict[str, list[tuple[int, int]]]:
             start, count = int(m.group(1)), int(m.group(2) or 1)
             ranges.setdefault(path, []).append((max(start, 1), max(start, start + count - 1)))
     return ranges
+
+
+def compare_commits(repo: Path, base_tip: str, head: str, *, timeout: float = 600.0
+                    ) -> tuple[str, dict[str, list[tuple[int, int]]]]:
+    """``(merge base, changed lines)`` of ``head`` against ``base_tip`` in a clone: what the
+    change is measured from (the merge base, so that later commits on the base do not count)
+    and its hunks (:func:`changed_lines`)."""
+    git = Git(timeout=timeout)
+    merge_base = git.run(["merge-base", base_tip, head], cwd=repo,
+                         what="finding the merge base").strip() or base_tip
+    diff_text = git.run(["diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
+                         "--no-renames", merge_base, head], cwd=repo, what="diffing the change")
+    return merge_base, changed_lines(diff_text)
 
 
 def _file_of(node: str) -> str:

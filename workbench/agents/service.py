@@ -302,9 +302,11 @@ class Ideas:
         review. A GitHub pull request (``source="github"``, ``number`` and ``head_sha``) has
         its head fetched from ``refs/pull/N/head``, so one from a fork is reviewed too."""
         from ..evolution import repository_contracts
-        from ..repos.git import Git
-        from .reviewer import changed_lines, review_maps
+        from .reviewer import compare_commits, review_maps
 
+        if not isinstance(head, str) or not head:
+            raise ReviewError(f"say what to review in {project}: a branch, tag or commit",
+                              project=project)
         if event_id is not None and (done := self.store.review_of_event(event_id)) is not None:
             return done
         wb = self._wb
@@ -316,14 +318,9 @@ class Ideas:
             info = wb.store.projects.get(project)
             repo = wb.clones.path_for(info.name)
             base_ref = base or info.default_branch or "HEAD"
-            git = Git(timeout=wb.config.git_timeout)
-            base_tip = wb.clones.resolve(repo, base_ref)
-            merge_base = git.run(["merge-base", base_tip, head_snap.commit], cwd=repo,
-                                 what="finding the merge base").strip() or base_tip
+            merge_base, lines = compare_commits(repo, wb.clones.resolve(repo, base_ref),
+                                                head_snap.commit, timeout=wb.config.git_timeout)
             base_snap = wb.map(info.name, ref=merge_base, wait=True, fetch=False)
-            lines = changed_lines(git.run(
-                ["diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
-                 "--no-renames", merge_base, head_snap.commit], cwd=repo, what="diffing the change"))
         except WorkbenchError as exc:
             raise ReviewError(f"cannot review {head!r} of {project}: {exc}", project=project,
                               head=head) from exc
@@ -358,7 +355,7 @@ class Ideas:
     def review_event(self, event) -> Review:
         """The reviewer agent's handling of a ``pr.opened`` event."""
         p = event.payload
-        return self.review(p["project"], p.get("head_ref") or p["head_sha"], p.get("base_ref"),
+        return self.review(p["project"], p.get("head_ref") or p.get("head_sha"), p.get("base_ref"),
                            source=p.get("source", "user"), number=p.get("number"),
                            title=p.get("title") or "", url=p.get("url"),
                            head_sha=p.get("head_sha"), event_id=event.id,
