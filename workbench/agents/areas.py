@@ -33,6 +33,8 @@ AREA_KINDS = frozenset({NodeKind.MODULE.value, NodeKind.FILE.value, NodeKind.CLA
 IMPACT_LISTED = 20
 #: Share of an area's score that comes from names in the map (the rest: search rank).
 MAP_WEIGHT = 0.6
+#: How much more a word of the idea's title counts than a word of its text only.
+TITLE_WEIGHT = 1.5
 
 _STOPWORDS = frozenset("""
 a about above after again all also an and any are as at be because been before being below
@@ -93,9 +95,10 @@ def _file_of(node: str) -> str:
     return node.split(":", 1)[0]
 
 
-def map_scores(nodes: pd.DataFrame, terms: list[str], *, include_tests: bool = False
-               ) -> dict[str, float]:
-    """Score of each node whose own name holds at least one of ``terms`` (see module doc)."""
+def map_scores(nodes: pd.DataFrame, terms: list[str], *, include_tests: bool = False,
+               weights: dict[str, float] | None = None) -> dict[str, float]:
+    """Score of each node whose own name holds at least one of ``terms`` (see module doc);
+    ``weights`` multiplies a term's idf (1 when not given)."""
     if not terms or nodes.empty:
         return {}
     frame = nodes[nodes["kind"].isin(AREA_KINDS)]
@@ -107,7 +110,7 @@ def map_scores(nodes: pd.DataFrame, terms: list[str], *, include_tests: bool = F
     wanted = set(terms)
     df = Counter(w for ws in context for w in ws & wanted)
     total = max(1, len(ids))
-    idf = {w: math.log(1 + total / df[w]) for w in df}
+    idf = {w: math.log(1 + total / df[w]) * (weights or {}).get(w, 1.0) for w in df}
     scores: dict[str, float] = {}
     for node, mine, around in zip(ids, own, context):
         hits = mine & wanted
@@ -145,20 +148,24 @@ def _scaled(scores: dict[str, float]) -> dict[str, float]:
     return {n: s / top for n, s in scores.items()} if top > 0 else {}
 
 
-def find_code_areas(snap: Snapshot, text: str, *, search=None, limit: int = 5,
-                    include_tests: bool = False, min_share: float = 0.35) -> list[CodeArea]:
-    """The code areas ``text`` names in ``snap``, best first, at most ``limit`` (one per file).
+def find_code_areas(snap: Snapshot, text: str, *, title: str = "", search=None, limit: int = 5,
+                    include_tests: bool = False, min_share: float = 0.25) -> list[CodeArea]:
+    """The code areas ``title`` and ``text`` name in ``snap``, best first, at most ``limit``
+    (one per file).
 
     A node's score is ``MAP_WEIGHT`` × its map score scaled to [0, 1] plus the rest × 1/its
     rank among the search hits, so names and search must agree for a node to rank high; a
-    node scoring under ``min_share`` of the best is left out. Deterministic for a given map,
-    text and search result.
+    node scoring under ``min_share`` of the best is left out. Words of the title weigh
+    ``TITLE_WEIGHT`` times those of the text only. Deterministic for a given map, text and
+    search result.
     """
     nodes = snap.nodes
-    terms = keywords(text)
+    headline = keywords(title)
+    terms = list(dict.fromkeys([*headline, *keywords(f"{title}\n{text}")]))
+    weights = {w: TITLE_WEIGHT for w in headline}
     known = set(nodes["id"].tolist())
     searched = _search_scores(search, " ".join(terms) or text, 4 * limit, known)
-    mapped = _scaled(map_scores(nodes, terms, include_tests=include_tests))
+    mapped = _scaled(map_scores(nodes, terms, include_tests=include_tests, weights=weights))
     info = nodes.set_index("id")
     combined: dict[str, tuple[float, str]] = {}
     for node in set(searched) | set(mapped):

@@ -65,12 +65,12 @@ def draft_spec(idea: Idea, snap: Snapshot, *, provider=None, model: str | None =
     areas found in the map. Raises :class:`~.errors.MalformedAnswer` when a model's answer
     stays malformed.
     """
-    text = f"{idea.title}\n{idea.text}"
     if is_rule_based(provider):
-        areas = find_code_areas(snap, text, search=search, limit=max_areas)
+        areas = find_code_areas(snap, idea.text, title=idea.title, search=search,
+                                limit=max_areas)
         return _rule_spec(idea, snap, areas)
-    candidates = find_code_areas(snap, text, search=search, limit=max(12, max_areas * 2),
-                                 min_share=0.15)
+    candidates = find_code_areas(snap, idea.text, title=idea.title, search=search,
+                                 limit=max(12, max_areas * 2), min_share=0.15)
     return _model_spec(idea, snap, candidates, provider, model=model, attempts=attempts,
                        max_areas=max_areas)
 
