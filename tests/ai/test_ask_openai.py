@@ -198,3 +198,13 @@ def test_unknown_model_and_unreachable_server(shop, data_dir, openai_server):
     with pytest.raises(ProviderUnreachable, match="is the server running"):
         dead.ask("q", "shop")
     dead.close()
+
+
+def test_a_model_that_wants_max_completion_tokens_gets_them(asked, openai_server):
+    openai_server.error(400, "Unsupported parameter: 'max_tokens' is not supported with this "
+                             "model. Use 'max_completion_tokens' instead.")
+    openai_server.reply("fine")
+    assert asked.ask("q?", "shop").text == "fine"
+    first, second = openai_server.chat_requests()
+    assert "max_tokens" in first and "max_tokens" not in second
+    assert second["max_completion_tokens"] == first["max_tokens"]
