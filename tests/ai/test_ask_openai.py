@@ -94,6 +94,19 @@ def test_a_model_without_tools_is_asked_without_them(asked, openai_server):
     assert all("tools" not in r for r in openai_server.chat_requests())
 
 
+def test_a_model_that_refuses_tools_is_asked_again_without(asked, openai_server):
+    from workbench.ai.records import ModelInfo
+
+    # the listing does not say; the server answers 400 "does not support tools", as Ollama does
+    key = ("openai", openai_server.base_url, "tiny-notools")
+    asked.ai._windows[key] = ModelInfo("openai", "tiny-notools", 4096, True)
+    openai_server.reply("answered without tools")
+    answer = asked.ask("what is here?", "shop", model="tiny-notools")
+    assert answer.text == "answered without tools"
+    first, second = openai_server.chat_requests()
+    assert first.get("tools") and "tools" not in second
+
+
 def test_follow_up_continues_the_conversation_within_the_budget(asked, openai_server):
     openai_server.reply("checkout builds an Order and formats its total.")
     first = asked.ask("what does checkout do?", "shop")
