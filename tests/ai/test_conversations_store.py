@@ -30,3 +30,9 @@ def test_removing_a_project_removes_its_conversations(shop):
                     " (SELECT count(*) FROM messages) AS m,"
                     " (SELECT count(*) FROM model_defaults) AS d")
     assert left.iloc[0].tolist() == [0, 0, 0]
+
+
+def test_the_project_handle_asks_too(shop):
+    answer = shop.project("shop").ask("where is money formatted?")
+    assert answer.extracted and answer.valid_citations
+    assert shop.project("shop").conversations()["id"].tolist() == [answer.conversation_id]
