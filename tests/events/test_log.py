@@ -315,3 +315,15 @@ def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
             "dead", "resolved", "dead"]
     finally:
         wb.close()
+
+
+def test_redis_trims_the_stream_to_about_maxlen(data_dir, redis_url):
+    wb = open_bench(data_dir, f"{redis_url}?prefix=trim{time.monotonic_ns()}&maxlen=100")
+    try:
+        wb.events.publish_many([pushed(i) for i in range(2000)])
+        assert wb.events.head() == 2000
+        kept = wb.events.read(limit=10_000)
+        assert 100 <= len(kept) < 1000 and kept[-1].id == 2000  # MAXLEN ~: whole nodes go
+        assert wb.events.get(1) is None and wb.events.get(2000) is not None
+    finally:
+        wb.close()
