@@ -251,6 +251,8 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=0.02,
                         help="seconds between polls for other processes' events (DuckDB)")
     parser.add_argument("--backends", default="duckdb,redis")
+    parser.add_argument("--only", default="one,two,ws",
+                        help="stages: one (one process), two (two processes), ws (WebSocket)")
     args = parser.parse_args()
 
     from workbench.events import register_type
@@ -265,8 +267,9 @@ def main() -> None:
             if url is None:
                 print(f"skipping {backend}: no redis-server on PATH", file=sys.stderr)
                 continue
-            for what, fn in (("one process", in_process), ("two processes", across_processes),
-                             ("WebSocket client", websocket)):
+            stages = {"one": ("one process", in_process), "two": ("two processes", across_processes),
+                      "ws": ("WebSocket client", websocket)}
+            for what, fn in (stages[k] for k in args.only.split(",")):
                 data = tmp / f"{backend}-{what.replace(' ', '-')}"
                 events = url if backend == "duckdb" else f"{url}?prefix={data.name}"
                 print(f"{backend}: {what} ...", file=sys.stderr, flush=True)
