@@ -177,6 +177,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--no-peers", action="store_true", help="skip the fts and SQL-vector peers")
+    parser.add_argument("--peer-queries", type=int, default=20, help="queries timed per peer")
     args = parser.parse_args()
 
     from workbench import Workbench
@@ -227,10 +228,10 @@ def main() -> None:
         out["first_query_next_s"] = time.perf_counter() - t
         assert hit.iloc[0]["path"] == "pkg0/mod1.py", hit
         if not args.no_peers:
-            out["fts"] = fts_peer(wb, snap.id, qs)
+            out["fts"] = fts_peer(wb, snap.id, qs[:args.peer_queries])
             embedder = get_embedder(None, wb.config)
-            out["sql_vectors"] = sql_vectors(wb, table_name(embedder.name, embedder.dim), qs[:50],
-                                             embedder)
+            out["sql_vectors"] = sql_vectors(wb, table_name(embedder.name, embedder.dim),
+                                             qs[:args.peer_queries], embedder)
     shutil.rmtree(work, ignore_errors=True)
 
     n = out["chunks"]
