@@ -32,6 +32,14 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "AIError": "ai.errors", "NoProvider": "ai.errors", "GooseMissing": "ai.errors",
+    "ProviderUnreachable": "ai.errors", "ProviderAuthFailed": "ai.errors",
+    "ProviderRateLimited": "ai.errors", "ProviderServerError": "ai.errors",
+    "ProviderTimeout": "ai.errors", "StreamCut": "ai.errors", "ModelNotFound": "ai.errors",
+    "ModelWithoutTools": "ai.errors", "GooseFailed": "ai.errors",
+    "ConversationNotFound": "ai.errors",
+    "Answer": "ai.records", "Citation": "ai.records", "ContextRecord": "ai.records",
+    "ModelInfo": "ai.records",
     "SearchError": "search.errors", "IndexMissing": "search.errors",
     "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
@@ -68,6 +76,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
                          RunFailed, ScheduleExists, ScheduleNotFound)
+    from .ai.errors import (AIError, ConversationNotFound, GooseFailed, GooseMissing,
+                            ModelNotFound, ModelWithoutTools, NoProvider, ProviderAuthFailed,
+                            ProviderRateLimited, ProviderServerError, ProviderTimeout,
+                            ProviderUnreachable, StreamCut)
+    from .ai.records import Answer, Citation, ContextRecord, ModelInfo
     from .facade import ProjectHandle, Workbench
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .history.errors import HistoryError, MiningCancelled

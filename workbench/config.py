@@ -29,6 +29,16 @@ ENV_VARS = {
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
     "WORKBENCH_EXCLUDE": "exclude",
+    "WORKBENCH_AI_PROVIDER": "ai_provider",
+    "WORKBENCH_AI_TIMEOUT": "ai_timeout",
+    "WORKBENCH_AI_RETRIES": "ai_retries",
+    "WORKBENCH_AI_RETRY_DELAY": "ai_retry_delay",
+    "WORKBENCH_GOOSE_COMMAND": "goose_command",
+    "WORKBENCH_GOOSE_TIMEOUT": "goose_timeout",
+    # the variables every OpenAI-compatible client understands
+    "OPENAI_BASE_URL": "openai_base_url",
+    "OPENAI_API_KEY": "openai_api_key",
+    "OPENAI_MODEL": "openai_model",
     "WORKBENCH_EMBEDDER": "embedder",
     "WORKBENCH_EMBEDDINGS_URL": "embeddings_url",
     "WORKBENCH_EMBEDDINGS_KEY_ENV": "embeddings_key_env",
@@ -92,6 +102,27 @@ class Config:
     embeddings_key_env: str | None = None
     """Name of the environment variable holding that endpoint's key (only the name is kept)."""
 
+    ai_provider: str | None = None
+    """The provider ``ask`` uses unless told: "openai", "goose" or "extractive". ``None``:
+    extractive (no model), so no repository text leaves the machine until one is chosen."""
+    openai_base_url: str | None = None
+    """An OpenAI-compatible server (``http://127.0.0.1:11434/v1`` for Ollama); ``None``: OpenAI's."""
+    openai_api_key: str | None = field(default=None, repr=False)
+    """The key sent to that server (local servers accept any non-empty key)."""
+    openai_model: str | None = None
+    """The model asked when neither the call nor the project names one."""
+    ai_timeout: float = 120.0
+    """Seconds to wait for a model's answer, or for the next part of a streamed one."""
+    ai_retries: int = 3
+    """Further attempts after a 429 or 5xx answer (or an unreachable server) before giving up."""
+    ai_retry_delay: float = 1.0
+    """Back-off before the first retry, in seconds; doubles per retry (a server's
+    ``Retry-After`` wins when longer, up to 30 s)."""
+    goose_command: str = "goose"
+    """The Goose CLI executable (a name looked up on PATH, or a path)."""
+    goose_timeout: float = 300.0
+    """Wall-clock limit of one ``goose run``, in seconds."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
         if self.lock_timeout < 0:
@@ -108,7 +139,12 @@ class Config:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
             raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
-        for name in ("retry_delay", "stale_after"):
+        for name in ("ai_timeout", "goose_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
+        if self.ai_retries < 0:
+            raise ConfigError(f"ai_retries must be >= 0, got {self.ai_retries}")
+        for name in ("retry_delay", "stale_after", "ai_retry_delay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
         from .mapping.excludes import normalise

@@ -20,6 +20,10 @@ from .snapshot import Snapshot
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .ai.records import Answer, ContextRecord
+    from .ai.service import AskService
     from .batch.report import ReportResult
     from .batch.service import BatchService
 
@@ -373,6 +377,50 @@ class Workbench:
         last = min(last, first + limit - 1)
         return [(n, text[n - 1]) for n in range(first, last + 1)]
 
+    # -- asking the codebase ---------------------------------------------------------------------
+
+    @property
+    def ai(self) -> "AskService":
+        """Providers, context, conversations (:class:`workbench.ai.service.AskService`)."""
+        if getattr(self, "_ai", None) is None:
+            from .ai.service import AskService
+
+            self._ai = AskService(self)
+        return self._ai
+
+    def ask(self, question: str, project: str, *, conversation: int | None = None,
+            provider: str | None = None, model: str | None = None, budget: int | None = None,
+            on_delta: Callable[[str], None] | None = None) -> "Answer":
+        """Answer a question about a project's newest snapshot, with checked citations.
+
+        The context (ranked outline, search hits, their graph neighbourhood) is packed into
+        ``budget`` tokens within the model's window; ``on_delta`` receives the text as it
+        streams; ``conversation`` continues one. ``provider``/``model`` default to the project's
+        default, then configuration, then ``extractive`` (no model). The exchange is stored.
+        """
+        return self.ai.ask(question, project, conversation=conversation, provider=provider,
+                           model=model, budget=budget, on_delta=on_delta)
+
+    def show_context(self, question: str, project: str, *, budget: int = 4000) -> "ContextRecord":
+        """The context ``ask`` would send for ``question`` (``.to_text()``, ``.frame()``)."""
+        return self.ai.context(question, project, budget=budget)
+
+    def models(self) -> "pd.DataFrame":
+        """Every configured provider's models: provider, model, context_window, tools, default."""
+        return self.ai.models()
+
+    def set_default_model(self, project: str, model: str | None,
+                          provider: str | None = None) -> dict:
+        """The provider and model ``ask`` uses for a project unless told (``provider:model``)."""
+        return self.ai.set_default(project, model, provider)
+
+    def conversations(self, project: str) -> "pd.DataFrame":
+        """A project's conversations, newest first: id, title, provider, model, messages."""
+        return self.ai.conversations(project)
+
+    def conversation(self, conversation_id: int) -> "pd.DataFrame":
+        """A conversation's messages, oldest first, with citations, context and tool calls."""
+        return self.ai.conversation(conversation_id)
     # -- search ---------------------------------------------------------------------------------
 
     def index(self, project: str, *, snapshot_id: int | None = None, wait: bool | None = None,

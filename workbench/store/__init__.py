@@ -1,7 +1,7 @@
 """The store: one DuckDB file, its schema, and typed reads and writes.
 
 Services talk to the store through :class:`Store` and its table gateways
-(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``); nothing outside this
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``, ``store.conversations``); nothing outside this
 package writes SQL against the workbench tables.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .conversations import ConversationsTable
 from .database import Database, load_extension
 from .facts import FactsTable
 from .health import HealthTable
@@ -39,6 +40,7 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
+        self.conversations = ConversationsTable(self.db)
         self.search = SearchTable(self.db)
 
     def _on_open(self, con) -> None:

@@ -366,6 +366,48 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        10,
+        "conversations with the codebase: messages, their context and tool calls; model defaults",
+        """
+        CREATE SEQUENCE conversations_id_seq;
+        CREATE TABLE conversations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('conversations_id_seq'),
+            project_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            provider VARCHAR,
+            model VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE messages_id_seq;
+        CREATE TABLE messages (
+            id BIGINT PRIMARY KEY DEFAULT nextval('messages_id_seq'),
+            conversation_id BIGINT NOT NULL,
+            role VARCHAR NOT NULL,
+            content VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'complete',
+            provider VARCHAR,
+            model VARCHAR,
+            snapshot_id BIGINT,
+            latency_seconds DOUBLE,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            context JSON,
+            tool_calls JSON,
+            citations JSON,
+            extracted BOOLEAN NOT NULL DEFAULT false,
+            error VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE model_defaults (
+            project_id BIGINT PRIMARY KEY,
+            provider VARCHAR NOT NULL,
+            model VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -386,6 +428,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
     cur = con.cursor()
     try:
         version = current_version(cur)
+        applied = {int(r[0]) for r in cur.execute("SELECT version FROM schema_version").fetchall()}
         newest = migrations[-1].version if migrations else 0
         if version > newest:
             raise SchemaTooNew(
@@ -395,7 +438,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 version=version,
             )
         for migration in migrations:
-            if migration.version <= version:
+            if migration.version in applied:  # a lower number merged later is still applied
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -409,7 +452,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
-            version = migration.version
+            version = max(version, migration.version)
         return version
     finally:
         cur.close()

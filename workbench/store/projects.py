@@ -101,6 +101,10 @@ class ProjectsTable:
             # commit chunks go; blob chunks (project_id NULL) are shared by every project
             for table in ("commits", "file_changes", "history_state", "chunk_sources", "chunks"):
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
+            cur.execute("DELETE FROM messages WHERE conversation_id IN"
+                        " (SELECT id FROM conversations WHERE project_id = ?)", [project_id])
+            for table in ("conversations", "model_defaults"):
+                cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM projects WHERE id = ?", [project_id])
 
         self.db.write(delete)
