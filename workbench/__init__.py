@@ -42,6 +42,12 @@ _EXPORTS = {
     "ModelInfo": "ai.records",
     "SearchError": "search.errors", "IndexMissing": "search.errors",
     "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
+    "EventError": "events.errors", "UnknownEventType": "events.errors",
+    "InvalidEvent": "events.errors", "ConsumerBusy": "events.errors",
+    "DeadLetterNotFound": "events.errors", "EventBackendError": "events.errors",
+    "Event": "events.records", "DeadLetter": "events.records", "ConsumerInfo": "events.records",
+    "EventLog": "events.log", "Subscription": "events.log",
+    "ServerError": "server.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -82,7 +88,12 @@ if TYPE_CHECKING:  # pragma: no cover
                             ProviderUnreachable, StreamCut)
     from .ai.records import Answer, Citation, ContextRecord, ModelInfo
     from .facade import ProjectHandle, Workbench
+    from .events.errors import (ConsumerBusy, DeadLetterNotFound, EventBackendError, EventError,
+                                InvalidEvent, UnknownEventType)
+    from .events.log import EventLog, Subscription
+    from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
     from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import cli_ai, cli_batch, cli_query, cli_search
+from . import cli_ai, cli_batch, cli_events, cli_query, cli_search
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 
 
@@ -252,9 +252,10 @@ for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_q
 main.add_command(cli_ai.ask_cmd)
 main.add_command(cli_ai.ai)
 main.add_command(cli_ai.mcp_cmd)
-
 main.add_command(cli_search.search_cmd)
 main.add_command(cli_search.index_cmd)
+main.add_command(cli_events.events)
+main.add_command(cli_events.serve_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -42,6 +42,11 @@ ENV_VARS = {
     "WORKBENCH_EMBEDDER": "embedder",
     "WORKBENCH_EMBEDDINGS_URL": "embeddings_url",
     "WORKBENCH_EMBEDDINGS_KEY_ENV": "embeddings_key_env",
+    "WORKBENCH_EVENTS": "events",
+    "WORKBENCH_EVENTS_POLL": "events_poll_interval",
+    "WORKBENCH_EVENTS_MAX_FAILURES": "events_max_failures",
+    "WORKBENCH_API_TOKEN": "api_token",
+    "WORKBENCH_WEBHOOK_SECRET": "webhook_secret",
 }
 
 
@@ -122,6 +127,17 @@ class Config:
     """The Goose CLI executable (a name looked up on PATH, or a path)."""
     goose_timeout: float = 300.0
     """Wall-clock limit of one ``goose run``, in seconds."""
+    events: str = "duckdb"
+    """The event log's backend: ``duckdb`` (the database file) or ``redis://host:port/db``
+    (Redis Streams; ``pip install 'workbench[redis]'``)."""
+    events_poll_interval: float = 0.5
+    """Seconds between looks for events other processes published (DuckDB backend)."""
+    events_max_failures: int = 3
+    """Handler attempts on one event before it becomes a dead letter."""
+    api_token: str | None = field(default=None, repr=False)
+    """Bearer token of ``workbench serve``'s API; None: a new one per start, printed."""
+    webhook_secret: str | None = field(default=None, repr=False)
+    """Secret GitHub signs webhook deliveries with; None: webhooks are refused."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
@@ -134,7 +150,7 @@ class Config:
         if self.workers < 0:
             raise ConfigError(f"workers must be >= 0, got {self.workers}")
         for name in ("job_threads", "max_tree_entries", "max_tree_bytes", "worker_memory",
-                     "max_attempts"):
+                     "max_attempts", "events_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
@@ -147,6 +163,16 @@ class Config:
         for name in ("retry_delay", "stale_after", "ai_retry_delay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
+        if self.events_poll_interval <= 0:
+            raise ConfigError(f"events_poll_interval must be > 0 seconds, got "
+                              f"{self.events_poll_interval}")
+        if self.events != "duckdb" and not self.events.startswith(("redis://", "rediss://",
+                                                                   "unix://")):
+            raise ConfigError(f"WORKBENCH_EVENTS={self.events!r} is not a backend; use duckdb "
+                              "or redis://host:port/db")
+        for name in ("api_token", "webhook_secret"):
+            if getattr(self, name) is not None and not getattr(self, name).strip():
+                raise ConfigError(f"{name} is empty; unset it or give a value")
         from .mapping.excludes import normalise
 
         object.__setattr__(self, "exclude", normalise(self.exclude))

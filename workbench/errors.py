@@ -47,6 +47,13 @@
      │    ├── ModelWithoutTools   the model refused a request carrying tools
      │    ├── GooseFailed         goose ran and failed, or printed no result
      │    └── ConversationNotFound
+     ├── EventError              the event log (workbench.events.errors)
+     │    ├── UnknownEventType    nobody registered that event type
+     │    ├── InvalidEvent        a payload its type's JSON schema refuses
+     │    ├── ConsumerBusy        the consumer is subscribed in this process already
+     │    ├── DeadLetterNotFound
+     │    └── EventBackendError   the Redis server cannot be reached (also a TransientError)
+     ├── ServerError             `workbench serve` cannot start (workbench.server.errors)
      ├── ReportError             a notebook run failed (names the cell)
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import numbers
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,6 +28,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .ai.service import AskService
     from .batch.report import ReportResult
     from .batch.service import BatchService
+    from .events import Event, EventLog
+
+log = logging.getLogger("workbench")
 
 
 class Workbench:
@@ -56,14 +61,16 @@ class Workbench:
                            idle_release=self.config.idle_release)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout)
         cfg = self.config
+        self._events: "EventLog | None" = None
+        self._events_lock = threading.Lock()
         self.jobs = JobRunner(self.store, threads=cfg.job_threads, max_attempts=cfg.max_attempts,
                               retry_delay=cfg.retry_delay,
                               heartbeat_interval=cfg.heartbeat_interval,
-                              stale_after=cfg.stale_after)
+                              stale_after=cfg.stale_after, on_failure=self._job_failed)
         self.background = interactive_session() if background is None else bool(background)
-        self._mapper = MapService(self.store, self.clones, self.config)
         self._indexer = IndexService(self.store, self.clones, self.config)
         self._searcher = SearchService(self.store)
+        self._mapper = MapService(self.store, self.clones, self.config, publish=self._announce)
         self.jobs.register("map", self._map_work_from_row, resumable=True)
         self.jobs.register("map_history", self._history_work_from_row)
         self.jobs.register("index", self._index_work_from_row, resumable=True)
@@ -521,6 +528,44 @@ class Workbench:
         return lambda job: self._mapper.run(job, project, params.get("ref"),
                                             force=bool(params.get("force")), **options)
 
+    # -- events --------------------------------------------------------------------------------
+
+    @property
+    def events(self) -> "EventLog":
+        """The event log (``publish``, ``subscribe``, ``read``, ``replay``, ``dead_letters``,
+        ``retry_dead_letter``, ``drain``): in the database file, or on the Redis server
+        ``WORKBENCH_EVENTS`` names. Opened on first use; closed with the workbench."""
+        with self._events_lock:
+            if self._events is None:
+                from .events import open_event_log
+
+                self._events = open_event_log(self.config, self.store)
+            return self._events
+
+    def github_webhook(self, event: str, delivery: str | None, payload: Any) -> dict[str, Any]:
+        """Handle a GitHub delivery whose signature was checked (see
+        :mod:`workbench.events.github`): ``push`` publishes ``repo.pushed`` and queues a map,
+        ``pull_request`` publishes ``pr.opened``; a repeated delivery id is a no-op. Returns
+        ``{"status": "processed"|"ignored"|"duplicate", "reason", "events", "job"}``."""
+        from .events.github import GitHubWebhooks
+
+        hooks = GitHubWebhooks(self.store, self.events, self.projects,
+                               lambda name: self.map(name, wait=False).id)
+        return hooks.handle(event, delivery, payload).to_dict()
+
+    def _announce(self, type: str, payload: dict[str, Any]) -> "Event | None":
+        """Publish an event of the workbench's own work; a failure is logged, never raised
+        (the work it reports is stored already)."""
+        try:
+            return self.events.publish(type, payload, actor="workbench")
+        except Exception as exc:  # noqa: BLE001 - see above
+            log.warning("could not publish %s: %s", type, exc)
+            return None
+
+    def _job_failed(self, job_id: int, type: str, status: str, error: str) -> None:
+        self._announce("job.failed", {"job_id": job_id, "type": type, "error": error[:2000],
+                                      "status": status})
+
     def status(self) -> dict[str, Any]:
         """Health and contents at a glance (``workbench status`` prints it).
 
@@ -550,8 +595,13 @@ class Workbench:
         return BatchService(self.store, self.data_dir, jobs=self.jobs)
 
     def close(self) -> None:
-        """Wait for this workbench's background jobs, release the pool and the database file."""
+        """Wait for this workbench's background jobs, stop its event subscriptions, release the
+        pool and the database file."""
         self.jobs.shutdown(wait=True)
+        with self._events_lock:
+            events, self._events = self._events, None
+        if events is not None:
+            events.close()
         self.store.db.release()
 
     def __enter__(self) -> "Workbench":

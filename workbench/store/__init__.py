@@ -2,6 +2,7 @@
 
 Services talk to the store through :class:`Store` and its table gateways
 (``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``, ``store.conversations``); nothing outside this
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``, ``store.events``); nothing outside this
 package writes SQL against the workbench tables.
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from .conversations import ConversationsTable
 from .database import Database, load_extension
+from .events import EventsTable
 from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
@@ -42,6 +44,7 @@ class Store:
         self.health = HealthTable(self.db)
         self.conversations = ConversationsTable(self.db)
         self.search = SearchTable(self.db)
+        self.events = EventsTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

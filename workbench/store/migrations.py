@@ -409,6 +409,52 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        11,
+        "events: the event log, durable consumers, dead letters, webhook deliveries",
+        """
+        CREATE SEQUENCE events_id_seq;
+        CREATE TABLE events (
+            id BIGINT PRIMARY KEY,
+            type VARCHAR NOT NULL,
+            payload JSON NOT NULL,
+            actor VARCHAR NOT NULL,
+            project VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE consumers (
+            name VARCHAR PRIMARY KEY,
+            acked_id BIGINT NOT NULL DEFAULT 0,
+            lease_owner VARCHAR,
+            lease_until TIMESTAMPTZ,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE dead_letters_id_seq;
+        CREATE TABLE dead_letters (
+            id BIGINT PRIMARY KEY DEFAULT nextval('dead_letters_id_seq'),
+            consumer VARCHAR NOT NULL,
+            event_id BIGINT NOT NULL,
+            event_type VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            error VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'dead',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE webhook_deliveries (
+            delivery_id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            event VARCHAR,
+            repository VARCHAR,
+            status VARCHAR NOT NULL,
+            detail VARCHAR,
+            event_ids JSON,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            finished_at TIMESTAMPTZ
+        );
+        """,
+    ),
+    Migration(
         13,
         "search chunks without a primary-key index: DuckDB rewrote the whole index at every"
         " checkpoint (seconds per job at 100,000 chunks); ids come from their sequence",
@@ -466,8 +512,10 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 path=path,
                 version=version,
             )
-        for migration in migrations:
-            if migration.version in applied:  # a lower number merged later is still applied
+        # every migration not recorded yet, in order: a number left free by one line of
+        # development and filled by another is applied too, not skipped for being lower
+        for migration in sorted(migrations, key=lambda m: m.version):
+            if migration.version in applied:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
