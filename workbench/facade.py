@@ -621,7 +621,8 @@ def _line(value: Any, default: int) -> int:
 
 
 class ProjectHandle:
-    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``."""
+    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``,
+    ``search``, ``ask``, ``conversations``."""
 
     def __init__(self, wb: Workbench, info: Project) -> None:
         self._wb = wb
@@ -650,6 +651,13 @@ class ProjectHandle:
     def search(self, query: str, **kwargs):
         """Search this project (see :meth:`Workbench.search`); a DataFrame of hits."""
         return self._wb.search(query, self.info.name, **kwargs)
+
+    def ask(self, question: str, **kwargs) -> "Answer":
+        """Ask about this project (see :meth:`Workbench.ask`); an answer with checked citations."""
+        return self._wb.ask(question, self.info.name, **kwargs)
+
+    def conversations(self) -> "pd.DataFrame":
+        return self._wb.conversations(self.info.name)
 
     def remove(self) -> None:
         self._wb.remove_project(self.info.name)
