@@ -482,11 +482,12 @@ class Workbench:
         embedder = self._indexer.embedder()
         with self.store.db.session():  # one connection for the few reads of a search
             snap = self.snapshot(project, snapshot_id=snapshot_id)
-            if self._searcher.index_state(snap.id, embedder) is None:
+            state = self._searcher.index_state(snap.id, embedder)
+            if state is None:
                 self.index(project, snapshot_id=snap.id, wait=True)
             return self._searcher.search(snap.info, embedder, query, k=k, kinds=kinds,
                                          language=language, path=path, node_kind=node_kind,
-                                         include_tests=include_tests, mode=mode)
+                                         include_tests=include_tests, mode=mode, state=state)
 
     def _index_work(self, project: Project, params: dict[str, Any]):
         return lambda job: self._indexer.run(job, project, int(params["snapshot_id"]))
