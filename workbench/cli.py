@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
-from . import cli_batch, cli_query
+from . import cli_batch, cli_query, faces
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
+from .domain import FINISHED_STATUSES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +25,7 @@ from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Turn git repositories into system maps you can explore, query and report on."""
+    faces.current = "cli"  # hints name flags and commands, not Python arguments
     ctx.obj = data_dir
 
 
@@ -155,8 +157,14 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
     finally:
         bar.close()
     click.echo(snap.summary().to_text())
-    click.echo(f"snapshot #{snap.id} stored in {open_workbench(ctx).store.path} "
-               f"({snap.stats.get('seconds', 0):.2f} s, parsed {snap.stats.get('parsed_now', 0)} files)")
+    where = open_workbench(ctx).store.path
+    if snap.reused:  # its stats describe the map made then, not this call
+        click.echo(f"snapshot #{snap.id} of this commit was mapped already "
+                   f"({snap.info.mapped_at:%Y-%m-%d %H:%M:%S}); reused it from {where}, nothing "
+                   "parsed (--force maps it again)")
+    else:
+        click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
+                   f"parsed {snap.stats.get('parsed_now', 0)} files)")
 
 
 @main.command()
@@ -180,16 +188,24 @@ def status(ctx) -> None:
         size = f"clone {clone / 1e6:.1f} MB" if clone is not None else "no clone"
         click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {size}")
 
+    names = {p.id: p.name for p in st["projects"]}
+
     def show(title: str, jobs) -> None:
         click.echo(f"{title}:")
         for j in jobs:
             detail = j.error.splitlines()[0] if j.error else (j.message or "")
-            click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<11} {j.created_at:%Y-%m-%d %H:%M:%S}  "
-                       f"attempts={j.attempts}/{j.max_attempts}  {detail}")
+            project = names.get(j.project_id, "-") if j.project_id is not None else "-"
+            click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<11} {project:<16} "
+                       f"{j.created_at:%Y-%m-%d %H:%M:%S}  attempts={j.attempts}/{j.max_attempts}"
+                       f"  {detail}")
 
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
+    if any(j.status == "interrupted" for j in st["jobs"]):
+        click.echo("interrupted jobs continue with `workbench job resume`")
+    if st["dead_jobs"]:
+        click.echo("run a dead job again with `workbench job retry ID`")
 
 
 @main.group()
@@ -204,7 +220,13 @@ def job() -> None:
 def job_cancel(ctx, job_id: int) -> None:
     """Ask job JOB_ID (in any process) to stop at its next checkpoint."""
     info = open_workbench(ctx).cancel(job_id)
-    click.echo(f"job #{info.id} {info.status}; cancel requested")
+    if info.status in FINISHED_STATUSES or info.status == "interrupted":
+        _fail(f"job #{info.id} already {info.status}; nothing to cancel", 1)
+    if info.status == "queued":
+        click.echo(f"job #{info.id} queued; cancel requested: it will not start")
+    else:
+        click.echo(f"job #{info.id} {info.status}; cancel requested: it stops at its next "
+                   "checkpoint")
 
 
 @job.command("retry")

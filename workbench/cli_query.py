@@ -19,7 +19,7 @@ def _show(frame: pd.DataFrame | None, empty: str = "(nothing)") -> None:
     if frame is None or frame.empty:
         click.echo(empty)
         return
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 20, "display.width", 200,
+    with pd.option_context("display.max_rows", None, "display.max_columns", 20, "display.width", 200,
                            "display.max_colwidth", 80):
         click.echo(frame.to_string(index=False))
 
@@ -159,17 +159,23 @@ def q_coupling(ctx, project_name, ref, hidden):
 @click.argument("project_name", metavar="PROJECT")
 @click.argument("old")
 @click.argument("new", required=False)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
+              help="Rows shown per section (0 = all); each section says how many it has.")
+@click.option("--derived", is_flag=True,
+              help="Also list PageRank and community changes (many, small, derived).")
 @click.pass_context
 @handle_errors
-def diff_cmd(ctx, project_name, old, new):
+def diff_cmd(ctx, project_name, old, new, limit, derived):
     """What changed between snapshots OLD and NEW (ids or mapped refs; NEW = newest)."""
-    d = open_workbench(ctx).diff(project_name, old, new)
+    d = open_workbench(ctx).diff(project_name, old, new, derived=derived)
     for part in ("nodes_added", "nodes_removed", "edges_added", "edges_removed", "cycles_new",
                  "cycles_broken", "moved", "metrics_changed"):
         frame = getattr(d, part)
-        click.echo(f"== {part.replace('_', ' ')}: {len(frame)}")
+        cut = bool(limit) and len(frame) > limit
+        more = f" (first {limit} shown; --limit 0 shows all)" if cut else ""
+        click.echo(f"== {part.replace('_', ' ')}: {len(frame)}{more}")
         if not frame.empty:
-            _show(frame.head(50))
+            _show(frame.head(limit) if cut else frame)
 
 
 @click.command("check")

@@ -80,9 +80,10 @@ def check_selection(*, refs: Iterable[str] | None = None, every: int | None = No
         raise ConfigError("say which commits to map: refs, tags=True or every=N")
 
 
-def diff(old: Snapshot, new: Snapshot) -> MapDiff:
-    """Nodes and edges added and removed, new and broken cycles, changed metrics, moves."""
-    return _diff(old.graph, new.graph)
+def diff(old: Snapshot, new: Snapshot, *, derived: bool = False) -> MapDiff:
+    """Nodes and edges added and removed, new and broken cycles, changed metrics, moves
+    (PageRank and community changes only with ``derived``)."""
+    return _diff(old.graph, new.graph, derived=derived)
 
 
 def trend(snapshots: list[Snapshot], metrics: Iterable[str] = TREND_STATS) -> pd.DataFrame:

@@ -175,7 +175,10 @@ class Workbench:
                                   wait=wait)
         if not wait:
             return handle
-        return self.snapshot(project.name, snapshot_id=handle.result()["snapshot_id"])
+        result = handle.result()
+        snap = self.snapshot(project.name, snapshot_id=result["snapshot_id"])
+        snap.reused = bool(result.get("reused"))  # an existing map answered: nothing was built
+        return snap
 
     def snapshot(self, project: str, ref: str | None = None, *, snapshot_id: int | None = None
                  ) -> Snapshot:
@@ -271,11 +274,14 @@ class Workbench:
         return pd.DataFrame(rows,
                             columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
 
-    def diff(self, project: str, old: str | int, new: str | int | None = None):
-        """What changed between two snapshots (ids, or refs that have been mapped)."""
+    def diff(self, project: str, old: str | int, new: str | int | None = None, *,
+             derived: bool = False):
+        """What changed between two snapshots (ids, or refs that have been mapped); PageRank
+        and community changes only with ``derived=True``."""
         from . import evolution
 
-        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new))
+        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
+                              derived=derived)
 
     def trend(self, project: str, snapshots: list[Snapshot] | None = None):
         """Metrics per snapshot of a project, oldest first (every snapshot unless given)."""

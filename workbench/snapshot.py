@@ -126,6 +126,8 @@ class Snapshot:
     def __init__(self, store: Store, info: SnapshotInfo) -> None:
         self._store = store
         self.info = info
+        self.reused = False
+        """True when ``Workbench.map`` answered with a map stored earlier (nothing was built)."""
 
     def __repr__(self) -> str:
         return f"<Snapshot {self.info.id} of {self.info.project} at {self.info.commit_sha[:12]}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..domain import Project
 from ..errors import ProjectExists, ProjectNotFound
+from ..faces import hint
 from .database import Database
 
 _COLUMNS = (
@@ -35,7 +36,8 @@ class ProjectsTable:
             if cur.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
                 raise ProjectExists(
                     f"a project named {name!r} already exists; choose another name with "
-                    f"--name, or use `workbench map {name}` to map it again",
+                    + hint(f"--name, or use `workbench map {name}` to map it again",
+                           f"name=..., or call wb.map({name!r}) to map it again"),
                     project=name,
                 )
             cur.execute(
