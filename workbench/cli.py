@@ -91,10 +91,15 @@ def project_list(ctx) -> None:
     if not projects:
         click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
         return
-    click.echo(f"{'NAME':<24} {'STATUS':<10} {'LAST COMMIT':<13} {'MAPPED AT':<20} SOURCE")
+    click.echo(f"{'NAME':<24} {'STATUS':<10} {'COMMIT':<13} {'MAPPED AT':<20} {'SNAPSHOT':<9} "
+               "SOURCE")
     for p in projects:
         mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
-        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {p.source}")
+        snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
+        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
+                   f"{snap:<9} {p.source}")
+    click.echo("(each project's current snapshot: the newest map of its default branch head, "
+               "unless pinned with `workbench project pin`)")
 
 
 @project.command("show")
@@ -111,10 +116,27 @@ def project_show(ctx, name: str) -> None:
                f"default branch: {p.default_branch or '-'}\nstatus:         {p.status}\n"
                f"clone:          {p.clone_path}")
     snaps = handle.snapshots()
+    if snaps:
+        click.echo(f"current:        {handle.snapshot().describe()}")
     click.echo(f"snapshots:      {len(snaps)}")
     for s in snaps[-10:]:
         click.echo(f"  #{s.id:<5} {s.commit_sha[:12]}  {s.mapped_at:%Y-%m-%d %H:%M:%S}  ref={s.ref or '-'}"
                    f"  modules={s.stats.get('modules', 0)} imports={s.stats.get('import_edges', 0)}")
+
+
+@project.command("pin")
+@click.argument("name")
+@click.argument("snapshot", required=False)
+@click.option("--unpin", is_flag=True, help="Back to the newest map of the default branch head.")
+@click.pass_context
+@handle_errors
+def project_pin(ctx, name: str, snapshot: str | None, unpin: bool) -> None:
+    """Make SNAPSHOT (an id or a mapped ref) project NAME's current snapshot, or --unpin."""
+    if unpin == (snapshot is not None):
+        raise click.UsageError("give a SNAPSHOT (id or mapped ref) or --unpin")
+    wb = open_workbench(ctx)
+    wb.pin(name, None if unpin else snapshot)
+    click.echo(f"project {name}: current snapshot {wb.snapshot(name).describe()}")
 
 
 @project.command("remove")
@@ -186,7 +208,9 @@ def status(ctx) -> None:
         mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         clone = st["clone_bytes"].get(p.name)
         size = f"clone {clone / 1e6:.1f} MB" if clone is not None else "no clone"
-        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {size}")
+        snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
+        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
+                   f"{snap:<7} {size}")
 
     names = {p.id: p.name for p in st["projects"]}
 

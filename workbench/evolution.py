@@ -82,8 +82,16 @@ def check_selection(*, refs: Iterable[str] | None = None, every: int | None = No
 
 def diff(old: Snapshot, new: Snapshot, *, derived: bool = False) -> MapDiff:
     """Nodes and edges added and removed, new and broken cycles, changed metrics, moves
-    (PageRank and community changes only with ``derived``)."""
-    return _diff(old.graph, new.graph, derived=derived)
+    (PageRank and community changes only with ``derived``). ``note`` says which snapshots
+    were compared, and warns when they were mapped with different exclusions (then files
+    left out of one appear as added or removed)."""
+    d = _diff(old.graph, new.graph, derived=derived)
+    note = f"old {old.describe()}\nnew {new.describe()}"
+    if old.stats.get("exclude") != new.stats.get("exclude"):
+        note += (f"\nwarning: not like with like: old has {old.exclusions}, new has "
+                 f"{new.exclusions}; files left out of one count as added or removed")
+    object.__setattr__(d, "note", note)
+    return d
 
 
 def trend(snapshots: list[Snapshot], metrics: Iterable[str] = TREND_STATS) -> pd.DataFrame:
@@ -98,6 +106,29 @@ def trend(snapshots: list[Snapshot], metrics: Iterable[str] = TREND_STATS) -> pd
         row["modules_in_cycles"] = int(cycles["size"].sum()) if not cycles.empty else 0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def comparable_trend(ordered: list[tuple[Snapshot, object]], current: Snapshot) -> pd.DataFrame:
+    """:func:`trend` of one snapshot per commit (oldest commit first), choosing per commit a
+    snapshot mapped with ``current``'s exclusions and leaving out commits that have none;
+    ``attrs["note"]`` names what was left out."""
+    want = current.stats.get("exclude")
+    chosen, left_out = [], []
+    for snap, _when in ordered:
+        if snap.stats.get("exclude") == want:
+            chosen.append(snap)
+            continue
+        same = [s for s in snap._store.snapshots.of_commit(snap.info.project_id, snap.commit)
+                if s.stats.get("exclude") == want]
+        if same:
+            chosen.append(Snapshot(snap._store, same[0]))
+        else:
+            left_out.append(snap)
+    frame = trend(chosen)
+    frame.attrs["note"] = (
+        f"like with like: snapshots mapped with {current.exclusions}; left out "
+        + ", ".join(f"#{s.id} ({s.exclusions})" for s in left_out)) if left_out else ""
+    return frame
 
 
 def repository_contracts(clones: Clones, snap: Snapshot) -> list[_contracts.Contract]:

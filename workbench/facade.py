@@ -182,7 +182,8 @@ class Workbench:
 
     def snapshot(self, project: str, ref: str | None = None, *, snapshot_id: int | None = None
                  ) -> Snapshot:
-        """The newest snapshot of a project (at ``ref``'s commit when given), or a given id."""
+        """The project's current snapshot (see :meth:`pin`), the newest of ``ref``'s commit when
+        given, or a given id."""
         info = self.store.projects.get(project)
         if snapshot_id is not None:
             snap = self.store.snapshots.get(snapshot_id)
@@ -205,6 +206,17 @@ class Workbench:
                 project=project,
             )
         return Snapshot(self.store, snap)
+
+    def pin(self, project: str, snapshot: int | str | None) -> Snapshot | None:
+        """Make a snapshot (an id, or a mapped ref) the project's current one: what panels,
+        notebooks, reports, ``query`` and ``status`` show until unpinned (``snapshot=None``).
+        Unpinned, the current snapshot is the newest map of the default branch head made with
+        the configured exclusions; maps of tags, old commits or other exclusions never
+        become current by themselves."""
+        info = self.store.projects.get(project)
+        snap = None if snapshot is None else self._snapshot_of(project, snapshot)
+        self.store.snapshots.pin(info.id, None if snap is None else snap.id)
+        return snap
 
     # -- architecture over time ------------------------------------------------------------------
 
@@ -281,15 +293,17 @@ class Workbench:
         from . import evolution
 
         return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
-                              derived=derived)
+                              derived=derived)  # says when their exclusions differ
 
     def trend(self, project: str, snapshots: list[Snapshot] | None = None):
-        """Metrics per snapshot of a project, oldest first (every snapshot unless given)."""
+        """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
+        per mapped commit, mapped with the current snapshot's exclusions (like with like: the
+        frame's ``attrs["note"]`` names snapshots left out for other exclusions)."""
         from . import evolution
 
-        if snapshots is None:
-            snapshots = self._snapshots_in_commit_order(project)
-        return evolution.trend(snapshots)
+        if snapshots is not None:
+            return evolution.trend(snapshots)
+        return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
               snapshot_id: int | None = None, history: bool = False):

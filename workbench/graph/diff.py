@@ -45,10 +45,12 @@ class MapDiff:
     cycles_broken: pd.DataFrame
     metrics_changed: pd.DataFrame
     moved: pd.DataFrame
+    note: str = ""
+    """Which snapshots were compared, and a warning when they are not like with like."""
 
     @property
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name).empty for f in fields(self))
+        return all(getattr(self, f.name).empty for f in fields(self) if f.name != "note")
 
 
 def _node_frame(g: nx.Graph, nodes: set[str]) -> pd.DataFrame:

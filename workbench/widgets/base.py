@@ -76,7 +76,7 @@ class Session(traitlets.HasTraits):
     # -- project and snapshot --------------------------------------------------------------------
 
     def open(self, project: str, snapshot_id: int | None = None) -> None:
-        """Show ``project`` (its newest snapshot, or ``snapshot_id``) in every panel."""
+        """Show ``project`` (its current snapshot, or ``snapshot_id``) in every panel."""
         info = self.wb.project(project).info  # raises ProjectNotFound with the fix
         sid = snapshot_id if snapshot_id is not None else info.last_snapshot_id
         with self.hold_trait_notifications():
@@ -192,6 +192,17 @@ class Panel(widgets.VBox):
     def refresh(self) -> None:
         """Re-read what the panel shows from the workbench."""
 
+    def caption(self) -> widgets.HTML:
+        """A line naming the snapshot the panel shows (id, refs, commit, dates, exclusions,
+        current or not), kept up to date as the session changes snapshot."""
+        if getattr(self, "_caption", None) is None:
+            self._caption = widgets.HTML(snapshot_caption(self.session))
+            self._caption.add_class("wb-snapshot")
+            self.session.observe(lambda _: setattr(self._caption, "value",
+                                                   snapshot_caption(self.session)),
+                                 ["project", "snapshot_id"])
+        return self._caption
+
     def _guard(self, action: Callable[[], Any]) -> None:
         """Run what a button asks for; a user error (a :class:`WorkbenchError` or
         ``ValueError``) is shown in the panel's ``message`` widget, never as a traceback."""
@@ -245,6 +256,18 @@ def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing
                          float_format=lambda x: f"{x:.4g}")
     more = f"<p><i>{len(frame) - max_rows} more rows</i></p>" if len(frame) > max_rows else ""
     return body + more
+
+
+def snapshot_caption(session: Session) -> str:
+    """HTML naming the session's snapshot: ``flask · snapshot #12 · 3.0.0 @ 1a2b… · …``."""
+    try:
+        snap = session.snapshot()
+    except WorkbenchError as exc:
+        return error_html(exc)
+    if snap is None:
+        return "<small><i>no snapshot yet</i></small>"
+    return (f"<small style='color:#555'>{esc(session.project)} · snapshot "
+            f"{esc(snap.describe())}</small>")
 
 
 def error_html(exc: BaseException) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from ..domain import FINISHED_STATUSES
 from ..errors import WorkbenchError
 from ..graph.contracts import parse_contracts
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, error_html, esc, snapshot_caption, table_html
 from .charts import small_multiples
 
 #: The parts of a diff in the order shown, with their headings.
@@ -148,6 +148,7 @@ class ChangesPanel(Panel):
         self.check_button.on_click(lambda _: self._guard(self.check))
         self.pick.observe(self._on_pick, "value")
         self.children = [
+            self.caption(),
             widgets.HBox([self.old, self.new, self.compare_button]), self.message, self.pick,
             self.diff_output,
             widgets.HTML("<b>Map more commits</b>"),
@@ -310,7 +311,9 @@ class ChangesPanel(Panel):
         """A part per foldable section headed by its count; short parts start open."""
         if self.diff is None:
             return ""
-        sections = []
+        note = getattr(self.diff, "note", "")
+        sections = [f"<pre class='wb-note' style='white-space:pre-wrap;margin:2px 0'>{esc(note)}</pre>"
+                    if note else ""]
         for part, heading in DIFF_PARTS:
             frame = getattr(self.diff, part)
             opened = " open" if 0 < len(frame) <= OPEN_ROWS else ""
@@ -324,7 +327,9 @@ class ChangesPanel(Panel):
         frame = self.trend_frame
         metrics = [c for c in frame.columns if c not in ("snapshot", "commit", "ref", "committed_at")]
         chart = small_multiples(frame, "commit", metrics, title="metrics per mapped commit")
-        return chart + table_html(frame, max_rows=self.max_rows, empty="no snapshots")
+        note = frame.attrs.get("note")
+        note = f"<p><small>{esc(note)}</small></p>" if note else ""
+        return note + chart + table_html(frame, max_rows=self.max_rows, empty="no snapshots")
 
     def _violations_html(self) -> str:
         v = self.violations
@@ -336,7 +341,7 @@ class ChangesPanel(Panel):
         project = self.session.project
         if project is None:
             return "<h4>Changes</h4><p><i>no project yet</i></p>"
-        parts = [f"<h4>Changes · {esc(project)}</h4>",
+        parts = [f"<h4>Changes · {esc(project)}</h4>", snapshot_caption(self.session),
                  f"<h5>mapped commits ({len(self.timeline)})</h5>",
                  table_html(_readable(self.timeline), max_rows=self.max_rows,
                             empty="no snapshots yet")]

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import WorkbenchError
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, error_html, esc, snapshot_caption, table_html
 
 QUERIES = ("related", "impact", "paths", "cycles")
 
@@ -45,7 +45,7 @@ class QueryPanel(Panel):
         self.message = widgets.HTML("")
         self.output = widgets.HTML("")
         self.run_button.on_click(lambda _: self._run_from_form())
-        self.children = [self.query, widgets.HBox([self.node, self.target]),
+        self.children = [self.caption(), self.query, widgets.HBox([self.node, self.target]),
                          widgets.HBox([self.depth, self.direction, self.run_button]),
                          self.message, self.output]
         self.session.observe(self._on_select, "selected")
@@ -98,4 +98,5 @@ class QueryPanel(Panel):
     def to_html(self) -> str:
         if self.result is None:
             return "<h4>Queries</h4><p><i>no query run</i></p>"
-        return f"<h4>Queries</h4><p>{self.message.value}</p>" + table_html(self.result, max_rows=self.max_rows)
+        return (f"<h4>Queries</h4>{snapshot_caption(self.session)}<p>{self.message.value}</p>"
+                + table_html(self.result, max_rows=self.max_rows))
