@@ -252,10 +252,11 @@ class Workbench:
         def work(job):
             job.report(0, None, "syncing repository")
             repo = self.clones.sync_project(info)
-            commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every,
-                                               tags=tags, limit=limit)
+            named = evolution.commits_with_names(self.clones, repo, refs=refs, every=every,
+                                                 tags=tags, limit=limit)
+            commits = [sha for sha, _ in named]
             ids = []
-            for i, sha in enumerate(commits):
+            for i, (sha, names) in enumerate(named):
                 step = f"commit {i + 1}/{len(commits)} {sha[:12]}"
                 job.report(i, len(commits), step)
 
@@ -265,8 +266,11 @@ class Workbench:
 
                 # a commit that already has a map reuses it; the rest parse only changed files
                 # one fetch (above) serves every commit of the series
-                ids.append(self.map(info.name, ref=sha, progress=inner, wait=True,
-                                    fetch=False).id)
+                # mapped under its name (a tag keeps its label), further names recorded too
+                snap = self.map(info.name, ref=names[0] if names else sha, progress=inner,
+                                wait=True, fetch=False)
+                self.store.snapshots.add_refs(snap.id, names[1:])
+                ids.append(snap.id)
             job.report(len(commits), len(commits), f"mapped {len(commits)} commits")
             return {"snapshot_ids": ids, "commits": commits}
 
@@ -278,11 +282,14 @@ class Workbench:
 
     def timeline(self, project: str):
         """A project's mapped commits, oldest first, each with its newest snapshot: a DataFrame of
-        ``snapshot, commit, ref, committed_at, mapped_at``."""
+        ``snapshot, commit, ref, committed_at, mapped_at`` (``ref``: every name the snapshot was
+        mapped as, tags included, comma separated)."""
         import pandas as pd
 
-        rows = [(s.id, s.commit, s.info.ref, when, s.info.mapped_at)
-                for s, when in self._commit_order(project)]
+        order = self._commit_order(project)
+        refs = self.store.snapshots.refs([s.id for s, _ in order])
+        rows = [(s.id, s.commit, ", ".join(refs.get(s.id) or [s.info.ref or ""]), when,
+                 s.info.mapped_at) for s, when in order]
         return pd.DataFrame(rows,
                             columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
 

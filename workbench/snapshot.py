@@ -137,11 +137,6 @@ def describe_exclusions(patterns) -> str:
     return "excluding " + ", ".join(patterns)
 
 
-def _short_ref(ref: str) -> str:
-    """A 40-hex commit as its first 12 characters; names as they are."""
-    return ref[:12] if len(ref) == 40 and all(c in "0123456789abcdef" for c in ref) else ref
-
-
 class Snapshot:
     """One mapped commit. ``nodes``/``edges``/``files`` are DataFrames; ``graph`` a MultiDiGraph."""
 
@@ -196,7 +191,9 @@ class Snapshot:
         ``#12 · 3.0.0, main @ 1a2b3c4d5e6f · committed 2024-05-01 · mapped 2024-06-01 10:00 ·
         default exclusions · current``."""
         committed = self.committed_at
-        parts = [f"#{self.id}", f"{', '.join(_short_ref(r) for r in self.refs)} @ {self.commit[:12]}",
+        names = [r for r in self.refs if not (len(r) >= 7 and self.commit.startswith(r))]
+        parts = [f"#{self.id}", f"{', '.join(names)} @ {self.commit[:12]}" if names
+                 else self.commit[:12],
                  f"committed {committed:%Y-%m-%d}" if committed is not None else "commit date unknown",
                  f"mapped {self.info.mapped_at:%Y-%m-%d %H:%M}", self.exclusions]
         current = self._store.snapshots.current(self.info.project_id)

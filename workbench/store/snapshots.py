@@ -128,6 +128,12 @@ class SnapshotsTable:
         cur.execute("INSERT INTO snapshot_refs (snapshot_id, ref, default_head) VALUES (?, ?, ?)",
                     [snapshot_id, ref, default_head])
 
+    def add_refs(self, snapshot_id: int, refs: list[str]) -> None:
+        """Record further names of a snapshot (more tags on its commit); never current ones."""
+        if refs:
+            self.db.write(lambda cur: [self.record_ref(cur, snapshot_id, r, default_head=False)
+                                       for r in refs])
+
     def refs(self, snapshot_ids: list[int]) -> dict[int, list[str]]:
         """The refs each snapshot was mapped as, first given first (no duplicates)."""
         if not snapshot_ids:

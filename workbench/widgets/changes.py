@@ -43,12 +43,13 @@ def _date(value: Any, form: str = "%Y-%m-%d") -> str:
 
 def _named(ref: Any, commit: str) -> bool:
     """Whether a snapshot's ref is a name (a branch or tag), not its commit id."""
-    return bool(ref) and isinstance(ref, str) and not ref.startswith(commit)
+    return bool(ref) and isinstance(ref, str) and not (len(ref) >= 7 and commit.startswith(ref))
 
 
 def snapshot_label(row: Any) -> str:
-    """``#id commit ref · date`` for a row of ``wb.timeline()`` (the ref when it is a name)."""
-    ref = f" {row.ref}" if _named(row.ref, row.commit) else ""
+    """``#id commit refs · date`` for a row of ``wb.timeline()`` (refs that are names)."""
+    names = ", ".join(n for n in str(row.ref or "").split(", ") if _named(n, row.commit))
+    ref = f" {names}" if names else ""
     return f"#{row.snapshot} {row.commit[:10]}{ref} · {_date(row.committed_at)}"
 
 
@@ -57,7 +58,8 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     readable = frame.assign(
-        ref=[r if _named(r, c) else "" for r, c in zip(frame["ref"], frame["commit"])],
+        ref=[", ".join(n for n in str(r or "").split(", ") if _named(n, c))
+             for r, c in zip(frame["ref"], frame["commit"])],
         commit=frame["commit"].str[:12]).drop(columns="mapped_at")
     if "committed_at" in readable:
         readable["committed_at"] = readable["committed_at"].map(lambda v: _date(v, WHEN))
@@ -232,11 +234,9 @@ class ChangesPanel(Panel):
 
     def trend(self) -> pd.DataFrame:
         """Metrics per mapped commit, oldest first (with the commit date), shown as a table."""
-        frame = _readable(self.wb.trend(self._project()))
-        if not frame.empty and not self.timeline.empty:
-            dates = dict(zip(self.timeline["snapshot"], self.timeline["committed_at"]))
-            frame.insert(3, "committed_at",
-                         frame["snapshot"].map(lambda sid: _date(dates.get(sid), WHEN)))
+        raw = self.wb.trend(self._project())
+        frame = _readable(raw)
+        frame.attrs["note"] = raw.attrs.get("note", "")
         self.trend_frame = frame
         self.trend_output.value = self._trend_html()
         return frame
@@ -325,10 +325,13 @@ class ChangesPanel(Panel):
 
     def _trend_html(self) -> str:
         frame = self.trend_frame
-        metrics = [c for c in frame.columns if c not in ("snapshot", "commit", "ref", "committed_at")]
-        chart = small_multiples(frame, "commit", metrics, title="metrics per mapped commit")
+        metrics = [c for c in frame.columns
+                   if c not in ("snapshot", "commit", "ref", "committed_at", "label")]
+        chart = small_multiples(frame, "label" if "label" in frame else "commit", metrics,
+                                title="metrics per mapped commit")
         note = frame.attrs.get("note")
-        note = f"<p><small>{esc(note)}</small></p>" if note else ""
+        note = ("<p><small>x-axis: the tag or branch of each commit, else its date"
+                + (f"; {esc(note)}" if note else "") + "</small></p>")
         return note + chart + table_html(frame, max_rows=self.max_rows, empty="no snapshots")
 
     def _violations_html(self) -> str:
