@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import cli_batch, cli_query, faces
+from . import cli_ai, cli_batch, cli_events, cli_query, cli_search, faces
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
 
@@ -243,11 +243,13 @@ def job() -> None:
 @handle_errors
 def job_cancel(ctx, job_id: int) -> None:
     """Ask job JOB_ID (in any process) to stop at its next checkpoint."""
-    info = open_workbench(ctx).cancel(job_id)
-    if info.status in FINISHED_STATUSES or info.status == "interrupted":
-        _fail(f"job #{info.id} already {info.status}; nothing to cancel", 1)
-    if info.status == "queued":
-        click.echo(f"job #{info.id} queued; cancel requested: it will not start")
+    wb = open_workbench(ctx)
+    before = wb.job(job_id).status
+    if before in FINISHED_STATUSES or before == "interrupted":
+        _fail(f"job #{job_id} already {before}; nothing to cancel", 1)
+    info = wb.cancel(job_id)
+    if before == "queued":
+        click.echo(f"job #{info.id} {info.status}: cancel requested before it started")
     else:
         click.echo(f"job #{info.id} {info.status}; cancel requested: it stops at its next "
                    "checkpoint")
@@ -295,6 +297,13 @@ for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_q
                  cli_query.sql_cmd, cli_query.history_cmd, cli_batch.batch, cli_batch.schedule,
                  cli_batch.scheduler):
     main.add_command(_command)
+main.add_command(cli_ai.ask_cmd)
+main.add_command(cli_ai.ai)
+main.add_command(cli_ai.mcp_cmd)
+main.add_command(cli_search.search_cmd)
+main.add_command(cli_search.index_cmd)
+main.add_command(cli_events.events)
+main.add_command(cli_events.serve_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -77,12 +77,19 @@ class _HistoryMiner:
         return self._added
 
 
+#: How a service announces what happened: ``publish(event_type, payload)`` (the facade hands in
+#: the event log's publish; a failure to publish never fails the work).
+Publish = Callable[[str, dict[str, Any]], None]
+
+
 class MapService:
-    def __init__(self, store: Store, clones: Clones, config: Config) -> None:
+    def __init__(self, store: Store, clones: Clones, config: Config,
+                 publish: Publish | None = None) -> None:
         self.store = store
         self.clones = clones
         self.config = config
         self.history = HistoryService(store, git_timeout=config.git_timeout)
+        self.publish = publish
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
             exclude: Sequence[str] | None = None, fetch: bool = True) -> dict:
@@ -110,15 +117,22 @@ class MapService:
                      if s.parser_version == MAP_VERSION
                      and tuple(s.stats.get("exclude", ())) == excluder.patterns), None)
                 if existing is not None:
-                    return self._reuse(job, project, branch, commit, existing, given, default_head)
-                result = self._map_commit(job, project, repo, branch, ref, commit, started,
-                                          excluder, given, default_head)
+                    result = self._reuse(job, project, branch, commit, existing, given,
+                                         default_head)
+                else:
+                    result = self._map_commit(job, project, repo, branch, ref, commit, started,
+                                              excluder, given, default_head)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
         except Exception as exc:
             self.store.projects.update(project.id, status="failed")
             raise MapError(f"mapping {project.name} failed: {exc}", project=project.name) from exc
+        if self.publish is not None:  # the snapshot is stored: announce it (map.completed)
+            self.publish("map.completed", {
+                "project": project.name, "snapshot_id": int(result["snapshot_id"]),
+                "commit": result["commit"], "reused": bool(result.get("reused", False)),
+                "job_id": job.id})
         return result
 
     def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing,

@@ -240,6 +240,11 @@ class Database:
                     if shared.users == 0 and shared.connection is not None:
                         shared.release_later(self.idle_release)
 
+    @property
+    def is_open(self) -> bool:
+        """True while this process has the file open (in use, or idle before its release)."""
+        return self._shared.connection is not None
+
     def release(self) -> None:
         """Close the file now if no unit of work is running (instead of after the idle delay)."""
         with self._shared.lock:

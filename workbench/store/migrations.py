@@ -317,6 +317,144 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        9,
+        "search: chunks with their BM25 terms, which blobs and commits are chunked, embedders,"
+        " per-snapshot index state",
+        """
+        CREATE SEQUENCE chunks_id_seq;
+        CREATE TABLE chunks (
+            id BIGINT PRIMARY KEY,
+            blob_sha VARCHAR,
+            project_id BIGINT,
+            commit_sha VARCHAR,
+            chunker_version INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            symbol VARCHAR,
+            node_kind VARCHAR,
+            line_start INTEGER,
+            line_end INTEGER,
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            terms UINTEGER[] NOT NULL,
+            counts USMALLINT[] NOT NULL,
+            length INTEGER NOT NULL
+        );
+        CREATE TABLE chunk_sources (
+            source VARCHAR NOT NULL,
+            project_id BIGINT NOT NULL,
+            chunker_version INTEGER NOT NULL,
+            chunks INTEGER NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (source, project_id, chunker_version)
+        );
+        CREATE TABLE search_embedders (
+            name VARCHAR PRIMARY KEY,
+            dim INTEGER NOT NULL,
+            table_name VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE search_indexes (
+            snapshot_id BIGINT NOT NULL,
+            embedder VARCHAR NOT NULL,
+            chunks BIGINT NOT NULL,
+            chunked_now BIGINT NOT NULL,
+            embedded_now BIGINT NOT NULL,
+            seconds DOUBLE,
+            job_id BIGINT,
+            built_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (snapshot_id, embedder)
+        );
+        """,
+    ),
+    Migration(
+        10,
+        "conversations with the codebase: messages, their context and tool calls; model defaults",
+        """
+        CREATE SEQUENCE conversations_id_seq;
+        CREATE TABLE conversations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('conversations_id_seq'),
+            project_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            provider VARCHAR,
+            model VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE messages_id_seq;
+        CREATE TABLE messages (
+            id BIGINT PRIMARY KEY DEFAULT nextval('messages_id_seq'),
+            conversation_id BIGINT NOT NULL,
+            role VARCHAR NOT NULL,
+            content VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'complete',
+            provider VARCHAR,
+            model VARCHAR,
+            snapshot_id BIGINT,
+            latency_seconds DOUBLE,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            context JSON,
+            tool_calls JSON,
+            citations JSON,
+            extracted BOOLEAN NOT NULL DEFAULT false,
+            error VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE model_defaults (
+            project_id BIGINT PRIMARY KEY,
+            provider VARCHAR NOT NULL,
+            model VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+    Migration(
+        11,
+        "events: the event log, durable consumers, dead letters, webhook deliveries",
+        """
+        CREATE SEQUENCE events_id_seq;
+        CREATE TABLE events (
+            id BIGINT PRIMARY KEY,
+            type VARCHAR NOT NULL,
+            payload JSON NOT NULL,
+            actor VARCHAR NOT NULL,
+            project VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE consumers (
+            name VARCHAR PRIMARY KEY,
+            acked_id BIGINT NOT NULL DEFAULT 0,
+            lease_owner VARCHAR,
+            lease_until TIMESTAMPTZ,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE dead_letters_id_seq;
+        CREATE TABLE dead_letters (
+            id BIGINT PRIMARY KEY DEFAULT nextval('dead_letters_id_seq'),
+            consumer VARCHAR NOT NULL,
+            event_id BIGINT NOT NULL,
+            event_type VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            error VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'dead',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE webhook_deliveries (
+            delivery_id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            event VARCHAR,
+            repository VARCHAR,
+            status VARCHAR NOT NULL,
+            detail VARCHAR,
+            event_ids JSON,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            finished_at TIMESTAMPTZ
+        );
+        """,
+    ),
+    Migration(
         14,
         "one current snapshot per project: refs as given, pins, current_snapshots",
         """
@@ -380,6 +518,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
     cur = con.cursor()
     try:
         version = current_version(cur)
+        applied = applied_versions(cur)
         newest = max((m.version for m in migrations), default=0)
         if version > newest:
             raise SchemaTooNew(
@@ -388,8 +527,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 path=path,
                 version=version,
             )
-        applied = applied_versions(cur)
-        # by number; a lower number added after a higher one was applied still applies
+        # every migration not recorded yet, in order: a number left free by one line of
+        # development and filled by another is applied too, not skipped for being lower
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in applied:
                 continue
