@@ -11,17 +11,7 @@ import sys
 import click
 
 from .cli_common import handle_errors, open_workbench
-
-
-def _table(frame, empty: str = "(nothing)") -> None:
-    import pandas as pd
-
-    if frame is None or frame.empty:
-        click.echo(empty)
-        return
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 20,
-                           "display.width", 200, "display.max_colwidth", 60):
-        click.echo(frame.to_string(index=False))
+from .cli_query import _show as _table
 
 
 @click.command("ask")

@@ -19,10 +19,11 @@ _MODES = ("hybrid", "text", "vector")
 
 
 def _location(row) -> str:
+    import pandas as pd
+
     if row.kind == "commits":
         return f"commit {str(row.commit)[:12]}"
-    line = row.line_start if row.line_start is not None and row.line_start == row.line_start else 1
-    return f"{row.path}:{int(line)}"
+    return f"{row.path}:{int(row.line_start) if pd.notna(row.line_start) else 1}"
 
 
 def _ensure_index(wb, project: str, snapshot_id: int | None, quiet: bool) -> None:

@@ -507,11 +507,12 @@ class Workbench:
         embedder = self._indexer.embedder()
         with self.store.db.session():  # one connection for the few reads of a search
             snap = self.snapshot(project, snapshot_id=snapshot_id)
-            if self._searcher.index_state(snap.id, embedder) is None:
+            state = self._searcher.index_state(snap.id, embedder)
+            if state is None:
                 self.index(project, snapshot_id=snap.id, wait=True)
             return self._searcher.search(snap.info, embedder, query, k=k, kinds=kinds,
                                          language=language, path=path, node_kind=node_kind,
-                                         include_tests=include_tests, mode=mode)
+                                         include_tests=include_tests, mode=mode, state=state)
 
     def _index_work(self, project: Project, params: dict[str, Any]):
         return lambda job: self._indexer.run(job, project, int(params["snapshot_id"]))
@@ -647,7 +648,8 @@ def _line(value: Any, default: int) -> int:
 
 
 class ProjectHandle:
-    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``."""
+    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``,
+    ``search``, ``ask``, ``conversations``."""
 
     def __init__(self, wb: Workbench, info: Project) -> None:
         self._wb = wb
@@ -676,6 +678,13 @@ class ProjectHandle:
     def search(self, query: str, **kwargs):
         """Search this project (see :meth:`Workbench.search`); a DataFrame of hits."""
         return self._wb.search(query, self.info.name, **kwargs)
+
+    def ask(self, question: str, **kwargs) -> "Answer":
+        """Ask about this project (see :meth:`Workbench.ask`); an answer with checked citations."""
+        return self._wb.ask(question, self.info.name, **kwargs)
+
+    def conversations(self) -> "pd.DataFrame":
+        return self._wb.conversations(self.info.name)
 
     def remove(self) -> None:
         self._wb.remove_project(self.info.name)

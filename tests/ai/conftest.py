@@ -40,13 +40,14 @@ SHOP = {
 
 @pytest.fixture(scope="session")
 def shop_template(tmp_path_factory) -> Path:
-    """A data directory with project ``shop`` mapped once per session (tests copy it)."""
+    """A data directory with project ``shop`` mapped and indexed once per session (tests copy it)."""
     root = tmp_path_factory.mktemp("shop-template")
     repo = init_repo(root / "shop")
     write(repo, SHOP)
     commit(repo, "the shop")
     bench = Workbench(root / "data", background=False)
     bench.map(str(repo), name="shop")
+    bench.index("shop")
     bench.close()
     return root / "data"
 

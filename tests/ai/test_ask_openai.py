@@ -94,9 +94,22 @@ def test_a_model_without_tools_is_asked_without_them(asked, openai_server):
     assert all("tools" not in r for r in openai_server.chat_requests())
 
 
+def test_a_model_that_refuses_tools_is_asked_again_without(asked, openai_server):
+    from workbench.ai.records import ModelInfo
+
+    # the listing does not say; the server answers 400 "does not support tools", as Ollama does
+    key = ("openai", openai_server.base_url, "tiny-notools")
+    asked.ai._windows[key] = ModelInfo("openai", "tiny-notools", 4096, True)
+    openai_server.reply("answered without tools")
+    answer = asked.ask("what is here?", "shop", model="tiny-notools")
+    assert answer.text == "answered without tools"
+    first, second = openai_server.chat_requests()
+    assert first.get("tools") and "tools" not in second
+
+
 def test_follow_up_continues_the_conversation_within_the_budget(asked, openai_server):
+    openai_server.reply("checkout builds an Order and formats its total.")
     first = asked.ask("what does checkout do?", "shop")
-    assert first.text.startswith("echo: ")
     second = asked.ask("and who calls it?", "shop", conversation=first.conversation_id)
     assert second.conversation_id == first.conversation_id
     sent = openai_server.chat_requests()[-1]["messages"]
@@ -198,3 +211,13 @@ def test_unknown_model_and_unreachable_server(shop, data_dir, openai_server):
     with pytest.raises(ProviderUnreachable, match="is the server running"):
         dead.ask("q", "shop")
     dead.close()
+
+
+def test_a_model_that_wants_max_completion_tokens_gets_them(asked, openai_server):
+    openai_server.error(400, "Unsupported parameter: 'max_tokens' is not supported with this "
+                             "model. Use 'max_completion_tokens' instead.")
+    openai_server.reply("fine")
+    assert asked.ask("q?", "shop").text == "fine"
+    first, second = openai_server.chat_requests()
+    assert "max_tokens" in first and "max_tokens" not in second
+    assert second["max_completion_tokens"] == first["max_tokens"]

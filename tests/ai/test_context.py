@@ -96,7 +96,7 @@ def test_packing_is_deterministic(builder):
 
 def test_show_context_and_the_lexical_fallback(shop):
     record = shop.show_context("format money with two decimals", "shop", budget=1500)
-    assert record.search == "lexical"
+    assert record.search == "index"  # wb.search, on the index built with the template
     text = record.to_text()
     assert "src/shop/util/money.py:4-6" in text and "✓" in text
     frame = record.frame()

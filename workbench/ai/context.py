@@ -43,6 +43,7 @@ FACTS_PER_NODE = 10
 MAX_PASSAGE_LINES = 80
 SEARCH_K = 12
 RANK_KINDS = ("calls", "imports", "inherits")
+MAX_OUTLINE = 400  # signatures considered for the outline at most
 SEARCH_COLUMNS = ["rank", "score", "kind", "path", "line_start", "line_end", "node", "node_kind",
                   "language", "commit", "title", "preview", "text", "bm25", "vector", "graph",
                   "chunk_id"]
@@ -206,46 +207,58 @@ class ContextBuilder:
         if not hasattr(self, "_where"):
             nodes = self._table("nodes")
             where = {}
-            for r in nodes[["id", "path", "line_start", "line_end"]].to_dict("records"):
-                path = _str(r["path"])
+            for node, path, start, end in nodes[["id", "path", "line_start", "line_end"]
+                                                ].itertuples(index=False):
+                path = _str(path)
                 if path:
-                    where[r["id"]] = cite(path, _int(r["line_start"]), _int(r["line_end"]))
+                    where[node] = cite(path, _int(start), _int(end))
             self._where = where
         return self._where
 
     # -- the ranked outline --------------------------------------------------------------------
 
-    def ranked_signatures(self, hits: "pd.DataFrame | None" = None) -> list[tuple[str, float, str]]:
+    def ranked_signatures(self, hits: "pd.DataFrame | None" = None, *,
+                          limit: int = MAX_OUTLINE) -> list[tuple[str, float, str]]:
         """(location, rank, signature) of the map's classes and functions (modules when there
-        are none), best first: PageRank over calls, imports and inheritance, personalised
-        towards the hits' nodes and files."""
+        are none), best first, at most ``limit``: PageRank over calls, imports and inheritance,
+        personalised towards the hits' nodes and files."""
+        return self._signatures(self._ranked(hits)[:limit])
+
+    def _signatures(self, ranked: list[tuple]) -> list[tuple[str, float, str]]:
+        prefetch = getattr(self.read_file, "prefetch", None)
+        if prefetch is not None:  # one git process for every file the outline quotes
+            prefetch([r[2] for r in ranked])
+        return [(cite(path, start, end), rank, self._signature(node, kind, path, start))
+                for node, kind, path, start, end, rank in ranked]
+
+    def _ranked(self, hits: "pd.DataFrame | None") -> list[tuple]:
+        """(node, kind, path, start, end, rank) of the outline's candidates, best first."""
         import networkx as nx
 
         nodes = self._table("nodes")
         edges = self._table("edges")
         g = nx.DiGraph()
         g.add_nodes_from(nodes["id"].tolist())
-        for r in edges[edges["kind"].isin(RANK_KINDS)][["src", "dst", "weight"]].itertuples(
-                index=False):
-            w = float(r.weight or 1)
-            if g.has_edge(r.src, r.dst):
-                g[r.src][r.dst]["weight"] += w
+        for src, dst, weight in edges[edges["kind"].isin(RANK_KINDS)][
+                ["src", "dst", "weight"]].itertuples(index=False):
+            w = float(weight or 1)
+            if g.has_edge(src, dst):
+                g[src][dst]["weight"] += w
             else:
-                g.add_edge(r.src, r.dst, weight=w)
-        for r in edges[edges["kind"] == "contains"][["src", "dst"]].itertuples(index=False):
-            for a, b in ((r.src, r.dst), (r.dst, r.src)):  # rank flows between a file and its parts
+                g.add_edge(src, dst, weight=w)
+        for src, dst in edges[edges["kind"] == "contains"][["src", "dst"]].itertuples(index=False):
+            for a, b in ((src, dst), (dst, src)):  # rank flows between a file and its parts
                 if not g.has_edge(a, b):
                     g.add_edge(a, b, weight=0.2)
         personal = None
         if hits is not None and len(hits):
             personal = {}
-            paths = {}
-            for r in nodes[["id", "path", "kind"]].to_dict("records"):
-                if r["kind"] in ("module", "package") and _str(r["path"]):
-                    paths[r["path"]] = r["id"]
-            for row in hits.to_dict("records"):
-                weight = max(float(row.get("score") or 0.0), 0.01)
-                for key in (_str(row.get("node")), paths.get(_str(row.get("path")) or "")):
+            paths = {path: node for node, path, kind in
+                     nodes[["id", "path", "kind"]].itertuples(index=False)
+                     if kind in ("module", "package") and _str(path)}
+            for score, node, path in hits[["score", "node", "path"]].itertuples(index=False):
+                weight = max(float(score or 0.0), 0.01)
+                for key in (_str(node), paths.get(_str(path) or "")):
                     if key and key in g:
                         personal[key] = personal.get(key, 0.0) + weight
             personal = personal or None
@@ -256,14 +269,12 @@ class ContextBuilder:
         if symbols.empty:
             symbols = nodes[nodes["kind"] == "module"]
         out = []
-        for r in symbols[["id", "kind", "path", "line_start", "line_end"]].to_dict("records"):
-            path = _str(r["path"])
-            if not path:
-                continue
-            start, end = _int(r["line_start"]), _int(r["line_end"])
-            out.append((cite(path, start, end), rank.get(r["id"], 0.0),
-                        self._signature(r["id"], r["kind"], path, start)))
-        out.sort(key=lambda t: (-t[1], t[0]))
+        for node, kind, path, start, end in symbols[
+                ["id", "kind", "path", "line_start", "line_end"]].itertuples(index=False):
+            path = _str(path)
+            if path:
+                out.append((node, kind, path, _int(start), _int(end), rank.get(node, 0.0)))
+        out.sort(key=lambda t: (-t[5], t[2], t[3] or 0, t[0]))
         return out
 
     def _signature(self, node: str, kind: str, path: str, start: int | None) -> str:
@@ -285,9 +296,12 @@ class ContextBuilder:
         return cache[path]
 
     def _outline(self, hits: "pd.DataFrame", room: int):
-        ranked = self.ranked_signatures(hits)
-        if not ranked:
+        candidates = self._ranked(hits)
+        if not candidates:
             return None
+        # no more signatures than could fit at a few tokens each: the binary search stays cheap
+        ranked = self._signatures(candidates[:min(MAX_OUTLINE, max(1, room // 6))])
+        total = len(candidates)
 
         def render(n: int) -> str:
             by_file: dict[str, list[tuple[int, str]]] = {}
@@ -311,10 +325,10 @@ class ContextBuilder:
         if lo == 0:
             text = render(1)
             return _left_out(ContextItem("outline", text, count_tokens(text), ranked[0][1],
-                                         f"no room for the outline ({len(ranked)} signatures)")), ""
+                                         f"no room for the outline ({total} signatures)")), ""
         text = render(lo)
         item = ContextItem("outline", text, count_tokens(text), ranked[lo - 1][1],
-                           f"top {lo} of {len(ranked)} signatures by PageRank")
+                           f"top {lo} of {total} signatures by PageRank")
         return item, text
 
 
@@ -394,6 +408,11 @@ def _chunks(snapshot: "Snapshot", read_file: ReadFn, include_tests: bool) -> lis
     def is_test(path: str) -> bool:
         return bool(re.search(r"(^|/)(tests?|spec)(/|$)|(^|/)test_[^/]*$|_test\.\w+$", path))
 
+    prefetch = getattr(read_file, "prefetch", None)
+    if prefetch is not None:  # one git process for the whole tree
+        mapped = set(nodes["path"].dropna())
+        prefetch([p for p in files["path"].tolist()
+                  if p.lower().endswith(TEXT_SUFFIXES) or p in mapped])
     covered: dict[str, list[tuple[int, int]]] = {}
     for r in nodes[nodes["kind"].isin(("class", "function"))][
             ["id", "kind", "path", "line_start", "line_end", "language"]].to_dict("records"):

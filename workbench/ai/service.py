@@ -78,28 +78,43 @@ class _Search:
         return lexical_search(self.snap, self.read, query, k)
 
 
-def file_reader(wb: "Workbench", snap: "Snapshot") -> Callable[[str], str | None]:
-    """``read(path)``: a file's text at the snapshot's commit (None: no such file, or binary)."""
-    cache: dict[str, str | None] = {}
-    shas: dict[str, str] = {}
+class FileReader:
+    """``read(path)``: a file's text at the snapshot's commit (None: no such file, or binary).
 
-    def read(path: str) -> str | None:
-        if path in cache:
-            return cache[path]
-        if not shas:
-            files = snap.files
-            shas.update(zip(files["path"].tolist(), files["blob_sha"].tolist()))
-        sha = shas.get(path)
-        text = None
-        if sha and wb.clones.exists(snap.info.project):
-            blobs = dict(wb.clones.read_blobs(wb.clones.path_for(snap.info.project), [sha]))
-            data = blobs.get(sha)
-            if data is not None and b"\x00" not in data[:8192]:
-                text = data.decode("utf-8", errors="replace")
-        cache[path] = text
-        return text
+    ``prefetch(paths)`` reads many files through one ``git cat-file --batch``; texts are cached.
+    """
 
-    return read
+    def __init__(self, wb: "Workbench", snap: "Snapshot") -> None:
+        self.wb, self.snap = wb, snap
+        self.cache: dict[str, str | None] = {}
+        self._shas: dict[str, str] = {}
+
+    def _sha(self, path: str) -> str | None:
+        if not self._shas:
+            files = self.snap.files
+            self._shas.update(zip(files["path"].tolist(), files["blob_sha"].tolist()))
+        return self._shas.get(path)
+
+    def prefetch(self, paths) -> None:
+        wanted = {p: self._sha(p) for p in dict.fromkeys(paths) if p not in self.cache}
+        shas = {sha for sha in wanted.values() if sha}
+        texts: dict[str, str | None] = {}
+        if shas and self.wb.clones.exists(self.snap.info.project):
+            repo = self.wb.clones.path_for(self.snap.info.project)
+            for sha, data in self.wb.clones.read_blobs(repo, sorted(shas)):
+                texts[sha] = None if b"\x00" in data[:8192] else data.decode("utf-8", "replace")
+        for path, sha in wanted.items():
+            self.cache[path] = texts.get(sha) if sha else None
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self.cache:
+            self.prefetch([path])
+        return self.cache[path]
+
+
+def file_reader(wb: "Workbench", snap: "Snapshot") -> FileReader:
+    """A :class:`FileReader` of the snapshot's files."""
+    return FileReader(wb, snap)
 
 
 class AskService:

@@ -7,13 +7,13 @@ any other whitespace run 1 (a single space before a word rides on it), every non
 The sum is multiplied by :data:`MARGIN`.
 
 Measured against OpenAI's ``cl100k_base`` and ``o200k_base`` encodings (the larger count of the
-two, computed with the ``bpe-openai`` package, whose Rust crate ships the vocabularies) on 584
-Python and Markdown files (this package, the ``openai`` and ``networkx`` packages): with the
-margin, estimate / real is at least 1.29 per file (1.12 before it), 1.66 for the median file and
-1.60 over all of them. The margin is there for text unlike code: long hex and base64 strings,
-accented and CJK text come within 1.03 to 1.15 of the real count. So a budget filled by the
-estimate does not overflow a window counted by those encoders, at the price of sending about
-a third less than would fit. ``tests/ai/test_safety.py`` repeats the check when ``bpe-openai``
+two, computed with the ``bpe-openai`` package, whose Rust crate ships the vocabularies) on 2,656
+Python and Markdown files, 16.8 MB (this package and README, the ``networkx`` and ``openai``
+packages; ``benchmarks/bench_ask.py``): with the margin, estimate / real is at least 1.27 per
+file, 1.69 for the median file and 1.63 over all of them. The margin is there for text unlike
+code: long hex and base64 strings, accented and CJK text come within 1.03 to 1.15 of the real
+count. So a budget filled by the estimate does not overflow a window counted by those encoders,
+at the price of sending about a third less than would fit. ``tests/ai/test_safety.py`` repeats the check when ``bpe-openai``
 is installed (the ``dev`` extra).
 """
 

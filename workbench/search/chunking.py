@@ -31,10 +31,10 @@ KINDS = ("code", "docs", "config", "commits")
 
 DOC_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
                 ".adoc": "text"}
-CONFIG_SUFFIXES = {".toml", ".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".properties",
-                   ".editorconfig", ".env.example"}
+CONFIG_SUFFIXES = {".toml", ".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".properties"}
 CONFIG_NAMES = {"Dockerfile", "Makefile", "Procfile", "Containerfile", "Justfile", "setup.cfg",
-                "tox.ini", ".gitignore", ".dockerignore", "MANIFEST.in"}
+                "tox.ini", ".gitignore", ".dockerignore", ".editorconfig", ".env.example",
+                "MANIFEST.in"}
 _CONFIG_SKIP = {"package-lock.json", "yarn.lock", "poetry.lock", "Cargo.lock", "uv.lock",
                 "pnpm-lock.yaml", "composer.lock", "Gemfile.lock"}
 
@@ -65,12 +65,13 @@ class Chunk:
 
 def file_kind(path: str, language: str | None, status: str) -> str | None:
     """``code``, ``docs``, ``config`` or None (not indexed) for a file of a snapshot."""
-    name = PurePosixPath(path).name
-    suffix = PurePosixPath(path).suffix.lower()
     if status == "parsed" and language:
         return "code"
     if status not in ("parsed", "ignored"):
         return None  # binary, too large, excluded, unreadable
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if dot > 0 else ""
     if suffix in DOC_SUFFIXES or name.upper().startswith(("README", "CHANGELOG", "CHANGES")):
         return "docs"
     if name in _CONFIG_SKIP:

@@ -163,7 +163,8 @@ class IndexService:
             chunks = []
             sources = []
             for sha, subject, paths in zip(part["sha"], part["subject"], part["paths"]):
-                touched: Iterable[str] = paths if paths is not None and len(paths) else ()
+                # a commit without file changes (a merge) has no list of paths, but NA
+                touched: Iterable[str] = paths if hasattr(paths, "__len__") and len(paths) else ()
                 chunks.append((None, project.id, sha, chunk_commit(subject, touched)))
                 sources.append((sha, project.id, CHUNKER_VERSION, 1))
             stored += self._store(chunks, sources, embedder, table)

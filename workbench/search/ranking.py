@@ -72,6 +72,8 @@ class SnapshotIndex:
         chunks = tables["chunks"]
         self.n = n = chunks.num_rows
         self.ids = chunks.column("id").to_numpy()
+        import pandas as pd
+
         meta = chunks.select(["id", "kind", "path", "line_start", "line_end", "symbol",
                               "node_kind", "language", "title", "file_node",
                               "commit_sha"]).to_pandas()
@@ -79,14 +81,17 @@ class SnapshotIndex:
                                        meta["file_node"] + ":" + meta["symbol"])
         meta["node"] = node
         meta = meta.rename(columns={"id": "chunk_id", "commit_sha": "commit"})
-        symbols = meta["symbol"].fillna("").str.lower()
-        self.name_ids = np.array([term_id(s.rsplit(".", 1)[-1]) if s else 0 for s in symbols],
-                                 dtype=np.uint32)
-        self.symbol_ids = np.array([term_id(s) if s else 0 for s in symbols], dtype=np.uint32)
+        codes, symbols = pd.factorize(meta["symbol"].str.lower())  # NaN -> -1
+        symbols = np.asarray(symbols, dtype=object).tolist()
+        names = np.array([term_id(s.rsplit(".", 1)[-1]) for s in symbols] + [0], np.uint32)
+        whole = np.array([term_id(s) for s in symbols] + [0], np.uint32)
+        self.name_ids, self.symbol_ids = names[codes], whole[codes]
         self.meta = meta.drop(columns=["symbol"])
-        paths = meta["path"].fillna("")
-        self.is_test = paths.str.contains(_TEST_PATH).to_numpy()
-        self.is_vendored = paths.str.contains(_VENDORED_PATH).to_numpy()
+        codes, paths = pd.factorize(meta["path"])  # a flag per distinct path, not per chunk
+        paths = pd.Series(paths, dtype=object)
+        tests = np.append(paths.str.contains(_TEST_PATH).to_numpy(dtype=bool), False)
+        vendored = np.append(paths.str.contains(_VENDORED_PATH).to_numpy(dtype=bool), False)
+        self.is_test, self.is_vendored = tests[codes], vendored[codes]
         self._build_bm25(chunks)
         self._build_vectors(chunks)
         self._build_graph(tables["nodes"], tables["edges"], meta)
@@ -101,10 +106,12 @@ class SnapshotIndex:
         lengths = chunks.column("length").to_numpy().astype(np.float32)
         n = self.n
         if len(terms) == 0 or n == 0:
-            self.vocab = np.zeros(0, np.uint32)
+            self.vocab = pd.Index(np.zeros(0, np.uint32))
             self.postings = sparse.csc_matrix((max(n, 0), 0), dtype=np.float32)
             return
-        vocab, inverse = np.unique(terms, return_inverse=True)
+        import pandas as pd
+
+        inverse, vocab = pd.factorize(terms)  # hashing, not sorting: O(n)
         df = np.bincount(inverse, minlength=len(vocab)).astype(np.float32)
         idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
         avgdl = float(lengths.mean()) or 1.0
@@ -113,7 +120,7 @@ class SnapshotIndex:
         weights = idf[inverse] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
         csr = sparse.csr_matrix((weights, inverse.astype(np.int32), offsets.astype(np.int64)),
                                 shape=(n, len(vocab)))
-        self.vocab = vocab
+        self.vocab = pd.Index(vocab)
         self.postings = csr.tocsc()
 
     def _build_vectors(self, chunks: pa.Table) -> None:
@@ -125,7 +132,10 @@ class SnapshotIndex:
         if not dim or self.n == 0:
             return
         valid = pc.invert(column.is_null()).to_numpy(zero_copy_only=False)
-        if valid.any():
+        if valid.all():  # the usual case: no copy into a zero matrix
+            flat = column.flatten().to_numpy(zero_copy_only=False)
+            self.vectors = np.ascontiguousarray(flat.reshape(-1, dim), dtype=np.float32)
+        elif valid.any():
             flat = column.filter(pa.array(valid)).flatten().to_numpy(zero_copy_only=False)
             self.vectors[valid] = flat.reshape(-1, dim)
         self.has_vector = valid
@@ -133,13 +143,15 @@ class SnapshotIndex:
     def _build_graph(self, nodes: pa.Table, edges: pa.Table, meta) -> None:
         from scipy import sparse
 
-        node_ids = nodes.column("id").to_pylist()
-        index = {nid: i for i, nid in enumerate(node_ids)}
-        m = len(node_ids)
-        self.node_row = np.array([index.get(x, -1) if isinstance(x, str) else -1
-                                  for x in meta["node"]], dtype=np.int64)
-        self.file_row = np.array([index.get(x, -1) if isinstance(x, str) else -1
-                                  for x in meta["file_node"]], dtype=np.int64)
+        import pandas as pd
+
+        ids = pd.Index(nodes.column("id").to_pandas())
+        first = ~ids.duplicated()  # ids are unique per snapshot; a duplicate would break lookups
+        nodes = nodes.filter(pa.array(first))
+        index = ids[first]
+        m = len(index)
+        self.node_row = index.get_indexer(meta["node"]).astype(np.int64)
+        self.file_row = index.get_indexer(meta["file_node"]).astype(np.int64)
         pagerank = np.nan_to_num(nodes.column("pagerank").to_numpy(zero_copy_only=False)
                                  .astype(np.float64), nan=0.0)
         fan_in = np.nan_to_num(nodes.column("fan_in").to_numpy(zero_copy_only=False)
@@ -149,8 +161,8 @@ class SnapshotIndex:
         own = np.where(self.node_row >= 0, fi[np.maximum(self.node_row, 0)], 0.0)
         files = np.where(self.file_row >= 0, pr[np.maximum(self.file_row, 0)], 0.0)
         self.centrality = (0.5 * files + 0.5 * own).astype(np.float32)
-        src = np.array([index.get(s, -1) for s in edges.column("src").to_pylist()], np.int64)
-        dst = np.array([index.get(d, -1) for d in edges.column("dst").to_pylist()], np.int64)
+        src = index.get_indexer(edges.column("src").to_pandas()).astype(np.int64)
+        dst = index.get_indexer(edges.column("dst").to_pandas()).astype(np.int64)
         keep = (src >= 0) & (dst >= 0)
         src, dst = src[keep], dst[keep]
         data = np.ones(2 * len(src), dtype=np.int8)
@@ -168,10 +180,8 @@ class SnapshotIndex:
         wanted = np.array(sorted({term_id(t) for t in tokenize(query)}), dtype=np.uint32)
         if not len(wanted):
             return scores
-        pos = np.searchsorted(self.vocab, wanted)
-        inside = pos < len(self.vocab)
-        pos, wanted = pos[inside], wanted[inside]
-        pos = pos[self.vocab[pos] == wanted]
+        pos = self.vocab.get_indexer(wanted)
+        pos = pos[pos >= 0]
         ptr, idx, data = self.postings.indptr, self.postings.indices, self.postings.data
         for col in pos:  # a column's rows are distinct: a plain fancy add is exact
             s, e = ptr[col], ptr[col + 1]

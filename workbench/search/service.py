@@ -77,11 +77,13 @@ class SearchService:
     def index_state(self, snapshot_id: int, embedder: Embedder) -> dict[str, Any] | None:
         return self.store.search.index_state(snapshot_id, embedder.name)
 
-    def snapshot_index(self, snap: "SnapshotInfo", embedder: Embedder) -> "SnapshotIndex":
-        """The cached query index of a snapshot; :class:`IndexMissing` when it was never built."""
+    def snapshot_index(self, snap: "SnapshotInfo", embedder: Embedder,
+                       state: dict[str, Any] | None = None) -> "SnapshotIndex":
+        """The cached query index of a snapshot (``state`` from :meth:`index_state` when the
+        caller has it); :class:`IndexMissing` when it was never built."""
         from .ranking import SnapshotIndex
 
-        state = self.index_state(snap.id, embedder)
+        state = state or self.index_state(snap.id, embedder)
         if state is None:
             raise IndexMissing(
                 f"snapshot {snap.id} of {snap.project} has no search index for {embedder.name}; "
@@ -110,12 +112,12 @@ class SearchService:
     def search(self, snap: "SnapshotInfo", embedder: Embedder, query: str, *, k: int = 10,
                kinds=None, language: str | None = None, path: str | None = None,
                node_kind: str | None = None, include_tests: bool = False,
-               mode: str = "hybrid") -> "pd.DataFrame":
+               mode: str = "hybrid", state: dict[str, Any] | None = None) -> "pd.DataFrame":
         """The best ``k`` chunks of a snapshot for ``query`` as a DataFrame of :data:`COLUMNS`."""
         import numpy as np
 
         query, wanted = check_filters(query, k=k, kinds=kinds, mode=mode)
-        index = self.snapshot_index(snap, embedder)
+        index = self.snapshot_index(snap, embedder, state)
         if index.n == 0:
             return empty_result()
         meta = index.meta

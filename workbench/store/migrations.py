@@ -455,6 +455,35 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        13,
+        "search chunks without a primary-key index: DuckDB rewrote the whole index at every"
+        " checkpoint (seconds per job at 100,000 chunks); ids come from their sequence",
+        """
+        CREATE TABLE chunks_v13 (
+            id BIGINT NOT NULL,
+            blob_sha VARCHAR,
+            project_id BIGINT,
+            commit_sha VARCHAR,
+            chunker_version INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            symbol VARCHAR,
+            node_kind VARCHAR,
+            line_start INTEGER,
+            line_end INTEGER,
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            terms UINTEGER[] NOT NULL,
+            counts USMALLINT[] NOT NULL,
+            length INTEGER NOT NULL
+        );
+        INSERT INTO chunks_v13 SELECT id, blob_sha, project_id, commit_sha, chunker_version, kind,
+            symbol, node_kind, line_start, line_end, title, text, terms, counts, length
+            FROM chunks ORDER BY id;
+        DROP TABLE chunks;
+        ALTER TABLE chunks_v13 RENAME TO chunks;
+        """,
+    ),
+    Migration(
         14,
         "one current snapshot per project: refs as given, pins, current_snapshots",
         """

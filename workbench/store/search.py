@@ -71,10 +71,21 @@ class SearchTable:
         return {row[0] for row in self.db.read(fetch)}
 
     def ensure_embedder(self, name: str, dim: int, table: str) -> None:
-        """Record an embedder and create its vector table (``FLOAT[dim]``) when new."""
+        """Record an embedder and create its vector table (``FLOAT[dim]``) when new.
+
+        The table has no primary-key index: DuckDB rewrites such an index whole at every
+        checkpoint. A table made with one (schema 9) is rebuilt without it, once."""
         def create(cur):
             cur.execute(f"CREATE TABLE IF NOT EXISTS {table} ("
-                        f" chunk_id BIGINT PRIMARY KEY, vector FLOAT[{int(dim)}] NOT NULL)")
+                        f" chunk_id BIGINT NOT NULL, vector FLOAT[{int(dim)}] NOT NULL)")
+            keyed = cur.execute(
+                "SELECT count(*) FROM duckdb_constraints() WHERE table_name = ?"
+                " AND constraint_type = 'PRIMARY KEY'", [table]).fetchone()[0]
+            if keyed:
+                cur.execute(f"CREATE TABLE {table}_rebuilt AS SELECT * FROM {table}"
+                            " ORDER BY chunk_id")
+                cur.execute(f"DROP TABLE {table}")
+                cur.execute(f"ALTER TABLE {table}_rebuilt RENAME TO {table}")
             cur.execute("INSERT OR IGNORE INTO search_embedders (name, dim, table_name)"
                         " VALUES (?, ?, ?)", [name, dim, table])
 
@@ -133,21 +144,26 @@ class SearchTable:
         return self.db.write(insert)
 
     @staticmethod
-    def _insert_vectors(cur, table: str, ids: Sequence[int], vectors: "np.ndarray") -> None:
+    def _insert_vectors(cur, table: str, ids: Sequence[int], vectors: "np.ndarray",
+                        *, fresh: bool = True) -> None:
+        """Insert vectors row for row with ``ids``; unless the ids are ``fresh`` (just drawn
+        from the sequence), ids that already have a vector are skipped."""
         if not len(ids):
             return
         data = pa.table({"chunk_id": pa.array(list(ids), pa.int64()),
                          "vector": vectors_array(vectors)})
         cur.register("incoming_vectors", data)
         try:
-            cur.execute(f"INSERT OR IGNORE INTO {table} (chunk_id, vector)"
-                        " SELECT chunk_id, vector FROM incoming_vectors")
+            skip = "" if fresh else (f" WHERE NOT EXISTS (SELECT 1 FROM {table} t"
+                                     " WHERE t.chunk_id = i.chunk_id)")
+            cur.execute(f"INSERT INTO {table} (chunk_id, vector)"
+                        f" SELECT i.chunk_id, i.vector FROM incoming_vectors i{skip}")
         finally:
             cur.unregister("incoming_vectors")
 
     def store_vectors(self, table: str, ids: Sequence[int], vectors: "np.ndarray") -> None:
         """Vectors of chunks stored earlier (another embedder, or an interrupted run)."""
-        self.db.write(lambda cur: self._insert_vectors(cur, table, ids, vectors))
+        self.db.write(lambda cur: self._insert_vectors(cur, table, ids, vectors, fresh=False))
 
     def mark_indexed(self, snapshot_id: int, embedder: str, *, chunks: int, chunked_now: int,
                      embedded_now: int, seconds: float, job_id: int | None) -> None:
@@ -239,18 +255,29 @@ class SearchTable:
         """What a snapshot's query index is built from, in one read: ``chunks`` (metadata, BM25
         terms and the vector, null where missing), ``nodes`` (``id, kind, pagerank, fan_in``)
         and ``edges`` (``src, dst`` of calls, imports, inherits and tests)."""
+        vt = vector_table
+        commit_time = ("coalesce((SELECT max(x.committed_at) FROM commits x JOIN snapshots s"
+                       " ON s.commit_sha = x.sha AND s.project_id = x.project_id WHERE s.id = ?),"
+                       " 'infinity'::TIMESTAMPTZ)")
+        sql = (
+            "WITH fn AS (SELECT path, min(id) AS file_node FROM nodes WHERE snapshot_id = ?"
+            f" AND kind IN {_FILE_KINDS} AND path IS NOT NULL GROUP BY path)"
+            " SELECT c.id, c.kind, f.path, c.line_start, c.line_end, c.symbol, c.node_kind,"
+            " f.language, c.title, fn.file_node, c.commit_sha, c.terms, c.counts, c.length,"
+            " v.vector FROM files f JOIN chunks c ON c.blob_sha = f.blob_sha"
+            " AND c.chunker_version = ? LEFT JOIN fn ON fn.path = f.path"
+            f" LEFT JOIN {vt} v ON v.chunk_id = c.id"
+            " WHERE f.snapshot_id = ? AND f.status IN ('parsed', 'ignored')"
+            " UNION ALL"
+            " SELECT c.id, c.kind, NULL, NULL, NULL, NULL, NULL, NULL, c.title, NULL,"
+            " c.commit_sha, c.terms, c.counts, c.length, v.vector"
+            " FROM chunks c JOIN commits m ON m.project_id = c.project_id AND m.sha = c.commit_sha"
+            f" LEFT JOIN {vt} v ON v.chunk_id = c.id"
+            f" WHERE c.project_id = ? AND c.chunker_version = ? AND m.committed_at <= {commit_time}")
+        params = [snapshot_id, version, snapshot_id, project_id, version, snapshot_id]
+
         def fetch(cur):
-            chunks = cur.execute(
-                f"WITH s AS ({self._snapshot_chunks_sql()}),"
-                " fn AS (SELECT path, min(id) AS file_node FROM nodes WHERE snapshot_id = ?"
-                f" AND kind IN {_FILE_KINDS} AND path IS NOT NULL GROUP BY path)"
-                " SELECT c.id, c.kind, s.path, c.line_start, c.line_end, c.symbol, c.node_kind,"
-                " s.language, c.title, fn.file_node, c.commit_sha, c.terms, c.counts, c.length,"
-                " v.vector FROM s JOIN chunks c ON c.id = s.id"
-                " LEFT JOIN fn ON fn.path = s.path"
-                f" LEFT JOIN {vector_table} v ON v.chunk_id = c.id ORDER BY c.id",
-                [*self._snapshot_params(snapshot_id, project_id, version), snapshot_id],
-            ).to_arrow_table()
+            chunks = cur.execute(sql, params).to_arrow_table()
             nodes = cur.execute(
                 "SELECT id, kind, pagerank, fan_in FROM nodes WHERE snapshot_id = ?",
                 [snapshot_id]).to_arrow_table()

@@ -84,8 +84,8 @@ class SearchPanel(Panel):
         self.output.value = table_html(frame[SHOWN] if not frame.empty else frame,
                                        empty="no hits")
         self.hits.unobserve(self._on_pick, "value")
-        self.hits.options = [(f"{_location(h)}  {h['title'] or ''}"[:120], int(h["rank"]))
-                             for _, h in frame.iterrows()]
+        self.hits.options = [(f"{_location(h)}  {h['title'] if isinstance(h['title'], str) else ''}"
+                              [:120], int(h["rank"])) for _, h in frame.iterrows()]
         self.hits.value = None
         self.hits.observe(self._on_pick, "value")
         self.session.highlight = list(dict.fromkeys(

@@ -107,8 +107,7 @@ class GooseProvider:
         with tempfile.TemporaryDirectory(prefix="workbench-goose-") as cwd:
             proc = subprocess.Popen(args, cwd=cwd, stdin=subprocess.PIPE if stdin else
                                     subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, start_new_session=True,
-                                    env={**os.environ, "GOOSE_DISABLE_KEYRING": "1"})
+                                    stderr=subprocess.PIPE, text=True, start_new_session=True)
             try:
                 out, err = proc.communicate(stdin, timeout=limit)
             except subprocess.TimeoutExpired as exc:

@@ -127,13 +127,25 @@ class OpenAIProvider:
             args["response_format"] = response_format
         if max_tokens:
             args["max_tokens"] = max_tokens
+        try:
+            return self._chat(args, on_delta, model, bool(tools))
+        except ProviderServerError as exc:
+            # newer OpenAI models take max_completion_tokens only; say it their way once
+            if exc.fields.get("status") != 400 or "max_tokens" not in str(exc) \
+                    or "max_tokens" not in args:
+                raise
+            args["max_completion_tokens"] = args.pop("max_tokens")
+            return self._chat(args, on_delta, model, bool(tools))
+
+    def _chat(self, args: dict, on_delta: Callable[[str], None] | None, model: str,
+              tools: bool) -> ChatReply:
         if on_delta is None:
             response = self._call(lambda: self.client().chat.completions.create(**args),
-                                  model=model, tools=bool(tools))
+                                  model=model, tools=tools)
             return _reply(response, model)
         state: dict[str, Any] = {"started": False}
         return self._call(lambda: self._stream(args, on_delta, state), model=model,
-                          tools=bool(tools), state=state)
+                          tools=tools, state=state)
 
     def _stream(self, args: dict, on_delta: Callable[[str], None], state: dict) -> ChatReply:
         timeouts, transport = _http_errors()
