@@ -2,6 +2,11 @@
 
 Precedence: explicit keyword arguments, then ``WORKBENCH_*`` environment variables, then
 defaults. Nothing else in the package reads the environment for settings.
+
+The data directory resolves the same way from every face (the CLI, a notebook kernel whose
+working directory is ``notebooks/``, papermill runs and the scheduler): a relative path, the
+default ``data`` included, is taken from the root of the workbench checkout when the working
+directory lies inside one, else from the working directory (:func:`resolve_data_dir`).
 """
 
 from __future__ import annotations
@@ -140,7 +145,7 @@ class Config:
     """Secret GitHub signs webhook deliveries with; None: webhooks are refused."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
+        object.__setattr__(self, "data_dir", resolve_data_dir(self.data_dir))
         if self.lock_timeout < 0:
             raise ConfigError(f"lock_timeout must be >= 0 seconds, got {self.lock_timeout}")
         if self.git_timeout <= 0:
@@ -208,6 +213,35 @@ class Config:
     @property
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
+
+
+def checkout_root(start: str | Path | None = None) -> Path | None:
+    """The root of the workbench source checkout holding ``start`` (default: the working
+    directory), or None outside one. A checkout is a directory with ``pyproject.toml`` naming
+    the ``workbench`` project and the ``workbench/`` package beside it."""
+    here = Path(start if start is not None else os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        marker = folder / "pyproject.toml"
+        if (folder / "workbench" / "__init__.py").is_file() and marker.is_file():
+            try:
+                text = marker.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if 'name = "workbench"' in text:
+                return folder
+    return None
+
+
+def resolve_data_dir(path: str | Path, *, cwd: str | Path | None = None) -> Path:
+    """An absolute data directory: ``path`` itself when absolute (``~`` expanded); a relative one
+    from the checkout root when ``cwd`` (default: the working directory) is inside the
+    workbench checkout, so ``notebooks/`` and the repository root share ``data/``; else from
+    ``cwd``."""
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    base = Path(cwd if cwd is not None else os.getcwd()).absolute()
+    return (checkout_root(base) or base) / path
 
 
 def _coerce(name: str, var: str, raw: str) -> Any:

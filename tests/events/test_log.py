@@ -315,3 +315,40 @@ def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
             "dead", "resolved", "dead"]
     finally:
         wb.close()
+
+
+def test_redis_trims_the_stream_to_about_maxlen(data_dir, redis_url):
+    wb = open_bench(data_dir, f"{redis_url}?prefix=trim{time.monotonic_ns()}&maxlen=100")
+    try:
+        wb.events.publish_many([pushed(i) for i in range(2000)])
+        assert wb.events.head() == 2000
+        kept = wb.events.read(limit=10_000)
+        assert 100 <= len(kept) < 1000 and kept[-1].id == 2000  # MAXLEN ~: whole nodes go
+        assert wb.events.get(1) is None and wb.events.get(2000) is not None
+    finally:
+        wb.close()
+
+
+def test_events_tail_follows_what_another_process_publishes(data_dir, events_backend):
+    import os
+
+    wb = open_bench(data_dir, events_backend)
+    wb.events.publish(*pushed("old"))
+    wb.close()
+    env = {**os.environ, "WORKBENCH_EVENTS": events_backend, "WORKBENCH_EVENTS_POLL": "0.05"}
+    tail = subprocess.Popen([sys.executable, "-m", "workbench", "--data-dir", str(data_dir),
+                             "events", "tail", "--json", "--count", "2", "--type",
+                             "repo.pushed", "--after", "1"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wb = open_bench(data_dir, events_backend)  # whenever the tail starts: it follows id 1
+        wb.events.publish("idea.created", {"idea_id": 1, "project": "shop", "title": "t"})
+        wb.events.publish_many([pushed("new1"), pushed("new2")])
+        wb.close()
+        out, err = tail.communicate(timeout=120)
+    finally:
+        if tail.poll() is None:
+            tail.kill()
+    assert tail.returncode == 0, err
+    assert [json.loads(line)["payload"]["after"] for line in out.splitlines()] == ["new1", "new2"]

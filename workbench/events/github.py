@@ -105,7 +105,8 @@ class GitHubWebhooks:
     def handle(self, event: str, delivery: str | None, payload: Any) -> WebhookResult:
         if not isinstance(payload, dict):
             return WebhookResult("ignored", "the body is not a JSON object")
-        repository = payload.get("repository") if isinstance(payload.get("repository"), dict) else {}
+        repository = payload.get("repository")
+        repository = repository if isinstance(repository, dict) else {}
         name = repository.get("full_name") if isinstance(repository.get("full_name"), str) else None
         if delivery and not self.store.events.begin_delivery(delivery, "github", event, name):
             return WebhookResult("duplicate", f"delivery {delivery} was handled already")

@@ -209,6 +209,7 @@ class Subscription(_Worker):
         self._pumps = 0  # pumps started
         self._done_pump = 0  # number of the last pump that finished
         self._caught_up = -1  # position the last finished pump reached, -1 while held elsewhere
+        self._flush_now = threading.Event()
         self._thread.start()
 
     def __repr__(self) -> str:
@@ -232,6 +233,9 @@ class Subscription(_Worker):
                 number = self._pumps
             try:
                 count, batch = self._delivery.pump(events.batch_size, block)
+                if self._flush_now.is_set():  # drain() waits for the progress to be stored
+                    self._flush_now.clear()
+                    self._delivery.flush()
                 self.error = None
             except Exception as exc:  # noqa: BLE001 - the backend may come back
                 self.error = exc
@@ -263,7 +267,9 @@ class Subscription(_Worker):
             log.warning("consumer %s: acknowledging failed: %s", self.consumer, _error_text(exc))
 
     def _drained(self, pump: int, head: int) -> bool:
-        return self.closed or (self._done_pump > pump and self._caught_up >= head)
+        d = self._delivery
+        return self.closed or (self._done_pump > pump and self._caught_up >= head
+                               and d.stored == d.position and not d.unacked)
 
     def close(self, timeout: float = 30.0) -> None:
         """Stop after the current event, acknowledge what was handled, let go of the consumer."""
@@ -504,13 +510,14 @@ class EventLog:
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every subscription of this log has handled the events published so far
-        (and dead letters queued again). True when they have; False after ``timeout`` seconds
-        (e.g. another process holds a consumer)."""
+        (and dead letters queued again) and stored its position. True when they have; False
+        after ``timeout`` seconds (e.g. another process holds a consumer)."""
         head = self.backend.head()
         with self._cond:
             subs = list(self._subscriptions.values())
             marks = {id(s): s._pumps for s in subs}
         for sub in subs:
+            sub._flush_now.set()
             sub.wake()
         deadline = time.monotonic() + timeout
         with self._cond:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import InvalidEvent, UnknownEventType
 
@@ -89,7 +89,7 @@ def schema(name: str) -> dict[str, Any]:
     return found
 
 
-def check_types(types: "str | list[str] | tuple[str, ...] | set[str] | None") -> tuple[str, ...] | None:
+def check_types(types: "str | Sequence[str] | None") -> tuple[str, ...] | None:
     """Normalise a subscription's types: None (or ``"*"``) means every type; each name must be
     registered (a typo would otherwise wait for ever)."""
     if types is None or types == "*":
@@ -132,8 +132,8 @@ def _fast_check(schema: dict[str, Any]):
         if set(sub) == {"type"}:
             checks.append((key, lambda v, a=allowed, nb=no_bool:
                            isinstance(v, a) and not (nb and isinstance(v, bool))))
-        elif set(sub) == {"type", "items"} and kinds == ["array"] and set(sub["items"]) == {"type"} \
-                and sub["items"]["type"] in ("integer", "string"):
+        elif (set(sub) == {"type", "items"} and kinds == ["array"]
+              and set(sub["items"]) == {"type"} and sub["items"]["type"] in ("integer", "string")):
             item = _SIMPLE[sub["items"]["type"]]
             checks.append((key, lambda v, i=item: isinstance(v, list) and all(
                 isinstance(x, i) and not isinstance(x, bool) for x in v)))

@@ -1,9 +1,9 @@
 """The store: one DuckDB file, its schema, and typed reads and writes.
 
 Services talk to the store through :class:`Store` and its table gateways
-(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``, ``store.conversations``); nothing outside this
-(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``, ``store.events``); nothing outside this
-package writes SQL against the workbench tables.
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``,
+``store.conversations``, ``store.events``, ...); nothing outside this package writes SQL
+against the workbench tables.
 """
 
 from __future__ import annotations

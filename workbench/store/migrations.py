@@ -483,9 +483,49 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE chunks_v13 RENAME TO chunks;
         """,
     ),
+    Migration(
+        14,
+        "one current snapshot per project: refs as given, pins, current_snapshots",
+        """
+        CREATE TABLE snapshot_refs (
+            snapshot_id BIGINT NOT NULL,
+            ref VARCHAR NOT NULL,
+            default_head BOOLEAN NOT NULL,
+            recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        INSERT INTO snapshot_refs (snapshot_id, ref, default_head, recorded_at)
+            SELECT s.id, coalesce(s.ref, s.commit_sha),
+                   s.ref IS NOT NULL AND s.ref IS NOT DISTINCT FROM p.default_branch, s.mapped_at
+            FROM snapshots s JOIN projects p ON p.id = s.project_id;
+        CREATE TABLE project_pins (
+            project_id BIGINT PRIMARY KEY,
+            snapshot_id BIGINT NOT NULL,
+            pinned_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE VIEW current_snapshots AS
+            WITH heads AS (
+                SELECT s.project_id, r.snapshot_id,
+                       row_number() OVER (PARTITION BY s.project_id
+                                          ORDER BY r.recorded_at DESC, r.snapshot_id DESC) AS rn
+                FROM snapshot_refs r JOIN snapshots s ON s.id = r.snapshot_id
+                WHERE r.default_head),
+            newest AS (SELECT project_id, max(id) AS snapshot_id FROM snapshots GROUP BY project_id)
+            SELECT p.name AS project, s.*,
+                   CASE WHEN pin.snapshot_id IS NOT NULL THEN 'pinned'
+                        WHEN h.snapshot_id IS NOT NULL THEN 'default branch'
+                        ELSE 'newest map (none of the default branch head)' END AS chosen_by
+            FROM projects p
+            LEFT JOIN project_pins pin ON pin.project_id = p.id
+            LEFT JOIN heads h ON h.project_id = p.id AND h.rn = 1
+            LEFT JOIN newest n ON n.project_id = p.id
+            JOIN snapshots s ON s.id = coalesce(pin.snapshot_id, h.snapshot_id, n.snapshot_id);
+        DROP VIEW latest_snapshots;
+        CREATE VIEW latest_snapshots AS SELECT * EXCLUDE (chosen_by) FROM current_snapshots;
+        """,
+    ),
 )
 
-LATEST_VERSION = MIGRATIONS[-1].version
+LATEST_VERSION = max(m.version for m in MIGRATIONS)
 
 
 def current_version(cur: duckdb.DuckDBPyConnection) -> int:
@@ -498,13 +538,17 @@ def current_version(cur: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def applied_versions(cur: duckdb.DuckDBPyConnection) -> set[int]:
+    return {int(v) for (v,) in cur.execute("SELECT version FROM schema_version").fetchall()}
+
+
 def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATIONS) -> int:
     """Bring the schema to the newest version; return the version now in force."""
     cur = con.cursor()
     try:
         version = current_version(cur)
-        applied = {int(r[0]) for r in cur.execute("SELECT version FROM schema_version").fetchall()}
-        newest = migrations[-1].version if migrations else 0
+        applied = applied_versions(cur)
+        newest = max((m.version for m in migrations), default=0)
         if version > newest:
             raise SchemaTooNew(
                 f"database {path} has schema version {version}, newer than this workbench "
