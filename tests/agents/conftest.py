@@ -21,11 +21,11 @@ SHOP = {
         "    def refund(self, order):\n        order.refunded = order.total\n"
         "        return fmt(order.total)\n"),
     "shop/orders.py": (
-        "from shop.payments import PaymentGateway\n\n\nclass Order:\n"
+        "from shop.payments import PaymentGateway\n\n\nclass Basket:\n"
         "    def __init__(self, total):\n        self.total = total\n        self.refunded = 0\n\n\n"
         "def cancel_order(order):\n    return PaymentGateway().refund(order)\n"),
     "shop/shipping.py": (
-        "from shop.orders import Order\n\n\ndef ship(order: Order):\n    return 'shipped'\n\n\n"
+        "from shop.orders import Basket\n\n\ndef ship(basket: Basket):\n    return 'shipped'\n\n\n"
         "def track_parcel(number):\n    return number\n"),
     "shop/web/__init__.py": "",
     "shop/web/views.py": (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -19,11 +20,12 @@ def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
     assert out.returncode == 0, out.stderr
     assert "idea #1 planned: Partial refunds" in out.stdout
     assert "shop.payments:PaymentGateway.refund [function] shop/payments.py:8" in out.stdout
-    assert "Change cancel_order (shop/orders.py)" in out.stdout
+    assert re.search(r"Change \S+ \(shop/orders\.py\)", out.stdout)
 
     shown = run_cli("idea", "show", "1", data_dir=data)
     assert shown.returncode == 0 and "acceptance criteria:" in shown.stdout
-    assert "impact 1 (shop.web.views)" in shown.stdout
+    assert re.search(r"shop/orders\.py:\d+  via search\+map; impact \d \(.*shop\.web\.views",
+                     shown.stdout)
     tasks = run_cli("tasks", "-p", "shop", data_dir=data)
     assert tasks.returncode == 0 and "touches: shop.payments:PaymentGateway.refund" in tasks.stdout
 
