@@ -152,19 +152,36 @@ class Database:
             "autoload_known_extensions": False,
             "extension_directory": str(self.extension_dir),
         }
+        con = self._connect(config, read_only=False)
+        if self._on_open is not None:
+            try:
+                self._on_open(con)
+            except BaseException:
+                con.close()
+                raise
+        return con
+
+    def _connect(self, config: dict[str, Any], *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """``duckdb.connect`` retried with backoff while another process holds the file.
+
+        Gives up after ``lock_timeout`` with :class:`DatabaseLocked`; a WAL DuckDB cannot replay
+        is moved aside (read-write opens only); any other failure is a :class:`StoreError`.
+        A read-only open also waits while this process holds the file with other settings.
+        """
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.01
         while True:
             try:
-                con = duckdb.connect(str(self.path), config=config)
-                break
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
             except duckdb.Error as exc:
-                if not is_lock_error(exc) and self._set_aside_corrupt_wal(exc):
+                busy = is_lock_error(exc) or (
+                    read_only and "different configuration" in str(exc).lower())
+                if not busy and not read_only and self._set_aside_corrupt_wal(exc):
                     continue
-                if not is_lock_error(exc):
+                if not busy:
                     raise StoreError(
-                        f"cannot open database {self.path}: {exc}. Check the path and its "
-                        "permissions, or point --data-dir / WORKBENCH_DATA_DIR elsewhere",
+                        f"cannot open database {self.path}: {one_line(exc)}. Check the path and "
+                        "its permissions, or point --data-dir / WORKBENCH_DATA_DIR elsewhere",
                         path=str(self.path),
                     ) from exc
                 if time.monotonic() >= deadline:
@@ -177,13 +194,6 @@ class Database:
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
-        if self._on_open is not None:
-            try:
-                self._on_open(con)
-            except BaseException:
-                con.close()
-                raise
-        return con
 
     def _set_aside_corrupt_wal(self, exc: BaseException) -> bool:
         """Move a WAL that DuckDB cannot replay to ``<file>.wal.corrupt-<stamp>``, loudly.
@@ -278,7 +288,7 @@ class Database:
                         continue
                     if isinstance(exc, duckdb.Error):
                         raise StoreError(
-                            f"database operation failed on {self.path}: {exc}",
+                            f"database operation failed on {self.path}: {one_line(exc)}",
                             path=str(self.path),
                         ) from exc
                     raise
@@ -301,24 +311,10 @@ class Database:
         """
         if not self.path.exists():
             raise StoreError(f"no database at {self.path} yet; map a project first", path=str(self.path))
+        check_read_only_sql(sql)
         config = {"enable_external_access": False, "autoinstall_known_extensions": False,
                   "autoload_known_extensions": False}
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.01
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=True, config=config)
-                break
-            except duckdb.Error as exc:
-                transient = is_lock_error(exc) or "different configuration" in str(exc).lower()
-                if not transient or time.monotonic() >= deadline:
-                    if transient:
-                        raise DatabaseLocked(
-                            f"database {self.path} is busy (held by another process or by a "
-                            f"running job); try again when it finishes", path=str(self.path)) from exc
-                    raise StoreError(f"cannot open database {self.path}: {exc}", path=str(self.path)) from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+        con = self._connect(config, read_only=True)
         try:
             result = con.execute(sql, params or [])
             if result.description is None:
@@ -326,9 +322,50 @@ class Database:
             frame = result.fetch_df_chunk(limit // 2048 + 1) if limit else result.df()
             return frame.head(limit) if limit else frame
         except duckdb.Error as exc:
-            raise StoreError(f"query failed: {exc}", path=str(self.path)) from exc
+            raise StoreError(f"query failed: {one_line(exc)}", path=str(self.path)) from exc
         finally:
             con.close()
+
+
+#: Statement types SQL from users or models may run: queries (``SELECT``, ``WITH``, ``FROM``,
+#: ``SHOW``, ``DESCRIBE``, ``SUMMARIZE``, ``VALUES``, ``PRAGMA show_tables``) and ``EXPLAIN``.
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def check_read_only_sql(sql: str) -> None:
+    """Raise :class:`StoreError` unless every statement of ``sql`` is a query.
+
+    A read-only DuckDB connection still lets ``CREATE TEMP TABLE``, ``SET``, ``ATTACH
+    ':memory:'`` and ``PIVOT`` (which creates an enum type) through: those are refused here,
+    before the database is opened. Parse errors become one-line :class:`StoreError`s too.
+    """
+    if not isinstance(sql, str) or not sql.strip():
+        raise StoreError("no SQL given: pass a SELECT statement")
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise StoreError(f"query failed: {one_line(exc)}") from None
+    for statement in statements:
+        kind = statement.type.name
+        if kind not in _READ_ONLY_STATEMENTS:
+            raise StoreError(
+                f"query refused: a {kind} statement; only queries (SELECT, WITH, FROM, SHOW, "
+                "DESCRIBE, EXPLAIN) run here, on a read-only copy of the database", statement=kind)
+
+
+def one_line(exc: BaseException) -> str:
+    """DuckDB's error text on one line: the message and its hints, without the quoted SQL
+    and caret (``LINE 1: SELECT … ^``) that DuckDB adds below it; the line number is kept."""
+    kept, where = [], ""
+    for line in str(exc).splitlines():
+        text = line.strip()
+        if not text or set(text) == {"^"}:
+            continue
+        if text.startswith("LINE ") and ":" in text:
+            where = where or f" (at {text.split(':', 1)[0].lower()})"
+            continue
+        kept.append(text)
+    return " ".join(kept) + where
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
