@@ -28,6 +28,7 @@ _EXPORTS = {
     "ScheduleNotFound": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
+    "CorruptRepository": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
@@ -61,7 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
-    from .errors import AuthenticationFailed, CredentialsMissing
+    from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

@@ -16,7 +16,8 @@
      │    ├── CredentialsMissing  the environment variable naming a project's token is not set
      │    └── GitFailed           git ran and failed (message redacted of credentials)
      │         ├── GitNetworkError  a network problem or time-out (also a TransientError)
-     │         └── AuthenticationFailed  the server refused the credentials, or wanted some
+     │         ├── AuthenticationFailed  the server refused the credentials, or wanted some
+     │         └── CorruptRepository  corrupt objects, or trees naming '..' or '.git' (not retried)
      ├── StoreError
      │    ├── DatabaseLocked      another process holds the file past the wait (transient)
      │    └── SchemaTooNew        the file was written by a newer workbench
@@ -119,6 +120,14 @@ class AuthenticationFailed(GitFailed):
     """The server refused the credentials git offered, or asked for some when none were set.
 
     Not transient: the same token fails the same way until someone changes it.
+    """
+
+
+class CorruptRepository(GitFailed):
+    """The repository holds objects that are corrupt or unsafe (a tree entry named ``..`` or
+    ``.git``): refused by git's object checks on clone and fetch, or when its files are listed.
+
+    Not transient: the same objects fail the same way on every attempt.
     """
 
 

@@ -6,6 +6,10 @@ repository we only want to read from running code or prompting.
 * Git LFS smudging is off (``GIT_LFS_SKIP_SMUDGE``, filter overrides), so ``.lfsconfig`` is inert;
 * only the https and ssh transports (and ``file`` for local sources) are allowed
   (``GIT_ALLOW_PROTOCOL``), so ``ext::`` and ``fd::`` are refused by git too;
+* objects are checked as they arrive (``transfer.fsckObjects``): a corrupt object, or a tree
+  with an entry named ``.``, ``..`` or ``.git``, refuses the clone or fetch
+  (:class:`~workbench.errors.CorruptRepository`, never retried), and listing a commit's files
+  refuses such entries too (clones made before the checks);
 * no terminal prompts (``GIT_TERMINAL_PROMPT=0``, ssh ``BatchMode``);
 * a stalled transfer aborts (``http.lowSpeedLimit``/``lowSpeedTime``) and every command is
   killed after ``timeout`` seconds (GitPython's ``kill_after_timeout``);
@@ -32,7 +36,8 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import git as gitpython
 
-from ..errors import AuthenticationFailed, GitFailed, GitNetworkError, RepositoryTooLarge
+from ..errors import (AuthenticationFailed, CorruptRepository, GitFailed, GitNetworkError,
+                      RepositoryTooLarge)
 from .sources import redact
 
 _EMPTY_HOOKS = Path(tempfile.gettempdir()) / "workbench-empty-hooks"
@@ -56,6 +61,10 @@ def _hardening_config() -> list[str]:
         "filter.lfs.required": "false",
         "credential.interactive": "false",
         "gc.auto": "0",
+        "transfer.fsckObjects": "true",
+        "fetch.fsck.hasDot": "error",
+        "fetch.fsck.hasDotdot": "error",
+        "fetch.fsck.hasDotgit": "error",
         "advice.detachedHead": "false",
     }
     args: list[str] = []
@@ -77,6 +86,30 @@ def is_network_problem(stderr: str) -> bool:
     """Does git's error text show a network problem (worth retrying) rather than a bad repo?"""
     text = stderr.lower()
     return any(marker in text for marker in _NETWORK_MARKERS)
+
+
+#: What git says about a corrupt or unsafe object (checked before the network markers: a
+#: remote that dies on a corrupt object also makes the client report "early EOF").
+_CORRUPTION_MARKERS = (
+    "fsck error", "is corrupt", "corruption", "inflate:", "unable to unpack", "hash mismatch",
+    "sha1 mismatch", "bad object", "invalid object", "did not receive expected object",
+    "object file", "packed object", "hasdot", "badtree", "badobject", "missing blob",
+    "missing tree", "missing commit", "bad tree object",
+)
+
+
+def corruption_detail(stderr: str) -> str | None:
+    """The line of git's error text that names a corrupt or unsafe object, else ``None``.
+
+    fsck's own verdict (``error: object …: hasDotgit: contains '.git'``) is preferred to the
+    lines git prints as it gives up (``fatal: fetch-pack: invalid index-pack output``).
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    hits = [line for line in lines if any(m in line.lower() for m in _CORRUPTION_MARKERS)]
+    if not hits:
+        return None
+    fsck = [line for line in hits if line.lower().startswith(("error: object", "remote: fatal"))]
+    return (fsck or hits)[0].removeprefix("remote: ")
 
 
 _AUTH_MARKERS = (
@@ -193,6 +226,20 @@ class TreeEntry:
         return self.type == "commit"
 
 
+_UNSAFE_NAMES = frozenset({"", ".", "..", ".git"})
+
+
+def _check_entry_path(path: str, commit: str) -> None:
+    """Refuse a tree entry whose path has a component ``.``, ``..`` or ``.git`` (any case), or
+    is absolute: git itself never writes one, and a checkout would leave the tree with it."""
+    for part in path.split("/"):
+        if part.lower() in _UNSAFE_NAMES:
+            raise CorruptRepository(
+                f"commit {commit[:12]} has a tree entry {path!r} (a path component "
+                f"{part!r}); such trees are refused. Remove the commit from the source",
+                commit=commit, path=path)
+
+
 class Git:
     """Runs hardened git commands (through GitPython) with a wall-clock limit."""
 
@@ -250,6 +297,12 @@ class Git:
                     timeout=self.timeout,
                 ) from None
             detail = stderr.splitlines()[-1] if stderr else f"exit status {exc.status}"
+            corrupt = corruption_detail(stderr)
+            if corrupt is not None:
+                raise CorruptRepository(
+                    f"{what} failed: the repository holds a corrupt or unsafe object ({corrupt}); "
+                    "it was refused and will not be retried. Repair the source (`git fsck` "
+                    "there) or remove the offending commits", status=str(exc.status)) from None
             if is_auth_problem(stderr):
                 hint = f"; {options.auth_hint}" if options and options.auth_hint else ""
                 raise AuthenticationFailed(f"{what} failed: {detail}{hint}",
@@ -295,6 +348,7 @@ class Git:
                     mode, type_, sha, size = meta.split(maxsplit=3)
                     size = size.strip()
                     nbytes = int(size) if size.isdigit() else None
+                    _check_entry_path(path, commit)
                     entries.append(TreeEntry(mode, type_, sha, nbytes, path))
                     total += nbytes or 0
                     if max_entries is not None and len(entries) > max_entries:
