@@ -25,7 +25,7 @@ _EXPORTS = {
     "UnsafeSource": "errors", "WorkbenchError": "errors",
     "BatchError": "errors", "InvalidParameters": "errors", "InvalidSchedule": "errors",
     "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
-    "ScheduleNotFound": "errors",
+    "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
     "CorruptRepository": "errors",
@@ -63,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
     from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
+    from .errors import OutputOutsideRuns
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

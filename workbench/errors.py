@@ -35,6 +35,7 @@
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name
           ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON
+          ├── OutputOutsideRuns   an output directory that would leave the runs directory
           ├── InvalidSchedule     a bad cron expression, catch-up policy or schedule name
           ├── ScheduleExists
           ├── ScheduleNotFound
@@ -185,6 +186,11 @@ class NotebookNotFound(BatchError):
 
 class InvalidParameters(BatchError):
     """Notebook parameters refused before anything ran: bad names or non-JSON values."""
+
+
+class OutputOutsideRuns(BatchError):
+    """A batch output directory that leaves the runs directory (``../x``), or an absolute one
+    that did not come from a person."""
 
 
 class InvalidSchedule(BatchError):

@@ -423,14 +423,16 @@ class Workbench:
         from .batch.report import run_report
 
         self.snapshot(project, ref)  # fail early, with the fix, when there is nothing to report
-        return run_report(self.data_dir, project, ref=ref, output_dir=output_dir, notebook=notebook)
+        return run_report(self.data_dir, project, ref=ref, output_dir=output_dir, notebook=notebook,
+                          runs_dir=self.config.runs_dir)
 
     @property
     def batch(self) -> "BatchService":
         """Batch notebook runs and their cron schedules: ``wb.batch.run(...)``, ``wb.batch.run_due()``."""
         from .batch.service import BatchService
 
-        return BatchService(self.store, self.data_dir, jobs=self.jobs)
+        return BatchService(self.store, self.data_dir, jobs=self.jobs,
+                            runs_dir=self.config.runs_dir)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, release the pool and the database file."""

@@ -3,9 +3,11 @@
 A run is checked before anything executes (the notebook exists, parameter names are
 identifiers, values are JSON types), queued as a row, marked running with its output paths,
 and finished with its duration, or with the failing cell and error. Outputs go to
-``data/runs/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and ``.html``); names are
-reserved with an exclusive create, so runs at the same moment never collide. The database is
-only touched in short transactions before and after the notebook executes, never during.
+``<runs dir>/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and ``.html``; the runs
+directory is ``Config.runs_dir``, ``data/runs``); names are reserved with an exclusive create, so
+runs at the same moment never collide. An output directory is confined to the runs directory
+(see :meth:`BatchRuns.output_dir`) and stored as an absolute path. The database is only
+touched in short transactions before and after the notebook executes, never during.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import BatchError, InvalidParameters, NotebookNotFound, ReportError
+from ..errors import BatchError, InvalidParameters, NotebookNotFound, OutputOutsideRuns, ReportError
 from ..store import Store
 from .records import RunInfo, RunStatus
 from .report import execute_notebook, notebooks_dir, reserve_output
@@ -133,6 +135,17 @@ def declares_parameter(notebook: Path, name: str) -> bool:
     return False
 
 
+#: Who asked for a run's output directory: only a person may name one outside the runs dir.
+ORIGINS = ("user", "agent", "webhook", "schedule")
+
+
+def safe_stem(notebook: Path) -> str:
+    """The notebook's stem as a directory name: no separators, never ``.``/``..`` or empty
+    (``...ipynb`` has the stem ``..``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", notebook.stem).strip(".-")
+    return cleaned[:100] or "notebook"
+
+
 def runner_id() -> str:
     """Who executes a run or claims a schedule: host, process and thread."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -141,9 +154,11 @@ def runner_id() -> str:
 class BatchRuns:
     """Executes notebooks and keeps the ``runs`` table up to date."""
 
-    def __init__(self, store: Store, data_dir: Path, *, timeout: float | None = 1800) -> None:
+    def __init__(self, store: Store, data_dir: Path, *, timeout: float | None = 1800,
+                 runs_dir: Path | None = None) -> None:
         self.store = store
         self.data_dir = Path(data_dir)
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else self.data_dir / "runs"
         self.timeout = timeout
 
     def prepare(self, notebook: str | Path, parameters: Mapping[str, Any] | None
@@ -156,29 +171,61 @@ class BatchRuns:
         return nb, params
 
     def run_notebook(self, notebook: str | Path, parameters: Mapping[str, Any] | None = None,
-                     *, output_dir: str | Path | None = None) -> RunInfo:
+                     *, output_dir: str | Path | None = None, origin: str = "user") -> RunInfo:
         """Run ``notebook`` now with ``parameters``; the returned record says how it went."""
         nb, params = self.prepare(notebook, parameters)
+        out_dir = self.output_dir(nb, output_dir, origin=origin)
         run_id = self.store.runs.create(str(nb), params)
-        return self.execute(run_id, nb, params, output_dir=output_dir)
+        return self.execute(run_id, nb, params, output_dir=out_dir)
 
     def output_dir_for(self, notebook: Path) -> Path:
-        return self.data_dir / "runs" / notebook.stem
+        """The default output directory of a notebook: ``<runs dir>/<notebook stem>``."""
+        return self.runs_dir.absolute() / safe_stem(notebook)
+
+    def output_dir(self, notebook: Path, output_dir: str | Path | None, *,
+                   origin: str = "user") -> Path:
+        """Where a run of ``notebook`` writes, as an absolute path, checked before it runs.
+
+        ``None``: :meth:`output_dir_for`. A relative directory lies under the runs directory
+        and may not leave it (``../x`` and symlinks out are refused). An absolute directory is
+        taken as given only from a person (``origin="user"``); from anything else (an agent, a
+        webhook, a schedule) it must lie under the runs directory too. Raises
+        :class:`OutputOutsideRuns`.
+        """
+        if origin not in ORIGINS:
+            raise BatchError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
+        if output_dir is None or str(output_dir) == "":
+            return self.output_dir_for(notebook)
+        wanted = Path(output_dir).expanduser()
+        if wanted.is_absolute() and origin == "user":
+            return Path(os.path.abspath(wanted))
+        root = Path(os.path.realpath(self.runs_dir))
+        target = Path(os.path.realpath(root / wanted))
+        if not target.is_relative_to(root):
+            raise OutputOutsideRuns(
+                f"output directory {str(output_dir)!r} would write outside the runs directory "
+                f"{root}; give a directory inside it" + (
+                    ", or an absolute path of your choosing" if origin == "user" else
+                    f" (a location from {'a' if origin == 'schedule' else 'an'} {origin} "
+                    "may not name one elsewhere)"),
+                output_dir=str(output_dir), runs_dir=str(root))
+        return target
 
     def execute(self, run_id: int, notebook: Path, parameters: dict[str, Any], *,
                 output_dir: str | Path | None = None) -> RunInfo:
         """Execute a queued run; failures of the notebook are recorded, not raised.
 
-        An interruption (Ctrl-C, a second SIGTERM to the scheduler) records the run as
-        failed with "interrupted" and propagates.
+        ``output_dir`` comes from :meth:`output_dir` (checked already); ``None`` is the
+        notebook's default under the runs directory. An interruption (Ctrl-C, a second
+        SIGTERM to the scheduler) records the run as failed with "interrupted" and propagates.
         """
-        out_dir = Path(output_dir) if output_dir else self.output_dir_for(notebook)
+        out_dir = Path(output_dir).absolute() if output_dir else self.output_dir_for(notebook)
         started = time.monotonic()
         out_nb: Path | None = None
         out_html: Path | None = None
         status, cell, error = RunStatus.FAILED, None, "interrupted"
         try:
-            out_nb = reserve_output(out_dir, notebook.name)
+            out_nb = reserve_output(out_dir, f"{safe_stem(notebook)}.ipynb")
             out_html = out_nb.with_suffix(".html")
             self.store.runs.start(run_id, str(out_nb), str(out_html), runner_id())
             execute_notebook(notebook, out_nb, parameters, timeout=self.timeout)
