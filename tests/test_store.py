@@ -41,6 +41,21 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
     con.close()
 
 
+def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
+    """Numbers may be reserved with gaps: a database at 13 still gets a later-added 10."""
+    path = tmp_path / "gap.duckdb"
+    con = duckdb.connect(str(path))
+    assert migrate(con, str(path)) == LATEST_VERSION
+    filled = sorted((*MIGRATIONS, Migration(10, "fills a gap",
+                                            "CREATE TABLE gap_filled (x INTEGER)")),
+                    key=lambda m: m.version)
+    assert migrate(con, str(path), migrations=tuple(filled)) == LATEST_VERSION
+    assert con.execute("SELECT count(*) FROM gap_filled").fetchone() == (0,)
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST_VERSION,)
+    assert migrate(con, str(path), migrations=tuple(filled)) == LATEST_VERSION  # once only
+    con.close()
+
+
 def test_a_database_from_a_newer_workbench_is_refused(tmp_path):
     path = tmp_path / "new.duckdb"
     con = duckdb.connect(str(path))

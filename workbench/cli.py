@@ -190,6 +190,11 @@ def status(ctx) -> None:
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
+    click.echo("interrupted batch runs:")
+    for r in st["interrupted_runs"]:
+        kept = ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"
+        click.echo(f"  #{r.id:<5} {Path(r.notebook).name:<28} "
+                   f"{(r.started_at or r.created_at):%Y-%m-%d %H:%M:%S}  {kept}")
 
 
 @main.group()

@@ -6,6 +6,7 @@ import numbers
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from .batch.runs import recover_runs
 from .config import UNSET, Config
 from .domain import JobInfo, Project
 from .errors import ProjectNotFound, SnapshotNotFound
@@ -59,6 +60,9 @@ class Workbench:
         self.jobs.register("map", self._map_work_from_row, resumable=True)
         self.jobs.register("map_history", self._history_work_from_row)
         self.interrupted: list[int] = self.jobs.recover() if recover else []
+        #: Batch runs found interrupted (their process ended) when this workbench opened.
+        self.interrupted_runs: list[int] = (
+            recover_runs(self.store, stale_after=cfg.stale_after) if recover else [])
 
     def __repr__(self) -> str:
         return f"Workbench({str(self.config.data_dir)!r})"
@@ -411,7 +415,8 @@ class Workbench:
         ``schema_version``, ``last_checkpoint``, ``disk_free_bytes`` (under the data dir),
         ``notices`` (e.g. a corrupt WAL moved aside), ``projects`` (each with its last
         snapshot), ``last_snapshots`` ({project: {snapshot_id, commit, mapped_at}}),
-        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``.
+        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``,
+        ``interrupted_runs`` (batch runs whose process ended, newest first, as ``RunInfo``).
         """
         from . import health
 
@@ -432,7 +437,8 @@ class Workbench:
         from .batch.service import BatchService
 
         return BatchService(self.store, self.data_dir, jobs=self.jobs,
-                            runs_dir=self.config.runs_dir)
+                            runs_dir=self.config.runs_dir,
+                            heartbeat_interval=self.config.heartbeat_interval)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, release the pool and the database file."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import logging
 import math
 import os
 import re
@@ -21,13 +22,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BatchError, InvalidParameters, NotebookNotFound, OutputOutsideRuns, ReportError
+from ..errors import (BatchError, InvalidParameters, NotebookNotFound, OutputOutsideRuns,
+                      ReportError, WorkbenchError)
 from ..store import Store
-from .records import RunInfo, RunStatus
+from .records import RunInfo, RunStatus, existing_output
 from .report import execute_notebook, notebooks_dir, reserve_output
+
+log = logging.getLogger("workbench.batch")
 
 #: Parameter a notebook gets set to the workbench's data directory when its parameters cell
 #: declares it and the caller did not pass it.
@@ -155,11 +160,12 @@ class BatchRuns:
     """Executes notebooks and keeps the ``runs`` table up to date."""
 
     def __init__(self, store: Store, data_dir: Path, *, timeout: float | None = 1800,
-                 runs_dir: Path | None = None) -> None:
+                 runs_dir: Path | None = None, heartbeat_interval: float = 5.0) -> None:
         self.store = store
         self.data_dir = Path(data_dir)
         self.runs_dir = Path(runs_dir) if runs_dir is not None else self.data_dir / "runs"
         self.timeout = timeout
+        self.heartbeat_interval = heartbeat_interval
 
     def prepare(self, notebook: str | Path, parameters: Mapping[str, Any] | None
                 ) -> tuple[Path, dict[str, Any]]:
@@ -224,10 +230,13 @@ class BatchRuns:
         out_nb: Path | None = None
         out_html: Path | None = None
         status, cell, error = RunStatus.FAILED, None, "interrupted"
+        beating = threading.Event()
         try:
             out_nb = reserve_output(out_dir, f"{safe_stem(notebook)}.ipynb")
             out_html = out_nb.with_suffix(".html")
             self.store.runs.start(run_id, str(out_nb), str(out_html), runner_id())
+            threading.Thread(target=self._beat, args=(run_id, beating), daemon=True,
+                             name=f"workbench-run-{run_id}-heartbeat").start()
             execute_notebook(notebook, out_nb, parameters, timeout=self.timeout)
             status, error = RunStatus.SUCCEEDED, None
         except ReportError as exc:
@@ -240,6 +249,7 @@ class BatchRuns:
         except Exception as exc:  # noqa: BLE001 - recorded on the run; "interrupted" is for signals
             error = f"{type(exc).__name__}: {exc}"
         finally:
+            beating.set()
             if out_nb is not None and out_nb.exists() and out_nb.stat().st_size == 0:
                 out_nb.unlink()  # the kernel never started: no notebook to look at
             self.store.runs.finish(
@@ -249,6 +259,15 @@ class BatchRuns:
                 error_cell=cell, error=error,
             )
         return self.get(run_id)
+
+    def _beat(self, run_id: int, stop: threading.Event) -> None:
+        """Record that the run is alive every ``heartbeat_interval`` s until ``stop`` is set
+        (other hosts can only tell a live run from a dead one by this)."""
+        while not stop.wait(self.heartbeat_interval):
+            try:
+                self.store.runs.heartbeat(run_id)
+            except WorkbenchError as exc:  # busy database: the next beat will do
+                log.debug("heartbeat of run #%d skipped: %s", run_id, exc)
 
     def cancel(self, run_id: int, reason: str) -> None:
         """Record a queued run that will not execute as failed, with the reason."""
@@ -263,6 +282,42 @@ class BatchRuns:
 
     def list(self, limit: int = 20, *, schedule_id: int | None = None) -> list[RunInfo]:
         return [RunInfo.from_row(r) for r in self.store.runs.list(limit=limit, schedule_id=schedule_id)]
+
+
+def recover_runs(store: Store, *, stale_after: float = 60.0) -> list[int]:
+    """Mark runs whose process ended ``interrupted``; return their ids. One query when none.
+
+    A queued or running run is lost when its owner process on this host is gone (or its pid
+    was reused: the process start time differs), or, for a run owned by another host, when
+    its heartbeat is older than ``stale_after`` seconds (queued runs of other hosts have no
+    heartbeat and are left alone). Only outputs that exist stay listed on the run.
+    """
+    from ..jobs.process import current_owner, owner_alive
+
+    me = current_owner()
+    now = datetime.now(timezone.utc)
+    lost: list[tuple[int, str | None, str | None]] = []
+    for row in store.runs.active():
+        owner = (row["pid"], row["hostname"], row["process_started"])
+        if owner == me or row["pid"] is None:
+            continue  # this process's own runs, or rows from before owners were recorded
+        alive = owner_alive(*owner)
+        if alive is None:
+            if row["status"] != RunStatus.RUNNING.value:
+                continue
+            beat = row["heartbeat_at"] or row["started_at"] or row["created_at"]
+            if beat.tzinfo is None:
+                beat = beat.replace(tzinfo=timezone.utc)
+            alive = (now - beat).total_seconds() < stale_after
+        if not alive:
+            lost.append((row["id"], *(str(p) if (p := existing_output(path)) else None
+                                      for path in (row["output_ipynb"], row["output_html"]))))
+    if lost:
+        store.runs.mark_interrupted(
+            lost, "interrupted: its process ended while it ran (killed, or the machine stopped); "
+                  "run the notebook again")
+        log.warning("batch runs %s were interrupted (their process ended)", [r[0] for r in lost])
+    return [r[0] for r in lost]
 
 
 def _render_html(executed: Path | None) -> Path | None:

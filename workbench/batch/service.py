@@ -37,11 +37,13 @@ class BatchService:
     """
 
     def __init__(self, store: Store, data_dir: str | Path, *, timeout: float | None = 1800,
-                 jobs: "JobRunner | None" = None, runs_dir: str | Path | None = None) -> None:
+                 jobs: "JobRunner | None" = None, runs_dir: str | Path | None = None,
+                 heartbeat_interval: float = 5.0) -> None:
         self._store = store
         self._jobs = jobs
         self._runs = BatchRuns(store, Path(data_dir), timeout=timeout,
-                               runs_dir=Path(runs_dir) if runs_dir is not None else None)
+                               runs_dir=Path(runs_dir) if runs_dir is not None else None,
+                               heartbeat_interval=heartbeat_interval)
         self._schedules = Schedules(store, self._runs)
 
     def __repr__(self) -> str:

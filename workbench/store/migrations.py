@@ -316,9 +316,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE projects ADD COLUMN origin VARCHAR DEFAULT 'user';
         """,
     ),
+    Migration(
+        13,
+        "batch runs record their owner process and a heartbeat (a killed run is interrupted)",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN hostname VARCHAR;
+        ALTER TABLE runs ADD COLUMN process_started DOUBLE;
+        ALTER TABLE runs ADD COLUMN heartbeat_at TIMESTAMPTZ;
+        """,
+    ),
 )
 
-LATEST_VERSION = MIGRATIONS[-1].version
+LATEST_VERSION = max(m.version for m in MIGRATIONS)
 
 
 def current_version(cur: duckdb.DuckDBPyConnection) -> int:
@@ -332,11 +342,17 @@ def current_version(cur: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATIONS) -> int:
-    """Bring the schema to the newest version; return the version now in force."""
+    """Bring the schema to the newest version; return the version now in force.
+
+    Every migration not yet recorded in ``schema_version`` is applied, in order of version,
+    including one numbered below the newest applied (versions may be numbered with gaps
+    and filled in later); each runs in its own transaction.
+    """
     cur = con.cursor()
     try:
         version = current_version(cur)
-        newest = migrations[-1].version if migrations else 0
+        applied = {row[0] for row in cur.execute("SELECT version FROM schema_version").fetchall()}
+        newest = max((m.version for m in migrations), default=0)
         if version > newest:
             raise SchemaTooNew(
                 f"database {path} has schema version {version}, newer than this workbench "
@@ -344,8 +360,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 path=path,
                 version=version,
             )
-        for migration in migrations:
-            if migration.version <= version:
+        for migration in sorted(migrations, key=lambda m: m.version):
+            if migration.version in applied:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
@@ -359,7 +375,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
-            version = migration.version
+            version = max(version, migration.version)
         return version
     finally:
         cur.close()
