@@ -28,7 +28,7 @@ _EXPORTS = {
     "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
-    "CorruptRepository": "errors",
+    "CorruptRepository": "errors", "GitTimeout": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
     from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
-    from .errors import OutputOutsideRuns
+    from .errors import GitTimeout, OutputOutsideRuns
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

@@ -16,6 +16,7 @@
      │    ├── CredentialsMissing  the environment variable naming a project's token is not set
      │    └── GitFailed           git ran and failed (message redacted of credentials)
      │         ├── GitNetworkError  a network problem or time-out (also a TransientError)
+     │         ├── GitTimeout      a git operation used up its wall-clock budget (not retried)
      │         ├── AuthenticationFailed  the server refused the credentials, or wanted some
      │         └── CorruptRepository  corrupt objects, or trees naming '..' or '.git' (not retried)
      ├── StoreError
@@ -115,6 +116,15 @@ class GitFailed(SourceError):
 
 class GitNetworkError(GitFailed, TransientError):
     """Git failed on the network or hit its wall-clock limit; worth another attempt."""
+
+
+class GitTimeout(GitFailed):
+    """A git operation did not finish within its wall-clock budget (``git_timeout``) and was
+    stopped, with every process it started (the https or ssh transport included).
+
+    Not transient: the budget is per operation, so a server that accepts and never answers
+    costs one budget, not one per attempt. ``timeout`` holds the budget in seconds.
+    """
 
 
 class AuthenticationFailed(GitFailed):

@@ -19,7 +19,6 @@ from .graph import contracts as _contracts
 from .graph.diff import MapDiff
 from .graph.diff import diff as _diff
 from .repos.clones import Clones
-from .repos.git import Git
 from .repos.sources import validate_ref
 from .snapshot import Snapshot
 
@@ -39,7 +38,7 @@ def commits_to_map(clones: Clones, repo: Path, *, refs: Iterable[str] | None = N
     """
     refs = list(refs) if refs else None
     check_selection(refs=refs, every=every, tags=tags)
-    git = Git(timeout=clones.timeout)
+    git = clones.git()
     if refs:
         return [clones.resolve(repo, r) for r in refs]
     if tags:

@@ -49,7 +49,8 @@ class Workbench:
         )
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
                            idle_release=self.config.idle_release)
-        self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout)
+        self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
+                             memory=self.config.git_memory)
         cfg = self.config
         self.jobs = JobRunner(self.store, threads=cfg.job_threads, max_attempts=cfg.max_attempts,
                               retry_delay=cfg.retry_delay,

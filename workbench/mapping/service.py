@@ -82,7 +82,9 @@ class MapService:
         self.store = store
         self.clones = clones
         self.config = config
-        self.history = HistoryService(store, git_timeout=config.git_timeout)
+        self.history = HistoryService(store, git_timeout=config.git_timeout,
+                                      git_memory=config.history_memory,
+                                      max_commit_files=config.max_commit_files)
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
             exclude: Sequence[str] | None = None, fetch: bool = True) -> dict:

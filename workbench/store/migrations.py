@@ -326,6 +326,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE runs ADD COLUMN heartbeat_at TIMESTAMPTZ;
         """,
     ),
+    Migration(
+        14,
+        "mined commits say why their file changes are incomplete (over the cap, out of memory)",
+        """
+        ALTER TABLE commits ADD COLUMN truncated VARCHAR;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
