@@ -154,6 +154,11 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
                                        exclude=patterns)
     finally:
         bar.close()
+    problem = open_workbench(ctx).store.health.problem
+    if problem:  # the snapshot committed; the checkpoint after it did not
+        click.echo(f"snapshot #{snap.id} of {snap.info.project} "
+                   f"saved (commit {snap.commit[:12]})")
+        _fail(problem, 1)
     click.echo(snap.summary().to_text())
     click.echo(f"snapshot #{snap.id} stored in {open_workbench(ctx).store.path} "
                f"({snap.stats.get('seconds', 0):.2f} s, parsed {snap.stats.get('parsed_now', 0)} files)")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import logging
 import random
+import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -41,6 +42,31 @@ _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 #: holds committed transactions and must stay where it is.
 _WAL_MARKERS = ("replaying wal", "corrupt wal")
 _CONFLICT_MARKERS = ("conflict on", "write-write conflict", "transactioncontext error")
+
+
+_FATAL_MARKERS = ("database has been invalidated", "fatal error")
+_DISK_FULL_MARKERS = ("no space left", "disk full", "disk quota exceeded", "file too large")
+
+
+def is_fatal_error(exc: BaseException) -> bool:
+    """DuckDB gave up on the open database (a failed write or checkpoint, a full disk): every
+    later statement on that connection fails until it is opened again."""
+    return isinstance(exc, duckdb.FatalException) or (
+        isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _FATAL_MARKERS))
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """A write failed for want of space (ENOSPC, a quota, a file-size limit)."""
+    text = str(exc).lower()
+    return isinstance(exc, (duckdb.Error, OSError)) and any(m in text for m in _DISK_FULL_MARKERS)
+
+
+def _fatal_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` itself or the DuckDB error it was raised from, when that error is fatal."""
+    for candidate in (exc, exc.__cause__):
+        if candidate is not None and is_fatal_error(candidate):
+            return candidate
+    return None
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -178,6 +204,12 @@ class Database:
                     read_only and "different configuration" in str(exc).lower())
                 if not busy and not read_only and self._set_aside_corrupt_wal(exc):
                     continue
+                if not busy and is_disk_full(exc):
+                    raise StoreError(
+                        f"cannot open database {self.path}: the disk is full "
+                        f"({self.free_space()}; {one_line(exc)}). Committed work is kept in the "
+                        "write-ahead log; free space, then run the command again",
+                        path=str(self.path), disk_full=True) from exc
                 if not busy:
                     raise StoreError(
                         f"cannot open database {self.path}: {one_line(exc)}. Check the path and "
@@ -241,14 +273,57 @@ class Database:
             cursor = shared.connection.cursor()
         try:
             yield cursor
+        except BaseException as exc:
+            fatal = _fatal_cause(exc)
+            if fatal is None:
+                raise
+            self._invalidated(shared)
+            raise StoreError(self.fatal_message(fatal), path=str(self.path),
+                             disk_full=is_disk_full(fatal)) from exc
         finally:
             try:
                 cursor.close()
+            except duckdb.Error:
+                pass
             finally:
                 with shared.lock:
                     shared.users -= 1
                     if shared.users == 0 and shared.connection is not None:
                         shared.release_later(self.idle_release)
+
+    def _invalidated(self, shared: "_Shared") -> None:
+        """Drop a connection DuckDB has invalidated, so the next unit of work opens the file
+        again (replaying the write-ahead log) instead of failing for good."""
+        with shared.lock:
+            con, shared.connection = shared.connection, None
+        if con is not None:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+        log.info("database %s was invalidated by DuckDB; it is opened again on next use",
+                    self.path)
+
+    def free_space(self) -> str:
+        """Free space on the database's file system, as text (``"12.3 MB free under /x"``)."""
+        probe = self.path.parent
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        try:
+            free = shutil.disk_usage(probe).free
+        except OSError:
+            return f"free space under {probe} unknown"
+        return f"{free / 1e6:.1f} MB free under {probe}"
+
+    def fatal_message(self, exc: BaseException) -> str:
+        """One line for a write DuckDB could not complete: what failed and what to do."""
+        first = one_line(exc).split(' Original error: "')[-1].rstrip('"')
+        if is_disk_full(exc):
+            return (f"the database {self.path} could not be written: the disk is full "
+                    f"({self.free_space()}; {first}). Work committed before stays in the "
+                    "write-ahead log; free space, then run the command again")
+        return (f"the database {self.path} failed and was closed ({first}); it is opened again "
+                "on the next command. If this repeats, check the disk and `workbench status`")
 
     def release(self) -> None:
         """Close the file now if no unit of work is running (instead of after the idle delay)."""
