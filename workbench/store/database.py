@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import logging
 import random
+import re
 import shutil
 import threading
 import time
@@ -41,6 +42,9 @@ _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 #: Only DuckDB's replay failure: a WAL named in any other error (permissions, a full disk)
 #: holds committed transactions and must stay where it is.
 _WAL_MARKERS = ("replaying wal", "corrupt wal")
+#: The first entry of a DuckDB WAL: its version record (serialized fields 100 = type 98,
+#: 101 = version, then the end-of-object marker).
+_WAL_HEADER = re.compile(rb"\x64\x00\x62\x65\x00[\x00-\x7f]\xff\xff", re.DOTALL)
 _CONFLICT_MARKERS = ("conflict on", "write-write conflict", "transactioncontext error")
 
 
@@ -178,6 +182,7 @@ class Database:
             "autoload_known_extensions": False,
             "extension_directory": str(self.extension_dir),
         }
+        self._check_wal_header()
         con = self._connect(config, read_only=False)
         if self._on_open is not None:
             try:
@@ -227,17 +232,47 @@ class Database:
                 time.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 0.5)
 
-    def _set_aside_corrupt_wal(self, exc: BaseException) -> bool:
-        """Move a WAL that DuckDB cannot replay to ``<file>.wal.corrupt-<stamp>``, loudly.
+    def _check_wal_header(self) -> None:
+        """Move a WAL whose header is damaged aside, loudly, before DuckDB opens the file.
 
-        The transactions in it are lost (they never reached the database file); the file itself
-        opens again instead of failing on every start. The notice is logged as a warning and
-        recorded in ``store_notices`` for ``workbench status``.
+        DuckDB reads a WAL whose first entry is not its version record as empty and drops it
+        without a word, so the transactions in it would vanish silently; damage further in is
+        reported by DuckDB and handled by :meth:`_set_aside_corrupt_wal`. The header checked is
+        the serialized WAL_VERSION entry: field 100 (type) = 98, field 101 (version) = a
+        varint, end-of-object marker ``ff ff``.
         """
+        wal = self.path.with_name(self.path.name + ".wal")
+        try:
+            with open(wal, "rb") as f:
+                head = f.read(16)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot read the write-ahead log {wal} ({exc}); check its "
+                             "permissions", path=str(self.path)) from exc
+        if not head or _WAL_HEADER.match(head):
+            return
+        self._move_wal_aside(
+            f"its header is damaged (starts {head[:8].hex(' ')}, DuckDB would have dropped it "
+            "silently)")
+
+    def _set_aside_corrupt_wal(self, exc: BaseException) -> bool:
+        """Move a WAL that DuckDB cannot replay to ``<file>.wal.corrupt-<stamp>``, loudly."""
         wal = self.path.with_name(self.path.name + ".wal")
         text = str(exc).lower()
         if not wal.exists() or not any(m in text for m in _WAL_MARKERS):
             return False
+        self._move_wal_aside(f"it could not be replayed ({one_line(exc)})")
+        return True
+
+    def _move_wal_aside(self, why: str) -> None:
+        """Rename the WAL to ``<file>.wal.corrupt-<stamp>`` (kept as it was) with a notice.
+
+        The transactions in it are lost to the database (they never reached the file); the
+        file itself opens again instead of failing on every start. The notice is logged as a
+        warning and recorded in ``store_notices`` for ``workbench status``.
+        """
+        wal = self.path.with_name(self.path.name + ".wal")
         stamp = time.strftime("%Y%m%dT%H%M%S")
         aside = wal.with_name(f"{wal.name}.corrupt-{stamp}")
         n = 1
@@ -247,15 +282,14 @@ class Database:
         try:
             wal.rename(aside)
         except OSError as err:
-            raise StoreError(f"the write-ahead log of {self.path} cannot be replayed ({exc}) nor "
-                             f"moved aside ({err}); move it away by hand to open the database",
+            raise StoreError(f"the write-ahead log of {self.path} is damaged: {why}; it cannot "
+                             f"be moved aside ({err}); move it away by hand to open the database",
                              path=str(self.path)) from err
-        message = (f"the write-ahead log of {self.path} could not be replayed ({exc}); it was "
-                   f"moved to {aside} and the database opened without it. Transactions in it "
-                   "are lost; re-run the jobs that were running when the process stopped")
+        message = (f"the write-ahead log of {self.path} could not be used: {why}. It was moved "
+                   f"to {aside} and the database opened without it. Transactions in it are "
+                   "lost; re-run the jobs that were running when the process stopped")
         log.warning(message)
         self._notices.append(("corrupt-wal", message))
-        return True
 
     def take_notices(self) -> list[tuple[str, str]]:
         notices, self._notices = self._notices, []
