@@ -96,35 +96,61 @@ class _Shared:
     """The one open connection of this process to one file, with its number of users.
 
     When the last user leaves, the connection is kept for ``idle_release`` seconds and then
-    closed by a timer: a burst of short units of work (a job's bookkeeping, a CLI command)
-    opens the file once instead of once per unit, and an idle process still lets go of it.
+    closed: a burst of short units of work (a job's bookkeeping, a CLI command) opens the file
+    once instead of once per unit, and an idle process still lets go of it. One release thread
+    per open connection keeps that deadline (moved on by every unit of work) and ends when it
+    closes the file, instead of a timer thread per unit of work.
     """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.users = 0
-        self.timer: threading.Timer | None = None
+        self.release_at: float | None = None
+        self._wake = threading.Condition(self.lock)
+        self._releaser: threading.Thread | None = None
 
     def release_later(self, delay: float) -> None:
         if delay <= 0:
             self.close_if_idle()
             return
-        self.timer = threading.Timer(delay, self.close_if_idle)
-        self.timer.daemon = True
-        self.timer.start()
+        with self.lock:
+            self.release_at = time.monotonic() + delay
+            if self._releaser is None:
+                self._releaser = threading.Thread(target=self._release_when_idle, daemon=True,
+                                                  name="workbench-db-release")
+                self._releaser.start()
+            else:
+                self._wake.notify()
 
     def cancel_release(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        with self.lock:
+            self.release_at = None
+
+    def _release_when_idle(self) -> None:
+        with self.lock:
+            try:
+                while self.connection is not None:
+                    if self.release_at is None:
+                        self._wake.wait()
+                        continue
+                    left = self.release_at - time.monotonic()
+                    if left > 0:
+                        self._wake.wait(left)
+                        continue
+                    self.release_at = None
+                    if self.users == 0:
+                        self.close_if_idle()
+            finally:
+                self._releaser = None
 
     def close_if_idle(self) -> None:
         with self.lock:
             if self.users == 0 and self.connection is not None:
                 self.connection.close()
                 self.connection = None
-            self.timer = None
+            self.release_at = None
+            self._wake.notify_all()
 
 
 def _close_all() -> None:
