@@ -101,13 +101,15 @@ class MapService:
                     else self.clones.sync_project(project))
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
-            with self.store.db.session():  # one connection for the burst of work below
-                existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
-                if (existing is not None and existing.parser_version == MAP_VERSION
-                        and tuple(existing.stats.get("exclude", ())) == excluder.patterns):
-                    return self._reuse(job, project, branch, commit, existing)
-                result = self._map_commit(job, project, repo, branch, ref, commit, started,
-                                          excluder)
+            # no session around the map: each read and write opens the file for itself (the
+            # idle release keeps a burst on one open), so other processes get turns while it
+            # parses and mines; only the final snapshot write holds it, briefly
+            existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
+            if (existing is not None and existing.parser_version == MAP_VERSION
+                    and tuple(existing.stats.get("exclude", ())) == excluder.patterns):
+                return self._reuse(job, project, branch, commit, existing)
+            result = self._map_commit(job, project, repo, branch, ref, commit, started,
+                                      excluder)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
@@ -161,17 +163,24 @@ class MapService:
                  "seconds": round(time.perf_counter() - started, 3)}
         result: dict = {}
 
+        # parse results are a cache keyed by blob: stored in their own short transaction
+        # before the snapshot's, so the one that makes the snapshot visible stays small
+        self.store.facts.put_many(fresh)
+
         def extra(cur, snapshot_id: int) -> None:
-            self.store.facts.put_many(fresh, cur=cur)
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)
             cur.execute("UPDATE projects SET status = 'mapped', updated_at = now() WHERE id = ?",
                         [project.id])
 
-        self.store.snapshots.write(
-            project_id=project.id, ref=ref or branch, commit_sha=commit,
-            parser_version=MAP_VERSION, job_id=job.id, stats=stats,
-            files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
-        )
+        job.finishing.set()  # no heartbeat of this job may conflict with its last transaction
+        try:
+            self.store.snapshots.write(
+                project_id=project.id, ref=ref or branch, commit_sha=commit,
+                parser_version=MAP_VERSION, job_id=job.id, stats=stats,
+                files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
+            )
+        finally:
+            job.finishing.clear()
         return result

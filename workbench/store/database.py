@@ -6,8 +6,12 @@ and a CLI call must all take turns, so nothing here keeps the file open while id
 * :meth:`Database.session` opens the file (or joins the connection this process already has
   open), hands the caller its own cursor and closes the file when the last user leaves.
   ``with db.session():`` around a burst of work keeps the file open for the burst only.
-* Opening retries "Could not set lock" with exponential backoff up to ``lock_timeout`` and then
-  raises :class:`~workbench.errors.DatabaseLocked` naming the file.
+* Opening retries "Could not set lock" with exponential backoff (at most 0.1 s apart) up to
+  ``lock_timeout`` and then raises :class:`~workbench.errors.DatabaseLocked` naming the file.
+* A burst that has kept the file open for over ``MAX_HOLD`` (1 s) closes it at its next idle
+  moment and waits ``YIELD_AFTER_HOLD`` before opening it again, so a waiting process gets in:
+  no unit of work but one large transaction holds the file for long
+  (``benchmarks/bench_lock_hold.py`` measures it; :meth:`Database.hold_times`).
 * :meth:`Database.write` runs a function in one transaction and re-runs it when DuckDB reports
   a write-write conflict, so callers never see ``Conflict on update``.
 * Values are always bound as parameters; callers never receive live relations (a relation
@@ -20,6 +24,7 @@ downloads are switched off.
 from __future__ import annotations
 
 import atexit
+import collections
 import logging
 import random
 import re
@@ -109,6 +114,22 @@ class _Shared:
         self.release_at: float | None = None
         self._wake = threading.Condition(self.lock)
         self._releaser: threading.Thread | None = None
+        #: When the open connection was opened (monotonic s), and how long each earlier
+        #: one stayed open: the time this process held DuckDB's file lock, newest last.
+        self.opened_at: float | None = None
+        self.holds: collections.deque[float] = collections.deque(maxlen=10_000)
+        #: After letting go of a long hold, this process waits until then before opening the
+        #: file again, so a process polling for the lock gets its turn.
+        self.yield_until = 0.0
+
+    def opened(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        self.opened_at = time.monotonic()
+
+    def closed(self) -> None:
+        if self.opened_at is not None:
+            self.holds.append(time.monotonic() - self.opened_at)
+            self.opened_at = None
 
     def release_later(self, delay: float) -> None:
         if delay <= 0:
@@ -149,8 +170,16 @@ class _Shared:
             if self.users == 0 and self.connection is not None:
                 self.connection.close()
                 self.connection = None
+                self.closed()
             self.release_at = None
             self._wake.notify_all()
+
+
+#: Seconds a burst of units of work may keep the file open before it is closed at the next
+#: idle moment (whatever ``idle_release`` says), and the pause before this process opens it
+#: again: another process waiting for the lock (polling every 0.1 s at most) gets in.
+MAX_HOLD = 1.0
+YIELD_AFTER_HOLD = 0.15
 
 
 def _close_all() -> None:
@@ -256,7 +285,7 @@ class Database:
                         waited=self.lock_timeout,
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+                delay = min(delay * 2, 0.1)
 
     def _check_wal_header(self) -> None:
         """Move a WAL whose header is damaged aside, loudly, before DuckDB opens the file.
@@ -328,7 +357,10 @@ class Database:
         with shared.lock:
             shared.cancel_release()
             if shared.connection is None:
-                shared.connection = self._open()
+                pause = shared.yield_until - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                shared.opened(self._open())
             shared.users += 1
             cursor = shared.connection.cursor()
         try:
@@ -349,13 +381,19 @@ class Database:
                 with shared.lock:
                     shared.users -= 1
                     if shared.users == 0 and shared.connection is not None:
-                        shared.release_later(self.idle_release)
+                        held = time.monotonic() - (shared.opened_at or time.monotonic())
+                        if held > MAX_HOLD:  # a long burst: let others in before going on
+                            shared.close_if_idle()
+                            shared.yield_until = time.monotonic() + YIELD_AFTER_HOLD
+                        else:
+                            shared.release_later(self.idle_release)
 
     def _invalidated(self, shared: "_Shared") -> None:
         """Drop a connection DuckDB has invalidated, so the next unit of work opens the file
         again (replaying the write-ahead log) instead of failing for good."""
         with shared.lock:
             con, shared.connection = shared.connection, None
+            shared.closed()
         if con is not None:
             try:
                 con.close()
@@ -384,6 +422,14 @@ class Database:
                     "write-ahead log; free space, then run the command again")
         return (f"the database {self.path} failed and was closed ({first}); it is opened again "
                 "on the next command. If this repeats, check the disk and `workbench status`")
+
+    def hold_times(self) -> list[float]:
+        """Seconds this process held the file (DuckDB's lock) each time it opened it, oldest
+        first (the last 10,000), the current hold included while the file is open."""
+        with self._shared.lock:
+            current = ([time.monotonic() - self._shared.opened_at]
+                       if self._shared.opened_at is not None else [])
+            return [*self._shared.holds, *current]
 
     def release(self) -> None:
         """Close the file now if no unit of work is running (instead of after the idle delay)."""
