@@ -101,9 +101,16 @@ class JobHandle:
         self._future = future
         self._store = store
         self._runner = runner
+        #: Called on the caller's thread when :meth:`result` returns or raises (a widget
+        #: session runs the updates it queued for the kernel's thread there).
+        self.after_result: "Callable[[], None] | None" = None
 
     def result(self, timeout: float | None = None) -> Any:
-        return self._future.result(timeout)
+        try:
+            return self._future.result(timeout)
+        finally:
+            if self.after_result is not None and self._future.done():
+                self.after_result()
 
     wait = result
 
