@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DEMO_NAME ?= workbench
+LAB_PORT ?= 8888
 
-.PHONY: demo test venv lab bench clean browser
+.PHONY: demo test venv lab bench clean browser redis
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +22,9 @@ demo: $(STAMP)
 	$(BIN)/workbench --data-dir $(DATA_DIR) map . --name $(DEMO_NAME)
 	$(BIN)/workbench --data-dir $(DATA_DIR) report $(DEMO_NAME)
 
-## test: the whole suite (the browser test needs Chromium: installed from Debian when root)
-test: $(STAMP) browser
+## test: the whole suite (the browser test needs Chromium, the event tests redis-server: both
+## installed from Debian when root; the tests start and stop their own redis-server)
+test: $(STAMP) browser redis
 	$(BIN)/python -m pytest
 
 ## browser: Debian's Chromium for tests/browser (Playwright drives it; no browser is downloaded)
@@ -31,9 +33,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 	  else echo "chromium is missing and this is not root: tests/browser will be skipped"; fi
 
-## lab: JupyterLab on notebooks/ with the project's environment
+## redis: Debian's redis-server for tests/events (each test session runs its own on 127.0.0.1)
+redis:
+	@command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y redis-server; \
+	  else echo "redis-server is missing and this is not root: the Redis event tests will be skipped"; fi
+
+## lab: JupyterLab on notebooks/ at 127.0.0.1:$(LAB_PORT) with a token (printed; JUPYTER_TOKEN
+## sets it), as a normal user or as root; kernels open the repository's data/
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+	  $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 ## bench: every benchmark, peers in the same run (see benchmarks/README.md)
 bench: $(STAMP)
@@ -42,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_history.py --runs 5 --pydriller-runs 1
 	$(BIN)/python benchmarks/bench_end_to_end.py --runs 3
 	$(BIN)/python benchmarks/bench_snapshot_queries.py
+	$(BIN)/python benchmarks/bench_events.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -34,3 +34,13 @@ def wb(data_dir: Path) -> Workbench:
     bench = Workbench(data_dir)
     yield bench
     bench.close()
+
+
+@pytest.fixture
+def openai_server():
+    """A real OpenAI-compatible server on 127.0.0.1 (tests/openai_server.py), scripted per test."""
+    from tests.openai_server import OpenAIServer
+
+    server = OpenAIServer().start()
+    yield server
+    server.stop()

@@ -42,16 +42,19 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
 
 
 def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
-    """Numbers may be reserved with gaps: a database at 13 still gets a later-added 10."""
+    """Numbers may be reserved with gaps: a database at the newest version still gets a
+    migration added later under a free lower number."""
+    free = sorted(set(range(1, LATEST_VERSION)) - {m.version for m in MIGRATIONS})
+    if not free:
+        pytest.skip("no gap in the migration numbers")
     path = tmp_path / "gap.duckdb"
     con = duckdb.connect(str(path))
     assert migrate(con, str(path)) == LATEST_VERSION
-    filled = sorted((*MIGRATIONS, Migration(10, "fills a gap",
+    filled = sorted((*MIGRATIONS, Migration(free[0], "fills a gap",
                                             "CREATE TABLE gap_filled (x INTEGER)")),
                     key=lambda m: m.version)
     assert migrate(con, str(path), migrations=tuple(filled)) == LATEST_VERSION
     assert con.execute("SELECT count(*) FROM gap_filled").fetchone() == (0,)
-    assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST_VERSION,)
     assert migrate(con, str(path), migrations=tuple(filled)) == LATEST_VERSION  # once only
     con.close()
 

@@ -33,6 +33,22 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "AIError": "ai.errors", "NoProvider": "ai.errors", "GooseMissing": "ai.errors",
+    "ProviderUnreachable": "ai.errors", "ProviderAuthFailed": "ai.errors",
+    "ProviderRateLimited": "ai.errors", "ProviderServerError": "ai.errors",
+    "ProviderTimeout": "ai.errors", "StreamCut": "ai.errors", "ModelNotFound": "ai.errors",
+    "ModelWithoutTools": "ai.errors", "GooseFailed": "ai.errors",
+    "ConversationNotFound": "ai.errors",
+    "Answer": "ai.records", "Citation": "ai.records", "ContextRecord": "ai.records",
+    "ModelInfo": "ai.records",
+    "SearchError": "search.errors", "IndexMissing": "search.errors",
+    "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
+    "EventError": "events.errors", "UnknownEventType": "events.errors",
+    "InvalidEvent": "events.errors", "ConsumerBusy": "events.errors",
+    "DeadLetterNotFound": "events.errors", "EventBackendError": "events.errors",
+    "Event": "events.records", "DeadLetter": "events.records", "ConsumerInfo": "events.records",
+    "EventLog": "events.log", "Subscription": "events.log",
+    "ServerError": "server.errors",
     "ProjectHandle": "facade", "Workbench": "facade",
     "JobHandle": "jobs", "Progress": "jobs",
     "Snapshot": "snapshot", "Summary": "snapshot",
@@ -68,8 +84,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
                          RunFailed, ScheduleExists, ScheduleNotFound)
+    from .ai.errors import (AIError, ConversationNotFound, GooseFailed, GooseMissing,
+                            ModelNotFound, ModelWithoutTools, NoProvider, ProviderAuthFailed,
+                            ProviderRateLimited, ProviderServerError, ProviderTimeout,
+                            ProviderUnreachable, StreamCut)
+    from .ai.records import Answer, Citation, ContextRecord, ModelInfo
     from .facade import ProjectHandle, Workbench
+    from .events.errors import (ConsumerBusy, DeadLetterNotFound, EventBackendError, EventError,
+                                InvalidEvent, UnknownEventType)
+    from .events.log import EventLog, Subscription
+    from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress
+    from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

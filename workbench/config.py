@@ -2,6 +2,11 @@
 
 Precedence: explicit keyword arguments, then ``WORKBENCH_*`` environment variables, then
 defaults. Nothing else in the package reads the environment for settings.
+
+The data directory resolves the same way from every face (the CLI, a notebook kernel whose
+working directory is ``notebooks/``, papermill runs and the scheduler): a relative path, the
+default ``data`` included, is taken from the root of the workbench checkout when the working
+directory lies inside one, else from the working directory (:func:`resolve_data_dir`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,24 @@ ENV_VARS = {
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
     "WORKBENCH_EXCLUDE": "exclude",
+    "WORKBENCH_AI_PROVIDER": "ai_provider",
+    "WORKBENCH_AI_TIMEOUT": "ai_timeout",
+    "WORKBENCH_AI_RETRIES": "ai_retries",
+    "WORKBENCH_AI_RETRY_DELAY": "ai_retry_delay",
+    "WORKBENCH_GOOSE_COMMAND": "goose_command",
+    "WORKBENCH_GOOSE_TIMEOUT": "goose_timeout",
+    # the variables every OpenAI-compatible client understands
+    "OPENAI_BASE_URL": "openai_base_url",
+    "OPENAI_API_KEY": "openai_api_key",
+    "OPENAI_MODEL": "openai_model",
+    "WORKBENCH_EMBEDDER": "embedder",
+    "WORKBENCH_EMBEDDINGS_URL": "embeddings_url",
+    "WORKBENCH_EMBEDDINGS_KEY_ENV": "embeddings_key_env",
+    "WORKBENCH_EVENTS": "events",
+    "WORKBENCH_EVENTS_POLL": "events_poll_interval",
+    "WORKBENCH_EVENTS_MAX_FAILURES": "events_max_failures",
+    "WORKBENCH_API_TOKEN": "api_token",
+    "WORKBENCH_WEBHOOK_SECRET": "webhook_secret",
 }
 
 
@@ -92,9 +115,48 @@ class Config:
     """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
     code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
     environment a comma-separated list, or ``none``."""
+    embedder: str = "wordllama"
+    """The search embedder: ``wordllama`` (offline, shipped in its wheel), ``model2vec:PATH``,
+    ``sentence-transformers:PATH`` or ``openai:MODEL`` (see :mod:`workbench.search.embedders`)."""
+    embeddings_url: str | None = None
+    """Base URL of an OpenAI-compatible embeddings endpoint (``http://127.0.0.1:11434/v1``)."""
+    embeddings_key_env: str | None = None
+    """Name of the environment variable holding that endpoint's key (only the name is kept)."""
+
+    ai_provider: str | None = None
+    """The provider ``ask`` uses unless told: "openai", "goose" or "extractive". ``None``:
+    extractive (no model), so no repository text leaves the machine until one is chosen."""
+    openai_base_url: str | None = None
+    """An OpenAI-compatible server (``http://127.0.0.1:11434/v1`` for Ollama); ``None``: OpenAI's."""
+    openai_api_key: str | None = field(default=None, repr=False)
+    """The key sent to that server (local servers accept any non-empty key)."""
+    openai_model: str | None = None
+    """The model asked when neither the call nor the project names one."""
+    ai_timeout: float = 120.0
+    """Seconds to wait for a model's answer, or for the next part of a streamed one."""
+    ai_retries: int = 3
+    """Further attempts after a 429 or 5xx answer (or an unreachable server) before giving up."""
+    ai_retry_delay: float = 1.0
+    """Back-off before the first retry, in seconds; doubles per retry (a server's
+    ``Retry-After`` wins when longer, up to 30 s)."""
+    goose_command: str = "goose"
+    """The Goose CLI executable (a name looked up on PATH, or a path)."""
+    goose_timeout: float = 300.0
+    """Wall-clock limit of one ``goose run``, in seconds."""
+    events: str = "duckdb"
+    """The event log's backend: ``duckdb`` (the database file) or ``redis://host:port/db``
+    (Redis Streams; ``pip install 'workbench[redis]'``)."""
+    events_poll_interval: float = 0.5
+    """Seconds between looks for events other processes published (DuckDB backend)."""
+    events_max_failures: int = 3
+    """Handler attempts on one event before it becomes a dead letter."""
+    api_token: str | None = field(default=None, repr=False)
+    """Bearer token of ``workbench serve``'s API; None: a new one per start, printed."""
+    webhook_secret: str | None = field(default=None, repr=False)
+    """Secret GitHub signs webhook deliveries with; None: webhooks are refused."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
+        object.__setattr__(self, "data_dir", resolve_data_dir(self.data_dir))
         if self.lock_timeout < 0:
             raise ConfigError(f"lock_timeout must be >= 0 seconds, got {self.lock_timeout}")
         if self.git_timeout <= 0:
@@ -104,14 +166,30 @@ class Config:
         if self.workers < 0:
             raise ConfigError(f"workers must be >= 0, got {self.workers}")
         for name in ("job_threads", "max_tree_entries", "max_tree_bytes", "worker_memory",
-                     "git_memory", "history_memory", "max_commit_files", "max_attempts"):
+                     "git_memory", "history_memory", "max_commit_files", "max_attempts",
+                     "events_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
             raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
-        for name in ("retry_delay", "stale_after"):
+        for name in ("ai_timeout", "goose_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
+        if self.ai_retries < 0:
+            raise ConfigError(f"ai_retries must be >= 0, got {self.ai_retries}")
+        for name in ("retry_delay", "stale_after", "ai_retry_delay"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
+        if self.events_poll_interval <= 0:
+            raise ConfigError(f"events_poll_interval must be > 0 seconds, got "
+                              f"{self.events_poll_interval}")
+        if self.events != "duckdb" and not self.events.startswith(("redis://", "rediss://",
+                                                                   "unix://")):
+            raise ConfigError(f"WORKBENCH_EVENTS={self.events!r} is not a backend; use duckdb "
+                              "or redis://host:port/db")
+        for name in ("api_token", "webhook_secret"):
+            if getattr(self, name) is not None and not getattr(self, name).strip():
+                raise ConfigError(f"{name} is empty; unset it or give a value")
         from .mapping.excludes import normalise
 
         object.__setattr__(self, "exclude", normalise(self.exclude))
@@ -147,6 +225,35 @@ class Config:
     @property
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
+
+
+def checkout_root(start: str | Path | None = None) -> Path | None:
+    """The root of the workbench source checkout holding ``start`` (default: the working
+    directory), or None outside one. A checkout is a directory with ``pyproject.toml`` naming
+    the ``workbench`` project and the ``workbench/`` package beside it."""
+    here = Path(start if start is not None else os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        marker = folder / "pyproject.toml"
+        if (folder / "workbench" / "__init__.py").is_file() and marker.is_file():
+            try:
+                text = marker.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if 'name = "workbench"' in text:
+                return folder
+    return None
+
+
+def resolve_data_dir(path: str | Path, *, cwd: str | Path | None = None) -> Path:
+    """An absolute data directory: ``path`` itself when absolute (``~`` expanded); a relative one
+    from the checkout root when ``cwd`` (default: the working directory) is inside the
+    workbench checkout, so ``notebooks/`` and the repository root share ``data/``; else from
+    ``cwd``."""
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    base = Path(cwd if cwd is not None else os.getcwd()).absolute()
+    return (checkout_root(base) or base) / path
 
 
 def _coerce(name: str, var: str, raw: str) -> Any:

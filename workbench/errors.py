@@ -30,8 +30,32 @@
      │    ├── NodeNotFound
      │    ├── AmbiguousNode
      │    └── ContractError
+     ├── SearchError             code search failed (workbench.search.errors)
+     │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
+     │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)
+     │    └── InvalidSearch       an empty query, an unknown kind or mode, a bad k
      ├── JobFailed               a background job ended in failure
      │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
+     ├── AIError                 asking the codebase (workbench.ai.errors)
+     │    ├── NoProvider          no provider of that name, or it lacks a model, URL or key
+     │    │    └── GooseMissing   the goose executable is not on PATH
+     │    ├── ProviderUnreachable the model server cannot be reached (transient)
+     │    ├── ProviderAuthFailed  the server refused the key (401/403)
+     │    ├── ProviderRateLimited 429 after every retry (transient)
+     │    ├── ProviderServerError 5xx after every retry, or a refused request (transient)
+     │    ├── ProviderTimeout     no answer, or no next part of one, in time (transient)
+     │    ├── StreamCut           a streamed answer stopped early; ``partial`` keeps it
+     │    ├── ModelNotFound       the server does not serve that model
+     │    ├── ModelWithoutTools   the model refused a request carrying tools
+     │    ├── GooseFailed         goose ran and failed, or printed no result
+     │    └── ConversationNotFound
+     ├── EventError              the event log (workbench.events.errors)
+     │    ├── UnknownEventType    nobody registered that event type
+     │    ├── InvalidEvent        a payload its type's JSON schema refuses
+     │    ├── ConsumerBusy        the consumer is subscribed in this process already
+     │    ├── DeadLetterNotFound
+     │    └── EventBackendError   the Redis server cannot be reached (also a TransientError)
+     ├── ServerError             `workbench serve` cannot start (workbench.server.errors)
      ├── ReportError             a notebook run failed (names the cell)
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import numbers
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -15,12 +17,21 @@ from .mapping.service import MapService
 from .repos.clones import Clones
 from .repos.credentials import credentials_for
 from .repos.sources import Source, parse_source, validate_name, validate_ref
+from .search.indexer import IndexService
+from .search.service import SearchService
 from .snapshot import Snapshot
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .ai.records import Answer, ContextRecord
+    from .ai.service import AskService
     from .batch.report import ReportResult
     from .batch.service import BatchService
+    from .events import Event, EventLog
+
+log = logging.getLogger("workbench")
 
 
 class Workbench:
@@ -52,14 +63,19 @@ class Workbench:
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
                              memory=self.config.git_memory)
         cfg = self.config
+        self._events: "EventLog | None" = None
+        self._events_lock = threading.Lock()
         self.jobs = JobRunner(self.store, threads=cfg.job_threads, max_attempts=cfg.max_attempts,
                               retry_delay=cfg.retry_delay,
                               heartbeat_interval=cfg.heartbeat_interval,
-                              stale_after=cfg.stale_after)
+                              stale_after=cfg.stale_after, on_failure=self._job_failed)
         self.background = interactive_session() if background is None else bool(background)
-        self._mapper = MapService(self.store, self.clones, self.config)
+        self._indexer = IndexService(self.store, self.clones, self.config)
+        self._searcher = SearchService(self.store)
+        self._mapper = MapService(self.store, self.clones, self.config, publish=self._announce)
         self.jobs.register("map", self._map_work_from_row, resumable=True)
         self.jobs.register("map_history", self._history_work_from_row)
+        self.jobs.register("index", self._index_work_from_row, resumable=True)
         self.interrupted: list[int] = self.jobs.recover() if recover else []
         #: Batch runs found interrupted (their process ended) when this workbench opened.
         self.interrupted_runs: list[int] = (
@@ -180,11 +196,15 @@ class Workbench:
                                   wait=wait)
         if not wait:
             return handle
-        return self.snapshot(project.name, snapshot_id=handle.result()["snapshot_id"])
+        result = handle.result()
+        snap = self.snapshot(project.name, snapshot_id=result["snapshot_id"])
+        snap.reused = bool(result.get("reused"))  # an existing map answered: nothing was built
+        return snap
 
     def snapshot(self, project: str, ref: str | None = None, *, snapshot_id: int | None = None
                  ) -> Snapshot:
-        """The newest snapshot of a project (at ``ref``'s commit when given), or a given id."""
+        """The project's current snapshot (see :meth:`pin`), the newest of ``ref``'s commit when
+        given, or a given id."""
         info = self.store.projects.get(project)
         if snapshot_id is not None:
             snap = self.store.snapshots.get(snapshot_id)
@@ -207,6 +227,17 @@ class Workbench:
                 project=project,
             )
         return Snapshot(self.store, snap)
+
+    def pin(self, project: str, snapshot: int | str | None) -> Snapshot | None:
+        """Make a snapshot (an id, or a mapped ref) the project's current one: what panels,
+        notebooks, reports, ``query`` and ``status`` show until unpinned (``snapshot=None``).
+        Unpinned, the current snapshot is the newest map of the default branch head made with
+        the configured exclusions; maps of tags, old commits or other exclusions never
+        become current by themselves."""
+        info = self.store.projects.get(project)
+        snap = None if snapshot is None else self._snapshot_of(project, snapshot)
+        self.store.snapshots.pin(info.id, None if snap is None else snap.id)
+        return snap
 
     # -- architecture over time ------------------------------------------------------------------
 
@@ -242,10 +273,11 @@ class Workbench:
         def work(job):
             job.report(0, None, "syncing repository")
             repo = self.clones.sync_project(info)
-            commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every,
-                                               tags=tags, limit=limit)
+            named = evolution.commits_with_names(self.clones, repo, refs=refs, every=every,
+                                                 tags=tags, limit=limit)
+            commits = [sha for sha, _ in named]
             ids = []
-            for i, sha in enumerate(commits):
+            for i, (sha, names) in enumerate(named):
                 step = f"commit {i + 1}/{len(commits)} {sha[:12]}"
                 job.report(i, len(commits), step)
 
@@ -255,8 +287,11 @@ class Workbench:
 
                 # a commit that already has a map reuses it; the rest parse only changed files
                 # one fetch (above) serves every commit of the series
-                ids.append(self.map(info.name, ref=sha, progress=inner, wait=True,
-                                    fetch=False).id)
+                # mapped under its name (a tag keeps its label), further names recorded too
+                snap = self.map(info.name, ref=names[0] if names else sha, progress=inner,
+                                wait=True, fetch=False)
+                self.store.snapshots.add_refs(snap.id, names[1:])
+                ids.append(snap.id)
             job.report(len(commits), len(commits), f"mapped {len(commits)} commits")
             return {"snapshot_ids": ids, "commits": commits}
 
@@ -268,27 +303,35 @@ class Workbench:
 
     def timeline(self, project: str):
         """A project's mapped commits, oldest first, each with its newest snapshot: a DataFrame of
-        ``snapshot, commit, ref, committed_at, mapped_at``."""
+        ``snapshot, commit, ref, committed_at, mapped_at`` (``ref``: every name the snapshot was
+        mapped as, tags included, comma separated)."""
         import pandas as pd
 
-        rows = [(s.id, s.commit, s.info.ref, when, s.info.mapped_at)
-                for s, when in self._commit_order(project)]
+        order = self._commit_order(project)
+        refs = self.store.snapshots.refs([s.id for s, _ in order])
+        rows = [(s.id, s.commit, ", ".join(refs.get(s.id) or [s.info.ref or ""]), when,
+                 s.info.mapped_at) for s, when in order]
         return pd.DataFrame(rows,
                             columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
 
-    def diff(self, project: str, old: str | int, new: str | int | None = None):
-        """What changed between two snapshots (ids, or refs that have been mapped)."""
+    def diff(self, project: str, old: str | int, new: str | int | None = None, *,
+             derived: bool = False):
+        """What changed between two snapshots (ids, or refs that have been mapped); PageRank
+        and community changes only with ``derived=True``."""
         from . import evolution
 
-        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new))
+        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
+                              derived=derived)  # says when their exclusions differ
 
     def trend(self, project: str, snapshots: list[Snapshot] | None = None):
-        """Metrics per snapshot of a project, oldest first (every snapshot unless given)."""
+        """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
+        per mapped commit, mapped with the current snapshot's exclusions (like with like: the
+        frame's ``attrs["note"]`` names snapshots left out for other exclusions)."""
         from . import evolution
 
-        if snapshots is None:
-            snapshots = self._snapshots_in_commit_order(project)
-        return evolution.trend(snapshots)
+        if snapshots is not None:
+            return evolution.trend(snapshots)
+        return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
               snapshot_id: int | None = None, history: bool = False):
@@ -373,6 +416,115 @@ class Workbench:
         last = min(last, first + limit - 1)
         return [(n, text[n - 1]) for n in range(first, last + 1)]
 
+    # -- asking the codebase ---------------------------------------------------------------------
+
+    @property
+    def ai(self) -> "AskService":
+        """Providers, context, conversations (:class:`workbench.ai.service.AskService`)."""
+        if getattr(self, "_ai", None) is None:
+            from .ai.service import AskService
+
+            self._ai = AskService(self)
+        return self._ai
+
+    def ask(self, question: str, project: str, *, conversation: int | None = None,
+            provider: str | None = None, model: str | None = None, budget: int | None = None,
+            on_delta: Callable[[str], None] | None = None) -> "Answer":
+        """Answer a question about a project's newest snapshot, with checked citations.
+
+        The context (ranked outline, search hits, their graph neighbourhood) is packed into
+        ``budget`` tokens within the model's window; ``on_delta`` receives the text as it
+        streams; ``conversation`` continues one. ``provider``/``model`` default to the project's
+        default, then configuration, then ``extractive`` (no model). The exchange is stored.
+        """
+        return self.ai.ask(question, project, conversation=conversation, provider=provider,
+                           model=model, budget=budget, on_delta=on_delta)
+
+    def show_context(self, question: str, project: str, *, budget: int = 4000) -> "ContextRecord":
+        """The context ``ask`` would send for ``question`` (``.to_text()``, ``.frame()``)."""
+        return self.ai.context(question, project, budget=budget)
+
+    def models(self) -> "pd.DataFrame":
+        """Every configured provider's models: provider, model, context_window, tools, default."""
+        return self.ai.models()
+
+    def set_default_model(self, project: str, model: str | None,
+                          provider: str | None = None) -> dict:
+        """The provider and model ``ask`` uses for a project unless told (``provider:model``)."""
+        return self.ai.set_default(project, model, provider)
+
+    def conversations(self, project: str) -> "pd.DataFrame":
+        """A project's conversations, newest first: id, title, provider, model, messages."""
+        return self.ai.conversations(project)
+
+    def conversation(self, conversation_id: int) -> "pd.DataFrame":
+        """A conversation's messages, oldest first, with citations, context and tool calls."""
+        return self.ai.conversation(conversation_id)
+    # -- search ---------------------------------------------------------------------------------
+
+    def index(self, project: str, *, snapshot_id: int | None = None, wait: bool | None = None,
+              progress: Callable[[Progress], None] | None = None) -> "dict | JobHandle":
+        """Build the search index of a snapshot (the newest unless ``snapshot_id``) as an
+        ``index`` job: chunks of its files and of the project's commits, their BM25 terms and
+        vectors from the configured embedder. Blobs and commits chunked before are skipped, so a
+        new commit costs its changed files, and an interrupted job resumes where it stopped.
+
+        Returns the job's result ``{snapshot_id, embedder, chunks, chunked_now, embedded_now,
+        files_chunked, commits_chunked, seconds}``, or with ``wait=False`` a :class:`JobHandle`.
+        Raises :class:`~workbench.search.errors.EmbedderUnavailable` when the embedder cannot run.
+        """
+        snap = self.snapshot(project, snapshot_id=snapshot_id)
+        if wait is None:
+            wait = not self.background
+        params = {"snapshot_id": snap.id}
+        info = self.store.projects.get(project)
+        handle = self.jobs.submit("index", self._index_work(info, params), project_id=info.id,
+                                  params=params, on_progress=progress, wait=wait)
+        return handle.result() if wait else handle
+
+    def index_state(self, project: str, *, snapshot_id: int | None = None) -> dict | None:
+        """How a snapshot's search index was built for the configured embedder, or None when it
+        was not: ``{chunks, chunked_now, embedded_now, seconds, job_id, built_at}``."""
+        snap = self.snapshot(project, snapshot_id=snapshot_id)
+        return self._searcher.index_state(snap.id, self._indexer.embedder())
+
+    def search(self, query: str, project: str, *, k: int = 10, snapshot_id: int | None = None,
+               kinds=None, language: str | None = None, path: str | None = None,
+               node_kind: str | None = None, include_tests: bool = False,
+               mode: str = "hybrid"):
+        """Search a project's snapshot (the newest unless ``snapshot_id``) for ``query``.
+
+        ``kinds`` limits hits to ``{"code", "docs", "config", "commits"}``; ``language``,
+        ``path`` (a glob whose ``*`` also matches ``/``) and ``node_kind`` (``function``,
+        ``class``, ``module`` ...) filter them; tests and vendored code rank lower unless
+        ``include_tests``. ``mode`` is ``"hybrid"`` (BM25 and vectors fused by reciprocal rank,
+        re-ranked by the graph), ``"text"`` (BM25) or ``"vector"``. A snapshot searched for the
+        first time is indexed first (:meth:`index`, waited for).
+
+        Returns a DataFrame with columns ``rank, score, kind, path, line_start, line_end, node,
+        node_kind, language, commit, title, preview, text, bm25, vector, graph, chunk_id``
+        (path, lines and node are null for commits; commit is null for files). Raises
+        :class:`~workbench.search.errors.InvalidSearch` for a bad query or filter.
+        """
+        from .search.service import check_filters
+
+        check_filters(query, k=k, kinds=kinds, mode=mode)  # before any indexing
+        embedder = self._indexer.embedder()
+        with self.store.db.session():  # one connection for the few reads of a search
+            snap = self.snapshot(project, snapshot_id=snapshot_id)
+            state = self._searcher.index_state(snap.id, embedder)
+            if state is None:
+                self.index(project, snapshot_id=snap.id, wait=True)
+            return self._searcher.search(snap.info, embedder, query, k=k, kinds=kinds,
+                                         language=language, path=path, node_kind=node_kind,
+                                         include_tests=include_tests, mode=mode, state=state)
+
+    def _index_work(self, project: Project, params: dict[str, Any]):
+        return lambda job: self._indexer.run(job, project, int(params["snapshot_id"]))
+
+    def _index_work_from_row(self, info: JobInfo):
+        return self._index_work(self.store.projects.get_by_id(info.project_id), info.params)
+
     # -- jobs, status, reports -----------------------------------------------------------------
 
     def job(self, job_id: int) -> JobInfo:
@@ -409,6 +561,44 @@ class Workbench:
         return lambda job: self._mapper.run(job, project, params.get("ref"),
                                             force=bool(params.get("force")), **options)
 
+    # -- events --------------------------------------------------------------------------------
+
+    @property
+    def events(self) -> "EventLog":
+        """The event log (``publish``, ``subscribe``, ``read``, ``replay``, ``dead_letters``,
+        ``retry_dead_letter``, ``drain``): in the database file, or on the Redis server
+        ``WORKBENCH_EVENTS`` names. Opened on first use; closed with the workbench."""
+        with self._events_lock:
+            if self._events is None:
+                from .events import open_event_log
+
+                self._events = open_event_log(self.config, self.store)
+            return self._events
+
+    def github_webhook(self, event: str, delivery: str | None, payload: Any) -> dict[str, Any]:
+        """Handle a GitHub delivery whose signature was checked (see
+        :mod:`workbench.events.github`): ``push`` publishes ``repo.pushed`` and queues a map,
+        ``pull_request`` publishes ``pr.opened``; a repeated delivery id is a no-op. Returns
+        ``{"status": "processed"|"ignored"|"duplicate", "reason", "events", "job"}``."""
+        from .events.github import GitHubWebhooks
+
+        hooks = GitHubWebhooks(self.store, self.events, self.projects,
+                               lambda name: self.map(name, wait=False).id)
+        return hooks.handle(event, delivery, payload).to_dict()
+
+    def _announce(self, type: str, payload: dict[str, Any]) -> "Event | None":
+        """Publish an event of the workbench's own work; a failure is logged, never raised
+        (the work it reports is stored already)."""
+        try:
+            return self.events.publish(type, payload, actor="workbench")
+        except Exception as exc:  # noqa: BLE001 - see above
+            log.warning("could not publish %s: %s", type, exc)
+            return None
+
+    def _job_failed(self, job_id: int, type: str, status: str, error: str) -> None:
+        self._announce("job.failed", {"job_id": job_id, "type": type, "error": error[:2000],
+                                      "status": status})
+
     def status(self) -> dict[str, Any]:
         """Health and contents at a glance (``workbench status`` prints it).
 
@@ -442,8 +632,13 @@ class Workbench:
                             heartbeat_interval=self.config.heartbeat_interval)
 
     def close(self) -> None:
-        """Wait for this workbench's background jobs, release the pool and the database file."""
+        """Wait for this workbench's background jobs, stop its event subscriptions, release the
+        pool and the database file."""
         self.jobs.shutdown(wait=True)
+        with self._events_lock:
+            events, self._events = self._events, None
+        if events is not None:
+            events.close()
         self.store.db.release()
 
     def __enter__(self) -> "Workbench":
@@ -462,7 +657,8 @@ def _line(value: Any, default: int) -> int:
 
 
 class ProjectHandle:
-    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``."""
+    """One registered project with its own verbs: ``map``, ``snapshot``, ``snapshots``,
+    ``search``, ``ask``, ``conversations``."""
 
     def __init__(self, wb: Workbench, info: Project) -> None:
         self._wb = wb
@@ -483,6 +679,21 @@ class ProjectHandle:
 
     def snapshots(self):
         return self._wb.store.snapshots.list(self.info.id)
+
+    def index(self, **kwargs):
+        """Build this project's search index (see :meth:`Workbench.index`)."""
+        return self._wb.index(self.info.name, **kwargs)
+
+    def search(self, query: str, **kwargs):
+        """Search this project (see :meth:`Workbench.search`); a DataFrame of hits."""
+        return self._wb.search(query, self.info.name, **kwargs)
+
+    def ask(self, question: str, **kwargs) -> "Answer":
+        """Ask about this project (see :meth:`Workbench.ask`); an answer with checked citations."""
+        return self._wb.ask(question, self.info.name, **kwargs)
+
+    def conversations(self) -> "pd.DataFrame":
+        return self._wb.conversations(self.info.name)
 
     def remove(self) -> None:
         self._wb.remove_project(self.info.name)

@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from ..domain import JobInfo, JobStatus
 from ..errors import JobCancelled, JobFailed, TransientError, WorkbenchError
+from ..faces import hint
 from ..store import Store
 from .process import current_owner, owner_alive
 
@@ -139,8 +140,11 @@ class JobRunner:
     def __init__(self, store: Store, *, threads: int = 2, progress_interval: float = 0.25,
                  heartbeat_interval: float = 5.0, stale_after: float = 60.0,
                  max_attempts: int = 3, retry_delay: float = 1.0, max_retry_delay: float = 60.0,
-                 checkpoint: bool = True) -> None:
+                 checkpoint: bool = True,
+                 on_failure: Callable[[int, str, str, str], None] | None = None) -> None:
         self.store = store
+        self.on_failure = on_failure
+        """Told ``(job_id, type, status, error)`` when a job ends ``failed`` or ``dead``."""
         self.progress_interval = progress_interval
         self.heartbeat_interval = heartbeat_interval
         self.stale_after = stale_after
@@ -277,6 +281,7 @@ class JobRunner:
                 self.store.jobs.record_error(job_id, attempt, text, transient=transient,
                                              status=status)
                 self._tell(on_progress, state, status)
+                self._failed(job_id, type, status, text)
                 if isinstance(exc, WorkbenchError):
                     if "job_id" not in exc.fields:
                         exc.fields["job_id"] = job_id
@@ -314,6 +319,14 @@ class JobRunner:
             self.store.jobs.finish(job_id, result if isinstance(result, dict) else {})
         self._tell(on_progress, state, "succeeded")
         return result
+
+    def _failed(self, job_id: int, type: str, status: str, text: str) -> None:
+        if self.on_failure is None:
+            return
+        try:
+            self.on_failure(job_id, type, status, text)
+        except Exception:  # noqa: BLE001 - the job's outcome is recorded already
+            log.warning("reporting the failure of job %s failed", job_id, exc_info=True)
 
     @staticmethod
     def _tell(on_progress, state: Progress, status: str) -> None:
@@ -405,8 +418,8 @@ class JobRunner:
                 lost.append(info.id)
         if lost:
             self.store.jobs.mark_interrupted(lost)
-            log.warning("jobs %s were interrupted (their process ended); resume them with "
-                        "Workbench.resume_interrupted()", lost)
+            log.warning("jobs %s were interrupted (their process ended); resume them with %s",
+                        lost, hint("`workbench job resume`", "wb.resume_interrupted()"))
         return lost
 
     def resume_interrupted(self, *, wait: bool = True) -> list[JobHandle]:

@@ -1,15 +1,18 @@
 """The store: one DuckDB file, its schema, and typed reads and writes.
 
 Services talk to the store through :class:`Store` and its table gateways
-(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``); nothing outside this
-package writes SQL against the workbench tables.
+(``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``,
+``store.conversations``, ``store.events``, ...); nothing outside this package writes SQL
+against the workbench tables.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from .conversations import ConversationsTable
 from .database import Database, load_extension
+from .events import EventsTable
 from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
@@ -18,6 +21,7 @@ from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
 from .runs import RunsTable
 from .schedules import SchedulesTable
+from .search import SearchTable
 from .snapshots import SnapshotsTable
 
 __all__ = ["Store", "Database", "load_extension", "LATEST_VERSION"]
@@ -38,6 +42,9 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
+        self.conversations = ConversationsTable(self.db)
+        self.search = SearchTable(self.db)
+        self.events = EventsTable(self.db)
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

@@ -431,6 +431,11 @@ class Database:
                        if self._shared.opened_at is not None else [])
             return [*self._shared.holds, *current]
 
+    @property
+    def is_open(self) -> bool:
+        """True while this process has the file open (in use, or idle before its release)."""
+        return self._shared.connection is not None
+
     def release(self) -> None:
         """Close the file now if no unit of work is running (instead of after the idle delay)."""
         with self._shared.lock:

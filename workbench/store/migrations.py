@@ -317,7 +317,214 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        9,
+        "search: chunks with their BM25 terms, which blobs and commits are chunked, embedders,"
+        " per-snapshot index state",
+        """
+        CREATE SEQUENCE chunks_id_seq;
+        CREATE TABLE chunks (
+            id BIGINT PRIMARY KEY,
+            blob_sha VARCHAR,
+            project_id BIGINT,
+            commit_sha VARCHAR,
+            chunker_version INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            symbol VARCHAR,
+            node_kind VARCHAR,
+            line_start INTEGER,
+            line_end INTEGER,
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            terms UINTEGER[] NOT NULL,
+            counts USMALLINT[] NOT NULL,
+            length INTEGER NOT NULL
+        );
+        CREATE TABLE chunk_sources (
+            source VARCHAR NOT NULL,
+            project_id BIGINT NOT NULL,
+            chunker_version INTEGER NOT NULL,
+            chunks INTEGER NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (source, project_id, chunker_version)
+        );
+        CREATE TABLE search_embedders (
+            name VARCHAR PRIMARY KEY,
+            dim INTEGER NOT NULL,
+            table_name VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE search_indexes (
+            snapshot_id BIGINT NOT NULL,
+            embedder VARCHAR NOT NULL,
+            chunks BIGINT NOT NULL,
+            chunked_now BIGINT NOT NULL,
+            embedded_now BIGINT NOT NULL,
+            seconds DOUBLE,
+            job_id BIGINT,
+            built_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (snapshot_id, embedder)
+        );
+        """,
+    ),
+    Migration(
+        10,
+        "conversations with the codebase: messages, their context and tool calls; model defaults",
+        """
+        CREATE SEQUENCE conversations_id_seq;
+        CREATE TABLE conversations (
+            id BIGINT PRIMARY KEY DEFAULT nextval('conversations_id_seq'),
+            project_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            provider VARCHAR,
+            model VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE messages_id_seq;
+        CREATE TABLE messages (
+            id BIGINT PRIMARY KEY DEFAULT nextval('messages_id_seq'),
+            conversation_id BIGINT NOT NULL,
+            role VARCHAR NOT NULL,
+            content VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'complete',
+            provider VARCHAR,
+            model VARCHAR,
+            snapshot_id BIGINT,
+            latency_seconds DOUBLE,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            context JSON,
+            tool_calls JSON,
+            citations JSON,
+            extracted BOOLEAN NOT NULL DEFAULT false,
+            error VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE model_defaults (
+            project_id BIGINT PRIMARY KEY,
+            provider VARCHAR NOT NULL,
+            model VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+    Migration(
+        11,
+        "events: the event log, durable consumers, dead letters, webhook deliveries",
+        """
+        CREATE SEQUENCE events_id_seq;
+        CREATE TABLE events (
+            id BIGINT PRIMARY KEY,
+            type VARCHAR NOT NULL,
+            payload JSON NOT NULL,
+            actor VARCHAR NOT NULL,
+            project VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE TABLE consumers (
+            name VARCHAR PRIMARY KEY,
+            acked_id BIGINT NOT NULL DEFAULT 0,
+            lease_owner VARCHAR,
+            lease_until TIMESTAMPTZ,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE dead_letters_id_seq;
+        CREATE TABLE dead_letters (
+            id BIGINT PRIMARY KEY DEFAULT nextval('dead_letters_id_seq'),
+            consumer VARCHAR NOT NULL,
+            event_id BIGINT NOT NULL,
+            event_type VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            error VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'dead',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE TABLE webhook_deliveries (
+            delivery_id VARCHAR PRIMARY KEY,
+            source VARCHAR NOT NULL,
+            event VARCHAR,
+            repository VARCHAR,
+            status VARCHAR NOT NULL,
+            detail VARCHAR,
+            event_ids JSON,
+            received_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            finished_at TIMESTAMPTZ
+        );
+        """,
+    ),
+    Migration(
         13,
+        "search chunks without a primary-key index: DuckDB rewrote the whole index at every"
+        " checkpoint (seconds per job at 100,000 chunks); ids come from their sequence",
+        """
+        CREATE TABLE chunks_v13 (
+            id BIGINT NOT NULL,
+            blob_sha VARCHAR,
+            project_id BIGINT,
+            commit_sha VARCHAR,
+            chunker_version INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            symbol VARCHAR,
+            node_kind VARCHAR,
+            line_start INTEGER,
+            line_end INTEGER,
+            title VARCHAR,
+            text VARCHAR NOT NULL,
+            terms UINTEGER[] NOT NULL,
+            counts USMALLINT[] NOT NULL,
+            length INTEGER NOT NULL
+        );
+        INSERT INTO chunks_v13 SELECT id, blob_sha, project_id, commit_sha, chunker_version, kind,
+            symbol, node_kind, line_start, line_end, title, text, terms, counts, length
+            FROM chunks ORDER BY id;
+        DROP TABLE chunks;
+        ALTER TABLE chunks_v13 RENAME TO chunks;
+        """,
+    ),
+    Migration(
+        14,
+        "one current snapshot per project: refs as given, pins, current_snapshots",
+        """
+        CREATE TABLE snapshot_refs (
+            snapshot_id BIGINT NOT NULL,
+            ref VARCHAR NOT NULL,
+            default_head BOOLEAN NOT NULL,
+            recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        INSERT INTO snapshot_refs (snapshot_id, ref, default_head, recorded_at)
+            SELECT s.id, coalesce(s.ref, s.commit_sha),
+                   s.ref IS NOT NULL AND s.ref IS NOT DISTINCT FROM p.default_branch, s.mapped_at
+            FROM snapshots s JOIN projects p ON p.id = s.project_id;
+        CREATE TABLE project_pins (
+            project_id BIGINT PRIMARY KEY,
+            snapshot_id BIGINT NOT NULL,
+            pinned_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE VIEW current_snapshots AS
+            WITH heads AS (
+                SELECT s.project_id, r.snapshot_id,
+                       row_number() OVER (PARTITION BY s.project_id
+                                          ORDER BY r.recorded_at DESC, r.snapshot_id DESC) AS rn
+                FROM snapshot_refs r JOIN snapshots s ON s.id = r.snapshot_id
+                WHERE r.default_head),
+            newest AS (SELECT project_id, max(id) AS snapshot_id FROM snapshots GROUP BY project_id)
+            SELECT p.name AS project, s.*,
+                   CASE WHEN pin.snapshot_id IS NOT NULL THEN 'pinned'
+                        WHEN h.snapshot_id IS NOT NULL THEN 'default branch'
+                        ELSE 'newest map (none of the default branch head)' END AS chosen_by
+            FROM projects p
+            LEFT JOIN project_pins pin ON pin.project_id = p.id
+            LEFT JOIN heads h ON h.project_id = p.id AND h.rn = 1
+            LEFT JOIN newest n ON n.project_id = p.id
+            JOIN snapshots s ON s.id = coalesce(pin.snapshot_id, h.snapshot_id, n.snapshot_id);
+        DROP VIEW latest_snapshots;
+        CREATE VIEW latest_snapshots AS SELECT * EXCLUDE (chosen_by) FROM current_snapshots;
+        """,
+    ),
+    Migration(
+        15,
         "batch runs record their owner process and a heartbeat (a killed run is interrupted)",
         """
         ALTER TABLE runs ADD COLUMN pid INTEGER;
@@ -327,7 +534,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
-        14,
+        16,
         "mined commits say why their file changes are incomplete (over the cap, out of memory)",
         """
         ALTER TABLE commits ADD COLUMN truncated VARCHAR;
@@ -348,17 +555,16 @@ def current_version(cur: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATIONS) -> int:
-    """Bring the schema to the newest version; return the version now in force.
+def applied_versions(cur: duckdb.DuckDBPyConnection) -> set[int]:
+    return {int(v) for (v,) in cur.execute("SELECT version FROM schema_version").fetchall()}
 
-    Every migration not yet recorded in ``schema_version`` is applied, in order of version,
-    including one numbered below the newest applied (versions may be numbered with gaps
-    and filled in later); each runs in its own transaction.
-    """
+
+def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATIONS) -> int:
+    """Bring the schema to the newest version; return the version now in force."""
     cur = con.cursor()
     try:
         version = current_version(cur)
-        applied = {row[0] for row in cur.execute("SELECT version FROM schema_version").fetchall()}
+        applied = applied_versions(cur)
         newest = max((m.version for m in migrations), default=0)
         if version > newest:
             raise SchemaTooNew(
@@ -367,6 +573,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 path=path,
                 version=version,
             )
+        # every migration not recorded yet, in order: a number left free by one line of
+        # development and filled by another is applied too, not skipped for being lower
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in applied:
                 continue

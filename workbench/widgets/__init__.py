@@ -1,7 +1,7 @@
 """The Jupyter face: small ipywidgets panels over the :class:`~workbench.Workbench` facade.
 
 >>> from workbench.widgets import WorkbenchApp, MapView      # doctest: +SKIP
->>> WorkbenchApp("data")                  # a tab per panel: projects ... changes, batch
+>>> WorkbenchApp("data")                  # a tab per panel: projects ... batch, search, ask
 >>> MapView(wb, project="flask")          # one panel on its own
 
 Every panel is an ``ipywidgets.VBox`` subclass of :class:`Panel` bound to a :class:`Session`
@@ -15,6 +15,7 @@ from .app import PanelSpec, WorkbenchApp, panel_names, panel_spec, register_pane
 from .base import Panel, Session, table_html
 from .batch import BatchPanel, ParameterRow
 from .changes import ChangesPanel
+from .chat import ChatPanel
 from .history import VIEWS as HISTORY_VIEWS
 from .history import HistoryPanel
 from .jobs import JobMonitor, JobRow
@@ -22,11 +23,12 @@ from .mapdata import Level, MapModel, View
 from .mapview import MapCanvas, MapView
 from .projects import ProjectPanel, ProjectRow
 from .query import QUERIES, QueryPanel
+from .search import SearchPanel
 from .status import StatusDashboard
 
 __all__ = [
-    "BatchPanel", "ChangesPanel", "HISTORY_VIEWS", "HistoryPanel", "JobMonitor", "JobRow", "Level",
+    "BatchPanel", "ChangesPanel", "ChatPanel", "HISTORY_VIEWS", "HistoryPanel", "JobMonitor", "JobRow", "Level",
     "MapCanvas", "MapModel", "MapView", "Panel", "PanelSpec", "ParameterRow", "ProjectPanel",
-    "ProjectRow", "QUERIES", "QueryPanel", "Session", "StatusDashboard", "View", "WorkbenchApp",
+    "ProjectRow", "QUERIES", "QueryPanel", "SearchPanel", "Session", "StatusDashboard", "View", "WorkbenchApp",
     "panel_names", "panel_spec", "register_panel", "table_html",
 ]

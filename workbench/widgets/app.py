@@ -14,11 +14,13 @@ import ipywidgets as widgets
 from .base import Panel, Session
 from .batch import BatchPanel
 from .changes import ChangesPanel
+from .chat import ChatPanel
 from .history import HistoryPanel
 from .jobs import JobMonitor
 from .mapview import MapView
 from .projects import ProjectPanel
 from .query import QueryPanel
+from .search import SearchPanel
 from .status import StatusDashboard
 
 PanelFactory = Callable[[Session], Panel]
@@ -57,7 +59,7 @@ for _name, _factory, _title in [
     ("projects", ProjectPanel, "Projects"), ("jobs", JobMonitor, "Jobs"), ("map", MapView, "Map"),
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
     ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
-    ("batch", BatchPanel, "Batch"),
+    ("batch", BatchPanel, "Batch"), ("search", SearchPanel, "Search"), ("chat", ChatPanel, "Ask"),
 ]:
     register_panel(_name, _factory, title=_title)
 

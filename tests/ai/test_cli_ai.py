@@ -1,0 +1,52 @@
+"""`workbench ask`, `workbench ai ...` in a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.helpers import ROOT
+
+
+def cli(data_dir, *args, env=None):
+    return subprocess.run([sys.executable, "-m", "workbench", "--data-dir", str(data_dir), *args],
+                          capture_output=True, text=True, timeout=180, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+def test_ask_streams_lists_citations_and_conversations(shop, data_dir):
+    shop.close()
+    out = cli(data_dir, "ask", "where is money formatted?", "-p", "shop", "--show-context")
+    assert out.returncode == 0, out.stderr
+    assert "Extracted from the map" in out.stdout and "citations:" in out.stdout
+    assert "✓ src/shop/util/money.py:4-6" in out.stdout
+    assert "context for 'where is money formatted?'" in out.stdout
+    listed = cli(data_dir, "ai", "conversations", "-p", "shop")
+    assert "where is money formatted?" in listed.stdout
+    follow = cli(data_dir, "ask", "who calls fmt?", "-p", "shop", "--conversation", "1")
+    assert follow.returncode == 0 and "conversation 1" in follow.stdout
+    shown = cli(data_dir, "ai", "show", "1")
+    assert shown.stdout.count("[user]") == 2 and shown.stdout.count("[assistant]") == 2
+
+
+def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server):
+    shop.close()
+    env = {"WORKBENCH_AI_PROVIDER": "openai", "OPENAI_BASE_URL": openai_server.base_url,
+           "OPENAI_API_KEY": openai_server.api_key, "OPENAI_MODEL": "tiny-chat"}
+    openai_server.reply("Use src/shop/util/money.py:4-6, not src/shop/ghost.py:1.")
+    out = cli(data_dir, "ask", "where?", "-p", "shop", env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Use src/shop/util/money.py:4-6")
+    assert "✗ src/shop/ghost.py:1  (not in the snapshot)" in out.stdout
+    assert "openai/tiny-chat" in out.stdout
+    models = cli(data_dir, "ai", "models", env=env)
+    assert "tiny-chat" in models.stdout and "8192" in models.stdout
+    default = cli(data_dir, "ai", "default", "-p", "shop", "tiny-notools", env=env)
+    assert default.stdout.strip() == "project shop: openai/tiny-notools"
+    openai_server.error(401)
+    failed = cli(data_dir, "ask", "again?", "-p", "shop", env=env)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().startswith("error: ") and "OPENAI_API_KEY" in failed.stderr
+    cleared = cli(data_dir, "ai", "default", "-p", "shop", "--clear", env=env)
+    assert "no default model" in cleared.stdout

@@ -1,0 +1,53 @@
+"""``workbench mcp`` over stdio, driven by the mcp package's own client."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+from tests.ai.mcp_client import mcp_calls
+
+
+def command(data_dir, *extra: str) -> str:
+    return shlex.join([sys.executable, "-m", "workbench", "--data-dir", str(data_dir), "mcp",
+                       *extra])
+
+
+def test_the_map_tools_over_stdio(shop, data_dir):
+    shop.close()
+    names, results = mcp_calls(command(data_dir, "-p", "shop"), [
+        ("search", {"query": "format money"}),
+        ("related", {"node": "shop.service:checkout"}),
+        ("impact", {"node": "shop.util.money:fmt"}),
+        ("source", {"path": "src/shop/util/money.py", "line_start": 4, "line_end": 6}),
+        ("sql", {"query": "SELECT count(*) AS n FROM projects"}),
+        ("sql", {"query": "DELETE FROM projects"}),
+        ("path", {"source": "shop.service", "target": "shop.util.money"}),
+        ("hotspots", {"n": 3}),
+        ("projects", {}),
+    ])
+    assert names == ["hotspots", "impact", "path", "projects", "related", "search", "source",
+                     "sql"]
+    texts = [t for _, t in results]
+    assert all(not err for err, _ in results)
+    assert "src/shop/util/money.py:4-6" in texts[0]
+    assert "shop.util.money:fmt" in texts[1]
+    assert "shop.service:checkout" in texts[2]
+    assert "def fmt(x):" in texts[3] and texts[3].startswith("<<<DATA")
+    assert " n\n 1" in texts[4].replace("  ", " ")
+    assert "error:" in texts[5]  # read-only: the DELETE is refused
+    assert "shop.service -> shop.util.money" in texts[6]
+    assert "money.py" in texts[7]
+    assert texts[8].startswith("shop\t")
+    assert "ghp_abcdefghijklmnop" not in "".join(texts)
+
+
+def test_without_a_project_the_tools_take_one(shop, data_dir):
+    shop.close()
+    _, results = mcp_calls(command(data_dir), [
+        ("search", {"query": "checkout"}),
+        ("search", {"query": "checkout", "project": "shop"}),
+        ("search", {"query": "checkout", "project": "nope"})])
+    assert "name the project" in results[0][1]
+    assert "src/shop/service.py" in results[1][1]
+    assert "error" in results[2][1] and "nope" in results[2][1]

@@ -1,0 +1,85 @@
+"""``workbench search`` right after ``workbench map``: one hit per line, location first; and the
+default install answers with the network switched off."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import ROOT, run_cli
+
+HIT = re.compile(r"^(?:(?P<path>[^\s:]+):(?P<line>\d+)|commit (?P<sha>[0-9a-f]{12}))  "
+                 r"(?P<score>-?\d+\.\d{4})  (?P<what>\S+)  ")
+
+
+def test_search_works_right_after_map(tmp_path, known_repo):
+    data = tmp_path / "data"
+    assert run_cli("map", str(known_repo), "--name", "netkit", data_dir=data).returncode == 0
+    out = run_cli("search", "retry_with_backoff", "-p", "netkit", "--k", "3", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 3 and all(HIT.match(line) for line in lines), lines
+    first = HIT.match(lines[0])
+    assert (first["path"], first["line"], first["what"]) == ("src/net/retry.py", "5", "function")
+    assert "net.retry:retry_with_backoff" in lines[0]
+    assert "indexed" in out.stderr  # the first search built the index
+
+    commits = run_cli("search", "when were retries added", "-p", "netkit", "--kind", "commits",
+                      data_dir=data)
+    assert commits.returncode == 0, commits.stderr
+    assert HIT.match(commits.stdout.splitlines()[0])["sha"]
+    assert "indexed" not in commits.stderr  # built once
+
+    filtered = run_cli("search", "title", "-p", "netkit", "--lang", "typescript", "--path",
+                       "web/*", "--mode", "text", "--tests", data_dir=data)
+    assert filtered.returncode == 0 and filtered.stdout.startswith("web/slug.ts:1  ")
+
+    indexed = run_cli("index", "netkit", data_dir=data)
+    assert indexed.returncode == 0 and "(0 new, 0 files and 0 commits" in indexed.stdout
+
+
+def test_cli_errors_are_one_line(tmp_path, known_repo):
+    data = tmp_path / "data"
+    run_cli("map", str(known_repo), "--name", "netkit", data_dir=data)
+    bad = run_cli("search", "cache", "-p", "netkit", "--k", "0", data_dir=data)
+    assert bad.returncode == 2 and "--k" in bad.stderr
+    missing = run_cli("search", "cache", "-p", "nowhere", data_dir=data)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+    broken = run_cli("search", "cache", "-p", "netkit", data_dir=data,
+                     env={"WORKBENCH_EMBEDDER": "model2vec"})
+    assert broken.returncode == 1
+    assert "model2vec:/path/to/model" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def _unshare_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="unshare -n is not permitted here (needs root "
+                    "or user namespaces)")
+def test_the_default_install_answers_with_the_network_off(tmp_path, known_repo):
+    """Map, index and search in a network namespace with no interface but loopback down."""
+    data = tmp_path / "data"
+    script = (
+        "from workbench import Workbench\n"
+        f"wb = Workbench({str(data)!r})\n"
+        f"wb.map({str(known_repo)!r}, name='netkit')\n"
+        "hits = wb.search('wait longer after each failure', 'netkit', kinds=['code'])\n"
+        "print(hits['path'].iloc[0])\n"
+        "import socket\n"
+        "try:\n"
+        "    socket.create_connection(('1.1.1.1', 443), timeout=2)\n"
+        "    print('online')\n"
+        "except OSError:\n"
+        "    print('offline')\n"
+    )
+    out = subprocess.run(["unshare", "-n", sys.executable, "-c", script], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["src/net/retry.py", "offline"]

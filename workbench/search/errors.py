@@ -1,0 +1,33 @@
+"""Errors of code search (:mod:`workbench.search`).
+
+::
+
+    SearchError                 searching or indexing failed
+     ├── IndexMissing           the snapshot has no search index yet (build it: ``wb.index``)
+     ├── EmbedderUnavailable    the configured embedder cannot run here (missing extra, model
+     │                          path, server); the message names the fix
+     └── InvalidSearch          a query or filter that cannot be run (empty query, unknown kind)
+
+They carry their fields (``project``, ``snapshot_id``, ``embedder`` ...) and pickle with them
+(through :class:`~workbench.errors.WorkbenchError`), so an index job can hand them back.
+"""
+
+from __future__ import annotations
+
+from ..errors import WorkbenchError
+
+
+class SearchError(WorkbenchError):
+    """Root of the errors of :mod:`workbench.search`."""
+
+
+class IndexMissing(SearchError):
+    """A snapshot has no search index for the embedder asked for; ``wb.index(project)`` builds it."""
+
+
+class EmbedderUnavailable(SearchError):
+    """The embedder cannot run: an optional package, a local model or a server is missing."""
+
+
+class InvalidSearch(SearchError, ValueError):
+    """A query or filter that cannot be run; the message names the allowed values."""

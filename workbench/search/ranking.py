@@ -1,0 +1,264 @@
+"""A snapshot's query index in memory: BM25 over hashed terms, exact cosine search over
+vectors, reciprocal rank fusion and a graph re-rank.
+
+* **BM25** (Robertson and Zaragoza 2009; ``k1=1.2, b=0.75``, idf ``ln(1 + (N - df + 0.5) /
+  (df + 0.5))`` as in Lucene) over the snapshot's chunks. A chunk that defines a name the query
+  spells out whole (``retry_with_backoff``, ``HttpClient.get``) has its BM25 score doubled:
+  the definition outranks the places that use the name. The stored term ids and counts are
+  loaded once per snapshot into a column-major sparse matrix of precomputed term weights, so
+  a query adds up a few columns.
+* **Vectors**: unit vectors in one ``(n, d)`` float32 array; a query is one matrix-vector
+  product (exact, no approximate index).
+* **Fusion**: reciprocal rank fusion, ``sum 1 / (60 + rank)`` over the two rankings
+  (Cormack, Clarke and Buettcher 2009).
+* **Graph re-rank**: a fused score is multiplied by ``1 + 0.05 c`` where ``c`` in [0, 1] mixes
+  the PageRank of the chunk's file and the fan-in of its node (central code rises), by
+  ``1.03`` when its node or file is a neighbour (calls, imports, inherits, tests) of one of the
+  five best hits or shares their file, and by ``0.5`` for tests and vendored code unless they
+  are asked for. Fused scores of neighbouring ranks differ by a few per cent, so the graph
+  decides between near-equals and never lifts a weak hit over a clearly better one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .tokens import identifiers, term_id, tokenize
+
+K1, B = 1.2, 0.75
+DEFINITION_BOOST = 2.0
+RRF_K = 60
+CENTRALITY_WEIGHT = 0.05
+NEIGHBOUR_BOOST = 0.03
+SINK = 0.5
+STRONG_HITS = 5
+
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing|spec|__tests__)/|(?:^|/)test_[^/]*$"
+                        r"|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|(?:^|/)conftest\.py$")
+_VENDORED_PATH = re.compile(r"(?:^|/)(?:vendor|vendored|_vendor|third_party|thirdparty|"
+                            r"node_modules|external|extern)/")
+
+
+@dataclass
+class Ranked:
+    """Candidate positions (into the index's rows) with their score parts, best first."""
+
+    rows: np.ndarray
+    score: np.ndarray
+    bm25: np.ndarray
+    vector: np.ndarray
+    graph: np.ndarray
+
+
+def _list_parts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    arr = column.combine_chunks()
+    return arr.offsets.to_numpy(), arr.values.to_numpy(zero_copy_only=False)
+
+
+class SnapshotIndex:
+    """Everything a query needs about one snapshot's chunks, in memory.
+
+    Built from :meth:`workbench.store.search.SearchTable.load`; ``meta`` is a DataFrame with
+    one row per chunk (``chunk_id, kind, path, line_start, line_end, node, node_kind,
+    language, commit, title``).
+    """
+
+    def __init__(self, tables: dict[str, pa.Table]) -> None:
+        chunks = tables["chunks"]
+        self.n = n = chunks.num_rows
+        self.ids = chunks.column("id").to_numpy()
+        import pandas as pd
+
+        meta = chunks.select(["id", "kind", "path", "line_start", "line_end", "symbol",
+                              "node_kind", "language", "title", "file_node",
+                              "commit_sha"]).to_pandas()
+        node = meta["file_node"].where(meta["symbol"].isna(),
+                                       meta["file_node"] + ":" + meta["symbol"])
+        meta["node"] = node
+        meta = meta.rename(columns={"id": "chunk_id", "commit_sha": "commit"})
+        codes, symbols = pd.factorize(meta["symbol"].str.lower())  # NaN -> -1
+        symbols = np.asarray(symbols, dtype=object).tolist()
+        names = np.array([term_id(s.rsplit(".", 1)[-1]) for s in symbols] + [0], np.uint32)
+        whole = np.array([term_id(s) for s in symbols] + [0], np.uint32)
+        self.name_ids, self.symbol_ids = names[codes], whole[codes]
+        self.meta = meta.drop(columns=["symbol"])
+        codes, paths = pd.factorize(meta["path"])  # a flag per distinct path, not per chunk
+        paths = pd.Series(paths, dtype=object)
+        tests = np.append(paths.str.contains(_TEST_PATH).to_numpy(dtype=bool), False)
+        vendored = np.append(paths.str.contains(_VENDORED_PATH).to_numpy(dtype=bool), False)
+        self.is_test, self.is_vendored = tests[codes], vendored[codes]
+        self._build_bm25(chunks)
+        self._build_vectors(chunks)
+        self._build_graph(tables["nodes"], tables["edges"], meta)
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build_bm25(self, chunks: pa.Table) -> None:
+        from scipy import sparse
+
+        offsets, terms = _list_parts(chunks.column("terms"))
+        _, counts = _list_parts(chunks.column("counts"))
+        lengths = chunks.column("length").to_numpy().astype(np.float32)
+        n = self.n
+        if len(terms) == 0 or n == 0:
+            self.vocab = pd.Index(np.zeros(0, np.uint32))
+            self.postings = sparse.csc_matrix((max(n, 0), 0), dtype=np.float32)
+            return
+        import pandas as pd
+
+        inverse, vocab = pd.factorize(terms)  # hashing, not sorting: O(n)
+        df = np.bincount(inverse, minlength=len(vocab)).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+        avgdl = float(lengths.mean()) or 1.0
+        dl = np.repeat(lengths, np.diff(offsets))
+        tf = counts.astype(np.float32)
+        weights = idf[inverse] * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
+        csr = sparse.csr_matrix((weights, inverse.astype(np.int32), offsets.astype(np.int64)),
+                                shape=(n, len(vocab)))
+        self.vocab = pd.Index(vocab)
+        self.postings = csr.tocsc()
+
+    def _build_vectors(self, chunks: pa.Table) -> None:
+        column = chunks.column("vector").combine_chunks()
+        dim = column.type.list_size if pa.types.is_fixed_size_list(column.type) else 0
+        self.dim = dim
+        self.vectors = np.zeros((self.n, max(dim, 1)), dtype=np.float32)
+        self.has_vector = np.zeros(self.n, dtype=bool)
+        if not dim or self.n == 0:
+            return
+        valid = pc.invert(column.is_null()).to_numpy(zero_copy_only=False)
+        if valid.all():  # the usual case: no copy into a zero matrix
+            flat = column.flatten().to_numpy(zero_copy_only=False)
+            self.vectors = np.ascontiguousarray(flat.reshape(-1, dim), dtype=np.float32)
+        elif valid.any():
+            flat = column.filter(pa.array(valid)).flatten().to_numpy(zero_copy_only=False)
+            self.vectors[valid] = flat.reshape(-1, dim)
+        self.has_vector = valid
+
+    def _build_graph(self, nodes: pa.Table, edges: pa.Table, meta) -> None:
+        from scipy import sparse
+
+        import pandas as pd
+
+        ids = pd.Index(nodes.column("id").to_pandas())
+        first = ~ids.duplicated()  # ids are unique per snapshot; a duplicate would break lookups
+        nodes = nodes.filter(pa.array(first))
+        index = ids[first]
+        m = len(index)
+        self.node_row = index.get_indexer(meta["node"]).astype(np.int64)
+        self.file_row = index.get_indexer(meta["file_node"]).astype(np.int64)
+        pagerank = np.nan_to_num(nodes.column("pagerank").to_numpy(zero_copy_only=False)
+                                 .astype(np.float64), nan=0.0)
+        fan_in = np.nan_to_num(nodes.column("fan_in").to_numpy(zero_copy_only=False)
+                               .astype(np.float64), nan=0.0)
+        pr = pagerank / pagerank.max() if m and pagerank.max() > 0 else np.zeros(m)
+        fi = np.log1p(fan_in) / np.log1p(fan_in.max()) if m and fan_in.max() > 0 else np.zeros(m)
+        own = np.where(self.node_row >= 0, fi[np.maximum(self.node_row, 0)], 0.0)
+        files = np.where(self.file_row >= 0, pr[np.maximum(self.file_row, 0)], 0.0)
+        self.centrality = (0.5 * files + 0.5 * own).astype(np.float32)
+        src = index.get_indexer(edges.column("src").to_pandas()).astype(np.int64)
+        dst = index.get_indexer(edges.column("dst").to_pandas()).astype(np.int64)
+        keep = (src >= 0) & (dst >= 0)
+        src, dst = src[keep], dst[keep]
+        data = np.ones(2 * len(src), dtype=np.int8)
+        self.adjacency = sparse.csr_matrix(
+            (data, (np.concatenate([src, dst]), np.concatenate([dst, src]))), shape=(m, m))
+        self.m = m
+
+    # -- scoring ----------------------------------------------------------------------------------
+
+    def bm25(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk for ``query`` (zeros where no term matches)."""
+        scores = np.zeros(self.n, dtype=np.float32)
+        if not len(self.vocab):
+            return scores
+        wanted = np.array(sorted({term_id(t) for t in tokenize(query)}), dtype=np.uint32)
+        if not len(wanted):
+            return scores
+        pos = self.vocab.get_indexer(wanted)
+        pos = pos[pos >= 0]
+        ptr, idx, data = self.postings.indptr, self.postings.indices, self.postings.data
+        for col in pos:  # a column's rows are distinct: a plain fancy add is exact
+            s, e = ptr[col], ptr[col + 1]
+            scores[idx[s:e]] += data[s:e]
+        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
+        if len(named):
+            defines = np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
+            scores[defines & (scores > 0)] *= DEFINITION_BOOST
+        return scores
+
+    def cosine(self, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of every chunk's vector with a unit query vector (0 without one)."""
+        if not self.dim or self.n == 0:
+            return np.zeros(self.n, dtype=np.float32)
+        # one thread, no BLAS pool: on a busy machine a thread pool waits for cores
+        return np.einsum("ij,j->i", self.vectors, query_vector.astype(np.float32))
+
+    def sink(self, include_tests: bool) -> np.ndarray:
+        factor = np.ones(self.n, dtype=np.float32)
+        if not include_tests:
+            factor[self.is_test | self.is_vendored] = SINK
+        return factor
+
+    def rank(self, mask: np.ndarray, *, k: int, mode: str, bm25: np.ndarray | None,
+             cosine: np.ndarray | None, include_tests: bool, depth: int = 100) -> Ranked:
+        """The best ``k`` rows under ``mask`` for ``mode`` (``text``, ``vector``, ``hybrid``)."""
+        sink = self.sink(include_tests)
+        nan = np.full(self.n, np.nan, dtype=np.float32)
+        lists = []
+        if bm25 is not None:
+            lists.append(_top(np.where(mask & (bm25 > 0), bm25, -np.inf), max(depth, k)))
+        if cosine is not None:
+            lists.append(_top(np.where(mask & self.has_vector, cosine, -np.inf), max(depth, k)))
+        if mode in ("text", "vector"):
+            rows = lists[0]
+            base = (bm25 if mode == "text" else cosine)[rows]
+            graph = sink[rows]
+            score = base * graph
+        else:
+            fused: dict[int, float] = {}
+            for ranking in lists:
+                for r, row in enumerate(ranking.tolist(), start=1):
+                    fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
+            rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
+            base = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+            graph = self._graph_factor(rows, base) * sink[rows]
+            score = base * graph
+        order = np.argsort(-score, kind="stable")[:k]
+        rows = rows[order]
+        return Ranked(rows=rows, score=np.asarray(score)[order],
+                      bm25=(bm25 if bm25 is not None else nan)[rows],
+                      vector=(cosine if cosine is not None else nan)[rows],
+                      graph=np.asarray(graph, dtype=np.float64)[order])
+
+    def _graph_factor(self, rows: np.ndarray, base: np.ndarray) -> np.ndarray:
+        factor = 1.0 + CENTRALITY_WEIGHT * self.centrality[rows].astype(np.float64)
+        if not len(rows) or not self.m:
+            return factor
+        strong = rows[np.argsort(-base, kind="stable")[:STRONG_HITS]]
+        seeds = np.unique(np.concatenate([self.node_row[strong], self.file_row[strong]]))
+        seeds = seeds[seeds >= 0]
+        if not len(seeds):
+            return factor
+        near = np.zeros(self.m, dtype=bool)
+        near[seeds] = True
+        near[self.adjacency[seeds].indices] = True
+        hit = (near[np.maximum(self.node_row[rows], 0)] & (self.node_row[rows] >= 0)) | \
+              (near[np.maximum(self.file_row[rows], 0)] & (self.file_row[rows] >= 0))
+        return factor * np.where(hit, 1.0 + NEIGHBOUR_BOOST, 1.0)
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` highest finite scores, best first."""
+    finite = np.isfinite(scores)
+    count = int(finite.sum())
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    n = min(n, count)
+    part = np.argpartition(-np.where(finite, scores, -np.inf), n - 1)[:n]
+    return part[np.argsort(-scores[part], kind="stable")]

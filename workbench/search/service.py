@@ -1,0 +1,155 @@
+"""Answer searches: filters, ranking and the result table.
+
+A snapshot's query index (:class:`~workbench.search.ranking.SnapshotIndex`) is built from the
+store on first use and kept per process (keyed by database file, snapshot, embedder and the
+index's build time), like the graph cache; snapshots are immutable, so it is rebuilt only when
+the snapshot is indexed again (another embedder, a resumed build).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .chunking import CHUNKER_VERSION, KINDS
+from .embedders import Embedder, table_name
+from .errors import IndexMissing, InvalidSearch
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..domain import SnapshotInfo
+    from ..store import Store
+    from .ranking import SnapshotIndex
+
+MODES = ("hybrid", "text", "vector")
+COLUMNS = ["rank", "score", "kind", "path", "line_start", "line_end", "node", "node_kind",
+           "language", "commit", "title", "preview", "text", "bm25", "vector", "graph",
+           "chunk_id"]
+CACHE_SIZE = 3
+PREVIEW_CHARS = 160
+
+_cache: "OrderedDict[tuple, SnapshotIndex]" = OrderedDict()
+_cache_lock = threading.Lock()
+_build_locks: dict[tuple, threading.Lock] = {}
+
+
+def preview(text: str) -> str:
+    """The first lines of a chunk that say something, on one line (at most 160 characters)."""
+    lines = [ln.strip() for ln in (text or "").splitlines()]
+    lines = [ln for ln in lines if ln]
+    out = " | ".join(lines[:3])
+    return out if len(out) <= PREVIEW_CHARS else out[:PREVIEW_CHARS - 1] + "…"
+
+
+def check_filters(query: str, *, k: int, kinds: Iterable[str] | str | None, mode: str
+                  ) -> tuple[str, set[str] | None]:
+    """Validate a search's arguments; returns the stripped query and the kinds as a set."""
+    if not isinstance(query, str) or not query.strip():
+        raise InvalidSearch("give a query: words, an identifier or a question")
+    if mode not in MODES:
+        raise InvalidSearch(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or k > 1000:
+        raise InvalidSearch(f"k must be a whole number from 1 to 1000, not {k!r}")
+    wanted = None
+    if kinds is not None:
+        wanted = {kinds} if isinstance(kinds, str) else set(kinds)
+        unknown = wanted - set(KINDS)
+        if unknown or not wanted:
+            raise InvalidSearch(f"kinds must be among {', '.join(KINDS)}; got "
+                                f"{', '.join(sorted(map(str, unknown))) or 'none'}")
+    return query.strip(), wanted
+
+
+def empty_result() -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+
+
+class SearchService:
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+
+    def index_state(self, snapshot_id: int, embedder: Embedder) -> dict[str, Any] | None:
+        return self.store.search.index_state(snapshot_id, embedder.name)
+
+    def snapshot_index(self, snap: "SnapshotInfo", embedder: Embedder,
+                       state: dict[str, Any] | None = None) -> "SnapshotIndex":
+        """The cached query index of a snapshot (``state`` from :meth:`index_state` when the
+        caller has it); :class:`IndexMissing` when it was never built."""
+        from .ranking import SnapshotIndex
+
+        state = state or self.index_state(snap.id, embedder)
+        if state is None:
+            raise IndexMissing(
+                f"snapshot {snap.id} of {snap.project} has no search index for {embedder.name}; "
+                f"run `workbench index {snap.project}` (or wb.index({snap.project!r}))",
+                project=snap.project, snapshot_id=snap.id, embedder=embedder.name)
+        key = (str(self.store.path), snap.id, embedder.name, str(state["built_at"]))
+        with _cache_lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
+            lock = _build_locks.setdefault(key, threading.Lock())
+        with lock:  # one build per key; other threads wait for it
+            with _cache_lock:
+                if key in _cache:
+                    return _cache[key]
+            tables = self.store.search.load(snap.id, snap.project_id, CHUNKER_VERSION,
+                                            table_name(embedder.name, embedder.dim))
+            index = SnapshotIndex(tables)
+            with _cache_lock:
+                _cache[key] = index
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
+                _build_locks.pop(key, None)
+            return index
+
+    def search(self, snap: "SnapshotInfo", embedder: Embedder, query: str, *, k: int = 10,
+               kinds=None, language: str | None = None, path: str | None = None,
+               node_kind: str | None = None, include_tests: bool = False,
+               mode: str = "hybrid", state: dict[str, Any] | None = None) -> "pd.DataFrame":
+        """The best ``k`` chunks of a snapshot for ``query`` as a DataFrame of :data:`COLUMNS`."""
+        import numpy as np
+
+        query, wanted = check_filters(query, k=k, kinds=kinds, mode=mode)
+        index = self.snapshot_index(snap, embedder, state)
+        if index.n == 0:
+            return empty_result()
+        meta = index.meta
+        mask = np.ones(index.n, dtype=bool)
+        if wanted is not None:
+            mask &= meta["kind"].isin(wanted).to_numpy()
+        if language:
+            mask &= (meta["language"].fillna("").str.lower() == language.lower()).to_numpy()
+        if path:
+            pattern = re.compile(fnmatch.translate(path))
+            mask &= meta["path"].fillna("\0").map(lambda p: bool(pattern.match(p))).to_numpy()
+        if node_kind:
+            mask &= (meta["node_kind"] == node_kind).to_numpy()
+        if not mask.any():
+            return empty_result()
+        bm25 = index.bm25(query) if mode in ("text", "hybrid") else None
+        cosine = None
+        if mode in ("vector", "hybrid"):
+            cosine = index.cosine(embedder.embed([query])[0])
+        ranked = index.rank(mask, k=k, mode=mode, bm25=bm25, cosine=cosine,
+                            include_tests=include_tests)
+        if not len(ranked.rows):
+            return empty_result()
+        frame = meta.iloc[ranked.rows].reset_index(drop=True)
+        texts = self.store.search.texts(frame["chunk_id"].tolist())
+        frame["text"] = [texts.get(int(i), "") for i in frame["chunk_id"]]
+        frame["preview"] = frame["text"].map(preview)
+        frame["rank"] = np.arange(1, len(frame) + 1)
+        frame["score"] = ranked.score.astype(float)
+        frame["bm25"] = ranked.bm25.astype(float)
+        frame["vector"] = ranked.vector.astype(float)
+        frame["graph"] = ranked.graph.astype(float)
+        for col in ("line_start", "line_end"):
+            frame[col] = frame[col].astype("Int64")
+        return frame[COLUMNS]

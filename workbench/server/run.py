@@ -1,0 +1,89 @@
+"""Running the app with uvicorn: in the foreground (``workbench serve``) or on a thread."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from typing import Any
+
+from .errors import ServerError
+
+
+def new_token() -> str:
+    """A fresh API token (32 random bytes, URL-safe base64)."""
+    return secrets.token_urlsafe(32)
+
+
+def _config(app: Any, host: str, port: int, log_level: str):
+    import uvicorn
+
+    # websockets' sans-I/O protocol: the legacy one is deprecated by websockets itself
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                          ws="websockets-sansio", lifespan="on", server_header=False)
+
+
+def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8765,
+          log_level: str = "info") -> None:
+    """Serve ``app`` until SIGINT (returns) or SIGTERM (uvicorn shuts down, then the process
+    ends by the signal, as daemons do). Raises :class:`ServerError` when it cannot start
+    (the port is taken, the address is not this machine's)."""
+    import uvicorn
+
+    server = uvicorn.Server(_config(app, host, port, log_level))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl-C
+        return
+    except (OSError, SystemExit) as exc:
+        raise ServerError(f"cannot serve on {host}:{port} ({exc}); is the port taken? choose "
+                          "another with --port", host=host, port=port) from None
+    if not server.started:
+        raise ServerError(f"the server did not start on {host}:{port}; is the port taken? "
+                          "choose another with --port", host=host, port=port)
+
+
+class BackgroundServer:
+    """uvicorn serving ``app`` on a daemon thread, on a free port of ``host`` unless given.
+
+    >>> with BackgroundServer(app) as server:        # doctest: +SKIP
+    ...     httpx.get(server.url + "/health")
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0,
+                 log_level: str = "warning", start_timeout: float = 30.0) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(_config(app, host, port, log_level))
+        self.server.install_signal_handlers = lambda: None  # not the main thread
+        self.host = host
+        self.port = port
+        self.start_timeout = start_timeout
+        self._thread = threading.Thread(target=self.server.run, name="workbench-server",
+                                        daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "BackgroundServer":
+        self._thread.start()
+        deadline = time.monotonic() + self.start_timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise ServerError(f"the server did not start on {self.host}:{self.port}",
+                                  host=self.host, port=self.port)
+            time.sleep(0.01)
+        sockets = [s for srv in self.server.servers for s in srv.sockets]
+        self.port = sockets[0].getsockname()[1]
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> "BackgroundServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
