@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import cli_ai, cli_batch, cli_events, cli_query, cli_search, faces
+from . import cli_ai, cli_batch, cli_events, cli_ideas, cli_query, cli_search, faces
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
 
@@ -307,6 +307,9 @@ for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_q
                  cli_query.sql_cmd, cli_query.history_cmd, cli_batch.batch, cli_batch.schedule,
                  cli_batch.scheduler):
     main.add_command(_command)
+main.add_command(cli_ideas.idea)
+main.add_command(cli_ideas.tasks_cmd)
+main.add_command(cli_ideas.review_cmd)
 main.add_command(cli_ai.ask_cmd)
 main.add_command(cli_ai.ai)
 main.add_command(cli_ai.mcp_cmd)

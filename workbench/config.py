@@ -37,6 +37,8 @@ ENV_VARS = {
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
     "WORKBENCH_EXCLUDE": "exclude",
+    "WORKBENCH_BUILD_AGENT": "build_agent",
+    "WORKBENCH_BUILD_PUSH": "build_push",
     "WORKBENCH_AI_PROVIDER": "ai_provider",
     "WORKBENCH_AI_TIMEOUT": "ai_timeout",
     "WORKBENCH_AI_RETRIES": "ai_retries",
@@ -115,6 +117,12 @@ class Config:
     """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
     code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
     environment a comma-separated list, or ``none``."""
+    build_agent: bool = False
+    """Let the build agent hand tasks to Goose (opt-in; never for agents' or webhooks' projects)."""
+    build_push: bool = False
+    """Push the build agent's branches to the project's remote (off: they stay in the clone)."""
+    build_timeout: float = 1800.0
+    """Wall-clock limit of one build agent's Goose run, in seconds."""
     embedder: str = "wordllama"
     """The search embedder: ``wordllama`` (offline, shipped in its wheel), ``model2vec:PATH``,
     ``sentence-transformers:PATH`` or ``openai:MODEL`` (see :mod:`workbench.search.embedders`)."""
@@ -170,6 +178,8 @@ class Config:
                      "events_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.build_timeout <= 0:
+            raise ConfigError(f"build_timeout must be > 0 seconds, got {self.build_timeout}")
         if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
             raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
         for name in ("ai_timeout", "goose_timeout"):
@@ -258,6 +268,11 @@ def resolve_data_dir(path: str | Path, *, cwd: str | Path | None = None) -> Path
 
 def _coerce(name: str, var: str, raw: str) -> Any:
     kind = Config.__dataclass_fields__[name].type
+    if str(kind) == "bool":
+        flag = raw.strip().lower()
+        if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ConfigError(f"{var}={raw!r} is not a yes/no value; use 1 or 0")
+        return flag in ("1", "true", "yes", "on")
     if "tuple" in str(kind):
         return raw  # a comma-separated list, split by the field's own check
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
 import threading
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .ai.records import Answer, ContextRecord
     from .ai.service import AskService
     from .batch.report import ReportResult
+    from .agents.service import Ideas
     from .batch.service import BatchService
     from .events import Event, EventLog
 
@@ -578,12 +580,15 @@ class Workbench:
     def github_webhook(self, event: str, delivery: str | None, payload: Any) -> dict[str, Any]:
         """Handle a GitHub delivery whose signature was checked (see
         :mod:`workbench.events.github`): ``push`` publishes ``repo.pushed`` and queues a map,
-        ``pull_request`` publishes ``pr.opened``; a repeated delivery id is a no-op. Returns
+        ``pull_request`` publishes ``pr.opened``, an issue labelled ``idea`` becomes an idea
+        (``idea.created``); a repeated delivery id is a no-op. Returns
         ``{"status": "processed"|"ignored"|"duplicate", "reason", "events", "job"}``."""
         from .events.github import GitHubWebhooks
 
         hooks = GitHubWebhooks(self.store, self.events, self.projects,
-                               lambda name: self.map(name, wait=False).id)
+                               lambda name: self.map(name, wait=False).id,
+                               capture=lambda project, title, text: self.ideas.add(
+                                   project, title, text, actor="webhook").id)
         return hooks.handle(event, delivery, payload).to_dict()
 
     def _announce(self, type: str, payload: dict[str, Any]) -> "Event | None":
@@ -630,6 +635,14 @@ class Workbench:
         return BatchService(self.store, self.data_dir, jobs=self.jobs,
                             runs_dir=self.config.runs_dir,
                             heartbeat_interval=self.config.heartbeat_interval)
+
+    @functools.cached_property
+    def ideas(self) -> "Ideas":
+        """Ideas, specs, tasks and pull request reviews, and the agents that make them:
+        ``wb.ideas.add(project, title, text, run=True)``, ``wb.ideas.tasks(project)``."""
+        from .agents.service import Ideas
+
+        return Ideas(self)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, stop its event subscriptions, release the

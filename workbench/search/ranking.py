@@ -9,8 +9,10 @@ vectors, reciprocal rank fusion and a graph re-rank.
   a query adds up a few columns.
 * **Vectors**: unit vectors in one ``(n, d)`` float32 array; a query is one matrix-vector
   product (exact, no approximate index).
-* **Fusion**: reciprocal rank fusion, ``sum 1 / (60 + rank)`` over the two rankings
-  (Cormack, Clarke and Buettcher 2009).
+* **Fusion**: reciprocal rank fusion, ``sum 1 / (60 + rank)`` (Cormack, Clarke and Buettcher
+  2009) over the BM25 ranking, the vector ranking and, when the query spells out a name, the
+  ranking of the chunks defining it (by BM25): a definition that one list ranks first is not
+  overtaken by documentation that both lists rank moderately.
 * **Graph re-rank**: a fused score is multiplied by ``1 + 0.05 c`` where ``c`` in [0, 1] mixes
   the PageRank of the chunk's file and the fan-in of its node (central code rises), by
   ``1.03`` when its node or file is a neighbour (calls, imports, inherits, tests) of one of the
@@ -33,6 +35,9 @@ from .tokens import identifiers, term_id, tokenize
 K1, B = 1.2, 0.75
 DEFINITION_BOOST = 2.0
 RRF_K = 60
+WEIGHT_TEXT = 1.0
+WEIGHT_VECTOR = 1.0
+WEIGHT_DEFINITION = 1.0
 CENTRALITY_WEIGHT = 0.05
 NEIGHBOUR_BOOST = 0.03
 SINK = 0.5
@@ -186,11 +191,15 @@ class SnapshotIndex:
         for col in pos:  # a column's rows are distinct: a plain fancy add is exact
             s, e = ptr[col], ptr[col + 1]
             scores[idx[s:e]] += data[s:e]
-        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
-        if len(named):
-            defines = np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
-            scores[defines & (scores > 0)] *= DEFINITION_BOOST
+        scores[self.defines(query) & (scores > 0)] *= DEFINITION_BOOST
         return scores
+
+    def defines(self, query: str) -> np.ndarray:
+        """Which chunks define a name ``query`` spells out whole (``HttpClient.get``, ``get``)."""
+        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
+        if not len(named):
+            return np.zeros(self.n, dtype=bool)
+        return np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
 
     def cosine(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of every chunk's vector with a unit query vector (0 without one)."""
@@ -206,25 +215,34 @@ class SnapshotIndex:
         return factor
 
     def rank(self, mask: np.ndarray, *, k: int, mode: str, bm25: np.ndarray | None,
-             cosine: np.ndarray | None, include_tests: bool, depth: int = 100) -> Ranked:
-        """The best ``k`` rows under ``mask`` for ``mode`` (``text``, ``vector``, ``hybrid``)."""
+             cosine: np.ndarray | None, include_tests: bool, depth: int = 100,
+             defines: np.ndarray | None = None) -> Ranked:
+        """The best ``k`` rows under ``mask`` for ``mode`` (``text``, ``vector``, ``hybrid``).
+
+        In ``hybrid`` the chunks that ``defines`` (a name the query spells out) are a third
+        ranking in the fusion, ordered by BM25."""
         sink = self.sink(include_tests)
         nan = np.full(self.n, np.nan, dtype=np.float32)
         lists = []
         if bm25 is not None:
-            lists.append(_top(np.where(mask & (bm25 > 0), bm25, -np.inf), max(depth, k)))
+            lists.append((WEIGHT_TEXT, _top(np.where(mask & (bm25 > 0), bm25, -np.inf),
+                                            max(depth, k))))
         if cosine is not None:
-            lists.append(_top(np.where(mask & self.has_vector, cosine, -np.inf), max(depth, k)))
+            lists.append((WEIGHT_VECTOR, _top(np.where(mask & self.has_vector, cosine, -np.inf),
+                                              max(depth, k))))
+        if mode == "hybrid" and defines is not None and bm25 is not None and defines.any():
+            lists.append((WEIGHT_DEFINITION, _top(np.where(mask & defines & (bm25 > 0), bm25,
+                                                           -np.inf), max(depth, k))))
         if mode in ("text", "vector"):
-            rows = lists[0]
+            rows = lists[0][1]
             base = (bm25 if mode == "text" else cosine)[rows]
             graph = sink[rows]
             score = base * graph
         else:
             fused: dict[int, float] = {}
-            for ranking in lists:
+            for weight, ranking in lists:
                 for r, row in enumerate(ranking.tolist(), start=1):
-                    fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
+                    fused[row] = fused.get(row, 0.0) + weight / (RRF_K + r)
             rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
             base = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
             graph = self._graph_factor(rows, base) * sink[rows]

@@ -455,6 +455,93 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        12,
+        "ideas, specs, tasks with their dependencies and the nodes they touch, pull request reviews",
+        """
+        CREATE SEQUENCE ideas_id_seq;
+        CREATE TABLE ideas (
+            id BIGINT PRIMARY KEY DEFAULT nextval('ideas_id_seq'),
+            project_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            text VARCHAR NOT NULL DEFAULT '',
+            actor VARCHAR NOT NULL DEFAULT 'user',
+            source VARCHAR NOT NULL DEFAULT 'user',
+            status VARCHAR NOT NULL DEFAULT 'new',
+            error VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE specs_id_seq;
+        CREATE TABLE specs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('specs_id_seq'),
+            idea_id BIGINT NOT NULL UNIQUE,
+            snapshot_id BIGINT,
+            problem VARCHAR NOT NULL,
+            goals JSON NOT NULL,
+            requirements JSON NOT NULL,
+            acceptance JSON NOT NULL,
+            code_areas JSON NOT NULL,
+            author VARCHAR NOT NULL,
+            model VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'frozen',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE tasks_id_seq;
+        CREATE TABLE tasks (
+            id BIGINT PRIMARY KEY DEFAULT nextval('tasks_id_seq'),
+            spec_id BIGINT NOT NULL,
+            project_id BIGINT NOT NULL,
+            position INTEGER NOT NULL,
+            title VARCHAR NOT NULL,
+            description VARCHAR NOT NULL DEFAULT '',
+            estimate_hours DOUBLE,
+            status VARCHAR NOT NULL DEFAULT 'todo',
+            branch VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            UNIQUE (spec_id, position)
+        );
+        CREATE TABLE task_dependencies (
+            task_id BIGINT NOT NULL,
+            depends_on BIGINT NOT NULL,
+            PRIMARY KEY (task_id, depends_on)
+        );
+        CREATE TABLE task_nodes (
+            task_id BIGINT NOT NULL,
+            node VARCHAR NOT NULL,
+            kind VARCHAR,
+            path VARCHAR,
+            role VARCHAR NOT NULL,
+            distance INTEGER,
+            PRIMARY KEY (task_id, node, role)
+        );
+        CREATE SEQUENCE reviews_id_seq;
+        CREATE TABLE reviews (
+            id BIGINT PRIMARY KEY DEFAULT nextval('reviews_id_seq'),
+            project_id BIGINT NOT NULL,
+            event_id BIGINT UNIQUE,
+            source VARCHAR NOT NULL DEFAULT 'user',
+            number BIGINT,
+            title VARCHAR NOT NULL DEFAULT '',
+            url VARCHAR,
+            head_ref VARCHAR,
+            head_sha VARCHAR NOT NULL,
+            base_ref VARCHAR,
+            base_sha VARCHAR NOT NULL,
+            base_snapshot_id BIGINT NOT NULL,
+            head_snapshot_id BIGINT NOT NULL,
+            verdict VARCHAR NOT NULL,
+            reasons JSON NOT NULL,
+            counts JSON NOT NULL,
+            changed JSON NOT NULL,
+            violations JSON NOT NULL,
+            impact JSON NOT NULL,
+            task_ids JSON NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+    Migration(
         13,
         "search chunks without a primary-key index: DuckDB rewrote the whole index at every"
         " checkpoint (seconds per job at 100,000 chunks); ids come from their sequence",

@@ -6,6 +6,7 @@ from ..domain import Project
 from ..errors import ProjectExists, ProjectNotFound
 from ..faces import hint
 from .database import Database
+from .ideas import IdeasTable
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
@@ -101,6 +102,7 @@ class ProjectsTable:
             # commit chunks go; blob chunks (project_id NULL) are shared by every project
             for table in ("commits", "file_changes", "history_state", "chunk_sources", "chunks"):
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
+            IdeasTable.delete_project(cur, project_id)
             cur.execute("DELETE FROM messages WHERE conversation_id IN"
                         " (SELECT id FROM conversations WHERE project_id = ?)", [project_id])
             for table in ("conversations", "model_defaults"):
