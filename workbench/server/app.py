@@ -212,7 +212,9 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         client = (asyncio.get_running_loop(), queue)
         live.clients.add(client)
         try:
-            last = 0
+            # live only: events already in the log when the client came are not pushed, even
+            # when the follower thread hands them out later (it may lag behind publishers)
+            last = await run_in_threadpool(wb.events.head) if after is None else 0
             if after is not None:
                 for event in await run_in_threadpool(wb.events.read, after, types, 10_000):
                     await websocket.send_text(json.dumps(event.to_dict()))
