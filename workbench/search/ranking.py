@@ -32,16 +32,35 @@ from .tokens import identifiers, term_id, tokenize
 
 K1, B = 1.2, 0.75
 DEFINITION_BOOST = 2.0
-RRF_K = 60
-CENTRALITY_WEIGHT = 0.05
-NEIGHBOUR_BOOST = 0.03
+DEPTH = 100
+TEXT_WEIGHT = 0.5
+TEXT_WEIGHT_IDENTIFIER = 0.8
+CENTRALITY_WEIGHT = 0.02
+NEIGHBOUR_BOOST = 0.02
 SINK = 0.5
 STRONG_HITS = 5
+PER_FILE = 2
 
 _TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing|spec|__tests__)/|(?:^|/)test_[^/]*$"
                         r"|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|(?:^|/)conftest\.py$")
 _VENDORED_PATH = re.compile(r"(?:^|/)(?:vendor|vendored|_vendor|third_party|thirdparty|"
                             r"node_modules|external|extern)/")
+_EXAMPLE_PATH = re.compile(r"(?:^|/)(?:examples?|demos?|samples?|tutorials?)/", re.IGNORECASE)
+_DOCS_PATH = re.compile(r"(?:^|/)(?:docs?|documentation)/", re.IGNORECASE)
+_ASKS_FOR_EXAMPLES = re.compile(r"\b(?:examples?|demos?|samples?|tutorials?)\b", re.IGNORECASE)
+_IDENTIFIER_QUERY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*"
+                               r"(?:\(\))?")
+
+
+def looks_like_identifier(query: str) -> bool:
+    """True for a query that is one name as code spells it (``echo_via_pager``,
+    ``HttpClient.get``, ``parseHeaderLine()``, ``progressbar``): one word, no spaces."""
+    return bool(_IDENTIFIER_QUERY.fullmatch(query.strip()))
+
+
+def wants_examples(query: str) -> bool:
+    """True when the query names examples, demos, samples or tutorials."""
+    return bool(_ASKS_FOR_EXAMPLES.search(query))
 
 
 @dataclass
@@ -91,7 +110,13 @@ class SnapshotIndex:
         paths = pd.Series(paths, dtype=object)
         tests = np.append(paths.str.contains(_TEST_PATH).to_numpy(dtype=bool), False)
         vendored = np.append(paths.str.contains(_VENDORED_PATH).to_numpy(dtype=bool), False)
+        examples = np.append(paths.str.contains(_EXAMPLE_PATH).to_numpy(dtype=bool), False)
+        in_docs = np.append(paths.str.contains(_DOCS_PATH).to_numpy(dtype=bool), False)
         self.is_test, self.is_vendored = tests[codes], vendored[codes]
+        # example code, and code kept beside the documentation (a copy of an example)
+        self.is_example = examples[codes] | (in_docs[codes] & (meta["kind"] == "code").to_numpy())
+        # diversification key: the file, or the row itself for a chunk without a path (commit)
+        self.file_key = np.where(codes >= 0, codes, -1 - np.arange(n)).astype(np.int64)
         self._build_bm25(chunks)
         self._build_vectors(chunks)
         self._build_graph(tables["nodes"], tables["edges"], meta)
@@ -105,11 +130,12 @@ class SnapshotIndex:
         _, counts = _list_parts(chunks.column("counts"))
         lengths = chunks.column("length").to_numpy().astype(np.float32)
         n = self.n
+        import pandas as pd
+
         if len(terms) == 0 or n == 0:
             self.vocab = pd.Index(np.zeros(0, np.uint32))
             self.postings = sparse.csc_matrix((max(n, 0), 0), dtype=np.float32)
             return
-        import pandas as pd
 
         inverse, vocab = pd.factorize(terms)  # hashing, not sorting: O(n)
         df = np.bincount(inverse, minlength=len(vocab)).astype(np.float32)
@@ -199,45 +225,61 @@ class SnapshotIndex:
         # one thread, no BLAS pool: on a busy machine a thread pool waits for cores
         return np.einsum("ij,j->i", self.vectors, query_vector.astype(np.float32))
 
-    def sink(self, include_tests: bool) -> np.ndarray:
+    def sink(self, include_tests: bool, query: str = "") -> np.ndarray:
+        """Per-row factor: :data:`SINK` for tests and vendored code, and for examples unless
+        ``include_tests`` or the query asks for examples (:func:`wants_examples`); else 1."""
         factor = np.ones(self.n, dtype=np.float32)
         if not include_tests:
             factor[self.is_test | self.is_vendored] = SINK
+            if not wants_examples(query):
+                factor[self.is_example] = SINK
         return factor
 
     def rank(self, mask: np.ndarray, *, k: int, mode: str, bm25: np.ndarray | None,
-             cosine: np.ndarray | None, include_tests: bool, depth: int = 100) -> Ranked:
-        """The best ``k`` rows under ``mask`` for ``mode`` (``text``, ``vector``, ``hybrid``)."""
-        sink = self.sink(include_tests)
-        nan = np.full(self.n, np.nan, dtype=np.float32)
-        lists = []
+             cosine: np.ndarray | None, include_tests: bool, query: str = "",
+             depth: int = DEPTH) -> Ranked:
+        """The best ``k`` rows under ``mask`` for ``mode`` (``text``, ``vector``, ``hybrid``),
+        at most :data:`PER_FILE` of them from one file before any other file's next chunk.
+
+        ``bm25`` and ``cosine`` are the full per-row arrays from :meth:`bm25` and
+        :meth:`cosine` (None for a mode that does not use them); ``query`` chooses the fusion
+        weights and whether examples sink (see the module docstring)."""
+        sink = self.sink(include_tests, query)
+        pool = max(depth, 4 * k)
+        text_rows = vector_rows = np.zeros(0, dtype=np.int64)
         if bm25 is not None:
-            lists.append(_top(np.where(mask & (bm25 > 0), bm25, -np.inf), max(depth, k)))
+            text_rows = _top(np.where(mask & (bm25 > 0), bm25, -np.inf), pool)
         if cosine is not None:
-            lists.append(_top(np.where(mask & self.has_vector, cosine, -np.inf), max(depth, k)))
+            vector_rows = _top(np.where(mask & self.has_vector, cosine, -np.inf), pool)
         if mode in ("text", "vector"):
-            rows = lists[0]
-            base = (bm25 if mode == "text" else cosine)[rows]
-            graph = sink[rows]
-            score = base * graph
+            rows = text_rows if mode == "text" else vector_rows
+            base = (bm25 if mode == "text" else cosine)[rows].astype(np.float64)
+            graph = sink[rows].astype(np.float64)
         else:
-            fused: dict[int, float] = {}
-            for ranking in lists:
-                for r, row in enumerate(ranking.tolist(), start=1):
-                    fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
-            rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
-            base = np.fromiter(fused.values(), dtype=np.float64, count=len(fused))
+            rows = np.union1d(text_rows, vector_rows)
+            base = np.zeros(len(rows), dtype=np.float64)
+            weight = TEXT_WEIGHT_IDENTIFIER if looks_like_identifier(query) else TEXT_WEIGHT
+            if len(text_rows):
+                base += weight * bm25[rows] / float(bm25[text_rows[0]])
+            if len(vector_rows):
+                top, floor = float(cosine[vector_rows[0]]), float(cosine[vector_rows[-1]])
+                spread = top - floor if top > floor else 1.0
+                base += (1 - weight) * np.clip((cosine[rows] - floor) / spread, 0.0, 1.0)
             graph = self._graph_factor(rows, base) * sink[rows]
-            score = base * graph
-        order = np.argsort(-score, kind="stable")[:k]
+        score = base * graph
+        order = _diversify(np.argsort(-score, kind="stable"), self.file_key[rows], k)
         rows = rows[order]
-        return Ranked(rows=rows, score=np.asarray(score)[order],
-                      bm25=(bm25 if bm25 is not None else nan)[rows],
-                      vector=(cosine if cosine is not None else nan)[rows],
-                      graph=np.asarray(graph, dtype=np.float64)[order])
+        nan = np.full(len(rows), np.nan, dtype=np.float32)
+        return Ranked(rows=rows, score=score[order],
+                      bm25=bm25[rows] if bm25 is not None else nan,
+                      vector=cosine[rows] if cosine is not None else nan,
+                      graph=graph[order])
 
     def _graph_factor(self, rows: np.ndarray, base: np.ndarray) -> np.ndarray:
-        factor = 1.0 + CENTRALITY_WEIGHT * self.centrality[rows].astype(np.float64)
+        """``1 + CENTRALITY_WEIGHT c + NEIGHBOUR_BOOST [near a strong hit]`` per row; tests,
+        vendored code and examples get no lift (their sink applies on top, in :meth:`rank`)."""
+        lifted = ~(self.is_test[rows] | self.is_vendored[rows] | self.is_example[rows])
+        factor = 1.0 + CENTRALITY_WEIGHT * self.centrality[rows].astype(np.float64) * lifted
         if not len(rows) or not self.m:
             return factor
         strong = rows[np.argsort(-base, kind="stable")[:STRONG_HITS]]
@@ -250,7 +292,28 @@ class SnapshotIndex:
         near[self.adjacency[seeds].indices] = True
         hit = (near[np.maximum(self.node_row[rows], 0)] & (self.node_row[rows] >= 0)) | \
               (near[np.maximum(self.file_row[rows], 0)] & (self.file_row[rows] >= 0))
-        return factor * np.where(hit, 1.0 + NEIGHBOUR_BOOST, 1.0)
+        return factor + np.where(hit & lifted, NEIGHBOUR_BOOST, 0.0)
+
+
+def _diversify(order: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` of ``order`` (positions, best first) taking at most :data:`PER_FILE`
+    positions per key (a file) while other keys have candidates left; the overflow follows in
+    its own order, so fewer than ``k`` distinct files still give ``k`` hits."""
+    taken: dict[int, int] = {}
+    first: list[int] = []
+    later: list[int] = []
+    for pos in order.tolist():
+        key = int(keys[pos])
+        seen = taken.get(key, 0)
+        if seen < PER_FILE:
+            taken[key] = seen + 1
+            first.append(pos)
+            if len(first) == k:
+                break
+        else:
+            later.append(pos)
+    chosen = first + later[:max(0, k - len(first))]
+    return np.asarray(chosen, dtype=np.int64)
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

@@ -138,7 +138,7 @@ class SearchService:
         if mode in ("vector", "hybrid"):
             cosine = index.cosine(embedder.embed([query])[0])
         ranked = index.rank(mask, k=k, mode=mode, bm25=bm25, cosine=cosine,
-                            include_tests=include_tests)
+                            include_tests=include_tests, query=query)
         if not len(ranked.rows):
             return empty_result()
         frame = meta.iloc[ranked.rows].reset_index(drop=True)
