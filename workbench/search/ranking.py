@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .tokens import identifiers, term_id, tokenize
+from .tokens import identifiers, query_terms, term_id
 
 K1, B = 1.2, 0.75
 DEFINITION_BOOST = 2.0
@@ -203,7 +203,7 @@ class SnapshotIndex:
         scores = np.zeros(self.n, dtype=np.float32)
         if not len(self.vocab):
             return scores
-        wanted = np.array(sorted({term_id(t) for t in tokenize(query)}), dtype=np.uint32)
+        wanted = np.array(sorted({term_id(t) for t in query_terms(query)}), dtype=np.uint32)
         if not len(wanted):
             return scores
         pos = self.vocab.get_indexer(wanted)
