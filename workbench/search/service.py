@@ -141,15 +141,17 @@ class SearchService:
                             include_tests=include_tests, query=query)
         if not len(ranked.rows):
             return empty_result()
-        frame = meta.iloc[ranked.rows].reset_index(drop=True)
-        texts = self.store.search.texts(frame["chunk_id"].tolist())
-        frame["text"] = [texts.get(int(i), "") for i in frame["chunk_id"]]
-        frame["preview"] = frame["text"].map(preview)
-        frame["rank"] = np.arange(1, len(frame) + 1)
-        frame["score"] = ranked.score.astype(float)
-        frame["bm25"] = ranked.bm25.astype(float)
-        frame["vector"] = ranked.vector.astype(float)
-        frame["graph"] = ranked.graph.astype(float)
-        for col in ("line_start", "line_end"):
-            frame[col] = frame[col].astype("Int64")
+        import pandas as pd
+
+        rows = ranked.rows
+        columns = {name: values[rows] for name, values in index.columns.items()}
+        ids = columns["chunk_id"].tolist()
+        texts = self.store.search.texts(
+            ids, None if index.row_ids is None else index.row_ids[rows].tolist())
+        text = [texts.get(int(i), "") for i in ids]
+        columns.update(text=text, preview=[preview(t) for t in text],
+                       rank=np.arange(1, len(rows) + 1), score=ranked.score.astype(float),
+                       bm25=ranked.bm25.astype(float), vector=ranked.vector.astype(float),
+                       graph=ranked.graph.astype(float))
+        frame = pd.DataFrame(columns)
         return frame[COLUMNS]
