@@ -1,7 +1,7 @@
 """Answer searches: filters, ranking and the result table.
 
-A snapshot's query index (:class:`~workbench.search.ranking.SnapshotIndex`) is built from the
-store on first use and kept per process (keyed by database file, snapshot, embedder and the
+A snapshot's query index (:class:`~workbench.search.ranking.SnapshotIndex`: BM25 weights,
+vectors, graph, the chunks' metadata and texts) is built from the store on first use and kept per process (keyed by database file, snapshot, embedder and the
 index's build time), like the graph cache; snapshots are immutable, so it is rebuilt only when
 the snapshot is indexed again (another embedder, a resumed build).
 """
@@ -145,10 +145,7 @@ class SearchService:
 
         rows = ranked.rows
         columns = {name: values[rows] for name, values in index.columns.items()}
-        ids = columns["chunk_id"].tolist()
-        texts = self.store.search.texts(
-            ids, None if index.row_ids is None else index.row_ids[rows].tolist())
-        text = [texts.get(int(i), "") for i in ids]
+        text = [t or "" for t in index.texts.take(rows).to_pylist()]
         columns.update(text=text, preview=[preview(t) for t in text],
                        rank=np.arange(1, len(rows) + 1), score=ranked.score.astype(float),
                        bm25=ranked.bm25.astype(float), vector=ranked.vector.astype(float),
