@@ -1,5 +1,6 @@
 """A snapshot's query index in memory: BM25 over hashed terms, exact cosine search over
-vectors, reciprocal rank fusion and a graph re-rank.
+vectors, score fusion weighted by the kind of query, a graph re-rank and per-file
+diversification.
 
 * **BM25** (Robertson and Zaragoza 2009; ``k1=1.2, b=0.75``, idf ``ln(1 + (N - df + 0.5) /
   (df + 0.5))`` as in Lucene) over the snapshot's chunks. A chunk that defines a name the query
@@ -8,15 +9,25 @@ vectors, reciprocal rank fusion and a graph re-rank.
   loaded once per snapshot into a column-major sparse matrix of precomputed term weights, so
   a query adds up a few columns.
 * **Vectors**: unit vectors in one ``(n, d)`` float32 array; a query is one matrix-vector
-  product (exact, no approximate index).
-* **Fusion**: reciprocal rank fusion, ``sum 1 / (60 + rank)`` over the two rankings
-  (Cormack, Clarke and Buettcher 2009).
-* **Graph re-rank**: a fused score is multiplied by ``1 + 0.05 c`` where ``c`` in [0, 1] mixes
-  the PageRank of the chunk's file and the fan-in of its node (central code rises), by
-  ``1.03`` when its node or file is a neighbour (calls, imports, inherits, tests) of one of the
-  five best hits or shares their file, and by ``0.5`` for tests and vendored code unless they
-  are asked for. Fused scores of neighbouring ranks differ by a few per cent, so the graph
-  decides between near-equals and never lifts a weak hit over a clearly better one.
+  product (BLAS ``sgemv`` on one thread; exact, no approximate index).
+* **Fusion** (hybrid): a weighted CombSUM (Fox and Shaw 1994) of normalised scores over the
+  union of each list's best :data:`DEPTH` rows: BM25 divided by the best BM25 score, cosine
+  min-max normalised between the best and the :data:`DEPTH`-th best cosine (Lee 1997), both in
+  [0, 1]; ``w * bm25 + (1 - w) * cosine`` with ``w`` = :data:`TEXT_WEIGHT_IDENTIFIER` (0.8)
+  for a query that is one identifier (:func:`looks_like_identifier`) and :data:`TEXT_WEIGHT`
+  (0.5) for words. Unlike reciprocal rank fusion (Cormack, Clarke and Buettcher 2009, used
+  before), the fused score keeps each list's margins: a definition BM25 scores far above the
+  rest stays first, and a chunk only the vectors find keeps its cosine instead of one rank.
+* **Graph re-rank**: the fused score is multiplied by ``1 + 0.02 c`` where ``c`` in [0, 1]
+  mixes the PageRank of the chunk's file and the fan-in of its node (central code rises), plus
+  ``0.02`` when its node or file is a neighbour (calls, imports, inherits, tests) of one of
+  the five best hits or shares their file. Both only break near-ties: a hit 5 % behind
+  another is never lifted over it. Tests, vendored code and examples get no lift.
+* **Sinking**: tests and vendored code, and examples (``examples/``, ``demo/``, ``samples/``,
+  ``tutorials/``, and code under ``docs/``) score half unless ``include_tests``; examples
+  also stay up when the query names them ("example", "demo", "sample", "tutorial").
+* **Diversification**: the top ``k`` takes at most :data:`PER_FILE` (2) chunks of one file
+  while other files have candidates (a commit counts as its own file); the rest follow.
 """
 
 from __future__ import annotations
