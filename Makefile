@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DATA_DIR ?= data
 DEMO_NAME ?= workbench
+LAB_PORT ?= 8888
 
 .PHONY: demo test venv lab bench clean browser redis
 
@@ -38,9 +39,12 @@ redis:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y redis-server; \
 	  else echo "redis-server is missing and this is not root: the Redis event tests will be skipped"; fi
 
-## lab: JupyterLab on notebooks/ with the project's environment
+## lab: JupyterLab on notebooks/ at 127.0.0.1:$(LAB_PORT) with a token (printed; JUPYTER_TOKEN
+## sets it), as a normal user or as root; kernels open the repository's data/
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+	  --ServerApp.port=$(LAB_PORT) --ServerApp.port_retries=0 \
+	  $$(if [ "$$(id -u)" = 0 ]; then echo --allow-root; fi)
 
 ## bench: every benchmark, peers in the same run (see benchmarks/README.md)
 bench: $(STAMP)

@@ -54,9 +54,11 @@ def test_other_patterns_map_the_commit_again_and_the_same_ones_reuse_it(wb, vend
     files = custom.files.set_index("path")
     assert files.loc["tools/build.py", "reason"] == "excluded by 'tools/'"
     assert files.loc["src/vendor/jquery.js", "reason"] == "excluded by 'vendor/'"  # last wins
-    again = wb.map("web")  # the newest map of the commit has other patterns: mapped again
-    assert again.id > custom.id and again.stats["exclude"] == list(DEFAULT_EXCLUDES)
-    assert again.stats["parsed_now"] == 0  # from the parse cache
+    again = wb.map("web")  # the commit's map with these patterns is reused, newer ones or not
+    assert again.id == default.id and again.reused
+    assert again.stats["exclude"] == list(DEFAULT_EXCLUDES)
+    forced = wb.map("web", force=True)
+    assert forced.id > custom.id and forced.stats["parsed_now"] == 0  # from the parse cache
 
 
 def test_negated_patterns_take_paths_back():

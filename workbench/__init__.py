@@ -32,6 +32,12 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
+    "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
+    "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
+    "Agents": "agents.service", "Ideas": "agents.service",
+    "CodeArea": "domain", "Idea": "domain", "Review": "domain", "ReviewFindings": "domain",
+    "Spec": "domain", "SpecDraft": "domain", "Task": "domain", "TaskNode": "domain",
     "AIError": "ai.errors", "NoProvider": "ai.errors", "GooseMissing": "ai.errors",
     "ProviderUnreachable": "ai.errors", "ProviderAuthFailed": "ai.errors",
     "ProviderRateLimited": "ai.errors", "ProviderServerError": "ai.errors",
@@ -82,6 +88,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
                          RunFailed, ScheduleExists, ScheduleNotFound)
+    from .agents.errors import (AgentError, BuildDisabled, BuildError, IdeaNotFound, InvalidIdea,
+                                MalformedAnswer, PlanCycle, ReviewError)
+    from .agents.service import Agents, Ideas
+    from .domain import (CodeArea, Idea, Review, ReviewFindings, Spec, SpecDraft, Task,
+                         TaskNode)
     from .ai.errors import (AIError, ConversationNotFound, GooseFailed, GooseMissing,
                             ModelNotFound, ModelWithoutTools, NoProvider, ProviderAuthFailed,
                             ProviderRateLimited, ProviderServerError, ProviderTimeout,

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import click
 
-from . import cli_ai, cli_batch, cli_events, cli_query, cli_search
+from . import cli_ai, cli_batch, cli_events, cli_ideas, cli_query, cli_search, faces
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
+from .domain import FINISHED_STATUSES
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +25,7 @@ from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Turn git repositories into system maps you can explore, query and report on."""
+    faces.current = "cli"  # hints name flags and commands, not Python arguments
     ctx.obj = data_dir
 
 
@@ -89,10 +91,15 @@ def project_list(ctx) -> None:
     if not projects:
         click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
         return
-    click.echo(f"{'NAME':<24} {'STATUS':<10} {'LAST COMMIT':<13} {'MAPPED AT':<20} SOURCE")
+    click.echo(f"{'NAME':<24} {'STATUS':<10} {'COMMIT':<13} {'MAPPED AT':<20} {'SNAPSHOT':<9} "
+               "SOURCE")
     for p in projects:
         mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
-        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {p.source}")
+        snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
+        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
+                   f"{snap:<9} {p.source}")
+    click.echo("(each project's current snapshot: the newest map of its default branch head, "
+               "unless pinned with `workbench project pin`)")
 
 
 @project.command("show")
@@ -109,10 +116,27 @@ def project_show(ctx, name: str) -> None:
                f"default branch: {p.default_branch or '-'}\nstatus:         {p.status}\n"
                f"clone:          {p.clone_path}")
     snaps = handle.snapshots()
+    if snaps:
+        click.echo(f"current:        {handle.snapshot().describe()}")
     click.echo(f"snapshots:      {len(snaps)}")
     for s in snaps[-10:]:
         click.echo(f"  #{s.id:<5} {s.commit_sha[:12]}  {s.mapped_at:%Y-%m-%d %H:%M:%S}  ref={s.ref or '-'}"
                    f"  modules={s.stats.get('modules', 0)} imports={s.stats.get('import_edges', 0)}")
+
+
+@project.command("pin")
+@click.argument("name")
+@click.argument("snapshot", required=False)
+@click.option("--unpin", is_flag=True, help="Back to the newest map of the default branch head.")
+@click.pass_context
+@handle_errors
+def project_pin(ctx, name: str, snapshot: str | None, unpin: bool) -> None:
+    """Make SNAPSHOT (an id or a mapped ref) project NAME's current snapshot, or --unpin."""
+    if unpin == (snapshot is not None):
+        raise click.UsageError("give a SNAPSHOT (id or mapped ref) or --unpin")
+    wb = open_workbench(ctx)
+    wb.pin(name, None if unpin else snapshot)
+    click.echo(f"project {name}: current snapshot {wb.snapshot(name).describe()}")
 
 
 @project.command("remove")
@@ -155,8 +179,14 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
     finally:
         bar.close()
     click.echo(snap.summary().to_text())
-    click.echo(f"snapshot #{snap.id} stored in {open_workbench(ctx).store.path} "
-               f"({snap.stats.get('seconds', 0):.2f} s, parsed {snap.stats.get('parsed_now', 0)} files)")
+    where = open_workbench(ctx).store.path
+    if snap.reused:  # its stats describe the map made then, not this call
+        click.echo(f"snapshot #{snap.id} of this commit was mapped already "
+                   f"({snap.info.mapped_at:%Y-%m-%d %H:%M:%S}); reused it from {where}, nothing "
+                   "parsed (--force maps it again)")
+    else:
+        click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
+                   f"parsed {snap.stats.get('parsed_now', 0)} files)")
 
 
 @main.command()
@@ -178,18 +208,28 @@ def status(ctx) -> None:
         mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         clone = st["clone_bytes"].get(p.name)
         size = f"clone {clone / 1e6:.1f} MB" if clone is not None else "no clone"
-        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} {size}")
+        snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
+        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
+                   f"{snap:<7} {size}")
+
+    names = {p.id: p.name for p in st["projects"]}
 
     def show(title: str, jobs) -> None:
         click.echo(f"{title}:")
         for j in jobs:
             detail = j.error.splitlines()[0] if j.error else (j.message or "")
-            click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<11} {j.created_at:%Y-%m-%d %H:%M:%S}  "
-                       f"attempts={j.attempts}/{j.max_attempts}  {detail}")
+            project = names.get(j.project_id, "-") if j.project_id is not None else "-"
+            click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<11} {project:<16} "
+                       f"{j.created_at:%Y-%m-%d %H:%M:%S}  attempts={j.attempts}/{j.max_attempts}"
+                       f"  {detail}")
 
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
+    if any(j.status == "interrupted" for j in st["jobs"]):
+        click.echo("interrupted jobs continue with `workbench job resume`")
+    if st["dead_jobs"]:
+        click.echo("run a dead job again with `workbench job retry ID`")
 
 
 @main.group()
@@ -203,8 +243,16 @@ def job() -> None:
 @handle_errors
 def job_cancel(ctx, job_id: int) -> None:
     """Ask job JOB_ID (in any process) to stop at its next checkpoint."""
-    info = open_workbench(ctx).cancel(job_id)
-    click.echo(f"job #{info.id} {info.status}; cancel requested")
+    wb = open_workbench(ctx)
+    before = wb.job(job_id).status
+    if before in FINISHED_STATUSES or before == "interrupted":
+        _fail(f"job #{job_id} already {before}; nothing to cancel", 1)
+    info = wb.cancel(job_id)
+    if before == "queued":
+        click.echo(f"job #{info.id} {info.status}: cancel requested before it started")
+    else:
+        click.echo(f"job #{info.id} {info.status}; cancel requested: it stops at its next "
+                   "checkpoint")
 
 
 @job.command("retry")
@@ -249,6 +297,9 @@ for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_q
                  cli_query.sql_cmd, cli_query.history_cmd, cli_batch.batch, cli_batch.schedule,
                  cli_batch.scheduler):
     main.add_command(_command)
+main.add_command(cli_ideas.idea)
+main.add_command(cli_ideas.tasks_cmd)
+main.add_command(cli_ideas.review_cmd)
 main.add_command(cli_ai.ask_cmd)
 main.add_command(cli_ai.ai)
 main.add_command(cli_ai.mcp_cmd)

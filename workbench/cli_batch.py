@@ -13,12 +13,18 @@ from pathlib import Path
 
 import click
 
-from .batch.runs import parse_parameters, raise_for_runs
+from .batch.runs import declared_parameters, parse_parameters, raise_for_runs, resolve_notebook
 from .cli_common import handle_errors
 from .cli_common import open_workbench as _wb
 
-PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as JSON "
+PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as the type the "
+              "notebook declares for NAME (a str stays a string: -p ref 1.0), else as JSON "
               "(2, true, null, [1,2], {\"a\":1}), else taken as a plain string.")
+
+
+def _parameters(notebook: str, pairs) -> dict:
+    """``-p`` pairs typed by the notebook's parameters cell."""
+    return parse_parameters(pairs, declared_parameters(resolve_notebook(notebook)))
 
 
 def _when(value) -> str:
@@ -40,7 +46,7 @@ def batch() -> None:
 @handle_errors
 def batch_run(ctx, notebook: str, parameters, output_dir: Path | None) -> None:
     """Run NOTEBOOK (a path, or a name in notebooks/) now and record the run."""
-    run = _wb(ctx).batch.run(notebook, parse_parameters(parameters), output_dir=output_dir)
+    run = _wb(ctx).batch.run(notebook, _parameters(notebook, parameters), output_dir=output_dir)
     run.raise_for_status()
     click.echo(f"run #{run.id} {run.status} in {run.duration_seconds or 0:.1f} s")
     click.echo(f"notebook: {run.output_ipynb}")
@@ -55,17 +61,31 @@ def batch_run(ctx, notebook: str, parameters, output_dir: Path | None) -> None:
 def batch_list(ctx, limit: int, schedule_name: str | None) -> None:
     """List the newest batch runs with their status and outputs."""
     runs = _wb(ctx).batch.runs(limit, schedule=schedule_name)
+    names = _schedule_names(ctx)
     if not runs:
         click.echo("no runs yet; start one with `workbench batch run NOTEBOOK`")
         return
-    click.echo(f"{'ID':<6} {'STATUS':<10} {'STARTED (UTC)':<20} {'SECONDS':>8}  {'SCHED':<6} "
+    click.echo(f"{'ID':<6} {'STATUS':<10} {'STARTED (UTC)':<20} {'SECONDS':>8}  {'SCHEDULE':<16} "
                f"{'NOTEBOOK':<28} OUTPUT / ERROR")
     for r in runs:
         detail = (f"cell {r.error_cell}: {r.error}" if r.error_cell else r.error) if r.error \
             else str(r.output_html or "")
         seconds = f"{r.duration_seconds:.1f}" if r.duration_seconds is not None else "-"
         click.echo(f"{r.id:<6} {r.status:<10} {_when(r.started_at or r.created_at):<20} "
-                   f"{seconds:>8}  {r.schedule_id or '-'!s:<6} {Path(r.notebook).name:<28} {detail}")
+                   f"{seconds:>8}  {names.get(r.schedule_id, '-'):<16} {Path(r.notebook).name:<28} "
+                   f"{detail}")
+
+
+def _schedule_names(ctx) -> dict:
+    """Schedule id -> name (a removed schedule's runs keep their id; shown as ``#id``)."""
+    return _ScheduleNames({s.id: s.name for s in _wb(ctx).batch.schedules()})
+
+
+class _ScheduleNames(dict):
+    def get(self, key, default=None):
+        if key is None:
+            return default
+        return super().get(key, f"#{key} (removed)")
 
 
 @click.group()
@@ -87,7 +107,8 @@ def schedule() -> None:
 @handle_errors
 def schedule_add(ctx, name: str, notebook: str, cron: str, parameters, catch_up: str) -> None:
     """Add schedule NAME running NOTEBOOK at every occurrence of --cron."""
-    s = _wb(ctx).batch.add_schedule(name, notebook, cron, parse_parameters(parameters), catch_up)
+    s = _wb(ctx).batch.add_schedule(name, notebook, cron, _parameters(notebook, parameters),
+                                   catch_up)
     click.echo(f"added schedule {s.name} ({s.cron}, catch-up {s.catch_up}); "
                f"next run {_when(s.next_due)} UTC")
 
@@ -126,8 +147,10 @@ def schedule_remove(ctx, name: str) -> None:
 def schedule_run_due(ctx) -> None:
     """Run every due schedule once and exit (for cron or a systemd timer)."""
     runs = _wb(ctx).batch.run_due()
+    names = _schedule_names(ctx)
     for r in runs:
-        click.echo(f"run #{r.id} schedule {r.schedule_id} {r.status}: {r.output_html or r.error}")
+        click.echo(f"run #{r.id} schedule {names.get(r.schedule_id, r.schedule_id)} {r.status}: "
+                   f"{r.output_html or r.error}")
     raise_for_runs(runs)
     if not runs:
         click.echo("nothing due")

@@ -167,7 +167,7 @@ def serve_cmd(ctx, host: str, port: int) -> None:
                    err=True)
     click.echo(f"serving http://{host}:{port} (events: {wb.config.events.split('@')[-1]})",
                err=True)
-    app = create_app(wb, token=token, webhook_secret=secret)
+    app = create_app(wb, token=token, webhook_secret=secret, agents=True)
     try:
         serve(app, host=host, port=port,
               log_level="debug" if os.environ.get("WORKBENCH_DEBUG") else "info")

@@ -19,7 +19,7 @@ def _show(frame: pd.DataFrame | None, empty: str = "(nothing)") -> None:
     if frame is None or frame.empty:
         click.echo(empty)
         return
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 20, "display.width", 200,
+    with pd.option_context("display.max_rows", None, "display.max_columns", 20, "display.width", 200,
                            "display.max_colwidth", 80):
         click.echo(frame.to_string(index=False))
 
@@ -36,6 +36,13 @@ def _kinds(value: str | None) -> list[str] | None:
         raise click.BadParameter(f"unknown edge kind(s) {', '.join(unknown) or '(none given)'}; "
                                  f"use some of: {', '.join(known)}", param_hint="--kinds")
     return kinds
+
+
+def _snapshot(ctx, project_name: str, ref: str | None):
+    """The snapshot a query reads (current, or ``--ref``'s), announced on the first line."""
+    snap = open_workbench(ctx).snapshot(project_name, ref)
+    click.echo(f"snapshot {snap.describe()}")
+    return snap
 
 
 project_option = click.option("--project", "-p", "project_name", required=True,
@@ -60,7 +67,7 @@ def query() -> None:
 @handle_errors
 def q_related(ctx, node, project_name, ref, depth, kinds, direction):
     """Nodes within DEPTH hops of NODE, with distance and the edge that reached them."""
-    snap = open_workbench(ctx).snapshot(project_name, ref)
+    snap = _snapshot(ctx, project_name, ref)
     _show(snap.related(node, depth=depth, kinds=_kinds(kinds), direction=direction))
 
 
@@ -73,7 +80,7 @@ def q_related(ctx, node, project_name, ref, depth, kinds, direction):
 @handle_errors
 def q_impact(ctx, node, project_name, ref, kinds):
     """Everything that depends on NODE, transitively, with distance and one path."""
-    frame = open_workbench(ctx).snapshot(project_name, ref).impact(node, kinds=_kinds(kinds))
+    frame = _snapshot(ctx, project_name, ref).impact(node, kinds=_kinds(kinds))
     if not frame.empty:
         frame = frame.assign(path=frame["path"].map(lambda p: " <- ".join(p)))
     _show(frame, "nothing depends on it")
@@ -89,7 +96,7 @@ def q_impact(ctx, node, project_name, ref, kinds):
 @handle_errors
 def q_path(ctx, source, target, project_name, ref, limit):
     """Import chains from SOURCE to TARGET, shortest first."""
-    chains = open_workbench(ctx).snapshot(project_name, ref).paths(source, target, limit=limit)
+    chains = _snapshot(ctx, project_name, ref).paths(source, target, limit=limit)
     if not chains:
         click.echo("no import path")
     for chain in chains:
@@ -103,7 +110,7 @@ def q_path(ctx, source, target, project_name, ref, limit):
 @handle_errors
 def q_cycles(ctx, project_name, ref):
     """Import cycles: members and one shortest cycle with its import lines."""
-    frame = open_workbench(ctx).snapshot(project_name, ref).cycles()
+    frame = _snapshot(ctx, project_name, ref).cycles()
     if not frame.empty:
         frame = frame.assign(cycle=frame["cycle"].map(lambda c: " -> ".join([*c, c[0]])),
                              members=frame["members"].map(len))
@@ -117,7 +124,7 @@ def q_cycles(ctx, project_name, ref):
 @handle_errors
 def q_layers(ctx, project_name, ref):
     """Levels of the module import graph (0 = imports nothing internal)."""
-    _show(open_workbench(ctx).snapshot(project_name, ref).layers())
+    _show(_snapshot(ctx, project_name, ref).layers())
 
 
 @query.command("central")
@@ -128,7 +135,7 @@ def q_layers(ctx, project_name, ref):
 @handle_errors
 def q_central(ctx, project_name, ref, top):
     """Modules by PageRank, with in/out degree and betweenness."""
-    frame = open_workbench(ctx).snapshot(project_name, ref).centrality()
+    frame = _snapshot(ctx, project_name, ref).centrality()
     _show(frame.head(top))  # already by PageRank, ties by name
 
 
@@ -140,7 +147,7 @@ def q_central(ctx, project_name, ref, top):
 @handle_errors
 def q_hotspots(ctx, project_name, ref, top):
     """Files by hotspot score (change frequency x size), with churn and ownership."""
-    _show(open_workbench(ctx).snapshot(project_name, ref).hotspots(top), "no history")
+    _show(_snapshot(ctx, project_name, ref).hotspots(top), "no history")
 
 
 @query.command("coupling")
@@ -151,7 +158,7 @@ def q_hotspots(ctx, project_name, ref, top):
 @handle_errors
 def q_coupling(ctx, project_name, ref, hidden):
     """Files that change together (co-change), optionally only the hidden pairs."""
-    snap = open_workbench(ctx).snapshot(project_name, ref)
+    snap = _snapshot(ctx, project_name, ref)
     _show(snap.hidden_coupling() if hidden else snap.co_changes(), "no coupled files")
 
 
@@ -159,17 +166,24 @@ def q_coupling(ctx, project_name, ref, hidden):
 @click.argument("project_name", metavar="PROJECT")
 @click.argument("old")
 @click.argument("new", required=False)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0),
+              help="Rows shown per section (0 = all); each section says how many it has.")
+@click.option("--derived", is_flag=True,
+              help="Also list PageRank and community changes (many, small, derived).")
 @click.pass_context
 @handle_errors
-def diff_cmd(ctx, project_name, old, new):
+def diff_cmd(ctx, project_name, old, new, limit, derived):
     """What changed between snapshots OLD and NEW (ids or mapped refs; NEW = newest)."""
-    d = open_workbench(ctx).diff(project_name, old, new)
+    d = open_workbench(ctx).diff(project_name, old, new, derived=derived)
+    click.echo(d.note)
     for part in ("nodes_added", "nodes_removed", "edges_added", "edges_removed", "cycles_new",
                  "cycles_broken", "moved", "metrics_changed"):
         frame = getattr(d, part)
-        click.echo(f"== {part.replace('_', ' ')}: {len(frame)}")
+        cut = bool(limit) and len(frame) > limit
+        more = f" (first {limit} shown; --limit 0 shows all)" if cut else ""
+        click.echo(f"== {part.replace('_', ' ')}: {len(frame)}{more}")
         if not frame.empty:
-            _show(frame.head(50))
+            _show(frame.head(limit) if cut else frame)
 
 
 @click.command("check")
@@ -202,7 +216,7 @@ def check_cmd(ctx, project_name, contracts, ref, history):
 @handle_errors
 def export_cmd(ctx, project_name, path, fmt, depth, ref):
     """Write a project's map as GraphML, GEXF, node-link JSON, DOT (collapsed) or Parquet."""
-    out = open_workbench(ctx).snapshot(project_name, ref).export(path, fmt, depth=depth)
+    out = _snapshot(ctx, project_name, ref).export(path, fmt, depth=depth)
     click.echo(f"wrote {out}")
 
 

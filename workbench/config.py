@@ -2,6 +2,11 @@
 
 Precedence: explicit keyword arguments, then ``WORKBENCH_*`` environment variables, then
 defaults. Nothing else in the package reads the environment for settings.
+
+The data directory resolves the same way from every face (the CLI, a notebook kernel whose
+working directory is ``notebooks/``, papermill runs and the scheduler): a relative path, the
+default ``data`` included, is taken from the root of the workbench checkout when the working
+directory lies inside one, else from the working directory (:func:`resolve_data_dir`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ ENV_VARS = {
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
     "WORKBENCH_EXCLUDE": "exclude",
+    "WORKBENCH_BUILD_AGENT": "build_agent",
+    "WORKBENCH_BUILD_PUSH": "build_push",
     "WORKBENCH_AI_PROVIDER": "ai_provider",
     "WORKBENCH_AI_TIMEOUT": "ai_timeout",
     "WORKBENCH_AI_RETRIES": "ai_retries",
@@ -99,6 +106,12 @@ class Config:
     """gitignore-style patterns of files left out of maps; ``None``: vendored and minified
     code (:data:`workbench.mapping.excludes.DEFAULT_EXCLUDES`), ``()``: nothing. In the
     environment a comma-separated list, or ``none``."""
+    build_agent: bool = False
+    """Let the build agent hand tasks to Goose (opt-in; never for agents' or webhooks' projects)."""
+    build_push: bool = False
+    """Push the build agent's branches to the project's remote (off: they stay in the clone)."""
+    build_timeout: float = 1800.0
+    """Wall-clock limit of one build agent's Goose run, in seconds."""
     embedder: str = "wordllama"
     """The search embedder: ``wordllama`` (offline, shipped in its wheel), ``model2vec:PATH``,
     ``sentence-transformers:PATH`` or ``openai:MODEL`` (see :mod:`workbench.search.embedders`)."""
@@ -140,7 +153,7 @@ class Config:
     """Secret GitHub signs webhook deliveries with; None: webhooks are refused."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().absolute())
+        object.__setattr__(self, "data_dir", resolve_data_dir(self.data_dir))
         if self.lock_timeout < 0:
             raise ConfigError(f"lock_timeout must be >= 0 seconds, got {self.lock_timeout}")
         if self.git_timeout <= 0:
@@ -153,6 +166,8 @@ class Config:
                      "max_attempts", "events_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.build_timeout <= 0:
+            raise ConfigError(f"build_timeout must be > 0 seconds, got {self.build_timeout}")
         if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
             raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
         for name in ("ai_timeout", "goose_timeout"):
@@ -210,8 +225,42 @@ class Config:
         return self.workers or max(1, os.cpu_count() or 1)
 
 
+def checkout_root(start: str | Path | None = None) -> Path | None:
+    """The root of the workbench source checkout holding ``start`` (default: the working
+    directory), or None outside one. A checkout is a directory with ``pyproject.toml`` naming
+    the ``workbench`` project and the ``workbench/`` package beside it."""
+    here = Path(start if start is not None else os.getcwd()).absolute()
+    for folder in (here, *here.parents):
+        marker = folder / "pyproject.toml"
+        if (folder / "workbench" / "__init__.py").is_file() and marker.is_file():
+            try:
+                text = marker.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if 'name = "workbench"' in text:
+                return folder
+    return None
+
+
+def resolve_data_dir(path: str | Path, *, cwd: str | Path | None = None) -> Path:
+    """An absolute data directory: ``path`` itself when absolute (``~`` expanded); a relative one
+    from the checkout root when ``cwd`` (default: the working directory) is inside the
+    workbench checkout, so ``notebooks/`` and the repository root share ``data/``; else from
+    ``cwd``."""
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    base = Path(cwd if cwd is not None else os.getcwd()).absolute()
+    return (checkout_root(base) or base) / path
+
+
 def _coerce(name: str, var: str, raw: str) -> Any:
     kind = Config.__dataclass_fields__[name].type
+    if str(kind) == "bool":
+        flag = raw.strip().lower()
+        if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ConfigError(f"{var}={raw!r} is not a yes/no value; use 1 or 0")
+        return flag in ("1", "true", "yes", "on")
     if "tuple" in str(kind):
         return raw  # a comma-separated list, split by the field's own check
     try:

@@ -55,6 +55,14 @@
      │    └── EventBackendError   the Redis server cannot be reached (also a TransientError)
      ├── ServerError             `workbench serve` cannot start (workbench.server.errors)
      ├── ReportError             a notebook run failed (names the cell)
+     ├── AgentError              the idea → spec → tasks → review pipeline (workbench.agents)
+     │    ├── InvalidIdea         no title, a title or text over the limits, a bad actor/source
+     │    ├── IdeaNotFound        no idea, spec, task or review with that id
+     │    ├── PlanCycle           task dependencies that form a cycle (names the tasks)
+     │    ├── MalformedAnswer     a model's structured answer stayed invalid after the retries
+     │    ├── ReviewError         a pull request that cannot be mapped or diffed
+     │    └── BuildError          the build agent could not hand a task to Goose
+     │         └── BuildDisabled  the build agent is off, or refused for the project
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name
           ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON

@@ -37,30 +37,48 @@ def commits_to_map(clones: Clones, repo: Path, *, refs: Iterable[str] | None = N
 
     ``every`` walks the first-parent history of HEAD and always ends with HEAD itself.
     """
+    return [sha for sha, _ in commits_with_names(clones, repo, refs=refs, every=every,
+                                                 tags=tags, limit=limit)]
+
+
+def commits_with_names(clones: Clones, repo: Path, *, refs: Iterable[str] | None = None,
+                       every: int | None = None, tags: bool = False, limit: int = 50
+                       ) -> list[tuple[str, list[str]]]:
+    """:func:`commits_to_map`, each commit with the names it is mapped as: the refs as given,
+    every tag on it (oldest tag first), or none for every Nth commit."""
     refs = list(refs) if refs else None
     check_selection(refs=refs, every=every, tags=tags)
     git = Git(timeout=clones.timeout)
     if refs:
-        return [clones.resolve(repo, r) for r in refs]
+        named: dict[str, list[str]] = {}
+        for r in refs:
+            named.setdefault(clones.resolve(repo, r), []).append(r)
+        return list(named.items())
     if tags:
         # one git call, tags peeled to their commits (names git accepts need no validation)
         listing = git.run(["for-each-ref", "--sort=creatordate",
-                           "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname)",
-                           "refs/tags"], cwd=repo, what="listing tags")
-        commits: list[str] = []
+                           "--format=%(objecttype) %(objectname) %(*objecttype) %(*objectname) "
+                           "%(refname:strip=2)", "refs/tags"], cwd=repo, what="listing tags")
+        commits: dict[str, list[str]] = {}
         for line in listing.splitlines():
-            kind, sha, peeled_kind, peeled = (line.split() + ["", ""])[:4]
-            commit = sha if kind == "commit" else peeled if peeled_kind == "commit" else None
-            if commit and commit not in commits:
-                commits.append(commit)
-        return commits[-limit:]
+            parts = line.split()
+            kind, sha = parts[0], parts[1]
+            if kind == "commit":
+                commit, name = sha, parts[2] if len(parts) > 2 else ""
+            else:  # an annotated tag: peeled kind and object, then the name
+                peeled_kind, peeled = (parts[2:4] + ["", ""])[:2]
+                commit = peeled if peeled_kind == "commit" else None
+                name = parts[4] if len(parts) > 4 else ""
+            if commit:
+                commits.setdefault(commit, []).extend([name] if name else [])
+        return list(commits.items())[-limit:]
     if every:
         shas = git.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
                        cwd=repo, what="listing commits").split()
         picked = shas[::every]
         if shas and picked[-1] != shas[-1]:
             picked.append(shas[-1])
-        return picked[-limit:]
+        return [(sha, []) for sha in picked[-limit:]]
     raise AssertionError("unreachable: check_selection refuses an empty choice")
 
 
@@ -80,23 +98,67 @@ def check_selection(*, refs: Iterable[str] | None = None, every: int | None = No
         raise ConfigError("say which commits to map: refs, tags=True or every=N")
 
 
-def diff(old: Snapshot, new: Snapshot) -> MapDiff:
-    """Nodes and edges added and removed, new and broken cycles, changed metrics, moves."""
-    return _diff(old.graph, new.graph)
+def diff(old: Snapshot, new: Snapshot, *, derived: bool = False) -> MapDiff:
+    """Nodes and edges added and removed, new and broken cycles, changed metrics, moves
+    (PageRank and community changes only with ``derived``). ``note`` says which snapshots
+    were compared, and warns when they were mapped with different exclusions (then files
+    left out of one appear as added or removed)."""
+    d = _diff(old.graph, new.graph, derived=derived)
+    note = f"old {old.describe()}\nnew {new.describe()}"
+    if old.stats.get("exclude") != new.stats.get("exclude"):
+        note += (f"\nwarning: not like with like: old has {old.exclusions}, new has "
+                 f"{new.exclusions}; files left out of one count as added or removed")
+    object.__setattr__(d, "note", note)
+    return d
 
 
 def trend(snapshots: list[Snapshot], metrics: Iterable[str] = TREND_STATS) -> pd.DataFrame:
-    """One row per snapshot (in the order given): commit, date, the chosen stats, cycles."""
+    """One row per snapshot (in the order given): ``snapshot, commit`` (12 characters),
+    ``ref`` (the names it was mapped as: tags and branches, comma separated; empty for a bare
+    commit), ``committed_at``, ``label`` (the ref, else the commit date, else the commit: what
+    a chart's x-axis shows), ``mapped_at``, ``exclusions``, the chosen stats, and cycles."""
     rows = []
     for snap in snapshots:
-        row = {"snapshot": snap.id, "commit": snap.commit[:12], "ref": snap.info.ref,
-               "mapped_at": snap.info.mapped_at}
+        names = ", ".join(r for r in snap.refs if not _is_commit_id(r, snap.commit))
+        when = snap.committed_at
+        label = names or (f"{pd.Timestamp(when):%Y-%m-%d}" if when is not None else snap.commit[:12])
+        row = {"snapshot": snap.id, "commit": snap.commit[:12], "ref": names,
+               "committed_at": when, "label": label, "mapped_at": snap.info.mapped_at,
+               "exclusions": snap.exclusions}
         row.update({m: snap.stats.get(m) for m in metrics})
         cycles = snap.cycles()
         row["import_cycles"] = len(cycles)
         row["modules_in_cycles"] = int(cycles["size"].sum()) if not cycles.empty else 0
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def comparable_trend(ordered: list[tuple[Snapshot, object]], current: Snapshot) -> pd.DataFrame:
+    """:func:`trend` of one snapshot per commit (oldest commit first), choosing per commit a
+    snapshot mapped with ``current``'s exclusions and leaving out commits that have none;
+    ``attrs["note"]`` names what was left out."""
+    want = current.stats.get("exclude")
+    chosen, left_out = [], []
+    for snap, _when in ordered:
+        if snap.stats.get("exclude") == want:
+            chosen.append(snap)
+            continue
+        same = [s for s in snap._store.snapshots.of_commit(snap.info.project_id, snap.commit)
+                if s.stats.get("exclude") == want]
+        if same:
+            chosen.append(Snapshot(snap._store, same[0]))
+        else:
+            left_out.append(snap)
+    frame = trend(chosen)
+    frame.attrs["note"] = (
+        f"like with like: snapshots mapped with {current.exclusions}; left out "
+        + ", ".join(f"#{s.id} ({s.exclusions})" for s in left_out)) if left_out else ""
+    return frame
+
+
+def _is_commit_id(ref: str, commit: str) -> bool:
+    """Whether a ref is (a prefix of) the commit's id rather than a name."""
+    return len(ref) >= 7 and commit.startswith(ref.lower())
 
 
 def repository_contracts(clones: Clones, snap: Snapshot) -> list[_contracts.Contract]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import numbers
 import threading
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .ai.records import Answer, ContextRecord
     from .ai.service import AskService
     from .batch.report import ReportResult
+    from .agents.service import Ideas
     from .batch.service import BatchService
     from .events import Event, EventLog
 
@@ -191,11 +193,15 @@ class Workbench:
                                   wait=wait)
         if not wait:
             return handle
-        return self.snapshot(project.name, snapshot_id=handle.result()["snapshot_id"])
+        result = handle.result()
+        snap = self.snapshot(project.name, snapshot_id=result["snapshot_id"])
+        snap.reused = bool(result.get("reused"))  # an existing map answered: nothing was built
+        return snap
 
     def snapshot(self, project: str, ref: str | None = None, *, snapshot_id: int | None = None
                  ) -> Snapshot:
-        """The newest snapshot of a project (at ``ref``'s commit when given), or a given id."""
+        """The project's current snapshot (see :meth:`pin`), the newest of ``ref``'s commit when
+        given, or a given id."""
         info = self.store.projects.get(project)
         if snapshot_id is not None:
             snap = self.store.snapshots.get(snapshot_id)
@@ -218,6 +224,17 @@ class Workbench:
                 project=project,
             )
         return Snapshot(self.store, snap)
+
+    def pin(self, project: str, snapshot: int | str | None) -> Snapshot | None:
+        """Make a snapshot (an id, or a mapped ref) the project's current one: what panels,
+        notebooks, reports, ``query`` and ``status`` show until unpinned (``snapshot=None``).
+        Unpinned, the current snapshot is the newest map of the default branch head made with
+        the configured exclusions; maps of tags, old commits or other exclusions never
+        become current by themselves."""
+        info = self.store.projects.get(project)
+        snap = None if snapshot is None else self._snapshot_of(project, snapshot)
+        self.store.snapshots.pin(info.id, None if snap is None else snap.id)
+        return snap
 
     # -- architecture over time ------------------------------------------------------------------
 
@@ -253,10 +270,11 @@ class Workbench:
         def work(job):
             job.report(0, None, "syncing repository")
             repo = self.clones.sync_project(info)
-            commits = evolution.commits_to_map(self.clones, repo, refs=refs, every=every,
-                                               tags=tags, limit=limit)
+            named = evolution.commits_with_names(self.clones, repo, refs=refs, every=every,
+                                                 tags=tags, limit=limit)
+            commits = [sha for sha, _ in named]
             ids = []
-            for i, sha in enumerate(commits):
+            for i, (sha, names) in enumerate(named):
                 step = f"commit {i + 1}/{len(commits)} {sha[:12]}"
                 job.report(i, len(commits), step)
 
@@ -266,8 +284,11 @@ class Workbench:
 
                 # a commit that already has a map reuses it; the rest parse only changed files
                 # one fetch (above) serves every commit of the series
-                ids.append(self.map(info.name, ref=sha, progress=inner, wait=True,
-                                    fetch=False).id)
+                # mapped under its name (a tag keeps its label), further names recorded too
+                snap = self.map(info.name, ref=names[0] if names else sha, progress=inner,
+                                wait=True, fetch=False)
+                self.store.snapshots.add_refs(snap.id, names[1:])
+                ids.append(snap.id)
             job.report(len(commits), len(commits), f"mapped {len(commits)} commits")
             return {"snapshot_ids": ids, "commits": commits}
 
@@ -279,27 +300,35 @@ class Workbench:
 
     def timeline(self, project: str):
         """A project's mapped commits, oldest first, each with its newest snapshot: a DataFrame of
-        ``snapshot, commit, ref, committed_at, mapped_at``."""
+        ``snapshot, commit, ref, committed_at, mapped_at`` (``ref``: every name the snapshot was
+        mapped as, tags included, comma separated)."""
         import pandas as pd
 
-        rows = [(s.id, s.commit, s.info.ref, when, s.info.mapped_at)
-                for s, when in self._commit_order(project)]
+        order = self._commit_order(project)
+        refs = self.store.snapshots.refs([s.id for s, _ in order])
+        rows = [(s.id, s.commit, ", ".join(refs.get(s.id) or [s.info.ref or ""]), when,
+                 s.info.mapped_at) for s, when in order]
         return pd.DataFrame(rows,
                             columns=["snapshot", "commit", "ref", "committed_at", "mapped_at"])
 
-    def diff(self, project: str, old: str | int, new: str | int | None = None):
-        """What changed between two snapshots (ids, or refs that have been mapped)."""
+    def diff(self, project: str, old: str | int, new: str | int | None = None, *,
+             derived: bool = False):
+        """What changed between two snapshots (ids, or refs that have been mapped); PageRank
+        and community changes only with ``derived=True``."""
         from . import evolution
 
-        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new))
+        return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
+                              derived=derived)  # says when their exclusions differ
 
     def trend(self, project: str, snapshots: list[Snapshot] | None = None):
-        """Metrics per snapshot of a project, oldest first (every snapshot unless given)."""
+        """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
+        per mapped commit, mapped with the current snapshot's exclusions (like with like: the
+        frame's ``attrs["note"]`` names snapshots left out for other exclusions)."""
         from . import evolution
 
-        if snapshots is None:
-            snapshots = self._snapshots_in_commit_order(project)
-        return evolution.trend(snapshots)
+        if snapshots is not None:
+            return evolution.trend(snapshots)
+        return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
               snapshot_id: int | None = None, history: bool = False):
@@ -546,12 +575,15 @@ class Workbench:
     def github_webhook(self, event: str, delivery: str | None, payload: Any) -> dict[str, Any]:
         """Handle a GitHub delivery whose signature was checked (see
         :mod:`workbench.events.github`): ``push`` publishes ``repo.pushed`` and queues a map,
-        ``pull_request`` publishes ``pr.opened``; a repeated delivery id is a no-op. Returns
+        ``pull_request`` publishes ``pr.opened``, an issue labelled ``idea`` becomes an idea
+        (``idea.created``); a repeated delivery id is a no-op. Returns
         ``{"status": "processed"|"ignored"|"duplicate", "reason", "events", "job"}``."""
         from .events.github import GitHubWebhooks
 
         hooks = GitHubWebhooks(self.store, self.events, self.projects,
-                               lambda name: self.map(name, wait=False).id)
+                               lambda name: self.map(name, wait=False).id,
+                               capture=lambda project, title, text: self.ideas.add(
+                                   project, title, text, actor="webhook").id)
         return hooks.handle(event, delivery, payload).to_dict()
 
     def _announce(self, type: str, payload: dict[str, Any]) -> "Event | None":
@@ -594,6 +626,14 @@ class Workbench:
         from .batch.service import BatchService
 
         return BatchService(self.store, self.data_dir, jobs=self.jobs)
+
+    @functools.cached_property
+    def ideas(self) -> "Ideas":
+        """Ideas, specs, tasks and pull request reviews, and the agents that make them:
+        ``wb.ideas.add(project, title, text, run=True)``, ``wb.ideas.tasks(project)``."""
+        from .agents.service import Ideas
+
+        return Ideas(self)
 
     def close(self) -> None:
         """Wait for this workbench's background jobs, stop its event subscriptions, release the

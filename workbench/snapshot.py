@@ -89,12 +89,15 @@ class Summary:
     stats: dict
     most_imported: pd.DataFrame = field(repr=False)
     cycles: list[list[str]] = field(repr=False)
+    snapshot: str = ""
+    """Which snapshot this is (:meth:`Snapshot.describe`)."""
 
     def to_text(self) -> str:
         s = self.stats
         langs = ", ".join(f"{k} {v}" for k, v in s.get("languages", {}).items()) or "none"
         lines = [
             f"Project {self.project} at {self.commit[:12]}",
+            *([f"  snapshot {self.snapshot}"] if self.snapshot else []),
             f"  files                  {s.get('files', 0):>7}   (source: {langs}; skipped "
             f"{s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)}"
             + (f", excluded {s['excluded_files']}" if s.get("excluded_files") else "") + ")",
@@ -120,12 +123,28 @@ class Summary:
         return "\n".join(lines)
 
 
+def describe_exclusions(patterns) -> str:
+    """A snapshot's exclusion patterns in words, compared with the defaults."""
+    from .mapping.excludes import DEFAULT_EXCLUDES
+
+    if patterns is None or tuple(patterns) == tuple(DEFAULT_EXCLUDES):
+        return "default exclusions"
+    if not patterns:
+        return "no exclusions"
+    extra = [p for p in patterns if p not in DEFAULT_EXCLUDES]
+    if extra and len(extra) + len(DEFAULT_EXCLUDES) == len(patterns):
+        return "default exclusions + " + ", ".join(extra)
+    return "excluding " + ", ".join(patterns)
+
+
 class Snapshot:
     """One mapped commit. ``nodes``/``edges``/``files`` are DataFrames; ``graph`` a MultiDiGraph."""
 
     def __init__(self, store: Store, info: SnapshotInfo) -> None:
         self._store = store
         self.info = info
+        self.reused = False
+        """True when ``Workbench.map`` answered with a map stored earlier (nothing was built)."""
 
     def __repr__(self) -> str:
         return f"<Snapshot {self.info.id} of {self.info.project} at {self.info.commit_sha[:12]}>"
@@ -141,6 +160,49 @@ class Snapshot:
     @property
     def stats(self) -> dict:
         return dict(self.info.stats)
+
+    # -- which snapshot this is -------------------------------------------------------------------
+
+    @property
+    def refs(self) -> list[str]:
+        """Every ref this snapshot was mapped as (branch, tag, commit as given), first first."""
+        return self._store.snapshots.refs([self.id]).get(self.id) or [self.info.ref or self.commit]
+
+    @property
+    def committed_at(self):
+        """The commit's date (from the mined history), or None when it is not mined."""
+        return self._store.history.commit_times(self.info.project_id, [self.commit]).get(self.commit)
+
+    @property
+    def exclusions(self) -> str:
+        """``default exclusions``, ``no exclusions`` or ``excluding PATTERN, ...``."""
+        return describe_exclusions(self.stats.get("exclude"))
+
+    @property
+    def is_current(self) -> bool:
+        """Whether this is the project's current snapshot (what panels and reports show
+        unless told otherwise; see ``Workbench.current``)."""
+        current = self._store.snapshots.current(self.info.project_id)
+        return current is not None and current.id == self.id
+
+    def describe(self) -> str:
+        """Which snapshot this is, in one line: id, refs, commit, commit and map dates,
+        exclusions, and whether it is the project's current one, e.g.
+        ``#12 · 3.0.0, main @ 1a2b3c4d5e6f · committed 2024-05-01 · mapped 2024-06-01 10:00 ·
+        default exclusions · current``."""
+        committed = self.committed_at
+        names = [r for r in self.refs if not (len(r) >= 7 and self.commit.startswith(r))]
+        parts = [f"#{self.id}", f"{', '.join(names)} @ {self.commit[:12]}" if names
+                 else self.commit[:12],
+                 f"committed {committed:%Y-%m-%d}" if committed is not None else "commit date unknown",
+                 f"mapped {self.info.mapped_at:%Y-%m-%d %H:%M}", self.exclusions]
+        current = self._store.snapshots.current(self.info.project_id)
+        if current is not None and current.id == self.id:
+            why = self._store.snapshots.chosen_by(self.info.project_id)
+            parts.append("current (pinned)" if why == "pinned" else "current")
+        elif current is not None:
+            parts.append(f"not the current snapshot (#{current.id})")
+        return " · ".join(parts)
 
     # -- tables ---------------------------------------------------------------------------------
 
@@ -290,7 +352,7 @@ class Snapshot:
 
     def summary(self, top: int = 5) -> Summary:
         return Summary(self.info.project, self.commit, self.stats, self.most_imported(top),
-                       self.import_cycles())
+                       self.import_cycles(), self.describe())
 
     # -- exports --------------------------------------------------------------------------------
 

@@ -49,19 +49,97 @@ def validate_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     return checked
 
 
-def parse_parameters(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def parse_parameters(pairs: Iterable[tuple[str, str]],
+                     declared: Mapping[str, str | None] | None = None) -> dict[str, Any]:
     """``(name, text)`` pairs as a dict, as the CLI's ``-p name value`` and the batch panel
-    read them: a value is JSON when it parses (``2``, ``true``, ``null``, ``[1, 2]``,
-    ``"3"``), else the plain string."""
+    read them. A parameter the notebook declares with a type (``declared``, from
+    :func:`declared_parameters`) is read as that type: ``-p ref 1.0`` stays the string
+    ``"1.0"`` for ``ref: "str | None" = None``, ``-p depth x`` for ``depth = 1`` is refused.
+    Other values are JSON when they parse (``2``, ``true``, ``null``, ``[1, 2]``, ``"3"``),
+    else the plain string."""
+    declared = declared or {}
     params: dict[str, Any] = {}
     for name, raw in pairs:
         if name in params:
             raise InvalidParameters(f"parameter {name!r} is given twice", parameter=name)
-        try:
-            params[name] = json.loads(raw)
-        except ValueError:
-            params[name] = raw
+        params[name] = _typed(name, raw, declared.get(name))
     return params
+
+
+_TYPES = ("str", "int", "float", "bool", "list", "dict")
+
+
+def _typed(name: str, raw: str, declared: str | None) -> Any:
+    """``raw`` read as the declared type (``"str"``, ``"int | None"``, ...), or as JSON."""
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    if not declared:
+        return value
+    kinds = [k.strip() for k in declared.replace("Optional[", "").rstrip("]").split("|")]
+    if value is None and ("None" in kinds or "Optional[" in declared):
+        return None
+    for kind in (k for k in kinds if k in _TYPES):
+        if kind == "str":
+            return value if isinstance(value, str) else raw
+        if kind == "bool" and isinstance(value, bool):
+            return value
+        if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if kind == "list" and isinstance(value, list) or kind == "dict" and isinstance(value, dict):
+            return value
+    if not any(k in _TYPES for k in kinds):
+        return value
+    raise InvalidParameters(f"parameter {name} is declared {declared} in the notebook; "
+                            f"{raw!r} is not one (give e.g. -p {name} "
+                            f"{_EXAMPLES.get(kinds[0], 'VALUE')})", parameter=name)
+
+
+_EXAMPLES = {"int": "3", "float": "0.5", "bool": "true", "list": "'[1, 2]'",
+             "dict": "'{\"a\": 1}'"}
+
+
+def declared_parameters(notebook: Path) -> dict[str, str | None]:
+    """The names the notebook's ``parameters`` cell assigns, each with its declared type: the
+    annotation (``ref: "str | None" = None``), else the type of a literal default
+    (``depth = 1`` -> ``"int"``), else None. An unreadable notebook declares nothing."""
+    import ast
+
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return {}
+    for cell in cells:
+        if "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else source)
+        except SyntaxError:
+            return {}
+        found: dict[str, str | None] = {}
+        for node in tree.body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                note = node.annotation
+                found[node.target.id] = (note.value if isinstance(note, ast.Constant)
+                                         and isinstance(note.value, str) else ast.unparse(note))
+            elif isinstance(node, ast.Assign):
+                kind = None
+                if isinstance(node.value, (ast.Constant, ast.List, ast.Dict)):
+                    try:
+                        literal = ast.literal_eval(node.value)
+                    except ValueError:
+                        literal = None
+                    if literal is not None:
+                        kind = type(literal).__name__
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = kind
+        return found
+    return {}
 
 
 def raise_for_runs(runs: Iterable[RunInfo]) -> None:

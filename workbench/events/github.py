@@ -8,6 +8,9 @@ webhook secret, compared in constant time) and must pass before a body is parsed
   of the project when the push moved its default branch (or the default branch is not known
   yet); a branch deletion only publishes;
 * a ``pull_request`` opened, synchronised or reopened publishes ``pr.opened``;
+* an ``issues`` delivery that opens an issue labelled ``idea`` (or adds that label) captures
+  the issue as an idea (``wb.ideas.add``, actor ``webhook``: ``idea.created``), when the
+  handler was given a ``capture`` function;
 * ``ping``, other event types and actions, and repositories nobody registered are ignored;
 * a delivery id seen before is a no-op (GitHub redelivers with the same id).
 
@@ -36,6 +39,8 @@ log = logging.getLogger("workbench.events")
 
 _SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?P<path>[^/].*)$")
 PR_ACTIONS = ("opened", "synchronize", "reopened")
+#: Label that makes an issue an idea.
+IDEA_LABEL = "idea"
 _ZERO = "0" * 40
 
 
@@ -91,16 +96,19 @@ class GitHubWebhooks:
     """Handles verified, parsed deliveries (see the module docstring).
 
     ``projects()`` lists the registered projects; ``remap(name)`` queues a map of one and
-    returns its job id. Deliveries are recorded in the ``webhook_deliveries`` table.
+    returns its job id; ``capture(project, title, text)`` (optional) stores an idea and
+    returns its id. Deliveries are recorded in the ``webhook_deliveries`` table.
     """
 
     def __init__(self, store: "Store", events: "EventLog",
                  projects: Callable[[], "list[Project]"],
-                 remap: Callable[[str], int | None]) -> None:
+                 remap: Callable[[str], int | None],
+                 capture: Callable[[str, str, str], int] | None = None) -> None:
         self.store = store
         self.events = events
         self.projects = projects
         self.remap = remap
+        self.capture = capture
 
     def handle(self, event: str, delivery: str | None, payload: Any) -> WebhookResult:
         if not isinstance(payload, dict):
@@ -124,14 +132,38 @@ class GitHubWebhooks:
     def _handle(self, event: str, payload: dict, repository: dict) -> WebhookResult:
         if event == "ping":
             return WebhookResult("ignored", "ping")
-        if event not in ("push", "pull_request"):
+        if event not in ("push", "pull_request") and not (event == "issues" and self.capture):
             return WebhookResult("ignored", f"event type {event or '(none)'!r} is not handled")
         project = self._project(repository)
         if project is None:
             return WebhookResult("ignored", "repository is not registered here")
         if event == "push":
             return self._push(project, payload)
+        if event == "issues":
+            return self._issue(project, payload)
         return self._pull_request(project, payload)
+
+    def _issue(self, project: "Project", payload: dict) -> WebhookResult:
+        from ..errors import WorkbenchError
+
+        issue = payload.get("issue") if isinstance(payload.get("issue"), dict) else {}
+        action = payload.get("action")
+        names = {str(label.get("name")) for label in issue.get("labels") or ()
+                 if isinstance(label, dict)}
+        added = payload.get("label") if isinstance(payload.get("label"), dict) else {}
+        if not ((action == "opened" and IDEA_LABEL in names)
+                or (action == "labeled" and added.get("name") == IDEA_LABEL)):
+            return WebhookResult("ignored", f"issues are not handled unless one labelled "
+                                            f"{IDEA_LABEL!r} is opened, or gets that label")
+        title = str(issue.get("title") or "").strip()[:200]
+        body = str(issue.get("body") or "")
+        if isinstance(issue.get("html_url"), str):
+            body = f"{body}\n\n({issue['html_url']})".strip()
+        try:
+            idea_id = self.capture(project.name, title, body[:20_000])
+        except WorkbenchError as exc:  # an idea refused (no title, control characters ...)
+            return WebhookResult("ignored", f"issue not captured: {exc}")
+        return WebhookResult("processed", f"idea #{idea_id} captured")
 
     def _project(self, repository: dict) -> "Project | None":
         keys = {location_key(v) for k in ("clone_url", "html_url", "ssh_url", "git_url", "url")

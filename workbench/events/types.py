@@ -161,18 +161,20 @@ def validate(name: str, payload: Any) -> None:
     the first offending key for a payload the schema refuses.
     """
     compiled = _validators.get(name)
-    if compiled is None:
-        from jsonschema import Draft202012Validator
-
-        found = schema(name)
-        compiled = (_fast_check(found), Draft202012Validator(found))
-        _validators[name] = compiled
-    fast, validator = compiled
+    if compiled is None:  # [quick check or None, jsonschema validator once needed]
+        compiled = _validators[name] = [_fast_check(schema(name)), None]
     if not isinstance(payload, dict):
         raise InvalidEvent(f"the payload of a {name} event must be a JSON object (a dict), not "
                            f"{type(payload).__name__}", type=name)
-    if fast is not None and fast(payload):
+    if compiled[0] is not None and compiled[0](payload):
         return
+    if compiled[1] is None:
+        # jsonschema only where the quick check cannot decide: importing it can take seconds
+        # (its format checkers load optional grammar packages), which every publish would pay
+        from jsonschema import Draft202012Validator
+
+        compiled[1] = Draft202012Validator(schema(name))
+    validator = compiled[1]
     error = next(iter(validator.iter_errors(payload)), None)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "payload"

@@ -20,6 +20,9 @@ from workbench.graph.index import GraphIndex, index_for
 
 #: Numeric node attributes that locate a node rather than measure it; not reported as metrics.
 NON_METRIC_ATTRIBUTES = frozenset({"line_start", "line_end"})
+#: Derived node attributes left out of ``metrics_changed`` unless asked for: PageRank moves a
+#: little on every node when one import changes, and community ids are labels, not measures.
+DERIVED_ATTRIBUTES = frozenset({"pagerank", "community"})
 _DEFINITION_KINDS = frozenset({NodeKind.CLASS.value, NodeKind.FUNCTION.value})
 
 
@@ -42,10 +45,12 @@ class MapDiff:
     cycles_broken: pd.DataFrame
     metrics_changed: pd.DataFrame
     moved: pd.DataFrame
+    note: str = ""
+    """Which snapshots were compared, and a warning when they are not like with like."""
 
     @property
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name).empty for f in fields(self))
+        return all(getattr(self, f.name).empty for f in fields(self) if f.name != "note")
 
 
 def _node_frame(g: nx.Graph, nodes: set[str]) -> pd.DataFrame:
@@ -83,18 +88,27 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _metric_changes(g_old: nx.Graph, g_new: nx.Graph, common: set[str]) -> pd.DataFrame:
+def _plain(value: Any) -> Any:
+    """A whole float (3.0, as stored beside NaN in a float column) as the int it counts."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _metric_changes(g_old: nx.Graph, g_new: nx.Graph, common: set[str],
+                    skip: frozenset[str]) -> pd.DataFrame:
     rows = []
     for node in sorted(common):
         old, new = g_old.nodes[node], g_new.nodes[node]
-        for metric in sorted((set(old) | set(new)) - NON_METRIC_ATTRIBUTES):
+        for metric in sorted((set(old) | set(new)) - NON_METRIC_ATTRIBUTES - skip):
             a, b = old.get(metric), new.get(metric)
             if not (_is_number(a) or _is_number(b)) or a == b:
                 continue
             if _is_number(a) and _is_number(b) and math.isnan(a) and math.isnan(b):
                 continue
-            rows.append((node, metric, a, b))
-    return pd.DataFrame(rows, columns=["node", "metric", "old", "new"])
+            rows.append((node, metric, _plain(a), _plain(b)))
+    frame = pd.DataFrame(rows, columns=["node", "metric", "old", "new"])
+    return frame.astype({"old": object, "new": object})  # counts stay ints beside NaN
 
 
 def _moves(g_old: nx.Graph, g_new: nx.Graph, removed: set[str], added: set[str]) -> pd.DataFrame:
@@ -117,7 +131,7 @@ def _moves(g_old: nx.Graph, g_new: nx.Graph, removed: set[str], added: set[str])
     return pd.DataFrame(rows, columns=["qualname", "kind", "old_node", "new_node"])
 
 
-def diff(g_old: nx.Graph, g_new: nx.Graph) -> MapDiff:
+def diff(g_old: nx.Graph, g_new: nx.Graph, *, derived: bool = False) -> MapDiff:
     """Compare two maps of the same project.
 
     Edges are compared by ``(src, dst, kind)``. Import cycles are compared by membership of
@@ -126,7 +140,8 @@ def diff(g_old: nx.Graph, g_new: nx.Graph) -> MapDiff:
     its members are still inside one new component -- so a cycle that grows is reported as
     new, not as broken, and one that loses a member (or the member is deleted) as broken.
     Metrics are the numeric node attributes other than line positions, compared on nodes
-    present in both maps. A definition has *moved* when its ``Class.method`` qualname was
+    present in both maps; whole numbers stay ints. PageRank and community ids
+    (:data:`DERIVED_ATTRIBUTES`) are left out unless ``derived=True``. A definition has *moved* when its ``Class.method`` qualname was
     removed from one module and added to another (only unique matches are reported).
     """
     old_nodes, new_nodes = set(g_old.nodes), set(g_new.nodes)
@@ -141,6 +156,7 @@ def diff(g_old: nx.Graph, g_new: nx.Graph) -> MapDiff:
         edges_removed=_edge_frame(old_edges - new_edges),
         cycles_new=_cycle_frame([c for c in new_cycles if not any(c <= o for o in old_cycles)]),
         cycles_broken=_cycle_frame([c for c in old_cycles if not any(c <= n for n in new_cycles)]),
-        metrics_changed=_metric_changes(g_old, g_new, old_nodes & new_nodes),
+        metrics_changed=_metric_changes(g_old, g_new, old_nodes & new_nodes,
+                                        frozenset() if derived else DERIVED_ATTRIBUTES),
         moved=_moves(g_old, g_new, removed, added),
     )

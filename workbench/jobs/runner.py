@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from ..domain import JobInfo, JobStatus
 from ..errors import JobCancelled, JobFailed, TransientError, WorkbenchError
+from ..faces import hint
 from ..store import Store
 from .process import current_owner, owner_alive
 
@@ -402,8 +403,8 @@ class JobRunner:
                 lost.append(info.id)
         if lost:
             self.store.jobs.mark_interrupted(lost)
-            log.warning("jobs %s were interrupted (their process ended); resume them with "
-                        "Workbench.resume_interrupted()", lost)
+            log.warning("jobs %s were interrupted (their process ended); resume them with %s",
+                        lost, hint("`workbench job resume`", "wb.resume_interrupted()"))
         return lost
 
     def resume_interrupted(self, *, wait: bool = True) -> list[JobHandle]:

@@ -106,14 +106,22 @@ class MapService:
                     else self.clones.sync_project(project))
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
+            # only a map of the default branch head with the configured exclusions may become
+            # the project's current snapshot; tags, old commits and one-off exclusions never do
+            given = ref or branch or commit
+            default_head = ((ref is None or ref == branch)
+                            and excluder.patterns == Excluder(self.config.exclude).patterns)
             with self.store.db.session():  # one connection for the burst of work below
-                existing = None if force else self.store.snapshots.latest(project.id, commit_sha=commit)
-                if (existing is not None and existing.parser_version == MAP_VERSION
-                        and tuple(existing.stats.get("exclude", ())) == excluder.patterns):
-                    result = self._reuse(job, project, branch, commit, existing)
+                existing = None if force else next(
+                    (s for s in self.store.snapshots.of_commit(project.id, commit)
+                     if s.parser_version == MAP_VERSION
+                     and tuple(s.stats.get("exclude", ())) == excluder.patterns), None)
+                if existing is not None:
+                    result = self._reuse(job, project, branch, commit, existing, given,
+                                         default_head)
                 else:
                     result = self._map_commit(job, project, repo, branch, ref, commit, started,
-                                              excluder)
+                                              excluder, given, default_head)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
@@ -127,14 +135,18 @@ class MapService:
                 "job_id": job.id})
         return result
 
-    def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing) -> dict:
+    def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing,
+               given: str, default_head: bool) -> dict:
         """Maps are immutable per commit: the snapshot we have is the answer."""
         result = {"snapshot_id": existing.id, "commit": commit, "reused": True, **existing.stats}
+        self.store.db.write(lambda cur: self.store.snapshots.record_ref(
+            cur, existing.id, given, default_head=default_head))
         self.store.projects.update(project.id, status="mapped", default_branch=branch)
         return result  # the runner records the job's success
 
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
-                    ref: str | None, commit: str, started: float, excluder: Excluder) -> dict:
+                    ref: str | None, commit: str, started: float, excluder: Excluder,
+                    given: str, default_head: bool) -> dict:
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
@@ -175,6 +187,7 @@ class MapService:
         def extra(cur, snapshot_id: int) -> None:
             self.store.facts.put_many(fresh, cur=cur)
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
+            self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)
             cur.execute("UPDATE projects SET status = 'mapped', updated_at = now() WHERE id = ?",

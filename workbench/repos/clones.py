@@ -47,10 +47,8 @@ class Clones:
 
     def sync_project(self, project: "Project") -> Path:
         """:meth:`sync` for a registered project, with the credentials and origin of its row."""
-        credentials = (Credentials(project.token_env, project.username or DEFAULT_USERNAME)
-                       if project.token_env else None)
         return self.sync(project.name, Source(project.source_kind, project.source),
-                         credentials=credentials, origin=project.origin)
+                         credentials=_credentials(project), origin=project.origin)
 
     def sync(self, project_name: str, source: Source, *,
              credentials: Credentials | None = None, origin: str = "user") -> Path:
@@ -82,6 +80,24 @@ class Clones:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return dest
+
+    def fetch_pull_request(self, project: "Project", number: int) -> str:
+        """Fetch a GitHub pull request's head (``refs/pull/N/head``, there for pull requests
+        from forks too) into ``refs/workbench/pull/N`` of the project's clone, with the
+        project's credentials and origin checks; returns that ref. Raises :class:`GitFailed`
+        when the remote has no such ref (it is not GitHub, say)."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InvalidRef(f"not a pull request number: {number!r}", ref=str(number))
+        dest = self.sync_project(project)
+        local = f"refs/workbench/pull/{number}"
+        source = Source(project.source_kind, project.source)
+        with self._network(project.name, source, _credentials(project),
+                           project.origin) as options:
+            self.git_for(source).run(
+                ["fetch", "--no-recurse-submodules", "--quiet", "origin",
+                 f"+refs/pull/{number}/head:{local}"], cwd=dest,
+                what=f"fetching pull request #{number} of {source.display}", options=options)
+        return local
 
     @contextmanager
     def _network(self, project_name: str, source: Source, credentials: Credentials | None,
@@ -147,3 +163,9 @@ class Clones:
 
     def read_blobs(self, repo: Path, shas):
         return Git(timeout=self.timeout).read_blobs(repo, shas)
+
+
+def _credentials(project: "Project") -> Credentials | None:
+    """The credentials a project's row names (the variable's name; never the token)."""
+    return (Credentials(project.token_env, project.username or DEFAULT_USERNAME)
+            if project.token_env else None)

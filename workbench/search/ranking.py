@@ -232,11 +232,15 @@ class SnapshotIndex:
         for col in pos:  # a column's rows are distinct: a plain fancy add is exact
             s, e = ptr[col], ptr[col + 1]
             scores[idx[s:e]] += data[s:e]
-        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
-        if len(named):
-            defines = np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
-            scores[defines & (scores > 0)] *= DEFINITION_BOOST
+        scores[self.defines(query) & (scores > 0)] *= DEFINITION_BOOST
         return scores
+
+    def defines(self, query: str) -> np.ndarray:
+        """Which chunks define a name ``query`` spells out whole (``HttpClient.get``, ``get``)."""
+        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
+        if not len(named):
+            return np.zeros(self.n, dtype=bool)
+        return np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
 
     def cosine(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of every chunk's vector with a unit query vector (0 without one):

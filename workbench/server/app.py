@@ -111,9 +111,11 @@ def _offer(queue: asyncio.Queue, event: "Event") -> None:
 
 
 def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None,
-               max_webhook_bytes: int = MAX_WEBHOOK_BYTES) -> Starlette:
+               max_webhook_bytes: int = MAX_WEBHOOK_BYTES, agents: bool = False) -> Starlette:
     """The app for ``wb``. ``token`` guards ``/api``; ``webhook_secret`` (None: webhooks are
-    answered 503) verifies ``/webhooks/github``."""
+    answered 503) verifies ``/webhooks/github``. With ``agents`` the define, planner and
+    reviewer agents serve their consumers while the app runs (``workbench serve`` does), so
+    posted ideas are specified and planned and pull requests reviewed."""
     if not token:
         raise ValueError("the API needs a token")
     live = _Live(wb)
@@ -255,9 +257,13 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await run_in_threadpool(live.start)
+        if agents:
+            await run_in_threadpool(wb.ideas.agents().start)
         try:
             yield
         finally:
+            if agents:
+                await run_in_threadpool(wb.ideas.agents().stop)
             await run_in_threadpool(live.stop)
 
     routes = [

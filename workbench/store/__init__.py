@@ -16,6 +16,7 @@ from .events import EventsTable
 from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
+from .ideas import IdeasTable
 from .jobs import JobsTable
 from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
@@ -42,6 +43,7 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
+        self.ideas = IdeasTable(self.db)
         self.conversations = ConversationsTable(self.db)
         self.search = SearchTable(self.db)
         self.events = EventsTable(self.db)

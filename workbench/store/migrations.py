@@ -455,6 +455,93 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        12,
+        "ideas, specs, tasks with their dependencies and the nodes they touch, pull request reviews",
+        """
+        CREATE SEQUENCE ideas_id_seq;
+        CREATE TABLE ideas (
+            id BIGINT PRIMARY KEY DEFAULT nextval('ideas_id_seq'),
+            project_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            text VARCHAR NOT NULL DEFAULT '',
+            actor VARCHAR NOT NULL DEFAULT 'user',
+            source VARCHAR NOT NULL DEFAULT 'user',
+            status VARCHAR NOT NULL DEFAULT 'new',
+            error VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE specs_id_seq;
+        CREATE TABLE specs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('specs_id_seq'),
+            idea_id BIGINT NOT NULL UNIQUE,
+            snapshot_id BIGINT,
+            problem VARCHAR NOT NULL,
+            goals JSON NOT NULL,
+            requirements JSON NOT NULL,
+            acceptance JSON NOT NULL,
+            code_areas JSON NOT NULL,
+            author VARCHAR NOT NULL,
+            model VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'frozen',
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE SEQUENCE tasks_id_seq;
+        CREATE TABLE tasks (
+            id BIGINT PRIMARY KEY DEFAULT nextval('tasks_id_seq'),
+            spec_id BIGINT NOT NULL,
+            project_id BIGINT NOT NULL,
+            position INTEGER NOT NULL,
+            title VARCHAR NOT NULL,
+            description VARCHAR NOT NULL DEFAULT '',
+            estimate_hours DOUBLE,
+            status VARCHAR NOT NULL DEFAULT 'todo',
+            branch VARCHAR,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            UNIQUE (spec_id, position)
+        );
+        CREATE TABLE task_dependencies (
+            task_id BIGINT NOT NULL,
+            depends_on BIGINT NOT NULL,
+            PRIMARY KEY (task_id, depends_on)
+        );
+        CREATE TABLE task_nodes (
+            task_id BIGINT NOT NULL,
+            node VARCHAR NOT NULL,
+            kind VARCHAR,
+            path VARCHAR,
+            role VARCHAR NOT NULL,
+            distance INTEGER,
+            PRIMARY KEY (task_id, node, role)
+        );
+        CREATE SEQUENCE reviews_id_seq;
+        CREATE TABLE reviews (
+            id BIGINT PRIMARY KEY DEFAULT nextval('reviews_id_seq'),
+            project_id BIGINT NOT NULL,
+            event_id BIGINT UNIQUE,
+            source VARCHAR NOT NULL DEFAULT 'user',
+            number BIGINT,
+            title VARCHAR NOT NULL DEFAULT '',
+            url VARCHAR,
+            head_ref VARCHAR,
+            head_sha VARCHAR NOT NULL,
+            base_ref VARCHAR,
+            base_sha VARCHAR NOT NULL,
+            base_snapshot_id BIGINT NOT NULL,
+            head_snapshot_id BIGINT NOT NULL,
+            verdict VARCHAR NOT NULL,
+            reasons JSON NOT NULL,
+            counts JSON NOT NULL,
+            changed JSON NOT NULL,
+            violations JSON NOT NULL,
+            impact JSON NOT NULL,
+            task_ids JSON NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        """,
+    ),
+    Migration(
         13,
         "search chunks without a primary-key index: DuckDB rewrote the whole index at every"
         " checkpoint (seconds per job at 100,000 chunks); ids come from their sequence",
@@ -483,9 +570,49 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE chunks_v13 RENAME TO chunks;
         """,
     ),
+    Migration(
+        14,
+        "one current snapshot per project: refs as given, pins, current_snapshots",
+        """
+        CREATE TABLE snapshot_refs (
+            snapshot_id BIGINT NOT NULL,
+            ref VARCHAR NOT NULL,
+            default_head BOOLEAN NOT NULL,
+            recorded_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        INSERT INTO snapshot_refs (snapshot_id, ref, default_head, recorded_at)
+            SELECT s.id, coalesce(s.ref, s.commit_sha),
+                   s.ref IS NOT NULL AND s.ref IS NOT DISTINCT FROM p.default_branch, s.mapped_at
+            FROM snapshots s JOIN projects p ON p.id = s.project_id;
+        CREATE TABLE project_pins (
+            project_id BIGINT PRIMARY KEY,
+            snapshot_id BIGINT NOT NULL,
+            pinned_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        );
+        CREATE VIEW current_snapshots AS
+            WITH heads AS (
+                SELECT s.project_id, r.snapshot_id,
+                       row_number() OVER (PARTITION BY s.project_id
+                                          ORDER BY r.recorded_at DESC, r.snapshot_id DESC) AS rn
+                FROM snapshot_refs r JOIN snapshots s ON s.id = r.snapshot_id
+                WHERE r.default_head),
+            newest AS (SELECT project_id, max(id) AS snapshot_id FROM snapshots GROUP BY project_id)
+            SELECT p.name AS project, s.*,
+                   CASE WHEN pin.snapshot_id IS NOT NULL THEN 'pinned'
+                        WHEN h.snapshot_id IS NOT NULL THEN 'default branch'
+                        ELSE 'newest map (none of the default branch head)' END AS chosen_by
+            FROM projects p
+            LEFT JOIN project_pins pin ON pin.project_id = p.id
+            LEFT JOIN heads h ON h.project_id = p.id AND h.rn = 1
+            LEFT JOIN newest n ON n.project_id = p.id
+            JOIN snapshots s ON s.id = coalesce(pin.snapshot_id, h.snapshot_id, n.snapshot_id);
+        DROP VIEW latest_snapshots;
+        CREATE VIEW latest_snapshots AS SELECT * EXCLUDE (chosen_by) FROM current_snapshots;
+        """,
+    ),
 )
 
-LATEST_VERSION = MIGRATIONS[-1].version
+LATEST_VERSION = max(m.version for m in MIGRATIONS)
 
 
 def current_version(cur: duckdb.DuckDBPyConnection) -> int:
@@ -498,13 +625,17 @@ def current_version(cur: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def applied_versions(cur: duckdb.DuckDBPyConnection) -> set[int]:
+    return {int(v) for (v,) in cur.execute("SELECT version FROM schema_version").fetchall()}
+
+
 def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATIONS) -> int:
     """Bring the schema to the newest version; return the version now in force."""
     cur = con.cursor()
     try:
         version = current_version(cur)
-        applied = {int(r[0]) for r in cur.execute("SELECT version FROM schema_version").fetchall()}
-        newest = migrations[-1].version if migrations else 0
+        applied = applied_versions(cur)
+        newest = max((m.version for m in migrations), default=0)
         if version > newest:
             raise SchemaTooNew(
                 f"database {path} has schema version {version}, newer than this workbench "

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from ..domain import Project
 from ..errors import ProjectExists, ProjectNotFound
+from ..faces import hint
 from .database import Database
+from .ideas import IdeasTable
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
     "p.created_at, s.id, s.commit_sha, s.mapped_at, p.token_env, p.username, "
     "p.origin"
 )
-_FROM = (
-    "FROM projects p LEFT JOIN ("
-    "  SELECT *, row_number() OVER (PARTITION BY project_id ORDER BY id DESC) AS rn"
-    "  FROM snapshots) s ON s.project_id = p.id AND s.rn = 1"
-)
+_FROM = "FROM projects p LEFT JOIN current_snapshots s ON s.project_id = p.id"
 
 
 def _project(row: tuple) -> Project:
@@ -35,7 +33,8 @@ class ProjectsTable:
             if cur.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
                 raise ProjectExists(
                     f"a project named {name!r} already exists; choose another name with "
-                    f"--name, or use `workbench map {name}` to map it again",
+                    + hint(f"--name, or use `workbench map {name}` to map it again",
+                           f"name=..., or call wb.map({name!r}) to map it again"),
                     project=name,
                 )
             cur.execute(
@@ -96,11 +95,14 @@ class ProjectsTable:
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
             for table in ("edges", "nodes", "files", "file_metrics", "search_indexes"):
                 cur.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({snaps})", [project_id])
+            cur.execute(f"DELETE FROM snapshot_refs WHERE snapshot_id IN ({snaps})", [project_id])
+            cur.execute("DELETE FROM project_pins WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM snapshots WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM jobs WHERE project_id = ?", [project_id])
             # commit chunks go; blob chunks (project_id NULL) are shared by every project
             for table in ("commits", "file_changes", "history_state", "chunk_sources", "chunks"):
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
+            IdeasTable.delete_project(cur, project_id)
             cur.execute("DELETE FROM messages WHERE conversation_id IN"
                         " (SELECT id FROM conversations WHERE project_id = ?)", [project_id])
             for table in ("conversations", "model_defaults"):

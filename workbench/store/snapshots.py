@@ -87,17 +87,76 @@ class SnapshotsTable:
 
     def latest(self, project_id: int, *, commit_sha: str | None = None,
                prefer_ref: str | None = None) -> SnapshotInfo | None:
-        """The newest snapshot (of ``commit_sha`` when given); snapshots mapped at
-        ``prefer_ref`` (the default branch) come first, so mapping an old tag later does not
-        make it "the" map of the project."""
-        where, params = "s.project_id = ?", [project_id]
-        if commit_sha:
-            where += " AND s.commit_sha = ?"
-            params.append(commit_sha)
+        """The project's current snapshot (:meth:`current`), or with ``commit_sha`` the newest
+        snapshot of that commit, those mapped at ``prefer_ref`` first."""
+        if not commit_sha:
+            return self.current(project_id)
         rows = self.db.query(
-            f"{_SELECT} WHERE {where} ORDER BY (s.ref IS NOT DISTINCT FROM ?) DESC, s.id DESC LIMIT 1",
-            [*params, prefer_ref])
+            f"{_SELECT} WHERE s.project_id = ? AND s.commit_sha = ?"
+            " ORDER BY (s.ref IS NOT DISTINCT FROM ?) DESC, s.id DESC LIMIT 1",
+            [project_id, commit_sha, prefer_ref])
         return _info(rows[0]) if rows else None
+
+    def current(self, project_id: int) -> SnapshotInfo | None:
+        """The snapshot that stands for the project (the ``current_snapshots`` view): the pinned
+        one, else the newest map of the default branch head made with the configured
+        exclusions (maps of tags, old commits or other exclusions never become current), else
+        the newest snapshot when no such map exists. None before the first map."""
+        rows = self.db.query(
+            f"{_SELECT} WHERE s.id = (SELECT id FROM current_snapshots WHERE project_id = ?)",
+            [project_id])
+        return _info(rows[0]) if rows else None
+
+    def chosen_by(self, project_id: int) -> str | None:
+        """Why the current snapshot is current: ``pinned``, ``default branch`` or ``newest map
+        (none of the default branch head)``."""
+        rows = self.db.query("SELECT chosen_by FROM current_snapshots WHERE project_id = ?",
+                             [project_id])
+        return rows[0][0] if rows else None
+
+    def of_commit(self, project_id: int, commit_sha: str) -> list[SnapshotInfo]:
+        """Every snapshot of one commit, newest first."""
+        rows = self.db.query(f"{_SELECT} WHERE s.project_id = ? AND s.commit_sha = ?"
+                             " ORDER BY s.id DESC", [project_id, commit_sha])
+        return [_info(r) for r in rows]
+
+    @staticmethod
+    def record_ref(cur, snapshot_id: int, ref: str, *, default_head: bool) -> None:
+        """Note that ``ref`` (as the user gave it) was mapped to ``snapshot_id``; a map of the
+        default branch head with the configured exclusions is a ``default_head`` one, a
+        candidate for current."""
+        cur.execute("INSERT INTO snapshot_refs (snapshot_id, ref, default_head) VALUES (?, ?, ?)",
+                    [snapshot_id, ref, default_head])
+
+    def add_refs(self, snapshot_id: int, refs: list[str]) -> None:
+        """Record further names of a snapshot (more tags on its commit); never current ones."""
+        if refs:
+            self.db.write(lambda cur: [self.record_ref(cur, snapshot_id, r, default_head=False)
+                                       for r in refs])
+
+    def refs(self, snapshot_ids: list[int]) -> dict[int, list[str]]:
+        """The refs each snapshot was mapped as, first given first (no duplicates)."""
+        if not snapshot_ids:
+            return {}
+        rows = self.db.query(
+            "SELECT snapshot_id, ref, min(recorded_at) AS first FROM snapshot_refs"
+            " WHERE list_contains(?, snapshot_id) GROUP BY snapshot_id, ref"
+            " ORDER BY snapshot_id, first", [list(snapshot_ids)])
+        found: dict[int, list[str]] = {}
+        for sid, ref, _ in rows:
+            found.setdefault(sid, []).append(ref)
+        return found
+
+    def pin(self, project_id: int, snapshot_id: int | None) -> None:
+        """Make ``snapshot_id`` the project's current snapshot until unpinned (None)."""
+
+        def work(cur):
+            cur.execute("DELETE FROM project_pins WHERE project_id = ?", [project_id])
+            if snapshot_id is not None:
+                cur.execute("INSERT INTO project_pins (project_id, snapshot_id) VALUES (?, ?)",
+                            [project_id, snapshot_id])
+
+        self.db.write(work)
 
     def list(self, project_id: int | None = None) -> list[SnapshotInfo]:
         if project_id is None:

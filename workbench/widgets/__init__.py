@@ -1,7 +1,7 @@
 """The Jupyter face: small ipywidgets panels over the :class:`~workbench.Workbench` facade.
 
 >>> from workbench.widgets import WorkbenchApp, MapView      # doctest: +SKIP
->>> WorkbenchApp("data")                  # a tab per panel: projects ... batch, search, ask
+>>> WorkbenchApp("data")                  # a tab per panel: projects ... search, ask, ideas
 >>> MapView(wb, project="flask")          # one panel on its own
 
 Every panel is an ``ipywidgets.VBox`` subclass of :class:`Panel` bound to a :class:`Session`
@@ -14,6 +14,7 @@ rendering of what it shows. New panels subclass :class:`Panel` and call
 from .app import PanelSpec, WorkbenchApp, panel_names, panel_spec, register_panel
 from .base import Panel, Session, table_html
 from .batch import BatchPanel, ParameterRow
+from .board import IdeasBoard
 from .changes import ChangesPanel
 from .chat import ChatPanel
 from .history import VIEWS as HISTORY_VIEWS
@@ -27,7 +28,7 @@ from .search import SearchPanel
 from .status import StatusDashboard
 
 __all__ = [
-    "BatchPanel", "ChangesPanel", "ChatPanel", "HISTORY_VIEWS", "HistoryPanel", "JobMonitor", "JobRow", "Level",
+    "BatchPanel", "ChangesPanel", "ChatPanel", "HISTORY_VIEWS", "HistoryPanel", "IdeasBoard", "JobMonitor", "JobRow", "Level",
     "MapCanvas", "MapModel", "MapView", "Panel", "PanelSpec", "ParameterRow", "ProjectPanel",
     "ProjectRow", "QUERIES", "QueryPanel", "SearchPanel", "Session", "StatusDashboard", "View", "WorkbenchApp",
     "panel_names", "panel_spec", "register_panel", "table_html",

@@ -13,6 +13,7 @@ import ipywidgets as widgets
 
 from .base import Panel, Session
 from .batch import BatchPanel
+from .board import IdeasBoard
 from .changes import ChangesPanel
 from .chat import ChatPanel
 from .history import HistoryPanel
@@ -60,6 +61,7 @@ for _name, _factory, _title in [
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
     ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
     ("batch", BatchPanel, "Batch"), ("search", SearchPanel, "Search"), ("chat", ChatPanel, "Ask"),
+    ("ideas", IdeasBoard, "Ideas"),
 ]:
     register_panel(_name, _factory, title=_title)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import threading
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 import ipywidgets as widgets
@@ -76,7 +78,7 @@ class Session(traitlets.HasTraits):
     # -- project and snapshot --------------------------------------------------------------------
 
     def open(self, project: str, snapshot_id: int | None = None) -> None:
-        """Show ``project`` (its newest snapshot, or ``snapshot_id``) in every panel."""
+        """Show ``project`` (its current snapshot, or ``snapshot_id``) in every panel."""
         info = self.wb.project(project).info  # raises ProjectNotFound with the fix
         sid = snapshot_id if snapshot_id is not None else info.last_snapshot_id
         with self.hold_trait_notifications():
@@ -192,6 +194,17 @@ class Panel(widgets.VBox):
     def refresh(self) -> None:
         """Re-read what the panel shows from the workbench."""
 
+    def caption(self) -> widgets.HTML:
+        """A line naming the snapshot the panel shows (id, refs, commit, dates, exclusions,
+        current or not), kept up to date as the session changes snapshot."""
+        if getattr(self, "_caption", None) is None:
+            self._caption = widgets.HTML(snapshot_caption(self.session))
+            self._caption.add_class("wb-snapshot")
+            self.session.observe(lambda _: setattr(self._caption, "value",
+                                                   snapshot_caption(self.session)),
+                                 ["project", "snapshot_id"])
+        return self._caption
+
     def _guard(self, action: Callable[[], Any]) -> None:
         """Run what a button asks for; a user error (a :class:`WorkbenchError` or
         ``ValueError``) is shown in the panel's ``message`` widget, never as a traceback."""
@@ -226,25 +239,123 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show",
-               raw: tuple[str, ...] = ()) -> str:
-    """A DataFrame as a compact HTML table (first ``max_rows`` rows, with a count when cut).
+#: Rows a table shows at once; longer answers are paged (see :class:`Pager`).
+PAGE_ROWS = 25
+#: Height of the frame a table scrolls in, in pixels (wide tables scroll sideways in it too).
+TABLE_HEIGHT = 360
 
-    Text is escaped, except in the ``raw`` columns, which hold HTML (links, say).
+_CELL = "white-space:nowrap;padding:2px 8px;border-bottom:1px solid #eee;"
+
+
+def _cell(value: Any, escape: bool) -> str:
+    if isinstance(value, (list, tuple)):
+        value = " → ".join(map(str, value))
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return esc(value) if escape else str(value)
+
+
+def _numeric(series: pd.Series) -> bool:
+    return (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)) \
+        or (series.dtype == object and series.dropna().map(
+            lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all()
+            and series.notna().any())
+
+
+def table_html(frame: pd.DataFrame, *, max_rows: int = 50, empty: str = "nothing to show",
+               raw: tuple[str, ...] = (), page: int = 0, height: int = TABLE_HEIGHT) -> str:
+    """A DataFrame as a compact HTML table that stays readable.
+
+    Rows ``page * max_rows`` up to ``max_rows`` more are shown (with ``rows 1–25 of 90``
+    when cut); the table scrolls inside a frame at most ``height`` px tall and as wide as the
+    output (cells never wrap, the header stays on top); numeric columns and their headers are
+    right-aligned (class ``wb-num``). Text is escaped, except in the ``raw`` columns, which
+    hold HTML (links, say).
     """
     if frame is None or frame.empty:
         return f"<p><i>{esc(empty)}</i></p>"
-    shown = frame.head(max_rows).copy()
-    for col in shown.columns:
-        if shown[col].map(lambda v: isinstance(v, (list, tuple))).any():
-            shown[col] = shown[col].map(lambda v: " → ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-        if raw and col not in raw and shown[col].dtype == object:
-            shown[col] = shown[col].map(lambda v: v if v is None or isinstance(v, (int, float))
-                                        else esc(v))
-    body = shown.to_html(index=False, escape=not raw, na_rep="", classes="wb-table", border=0,
-                         float_format=lambda x: f"{x:.4g}")
-    more = f"<p><i>{len(frame) - max_rows} more rows</i></p>" if len(frame) > max_rows else ""
-    return body + more
+    total = len(frame)
+    pages = max(1, -(-total // max_rows))
+    page = min(max(page, 0), pages - 1)
+    start = page * max_rows
+    shown = frame.iloc[start:start + max_rows]
+    numeric = {col: _numeric(frame[col]) for col in frame.columns}
+    head = "".join(
+        f"<th class='{'wb-num' if numeric[c] else 'wb-text'}' style='{_CELL}position:sticky;"
+        f"top:0;background:#f5f6f8;text-align:{'right' if numeric[c] else 'left'}'>{esc(c)}</th>"
+        for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f"<td class='{'wb-num' if numeric[c] else 'wb-text'}' style='{_CELL}"
+            f"text-align:{'right' if numeric[c] else 'left'}'>{_cell(v, c not in raw)}</td>"
+            for c, v in zip(frame.columns, row)) + "</tr>"
+        for row in shown.itertuples(index=False, name=None))
+    table = (f"<div class='wb-scroll' style='max-height:{height}px;max-width:100%;overflow:auto;"
+             f"border:1px solid #e3e3e3'><table class='wb-table' style='border-collapse:collapse;"
+             f"font-size:12px'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+    if total > max_rows:
+        table += (f"<p class='wb-rows'><i>rows {start + 1}–{start + len(shown)} of {total}"
+                  + (f" (page {page + 1} of {pages})" if pages > 1 else "") + "</i></p>")
+    return table
+
+
+class Pager(widgets.HBox):
+    """Previous / next buttons over a table shown ``rows`` at a time in an HTML widget.
+
+    >>> pager = Pager(output, rows=25)      # doctest: +SKIP
+    >>> pager.show(frame)                   # page 1; the buttons page through it
+    """
+
+    def __init__(self, output: widgets.HTML, *, rows: int = PAGE_ROWS,
+                 empty: str = "nothing to show") -> None:
+        self.output, self.rows, self.empty = output, rows, empty
+        self.frame: pd.DataFrame | None = None
+        self.page = 0
+        self.prev = widgets.Button(description="previous", icon="arrow-left",
+                                   layout=widgets.Layout(width="8em"))
+        self.next = widgets.Button(description="next", icon="arrow-right",
+                                   layout=widgets.Layout(width="8em"))
+        self.label = widgets.HTML("")
+        self.prev.on_click(lambda _: self.turn(-1))
+        self.next.on_click(lambda _: self.turn(1))
+        super().__init__([self.prev, self.label, self.next])
+        self.add_class("wb-pager")
+        self.layout.display = "none"
+
+    @property
+    def pages(self) -> int:
+        return 1 if self.frame is None else max(1, -(-len(self.frame) // self.rows))
+
+    def show(self, frame: pd.DataFrame | None, page: int = 0) -> None:
+        self.frame = frame
+        self.turn(page - self.page if frame is not None else 0, absolute=page)
+
+    def turn(self, step: int, *, absolute: int | None = None) -> None:
+        """Show the page ``step`` pages on (or page number ``absolute``, from 0)."""
+        target = absolute if absolute is not None else self.page + step
+        self.page = min(max(target, 0), self.pages - 1)
+        self.output.value = table_html(self.frame, max_rows=self.rows, page=self.page,
+                                       empty=self.empty)
+        self.prev.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+        self.label.value = f"<span style='padding:0 8px'>page {self.page + 1} of {self.pages}</span>"
+        self.layout.display = None if self.pages > 1 else "none"
+
+
+def snapshot_caption(session: Session) -> str:
+    """HTML naming the session's snapshot: ``flask · snapshot #12 · 3.0.0 @ 1a2b… · …``."""
+    try:
+        snap = session.snapshot()
+    except WorkbenchError as exc:
+        return error_html(exc)
+    if snap is None:
+        return "<small><i>no snapshot yet</i></small>"
+    return (f"<small style='color:#555'>{esc(session.project)} · snapshot "
+            f"{esc(snap.describe())}</small>")
 
 
 def error_html(exc: BaseException) -> str:

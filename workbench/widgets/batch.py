@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..batch.records import CatchUp, RunInfo, ScheduleInfo
 from ..domain import FINISHED_STATUSES
-from ..batch.runs import parse_parameters
+from ..batch.runs import declared_parameters, parse_parameters, resolve_notebook
 from ..errors import WorkbenchError
 from .base import Panel, error_html, esc, table_html
 
@@ -190,9 +190,14 @@ class BatchPanel(Panel):
         return text  # a path, or a name under notebooks/ (resolved by the batch service)
 
     def form_parameters(self) -> dict[str, Any]:
-        """The parameter rows with a value, read as the CLI reads ``-p NAME VALUE``."""
-        return parse_parameters((r.name.value.strip(), r.value.value)
-                                for r in self.parameter_rows if r.value.value.strip())
+        """The parameter rows with a value, read as the CLI reads ``-p NAME VALUE`` (typed by
+        the chosen notebook's declared parameters when it can be found)."""
+        try:
+            declared = declared_parameters(resolve_notebook(self._notebook_path()))
+        except (WorkbenchError, ValueError):
+            declared = {}
+        return parse_parameters(((r.name.value.strip(), r.value.value)
+                                 for r in self.parameter_rows if r.value.value.strip()), declared)
 
     # -- verbs (the buttons call these) -----------------------------------------------------------
 

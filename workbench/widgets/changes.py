@@ -11,7 +11,7 @@ import pandas as pd
 from ..domain import FINISHED_STATUSES
 from ..errors import WorkbenchError
 from ..graph.contracts import parse_contracts
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, error_html, esc, snapshot_caption, table_html
 from .charts import small_multiples
 
 #: The parts of a diff in the order shown, with their headings.
@@ -43,12 +43,13 @@ def _date(value: Any, form: str = "%Y-%m-%d") -> str:
 
 def _named(ref: Any, commit: str) -> bool:
     """Whether a snapshot's ref is a name (a branch or tag), not its commit id."""
-    return bool(ref) and isinstance(ref, str) and not ref.startswith(commit)
+    return bool(ref) and isinstance(ref, str) and not (len(ref) >= 7 and commit.startswith(ref))
 
 
 def snapshot_label(row: Any) -> str:
-    """``#id commit ref · date`` for a row of ``wb.timeline()`` (the ref when it is a name)."""
-    ref = f" {row.ref}" if _named(row.ref, row.commit) else ""
+    """``#id commit refs · date`` for a row of ``wb.timeline()`` (refs that are names)."""
+    names = ", ".join(n for n in str(row.ref or "").split(", ") if _named(n, row.commit))
+    ref = f" {names}" if names else ""
     return f"#{row.snapshot} {row.commit[:10]}{ref} · {_date(row.committed_at)}"
 
 
@@ -57,7 +58,8 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     readable = frame.assign(
-        ref=[r if _named(r, c) else "" for r, c in zip(frame["ref"], frame["commit"])],
+        ref=[", ".join(n for n in str(r or "").split(", ") if _named(n, c))
+             for r, c in zip(frame["ref"], frame["commit"])],
         commit=frame["commit"].str[:12]).drop(columns="mapped_at")
     if "committed_at" in readable:
         readable["committed_at"] = readable["committed_at"].map(lambda v: _date(v, WHEN))
@@ -148,6 +150,7 @@ class ChangesPanel(Panel):
         self.check_button.on_click(lambda _: self._guard(self.check))
         self.pick.observe(self._on_pick, "value")
         self.children = [
+            self.caption(),
             widgets.HBox([self.old, self.new, self.compare_button]), self.message, self.pick,
             self.diff_output,
             widgets.HTML("<b>Map more commits</b>"),
@@ -231,11 +234,9 @@ class ChangesPanel(Panel):
 
     def trend(self) -> pd.DataFrame:
         """Metrics per mapped commit, oldest first (with the commit date), shown as a table."""
-        frame = _readable(self.wb.trend(self._project()))
-        if not frame.empty and not self.timeline.empty:
-            dates = dict(zip(self.timeline["snapshot"], self.timeline["committed_at"]))
-            frame.insert(3, "committed_at",
-                         frame["snapshot"].map(lambda sid: _date(dates.get(sid), WHEN)))
+        raw = self.wb.trend(self._project())
+        frame = _readable(raw)
+        frame.attrs["note"] = raw.attrs.get("note", "")
         self.trend_frame = frame
         self.trend_output.value = self._trend_html()
         return frame
@@ -310,7 +311,9 @@ class ChangesPanel(Panel):
         """A part per foldable section headed by its count; short parts start open."""
         if self.diff is None:
             return ""
-        sections = []
+        note = getattr(self.diff, "note", "")
+        sections = [f"<pre class='wb-note' style='white-space:pre-wrap;margin:2px 0'>{esc(note)}</pre>"
+                    if note else ""]
         for part, heading in DIFF_PARTS:
             frame = getattr(self.diff, part)
             opened = " open" if 0 < len(frame) <= OPEN_ROWS else ""
@@ -322,9 +325,14 @@ class ChangesPanel(Panel):
 
     def _trend_html(self) -> str:
         frame = self.trend_frame
-        metrics = [c for c in frame.columns if c not in ("snapshot", "commit", "ref", "committed_at")]
-        chart = small_multiples(frame, "commit", metrics, title="metrics per mapped commit")
-        return chart + table_html(frame, max_rows=self.max_rows, empty="no snapshots")
+        metrics = [c for c in frame.columns
+                   if c not in ("snapshot", "commit", "ref", "committed_at", "label")]
+        chart = small_multiples(frame, "label" if "label" in frame else "commit", metrics,
+                                title="metrics per mapped commit")
+        note = frame.attrs.get("note")
+        note = ("<p><small>x-axis: the tag or branch of each commit, else its date"
+                + (f"; {esc(note)}" if note else "") + "</small></p>")
+        return note + chart + table_html(frame, max_rows=self.max_rows, empty="no snapshots")
 
     def _violations_html(self) -> str:
         v = self.violations
@@ -336,7 +344,7 @@ class ChangesPanel(Panel):
         project = self.session.project
         if project is None:
             return "<h4>Changes</h4><p><i>no project yet</i></p>"
-        parts = [f"<h4>Changes · {esc(project)}</h4>",
+        parts = [f"<h4>Changes · {esc(project)}</h4>", snapshot_caption(self.session),
                  f"<h5>mapped commits ({len(self.timeline)})</h5>",
                  table_html(_readable(self.timeline), max_rows=self.max_rows,
                             empty="no snapshots yet")]

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import WorkbenchError
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, error_html, esc, snapshot_caption, table_html
 
 def _churn(snap) -> pd.DataFrame:
     m = snap.file_metrics
@@ -54,7 +54,7 @@ class HistoryPanel(Panel):
         self.output = widgets.HTML("")
         self.choice.observe(lambda _: self._chosen(), "value")
         self.n.observe(lambda _: self.refresh(), "value")
-        self.children = [widgets.HBox([self.choice, self.n]), self.output]
+        self.children = [self.caption(), widgets.HBox([self.choice, self.n]), self.output]
         self.session.observe(lambda _: self.refresh(), "snapshot_id")
         self.refresh()
 
@@ -87,6 +87,6 @@ class HistoryPanel(Panel):
         self.output.value = table_html(self.result, max_rows=self.n.value, empty="nothing in the history")
 
     def to_html(self) -> str:
-        return (f"<h4>History · {esc(self.choice.value)}</h4>" +
+        return (f"<h4>History · {esc(self.choice.value)}</h4>{snapshot_caption(self.session)}" +
                 (table_html(self.result, max_rows=self.n.value) if self.result is not None
                  else "<p><i>no map yet</i></p>"))

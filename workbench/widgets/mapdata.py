@@ -26,6 +26,10 @@ PALETTE = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#d
 KIND_COLOURS = {"group": "#4c72b0", "package": "#4c72b0", "module": "#55a868", "file": "#55a868",
                 "class": "#dd8452", "function": "#8172b3", "external": "#8c8c8c"}
 COLOUR_BY = ("community", "layer", "kind")
+#: First path segments of code that supports the project rather than being it (tests,
+#: fixtures, examples, docs, benchmarks): the top view shows each as one group, opened on demand.
+AUX_ROOTS = frozenset({"test", "tests", "testing", "fixtures", "example", "examples", "docs",
+                       "doc", "benchmarks", "bench", "samples", "demo", "demos"})
 SIZE_BY = ("pagerank", "lines", "modules")
 
 
@@ -78,7 +82,7 @@ class MapModel:
         layers = snapshot.layers()
         self.layer = dict(zip(layers["node"], layers["level"])) if not layers.empty else {}
         self.max_layer = max(self.layer.values(), default=0)
-        self._keys: dict[int, list[str]] = {}
+        self._keys: dict[Any, list[str]] = {}
 
     # -- levels ---------------------------------------------------------------------------------
 
@@ -88,11 +92,39 @@ class MapModel:
             self._keys[depth] = [group_key(m, k, depth) for m, k in zip(self.ids, self.kinds)]
         return self._keys[depth]
 
+    def top_keys(self, depth: int) -> list[str]:
+        """:meth:`keys` for the top view: modules under a tests/examples/docs root
+        (:data:`AUX_ROOTS`) stay in one group named by that root, whatever the depth."""
+        key = ("top", depth)
+        if key not in self._keys:
+            self._keys[key] = [aux or k for aux, k in zip(self.aux_roots(), self.keys(depth))]
+        return self._keys[key]
+
+    def aux_roots(self) -> list[str | None]:
+        """Per module, the first segment of its path when that is a tests/examples/docs root
+        (:data:`AUX_ROOTS`), else None. Paths decide, not names: ``examples/tutorial/flaskr``
+        is the module ``flaskr``."""
+        if "aux" not in self._keys:
+            roots = []
+            for m in self.ids:
+                path = self.attrs[m].get("path")
+                first = path.split("/")[0] if isinstance(path, str) and "/" in path else ""
+                roots.append(first if first.lower() in AUX_ROOTS else None)
+            self._keys["aux"] = roots
+        return self._keys["aux"]
+
+    def child_keys(self, level: Level) -> list[str]:
+        """The group of each module one level below ``level`` (what its view shows)."""
+        if level.focus is None:
+            return self.top_keys(level.depth)
+        return self.keys(level.depth + 1)
+
     def top(self) -> Level:
-        """The shallowest depth that shows some structure: at least 6 groups (or all modules)."""
+        """The shallowest depth that shows some structure: at least 6 groups (or all modules);
+        tests, examples and docs count as one group each."""
         count = 0
         for depth in range(1, 12):
-            groups = len(set(self.keys(depth)))
+            groups = len(set(self.top_keys(depth)))
             if groups >= 6 or groups == count or groups >= len(self.ids):
                 return Level(None, depth)
             count = groups
@@ -102,6 +134,8 @@ class MapModel:
         """Positions of the modules inside ``level`` (all modules at the top)."""
         if level.focus is None:
             return list(range(len(self.ids)))
+        if level.depth == 0:  # a tests/examples/docs group of the top view
+            return [i for i, r in enumerate(self.aux_roots()) if r == level.focus]
         keys = self.keys(level.depth)
         return [i for i, k in enumerate(keys) if k == level.focus]
 
@@ -114,6 +148,8 @@ class MapModel:
         if level.module:
             return level
         depth = level.depth if level.focus is None else level.depth + 1
+        if level.focus is None and node in set(filter(None, self.aux_roots())):
+            depth = 0  # a tests/examples/docs group: its members by path, then by name
         inside = Level(node, depth)
         members = self.members(inside)
         if not members:
@@ -133,8 +169,7 @@ class MapModel:
         return self._groups(level, colour_by, size_by)
 
     def _groups(self, level: Level, colour_by: str, size_by: str) -> View:
-        child_depth = level.depth if level.focus is None else level.depth + 1
-        keys = self.keys(child_depth)
+        keys = self.child_keys(level)
         members = self.members(level)
         groups: dict[str, list[int]] = {}
         for i in members:
@@ -155,6 +190,9 @@ class MapModel:
         total = len(stats)
         chosen = sorted(stats, key=lambda k: (-stats[k]["modules"], -stats[k]["pagerank"], k))
         chosen = sorted(chosen[: self.max_nodes])
+        for k in chosen:  # importance orders labels: the canvas labels the most important first
+            stats[k]["importance"] = round(stats[k]["pagerank"] + 1e-3 * stats[k]["modules"], 6)
+            stats[k]["aux"] = level.focus is None and k in set(filter(None, self.aux_roots()))
         notes = [] if total <= self.max_nodes else [
             f"showing the {self.max_nodes} largest of {total} groups; open one to see more"]
         position = {k: n for n, k in enumerate(chosen)}
@@ -252,21 +290,33 @@ class MapModel:
 
     @staticmethod
     def _layout(nodes: list[dict[str, Any]], edges: list[list[float]]) -> None:
+        """Positions in [0, 1] on both axes, filling the canvas (the axes are scaled apart).
+
+        Up to 200 nodes: Kamada-Kawai (Kamada & Kawai 1989) from a spring start, which spreads
+        a dense graph evenly instead of a hairball; larger views: Fruchterman-Reingold springs.
+        Unconnected nodes are spread on their own, then nodes are nudged apart so that no two
+        sit closer than a minimum distance, and each axis is stretched to fill [0, 1].
+        """
+        n = len(nodes)
         g = nx.Graph()
-        g.add_nodes_from(range(len(nodes)))
-        g.add_edges_from((a, b) for a, b, _ in edges)
-        if len(nodes) == 1:
-            pos = {0: (0.0, 0.0)}
+        g.add_nodes_from(range(n))
+        g.add_edges_from((a, b) for a, b, _ in edges if a != b)
+        if n == 1:
+            pos = {0: (0.5, 0.5)}
         else:
-            k = 1.6 / math.sqrt(max(len(nodes), 1))
-            pos = nx.spring_layout(g, k=k, iterations=60 if len(nodes) < 400 else 30, seed=7)
-        xs = [p[0] for p in pos.values()] or [0.0]
-        ys = [p[1] for p in pos.values()] or [0.0]
-        span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
-        for i, n in enumerate(nodes):
-            x, y = pos[i]
-            n["x"] = round(0.05 + 0.9 * (x - min(xs)) / span, 4)
-            n["y"] = round(0.05 + 0.9 * (y - min(ys)) / span, 4)
+            k = 1.6 / math.sqrt(max(n, 1))
+            pos = nx.spring_layout(g, k=k, iterations=60 if n < 400 else 30, seed=7)
+            if n <= 200:
+                try:
+                    pos = nx.kamada_kawai_layout(g, pos=pos)
+                except Exception:  # noqa: BLE001 - scipy missing or no convergence: springs
+                    pass
+        xy = [list(pos[i]) for i in range(n)]
+        _stretch(xy)
+        _spread(xy, min_gap=min(0.06, 0.9 / math.sqrt(max(n, 1))))
+        _stretch(xy)
+        for node, (x, y) in zip(nodes, xy):
+            node["x"], node["y"] = round(x, 4), round(y, 4)
 
     # -- locating query results ---------------------------------------------------------------------
 
@@ -289,13 +339,12 @@ class MapModel:
             return module
         if view.level.module:
             return None
-        depth = view.level.depth if view.level.focus is None else view.level.depth + 1
         i = self._pos(module)
         if i < 0:
             return None
-        if view.level.focus is not None and self.keys(view.level.depth)[i] != view.level.focus:
+        if view.level.focus is not None and i not in set(self.members(view.level)):
             return None
-        key = self.keys(depth)[i]
+        key = self.child_keys(view.level)[i]
         return key if key in shown else None
 
     def module_of(self, node: str) -> str | None:
@@ -311,6 +360,47 @@ class MapModel:
             node = parents[0]
             seen += 1
         return None
+
+
+def _stretch(xy: list[list[float]]) -> None:
+    """Scale each axis to [0, 1] (a single value: 0.5)."""
+    for axis in (0, 1):
+        lo = min((p[axis] for p in xy), default=0.0)
+        hi = max((p[axis] for p in xy), default=0.0)
+        for p in xy:
+            p[axis] = 0.5 if hi - lo < 1e-12 else (p[axis] - lo) / (hi - lo)
+
+
+def _spread(xy: list[list[float]], *, min_gap: float, rounds: int = 30) -> None:
+    """Push points apart until none are closer than ``min_gap`` (or ``rounds`` pass); a grid
+    of cells keeps each round near linear."""
+    for _ in range(rounds):
+        cells: dict[tuple[int, int], list[int]] = {}
+        for i, (x, y) in enumerate(xy):
+            cells.setdefault((int(x / min_gap), int(y / min_gap)), []).append(i)
+        moved = False
+        for (cx, cy), members in cells.items():
+            near = [j for dx in (-1, 0, 1) for dy in (-1, 0, 1) for j in cells.get((cx + dx, cy + dy), ())]
+            for i in members:
+                for j in near:
+                    if j <= i:
+                        continue
+                    dx, dy = xy[j][0] - xy[i][0], xy[j][1] - xy[i][1]
+                    d = math.hypot(dx, dy)
+                    if d >= min_gap:
+                        continue
+                    if d < 1e-9:
+                        angle = (i * 2.399963) % (2 * math.pi)  # golden angle: no pile-ups
+                        dx, dy, d = math.cos(angle), math.sin(angle), 1.0
+                        push = min_gap / 2
+                    else:
+                        push = (min_gap - d) / 2
+                    ux, uy = dx / d, dy / d
+                    xy[i][0] -= ux * push; xy[i][1] -= uy * push
+                    xy[j][0] += ux * push; xy[j][1] += uy * push
+                    moved = True
+        if not moved:
+            return
 
 
 def _num(value: Any) -> float | None:

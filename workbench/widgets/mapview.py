@@ -18,7 +18,7 @@ import pandas as pd
 import traitlets
 
 from ..errors import WorkbenchError
-from .base import Panel, error_html, esc, table_html
+from .base import Panel, error_html, esc, snapshot_caption, table_html
 from .mapdata import COLOUR_BY, SIZE_BY, Level, MapModel, View
 
 log = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class MapView(Panel):
         side = widgets.VBox([self.details], layout=widgets.Layout(width="38%", max_height=f"{height}px",
                                                                   overflow="auto", padding="0 0 0 8px"))
         self.children = [
+            self.caption(),
             widgets.HBox([self.top_button, self.up_button, self.open_button, self.colour_by,
                           self.size_by]),
             self.breadcrumb,
@@ -279,6 +280,7 @@ class MapView(Panel):
                               for n in sorted(nodes, key=lambda n: -n["r"])])
         return (f"<h4>Map of {esc(self.session.project)} · {esc(self.stack[-1].label)} · "
                 f"{len(nodes)} nodes, {len(self.view.edges)} edges</h4>"
+                + snapshot_caption(self.session) +
                 f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
                 f'style="border:1px solid #ddd">{"".join(lines + circles + labels)}</svg>'
                 + table_html(table, max_rows=15))

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import WorkbenchError
-from .base import Panel, error_html, esc, table_html
+from .base import PAGE_ROWS, Pager, Panel, error_html, esc, snapshot_caption, table_html
 
 QUERIES = ("related", "impact", "paths", "cycles")
 
@@ -26,7 +26,7 @@ class QueryPanel(Panel):
 
     title = "Queries"
 
-    def __init__(self, target=None, *, project: str | None = None, max_rows: int = 100,
+    def __init__(self, target=None, *, project: str | None = None, max_rows: int = PAGE_ROWS,
                  **kwargs: Any) -> None:
         super().__init__(target, project=project, **kwargs)
         self.max_rows = max_rows
@@ -44,10 +44,11 @@ class QueryPanel(Panel):
                                          layout=widgets.Layout(width="7em"))
         self.message = widgets.HTML("")
         self.output = widgets.HTML("")
+        self.pager = Pager(self.output, rows=max_rows, empty="no results")
         self.run_button.on_click(lambda _: self._run_from_form())
-        self.children = [self.query, widgets.HBox([self.node, self.target]),
+        self.children = [self.caption(), self.query, widgets.HBox([self.node, self.target]),
                          widgets.HBox([self.depth, self.direction, self.run_button]),
-                         self.message, self.output]
+                         self.message, self.output, self.pager]
         self.session.observe(self._on_select, "selected")
 
     def _on_select(self, change) -> None:
@@ -91,11 +92,12 @@ class QueryPanel(Panel):
             marked = [n for m in frame.get("members", []) for n in m]
         self.result = frame.reset_index(drop=True)
         self.message.value = f"{esc(q)} of <b>{esc(name or 'the map')}</b>: {len(frame)} rows"
-        self.output.value = table_html(self.result, max_rows=self.max_rows, empty="no results")
+        self.pager.show(self.result)  # long answers are paged, not a very tall panel
         self.session.highlight = list(dict.fromkeys(marked))
         return self.result
 
     def to_html(self) -> str:
         if self.result is None:
             return "<h4>Queries</h4><p><i>no query run</i></p>"
-        return f"<h4>Queries</h4><p>{self.message.value}</p>" + table_html(self.result, max_rows=self.max_rows)
+        return (f"<h4>Queries</h4>{snapshot_caption(self.session)}<p>{self.message.value}</p>"
+                + table_html(self.result, max_rows=self.max_rows))

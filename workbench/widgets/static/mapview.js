@@ -1,7 +1,10 @@
 // Canvas renderer of the workbench map widget (anywidget ESM, no network, no dependencies).
 // Model: nodes [{id,label,x,y,r,color,...}] with x,y in [0,1]; edges [[i,j,weight]];
 // selected (id), highlight [ids], height (px). Click selects, double-click asks Python to open
-// the node ({event:"open", id}), drag pans, the wheel zooms.
+// the node ({event:"open", id}), drag pans, the wheel zooms. The layout fills the canvas (each
+// axis on its own); labels are placed most important first (selected, marked, then by
+// importance or size), each beside its node where it overlaps no other label or node, and
+// left out where it would.
 
 function render({ model, el }) {
   const root = document.createElement("div");
@@ -15,7 +18,7 @@ function render({ model, el }) {
 
   let nodes = [], edges = [], byId = new Map();
   let view = { scale: 1, tx: 0, ty: 0 };
-  let hover = -1, drag = null, width = 0, height = 0;
+  let hover = -1, drag = null, width = 0, height = 0, placed = [];
   const ctx = canvas.getContext("2d");
 
   function size() {
@@ -39,14 +42,21 @@ function render({ model, el }) {
     edges = model.get("edges") || [];
     byId = new Map(nodes.map((n, i) => [n.id, i]));
     hover = -1;
+    tip.style.display = "none";  // a tooltip of the previous level never stays behind
+    canvas.style.cursor = "default";
     fit();
     draw();
   }
 
+  function margins() {
+    const rmax = nodes.reduce((m, n) => Math.max(m, n.r || 0), 4);
+    return [Math.min(width / 4, rmax + 10), Math.min(height / 4, rmax + 8)];
+  }
+
   function screen(n) {
-    const side = Math.min(width, height);
-    const ox = (width - side) / 2, oy = (height - side) / 2;
-    return [ox + (n.x * side) * view.scale + view.tx, oy + (n.y * side) * view.scale + view.ty];
+    const [mx, my] = margins();
+    const x = mx + n.x * (width - 2 * mx), y = my + n.y * (height - 2 * my);
+    return [x * view.scale + view.tx, y * view.scale + view.ty];
   }
 
   function radius(n) {
@@ -81,7 +91,6 @@ function render({ model, el }) {
         ctx.closePath(); ctx.fill();
       }
     }
-    const order = nodes.map((_, i) => i).sort((i, j) => nodes[j].r - nodes[i].r);
     nodes.forEach((n, i) => {
       const [x, y] = pts[i];
       const r = radius(n);
@@ -93,21 +102,36 @@ function render({ model, el }) {
       ctx.stroke();
       ctx.globalAlpha = 1;
     });
-    const labelled = new Set(order.slice(0, 40));
-    if (selected >= 0) labelled.add(selected);
-    if (hover >= 0) labelled.add(hover);
-    marked.forEach((i) => labelled.add(i));
+    const weight = (n) => (n.importance !== undefined ? n.importance : n.r);
+    const byWeight = nodes.map((_, i) => i).sort((i, j) => weight(nodes[j]) - weight(nodes[i]) || nodes[j].r - nodes[i].r);
+    const first = [selected, hover, ...marked].filter((i) => i >= 0);
+    const queue = [...new Set([...first, ...byWeight])];
     ctx.font = "12px sans-serif";
     ctx.textBaseline = "middle";
-    for (const i of labelled) {
+    const boxes = pts.map((p, i) => { const r = radius(nodes[i]); return [p[0] - r, p[1] - r, p[0] + r, p[1] + r]; });
+    const clash = (a, b) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+    placed = [];
+    for (const i of queue) {
       const n = nodes[i]; if (!n) continue;
       const [x, y] = pts[i];
       const text = n.label || n.id;
-      const r = radius(n);
+      const r = radius(n), w = ctx.measureText(text).width + 2, h = 14;
+      const spots = [[x + r + 3, y - h / 2], [x - r - 3 - w, y - h / 2],
+                     [x - w / 2, y - r - 2 - h], [x - w / 2, y + r + 2]];
+      for (const [lx, ly] of spots) {
+        const box = [lx, ly, lx + w, ly + h];
+        if (lx < 1 || ly < 1 || lx + w > width - 1 || ly + h > height - 1) continue;
+        if (placed.some((p) => clash(box, p.box))) continue;
+        if (boxes.some((b, j) => j !== i && clash(box, b))) continue;
+        placed.push({ i, box, text });
+        break;
+      }
+    }
+    for (const { i, box, text } of placed) {
       ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)";
-      ctx.strokeText(text, x + r + 3, y);
+      ctx.strokeText(text, box[0] + 1, box[1] + 7);
       ctx.fillStyle = i === selected ? "#000" : "#333";
-      ctx.fillText(text, x + r + 3, y);
+      ctx.fillText(text, box[0] + 1, box[1] + 7);
     }
     root.dataset.nodes = String(nodes.length);
     root.dataset.rendered = nodes.length ? "1" : "0";
@@ -187,6 +211,18 @@ function render({ model, el }) {
     return { x, y };
   };
   canvas.wbFit = () => { fit(); draw(); };
+  // The labels drawn, as boxes in canvas pixels, most important first.
+  canvas.wbLabels = () => placed.map(({ i, box, text }) => ({ id: nodes[i].id, text,
+    x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] }));
+  // The part of the canvas the drawing covers (node discs, labels included).
+  canvas.wbExtent = () => {
+    const all = nodes.map((n) => { const [x, y] = screen(n), r = radius(n); return [x - r, y - r, x + r, y + r]; })
+      .concat(placed.map((p) => p.box));
+    if (!all.length) return null;
+    const x0 = Math.min(...all.map((b) => b[0])), y0 = Math.min(...all.map((b) => b[1]));
+    const x1 = Math.max(...all.map((b) => b[2])), y1 = Math.max(...all.map((b) => b[3]));
+    return { x0, y0, x1, y1, width, height, nodes: nodes.length, labels: placed.length };
+  };
 
   const ro = new ResizeObserver(() => { size(); draw(); });
   ro.observe(root);

@@ -1,0 +1,83 @@
+"""The pipeline from the real CLI, from a notebook run by papermill, and in the board panel."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+
+from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, add_branch
+from tests.agents.test_review import PARTIAL_REFUND
+from tests.helpers import ROOT, run_cli
+
+
+def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
+    data = tmp_path / "data"
+    assert run_cli("map", str(shop_repo), "--name", "shop", data_dir=data).returncode == 0
+    out = run_cli("idea", "add", IDEA_TITLE, "--text", IDEA_TEXT, "-p", "shop", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    assert "idea #1 planned: Partial refunds" in out.stdout
+    assert "shop.payments:PaymentGateway.refund [function] shop/payments.py:8" in out.stdout
+    assert re.search(r"Change \S+ \(shop/orders\.py\)", out.stdout)
+
+    shown = run_cli("idea", "show", "1", data_dir=data)
+    assert shown.returncode == 0 and "acceptance criteria:" in shown.stdout
+    assert re.search(r"shop/orders\.py:\d+  via search\+map; impact \d \(.*shop\.web\.views",
+                     shown.stdout)
+    tasks = run_cli("tasks", "-p", "shop", data_dir=data)
+    assert tasks.returncode == 0 and "touches: shop.payments:PaymentGateway.refund" in tasks.stdout
+
+    add_branch(shop_repo, "partial-refunds", {"shop/payments.py": PARTIAL_REFUND}, "partial")
+    review = run_cli("review", "-p", "shop", "--head", "partial-refunds", data_dir=data)
+    assert review.returncode == 3, review.stderr
+    assert "BLOCKED" in review.stdout and "tasks covered: #1" in review.stdout
+    assert "in_review" in run_cli("tasks", "-p", "shop", data_dir=data).stdout
+
+    bad = run_cli("idea", "add", "", "-p", "shop", data_dir=data)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: an idea needs a title")
+    captured = run_cli("idea", "add", "Later", "-p", "shop", "--no-run", data_dir=data)
+    assert captured.returncode == 0 and "idea #2 new: Later" in captured.stdout
+    listed = run_cli("idea", "list", "-p", "shop", data_dir=data)
+    assert listed.returncode == 0 and "planned" in listed.stdout and "Later" in listed.stdout
+    missing = run_cli("idea", "show", "42", data_dir=data)
+    assert missing.returncode == 1 and "no idea #42" in missing.stderr
+
+
+@pytest.mark.slow
+def test_the_pipeline_from_the_notebook(tmp_path, shop_repo, wb):
+    import papermill
+
+    wb.map(str(shop_repo), name="shop")
+    add_branch(shop_repo, "partial-refunds", {"shop/payments.py": PARTIAL_REFUND}, "partial")
+    wb.close()
+    out = tmp_path / "ideas-out.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "notebooks" / "ideas.ipynb"), str(out), kernel_name="python3",
+        parameters={"project": "shop", "data_dir": str(wb.data_dir), "idea_title": IDEA_TITLE,
+                    "idea_text": IDEA_TEXT, "review_head": "partial-refunds"},
+        progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "shop.payments:PaymentGateway.refund" in outputs
+    assert "Tests for: Partial refunds" in outputs
+    assert "BLOCKED" in outputs and "tasks covered: [1]" in outputs
+    assert "wb-board" in outputs  # the board's HTML rendering
+    assert wb.ideas.list("shop").loc[0, "status"] == "planned"
+
+
+def test_the_board_adds_an_idea_and_shows_its_spec_and_tasks(mapped_shop):
+    from workbench.widgets import IdeasBoard, Session, WorkbenchApp
+
+    board = IdeasBoard(Session(mapped_shop, project="shop"))
+    board.add_button.click()  # no title: the error is shown, nothing stored
+    assert "error" in board.message.value and mapped_shop.ideas.list().empty
+    idea = board.add(IDEA_TITLE, IDEA_TEXT)
+    assert idea.status == "planned" and "planned" in board.message.value
+    assert len(board.ideas) == 1 and len(board.tasks) == 4 and len(board.specs) == 1
+    assert board.specs.loc[0, "code_areas"][0] == "shop.payments:PaymentGateway.refund"
+    html = board.to_html()
+    assert "<b>todo</b> (4)" in html and "Change PaymentGateway.refund" in html
+    assert "Spec #1" in html and "shop.web.views" in html and "<h5>Specs</h5>" in html
+    assert "ideas" in WorkbenchApp(mapped_shop, project="shop").panels

@@ -1,0 +1,70 @@
+"""Pull requests reviewed against the map, on real branches of a real repository."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, SHOP, add_branch
+from workbench.agents.errors import ReviewError
+from workbench.agents.reviewer import changed_lines
+
+PARTIAL_REFUND = (
+    "from shop.money import fmt\nfrom shop.web import views\n\n\nclass PaymentGateway:\n"
+    "    def charge(self, order):\n        return fmt(order.total)\n\n"
+    "    def refund(self, order, amount=None):\n"
+    "        amount = order.total if amount is None else amount\n"
+    "        order.refunded = amount\n        return fmt(amount)\n")
+
+
+def test_a_branch_that_breaks_a_contract_is_blocked_and_covers_its_task(mapped_shop, shop_repo):
+    wb = mapped_shop
+    idea = wb.ideas.add("shop", IDEA_TITLE, IDEA_TEXT, run=True)
+    tasks = {t.title: t for t in wb.ideas.task_list(idea_id=idea.id)}
+    refund_task = tasks["Change PaymentGateway.refund (shop/payments.py)"]
+    head = add_branch(shop_repo, "partial-refunds", {"shop/payments.py": PARTIAL_REFUND},
+                      "partial refunds")
+
+    review = wb.ideas.review("shop", "partial-refunds")
+    assert review.verdict == "blocked" and review.head_sha == head
+    assert review.base_ref == "main" and review.base_sha != head
+    assert any("payments stay below the web" in r and "shop.web.views" in r for r in review.reasons)
+    assert review.violations[0]["importer"] == "shop.payments"
+    assert review.violations[0]["imported"] == "shop.web.views"
+    assert review.counts["violations_new"] == 1 and review.counts["cycles_new"] == 1
+    assert "shop.payments:PaymentGateway.refund" in review.changed
+    assert "shop.payments:PaymentGateway.charge" not in review.changed  # its lines are untouched
+    assert {"shop.orders", "shop.web.views"} <= set(review.impact)
+    assert review.task_ids == (refund_task.id,)
+    assert wb.ideas.task(refund_task.id).status == "in_review"
+    orders_task = next(t for t in tasks.values() if t.nodes and t.nodes[0].path == "shop/orders.py")
+    assert wb.ideas.task(orders_task.id).status == "todo"
+    assert wb.ideas.reviews("shop").loc[0, "verdict"] == "blocked"
+
+
+def test_a_clean_branch_is_ok_and_a_removal_still_used_asks_for_attention(mapped_shop, shop_repo):
+    wb = mapped_shop
+    add_branch(shop_repo, "catalog", {"shop/catalog.py": SHOP["shop/catalog.py"]
+                                      + "\n\ndef count_products():\n    return 0\n"}, "count")
+    ok = wb.ideas.review("shop", "catalog", "main")
+    assert ok.verdict == "ok" and ok.task_ids == () and ok.violations == ()
+    assert ok.changed == ("shop.catalog", "shop.catalog:count_products")
+    assert ok.counts["nodes_added"] == 1
+
+    add_branch(shop_repo, "drop-cancel", {"shop/orders.py": SHOP["shop/orders.py"].split(
+        "\n\n\ndef cancel_order")[0] + "\n"}, "drop cancel_order")
+    attention = wb.ideas.review("shop", "drop-cancel")
+    assert attention.verdict == "attention"
+    assert any("shop.orders:cancel_order was removed" in r and "shop.web.views" in r
+               for r in attention.reasons)
+
+
+def test_an_unknown_head_is_a_review_error(mapped_shop):
+    with pytest.raises(ReviewError, match="no-such-branch"):
+        mapped_shop.ideas.review("shop", "no-such-branch")
+
+
+def test_changed_lines_reads_new_side_hunks():
+    text = ("diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n@@ -3,0 +4,2 @@\n+a\n+b\n"
+            "@@ -10 +12 @@\n-c\n+d\n@@ -20,3 +21,0 @@\n-e\n"
+            "diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n")
+    assert changed_lines(text) == {"x.py": [(4, 5), (12, 12), (21, 21)]}

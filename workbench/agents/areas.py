@@ -1,0 +1,262 @@
+"""Code areas of an idea: the nodes of a map its words name, found by search and by the map.
+
+Two finders, merged:
+
+* ``search`` (optional): a callable ``search(query, k) -> DataFrame`` with at least the
+  column ``node``, best hit first -- the facade's hybrid search (BM25 and vectors fused by
+  reciprocal rank, graph re-ranked) for the project's snapshot;
+* the map itself: each definition, module and file is scored by the idea's keywords that
+  occur in its qualified name, weighted by inverse document frequency over the map's names
+  (the idf of Spärck Jones 1972), a match in the node's own name counting three times one in
+  the names of its module or package.
+
+Each area is the best node of one file, with its impact set (:meth:`Snapshot.impact`: what
+depends on it, transitively) summarised to file-level nodes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from ..domain import FILE_KINDS, CodeArea, NodeKind
+from ..snapshot import Snapshot
+
+#: Kinds of nodes a code area can be.
+AREA_KINDS = frozenset({NodeKind.MODULE.value, NodeKind.FILE.value, NodeKind.CLASS.value,
+                        NodeKind.FUNCTION.value})
+#: At most this many dependents are kept on an area (``impact_count`` counts them all).
+IMPACT_LISTED = 20
+#: Share of an area's score that comes from names in the map (the rest: search rank).
+MAP_WEIGHT = 0.6
+#: How much more a word of the idea's title counts than a word of its text only.
+TITLE_WEIGHT = 1.5
+
+_STOPWORDS = frozenset("""
+a about above after again all also an and any are as at be because been before being below
+between both but by can could did do does doing done down during each even every few for from
+further get gets had has have having he her here hers how i if in into is it its itself just
+let like make makes made may me more most must my new no nor not now of off on once only or
+other our out over own please same she should so some such than that the their them then there
+these they this those through to too under until up upon us use used using very want wants was
+we were what when where which while who whom why will with without would you your add adds
+added support supports allow allows need needs needed way ways work works able when also
+""".split())
+
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def normalise(word: str) -> str:
+    """Lower case, with a plural or gerund ending taken off (``refunds`` → ``refund``)."""
+    w = word.lower()
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("es", ""), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4 and not w.endswith("ss"):
+            return w[: -len(suffix)] + keep
+    return w
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of ``text`` (camelCase and snake_case split), in order."""
+    spaced = _CAMEL.sub(r"\1 \2", text or "")
+    return [normalise(w) for w in _WORD.findall(spaced)]
+
+
+def keywords(text: str, limit: int = 12) -> list[str]:
+    """Content words of ``text``: no stop words, at least three letters, most frequent first
+    (ties in order of appearance)."""
+    found = [w for w in words(text) if len(w) >= 3 and w not in _STOPWORDS]
+    counts = Counter(found)
+    order = {w: i for i, w in reversed(list(enumerate(found)))}
+    return sorted(counts, key=lambda w: (-counts[w], order[w]))[:limit]
+
+
+def is_test_path(path: str | None) -> bool:
+    if not path:
+        return False
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (any(p in ("tests", "test", "__tests__", "spec") for p in parts[:-1])
+            or name.startswith("test_") or name.rsplit(".", 1)[0].endswith(("_test", ".test", "_spec")))
+
+
+def _own_name(node: str) -> str:
+    """The last segment of a node id: ``refund`` of ``shop.pay:Gateway.refund``."""
+    tail = node.split(":", 1)[1] if ":" in node else node
+    return re.split(r"[./]", tail.rstrip("/"))[-1]
+
+
+def _file_of(node: str) -> str:
+    """The file-level node a definition belongs to (``shop.pay`` of ``shop.pay:Gateway``)."""
+    return node.split(":", 1)[0]
+
+
+def map_scores(nodes: pd.DataFrame, terms: list[str], *, include_tests: bool = False,
+               weights: dict[str, float] | None = None) -> dict[str, float]:
+    """Score of each node whose own name holds at least one of ``terms`` (see module doc);
+    ``weights`` multiplies a term's idf (1 when not given)."""
+    if not terms or nodes.empty:
+        return {}
+    frame = nodes[nodes["kind"].isin(AREA_KINDS)]
+    if not include_tests:
+        frame = frame[~frame["path"].map(is_test_path)]
+    ids = frame["id"].tolist()
+    own = [set(words(_own_name(n))) for n in ids]
+    context = [set(words(n)) for n in ids]
+    wanted = set(terms)
+    df = Counter(w for ws in context for w in ws & wanted)
+    total = max(1, len(ids))
+    idf = {w: math.log(1 + total / df[w]) * (weights or {}).get(w, 1.0) for w in df}
+    scores: dict[str, float] = {}
+    for node, mine, around in zip(ids, own, context):
+        hits = mine & wanted
+        if not hits:
+            continue
+        scores[node] = sum(3 * idf[w] for w in hits) + sum(idf[w] for w in (around - mine) & wanted)
+    return scores
+
+
+def _search_scores(search: Callable[[str, int], pd.DataFrame] | None, query: str, k: int,
+                   known: set[str]) -> dict[str, float]:
+    """``1 / rank`` of each node in the search hits (its best rank): fused scores such as
+    reciprocal rank fusion are nearly flat over the first hits, ranks are not. A hit that no
+    word of the query reached (BM25 of 0: a nearest vector only) does not count, so an idea
+    the code does not speak of finds nothing."""
+    if search is None:
+        return {}
+    frame = search(query, k)
+    if frame is None or frame.empty or "node" not in frame:
+        return {}
+    lexical = frame["bm25"].fillna(0).tolist() if "bm25" in frame else [1.0] * len(frame)
+    scores: dict[str, float] = {}
+    rank = 0
+    for node, bm25 in zip(frame["node"].tolist(), lexical):
+        if bm25 <= 0:
+            continue
+        if isinstance(node, str) and node in known and node not in scores:
+            rank += 1
+            scores[node] = 1.0 / rank
+    return scores
+
+
+def _scaled(scores: dict[str, float]) -> dict[str, float]:
+    top = max(scores.values(), default=0.0)
+    return {n: s / top for n, s in scores.items()} if top > 0 else {}
+
+
+def find_code_areas(snap: Snapshot, text: str, *, title: str = "", search=None, limit: int = 5,
+                    include_tests: bool = False, min_share: float = 0.25) -> list[CodeArea]:
+    """The code areas ``title`` and ``text`` name in ``snap``, best first, at most ``limit``
+    (one per file).
+
+    A node's score is ``MAP_WEIGHT`` × its map score scaled to [0, 1] plus the rest × 1/its
+    rank among the search hits, so names and search must agree for a node to rank high; a
+    node scoring under ``min_share`` of the best is left out. Words of the title weigh
+    ``TITLE_WEIGHT`` times those of the text only. Deterministic for a given map, text and
+    search result.
+    """
+    nodes = snap.nodes
+    headline = keywords(title)
+    terms = list(dict.fromkeys([*headline, *keywords(f"{title}\n{text}")]))
+    weights = {w: TITLE_WEIGHT for w in headline}
+    known = set(nodes["id"].tolist())
+    searched = _search_scores(search, " ".join(terms) or text, 4 * limit, known)
+    mapped = _scaled(map_scores(nodes, terms, include_tests=include_tests, weights=weights))
+    info = nodes.set_index("id")
+    combined: dict[str, tuple[float, str]] = {}
+    for node in set(searched) | set(mapped):
+        if info.at[node, "kind"] not in AREA_KINDS:
+            continue
+        if not include_tests and is_test_path(info.at[node, "path"]):
+            continue
+        s, m = (1 - MAP_WEIGHT) * searched.get(node, 0.0), MAP_WEIGHT * mapped.get(node, 0.0)
+        combined[node] = (s + m, "search+map" if s and m else "search" if s else "map")
+    best = max((s for s, _ in combined.values()), default=0.0)
+    ranked = sorted(combined.items(), key=lambda kv: (-kv[1][0], len(kv[0]), kv[0]))
+    areas: list[CodeArea] = []
+    files: set[str] = set()
+    for node, (score, how) in ranked:
+        if score < min_share * best or _file_of(node) in files:
+            continue
+        files.add(_file_of(node))
+        matched = sorted(set(words(node)) & set(terms))
+        said = []
+        if "map" in how:
+            said.append(f"its name holds {', '.join(matched)}")
+        if "search" in how:
+            said.append(f"search hit #{round(1 / searched[node])} for {' '.join(terms[:6])!r}")
+        reason = "; ".join(said)
+        areas.append(area_with_impact(snap, node, score=round(score, 4), found_by=how,
+                                      reason=reason, info=info))
+        if len(areas) >= limit:
+            break
+    return areas
+
+
+def area_with_impact(snap: Snapshot, node: str, *, score: float, found_by: str, reason: str,
+                     info: pd.DataFrame | None = None) -> CodeArea:
+    """A :class:`CodeArea` for ``node`` with its dependents summarised to file-level nodes."""
+    if info is None:
+        info = snap.nodes.set_index("id")
+    row = info.loc[node]
+    dependents = file_dependents(snap, node)
+    return CodeArea(node=node, kind=_text(row.get("kind")), path=_text(row.get("path")),
+                    line_start=_int(row.get("line_start")), line_end=_int(row.get("line_end")),
+                    score=float(score), found_by=found_by, reason=reason,
+                    impact_count=len(dependents), impact=tuple(dependents[:IMPACT_LISTED]))
+
+
+def file_dependents(snap: Snapshot, node: str) -> list[str]:
+    """File-level nodes that depend on ``node`` transitively, nearest first, its own file
+    excluded."""
+    frame = snap.impact(node)
+    own = _file_of(node)
+    seen: dict[str, int] = {}
+    for dep, kind, distance in zip(frame["node"].tolist(), frame["kind"].tolist(),
+                                   frame["distance"].tolist()):
+        target = dep if kind in FILE_KINDS else _file_of(dep)
+        if target != own and target not in seen:
+            seen[target] = int(distance)
+    return sorted(seen, key=lambda n: (seen[n], n))
+
+
+def impact_rows(snap: Snapshot, nodes: Iterable[str], *, limit: int = 50
+                ) -> list[tuple[str, str | None, int]]:
+    """``(node, kind, distance)`` of everything depending on any of ``nodes`` (nearest
+    distance kept, ``nodes`` themselves excluded), at most ``limit``, nearest first."""
+    nodes = list(nodes)
+    best: dict[str, tuple[str | None, int]] = {}
+    for node in nodes:
+        frame = snap.impact(node)
+        for dep, kind, distance in zip(frame["node"].tolist(), frame["kind"].tolist(),
+                                       frame["distance"].tolist()):
+            if dep in nodes:
+                continue
+            if dep not in best or int(distance) < best[dep][1]:
+                best[dep] = (kind, int(distance))
+    ordered = sorted(best.items(), key=lambda kv: (kv[1][1], kv[0]))[:limit]
+    return [(n, k, d) for n, (k, d) in ordered]
+
+
+def covering_tests(snap: Snapshot, node: str) -> list[str]:
+    """Test modules with a ``tests`` edge to ``node``'s file."""
+    try:
+        frame = snap.related(_file_of(node), kinds=["tests"], direction="in", depth=1)
+    except Exception:  # noqa: BLE001 - a file-less node has no tests
+        return []
+    return sorted(frame["node"].tolist())
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value) -> int | None:
+    try:
+        return None if value is None or pd.isna(value) else int(value)
+    except (TypeError, ValueError):
+        return None

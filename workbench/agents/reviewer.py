@@ -1,0 +1,188 @@
+"""The reviewer agent: a pull request read against the map.
+
+:func:`review_maps` is pure given two snapshots: the architecture diff
+(:func:`workbench.evolution.diff`), the nodes the change touches, new contract violations
+(those in the head that the base did not have), the impact set and the tasks covered. The
+changed nodes are the nodes added or removed, plus the nodes of the head whose line span
+overlaps a changed hunk (``git diff --unified=0`` of the two commits, see
+:func:`changed_lines`); without hunks, every node of a file whose blob changed.
+
+A task is *covered* when a changed node is one it touches or lies inside one it touches
+(a method of a touched class, say); a whole changed file covers only tasks that touch that file.
+
+Verdict: ``blocked`` for a new contract violation or a new import cycle; ``attention`` when a
+removed node still had dependents, or the impact reaches more than ``wide_impact`` files;
+``ok`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from ..domain import FILE_KINDS, NodeKind, ReviewFindings, Task
+from ..evolution import diff as map_diff
+from ..graph import contracts as _contracts
+from ..repos.git import Git
+from ..snapshot import Snapshot
+from .areas import impact_rows
+
+#: Node kinds a change is reported on.
+CHANGE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.FILE.value,
+                          NodeKind.CLASS.value, NodeKind.FUNCTION.value})
+#: Files in the impact set past which a review asks for attention.
+WIDE_IMPACT = 10
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+def changed_lines(diff_text: str) -> dict[str, list[tuple[int, int]]]:
+    """New-side line ranges per path from ``git diff --unified=0`` output (a deletion marks
+    the line it happened at)."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    path: str | None = None
+    for line in diff_text.splitlines():
+        if line.startswith("+++ "):
+            target = line[4:].strip()
+            path = target[2:] if target.startswith("b/") else None
+        elif path and (m := _HUNK.match(line)):
+            start, count = int(m.group(1)), int(m.group(2) or 1)
+            ranges.setdefault(path, []).append((max(start, 1), max(start, start + count - 1)))
+    return ranges
+
+
+def compare_commits(repo: Path, base_tip: str, head: str, *, timeout: float = 600.0
+                    ) -> tuple[str, dict[str, list[tuple[int, int]]]]:
+    """``(merge base, changed lines)`` of ``head`` against ``base_tip`` in a clone: what the
+    change is measured from (the merge base, so that later commits on the base do not count)
+    and its hunks (:func:`changed_lines`)."""
+    git = Git(timeout=timeout)
+    merge_base = git.run(["merge-base", base_tip, head], cwd=repo,
+                         what="finding the merge base").strip() or base_tip
+    diff_text = git.run(["diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
+                         "--no-renames", merge_base, head], cwd=repo, what="diffing the change")
+    return merge_base, changed_lines(diff_text)
+
+
+def _file_of(node: str) -> str:
+    return node.split(":", 1)[0]
+
+
+def changed_nodes(base: Snapshot, head: Snapshot, *, added: Iterable[str] = (),
+                  removed: Iterable[str] = (),
+                  lines: dict[str, list[tuple[int, int]]] | None = None) -> list[str]:
+    """Nodes the change touches (see the module docstring), sorted."""
+    old_files = dict(zip(base.files["path"], base.files["blob_sha"]))
+    new = head.files
+    changed_paths = {p for p, sha in zip(new["path"], new["blob_sha"]) if old_files.get(p) != sha}
+    nodes = head.nodes
+    nodes = nodes[nodes["kind"].isin(CHANGE_KINDS) & nodes["path"].isin(changed_paths)]
+    found = set(added) | set(removed)
+    for node, kind, path, start, end in zip(nodes["id"], nodes["kind"], nodes["path"],
+                                            nodes["line_start"], nodes["line_end"]):
+        if kind in FILE_KINDS or lines is None:
+            found.add(node)
+            continue
+        if pd.isna(start):
+            continue
+        span_end = int(end) if not pd.isna(end) else int(start)
+        if any(a <= span_end and int(start) <= b for a, b in lines.get(path, ())):
+            found.add(node)
+    kinds = dict(zip(head.nodes["id"], head.nodes["kind"])) | dict(
+        zip(base.nodes["id"], base.nodes["kind"]))
+    return sorted(n for n in found if kinds.get(n) in CHANGE_KINDS)
+
+
+def _inside(node: str, container: str) -> bool:
+    """Whether ``node`` is ``container`` or defined inside it (by qualified name)."""
+    if node == container:
+        return True
+    if container.endswith("/"):
+        return node.startswith(container)
+    return node.startswith(container + ":") or (":" in container and node.startswith(container + "."))
+
+
+def covered_tasks(tasks: Iterable[Task], changed: Iterable[str], file_nodes: set[str]) -> list[int]:
+    """Ids of the tasks whose touched nodes the change reaches (see the module docstring)."""
+    changed = list(changed)
+    ids = []
+    for task in tasks:
+        for touched in task.touched:
+            if any(c == touched or (c not in file_nodes and _inside(c, touched))
+                   or (touched not in file_nodes and c not in file_nodes and _inside(touched, c))
+                   for c in changed):
+                ids.append(task.id)
+                break
+    return ids
+
+
+def new_violations(base: Snapshot, head: Snapshot, rules: list) -> pd.DataFrame:
+    """Contract violations of ``head`` that ``base`` did not have (by contract, kind, importer
+    and imported)."""
+    if not rules:
+        return pd.DataFrame(columns=_contracts.VIOLATION_COLUMNS)
+    before = base.check(rules)
+    after = head.check(rules)
+    seen = set(before[_contracts.VIOLATION_KEY].itertuples(index=False, name=None))
+    keep = [tuple(k) not in seen for k in after[_contracts.VIOLATION_KEY].itertuples(index=False, name=None)]
+    return after[keep].reset_index(drop=True)
+
+
+def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), rules: list = (),
+                lines: dict[str, list[tuple[int, int]]] | None = None,
+                wide_impact: int = WIDE_IMPACT) -> ReviewFindings:
+    """Review the change from ``base`` to ``head`` (see the module docstring)."""
+    d = map_diff(base, head)
+    added, removed = d.nodes_added["node"].tolist(), d.nodes_removed["node"].tolist()
+    changed = changed_nodes(base, head, added=added, removed=removed, lines=lines)
+    violations = new_violations(base, head, list(rules))
+    head_ids = set(head.nodes["id"])
+    still = [n for n in changed if n in head_ids]
+    impact_files: list[str] = []
+    for node, kind, _ in impact_rows(head, still, limit=500):
+        target = node if kind in FILE_KINDS else _file_of(node)
+        if target not in impact_files and target not in {_file_of(c) for c in changed}:
+            impact_files.append(target)
+    file_nodes = set(head.nodes.loc[head.nodes["kind"].isin(FILE_KINDS), "id"]) | set(
+        base.nodes.loc[base.nodes["kind"].isin(FILE_KINDS), "id"])
+    task_list = list(tasks)
+    covered = covered_tasks(task_list, changed, file_nodes)
+
+    reasons: list[str] = []
+    verdict = "ok"
+    if not violations.empty:
+        verdict = "blocked"
+        for v in violations.head(5).itertuples(index=False):
+            reasons.append(f"breaks contract {v.contract}: {v.importer} imports {v.imported}"
+                           + (f" (line {int(v.line)})" if not pd.isna(v.line) else ""))
+    if not d.cycles_new.empty:
+        verdict = "blocked"
+        for members in d.cycles_new["members"].head(3):
+            reasons.append("new import cycle: " + " -> ".join([*members, members[0]]))
+    broken = []
+    gone = [n for n in removed if n in set(base.nodes["id"])]
+    for node in gone:
+        users = [u for u, _, _ in impact_rows(base, [node], limit=20)
+                 if u in head_ids and u not in changed and not _inside(u, node)]
+        if users:
+            broken.append(f"{node} was removed but {', '.join(users[:3])} depended on it")
+    if broken or len(impact_files) > wide_impact:
+        if verdict == "ok":
+            verdict = "attention"
+        reasons.extend(broken[:5])
+        if len(impact_files) > wide_impact:
+            reasons.append(f"wide impact: {len(impact_files)} files depend on the changed code")
+    if verdict == "ok":
+        reasons.append("no new contract violation or import cycle; nothing removed is still used")
+    counts = {"nodes_added": len(added), "nodes_removed": len(removed),
+              "edges_added": len(d.edges_added), "edges_removed": len(d.edges_removed),
+              "cycles_new": len(d.cycles_new), "cycles_broken": len(d.cycles_broken),
+              "moved": len(d.moved), "violations_new": len(violations), "changed": len(changed),
+              "impact_files": len(impact_files), "tasks_covered": len(covered)}
+    records = tuple({k: (None if pd.isna(v) else v) if not isinstance(v, (list, tuple)) else list(v)
+                     for k, v in row.items()} for row in violations.to_dict("records"))
+    return ReviewFindings(verdict, tuple(reasons), counts, tuple(changed), records,
+                        tuple(impact_files), tuple(covered))

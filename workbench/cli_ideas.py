@@ -1,0 +1,139 @@
+"""``workbench idea``, ``workbench tasks`` and ``workbench review``: the idea → spec → tasks →
+review pipeline from the shell."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .cli_common import _fail, handle_errors, open_workbench
+
+
+@click.group()
+def idea() -> None:
+    """Capture ideas and see their specs and tasks."""
+
+
+@idea.command("add")
+@click.argument("title")
+@click.option("--text", "-t", default="", help="What should change and why (plain text).")
+@click.option("--project", "-p", required=True, help="The project the idea is about.")
+@click.option("--no-run", is_flag=True, help="Only capture the idea; the agents run later.")
+@click.option("--timeout", type=float, default=300.0, show_default=True,
+              help="Seconds to wait for the spec and the plan.")
+@click.pass_context
+@handle_errors
+def idea_add(ctx, title: str, text: str, project: str, no_run: bool, timeout: float) -> None:
+    """Capture idea TITLE for a project; then write its spec and plan (unless --no-run)."""
+    wb = open_workbench(ctx)
+    found = wb.ideas.add(project, title, text, source="cli", run=not no_run, timeout=timeout)
+    click.echo(f"idea #{found.id} {found.status}: {found.title}")
+    if found.status == "failed":
+        _fail(found.error or "the agents failed", 1)
+    if not no_run:
+        _show_spec_and_tasks(wb, found.id)
+
+
+@idea.command("list")
+@click.option("--project", "-p", help="Only this project's ideas.")
+@click.pass_context
+@handle_errors
+def idea_list(ctx, project: str | None) -> None:
+    """List ideas with their status and how many tasks they became."""
+    frame = open_workbench(ctx).ideas.list(project)
+    if frame.empty:
+        click.echo("no ideas yet; add one with `workbench idea add TITLE -p PROJECT`")
+        return
+    click.echo(f"{'ID':>4}  {'PROJECT':<16} {'STATUS':<10} {'TASKS':>5}  TITLE")
+    for row in frame.itertuples():
+        click.echo(f"{row.id:>4}  {row.project:<16} {row.status:<10} {row.tasks:>5}  {row.title}")
+
+
+@idea.command("show")
+@click.argument("idea_id", type=int)
+@click.pass_context
+@handle_errors
+def idea_show(ctx, idea_id: int) -> None:
+    """Show idea IDEA_ID with its spec and tasks."""
+    wb = open_workbench(ctx)
+    found = wb.ideas.get(idea_id)
+    click.echo(f"idea #{found.id} [{found.status}] {found.title}  (project {found.project}, "
+               f"by {found.actor} via {found.source})")
+    if found.text:
+        click.echo(f"  {found.text}")
+    if found.error:
+        click.echo(f"  error: {found.error}")
+    _show_spec_and_tasks(wb, idea_id)
+
+
+def _show_spec_and_tasks(wb, idea_id: int) -> None:
+    spec = wb.ideas.spec(idea_id)
+    if spec is None:
+        click.echo("no spec yet")
+        return
+    by = spec.author + (f" ({spec.model})" if spec.model else "")
+    click.echo(f"\nspec #{spec.id} by {by} at snapshot #{spec.snapshot_id}\nproblem: {spec.problem}")
+    for title, items in (("goals", spec.goals), ("requirements", spec.requirements),
+                         ("acceptance criteria", spec.acceptance)):
+        click.echo(f"{title}:")
+        for item in items:
+            click.echo(f"  - {item}")
+    click.echo("code areas:")
+    for a in spec.code_areas:
+        where = f"{a.path}:{a.line_start}" if a.path and a.line_start else (a.path or "")
+        click.echo(f"  - {a.node} [{a.kind}] {where}  via {a.found_by}; impact {a.impact_count}"
+                   + (f" ({', '.join(a.impact[:3])}{', ...' if a.impact_count > 3 else ''})"
+                      if a.impact_count else ""))
+    _print_tasks(wb.ideas.task_list(idea_id=idea_id))
+
+
+def _print_tasks(tasks) -> None:
+    if not tasks:
+        click.echo("no tasks yet")
+        return
+    click.echo(f"\n{'ID':>4}  {'STATUS':<10} {'HOURS':>5}  {'AFTER':<10} TITLE")
+    for t in tasks:
+        after = ",".join(map(str, t.depends_on)) or "-"
+        click.echo(f"{t.id:>4}  {t.status:<10} {t.estimate_hours or 0:>5.1f}  {after:<10} {t.title}")
+        if t.touched:
+            click.echo(f"{'':>6}touches: {', '.join(t.touched[:5])}")
+        if t.impacted:
+            click.echo(f"{'':>6}impact:  {len(t.impacted)} nodes ({', '.join(t.impacted[:3])}"
+                       f"{', ...' if len(t.impacted) > 3 else ''})")
+
+
+@click.command("tasks")
+@click.option("--project", "-p", required=True, help="The project whose tasks to list.")
+@click.pass_context
+@handle_errors
+def tasks_cmd(ctx, project: str) -> None:
+    """List a project's tasks: status, estimate, dependencies, nodes touched and impact."""
+    _print_tasks(open_workbench(ctx).ideas.task_list(project))
+
+
+@click.command("review")
+@click.option("--project", "-p", required=True, help="The project the branch belongs to.")
+@click.option("--head", required=True, help="Branch, tag or commit to review.")
+@click.option("--base", help="What it would merge into [the default branch].")
+@click.pass_context
+@handle_errors
+def review_cmd(ctx, project: str, head: str, base: str | None) -> None:
+    """Review a branch against the map (exit 3 when the verdict is blocked)."""
+    r = open_workbench(ctx).ideas.review(project, head, base, source="user")
+    c = r.counts
+    click.echo(f"review #{r.id} of {r.head_ref} ({r.head_sha[:12]}) against {r.base_ref} "
+               f"({r.base_sha[:12]}): {r.verdict.upper()}")
+    for reason in r.reasons:
+        click.echo(f"  - {reason}")
+    click.echo(f"nodes +{c['nodes_added']} -{c['nodes_removed']}, edges +{c['edges_added']} "
+               f"-{c['edges_removed']}, new cycles {c['cycles_new']}, new contract violations "
+               f"{c['violations_new']}")
+    click.echo(f"changed ({len(r.changed)}): {', '.join(r.changed[:8])}"
+               f"{', ...' if len(r.changed) > 8 else ''}")
+    click.echo(f"impact ({len(r.impact)} files): {', '.join(r.impact[:8]) or '-'}")
+    click.echo(f"tasks covered: {', '.join(f'#{t}' for t in r.task_ids) or 'none'}")
+    if r.verdict == "blocked":
+        sys.exit(3)
+
+
