@@ -30,8 +30,9 @@ from typing import Callable
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from synth_repo import SynthSpec, ensure_repo  # noqa: E402
-from workbench.history.git import git_command, git_env, resolve_commits  # noqa: E402
+from workbench.history.git import resolve_commits  # noqa: E402
 from workbench.history.mine import log_arguments, mine  # noqa: E402
+from workbench.repos.git import Git  # noqa: E402
 
 Totals = tuple[int, int, int, int]  # commits, file changes, added, deleted
 
@@ -66,8 +67,8 @@ def time_runs(contenders: dict[str, Callable[[], Totals | None]], runs: int) -> 
     return timings
 
 
-def git_to_devnull(argv: list[str]) -> None:
-    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=git_env())
+def git_to_devnull(argv: list[str], cwd: Path | None = None) -> None:
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=Git().env(), cwd=cwd)
 
 
 def workbench_totals(repo: Path) -> Totals:
@@ -111,7 +112,8 @@ def main() -> int:
         "git log --numstat > /dev/null (floor)", "workbench mine()", "PyDriller traverse_commits()")
     timings = time_runs({
         floor_label: lambda: git_to_devnull(["git", "-C", str(repo), "log", "--numstat"]),
-        "miner's git log command > /dev/null": lambda: git_to_devnull(git_command(repo, *log_arguments(head, []))),
+        "miner's git log command > /dev/null": lambda: git_to_devnull(
+            Git(memory=512 << 20).command(log_arguments(head, [])), cwd=repo),
         ours_label: lambda: workbench_totals(repo),
     }, args.runs)
     try:

@@ -92,9 +92,30 @@ def plan_commits(files: list[str]) -> list[tuple[str, list[str]]]:
     return [(message, chosen) for message, chosen in steps if chosen]
 
 
+def check_labels(source: Path) -> None:
+    """Stop unless every labelled file exists in the unpacked sdist and every identifier query
+    names something in its files: scores against wrong labels would mean nothing."""
+    files = set(sdist_files(source))
+    queries = load_toml(QUERIES).get("query", [])
+    questions = load_toml(QUESTIONS).get("question", [])
+    problems = [f"{q['id']}: {f} is not in the sdist"
+                for q in [*queries, *questions] for f in q["files"] if f not in files]
+    for q in queries:
+        name = q["query"].split(".")[-1].lower()
+        problems += [f"{q['id']}: {name!r} does not occur in {f}" for f in q["files"]
+                     if f in files and name not in (source / f).read_text(errors="replace").lower()
+                     and q["type"] == "identifier"]
+    if problems:
+        raise SystemExit("error: the evaluation labels do not match the sdist:\n  "
+                         + "\n  ".join(problems))
+
+
 def prepare_repo(corpus: Corpus, bench_dir: Path = DEFAULT_BENCH_DIR) -> Path:
-    """The corpus repository, built on first use (downloads the sdist once); returns its path."""
+    """The corpus repository, built on first use (downloads the sdist once); returns its path.
+
+    Its labels are checked against the sdist first (:func:`check_labels`)."""
     source = fetch_sdist(corpus.package, corpus.version, bench_dir)
+    check_labels(source)
     repo = bench_dir / f"eval-{corpus.label}"
     if (repo / ".git").is_dir() and git(repo, "status", "--porcelain") == "":
         return repo

@@ -163,7 +163,7 @@ def test_the_time_limit_of_reading_blobs_counts_gits_time_not_the_readers(tmp_pa
     commit(repo, "three files")
     shas = git(repo, "rev-parse", "HEAD:m0.py", "HEAD:m1.py", "HEAD:m2.py").split()
     read = []
-    for sha, data in Git(timeout=1).read_blobs(repo / ".git", shas):
+    for sha, data in Git(timeout=3).read_blobs(repo / ".git", shas):
         read.append(data.decode())
-        time.sleep(0.7)  # 2.1 s of "parsing" in all, past the 1 s limit
+        time.sleep(1.5)  # 4.5 s of "parsing" in all, past the 3 s limit git itself has
     assert read == list(files.values())

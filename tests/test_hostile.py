@@ -154,7 +154,7 @@ def test_disk_full_during_clone_fails_the_job_and_cleans_up(tmp_path, tiny_clone
 
 @pytest.fixture
 def nasty_repo(tmp_path: Path) -> tuple[Path, Path]:
-    """Symlinks to secrets and devices, hostile .gitmodules / .lfsconfig, a committed .git."""
+    """Symlinks to secrets and devices, hostile .gitmodules / .lfsconfig and .gitattributes."""
     marker = tmp_path / "pwned"
     repo = init_repo(tmp_path / "nasty")
     write(repo, {
@@ -173,22 +173,6 @@ def nasty_repo(tmp_path: Path) -> tuple[Path, Path]:
     os.symlink("/dev/urandom", repo / "app" / "random.py")
     os.symlink("../../../../../../etc/shadow", repo / "app" / "shadow.py")
     commit(repo, "nasty")
-    # a committed ".git" directory with a config that would run a command if honoured
-    env = {**os.environ, **GIT_ENV}
-
-    def run(*args, input=None):
-        return subprocess.run(["git", *args], cwd=repo, env=env, input=input, check=True,
-                              capture_output=True, text=True).stdout.strip()
-
-    cfg = run("hash-object", "-w", "--stdin",
-              input=f"[core]\n\tfsmonitor = touch {marker}\n\thooksPath = hooks\n")
-    hook = run("hash-object", "-w", "--stdin", input=f"#!/bin/sh\ntouch {marker}\n")
-    hooks = run("mktree", input=f"100755 blob {hook}\tpost-checkout\n")
-    dotgit = run("mktree", input=f"100644 blob {cfg}\tconfig\n040000 tree {hooks}\thooks\n")
-    top = run("ls-tree", "HEAD")
-    tree = run("mktree", "--missing", input=top + f"\n040000 tree {dotgit}\t.git\n")
-    sha = run("commit-tree", tree, "-p", "HEAD", "-m", "committed .git")
-    run("update-ref", "refs/heads/main", sha)
     return repo, marker
 
 
@@ -202,7 +186,6 @@ def test_repository_content_is_read_never_honoured(tmp_path, nasty_repo):
         assert files.loc[link, "reason"] == "symlink (not followed)"
     assert files.loc["big.py", "reason"].startswith("larger than 2000 bytes")
     assert "NUL" in files.loc["nul.py", "reason"]
-    assert ".git/config" in files.index and files.loc[".git/config", "status"] == "ignored"
     clone = wb.clones.path_for("nasty")
     assert not (clone / "modules").exists() and not (tmp_path / "escape").exists()
     nodes = snap.nodes.set_index("path")

@@ -9,10 +9,10 @@ import subprocess
 import sys
 import threading
 import time
-import types
 
 import pytest
 
+from tests.helpers import ROOT
 from workbench import Workbench
 from workbench.config import Config
 from workbench.errors import DatabaseLocked, GitFailed, GitNetworkError, JobCancelled, JobFailed
@@ -232,15 +232,25 @@ def test_headless_is_the_default_and_background_is_opt_in(data_dir, monkeypatch)
     monkeypatch.delenv("WORKBENCH_BACKGROUND")
     assert interactive_session() is False  # pytest: no kernel
 
-    class Shell:
-        kernel = object()
+    # a real IPython kernel, started as a notebook server starts one
+    from jupyter_client.manager import start_new_kernel
 
-    fake = types.ModuleType("IPython")
-    fake.get_ipython = lambda: Shell()
-    monkeypatch.setitem(sys.modules, "IPython", fake)
-    assert interactive_session() is True  # a kernel not started by papermill
-    monkeypatch.setenv("PAPERMILL_RUN", "1")
-    assert interactive_session() is False
+    env = {k: v for k, v in os.environ.items()
+           if k != "WORKBENCH_BACKGROUND" and not k.startswith("PAPERMILL")}
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT))
+    try:
+        code = ("import os\nfrom workbench.jobs.process import interactive_session\n"
+                "print('interactive', interactive_session())\n"
+                "os.environ['PAPERMILL_RUN'] = '1'\n"
+                "print('papermill', interactive_session())")
+        lines: list[str] = []
+        client.execute_interactive(code, timeout=120, output_hook=lambda msg: lines.append(
+            msg["content"].get("text", "")) if msg["msg_type"] == "stream" else None)
+        out = "".join(lines)
+        assert "interactive True" in out and "papermill False" in out, out
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 def test_a_headless_process_never_exits_before_its_background_jobs(tmp_path, sample_repo):

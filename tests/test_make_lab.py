@@ -100,15 +100,3 @@ def test_make_lab_binds_loopback_with_a_token(tmp_path):
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     _run_make_lab(tmp_path, None)  # as root too, when the suite runs as root
-
-
-@pytest.mark.timeout(180)
-def test_make_lab_as_a_normal_user(tmp_path):
-    if os.geteuid() != 0 or shutil.which("runuser") is None:
-        pytest.skip("needs root and runuser to start it as another user")
-    jupyter = Path(sys.prefix) / "bin" / "jupyter"
-    if subprocess.run(["runuser", "-u", "nobody", "--", str(jupyter), "--version"],
-                      capture_output=True).returncode:
-        pytest.skip(f"user nobody cannot run {jupyter} (its Python is private to root)")
-    os.chmod(tmp_path, 0o755)
-    _run_make_lab(tmp_path, "nobody")

@@ -45,6 +45,42 @@ def test_credentials_in_urls_are_refused_and_never_echoed():
     assert "ghp_abcdef" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    "location, secret",
+    [
+        ("https://user:p@ss@example.com/org/repo.git", "ss@"),
+        ("https://user:p@ss@example.com/org/repo.git", "p@ss"),
+        ("https://a:b@c@d@example.com/org/repo.git", "c@d"),
+        ("https://example.com/org/repo.git?token=s3cret", "s3cret"),
+        ("https://example.com/org/repo.git?access_token=s3cret&x=1", "s3cret"),
+        ("https://example.com/org/repo?private_token=s3cret", "s3cret"),
+        ("https://example.com/org/repo.git#s3cret", "s3cret"),
+        ("ssh://git@example.com/org/repo.git?token=s3cret", "s3cret"),
+        ("alice:s3cret@example.com:org/repo.git", "s3cret"),
+        ("https://user:pa/ss@example.com/org/repo.git", "pa/ss"),
+        ("https://user:s3cret@example.com:99999/org/repo.git", "s3cret"),
+    ],
+)
+def test_secrets_anywhere_in_a_url_are_refused_and_never_echoed(location, secret):
+    with pytest.raises(UnsafeSource) as err:
+        parse_source(location)
+    assert secret not in str(err.value)
+    assert all(secret not in str(value) for value in err.value.fields.values())
+    for origin in ("agent", "webhook"):
+        with pytest.raises(UnsafeSource) as err:
+            parse_source(location, origin=origin)
+        assert secret not in str(err.value)
+
+
+def test_redact_removes_query_fragment_and_userinfo_to_the_last_at():
+    assert redact("https://user:p@ss@host/x") == "https://***@host/x"
+    assert redact("fatal: 'https://host/x?token=abc&y=2' not found") == \
+        "fatal: 'https://host/x?***' not found"
+    assert redact("see https://host/x#frag and https://host/y") == "see https://host/x#*** and https://host/y"
+    assert redact("alice:pw@host:repo.git") == "***@host:repo.git"
+    assert redact("git@host:repo.git") == "git@host:repo.git"
+
+
 def test_redact_removes_userinfo_everywhere():
     text = "fatal: unable to access 'https://bob:pw@host/x.git/' and ssh://git:pw2@h/y"
     assert redact(text) == "fatal: unable to access 'https://***@host/x.git/' and ssh://***@h/y"

@@ -41,6 +41,21 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
     con.close()
 
 
+def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
+    """Numbers may be reserved with gaps: a database migrated without one (a branch that had
+    not got it yet) still gets it later, although newer versions are applied already."""
+    later = sorted(MIGRATIONS, key=lambda m: m.version)[-3]  # one below the two newest
+    path = tmp_path / "gap.duckdb"
+    con = duckdb.connect(str(path))
+    without = tuple(m for m in MIGRATIONS if m.version != later.version)
+    assert migrate(con, str(path), migrations=without) == LATEST_VERSION
+    assert later.version not in {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    assert migrate(con, str(path)) == LATEST_VERSION
+    versions = [r[0] for r in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
+    assert versions == sorted(m.version for m in MIGRATIONS)  # the gap filled, once
+    con.close()
+
+
 def test_a_database_from_a_newer_workbench_is_refused(tmp_path):
     path = tmp_path / "new.duckdb"
     con = duckdb.connect(str(path))

@@ -25,9 +25,10 @@ _EXPORTS = {
     "UnsafeSource": "errors", "WorkbenchError": "errors",
     "BatchError": "errors", "InvalidParameters": "errors", "InvalidSchedule": "errors",
     "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
-    "ScheduleNotFound": "errors",
+    "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
+    "CorruptRepository": "errors", "GitTimeout": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
@@ -83,7 +84,8 @@ if TYPE_CHECKING:  # pragma: no cover
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
-    from .errors import AuthenticationFailed, CredentialsMissing
+    from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
+    from .errors import GitTimeout, OutputOutsideRuns
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

@@ -178,6 +178,11 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
                                        exclude=patterns)
     finally:
         bar.close()
+    problem = open_workbench(ctx).store.health.problem
+    if problem:  # the snapshot committed; the checkpoint after it did not
+        click.echo(f"snapshot #{snap.id} of {snap.info.project} "
+                   f"saved (commit {snap.commit[:12]})")
+        _fail(problem, 1)
     click.echo(snap.summary().to_text())
     where = open_workbench(ctx).store.path
     if snap.reused:  # its stats describe the map made then, not this call
@@ -226,6 +231,11 @@ def status(ctx) -> None:
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
+    click.echo("interrupted batch runs:")
+    for r in st["interrupted_runs"]:
+        kept = ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"
+        click.echo(f"  #{r.id:<5} {Path(r.notebook).name:<28} "
+                   f"{(r.started_at or r.created_at):%Y-%m-%d %H:%M:%S}  {kept}")
     if any(j.status == "interrupted" for j in st["jobs"]):
         click.echo("interrupted jobs continue with `workbench job resume`")
     if st["dead_jobs"]:

@@ -41,7 +41,8 @@ def batch() -> None:
 @click.option("-p", "--parameter", "parameters", nargs=2, multiple=True,
               metavar="NAME VALUE", help=PARAM_HELP)
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the executed notebook and HTML [data/runs/NOTEBOOK_STEM].")
+              help="Where to write the executed notebook and HTML [data/runs/NOTEBOOK_STEM]; "
+                   "a relative DIR lies under data/runs, an absolute one is used as given.")
 @click.pass_context
 @handle_errors
 def batch_run(ctx, notebook: str, parameters, output_dir: Path | None) -> None:

@@ -30,6 +30,9 @@ ENV_VARS = {
     "WORKBENCH_MAX_TREE_ENTRIES": "max_tree_entries",
     "WORKBENCH_MAX_TREE_BYTES": "max_tree_bytes",
     "WORKBENCH_WORKER_MEMORY": "worker_memory",
+    "WORKBENCH_GIT_MEMORY": "git_memory",
+    "WORKBENCH_HISTORY_MEMORY": "history_memory",
+    "WORKBENCH_MAX_COMMIT_FILES": "max_commit_files",
     "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
@@ -94,6 +97,14 @@ class Config:
     """A commit whose files add up to more bytes is refused before any file is read."""
     worker_memory: int = 2 << 30
     """Address-space limit of one parser worker process (RLIMIT_AS), in bytes."""
+    git_memory: int = 2 << 30
+    """Address-space limit of one git process (RLIMIT_AS), in bytes: clone, fetch, listing
+    and reading files."""
+    history_memory: int = 512 << 20
+    """Address-space limit of the ``git log`` that mines history, in bytes: one commit's diff
+    must fit (a tree bomb does not, and its commit is recorded without files)."""
+    max_commit_files: int = 20_000
+    """Files of one commit recorded when mining history; beyond, the commit is ``truncated``."""
     max_attempts: int = 3
     """Attempts of a job whose errors are transient (network, lock wait) before it is dead."""
     retry_delay: float = 1.0
@@ -163,7 +174,8 @@ class Config:
         if self.workers < 0:
             raise ConfigError(f"workers must be >= 0, got {self.workers}")
         for name in ("job_threads", "max_tree_entries", "max_tree_bytes", "worker_memory",
-                     "max_attempts", "events_max_failures"):
+                     "git_memory", "history_memory", "max_commit_files", "max_attempts",
+                     "events_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.build_timeout <= 0:

@@ -16,7 +16,9 @@
      │    ├── CredentialsMissing  the environment variable naming a project's token is not set
      │    └── GitFailed           git ran and failed (message redacted of credentials)
      │         ├── GitNetworkError  a network problem or time-out (also a TransientError)
-     │         └── AuthenticationFailed  the server refused the credentials, or wanted some
+     │         ├── GitTimeout      a git operation used up its wall-clock budget (not retried)
+     │         ├── AuthenticationFailed  the server refused the credentials, or wanted some
+     │         └── CorruptRepository  corrupt objects, or trees naming '..' or '.git' (not retried)
      ├── StoreError
      │    ├── DatabaseLocked      another process holds the file past the wait (transient)
      │    └── SchemaTooNew        the file was written by a newer workbench
@@ -66,6 +68,7 @@
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name
           ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON
+          ├── OutputOutsideRuns   an output directory that would leave the runs directory
           ├── InvalidSchedule     a bad cron expression, catch-up policy or schedule name
           ├── ScheduleExists
           ├── ScheduleNotFound
@@ -147,10 +150,27 @@ class GitNetworkError(GitFailed, TransientError):
     """Git failed on the network or hit its wall-clock limit; worth another attempt."""
 
 
+class GitTimeout(GitFailed):
+    """A git operation did not finish within its wall-clock budget (``git_timeout``) and was
+    stopped, with every process it started (the https or ssh transport included).
+
+    Not transient: the budget is per operation, so a server that accepts and never answers
+    costs one budget, not one per attempt. ``timeout`` holds the budget in seconds.
+    """
+
+
 class AuthenticationFailed(GitFailed):
     """The server refused the credentials git offered, or asked for some when none were set.
 
     Not transient: the same token fails the same way until someone changes it.
+    """
+
+
+class CorruptRepository(GitFailed):
+    """The repository holds objects that are corrupt or unsafe (a tree entry named ``..`` or
+    ``.git``): refused by git's object checks on clone and fetch, or when its files are listed.
+
+    Not transient: the same objects fail the same way on every attempt.
     """
 
 
@@ -208,6 +228,11 @@ class NotebookNotFound(BatchError):
 
 class InvalidParameters(BatchError):
     """Notebook parameters refused before anything ran: bad names or non-JSON values."""
+
+
+class OutputOutsideRuns(BatchError):
+    """A batch output directory that leaves the runs directory (``../x``), or an absolute one
+    that did not come from a person."""
 
 
 class InvalidSchedule(BatchError):

@@ -19,7 +19,6 @@ from .graph import contracts as _contracts
 from .graph.diff import MapDiff
 from .graph.diff import diff as _diff
 from .repos.clones import Clones
-from .repos.git import Git
 from .repos.sources import validate_ref
 from .snapshot import Snapshot
 
@@ -48,7 +47,7 @@ def commits_with_names(clones: Clones, repo: Path, *, refs: Iterable[str] | None
     every tag on it (oldest tag first), or none for every Nth commit."""
     refs = list(refs) if refs else None
     check_selection(refs=refs, every=every, tags=tags)
-    git = Git(timeout=clones.timeout)
+    git = clones.git()
     if refs:
         named: dict[str, list[str]] = {}
         for r in refs:

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from .batch.runs import recover_runs
 from .config import UNSET, Config
 from .domain import JobInfo, Project
 from .errors import ProjectNotFound, SnapshotNotFound
@@ -61,7 +62,8 @@ class Workbench:
         )
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
                            idle_release=self.config.idle_release)
-        self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout)
+        self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
+                             memory=self.config.git_memory)
         cfg = self.config
         self._events: "EventLog | None" = None
         self._events_lock = threading.Lock()
@@ -77,6 +79,9 @@ class Workbench:
         self.jobs.register("map_history", self._history_work_from_row)
         self.jobs.register("index", self._index_work_from_row, resumable=True)
         self.interrupted: list[int] = self.jobs.recover() if recover else []
+        #: Batch runs found interrupted (their process ended) when this workbench opened.
+        self.interrupted_runs: list[int] = (
+            recover_runs(self.store, stale_after=cfg.stale_after) if recover else [])
 
     def __repr__(self) -> str:
         return f"Workbench({str(self.config.data_dir)!r})"
@@ -606,7 +611,8 @@ class Workbench:
         ``schema_version``, ``last_checkpoint``, ``disk_free_bytes`` (under the data dir),
         ``notices`` (e.g. a corrupt WAL moved aside), ``projects`` (each with its last
         snapshot), ``last_snapshots`` ({project: {snapshot_id, commit, mapped_at}}),
-        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``.
+        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``,
+        ``interrupted_runs`` (batch runs whose process ended, newest first, as ``RunInfo``).
         """
         from . import health
 
@@ -618,14 +624,17 @@ class Workbench:
         from .batch.report import run_report
 
         self.snapshot(project, ref)  # fail early, with the fix, when there is nothing to report
-        return run_report(self.data_dir, project, ref=ref, output_dir=output_dir, notebook=notebook)
+        return run_report(self.data_dir, project, ref=ref, output_dir=output_dir, notebook=notebook,
+                          runs_dir=self.config.runs_dir)
 
     @property
     def batch(self) -> "BatchService":
         """Batch notebook runs and their cron schedules: ``wb.batch.run(...)``, ``wb.batch.run_due()``."""
         from .batch.service import BatchService
 
-        return BatchService(self.store, self.data_dir, jobs=self.jobs)
+        return BatchService(self.store, self.data_dir, jobs=self.jobs,
+                            runs_dir=self.config.runs_dir,
+                            heartbeat_interval=self.config.heartbeat_interval)
 
     @functools.cached_property
     def ideas(self) -> "Ideas":

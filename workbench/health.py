@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from .batch.records import RunInfo
 from .repos.clones import Clones
 from .store import Store
 
@@ -38,6 +39,7 @@ def status(store: Store, clones: Clones, data_dir: Path) -> dict[str, Any]:
         active = store.jobs.active()
         recent = store.jobs.list(limit=10)
         dead = store.jobs.with_status("dead", limit=50)
+        interrupted_runs = store.runs.with_status("interrupted", limit=20)
     clone_bytes = {}
     for p in projects:
         clone = clones.path_for(p.name)
@@ -62,4 +64,5 @@ def status(store: Store, clones: Clones, data_dir: Path) -> dict[str, Any]:
         "active_jobs": active,
         "jobs": recent,
         "dead_jobs": dead,
+        "interrupted_runs": [RunInfo.from_row(row) for row in interrupted_runs],
     }

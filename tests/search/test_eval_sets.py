@@ -1,14 +1,13 @@
 """The labelled evaluation sets for search and ask are well-formed and point at real files.
 
 The sdist they label is downloaded by the benchmarks (``benchmarks/eval_corpus.py``) into
-``data/bench/``; these tests never download it: the path checks run when it is in that cache and
-are skipped, with the command that fetches it, when it is not.
+``data/bench/``, never by these tests: the benchmarks check every label against it
+(``eval_corpus.check_labels``) before they score anything.
 """
 
 from __future__ import annotations
 
 import sys
-import tarfile
 import tomllib
 from collections import Counter
 from pathlib import Path, PurePosixPath
@@ -17,7 +16,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = ROOT / "benchmarks" / "eval"
-BENCH_DIR = ROOT / "data" / "bench"
 QUERY_TYPES = {"natural", "identifier"}
 
 
@@ -93,39 +91,19 @@ def test_ask_questions_are_well_formed():
         assert 1 <= len(q["files"]) <= 3, q["id"]
 
 
-def _sdist_texts() -> dict[str, str]:
-    """Paths and texts of the cached sdist (unpacked or as its archive); skip when absent."""
-    unpacked = BENCH_DIR / LABEL
-    if unpacked.is_dir():
-        return {p.relative_to(unpacked).as_posix(): p.read_text(errors="replace")
-                for p in unpacked.rglob("*") if p.is_file()}
-    archive = BENCH_DIR / f"{LABEL}.tar.gz"
-    if archive.is_file():
-        with tarfile.open(archive) as tar:
-            prefix = f"{LABEL}/"
-            return {m.name[len(prefix):]: tar.extractfile(m).read().decode(errors="replace")
-                    for m in tar.getmembers() if m.isfile() and m.name.startswith(prefix)}
-    pytest.skip(f"the {LABEL} sdist is not in {BENCH_DIR}; the search benchmark downloads it "
-                "(.venv/bin/python benchmarks/bench_search_quality.py)")
-
-
-def test_every_labelled_file_exists_in_the_sdist():
-    texts = _sdist_texts()
-    labelled = {(q["id"], f) for q in QUERIES["query"] for f in q["files"]}
-    labelled |= {(q["id"], f) for q in QUESTIONS["question"] for f in q["files"]}
-    missing = sorted((i, f) for i, f in labelled if f not in texts)
-    assert missing == []
-
-
-def test_identifier_queries_name_something_in_their_files():
-    texts = _sdist_texts()
-    for q in QUERIES["query"]:
-        if q["type"] != "identifier":
-            continue
-        name = q["query"].split(".")[-1]
-        for path in q["files"]:
-            assert name.lower() in texts[path].lower(), \
-                f"{q['id']}: {name!r} does not occur in {path}"
-        if "." in q["query"]:  # Class.member: the class is defined in the labelled file
-            owner = q["query"].split(".")[0]
-            assert any(f"class {owner}" in texts[p] for p in q["files"]), q["id"]
+def test_the_benchmarks_refuse_labels_that_do_not_match_the_sdist(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import eval_corpus
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    labelled = {f for q in [*QUERIES["query"], *QUESTIONS["question"]] for f in q["files"]}
+    names = " ".join(q["query"].split(".")[-1] for q in QUERIES["query"])
+    for rel in labelled:  # a stand-in sdist: every labelled file, naming every identifier
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(names)
+    eval_corpus.check_labels(tmp_path)
+    missing = sorted(labelled)[0]
+    (tmp_path / missing).unlink()
+    with pytest.raises(SystemExit, match=missing.replace(".", "[.]")):
+        eval_corpus.check_labels(tmp_path)

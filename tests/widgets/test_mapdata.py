@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 
-from benchmarks.bench_graph_queries import synthetic_frames
-from workbench.graph.build import graph_from_frames
-from workbench.graph.index import index_for
+from benchmarks.bench_snapshot_queries import store_synthetic
+from workbench import Workbench
 from workbench.widgets import MapModel
 
 
-class GraphSnapshot:
-    """The parts of a snapshot the map model reads, over an in-memory graph."""
-
-    def __init__(self, g) -> None:
-        self.graph = g
-
-    def module_graph(self):
-        return index_for(self.graph).module_graph()
-
-    def layers(self):
-        return index_for(self.graph).layers()
-
-    def resolve(self, name):
-        return index_for(self.graph).resolve(name)
-
-
-def test_a_20000_node_map_draws_collapsed_and_opens_on_demand():
-    nodes, edges = synthetic_frames(20_000, 100_000, seed=3)
-    snap = GraphSnapshot(graph_from_frames(nodes, edges))
+def test_a_20000_node_map_draws_collapsed_and_opens_on_demand(tmp_path):
+    store_synthetic(tmp_path / "data", 20_000, 100_000)  # a real snapshot in a real store
+    wb = Workbench(tmp_path / "data")
+    snap = wb.snapshot("synthetic")
     model = MapModel(snap, max_nodes=300)
     top = model.view(model.top())
     assert 6 <= len(top.nodes) <= 300 and top.edges

@@ -14,6 +14,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    #: Its process ended (killed, power loss) while the run was queued or running.
+    INTERRUPTED = "interrupted"
 
 
 class CatchUp(StrEnum):
@@ -30,6 +32,16 @@ class CatchUp(StrEnum):
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc) if value is not None else None
+
+
+def existing_output(path: str | None) -> Path | None:
+    """``path`` when a non-empty file is there (an output reserved but never written is not)."""
+    if not path:
+        return None
+    try:
+        return Path(path) if Path(path).stat().st_size > 0 else None
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -54,14 +66,15 @@ class RunInfo:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "RunInfo":
+        """The run of a ``runs`` row; an output path is kept only while its file exists."""
         return cls(
             id=row["id"], notebook=row["notebook"], parameters=row["parameters"],
             status=row["status"], schedule_id=row["schedule_id"],
             scheduled_for=_utc(row["scheduled_for"]), created_at=_utc(row["created_at"]),
             started_at=_utc(row["started_at"]), finished_at=_utc(row["finished_at"]),
             duration_seconds=row["duration_seconds"],
-            output_ipynb=Path(row["output_ipynb"]) if row["output_ipynb"] else None,
-            output_html=Path(row["output_html"]) if row["output_html"] else None,
+            output_ipynb=existing_output(row["output_ipynb"]),
+            output_html=existing_output(row["output_html"]),
             error_cell=row["error_cell"], error=row["error"], runner=row["runner"],
         )
 
@@ -73,7 +86,7 @@ class RunInfo:
         """Return the run when it succeeded; raise :class:`~workbench.errors.RunFailed` if not."""
         from ..errors import RunFailed
 
-        if self.status == RunStatus.FAILED.value:
+        if self.status in (RunStatus.FAILED.value, RunStatus.INTERRUPTED.value):
             where = f" in cell {self.error_cell}" if self.error_cell else ""
             output = f"; the executed notebook is at {self.output_ipynb}" if self.output_ipynb else ""
             raise RunFailed(f"run #{self.id} of {Path(self.notebook).name} failed{where}: "

@@ -167,9 +167,13 @@ def _source_cell(executed: Path, index: int) -> tuple[int, str]:
 
 
 def run_report(data_dir: Path, project: str, *, ref: str | None = None,
-               output_dir: str | Path | None = None, notebook: str | Path | None = None
-               ) -> ReportResult:
-    """Run the system map report (or ``notebook``) for ``project`` stored under ``data_dir``."""
+               output_dir: str | Path | None = None, notebook: str | Path | None = None,
+               runs_dir: Path | None = None) -> ReportResult:
+    """Run the system map report (or ``notebook``) for ``project`` stored under ``data_dir``.
+
+    Outputs go to ``output_dir`` (a person's choice) or ``<runs_dir>/<project>``
+    (``runs_dir`` defaults to ``data_dir/runs``)."""
     nb = Path(notebook) if notebook else notebooks_dir() / REPORT_NOTEBOOK
-    out = Path(output_dir) if output_dir else Path(data_dir) / "runs" / project
+    runs = Path(runs_dir) if runs_dir is not None else Path(data_dir) / "runs"
+    out = Path(output_dir).absolute() if output_dir else runs.absolute() / project
     return run_notebook(nb, out, {"project": project, "ref": ref, "data_dir": str(data_dir)})

@@ -3,15 +3,18 @@
 A run is checked before anything executes (the notebook exists, parameter names are
 identifiers, values are JSON types), queued as a row, marked running with its output paths,
 and finished with its duration, or with the failing cell and error. Outputs go to
-``data/runs/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and ``.html``); names are
-reserved with an exclusive create, so runs at the same moment never collide. The database is
-only touched in short transactions before and after the notebook executes, never during.
+``<runs dir>/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and ``.html``; the runs
+directory is ``Config.runs_dir``, ``data/runs``); names are reserved with an exclusive create, so
+runs at the same moment never collide. An output directory is confined to the runs directory
+(see :meth:`BatchRuns.output_dir`) and stored as an absolute path. The database is only
+touched in short transactions before and after the notebook executes, never during.
 """
 
 from __future__ import annotations
 
 import json
 import keyword
+import logging
 import math
 import os
 import re
@@ -19,13 +22,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import BatchError, InvalidParameters, NotebookNotFound, ReportError
+from ..errors import (BatchError, InvalidParameters, NotebookNotFound, OutputOutsideRuns,
+                      ReportError, WorkbenchError)
 from ..store import Store
-from .records import RunInfo, RunStatus
+from .records import RunInfo, RunStatus, existing_output
 from .report import execute_notebook, notebooks_dir, reserve_output
+
+log = logging.getLogger("workbench.batch")
 
 #: Parameter a notebook gets set to the workbench's data directory when its parameters cell
 #: declares it and the caller did not pass it.
@@ -211,6 +218,17 @@ def declares_parameter(notebook: Path, name: str) -> bool:
     return False
 
 
+#: Who asked for a run's output directory: only a person may name one outside the runs dir.
+ORIGINS = ("user", "agent", "webhook", "schedule")
+
+
+def safe_stem(notebook: Path) -> str:
+    """The notebook's stem as a directory name: no separators, never ``.``/``..`` or empty
+    (``...ipynb`` has the stem ``..``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", notebook.stem).strip(".-")
+    return cleaned[:100] or "notebook"
+
+
 def runner_id() -> str:
     """Who executes a run or claims a schedule: host, process and thread."""
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -219,10 +237,13 @@ def runner_id() -> str:
 class BatchRuns:
     """Executes notebooks and keeps the ``runs`` table up to date."""
 
-    def __init__(self, store: Store, data_dir: Path, *, timeout: float | None = 1800) -> None:
+    def __init__(self, store: Store, data_dir: Path, *, timeout: float | None = 1800,
+                 runs_dir: Path | None = None, heartbeat_interval: float = 5.0) -> None:
         self.store = store
         self.data_dir = Path(data_dir)
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else self.data_dir / "runs"
         self.timeout = timeout
+        self.heartbeat_interval = heartbeat_interval
 
     def prepare(self, notebook: str | Path, parameters: Mapping[str, Any] | None
                 ) -> tuple[Path, dict[str, Any]]:
@@ -234,31 +255,66 @@ class BatchRuns:
         return nb, params
 
     def run_notebook(self, notebook: str | Path, parameters: Mapping[str, Any] | None = None,
-                     *, output_dir: str | Path | None = None) -> RunInfo:
+                     *, output_dir: str | Path | None = None, origin: str = "user") -> RunInfo:
         """Run ``notebook`` now with ``parameters``; the returned record says how it went."""
         nb, params = self.prepare(notebook, parameters)
+        out_dir = self.output_dir(nb, output_dir, origin=origin)
         run_id = self.store.runs.create(str(nb), params)
-        return self.execute(run_id, nb, params, output_dir=output_dir)
+        return self.execute(run_id, nb, params, output_dir=out_dir)
 
     def output_dir_for(self, notebook: Path) -> Path:
-        return self.data_dir / "runs" / notebook.stem
+        """The default output directory of a notebook: ``<runs dir>/<notebook stem>``."""
+        return self.runs_dir.absolute() / safe_stem(notebook)
+
+    def output_dir(self, notebook: Path, output_dir: str | Path | None, *,
+                   origin: str = "user") -> Path:
+        """Where a run of ``notebook`` writes, as an absolute path, checked before it runs.
+
+        ``None``: :meth:`output_dir_for`. A relative directory lies under the runs directory
+        and may not leave it (``../x`` and symlinks out are refused). An absolute directory is
+        taken as given only from a person (``origin="user"``); from anything else (an agent, a
+        webhook, a schedule) it must lie under the runs directory too. Raises
+        :class:`OutputOutsideRuns`.
+        """
+        if origin not in ORIGINS:
+            raise BatchError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
+        if output_dir is None or str(output_dir) == "":
+            return self.output_dir_for(notebook)
+        wanted = Path(output_dir).expanduser()
+        if wanted.is_absolute() and origin == "user":
+            return Path(os.path.abspath(wanted))
+        root = Path(os.path.realpath(self.runs_dir))
+        target = Path(os.path.realpath(root / wanted))
+        if not target.is_relative_to(root):
+            raise OutputOutsideRuns(
+                f"output directory {str(output_dir)!r} would write outside the runs directory "
+                f"{root}; give a directory inside it" + (
+                    ", or an absolute path of your choosing" if origin == "user" else
+                    f" (a location from {'a' if origin == 'schedule' else 'an'} {origin} "
+                    "may not name one elsewhere)"),
+                output_dir=str(output_dir), runs_dir=str(root))
+        return target
 
     def execute(self, run_id: int, notebook: Path, parameters: dict[str, Any], *,
                 output_dir: str | Path | None = None) -> RunInfo:
         """Execute a queued run; failures of the notebook are recorded, not raised.
 
-        An interruption (Ctrl-C, a second SIGTERM to the scheduler) records the run as
-        failed with "interrupted" and propagates.
+        ``output_dir`` comes from :meth:`output_dir` (checked already); ``None`` is the
+        notebook's default under the runs directory. An interruption (Ctrl-C, a second
+        SIGTERM to the scheduler) records the run as failed with "interrupted" and propagates.
         """
-        out_dir = Path(output_dir) if output_dir else self.output_dir_for(notebook)
+        out_dir = Path(output_dir).absolute() if output_dir else self.output_dir_for(notebook)
         started = time.monotonic()
         out_nb: Path | None = None
         out_html: Path | None = None
         status, cell, error = RunStatus.FAILED, None, "interrupted"
+        beating = threading.Event()
         try:
-            out_nb = reserve_output(out_dir, notebook.name)
+            out_nb = reserve_output(out_dir, f"{safe_stem(notebook)}.ipynb")
             out_html = out_nb.with_suffix(".html")
             self.store.runs.start(run_id, str(out_nb), str(out_html), runner_id())
+            threading.Thread(target=self._beat, args=(run_id, beating), daemon=True,
+                             name=f"workbench-run-{run_id}-heartbeat").start()
             execute_notebook(notebook, out_nb, parameters, timeout=self.timeout)
             status, error = RunStatus.SUCCEEDED, None
         except ReportError as exc:
@@ -271,6 +327,7 @@ class BatchRuns:
         except Exception as exc:  # noqa: BLE001 - recorded on the run; "interrupted" is for signals
             error = f"{type(exc).__name__}: {exc}"
         finally:
+            beating.set()
             if out_nb is not None and out_nb.exists() and out_nb.stat().st_size == 0:
                 out_nb.unlink()  # the kernel never started: no notebook to look at
             self.store.runs.finish(
@@ -280,6 +337,15 @@ class BatchRuns:
                 error_cell=cell, error=error,
             )
         return self.get(run_id)
+
+    def _beat(self, run_id: int, stop: threading.Event) -> None:
+        """Record that the run is alive every ``heartbeat_interval`` s until ``stop`` is set
+        (other hosts can only tell a live run from a dead one by this)."""
+        while not stop.wait(self.heartbeat_interval):
+            try:
+                self.store.runs.heartbeat(run_id)
+            except WorkbenchError as exc:  # busy database: the next beat will do
+                log.debug("heartbeat of run #%d skipped: %s", run_id, exc)
 
     def cancel(self, run_id: int, reason: str) -> None:
         """Record a queued run that will not execute as failed, with the reason."""
@@ -294,6 +360,42 @@ class BatchRuns:
 
     def list(self, limit: int = 20, *, schedule_id: int | None = None) -> list[RunInfo]:
         return [RunInfo.from_row(r) for r in self.store.runs.list(limit=limit, schedule_id=schedule_id)]
+
+
+def recover_runs(store: Store, *, stale_after: float = 60.0) -> list[int]:
+    """Mark runs whose process ended ``interrupted``; return their ids. One query when none.
+
+    A queued or running run is lost when its owner process on this host is gone (or its pid
+    was reused: the process start time differs), or, for a run owned by another host, when
+    its heartbeat is older than ``stale_after`` seconds (queued runs of other hosts have no
+    heartbeat and are left alone). Only outputs that exist stay listed on the run.
+    """
+    from ..jobs.process import current_owner, owner_alive
+
+    me = current_owner()
+    now = datetime.now(timezone.utc)
+    lost: list[tuple[int, str | None, str | None]] = []
+    for row in store.runs.active():
+        owner = (row["pid"], row["hostname"], row["process_started"])
+        if owner == me or row["pid"] is None:
+            continue  # this process's own runs, or rows from before owners were recorded
+        alive = owner_alive(*owner)
+        if alive is None:
+            if row["status"] != RunStatus.RUNNING.value:
+                continue
+            beat = row["heartbeat_at"] or row["started_at"] or row["created_at"]
+            if beat.tzinfo is None:
+                beat = beat.replace(tzinfo=timezone.utc)
+            alive = (now - beat).total_seconds() < stale_after
+        if not alive:
+            lost.append((row["id"], *(str(p) if (p := existing_output(path)) else None
+                                      for path in (row["output_ipynb"], row["output_html"]))))
+    if lost:
+        store.runs.mark_interrupted(
+            lost, "interrupted: its process ended while it ran (killed, or the machine stopped); "
+                  "run the notebook again")
+        log.warning("batch runs %s were interrupted (their process ended)", [r[0] for r in lost])
+    return [r[0] for r in lost]
 
 
 def _render_html(executed: Path | None) -> Path | None:

@@ -37,10 +37,13 @@ class BatchService:
     """
 
     def __init__(self, store: Store, data_dir: str | Path, *, timeout: float | None = 1800,
-                 jobs: "JobRunner | None" = None) -> None:
+                 jobs: "JobRunner | None" = None, runs_dir: str | Path | None = None,
+                 heartbeat_interval: float = 5.0) -> None:
         self._store = store
         self._jobs = jobs
-        self._runs = BatchRuns(store, Path(data_dir), timeout=timeout)
+        self._runs = BatchRuns(store, Path(data_dir), timeout=timeout,
+                               runs_dir=Path(runs_dir) if runs_dir is not None else None,
+                               heartbeat_interval=heartbeat_interval)
         self._schedules = Schedules(store, self._runs)
 
     def __repr__(self) -> str:
@@ -49,28 +52,32 @@ class BatchService:
     # -- runs ------------------------------------------------------------------------------------
 
     def run(self, notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
-            output_dir: str | Path | None = None) -> RunInfo:
+            output_dir: str | Path | None = None, origin: str = "user") -> RunInfo:
         """Execute ``notebook`` (a path, or a name in ``notebooks/``) with ``parameters`` now.
 
-        Outputs go to ``data/runs/<notebook stem>/`` unless ``output_dir`` is given. A
-        parameters cell that declares ``data_dir`` gets this workbench's data directory unless
-        ``parameters`` sets it.
+        Outputs go to ``data/runs/<notebook stem>/`` (``Config.runs_dir``) unless
+        ``output_dir`` is given: a relative one lies under the runs directory and may not
+        leave it; an absolute one is used only when ``origin`` is ``"user"`` (a person), else
+        it must lie under the runs directory too (:class:`~workbench.errors.OutputOutsideRuns`).
+        A parameters cell that declares ``data_dir`` gets this workbench's data directory
+        unless ``parameters`` sets it.
         """
-        return self._runs.run_notebook(notebook, parameters, output_dir=output_dir)
+        return self._runs.run_notebook(notebook, parameters, output_dir=output_dir, origin=origin)
 
     def start(self, notebook: str | Path, parameters: Mapping[str, Any] | None = None, *,
-              output_dir: str | Path | None = None,
+              output_dir: str | Path | None = None, origin: str = "user",
               progress: "ProgressCallback | None" = None) -> "JobHandle":
         """Like :meth:`run`, in the background: the notebook and parameters are checked and the
         run recorded (``queued``) before this returns a handle of the ``batch`` job that executes
         it. The job's params and result hold the ``run_id``; a failed notebook fails the job
         with :class:`~workbench.errors.RunFailed`."""
         nb, params = self._runs.prepare(notebook, parameters)
+        out_dir = self._runs.output_dir(nb, output_dir, origin=origin)
         run_id = self._store.runs.create(str(nb), params)
 
         def work(job):
             job.report(0, 1, f"running {nb.name} (run #{run_id})")
-            run = self._runs.execute(run_id, nb, params, output_dir=output_dir)
+            run = self._runs.execute(run_id, nb, params, output_dir=out_dir)
             run.raise_for_status()
             return {"run_id": run.id, "status": run.status}
 

@@ -20,6 +20,17 @@ __all__ = ["Batch", "ConsumerBusy", "ConsumerInfo", "DeadLetter", "DeadLetterNot
            "open_event_log", "register_backend", "register_type", "validate"]
 
 
+def _redis(url: str, store) -> EventBackend:
+    """Redis Streams, imported when a configuration asks for it (the ``redis`` extra)."""
+    from .redis import RedisBackend
+
+    return RedisBackend(url)
+
+
+for _scheme in ("redis", "rediss", "unix"):
+    register_backend(_scheme, _redis)
+
+
 def open_event_log(config, store) -> EventLog:
     """The event log a :class:`~workbench.config.Config` asks for, on ``store``'s database
     (DuckDB) or on the Redis server its ``events`` URL names."""

@@ -92,12 +92,6 @@ def open_backend(url: str, store: "Store") -> EventBackend:
     return factory(url, store)
 
 
-def _redis(url: str, store: "Store") -> EventBackend:
-    from .redis import RedisBackend
-
-    return RedisBackend(url)
-
-
 def event_from_row(row: Sequence[Any]) -> Event:
     """An :class:`Event` from ``(id, type, payload_json, actor, project, created_at)``."""
     payload = row[2] if isinstance(row[2], dict) else json.loads(row[2])
@@ -199,5 +193,3 @@ class DuckDBBackend:
 
 
 register_backend("duckdb", lambda url, store: DuckDBBackend(store))
-for _scheme in ("redis", "rediss", "unix"):
-    register_backend(_scheme, _redis)

@@ -1,10 +1,10 @@
-"""Running git safely on repositories we do not trust.
+"""Running git on repositories we do not trust, for history mining.
 
-Repositories come from users, so nothing in them may run code or prompt: hooks are pointed at
-``/dev/null``, external diff and textconv drivers and fsmonitor are disabled, terminal prompts are
-off, and inherited ``GIT_*`` variables (a caller running inside a hook, say) are dropped so they
-cannot redirect git to another repository. Revisions given by callers are validated before they
-reach a command line and are passed after ``--end-of-options`` so they are never read as options.
+Every git process goes through the one guarded runner, :class:`workbench.repos.git.Git`: the
+same hardened settings (no hooks, external diff or textconv drivers, fsmonitor or prompts),
+environment scrubbing, protocol allow-list, wall-clock limit, memory limit and output limit
+as clones and fetches. Revisions given by callers are validated before they reach a command
+line and are passed after ``--end-of-options`` so they are never read as options.
 """
 
 from __future__ import annotations
@@ -17,22 +17,14 @@ import time
 from pathlib import Path
 from typing import IO, Iterator, Sequence
 
+from workbench.errors import GitFailed
 from workbench.history.errors import HistoryError
+from workbench.repos.git import Git
 
 _SHA_RE = re.compile(r"[0-9a-f]{40}")
 # A plain ref name: what `git check-ref-format` allows, minus anything revision syntax would
 # interpret (ranges, reflog and peel suffixes, wildcards, leading dashes).
 _REF_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./+@-]*")
-
-#: ``-c`` settings put before every subcommand.
-_SAFE_CONFIG = (
-    "core.hooksPath=/dev/null",
-    "core.fsmonitor=false",
-    "core.quotepath=off",
-    "log.showSignature=false",
-    "diff.external=",
-)
-
 
 def validate_sha(value: str, what: str = "since") -> str:
     """Return ``value`` if it is a full lowercase 40-hex object name, else raise."""
@@ -53,28 +45,6 @@ def validate_ref(value: str) -> str:
     ):
         raise HistoryError(f"rev must be a plain ref name, got {value!r}")
     return value
-
-
-def git_env() -> dict[str, str]:
-    """The environment every git process runs with: the caller's, minus ``GIT_*``, hardened."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_TERMINAL_PROMPT="0",
-        GIT_ASKPASS="/bin/true",
-        GIT_OPTIONAL_LOCKS="0",
-        GIT_PAGER="cat",
-        LC_ALL="C",
-        LANGUAGE="C",
-    )
-    return env
-
-
-def git_command(repo_path: str | os.PathLike[str], *args: str) -> list[str]:
-    """The argv for ``git <args>`` run against ``repo_path`` with the safe settings."""
-    argv = ["git", "--no-pager", "-C", os.fspath(repo_path)]
-    for setting in _SAFE_CONFIG:
-        argv += ["-c", setting]
-    return argv + list(args)
 
 
 def check_repository(repo_path: str | os.PathLike[str]) -> Path:
@@ -101,15 +71,11 @@ def resolve_commits(repo_path: str | os.PathLike[str], revs: Sequence[str]) -> l
     return shas
 
 
-def run_git(repo_path: str | os.PathLike[str], *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    """Run a short git command to completion; with ``check`` a failure raises HistoryError."""
-    try:
-        result = subprocess.run(
-            git_command(repo_path, *args), env=git_env(), stdin=subprocess.DEVNULL,
-            capture_output=True, check=False,
-        )
-    except OSError as exc:  # git missing from PATH, say
-        raise HistoryError(f"cannot run git: {exc}", os.fspath(repo_path)) from exc
+def run_git(repo_path: str | os.PathLike[str], *args: str, check: bool = True,
+            git: Git | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run a short git command to completion through the guarded runner (``git``, default
+    :class:`Git` with its default limits); with ``check`` a failure raises HistoryError."""
+    result = (git or Git()).run_raw(list(args), cwd=repo_path, what=f"git {args[0]}")
     if check and result.returncode != 0:
         raise HistoryError(
             f"git {args[0]} failed: {result.stderr.decode(errors='replace').strip()}", os.fspath(repo_path)
@@ -117,18 +83,17 @@ def run_git(repo_path: str | os.PathLike[str], *args: str, check: bool = True) -
     return result
 
 
-def spawn_git(repo_path: str | os.PathLike[str], *args: str, stderr: IO[bytes]) -> subprocess.Popen[bytes]:
-    """Start a long-running git command whose stdout the caller streams.
+def spawn_git(repo_path: str | os.PathLike[str], *args: str, stderr: IO[bytes],
+              git: Git | None = None) -> subprocess.Popen[bytes]:
+    """Start a long-running git command whose stdout the caller streams (and whose wall-clock
+    limit the caller keeps), through the guarded runner.
 
     ``stderr`` should be a file, not a pipe: nobody reads it while stdout streams, and a full
     stderr pipe would stall git.
     """
     try:
-        return subprocess.Popen(
-            git_command(repo_path, *args), env=git_env(), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=stderr,
-        )
-    except OSError as exc:
+        return (git or Git()).spawn(list(args), cwd=repo_path, stderr=stderr)
+    except GitFailed as exc:
         raise HistoryError(f"cannot run git: {exc}", os.fspath(repo_path)) from exc
 
 

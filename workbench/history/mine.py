@@ -30,6 +30,17 @@ Output tables
 ``commits``: sha, author_name, author_email, authored_at, committer_name, committer_email,
 committed_at (UTC timestamps, second precision), subject, parents (list of shas), is_merge.
 
+Limits
+------
+git runs through the guarded runner (:class:`workbench.repos.git.Git`): its wall-clock limit
+counts git's time only (it stops while a caller stores a batch), its memory limit bounds what
+one commit's diff may take. A commit with more than ``max_changes`` changed files is recorded
+with the first ``max_changes`` and ``truncated`` set to the reason; git is stopped at once and
+started again after that commit, so a tree bomb costs no more than the cap. A commit whose
+diff git cannot even compute within its memory limit is recorded with no files and the reason.
+
+``commits`` also has ``truncated``: null, or why the commit's file changes are incomplete.
+
 ``file_changes``: sha, path, old_path (the previous path when git detected a rename with
 ``-M``, else null), added, deleted, binary (numstat reported ``-``: then added and deleted are
 0, as in PyDriller). Paths are decoded as UTF-8; undecodable bytes become ``\\xNN`` escapes.
@@ -47,10 +58,13 @@ from typing import IO, Callable, Iterator, Sequence
 import pandas as pd
 import pyarrow as pa
 
+from workbench.errors import GitTimeout
 from workbench.history.errors import HistoryError, MiningCancelled
 from workbench.history.git import (
-    check_repository, read_stdout, resolve_commits, spawn_git, validate_ref, validate_sha,
+    check_repository, read_stdout, resolve_commits, run_git, spawn_git, validate_ref,
+    validate_sha,
 )
+from workbench.repos.git import Git, Watchdog, is_memory_problem
 from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
 
 ProgressCallback = Callable[[int, str], None]
@@ -68,6 +82,7 @@ COMMITS_SCHEMA = pa.schema([
     ("subject", pa.string()),
     ("parents", pa.list_(pa.string())),
     ("is_merge", pa.bool_()),
+    ("truncated", pa.string()),
 ])
 FILE_CHANGES_SCHEMA = pa.schema([
     ("sha", pa.string()),
@@ -79,6 +94,8 @@ FILE_CHANGES_SCHEMA = pa.schema([
 ])
 
 DEFAULT_BATCH_SIZE = 5000
+#: Files of one commit recorded at most (``Config.max_commit_files``).
+DEFAULT_MAX_CHANGES = 20_000
 _CANCEL_EVERY = 256  # commits between two cancel checks: cheap for callers that hit a database
 
 
@@ -112,17 +129,25 @@ def mine(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
     cancel: CancelCheck | None = None,
+    git: Git | None = None,
+    max_changes: int | None = DEFAULT_MAX_CHANGES,
 ) -> Iterator[HistoryBatch]:
     """Yield the commits reachable from ``rev`` but not from ``since``, in batches.
 
     ``since`` is the last mined sha (or a previous batch's ``checkpoint``); None mines the whole
     history. ``progress(done, message)`` is called after each batch; ``cancel()`` is polled
-    while mining and a true answer stops git and raises :class:`MiningCancelled`. Nothing is
-    yielded when there is nothing new. Being a generator, it validates its arguments and raises
-    :class:`HistoryError` when iteration starts, not when called.
+    while mining and a true answer stops git and raises :class:`MiningCancelled`. ``git`` is
+    the guarded runner (its ``timeout`` and ``memory`` apply to ``git log``); ``max_changes``
+    caps the files recorded per commit (see "Limits"). Nothing is yielded when there is
+    nothing new. Being a generator, it validates its arguments and raises
+    :class:`HistoryError` when iteration starts, not when called; a time-out raises
+    :class:`~workbench.errors.GitTimeout`.
     """
     if batch_size < 1:
         raise HistoryError(f"batch_size must be positive, got {batch_size}")
+    if max_changes is not None and max_changes < 1:
+        raise HistoryError(f"max_changes must be positive, got {max_changes}")
+    git = git or Git()
     since_shas = _validate_since(since)
     rev = validate_ref(rev)
     repo = check_repository(repo_path)
@@ -132,30 +157,68 @@ def mine(
     builder = _BatchBuilder()
     done = 0
     _report(progress, 0, f"reading history of {rev}")
-    with tempfile.TemporaryFile() as stderr:
-        process = spawn_git(repo, *log_arguments(rev_sha, since_shas), stderr=stderr)
-        try:
-            for raw in _parse_or_report(process, stderr, repo):
-                sha = builder.add(raw)
-                tips.difference_update(builder.last_parents)
-                tips.add(sha)
-                done += 1
-                batch_full = len(builder) >= batch_size
-                if cancel is not None and (batch_full or done % _CANCEL_EVERY == 0) and cancel():
-                    yielded = done - len(builder)
-                    raise MiningCancelled(f"mining cancelled after {yielded} commits", os.fspath(repo))
-                if batch_full:
-                    yield builder.flush(tuple(sorted(tips)), done)
-                    _report(progress, done, f"mined {done} commits")
-            _check_exit(process, stderr, repo)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()
+    finished = False
+    while not finished:  # one git log per stretch between two truncated commits
+        finished = True
+        with tempfile.TemporaryFile() as stderr:
+            process = spawn_git(repo, *log_arguments(rev_sha, sorted(tips)), stderr=stderr, git=git)
+            watchdog = Watchdog(git.timeout, lambda: git.kill(process))
+            try:
+                for raw in _parse_or_report(process, stderr, repo, watchdog, max_changes):
+                    reason = (f"more than {max_changes} files changed; the first {max_changes} "
+                              "are recorded" if raw.truncated else None)
+                    sha = builder.add(raw, reason)
+                    tips.difference_update(builder.last_parents)
+                    tips.add(sha)
+                    done += 1
+                    batch_full = len(builder) >= batch_size
+                    if cancel is not None and (batch_full or done % _CANCEL_EVERY == 0) and cancel():
+                        yielded = done - len(builder)
+                        raise MiningCancelled(f"mining cancelled after {yielded} commits", os.fspath(repo))
+                    if batch_full:
+                        watchdog.pause()
+                        yield builder.flush(tuple(sorted(tips)), done)
+                        _report(progress, done, f"mined {done} commits")
+                        watchdog.resume()
+                    if raw.truncated:
+                        finished = False
+                        break
+                else:
+                    if _check_exit(process, stderr, repo, watchdog, git) == "memory":
+                        sha = _record_unlisted(repo, rev_sha, tips, builder, git)
+                        tips.difference_update(builder.last_parents)
+                        tips.add(sha)
+                        done += 1
+                        finished = False
+            finally:
+                watchdog.stop()
+                if process.poll() is None:
+                    git.kill(process)
+                    process.wait()
+                process.stdout.close()
     if len(builder):
         yield builder.flush(tuple(sorted(tips)), done)
     _report(progress, done, f"mined {done} commits, done")
+
+
+def _record_unlisted(repo: Path, rev_sha: str, tips: set[str], builder: "_BatchBuilder",
+                     git: Git) -> str:
+    """Add the next commit to mine, whose diff git could not compute within its memory limit,
+    with no files and the reason; return its sha."""
+    listed = run_git(repo, "rev-list", "--topo-order", "--reverse", "--end-of-options", rev_sha,
+                     *(f"^{sha}" for sha in sorted(tips)), "--", git=git).stdout.split()
+    if not listed:
+        raise HistoryError("git log ran out of memory, yet no commit is left to mine",
+                           os.fspath(repo))
+    sha = listed[0].decode()
+    header = run_git(repo, "log", "-1", "--no-patch", "-z", f"--format={LOG_FORMAT}",
+                     "--end-of-options", sha, "--", git=git).stdout
+    (raw,) = list(parse_log([header]))
+    limit = f"{git.memory / 2**20:.0f} MB" if git.memory else "the memory available"
+    builder.add(raw._replace(changes=[]),
+                f"git could not list its changed files within {limit} of memory (a tree bomb?); "
+                "none are recorded")
+    return sha
 
 
 def mine_all(
@@ -175,25 +238,38 @@ def mine_all(
     return commits.to_pandas(), changes.to_pandas()
 
 
-def _parse_or_report(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path) -> Iterator[RawCommit]:
+def _parse_or_report(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path,
+                     watchdog: Watchdog, max_changes: int | None) -> Iterator[RawCommit]:
     """Parse git's output; if it is cut short because git failed, report git's error instead."""
     try:
-        yield from parse_log(read_stdout(process))
+        yield from parse_log(read_stdout(process), max_changes)
     except HistoryError as parse_error:
         try:  # git may still be writing into a pipe nobody reads: do not wait for ever
             process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             raise parse_error from None  # the caller's cleanup stops git
-        _check_exit(process, stderr, repo)
+        if process.returncode != 0:
+            _check_exit(process, stderr, repo, watchdog, None)
         raise
 
 
-def _check_exit(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path) -> None:
+def _check_exit(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path,
+                watchdog: Watchdog, git: Git | None) -> str | None:
+    """``None`` when git log ended well; ``"memory"`` when it ran out of memory (and ``git``
+    is given, to go on after that commit); else raise: a time-out as ``GitTimeout``."""
     returncode = process.wait()
-    if returncode != 0:
-        stderr.seek(0)
-        detail = stderr.read().decode(errors="replace").strip()
-        raise HistoryError(f"git log failed (exit {returncode}): {detail}", os.fspath(repo))
+    if returncode == 0:
+        return None
+    if watchdog.expired:
+        raise GitTimeout(
+            f"mining history timed out after {watchdog.seconds:g} s of git's time, the "
+            "wall-clock budget of one git operation; raise WORKBENCH_GIT_TIMEOUT for a very "
+            "long history", timeout=watchdog.seconds)
+    stderr.seek(0)
+    detail = stderr.read().decode(errors="replace").strip()
+    if git is not None and is_memory_problem(detail):
+        return "memory"
+    raise HistoryError(f"git log failed (exit {returncode}): {detail}", os.fspath(repo))
 
 
 def _validate_since(since: str | Sequence[str] | None) -> list[str]:
@@ -235,7 +311,7 @@ class _BatchBuilder:
     def __len__(self) -> int:
         return len(self.commits)
 
-    def add(self, raw: RawCommit) -> str:
+    def add(self, raw: RawCommit, truncated: str | None = None) -> str:
         sha_b, parents_b, a_name, a_email, a_time, c_name, c_email, c_time, subject = raw.header
         sha = sha_b.decode("ascii")
         parents = parents_b.decode("ascii").split()
@@ -243,7 +319,7 @@ class _BatchBuilder:
         text = self.text
         self.commits.append((
             sha, text[a_name], text[a_email], int(a_time), text[c_name], text[c_email], int(c_time),
-            subject.decode("utf-8", "backslashreplace"), parents, len(parents) > 1,
+            subject.decode("utf-8", "backslashreplace"), parents, len(parents) > 1, truncated,
         ))
         append = self.changes.append
         for added, deleted, path, old_path in raw.changes:

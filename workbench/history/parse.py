@@ -39,10 +39,12 @@ class RawChange(NamedTuple):
 
 
 class RawCommit(NamedTuple):
-    """One commit's header tokens (in :data:`HEADER_PLACEHOLDERS` order) and its changes."""
+    """One commit's header tokens (in :data:`HEADER_PLACEHOLDERS` order) and its changes;
+    ``truncated`` when the commit changed more files than the parser was allowed to keep."""
 
     header: list[bytes]
     changes: list[RawChange]
+    truncated: bool = False
 
 
 def split_tokens(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -56,8 +58,13 @@ def split_tokens(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield tail
 
 
-def parse_log(chunks: Iterable[bytes]) -> Iterator[RawCommit]:
-    """Yield each commit of the stream as soon as its last numstat entry has been read."""
+def parse_log(chunks: Iterable[bytes], max_changes: int | None = None) -> Iterator[RawCommit]:
+    """Yield each commit of the stream as soon as its last numstat entry has been read.
+
+    With ``max_changes``, a commit with more numstat entries is yielded with its first
+    ``max_changes`` and ``truncated=True`` as soon as one more arrives, and parsing stops there
+    (the caller stops git and, to go on, starts it again after that commit).
+    """
     tokens = split_tokens(chunks)
     token = next(tokens, None)
     while token is not None:
@@ -70,6 +77,9 @@ def parse_log(chunks: Iterable[bytes]) -> Iterator[RawCommit]:
             if token.startswith(b"\n"):
                 token = token[1:]
             if token:
+                if max_changes is not None and len(changes) >= max_changes:
+                    yield RawCommit(header, changes, True)
+                    return
                 try:
                     added, deleted, path = token.split(b"\t", 2)
                 except ValueError:

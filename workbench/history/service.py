@@ -17,7 +17,7 @@ import pandas as pd
 from ..repos.git import Git
 from ..store import Store
 from .metrics import change_coupling, file_metrics
-from .mine import mine
+from .mine import DEFAULT_MAX_CHANGES, mine
 
 
 @dataclass
@@ -28,9 +28,12 @@ class HistoryResult:
 
 
 class HistoryService:
-    def __init__(self, store: Store, *, git_timeout: float = 600.0) -> None:
+    def __init__(self, store: Store, *, git_timeout: float = 600.0,
+                 git_memory: int | None = 512 << 20,
+                 max_commit_files: int | None = DEFAULT_MAX_CHANGES) -> None:
         self.store = store
-        self.git = Git(timeout=git_timeout)
+        self.git = Git(timeout=git_timeout, memory=git_memory)
+        self.max_commit_files = max_commit_files
 
     def sync(self, project_id: int, repo: Path, commit: str,
              report: Callable[[int, int | None, str], None] | None = None,
@@ -44,7 +47,7 @@ class HistoryService:
         added = 0
         for batch in mine(repo, since=list(since) or None, rev=commit, batch_size=batch_size,
                           progress=(lambda done, msg: report(done, None, msg)) if report else None,
-                          cancel=cancel):
+                          cancel=cancel, git=self.git, max_changes=self.max_commit_files):
             self.store.history.store_batch(project_id, batch.commits, batch.file_changes,
                                            batch.checkpoint)
             added = batch.done

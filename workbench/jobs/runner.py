@@ -73,6 +73,9 @@ class Job:
     finished: bool = False
     attempt: int = 1
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: Set while the job writes its final transaction: heartbeats skip its row, so a long
+    #: snapshot transaction is not made to conflict (and re-run) by a heartbeat of itself.
+    finishing: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def finish_in(self, cur, result: dict[str, Any]) -> None:
         """Mark the job succeeded inside the caller's transaction (with the work it wrote)."""
@@ -99,9 +102,16 @@ class JobHandle:
         self._future = future
         self._store = store
         self._runner = runner
+        #: Called on the caller's thread when :meth:`result` returns or raises (a widget
+        #: session runs the updates it queued for the kernel's thread there).
+        self.after_result: "Callable[[], None] | None" = None
 
     def result(self, timeout: float | None = None) -> Any:
-        return self._future.result(timeout)
+        try:
+            return self._future.result(timeout)
+        finally:
+            if self.after_result is not None and self._future.done():
+                self.after_result()
 
     wait = result
 
@@ -150,6 +160,7 @@ class JobRunner:
         self._factories: dict[str, WorkFactory] = {}
         self._resumable: set[str] = set()
         self._heartbeat: threading.Thread | None = None
+        self._finishing: dict[int, threading.Event] = {}
         self._owner = current_owner()
 
     # -- registry ---------------------------------------------------------------------------------
@@ -219,6 +230,7 @@ class JobRunner:
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
+                self._finishing.pop(job_id, None)
             if self.checkpoint:
                 try:
                     self.store.health.checkpoint()
@@ -299,6 +311,8 @@ class JobRunner:
 
         job = Job(job_id, type, project_id, params, report, self.store, attempt=attempt,
                   cancel_event=cancel)
+        with self._lock:
+            self._finishing[job_id] = job.finishing
         job.check_cancel()
         result = work(job)
         if not job.finished:
@@ -339,10 +353,11 @@ class JobRunner:
         while True:
             time.sleep(self.heartbeat_interval)
             with self._lock:
-                ids = list(self._running)
-                if not ids:
+                if not self._running:
                     self._heartbeat = None
                     return
+                ids = [i for i in self._running
+                       if not (i in self._finishing and self._finishing[i].is_set())]
             try:
                 self.store.jobs.heartbeat(ids)
             except Exception:  # noqa: BLE001 - the next beat tries again

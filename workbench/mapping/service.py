@@ -88,7 +88,9 @@ class MapService:
         self.store = store
         self.clones = clones
         self.config = config
-        self.history = HistoryService(store, git_timeout=config.git_timeout)
+        self.history = HistoryService(store, git_timeout=config.git_timeout,
+                                      git_memory=config.history_memory,
+                                      max_commit_files=config.max_commit_files)
         self.publish = publish
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
@@ -111,17 +113,19 @@ class MapService:
             given = ref or branch or commit
             default_head = ((ref is None or ref == branch)
                             and excluder.patterns == Excluder(self.config.exclude).patterns)
-            with self.store.db.session():  # one connection for the burst of work below
-                existing = None if force else next(
-                    (s for s in self.store.snapshots.of_commit(project.id, commit)
-                     if s.parser_version == MAP_VERSION
-                     and tuple(s.stats.get("exclude", ())) == excluder.patterns), None)
-                if existing is not None:
-                    result = self._reuse(job, project, branch, commit, existing, given,
-                                         default_head)
-                else:
-                    result = self._map_commit(job, project, repo, branch, ref, commit, started,
-                                              excluder, given, default_head)
+            # no session around the map: each read and write opens the file for itself (the
+            # idle release keeps a burst on one open), so other processes get turns while it
+            # parses and mines; only the final snapshot write holds it, briefly
+            existing = None if force else next(
+                (s for s in self.store.snapshots.of_commit(project.id, commit)
+                 if s.parser_version == MAP_VERSION
+                 and tuple(s.stats.get("exclude", ())) == excluder.patterns), None)
+            if existing is not None:
+                result = self._reuse(job, project, branch, commit, existing, given,
+                                     default_head)
+            else:
+                result = self._map_commit(job, project, repo, branch, ref, commit, started,
+                                          excluder, given, default_head)
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
@@ -184,8 +188,11 @@ class MapService:
                  "seconds": round(time.perf_counter() - started, 3)}
         result: dict = {}
 
+        # parse results are a cache keyed by blob: stored in their own short transaction
+        # before the snapshot's, so the one that makes the snapshot visible stays small
+        self.store.facts.put_many(fresh)
+
         def extra(cur, snapshot_id: int) -> None:
-            self.store.facts.put_many(fresh, cur=cur)
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
             self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
@@ -193,9 +200,13 @@ class MapService:
             cur.execute("UPDATE projects SET status = 'mapped', updated_at = now() WHERE id = ?",
                         [project.id])
 
-        self.store.snapshots.write(
-            project_id=project.id, ref=ref or branch, commit_sha=commit,
-            parser_version=MAP_VERSION, job_id=job.id, stats=stats,
-            files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
-        )
+        job.finishing.set()  # no heartbeat of this job may conflict with its last transaction
+        try:
+            self.store.snapshots.write(
+                project_id=project.id, ref=ref or branch, commit_sha=commit,
+                parser_version=MAP_VERSION, job_id=job.id, stats=stats,
+                files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
+            )
+        finally:
+            job.finishing.clear()
         return result

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..errors import GitFailed, InvalidRef
 from .credentials import DEFAULT_USERNAME, Credentials, askpass
-from .git import Git, NetworkOptions, TreeEntry
+from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeEntry
 from .pinning import checked_pin
 from .sources import Source, is_commit_id, validate_ref
 
@@ -32,12 +32,19 @@ _FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 class Clones:
     """Keeps one bare clone per project and answers questions about its commits."""
 
-    def __init__(self, root: Path, *, timeout: float = 600.0) -> None:
+    def __init__(self, root: Path, *, timeout: float = 600.0,
+                 memory: int | None = DEFAULT_GIT_MEMORY) -> None:
         self.root = Path(root)
         self.timeout = timeout
+        self.memory = memory
+
+    def git(self, *, allow_file_protocol: bool = False) -> Git:
+        """The guarded runner with this store's limits (``file://`` only for local sources)."""
+        return Git(timeout=self.timeout, memory=self.memory,
+                   allow_file_protocol=allow_file_protocol)
 
     def git_for(self, source: Source) -> Git:
-        return Git(timeout=self.timeout, allow_file_protocol=source.kind == "path")
+        return self.git(allow_file_protocol=source.kind == "path")
 
     def path_for(self, project_name: str) -> Path:
         return self.root / f"{project_name}.git"
@@ -121,7 +128,7 @@ class Clones:
 
     def default_branch(self, repo: Path) -> str | None:
         try:
-            return Git(timeout=self.timeout).run(
+            return self.git().run(
                 ["symbolic-ref", "--quiet", "--short", "HEAD"], cwd=repo, what="reading HEAD"
             ).strip() or None
         except GitFailed:
@@ -129,7 +136,7 @@ class Clones:
 
     def resolve(self, repo: Path, ref: str | None) -> str:
         """Resolve a branch, tag or commit id (default: HEAD) to a full commit sha."""
-        git = Git(timeout=self.timeout)
+        git = self.git()
         candidates: list[str]
         if ref is None:
             candidates = ["HEAD"]
@@ -158,11 +165,11 @@ class Clones:
     def tree(self, repo: Path, commit: str, *, max_entries: int | None = None,
              max_bytes: int | None = None) -> list[TreeEntry]:
         """Entries at ``commit``; over the limits raises RepositoryTooLarge before any read."""
-        return Git(timeout=self.timeout).ls_tree(repo, commit, max_entries=max_entries,
+        return self.git().ls_tree(repo, commit, max_entries=max_entries,
                                                  max_bytes=max_bytes)
 
     def read_blobs(self, repo: Path, shas):
-        return Git(timeout=self.timeout).read_blobs(repo, shas)
+        return self.git().read_blobs(repo, shas)
 
 
 def _credentials(project: "Project") -> Credentials | None:

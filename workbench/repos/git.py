@@ -1,14 +1,31 @@
-"""Git, hardened: every command runs with a wall-clock limit and settings that keep a
-repository we only want to read from running code or prompting.
+"""Git, hardened: every git process of the workbench — clone, fetch, listing and reading files,
+mining history — is started by :meth:`Git.spawn`, with the same limits and settings that keep a
+repository we only want to read from running code, prompting or exhausting the machine.
 
 * ``core.hooksPath`` points at an empty directory, so no hook ever runs;
 * ``core.symlinks=false``, ``core.fsmonitor=false``, submodules never recursed into;
 * Git LFS smudging is off (``GIT_LFS_SKIP_SMUDGE``, filter overrides), so ``.lfsconfig`` is inert;
 * only the https and ssh transports (and ``file`` for local sources) are allowed
   (``GIT_ALLOW_PROTOCOL``), so ``ext::`` and ``fd::`` are refused by git too;
+* objects are checked as they arrive (``transfer.fsckObjects``): a corrupt object, or a tree
+  with an entry named ``.``, ``..`` or ``.git``, refuses the clone or fetch
+  (:class:`~workbench.errors.CorruptRepository`, never retried), and listing a commit's files
+  refuses such entries too (clones made before the checks);
 * no terminal prompts (``GIT_TERMINAL_PROMPT=0``, ssh ``BatchMode``);
-* a stalled transfer aborts (``http.lowSpeedLimit``/``lowSpeedTime``) and every command is
-  killed after ``timeout`` seconds (GitPython's ``kill_after_timeout``);
+* one wall-clock budget per git operation (``timeout`` seconds), kept for every transport: git
+  starts in a process group of its own and the whole group — ``git-remote-https`` stuck in a
+  TLS handshake, ``ssh`` stalled after its banner, ``index-pack`` — is killed when the budget
+  is spent (:class:`~workbench.errors.GitTimeout`, not retried: a second attempt would spend a
+  second budget); ssh's connect and http's low-speed limits fit inside the budget, so their own
+  errors come first and say what they saw, and no message claims a time that did not pass;
+* every process has an address-space limit (``RLIMIT_AS``, ``memory`` bytes, set by the shell's
+  ``ulimit -v`` before git starts; pack windows are kept small to fit), so a "tree bomb" — a
+  few kilobytes of objects that expand to millions of paths — ends in "out of memory"
+  (:class:`~workbench.errors.RepositoryTooLarge`) instead of taking the host's memory;
+* :meth:`Git.run` stops git once its output passes ``max_output`` bytes; streaming readers cap
+  their own units (entries and bytes of a tree, files of one commit while mining);
+* inherited variables that redirect git (``GIT_DIR``, ``GIT_CONFIG_*``, ``GIT_EXTERNAL_DIFF``,
+  replace refs, ...) are dropped;
 * arguments that come from users sit after ``--`` or ``--end-of-options``.
 
 A network command (clone, fetch) may add settings, environment and secrets for that one process
@@ -22,6 +39,8 @@ from __future__ import annotations
 import functools
 import os
 import re
+import selectors
+import signal
 import subprocess
 import tempfile
 import threading
@@ -30,9 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-import git as gitpython
-
-from ..errors import AuthenticationFailed, GitFailed, GitNetworkError, RepositoryTooLarge
+from ..errors import (AuthenticationFailed, CorruptRepository, GitFailed, GitNetworkError,
+                      GitTimeout, RepositoryTooLarge)
 from .sources import redact
 
 _EMPTY_HOOKS = Path(tempfile.gettempdir()) / "workbench-empty-hooks"
@@ -50,13 +68,22 @@ def _hardening_config() -> list[str]:
         "submodule.recurse": "false",
         "fetch.recurseSubmodules": "false",
         "http.lowSpeedLimit": "1000",
-        "http.lowSpeedTime": "60",
         "filter.lfs.smudge": "",
         "filter.lfs.process": "",
         "filter.lfs.required": "false",
         "credential.interactive": "false",
         "gc.auto": "0",
+        "transfer.fsckObjects": "true",
+        "fetch.fsck.hasDot": "error",
+        "fetch.fsck.hasDotdot": "error",
+        "fetch.fsck.hasDotgit": "error",
         "advice.detachedHead": "false",
+        "log.showSignature": "false",
+        "diff.external": "",
+        "core.pager": "cat",
+        "core.packedGitWindowSize": "32m",
+        "core.packedGitLimit": "256m",
+        "core.deltaBaseCacheLimit": "64m",
     }
     args: list[str] = []
     for key, value in settings.items():
@@ -79,6 +106,30 @@ def is_network_problem(stderr: str) -> bool:
     return any(marker in text for marker in _NETWORK_MARKERS)
 
 
+#: What git says about a corrupt or unsafe object (checked before the network markers: a
+#: remote that dies on a corrupt object also makes the client report "early EOF").
+_CORRUPTION_MARKERS = (
+    "fsck error", "is corrupt", "corruption", "inflate:", "unable to unpack", "hash mismatch",
+    "sha1 mismatch", "bad object", "invalid object", "did not receive expected object",
+    "object file", "packed object", "hasdot", "badtree", "badobject", "missing blob",
+    "missing tree", "missing commit", "bad tree object",
+)
+
+
+def corruption_detail(stderr: str) -> str | None:
+    """The line of git's error text that names a corrupt or unsafe object, else ``None``.
+
+    fsck's own verdict (``error: object …: hasDotgit: contains '.git'``) is preferred to the
+    lines git prints as it gives up (``fatal: fetch-pack: invalid index-pack output``).
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    hits = [line for line in lines if any(m in line.lower() for m in _CORRUPTION_MARKERS)]
+    if not hits:
+        return None
+    fsck = [line for line in hits if line.lower().startswith(("error: object", "remote: fatal"))]
+    return (fsck or hits)[0].removeprefix("remote: ")
+
+
 _AUTH_MARKERS = (
     "authentication failed", "could not read username", "could not read password",
     "invalid username or password", "http basic: access denied",
@@ -91,10 +142,30 @@ def is_auth_problem(stderr: str) -> bool:
     return any(marker in text for marker in _AUTH_MARKERS)
 
 
-#: Variables that would point git at another repository, index, object store or settings (set
-#: when the workbench runs inside a git hook, say); never passed on.
+#: Variables that would point git at another repository, index, object store, history or
+#: settings, or make it run a program (set when the workbench runs inside a git hook, say);
+#: never passed on. ``GIT_CONFIG_KEY_<n>``/``GIT_CONFIG_VALUE_<n>`` go too.
 _REDIRECTING_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS")
+                    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG",
+                    "GIT_CONFIG_COUNT", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_EXTERNAL_DIFF",
+                    "GIT_DIFF_OPTS", "GIT_PAGER", "GIT_EDITOR", "GIT_REPLACE_REF_BASE",
+                    "GIT_GRAFT_FILE", "GIT_SHALLOW_FILE", "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR",
+                    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM")
+_REDIRECTING_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
+
+#: Address-space limit of one git process unless configured (``Config.git_memory``).
+DEFAULT_GIT_MEMORY = 2 << 30
+#: Stdout bytes :meth:`Git.run` accepts from one command.
+DEFAULT_MAX_OUTPUT = 512 << 20
+
+_MEMORY_MARKERS = ("out of memory", "cannot allocate memory", "unable to create thread",
+                   "mmap failed")
+
+
+def is_memory_problem(stderr: str) -> bool:
+    """Did git stop because its memory limit was reached?"""
+    text = stderr.lower()
+    return any(marker in text for marker in _MEMORY_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -130,14 +201,15 @@ def git_version() -> tuple[int, ...]:
     return tuple(int(part) for part in match.groups() if part is not None) if match else ()
 
 
-class _Watchdog:
+class Watchdog:
     """Calls ``on_expire`` once ``seconds`` of running time pass; :meth:`pause` stops the clock.
 
     One thread for the whole stream (a ``threading.Timer`` per blob would start thousands).
     """
 
     def __init__(self, seconds: float, on_expire) -> None:
-        self._seconds = seconds
+        self.seconds = seconds
+        self.expired = False
         self._left = seconds
         self._since: float | None = time.monotonic()
         self._stopped = False
@@ -153,6 +225,7 @@ class _Watchdog:
                     continue
                 remaining = self._left - (time.monotonic() - self._since)
                 if remaining <= 0:
+                    self.expired = True
                     self._on_expire()
                     return
                 self._cond.wait(remaining)
@@ -193,15 +266,39 @@ class TreeEntry:
         return self.type == "commit"
 
 
-class Git:
-    """Runs hardened git commands (through GitPython) with a wall-clock limit."""
+_UNSAFE_NAMES = frozenset({"", ".", "..", ".git"})
 
-    def __init__(self, *, timeout: float = 600.0, allow_file_protocol: bool = False) -> None:
+
+def _check_entry_path(path: str, commit: str) -> None:
+    """Refuse a tree entry whose path has a component ``.``, ``..`` or ``.git`` (any case), or
+    is absolute: git itself never writes one, and a checkout would leave the tree with it."""
+    for part in path.split("/"):
+        if part.lower() in _UNSAFE_NAMES:
+            raise CorruptRepository(
+                f"commit {commit[:12]} has a tree entry {path!r} (a path component "
+                f"{part!r}); such trees are refused. Remove the commit from the source",
+                commit=commit, path=path)
+
+
+class Git:
+    """Starts every git process with the hardened settings, environment and limits.
+
+    ``timeout`` is the wall-clock limit of one command in seconds; ``memory`` the address-space
+    limit of the git process in bytes (``None``: none); ``max_output`` the stdout bytes
+    :meth:`run` accepts.
+    """
+
+    def __init__(self, *, timeout: float = 600.0, allow_file_protocol: bool = False,
+                 memory: int | None = DEFAULT_GIT_MEMORY,
+                 max_output: int = DEFAULT_MAX_OUTPUT) -> None:
         self.timeout = timeout
         self.allow_file_protocol = allow_file_protocol
+        self.memory = memory
+        self.max_output = max_output
 
     def env(self, options: NetworkOptions | None = None) -> dict[str, str]:
-        env = dict(os.environ)
+        env = {key: value for key, value in os.environ.items()
+               if key not in _REDIRECTING_ENV and not key.startswith(_REDIRECTING_PREFIXES)}
         env.update(
             {
                 "GIT_TERMINAL_PROMPT": "0",
@@ -209,57 +306,153 @@ class Git:
                 "GIT_ALLOW_PROTOCOL": "https:ssh" + (":file" if self.allow_file_protocol else ""),
                 "SSH_ASKPASS_REQUIRE": "never",
                 "GIT_OPTIONAL_LOCKS": "0",
+                "GIT_NO_REPLACE_OBJECTS": "1",
+                "GIT_PAGER": "cat",
                 "LC_ALL": "C",
+                "LANGUAGE": "C",
             }
         )
-        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=30")
-        for var in _REDIRECTING_ENV:
-            env.pop(var, None)
+        # ssh's ConnectTimeout covers the TCP connect and the banner exchange; the server-alive
+        # probes end a session that stalls later; both well inside the operation's budget
+        step = max(1, min(30, int(self.timeout // 3)))
+        env.setdefault("GIT_SSH_COMMAND", f"ssh -o BatchMode=yes -o ConnectTimeout={step} "
+                                          f"-o ServerAliveInterval={step} -o ServerAliveCountMax=2")
         if options is not None:
             env.update(options.env)
         return env
 
     def command(self, args: Sequence[str], options: NetworkOptions | None = None) -> list[str]:
+        """The argv of ``git <args>``: hardening settings, the command's own, the memory limit."""
         extra: list[str] = []
         for key, value in (options.config if options else {}).items():
             extra += ["-c", f"{key}={value}"]
-        return ["git", *_hardening_config(), *extra, *args]
+        low_speed = ["-c", f"http.lowSpeedTime={max(1, min(60, int(self.timeout // 2)))}"]
+        argv = ["git", "--no-pager", *_hardening_config(), *low_speed, *extra, *args]
+        if self.memory is None:
+            return argv
+        # the limit is set by the shell that then becomes git (exec): no Python runs between
+        # fork and exec, which preexec_fn would need (unsafe with threads)
+        return ["/bin/sh", "-c", f'ulimit -v {max(1, self.memory // 1024)} 2>/dev/null; '
+                'exec "$0" "$@"', *argv]
+
+    def spawn(self, args: Sequence[str], *, cwd: Path | str | None = None,
+              options: NetworkOptions | None = None, stdin=subprocess.DEVNULL,
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
+        """Start ``git <args>`` with the hardened settings, environment and memory limit.
+
+        The caller reads its output and keeps the wall-clock limit (:meth:`run` does both).
+        Raises :class:`GitFailed` when git cannot be started.
+        """
+        try:
+            return subprocess.Popen(self.command(args, options), cwd=cwd, env=self.env(options),
+                                    stdin=stdin, stdout=stdout, stderr=stderr,
+                                    start_new_session=True)
+        except OSError as exc:
+            raise GitFailed(f"cannot run git ({exc}); install git or put it on PATH") from exc
+
+    @staticmethod
+    def kill(proc: subprocess.Popen) -> None:
+        """Kill a process from :meth:`spawn` and everything it started (its process group)."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if proc.poll() is None:
+            proc.kill()
+
+    def timed_out(self, what: str) -> GitTimeout:
+        """The error of an operation stopped at the end of its budget."""
+        return GitTimeout(
+            f"{what} timed out after {self.timeout:g} s, the wall-clock budget of one git "
+            "operation, and was stopped; not retried. Check that the server answers, or raise "
+            "WORKBENCH_GIT_TIMEOUT", timeout=self.timeout)
+
+    def run_raw(self, args: Sequence[str], *, cwd: Path | str | None = None, what: str = "git",
+                options: NetworkOptions | None = None) -> subprocess.CompletedProcess:
+        """Run git to its end within the limits; return its exit status, stdout and stderr
+        (bytes), whatever the status. Raises :class:`GitNetworkError` when the wall-clock limit
+        passes and :class:`RepositoryTooLarge` when stdout passes ``max_output`` bytes (git is
+        killed in both cases)."""
+        proc = self.spawn(args, cwd=cwd, options=options)
+        out, err = bytearray(), bytearray()
+        deadline = time.monotonic() + self.timeout
+        problem = None
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ, out)
+            sel.register(proc.stderr, selectors.EVENT_READ, err)
+            while sel.get_map() and problem is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    problem = "timeout"
+                    break
+                for key, _ in sel.select(min(left, 1.0)):
+                    chunk = os.read(key.fd, 1 << 16)
+                    if not chunk:
+                        sel.unregister(key.fileobj)
+                        continue
+                    key.data.extend(chunk)
+                    if key.data is err and len(err) > 1 << 20:
+                        del err[:len(err) - (1 << 19)]  # keep the end: git's verdict is last
+                    if key.data is out and len(out) > self.max_output:
+                        problem = "output"
+                        break
+        if problem is not None:
+            self.kill(proc)
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()) if problem is None else 30)
+        except subprocess.TimeoutExpired:  # closed its pipes but does not end
+            self.kill(proc)
+            proc.wait()
+            problem = "timeout"
+        finally:
+            proc.stdout.close()
+            proc.stderr.close()
+        if problem == "timeout":
+            raise self.timed_out(what)
+        if problem == "output":
+            raise RepositoryTooLarge(
+                f"{what} stopped: git wrote more than {self.max_output} bytes", what="output",
+                limit=self.max_output)
+        return subprocess.CompletedProcess(args, proc.returncode, bytes(out), bytes(err))
 
     def run(self, args: Sequence[str], *, cwd: Path | str | None = None, what: str = "git",
             options: NetworkOptions | None = None) -> str:
-        """Run git and return its stdout; raise :class:`GitFailed` on failure or time-out."""
-        runner = gitpython.cmd.Git(str(cwd) if cwd else None)
+        """Run git and return its stdout (text, trailing newline removed); raise
+        :class:`GitFailed` (or a subclass saying why) on failure or time-out."""
+        done = self.run_raw(args, cwd=cwd, what=what, options=options)
+        if done.returncode == 0:
+            return done.stdout.decode("utf-8", "replace").removesuffix("\n")
         secrets = options.secrets if options else ()
-        command = self.command(args, options)
-        inherited = [var for var in _REDIRECTING_ENV if var in os.environ]
-        if inherited:  # GitPython starts from os.environ and cannot unset a variable: env(1) can
-            command = ["env", *[f"--unset={var}" for var in inherited], *command]
-        try:
-            return runner.execute(
-                command,
-                kill_after_timeout=self.timeout,
-                env=self.env(options),
-            )
-        except gitpython.exc.GitCommandError as exc:
-            stderr = redact((exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n"),
-                            secrets)
-            if exc.status in (-9, 137, "-9") or "timed out" in stderr.lower() or "kill" in str(exc.status):
-                raise GitNetworkError(
-                    f"{what} timed out after {self.timeout:g} s; check the network or raise "
-                    "WORKBENCH_GIT_TIMEOUT",
-                    timeout=self.timeout,
-                ) from None
-            detail = stderr.splitlines()[-1] if stderr else f"exit status {exc.status}"
-            if is_auth_problem(stderr):
-                hint = f"; {options.auth_hint}" if options and options.auth_hint else ""
-                raise AuthenticationFailed(f"{what} failed: {detail}{hint}",
-                                           status=str(exc.status)) from None
-            if is_network_problem(stderr):
-                raise GitNetworkError(f"{what} failed (network): {detail}",
-                                      status=str(exc.status)) from None
-            raise GitFailed(f"{what} failed: {detail}", status=str(exc.status)) from None
-        except gitpython.exc.GitCommandNotFound as exc:
-            raise GitFailed("git is not installed or not on PATH; install git") from exc
+        stderr = redact(done.stderr.decode("utf-8", "replace").strip(), secrets)
+        raise self.failure(what, stderr, done.returncode, options)
+
+    def failure(self, what: str, stderr: str, status: int,
+                options: NetworkOptions | None = None) -> GitFailed:
+        """The error for a git command that exited with ``status`` and (redacted) ``stderr``."""
+        detail = stderr.splitlines()[-1] if stderr else f"exit status {status}"
+        if status < 0 and not stderr:
+            detail = f"killed by signal {-status}"
+        if is_memory_problem(stderr):
+            limit = f"{self.memory / 2**20:.0f} MB" if self.memory else "the memory available"
+            return RepositoryTooLarge(
+                f"{what} stopped: git needed more than {limit} of memory ({detail}); the "
+                "repository may hold a tree bomb. Raise WORKBENCH_GIT_MEMORY if it is trusted",
+                what="memory", limit=self.memory)
+        corrupt = corruption_detail(stderr)
+        if corrupt is not None:
+            return CorruptRepository(
+                f"{what} failed: the repository holds a corrupt or unsafe object ({corrupt}); "
+                "it was refused and will not be retried. Repair the source (`git fsck` "
+                "there) or remove the offending commits", status=str(status))
+        if is_auth_problem(stderr):
+            hint = f"; {options.auth_hint}" if options and options.auth_hint else ""
+            return AuthenticationFailed(f"{what} failed: {detail}{hint}", status=str(status))
+        if is_network_problem(stderr):
+            seen = [line for line in stderr.splitlines()
+                    if any(m in line.lower() for m in _NETWORK_MARKERS)]
+            return GitNetworkError(f"{what} failed (network): {seen[0] if seen else detail}",
+                                   status=str(status))
+        return GitFailed(f"{what} failed: {detail}", status=str(status))
 
     # -- reading a commit without a checkout ----------------------------------------------------
 
@@ -271,12 +464,9 @@ class Git:
         :class:`RepositoryTooLarge` as soon as the limit is passed (git is stopped), so a "git
         bomb" (few objects, a huge tree) costs neither memory nor time.
         """
-        proc = subprocess.Popen(
-            self.command(["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit]),
-            cwd=repo, env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        timer = threading.Timer(self.timeout, proc.kill)
+        proc = self.spawn(["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit],
+                          cwd=repo)
+        timer = threading.Timer(self.timeout, self.kill, [proc])
         timer.start()
         entries: list[TreeEntry] = []
         total = 0
@@ -295,6 +485,7 @@ class Git:
                     mode, type_, sha, size = meta.split(maxsplit=3)
                     size = size.strip()
                     nbytes = int(size) if size.isdigit() else None
+                    _check_entry_path(path, commit)
                     entries.append(TreeEntry(mode, type_, sha, nbytes, path))
                     total += nbytes or 0
                     if max_entries is not None and len(entries) > max_entries:
@@ -311,16 +502,14 @@ class Git:
                             commit=commit, limit=max_bytes, what="bytes")
             proc.wait()
             if proc.returncode != 0:
-                if proc.returncode < 0:
-                    raise GitNetworkError(f"listing files timed out after {self.timeout:g} s",
-                                          timeout=self.timeout)
+                if not timer.is_alive() and proc.returncode < 0:
+                    raise self.timed_out("listing files")
                 stderr = redact(proc.stderr.read().decode(errors="replace").strip())
-                detail = stderr.splitlines()[-1] if stderr else f"exit status {proc.returncode}"
-                raise GitFailed(f"listing files failed: {detail}", status=str(proc.returncode))
+                raise self.failure("listing files", stderr, proc.returncode)
         finally:
             timer.cancel()
             if proc.poll() is None:
-                proc.kill()
+                self.kill(proc)
             proc.wait()
             proc.stdout.close()
             proc.stderr.close()
@@ -331,13 +520,10 @@ class Git:
         shas = list(shas)
         if not shas:
             return
-        proc = subprocess.Popen(
-            self.command(["cat-file", "--batch"]),
-            cwd=repo, env=self.env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = self.spawn(["cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL)
         # the limit is on git's own time: it stops while the consumer holds a blob (parsing)
-        watchdog = _Watchdog(self.timeout, proc.kill)
+        watchdog = Watchdog(self.timeout, lambda: self.kill(proc))
 
         def feed() -> None:
             try:
@@ -367,6 +553,6 @@ class Git:
         finally:
             watchdog.stop()
             if proc.poll() is None:
-                proc.kill()
+                self.kill(proc)
             proc.wait()
             feeder.join(timeout=1)

@@ -27,7 +27,14 @@ _SCP_RE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<
 _HOST_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _SHA_RE = re.compile(r"^[0-9a-f]{7,64}$")
 _REF_CHARS = re.compile(r"^[A-Za-z0-9._/+@-]+$")
-_CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+#: ``scheme://userinfo@``: the user info runs to the *last* ``@`` before the path, query or
+#: fragment (``https://user:p@ss@host`` has the password ``p@ss``).
+_CREDENTIALS_RE = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#\s'\"]*@", re.IGNORECASE)
+#: A URL's query string and fragment (``?token=…``, ``#access_token=…``), up to a quote or space.
+_QUERY_RE = re.compile(r"(?P<url>[a-z][a-z0-9+.-]*://[^?#\s'\"]*)(?P<mark>[?#])[^\s'\"]*",
+                       re.IGNORECASE)
+#: scp-like ``user:password@host:path``: a colon in the part before the ``@``.
+_SCP_SECRET_RE = re.compile(r"^[^/@\s]*:[^/\s]*@")
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,16 @@ class Source:
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove credentials from URLs inside ``text`` (``https://user:token@host`` → ``https://***@host``),
-    and every occurrence of each of ``secrets``."""
+    """``text`` with every secret a URL inside it may carry replaced by ``***``: the user info
+    (``https://user:p@ss@host`` → ``https://***@host``), the query string and the fragment
+    (``https://host/x?token=abc`` → ``https://host/x?***``), a scp-like location's
+    ``user:password@``; and every occurrence of each of ``secrets``."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return _CREDENTIALS_RE.sub(lambda m: f"{m.group('scheme')}***@", text)
+    text = _CREDENTIALS_RE.sub(lambda m: f"{m.group('scheme')}***@", text)
+    text = _QUERY_RE.sub(lambda m: f"{m.group('url')}{m.group('mark')}***", text)
+    return _SCP_SECRET_RE.sub("***@", text)
 
 
 def validate_name(name: str) -> str:
@@ -158,6 +169,10 @@ def _parse_source(raw: str, *, base_dir: Path | None = None) -> Source:
         raise UnsafeSource("no repository given: pass an https/ssh URL or a local path")
     text = raw.strip()
     shown = redact(text)
+    if "://" not in text and _SCP_SECRET_RE.match(text):
+        raise UnsafeSource(
+            f"refused {shown!r}: a password in a location would be stored and logged; use an "
+            "ssh key, or an https URL with --token-env naming the token's variable", source=shown)
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise UnsafeSource(f"refused {shown!r}: control characters are not allowed", source=shown)
     if text.startswith("-"):
@@ -194,9 +209,17 @@ def _parse_url(text: str, shown: str, base_dir: Path | None) -> Source:
     try:
         parts = urlsplit(text)
         port = parts.port  # noqa: F841 - validates the port
-    except ValueError as exc:
-        raise UnsafeSource(f"refused {shown!r}: not a valid URL ({exc})", source=shown) from None
+    except ValueError:
+        # the message would quote the bad part, which may be a piece of a password
+        scheme = text.split("://", 1)[0]
+        raise UnsafeSource(f"refused '{scheme}://***': not a valid URL (check its host and "
+                           "port)", source=f"{scheme}://***") from None
     scheme = parts.scheme.lower()
+    if parts.query or parts.fragment or text.rstrip().endswith(("?", "#")):
+        raise UnsafeSource(
+            f"refused {shown!r}: a repository URL takes no query string or fragment (a token "
+            "there, ?token=… or ?access_token=…, would be stored, logged and shown); remove it "
+            "and name the token's environment variable with --token-env instead", source=shown)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise UnsafeSource(f"refused {shown!r}: file URLs must name a local path", source=shown)

@@ -6,8 +6,12 @@ and a CLI call must all take turns, so nothing here keeps the file open while id
 * :meth:`Database.session` opens the file (or joins the connection this process already has
   open), hands the caller its own cursor and closes the file when the last user leaves.
   ``with db.session():`` around a burst of work keeps the file open for the burst only.
-* Opening retries "Could not set lock" with exponential backoff up to ``lock_timeout`` and then
-  raises :class:`~workbench.errors.DatabaseLocked` naming the file.
+* Opening retries "Could not set lock" with exponential backoff (at most 0.1 s apart) up to
+  ``lock_timeout`` and then raises :class:`~workbench.errors.DatabaseLocked` naming the file.
+* A burst that has kept the file open for over ``MAX_HOLD`` (1 s) closes it at its next idle
+  moment and waits ``YIELD_AFTER_HOLD`` before opening it again, so a waiting process gets in:
+  no unit of work but one large transaction holds the file for long
+  (``benchmarks/bench_lock_hold.py`` measures it; :meth:`Database.hold_times`).
 * :meth:`Database.write` runs a function in one transaction and re-runs it when DuckDB reports
   a write-write conflict, so callers never see ``Conflict on update``.
 * Values are always bound as parameters; callers never receive live relations (a relation
@@ -20,8 +24,11 @@ downloads are switched off.
 from __future__ import annotations
 
 import atexit
+import collections
 import logging
 import random
+import re
+import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -40,7 +47,35 @@ _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 #: Only DuckDB's replay failure: a WAL named in any other error (permissions, a full disk)
 #: holds committed transactions and must stay where it is.
 _WAL_MARKERS = ("replaying wal", "corrupt wal")
+#: The first entry of a DuckDB WAL: its version record (serialized fields 100 = type 98,
+#: 101 = version, then the end-of-object marker).
+_WAL_HEADER = re.compile(rb"\x64\x00\x62\x65\x00[\x00-\x7f]\xff\xff", re.DOTALL)
 _CONFLICT_MARKERS = ("conflict on", "write-write conflict", "transactioncontext error")
+
+
+_FATAL_MARKERS = ("database has been invalidated", "fatal error")
+_DISK_FULL_MARKERS = ("no space left", "disk full", "disk quota exceeded", "file too large")
+
+
+def is_fatal_error(exc: BaseException) -> bool:
+    """DuckDB gave up on the open database (a failed write or checkpoint, a full disk): every
+    later statement on that connection fails until it is opened again."""
+    return isinstance(exc, duckdb.FatalException) or (
+        isinstance(exc, duckdb.Error) and any(m in str(exc).lower() for m in _FATAL_MARKERS))
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """A write failed for want of space (ENOSPC, a quota, a file-size limit)."""
+    text = str(exc).lower()
+    return isinstance(exc, (duckdb.Error, OSError)) and any(m in text for m in _DISK_FULL_MARKERS)
+
+
+def _fatal_cause(exc: BaseException) -> BaseException | None:
+    """``exc`` itself or the DuckDB error it was raised from, when that error is fatal."""
+    for candidate in (exc, exc.__cause__):
+        if candidate is not None and is_fatal_error(candidate):
+            return candidate
+    return None
 
 
 def is_lock_error(exc: BaseException) -> bool:
@@ -66,35 +101,85 @@ class _Shared:
     """The one open connection of this process to one file, with its number of users.
 
     When the last user leaves, the connection is kept for ``idle_release`` seconds and then
-    closed by a timer: a burst of short units of work (a job's bookkeeping, a CLI command)
-    opens the file once instead of once per unit, and an idle process still lets go of it.
+    closed: a burst of short units of work (a job's bookkeeping, a CLI command) opens the file
+    once instead of once per unit, and an idle process still lets go of it. One release thread
+    per open connection keeps that deadline (moved on by every unit of work) and ends when it
+    closes the file, instead of a timer thread per unit of work.
     """
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.users = 0
-        self.timer: threading.Timer | None = None
+        self.release_at: float | None = None
+        self._wake = threading.Condition(self.lock)
+        self._releaser: threading.Thread | None = None
+        #: When the open connection was opened (monotonic s), and how long each earlier
+        #: one stayed open: the time this process held DuckDB's file lock, newest last.
+        self.opened_at: float | None = None
+        self.holds: collections.deque[float] = collections.deque(maxlen=10_000)
+        #: After letting go of a long hold, this process waits until then before opening the
+        #: file again, so a process polling for the lock gets its turn.
+        self.yield_until = 0.0
+
+    def opened(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        self.opened_at = time.monotonic()
+
+    def closed(self) -> None:
+        if self.opened_at is not None:
+            self.holds.append(time.monotonic() - self.opened_at)
+            self.opened_at = None
 
     def release_later(self, delay: float) -> None:
         if delay <= 0:
             self.close_if_idle()
             return
-        self.timer = threading.Timer(delay, self.close_if_idle)
-        self.timer.daemon = True
-        self.timer.start()
+        with self.lock:
+            self.release_at = time.monotonic() + delay
+            if self._releaser is None:
+                self._releaser = threading.Thread(target=self._release_when_idle, daemon=True,
+                                                  name="workbench-db-release")
+                self._releaser.start()
+            else:
+                self._wake.notify()
 
     def cancel_release(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        with self.lock:
+            self.release_at = None
+
+    def _release_when_idle(self) -> None:
+        with self.lock:
+            try:
+                while self.connection is not None:
+                    if self.release_at is None:
+                        self._wake.wait()
+                        continue
+                    left = self.release_at - time.monotonic()
+                    if left > 0:
+                        self._wake.wait(left)
+                        continue
+                    self.release_at = None
+                    if self.users == 0:
+                        self.close_if_idle()
+            finally:
+                self._releaser = None
 
     def close_if_idle(self) -> None:
         with self.lock:
             if self.users == 0 and self.connection is not None:
                 self.connection.close()
                 self.connection = None
-            self.timer = None
+                self.closed()
+            self.release_at = None
+            self._wake.notify_all()
+
+
+#: Seconds a burst of units of work may keep the file open before it is closed at the next
+#: idle moment (whatever ``idle_release`` says), and the pause before this process opens it
+#: again: another process waiting for the lock (polling every 0.1 s at most) gets in.
+MAX_HOLD = 1.0
+YIELD_AFTER_HOLD = 0.15
 
 
 def _close_all() -> None:
@@ -152,19 +237,43 @@ class Database:
             "autoload_known_extensions": False,
             "extension_directory": str(self.extension_dir),
         }
+        self._check_wal_header()
+        con = self._connect(config, read_only=False)
+        if self._on_open is not None:
+            try:
+                self._on_open(con)
+            except BaseException:
+                con.close()
+                raise
+        return con
+
+    def _connect(self, config: dict[str, Any], *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """``duckdb.connect`` retried with backoff while another process holds the file.
+
+        Gives up after ``lock_timeout`` with :class:`DatabaseLocked`; a WAL DuckDB cannot replay
+        is moved aside (read-write opens only); any other failure is a :class:`StoreError`.
+        A read-only open also waits while this process holds the file with other settings.
+        """
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.01
         while True:
             try:
-                con = duckdb.connect(str(self.path), config=config)
-                break
+                return duckdb.connect(str(self.path), read_only=read_only, config=config)
             except duckdb.Error as exc:
-                if not is_lock_error(exc) and self._set_aside_corrupt_wal(exc):
+                busy = is_lock_error(exc) or (
+                    read_only and "different configuration" in str(exc).lower())
+                if not busy and not read_only and self._set_aside_corrupt_wal(exc):
                     continue
-                if not is_lock_error(exc):
+                if not busy and is_disk_full(exc):
                     raise StoreError(
-                        f"cannot open database {self.path}: {exc}. Check the path and its "
-                        "permissions, or point --data-dir / WORKBENCH_DATA_DIR elsewhere",
+                        f"cannot open database {self.path}: the disk is full "
+                        f"({self.free_space()}; {one_line(exc)}). Committed work is kept in the "
+                        "write-ahead log; free space, then run the command again",
+                        path=str(self.path), disk_full=True) from exc
+                if not busy:
+                    raise StoreError(
+                        f"cannot open database {self.path}: {one_line(exc)}. Check the path and "
+                        "its permissions, or point --data-dir / WORKBENCH_DATA_DIR elsewhere",
                         path=str(self.path),
                     ) from exc
                 if time.monotonic() >= deadline:
@@ -176,26 +285,49 @@ class Database:
                         waited=self.lock_timeout,
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
-        if self._on_open is not None:
-            try:
-                self._on_open(con)
-            except BaseException:
-                con.close()
-                raise
-        return con
+                delay = min(delay * 2, 0.1)
+
+    def _check_wal_header(self) -> None:
+        """Move a WAL whose header is damaged aside, loudly, before DuckDB opens the file.
+
+        DuckDB reads a WAL whose first entry is not its version record as empty and drops it
+        without a word, so the transactions in it would vanish silently; damage further in is
+        reported by DuckDB and handled by :meth:`_set_aside_corrupt_wal`. The header checked is
+        the serialized WAL_VERSION entry: field 100 (type) = 98, field 101 (version) = a
+        varint, end-of-object marker ``ff ff``.
+        """
+        wal = self.path.with_name(self.path.name + ".wal")
+        try:
+            with open(wal, "rb") as f:
+                head = f.read(16)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot read the write-ahead log {wal} ({exc}); check its "
+                             "permissions", path=str(self.path)) from exc
+        if not head or _WAL_HEADER.match(head):
+            return
+        self._move_wal_aside(
+            f"its header is damaged (starts {head[:8].hex(' ')}, DuckDB would have dropped it "
+            "silently)")
 
     def _set_aside_corrupt_wal(self, exc: BaseException) -> bool:
-        """Move a WAL that DuckDB cannot replay to ``<file>.wal.corrupt-<stamp>``, loudly.
-
-        The transactions in it are lost (they never reached the database file); the file itself
-        opens again instead of failing on every start. The notice is logged as a warning and
-        recorded in ``store_notices`` for ``workbench status``.
-        """
+        """Move a WAL that DuckDB cannot replay to ``<file>.wal.corrupt-<stamp>``, loudly."""
         wal = self.path.with_name(self.path.name + ".wal")
         text = str(exc).lower()
         if not wal.exists() or not any(m in text for m in _WAL_MARKERS):
             return False
+        self._move_wal_aside(f"it could not be replayed ({one_line(exc)})")
+        return True
+
+    def _move_wal_aside(self, why: str) -> None:
+        """Rename the WAL to ``<file>.wal.corrupt-<stamp>`` (kept as it was) with a notice.
+
+        The transactions in it are lost to the database (they never reached the file); the
+        file itself opens again instead of failing on every start. The notice is logged as a
+        warning and recorded in ``store_notices`` for ``workbench status``.
+        """
+        wal = self.path.with_name(self.path.name + ".wal")
         stamp = time.strftime("%Y%m%dT%H%M%S")
         aside = wal.with_name(f"{wal.name}.corrupt-{stamp}")
         n = 1
@@ -205,15 +337,14 @@ class Database:
         try:
             wal.rename(aside)
         except OSError as err:
-            raise StoreError(f"the write-ahead log of {self.path} cannot be replayed ({exc}) nor "
-                             f"moved aside ({err}); move it away by hand to open the database",
+            raise StoreError(f"the write-ahead log of {self.path} is damaged: {why}; it cannot "
+                             f"be moved aside ({err}); move it away by hand to open the database",
                              path=str(self.path)) from err
-        message = (f"the write-ahead log of {self.path} could not be replayed ({exc}); it was "
-                   f"moved to {aside} and the database opened without it. Transactions in it "
-                   "are lost; re-run the jobs that were running when the process stopped")
+        message = (f"the write-ahead log of {self.path} could not be used: {why}. It was moved "
+                   f"to {aside} and the database opened without it. Transactions in it are "
+                   "lost; re-run the jobs that were running when the process stopped")
         log.warning(message)
         self._notices.append(("corrupt-wal", message))
-        return True
 
     def take_notices(self) -> list[tuple[str, str]]:
         notices, self._notices = self._notices, []
@@ -226,19 +357,79 @@ class Database:
         with shared.lock:
             shared.cancel_release()
             if shared.connection is None:
-                shared.connection = self._open()
+                pause = shared.yield_until - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                shared.opened(self._open())
             shared.users += 1
             cursor = shared.connection.cursor()
         try:
             yield cursor
+        except BaseException as exc:
+            fatal = _fatal_cause(exc)
+            if fatal is None:
+                raise
+            self._invalidated(shared)
+            raise StoreError(self.fatal_message(fatal), path=str(self.path),
+                             disk_full=is_disk_full(fatal)) from exc
         finally:
             try:
                 cursor.close()
+            except duckdb.Error:
+                pass
             finally:
                 with shared.lock:
                     shared.users -= 1
                     if shared.users == 0 and shared.connection is not None:
-                        shared.release_later(self.idle_release)
+                        held = time.monotonic() - (shared.opened_at or time.monotonic())
+                        if held > MAX_HOLD:  # a long burst: let others in before going on
+                            shared.close_if_idle()
+                            shared.yield_until = time.monotonic() + YIELD_AFTER_HOLD
+                        else:
+                            shared.release_later(self.idle_release)
+
+    def _invalidated(self, shared: "_Shared") -> None:
+        """Drop a connection DuckDB has invalidated, so the next unit of work opens the file
+        again (replaying the write-ahead log) instead of failing for good."""
+        with shared.lock:
+            con, shared.connection = shared.connection, None
+            shared.closed()
+        if con is not None:
+            try:
+                con.close()
+            except duckdb.Error:
+                pass
+        log.info("database %s was invalidated by DuckDB; it is opened again on next use",
+                    self.path)
+
+    def free_space(self) -> str:
+        """Free space on the database's file system, as text (``"12.3 MB free under /x"``)."""
+        probe = self.path.parent
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        try:
+            free = shutil.disk_usage(probe).free
+        except OSError:
+            return f"free space under {probe} unknown"
+        return f"{free / 1e6:.1f} MB free under {probe}"
+
+    def fatal_message(self, exc: BaseException) -> str:
+        """One line for a write DuckDB could not complete: what failed and what to do."""
+        first = one_line(exc).split(' Original error: "')[-1].rstrip('"')
+        if is_disk_full(exc):
+            return (f"the database {self.path} could not be written: the disk is full "
+                    f"({self.free_space()}; {first}). Work committed before stays in the "
+                    "write-ahead log; free space, then run the command again")
+        return (f"the database {self.path} failed and was closed ({first}); it is opened again "
+                "on the next command. If this repeats, check the disk and `workbench status`")
+
+    def hold_times(self) -> list[float]:
+        """Seconds this process held the file (DuckDB's lock) each time it opened it, oldest
+        first (the last 10,000), the current hold included while the file is open."""
+        with self._shared.lock:
+            current = ([time.monotonic() - self._shared.opened_at]
+                       if self._shared.opened_at is not None else [])
+            return [*self._shared.holds, *current]
 
     @property
     def is_open(self) -> bool:
@@ -283,7 +474,7 @@ class Database:
                         continue
                     if isinstance(exc, duckdb.Error):
                         raise StoreError(
-                            f"database operation failed on {self.path}: {exc}",
+                            f"database operation failed on {self.path}: {one_line(exc)}",
                             path=str(self.path),
                         ) from exc
                     raise
@@ -306,24 +497,10 @@ class Database:
         """
         if not self.path.exists():
             raise StoreError(f"no database at {self.path} yet; map a project first", path=str(self.path))
+        check_read_only_sql(sql)
         config = {"enable_external_access": False, "autoinstall_known_extensions": False,
                   "autoload_known_extensions": False}
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.01
-        while True:
-            try:
-                con = duckdb.connect(str(self.path), read_only=True, config=config)
-                break
-            except duckdb.Error as exc:
-                transient = is_lock_error(exc) or "different configuration" in str(exc).lower()
-                if not transient or time.monotonic() >= deadline:
-                    if transient:
-                        raise DatabaseLocked(
-                            f"database {self.path} is busy (held by another process or by a "
-                            f"running job); try again when it finishes", path=str(self.path)) from exc
-                    raise StoreError(f"cannot open database {self.path}: {exc}", path=str(self.path)) from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.5)
+        con = self._connect(config, read_only=True)
         try:
             result = con.execute(sql, params or [])
             if result.description is None:
@@ -331,9 +508,50 @@ class Database:
             frame = result.fetch_df_chunk(limit // 2048 + 1) if limit else result.df()
             return frame.head(limit) if limit else frame
         except duckdb.Error as exc:
-            raise StoreError(f"query failed: {exc}", path=str(self.path)) from exc
+            raise StoreError(f"query failed: {one_line(exc)}", path=str(self.path)) from exc
         finally:
             con.close()
+
+
+#: Statement types SQL from users or models may run: queries (``SELECT``, ``WITH``, ``FROM``,
+#: ``SHOW``, ``DESCRIBE``, ``SUMMARIZE``, ``VALUES``, ``PRAGMA show_tables``) and ``EXPLAIN``.
+_READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def check_read_only_sql(sql: str) -> None:
+    """Raise :class:`StoreError` unless every statement of ``sql`` is a query.
+
+    A read-only DuckDB connection still lets ``CREATE TEMP TABLE``, ``SET``, ``ATTACH
+    ':memory:'`` and ``PIVOT`` (which creates an enum type) through: those are refused here,
+    before the database is opened. Parse errors become one-line :class:`StoreError`s too.
+    """
+    if not isinstance(sql, str) or not sql.strip():
+        raise StoreError("no SQL given: pass a SELECT statement")
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise StoreError(f"query failed: {one_line(exc)}") from None
+    for statement in statements:
+        kind = statement.type.name
+        if kind not in _READ_ONLY_STATEMENTS:
+            raise StoreError(
+                f"query refused: a {kind} statement; only queries (SELECT, WITH, FROM, SHOW, "
+                "DESCRIBE, EXPLAIN) run here, on a read-only copy of the database", statement=kind)
+
+
+def one_line(exc: BaseException) -> str:
+    """DuckDB's error text on one line: the message and its hints, without the quoted SQL
+    and caret (``LINE 1: SELECT … ^``) that DuckDB adds below it; the line number is kept."""
+    kept, where = [], ""
+    for line in str(exc).splitlines():
+        text = line.strip()
+        if not text or set(text) == {"^"}:
+            continue
+        if text.startswith("LINE ") and ":" in text:
+            where = where or f" (at {text.split(':', 1)[0].lower()})"
+            continue
+        kept.append(text)
+    return " ".join(kept) + where
 
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:

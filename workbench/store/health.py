@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from ..errors import StoreError
 from .database import Database
+
+log = logging.getLogger("workbench.store")
 
 #: Keys of ``store_health``; nothing else is written there.
 KEYS = ("last_checkpoint",)
@@ -14,6 +18,9 @@ KEYS = ("last_checkpoint",)
 class HealthTable:
     def __init__(self, db: Database) -> None:
         self.db = db
+        #: Why the last checkpoint of this process failed for want of space or with a fatal
+        #: error (one line: what was kept, what failed, what to do); ``None`` when it did not.
+        self.problem: str | None = None
 
     def set(self, key: str, value: str) -> None:
         if key not in KEYS:
@@ -28,12 +35,34 @@ class HealthTable:
         return rows[0][0] if rows else None
 
     def checkpoint(self) -> bool:
-        """Fold the WAL into the database file; record when. False when it could not run now."""
+        """Fold the WAL into the database file; record when. False when it could not run now.
+
+        A checkpoint that fails fatally (a full disk) leaves the committed work in the WAL:
+        the connection DuckDB invalidated is dropped (the next use opens the file again) and
+        :attr:`problem` says what was kept and what failed.
+        """
+        self.problem = None
         try:
             self.db.read(lambda cur: cur.execute("CHECKPOINT"))
+        except StoreError as exc:
+            if exc.fields.get("disk_full") is None:
+                return False  # not a fatal error: another transaction is busy, say
+            wal = f"{self.db.path.name}.wal"
+            self.problem = (
+                f"work committed so far is saved in the write-ahead log ({wal}), but folding it "
+                "into the database file failed because the disk is full "
+                f"({self.db.free_space()}). Free space, then run any command (`workbench "
+                "status`) to fold it in" if exc.fields["disk_full"] else
+                f"work committed so far is saved in the write-ahead log ({wal}), but the "
+                f"checkpoint failed: {exc}")
+            log.info("checkpoint failed: %s", self.problem)
+            return False
         except Exception:  # noqa: BLE001 - another transaction is busy; the next job tries again
             return False
-        self.set("last_checkpoint", "ok")
+        try:
+            self.set("last_checkpoint", "ok")
+        except StoreError:
+            return True  # folded; only the note of when failed
         return True
 
     def notices(self, limit: int = 20) -> list[tuple[datetime, str, str]]:

@@ -14,7 +14,7 @@ import pyarrow as pa
 from .database import Database
 
 COMMIT_COLUMNS = ("sha", "author_name", "author_email", "authored_at", "committer_name",
-                  "committer_email", "committed_at", "subject", "parents", "is_merge")
+                  "committer_email", "committed_at", "subject", "parents", "is_merge", "truncated")
 CHANGE_COLUMNS = ("sha", "path", "old_path", "added", "deleted", '"binary"')
 METRIC_COLUMNS = (
     "path", "churn_30d", "commits_30d", "churn_90d", "commits_90d", "churn_365d", "commits_365d",

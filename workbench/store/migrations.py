@@ -610,6 +610,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE VIEW latest_snapshots AS SELECT * EXCLUDE (chosen_by) FROM current_snapshots;
         """,
     ),
+    Migration(
+        15,
+        "batch runs record their owner process and a heartbeat (a killed run is interrupted)",
+        """
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN hostname VARCHAR;
+        ALTER TABLE runs ADD COLUMN process_started DOUBLE;
+        ALTER TABLE runs ADD COLUMN heartbeat_at TIMESTAMPTZ;
+        """,
+    ),
+    Migration(
+        16,
+        "mined commits say why their file changes are incomplete (over the cap, out of memory)",
+        """
+        ALTER TABLE commits ADD COLUMN truncated VARCHAR;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

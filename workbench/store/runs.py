@@ -14,6 +14,13 @@ import duckdb
 
 from .database import Database
 
+
+def current_owner() -> tuple[int, str, float | None]:
+    """This process as a run's owner: pid, host name, process start time."""
+    from ..jobs.process import current_owner as owner  # the jobs package imports the store
+
+    return owner()
+
 COLUMNS = (
     "id", "notebook", "parameters", "status", "schedule_id", "scheduled_for", "created_at",
     "started_at", "finished_at", "duration_seconds", "output_ipynb", "output_html",
@@ -35,20 +42,53 @@ class RunsTable:
     def create(self, notebook: str, parameters: dict[str, Any], *, schedule_id: int | None = None,
                scheduled_for: datetime | None = None,
                cur: duckdb.DuckDBPyConnection | None = None) -> int:
-        """Insert a queued run; inside the caller's transaction when ``cur`` is given."""
-        sql = ("INSERT INTO runs (notebook, parameters, status, schedule_id, scheduled_for)"
-               " VALUES (?, ?, 'queued', ?, ?) RETURNING id")
-        params = [notebook, json.dumps(parameters), schedule_id, scheduled_for]
+        """Insert a queued run owned by this process; inside the caller's transaction when
+        ``cur`` is given."""
+        pid, hostname, started = current_owner()
+        sql = ("INSERT INTO runs (notebook, parameters, status, schedule_id, scheduled_for, pid,"
+               " hostname, process_started) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?) RETURNING id")
+        params = [notebook, json.dumps(parameters), schedule_id, scheduled_for, pid, hostname,
+                  started]
         if cur is not None:
             return cur.execute(sql, params).fetchone()[0]
         return self.db.write(lambda c: c.execute(sql, params).fetchone()[0])
 
     def start(self, run_id: int, output_ipynb: str, output_html: str, runner: str) -> None:
+        pid, hostname, started = current_owner()
         self.db.write(lambda cur: cur.execute(
-            "UPDATE runs SET status = 'running', started_at = now(), output_ipynb = ?,"
-            " output_html = ?, runner = ? WHERE id = ?",
-            [output_ipynb, output_html, runner, run_id],
+            "UPDATE runs SET status = 'running', started_at = now(), heartbeat_at = now(),"
+            " output_ipynb = ?, output_html = ?, runner = ?, pid = ?, hostname = ?,"
+            " process_started = ? WHERE id = ?",
+            [output_ipynb, output_html, runner, pid, hostname, started, run_id],
         ))
+
+    def heartbeat(self, run_id: int) -> None:
+        self.db.write(lambda cur: cur.execute(
+            "UPDATE runs SET heartbeat_at = now() WHERE id = ? AND status = 'running'", [run_id]))
+
+    def active(self) -> list[dict[str, Any]]:
+        """Queued and running runs with their owner: id, status, pid, hostname,
+        process_started, heartbeat_at, started_at, created_at, output_ipynb, output_html."""
+        keys = ("id", "status", "pid", "hostname", "process_started", "heartbeat_at",
+                "started_at", "created_at", "output_ipynb", "output_html")
+        rows = self.db.query(f"SELECT {', '.join(keys)} FROM runs"
+                             " WHERE status IN ('queued', 'running') ORDER BY id")
+        return [dict(zip(keys, row)) for row in rows]
+
+    def mark_interrupted(self, runs: list[tuple[int, str | None, str | None]], reason: str) -> None:
+        """Mark ``(run_id, output_ipynb, output_html)`` runs ``interrupted`` with ``reason``,
+        keeping only the outputs given (those that exist); runs that finished meanwhile stay."""
+        def work(cur):
+            for run_id, ipynb, html in runs:
+                cur.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = now(), error = ?,"
+                    " output_ipynb = ?, output_html = ? WHERE id = ?"
+                    " AND status IN ('queued', 'running')", [reason, ipynb, html, run_id])
+        self.db.write(work)
+
+    def with_status(self, status: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self.db.query(f"{_SELECT} WHERE status = ? ORDER BY id DESC LIMIT ?", [status, limit])
+        return [_row(r) for r in rows]
 
     def finish(self, run_id: int, *, status: str, duration_seconds: float | None,
                output_ipynb: str | None, output_html: str | None,

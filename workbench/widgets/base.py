@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import logging
 import math
+import queue
+import sys
 import threading
 import time
 from datetime import datetime
@@ -60,6 +62,7 @@ class Session(traitlets.HasTraits):
         self._listeners: list[JobListener] = []
         self._snapshot: "Snapshot | None" = None
         self._lock = threading.Lock()
+        self._pending: queue.SimpleQueue = queue.SimpleQueue()
         if project is not None:
             self.open(project)
 
@@ -128,10 +131,11 @@ class Session(traitlets.HasTraits):
         handle (for example ``lambda progress: wb.batch.start(nb, progress=progress)``);
         :meth:`job_kind` tells listeners the ``kind`` of each job.
         """
-        def progress(p: Progress) -> None:
-            self._job_progress(p, label, kind)
+        def progress(p: Progress) -> None:  # on the job's thread
+            self._on_kernel_thread(self._job_progress, p, label, kind)
 
         handle = start(progress)
+        handle.after_result = self.drain  # result() returns with the session up to date
         self.kinds[handle.id] = kind
         self.handles[handle.id] = handle
         if handle.id not in self._seen:  # the job may have reported already
@@ -170,6 +174,40 @@ class Session(traitlets.HasTraits):
                 handle.result(timeout)
             except Exception:  # noqa: BLE001 - failures are shown by the job monitor
                 pass
+        self.drain()
+
+    def _on_kernel_thread(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` on the kernel's thread (see :func:`_kernel_loop`): queued
+        here, run by the kernel's IOLoop or by :meth:`drain`, whichever comes first."""
+        loop = _kernel_loop() if threading.current_thread() is not threading.main_thread() else None
+        if loop is None:
+            fn(*args)
+            return
+        self._pending.put((fn, args))
+        loop.add_callback(self.drain)
+
+    def drain(self) -> None:
+        """Run the updates job threads queued for the kernel's thread, in order (called on it:
+        by the kernel's IOLoop, by :meth:`wait`, and when a tracked job's ``result()`` returns)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        while True:
+            try:
+                fn, args = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            fn(*args)
+
+
+def _kernel_loop():
+    """The IOLoop of the IPython kernel this process runs, or None outside a kernel.
+
+    Widget state (traitlets, ipywidgets) must change on the kernel's thread, not on a job's
+    thread, or the front end may see updates out of order; ``add_callback`` is thread-safe."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None) if ipython is not None else None
+    kernel = getattr(get(), "kernel", None) if get is not None else None
+    return getattr(kernel, "io_loop", None)
 
 
 class Panel(widgets.VBox):
