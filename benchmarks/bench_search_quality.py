@@ -6,6 +6,9 @@ repository by ``eval_corpus.py`` and mapped and indexed by the workbench. With `
 (e.g. ``model2vec:/path/to/model``, a model already on disk) the vector and hybrid modes are run
 again with that embedder.
 
+Halves: queries are numbered in file order from 0; the even ones form half A (the half rules
+were tuned on) and the odd ones half B (held out). Every mode is reported on A, B and all.
+
 Scoring (file level; a commit chunk counts for a query labelled with that commit):
   * recall@k: the share of a query's labelled targets (files, commits) among the paths of its
     first k hits, averaged over queries;
@@ -134,10 +137,16 @@ def run_mode(wb, project: str, queries: list[dict], mode: str) -> list[QueryResu
     return results
 
 
-def summarise(run: ModeRun, kind: str | None) -> list:
-    chosen = [r for r in run.results if kind is None or r.type == kind]
+def half_of(position: int) -> str:
+    """``A`` for the even positions of the query file (tuned on), ``B`` for the odd (held out)."""
+    return "A" if position % 2 == 0 else "B"
+
+
+def summarise(run: ModeRun, kind: str | None, half: str | None = None) -> list:
+    chosen = [r for i, r in enumerate(run.results)
+              if (kind is None or r.type == kind) and (half is None or half_of(i) == half)]
     n = len(chosen)
-    return [run.label, kind or "all", n,
+    return [run.label, half or "all", kind or "all", n,
             sum(r.recall_5 for r in chosen) / n, sum(r.recall_10 for r in chosen) / n,
             sum(r.reciprocal_rank for r in chosen) / n,
             sum(1 for r in chosen if r.found_at_5) / n,
@@ -211,8 +220,9 @@ def main() -> None:
             runs.append(run)
             print(f"{label}: done", file=sys.stderr)
 
-    headers = ["mode", "queries", "n", "recall@5", "recall@10", "MRR", "hit@5", "median ms"]
-    rows = [summarise(run, kind) for kind in (None, "natural", "identifier") for run in runs]
+    headers = ["mode", "half", "queries", "n", "recall@5", "recall@10", "MRR", "hit@5", "median ms"]
+    rows = [summarise(run, None, half) for half in ("A", "B") for run in runs]
+    rows += [summarise(run, kind) for kind in (None, "natural", "identifier") for run in runs]
     counts = {t: sum(1 for q in queries if q["type"] == t) for t in ("natural", "identifier")}
     print(f"\n{corpus.label}: {len(queries)} queries ({counts['natural']} natural language, "
           f"{counts['identifier']} identifiers), snapshot {snap.id if hasattr(snap, 'id') else ''}"

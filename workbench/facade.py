@@ -499,7 +499,7 @@ class Workbench:
         ``kinds`` limits hits to ``{"code", "docs", "config", "commits"}``; ``language``,
         ``path`` (a glob whose ``*`` also matches ``/``) and ``node_kind`` (``function``,
         ``class``, ``module`` ...) filter them; tests and vendored code rank lower unless
-        ``include_tests``. ``mode`` is ``"hybrid"`` (BM25 and vectors fused by reciprocal rank,
+        ``include_tests``. ``mode`` is ``"hybrid"`` (BM25 and vectors fused by weighted scores,
         re-ranked by the graph), ``"text"`` (BM25) or ``"vector"``. A snapshot searched for the
         first time is indexed first (:meth:`index`, waited for).
 

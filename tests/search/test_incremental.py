@@ -9,6 +9,7 @@ from tests.helpers import commit, write
 from tests.search.conftest import FILES
 from workbench.errors import JobCancelled
 from workbench.search import indexer
+from workbench.search.chunking import CHUNKER_VERSION
 
 
 
@@ -67,7 +68,7 @@ def test_an_interrupted_index_resumes_where_it_stopped(wb, known_repo, monkeypat
     with pytest.raises(JobCancelled):
         wb.index("netkit", wait=True, progress=cancel_after_two_batches)
     assert wb.index_state("netkit") is None
-    stored = len(wb.store.search.chunked(sorted(_indexable(wb, snap.id)), 0, 1))
+    stored = len(wb.store.search.chunked(sorted(_indexable(wb, snap.id)), 0, CHUNKER_VERSION))
     assert stored == 4  # two batches of two files were stored before the cancel
     job = wb.recent_jobs(1)[0]
     assert job.type == "index" and job.status == "cancelled"

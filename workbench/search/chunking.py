@@ -8,8 +8,13 @@
   windows of at most :data:`WINDOW` lines.
 * **docs** (Markdown, reStructuredText, plain text): one chunk per section, a heading and the
   lines up to the next heading; long sections in windows.
-* **config** (TOML, YAML, JSON, INI, Dockerfile ...): the whole file when it is at most
-  :data:`CONFIG_MAX_BYTES`, else none (lock files and generated data say little).
+* **config** (TOML, YAML, JSON, INI, Dockerfile ...): files of at most
+  :data:`CONFIG_MAX_BYTES` (lock files and generated data say little, and are skipped); a TOML
+  or INI file (``setup.cfg``, ``tox.ini``, ``pyproject.toml``) with two or more ``[section]``
+  headers is one chunk per section, titled ``file [section]``, any other file one chunk.
+  A config chunk, or a chunk of ``setup.py``, that sets a standard packaging key gets a last
+  comment line saying what the key means in words (:data:`PACKAGING_KEYS`:
+  ``python_requires`` -> "minimum supported Python version"), so a question in words finds it.
 * **commits**: the subject and the paths the commit touched.
 
 A chunk of a blob depends on the blob's bytes and the map's line ranges for them only, so it
@@ -19,11 +24,11 @@ is stored once per blob sha and :data:`CHUNKER_VERSION` (bump it when chunks cha
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Iterable, Sequence
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 WINDOW = 80
 MAX_CHARS = 12_000
 CONFIG_MAX_BYTES = 16_000
@@ -35,6 +40,21 @@ CONFIG_SUFFIXES = {".toml", ".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", "
 CONFIG_NAMES = {"Dockerfile", "Makefile", "Procfile", "Containerfile", "Justfile", "setup.cfg",
                 "tox.ini", ".gitignore", ".dockerignore", ".editorconfig", ".env.example",
                 "MANIFEST.in"}
+SECTIONED_SUFFIXES = {".toml", ".ini", ".cfg"}
+_SECTION = re.compile(r"^\s*\[\[?\s*([^\[\]\n]+?)\s*\]\]?\s*(?:[#;].*)?$")
+# standard packaging keys (setuptools, PEP 621) and what they mean, in the words people ask with
+PACKAGING_KEYS = {
+    "python_requires": "minimum supported Python version",
+    "requires-python": "minimum supported Python version",
+    "install_requires": "runtime dependencies, required packages",
+    "dependencies": "runtime dependencies, required packages",
+    "extras_require": "optional dependencies, extras",
+    "optional-dependencies": "optional dependencies, extras",
+    "console_scripts": "command line entry points, scripts",
+    "entry_points": "command line entry points, plugins",
+}
+_PACKAGING_KEY = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, PACKAGING_KEYS))
+                            + r")(?![\w-])\s*[=:]")
 _CONFIG_SKIP = {"package-lock.json", "yarn.lock", "poetry.lock", "Cargo.lock", "uv.lock",
                 "pnpm-lock.yaml", "composer.lock", "Gemfile.lock"}
 
@@ -89,16 +109,49 @@ def chunk_blob(path: str, kind: str, data: bytes, definitions: Sequence[Definiti
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
     if kind == "code":
-        return chunk_code(lines, definitions, file_node_kind)
+        chunks = chunk_code(lines, definitions, file_node_kind)
+        if PurePosixPath(path).name == "setup.py":
+            chunks = [_with_key_meanings(c) for c in chunks]
+        return chunks
     if kind == "docs":
         style = DOC_SUFFIXES.get(PurePosixPath(path).suffix.lower(), "markdown")
         return chunk_document(lines, style)
     if kind == "config":
         if len(data) > CONFIG_MAX_BYTES or not text.strip():
             return []
-        return [Chunk("config", 1, max(1, len(lines)), None, None, PurePosixPath(path).name,
-                      text[:MAX_CHARS])]
+        return [_with_key_meanings(c) for c in chunk_config(path, lines, text)]
     return []
+
+
+def chunk_config(path: str, lines: Sequence[str], text: str) -> list[Chunk]:
+    """A config file whole, or per ``[section]`` for TOML and INI files with two or more."""
+    name = PurePosixPath(path).name
+    suffix = PurePosixPath(path).suffix.lower()
+    starts: list[tuple[int, str]] = []
+    if suffix in SECTIONED_SUFFIXES:
+        starts = [(i + 1, m.group(1)) for i, line in enumerate(lines)
+                  if (m := _SECTION.match(line))]
+    if len(starts) < 2:
+        return [Chunk("config", 1, max(1, len(lines)), None, None, name, text[:MAX_CHARS])]
+    if starts[0][0] > 1:
+        starts.insert(0, (1, ""))
+    chunks = []
+    for i, (start, section) in enumerate(starts):
+        end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(lines)
+        body = _body(lines, start, end)
+        if body.strip():
+            title = f"{name} [{section}]" if section else name
+            chunks.append(Chunk("config", start, end, None, None, title[:120], body))
+    return chunks
+
+
+def _with_key_meanings(chunk: Chunk) -> Chunk:
+    """The chunk with a last comment line giving the meaning of the packaging keys it sets."""
+    keys = list(dict.fromkeys(m.group(1) for m in _PACKAGING_KEY.finditer(chunk.text)))
+    if not keys:
+        return chunk
+    meanings = "; ".join(f"{key}: {PACKAGING_KEYS[key]}" for key in keys)
+    return replace(chunk, text=(chunk.text + f"\n# {meanings}")[:MAX_CHARS + 200])
 
 
 def _title(line: str) -> str:

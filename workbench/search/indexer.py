@@ -43,7 +43,7 @@ def _rows(chunks: list[tuple[str | None, int | None, str | None, Chunk]]) -> pa.
     """Arrow rows of ``(blob sha, project id, commit sha, chunk)``."""
     cols: dict[str, list[Any]] = {name: [] for name in CHUNK_SCHEMA.names}
     for blob, project_id, commit, c in chunks:
-        terms, counts, length = term_counts(bm25_text(c))
+        terms, counts, length = term_counts(bm25_text(c), c.kind)
         for name, value in (("blob_sha", blob), ("project_id", project_id),
                             ("commit_sha", commit), ("chunker_version", CHUNKER_VERSION),
                             ("kind", c.kind), ("symbol", c.symbol), ("node_kind", c.node_kind),

@@ -1,7 +1,7 @@
 """Answer searches: filters, ranking and the result table.
 
-A snapshot's query index (:class:`~workbench.search.ranking.SnapshotIndex`) is built from the
-store on first use and kept per process (keyed by database file, snapshot, embedder and the
+A snapshot's query index (:class:`~workbench.search.ranking.SnapshotIndex`: BM25 weights,
+vectors, graph, the chunks' metadata and texts) is built from the store on first use and kept per process (keyed by database file, snapshot, embedder and the
 index's build time), like the graph cache; snapshots are immutable, so it is rebuilt only when
 the snapshot is indexed again (another embedder, a resumed build).
 """
@@ -138,19 +138,17 @@ class SearchService:
         if mode in ("vector", "hybrid"):
             cosine = index.cosine(embedder.embed([query])[0])
         ranked = index.rank(mask, k=k, mode=mode, bm25=bm25, cosine=cosine,
-                            include_tests=include_tests,
-                            defines=index.defines(query) if mode == "hybrid" else None)
+                            include_tests=include_tests, query=query)
         if not len(ranked.rows):
             return empty_result()
-        frame = meta.iloc[ranked.rows].reset_index(drop=True)
-        texts = self.store.search.texts(frame["chunk_id"].tolist())
-        frame["text"] = [texts.get(int(i), "") for i in frame["chunk_id"]]
-        frame["preview"] = frame["text"].map(preview)
-        frame["rank"] = np.arange(1, len(frame) + 1)
-        frame["score"] = ranked.score.astype(float)
-        frame["bm25"] = ranked.bm25.astype(float)
-        frame["vector"] = ranked.vector.astype(float)
-        frame["graph"] = ranked.graph.astype(float)
-        for col in ("line_start", "line_end"):
-            frame[col] = frame[col].astype("Int64")
+        import pandas as pd
+
+        rows = ranked.rows
+        columns = {name: values[rows] for name, values in index.columns.items()}
+        text = [t or "" for t in index.texts.take(rows).to_pylist()]
+        columns.update(text=text, preview=[preview(t) for t in text],
+                       rank=np.arange(1, len(rows) + 1), score=ranked.score.astype(float),
+                       bm25=ranked.bm25.astype(float), vector=ranked.vector.astype(float),
+                       graph=ranked.graph.astype(float))
+        frame = pd.DataFrame(columns)
         return frame[COLUMNS]

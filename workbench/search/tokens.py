@@ -6,6 +6,15 @@ too: ``getUserName`` gives ``getusername get user name``; ``os.path.join`` gives
 matched as written. A short list of English function words is dropped, from documents and
 queries alike.
 
+**Prose** (documentation, commit messages, and the comments and docstrings of code) is also
+normalised lightly: a plain lower-case word (letters only, no underscore, dot, digit or inner
+capital, so never an identifier as code spells it) loses an English plural or ``-ing`` ending,
+by the rules of the S-stemmer (Harman 1991: ``-ies`` to ``-y``, ``-es`` to ``-e``, ``-s``
+dropped, never after ``u`` or ``s``) extended with ``-ing`` dropped and a final ``e`` dropped
+(``tests``, ``testing`` -> ``test``; ``parsing``, ``parses``, ``parse`` -> ``pars``). A prose
+word is stored in its normalised form; a query keeps each of its words as written and adds the
+normalised form, so a query matches code by the name and prose by the word.
+
 Terms are stored as 32-bit CRC-32 hashes (:func:`term_ids`): no vocabulary table to keep in
 step across processes, and two terms sharing a hash is rare enough (about one in 4 billion per
 pair) not to matter to a ranking.
@@ -43,11 +52,64 @@ def _split(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def tokenize(text: str) -> list[str]:
-    """The terms of ``text`` in order, with repeats (see the module docstring)."""
+_PLAIN = re.compile(r"[A-Z]?[a-z]+")
+_LINE_COMMENT = ("#", "//", "/*", "*", "--", ";")
+_DOCSTRING = re.compile(r'"""|\'\'\'')
+PROSE_KINDS = frozenset({"docs", "commits"})
+
+
+@lru_cache(maxsize=200_000)
+def normalise(word: str) -> str:
+    """The prose form of a plain word (see the module docstring); other words unchanged."""
+    if not _PLAIN.fullmatch(word):
+        return word.lower()
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies") and not w.endswith(("eies", "aies")):
+        w = w[:-3] + "y"
+    elif len(w) > 3 and w.endswith("es") and not w.endswith(("aes", "ees", "oes")):
+        w = w[:-1]
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("us", "ss")):
+        w = w[:-1]
+    if len(w) > 5 and w.endswith("ing"):
+        w = w[:-3]
+        if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":  # running -> run
+            w = w[:-1]
+    if len(w) > 4 and w.endswith("e") and not w.endswith(("ee", "ie")):
+        w = w[:-1]
+    return w
+
+
+def tokenize(text: str, *, prose: bool = False) -> list[str]:
+    """The terms of ``text`` in order, with repeats (see the module docstring); with
+    ``prose``, plain words in their normalised form (:func:`normalise`)."""
     out: list[str] = []
     for word in _WORD.findall(text):
-        out.extend(_split(word))
+        terms = _split(word)
+        if prose and terms and _PLAIN.fullmatch(word):
+            out.append(normalise(word))
+        else:
+            out.extend(terms)
+    return out
+
+
+def query_terms(query: str) -> set[str]:
+    """The terms a query looks up: its terms as written plus the prose forms of its words."""
+    return set(tokenize(query)) | set(tokenize(query, prose=True))
+
+
+def code_terms(text: str) -> list[str]:
+    """The terms of a code chunk: comment lines and triple-quoted docstrings as prose (a
+    text rule, not a parser), every other line as code."""
+    out: list[str] = []
+    in_doc = False
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        marks = len(_DOCSTRING.findall(line))
+        prose = in_doc or stripped.startswith(_LINE_COMMENT) or (
+            marks > 0 and stripped.lstrip("rbuRBU").startswith(('"""', "'''")))
+        out.extend(tokenize(line, prose=prose))
+        if marks % 2:
+            in_doc = not in_doc
     return out
 
 
@@ -70,8 +132,16 @@ def term_id(term: str) -> int:
     return zlib.crc32(term.encode())
 
 
-def term_counts(text: str) -> tuple[list[int], list[int], int]:
-    """``(term ids, counts, length)`` of a document: distinct term ids, how often each occurs,
-    and the number of terms (BM25's document length)."""
-    counts = Counter(term_id(t) for t in tokenize(text))
+def term_counts(text: str, kind: str | None = None) -> tuple[list[int], list[int], int]:
+    """``(term ids, counts, length)`` of a document of a chunk ``kind`` (``docs`` and
+    ``commits`` are prose, ``code`` and ``config`` have prose in their comments; None: no
+    prose): distinct term
+    ids, how often each occurs, and the number of terms (BM25's document length)."""
+    if kind in PROSE_KINDS:
+        terms = tokenize(text, prose=True)
+    elif kind in ("code", "config"):
+        terms = code_terms(text)
+    else:
+        terms = tokenize(text)
+    counts = Counter(term_id(t) for t in terms)
     return list(counts), [min(c, 65535) for c in counts.values()], sum(counts.values())

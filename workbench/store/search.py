@@ -253,7 +253,7 @@ class SearchTable:
     def load(self, snapshot_id: int, project_id: int, version: int,
              vector_table: str) -> dict[str, pa.Table]:
         """What a snapshot's query index is built from, in one read: ``chunks`` (metadata, BM25
-        terms and the vector, null where missing), ``nodes`` (``id, kind, pagerank, fan_in``)
+        terms, the vector (null where missing) and the text), ``nodes`` (``id, kind, pagerank, fan_in``)
         and ``edges`` (``src, dst`` of calls, imports, inherits and tests)."""
         vt = vector_table
         commit_time = ("coalesce((SELECT max(x.committed_at) FROM commits x JOIN snapshots s"
@@ -264,13 +264,13 @@ class SearchTable:
             f" AND kind IN {_FILE_KINDS} AND path IS NOT NULL GROUP BY path)"
             " SELECT c.id, c.kind, f.path, c.line_start, c.line_end, c.symbol, c.node_kind,"
             " f.language, c.title, fn.file_node, c.commit_sha, c.terms, c.counts, c.length,"
-            " v.vector FROM files f JOIN chunks c ON c.blob_sha = f.blob_sha"
+            " v.vector, c.text FROM files f JOIN chunks c ON c.blob_sha = f.blob_sha"
             " AND c.chunker_version = ? LEFT JOIN fn ON fn.path = f.path"
             f" LEFT JOIN {vt} v ON v.chunk_id = c.id"
             " WHERE f.snapshot_id = ? AND f.status IN ('parsed', 'ignored')"
             " UNION ALL"
             " SELECT c.id, c.kind, NULL, NULL, NULL, NULL, NULL, NULL, c.title, NULL,"
-            " c.commit_sha, c.terms, c.counts, c.length, v.vector"
+            " c.commit_sha, c.terms, c.counts, c.length, v.vector, c.text"
             " FROM chunks c JOIN commits m ON m.project_id = c.project_id AND m.sha = c.commit_sha"
             f" LEFT JOIN {vt} v ON v.chunk_id = c.id"
             f" WHERE c.project_id = ? AND c.chunker_version = ? AND m.committed_at <= {commit_time}")
