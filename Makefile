@@ -17,10 +17,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## demo: map this repository (cloned like a remote), print the summary, write the report
+## demo: map this repository (cloned like a remote), print the summary, write the report,
+## then search it and ask it a question (offline: the extractive default, no model)
 demo: $(STAMP)
 	$(BIN)/workbench --data-dir $(DATA_DIR) map . --name $(DEMO_NAME)
 	$(BIN)/workbench --data-dir $(DATA_DIR) report $(DEMO_NAME)
+	$(BIN)/workbench --data-dir $(DATA_DIR) search "where are database lock conflicts retried" -p $(DEMO_NAME) --k 5
+	$(BIN)/workbench --data-dir $(DATA_DIR) ask "How does a finished map announce itself to subscribers?" -p $(DEMO_NAME)
 
 ## test: the whole suite (the browser test needs Chromium, the event tests redis-server: both
 ## installed from Debian when root; the tests start and stop their own redis-server)
