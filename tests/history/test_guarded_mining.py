@@ -46,7 +46,10 @@ _MEASURE = textwrap.dedent("""
     print(json.dumps({
         "seconds": time.monotonic() - started,
         "peak_child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-        "peak_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss across exec, so this process would
+        # report the peak of the (large) test process it was forked from
+        "peak_self_mb": int(next(line.split()[1] for line in open("/proc/self/status")
+                                 if line.startswith("VmHWM:"))) / 1024,
         "truncated": commits["truncated"].tolist(), "subjects": commits["subject"].tolist(),
         "changes": len(changes)}))
 """)
