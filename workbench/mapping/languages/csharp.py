@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ..facts import ImportRef
-from .spec import DefRule, LanguageSpec, find_child, has_token, line_of, text, types_in
+from .spec import (DefRule, LanguageSpec, find_child, has_token, line_of,
+                   parameter_types, text, types_in)
 
 
 def _bases(node: Node) -> tuple[str, ...]:
@@ -38,6 +39,7 @@ _type = DefRule("class", bases=_bases)
 _function = DefRule("function")
 
 CSHARP = LanguageSpec(
+    signature=parameter_types,
     name="csharp",
     definitions={
         "class_declaration": _type,
