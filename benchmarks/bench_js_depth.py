@@ -62,6 +62,8 @@ def measure(repo: Path, data_dir: Path) -> dict:
         nodes, edges = snap.nodes, snap.edges
         app = nodes[(nodes["path"] == "lib/application.js") & (nodes["kind"] == "function")]
         ext = nodes[nodes["kind"] == "external"]
+        stdlib = ext["attrs"].map(lambda a: bool((json.loads(a) if isinstance(a, str) else a)
+                                                 .get("stdlib")))
         stats = snap.stats
         return {
             "seconds": round(seconds, 3),
@@ -69,8 +71,8 @@ def measure(repo: Path, data_dir: Path) -> dict:
             "call_edges": int((edges["kind"] == "calls").sum()),
             "calls_resolved": stats.get("calls_resolved"),
             "calls_unresolved": stats.get("calls_unresolved"),
-            "stdlib": sorted(ext[ext["attrs"].map(lambda a: bool(a.get("stdlib")))]["name"]),
-            "external": sorted(ext[~ext["attrs"].map(lambda a: bool(a.get("stdlib")))]["name"]),
+            "stdlib": sorted(ext[stdlib]["name"]),
+            "external": sorted(ext[~stdlib]["name"]),
         }
     finally:
         wb.close()

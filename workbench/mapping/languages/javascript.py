@@ -12,7 +12,9 @@ Besides declarations, functions are found where JavaScript code usually writes t
   ``o.f`` and ``o.g``; in ``module.exports = { ... }`` the members are top-level names;
 * class fields holding a function (``handle = () => {}``) and ``export default function``.
 
-What a file exports is recorded in ``extra["exports"]``: exported name -> the local name it
+A function assigned to two names at once (``res.set = res.header = function () {}``) is one
+definition, ``res.header``; ``extra["aliases"]`` maps the other name to it. What a file
+exports is recorded in ``extra["exports"]``: exported name -> the local name it
 stands for (``""`` is the CommonJS ``module.exports`` value itself, ``"default"`` the ESM
 default export). ``require`` calls and ``import`` statements carry the local names they bind
 in :attr:`ImportRef.aliases`, aligned with :attr:`ImportRef.names` (``"*"``: the whole module).
@@ -244,6 +246,13 @@ def _value_local(value: Node | None, fallback: str) -> str | None:
 
 def _assignment_exports(node: Node, extra: dict) -> None:
     parts = _member_path(node.child_by_field_name("left"))
+    inner = node.child_by_field_name("right")
+    if parts and inner is not None and inner.type == "assignment_expression" \
+            and _assignment_kind(inner):
+        # res.set = res.header = function header() {}: one function, two names
+        alias, target = _assigned_name(node), _assigned_name(inner)
+        if alias and target and alias != target:
+            extra.setdefault("aliases", {}).setdefault(alias, target)
     rest = _export_member(parts) if parts else None
     if rest is None:
         return
