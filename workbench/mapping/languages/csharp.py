@@ -61,7 +61,7 @@ CSHARP = LanguageSpec(
     binary=frozenset({"binary_expression"}),
     boolean_operators=frozenset({"&&", "||", "??"}),
     imports={"using_directive": _using},
-    calls={"invocation_expression": "arguments"},
+    calls={"invocation_expression": "arguments", "object_creation_expression": "arguments"},
     package={"namespace_declaration": _namespace,
              "file_scoped_namespace_declaration": _namespace},
 )

@@ -64,7 +64,7 @@ JAVA = LanguageSpec(
     binary=frozenset({"binary_expression"}),
     comments=_COMMENTS,
     imports={"import_declaration": _java_import},
-    calls={"method_invocation": "arguments"},
+    calls={"method_invocation": "arguments", "object_creation_expression": "arguments"},
     package={"package_declaration": _java_package},
 )
 

@@ -198,8 +198,9 @@ def parameter_types(node: Node) -> str | None:
             continue  # C# ``params int[] rest``: the type and the name sit in the list itself
         previous = param
         kind = param if param.type.endswith("_type") else param.child_by_field_name("type")
-        if kind is None:  # Kotlin: a type node beside the name
-            kind = next((c for c in param.named_children if c.type.endswith("type")), None)
+        if kind is None:  # Kotlin, Java varargs: a type node beside the name
+            kind = next((c for c in param.named_children
+                         if c.type.endswith(("type", "type_identifier"))), None)
         written = _WS.sub("", text(kind if kind is not None else param))
         modifiers = [text(c) for c in param.named_children if c.type == "modifier"]
         if modifiers:  # C# ref / out / in change the signature
