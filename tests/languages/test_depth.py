@@ -396,3 +396,41 @@ def test_calls_in_the_other_languages_use_self_scopes_and_unique_names():
         ("app/Box.php:Box.open", "app/Box.php:Box.close"),
     }
     assert stats["calls_unresolved"] >= 1  # printf: a library function the map does not hold
+
+
+def test_standard_libraries_of_the_other_languages_are_not_packages():
+    nodes, _, stats = map_files({
+        "A.java": "import java.util.List;\nimport com.google.common.Foo;\nclass A {}\n",
+        "B.kt": "import kotlin.math.max\nimport kotlinx.coroutines.launch\n",
+        "C.cs": "using System.IO;\nusing Newtonsoft.Json;\nclass C {}\n",
+        "src/lib.rs": "use std::io;\nuse serde::Serialize;\n",
+    })
+    stdlib = {i: json.loads(n["attrs"])["stdlib"] for i, n in nodes.items()
+              if n["kind"] == "external"}
+    assert stdlib == {
+        "ext:jvm:java.util": True, "ext:jvm:com.google": False, "ext:jvm:kotlin.math": True,
+        "ext:jvm:kotlinx.coroutines": False, "ext:nuget:System": True,
+        "ext:nuget:Newtonsoft": False, "ext:cargo:std": True, "ext:cargo:serde": False,
+    }
+
+
+def test_code_outside_plain_methods_is_found_in_csharp_and_kotlin():
+    cs = parse_source("csharp", src("""
+        class V {
+            public static V operator +(V a, V b) { return a; }
+            public static V operator -(V a) { if (a == null) {} return a; }
+            public int X { get { return 1; } set { if (value > 0) {} } }
+            public int Auto { get; set; }
+        }
+    """))
+    assert [(d.qualname, d.complexity) for d in cs.definitions] == [
+        ("V", None), ("V.operator+", 1), ("V.operator-", 2), ("V.get_X", 1), ("V.set_X", 2)]
+    kt = parse_source("kotlin", src("""
+        class A(x: Int) {
+            constructor(s: String) : this(1) { if (s == "") {} }
+            constructor(d: Double) : this(2) {}
+            init { if (x > 0) {} }
+        }
+    """))
+    assert [(d.qualname, d.complexity) for d in kt.definitions] == [
+        ("A", None), ("A.constructor(String)", 2), ("A.constructor(Double)", 1), ("A.init", 2)]

@@ -50,12 +50,23 @@ def _add_directories(path: str, nodes: NodeSet, edges: EdgeSet) -> str | None:
     return parent_of_file
 
 
+#: Top names of the libraries that ship with the language (JDK and Kotlin's standard library,
+#: .NET's base class library, Rust's std / core / alloc).
+_STANDARD_TOPS = {
+    "java": frozenset({"java", "javax", "jdk"}),
+    "kotlin": frozenset({"java", "javax", "jdk", "kotlin"}),
+    "csharp": frozenset({"System"}),
+    "rust": frozenset({"std", "core", "alloc", "proc_macro", "test"}),
+}
+
+
 def _is_stdlib(language: str, ref_kind: str, name: str) -> bool:
     if ref_kind in _SYSTEM_KINDS:
         return True
     if language == "go":
         return "." not in name.split("/")[0]
-    return False
+    tops = _STANDARD_TOPS.get(language)
+    return tops is not None and name.split(".")[0].split("::")[0] in tops
 
 
 def _external(language: str, ref, name: str) -> tuple[str, str, bool]:

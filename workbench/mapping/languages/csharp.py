@@ -31,6 +31,23 @@ def _using(node: Node) -> Iterator[ImportRef]:
                     names=(text(alias),) if alias is not None else (), kind=kind)
 
 
+def _operator_name(node: Node) -> str | None:
+    symbol = text(node.child_by_field_name("operator"))
+    return f"operator{symbol}" if symbol else None
+
+
+def _accessor_name(node: Node) -> str | None:
+    """``get_Count`` / ``set_Count``: the names the compiler gives a property's accessors."""
+    keyword = text(node.child_by_field_name("name")) or (
+        node.children[0].type if node.child_count else "")
+    owner = node.parent.parent if node.parent is not None else None
+    prop = text(owner.child_by_field_name("name")) if owner is not None else ""
+    if not keyword or not prop or node.child_by_field_name("body") is None and not any(
+            c.type == "arrow_expression_clause" for c in node.named_children):
+        return None  # an auto-property { get; set; } has no code of its own
+    return f"{keyword}_{prop}"
+
+
 def _namespace(node: Node) -> str | None:
     return text(node.child_by_field_name("name")) or None
 
@@ -52,6 +69,8 @@ CSHARP = LanguageSpec(
         "constructor_declaration": _function,
         "destructor_declaration": _function,
         "local_function_statement": _function,
+        "operator_declaration": DefRule("function", name=_operator_name),
+        "accessor_declaration": DefRule("function", name=_accessor_name),
     },
     decisions=frozenset({
         "if_statement", "for_statement", "foreach_statement", "while_statement",

@@ -119,6 +119,8 @@ KOTLIN = LanguageSpec(
         "object_declaration": DefRule("object", bases=_kotlin_bases),
         "companion_object": DefRule("object", name=_companion_name, bases=_kotlin_bases),
         "function_declaration": DefRule("function"),
+        "secondary_constructor": DefRule("function", name=lambda node: "constructor"),
+        "anonymous_initializer": DefRule("function", name=lambda node: "init"),
     },
     decisions=frozenset({
         "if_expression", "for_statement", "while_statement", "do_while_statement",
