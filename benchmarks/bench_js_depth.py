@@ -71,6 +71,7 @@ def measure(repo: Path, data_dir: Path) -> dict:
             "call_edges": int((edges["kind"] == "calls").sum()),
             "calls_resolved": stats.get("calls_resolved"),
             "calls_unresolved": stats.get("calls_unresolved"),
+            "calls_builtin": stats.get("calls_builtin"),
             "stdlib": sorted(ext[stdlib]["name"]),
             "external": sorted(ext[~stdlib]["name"]),
         }
