@@ -434,3 +434,23 @@ def test_code_outside_plain_methods_is_found_in_csharp_and_kotlin():
     """))
     assert [(d.qualname, d.complexity) for d in kt.definitions] == [
         ("A", None), ("A.constructor(String)", 2), ("A.constructor(Double)", 1), ("A.init", 2)]
+
+
+def test_functions_bound_to_names_in_go_and_ruby():
+    go = parse_source("go", src("""
+        package p
+        var Handler = func(x int) int { if x > 0 { return 1 }; return 0 }
+        var a, b = 1, 2
+        func main() { Handler(1) }
+    """))
+    assert [(d.qualname, d.complexity) for d in go.definitions] == [("Handler", 2), ("main", 1)]
+    rb = parse_source("ruby", src("""
+        class A
+          define_method(:dyn) do |x|
+            if x then 1 end
+          end
+          attr_reader :x
+        end
+    """))
+    assert [(d.kind, d.qualname, d.complexity) for d in rb.definitions] == [
+        ("class", "A", None), ("method", "A.dyn", 2)]
