@@ -11,6 +11,7 @@ of a broken file hold what was recognised and ``problem`` names the lines with e
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -219,11 +220,11 @@ def _split_overloads(state: _Collector) -> None:
     if not renames:
         return
     state.extra.setdefault("_renames", renames)
+    starts = [record["line_start"] for record in records]  # pre-order: never decreasing
     for old, new, first, last in renames:
         prefix = old + "."
-        for record in records:
-            if not first <= record["line_start"] <= last:
-                continue
+        for index in range(bisect_left(starts, first), bisect_right(starts, last)):
+            record = records[index]
             if record["qualname"].startswith(prefix):
                 record["qualname"] = new + record["qualname"][len(old):]
             if record["parent"] == old or record["parent"].startswith(prefix):
@@ -235,13 +236,19 @@ def _overloaded_callers(state: _Collector) -> list[CallRef]:
     renames = state.extra.pop("_renames", None)
     if not renames:
         return state.calls
+    by_old: dict[str, list[tuple[str, int, int]]] = {}
+    for old, new, first, last in renames:
+        by_old.setdefault(old, []).append((new, first, last))
     out = []
     for call in state.calls:
         caller = call.caller
-        for old, new, first, last in renames:
-            if first <= call.line <= last and (caller == old or caller.startswith(old + ".")):
-                caller = new + caller[len(old):]
-                break
+        head = caller
+        while head and caller == call.caller:  # the caller, then its enclosing names
+            for new, first, last in by_old.get(head, ()):
+                if first <= call.line <= last:
+                    caller = new + caller[len(head):]
+                    break
+            head = head.rpartition(".")[0]
         out.append(CallRef(caller=caller, callee=call.callee, line=call.line) if caller !=
                    call.caller else call)
     return out

@@ -47,7 +47,7 @@ _C = frozenset({"c", "cpp"})
 #: Languages where a bare name inside a class reaches the class's methods (implicit ``this``).
 _IMPLICIT_SELF = frozenset({"java", "kotlin", "csharp", "cpp", "ruby"})
 _SELF = frozenset({"this", "self", "$this", "Self", "static", "base", "super"})
-_SIMPLE = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$")
+_SIMPLE = re.compile(r"^#?[A-Za-z_$][\w$]*(?:\.#?[A-Za-z_$][\w$]*)*$")  # #x: JS private
 _GENERIC_ARGS = re.compile(r"<[^<>()]*>")
 #: How many ``export ... from`` / base class hops a name is followed through.
 _MAX_HOPS = 8
