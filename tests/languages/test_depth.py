@@ -454,3 +454,36 @@ def test_functions_bound_to_names_in_go_and_ruby():
     """))
     assert [(d.kind, d.qualname, d.complexity) for d in rb.definitions] == [
         ("class", "A", None), ("method", "A.dyn", 2)]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_commonjs_exports_and_members_agree_with_what_node_loads(tmp_path):
+    files = {"lib/application.js": APPLICATION_JS, "lib/utils.js": UTILS_JS,
+             "lib/router/index.js": ROUTER_JS}
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(src(text))
+    probe = ("const out = {}; for (const p of ['application', 'utils', 'router']) {"
+             " const m = require('./lib/' + p);"
+             " out[p] = {type: typeof m, keys: Object.keys(m).sort()}; }"
+             " console.log(JSON.stringify(out));")
+    truth = json.loads(subprocess.run([NODE, "-e", probe], cwd=tmp_path, capture_output=True,
+                                      text=True, check=True, timeout=60).stdout)
+
+    def seen(path: str) -> dict:
+        facts = parse_source("javascript", src(files[path]))
+        whole = facts.extra["exports"].get("")
+        defs = {d.qualname: d for d in facts.definitions}
+        if whole:  # module.exports = a named value: its members are its properties
+            keys = {d.name for d in facts.definitions
+                    if d.parent == whole and d.kind == "method"}
+            keys |= {a.rpartition(".")[2] for a in facts.extra.get("aliases", {})
+                     if a.startswith(whole + ".")}
+            kind = "function" if whole in defs else "object"
+        else:
+            keys, kind = set(facts.extra["exports"]), "object"
+        return {"type": kind, "keys": sorted(keys)}
+
+    assert seen("lib/application.js") == truth["application"]
+    assert seen("lib/utils.js") == truth["utils"]
+    assert seen("lib/router/index.js") == truth["router"]
