@@ -487,3 +487,15 @@ def test_commonjs_exports_and_members_agree_with_what_node_loads(tmp_path):
     assert seen("lib/application.js") == truth["application"]
     assert seen("lib/utils.js") == truth["utils"]
     assert seen("lib/router/index.js") == truth["router"]
+
+
+def test_typescript_import_require_and_export_assignment():
+    _, edges, _ = map_files({
+        "src/y.ts": "function run() {}\nexport = { run };\n",
+        "src/main.ts": "import fs = require('fs');\nimport y = require('./y');\n"
+                       "export = main;\nfunction main() { y.run(); fs.readFileSync('x'); }\n",
+        "src/use.ts": "import main = require('./main');\nexport function go() { main(); }\n",
+    })
+    assert ("src/main.ts", "ext:node:fs", "depends_on") in edges
+    assert calls(edges) == {("src/main.ts:main", "src/y.ts:run"),
+                            ("src/use.ts:go", "src/main.ts:main")}

@@ -306,6 +306,9 @@ def _statement_exports(node: Node, extra: dict) -> None:
             name = text(declaration.child_by_field_name("name"))
             if name:
                 _record_export(extra, "default" if default else name, name)
+    elif not default and value is None and node.named_child_count == 1 and \
+            node.named_child(0).type == "identifier":  # TypeScript: export = main
+        _record_export(extra, "", text(node.named_child(0)))
     elif value is not None and default:
         local = _value_local(value, _default_export_name(value) if value.type in
                              _FUNCTION_VALUES else "default")
@@ -347,6 +350,14 @@ def _import_names(clause: Node | None) -> tuple[tuple[str, ...], tuple[str, ...]
 
 def _import_statement(node: Node) -> Iterator[ImportRef]:
     target = string_value(node.child_by_field_name("source"))
+    required = next((c for c in node.named_children if c.type == "import_require_clause"), None)
+    if required is not None:  # TypeScript: import x = require('m')
+        target = string_value(required.child_by_field_name("source"))
+        local = next((c for c in required.named_children if c.type == "identifier"), None)
+        if target:
+            yield ImportRef(target=target, line=line_of(node), kind="require", names=("*",),
+                            aliases=(text(local),))
+        return
     if target:
         clause = next((c for c in node.named_children if c.type == "import_clause"), None)
         names, aliases = _import_names(clause)
