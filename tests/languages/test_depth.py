@@ -499,3 +499,19 @@ def test_typescript_import_require_and_export_assignment():
     assert ("src/main.ts", "ext:node:fs", "depends_on") in edges
     assert calls(edges) == {("src/main.ts:main", "src/y.ts:run"),
                             ("src/use.ts:go", "src/main.ts:main")}
+
+
+def test_kotlin_top_level_functions_and_java_static_imports_resolve():
+    _, edges, _ = map_files({
+        "src/com/acme/util/Strings.kt": "package com.acme.util\nfun shout(s: String) = s\n",
+        "src/com/acme/App.kt": "package com.acme\nimport com.acme.util.shout\n"
+                               "fun main() { shout(\"x\") }\n",
+        "src/com/acme/Maths.java": "package com.acme;\npublic class Maths {\n"
+                                   "  public static int twice(int x) { return x * 2; } }\n",
+        "src/com/acme/Use.java": "package com.acme;\nimport static com.acme.Maths.twice;\n"
+                                 "class Use { int go() { return twice(2); } }\n",
+    })
+    assert calls(edges) == {
+        ("src/com/acme/App.kt:main", "src/com/acme/util/Strings.kt:shout"),
+        ("src/com/acme/Use.java:Use.go", "src/com/acme/Maths.java:Maths.twice"),
+    }

@@ -186,13 +186,14 @@ class CallLinker:
                 scope.bindings[alias] = _Binding(files, "", external)
             elif language in _JVM and "*" not in ref.names and files:
                 segments = ref.target.split(".")
+                member = segments[-1]  # a Kotlin top-level function: a name in its file
                 for k in range(len(segments) - 1, 0, -1):
                     # the file named by the longest prefix; what follows is inside it
                     if any(posixpath.splitext(posixpath.basename(f))[0] == segments[k - 1]
                            for f in files):
-                        scope.bindings[segments[-1]] = _Binding(
-                            files, ".".join(segments[k - 1:]))
+                        member = ".".join(segments[k - 1:])
                         break
+                scope.bindings[segments[-1]] = _Binding(files, member)
 
     # ------------------------------------------------------------------------ resolving
 
