@@ -515,3 +515,25 @@ def test_kotlin_top_level_functions_and_java_static_imports_resolve():
         ("src/com/acme/App.kt:main", "src/com/acme/util/Strings.kt:shout"),
         ("src/com/acme/Use.java:Use.go", "src/com/acme/Maths.java:Maths.twice"),
     }
+
+
+def test_rust_use_and_php_new_resolve():
+    _, edges, _ = map_files({
+        "src/main.rs": "mod util;\nmod shapes;\nuse crate::shapes::{area, Circle};\n"
+                       "use crate::util::helper;\n"
+                       "fn main() { helper(); util::other(); area(); Circle::new(); }\n",
+        "src/util.rs": "pub fn helper() {}\npub fn other() {}\n",
+        "src/shapes/mod.rs": "pub struct Circle;\nimpl Circle { pub fn new() -> Self { Circle } }\n"
+                             "pub fn area() {}\n",
+        "app/User.php": "<?php\nnamespace App;\nclass User {\n"
+                        "  function __construct() {}\n  static function find($id) {}\n}\n",
+        "app/use.php": "<?php\nuse App\\User;\nfunction f() { $u = new User(); User::find(1); }\n",
+        "lib/a.rb": "class Widget\n  def self.make\n    Widget.new\n  end\nend\n",
+    })
+    assert calls(edges) == {
+        ("src/main.rs:main", "src/util.rs:helper"), ("src/main.rs:main", "src/util.rs:other"),
+        ("src/main.rs:main", "src/shapes/mod.rs:area"),
+        ("src/main.rs:main", "src/shapes/mod.rs:Circle.new"),
+        ("app/use.php:f", "app/User.php:User"), ("app/use.php:f", "app/User.php:User.find"),
+        ("lib/a.rb:Widget.make", "lib/a.rb:Widget"),
+    }

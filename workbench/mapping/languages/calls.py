@@ -15,9 +15,11 @@ A callee is read as written (``helper``, ``this.render``, ``utils.compileETag``,
    followed through the other file's exports (``module.exports = {...}``, ``exports.f``,
    ``module.exports = app`` with ``app.use = ...``, ESM ``export``, ``export ... from``);
    a Go package name to the package's top-level functions; a Java / Kotlin imported class
-   (or statically imported member) to its file;
+   (or statically imported member, or Kotlin top-level function) to its file; a Rust ``use``
+   / ``mod`` of a module or of a name in one;
 4. **package**: Go functions of other files of the same package (directory); a class name
-   that names exactly one class of the language in the map (``Helper.run()``, the rule
+   that names exactly one class of the language in the map (``Helper.run()``; a
+   constructor call ``new Helper()`` / Ruby ``Helper.new`` reaches the class; the rule
    inheritance uses); C and C++ functions defined exactly once in the map (what the linker
    would join).
 
@@ -184,6 +186,11 @@ class CallLinker:
                                 if f in self.scopes]
                     alias = next((p for p in declared if p), ref.target.rsplit("/", 1)[-1])
                 scope.bindings[alias] = _Binding(files, "", external)
+            elif language == "rust" and files:
+                stems = {_module_stem(f) for f in files}
+                for name in ref.names or (ref.target.split("::")[-1],):
+                    # a module (use crate::util; mod util;) or a name inside one
+                    scope.bindings[name] = _Binding(files, "" if name in stems else name)
             elif language in _JVM and "*" not in ref.names and files:
                 segments = ref.target.split(".")
                 member = segments[-1]  # a Kotlin top-level function: a name in its file
@@ -273,7 +280,7 @@ class CallLinker:
                 continue
             if language in _JS:
                 out.extend(self._js_export(scope, binding.member, rest, hops=0))
-            elif language == "go":
+            elif language == "go" or (language == "rust" and not binding.member):
                 out.extend((path, q) for q in (scope.find_path("", rest) if rest else []))
             else:  # JVM: the imported class (or member) and what follows it
                 out.extend((path, q) for q in scope.find_path("", binding.member.split(".") + rest))
@@ -344,7 +351,9 @@ class CallLinker:
 
     def _by_unique_name(self, language: str, parts: list[str]) -> list[_Target]:
         family = _family(language)
-        if len(parts) >= 2:
+        if language == "ruby" and len(parts) == 2 and parts[1] == "new":
+            parts = parts[:1]  # Widget.new constructs a Widget
+        elif len(parts) >= 2:
             targets = self.classes.get((family, parts[0]), [])
             if len(targets) == 1:
                 path, qualname = targets[0]
@@ -353,10 +362,17 @@ class CallLinker:
         if language in _C:
             targets = self.functions.get((family, parts[0]), [])
             return list(targets) if len(targets) == 1 else []
-        if language in _JVM or language == "csharp":
+        if language in _JVM or language in ("csharp", "php", "ruby"):
             targets = self.classes.get((family, parts[0]), [])  # a constructor call
             return list(targets) if len(targets) == 1 else []
         return []
+
+
+def _module_stem(path: str) -> str:
+    """The Rust module a file is: ``util`` for ``src/util.rs`` and ``src/util/mod.rs``."""
+    directory, name = posixpath.split(path)
+    stem = posixpath.splitext(name)[0]
+    return posixpath.basename(directory) if stem == "mod" else stem
 
 
 def _ids(targets: list[_Target]) -> list[str]:
