@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -391,6 +392,7 @@ def test_calls_in_the_other_languages_use_self_scopes_and_unique_names():
     assert calls(edges) == {
         ("geo.c:area", "geo.c:twice"), ("main.c:main", "geo.c:area"),
         ("lib/shape.rb:Shape.area", "lib/shape.rb:Shape.helper"),
+        ("lib/shape.rb:Shape.build", "lib/shape.rb:Shape"),  # Shape.new
         ("src/lib.rs:S.a", "src/lib.rs:S.b"), ("src/lib.rs:S.a", "src/lib.rs:S.c"),
         ("src/lib.rs:free", "src/lib.rs:helper"),
         ("app/Box.php:Box.open", "app/Box.php:Box.close"),
@@ -537,3 +539,14 @@ def test_rust_use_and_php_new_resolve():
         ("app/use.php:f", "app/User.php:User"), ("app/use.php:f", "app/User.php:User.find"),
         ("lib/a.rb:Widget.make", "lib/a.rb:Widget"),
     }
+
+
+def test_hostile_javascript_chains_and_nesting_stay_fast():
+    # without the depth guard each of these takes minutes: every parent lookup in
+    # tree-sitter walks down from the root
+    for data in (b"var v = " + b"module.exports = " * 6000 + b"function () {};",
+                 b"var o = " + b"{a:" * 6000 + b"function () {}" + b"}" * 6000 + b";"):
+        started = time.monotonic()
+        facts = parse_source("javascript", data)
+        assert time.monotonic() - started < 15
+        assert facts.lines == 1

@@ -26,6 +26,10 @@ _MAX_ERROR_LINES = 5
 _MAX_CALLEE = 120
 #: Branch keywords that mark the default arm of a switch/when/case.
 _DEFAULT_TOKENS = frozenset({"default", "else"})
+#: Deepest syntax level where definitions and collected facts are read. tree-sitter finds a
+#: node's parent by walking down from the root, so a rule that looks at parents costs time in
+#: proportion to the depth; real code sits far above this level, hostile nesting below it.
+_MAX_RULE_DEPTH = 256
 #: Kinds whose functions are methods; functions of a module / namespace stay functions.
 _METHOD_OWNERS = CLASS_KINDS - {"module"}
 
@@ -125,7 +129,7 @@ def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
             descend = False
         elif node.is_named:  # keywords share names with nodes in some grammars (Ruby ``if``)
             try:
-                rule = definitions.get(kind)
+                rule = definitions.get(kind) if depth <= _MAX_RULE_DEPTH else None
                 if rule is not None:
                     _define(node, rule, depth, state)
                 if kind in decisions or (kind in cases and not _is_default(node)) or (
@@ -140,7 +144,7 @@ def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
                 args_field = calls.get(kind)
                 if args_field is not None:
                     _call(node, args_field, state)
-                collector = collect.get(kind)
+                collector = collect.get(kind) if depth <= _MAX_RULE_DEPTH else None
                 if collector is not None:
                     collector(node, state.extra)
                 reader = package.get(kind)

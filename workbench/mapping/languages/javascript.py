@@ -82,6 +82,10 @@ def _variable_function(node: Node) -> str | None:
 # ------------------------------------------------------------ functions held by members
 
 _EXPORT_HEADS = (("module", "exports"), ("exports",))
+#: Deepest object-literal nesting whose functions are named (``a.b.c.f``).
+_MAX_OBJECT_NESTING = 16
+#: Longest chain of assignments followed (``var app = exports = module.exports = {}``).
+_MAX_CHAIN = 8
 
 
 def _member_path(node: Node | None) -> list[str] | None:
@@ -127,7 +131,11 @@ def _local_path(parts: list[str]) -> str | None:
 def _bound_variable(node: Node) -> str | None:
     """``proto`` for the value of ``var proto = module.exports = <node>`` (any chain length)."""
     parent = node.parent
+    hops = 0
     while parent is not None and parent.type == "assignment_expression":
+        hops += 1
+        if hops > _MAX_CHAIN:  # a = b = c = ...: real chains are short, and parents cost
+            return None
         parent = parent.parent
     if parent is not None and parent.type == "variable_declarator":
         name = parent.child_by_field_name("name")
@@ -156,27 +164,42 @@ def _assignment_kind(node: Node) -> str | None:
 
 
 def _object_container(obj: Node) -> str | None:
-    """The name an object literal is bound to (``""``: the top level, for module.exports)."""
-    parent = obj.parent
-    if parent is None:
-        return None
+    """The name an object literal is bound to (``""``: the top level, for module.exports).
+
+    Walks up through enclosing literals (``{ a: { b: ... } }`` is ``a`` inside the outer
+    one's name), at most :data:`_MAX_OBJECT_NESTING` of them: finding a parent in tree-sitter
+    costs time in proportion to the depth, and a function that deep is data, not an API.
+    """
+    keys: list[str] = []
+    while True:
+        if len(keys) > _MAX_OBJECT_NESTING:
+            return None
+        parent = obj.parent
+        if parent is None:
+            return None
+        if parent.type == "pair" and parent.parent is not None \
+                and parent.parent.type == "object":
+            key = _key_text(parent.child_by_field_name("key"))
+            if key is None:
+                return None
+            keys.append(key)
+            obj = parent.parent
+            continue
+        break
     if parent.type == "variable_declarator":
         name = parent.child_by_field_name("name")
-        return text(name) if name is not None and name.type == "identifier" else None
-    if parent.type == "assignment_expression":
+        base = text(name) if name is not None and name.type == "identifier" else None
+    elif parent.type == "assignment_expression":
         parts = _member_path(parent.child_by_field_name("left"))
         if not parts:
             return None
-        if _export_member(parts) == []:
-            return _bound_variable(parent) or ""
-        return _local_path(parts)
-    if parent.type == "pair" and parent.parent is not None:
-        key = _key_text(parent.child_by_field_name("key"))
-        outer = _object_container(parent.parent)
-        if key is None or outer is None:
-            return None
-        return f"{outer}.{key}" if outer else key
-    return None
+        base = (_bound_variable(parent) or "") if _export_member(parts) == [] else \
+            _local_path(parts)
+    else:
+        return None
+    if base is None:
+        return None
+    return ".".join([base, *reversed(keys)] if base else reversed(keys))
 
 
 def _key_text(key: Node | None) -> str | None:
@@ -257,8 +280,10 @@ def _assignment_exports(node: Node, extra: dict) -> None:
     if rest is None:
         return
     right = node.child_by_field_name("right")
-    while right is not None and right.type == "assignment_expression":
+    hops = 0
+    while right is not None and right.type == "assignment_expression" and hops <= _MAX_CHAIN:
         right = right.child_by_field_name("right")  # exports = module.exports = value
+        hops += 1
     if right is None:
         return
     if rest:
