@@ -550,3 +550,21 @@ def test_hostile_javascript_chains_and_nesting_stay_fast():
         facts = parse_source("javascript", data)
         assert time.monotonic() - started < 15
         assert facts.lines == 1
+
+
+def test_javascript_class_expressions_bound_to_names():
+    facts = parse_source("javascript", src("""
+        const A = class extends Base { m() { this.n(); } n() {} };
+        x.Y = class { z() {} };
+        export default class { q() {} }
+    """))
+    assert [(d.kind, d.qualname, d.bases) for d in facts.definitions] == [
+        ("class", "A", ("Base",)), ("method", "A.m", ()), ("method", "A.n", ()),
+        ("class", "x.Y", ()), ("method", "x.Y.z", ()), ("class", "default", ()),
+        ("method", "default.q", ()),
+    ]
+    _, edges, _ = map_files({
+        "foo.js": "module.exports = class Foo { run() { this.stop(); } stop() {} };\n",
+        "main.js": "const Foo = require('./foo');\nfunction go() { return new Foo(); }\n",
+    })
+    assert calls(edges) == {("foo.js:Foo.run", "foo.js:Foo.stop"), ("main.js:go", "foo.js:Foo")}

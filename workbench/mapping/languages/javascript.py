@@ -10,7 +10,8 @@ Besides declarations, functions are found where JavaScript code usually writes t
   also bound to (``var proto = module.exports = ...``), else by its own name, else ``exports``;
 * members of an object literal bound to a name: ``var o = { f() {}, g: () => 1 }`` gives
   ``o.f`` and ``o.g``; in ``module.exports = { ... }`` the members are top-level names;
-* class fields holding a function (``handle = () => {}``) and ``export default function``.
+* class fields holding a function (``handle = () => {}``) and ``export default function``;
+* class expressions bound to a name: ``const Foo = class {}``, ``module.exports = class Foo {}``.
 
 A function assigned to two names at once (``res.set = res.header = function () {}``) is one
 definition, ``res.header``; ``extra["aliases"]`` maps the other name to it. What a file
@@ -241,6 +242,24 @@ def _field_kind(node: Node) -> str | None:
     return "function" if value is not None and value.type in _FUNCTION_VALUES else None
 
 
+def _class_expression_name(node: Node) -> str | None:
+    """``Foo`` for ``const Foo = class {}``, ``module.exports = class Foo {}``, ``x.Foo = class {}``."""
+    parent = node.parent
+    if parent is not None and parent.type == "variable_declarator":
+        name = parent.child_by_field_name("name")
+        return text(name) if name is not None and name.type == "identifier" else None
+    if parent is not None and parent.type == "assignment_expression":
+        parts = _member_path(parent.child_by_field_name("left"))
+        if parts and _export_member(parts) == []:
+            own = node.child_by_field_name("name")
+            return _bound_variable(parent) or (text(own) if own is not None else "exports")
+        return _local_path(parts) if parts else None
+    if parent is not None and parent.type == "export_statement":
+        own = node.child_by_field_name("name")
+        return text(own) if own is not None else "default"
+    return None
+
+
 def _default_export_kind(node: Node) -> str | None:
     parent = node.parent
     return "function" if parent is not None and parent.type == "export_statement" else None
@@ -261,7 +280,7 @@ def _value_local(value: Node | None, fallback: str) -> str | None:
     """The local name an exported value stands for: a name, a member path, or a function."""
     if value is None:
         return None
-    if value.type in _FUNCTION_VALUES:
+    if value.type in _FUNCTION_VALUES or value.type == "class":
         return fallback
     parts = _member_path(value)
     return _local_path(parts) if parts else None
@@ -334,6 +353,9 @@ def _statement_exports(node: Node, extra: dict) -> None:
     elif not default and value is None and node.named_child_count == 1 and \
             node.named_child(0).type == "identifier":  # TypeScript: export = main
         _record_export(extra, "", text(node.named_child(0)))
+    elif default and value is None and (
+            anonymous := next((c for c in node.named_children if c.type == "class"), None)):
+        _record_export(extra, "default", _class_expression_name(anonymous) or "default")
     elif value is not None and default:
         local = _value_local(value, _default_export_name(value) if value.type in
                              _FUNCTION_VALUES else "default")
@@ -492,6 +514,7 @@ def _spec(name: str) -> LanguageSpec:
             "pair": DefRule("function", name=_object_member_name, refine=_pair_kind),
             "field_definition": DefRule("function", name=_field_name, refine=_field_kind),
             "public_field_definition": DefRule("function", name=_field_name, refine=_field_kind),
+            "class": DefRule("class", name=_class_expression_name, bases=_class_bases),
             "function_expression": DefRule("function", name=_default_export_name,
                                            refine=_default_export_kind),
             "interface_declaration": DefRule("interface", bases=_interface_bases),
