@@ -24,7 +24,9 @@ __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "E
            "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
 
 #: Version of the map format written to ``snapshots.parser_version``.
-MAP_VERSION = 3  # 3: external dependencies of other languages carry their ecosystem
+#: 3: external dependencies of other languages carry their ecosystem; 4: calls, overloads and
+#: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``.
+MAP_VERSION = 4
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
               coupling=None) -> MapTables:
