@@ -568,3 +568,12 @@ def test_javascript_class_expressions_bound_to_names():
         "main.js": "const Foo = require('./foo');\nfunction go() { return new Foo(); }\n",
     })
     assert calls(edges) == {("foo.js:Foo.run", "foo.js:Foo.stop"), ("main.js:go", "foo.js:Foo")}
+
+
+def test_javascript_calls_through_the_modules_own_exports():
+    _, edges, _ = map_files({"m.js": """
+        exports.parse = function (s) { return exports.clean(s); };
+        module.exports.clean = (s) => s.trim();
+        var api = module.exports = { ...module.exports, run() { module.exports.parse(''); } };
+    """})
+    assert calls(edges) == {("m.js:parse", "m.js:clean"), ("m.js:api.run", "m.js:parse")}

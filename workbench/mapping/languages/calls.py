@@ -212,6 +212,13 @@ class CallLinker:
         parts = written.split(".")
         scope = self.scopes[path]
         language = self.language[path]
+        if language in _JS and parts[0] in ("module", "exports"):
+            # exports.f() / module.exports.f() inside the module: its own top-level f
+            rest = parts[2:] if parts[:2] == ["module", "exports"] else (
+                parts[1:] if parts[0] == "exports" else None)
+            if rest is not None:
+                found = self._js_names(scope, "*", rest) if rest else []
+                return [f"{path}:{q}" for q in found] or None
         head = parts[0]
         if head in _SELF and len(parts) >= 2:
             return _ids(self._on_self(scope, caller, parts[1:])) or None
