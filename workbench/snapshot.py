@@ -272,7 +272,7 @@ class Snapshot:
         def load() -> GraphIndex:
             nodes, edges = self._store.snapshots.arrow(self.id)
             edge_frame = edges.drop_columns(["attrs"]).to_pandas()
-            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"))
+            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"), edges.column("kind"))
             return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(), edge_frame)
 
         return _INDEXES.get((str(self._store.path), self.id), load)
