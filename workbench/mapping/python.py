@@ -201,17 +201,16 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
         elif kind is ast.Lambda:
             push((node.body, scope, owner, ctx if ctx >= _DEFERRED else _DEFERRED))
             continue
-        elif kind in conditional_stmts:
-            _push_branches(node, kind, scope, owner, ctx, push, guard_names)
-            continue
+        branches = _branch_contexts(node, kind, ctx, guard_names) if kind in conditional_stmts else None
         for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
             value = getattr(node, name)
+            child_ctx = ctx if branches is None else branches.get(name, ctx)
             if type(value) is list:
                 for item in value:
                     if type(item) not in leaves and isinstance(item, ast.AST):
-                        push((item, scope, owner, ctx))
+                        push((item, scope, owner, child_ctx))
             elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
-                push((value, scope, owner, ctx))
+                push((value, scope, owner, child_ctx))
     return (tuple(Definition(**d) for d in defs), tuple(imports), tuple(calls))
 
 
@@ -225,12 +224,11 @@ def _guard_names(tree: ast.Module) -> frozenset[str]:
     return frozenset(names)
 
 
-def _push_branches(node: ast.AST, kind: type, scope: str, owner: int, ctx: int, push,
-                   guard_names: frozenset[str]) -> None:
-    """Push the children of a conditional statement with the contexts their positions give.
+def _branch_contexts(node: ast.AST, kind: type, ctx: int, guard_names: frozenset[str]) -> dict[str, int]:
+    """The import context of each branch field of a conditional statement (by field name).
 
-    The statement's own expressions (an ``if``'s test, a loop's iterable, a ``match``
-    subject) keep ``ctx``; its bodies are at least ``conditional``. An ``if`` guarded by
+    Its bodies are at least ``conditional``; its own expressions (an ``if``'s test, a loop's
+    iterable, a ``match`` subject) are not listed and keep ``ctx``. An ``if`` guarded by
     ``TYPE_CHECKING`` (see :func:`_type_checking_guard`) makes its guarded branch
     ``type_checking`` instead.
     """
@@ -242,21 +240,8 @@ def _push_branches(node: ast.AST, kind: type, scope: str, owner: int, ctx: int, 
             body_ctx = _TYPE_CHECKING
         elif guard < 0:
             else_ctx = _TYPE_CHECKING
-    leaves = _LEAVES
-    for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
-        value = getattr(node, name)
-        if name == "orelse":
-            child_ctx = else_ctx
-        elif name in ("body", "handlers", "finalbody", "cases"):
-            child_ctx = body_ctx
-        else:
-            child_ctx = ctx
-        if type(value) is list:
-            for item in value:
-                if type(item) not in leaves and isinstance(item, ast.AST):
-                    push((item, scope, owner, child_ctx))
-        elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
-            push((value, scope, owner, child_ctx))
+    return {"body": body_ctx, "handlers": body_ctx, "finalbody": body_ctx, "cases": body_ctx,
+            "orelse": else_ctx}
 
 
 def _type_checking_guard(test: ast.AST, names: frozenset[str]) -> int:
