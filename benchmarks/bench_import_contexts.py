@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_BENCH_DIR, fetch_sdist, git, run_timed, table  # noqa: E402
+from _common import DEFAULT_BENCH_DIR, committed_sdist, run_timed, table  # noqa: E402
 
 MEASURE = """
 import json, statistics, sys, tempfile, time
@@ -67,25 +66,13 @@ print(json.dumps({{"rows": rows, "unseen": len(imports) - len(ours),
 """
 
 
-def prepare_repo(version: str, bench_dir: Path) -> Path:
-    src = fetch_sdist("flask", version, bench_dir)
-    repo = bench_dir / f"flask-{version}-repo"
-    if not (repo / ".git").is_dir():
-        shutil.rmtree(repo, ignore_errors=True)
-        shutil.copytree(src / "src", repo / "src")
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", f"flask {version}")
-    return repo
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flask", default="3.0.3")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     args = parser.parse_args()
-    repo = prepare_repo(args.flask, args.bench_dir)
+    repo, _, _ = committed_sdist("flask", args.flask, args.bench_dir, "src")
     out = run_timed(MEASURE.format(src=str(repo / "src"), repo=str(repo), runs=args.runs)).output
     res = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
     print(f"flask {args.flask}: internal imports by where they stand; times: median of {args.runs}\n")
