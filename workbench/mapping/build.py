@@ -25,8 +25,9 @@ __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "E
 
 #: Version of the map format written to ``snapshots.parser_version``.
 #: 3: external dependencies of other languages carry their ecosystem; 4: calls, overloads and
-#: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``.
-MAP_VERSION = 4
+#: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``;
+#: 5: import edges carry where their statements stand (attrs.context/contexts).
+MAP_VERSION = 5
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
               coupling=None) -> MapTables:
