@@ -119,6 +119,23 @@ class ImportResolver:
             return importer
         return importer.rpartition(".")[0]
 
+    def internal(self, dotted: str) -> str | None:
+        """The internal module named exactly ``dotted``, or None."""
+        return dotted if dotted in self.modules else None
+
+    def from_module(self, package: str, ref: ImportRef) -> str | None:
+        """The internal module ``from X import ...`` reads names from, seen from ``package``.
+
+        ``package`` is the importer's package (the module itself for an ``__init__``); None
+        when X is not a module of the map.
+        """
+        if not ref.level:
+            return self.internal(ref.target)
+        base = package
+        for _ in range(ref.level - 1):
+            base = base.rpartition(".")[0]
+        return self.internal(".".join(p for p in (base, ref.target) if p))
+
     def resolve(self, importer: str, ref: ImportRef) -> list[Resolution]:
         """Return what one import statement points at (one entry per target)."""
         if ref.level:
