@@ -1,7 +1,7 @@
 """Python files to :class:`~workbench.mapping.facts.FileFacts`, with the standard ``ast`` module.
 
 Files in a grammar newer than the running interpreter's are first rewritten, lines kept, into
-one it reads (:mod:`.python_newer`, with LibCST), so the facts do not depend on which Python
+one it reads (:mod:`.python_newer`, located with tree-sitter), so the facts do not depend on which Python
 runs the workbench.
 
 What is recorded: classes and functions (methods as ``Class.method``, nested functions as

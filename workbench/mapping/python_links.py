@@ -18,16 +18,16 @@ import posixpath
 from ..domain import EdgeKind, NodeKind
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 from .facts import FileFacts
-from .pymodules import STDLIB, ImportResolver, module_names
+from .pymodules import STDLIB, ImportResolver, module_layout
 
 _BUILTINS = frozenset(dir(builtins))
 # plain strings: these are read in the hottest loops of mapping, where Enum lookups show
 IMPORTS, TESTS, DEPENDS_ON, CALLS, CONTAINS, INHERITS = (
     EdgeKind.IMPORTS.value, EdgeKind.TESTS.value, EdgeKind.DEPENDS_ON.value,
     EdgeKind.CALLS.value, EdgeKind.CONTAINS.value, EdgeKind.INHERITS.value)
-PACKAGE, MODULE, CLASS, FUNCTION, EXTERNAL = (
+PACKAGE, MODULE, CLASS, FUNCTION, EXTERNAL, FILE = (
     NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.CLASS.value,
-    NodeKind.FUNCTION.value, NodeKind.EXTERNAL.value)
+    NodeKind.FUNCTION.value, NodeKind.EXTERNAL.value, NodeKind.FILE.value)
 
 
 def is_test_path(path: str) -> bool:
@@ -112,34 +112,63 @@ class _Names:
         return not name.startswith("_")
 
 
+def _absolute_imports(files: list[ScannedFile]):
+    """Dotted names the absolute import statements mention: the evidence of the roots."""
+    for f in files:
+        if f.facts is None:
+            continue
+        for ref in f.facts.imports:
+            if ref.level or not ref.target:
+                continue
+            yield ref.target
+            for name in ref.names:
+                if name != "*":
+                    yield f"{ref.target}.{name}"
+
+
 def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dict:
-    module_of = module_names([f.path for f in files])
-    packages = {module_of[f.path] for f in files if f.path.endswith("__init__.py")}
+    layout = module_layout([f.path for f in files], _absolute_imports(files))
+    module_of = layout.names
+    packages = layout.packages
     modules = set(module_of.values())
-    resolver = ImportResolver(modules, packages)
+    resolver = ImportResolver(modules, packages, layout.aliases)
     scopes: dict[str, _Scope] = {}
 
     for f in files:
-        module = module_of[f.path]
-        kind = PACKAGE if module in packages else MODULE
-        row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
-        row["depth"] = module.count(".")
+        module = module_of.get(f.path)
+        if module is None:  # not importable: a file node, by its path
+            row = nodes.add(f.path, FILE, posixpath.basename(f.path), **file_node_fields(f))
+            row["attrs"]["not_importable"] = layout.unimportable[f.path]
+        else:
+            kind = PACKAGE if module in packages else MODULE
+            row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
+            row["depth"] = module.count(".")
         if is_test_path(f.path):
             row["attrs"]["test"] = True
     for f in files:  # every module exists now, so containers can link them in any order
-        module = module_of[f.path]
-        _add_containers(module, nodes, edges, modules)
+        module = module_of.get(f.path)
+        if module is not None:
+            _add_containers(module, nodes, edges, modules)
+            package = module if module in packages else module.rpartition(".")[0]
+        else:
+            module = f.path
+            package = layout.dir_packages.get(posixpath.dirname(f.path), "")
         if f.facts is not None:
             _add_definitions(module, f, nodes, edges)
-            scopes[module] = _Scope(module, f.facts, module if module in packages
-                                    else module.rpartition(".")[0])
+            scopes[module] = _Scope(module, f.facts, package)
+    for path in layout.unimportable:  # under the package of their directory, when there is one
+        package = layout.dir_packages.get(posixpath.dirname(path))
+        if package and package in nodes.rows:
+            edges.add(package, path, CONTAINS)
+            nodes.rows[path]["parent"] = package
+            nodes.rows[path]["depth"] = package.count(".") + 1
     containers = {m for m in nodes.rows if nodes.rows[m]["kind"] == PACKAGE}
 
     for module, scope in scopes.items():
         facts = scope.facts
         test_module = is_test_path(nodes.rows[module]["path"])
         for ref in facts.imports:
-            for res in resolver.resolve(module, ref):
+            for res in resolver.resolve(module, ref, scope.package):
                 if res.internal and res.internal != module:
                     edges.add(module, res.internal, IMPORTS, ref.line)
                     if test_module and not nodes.rows[res.internal]["attrs"].get("test"):

@@ -1,207 +1,243 @@
-"""Python syntax newer than the running interpreter, read with LibCST's grammar.
+"""Python syntax newer than the running interpreter, located with tree-sitter's Python grammar.
 
 The map must not depend on which Python runs the workbench. The standard ``ast`` module only
 knows the grammar of its own interpreter, so a file written for a newer Python (PEP 695 type
 parameters ``class Box[T](Base)``, ``def f[T]()``, ``type Pair[K] = ...``; PEP 701 f-strings
 that nest quotes, hold backslashes, comments or line breaks; PEP 696 type parameter
-defaults; template strings and ``except A, B:`` of 3.14) is a syntax error to it. LibCST
-(https://github.com/Instagram/LibCST) parses every grammar from Python 3.0 to the newest.
+defaults; 3.14's template strings and ``except A, B:``) is a syntax error to it. The
+tree-sitter Python grammar (https://github.com/tree-sitter/tree-sitter-python, a compiled
+wheel) reads all of these; it is an error-tolerant, iterative C parser, so hostile input
+cannot crash or hang it.
 
-:func:`older_source` uses LibCST only to find those constructs and rewrites each into
-syntax the running ``ast`` accepts, keeping every line where it was, so the same walker
-produces the same facts it would produce under the newer interpreter:
+:func:`older_source` uses it only to find those constructs and rewrites each into syntax
+the running ``ast`` accepts, keeping every line where it was, so the same walker produces
+the facts it produces under the newer interpreter (a test compares them with Python 3.13):
 
 * type parameters of a class or function are dropped (the walker never looks into them);
   line breaks inside them move into the parentheses that follow;
-* ``type Name[params] = value`` becomes ``Name = (bound, default, ..., value)``, so the calls
-  in the value and in the parameters' bounds and defaults are still seen, in the same order;
+* ``type Name[K: bound = default] = value`` becomes ``Name = ((K, bound, default), value)``,
+  so the calls in the value, the bounds and the defaults are still seen, in the same order;
 * an f-string or t-string this interpreter cannot parse (or an implicit concatenation that
   holds one) becomes the tuple of its replacement fields (format specs' fields included),
   each on its original line;
 * ``except A, B:`` becomes ``except (A, B):``.
 
 Only called when ``ast.parse`` has failed, so files of the interpreter's own grammar never
-pay for it.
+pay for it. The rewritten text is parsed by ``ast`` again: whatever it still rejects is
+reported as the syntax error it is.
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
+import io
+import tokenize
+
+_STRINGS = frozenset({"string", "concatenated_string"})
+_EXCEPTS = frozenset({"except_clause", "except_group_clause"})
+_NOT_EXPRESSIONS = frozenset({"type_conversion", "format_specifier", "comment"})
 
 
-def older_source(data: bytes) -> str | None:
-    """The source rewritten into this interpreter's grammar, lines kept; None when LibCST
-    cannot parse it either (a real syntax error) or it holds nothing to rewrite."""
-    import libcst as cst
-    from libcst.metadata import MetadataWrapper, PositionProvider
+def _parser():
+    from tree_sitter import Language, Parser
+    import tree_sitter_python
 
+    return Parser(Language(tree_sitter_python.language()))
+
+
+_PARSER = None
+
+
+def older_source(data: bytes) -> bytes | None:
+    """The source rewritten into this interpreter's grammar, lines kept; None when there is
+    nothing newer to rewrite, or the file has errors outside type parameter lists (which the
+    grammar reads as errors only because it predates PEP 696 defaults)."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = _parser()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        module = cst.parse_module(data)
-        text = data.decode(module.encoding)
-    except Exception:  # LibCST's ParserSyntaxError, and undecodable text
+    tree = _PARSER.parse(data)
+    rewriter = _Rewriter(data)
+    if not rewriter.collect(tree.root_node):
         return None
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    return _Rewriter(cst, text, positions).run(module)
-
-
-def _line_starts(text: str) -> list[int]:
-    """Offsets where each line begins, with Python's line breaks (``\\n``, ``\\r\\n``, ``\\r``)."""
-    starts = [0]
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\r":
-            if i + 1 < n and text[i + 1] == "\n":
-                i += 1
-            starts.append(i + 1)
-        elif ch == "\n":
-            starts.append(i + 1)
-        i += 1
-    return starts
+    return rewriter.render(0, len(data))
 
 
 class _Rewriter:
-    def __init__(self, cst, text: str, positions) -> None:
-        self.cst = cst
-        self.text = text
-        self.positions = positions
-        self.starts = _line_starts(text)
-        self.edits: list[tuple[int, int, str]] = []  # (start, end, replacement), outermost only
-
-    def run(self, module) -> str | None:
-        self._collect(module)
-        if not self.edits:
-            return None
-        return self.render(0, len(self.text))
-
-    # -- positions ---------------------------------------------------------------------------
-    def span(self, node) -> tuple[int, int]:
-        r = self.positions[node]
-        return (self.starts[r.start.line - 1] + r.start.column,
-                self.starts[r.end.line - 1] + r.end.column)
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.starts = [0]
+        for i, byte in enumerate(data):  # Python's line breaks: \n, \r\n, \r
+            if byte == 10 or (byte == 13 and data[i + 1:i + 2] != b"\n"):
+                self.starts.append(i + 1)
+        self.edits: list[tuple[int, int, object]] = []  # (start, end, bytes or callable)
 
     def line(self, offset: int) -> int:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:  # last line start <= offset
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return bisect.bisect_right(self.starts, offset)
 
-    def render(self, start: int, end: int) -> str:
-        """Text of ``[start, end)`` with the rewrites that fall inside it applied."""
-        out, at = [], start
-        for s, e, replacement in self._edits_within(start, end):
-            out.append(self.text[at:s])
-            out.append(replacement(self) if callable(replacement) else replacement)
-            at = e
-        out.append(self.text[at:end])
-        return "".join(out)
-
-    def _edits_within(self, start: int, end: int):
-        chosen, last_end = [], -1
+    # -- rendering ---------------------------------------------------------------------------
+    def render(self, start: int, end: int) -> bytes:
+        """Bytes of ``[start, end)`` with the outermost rewrites inside it applied."""
+        out, at, last_end = [], start, -1
         # insertions before replacements at one offset; of nested replacements, the outermost
         for s, e, r in sorted(self.edits, key=lambda x: (x[0], x[0] != x[1], -x[1])):
-            if s >= start and e <= end and s >= last_end:
-                chosen.append((s, e, r))
-                last_end = e
-        return chosen
+            if s >= start and e <= end and s >= last_end and s >= at:
+                out.append(self.data[at:s])
+                out.append(r(self) if callable(r) else r)
+                at = last_end = e
+        out.append(self.data[at:end])
+        return b"".join(out)
 
-    def placed(self, at_line: int, parts: list[tuple[int, int]], end_line: int) -> str:
-        """Rendered ``parts`` (spans) joined by commas, each starting on its own original line,
-        then line breaks up to ``end_line``."""
+    def placed(self, at_line: int, parts: list[tuple[int, int]], end_line: int) -> bytes:
+        """Rendered ``parts`` joined by commas, each on its original line, then line breaks
+        up to ``end_line``."""
         out, line = [], at_line
         for s, e in parts:
-            target = self.line(s)
-            out.append("\n" * max(0, target - line))
-            out.append(self.render(s, e) + ",")
+            out.append(b"\n" * max(0, self.line(s) - line))
+            out.append(self.render(s, e) + b",")
             line = max(line, self.line(e))
-        out.append("\n" * max(0, end_line - line))
-        return "".join(out)
+        out.append(b"\n" * max(0, end_line - line))
+        return b"".join(out)
 
     # -- what to rewrite ---------------------------------------------------------------------
-    def _collect(self, module) -> None:
-        cst = self.cst
-        for node in _walk(module):
-            if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and node.type_parameters:
-                self._drop_type_parameters(node.type_parameters)
-            elif isinstance(node, cst.TypeAlias):
-                self._type_alias(node)
-            elif isinstance(node, (cst.FormattedString, cst.TemplatedString,
-                                   cst.ConcatenatedString)):
+    def collect(self, root) -> bool:
+        """Find the rewrites; False when the tree has errors they would not explain."""
+        params: list[tuple[int, int]] = []
+        errors: list[int] = []
+        stack = [root]
+        while stack:  # iterative: deep nesting cannot exhaust the stack
+            node = stack.pop()
+            kind = node.type
+            if node.is_error or node.is_missing:
+                errors.append(node.start_byte)
+                continue
+            if kind in ("class_definition", "function_definition"):
+                tp = node.child_by_field_name("type_parameters")
+                if tp is not None:
+                    params.append((tp.start_byte, tp.end_byte))
+                    self._drop_type_parameters(tp)
+            elif kind == "type_alias_statement":
+                self._type_alias(node, params)
+            elif kind in _STRINGS:
                 self._string(node)
-            elif isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)):
-                kind = node.type
-                if isinstance(kind, cst.Tuple) and not kind.lpar:
-                    s, e = self.span(kind)
-                    self.edits.append((s, s, "("))
-                    self.edits.append((e, e, ")"))
+            elif kind in _EXCEPTS:
+                self._bare_tuple(node)
+            stack.extend(reversed(node.children))
+        if any(not any(s <= at < e for s, e in params) for at in errors):
+            return False
+        return bool(self.edits)
 
-    def _drop_type_parameters(self, params) -> None:
-        s, e = self.span(params)
-        breaks = self.line(e) - self.line(s)
+    def _drop_type_parameters(self, tp) -> None:
+        s, e = tp.start_byte, tp.end_byte
+        breaks = b"\n" * (self.line(e) - self.line(s))
         after = e
-        while after < len(self.text) and self.text[after] in " \t\\\f":
+        while after < len(self.data) and self.data[after] in b" \t\\\f":
             after += 1
-        if after < len(self.text) and self.text[after] == "(":
-            self.edits.append((s, e, ""))
-            self.edits.append((after + 1, after + 1, "\n" * breaks))
+        if self.data[after:after + 1] == b"(":
+            self.edits.append((s, e, b""))
+            self.edits.append((after + 1, after + 1, breaks))
         else:  # a class without bases: `class A[T]:` -> `class A():`
-            self.edits.append((s, e, "(" + "\n" * breaks + ")"))
+            self.edits.append((s, e, b"(" + breaks + b")"))
 
-    def _type_alias(self, node) -> None:
-        s, e = self.span(node)[0], self.span(node.value)[1]  # a trailing `;` stays
-        parts = []
-        if node.type_parameters:
-            for param in node.type_parameters.params:
-                bound = getattr(param.param, "bound", None)
-                for expr in (bound, param.default):
-                    if expr is not None:
-                        parts.append(self.span(expr))
-        parts.append(self.span(node.value))
-        name = node.name.value
-        start_line, end_line = self.line(s), self.line(e)
-        self.edits.append((s, e, lambda r: f"{name} = (" + r.placed(start_line, parts, end_line) + ")"))
+    def _type_alias(self, node, params: list) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return
+        name, tp = left, None
+        generic = left.named_children[0] if left.named_children else None
+        if generic is not None and generic.type == "generic_type":
+            name = generic.named_children[0]
+            tp = next((c for c in generic.named_children if c.type == "type_parameter"), None)
+        head = self.data[name.start_byte:name.end_byte]
+        if tp is not None:
+            params.append((tp.start_byte, tp.end_byte))
+            inner = _params_as_values(self.data[tp.start_byte + 1:tp.end_byte - 1])
+            between = self.data[tp.end_byte:right.start_byte]
+        else:
+            inner, between = b"", self.data[left.end_byte:right.start_byte]
+        lead = b"\n" * (self.line(name.start_byte) - self.line(node.start_byte))
+        s, e = node.start_byte, right.end_byte
+        self.edits.append((s, e, lambda r: lead + head + b" = ((" + inner + b")," +
+                           b"\n" * between.count(b"\n") + r.render(right.start_byte, e) + b")"))
 
     def _string(self, node) -> None:
-        s, e = self.span(node)
+        if node.has_error:
+            return
+        pieces = node.named_children if node.type == "concatenated_string" else [node]
+        if not any(self._prefix(p) & {"f", "t"} for p in pieces):
+            return
         try:
-            ast.parse(self.text[s:e].strip(), mode="eval")
+            ast.parse(self.data[node.start_byte:node.end_byte], mode="eval")
             return  # this interpreter reads it as written
-        except SyntaxError:
+        except (SyntaxError, ValueError):
             pass
-        parts = [self.span(expr) for expr in _fields(self.cst, _pieces(self.cst, node))]
-        start_line, end_line = self.line(s), self.line(e)
-        self.edits.append((s, e, lambda r: "(" + r.placed(start_line, parts, end_line) + ")"))
+        parts = [span for p in pieces for span in _fields(p)]
+        s, e = node.start_byte, node.end_byte
+        first, last = self.line(s), self.line(e)
+        self.edits.append((s, e, lambda r: b"(" + r.placed(first, parts, last) + b")"))
+
+    def _prefix(self, piece) -> set[str]:
+        start = piece.children[0] if piece.children else None
+        if start is None or start.type != "string_start":
+            return set()
+        return set(self.data[start.start_byte:start.end_byte].decode("ascii", "replace").lower())
+
+    def _bare_tuple(self, node) -> None:
+        """``except A, B:`` (3.14): parenthesise the types."""
+        children = node.children
+        commas = [c for c in children if c.type == ","]
+        if not commas:
+            return
+        colon = next((c for c in children if c.type == ":"), None)
+        exprs = [c for c in children if c.is_named and c.type not in ("block", "comment")
+                 and (colon is None or c.end_byte <= colon.start_byte)]
+        if exprs:
+            self.edits.append((exprs[0].start_byte, exprs[0].start_byte, b"("))
+            self.edits.append((exprs[-1].end_byte, exprs[-1].end_byte, b")"))
 
 
-def _pieces(cst, node) -> list:
-    """The content parts of a string, or of every string an implicit concatenation joins."""
-    if isinstance(node, cst.ConcatenatedString):
-        return [*_pieces(cst, node.left), *_pieces(cst, node.right)]
-    return list(getattr(node, "parts", ()))
+def _fields(string) -> list[tuple[int, int]]:
+    """Spans of the expressions of a string's replacement fields, format specs' included,
+    in source order."""
+    spans = []
+    for child in string.named_children:
+        if child.type in ("interpolation", "format_expression"):
+            expr = next((c for c in child.named_children if c.type not in _NOT_EXPRESSIONS), None)
+            if expr is not None:
+                spans.append((expr.start_byte, expr.end_byte))
+            for spec in child.named_children:
+                if spec.type == "format_specifier":
+                    spans.extend(_fields(spec))
+    return spans
 
 
-def _fields(cst, parts) -> list:
-    """The expressions of an f-string's (or t-string's) replacement fields, format specs
-    included, in source order."""
-    found = []
-    for part in parts:
-        if isinstance(part, (cst.FormattedStringExpression, cst.TemplatedStringExpression)):
-            found.append(part.expression)
-            if part.format_spec:
-                found.extend(_fields(cst, part.format_spec))
-    return found
-
-
-def _walk(node):
-    """Every node below ``node`` (iterative: deeply nested sources cannot exhaust the stack)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
+def _params_as_values(inner: bytes) -> bytes:
+    """``K: bound = default, *Ts, **P`` as ``K, bound , default, *Ts,   P``: every name,
+    bound and default an element of a tuple, at the same offsets."""
+    text = inner.decode("utf-8", "replace")
+    out = list(text)
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    depth, element_start = 0, True
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type != tokenize.OP:
+                if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+                    element_start = False
+                continue
+            at = starts[tok.start[0] - 1] + tok.start[1]
+            if tok.string in "([{":
+                depth += 1
+            elif tok.string in ")]}":
+                depth -= 1
+            elif depth == 0 and tok.string in (":", "=", ","):
+                out[at] = ","
+                element_start = True
+                continue
+            elif depth == 0 and element_start and tok.string == "**":
+                out[at:at + 2] = "  "
+            element_start = False
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return b""
+    return "".join(out).encode("utf-8")
