@@ -38,12 +38,16 @@ def _edges(snap, kind: str, src: str | None = None) -> dict[tuple[str, str], int
     return {(r.src, r.dst): r.weight for r in e.itertuples()}
 
 
-def _python(repo: Path, code: str) -> str:
-    """Run ``code`` with the repository root as the current directory (on ``sys.path``)."""
-    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
-                          timeout=60, env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def _python(repo: Path, code: str, *, path: str = "", script: str | None = None,
+            ok: bool = True) -> str:
+    """Run ``code`` (or the file ``script``) with the repository root as the current
+    directory, ``path`` as PYTHONPATH; stdout, or stderr when ``ok`` is False (it must fail)."""
+    args = [sys.executable, script] if script else [sys.executable, "-c", code]
+    done = subprocess.run(args, cwd=repo, capture_output=True, text=True, timeout=60,
+                          env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin",
+                               "PYTHONPATH": path})
+    assert (done.returncode == 0) == ok, done.stderr
+    return done.stdout if ok else done.stderr
 
 
 # --- names re-exported by a package -------------------------------------------------------
@@ -92,7 +96,7 @@ REEXPORTS = {
 
 @pytest.fixture(scope="module")
 def reexports(bench, tmp_path_factory):
-    return _map(bench, tmp_path_factory.mktemp("re") / "repo", REEXPORTS)
+    return _map(bench, tmp_path_factory.mktemp("re") / "reexports", REEXPORTS)
 
 
 def _truth(repo: Path, module: str, names: list[str]) -> dict[str, str]:
@@ -310,3 +314,129 @@ def test_newer_syntax_maps_its_imports_definitions_and_inheritance(bench, tmp_pa
         out = subprocess.run([newer, "-c", "import shapes.box as b; print(b.Box.__mro__[1])"],
                              cwd=repo, capture_output=True, text=True, timeout=60)
         assert out.stdout.strip() == "<class 'shapes.base.Shape'>", out.stderr
+
+
+# --- module names by Python's import rules --------------------------------------------------
+
+LAYOUT = {
+    # (a) a regular package inside a root directory that is not a package
+    "top/a.py": "import top.b\nfrom top.b import x\n\nVALUE = top.b.x.f()\n",
+    "top/b/__init__.py": "",
+    "top/b/x.py": "def f():\n    return 'x'\n",
+    # (b) a file name Python cannot import beside the module it looks like a child of
+    "config/__init__.py": "",
+    "config/settings.py": "example = 1\n",
+    "config/settings.example.py": "from config.settings import example\nimport os\n\n\ndef show():\n    return example\n",
+    "app/__init__.py": "",
+    "app/views.py": "from config.settings import example\nfrom config import settings\n",
+    # namespace packages (no __init__.py anywhere)
+    "ns/part/mod.py": "def g():\n    return 1\n",
+    "ns/user.py": "from ns.part.mod import g\n\n\ndef h():\n    return g()\n",
+}
+
+
+@pytest.fixture(scope="module")
+def layout(bench, tmp_path_factory):
+    return _map(bench, tmp_path_factory.mktemp("layout") / "layout", LAYOUT)
+
+
+def test_a_package_in_a_plain_directory_is_named_from_the_root(layout):
+    repo, snap = layout
+    assert _python(repo, "import top.a, top.b; print(top.b.__name__, top.a.VALUE)").split() == ["top.b", "x"]
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["top.b", "path"] == "top/b/__init__.py"
+    assert nodes.loc["top", "kind"] == "package"  # a namespace package
+    assert "b" not in nodes.index and "ext:top" not in nodes.index
+    assert _edges(snap, "imports", "top.a") == {("top.a", "top.b"): 1, ("top.a", "top.b.x"): 1}
+    assert _edges(snap, "calls", "top.a") == {("top.a", "top.b.x:f"): 1}
+
+
+def test_a_file_python_cannot_import_is_a_file_node_that_captures_nothing(layout):
+    repo, snap = layout
+    err = _python(repo, "import config.settings.example", ok=False)
+    assert "ModuleNotFoundError" in err and "is not a package" in err
+    nodes = snap.nodes.set_index("id")
+    node = nodes.loc["config/settings.example.py"]
+    assert node["kind"] == "file" and node["parent"] == "config"
+    assert "not importable" in json.loads(node["attrs"])["not_importable"]
+    assert "config.settings.example" not in nodes.index
+    assert _edges(snap, "imports", "app.views") == {("app.views", "config.settings"): 2}
+    assert not any(dst == "config/settings.example.py" for _, dst in _edges(snap, "imports"))
+    # its own imports and definitions are still mapped
+    assert _edges(snap, "imports", "config/settings.example.py") == {
+        ("config/settings.example.py", "config.settings"): 1}
+    assert "config/settings.example.py:show" in nodes.index
+
+
+def test_namespace_packages(layout):
+    repo, snap = layout
+    assert _python(repo, "import ns.user; print(ns.user.h(), ns.__path__._path)").startswith("1 ")
+    nodes = snap.nodes.set_index("id")
+    assert json.loads(nodes.loc["ns.part", "attrs"]) == {"namespace": True}
+    assert _edges(snap, "imports", "ns.user") == {("ns.user", "ns.part.mod"): 1}
+    assert _edges(snap, "calls", "ns.user:h") == {("ns.user:h", "ns.part.mod:g"): 1}
+
+
+ROOTS = {
+    # several src/ roots; one namespace package (company) spread over two of them
+    "services/api/src/api/__init__.py": "",
+    "services/api/src/api/app.py": (
+        "from api.routes import route\nfrom company.shared import util\n\n\n"
+        "def serve():\n    return route() + util()\n"),
+    "services/api/src/api/routes.py": "def route():\n    return 1\n",
+    "libs/shared/src/company/shared/__init__.py": "def util():\n    return 2\n",
+    "libs/other/src/company/other/__init__.py": "from company.shared import util\n",
+    # a package its scripts import as a sibling (the script's directory is on sys.path),
+    # and the tests import from the repository root: one module, two names
+    "scripts/run_deploy.py": "from deploy.steps import go\n\nprint(go())\n",
+    "scripts/deploy/__init__.py": "",
+    "scripts/deploy/steps.py": "def go():\n    return 'deployed'\n",
+    "tests/test_deploy.py": "import scripts.deploy.steps\n\n\ndef test_go():\n    assert scripts.deploy.steps.go()\n",
+    # a project directory: setup.py beside its package does not make it a namespace portion
+    "packages/alpha/setup.py": "from setuptools import setup\n",
+    "packages/alpha/alpha/__init__.py": "from .core import VERSION\n",
+    "packages/alpha/alpha/core.py": "VERSION = '1'\n",
+}
+
+
+@pytest.fixture(scope="module")
+def roots(bench, tmp_path_factory):
+    return _map(bench, tmp_path_factory.mktemp("roots") / "roots", ROOTS)
+
+
+def test_several_src_roots_and_a_namespace_across_them(roots):
+    repo, snap = roots
+    path = "services/api/src:libs/shared/src:libs/other/src"
+    out = _python(repo, "import api.app, company.other; print(api.app.serve(), company.other.util.__module__)",
+                  path=path)
+    assert out.split() == ["3", "company.shared"]
+    nodes = snap.nodes.set_index("id")
+    assert {"api", "api.app", "api.routes", "company.shared", "company.other"} <= set(nodes.index)
+    assert json.loads(nodes.loc["company", "attrs"]) == {"namespace": True}
+    assert _edges(snap, "imports", "api.app") == {("api.app", "api.routes"): 1,
+                                                  ("api.app", "company.shared"): 1}
+    assert _edges(snap, "imports", "company.other") == {("company.other", "company.shared"): 1}
+    assert _edges(snap, "calls", "api.app:serve") == {("api.app:serve", "api.routes:route"): 1,
+                                                      ("api.app:serve", "company.shared:util"): 1}
+
+
+def test_one_module_reached_by_the_names_each_root_gives_it(roots):
+    repo, snap = roots
+    assert _python(repo, "", script="scripts/run_deploy.py").strip() == "deployed"
+    assert _python(repo, "import tests.test_deploy as t; t.test_go(); print('ok')").strip() == "ok"
+    nodes = snap.nodes.set_index("id")
+    # the name the code uses most: `from deploy.steps import go`
+    assert nodes.loc["deploy.steps", "path"] == "scripts/deploy/steps.py"
+    assert _edges(snap, "imports", "scripts.run_deploy") == {("scripts.run_deploy", "deploy.steps"): 1}
+    assert _edges(snap, "imports", "tests.test_deploy") == {("tests.test_deploy", "deploy.steps"): 1}
+    assert _edges(snap, "calls", "tests.test_deploy:test_go") == {
+        ("tests.test_deploy:test_go", "deploy.steps:go"): 1}
+    assert not any(n.startswith("ext:") for n in nodes.index if n in ("ext:deploy", "ext:scripts"))
+
+
+def test_a_project_directory_with_setup_py_is_a_root(roots):
+    repo, snap = roots
+    assert _python(repo, "import alpha; print(alpha.VERSION)", path="packages/alpha").strip() == "1"
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["alpha.core", "path"] == "packages/alpha/alpha/core.py"
+    assert _edges(snap, "imports", "alpha") == {("alpha", "alpha.core"): 1}

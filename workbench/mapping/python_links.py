@@ -69,9 +69,9 @@ class _Names:
     public names when it has none).
     """
 
-    def __init__(self, scopes: dict[str, _Scope], modules: set[str]) -> None:
+    def __init__(self, scopes: dict[str, _Scope], lookup: dict[str, str]) -> None:
         self.scopes = scopes
-        self.modules = modules
+        self.lookup = lookup  # module names and aliases -> module name
         self._cache: dict[tuple[str, str], str | None] = {}
 
     def export(self, module: str, name: str) -> str | None:
@@ -88,15 +88,15 @@ class _Names:
         scope = self.scopes.get(module)
         sub = f"{module}.{name}"
         if scope is None:
-            return sub if sub in self.modules else None
+            return self.lookup.get(sub)
         if name in scope.defs:
             return f"{module}:{name}"
         if name in scope.bindings:
             return scope.bindings[name]
         if name in scope.imported:
             return self.export(*scope.imported[name])
-        if sub in self.modules:
-            return sub
+        if sub in self.lookup:
+            return self.lookup[sub]
         for star in scope.stars:
             if self.star_exports(star, name):
                 found = self.export(star, name)
@@ -181,7 +181,7 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
             _bind(scope, ref, resolver, modules, containers)
 
     counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
-    names = _Names(scopes, modules)
+    names = _Names(scopes, resolver.lookup)
     for module, scope in scopes.items():
         _link_bases(scope, names, nodes, edges)
     for module, scope in scopes.items():
@@ -239,8 +239,8 @@ def _bind(scope: _Scope, ref, resolver: ImportResolver, modules: set[str],
                 if base != scope.module:
                     scope.stars.append(base)
                 continue
-            sub = f"{base}.{name}"
-            if sub in modules:
+            sub = resolver.internal(f"{base}.{name}")
+            if sub is not None:
                 scope.bindings[alias or name] = sub
             else:
                 scope.imported[alias or name] = (base, name)
@@ -266,7 +266,7 @@ def _member(owner: str, attr: str, names: _Names, nodes: NodeSet,
         sub = f"{owner}.{attr}"
         if sub in nodes.rows and nodes.rows[sub]["kind"] in ("module", "package"):
             return sub
-        return names.export(owner, attr)
+        return names.lookup.get(sub) or names.export(owner, attr)
     candidate = f"{owner}.{attr}"
     if candidate in nodes.rows:
         return candidate
