@@ -249,25 +249,35 @@ def _python_313() -> str | None:
     return None
 
 
-def test_newer_syntax_gives_the_facts_the_newer_python_gives():
+#: CRLF line ends, `type` also as a plain name, a type alias over several lines.
+NEWER_CRLF = (
+    'import os\r\ntype = 5\r\nprint(type(1))\r\nclass A[T](\r\n    os.PathLike):\r\n'
+    '    def m[U](self):\r\n        return f"{os.sep.join(["a", "b"])}"\r\n'
+    'type X[\r\n  T: foo()\r\n] = bar(\r\n)\r\nmatch x:\r\n    case {"k": v}:\r\n        pass\r\n'
+)
+
+
+@pytest.mark.parametrize("source", [NEWER, NEWER_CRLF], ids=["pep695-696-701", "crlf"])
+def test_newer_syntax_gives_the_facts_the_newer_python_gives(source):
     import ast
 
     from workbench.mapping.python import parse_python
 
-    if sys.version_info < (3, 13):
+    if sys.version_info < (3, 12):
         with pytest.raises(SyntaxError):
-            ast.parse(NEWER)
-    ours = parse_python(NEWER.encode())
+            ast.parse(source)
+    ours = parse_python(source.encode())
     assert ours.problem is None
-    assert [d.qualname for d in ours.definitions] == [
-        "Base", "Box", "Box.get", "Box.label", "Tagged", "Free", "Free.walk", "first", "report",
-        "multi", "decorated"]
-    assert {c.callee for c in ours.calls} >= {"make_bound", "default", "compute", "deep", "len"}
+    if source is NEWER:
+        assert [d.qualname for d in ours.definitions] == [
+            "Base", "Box", "Box.get", "Box.label", "Tagged", "Free", "Free.walk", "first",
+            "report", "multi", "decorated"]
+        assert {c.callee for c in ours.calls} >= {"make_bound", "default", "compute", "deep", "len"}
     newer = _python_313()
     if newer is None:
         pytest.skip("no Python 3.13+ interpreter on this machine to compare with")
     mapping = Path(__file__).resolve().parents[1] / "workbench" / "mapping"
-    done = subprocess.run([newer, "-c", FACTS_OF, str(mapping)], input=NEWER.encode(),
+    done = subprocess.run([newer, "-c", FACTS_OF, str(mapping)], input=source.encode(),
                           capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     assert json.loads(done.stdout) == json.loads(ours.to_json())
