@@ -31,6 +31,14 @@ def _map(bench: Workbench, root: Path, files: dict[str, str]):
     return repo, bench.map(str(repo))
 
 
+def _mapped(name: str, files: dict[str, str]):
+    """A module-scoped fixture: the repository ``files`` committed and mapped once."""
+    @pytest.fixture(scope="module")
+    def fixture(bench, tmp_path_factory):
+        return _map(bench, tmp_path_factory.mktemp(name) / name, files)
+    return fixture
+
+
 def _edges(snap, kind: str, src: str | None = None) -> dict[tuple[str, str], int]:
     e = snap.edges[snap.edges.kind == kind]
     if src is not None:
@@ -94,9 +102,7 @@ REEXPORTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def reexports(bench, tmp_path_factory):
-    return _map(bench, tmp_path_factory.mktemp("re") / "reexports", REEXPORTS)
+reexports = _mapped("reexports", REEXPORTS)
 
 
 def _truth(repo: Path, module: str, names: list[str]) -> dict[str, str]:
@@ -345,9 +351,7 @@ LAYOUT = {
 }
 
 
-@pytest.fixture(scope="module")
-def layout(bench, tmp_path_factory):
-    return _map(bench, tmp_path_factory.mktemp("layout") / "layout", LAYOUT)
+layout = _mapped("layout", LAYOUT)
 
 
 def test_a_package_in_a_plain_directory_is_named_from_the_root(layout):
@@ -409,9 +413,7 @@ ROOTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def roots(bench, tmp_path_factory):
-    return _map(bench, tmp_path_factory.mktemp("roots") / "roots", ROOTS)
+roots = _mapped("roots", ROOTS)
 
 
 def test_several_src_roots_and_a_namespace_across_them(roots):
