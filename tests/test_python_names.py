@@ -306,22 +306,12 @@ def test_a_real_syntax_error_stays_a_problem():
     assert parse_python(b"x = f'{'\n").problem.startswith("syntax error")
 
 
-def test_newer_syntax_maps_its_imports_definitions_and_inheritance(bench, tmp_path):
-    repo, snap = _map(bench, tmp_path / "newer", {
-        "shapes/__init__.py": "",
-        "shapes/base.py": "class Shape:\n    def area(self):\n        return 0\n",
-        "shapes/box.py": (
-            "from shapes.base import Shape\n\n\n"
-            "class Box[T: (int, float) = int](Shape):\n"
-            '    def area(self) -> T:\n        return super().area() + measure(f"{self.w["x"]}")\n\n\n'
-            "type Sides[K] = tuple[K, K]\n\n\n"
-            "def measure[N](n: N) -> N:\n    return n\n"
-        ),
-    })
+def test_newer_syntax_maps_its_imports_definitions_and_inheritance(layout):
+    repo, snap = layout
     nodes = snap.nodes.set_index("id")
     assert nodes.loc["shapes.box", "problem"] is None
     assert {"shapes.box:Box", "shapes.box:Box.area", "shapes.box:measure"} <= set(nodes.index)
-    assert _edges(snap, "inherits") == {("shapes.box:Box", "shapes.base:Shape"): 1}
+    assert _edges(snap, "inherits", "shapes.box:Box") == {("shapes.box:Box", "shapes.base:Shape"): 1}
     assert _edges(snap, "imports", "shapes.box") == {("shapes.box", "shapes.base"): 1}
     assert _edges(snap, "calls", "shapes.box:Box.area") == {
         ("shapes.box:Box.area", "shapes.box:measure"): 1}
@@ -348,6 +338,16 @@ LAYOUT = {
     # namespace packages (no __init__.py anywhere)
     "ns/part/mod.py": "def g():\n    return 1\n",
     "ns/user.py": "from ns.part.mod import g\n\n\ndef h():\n    return g()\n",
+    # syntax newer than the interpreter (PEP 695, 696, 701)
+    "shapes/__init__.py": "",
+    "shapes/base.py": "class Shape:\n    def area(self):\n        return 0\n",
+    "shapes/box.py": (
+        "from shapes.base import Shape\n\n\n"
+        "class Box[T: (int, float) = int](Shape):\n"
+        '    def area(self) -> T:\n        return super().area() + measure(f"{self.w["x"]}")\n\n\n'
+        "type Sides[K] = tuple[K, K]\n\n\n"
+        "def measure[N](n: N) -> N:\n    return n\n"
+    ),
 }
 
 

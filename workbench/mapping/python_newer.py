@@ -39,26 +39,28 @@ _EXCEPTS = frozenset({"except_clause", "except_group_clause"})
 _NOT_EXPRESSIONS = frozenset({"type_conversion", "format_specifier", "comment"})
 
 
+_LANGUAGE = None
+
+
 def _parser():
+    """A fresh parser (parsers are not shared between threads) of the cached grammar."""
+    global _LANGUAGE
     from tree_sitter import Language, Parser
-    import tree_sitter_python
 
-    return Parser(Language(tree_sitter_python.language()))
+    if _LANGUAGE is None:
+        import tree_sitter_python
 
-
-_PARSER = None
+        _LANGUAGE = Language(tree_sitter_python.language())
+    return Parser(_LANGUAGE)
 
 
 def older_source(data: bytes) -> bytes | None:
     """The source rewritten into this interpreter's grammar, lines kept; None when there is
     nothing newer to rewrite, or the file has errors outside type parameter lists (which the
     grammar reads as errors only because it predates PEP 696 defaults)."""
-    global _PARSER
-    if _PARSER is None:
-        _PARSER = _parser()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    tree = _PARSER.parse(data)
+    tree = _parser().parse(data)
     rewriter = _Rewriter(data)
     if not rewriter.collect(tree.root_node):
         return None
