@@ -410,6 +410,10 @@ ROOTS = {
     "packages/alpha/setup.py": "from setuptools import setup\n",
     "packages/alpha/alpha/__init__.py": "from .core import VERSION\n",
     "packages/alpha/alpha/core.py": "VERSION = '1'\n",
+    # a directory no import statement can name is a root, even beside plain modules
+    "my-tool/cli.py": "import sys\n",
+    "my-tool/mytool/__init__.py": "from .core import run\n",
+    "my-tool/mytool/core.py": "def run():\n    return 'ran'\n",
 }
 
 
@@ -452,3 +456,11 @@ def test_a_project_directory_with_setup_py_is_a_root(roots):
     nodes = snap.nodes.set_index("id")
     assert nodes.loc["alpha.core", "path"] == "packages/alpha/alpha/core.py"
     assert _edges(snap, "imports", "alpha") == {("alpha", "alpha.core"): 1}
+
+
+def test_a_directory_no_import_can_name_is_a_root(roots):
+    repo, snap = roots
+    assert _python(repo, "import mytool; print(mytool.run())", path="my-tool").strip() == "ran"
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["mytool.core", "path"] == "my-tool/mytool/core.py"
+    assert _edges(snap, "imports", "mytool") == {("mytool", "mytool.core"): 1}

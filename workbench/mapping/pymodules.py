@@ -13,7 +13,8 @@ its parent directory and every directory above it; the name chosen is:
    repository each counting);
 3. else, from the repository root when the parent directory also holds plain modules (a
    ``top/`` with ``top/a.py`` is a namespace package, so ``top/b/`` is ``top.b``, as
-   ``top/a.py`` is ``top.a``) or is the repository root;
+   ``top/a.py`` is ``top.a``) and every directory on the way is a valid identifier (no
+   import statement can name ``my-tool.x``), or when the parent is the repository root;
 4. else, from the parent directory (``lib/pkg/x.py`` is ``pkg.x``: a source root).
 
 The other candidates above the chosen root stay known as aliases (and those below it that
@@ -202,8 +203,9 @@ def _choose_root(top: str, loose_dirs: set[str], used: Counter) -> tuple[str, li
         src = _src_root(parent)
         if src is not None and src in options:
             best = src
-        elif parent in loose_dirs or not parent:
-            best = ""
+        elif not parent or (parent in loose_dirs and all(
+                part.isidentifier() for part in parent.split("/"))):
+            best = ""  # a namespace portion; `my-tool/` can be none (no import names it)
         else:
             best = parent
     # Names under roots above the chosen one start with a directory of the repository; a
