@@ -447,20 +447,16 @@ def test_one_module_reached_by_the_names_each_root_gives_it(roots):
     assert _edges(snap, "imports", "tests.test_deploy") == {("tests.test_deploy", "deploy.steps"): 1}
     assert _edges(snap, "calls", "tests.test_deploy:test_go") == {
         ("tests.test_deploy:test_go", "deploy.steps:go"): 1}
-    assert not any(n.startswith("ext:") for n in nodes.index if n in ("ext:deploy", "ext:scripts"))
+    assert not {"ext:deploy", "ext:scripts"} & set(nodes.index)
 
 
-def test_a_project_directory_with_setup_py_is_a_root(roots):
+@pytest.mark.parametrize("root, package, code, printed", [
+    ("packages/alpha", "alpha", "import alpha; print(alpha.VERSION)", "1"),  # setup.py beside it
+    ("my-tool", "mytool", "import mytool; print(mytool.run())", "ran"),  # no import names my-tool
+], ids=["project-directory", "not-an-identifier"])
+def test_directories_that_are_roots(roots, root, package, code, printed):
     repo, snap = roots
-    assert _python(repo, "import alpha; print(alpha.VERSION)", path="packages/alpha").strip() == "1"
+    assert _python(repo, code, path=root).strip() == printed
     nodes = snap.nodes.set_index("id")
-    assert nodes.loc["alpha.core", "path"] == "packages/alpha/alpha/core.py"
-    assert _edges(snap, "imports", "alpha") == {("alpha", "alpha.core"): 1}
-
-
-def test_a_directory_no_import_can_name_is_a_root(roots):
-    repo, snap = roots
-    assert _python(repo, "import mytool; print(mytool.run())", path="my-tool").strip() == "ran"
-    nodes = snap.nodes.set_index("id")
-    assert nodes.loc["mytool.core", "path"] == "my-tool/mytool/core.py"
-    assert _edges(snap, "imports", "mytool") == {("mytool", "mytool.core"): 1}
+    assert nodes.loc[f"{package}.core", "path"] == f"{root}/{package}/core.py"
+    assert _edges(snap, "imports", package) == {(package, f"{package}.core"): 1}
