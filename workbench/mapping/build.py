@@ -26,7 +26,8 @@ __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "E
 #: Version of the map format written to ``snapshots.parser_version``.
 #: 3: external dependencies of other languages carry their ecosystem; 4: calls, overloads and
 #: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``;
-#: 5: import edges carry where their statements stand (attrs.context/contexts).
+#: 5: import edges carry where their statements stand (attrs.context/contexts); Python module
+#: names by the import rules, calls and bases through re-exports.
 MAP_VERSION = 5
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
