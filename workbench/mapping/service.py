@@ -177,7 +177,11 @@ class MapService:
         job.check_cancel()
         sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
                           dtype="float64")
-        history = self.history.analyse(project.id, repo, commit, sizes)
+        history = self.history.analyse(
+            project.id, repo, commit, sizes,
+            files={e.path: e.blob_sha for e in entries if e.type == "blob"},
+            blame={f.path: f.blob_sha for f in scanned.files
+                   if f.status == "parsed" and f.facts is not None} if self.config.blame else None)
         job.report(len(fresh), len(fresh), "building the map")
         job.check_cancel()
         tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
@@ -185,6 +189,7 @@ class MapService:
         stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
                  "parsed_now": len(fresh), "commits": history.commits,
                  "commits_mined_now": new_commits,
+                 **({"history_truncated_at": history.truncated_at} if history.truncated_at else {}),
                  "seconds": round(time.perf_counter() - started, 3)}
         result: dict = {}
 
@@ -194,6 +199,7 @@ class MapService:
 
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
+            self.store.history.write_mailmap(cur, snapshot_id, history.mailmap)
             self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)
