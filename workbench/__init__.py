@@ -31,6 +31,7 @@ _EXPORTS = {
     "CorruptRepository": "errors", "GitTimeout": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
+    "ShallowSource": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
     "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
@@ -107,7 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
     from .server.errors import ServerError
-    from .history.errors import HistoryError, MiningCancelled
+    from .history.errors import HistoryError, MiningCancelled, ShallowSource
     from .jobs import JobHandle, Progress
     from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

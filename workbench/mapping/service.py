@@ -18,7 +18,9 @@ import pandas as pd
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
+from ..history.errors import ShallowSource
 from ..history.service import HistoryService
+from ..repos.shallow import shallow_commits
 from ..jobs import Job
 from ..repos.clones import Clones
 from ..store import Store
@@ -94,18 +96,26 @@ class MapService:
         self.publish = publish
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
-            exclude: Sequence[str] | None = None, fetch: bool = True) -> dict:
+            exclude: Sequence[str] | None = None, fetch: bool = True,
+            deepen: int | None = None, unshallow: bool = False) -> dict:
         """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``
         or the exclude patterns (default: the configuration's) differ from its map's. Without
-        ``fetch`` an existing clone is mapped as it is (one fetch serves a series of maps)."""
+        ``fetch`` an existing clone is mapped as it is (one fetch serves a series of maps).
+        ``deepen``/``unshallow`` fetch more of a shallow clone's history first (a commit
+        whose history grew is mapped again); :class:`ShallowSource` when nothing older came."""
         started = time.perf_counter()
         excluder = Excluder(self.config.exclude if exclude is None else exclude)
         job.report(0, None, "syncing repository")
         self.store.projects.update(project.id, status="syncing")
         try:
-            repo = (self.clones.path_for(project.name)
-                    if not fetch and self.clones.exists(project.name)
-                    else self.clones.sync_project(project))
+            deepening = deepen is not None or unshallow
+            if deepening:
+                repo, grew = self._deepen(project, deepen, unshallow)
+                force = force or grew
+            else:
+                repo = (self.clones.path_for(project.name)
+                        if not fetch and self.clones.exists(project.name)
+                        else self.clones.sync_project(project))
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
             # only a map of the default branch head with the configured exclusions may become
@@ -138,6 +148,21 @@ class MapService:
                 "commit": result["commit"], "reused": bool(result.get("reused", False)),
                 "job_id": job.id})
         return result
+
+    def _deepen(self, project: Project, deepen: int | None, unshallow: bool) -> tuple[Path, bool]:
+        """Fetch with ``--deepen``/``--unshallow``; ``(clone, whether its history grew)``."""
+        existed = self.clones.exists(project.name)
+        before = shallow_commits(self.clones.path_for(project.name)) if existed else None
+        repo = self.clones.sync_project(project, deepen=deepen, unshallow=unshallow)
+        after = shallow_commits(repo)
+        if after and (unshallow or after == before):
+            shown = ", ".join(sha[:12] for sha in sorted(after))
+            raise ShallowSource(
+                f"{'--unshallow' if unshallow else f'--deepen {deepen}'} fetched no older "
+                f"history: the source {project.source} is itself shallow at {shown}; deepen it "
+                "there (`git fetch --unshallow` in that repository), or register the project "
+                "from its complete remote, then map again", project.source)
+        return repo, before is not None and after != before
 
     def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing,
                given: str, default_head: bool) -> dict:

@@ -33,4 +33,10 @@ def shallow_commits(repo: str | os.PathLike[str], git: Git | None = None) -> fro
     return frozenset(line.strip() for line in text.splitlines() if _SHA.fullmatch(line.strip()))
 
 
-__all__ = ["shallow_commits"]
+def truncation_note(boundary: list[str]) -> str:
+    """``history truncated at 1a2b3c4d5e6f (shallow clone)`` for a history's boundary commits."""
+    shown = ", ".join(sha[:12] for sha in boundary[:3]) + (" ..." if len(boundary) > 3 else "")
+    return f"history truncated at {shown} (shallow clone)"
+
+
+__all__ = ["shallow_commits", "truncation_note"]
