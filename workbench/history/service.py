@@ -73,6 +73,8 @@ class HistoryService:
             history.store_batch(project_id, batch.commits, batch.file_changes, batch.checkpoint)
             added = batch.done
         deepened = sorted(history.marked(project_id, SHALLOW_REASON) - shallow_commits(repo, self.git))
+        if deepened:  # blames that stopped at those commits stopped short
+            history.forget_blame_of(project_id, deepened)
         below: list[str] = []
         for boundary in deepened:  # its parents were fetched since it was mined
             for batch in mine(repo, since=below or None, rev=boundary, **options):

@@ -186,6 +186,14 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
+    def forget_blame_of(self, project_id: int, origins: list[str]) -> None:
+        """Drop cached blames that put lines on ``origins`` (former shallow boundary commits,
+        blamed while their parents were missing)."""
+        self.db.write(lambda cur: cur.execute(
+            "DELETE FROM blame_lines WHERE project_id = ? AND (path, blob_sha) IN"
+            " (SELECT path, blob_sha FROM blame_lines WHERE project_id = ?"
+            "  AND list_contains(?, origin_sha))", [project_id, project_id, origins]))
+
     def put_blame(self, project_id: int, rows: pd.DataFrame) -> None:
         """Store new blame rows (path, blob_sha, origin_sha, lines) in one transaction."""
         if rows.empty:
