@@ -8,12 +8,15 @@ Merge policy
 ------------
 Merge commits are recorded in ``commits`` (with all their ``parents`` and ``is_merge=True``)
 but contribute **no** rows to ``file_changes``. This is git log's default (made explicit with
-``--diff-merges=off`` so no configuration can change it) and it is exactly what PyDriller
-reports: its ``Commit.modified_files`` is an empty list for any commit with more than one
-parent. Every line a merge brings in was already counted in the branch commit that wrote it,
-so line and commit totals are not double counted. The price is that lines written only while
-resolving a merge conflict are not attributed to anyone; the merge itself still counts as a
-commit of its author.
+``--diff-merges=off`` so no configuration can change it) and it equals PyDriller's per-file
+view: its ``Commit.modified_files`` is an empty list for any commit with more than one parent.
+PyDriller's commit totals (``insertions``, ``deletions``, ``lines``, ``files``) differ for
+merges: they diff a merge against its first parent. No per-commit totals are kept here;
+summing a merge's file changes gives 0. Every line a merge brings in was already counted in
+the branch commit that wrote it, so per-file line and commit counts are not doubled. The
+price is that lines written only while resolving a merge conflict are not attributed to
+anyone; the merge itself still counts as a commit of its author (``stats["commits"]``,
+knowledge loss).
 
 Ordering, batches and resuming
 ------------------------------
