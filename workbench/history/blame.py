@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -63,11 +63,36 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
         found = [(path, blob, sha, n) for sha, n in blame_lines(repo, commit, path, git).items()]
         return found or [(path, blob, "", 0)]  # nothing to blame: remembered all the same
 
+    # plain threads, not an executor: a map may run while the interpreter shuts down (a
+    # headless script's last job), when executors refuse new work
     rows: list[tuple[str, str, str, int]] = []
-    if missing:
-        with ThreadPoolExecutor(max(1, workers), thread_name_prefix="workbench-blame") as pool:
-            for found in pool.map(one, missing):
+    pending = iter(missing)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while not errors:
+            with lock:
+                key = next(pending, None)
+            if key is None:
+                return
+            try:
+                found = one(key)
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller below
+                errors.append(exc)
+                return
+            with lock:
                 rows.extend(found)
+
+    threads = [threading.Thread(target=work, name="workbench-blame", daemon=True)
+               for _ in range(max(1, min(workers, len(missing))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    rows.sort()
     fresh = pd.DataFrame(rows, columns=BLAME_COLUMNS)
     both = pd.concat([known[BLAME_COLUMNS], fresh], ignore_index=True) if len(known) else fresh
     return both, fresh
