@@ -159,3 +159,23 @@ def test_commits_are_the_snapshots_history_parents_first(tmp_path, wb) -> None:
         assert set(snap.file_changes()["sha"]) <= set(expected)
     assert old.commits()["sha"].tolist() == [c1, c2]
     assert new.commit not in set(rewritten.commits()["sha"])  # unreachable after the push
+
+
+def test_history_stored_in_the_older_format_is_mined_again(tmp_path, wb) -> None:
+    repo = GitRepo(tmp_path / "older")
+    repo.write("a.py", "1\n")
+    repo.commit("one", ("bob", "bob@old.example"), "2024-01-01T10:00:00+00:00")
+    repo.write(".mailmap", "Bob <bob@example.com> <bob@old.example>\n")
+    repo.commit("two", BOB, "2024-01-02T10:00:00+00:00")
+    wb.map(str(repo.path), name="older")
+    pid = wb.project("older").info.id
+    # as a database from before migration 17 holds it: identities already mailmapped
+    wb.store.db.write(lambda cur: cur.execute(
+        "UPDATE history_state SET version = 1 WHERE project_id = ?", [pid]))
+    wb.store.db.write(lambda cur: cur.execute(
+        "UPDATE commits SET author_email = 'bob@example.com' WHERE project_id = ?", [pid]))
+    again = wb.map("older", force=True)
+    assert again.stats["commits_mined_now"] == 2
+    stored = wb.store.history.commits(pid)
+    assert sorted(stored["author_email"]) == ["bob@example.com", "bob@old.example"]  # as written
+    assert set(again.commits()["author_email"]) == {"bob@example.com"}  # mapped when read
