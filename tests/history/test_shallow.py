@@ -67,6 +67,14 @@ def test_truncated_history_is_said_and_never_credited(full, tmp_path, wb) -> Non
     note = f"history truncated at {shas['c3'][:12]}"
     assert note in snap.describe() and note in snap.summary().to_text()
     assert wb.status()["history_truncated"] == {"ci": [shas["c3"]]}
+    from workbench.widgets import HistoryPanel
+
+    panel = HistoryPanel(wb, project="ci")
+    assert note in panel.output.value and note in panel.to_html()
+    panel.show("ownership")
+    assert "cid@example.com" not in panel.output.value
+    panel.deleted.value = True  # deleted files on request: none here
+    assert set(panel.result["path"]) == {"a.py", "b.py", "c.py"}
     m = snap.file_metrics.set_index("path")
     assert m["history_truncated"].to_dict() == {"a.py": True, "b.py": True, "c.py": True}
     assert m["first_seen"].isna().all()  # what existed at the boundary has no known start

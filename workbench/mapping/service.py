@@ -204,7 +204,7 @@ class MapService:
                           dtype="float64")
         history = self.history.analyse(
             project.id, repo, commit, sizes,
-            files={e.path: e.blob_sha for e in entries if e.type == "blob"},
+            files={e.path: e.blob_sha for e in entries},
             blame={f.path: f.blob_sha for f in scanned.files
                    if f.status == "parsed" and f.facts is not None} if self.config.blame else None)
         job.report(len(fresh), len(fresh), "building the map")
