@@ -92,6 +92,7 @@ def test_deepen_and_unshallow_mine_what_was_below(full, tmp_path, wb, data_dir) 
     wb.map(str(clone), name="ci")
     with pytest.raises(ShallowSource, match="itself shallow"):
         wb.map("ci", deepen=1)  # the source has nothing older yet
+    assert wb.project("ci").info.status == "mapped"  # nothing was mapped, nothing failed
     run("-C", str(clone), "fetch", "-q", "--deepen=1")
     deeper = wb.map("ci", deepen=1)
     assert not deeper.reused and deeper.history_truncated_at == [shas["c2"]]

@@ -24,5 +24,5 @@ class MiningCancelled(HistoryError):
 
 
 class ShallowSource(HistoryError):
-    """Deepening a shallow clone fetched nothing older: the source itself is shallow there.
-    ``path`` names the source; ``message`` says how to deepen it."""
+    """Deepening a shallow clone fetched nothing older: the source itself is shallow there;
+    ``message`` names the source and says how to deepen it."""

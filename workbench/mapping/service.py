@@ -136,6 +136,9 @@ class MapService:
             else:
                 result = self._map_commit(job, project, repo, branch, ref, commit, started,
                                           excluder, given, default_head)
+        except ShallowSource:  # nothing was mapped; the project is as it was
+            self.store.projects.update(project.id, status=project.status)
+            raise
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
@@ -157,11 +160,13 @@ class MapService:
         after = shallow_commits(repo)
         if after and (unshallow or after == before):
             shown = ", ".join(sha[:12] for sha in sorted(after))
+            how = (f"`git -C {project.source} fetch --unshallow`" if project.source_kind == "path"
+                   else "`git fetch --unshallow` where it is served from")
             raise ShallowSource(
                 f"{'--unshallow' if unshallow else f'--deepen {deepen}'} fetched no older "
                 f"history: the source {project.source} is itself shallow at {shown}; deepen it "
-                "there (`git fetch --unshallow` in that repository), or register the project "
-                "from its complete remote, then map again", project.source)
+                f"there ({how}) or register the project from its complete remote, then map "
+                "again")
         return repo, before is not None and after != before
 
     def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing,
