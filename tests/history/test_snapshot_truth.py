@@ -84,22 +84,22 @@ def test_mailmap_maps_as_git_does(tmp_path, text) -> None:
 
 def test_identities_follow_the_snapshots_mailmap(tmp_path, wb) -> None:
     repo = GitRepo(tmp_path / "people")
-    repo.write("a.py", "1\n")
+    repo.write("a.txt", "1\n")
     repo.commit("one", ("bob", "bob@old.example"), "2024-01-01T10:00:00+00:00")
-    repo.write("a.py", "1\n2\n")
+    repo.write("a.txt", "1\n2\n")
     first = repo.commit("two", BOB, "2024-01-02T10:00:00+00:00")
     before = wb.map(str(repo.path), name="people")
-    assert before.file_metrics.set_index("path").loc["a.py", "authors"] == 2
+    assert before.file_metrics.set_index("path").loc["a.txt", "authors"] == 2
 
     repo.write(".mailmap", "Bob <bob@example.com> <bob@old.example>\n")
     repo.commit("mailmap", ANN, "2024-01-03T10:00:00+00:00")
     after = wb.map("people")
     assert after.stats["commits_mined_now"] == 1  # the first two were mined before the .mailmap
     m = after.file_metrics.set_index("path")
-    assert m.loc["a.py", "authors"] == 1 and m.loc["a.py", "main_author"] == BOB[1]
+    assert m.loc["a.txt", "authors"] == 1 and m.loc["a.txt", "main_author"] == BOB[1]
     assert set(after.commits()["author_email"]) == {BOB[1], ANN[1]}
     # the first snapshot keeps its own answer
-    assert wb.snapshot("people", first).file_metrics.set_index("path").loc["a.py", "authors"] == 2
+    assert wb.snapshot("people", first).file_metrics.set_index("path").loc["a.txt", "authors"] == 2
     assert set(before.commits()["author_email"]) == {"bob@old.example", BOB[1]}
     # and mining in another order gives the same answer
     with Workbench(tmp_path / "fresh") as other:
@@ -110,42 +110,42 @@ def test_identities_follow_the_snapshots_mailmap(tmp_path, wb) -> None:
 
 def test_renames_follow_the_graph_not_the_clock(tmp_path, wb) -> None:
     repo = GitRepo(tmp_path / "skew")
-    repo.write("old.py", "".join(f"line {i}\n" for i in range(20)))
+    repo.write("old.txt", "".join(f"line {i}\n" for i in range(20)))
     repo.commit("add", ANN, "2024-03-01T10:00:00+00:00")
-    repo.write("old.py", "".join(f"line {i}\n" for i in range(21)))
+    repo.write("old.txt", "".join(f"line {i}\n" for i in range(21)))
     repo.commit("edit", ANN, "2024-03-02T10:00:00+00:00")
-    repo.git("mv", "old.py", "new.py")
+    repo.git("mv", "old.txt", "new.txt")
     # the renaming commit's clock is behind its parents' (committer date before theirs)
     repo.commit("rename", BOB, "2024-02-01T10:00:00+00:00", commit_date="2024-02-01T10:00:00+00:00")
-    repo.write("new.py", "".join(f"line {i}\n" for i in range(22)))
+    repo.write("new.txt", "".join(f"line {i}\n" for i in range(22)))
     repo.commit("edit again", BOB, "2024-03-05T10:00:00+00:00")
     snap = wb.map(str(repo.path))
     m = snap.metrics(deleted=True).set_index("path")
-    follow = git_out(repo, "log", "--follow", "--format=%H", "--", "new.py").split()
-    assert list(m.index) == ["new.py"]  # no phantom old.py
-    assert m.loc["new.py", "commits_total"] == len(follow) == 4
+    follow = git_out(repo, "log", "--follow", "--format=%H", "--", "new.txt").split()
+    assert list(m.index) == ["new.txt"]  # no phantom old.py
+    assert m.loc["new.txt", "commits_total"] == len(follow) == 4
 
 
 def test_commits_are_the_snapshots_history_parents_first(tmp_path, wb) -> None:
     repo = GitRepo(tmp_path / "scope")
-    repo.write("a.py", "1\n")
+    repo.write("a.txt", "1\n")
     c1 = repo.commit("one", ANN, "2024-01-01T10:00:00+00:00")
-    repo.write("a.py", "2\n")
+    repo.write("a.txt", "2\n")
     c2 = repo.commit("two", ANN, "2024-01-02T10:00:00+00:00")
     old = wb.map(str(repo.path), name="scope")
     repo.git("checkout", "-q", "-b", "side", c1)
-    repo.write("b.py", "side\n")
+    repo.write("b.txt", "side\n")
     repo.commit("side", BOB, "2023-12-01T10:00:00+00:00")  # older clock than its parent
     repo.git("checkout", "-q", "main")
     repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side",
              env={"GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": ANN[1],
                   "GIT_COMMITTER_NAME": "Ann", "GIT_COMMITTER_EMAIL": ANN[1]})
-    repo.write("a.py", "3\n")
+    repo.write("a.txt", "3\n")
     repo.commit("three", ANN, "2024-01-04T10:00:00+00:00")
     new = wb.map("scope")
     # a force-push drops "three": the rewritten main has another commit on the merge
     repo.git("reset", "-q", "--hard", "HEAD~1")
-    repo.write("a.py", "3 again\n")
+    repo.write("a.txt", "3 again\n")
     repo.commit("three, rewritten", ANN, "2024-01-05T10:00:00+00:00")
     rewritten = wb.map("scope")
 
@@ -163,7 +163,7 @@ def test_commits_are_the_snapshots_history_parents_first(tmp_path, wb) -> None:
 
 def test_history_stored_in_the_older_format_is_mined_again(tmp_path, wb) -> None:
     repo = GitRepo(tmp_path / "older")
-    repo.write("a.py", "1\n")
+    repo.write("a.txt", "1\n")
     repo.commit("one", ("bob", "bob@old.example"), "2024-01-01T10:00:00+00:00")
     repo.write(".mailmap", "Bob <bob@example.com> <bob@old.example>\n")
     repo.commit("two", BOB, "2024-01-02T10:00:00+00:00")
