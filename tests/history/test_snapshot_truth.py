@@ -126,6 +126,31 @@ def test_renames_follow_the_graph_not_the_clock(tmp_path, wb) -> None:
     assert m.loc["new.txt", "commits_total"] == len(follow) == 4
 
 
+def test_an_edit_beside_a_rename_follows_it(tmp_path, wb) -> None:
+    repo = GitRepo(tmp_path / "beside")
+    repo.write("x.txt", "".join(f"{i}\n" for i in range(20)))
+    repo.commit("add", ANN, "2024-01-01T10:00:00+00:00")
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("x.txt", "".join(f"{i}\n" for i in range(20)) + "side\n")
+    repo.commit("edit on a branch", BOB, "2024-01-02T10:00:00+00:00")
+    repo.git("checkout", "-q", "main")
+    repo.git("mv", "x.txt", "y.txt")
+    repo.commit("rename on main", ANN, "2024-01-03T10:00:00+00:00")
+    repo.git("merge", "-q", "--no-edit", "side",
+             env={"GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": ANN[1],
+                  "GIT_COMMITTER_NAME": "Ann", "GIT_COMMITTER_EMAIL": ANN[1]})
+    repo.write("x.txt", "a new file at the old path\n")  # reused: its own history
+    repo.commit("reuse", BOB, "2024-01-05T10:00:00+00:00")
+    # the graph order lists the branch's edit after the rename
+    subjects = git_out(repo, "log", "--topo-order", "--reverse", "--format=%s").splitlines()
+    assert subjects.index("edit on a branch") > subjects.index("rename on main")
+    m = wb.map(str(repo.path)).metrics(deleted=True).set_index("path")
+    follow = git_out(repo, "log", "--follow", "--format=%H", "--", "y.txt").split()
+    assert m.loc["y.txt", "commits_total"] == len(follow) == 3
+    assert m.loc["y.txt", "authors"] == 2
+    assert m.loc["x.txt", "commits_total"] == 1  # the reused path
+
+
 def test_commits_are_the_snapshots_history_parents_first(tmp_path, wb) -> None:
     repo = GitRepo(tmp_path / "scope")
     repo.write("a.txt", "1\n")

@@ -13,8 +13,9 @@ Definitions
 * **Paths.** Renames are followed (:mod:`workbench.history.renames`): every change counts for
   the latest path of its file. Renames are applied in ``order``, the commit graph's order
   (parents before children, ``git rev-list --topo-order --reverse``), never by date: a commit
-  whose clock is behind its parent's still comes after it. Without ``order`` the commits are
-  taken in the order given.
+  whose clock is behind its parent's still comes after it, and an edit made on a branch beside
+  a rename (merged after it) follows the rename. Without ``order`` the commits are taken in
+  the order given.
 * **Present files.** ``present`` (the paths of the snapshot's tree) marks each row ``present``;
   rows for files deleted before the snapshot are kept with ``present`` false, and views show
   present files unless asked for deleted ones.
@@ -216,7 +217,12 @@ def _changes_per_file_and_commit(
                                                          marker=True)
         changes = pd.concat([changes, markers], ignore_index=True)
     changes = changes.merge(info, on="sha", how="inner")
-    changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"])
+    graph = {}
+    if order is not None and "parents" in commits:
+        graph = dict(parents={sha: list(p) for sha, p in zip(commits["sha"], commits["parents"])
+                              if p is not None and len(p)},
+                     position=dict(zip(info["sha"], info["seq"])), shas=changes["sha"])
+    changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"], **graph)
     truncated = set(changes.loc[changes["marker"].astype(bool), "path"])
     changes = changes.loc[~changes["marker"].astype(bool) & (changes["time"] <= as_of)]
     per_commit = changes.groupby(["path", "sha"], as_index=False, sort=False).agg(
