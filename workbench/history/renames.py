@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -68,8 +69,9 @@ def _beside_renames(result, paths, seq, shas, events: pd.DataFrame,
     for event in events.sort_values("seq", kind="stable").itertuples():
         by_old.setdefault(event.old, []).append((event.seq, event.sha, event.final))
     known: dict[tuple[str, str], bool] = {}
-    for row, (path, row_seq, sha) in enumerate(zip(paths, seq, shas)):
-        for event_seq, event_sha, final in by_old.get(path, ()):
+    for row in np.flatnonzero(pd.Series(paths).isin(list(by_old)).to_numpy()):
+        path, row_seq, sha = paths[row], seq[row], shas[row]
+        for event_seq, event_sha, final in by_old[path]:
             if event_seq >= row_seq:
                 break  # the rename after it (already applied), if any
             key = (event_sha, sha)
