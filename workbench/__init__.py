@@ -31,6 +31,7 @@ _EXPORTS = {
     "CorruptRepository": "errors", "GitTimeout": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
+    "ShallowSource": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
     "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
@@ -111,7 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .graph.errors import ContextsNotRecorded, UnknownImportContext
     from .domain import ImportContext
     from .server.errors import ServerError
-    from .history.errors import HistoryError, MiningCancelled
+    from .history.errors import HistoryError, MiningCancelled, ShallowSource
     from .jobs import JobHandle, Progress
     from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

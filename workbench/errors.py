@@ -25,7 +25,8 @@
      ├── SnapshotNotFound
      ├── MapError                mapping failed; nothing was written
      ├── HistoryError            mining history failed (workbench.history.errors)
-     │    └── MiningCancelled
+     │    ├── MiningCancelled
+     │    └── ShallowSource       --deepen/--unshallow asked, but the source has no more history
      ├── GraphQueryError         a map query failed (workbench.graph.errors)
      │    ├── NodeNotFound
      │    ├── AmbiguousNode

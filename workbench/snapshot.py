@@ -26,6 +26,9 @@ from .graph.build import graph_from_frames
 from .graph.errors import ContextsNotRecorded
 from .graph.import_contexts import bits_from_attrs
 from .graph.index import GraphIndex
+from .history.mailmap import Mailmap
+from .history.scope import history_order
+from .repos.shallow import truncation_note
 from .store import Store
 
 
@@ -121,6 +124,10 @@ class Summary:
             f"(+ {s.get('stdlib_dependencies', 0)} standard library modules)",
             f"  commits                {s.get('commits', 0):>7}   (co-change pairs "
             f"{s.get('co_change_edges', 0)})",
+            *([f"  {truncation_note(s['history_truncated_at'])}: authors, first seen, ages and"
+               " counts cover only the commits after it; deepen with `workbench map "
+               f"{self.project} --deepen N` or `--unshallow`"]
+              if s.get("history_truncated_at") else []),
             "  most imported modules:",
         ]
         if self.most_imported.empty:
@@ -211,6 +218,8 @@ class Snapshot:
                  else self.commit[:12],
                  f"committed {committed:%Y-%m-%d}" if committed is not None else "commit date unknown",
                  f"mapped {self.info.mapped_at:%Y-%m-%d %H:%M}", self.exclusions]
+        if self.history_truncated_at:
+            parts.append(truncation_note(self.history_truncated_at))
         current = self._store.snapshots.current(self.info.project_id)
         if current is not None and current.id == self.id:
             why = self._store.snapshots.chosen_by(self.info.project_id)
@@ -235,16 +244,46 @@ class Snapshot:
 
     @property
     def file_metrics(self) -> pd.DataFrame:
-        """Behavioural metrics per file (churn, authors, ownership, age, hotspot ...)."""
+        """Behavioural metrics of the snapshot's files (churn, authors, ownership by lines
+        added and of current lines, age, hotspot ...); :meth:`metrics` with ``deleted=True``
+        adds files deleted before the snapshot."""
         return self._store.history.metrics(self.id)
 
+    def metrics(self, *, deleted: bool = False) -> pd.DataFrame:
+        """Per-file metrics, hottest first: the snapshot's files, and with ``deleted`` also
+        the files its history deleted (``present`` false)."""
+        return self._store.history.metrics(self.id, deleted=deleted)
+
+    @property
+    def history_truncated_at(self) -> list[str]:
+        """The shallow boundary commits of this snapshot's history (what came before them is
+        unknown); empty when its history is complete."""
+        return list(self.stats.get("history_truncated_at") or ())
+
+    def history_order(self) -> list[str]:
+        """Shas of the snapshot's history (commits reachable from its commit among those
+        mined), parents before children."""
+        return history_order(self._store.history.parents(self.info.project_id), self.commit)
+
     def commits(self) -> pd.DataFrame:
-        """The project's mined commits (sha, author, time, message ...), oldest first."""
-        return self._store.history.commits(self.info.project_id)
+        """The commits of the snapshot's history (sha, author, time, message ...), parents
+        before children; identities mapped by the ``.mailmap`` at the snapshot's commit."""
+        order = self.history_order()
+        commits, _ = self._store.history.load(self.info.project_id, order)
+        commits = Mailmap(self._store.history.mailmap(self.id)).apply(commits)
+        position = {sha: i for i, sha in enumerate(order)}
+        return (commits.assign(_order=commits["sha"].map(position)).sort_values("_order")
+                .drop(columns="_order").reset_index(drop=True))
 
     def file_changes(self) -> pd.DataFrame:
-        """Per commit and file: lines added and deleted (the raw material of churn)."""
-        return self._store.history.file_changes(self.info.project_id)
+        """Per commit of the snapshot's history and file: lines added and deleted (the raw
+        material of churn), in the order of :meth:`commits`."""
+        order = self.history_order()
+        _, changes = self._store.history.load(self.info.project_id, order)
+        position = {sha: i for i, sha in enumerate(order)}
+        return (changes.assign(_order=changes["sha"].map(position))
+                .sort_values(["_order", "path"], kind="stable")
+                .drop(columns="_order").reset_index(drop=True))
 
     # -- the graph ------------------------------------------------------------------------------
 
@@ -331,11 +370,13 @@ class Snapshot:
         """The module graph aggregated to packages/directories ``depth`` segments deep."""
         return self.index.collapse(depth=depth)
 
-    def hotspots(self, n: int = 20) -> pd.DataFrame:
-        """Files by hotspot score (change frequency × size), with churn, authors and owner."""
-        m = self.file_metrics
+    def hotspots(self, n: int = 20, *, deleted: bool = False) -> pd.DataFrame:
+        """Files by hotspot score (change frequency × size), with churn, authors and owners
+        (by lines added, and of the current lines); deleted files only with ``deleted``."""
+        m = self.metrics(deleted=deleted)
         cols = ["path", "hotspot", "commits_total", "churn_total", "lines", "authors",
-                "main_author", "ownership", "code_age_days", "knowledge_loss"]
+                "main_author", "ownership", "current_owner", "current_ownership",
+                "code_age_days", "knowledge_loss"]
         return m[cols].head(n).reset_index(drop=True) if not m.empty else pd.DataFrame(columns=cols)
 
     def co_changes(self) -> pd.DataFrame:
