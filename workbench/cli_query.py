@@ -189,19 +189,36 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
 @click.command("check")
 @click.argument("project_name", metavar="PROJECT")
 @click.option("--contracts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file of [[contracts]] [the repository's workbench-contracts.toml].")
+              help="Contracts file: workbench TOML, or import-linter's pyproject.toml, setup.cfg "
+                   "or .importlinter [the repository's own].")
 @ref_option
-@click.option("--history", is_flag=True, help="Check every snapshot; say when each violation appeared.")
+@click.option("--history", is_flag=True,
+              help="Check every mapped commit; say when each violation appeared, and the trend.")
 @click.pass_context
 @handle_errors
 def check_cmd(ctx, project_name, contracts, ref, history):
-    """Check architecture contracts; exit 3 when there are violations."""
+    """Check architecture contracts, each kept or broken; exit 3 when one is broken."""
+    import pandas as pd
+
     frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history)
+    verdicts = pd.DataFrame(frame.attrs.get("contracts", []))
+    for v in verdicts.to_dict("records"):
+        count = f" ({v['violations']})" if v["violations"] else ""
+        click.echo(f"{v['status'].upper():7} {v['contract']} [{v['kind']}]{count}")
+        for warning in v["warnings"]:
+            click.echo(f"        warning: {warning}")
+    broken = int((verdicts["status"] == "broken").sum()) if not verdicts.empty else 0
+    click.echo(f"contracts: {len(verdicts) - broken} kept, {broken} broken")
+    if history and frame.attrs.get("trend"):
+        trend = pd.DataFrame(frame.attrs["trend"])
+        click.echo("== trend (violations per mapped commit, oldest first)")
+        _show(trend.pivot_table(index=["snapshot", "commit"], columns="contract", values="violations",
+                                aggfunc="sum", sort=False).reset_index())
     if frame.empty:
         click.echo("no violations")
         return
     frame = frame.assign(chain=frame["chain"].map(lambda c: " -> ".join(c)))
-    _show(frame)
+    _show(frame.drop(columns=["reason"]))
     ctx.exit(3)
 
 

@@ -339,8 +339,11 @@ class Workbench:
               snapshot_id: int | None = None, history: bool = False):
         """Contract violations of a project's snapshot (the newest, at ``ref``, or an id).
 
-        ``contracts`` is a TOML path, a list of contracts, or None for the repository's own
-        ``workbench-contracts.toml``. With ``history=True`` the snapshots of the project up to
+        ``contracts`` is a file (workbench TOML, or import-linter's pyproject.toml, setup.cfg,
+        .importlinter), a :class:`~workbench.contracts.ContractSet`, a list of contracts, or
+        None for the repository's own (``workbench-contracts.toml``, else import-linter's
+        configuration). ``frame.attrs["contracts"]`` lists every contract kept or broken.
+        With ``history=True`` the snapshots of the project up to
         the one checked are checked too, and each violation says in which snapshot and commit
         it first appeared.
         """
@@ -354,10 +357,13 @@ class Workbench:
                 from .graph.errors import ContractError
 
                 raise ContractError(
-                    f"no contracts given and {evolution.CONTRACTS_FILE} is not in {project} at "
-                    f"{snap.commit[:12]}; pass a TOML file (see README, Contracts)")
+                    f"no contracts given, and {project} at {snap.commit[:12]} has no "
+                    f"{evolution.CONTRACTS_FILE} and no import-linter configuration (setup.cfg, "
+                    ".importlinter, pyproject.toml); pass a file (see README, Contracts)")
         elif isinstance(contracts, (str, Path)):
             rules = _contracts.load_contracts(contracts)
+        elif isinstance(contracts, _contracts.ContractSet):
+            rules = contracts
         else:
             rules = list(contracts)
         if not history:

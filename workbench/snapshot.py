@@ -321,11 +321,37 @@ class Snapshot:
         """Co-changing files with no import path between them, in either direction."""
         return self.index.hidden_coupling(self.co_changes())
 
-    def check(self, contracts: "str | Path | Iterable[_contracts.Contract]") -> pd.DataFrame:
-        """Contract violations (layers, forbidden, independence, acyclic) with import chains."""
+    def check(self, contracts: "str | Path | _contracts.ContractSet | Iterable[_contracts.Contract]",
+              *, errors: str = "raise") -> pd.DataFrame:
+        """Contract violations with import chains; ``frame.attrs["contracts"]`` gives every
+        contract's verdict (kept / broken). ``contracts``: a file (workbench TOML, pyproject.toml,
+        setup.cfg, .importlinter), a :class:`~workbench.contracts.ContractSet` or contracts.
+        ``errors="record"`` turns a contract that cannot be checked here (a module missing at
+        this commit) into status ``error`` instead of raising."""
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
-        return _contracts.check_index(self.index, list(contracts))
+        chosen = contracts if isinstance(contracts, _contracts.ContractSet) else list(contracts)
+        needs = isinstance(chosen, _contracts.ContractSet) and chosen.options.exclude_contexts
+        return _contracts.check_index(self.index, chosen, contexts=self.import_contexts() if needs else None,
+                                      errors=errors)
+
+    def import_contexts(self) -> dict[tuple[str, str], str]:
+        """Strongest context (import_time, conditional, deferred, type_checking) of the imports
+        between each pair of file-level nodes (importer, imported); pairs without the
+        classification are absent (they count as import-time)."""
+        rows = self._store.db.query(
+            "SELECT src, dst, json_extract_string(attrs, '$.context') FROM edges"
+            " WHERE snapshot_id = ? AND kind IN (?, ?)",
+            [self.id, EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value])
+        order = ("import_time", "conditional", "deferred", "type_checking")
+        found: dict[tuple[str, str], str] = {}
+        for src, dst, context in rows:
+            if context not in order:
+                context = "import_time"
+            key = (src.split(":", 1)[0] if not src.startswith("ext:") else src, dst)
+            old = found.get(key)
+            found[key] = context if old is None else min(old, context, key=order.index)
+        return found
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
         dg = self.module_graph()

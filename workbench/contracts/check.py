@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import names as _names
 from .config import ContractSet, Options
+from ..graph.errors import ContractError
 from .errors import UnmatchedIgnore
 from .graph import ImportGraph
 from .kinds import Contract
@@ -67,7 +68,8 @@ def ignored(graph: ImportGraph, contract: Contract) -> tuple[set[tuple[str, str]
     return pairs, warnings
 
 
-def check_graph(graph: ImportGraph, contracts: ContractSet | Iterable[Contract]) -> pd.DataFrame:
+def check_graph(graph: ImportGraph, contracts: ContractSet | Iterable[Contract], *,
+                errors: str = "raise") -> pd.DataFrame:
     """Violations of ``contracts`` on ``graph``, shortest chains first within each contract.
 
     Columns: ``contract`` (name), ``kind`` (contract type), ``importer`` and ``imported`` (the
@@ -77,15 +79,24 @@ def check_graph(graph: ImportGraph, contracts: ContractSet | Iterable[Contract])
     ``reason``. ``frame.attrs["contracts"]`` lists every contract (:data:`VERDICT_COLUMNS`:
     status ``kept`` or ``broken``, count of violations and of ignored imports, warnings).
     Raises :class:`~workbench.contracts.errors.NoSuchModule` when a name matches nothing and
-    :class:`~workbench.contracts.errors.ContractConfigError` for a malformed contract.
+    :class:`~workbench.contracts.errors.ContractConfigError` for a malformed contract; with
+    ``errors="record"`` such a contract gets status ``error`` (message in ``warnings``) and
+    the others are still checked (history: a module that did not exist yet).
     """
     chosen = as_set(contracts)
     base = prepare(graph, chosen.options)
     rows: list[dict[str, Any]] = []
     verdicts = []
     for contract in chosen.contracts:
-        drop, warnings = ignored(base, contract)
-        found = contract.violations(base.without(drop) if drop else base, warnings)
+        try:
+            drop, warnings = ignored(base, contract)
+            found = contract.violations(base.without(drop) if drop else base, warnings)
+        except ContractError as exc:
+            if errors != "record":
+                raise
+            verdicts.append({"contract": contract.label(), "id": contract.id, "kind": contract.type,
+                             "status": "error", "violations": 0, "ignored": 0, "warnings": [str(exc)]})
+            continue
         unique: dict[tuple, dict[str, Any]] = {}
         for row in found:
             unique.setdefault((row["importer"], row["imported"], tuple(row["chain"])), row)

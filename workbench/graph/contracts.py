@@ -46,14 +46,15 @@ def check(g: nx.Graph, contracts: ContractSet | Iterable[Contract]) -> pd.DataFr
 
 
 def check_index(index: GraphIndex, contracts: ContractSet | Iterable[Contract], *,
-                contexts: Mapping[tuple[str, str], str] | None = None) -> pd.DataFrame:
+                contexts: Mapping[tuple[str, str], str] | None = None,
+                errors: str = "raise") -> pd.DataFrame:
     """:func:`check` on a prebuilt :class:`GraphIndex` (no networkx graph needed).
 
     ``contexts`` maps (importer, imported) module ids to the strongest context of the imports
     between them (needed only by contracts that leave some contexts out).
     """
     graph = ImportGraph.from_index(index.module_index, contexts)
-    return check_graph(graph, contracts)
+    return check_graph(graph, contracts, errors=errors)
 
 
 def parse_contracts(text: str) -> ContractSet:
