@@ -47,7 +47,7 @@ def lint_imports(root: Path, config: str | None = None) -> dict:
                 current = line.strip()
                 direct[current] = set()
                 continue
-            m = re.match(r"^-\s+([\w.]+) -> ([\w.]+) \(", line)
+            m = re.match(r"^-\s+(\w[\w.]*) -> (\w[\w.]*) \(", line)
             if current and m:
                 direct[current].add((m.group(1), m.group(2)))
     error = None if verdicts else out.strip().splitlines()[-1] if out.strip() else "no output"
