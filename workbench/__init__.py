@@ -33,6 +33,8 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "ContractConfigError": "contracts.errors", "NoSuchModule": "contracts.errors",
+    "UnmatchedIgnore": "contracts.errors",
     "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
     "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
     "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
@@ -106,6 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .contracts.errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
     from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress

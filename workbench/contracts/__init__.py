@@ -12,17 +12,27 @@ graph and its deterministic searches), :mod:`.kinds` (the contract types), :mod:
 (reading files), :mod:`.check` (running them).
 """
 
-from .check import VERDICT_COLUMNS, VIOLATION_COLUMNS, VIOLATION_KEY, check_graph, new_violations, verdicts
-from .config import CONFIG_FILES, WORKBENCH_FILE, ContractSet, Options, contract_from_dict, find_in, load
-from .errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
-from .graph import ImportGraph
-from .kinds import (Acyclic, AcyclicSiblings, Contract, Forbidden, Independence, Layers,
-                    PrivateModules, Protected)
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "VERDICT_COLUMNS", "VIOLATION_COLUMNS", "VIOLATION_KEY", "check_graph", "new_violations",
-    "verdicts", "CONFIG_FILES", "WORKBENCH_FILE", "ContractSet", "Options", "contract_from_dict",
-    "find_in", "load", "ContractConfigError", "NoSuchModule", "UnmatchedIgnore", "ImportGraph",
-    "Acyclic", "AcyclicSiblings", "Contract", "Forbidden", "Independence", "Layers",
-    "PrivateModules", "Protected",
-]
+#: name -> submodule; imported on first use, so that the errors load without pandas
+_EXPORTS = {
+    "VERDICT_COLUMNS": "check", "VIOLATION_COLUMNS": "check", "VIOLATION_KEY": "check",
+    "check_graph": "check", "new_violations": "check", "verdicts": "check",
+    "CONFIG_FILES": "config", "WORKBENCH_FILE": "config", "ContractSet": "config",
+    "Options": "config", "contract_from_dict": "config", "find_in": "config", "load": "config",
+    "parse_text": "config",
+    "ContractConfigError": "errors", "NoSuchModule": "errors", "UnmatchedIgnore": "errors",
+    "ImportGraph": "graph",
+    "Acyclic": "kinds", "AcyclicSiblings": "kinds", "Contract": "kinds", "Forbidden": "kinds",
+    "Independence": "kinds", "Layers": "kinds", "PrivateModules": "kinds", "Protected": "kinds",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -244,6 +244,19 @@ def parse_file_text(filename: str, text: str) -> ContractSet | None:
     return parse_ini(text, where=where)
 
 
+def parse_text(text: str) -> ContractSet:
+    """Contracts from text in any of the formats, told apart by their section headers."""
+    if "[importlinter]" in text or "[importlinter:" in text:
+        found = parse_ini(text, where="text: ")
+    elif "[tool.importlinter" in text:
+        found = parse_pyproject(text, where="text: ")
+    else:
+        found = parse_workbench_toml(text)
+    if found is None:
+        raise ContractConfigError("no contracts in the text")
+    return found
+
+
 def load(path: str | Path) -> ContractSet:
     """Contracts from a file: the workbench's TOML, a pyproject.toml, setup.cfg or .importlinter."""
     try:
