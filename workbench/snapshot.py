@@ -23,6 +23,7 @@ from .domain import EdgeKind, SnapshotInfo
 from .graph import contracts as _contracts
 from .graph import export as _export
 from .graph.build import graph_from_frames
+from .graph.import_contexts import bits_from_attrs
 from .graph.index import GraphIndex
 from .store import Store
 
@@ -256,8 +257,9 @@ class Snapshot:
         """The query index, built straight from the stored tables (no networkx graph needed)."""
         def load() -> GraphIndex:
             nodes, edges = self._store.snapshots.arrow(self.id)
-            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
-                                          edges.drop_columns(["attrs"]).to_pandas())
+            edge_frame = edges.drop_columns(["attrs"]).to_pandas()
+            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"))
+            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(), edge_frame)
 
         return _INDEXES.get((str(self._store.path), self.id), load)
 
@@ -270,22 +272,33 @@ class Snapshot:
         """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
         return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
-    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits")
-               ) -> pd.DataFrame:
-        """Everything that depends on ``node``, transitively: node, kind, distance, path."""
-        return self.index.impact(node, kinds=tuple(kinds))
+    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits"),
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Everything that depends on ``node``, transitively: node, kind, distance, path.
+
+        ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves out
+        import edges whose statements all stand there: ``("type_checking",)`` follows only
+        imports that run, ``("type_checking", "deferred")`` only those that run on import.
+        """
+        return self.index.impact(node, kinds=tuple(kinds), exclude_contexts=exclude_contexts)
 
     def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
-              limit: int = 10) -> list[list[str]]:
-        """Import chains from ``source`` to ``target``, shortest first."""
-        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit)
+              limit: int = 10, exclude_contexts: Iterable[str] = ()) -> list[list[str]]:
+        """Import chains from ``source`` to ``target``, shortest first (``exclude_contexts``
+        as for :meth:`impact`)."""
+        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit,
+                                exclude_contexts=exclude_contexts)
 
-    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
-        """Strongly connected groups: members, size, one shortest cycle and its import lines."""
-        return self.index.cycles(kind=kind)
+    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value,
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Strongly connected groups: members, size, one shortest cycle (``[a, b, a]``) and
+        its import lines (``exclude_contexts`` as for :meth:`impact`)."""
+        return self.index.cycles(kind=kind, exclude_contexts=exclude_contexts)
 
-    def layers(self) -> pd.DataFrame:
-        return self.index.layers()
+    def layers(self, *, exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Level of each module (``node``, ``level``; 0 = imports nothing internal), from the
+        import edges left after ``exclude_contexts`` (as for :meth:`impact`)."""
+        return self.index.layers(exclude_contexts=exclude_contexts)
 
     def communities(self) -> pd.DataFrame:
         return self.index.communities()
@@ -293,10 +306,12 @@ class Snapshot:
     def centrality(self) -> pd.DataFrame:
         return self.index.centrality()
 
-    def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+    def module_graph(self, *, external: bool = False,
+                     exclude_contexts: Iterable[str] = ()) -> nx.DiGraph:
         """File-level nodes and the imports between them as a plain ``DiGraph`` (weight =
-        import statements); with ``external`` the ``ext:`` dependencies they import too."""
-        return self.index.module_graph(external=external)
+        import statements, ``context``/``contexts`` where they stand); with ``external`` the
+        ``ext:`` dependencies they import too (``exclude_contexts`` as for :meth:`impact`)."""
+        return self.index.module_graph(external=external, exclude_contexts=exclude_contexts)
 
     def collapse(self, depth: int = 2) -> nx.DiGraph:
         """The module graph aggregated to packages/directories ``depth`` segments deep."""

@@ -24,7 +24,7 @@ __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "E
            "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
 
 #: Version of the map format written to ``snapshots.parser_version``.
-MAP_VERSION = 3  # 3: external dependencies of other languages carry their ecosystem
+MAP_VERSION = 4  # 4: import edges carry where their statements stand (attrs.context/contexts)
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
               coupling=None) -> MapTables:

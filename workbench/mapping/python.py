@@ -2,8 +2,22 @@
 
 What is recorded: classes and functions (methods as ``Class.method``, nested functions as
 ``outer.inner``) with line ranges, decorators, base classes and cyclomatic complexity; every
-import statement, wherever it stands (also inside functions and ``if TYPE_CHECKING:``); call
+import statement, wherever it stands, with where it stands (its ``context``, below); call
 sites with the callee as written (``self.save``, ``os.path.join``); line counts.
+
+Import contexts (:class:`~workbench.domain.ImportContext`), from the statement's position:
+
+* ``type_checking`` -- under ``if TYPE_CHECKING:`` (the name, or any ``x.TYPE_CHECKING`` such
+  as ``typing.TYPE_CHECKING``; also ``if TYPE_CHECKING and ...:`` and the ``else`` of
+  ``if not TYPE_CHECKING:``), at any depth: the statement never runs;
+* ``deferred`` -- otherwise inside a function or lambda, however nested: it runs when called;
+* ``conditional`` -- otherwise under ``if``/``elif``/``else``, ``match``, ``for``/``while``
+  or ``try``/``except``/``else``/``finally`` (the ``else`` of ``if TYPE_CHECKING:`` included);
+* ``import_time`` -- everything else: module level, class bodies, ``with`` blocks.
+
+The weakest enclosing construct decides (type_checking < deferred < conditional <
+import_time), so an import in a function under ``if TYPE_CHECKING:`` is ``type_checking`` and
+one under ``try:`` in a function is ``deferred``.
 
 A file that does not parse (syntax error, bad encoding, NUL bytes, nesting deep enough to
 raise ``RecursionError``) returns facts with ``problem`` set and the line counts that could be
@@ -17,7 +31,14 @@ import ast
 from .facts import CallRef, Definition, FileFacts, ImportRef
 
 PARSER_NAME = "python-ast"
-PARSER_VERSION = 3
+PARSER_VERSION = 4  # 4: imports carry their context
+
+#: Import contexts by rank: a nested construct can only weaken a statement's context.
+_CONTEXTS = ("import_time", "conditional", "deferred", "type_checking")
+_IMPORT_TIME, _CONDITIONAL, _DEFERRED, _TYPE_CHECKING = range(4)
+#: Statements whose bodies run only under a condition (or may be cut short by an exception).
+_CONDITIONAL_STMTS = frozenset({ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try,
+                                *([ast.TryStar] if hasattr(ast, "TryStar") else []), ast.Match})
 
 _BRANCHES = (ast.If, ast.IfExp, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler,
              ast.Assert, ast.comprehension, ast.match_case)
@@ -121,11 +142,14 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
     imports: list[ImportRef] = []
     calls: list[CallRef] = []
     leaves = _LEAVES
-    # (node, qualname of the enclosing scope, index in defs of the enclosing function or -1)
-    stack: list[tuple[ast.AST, str, int]] = [(child, "", -1) for child in reversed(tree.body)]
+    conditional_stmts = _CONDITIONAL_STMTS
+    # (node, qualname of the enclosing scope, index in defs of the enclosing function or -1,
+    #  import context rank of the position)
+    stack: list[tuple[ast.AST, str, int, int]] = [
+        (child, "", -1, _IMPORT_TIME) for child in reversed(tree.body)]
     push = stack.append
     while stack:
-        node, scope, owner = stack.pop()
+        node, scope, owner, ctx = stack.pop()
         kind = type(node)
         if kind is ast.ClassDef or kind in _FUNCTIONS:
             qualname = f"{scope}.{node.name}" if scope else node.name
@@ -141,13 +165,14 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
             })
             index = len(defs) - 1
             body_owner = -1 if is_class else index
+            body_ctx = ctx if is_class or ctx >= _DEFERRED else _DEFERRED
             outer = [*node.decorator_list, *(node.bases if is_class else ())]
             if not is_class:
                 outer += [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]
             for child in reversed(node.body):
-                push((child, qualname, body_owner))
+                push((child, qualname, body_owner, body_ctx))
             for child in reversed(outer):
-                push((child, scope, owner))
+                push((child, scope, owner, ctx))
             continue
         if owner >= 0:
             if kind in _BRANCH_TYPES:
@@ -161,23 +186,83 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
         elif kind is ast.Import:
             for alias in node.names:
                 imports.append(ImportRef(target=alias.name, line=node.lineno,
-                                         aliases=(alias.asname,) if alias.asname else ()))
+                                         aliases=(alias.asname,) if alias.asname else (),
+                                         context=_CONTEXTS[ctx]))
         elif kind is ast.ImportFrom:
             imports.append(ImportRef(
                 target=node.module or "", line=node.lineno,
                 names=tuple(a.name for a in node.names), level=node.level or 0,
                 aliases=tuple(a.asname or "" for a in node.names)
                 if any(a.asname for a in node.names) else (),
+                context=_CONTEXTS[ctx],
             ))
         elif kind is ast.Lambda:
-            push((node.body, scope, owner))
+            push((node.body, scope, owner, ctx if ctx >= _DEFERRED else _DEFERRED))
+            continue
+        elif kind in conditional_stmts:
+            _push_branches(node, kind, scope, owner, ctx, push)
             continue
         for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
             value = getattr(node, name)
             if type(value) is list:
                 for item in value:
                     if type(item) not in leaves and isinstance(item, ast.AST):
-                        push((item, scope, owner))
+                        push((item, scope, owner, ctx))
             elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
-                push((value, scope, owner))
+                push((value, scope, owner, ctx))
     return (tuple(Definition(**d) for d in defs), tuple(imports), tuple(calls))
+
+
+def _push_branches(node: ast.AST, kind: type, scope: str, owner: int, ctx: int, push) -> None:
+    """Push the children of a conditional statement with the contexts their positions give.
+
+    The statement's own expressions (an ``if``'s test, a loop's iterable, a ``match``
+    subject) keep ``ctx``; its bodies are at least ``conditional``. An ``if`` guarded by
+    ``TYPE_CHECKING`` (see :func:`_type_checking_guard`) makes its guarded branch
+    ``type_checking`` instead.
+    """
+    inner = ctx if ctx >= _CONDITIONAL else _CONDITIONAL
+    body_ctx = else_ctx = inner
+    if kind is ast.If:
+        guard = _type_checking_guard(node.test)
+        if guard > 0:
+            body_ctx = _TYPE_CHECKING
+        elif guard < 0:
+            else_ctx = _TYPE_CHECKING
+    leaves = _LEAVES
+    for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+        value = getattr(node, name)
+        if name == "orelse":
+            child_ctx = else_ctx
+        elif name in ("body", "handlers", "finalbody", "cases"):
+            child_ctx = body_ctx
+        else:
+            child_ctx = ctx
+        if type(value) is list:
+            for item in value:
+                if type(item) not in leaves and isinstance(item, ast.AST):
+                    push((item, scope, owner, child_ctx))
+        elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
+            push((value, scope, owner, child_ctx))
+
+
+def _type_checking_guard(test: ast.AST) -> int:
+    """``1`` when an ``if``'s body runs only for type checkers, ``-1`` when its ``else`` does, else 0.
+
+    ``TYPE_CHECKING`` and ``anything.TYPE_CHECKING`` are true only for type checkers;
+    ``not`` swaps the branches; ``A and B`` guards its body when one operand does, ``A or B``
+    its ``else`` when one operand guards an ``else``.
+    """
+    kind = type(test)
+    if kind is ast.Name:
+        return 1 if test.id == "TYPE_CHECKING" else 0
+    if kind is ast.Attribute:
+        return 1 if test.attr == "TYPE_CHECKING" else 0
+    if kind is ast.UnaryOp and type(test.op) is ast.Not:
+        return -_type_checking_guard(test.operand)
+    if kind is ast.BoolOp:
+        guards = [_type_checking_guard(v) for v in test.values]
+        if type(test.op) is ast.And:
+            return 1 if 1 in guards else 0
+        return -1 if -1 in guards else 0
+    return 0

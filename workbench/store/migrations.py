@@ -627,6 +627,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE commits ADD COLUMN truncated VARCHAR;
         """,
     ),
+    Migration(
+        19,
+        "module_imports shows where each import stands (context, contexts; NULL in older maps)",
+        """
+        CREATE OR REPLACE VIEW module_imports AS
+            SELECT snapshot_id, src AS importer, dst AS imported, weight, line,
+                   json_extract_string(attrs, '$.context') AS context,
+                   CAST(json_extract(attrs, '$.contexts') AS VARCHAR[]) AS contexts
+            FROM edges WHERE kind = 'imports';
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
