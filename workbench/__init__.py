@@ -33,13 +33,10 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
-<<<<<<< HEAD
     "ContractConfigError": "contracts.errors", "NoSuchModule": "contracts.errors",
     "UnmatchedIgnore": "contracts.errors",
-=======
     "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
     "ImportContext": "domain",
->>>>>>> imports
     "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
     "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
     "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
@@ -113,12 +110,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
-<<<<<<< HEAD
     from .contracts.errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
-=======
     from .graph.errors import ContextsNotRecorded, UnknownImportContext
     from .domain import ImportContext
->>>>>>> imports
     from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress

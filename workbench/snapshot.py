@@ -346,27 +346,11 @@ class Snapshot:
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
         chosen = contracts if isinstance(contracts, _contracts.ContractSet) else list(contracts)
-        needs = isinstance(chosen, _contracts.ContractSet) and chosen.options.exclude_contexts
-        return _contracts.check_index(self.index, chosen, contexts=self.import_contexts() if needs else None,
-                                      errors=errors)
-
-    def import_contexts(self) -> dict[tuple[str, str], str]:
-        """Strongest context (import_time, conditional, deferred, type_checking) of the imports
-        between each pair of file-level nodes (importer, imported); pairs without the
-        classification are absent (they count as import-time)."""
-        rows = self._store.db.query(
-            "SELECT src, dst, json_extract_string(attrs, '$.context') FROM edges"
-            " WHERE snapshot_id = ? AND kind IN (?, ?)",
-            [self.id, EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value])
-        order = ("import_time", "conditional", "deferred", "type_checking")
-        found: dict[tuple[str, str], str] = {}
-        for src, dst, context in rows:
-            if context not in order:
-                context = "import_time"
-            key = (src.split(":", 1)[0] if not src.startswith("ext:") else src, dst)
-            old = found.get(key)
-            found[key] = context if old is None else min(old, context, key=order.index)
-        return found
+        leave = chosen.options.exclude_contexts if isinstance(chosen, _contracts.ContractSet) else ()
+        # imports whose every statement stands in a left-out context (e.g. type_checking)
+        # are dropped from the index; ContextsNotRecorded for a map older than the classification
+        index = self.index.excluding(leave) if leave else self.index
+        return _contracts.check_index(index, chosen, errors=errors)
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
         dg = self.module_graph()

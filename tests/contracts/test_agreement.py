@@ -328,3 +328,35 @@ def test_configurations_lint_imports_refuses_are_refused(mapped, case):
     with pytest.raises(ContractError) as caught:
         bench.check("shop", config)
     assert "closest" in str(caught.value)
+
+
+TYPED = """
+[importlinter]
+root_package = shop
+exclude_type_checking_imports = {flag}
+
+[importlinter:contract:typed]
+name = typed stays away from web
+type = forbidden
+source_modules =
+    shop.typed
+forbidden_modules =
+    shop.web
+
+[importlinter:contract:typed-layers]
+name = typed below web
+type = layers
+layers =
+    shop.web
+    shop.typed
+"""
+
+
+@pytest.mark.parametrize("flag, expected", [("False", "broken"), ("True", "kept")])
+def test_exclude_type_checking_imports_agrees_with_lint_imports(mapped, flag, expected):
+    repo, bench = mapped
+    config = repo / f"typed-{flag}.ini"
+    config.write_text(TYPED.format(flag=flag))
+    oracle = lint_imports(repo, str(config))
+    ours, _ = workbench_verdicts(bench, config)
+    assert ours == oracle["verdicts"] == {"typed stays away from web": expected, "typed below web": expected}
