@@ -232,6 +232,8 @@ def check_cmd(ctx, project_name, contracts, ref, history):
         click.echo(f"{v['status'].upper():7} {v['contract']} [{v['kind']}]{count}")
         for warning in v["warnings"]:
             click.echo(f"        warning: {warning}")
+        for line in (v.get("guidance") or "").strip().splitlines():
+            click.echo(f"        {line}")
     broken = int((verdicts["status"] == "broken").sum()) if not verdicts.empty else 0
     click.echo(f"contracts: {len(verdicts) - broken} kept, {broken} broken")
     if history and frame.attrs.get("trend"):

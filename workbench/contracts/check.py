@@ -26,7 +26,7 @@ VIOLATION_COLUMNS = ["contract", "kind", "importer", "imported", "line", "chain"
 #: Columns that identify a violation across snapshots (lines and chains shift with edits).
 VIOLATION_KEY = ["contract", "kind", "importer", "imported"]
 #: Columns of ``frame.attrs["contracts"]`` rows: every contract with its verdict.
-VERDICT_COLUMNS = ["contract", "id", "kind", "status", "violations", "ignored", "warnings"]
+VERDICT_COLUMNS = ["contract", "id", "kind", "status", "violations", "ignored", "warnings", "guidance"]
 
 
 def as_set(contracts: ContractSet | Iterable[Contract]) -> ContractSet:
@@ -77,7 +77,8 @@ def check_graph(graph: ImportGraph, contracts: ContractSet | Iterable[Contract],
     container; for a cycle the first two members), ``line`` (where ``importer`` makes the
     first import of the chain), ``chain`` (module names; two for a direct import) and
     ``reason``. ``frame.attrs["contracts"]`` lists every contract (:data:`VERDICT_COLUMNS`:
-    status ``kept`` or ``broken``, count of violations and of ignored imports, warnings).
+    status ``kept`` or ``broken``, count of violations and of ignored imports, warnings,
+    and the contract's ``broken_contract_guidance`` when it is broken).
     Raises :class:`~workbench.contracts.errors.NoSuchModule` when a name matches nothing and
     :class:`~workbench.contracts.errors.ContractConfigError` for a malformed contract; with
     ``errors="record"`` such a contract gets status ``error`` (message in ``warnings``) and
@@ -95,7 +96,8 @@ def check_graph(graph: ImportGraph, contracts: ContractSet | Iterable[Contract],
             if errors != "record":
                 raise
             verdicts.append({"contract": contract.label(), "id": contract.id, "kind": contract.type,
-                             "status": "error", "violations": 0, "ignored": 0, "warnings": [str(exc)]})
+                             "status": "error", "violations": 0, "ignored": 0, "warnings": [str(exc)],
+                             "guidance": ""})
             continue
         unique: dict[tuple, dict[str, Any]] = {}
         for row in found:
@@ -106,6 +108,7 @@ def check_graph(graph: ImportGraph, contracts: ContractSet | Iterable[Contract],
             "contract": contract.label(), "id": contract.id, "kind": contract.type,
             "status": "broken" if found else "kept", "violations": len(found),
             "ignored": len(drop), "warnings": warnings,
+            "guidance": contract.broken_contract_guidance if found else "",
         })
     if graph.ids:
         ids = graph.ids
