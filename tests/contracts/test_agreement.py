@@ -360,3 +360,44 @@ def test_exclude_type_checking_imports_agrees_with_lint_imports(mapped, flag, ex
     oracle = lint_imports(repo, str(config))
     ours, _ = workbench_verdicts(bench, config)
     assert ours == oracle["verdicts"] == {"typed stays away from web": expected, "typed below web": expected}
+
+
+PYPROJECT = """
+[project]
+name = "shop"
+
+[tool.importlinter]
+root_packages = ["shop"]
+include_external_packages = true
+
+[[tool.importlinter.contracts]]
+id = "layers"
+name = "toml layers"
+type = "layers"
+containers = "shop"
+layers = ["web", "services", "store"]
+ignore_imports = ["shop.**.helpers -> shop.web.views"]
+
+[[tool.importlinter.contracts]]
+name = "toml forbidden"
+type = "forbidden"
+source_modules = ["shop.api.*"]
+forbidden_modules = ["json", "shop.store"]
+allow_indirect_imports = true
+
+[[tool.importlinter.contracts]]
+name = "toml acyclic"
+type = "acyclic_siblings"
+ancestors = ["shop.*"]
+depth = 1
+"""
+
+
+def test_pyproject_configuration_agrees_with_lint_imports(mapped):
+    repo, bench = mapped
+    config = repo / "pyproject.toml"
+    config.write_text(PYPROJECT)
+    oracle = lint_imports(repo, str(config))
+    ours, _ = workbench_verdicts(bench, config)
+    assert ours == oracle["verdicts"] == {"toml layers": "kept", "toml forbidden": "broken",
+                                          "toml acyclic": "broken"}
