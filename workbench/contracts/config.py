@@ -276,7 +276,10 @@ def find_in(read: Callable[[str], bytes | None], names: Sequence[str] = CONFIG_F
         data = read(name)
         if data is None:
             continue
-        found = parse_file_text(name, data.decode("utf-8", errors="replace"))
+        text = data.decode("utf-8", errors="replace")
+        if name != WORKBENCH_FILE and "importlinter" not in text:
+            continue  # a setup.cfg or pyproject.toml of other tools only (even malformed)
+        found = parse_file_text(name, text)
         if found is not None and (found.contracts or name == WORKBENCH_FILE):
             return found
     return None
