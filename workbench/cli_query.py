@@ -219,13 +219,15 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
 @ref_option
 @click.option("--history", is_flag=True,
               help="Check every mapped commit; say when each violation appeared, and the trend.")
+@click.option("--contract", "only", multiple=True, metavar="ID",
+              help="Check only the contract with this id or name (repeatable).")
 @click.pass_context
 @handle_errors
-def check_cmd(ctx, project_name, contracts, ref, history):
+def check_cmd(ctx, project_name, contracts, ref, history, only):
     """Check architecture contracts, each kept or broken; exit 3 when one is broken."""
     import pandas as pd
 
-    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history)
+    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history, only=only)
     verdicts = pd.DataFrame(frame.attrs.get("contracts", []))
     for v in verdicts.to_dict("records"):
         count = f" ({v['violations']})" if v["violations"] else ""

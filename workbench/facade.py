@@ -336,14 +336,15 @@ class Workbench:
         return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
-              snapshot_id: int | None = None, history: bool = False):
+              snapshot_id: int | None = None, history: bool = False, only: "list[str] | tuple[str, ...]" = ()):
         """Contract violations of a project's snapshot (the newest, at ``ref``, or an id).
 
         ``contracts`` is a file (workbench TOML, or import-linter's pyproject.toml, setup.cfg,
         .importlinter), a :class:`~workbench.contracts.ContractSet`, a list of contracts, or
         None for the repository's own (``workbench-contracts.toml``, else import-linter's
         configuration). ``frame.attrs["contracts"]`` lists every contract kept or broken.
-        With ``history=True`` the snapshots of the project up to
+        ``only``: check just the contracts with these ids (or names), as lint-imports'
+        ``--contract``. With ``history=True`` the snapshots of the project up to
         the one checked are checked too, and each violation says in which snapshot and commit
         it first appeared.
         """
@@ -366,6 +367,10 @@ class Workbench:
             rules = contracts
         else:
             rules = list(contracts)
+        if only:
+            from .contracts.config import select
+
+            rules = select(rules, only)
         if not history:
             return snap.check(rules)
         ordered = self._snapshots_in_commit_order(project)

@@ -249,3 +249,13 @@ def test_an_ini_without_root_package_and_custom_types_are_refused():
         config.parse_ini("[importlinter]\n\n[importlinter:contract:a]\nname = a\ntype = independence\nmodules = a\n")
     with pytest.raises(ContractConfigError, match="custom contract types"):
         config.parse_ini("[importlinter]\nroot_package = a\ncontract_types =\n    x: pkg.X\n")
+
+
+def test_contracts_chosen_by_id_or_name():
+    found = config.parse_text(INI.replace("[importlinter:contract:no-web]", "[importlinter:contract:a]\n"
+                                          "name = a\ntype = independence\nmodules =\n    app.web\n"
+                                          "    app.store\n\n[importlinter:contract:no-web]"))
+    assert [c.id for c in config.select(found, ["no-web"]).contracts] == ["no-web"]
+    assert [c.id for c in config.select(found, ["a", "store does not use web"]).contracts] == ["a", "no-web"]
+    with pytest.raises(ContractConfigError, match="did you mean no-web"):
+        config.select(found, ["no-wbe"])

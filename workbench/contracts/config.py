@@ -244,6 +244,18 @@ def parse_file_text(filename: str, text: str) -> ContractSet | None:
     return parse_ini(text, where=where)
 
 
+def select(contracts: "ContractSet | Sequence[Contract]", wanted: Sequence[str]) -> ContractSet:
+    """The contracts whose id (or name) is in ``wanted``, in file order (lint-imports'
+    ``--contract``); an unknown id is an error naming the closest ones."""
+    chosen = contracts if isinstance(contracts, ContractSet) else ContractSet(tuple(contracts))
+    known = {c.id for c in chosen.contracts if c.id} | {c.label() for c in chosen.contracts}
+    for key in wanted:
+        if key not in known:
+            raise ContractConfigError(f"no contract with id or name {key!r}{_suggest(key, known)}")
+    keep = tuple(c for c in chosen.contracts if c.id in wanted or c.label() in wanted)
+    return ContractSet(keep, chosen.options, chosen.source)
+
+
 def parse_text(text: str) -> ContractSet:
     """Contracts from text in any of the formats, told apart by their section headers."""
     if "[importlinter]" in text or "[importlinter:" in text:
