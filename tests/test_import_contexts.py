@@ -110,6 +110,7 @@ PLACES = {
     "typing.TYPE_CHECKING": ("import typing\nif typing.TYPE_CHECKING:\n    import m", "type_checking"),
     "t.TYPE_CHECKING": ("import typing as t\nif t.TYPE_CHECKING:  # pragma: no cover\n    from m import X",
                         "type_checking"),
+    "TYPE_CHECKING alias": ("from typing import TYPE_CHECKING as TC\nif TC:\n    import m", "type_checking"),
     "TYPE_CHECKING and": ("if TYPE_CHECKING and sys.version_info >= (3, 11):\n    import m", "type_checking"),
     "elif TYPE_CHECKING": ("if x:\n    pass\nelif TYPE_CHECKING:\n    import m", "type_checking"),
     "else of not TYPE_CHECKING": ("if not TYPE_CHECKING:\n    pass\nelse:\n    import m", "type_checking"),

@@ -133,12 +133,19 @@ def q_path(ctx, source, target, project_name, ref, limit, exclude, runtime):
 @click.pass_context
 @handle_errors
 def q_cycles(ctx, project_name, ref, exclude, runtime):
-    """Import cycles: members and one shortest cycle with its import lines."""
+    """Import cycles: how many modules import each other, and one shortest cycle (a -> b -> a)
+    with the line of each of its imports."""
     frame = _snapshot(ctx, project_name, ref).cycles(exclude_contexts=_contexts(exclude, runtime))
-    if not frame.empty:
-        frame = frame.assign(cycle=frame["cycle"].map(lambda c: " -> ".join([*c, c[0]])),
-                             members=frame["members"].map(len))
-    _show(frame, "no import cycles")
+    if frame.empty:
+        click.echo("no import cycles")
+        return
+    # a cycle comes back to its start once: [a, b, a] reads a -> b -> a; never cut short
+    cycles = [" -> ".join(c) for c in frame["cycle"]]
+    lines = [", ".join("?" if x is None else str(x) for x in ls) for ls in frame["lines"]]
+    width = max(len("cycle"), *map(len, cycles))
+    click.echo(f"modules  {'cycle'.ljust(width)}  lines")
+    for size, cycle, at in zip(frame["size"], cycles, lines):
+        click.echo(f"{size:>7}  {cycle.ljust(width)}  {at}")
 
 
 @query.command("layers")

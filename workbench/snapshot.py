@@ -23,6 +23,7 @@ from .domain import EdgeKind, SnapshotInfo
 from .graph import contracts as _contracts
 from .graph import export as _export
 from .graph.build import graph_from_frames
+from .graph.errors import ContextsNotRecorded
 from .graph.import_contexts import bits_from_attrs
 from .graph.index import GraphIndex
 from .store import Store
@@ -83,7 +84,13 @@ def build_graph(nodes, edges) -> nx.MultiDiGraph:
 
 @dataclass(frozen=True)
 class Summary:
-    """The headline of a map: counts, most imported modules and import cycles."""
+    """The headline of a map: counts, most imported modules and import cycles.
+
+    ``cycles`` holds each group of modules that import each other (members sorted, largest
+    group first), ``cycle_paths`` one shortest cycle through each group (``[a, b, a]``, same
+    order), and ``runtime_cycles`` how many groups remain among the imports that run (without
+    ``if TYPE_CHECKING:`` imports; ``None`` for maps that do not record it).
+    """
 
     project: str
     commit: str
@@ -92,6 +99,8 @@ class Summary:
     cycles: list[list[str]] = field(repr=False)
     snapshot: str = ""
     """Which snapshot this is (:meth:`Snapshot.describe`)."""
+    cycle_paths: list[list[str]] = field(default_factory=list, repr=False)
+    runtime_cycles: int | None = None
 
     def to_text(self) -> str:
         s = self.stats
@@ -118,9 +127,14 @@ class Summary:
             lines.append("    (no internal imports)")
         for row in self.most_imported.itertuples():
             lines.append(f"    {row.importers:>4}  {row.module}")
-        lines.append(f"  import cycles          {len(self.cycles):>7}")
-        for cycle in self.cycles[:5]:
-            lines.append("    " + " -> ".join([*cycle, cycle[0]]))
+        runtime = ("" if self.runtime_cycles is None or not self.cycles
+                   else f"   ({self.runtime_cycles} without type-checking imports)")
+        lines.append(f"  import cycles          {len(self.cycles):>7}{runtime}")
+        paths = self.cycle_paths if len(self.cycle_paths) == len(self.cycles) else [None] * len(self.cycles)
+        for members, path in list(zip(self.cycles, paths))[:5]:
+            # one real shortest cycle, once round; without it the members, never as a path
+            shown = " -> ".join(path) if path else "members " + ", ".join(members)
+            lines.append(f"    {len(members):>3} modules: {shown}")
         return "\n".join(lines)
 
 
@@ -258,7 +272,7 @@ class Snapshot:
         def load() -> GraphIndex:
             nodes, edges = self._store.snapshots.arrow(self.id)
             edge_frame = edges.drop_columns(["attrs"]).to_pandas()
-            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"))
+            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"), edges.column("kind"))
             return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(), edge_frame)
 
         return _INDEXES.get((str(self._store.path), self.id), load)
@@ -360,7 +374,8 @@ class Snapshot:
         return pd.DataFrame(rows, columns=["module", "importers"])
 
     def import_cycles(self) -> list[list[str]]:
-        """Each group of files that import each other, members sorted, largest group first."""
+        """Each group of files that import each other, members sorted, largest group first
+        (:meth:`cycles` has one shortest cycle through each)."""
         cycles = self.cycles()
         groups = [sorted(m) for m in cycles["members"]] if not cycles.empty else []
         return sorted(groups, key=lambda c: (-len(c), c))
@@ -376,8 +391,15 @@ class Snapshot:
                                  ignore_index=True)
 
     def summary(self, top: int = 5) -> Summary:
+        cycles = self.cycles()
+        rows = sorted(zip(cycles["members"], cycles["cycle"]), key=lambda r: (-len(r[0]), sorted(r[0])))
+        try:
+            runtime: int | None = len(self.cycles(exclude_contexts=("type_checking",)))
+        except ContextsNotRecorded:  # a map from before imports were classified
+            runtime = None
         return Summary(self.info.project, self.commit, self.stats, self.most_imported(top),
-                       self.import_cycles(), self.describe())
+                       [sorted(m) for m, _ in rows], self.describe(),
+                       cycle_paths=[list(c) for _, c in rows], runtime_cycles=runtime)
 
     # -- exports --------------------------------------------------------------------------------
 

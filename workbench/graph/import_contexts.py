@@ -18,9 +18,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.domain import IMPORT_CONTEXTS
+from workbench.domain import IMPORT_CONTEXTS, EdgeKind
 from workbench.graph.errors import UnknownImportContext
 
+#: Edge kinds that record import contexts.
+IMPORT_EDGE_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value)
 #: Bit of each context name.
 BITS: dict[str, int] = {name: 1 << i for i, name in enumerate(IMPORT_CONTEXTS)}
 
@@ -61,16 +63,25 @@ def names_of(bits: int) -> list[str]:
     return [name for name, bit in BITS.items() if bits & bit]
 
 
-def bits_from_attrs(attrs: Iterable[str | None] | pa.Array | pa.ChunkedArray) -> np.ndarray:
+def bits_from_attrs(attrs: Iterable[str | None] | pa.Array | pa.ChunkedArray,
+                    kinds: pa.Array | pa.ChunkedArray | None = None) -> np.ndarray:
     """Per edge, the bit set of its contexts, read from the JSON ``attrs`` text of the store.
 
-    A substring test per context name over the whole column (Arrow compute), not a JSON parse
-    per edge: the names occur as quoted strings in ``attrs`` only as context values.
+    A substring test per context name over the column (Arrow compute), not a JSON parse per
+    edge: the names occur as quoted strings in ``attrs`` only as context values. With
+    ``kinds`` (the edges' kind column) only import edges are looked at, which on a large map
+    is a small share of them.
     """
     column = attrs if isinstance(attrs, (pa.Array, pa.ChunkedArray)) else pa.array(
         list(attrs), type=pa.string())
     bits = np.zeros(len(column), dtype=np.uint8)
+    rows = None
+    if kinds is not None:
+        chosen = pc.fill_null(pc.is_in(kinds, value_set=pa.array(IMPORT_EDGE_KINDS)), False)
+        rows = np.flatnonzero(np.asarray(chosen.to_numpy(zero_copy_only=False), dtype=bool))
+        column = pc.take(column, pa.array(rows))
     for name, bit in BITS.items():
         found = pc.fill_null(pc.match_substring(column, f'"{name}"'), False)
-        bits[np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)] |= bit
+        hits = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+        bits[hits if rows is None else rows[hits]] |= bit
     return bits

@@ -29,13 +29,14 @@ from workbench.graph._cache import PerGraphCache
 from workbench.graph._gc import collector_paused
 from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, shortest_cycle
 from workbench.graph.errors import ContextsNotRecorded
-from workbench.graph.import_contexts import bits_from_attrs, bits_of, exclusion_bits, names_of
+from workbench.graph.import_contexts import (IMPORT_EDGE_KINDS, bits_from_attrs, bits_of,
+                                             exclusion_bits, names_of)
 from workbench.graph.lookup import NameIndex, name_index
 
 Direction = Literal["both", "out", "in"]
 
 #: Edge kinds that stand for import statements and record where they stand.
-IMPORT_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value)
+IMPORT_KINDS: tuple[str, ...] = IMPORT_EDGE_KINDS
 #: Edge kinds through which one node depends on another (used by ``impact``).
 DEPENDENCY_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.CALLS.value, EdgeKind.INHERITS.value)
 #: Betweenness is O(V·E); above this many modules it is skipped (reported as NaN).

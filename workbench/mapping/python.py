@@ -7,8 +7,9 @@ sites with the callee as written (``self.save``, ``os.path.join``); line counts.
 
 Import contexts (:class:`~workbench.domain.ImportContext`), from the statement's position:
 
-* ``type_checking`` -- under ``if TYPE_CHECKING:`` (the name, or any ``x.TYPE_CHECKING`` such
-  as ``typing.TYPE_CHECKING``; also ``if TYPE_CHECKING and ...:`` and the ``else`` of
+* ``type_checking`` -- under ``if TYPE_CHECKING:`` (the name, a module-level alias such as
+  ``from typing import TYPE_CHECKING as TC``, or any ``x.TYPE_CHECKING`` such as
+  ``typing.TYPE_CHECKING``; also ``if TYPE_CHECKING and ...:`` and the ``else`` of
   ``if not TYPE_CHECKING:``), at any depth: the statement never runs;
 * ``deferred`` -- otherwise inside a function or lambda, however nested: it runs when called;
 * ``conditional`` -- otherwise under ``if``/``elif``/``else``, ``match``, ``for``/``while``
@@ -143,6 +144,7 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
     calls: list[CallRef] = []
     leaves = _LEAVES
     conditional_stmts = _CONDITIONAL_STMTS
+    guard_names = _guard_names(tree)
     # (node, qualname of the enclosing scope, index in defs of the enclosing function or -1,
     #  import context rank of the position)
     stack: list[tuple[ast.AST, str, int, int]] = [
@@ -199,69 +201,66 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
         elif kind is ast.Lambda:
             push((node.body, scope, owner, ctx if ctx >= _DEFERRED else _DEFERRED))
             continue
-        elif kind in conditional_stmts:
-            _push_branches(node, kind, scope, owner, ctx, push)
-            continue
+        branches = _branch_contexts(node, kind, ctx, guard_names) if kind in conditional_stmts else None
         for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
             value = getattr(node, name)
+            child_ctx = ctx if branches is None else branches.get(name, ctx)
             if type(value) is list:
                 for item in value:
                     if type(item) not in leaves and isinstance(item, ast.AST):
-                        push((item, scope, owner, ctx))
+                        push((item, scope, owner, child_ctx))
             elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
-                push((value, scope, owner, ctx))
+                push((value, scope, owner, child_ctx))
     return (tuple(Definition(**d) for d in defs), tuple(imports), tuple(calls))
 
 
-def _push_branches(node: ast.AST, kind: type, scope: str, owner: int, ctx: int, push) -> None:
-    """Push the children of a conditional statement with the contexts their positions give.
+def _guard_names(tree: ast.Module) -> frozenset[str]:
+    """``TYPE_CHECKING`` and the names it is imported under at module level
+    (``from typing import TYPE_CHECKING as TC``)."""
+    names = {"TYPE_CHECKING"}
+    for node in tree.body:
+        if type(node) is ast.ImportFrom:
+            names.update(a.asname for a in node.names if a.name == "TYPE_CHECKING" and a.asname)
+    return frozenset(names)
 
-    The statement's own expressions (an ``if``'s test, a loop's iterable, a ``match``
-    subject) keep ``ctx``; its bodies are at least ``conditional``. An ``if`` guarded by
+
+def _branch_contexts(node: ast.AST, kind: type, ctx: int, guard_names: frozenset[str]) -> dict[str, int]:
+    """The import context of each branch field of a conditional statement (by field name).
+
+    Its bodies are at least ``conditional``; its own expressions (an ``if``'s test, a loop's
+    iterable, a ``match`` subject) are not listed and keep ``ctx``. An ``if`` guarded by
     ``TYPE_CHECKING`` (see :func:`_type_checking_guard`) makes its guarded branch
     ``type_checking`` instead.
     """
     inner = ctx if ctx >= _CONDITIONAL else _CONDITIONAL
     body_ctx = else_ctx = inner
     if kind is ast.If:
-        guard = _type_checking_guard(node.test)
+        guard = _type_checking_guard(node.test, guard_names)
         if guard > 0:
             body_ctx = _TYPE_CHECKING
         elif guard < 0:
             else_ctx = _TYPE_CHECKING
-    leaves = _LEAVES
-    for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
-        value = getattr(node, name)
-        if name == "orelse":
-            child_ctx = else_ctx
-        elif name in ("body", "handlers", "finalbody", "cases"):
-            child_ctx = body_ctx
-        else:
-            child_ctx = ctx
-        if type(value) is list:
-            for item in value:
-                if type(item) not in leaves and isinstance(item, ast.AST):
-                    push((item, scope, owner, child_ctx))
-        elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
-            push((value, scope, owner, child_ctx))
+    return {"body": body_ctx, "handlers": body_ctx, "finalbody": body_ctx, "cases": body_ctx,
+            "orelse": else_ctx}
 
 
-def _type_checking_guard(test: ast.AST) -> int:
+def _type_checking_guard(test: ast.AST, names: frozenset[str]) -> int:
     """``1`` when an ``if``'s body runs only for type checkers, ``-1`` when its ``else`` does, else 0.
 
-    ``TYPE_CHECKING`` and ``anything.TYPE_CHECKING`` are true only for type checkers;
-    ``not`` swaps the branches; ``A and B`` guards its body when one operand does, ``A or B``
-    its ``else`` when one operand guards an ``else``.
+    ``TYPE_CHECKING`` (or a module-level alias of it, in ``names``) and
+    ``anything.TYPE_CHECKING`` are true only for type checkers; ``not`` swaps the branches;
+    ``A and B`` guards its body when one operand does, ``A or B`` its ``else`` when one
+    operand guards an ``else``.
     """
     kind = type(test)
     if kind is ast.Name:
-        return 1 if test.id == "TYPE_CHECKING" else 0
+        return 1 if test.id in names else 0
     if kind is ast.Attribute:
         return 1 if test.attr == "TYPE_CHECKING" else 0
     if kind is ast.UnaryOp and type(test.op) is ast.Not:
-        return -_type_checking_guard(test.operand)
+        return -_type_checking_guard(test.operand, names)
     if kind is ast.BoolOp:
-        guards = [_type_checking_guard(v) for v in test.values]
+        guards = [_type_checking_guard(v, names) for v in test.values]
         if type(test.op) is ast.And:
             return 1 if 1 in guards else 0
         return -1 if -1 in guards else 0
