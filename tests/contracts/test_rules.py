@@ -68,6 +68,10 @@ def test_forbidden_indirect_direct_and_external():
     assert ahead.attrs["contracts"][0]["warnings"] == ["no module imports django"]
     with pytest.raises(NoSuchModule, match="requests"):
         check_graph(graph(), [Forbidden("app.web", "reqeusts")])
+    with pytest.raises(NoSuchModule, match="'app.web.\\*.x' matches no module"):
+        check_graph(graph(), [Forbidden("app.web.*.x", "app.store")])  # import-linter: kept
+    with pytest.raises(NoSuchModule, match="closest existing: app.store"):
+        check_graph(graph(), [Protected(["app.secret"], ["app.stor"])])  # import-linter: kept
     with pytest.raises(ContractConfigError, match="whole external packages"):
         check_graph(graph(), [Forbidden("app.web", "requests.adapters")])
 
