@@ -289,10 +289,12 @@ def sql_cmd(ctx, statement, limit):
 @click.option("--tags", is_flag=True, help="Map every tag.")
 @click.option("--ref", "refs", multiple=True, help="Map this ref (repeatable).")
 @click.option("--limit", default=50, show_default=True, help="At most this many commits (newest).")
+@click.option("--contracts", "with_contracts", is_flag=True,
+              help="Add the violations of the repository's contracts per commit.")
 @click.pass_context
 @handle_errors
-def history_cmd(ctx, project_name, every, tags, refs, limit):
+def history_cmd(ctx, project_name, every, tags, refs, limit, with_contracts):
     """Map PROJECT at several commits and print the trend of its metrics."""
     wb = open_workbench(ctx)
     snaps = wb.map_history(project_name, refs=list(refs) or None, every=every, tags=tags, limit=limit)
-    _show(wb.trend(project_name, snaps))
+    _show(wb.trend(project_name, snaps, contracts=True if with_contracts else None))

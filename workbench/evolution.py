@@ -156,6 +156,20 @@ def comparable_trend(ordered: list[tuple[Snapshot, object]], current: Snapshot) 
     return frame
 
 
+def with_contracts(frame: pd.DataFrame, snapshots: list[Snapshot], contracts) -> pd.DataFrame:
+    """``frame`` (a :func:`trend`, one row per snapshot in ``snapshots``' order) with
+    ``contract_violations`` and ``contracts_broken`` of ``contracts`` at each snapshot."""
+    counts = []
+    for snap in snapshots:
+        verdicts = snap.check(contracts, errors="record").attrs.get("contracts", [])
+        counts.append((sum(v["violations"] for v in verdicts),
+                       sum(v["status"] == "broken" for v in verdicts)))
+    frame = frame.copy()
+    frame["contract_violations"] = [c[0] for c in counts]
+    frame["contracts_broken"] = [c[1] for c in counts]
+    return frame
+
+
 def _is_commit_id(ref: str, commit: str) -> bool:
     """Whether a ref is (a prefix of) the commit's id rather than a name."""
     return len(ref) >= 7 and commit.startswith(ref.lower())

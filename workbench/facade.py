@@ -325,15 +325,25 @@ class Workbench:
         return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
                               derived=derived)  # says when their exclusions differ
 
-    def trend(self, project: str, snapshots: list[Snapshot] | None = None):
+    def trend(self, project: str, snapshots: list[Snapshot] | None = None, *, contracts=None):
         """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
         per mapped commit, mapped with the current snapshot's exclusions (like with like: the
-        frame's ``attrs["note"]`` names snapshots left out for other exclusions)."""
+        frame's ``attrs["note"]`` names snapshots left out for other exclusions).
+
+        ``contracts`` (as :meth:`check` takes them; ``True``: the repository's own) adds
+        ``contract_violations`` and ``contracts_broken`` per snapshot (a contract naming a
+        module a commit did not have yet counts as not broken there)."""
         from . import evolution
 
         if snapshots is not None:
-            return evolution.trend(snapshots)
-        return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
+            frame = evolution.trend(snapshots)
+        else:
+            frame = evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
+        if contracts is None or contracts is False or frame.empty:
+            return frame
+        rules = self._contracts(project, self.snapshot(project), None if contracts is True else contracts)
+        snaps = [self.snapshot(project, snapshot_id=int(sid)) for sid in frame["snapshot"]]
+        return evolution.with_contracts(frame, snaps, rules)
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
               snapshot_id: int | None = None, history: bool = False, only: "list[str] | tuple[str, ...]" = ()):
@@ -349,9 +359,26 @@ class Workbench:
         it first appeared.
         """
         from . import evolution
-        from .graph import contracts as _contracts
 
         snap = self.snapshot(project, ref, snapshot_id=snapshot_id)
+        rules = self._contracts(project, snap, contracts)
+        if only:
+            from .contracts.config import select
+
+            rules = select(rules, only)
+        if not history:
+            return snap.check(rules)
+        ordered = self._snapshots_in_commit_order(project)
+        commits = [s.commit for s in ordered]
+        if snap.commit in commits:  # history up to the snapshot checked, which ends it
+            ordered = ordered[:commits.index(snap.commit)] + [snap]
+        return evolution.violations_over_time(ordered, rules)
+
+    def _contracts(self, project: str, snap: Snapshot, contracts):
+        """Contracts from a file, a ContractSet or a list; None: the repository's own."""
+        from . import evolution
+        from .graph import contracts as _contracts
+
         if contracts is None:
             rules = evolution.repository_contracts(self.clones, snap)
             if not rules:
@@ -367,17 +394,7 @@ class Workbench:
             rules = contracts
         else:
             rules = list(contracts)
-        if only:
-            from .contracts.config import select
-
-            rules = select(rules, only)
-        if not history:
-            return snap.check(rules)
-        ordered = self._snapshots_in_commit_order(project)
-        commits = [s.commit for s in ordered]
-        if snap.commit in commits:  # history up to the snapshot checked, which ends it
-            ordered = ordered[:commits.index(snap.commit)] + [snap]
-        return evolution.violations_over_time(ordered, rules)
+        return rules
 
     def sql(self, query: str, params: list | None = None, *, limit: int | None = 10_000):
         """Run read-only SQL on the database (no file or network access); returns a DataFrame."""

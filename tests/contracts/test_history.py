@@ -128,6 +128,16 @@ def test_every_contract_type_over_history(history):
     assert verdicts["api is independent of store"] == "kept" and verdicts["layered"] == "broken"
 
 
+def test_the_metrics_trend_counts_violations_per_commit(history):
+    bench, snaps, _ = history
+    trend = bench.trend("shop", contracts=True)
+    assert trend["commit"].tolist() == [s.commit[:12] for s in snaps]
+    assert trend["contracts_broken"].tolist() == [1, 4, 6]  # independence; + layers, forbidden, acyclic; + protected, private
+    violations = trend["contract_violations"].tolist()
+    assert violations[0] < violations[1] < violations[2]
+    assert "contract_violations" not in bench.trend("shop")
+
+
 def test_check_on_the_command_line_lists_every_contract(history):
     bench, _, root = history
     done = run_cli("check", "shop", "--history", data_dir=root / "data")

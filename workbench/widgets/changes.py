@@ -238,8 +238,10 @@ class ChangesPanel(Panel):
         return handle
 
     def trend(self) -> pd.DataFrame:
-        """Metrics per mapped commit, oldest first (with the commit date), shown as a table."""
-        raw = self.wb.trend(self._project())
+        """Metrics per mapped commit, oldest first (with the commit date), shown as a table;
+        with contracts typed in, also their violations and broken contracts per commit."""
+        text = self.contracts.value.strip()
+        raw = self.wb.trend(self._project(), contracts=parse_text(text) if text else None)
         frame = _readable(raw)
         frame.attrs["note"] = raw.attrs.get("note", "")
         self.trend_frame = frame
