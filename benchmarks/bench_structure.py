@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_BENCH_DIR, fetch_sdist, git, median, run_command, run_timed, table  # noqa: E402
+from _common import DEFAULT_BENCH_DIR, committed_sdist, git, median, run_command, run_timed, table  # noqa: E402
 
 MAP = """
 import json, sys, time
@@ -53,14 +53,8 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "modules": len(g.modules)
 
 
 def prepare_repo(version: str, bench_dir: Path) -> tuple[Path, str, str, Path]:
-    src = fetch_sdist("django", version, bench_dir)
-    repo = bench_dir / f"django-{version}-repo"
-    if not (repo / ".git").is_dir():
-        shutil.rmtree(repo, ignore_errors=True)
-        shutil.copytree(src / "django", repo / "django")
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", f"Django {version} package")
+    repo, src, created = committed_sdist("django", version, bench_dir, "django")
+    if created:
         target = repo / "django" / "utils" / "text.py"
         target.write_text(target.read_text() + "\n\ndef _bench_marker():\n    return None\n")
         git(repo, "commit", "-q", "-am", "change one file")

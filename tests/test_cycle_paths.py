@@ -84,3 +84,16 @@ def test_a_new_cycle_in_a_diff_comes_with_its_path(mapped):
     assert d.cycles_new["cycle"].tolist() == [["loop.w", "loop.x", "loop.w"],
                                               ["pkg.a", "pkg.c", "pkg.b", "pkg.a"]]
     assert d.cycles_broken.empty and list(d.cycles_broken.columns) == ["members", "size", "cycle"]
+
+
+def test_the_cli_diff_shows_new_cycles_as_paths(mapped):
+    from click.testing import CliRunner
+
+    from workbench.cli import main
+
+    _, data, before, after = mapped
+    result = CliRunner().invoke(main, ["--data-dir", str(data), "diff", "cyclic",
+                                       str(before.id), str(after.id)])
+    assert result.exit_code == 0, result.output
+    assert "== cycles new: 2" in result.output
+    assert "pkg.a -> pkg.c -> pkg.b -> pkg.a" in result.output

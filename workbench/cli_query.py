@@ -211,6 +211,9 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
     for part in ("nodes_added", "nodes_removed", "edges_added", "edges_removed", "cycles_new",
                  "cycles_broken", "moved", "metrics_changed"):
         frame = getattr(d, part)
+        if part.startswith("cycles") and not frame.empty:  # a cycle reads a -> b -> a
+            frame = frame.assign(members=frame["members"].map(", ".join),
+                                 cycle=frame["cycle"].map(" -> ".join))
         cut = bool(limit) and len(frame) > limit
         more = f" (first {limit} shown; --limit 0 shows all)" if cut else ""
         click.echo(f"== {part.replace('_', ' ')}: {len(frame)}{more}")
