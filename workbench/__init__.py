@@ -34,6 +34,8 @@ _EXPORTS = {
     "ShallowSource": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "ContractConfigError": "contracts.errors", "NoSuchModule": "contracts.errors",
+    "UnmatchedIgnore": "contracts.errors",
     "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
     "ImportContext": "domain",
     "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
@@ -109,6 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .contracts.errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
     from .graph.errors import ContextsNotRecorded, UnknownImportContext
     from .domain import ImportContext
     from .server.errors import ServerError

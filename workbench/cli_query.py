@@ -224,19 +224,40 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
 @click.command("check")
 @click.argument("project_name", metavar="PROJECT")
 @click.option("--contracts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file of [[contracts]] [the repository's workbench-contracts.toml].")
+              help="Contracts file: workbench TOML, or import-linter's pyproject.toml, setup.cfg "
+                   "or .importlinter [the repository's own].")
 @ref_option
-@click.option("--history", is_flag=True, help="Check every snapshot; say when each violation appeared.")
+@click.option("--history", is_flag=True,
+              help="Check every mapped commit; say when each violation appeared, and the trend.")
+@click.option("--contract", "only", multiple=True, metavar="ID",
+              help="Check only the contract with this id or name (repeatable).")
 @click.pass_context
 @handle_errors
-def check_cmd(ctx, project_name, contracts, ref, history):
-    """Check architecture contracts; exit 3 when there are violations."""
-    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history)
+def check_cmd(ctx, project_name, contracts, ref, history, only):
+    """Check architecture contracts, each kept or broken; exit 3 when one is broken."""
+    import pandas as pd
+
+    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history, only=only)
+    verdicts = pd.DataFrame(frame.attrs.get("contracts", []))
+    for v in verdicts.to_dict("records"):
+        count = f" ({v['violations']})" if v["violations"] else ""
+        click.echo(f"{v['status'].upper():7} {v['contract']} [{v['kind']}]{count}")
+        for warning in v["warnings"]:
+            click.echo(f"        warning: {warning}")
+        for line in (v.get("guidance") or "").strip().splitlines():
+            click.echo(f"        {line}")
+    broken = int((verdicts["status"] == "broken").sum()) if not verdicts.empty else 0
+    click.echo(f"contracts: {len(verdicts) - broken} kept, {broken} broken")
+    if history and frame.attrs.get("trend"):
+        trend = pd.DataFrame(frame.attrs["trend"])
+        click.echo("== trend (violations per mapped commit, oldest first)")
+        _show(trend.pivot_table(index=["snapshot", "commit"], columns="contract", values="violations",
+                                aggfunc="sum", sort=False).reset_index())
     if frame.empty:
         click.echo("no violations")
         return
     frame = frame.assign(chain=frame["chain"].map(lambda c: " -> ".join(c)))
-    _show(frame)
+    _show(frame.drop(columns=["reason"]))
     ctx.exit(3)
 
 
@@ -271,10 +292,12 @@ def sql_cmd(ctx, statement, limit):
 @click.option("--tags", is_flag=True, help="Map every tag.")
 @click.option("--ref", "refs", multiple=True, help="Map this ref (repeatable).")
 @click.option("--limit", default=50, show_default=True, help="At most this many commits (newest).")
+@click.option("--contracts", "with_contracts", is_flag=True,
+              help="Add the violations of the repository's contracts per commit.")
 @click.pass_context
 @handle_errors
-def history_cmd(ctx, project_name, every, tags, refs, limit):
+def history_cmd(ctx, project_name, every, tags, refs, limit, with_contracts):
     """Map PROJECT at several commits and print the trend of its metrics."""
     wb = open_workbench(ctx)
     snaps = wb.map_history(project_name, refs=list(refs) or None, every=every, tags=tags, limit=limit)
-    _show(wb.trend(project_name, snaps))
+    _show(wb.trend(project_name, snaps, contracts=True if with_contracts else None))

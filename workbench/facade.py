@@ -334,41 +334,47 @@ class Workbench:
         return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
                               derived=derived)  # says when their exclusions differ
 
-    def trend(self, project: str, snapshots: list[Snapshot] | None = None):
+    def trend(self, project: str, snapshots: list[Snapshot] | None = None, *, contracts=None):
         """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
         per mapped commit, mapped with the current snapshot's exclusions (like with like: the
-        frame's ``attrs["note"]`` names snapshots left out for other exclusions)."""
+        frame's ``attrs["note"]`` names snapshots left out for other exclusions).
+
+        ``contracts`` (as :meth:`check` takes them; ``True``: the repository's own) adds
+        ``contract_violations`` and ``contracts_broken`` per snapshot (a contract naming a
+        module a commit did not have yet counts as not broken there)."""
         from . import evolution
 
         if snapshots is not None:
-            return evolution.trend(snapshots)
-        return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
+            frame = evolution.trend(snapshots)
+        else:
+            frame = evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
+        if contracts is None or contracts is False or frame.empty:
+            return frame
+        rules = self._contracts(project, self.snapshot(project), None if contracts is True else contracts)
+        snaps = [self.snapshot(project, snapshot_id=int(sid)) for sid in frame["snapshot"]]
+        return evolution.with_contracts(frame, snaps, rules)
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
-              snapshot_id: int | None = None, history: bool = False):
+              snapshot_id: int | None = None, history: bool = False, only: "list[str] | tuple[str, ...]" = ()):
         """Contract violations of a project's snapshot (the newest, at ``ref``, or an id).
 
-        ``contracts`` is a TOML path, a list of contracts, or None for the repository's own
-        ``workbench-contracts.toml``. With ``history=True`` the snapshots of the project up to
+        ``contracts`` is a file (workbench TOML, or import-linter's pyproject.toml, setup.cfg,
+        .importlinter), a :class:`~workbench.contracts.ContractSet`, a list of contracts, or
+        None for the repository's own (``workbench-contracts.toml``, else import-linter's
+        configuration). ``frame.attrs["contracts"]`` lists every contract kept or broken.
+        ``only``: check just the contracts with these ids (or names), as lint-imports'
+        ``--contract``. With ``history=True`` the snapshots of the project up to
         the one checked are checked too, and each violation says in which snapshot and commit
         it first appeared.
         """
         from . import evolution
-        from .graph import contracts as _contracts
 
         snap = self.snapshot(project, ref, snapshot_id=snapshot_id)
-        if contracts is None:
-            rules = evolution.repository_contracts(self.clones, snap)
-            if not rules:
-                from .graph.errors import ContractError
+        rules = self._contracts(project, snap, contracts)
+        if only:
+            from .contracts.config import select
 
-                raise ContractError(
-                    f"no contracts given and {evolution.CONTRACTS_FILE} is not in {project} at "
-                    f"{snap.commit[:12]}; pass a TOML file (see README, Contracts)")
-        elif isinstance(contracts, (str, Path)):
-            rules = _contracts.load_contracts(contracts)
-        else:
-            rules = list(contracts)
+            rules = select(rules, only)
         if not history:
             return snap.check(rules)
         ordered = self._snapshots_in_commit_order(project)
@@ -376,6 +382,28 @@ class Workbench:
         if snap.commit in commits:  # history up to the snapshot checked, which ends it
             ordered = ordered[:commits.index(snap.commit)] + [snap]
         return evolution.violations_over_time(ordered, rules)
+
+    def _contracts(self, project: str, snap: Snapshot, contracts):
+        """Contracts from a file, a ContractSet or a list; None: the repository's own."""
+        from . import evolution
+        from .graph import contracts as _contracts
+
+        if contracts is None:
+            rules = evolution.repository_contracts(self.clones, snap)
+            if not rules:
+                from .graph.errors import ContractError
+
+                raise ContractError(
+                    f"no contracts given, and {project} at {snap.commit[:12]} has no "
+                    f"{evolution.CONTRACTS_FILE} and no import-linter configuration (setup.cfg, "
+                    ".importlinter, pyproject.toml); pass a file (see README, Contracts)")
+        elif isinstance(contracts, (str, Path)):
+            rules = _contracts.load_contracts(contracts)
+        elif isinstance(contracts, _contracts.ContractSet):
+            rules = contracts
+        else:
+            rules = list(contracts)
+        return rules
 
     def sql(self, query: str, params: list | None = None, *, limit: int | None = 10_000):
         """Run read-only SQL on the database (no file or network access); returns a DataFrame."""

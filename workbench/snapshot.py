@@ -391,11 +391,21 @@ class Snapshot:
         """Co-changing files with no import path between them, in either direction."""
         return self.index.hidden_coupling(self.co_changes())
 
-    def check(self, contracts: "str | Path | Iterable[_contracts.Contract]") -> pd.DataFrame:
-        """Contract violations (layers, forbidden, independence, acyclic) with import chains."""
+    def check(self, contracts: "str | Path | _contracts.ContractSet | Iterable[_contracts.Contract]",
+              *, errors: str = "raise") -> pd.DataFrame:
+        """Contract violations with import chains; ``frame.attrs["contracts"]`` gives every
+        contract's verdict (kept / broken). ``contracts``: a file (workbench TOML, pyproject.toml,
+        setup.cfg, .importlinter), a :class:`~workbench.contracts.ContractSet` or contracts.
+        ``errors="record"`` turns a contract that cannot be checked here (a module missing at
+        this commit) into status ``error`` instead of raising."""
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
-        return _contracts.check_index(self.index, list(contracts))
+        chosen = contracts if isinstance(contracts, _contracts.ContractSet) else list(contracts)
+        leave = chosen.options.exclude_contexts if isinstance(chosen, _contracts.ContractSet) else ()
+        # imports whose every statement stands in a left-out context (e.g. type_checking)
+        # are dropped from the index; ContextsNotRecorded for a map older than the classification
+        index = self.index.excluding(leave) if leave else self.index
+        return _contracts.check_index(index, chosen, errors=errors)
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
         dg = self.module_graph()
