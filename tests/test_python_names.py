@@ -68,6 +68,7 @@ REEXPORTS = {
         "from . import chain\n"
         "from .chain import renamed\n"
         "from .deep import *\n"
+        "from .main import main\n"
         "__all__ = ['target_fn', 'PublicBase', 'starred', 'renamed', 'chain', 'deep_fn']\n"
     ),
     "pkg/impl.py": (
@@ -79,6 +80,7 @@ REEXPORTS = {
         "def starred():\n    return 2\n\n\n"
         "def hidden():\n    return 3\n"
     ),
+    "pkg/main.py": "def main():\n    return 6\n",
     "pkg/chain.py": "from .impl import target_fn as renamed\n",
     "pkg/deep/__init__.py": "from .inner import *\n",
     "pkg/deep/inner.py": "def deep_fn():\n    return 4\n\n\ndef _private():\n    return 5\n",
@@ -94,6 +96,7 @@ REEXPORTS = {
         "    return (target_fn(), pkg.target_fn(), starred(), renamed(), pkg.chain.renamed(),\n"
         "            deep_fn(), pkg.deep_fn(), Child().hello())\n"
     ),
+    "app/cli.py": "from pkg import main\nimport pkg\n\n\ndef run():\n    return main() + pkg.main()\n",
     "app/use_star.py": (
         "from pkg import *\n\n\n"
         "def run():\n    return target_fn() + starred() + deep_fn()\n\n\n"
@@ -127,6 +130,13 @@ def test_calls_follow_reexports_to_the_definition(reexports):
         ("app.use:run", "app.use:Child"): 1,
     }
     assert not any(dst in ("pkg", "pkg.chain", "pkg.deep") for _, dst in calls)
+
+
+def test_a_name_the_package_binds_over_its_submodule_of_that_name(reexports):
+    repo, snap = reexports
+    # pkg/__init__.py rebinds `main` (first the submodule pkg.main) to the function in it
+    assert _truth(repo, "app.cli", ["main"]) == {"main": "pkg.main:main"}
+    assert _edges(snap, "calls", "app.cli:run") == {("app.cli:run", "pkg.main:main"): 2}
 
 
 def test_star_imports_follow_all_and_public_names(reexports):
