@@ -355,6 +355,10 @@ LAYOUT = {
     "config/settings.example.py": "from config.settings import example\nimport os\n\n\ndef show():\n    return example\n",
     "app/__init__.py": "",
     "app/views.py": "from config.settings import example\nfrom config import settings\n",
+    # a module shadowed by the regular package of the same name beside it
+    "config/db.py": "def old():\n    return 'module'\n",
+    "config/db/__init__.py": "def new():\n    return 'package'\n",
+    "app/data.py": "import config.db\n\n\ndef use():\n    return config.db.new()\n",
     # namespace packages (no __init__.py anywhere)
     "ns/part/mod.py": "def g():\n    return 1\n",
     "ns/user.py": "from ns.part.mod import g\n\n\ndef h():\n    return g()\n",
@@ -400,6 +404,17 @@ def test_a_file_python_cannot_import_is_a_file_node_that_captures_nothing(layout
     assert _edges(snap, "imports", "config/settings.example.py") == {
         ("config/settings.example.py", "config.settings"): 1}
     assert "config/settings.example.py:show" in nodes.index
+
+
+def test_a_module_beside_a_package_of_its_name_is_shadowed(layout):
+    repo, snap = layout
+    assert _python(repo, "import app.data; print(app.data.use())").strip() == "package"
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["config.db", "path"] == "config/db/__init__.py"
+    node = nodes.loc["config/db.py"]
+    assert node["kind"] == "file" and "has the same name" in json.loads(node["attrs"])["not_importable"]
+    assert _edges(snap, "imports", "app.data") == {("app.data", "config.db"): 1}
+    assert _edges(snap, "calls", "app.data:use") == {("app.data:use", "config.db:new"): 1}
 
 
 def test_namespace_packages(layout):
