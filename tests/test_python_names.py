@@ -68,6 +68,7 @@ REEXPORTS = {
         "from . import chain\n"
         "from .chain import renamed\n"
         "from .deep import *\n"
+        "from .main import main\n"
         "__all__ = ['target_fn', 'PublicBase', 'starred', 'renamed', 'chain', 'deep_fn']\n"
     ),
     "pkg/impl.py": (
@@ -79,6 +80,7 @@ REEXPORTS = {
         "def starred():\n    return 2\n\n\n"
         "def hidden():\n    return 3\n"
     ),
+    "pkg/main.py": "def main():\n    return 6\n",
     "pkg/chain.py": "from .impl import target_fn as renamed\n",
     "pkg/deep/__init__.py": "from .inner import *\n",
     "pkg/deep/inner.py": "def deep_fn():\n    return 4\n\n\ndef _private():\n    return 5\n",
@@ -94,6 +96,7 @@ REEXPORTS = {
         "    return (target_fn(), pkg.target_fn(), starred(), renamed(), pkg.chain.renamed(),\n"
         "            deep_fn(), pkg.deep_fn(), Child().hello())\n"
     ),
+    "app/cli.py": "from pkg import main\nimport pkg\n\n\ndef run():\n    return main() + pkg.main()\n",
     "app/use_star.py": (
         "from pkg import *\n\n\n"
         "def run():\n    return target_fn() + starred() + deep_fn()\n\n\n"
@@ -127,6 +130,13 @@ def test_calls_follow_reexports_to_the_definition(reexports):
         ("app.use:run", "app.use:Child"): 1,
     }
     assert not any(dst in ("pkg", "pkg.chain", "pkg.deep") for _, dst in calls)
+
+
+def test_a_name_the_package_binds_over_its_submodule_of_that_name(reexports):
+    repo, snap = reexports
+    # pkg/__init__.py rebinds `main` (first the submodule pkg.main) to the function in it
+    assert _truth(repo, "app.cli", ["main"]) == {"main": "pkg.main:main"}
+    assert _edges(snap, "calls", "app.cli:run") == {("app.cli:run", "pkg.main:main"): 2}
 
 
 def test_star_imports_follow_all_and_public_names(reexports):
@@ -345,6 +355,10 @@ LAYOUT = {
     "config/settings.example.py": "from config.settings import example\nimport os\n\n\ndef show():\n    return example\n",
     "app/__init__.py": "",
     "app/views.py": "from config.settings import example\nfrom config import settings\n",
+    # a module shadowed by the regular package of the same name beside it
+    "config/db.py": "def old():\n    return 'module'\n",
+    "config/db/__init__.py": "def new():\n    return 'package'\n",
+    "app/data.py": "import config.db\n\n\ndef use():\n    return config.db.new()\n",
     # namespace packages (no __init__.py anywhere)
     "ns/part/mod.py": "def g():\n    return 1\n",
     "ns/user.py": "from ns.part.mod import g\n\n\ndef h():\n    return g()\n",
@@ -390,6 +404,17 @@ def test_a_file_python_cannot_import_is_a_file_node_that_captures_nothing(layout
     assert _edges(snap, "imports", "config/settings.example.py") == {
         ("config/settings.example.py", "config.settings"): 1}
     assert "config/settings.example.py:show" in nodes.index
+
+
+def test_a_module_beside_a_package_of_its_name_is_shadowed(layout):
+    repo, snap = layout
+    assert _python(repo, "import app.data; print(app.data.use())").strip() == "package"
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["config.db", "path"] == "config/db/__init__.py"
+    node = nodes.loc["config/db.py"]
+    assert node["kind"] == "file" and "has the same name" in json.loads(node["attrs"])["not_importable"]
+    assert _edges(snap, "imports", "app.data") == {("app.data", "config.db"): 1}
+    assert _edges(snap, "calls", "app.data:use") == {("app.data:use", "config.db:new"): 1}
 
 
 def test_namespace_packages(layout):

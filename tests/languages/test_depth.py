@@ -577,3 +577,22 @@ def test_javascript_calls_through_the_modules_own_exports():
         var api = module.exports = { ...module.exports, run() { module.exports.parse(''); } };
     """})
     assert calls(edges) == {("m.js:parse", "m.js:clean"), ("m.js:api.run", "m.js:parse")}
+
+
+def test_go_calls_within_a_large_package_resolve_in_linear_time():
+    # every unresolved `v.M()` used to look through every file of its package: a package
+    # of 1,000 files took minutes to link, now seconds
+    body = "".join(f"\tv.M{j}()\n" for j in range(100))
+    facts = parse_source("go", src(f"package p\n\nfunc Work(v T) {{\n{body}}}\n"))
+    scanned = [ScannedFile(f"p/f{i}.go", f"{i:040x}", 1, "go", "parsed", facts=facts)
+               for i in range(1000)]
+    for path, text in (("p/a.go", "package p\n\nfunc A() { Helper() }\n"),
+                       ("p/b.go", "package p\n\nfunc Helper() {}\n")):
+        scanned.append(ScannedFile(path, f"{len(scanned):040x}", 1, "go", "parsed",
+                                   facts=parse_source("go", src(text))))
+    started = time.monotonic()
+    tables = build_map(scanned)
+    assert time.monotonic() - started < 30
+    edges = {(e["src"], e["dst"]) for e in tables.edges.to_pylist() if e["kind"] == "calls"}
+    assert ("p/a.go:A", "p/b.go:Helper") in edges
+    assert tables.stats["calls_unresolved"] >= 100_000

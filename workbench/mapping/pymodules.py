@@ -29,7 +29,8 @@ name, the shallowest keeps plain names.
 
 A file is *not importable* when a part of its would-be name holds a dot
 (``config/settings.example.py``, ``.github/scripts/x.py``): Python would read the dot as a
-package boundary. Such a file is kept as a file node with the reason, its own imports are
+package boundary; or when a regular package of the same name sits beside it (``a/b.py`` next
+to ``a/b/__init__.py``): Python imports the package. Such a file is kept as a file node with the reason, its own imports are
 mapped, and no import statement ever resolves to it (``from config.settings import example``
 is the attribute ``example`` of ``config/settings.py``).
 
@@ -163,6 +164,9 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
             root = ""
         rel = _relative(path, root or "")
         reason = _not_importable(rel)
+        if reason is None and path.endswith(".py") and path[:-3] in init_dirs:
+            reason = (f"not importable: the package {posixpath.basename(path[:-3])}/ beside it "
+                      "has the same name, and Python imports the package")
         if reason is not None:
             layout.unimportable[path] = reason
             continue

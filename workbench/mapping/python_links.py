@@ -239,11 +239,17 @@ def _bind(scope: _Scope, ref, resolver: ImportResolver, modules: set[str],
                 if base != scope.module:
                     scope.stars.append(base)
                 continue
-            sub = resolver.internal(f"{base}.{name}")
+            local = alias or name
+            # `from pkg import main` is the attribute `main` of pkg when pkg binds it (a
+            # function re-exported from the submodule pkg.main), the submodule otherwise:
+            # followed later (_Names.export), except from the module itself.
+            sub = resolver.internal(f"{base}.{name}") if base == scope.module else None
             if sub is not None:
-                scope.bindings[alias or name] = sub
+                scope.bindings[local] = sub
+                scope.imported.pop(local, None)
             else:
-                scope.imported[alias or name] = (base, name)
+                scope.imported[local] = (base, name)
+                scope.bindings.pop(local, None)
     elif ref.aliases:  # import a.b as x: x is the module a.b itself
         internal = resolver.internal(ref.target)
         if internal is not None:
@@ -262,11 +268,8 @@ def _binds(scope: _Scope, name: str) -> bool:
 def _member(owner: str, attr: str, names: _Names, nodes: NodeSet,
             seen: set[str] | None = None) -> str | None:
     """``owner.attr`` where owner is a module or a class node id (bases searched for methods)."""
-    if ":" not in owner:  # a module
-        sub = f"{owner}.{attr}"
-        if sub in nodes.rows and nodes.rows[sub]["kind"] in ("module", "package"):
-            return sub
-        return names.lookup.get(sub) or names.export(owner, attr)
+    if ":" not in owner:  # a module: what it binds the name to, else its submodule
+        return names.export(owner, attr)
     candidate = f"{owner}.{attr}"
     if candidate in nodes.rows:
         return candidate

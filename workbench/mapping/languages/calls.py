@@ -143,6 +143,7 @@ class CallLinker:
         self.classes: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         self.functions: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         self.go_packages: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._go_index: dict[tuple[str, str], dict[tuple[str, str], list[_Target]]] = {}
         for path, language, facts in files:
             family = _family(language)
             for d in facts.definitions:
@@ -349,12 +350,15 @@ class CallLinker:
         return []
 
     def _same_go_package(self, path: str, parts: list[str]) -> list[_Target]:
-        package = (self.scopes[path].facts.extra or {}).get("package")
-        out: list[_Target] = []
-        for other in self.go_packages.get((posixpath.dirname(path), package), ()):
-            if other != path:
-                out.extend((other, q) for q in self.scopes[other].find_path("", parts))
-        return out
+        key = (posixpath.dirname(path), (self.scopes[path].facts.extra or {}).get("package"))
+        index = self._go_index.get(key)
+        if index is None:  # the package's definitions by (owner, name), built once per package
+            index = self._go_index[key] = defaultdict(list)
+            for other in self.go_packages.get(key, ()):
+                for owner_name, qualnames in self.scopes[other].by_scope.items():
+                    index[owner_name].extend((other, q) for q in qualnames)
+        inner = ".".join(p for p in parts[:-1] if p)
+        return [(other, q) for other, q in index.get((inner, parts[-1]), ()) if other != path]
 
     def _by_unique_name(self, language: str, parts: list[str]) -> list[_Target]:
         family = _family(language)
