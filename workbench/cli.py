@@ -155,7 +155,7 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 
 
 @main.command("map")
-@click.argument("target")
+@click.argument("target", required=False)
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
 @click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
 @click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one.")
@@ -163,19 +163,39 @@ def project_remove(ctx, name: str, yes: bool) -> None:
               help="gitignore-style pattern of files to leave out (repeatable); replaces the "
                    "default: vendored and minified code (vendor/, node_modules/, *.min.js, ...).")
 @click.option("--no-exclude", is_flag=True, help="Map every file, vendored code included.")
+@click.option("--all", "all_projects", is_flag=True,
+              help="Map every registered project at once (a portfolio); print a summary table.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Map the projects listed in FILE (a name, URL or path a line) at once.")
+@click.option("--executor", metavar="SPEC",
+              help="Where the maps run: local, tcp://HOST:8786 (a Dask scheduler) or "
+                   "local-cluster[:N] [WORKBENCH_EXECUTOR, else local].")
+@click.option("--retries", type=click.IntRange(0, 10), default=1, show_default=True,
+              help="With --all/--from: further attempts of a repository that failed.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handle_errors
-def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
-            exclude: tuple[str, ...], no_exclude: bool, quiet: bool) -> None:
-    """Map TARGET (project name, URL or path), registering it when new; print the summary."""
+def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: bool,
+            exclude: tuple[str, ...], no_exclude: bool, all_projects: bool,
+            from_file: Path | None, executor: str | None, retries: int, quiet: bool) -> None:
+    """Map TARGET (project name, URL or path), registering it when new; print the summary.
+
+    With --all or --from FILE, map many repositories at once (on a Dask cluster with
+    --executor) and print one summary row per repository; exit 1 when any failed."""
     if exclude and no_exclude:
         _fail("give --exclude patterns or --no-exclude, not both", 2)
+    if all_projects or from_file is not None:
+        if target is not None or name is not None or (all_projects and from_file is not None):
+            _fail("give TARGET, --all or --from FILE, one of them", 2)
+        _map_portfolio(ctx, from_file, ref, force, executor, retries, quiet)
+        return
+    if target is None:
+        _fail("give TARGET (a project name, URL or path), --all or --from FILE", 2)
     patterns = () if no_exclude else (exclude or None)
     bar = ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
-        snap = open_workbench(ctx).map(target, name=name, ref=ref, progress=bar, force=force,
-                                       exclude=patterns)
+        snap = open_workbench(ctx, executor=executor).map(
+            target, name=name, ref=ref, progress=bar, force=force, exclude=patterns)
     finally:
         bar.close()
     problem = open_workbench(ctx).store.health.problem
@@ -192,6 +212,24 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
     else:
         click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
                    f"parsed {snap.stats.get('parsed_now', 0)} files)")
+
+
+def _map_portfolio(ctx, from_file: Path | None, ref: str | None, force: bool,
+                   executor: str | None, retries: int, quiet: bool) -> None:
+    from .portfolio.service import read_project_list
+
+    targets = read_project_list(from_file) if from_file is not None else None
+    wb = open_workbench(ctx, executor=executor)
+    bar = ProgressBar(enabled=not quiet and sys.stderr.isatty(), unit="repo")
+    try:
+        run = wb.map_all(targets, ref=ref, force=force, retries=retries, progress=bar)
+    finally:
+        bar.close()
+    click.echo(run.to_text())
+    if run.failed:
+        _fail(f"{len(run.failed)} of {len(run.summary)} repositories failed: "
+              f"{', '.join(run.failed[:10])}; see the error column above, then "
+              "`workbench job retry JOB_ID` runs one again", 1)
 
 
 @main.command()

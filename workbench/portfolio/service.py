@@ -258,13 +258,19 @@ class Portfolio:
     def _row(self, name: str, job_id: int, tries: int, result: dict | None, *,
              status: str | None = None, error: str | None = None) -> dict:
         info = self.wb.store.jobs.get(job_id)
-        result = result or {}
+        result = dict(result or {})
+        if result.get("snapshot_id") is not None and not isinstance(result.get("nodes"), int):
+            sid = int(result["snapshot_id"])
+            result["nodes"], result["edges"] = self.wb.store.db.query(
+                "SELECT (SELECT count(*) FROM nodes WHERE snapshot_id = ?),"
+                " (SELECT count(*) FROM edges WHERE snapshot_id = ?)", [sid, sid])[0]
         return {
             "project": name,
             "status": status or ("reused" if result.get("reused") else "mapped"),
             "job_id": job_id, "snapshot_id": result.get("snapshot_id"),
             "commit": (result.get("commit") or "")[:12] or None,
-            "files": result.get("files"), "nodes": _nodes(result), "edges": _edges(result),
+            "files": result.get("files"), "nodes": result.get("nodes"),
+            "edges": result.get("edges"),
             "attempts": max(tries, info.attempts),
             "seconds": result.get("task_seconds") or result.get("seconds"),
             "worker": result.get("worker") or ("local" if result else None),
@@ -332,13 +338,3 @@ def run_report_task(spec: dict, report, cancelled) -> dict:
                         runs_dir=Path(spec["runs_dir"]))
     return {"notebook": str(result.notebook), "html": str(result.html),
             "seconds": result.seconds}
-
-
-def _nodes(result: dict) -> int | None:
-    return result.get("nodes") if isinstance(result.get("nodes"), int) else result.get(
-        "node_count")
-
-
-def _edges(result: dict) -> int | None:
-    return result.get("edges") if isinstance(result.get("edges"), int) else result.get(
-        "edge_count")
