@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -142,7 +143,8 @@ class Portfolio:
                 "project": project.name, "source": project.source, "ref": params.get("ref"),
                 "force": bool(params.get("force")), "exclude": exclude,
                 "fetch": params.get("fetch", True), "root": cfg.parquet_root,
-                "key": f"job{job.id}a{job.attempt}", "scratch": cfg.worker_dir,
+                "key": f"job{job.id}a{job.attempt}-{uuid.uuid4().hex[:6]}",
+                "scratch": cfg.worker_dir,
                 "token_env": project.token_env, "username": project.username,
                 "settings": {"git_timeout": cfg.git_timeout, "max_file_bytes": cfg.max_file_bytes,
                              "workers": 1, "exclude": tuple(cfg.exclude)},
@@ -305,7 +307,8 @@ class Portfolio:
             def work(job, spec=spec):
                 job.report(0, 1, f"report of {spec['project']}")
                 return executor.run(run_report_task, spec,
-                                    key=f"report-{spec['project']}-job{job.id}a{job.attempt}",
+                                    key=f"report-{spec['project']}-job{job.id}-"
+                                        f"{uuid.uuid4().hex[:6]}",
                                     report=job.report, cancelled=job.cancelled)
 
             handles[project.name] = wb.jobs.submit("report", work, project_id=project.id,
