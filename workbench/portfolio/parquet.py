@@ -152,12 +152,15 @@ class Ingestor:
     def __init__(self, store) -> None:
         self.store = store
         self._lock = threading.Lock()
+        self._known: dict[str, list[str]] = {}
         self.stats = IngestStats()
 
     def _columns(self, cur, table: str) -> list[str]:
-        return [r[0] for r in cur.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = "
-            "'main' ORDER BY column_index", [table]).fetchall()]
+        if table not in self._known:  # the schema is migrated when the store opens
+            self._known[table] = [r[0] for r in cur.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name"
+                " = 'main' ORDER BY column_index", [table]).fetchall()]
+        return self._known[table]
 
     def _append(self, cur, table: str, data: pa.Table, fixed: dict[str, Any]) -> int:
         """Insert the columns ``data`` shares with ``table``, plus ``fixed`` values."""
