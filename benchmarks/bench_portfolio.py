@@ -93,7 +93,7 @@ def run_dask(repos: list[Path], data: Path, workers: int) -> tuple[dict, list[di
     from workbench.config import Config
 
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         wb = Workbench(config=Config(data_dir=data, worker_dir=str(data / "workers")),
                        executor=cluster, background=False)
         client = wb.executor.client

@@ -69,8 +69,8 @@ class Workbench:
         #: scheduler address, ``local-cluster[:N]``, a ``distributed.Client`` or cluster),
         #: else ``WORKBENCH_EXECUTOR``, else local threads.
         self.executor = open_executor(
-            executor if executor is not None and not isinstance(executor, str)
-            else self.config.executor, threads=self.config.job_threads)
+            self.config.executor if executor is None else executor,
+            threads=self.config.job_threads)
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
                            idle_release=self.config.idle_release)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,

@@ -129,9 +129,13 @@ class DaskExecutor:
     def client(self):
         """The ``distributed.Client`` (connected on first use)."""
         with self._lock:
+            if self._client is not None and self._client.status in ("closing", "closed") \
+                    and self._owns_client:
+                self._client = None  # it gave up reconnecting to a scheduler that went away
             if self._client is None:
                 self._client = self._connect()
                 self._client.subscribe_topic(PROGRESS_TOPIC, self._on_progress)
+                self._client.register_plugin(_scratch_plugin(), name="workbench-scratch")
             return self._client
 
     def _connect(self):
@@ -150,7 +154,7 @@ class DaskExecutor:
                     "number, like local-cluster:4") from None
             self._cluster = distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None)
+                dashboard_address="127.0.0.1:0")
             target = self._cluster
         try:
             return distributed.Client(target, timeout=self._connect_timeout)
@@ -172,7 +176,7 @@ class DaskExecutor:
     def run(self, fn: TaskFn, spec: dict, *, key: str, report: Report,
             cancelled: Callable[[], bool]) -> Any:
         distributed = _import_distributed()
-        client = self.client
+        client = self._connected(distributed)
         cancel_name = f"workbench-cancel-{key}"
         future = client.submit(_remote_task, fn, spec, key, cancel_name, key=key, pure=False)
         seen: tuple | None = None
@@ -201,6 +205,20 @@ class DaskExecutor:
             raise
         finally:
             self._latest.pop(key, None)
+
+    def _connected(self, distributed):
+        """The client once it is connected: while it reconnects to a restarted scheduler,
+        wait up to the connect timeout, then :class:`TaskLost` (the job is retried)."""
+        client = self.client
+        deadline = time.monotonic() + self._connect_timeout
+        while client.status != "running":
+            if time.monotonic() > deadline:
+                raise TaskLost(f"the Dask scheduler has not answered for "
+                               f"{self._connect_timeout:.0f} s (client {client.status}); the "
+                               "job is retried")
+            time.sleep(0.1)
+            client = self.client
+        return client
 
     @staticmethod
     def _cancel(distributed, client, future, cancel_name: str) -> None:
@@ -263,6 +281,22 @@ def _remote_task(fn: TaskFn, spec: dict, key: str, cancel_name: str) -> Any:
         return stop
 
     return fn(spec, report, cancelled)
+
+
+def _scratch_plugin():
+    """A worker plugin that closes the worker's private workbenches when the worker stops
+    (their database files are released and checkpointed, not left to the interpreter)."""
+    from distributed import WorkerPlugin
+
+    class ScratchCleanup(WorkerPlugin):
+        idempotent = True
+
+        def teardown(self, worker) -> None:
+            from ..portfolio.remote import close_scratch
+
+            close_scratch()
+
+    return ScratchCleanup()
 
 
 _REGISTRY: dict[str, Callable[[Any, int], Executor]] = {}
