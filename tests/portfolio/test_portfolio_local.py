@@ -76,3 +76,22 @@ def test_cli_map_all_and_from_file_print_the_summary(tmp_path: Path):
     done = run_cli("map", "--from", str(listing), "--executor", "local", data_dir=data)
     assert done.returncode == 0, done.stderr
     assert "2/2 repositories mapped" in done.stdout and "src1" in done.stdout
+
+
+def test_portfolio_panel_maps_all_projects_with_one_bar(tmp_path):
+    from workbench.widgets import PortfolioPanel
+
+    repos = tiny_repositories(tmp_path / "repos", 2)
+    with Workbench(tmp_path / "data", background=False) as wb:
+        for repo in repos:
+            wb.add_project(repo.name, str(repo))
+        panel = PortfolioPanel(wb)
+        assert "executor <b>local</b>" in panel.to_html() and "src1" in panel.to_html()
+        panel.start()
+        panel.wait(120)
+        assert panel.bar.value == panel.bar.max == 2 and "2/2 mapped" in panel.line.value
+        frame = panel.frame().set_index("project")
+        assert list(frame["last_run"]) == ["mapped", "mapped"]
+        assert frame.loc["src0", "snapshot"] == panel.run.summary.set_index("project").loc[
+            "src0", "snapshot_id"]
+        assert "last run: 2/2 mapped" in panel.output.value
