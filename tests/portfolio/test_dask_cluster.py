@@ -153,8 +153,9 @@ def test_cancel_and_retry_a_cluster_map_like_a_local_one(tmp_path, wb):
 def test_cli_map_all_on_the_cluster_by_address(tmp_path, cluster):
     repos = tiny_repositories(tmp_path / "repos", 2)
     data = tmp_path / "data"
-    for repo in repos:
-        assert run_cli("project", "add", repo.name, str(repo), data_dir=data).returncode == 0
+    with Workbench(data, background=False) as wb:
+        for repo in repos:
+            wb.add_project(repo.name, str(repo))
     done = run_cli("map", "--all", data_dir=data,
                    env={"WORKBENCH_EXECUTOR": cluster.scheduler_address,
                         "WORKBENCH_WORKER_DIR": str(tmp_path / "workers")})
