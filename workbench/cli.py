@@ -328,14 +328,33 @@ def job_resume(ctx) -> None:
 
 
 @main.command()
-@click.argument("project_name", metavar="PROJECT")
+@click.argument("project_name", metavar="PROJECT", required=False)
 @click.option("--ref", help="Report on the snapshot of this branch, tag or commit.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the executed notebook and HTML [data/runs/PROJECT].")
+@click.option("--all", "all_projects", is_flag=True,
+              help="Report on every project at once, in parallel on the executor.")
+@click.option("--executor", metavar="SPEC",
+              help="With --all: local, tcp://HOST:8786 or local-cluster[:N] "
+                   "[WORKBENCH_EXECUTOR, else local].")
 @click.pass_context
 @handle_errors
-def report(ctx, project_name: str, ref: str | None, output_dir: Path | None) -> None:
-    """Run the system map report notebook for PROJECT headless (papermill + HTML)."""
+def report(ctx, project_name: str | None, ref: str | None, output_dir: Path | None,
+           all_projects: bool, executor: str | None) -> None:
+    """Run the system map report notebook for PROJECT headless (papermill + HTML); with
+    --all, for every project in parallel, printing one row per project."""
+    if all_projects:
+        if project_name or ref or output_dir:
+            _fail("--all reports on every project's current snapshot into data/runs/; give no "
+                  "PROJECT, --ref or --output-dir with it", 2)
+        frame = open_workbench(ctx, executor=executor).report_all()
+        click.echo(frame.to_string(index=False, na_rep="-"))
+        failed = frame.loc[frame["status"] != "succeeded", "project"].tolist()
+        if failed:
+            _fail(f"{len(failed)} of {len(frame)} reports failed: {', '.join(failed[:10])}", 1)
+        return
+    if project_name is None:
+        _fail("give PROJECT, or --all", 2)
     result = open_workbench(ctx).report(project_name, ref=ref, output_dir=output_dir)
     click.echo(f"report notebook: {result.notebook}")
     click.echo(f"report html:     {result.html}")

@@ -95,3 +95,16 @@ def test_portfolio_panel_maps_all_projects_with_one_bar(tmp_path):
         assert frame.loc["src0", "snapshot"] == panel.run.summary.set_index("project").loc[
             "src0", "snapshot_id"]
         assert "last run: 2/2 mapped" in panel.output.value
+
+
+@pytest.mark.slow
+def test_report_all_runs_each_projects_notebook_in_parallel(tmp_path):
+    repos = tiny_repositories(tmp_path / "repos", 2)
+    with Workbench(tmp_path / "data", background=False) as wb:
+        wb.map_all([str(r) for r in repos])
+        frame = wb.report_all().set_index("project")
+        assert list(frame["status"]) == ["succeeded", "succeeded"], frame.to_string()
+        for name in ("src0", "src1"):
+            html = Path(frame.loc[name, "html"])
+            assert html.is_file() and html.parent.name == name
+            assert name in html.read_text(errors="replace")
