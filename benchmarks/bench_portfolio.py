@@ -59,6 +59,13 @@ def build_repos(root: Path, count: int, modules: int) -> list[Path]:
     return repos
 
 
+def _failures(run) -> None:
+    failed = run.summary[run.summary["status"] != "mapped"]
+    if len(failed):
+        print(failed[["project", "status", "attempts", "error"]].to_string(index=False),
+              file=sys.stderr, flush=True)
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -73,6 +80,7 @@ def run_local(repos: list[Path], data: Path, threads: int) -> dict:
     started = time.perf_counter()
     run = wb.map_all([str(r) for r in repos], retries=0)
     wall = time.perf_counter() - started
+    _failures(run)
     seconds = [float(s) for s in run.summary["seconds"].dropna()]
     rows = wb.store.db.query(
         "SELECT (SELECT count(*) FROM nodes) + (SELECT count(*) FROM edges) + "
@@ -101,6 +109,7 @@ def run_dask(repos: list[Path], data: Path, workers: int) -> tuple[dict, list[di
         started = time.perf_counter()
         run = wb.map_all([str(r) for r in repos], retries=0)
         wall = time.perf_counter() - started
+        _failures(run)
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         seconds = [float(s) for s in run.summary["seconds"].dropna()]
         result = {"mode": "dask", "repos": len(repos), "workers": workers,
