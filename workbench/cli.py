@@ -16,6 +16,7 @@ import click
 from . import cli_ai, cli_batch, cli_events, cli_ideas, cli_query, cli_search, faces
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
+from .repos.shallow import truncation_note
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,6 +164,10 @@ def project_remove(ctx, name: str, yes: bool) -> None:
               help="gitignore-style pattern of files to leave out (repeatable); replaces the "
                    "default: vendored and minified code (vendor/, node_modules/, *.min.js, ...).")
 @click.option("--no-exclude", is_flag=True, help="Map every file, vendored code included.")
+@click.option("--deepen", type=click.IntRange(min=1), metavar="N",
+              help="A shallow clone (--depth source): fetch N more commits of history first.")
+@click.option("--unshallow", is_flag=True,
+              help="A shallow clone (--depth source): fetch all of its history first.")
 @click.option("--all", "all_projects", is_flag=True,
               help="Map every registered project at once (a portfolio); print a summary table.")
 @click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -176,17 +181,22 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 @click.pass_context
 @handle_errors
 def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: bool,
-            exclude: tuple[str, ...], no_exclude: bool, all_projects: bool,
-            from_file: Path | None, executor: str | None, retries: int, quiet: bool) -> None:
+            exclude: tuple[str, ...], no_exclude: bool, deepen: int | None, unshallow: bool,
+            all_projects: bool, from_file: Path | None, executor: str | None, retries: int,
+            quiet: bool) -> None:
     """Map TARGET (project name, URL or path), registering it when new; print the summary.
 
     With --all or --from FILE, map many repositories at once (on a Dask cluster with
     --executor) and print one summary row per repository; exit 1 when any failed."""
     if exclude and no_exclude:
         _fail("give --exclude patterns or --no-exclude, not both", 2)
+    if deepen and unshallow:
+        _fail("give --deepen N or --unshallow, not both", 2)
     if all_projects or from_file is not None:
         if target is not None or name is not None or (all_projects and from_file is not None):
             _fail("give TARGET, --all or --from FILE, one of them", 2)
+        if deepen or unshallow:
+            _fail("--deepen and --unshallow map one project; give TARGET with them", 2)
         _map_portfolio(ctx, from_file, ref, force, executor, retries, quiet)
         return
     if target is None:
@@ -195,7 +205,8 @@ def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: b
     bar = ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
         snap = open_workbench(ctx, executor=executor).map(
-            target, name=name, ref=ref, progress=bar, force=force, exclude=patterns)
+            target, name=name, ref=ref, progress=bar, force=force, exclude=patterns,
+            deepen=deepen, unshallow=unshallow)
     finally:
         bar.close()
     problem = open_workbench(ctx).store.health.problem
@@ -254,6 +265,10 @@ def status(ctx) -> None:
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
         click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
                    f"{snap:<7} {size}")
+        truncated = st.get("history_truncated", {}).get(p.name)
+        if truncated:
+            click.echo(f"    {truncation_note(truncated)}: `workbench map {p.name} --deepen N` "
+                       "or `--unshallow` fetches more")
 
     names = {p.id: p.name for p in st["projects"]}
 

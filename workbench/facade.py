@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .batch.runs import recover_runs
 from .config import UNSET, Config
 from .domain import JobInfo, Project
-from .errors import ProjectNotFound, SnapshotNotFound
+from .errors import ConfigError, ProjectNotFound, SnapshotNotFound
 from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
@@ -176,7 +176,8 @@ class Workbench:
             progress: Callable[[Progress], None] | None = None, wait: bool | None = None,
             force: bool = False, origin: str = "user",
             exclude: "list[str] | tuple[str, ...] | None" = None,
-            fetch: bool = True) -> "Snapshot | JobHandle":
+            fetch: bool = True, deepen: int | None = None,
+            unshallow: bool = False) -> "Snapshot | JobHandle":
         """Map a repository at ``ref`` (default: its default branch head).
 
         ``target`` is a project name, or a URL/path that is registered first when new. The
@@ -187,7 +188,9 @@ class Workbench:
         the configured gitignore-style patterns of files left out (default: vendored and
         minified code; ``()`` maps every file); a commit mapped with other patterns is mapped
         again. ``fetch=False`` maps the clone as it is, without asking the remote (it is cloned
-        when there is none yet).
+        when there is none yet). A shallow clone's history (a ``--depth`` source) is truncated:
+        ``deepen=N`` fetches N more commits below its boundary, ``unshallow=True`` all of it;
+        :class:`ShallowSource` when the source has nothing older.
         """
         from .mapping.excludes import normalise
 
@@ -203,6 +206,12 @@ class Workbench:
             params["exclude"] = patterns
         if not fetch:
             params["fetch"] = False
+        if deepen is not None:
+            if isinstance(deepen, bool) or not isinstance(deepen, int) or deepen < 1:
+                raise ConfigError(f"deepen must be a positive number of commits, got {deepen!r}")
+            params["deepen"] = deepen
+        if unshallow:
+            params["unshallow"] = True
         work = self._map_work(project, params)
         handle = self.jobs.submit("map", work, project_id=project.id,
                                   params=params, on_progress=progress,
@@ -572,7 +581,7 @@ class Workbench:
         """The work of a map job from its stored parameters (the same for a retry)."""
         if self.executor.remote:  # mapped on a cluster worker, ingested here
             return self.portfolio.remote_map_work(project, params)
-        options = {k: params[k] for k in ("exclude", "fetch") if k in params}
+        options = {k: params[k] for k in ("exclude", "fetch", "deepen", "unshallow") if k in params}
         return lambda job: self._mapper.run(job, project, params.get("ref"),
                                             force=bool(params.get("force")), **options)
 
@@ -658,7 +667,8 @@ class Workbench:
         ``schema_version``, ``last_checkpoint``, ``disk_free_bytes`` (under the data dir),
         ``notices`` (e.g. a corrupt WAL moved aside), ``projects`` (each with its last
         snapshot), ``last_snapshots`` ({project: {snapshot_id, commit, mapped_at}}),
-        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``,
+        ``clone_bytes`` ({project: bytes}), ``history_truncated`` ({project: shallow boundary
+        shas of its last snapshot's history}, only projects whose history is truncated), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``,
         ``interrupted_runs`` (batch runs whose process ended, newest first, as ``RunInfo``).
         """
         from . import health
