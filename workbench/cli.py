@@ -156,7 +156,7 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 
 
 @main.command("map")
-@click.argument("target")
+@click.argument("target", required=False)
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
 @click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
 @click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one.")
@@ -168,22 +168,45 @@ def project_remove(ctx, name: str, yes: bool) -> None:
               help="A shallow clone (--depth source): fetch N more commits of history first.")
 @click.option("--unshallow", is_flag=True,
               help="A shallow clone (--depth source): fetch all of its history first.")
+@click.option("--all", "all_projects", is_flag=True,
+              help="Map every registered project at once (a portfolio); print a summary table.")
+@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Map the projects listed in FILE (a name, URL or path a line) at once.")
+@click.option("--executor", metavar="SPEC",
+              help="Where the maps run: local, tcp://HOST:8786 (a Dask scheduler) or "
+                   "local-cluster[:N] [WORKBENCH_EXECUTOR, else local].")
+@click.option("--retries", type=click.IntRange(0, 10), default=1, show_default=True,
+              help="With --all/--from: further attempts of a repository that failed.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handle_errors
-def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
+def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: bool,
             exclude: tuple[str, ...], no_exclude: bool, deepen: int | None, unshallow: bool,
+            all_projects: bool, from_file: Path | None, executor: str | None, retries: int,
             quiet: bool) -> None:
-    """Map TARGET (project name, URL or path), registering it when new; print the summary."""
+    """Map TARGET (project name, URL or path), registering it when new; print the summary.
+
+    With --all or --from FILE, map many repositories at once (on a Dask cluster with
+    --executor) and print one summary row per repository; exit 1 when any failed."""
     if exclude and no_exclude:
         _fail("give --exclude patterns or --no-exclude, not both", 2)
     if deepen and unshallow:
         _fail("give --deepen N or --unshallow, not both", 2)
+    if all_projects or from_file is not None:
+        if target is not None or name is not None or (all_projects and from_file is not None):
+            _fail("give TARGET, --all or --from FILE, one of them", 2)
+        if deepen or unshallow:
+            _fail("--deepen and --unshallow map one project; give TARGET with them", 2)
+        _map_portfolio(ctx, from_file, ref, force, executor, retries, quiet)
+        return
+    if target is None:
+        _fail("give TARGET (a project name, URL or path), --all or --from FILE", 2)
     patterns = () if no_exclude else (exclude or None)
     bar = ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
-        snap = open_workbench(ctx).map(target, name=name, ref=ref, progress=bar, force=force,
-                                       exclude=patterns, deepen=deepen, unshallow=unshallow)
+        snap = open_workbench(ctx, executor=executor).map(
+            target, name=name, ref=ref, progress=bar, force=force, exclude=patterns,
+            deepen=deepen, unshallow=unshallow)
     finally:
         bar.close()
     problem = open_workbench(ctx).store.health.problem
@@ -200,6 +223,24 @@ def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
     else:
         click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
                    f"parsed {snap.stats.get('parsed_now', 0)} files)")
+
+
+def _map_portfolio(ctx, from_file: Path | None, ref: str | None, force: bool,
+                   executor: str | None, retries: int, quiet: bool) -> None:
+    from .portfolio.service import read_project_list
+
+    targets = read_project_list(from_file) if from_file is not None else None
+    wb = open_workbench(ctx, executor=executor)
+    bar = ProgressBar(enabled=not quiet and sys.stderr.isatty(), unit="repo")
+    try:
+        run = wb.map_all(targets, ref=ref, force=force, retries=retries, progress=bar)
+    finally:
+        bar.close()
+    click.echo(run.to_text())
+    if run.failed:
+        _fail(f"{len(run.failed)} of {len(run.summary)} repositories failed: "
+              f"{', '.join(run.failed[:10])}; see the error column above, then "
+              "`workbench job retry JOB_ID` runs one again", 1)
 
 
 @main.command()
@@ -302,14 +343,33 @@ def job_resume(ctx) -> None:
 
 
 @main.command()
-@click.argument("project_name", metavar="PROJECT")
+@click.argument("project_name", metavar="PROJECT", required=False)
 @click.option("--ref", help="Report on the snapshot of this branch, tag or commit.")
 @click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the executed notebook and HTML [data/runs/PROJECT].")
+@click.option("--all", "all_projects", is_flag=True,
+              help="Report on every project at once, in parallel on the executor.")
+@click.option("--executor", metavar="SPEC",
+              help="With --all: local, tcp://HOST:8786 or local-cluster[:N] "
+                   "[WORKBENCH_EXECUTOR, else local].")
 @click.pass_context
 @handle_errors
-def report(ctx, project_name: str, ref: str | None, output_dir: Path | None) -> None:
-    """Run the system map report notebook for PROJECT headless (papermill + HTML)."""
+def report(ctx, project_name: str | None, ref: str | None, output_dir: Path | None,
+           all_projects: bool, executor: str | None) -> None:
+    """Run the system map report notebook for PROJECT headless (papermill + HTML); with
+    --all, for every project in parallel, printing one row per project."""
+    if all_projects:
+        if project_name or ref or output_dir:
+            _fail("--all reports on every project's current snapshot into data/runs/; give no "
+                  "PROJECT, --ref or --output-dir with it", 2)
+        frame = open_workbench(ctx, executor=executor).report_all()
+        click.echo(frame.to_string(index=False, na_rep="-"))
+        failed = frame.loc[frame["status"] != "succeeded", "project"].tolist()
+        if failed:
+            _fail(f"{len(failed)} of {len(frame)} reports failed: {', '.join(failed[:10])}", 1)
+        return
+    if project_name is None:
+        _fail("give PROJECT, or --all", 2)
     result = open_workbench(ctx).report(project_name, ref=ref, output_dir=output_dir)
     click.echo(f"report notebook: {result.notebook}")
     click.echo(f"report html:     {result.html}")

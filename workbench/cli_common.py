@@ -49,8 +49,9 @@ def handle_errors(fn):
 class ProgressBar:
     """Renders job progress on stderr with tqdm."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, unit: str = "file") -> None:
         self.enabled = enabled
+        self.unit = unit
         self.bar = None
 
     def __call__(self, p) -> None:
@@ -59,7 +60,7 @@ class ProgressBar:
         from tqdm import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=p.total, unit="file", file=sys.stderr, leave=False,
+            self.bar = tqdm(total=p.total, unit=self.unit, file=sys.stderr, leave=False,
                             dynamic_ncols=True)
         if p.total is not None and self.bar.total != p.total:
             self.bar.total = p.total
@@ -74,9 +75,12 @@ class ProgressBar:
             self.bar.close()
 
 
-def open_workbench(ctx: click.Context) -> Workbench:
-    """The invocation's one workbench (opening one recovers jobs: not worth doing twice)."""
+def open_workbench(ctx: click.Context, *, executor: str | None = None) -> Workbench:
+    """The invocation's one workbench (opening one recovers jobs: not worth doing twice);
+    ``executor`` overrides ``WORKBENCH_EXECUTOR`` for it. It is closed when the command ends
+    (a local Dask cluster it started stops with it)."""
     root = ctx.find_root()
     if "workbench" not in root.meta:
-        root.meta["workbench"] = Workbench(root.obj)
+        root.meta["workbench"] = wb = Workbench(root.obj, executor=executor)
+        root.call_on_close(wb.executor.close)
     return root.meta["workbench"]

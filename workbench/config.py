@@ -58,6 +58,9 @@ ENV_VARS = {
     "WORKBENCH_EVENTS_MAX_FAILURES": "events_max_failures",
     "WORKBENCH_API_TOKEN": "api_token",
     "WORKBENCH_WEBHOOK_SECRET": "webhook_secret",
+    "WORKBENCH_EXECUTOR": "executor",
+    "WORKBENCH_DATA_ROOT": "data_root",
+    "WORKBENCH_WORKER_DIR": "worker_dir",
 }
 
 
@@ -165,6 +168,15 @@ class Config:
     """Bearer token of ``workbench serve``'s API; None: a new one per start, printed."""
     webhook_secret: str | None = field(default=None, repr=False)
     """Secret GitHub signs webhook deliveries with; None: webhooks are refused."""
+    executor: str = "local"
+    """Where jobs' work runs: ``local`` (threads of this process), a Dask scheduler address
+    (``tcp://host:8786``) or ``local-cluster[:N]`` (``pip install 'workbench[dask]'``)."""
+    data_root: str | None = None
+    """Where cluster workers write snapshots as Parquet (a path or fsspec URL every worker and
+    this process reach); None: ``<data_dir>/parquet``."""
+    worker_dir: str | None = None
+    """Scratch directory of cluster workers (their clones and private databases); None: the
+    worker's temp directory."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", resolve_data_dir(self.data_dir))
@@ -230,6 +242,10 @@ class Config:
     @property
     def clones_dir(self) -> Path:
         return self.data_dir / "clones"
+
+    @property
+    def parquet_root(self) -> str:
+        return self.data_root or str(self.data_dir / "parquet")
 
     @property
     def runs_dir(self) -> Path:

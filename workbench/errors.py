@@ -42,6 +42,10 @@
      │    └── InvalidSearch       an empty query, an unknown kind or mode, a bad k
      ├── JobFailed               a background job ended in failure
      │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
+     ├── ExecutorError           where jobs run (workbench.jobs.errors)
+     │    ├── ExecutorUnavailable an unknown executor, the Dask extra missing, no scheduler
+     │    └── TaskLost            the cluster lost a job's task (also a TransientError)
+     ├── PortfolioError          a portfolio run cannot start (workbench.portfolio.errors)
      ├── AIError                 asking the codebase (workbench.ai.errors)
      │    ├── NoProvider          no provider of that name, or it lacks a model, URL or key
      │    │    └── GooseMissing   the goose executable is not on PATH

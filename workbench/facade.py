@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .agents.service import Ideas
     from .batch.service import BatchService
     from .events import Event, EventLog
+    from .portfolio.service import Portfolio, PortfolioRun
 
 log = logging.getLogger("workbench")
 
@@ -56,10 +57,20 @@ class Workbench:
 
     def __init__(self, data_dir: str | Path | None = None, *, config: Config | None = None,
                  lock_timeout: float = UNSET, git_timeout: float = UNSET,
-                 background: bool | None = None, recover: bool = True) -> None:
+                 background: bool | None = None, recover: bool = True,
+                 executor: Any = None) -> None:
         self.config = config or Config.from_env(
-            data_dir=data_dir, lock_timeout=lock_timeout, git_timeout=git_timeout
+            data_dir=data_dir, lock_timeout=lock_timeout, git_timeout=git_timeout,
+            executor=executor if isinstance(executor, str) else None,
         )
+        from .jobs.executors import open_executor
+
+        #: Where jobs' work runs (:mod:`workbench.jobs.executors`): ``executor=`` (a name, a
+        #: scheduler address, ``local-cluster[:N]``, a ``distributed.Client`` or cluster),
+        #: else ``WORKBENCH_EXECUTOR``, else local threads.
+        self.executor = open_executor(
+            self.config.executor if executor is None else executor,
+            threads=self.config.job_threads)
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
                            idle_release=self.config.idle_release)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
@@ -596,9 +607,45 @@ class Workbench:
 
     def _map_work(self, project: Project, params: dict[str, Any]):
         """The work of a map job from its stored parameters (the same for a retry)."""
+        if self.executor.remote:  # mapped on a cluster worker, ingested here
+            return self.portfolio.remote_map_work(project, params)
         options = {k: params[k] for k in ("exclude", "fetch", "deepen", "unshallow") if k in params}
         return lambda job: self._mapper.run(job, project, params.get("ref"),
                                             force=bool(params.get("force")), **options)
+
+    # -- portfolios ---------------------------------------------------------------------------
+
+    @functools.cached_property
+    def portfolio(self) -> "Portfolio":
+        """Many repositories at once over the executor (see :mod:`workbench.portfolio`)."""
+        from .portfolio.service import Portfolio
+
+        return Portfolio(self)
+
+    def map_all(self, projects: "list[str] | None" = None, *, ref: str | None = None,
+                force: bool = False, retries: int = 1,
+                progress: Callable[[Progress], None] | None = None) -> "PortfolioRun":
+        """Map many repositories at once (names, URLs or paths; None: every registered
+        project) on the executor: local threads, or a Dask cluster whose workers write
+        Parquet that this process ingests. Failed repositories run again up to ``retries``
+        times; ``progress`` gets one aggregated :class:`Progress`. Returns a
+        :class:`~workbench.portfolio.service.PortfolioRun` (``.summary`` DataFrame,
+        ``.to_text()``); one repository's failure is in its row, never raised."""
+        return self.portfolio.map_all(projects, ref=ref, force=force, retries=retries,
+                                      progress=progress)
+
+    def report_all(self, projects: "list[str] | None" = None, *,
+                   progress: Callable[[Progress], None] | None = None) -> "pd.DataFrame":
+        """Run the report notebook of each project in parallel on the executor; a DataFrame
+        ``project, status, job_id, html, seconds, error``."""
+        return self.portfolio.report_all(projects, progress=progress)
+
+    def parquet_sql(self, table: str) -> str:
+        """``read_parquet(...)`` over one table exported by cluster workers under the data
+        root (``nodes``, ``edges``, ``files``, ``commits`` ...), to query in place."""
+        from .portfolio.parquet import parquet_sql
+
+        return parquet_sql(self.config.parquet_root, table)
 
     # -- events --------------------------------------------------------------------------------
 
@@ -686,6 +733,7 @@ class Workbench:
         """Wait for this workbench's background jobs, stop its event subscriptions, release the
         pool and the database file."""
         self.jobs.shutdown(wait=True)
+        self.executor.close()
         with self._events_lock:
             events, self._events = self._events, None
         if events is not None:

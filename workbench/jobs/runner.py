@@ -118,6 +118,11 @@ class JobHandle:
     def done(self) -> bool:
         return self._future.done()
 
+    @property
+    def future(self) -> Future:
+        """The job's :class:`concurrent.futures.Future` (for ``wait`` / ``as_completed``)."""
+        return self._future
+
     def info(self) -> JobInfo:
         return self._store.jobs.get(self.id)
 
@@ -172,6 +177,18 @@ class JobRunner:
             self._resumable.add(type)
 
     # -- submitting -------------------------------------------------------------------------------
+
+    def ensure_threads(self, threads: int) -> None:
+        """Let at least ``threads`` background jobs run at once (a portfolio of remote maps
+        needs a waiting thread per task in flight). A smaller pool in use is replaced; its
+        running jobs finish on their threads."""
+        with self._lock:
+            if threads <= self._threads:
+                return
+            self._threads = threads
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:

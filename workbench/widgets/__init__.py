@@ -22,6 +22,7 @@ from .history import HistoryPanel
 from .jobs import JobMonitor, JobRow
 from .mapdata import Level, MapModel, View
 from .mapview import MapCanvas, MapView
+from .portfolio import PortfolioPanel
 from .projects import ProjectPanel, ProjectRow
 from .query import QUERIES, QueryPanel
 from .search import SearchPanel
@@ -29,7 +30,7 @@ from .status import StatusDashboard
 
 __all__ = [
     "BatchPanel", "ChangesPanel", "ChatPanel", "HISTORY_VIEWS", "HistoryPanel", "IdeasBoard", "JobMonitor", "JobRow", "Level",
-    "MapCanvas", "MapModel", "MapView", "Panel", "PanelSpec", "ParameterRow", "ProjectPanel",
+    "MapCanvas", "MapModel", "MapView", "Panel", "PanelSpec", "ParameterRow", "PortfolioPanel", "ProjectPanel",
     "ProjectRow", "QUERIES", "QueryPanel", "SearchPanel", "Session", "StatusDashboard", "View", "WorkbenchApp",
     "panel_names", "panel_spec", "register_panel", "table_html",
 ]

@@ -19,6 +19,7 @@ from .chat import ChatPanel
 from .history import HistoryPanel
 from .jobs import JobMonitor
 from .mapview import MapView
+from .portfolio import PortfolioPanel
 from .projects import ProjectPanel
 from .query import QueryPanel
 from .search import SearchPanel
@@ -61,7 +62,7 @@ for _name, _factory, _title in [
     ("queries", QueryPanel, "Queries"), ("history", HistoryPanel, "History"),
     ("status", StatusDashboard, "Status"), ("changes", ChangesPanel, "Changes"),
     ("batch", BatchPanel, "Batch"), ("search", SearchPanel, "Search"), ("chat", ChatPanel, "Ask"),
-    ("ideas", IdeasBoard, "Ideas"),
+    ("ideas", IdeasBoard, "Ideas"), ("portfolio", PortfolioPanel, "Portfolio"),
 ]:
     register_panel(_name, _factory, title=_title)
 
