@@ -34,6 +34,7 @@ ENV_VARS = {
     "WORKBENCH_HISTORY_MEMORY": "history_memory",
     "WORKBENCH_MAX_COMMIT_FILES": "max_commit_files",
     "WORKBENCH_BLAME": "blame",
+    "WORKBENCH_BLAME_BUDGET": "blame_budget",
     "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
@@ -111,6 +112,11 @@ class Config:
     """Files of one commit recorded when mining history; beyond, the commit is ``truncated``."""
     blame: bool = True
     """Blame the parsed files of each map (cached per blob) for ownership of current lines."""
+    blame_budget: float = 60.0
+    """Seconds of ``git blame`` one map may spend on files not blamed before, 0 for no limit.
+    Blame walks a file's whole history, about a second a file on 100,000 commits; the files
+    left over are blamed by the next maps (the cache is per blob), and until then their
+    current-line ownership is empty."""
     max_attempts: int = 3
     """Attempts of a job whose errors are transient (network, lock wait) before it is dead."""
     retry_delay: float = 1.0

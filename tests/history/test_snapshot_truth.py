@@ -55,6 +55,33 @@ def test_views_show_the_snapshots_files_and_owners_of_current_lines(tmp_path, wb
     assert keep["current_ownership"] == pytest.approx(6 / 8) and keep["current_lines"] == 8
 
 
+
+def test_blame_beyond_its_budget_waits_for_the_next_map(tmp_path, data_dir) -> None:
+    """A map whose blame budget is spent leaves the rest unblamed, says how many, and a later
+    map blames them from where it stopped."""
+    from workbench.config import Config
+
+    repo = GitRepo(tmp_path / "budget")
+    for name in ("a.py", "b.py", "c.py"):
+        repo.write(name, "".join(f"{name}{i}\n" for i in range(5)))
+    repo.commit("start", ANN, "2024-01-01T10:00:00+00:00")
+    spent = Workbench(config=Config.from_env(data_dir=data_dir, blame_budget=1e-9))
+    try:
+        snap = spent.map(str(repo.path))
+        assert snap.stats["blame_pending"] == 3
+        assert snap.file_metrics["current_owner"].isna().all()
+    finally:
+        spent.close()
+    fresh = Workbench(config=Config.from_env(data_dir=data_dir, blame_budget=0))
+    try:
+        snap = fresh.map("budget", force=True)
+        assert "blame_pending" not in snap.stats
+        assert snap.file_metrics.set_index("path")["current_owner"].to_dict() == {
+            "a.py": ANN[1], "b.py": ANN[1], "c.py": ANN[1]}
+    finally:
+        fresh.close()
+
+
 MAILMAP_CASES = [
     "Proper Ann <ann@example.com>\n",
     "<ann@new.example> <ANN@example.com>\n",

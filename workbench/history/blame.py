@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -49,10 +50,13 @@ def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git |
 
 def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 cached: Callable[[list[tuple[str, str]]], pd.DataFrame],
-                git: Git | None = None, workers: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+                git: Git | None = None, workers: int = 2, budget: float | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blame of every ``path -> blob sha`` of ``files`` at ``commit``: ``(all rows, new rows)``
     with :data:`BLAME_COLUMNS`; ``cached(keys)`` returns stored rows for (path, blob) keys.
-    The files not cached are blamed by ``workers`` git processes at once."""
+    The files not cached are blamed by ``workers`` git processes at once, in path order;
+    after ``budget`` seconds no new file is started, and the files not
+    reached are absent from both frames (the next call blames them)."""
     keys = sorted(files.items())
     known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
     have = set(zip(known["path"], known["blob_sha"]))
@@ -70,8 +74,12 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     lock = threading.Lock()
     errors: list[BaseException] = []
 
+    deadline = time.monotonic() + budget if budget else None
+
     def work() -> None:
         while not errors:
+            if deadline is not None and time.monotonic() > deadline:
+                return
             with lock:
                 key = next(pending, None)
             if key is None:

@@ -39,17 +39,20 @@ class HistoryResult:
     truncated_at: list[str] = field(default_factory=list)
     #: The ``.mailmap`` text at the snapshot's commit ("" when none).
     mailmap: str = ""
+    #: Files whose current lines are not blamed yet: the blame budget ran out first.
+    blame_pending: int = 0
 
 
 class HistoryService:
     def __init__(self, store: Store, *, git_timeout: float = 600.0,
                  git_memory: int | None = 512 << 20,
                  max_commit_files: int | None = DEFAULT_MAX_CHANGES,
-                 blame_workers: int = 2) -> None:
+                 blame_workers: int = 2, blame_budget: float | None = None) -> None:
         self.store = store
         self.git = Git(timeout=git_timeout, memory=git_memory)
         self.max_commit_files = max_commit_files
         self.blame_workers = blame_workers
+        self.blame_budget = blame_budget or None
 
     def sync(self, project_id: int, repo: Path, commit: str,
              report: Callable[[int, int | None, str], None] | None = None,
@@ -110,18 +113,24 @@ class HistoryService:
         metrics = file_metrics(commits, changes, sizes=sizes, order=order,
                                present=list(files) if files is not None else None,
                                boundary_paths=boundary_paths)
+        pending = 0
         if blame:
-            metrics = self._with_current_ownership(project_id, repo, commit, metrics, commits,
-                                                   blame, boundary)
+            metrics, pending = self._with_current_ownership(project_id, repo, commit, metrics,
+                                                            commits, blame, boundary)
         coupling = change_coupling(commits, changes, order=order)  # its documented thresholds
         return HistoryResult(len(commits), metrics, coupling, truncated_at=boundary,
-                             mailmap=mailmap)
+                             mailmap=mailmap, blame_pending=pending)
 
     def _with_current_ownership(self, project_id: int, repo: Path, commit: str,
                                 metrics: pd.DataFrame, commits: pd.DataFrame,
-                                blame: dict[str, str], boundary: list[str]) -> pd.DataFrame:
+                                blame: dict[str, str], boundary: list[str]
+                                ) -> tuple[pd.DataFrame, int]:
+        """Metrics with the current-line owner columns, and the number of files left unblamed
+        because the blame budget ran out (their columns are empty)."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
-            project_id, keys), git=self.git, workers=self.blame_workers)
+            project_id, keys), git=self.git, workers=self.blame_workers,
+            budget=self.blame_budget)
+        pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         keyed = commits.assign(author=author_key(commits))
         mined = set(commits["sha"])
@@ -129,4 +138,4 @@ class HistoryService:
         owners = current_ownership(rows, keyed, unknown)
         names = author_names(commits, commits["authored_at"].max())
         owners["current_owner_name"] = owners["current_owner"].map(names)
-        return metrics.merge(owners, left_on="path", right_index=True, how="left")
+        return metrics.merge(owners, left_on="path", right_index=True, how="left"), pending

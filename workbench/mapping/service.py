@@ -92,7 +92,8 @@ class MapService:
         self.config = config
         self.history = HistoryService(store, git_timeout=config.git_timeout,
                                       git_memory=config.history_memory,
-                                      max_commit_files=config.max_commit_files)
+                                      max_commit_files=config.max_commit_files,
+                                      blame_budget=config.blame_budget)
         self.publish = publish
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
@@ -220,6 +221,7 @@ class MapService:
                  "parsed_now": len(fresh), "commits": history.commits,
                  "commits_mined_now": new_commits,
                  **({"history_truncated_at": history.truncated_at} if history.truncated_at else {}),
+                 **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
                  "seconds": round(time.perf_counter() - started, 3)}
         result: dict = {}
 
