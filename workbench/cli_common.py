@@ -12,8 +12,12 @@ import sys
 
 import click
 
+from typing import TYPE_CHECKING
+
 from .errors import WorkbenchError
-from .facade import Workbench
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .facade import Workbench
 
 
 def _fail(message: str, code: int) -> None:
@@ -74,8 +78,13 @@ class ProgressBar:
             self.bar.close()
 
 
-def open_workbench(ctx: click.Context) -> Workbench:
-    """The invocation's one workbench (opening one recovers jobs: not worth doing twice)."""
+def open_workbench(ctx: click.Context) -> "Workbench":
+    """The invocation's one workbench (opening one recovers jobs: not worth doing twice).
+
+    The facade is imported here, not at module top, so ``workbench --help`` and a mistyped
+    command never load the services."""
+    from .facade import Workbench
+
     root = ctx.find_root()
     if "workbench" not in root.meta:
         root.meta["workbench"] = Workbench(root.obj)

@@ -14,17 +14,21 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import networkx as nx
-import pandas as pd
-
-from .domain import EdgeKind, SnapshotInfo
-from .graph import contracts as _contracts
-from .graph import export as _export
-from .graph.build import graph_from_frames
-from .graph.index import GraphIndex
+from .domain import EXPORT_FORMATS, EdgeKind, SnapshotInfo
+from .errors import WorkbenchError
 from .store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    import pandas as pd
+
+    from .graph import contracts as _contracts
+    from .graph.index import GraphIndex
+
+# networkx, pandas and the graph modules are imported where they are used: a snapshot's
+# summary (what `workbench map` prints) needs none of them once it is stored.
 
 
 
@@ -49,13 +53,18 @@ class _LRU:
         return value
 
 
+#: Version of what :meth:`Snapshot.summary` keeps in the store: bump it when the way the most
+#: imported modules or the import cycles are computed changes.
+SUMMARY_VERSION = 1
+#: How many of the most imported modules the stored summary keeps.
+_SUMMARY_TOP = 20
+
 _GRAPHS = _LRU(8)
 _INDEXES = _LRU(8)
 
-EXPORT_FORMATS = ("graphml", "gexf", "json", "dot", "parquet")
 
 
-def build_graph(nodes, edges) -> nx.MultiDiGraph:
+def build_graph(nodes, edges) -> "nx.MultiDiGraph":
     """A ``MultiDiGraph`` from Arrow node and edge tables; edge keys are edge kinds.
 
     The JSON ``attrs`` column (decorators, bases, namespace, stdlib, co-change degree ...) is
@@ -65,6 +74,8 @@ def build_graph(nodes, edges) -> nx.MultiDiGraph:
     edge_attrs = edges.column("attrs").to_pylist() if "attrs" in edges.column_names else []
     node_frame = nodes.drop_columns(["attrs"]).to_pandas() if node_attrs else nodes.to_pandas()
     edge_frame = edges.drop_columns(["attrs"]).to_pandas() if edge_attrs else edges.to_pandas()
+    from .graph.build import graph_from_frames
+
     g = graph_from_frames(node_frame, edge_frame)
     for node_id, raw in zip(node_frame["id"].tolist(), node_attrs):
         if raw:
@@ -87,10 +98,18 @@ class Summary:
     project: str
     commit: str
     stats: dict
-    most_imported: pd.DataFrame = field(repr=False)
+    top_imported: tuple[tuple[str, int], ...] = field(repr=False)
+    """``(module, importers)`` pairs, most imported first."""
     cycles: list[list[str]] = field(repr=False)
     snapshot: str = ""
     """Which snapshot this is (:meth:`Snapshot.describe`)."""
+
+    @property
+    def most_imported(self) -> "pd.DataFrame":
+        """The most imported modules: a DataFrame of ``module, importers``."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.top_imported), columns=["module", "importers"])
 
     def to_text(self) -> str:
         s = self.stats
@@ -113,10 +132,10 @@ class Summary:
             f"{s.get('co_change_edges', 0)})",
             "  most imported modules:",
         ]
-        if self.most_imported.empty:
+        if not self.top_imported:
             lines.append("    (no internal imports)")
-        for row in self.most_imported.itertuples():
-            lines.append(f"    {row.importers:>4}  {row.module}")
+        for module, importers in self.top_imported:
+            lines.append(f"    {importers:>4}  {module}")
         lines.append(f"  import cycles          {len(self.cycles):>7}")
         for cycle in self.cycles[:5]:
             lines.append("    " + " -> ".join([*cycle, cycle[0]]))
@@ -234,8 +253,8 @@ class Snapshot:
     # -- the graph ------------------------------------------------------------------------------
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
-        def load() -> nx.MultiDiGraph:
+    def graph(self) -> "nx.MultiDiGraph":
+        def load() -> "nx.MultiDiGraph":
             return build_graph(*self._store.snapshots.arrow(self.id))
 
         return _GRAPHS.get((str(self._store.path), self.id), load)
@@ -252,9 +271,11 @@ class Snapshot:
             edge_kinds=list(edge_kinds) if edge_kinds is not None else None))
 
     @property
-    def index(self) -> GraphIndex:
+    def index(self) -> "GraphIndex":
         """The query index, built straight from the stored tables (no networkx graph needed)."""
-        def load() -> GraphIndex:
+        def load() -> "GraphIndex":
+            from .graph.index import GraphIndex
+
             nodes, edges = self._store.snapshots.arrow(self.id)
             return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
                                           edges.drop_columns(["attrs"]).to_pandas())
@@ -307,10 +328,16 @@ class Snapshot:
         m = self.file_metrics
         cols = ["path", "hotspot", "commits_total", "churn_total", "lines", "authors",
                 "main_author", "ownership", "code_age_days", "knowledge_loss"]
-        return m[cols].head(n).reset_index(drop=True) if not m.empty else pd.DataFrame(columns=cols)
+        if m.empty:
+            import pandas as pd
+
+            return pd.DataFrame(columns=cols)
+        return m[cols].head(n).reset_index(drop=True)
 
     def co_changes(self) -> pd.DataFrame:
         """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""
+        import pandas as pd
+
         rows = self._store.db.query(
             "SELECT src, dst, weight, CAST(json_extract(attrs, '$.degree') AS DOUBLE) FROM edges"
             " WHERE snapshot_id = ? AND kind = ?", [self.id, EdgeKind.CO_CHANGES.value])
@@ -323,16 +350,23 @@ class Snapshot:
 
     def check(self, contracts: "str | Path | Iterable[_contracts.Contract]") -> pd.DataFrame:
         """Contract violations (layers, forbidden, independence, acyclic) with import chains."""
+        from .graph import contracts as _contracts
+
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
         return _contracts.check_index(self.index, list(contracts))
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
+        """The ``n`` modules imported by the most files: ``module, importers``."""
+        import pandas as pd
+
+        return pd.DataFrame(self._top_imported(n), columns=["module", "importers"])
+
+    def _top_imported(self, n: int | None = None) -> list[tuple[str, int]]:
         dg = self.module_graph()
         rows = sorted(((dg.in_degree(m), m) for m in dg.nodes if dg.nodes[m].get("path")),
                       key=lambda t: (-t[0], t[1]))
-        rows = [(m, c) for c, m in rows if c > 0][:n]
-        return pd.DataFrame(rows, columns=["module", "importers"])
+        return [(m, c) for c, m in rows if c > 0][:n]
 
     def import_cycles(self) -> list[list[str]]:
         """Each group of files that import each other, members sorted, largest group first."""
@@ -341,6 +375,8 @@ class Snapshot:
         return sorted(groups, key=lambda c: (-len(c), c))
 
     def external_dependencies(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = self._store.db.query(
             "SELECT n.name, coalesce(CAST(json_extract(n.attrs, '$.stdlib') AS BOOLEAN), false),"
             " (SELECT count(*) FROM edges e WHERE e.snapshot_id = n.snapshot_id AND e.dst = n.id"
@@ -351,14 +387,32 @@ class Snapshot:
                                  ignore_index=True)
 
     def summary(self, top: int = 5) -> Summary:
-        return Summary(self.info.project, self.commit, self.stats, self.most_imported(top),
-                       self.import_cycles(), self.describe())
+        """Counts, the ``top`` most imported modules and the import cycles.
+
+        The modules and cycles are computed from the map's graph once per snapshot and kept in
+        the store (``snapshot_summaries``), so the summary of a map made before (a re-map of
+        an unchanged commit) loads neither the graph nor pandas.
+        """
+        kept = self._store.snapshots.summary(self.id, SUMMARY_VERSION)
+        if kept is None or top > _SUMMARY_TOP:
+            imported, cycles = self._top_imported(max(top, _SUMMARY_TOP)), self.import_cycles()
+            if kept is None:
+                try:
+                    self._store.snapshots.put_summary(self.id, SUMMARY_VERSION, imported, cycles)
+                except WorkbenchError:  # a busy or full database: computed again next time
+                    pass
+        else:
+            imported, cycles = kept
+        return Summary(self.info.project, self.commit, self.stats,
+                       tuple((str(m), int(c)) for m, c in imported[:top]),
+                       [list(c) for c in cycles], self.describe())
 
     # -- exports --------------------------------------------------------------------------------
 
     def export(self, path: str | Path, format: str | None = None, *, depth: int = 2) -> Path:
         """Write the map as GraphML, GEXF, node-link JSON, Graphviz DOT (collapsed) or Parquet."""
         from .errors import ConfigError
+        from .graph import export as _export
 
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()

@@ -18,13 +18,12 @@ from ..domain import FILE_KINDS, EdgeKind, NodeKind
 from .metrics import add_structural_metrics
 from .other_links import link_other_languages
 from .python_links import link_python
+from .version import MAP_VERSION
 from .tables import EDGE_FIELDS, NODE_FIELDS, EdgeSet, MapTables, NodeSet, ScannedFile, file_node_fields
 
 __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "EdgeSet",
            "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
 
-#: Version of the map format written to ``snapshots.parser_version``.
-MAP_VERSION = 3  # 3: external dependencies of other languages carry their ecosystem
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
               coupling=None) -> MapTables:

@@ -11,21 +11,22 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
-from ..history.service import HistoryService
 from ..jobs import Job
 from ..repos.clones import Clones
 from ..store import Store
-from .build import MAP_VERSION, build_map
 from .excludes import Excluder
-from .metrics import prewarm
-from .scan import scan
+from .version import MAP_VERSION
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..history.service import HistoryService
+
+# The parse, build and history modules (pandas, Arrow, networkx) are imported when a commit is
+# mapped, not when an unchanged commit's snapshot is reused.
 
 
 class _HistoryMiner:
@@ -88,10 +89,19 @@ class MapService:
         self.store = store
         self.clones = clones
         self.config = config
-        self.history = HistoryService(store, git_timeout=config.git_timeout,
-                                      git_memory=config.history_memory,
-                                      max_commit_files=config.max_commit_files)
+        self._history: HistoryService | None = None
         self.publish = publish
+
+    @property
+    def history(self) -> "HistoryService":
+        if self._history is None:
+            from ..history.service import HistoryService
+
+            config = self.config
+            self._history = HistoryService(self.store, git_timeout=config.git_timeout,
+                                           git_memory=config.history_memory,
+                                           max_commit_files=config.max_commit_files)
+        return self._history
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
             exclude: Sequence[str] | None = None, fetch: bool = True) -> dict:
@@ -151,6 +161,12 @@ class MapService:
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,
                     given: str, default_head: bool) -> dict:
+        import pandas as pd
+
+        from .build import build_map
+        from .metrics import prewarm
+        from .scan import scan
+
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,

@@ -8,10 +8,13 @@ mining run loses nothing and repeats nothing. Behavioural metrics are computed p
 
 from __future__ import annotations
 
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from .database import Database
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import pyarrow as pa
 
 COMMIT_COLUMNS = ("sha", "author_name", "author_email", "authored_at", "committer_name",
                   "committer_email", "committed_at", "subject", "parents", "is_merge", "truncated")
@@ -58,6 +61,8 @@ class HistoryTable:
 
     def load(self, project_id: int, shas: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Commits and file changes of a project, limited to ``shas`` when given."""
+        import pyarrow as pa
+
         wanted = pa.table({"sha": pa.array(shas or [], pa.string())})
 
         def fetch(cur):
@@ -104,6 +109,8 @@ class HistoryTable:
         """Insert a snapshot's per-file metrics inside the snapshot's own transaction."""
         if metrics.empty:
             return
+        import pyarrow as pa
+
         table = pa.Table.from_pandas(metrics[list(METRIC_COLUMNS)], preserve_index=False)
         cur.register("incoming_metrics", table)
         try:
