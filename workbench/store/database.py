@@ -33,6 +33,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -212,6 +213,11 @@ def _literal(value: Any) -> str | None:
         return f"CAST('{value!r}' AS DOUBLE)" if math.isfinite(value) else None
     if type(value) is str:
         return None if "\0" in value else "'" + value.replace("'", "''") + "'::VARCHAR"
+    if type(value) is datetime:  # an instant when it has a zone, as DuckDB binds it
+        kind = "TIMESTAMP" if value.tzinfo is None or value.utcoffset() is None else "TIMESTAMPTZ"
+        return f"'{value.isoformat()}'::{kind}"
+    if type(value) is date:
+        return f"'{value.isoformat()}'::DATE"
     if type(value) in (list, tuple) and value:
         if all(type(v) is str for v in value):
             return "[" + ", ".join(_literal(v) or "" for v in value) + "]::VARCHAR[]" \
@@ -227,7 +233,8 @@ def inline_parameters(sql: str, params: Sequence[Any]) -> str | None:
 
     DuckDB's Python client imports pandas (and numpy) to bind any parameter, which costs a
     light process such as ``workbench status`` about half a second. Plain values (None, bool,
-    64-bit int, finite float, str without NUL, non-empty lists of str or int) are written as
+    64-bit int, finite float, str without NUL, datetime, date, non-empty lists of str or int)
+    are written as
     typed literals instead: strings quoted with ``'`` doubled (standard SQL strings, where a
     backslash is an ordinary character), so no value can end its literal, and each cast to
     the type a bound parameter would have. Anything else, ``$n`` placeholders, or a count
