@@ -78,6 +78,32 @@ class _HistoryMiner:
         return self._added
 
 
+class _Background:
+    """``fn(*args)`` on a thread of its own; :meth:`result` waits and raises what it raised."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="workbench-background", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 #: How a service announces what happened: ``publish(event_type, payload)`` (the facade hands in
 #: the event log's publish; a failure to publish never fails the work).
 Publish = Callable[[str, dict[str, Any]], None]
@@ -189,24 +215,29 @@ class MapService:
             miner.stop()
             raise
         fresh = scanned.fresh
-        new_commits = miner.result()
-        job.check_cancel()
-        sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
-                          dtype="float64")
-        history = self.history.analyse(project.id, repo, commit, sizes)
-        job.report(len(fresh), len(fresh), "building the map")
-        job.check_cancel()
-        tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
-        excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
-        stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
-                 "parsed_now": len(fresh), "commits": history.commits,
-                 "commits_mined_now": new_commits,
-                 "seconds": round(time.perf_counter() - started, 3)}
-        result: dict = {}
-
         # parse results are a cache keyed by blob: stored in their own short transaction
-        # before the snapshot's, so the one that makes the snapshot visible stays small
-        self.store.facts.put_many(fresh)
+        # before the snapshot's, so the one that makes the snapshot visible stays small. DuckDB
+        # writes them without holding the GIL, beside the history analysis and the build.
+        facts_writer = _Background(self.store.facts.put_many, fresh)
+        try:
+            new_commits = miner.result()
+            job.check_cancel()
+            sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
+                              dtype="float64")
+            history = self.history.analyse(project.id, repo, commit, sizes)
+            job.report(len(fresh), len(fresh), "building the map")
+            job.check_cancel()
+            tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
+            excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
+            stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
+                     "parsed_now": len(fresh), "commits": history.commits,
+                     "commits_mined_now": new_commits,
+                     "seconds": round(time.perf_counter() - started, 3)}
+        except BaseException:
+            facts_writer.wait()  # its own failure, if any, matters less than this one
+            raise
+        result: dict = {}
+        facts_writer.result()
 
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)

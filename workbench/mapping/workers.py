@@ -93,6 +93,7 @@ def worker_main() -> None:
     sys.setrecursionlimit(10_000)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
+    from . import python  # noqa: F401 - the Python parser loads while the parent lists files
     # A syntax tree is a burst of acyclic objects freed by reference counting as soon as the
     # file is done; the cycle collector would only rescan them (about a tenth of parse time).
     # Collect now and then for the rare cycle (an exception and its traceback).
@@ -148,11 +149,38 @@ class _Worker:
 
 
 class WorkerPool:
-    """Parse blobs in ``size`` worker processes; crashes cost one file, never the batch."""
+    """Parse blobs in ``size`` worker processes; crashes cost one file, never the batch.
+
+    :meth:`start` launches the workers ahead of :meth:`parse`, so that their interpreters
+    start while the caller is still listing files and looking up cached facts; workers that
+    :meth:`parse` does not use are closed when it ends (or by :meth:`close`).
+    """
 
     def __init__(self, size: int, *, memory_limit: int = 2 << 30) -> None:
         self.size = max(1, size)
         self.memory_limit = memory_limit
+        self._ready: list[_Worker] = []
+        self._ready_lock = threading.Lock()
+
+    def start(self) -> "WorkerPool":
+        """Start the workers now (idempotent)."""
+        with self._ready_lock:
+            while len(self._ready) < self.size:
+                self._ready.append(_Worker(self.memory_limit))
+        return self
+
+    def _take(self) -> _Worker:
+        with self._ready_lock:
+            if self._ready:
+                return self._ready.pop()
+        return _Worker(self.memory_limit)
+
+    def close(self) -> None:
+        """Close workers started ahead and not used."""
+        with self._ready_lock:
+            idle, self._ready = self._ready, []
+        for worker in idle:
+            worker.close()
 
     def parse(self, requests: Iterable[Request],
               progress: Callable[[int, int | None, str], None] | None = None,
@@ -171,6 +199,7 @@ class WorkerPool:
         if total is None and hasattr(requests, "__len__"):
             total = len(requests)  # type: ignore[arg-type]
         if total == 0:
+            self.close()
             return {}
         source = iter(requests)
         results: dict[tuple[str, str], str] = {}
@@ -184,7 +213,7 @@ class WorkerPool:
                 return next(source, None)
 
         def serve() -> None:
-            worker = _Worker(self.memory_limit)
+            worker = self._take()
             try:
                 while (request := next_request()) is not None:
                     try:
@@ -219,6 +248,7 @@ class WorkerPool:
             close = getattr(source, "close", None)
             if close is not None:
                 close()  # a generator reading blobs stops its git process
+            self.close()
         if errors:
             raise errors[0]
         return results
