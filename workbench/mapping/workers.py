@@ -132,9 +132,20 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
 
-    def ask(self, request: Request) -> Result:
-        _send(self.proc.stdin, request)
-        return _recv(self.proc.stdout)
+    def send(self, request: Request) -> bool:
+        """Queue a request; False when the worker is gone."""
+        try:
+            _send(self.proc.stdin, request)
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def receive(self) -> Result | None:
+        """The answer to the oldest queued request; None when the worker died first."""
+        try:
+            return _recv(self.proc.stdout)
+        except (EOFError, OSError):
+            return None
 
     def close(self) -> None:
         try:
@@ -212,24 +223,34 @@ class WorkerPool:
                     return None
                 return next(source, None)
 
+        def handle(sha: str, language: str, facts: str) -> None:
+            if on_result is not None:
+                on_result((sha, language), facts)
+            with lock:
+                results[(sha, language)] = facts
+                done = len(results)
+            if progress is not None:
+                progress(done, total, "parsing")
+
         def serve() -> None:
+            # One request stays queued in the worker while this thread handles the last
+            # answer (decoding it, reporting progress to the database): the worker never
+            # waits for its feeder. A crash is charged to the request it was answering.
             worker = self._take()
             try:
-                while (request := next_request()) is not None:
-                    try:
-                        sha, language, facts = worker.ask(request)
-                    except (EOFError, BrokenPipeError, OSError):
+                request = next_request()
+                sent = request is not None and worker.send(request)
+                while request is not None:
+                    answer = worker.receive() if sent else None
+                    if answer is None:  # the worker died on this request
                         worker.close()
-                        sha, language = request[0], request[1]
-                        facts = _problem_json(language, "the parser crashed on this file")
                         worker = _Worker(self.memory_limit)
-                    if on_result is not None:
-                        on_result((sha, language), facts)
-                    with lock:
-                        results[(sha, language)] = facts
-                        done = len(results)
-                    if progress is not None:
-                        progress(done, total, "parsing")
+                        answer = (request[0], request[1],
+                                  _problem_json(request[1], "the parser crashed on this file"))
+                    following = next_request()
+                    sent = following is not None and worker.send(following)
+                    handle(*answer)
+                    request = following
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                 with lock:
                     errors.append(exc)  # the other workers stop at their next request
