@@ -20,6 +20,7 @@ run:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -31,26 +32,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_BENCH_DIR, run_timed, table  # noqa: E402
-from bench_structure import prepare_repo  # noqa: E402
+from bench_structure import MAP, prepare_repo  # noqa: E402
 
-MAP = """
-import hashlib, json, time
-from workbench import Workbench
-wb = Workbench({data!r})
-if {cold!r}:  # keep the clone, forget every parse result: a cold structural map
-    wb.store.db.write(lambda cur: cur.execute("DELETE FROM file_facts"))
-t = time.perf_counter()
-snap = wb.map({repo!r}, name="django", ref={ref!r}, force={force!r})
-seconds = time.perf_counter() - t
+# appended to bench_structure's MAP script (``wb``, ``snap`` in scope)
+HASH = """
 if {summary!r}:
     snap.summary()  # what `workbench map` prints, kept with the snapshot
+import hashlib
 digest = hashlib.sha256()
 for table, order in (("nodes", "id"), ("edges", "kind, src, dst")):
     rows = wb.store.db.query(f"SELECT * EXCLUDE (snapshot_id) FROM {{table}}"
                              f" WHERE snapshot_id = ? ORDER BY {{order}}", [snap.id])
     digest.update(repr(rows).encode())
-print(json.dumps({{"seconds": seconds, "hash": digest.hexdigest()[:16]}}))
+print(json.dumps({{"hash": digest.hexdigest()[:16]}}))
 """
+
+
+def map_script(data: Path, repo: Path, ref: str, *, cold: bool, force: bool,
+               summary: bool) -> str:
+    """A map in a fresh process printing its time, then the hash of the map it made."""
+    return (MAP.format(data=str(data), repo=str(repo), ref=ref, force=force, cold_cache=cold)
+            + HASH.format(summary=summary))
+
 
 FLOOR = """
 import ast, json, pathlib, time
@@ -81,9 +84,12 @@ def whole_process(cmd: list[str], *, cwd: Path | None = None) -> float:
 
 
 def json_out(run) -> dict:
-    import json
-
-    return json.loads([line for line in run.output.splitlines() if line.startswith("{")][-1])
+    """Every JSON line a child printed, merged."""
+    merged: dict = {}
+    for line in run.output.splitlines():
+        if line.startswith("{"):
+            merged.update(json.loads(line))
+    return merged
 
 
 def main() -> None:
@@ -96,8 +102,8 @@ def main() -> None:
     repo, first, _, _ = prepare_repo(args.django, args.bench_dir)
     data = Path(tempfile.mkdtemp(prefix="wb-speed-"))
     exe = str(Path(sys.executable).parent / "workbench")
-    code = dict(data=str(data), repo=str(repo), ref=first)
-    first_map = json_out(run_timed(MAP.format(**code, cold=False, force=False, summary=True)))
+    first_map = json_out(run_timed(map_script(data, repo, first, cold=False, force=False,
+                                              summary=True)))
 
     startup = {"help": [], "status": [], "remap": [], "grimp": []}
     cold, floor, hashes = [], [], {first_map["hash"]}
@@ -107,18 +113,19 @@ def main() -> None:
         startup["remap"].append(whole_process([exe, "--data-dir", str(data), "map", "django",
                                                "--ref", first, "-q"]))
         startup["grimp"].append(whole_process([sys.executable, "-c", GRIMP.format(src=str(repo))]))
-        run = json_out(run_timed(MAP.format(**code, cold=True, force=True, summary=False)))
+        run = json_out(run_timed(map_script(data, repo, first, cold=True, force=True,
+                                            summary=False)))
         cold.append(run["seconds"])
         hashes.add(run["hash"])
         floor.append(json_out(run_timed(FLOOR.format(src=str(repo / "django")))))
     baseline = None
     if args.baseline:
         other = Path(tempfile.mkdtemp(prefix="wb-speed-base-"))
-        out = subprocess.run([args.baseline, "-c", MAP.format(
-            data=str(other), repo=str(repo), ref=first, cold=False, force=False, summary=False)],
+        out = subprocess.run([args.baseline, "-c", map_script(
+            other, repo, first, cold=False, force=False, summary=False)],
             capture_output=True, text=True, cwd=other)
-        baseline = [line for line in out.stdout.splitlines() if line.startswith("{")]
-        baseline = __import__("json").loads(baseline[-1])["hash"] if baseline else out.stderr[-500:]
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        baseline = json.loads(lines[-1])["hash"] if lines else out.stderr[-500:]
         shutil.rmtree(other, ignore_errors=True)
     shutil.rmtree(data, ignore_errors=True)
 
