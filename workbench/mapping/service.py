@@ -36,7 +36,8 @@ class _HistoryMiner:
     either is raised by :meth:`result`, and :meth:`stop` ends mining when parsing failed.
     """
 
-    def __init__(self, history: HistoryService, project_id: int, repo: Path, commit: str,
+    def __init__(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
+                 commit: str,
                  job: Job) -> None:
         self._job = job
         self._stop = threading.Event()
@@ -56,9 +57,10 @@ class _HistoryMiner:
         cancelled = getattr(self._job, "cancelled", None)
         return self._stop.is_set() or bool(cancelled and cancelled())
 
-    def _run(self, history: HistoryService, project_id: int, repo: Path, commit: str) -> None:
+    def _run(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
+             commit: str) -> None:
         try:
-            self._added = history.sync(project_id, repo, commit, self._report,
+            self._added = history().sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
@@ -76,6 +78,16 @@ class _HistoryMiner:
         if self._error is not None:
             raise self._error
         return self._added
+
+
+def _load_map_modules() -> None:
+    """Import what building a map needs (about a second of a fresh process's time)."""
+    import pandas  # noqa: F401
+
+    from . import build  # noqa: F401 - Arrow, networkx
+    from .metrics import prewarm
+
+    prewarm().join()  # what PageRank and Louvain import (scipy)
 
 
 class _Background:
@@ -187,19 +199,17 @@ class MapService:
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,
                     given: str, default_head: bool) -> dict:
-        import pandas as pd
-
-        from .build import build_map
-        from .metrics import prewarm
         from .scan import scan
 
+        # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
+        # workers parse, instead of delaying the first parse in a fresh process
+        loading = _Background(_load_map_modules)
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                    max_bytes=self.config.max_tree_bytes)
-        prewarm()  # PageRank's imports load while the workers parse
         # history is mined beside the parse: git log and the parser workers overlap
-        miner = _HistoryMiner(self.history, project.id, repo, commit, job)
+        miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, job)
         try:
             scanned = scan(
                 entries,
@@ -220,6 +230,11 @@ class MapService:
         # writes them without holding the GIL, beside the history analysis and the build.
         facts_writer = _Background(self.store.facts.put_many, fresh)
         try:
+            loading.result()
+            import pandas as pd
+
+            from .build import build_map
+
             new_commits = miner.result()
             job.check_cancel()
             sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
