@@ -53,7 +53,8 @@ class EdgeKind(StrEnum):
 ECOSYSTEMS = {"javascript": "npm", "typescript": "npm", "tsx": "npm", "go": "go",
               "java": "jvm", "kotlin": "jvm", "rust": "cargo", "c": "c", "cpp": "c",
               "csharp": "nuget", "ruby": "gem", "php": "php"}
-_ECOSYSTEM_NAMES = frozenset(ECOSYSTEMS.values())
+#: ``ext:node:fs``: Node's built-in modules, the JavaScript standard library (not npm packages).
+_ECOSYSTEM_NAMES = frozenset(ECOSYSTEMS.values()) | {"node"}
 
 
 def external_id(language: str | None, name: str) -> str:

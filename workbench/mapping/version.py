@@ -4,4 +4,6 @@ Written to ``snapshots.parser_version``: a snapshot made with another version is
 again instead of reused.
 """
 
-MAP_VERSION = 3  # 3: external dependencies of other languages carry their ecosystem
+#: 3: external dependencies of other languages carry their ecosystem; 4: calls, overloads and
+#: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``.
+MAP_VERSION = 4
