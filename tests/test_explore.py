@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import commit, git, init_repo, invoke_cli, run_cli, write
+from workbench import Workbench
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.graph.errors import AmbiguousNode, NodeNotFound
 
@@ -39,7 +40,12 @@ V1 = {
 
 @pytest.fixture
 def layered(tmp_path):
-    repo = init_repo(tmp_path / "layered")
+    return build_layered(tmp_path)
+
+
+def build_layered(root):
+    """Two tagged commits: clean layers (v1), then the store importing the app (v2)."""
+    repo = init_repo(root / "layered")
     write(repo, V1)
     first = commit(repo, "clean layers", "2026-01-01T10:00:00+00:00")
     git(repo, "tag", "v1")
@@ -50,12 +56,16 @@ def layered(tmp_path):
     return repo, first, second
 
 
-@pytest.fixture
-def mapped(wb, layered):
-    repo, first, second = layered
-    wb.add_project("layered", str(repo))
-    snaps = wb.map_history("layered", tags=True)
-    return wb, snaps
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory):
+    """Both tags mapped once for this module's tests, which only read the maps."""
+    root = tmp_path_factory.mktemp("explore")
+    repo, _, _ = build_layered(root)
+    bench = Workbench(root / "data")
+    bench.add_project("layered", str(repo))
+    snaps = bench.map_history("layered", tags=True)
+    yield bench, snaps
+    bench.close()
 
 
 def test_map_history_maps_each_tag_once(mapped):
