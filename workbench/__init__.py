@@ -33,6 +33,8 @@ _EXPORTS = {
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
+    "ImportContext": "domain",
     "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
     "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
     "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
@@ -106,6 +108,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .graph.errors import ContextsNotRecorded, UnknownImportContext
+    from .domain import ImportContext
     from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled
     from .jobs import JobHandle, Progress

@@ -29,7 +29,9 @@
      ├── GraphQueryError         a map query failed (workbench.graph.errors)
      │    ├── NodeNotFound
      │    ├── AmbiguousNode
-     │    └── ContractError
+     │    ├── ContractError
+     │    ├── UnknownImportContext  an import context to exclude that does not exist
+     │    └── ContextsNotRecorded   a map from before imports were classified (map it again)
      ├── SearchError             code search failed (workbench.search.errors)
      │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
      │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 
 from .domain import EXPORT_FORMATS, EdgeKind, SnapshotInfo
 from .errors import WorkbenchError
+from .graph.errors import ContextsNotRecorded
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,7 +94,13 @@ def build_graph(nodes, edges) -> "nx.MultiDiGraph":
 
 @dataclass(frozen=True)
 class Summary:
-    """The headline of a map: counts, most imported modules and import cycles."""
+    """The headline of a map: counts, most imported modules and import cycles.
+
+    ``cycles`` holds each group of modules that import each other (members sorted, largest
+    group first), ``cycle_paths`` one shortest cycle through each group (``[a, b, a]``, same
+    order), and ``runtime_cycles`` how many groups remain among the imports that run (without
+    ``if TYPE_CHECKING:`` imports; ``None`` for maps that do not record it).
+    """
 
     project: str
     commit: str
@@ -103,6 +110,8 @@ class Summary:
     cycles: list[list[str]] = field(repr=False)
     snapshot: str = ""
     """Which snapshot this is (:meth:`Snapshot.describe`)."""
+    cycle_paths: list[list[str]] = field(default_factory=list, repr=False)
+    runtime_cycles: int | None = None
 
     @property
     def most_imported(self) -> "pd.DataFrame":
@@ -136,9 +145,14 @@ class Summary:
             lines.append("    (no internal imports)")
         for module, importers in self.top_imported:
             lines.append(f"    {importers:>4}  {module}")
-        lines.append(f"  import cycles          {len(self.cycles):>7}")
-        for cycle in self.cycles[:5]:
-            lines.append("    " + " -> ".join([*cycle, cycle[0]]))
+        runtime = ("" if self.runtime_cycles is None or not self.cycles
+                   else f"   ({self.runtime_cycles} without type-checking imports)")
+        lines.append(f"  import cycles          {len(self.cycles):>7}{runtime}")
+        paths = self.cycle_paths if len(self.cycle_paths) == len(self.cycles) else [None] * len(self.cycles)
+        for members, path in list(zip(self.cycles, paths))[:5]:
+            # one real shortest cycle, once round; without it the members, never as a path
+            shown = " -> ".join(path) if path else "members " + ", ".join(members)
+            lines.append(f"    {len(members):>3} modules: {shown}")
         return "\n".join(lines)
 
 
@@ -274,11 +288,13 @@ class Snapshot:
     def index(self) -> "GraphIndex":
         """The query index, built straight from the stored tables (no networkx graph needed)."""
         def load() -> "GraphIndex":
+            from .graph.import_contexts import bits_from_attrs
             from .graph.index import GraphIndex
 
             nodes, edges = self._store.snapshots.arrow(self.id)
-            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
-                                          edges.drop_columns(["attrs"]).to_pandas())
+            edge_frame = edges.drop_columns(["attrs"]).to_pandas()
+            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"), edges.column("kind"))
+            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(), edge_frame)
 
         return _INDEXES.get((str(self._store.path), self.id), load)
 
@@ -291,22 +307,33 @@ class Snapshot:
         """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
         return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
-    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits")
-               ) -> pd.DataFrame:
-        """Everything that depends on ``node``, transitively: node, kind, distance, path."""
-        return self.index.impact(node, kinds=tuple(kinds))
+    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits"),
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Everything that depends on ``node``, transitively: node, kind, distance, path.
+
+        ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves out
+        import edges whose statements all stand there: ``("type_checking",)`` follows only
+        imports that run, ``("type_checking", "deferred")`` only those that run on import.
+        """
+        return self.index.impact(node, kinds=tuple(kinds), exclude_contexts=exclude_contexts)
 
     def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
-              limit: int = 10) -> list[list[str]]:
-        """Import chains from ``source`` to ``target``, shortest first."""
-        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit)
+              limit: int = 10, exclude_contexts: Iterable[str] = ()) -> list[list[str]]:
+        """Import chains from ``source`` to ``target``, shortest first (``exclude_contexts``
+        as for :meth:`impact`)."""
+        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit,
+                                exclude_contexts=exclude_contexts)
 
-    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
-        """Strongly connected groups: members, size, one shortest cycle and its import lines."""
-        return self.index.cycles(kind=kind)
+    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value,
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Strongly connected groups: members, size, one shortest cycle (``[a, b, a]``) and
+        its import lines (``exclude_contexts`` as for :meth:`impact`)."""
+        return self.index.cycles(kind=kind, exclude_contexts=exclude_contexts)
 
-    def layers(self) -> pd.DataFrame:
-        return self.index.layers()
+    def layers(self, *, exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Level of each module (``node``, ``level``; 0 = imports nothing internal), from the
+        import edges left after ``exclude_contexts`` (as for :meth:`impact`)."""
+        return self.index.layers(exclude_contexts=exclude_contexts)
 
     def communities(self) -> pd.DataFrame:
         return self.index.communities()
@@ -314,10 +341,12 @@ class Snapshot:
     def centrality(self) -> pd.DataFrame:
         return self.index.centrality()
 
-    def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+    def module_graph(self, *, external: bool = False,
+                     exclude_contexts: Iterable[str] = ()) -> nx.DiGraph:
         """File-level nodes and the imports between them as a plain ``DiGraph`` (weight =
-        import statements); with ``external`` the ``ext:`` dependencies they import too."""
-        return self.index.module_graph(external=external)
+        import statements, ``context``/``contexts`` where they stand); with ``external`` the
+        ``ext:`` dependencies they import too (``exclude_contexts`` as for :meth:`impact`)."""
+        return self.index.module_graph(external=external, exclude_contexts=exclude_contexts)
 
     def collapse(self, depth: int = 2) -> nx.DiGraph:
         """The module graph aggregated to packages/directories ``depth`` segments deep."""
@@ -369,7 +398,8 @@ class Snapshot:
         return [(m, c) for c, m in rows if c > 0][:n]
 
     def import_cycles(self) -> list[list[str]]:
-        """Each group of files that import each other, members sorted, largest group first."""
+        """Each group of files that import each other, members sorted, largest group first
+        (:meth:`cycles` has one shortest cycle through each)."""
         cycles = self.cycles()
         groups = [sorted(m) for m in cycles["members"]] if not cycles.empty else []
         return sorted(groups, key=lambda c: (-len(c), c))
@@ -395,7 +425,8 @@ class Snapshot:
         """
         kept = self._store.snapshots.summary(self.id, SUMMARY_VERSION)
         if kept is None or top > _SUMMARY_TOP:
-            imported, cycles = self._top_imported(max(top, _SUMMARY_TOP)), self.import_cycles()
+            imported = self._top_imported(max(top, _SUMMARY_TOP))
+            cycles = self._summary_cycles()
             if kept is None:
                 try:
                     self._store.snapshots.put_summary(self.id, SUMMARY_VERSION, imported, cycles)
@@ -405,7 +436,21 @@ class Snapshot:
             imported, cycles = kept
         return Summary(self.info.project, self.commit, self.stats,
                        tuple((str(m), int(c)) for m, c in imported[:top]),
-                       [list(c) for c in cycles], self.describe())
+                       [list(g) for g in cycles["groups"]], self.describe(),
+                       cycle_paths=[list(p) for p in cycles["paths"]],
+                       runtime_cycles=cycles["runtime"])
+
+    def _summary_cycles(self) -> dict:
+        """``{"groups": members sorted, largest first; "paths": one shortest cycle through
+        each; "runtime": groups left without type-checking imports, or None}``."""
+        cycles = self.cycles()
+        rows = sorted(zip(cycles["members"], cycles["cycle"]), key=lambda r: (-len(r[0]), sorted(r[0])))
+        try:
+            runtime: int | None = len(self.cycles(exclude_contexts=("type_checking",)))
+        except ContextsNotRecorded:  # a map from before imports were classified
+            runtime = None
+        return {"groups": [sorted(m) for m, _ in rows], "paths": [list(c) for _, c in rows],
+                "runtime": runtime}
 
     # -- exports --------------------------------------------------------------------------------
 

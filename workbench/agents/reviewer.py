@@ -160,8 +160,8 @@ def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), r
                            + (f" (line {int(v.line)})" if not pd.isna(v.line) else ""))
     if not d.cycles_new.empty:
         verdict = "blocked"
-        for members in d.cycles_new["members"].head(3):
-            reasons.append("new import cycle: " + " -> ".join([*members, members[0]]))
+        for cycle in d.cycles_new["cycle"].head(3):
+            reasons.append("new import cycle: " + " -> ".join(cycle))
     broken = []
     gone = [n for n in removed if n in set(base.nodes["id"])]
     for node in gone:

@@ -73,7 +73,7 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
         for ref in facts.imports:
             for res in resolver.resolve(module, ref):
                 if res.internal and res.internal != module:
-                    edges.add(module, res.internal, IMPORTS, ref.line)
+                    edges.add(module, res.internal, IMPORTS, ref.line, ref.context)
                     if test_module and not nodes.rows[res.internal]["attrs"].get("test"):
                         edges.add(module, res.internal, TESTS, ref.line)
                     _bind(scope, ref, res.internal, modules, scopes)
@@ -81,7 +81,7 @@ def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dic
                     ext = f"ext:{res.external}"
                     nodes.add(ext, EXTERNAL, res.external,
                               attrs={"stdlib": res.external in STDLIB, "language": "python"})
-                    edges.add(module, ext, DEPENDS_ON, ref.line)
+                    edges.add(module, ext, DEPENDS_ON, ref.line, ref.context)
 
     counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
     for module, scope in scopes.items():

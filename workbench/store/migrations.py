@@ -628,6 +628,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
+        19,
+        "module_imports shows where each import stands (context, contexts; NULL in older maps)",
+        """
+        CREATE OR REPLACE VIEW module_imports AS
+            SELECT snapshot_id, src AS importer, dst AS imported, weight, line,
+                   json_extract_string(attrs, '$.context') AS context,
+                   CAST(json_extract(attrs, '$.contexts') AS VARCHAR[]) AS contexts
+            FROM edges WHERE kind = 'imports';
+        """,
+    ),
+    Migration(
         22,
         "a snapshot's summary (most imported modules, import cycles) kept once computed",
         """

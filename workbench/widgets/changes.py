@@ -67,11 +67,15 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _shown(part: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """A diff part ready to read: cycle members as a list, metric changes by size of change."""
+    """A diff part ready to read: cycle members as a list and one cycle as a path, metric
+    changes by size of change."""
     if frame.empty:
         return frame
     if part.startswith("cycles"):
-        return frame.assign(members=frame["members"].map(", ".join))
+        shown = frame.assign(members=frame["members"].map(", ".join))
+        if "cycle" in shown:
+            shown["cycle"] = shown["cycle"].map(" -> ".join)
+        return shown
     if part == "metrics_changed":
         number = lambda col: pd.to_numeric(frame[col], errors="coerce")  # noqa: E731
         change = number("new") - number("old")
