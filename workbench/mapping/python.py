@@ -1,5 +1,9 @@
 """Python files to :class:`~workbench.mapping.facts.FileFacts`, with the standard ``ast`` module.
 
+Files in a grammar newer than the running interpreter's are first rewritten, lines kept, into
+one it reads (:mod:`.python_newer`, located with tree-sitter), so the facts do not depend on which Python
+runs the workbench.
+
 What is recorded: classes and functions (methods as ``Class.method``, nested functions as
 ``outer.inner``) with line ranges, decorators, base classes and cyclomatic complexity; every
 import statement, wherever it stands, with where it stands (its ``context``, below); call
@@ -32,7 +36,7 @@ import ast
 from .facts import CallRef, Definition, FileFacts, ImportRef
 
 PARSER_NAME = "python-ast"
-PARSER_VERSION = 4  # 4: imports carry their context
+PARSER_VERSION = 5  # 5: imports carry their context; __all__ recorded; syntax newer than the interpreter read
 
 #: Import contexts by rank: a nested construct can only weaken a statement's context.
 _CONTEXTS = ("import_time", "conditional", "deferred", "type_checking")
@@ -51,7 +55,9 @@ def parse_python(data: bytes) -> FileFacts:
     try:
         tree = ast.parse(data)
     except SyntaxError as exc:
-        return FileFacts("python", **counts, problem=f"syntax error: {exc.msg} (line {exc.lineno})")
+        tree = _parse_newer(data)
+        if tree is None:
+            return FileFacts("python", **counts, problem=f"syntax error: {exc.msg} (line {exc.lineno})")
     except (ValueError, UnicodeDecodeError) as exc:  # NUL bytes, undecodable text
         return FileFacts("python", **counts, problem=f"cannot decode: {exc}")
     except (RecursionError, MemoryError) as exc:
@@ -66,8 +72,61 @@ def parse_python(data: bytes) -> FileFacts:
         definitions=definitions,
         imports=imports,
         calls=calls,
-        extra={"docstring": (ast.get_docstring(tree) or "").split("\n\n")[0][:300]},
+        extra=_module_extra(tree),
     )
+
+
+def _parse_newer(data: bytes) -> ast.Module | None:
+    """The tree of a file written in a newer Python's grammar (see :mod:`.python_newer`), or
+    None when it is not valid in that grammar either."""
+    from .python_newer import older_source
+
+    try:
+        text = older_source(data)
+        return None if text is None else ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _module_extra(tree: ast.Module) -> dict:
+    """The module docstring's first paragraph, and ``__all__`` when it is written as literals.
+
+    ``extra["all"]`` (list of str) is set when the module's top-level statements give
+    ``__all__`` a list or tuple of strings (``=``, then ``+=``, ``.extend``, ``.append``); a
+    computed ``__all__`` leaves it unset, which readers take as "every public name".
+    """
+    extra: dict = {"docstring": (ast.get_docstring(tree) or "").split("\n\n")[0][:300]}
+    names: list[str] | None = None
+    for stmt in tree.body:
+        kind = type(stmt)
+        if kind is ast.Assign or kind is ast.AnnAssign:
+            targets = stmt.targets if kind is ast.Assign else [stmt.target]
+            if not any(type(t) is ast.Name and t.id == "__all__" for t in targets):
+                continue
+            value, extend = stmt.value, False
+        elif kind is ast.AugAssign and type(stmt.target) is ast.Name and stmt.target.id == "__all__":
+            value, extend = stmt.value, True
+        elif (kind is ast.Expr and type(stmt.value) is ast.Call and len(stmt.value.args) == 1
+              and _dotted(stmt.value.func) in ("__all__.extend", "__all__.append")):
+            value, extend = stmt.value.args[0], True
+            if stmt.value.func.attr == "append":
+                value = ast.List([value], ast.Load())
+        else:
+            continue
+        found = _string_list(value) if value is not None else None
+        if found is None or (extend and names is None):
+            return extra  # computed, or extended before being set: every public name
+        names = [*names, *found] if extend else found
+    if names is not None:
+        extra["all"] = names
+    return extra
+
+
+def _string_list(node: ast.AST) -> list[str] | None:
+    if isinstance(node, (ast.List, ast.Tuple)) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return [e.value for e in node.elts]
+    return None
 
 
 def _line_counts(data: bytes) -> dict[str, int]:
