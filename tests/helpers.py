@@ -92,3 +92,23 @@ def run_cli(*args: str, data_dir: Path | None = None, cwd: Path | None = None,
         cmd += ["--data-dir", str(data_dir)]
     return subprocess.run([*cmd, *args], cwd=cwd or ROOT, env=full_env, input=input,
                           capture_output=True, text=True, timeout=300)
+
+
+def invoke_cli(*args: str, data_dir: Path | None = None, input: str | None = None,
+               env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the ``workbench`` command in this process (click's test runner): the same command
+    line, exit code and output as :func:`run_cli` without a new interpreter, for tests whose
+    subject is not the process boundary."""
+    from click.testing import CliRunner
+
+    from workbench import faces
+    from workbench.cli import main
+
+    full = [*(["--data-dir", str(data_dir)] if data_dir is not None else []), *args]
+    before = faces.current
+    try:
+        result = CliRunner().invoke(main, full, input=input, env=env, catch_exceptions=False)
+    finally:
+        faces.current = before  # the command line sets it for its own process
+    return subprocess.CompletedProcess(["workbench", *full], result.exit_code,
+                                       result.stdout, result.stderr)

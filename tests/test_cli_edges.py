@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, commit, git, init_repo, run_cli, write
+from tests.helpers import ROOT, commit, git, init_repo, invoke_cli, run_cli, write
 from workbench import Workbench
 from workbench.batch.runs import declared_parameters, parse_parameters
 from workbench.errors import InvalidParameters, ProjectExists
@@ -31,21 +31,21 @@ def grown(tmp_path: Path) -> Path:
 def test_diff_counts_cut_sections_and_leaves_derived_noise_out(tmp_path, grown):
     data = tmp_path / "data"
     assert run_cli("map", str(grown), "--name", "grown", "--ref", "v1", "-q", data_dir=data).returncode == 0
-    assert run_cli("map", "grown", "--ref", "v2", "-q", data_dir=data).returncode == 0
-    out = run_cli("diff", "grown", "v1", "v2", "--limit", "5", data_dir=data)
+    assert invoke_cli("map", "grown", "--ref", "v2", "-q", data_dir=data).returncode == 0
+    out = invoke_cli("diff", "grown", "v1", "v2", "--limit", "5", data_dir=data)
     assert out.returncode == 0, out.stderr
     header = next(line for line in out.stdout.splitlines() if line.startswith("== nodes added"))
     assert header.startswith("== nodes added: 6") and "(first 5 shown; --limit 0 shows all)" in header
     section = out.stdout.split("== nodes added")[1].split("==")[0]
     assert sum(1 for line in section.splitlines() if "pkg.m" in line) == 5
-    everything = run_cli("diff", "grown", "v1", "v2", "--limit", "0", data_dir=data).stdout
+    everything = invoke_cli("diff", "grown", "v1", "v2", "--limit", "0", data_dir=data).stdout
     section = everything.split("== nodes added")[1].split("==")[0]
     assert sum(1 for line in section.splitlines() if "pkg.m" in line) == 60
     metrics = everything.split("== metrics changed")[1]
     assert "pagerank" not in metrics and "community" not in metrics
     fan_in = next(line for line in metrics.splitlines() if "pkg.core" in line and "fan_in" in line)
     assert fan_in.split()[-2:] == ["1", "61"], fan_in  # counts, not 1.0 / 61.0
-    derived = run_cli("diff", "grown", "v1", "v2", "--derived", "--limit", "0", data_dir=data).stdout
+    derived = invoke_cli("diff", "grown", "v1", "v2", "--derived", "--limit", "0", data_dir=data).stdout
     assert "pagerank" in derived.split("== metrics changed")[1]
 
 

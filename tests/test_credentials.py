@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.git_https import GitHttpsServer, upstream_and_served
-from tests.helpers import commit, git, run_cli, write
+from tests.helpers import commit, git, invoke_cli, run_cli, write
 from workbench.errors import AuthenticationFailed, ConfigError, CredentialsMissing, UnsafeSource
 from workbench.repos.credentials import Credentials, askpass
 from workbench.repos.git import Git
@@ -217,17 +217,17 @@ def test_cli_registers_shows_and_clears_credentials(tmp_path, served):
                   data_dir=data, env=env)
     assert add.returncode == 0, add.stderr
     assert f"token from ${VAR}" in add.stdout and f"${VAR} is not set here" in add.stderr
-    show = run_cli("project", "show", "private", data_dir=data)
+    show = invoke_cli("project", "show", "private", data_dir=data)
     assert f"credentials:    ${VAR} (user name x-access-token)" in show.stdout
-    missing = run_cli("map", "private", data_dir=data, env=env)
+    missing = invoke_cli("map", "private", data_dir=data, env=env)
     assert missing.returncode == 1 and f"export {VAR}" in missing.stderr
-    mapped = run_cli("map", "private", data_dir=data, env={**env, VAR: TOKEN})
+    mapped = invoke_cli("map", "private", data_dir=data, env={**env, VAR: TOKEN})
     assert mapped.returncode == 0, mapped.stderr
     assert TOKEN not in mapped.stdout + mapped.stderr
-    cleared = run_cli("project", "credentials", "private", "--clear", data_dir=data)
+    cleared = invoke_cli("project", "credentials", "private", "--clear", data_dir=data)
     assert cleared.returncode == 0 and "no credentials" in cleared.stdout
-    both = run_cli("project", "credentials", "private", data_dir=data)
+    both = invoke_cli("project", "credentials", "private", data_dir=data)
     assert both.returncode != 0 and "--token-env VAR or --clear" in both.stderr
-    token = run_cli("project", "credentials", "private", "--token-env",
+    token = invoke_cli("project", "credentials", "private", "--token-env",
                     "ghp_16C7e42F292c6912E7710c838347Ae178B4a", data_dir=data)
     assert token.returncode == 1 and "ghp_16C7" not in token.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit, git, init_repo, run_cli, write
+from tests.helpers import commit, git, init_repo, invoke_cli, run_cli, write
 from workbench import Workbench
 from workbench.widgets import MapView, QueryPanel, Session
 
@@ -84,15 +84,15 @@ def test_one_off_maps_never_become_current(tmp_path, repo):
 
     listing = run_cli("project", "list", data_dir=data)
     assert re.search(rf"^tidy\s+mapped\s+[0-9a-f]{{12}}.*#{current}\b", listing.stdout, re.M), listing.stdout
-    status = run_cli("status", data_dir=data)
+    status = invoke_cli("status", data_dir=data)
     assert re.search(rf"^\s+tidy\s+.*#{current}\b", status.stdout, re.M), status.stdout
-    query = run_cli("query", "cycles", "-p", "tidy", data_dir=data)
+    query = invoke_cli("query", "cycles", "-p", "tidy", data_dir=data)
     assert query.stdout.startswith(f"snapshot #{current} · main @"), query.stdout
-    pin = run_cli("project", "pin", "tidy", "v1", data_dir=data)
+    pin = invoke_cli("project", "pin", "tidy", "v1", data_dir=data)
     assert pin.returncode == 0 and "current (pinned)" in pin.stdout
-    assert f"#{current}" not in run_cli("project", "list", data_dir=data).stdout.split("\n")[1]
-    assert run_cli("project", "pin", "tidy", "--unpin", data_dir=data).returncode == 0
-    diff = run_cli("diff", "tidy", "v1", data_dir=data)
+    assert f"#{current}" not in invoke_cli("project", "list", data_dir=data).stdout.split("\n")[1]
+    assert invoke_cli("project", "pin", "tidy", "--unpin", data_dir=data).returncode == 0
+    diff = invoke_cli("diff", "tidy", "v1", data_dir=data)
     assert diff.stdout.startswith("old #") and f"new #{current}" in diff.stdout
 
 

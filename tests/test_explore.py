@@ -8,7 +8,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from tests.helpers import commit, git, init_repo, run_cli, write
+from tests.helpers import commit, git, init_repo, invoke_cli, run_cli, write
+from workbench import Workbench
 from workbench.errors import ConfigError, WorkbenchError
 from workbench.graph.errors import AmbiguousNode, NodeNotFound
 
@@ -39,7 +40,12 @@ V1 = {
 
 @pytest.fixture
 def layered(tmp_path):
-    repo = init_repo(tmp_path / "layered")
+    return build_layered(tmp_path)
+
+
+def build_layered(root):
+    """Two tagged commits: clean layers (v1), then the store importing the app (v2)."""
+    repo = init_repo(root / "layered")
     write(repo, V1)
     first = commit(repo, "clean layers", "2026-01-01T10:00:00+00:00")
     git(repo, "tag", "v1")
@@ -50,12 +56,16 @@ def layered(tmp_path):
     return repo, first, second
 
 
-@pytest.fixture
-def mapped(wb, layered):
-    repo, first, second = layered
-    wb.add_project("layered", str(repo))
-    snaps = wb.map_history("layered", tags=True)
-    return wb, snaps
+@pytest.fixture(scope="module")
+def mapped(tmp_path_factory):
+    """Both tags mapped once for this module's tests, which only read the maps."""
+    root = tmp_path_factory.mktemp("explore")
+    repo, _, _ = build_layered(root)
+    bench = Workbench(root / "data")
+    bench.add_project("layered", str(repo))
+    snaps = bench.map_history("layered", tags=True)
+    yield bench, snaps
+    bench.close()
 
 
 def test_map_history_maps_each_tag_once(mapped):
@@ -171,28 +181,28 @@ def test_cli_explore_verbs(tmp_path, layered):
     repo, _, _ = layered
     data = tmp_path / "cli-data"
     assert run_cli("project", "add", "layered", str(repo), data_dir=data).returncode == 0
-    hist = run_cli("history", "layered", "--tags", data_dir=data)
+    hist = invoke_cli("history", "layered", "--tags", data_dir=data)
     assert hist.returncode == 0 and "import_cycles" in hist.stdout
-    rel = run_cli("query", "related", "orders", "-p", "layered", "--kinds", "imports", data_dir=data)
+    rel = invoke_cli("query", "related", "orders", "-p", "layered", "--kinds", "imports", data_dir=data)
     assert "store.db" in rel.stdout and "app.web" in rel.stdout
-    imp = run_cli("query", "impact", "store.db", "-p", "layered", data_dir=data)
+    imp = invoke_cli("query", "impact", "store.db", "-p", "layered", data_dir=data)
     assert "services.orders" in imp.stdout
-    assert "app.web -> services.orders -> store.db" in run_cli(
+    assert "app.web -> services.orders -> store.db" in invoke_cli(
         "query", "path", "app.web", "store.db", "-p", "layered", data_dir=data).stdout
-    check = run_cli("check", "layered", data_dir=data)
+    check = invoke_cli("check", "layered", data_dir=data)
     assert check.returncode == 3 and "store.db -> app.web" in check.stdout
-    clean = run_cli("check", "layered", "--ref", "v1", data_dir=data)
+    clean = invoke_cli("check", "layered", "--ref", "v1", data_dir=data)
     assert clean.returncode == 0 and "no violations" in clean.stdout
-    sql = run_cli("sql", "SELECT count(*) AS snapshots FROM snapshots", data_dir=data)
+    sql = invoke_cli("sql", "SELECT count(*) AS snapshots FROM snapshots", data_dir=data)
     assert sql.returncode == 0 and "2" in sql.stdout
-    diff = run_cli("diff", "layered", "v1", "v2", data_dir=data)
+    diff = invoke_cli("diff", "layered", "v1", "v2", data_dir=data)
     assert "== cycles new: 1" in diff.stdout
-    out = run_cli("export", "layered", str(tmp_path / "m.graphml"), data_dir=data)
+    out = invoke_cli("export", "layered", str(tmp_path / "m.graphml"), data_dir=data)
     assert out.returncode == 0 and (tmp_path / "m.graphml").is_file()
-    bad = run_cli("query", "impact", "fetch", "-p", "layered", data_dir=data)  # two fetch()
+    bad = invoke_cli("query", "impact", "fetch", "-p", "layered", data_dir=data)  # two fetch()
     assert bad.returncode == 1 and "ambiguous" in bad.stderr
     for kinds in ("import", ""):  # a typo or nothing: refused, not "nothing depends on it"
-        typo = run_cli("query", "impact", "store.db", "-p", "layered", "--kinds", kinds, data_dir=data)
+        typo = invoke_cli("query", "impact", "store.db", "-p", "layered", "--kinds", kinds, data_dir=data)
         assert typo.returncode == 2 and "unknown edge kind" in typo.stderr, typo.stderr
         assert "Traceback" not in typo.stderr
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from .batch.runs import declared_parameters, parse_parameters, raise_for_runs, resolve_notebook
 from .cli_common import handle_errors
 from .cli_common import open_workbench as _wb
 
@@ -24,6 +23,8 @@ PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as the 
 
 def _parameters(notebook: str, pairs) -> dict:
     """``-p`` pairs typed by the notebook's parameters cell."""
+    from .batch.runs import declared_parameters, parse_parameters, resolve_notebook
+
     return parse_parameters(pairs, declared_parameters(resolve_notebook(notebook)))
 
 
@@ -152,6 +153,8 @@ def schedule_run_due(ctx) -> None:
     for r in runs:
         click.echo(f"run #{r.id} schedule {names.get(r.schedule_id, r.schedule_id)} {r.status}: "
                    f"{r.output_html or r.error}")
+    from .batch.runs import raise_for_runs
+
     raise_for_runs(runs)
     if not runs:
         click.echo("nothing due")

@@ -12,8 +12,12 @@ import sys
 
 import click
 
+from typing import TYPE_CHECKING
+
 from .errors import WorkbenchError
-from .facade import Workbench
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .facade import Workbench
 
 
 def _fail(message: str, code: int) -> None:
@@ -75,10 +79,15 @@ class ProgressBar:
             self.bar.close()
 
 
-def open_workbench(ctx: click.Context, *, executor: str | None = None) -> Workbench:
+def open_workbench(ctx: click.Context, *, executor: str | None = None) -> "Workbench":
     """The invocation's one workbench (opening one recovers jobs: not worth doing twice);
     ``executor`` overrides ``WORKBENCH_EXECUTOR`` for it. It is closed when the command ends
-    (a local Dask cluster it started stops with it)."""
+    (a local Dask cluster it started stops with it).
+
+    The facade is imported here, not at module top, so ``workbench --help`` and a mistyped
+    command never load the services."""
+    from .facade import Workbench
+
     root = ctx.find_root()
     if "workbench" not in root.meta:
         root.meta["workbench"] = wb = Workbench(root.obj, executor=executor)

@@ -6,16 +6,20 @@ Each command opens the facade, calls one method and prints a table.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from .cli_common import open_workbench, handle_errors
-from .domain import IMPORT_CONTEXTS, EdgeKind
-from .snapshot import EXPORT_FORMATS
+from .domain import EXPORT_FORMATS, IMPORT_CONTEXTS, EdgeKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
-def _show(frame: pd.DataFrame | None, empty: str = "(nothing)") -> None:
+def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)") -> None:
+    import pandas as pd
+
     if frame is None or frame.empty:
         click.echo(empty)
         return

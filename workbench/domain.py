@@ -100,6 +100,9 @@ def external_name(node_id: str) -> str:
 #: Node kinds that stand for a whole source file.
 FILE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.FILE.value})
 
+#: The formats ``Snapshot.export`` writes (``workbench export --format``).
+EXPORT_FORMATS = ("graphml", "gexf", "json", "dot", "parquet")
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"

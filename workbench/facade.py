@@ -18,13 +18,14 @@ from .mapping.service import MapService
 from .repos.clones import Clones
 from .repos.credentials import credentials_for
 from .repos.sources import Source, parse_source, validate_name, validate_ref
-from .search.indexer import IndexService
-from .search.service import SearchService
 from .snapshot import Snapshot
 from .store import Store
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+    from .search.indexer import IndexService
+    from .search.service import SearchService
 
     from .ai.records import Answer, ContextRecord
     from .ai.service import AskService
@@ -83,8 +84,8 @@ class Workbench:
                               heartbeat_interval=cfg.heartbeat_interval,
                               stale_after=cfg.stale_after, on_failure=self._job_failed)
         self.background = interactive_session() if background is None else bool(background)
-        self._indexer = IndexService(self.store, self.clones, self.config)
-        self._searcher = SearchService(self.store)
+        self._index_service: IndexService | None = None
+        self._search_service: SearchService | None = None
         self._mapper = MapService(self.store, self.clones, self.config, publish=self._announce)
         self.jobs.register("map", self._map_work_from_row, resumable=True)
         self.jobs.register("map_history", self._history_work_from_row)
@@ -93,6 +94,22 @@ class Workbench:
         #: Batch runs found interrupted (their process ended) when this workbench opened.
         self.interrupted_runs: list[int] = (
             recover_runs(self.store, stale_after=cfg.stale_after) if recover else [])
+
+    @property
+    def _indexer(self) -> "IndexService":
+        if self._index_service is None:  # the search modules load Arrow and numpy
+            from .search.indexer import IndexService
+
+            self._index_service = IndexService(self.store, self.clones, self.config)
+        return self._index_service
+
+    @property
+    def _searcher(self) -> "SearchService":
+        if self._search_service is None:
+            from .search.service import SearchService
+
+            self._search_service = SearchService(self.store)
+        return self._search_service
 
     def __repr__(self) -> str:
         return f"Workbench({str(self.config.data_dir)!r})"

@@ -14,22 +14,23 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import networkx as nx
-import pandas as pd
-
-from .domain import EdgeKind, SnapshotInfo
-from .graph import contracts as _contracts
-from .graph import export as _export
-from .graph.build import graph_from_frames
+from .domain import EXPORT_FORMATS, EdgeKind, SnapshotInfo
+from .errors import WorkbenchError
 from .graph.errors import ContextsNotRecorded
-from .graph.import_contexts import bits_from_attrs
-from .graph.index import GraphIndex
-from .history.mailmap import Mailmap
-from .history.scope import history_order
 from .repos.shallow import truncation_note
 from .store import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    import pandas as pd
+
+    from .graph import contracts as _contracts
+    from .graph.index import GraphIndex
+
+# networkx, pandas and the graph modules are imported where they are used: a snapshot's
+# summary (what `workbench map` prints) needs none of them once it is stored.
 
 
 
@@ -54,13 +55,18 @@ class _LRU:
         return value
 
 
+#: Version of what :meth:`Snapshot.summary` keeps in the store: bump it when the way the most
+#: imported modules or the import cycles are computed changes.
+SUMMARY_VERSION = 1
+#: How many of the most imported modules the stored summary keeps.
+_SUMMARY_TOP = 20
+
 _GRAPHS = _LRU(8)
 _INDEXES = _LRU(8)
 
-EXPORT_FORMATS = ("graphml", "gexf", "json", "dot", "parquet")
 
 
-def build_graph(nodes, edges) -> nx.MultiDiGraph:
+def build_graph(nodes, edges) -> "nx.MultiDiGraph":
     """A ``MultiDiGraph`` from Arrow node and edge tables; edge keys are edge kinds.
 
     The JSON ``attrs`` column (decorators, bases, namespace, stdlib, co-change degree ...) is
@@ -70,6 +76,8 @@ def build_graph(nodes, edges) -> nx.MultiDiGraph:
     edge_attrs = edges.column("attrs").to_pylist() if "attrs" in edges.column_names else []
     node_frame = nodes.drop_columns(["attrs"]).to_pandas() if node_attrs else nodes.to_pandas()
     edge_frame = edges.drop_columns(["attrs"]).to_pandas() if edge_attrs else edges.to_pandas()
+    from .graph.build import graph_from_frames
+
     g = graph_from_frames(node_frame, edge_frame)
     for node_id, raw in zip(node_frame["id"].tolist(), node_attrs):
         if raw:
@@ -98,12 +106,20 @@ class Summary:
     project: str
     commit: str
     stats: dict
-    most_imported: pd.DataFrame = field(repr=False)
+    top_imported: tuple[tuple[str, int], ...] = field(repr=False)
+    """``(module, importers)`` pairs, most imported first."""
     cycles: list[list[str]] = field(repr=False)
     snapshot: str = ""
     """Which snapshot this is (:meth:`Snapshot.describe`)."""
     cycle_paths: list[list[str]] = field(default_factory=list, repr=False)
     runtime_cycles: int | None = None
+
+    @property
+    def most_imported(self) -> "pd.DataFrame":
+        """The most imported modules: a DataFrame of ``module, importers``."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.top_imported), columns=["module", "importers"])
 
     def to_text(self) -> str:
         s = self.stats
@@ -130,10 +146,10 @@ class Summary:
               if s.get("history_truncated_at") else []),
             "  most imported modules:",
         ]
-        if self.most_imported.empty:
+        if not self.top_imported:
             lines.append("    (no internal imports)")
-        for row in self.most_imported.itertuples():
-            lines.append(f"    {row.importers:>4}  {row.module}")
+        for module, importers in self.top_imported:
+            lines.append(f"    {importers:>4}  {module}")
         runtime = ("" if self.runtime_cycles is None or not self.cycles
                    else f"   ({self.runtime_cycles} without type-checking imports)")
         lines.append(f"  import cycles          {len(self.cycles):>7}{runtime}")
@@ -263,11 +279,15 @@ class Snapshot:
     def history_order(self) -> list[str]:
         """Shas of the snapshot's history (commits reachable from its commit among those
         mined), parents before children."""
+        from .history.scope import history_order
+
         return history_order(self._store.history.parents(self.info.project_id), self.commit)
 
     def commits(self) -> pd.DataFrame:
         """The commits of the snapshot's history (sha, author, time, message ...), parents
         before children; identities mapped by the ``.mailmap`` at the snapshot's commit."""
+        from .history.mailmap import Mailmap
+
         order = self.history_order()
         commits, _ = self._store.history.load(self.info.project_id, order)
         commits = Mailmap(self._store.history.mailmap(self.id)).apply(commits)
@@ -288,8 +308,8 @@ class Snapshot:
     # -- the graph ------------------------------------------------------------------------------
 
     @property
-    def graph(self) -> nx.MultiDiGraph:
-        def load() -> nx.MultiDiGraph:
+    def graph(self) -> "nx.MultiDiGraph":
+        def load() -> "nx.MultiDiGraph":
             return build_graph(*self._store.snapshots.arrow(self.id))
 
         return _GRAPHS.get((str(self._store.path), self.id), load)
@@ -306,9 +326,12 @@ class Snapshot:
             edge_kinds=list(edge_kinds) if edge_kinds is not None else None))
 
     @property
-    def index(self) -> GraphIndex:
+    def index(self) -> "GraphIndex":
         """The query index, built straight from the stored tables (no networkx graph needed)."""
-        def load() -> GraphIndex:
+        def load() -> "GraphIndex":
+            from .graph.import_contexts import bits_from_attrs
+            from .graph.index import GraphIndex
+
             nodes, edges = self._store.snapshots.arrow(self.id)
             edge_frame = edges.drop_columns(["attrs"]).to_pandas()
             edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"), edges.column("kind"))
@@ -377,10 +400,16 @@ class Snapshot:
         cols = ["path", "hotspot", "commits_total", "churn_total", "lines", "authors",
                 "main_author", "ownership", "current_owner", "current_ownership",
                 "code_age_days", "knowledge_loss"]
-        return m[cols].head(n).reset_index(drop=True) if not m.empty else pd.DataFrame(columns=cols)
+        if m.empty:
+            import pandas as pd
+
+            return pd.DataFrame(columns=cols)
+        return m[cols].head(n).reset_index(drop=True)
 
     def co_changes(self) -> pd.DataFrame:
         """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""
+        import pandas as pd
+
         rows = self._store.db.query(
             "SELECT src, dst, weight, CAST(json_extract(attrs, '$.degree') AS DOUBLE) FROM edges"
             " WHERE snapshot_id = ? AND kind = ?", [self.id, EdgeKind.CO_CHANGES.value])
@@ -398,6 +427,8 @@ class Snapshot:
         setup.cfg, .importlinter), a :class:`~workbench.contracts.ContractSet` or contracts.
         ``errors="record"`` turns a contract that cannot be checked here (a module missing at
         this commit) into status ``error`` instead of raising."""
+        from .graph import contracts as _contracts
+
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
         chosen = contracts if isinstance(contracts, _contracts.ContractSet) else list(contracts)
@@ -408,11 +439,16 @@ class Snapshot:
         return _contracts.check_index(index, chosen, errors=errors)
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
+        """The ``n`` modules imported by the most files: ``module, importers``."""
+        import pandas as pd
+
+        return pd.DataFrame(self._top_imported(n), columns=["module", "importers"])
+
+    def _top_imported(self, n: int | None = None) -> list[tuple[str, int]]:
         dg = self.module_graph()
         rows = sorted(((dg.in_degree(m), m) for m in dg.nodes if dg.nodes[m].get("path")),
                       key=lambda t: (-t[0], t[1]))
-        rows = [(m, c) for c, m in rows if c > 0][:n]
-        return pd.DataFrame(rows, columns=["module", "importers"])
+        return [(m, c) for c, m in rows if c > 0][:n]
 
     def import_cycles(self) -> list[list[str]]:
         """Each group of files that import each other, members sorted, largest group first
@@ -422,6 +458,8 @@ class Snapshot:
         return sorted(groups, key=lambda c: (-len(c), c))
 
     def external_dependencies(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = self._store.db.query(
             "SELECT n.name, coalesce(CAST(json_extract(n.attrs, '$.stdlib') AS BOOLEAN), false),"
             " (SELECT count(*) FROM edges e WHERE e.snapshot_id = n.snapshot_id AND e.dst = n.id"
@@ -432,21 +470,47 @@ class Snapshot:
                                  ignore_index=True)
 
     def summary(self, top: int = 5) -> Summary:
+        """Counts, the ``top`` most imported modules and the import cycles.
+
+        The modules and cycles are computed from the map's graph once per snapshot and kept in
+        the store (``snapshot_summaries``), so the summary of a map made before (a re-map of
+        an unchanged commit) loads neither the graph nor pandas.
+        """
+        kept = self._store.snapshots.summary(self.id, SUMMARY_VERSION)
+        if kept is None or top > _SUMMARY_TOP:
+            imported = self._top_imported(max(top, _SUMMARY_TOP))
+            cycles = self._summary_cycles()
+            if kept is None:
+                try:
+                    self._store.snapshots.put_summary(self.id, SUMMARY_VERSION, imported, cycles)
+                except WorkbenchError:  # a busy or full database: computed again next time
+                    pass
+        else:
+            imported, cycles = kept
+        return Summary(self.info.project, self.commit, self.stats,
+                       tuple((str(m), int(c)) for m, c in imported[:top]),
+                       [list(g) for g in cycles["groups"]], self.describe(),
+                       cycle_paths=[list(p) for p in cycles["paths"]],
+                       runtime_cycles=cycles["runtime"])
+
+    def _summary_cycles(self) -> dict:
+        """``{"groups": members sorted, largest first; "paths": one shortest cycle through
+        each; "runtime": groups left without type-checking imports, or None}``."""
         cycles = self.cycles()
         rows = sorted(zip(cycles["members"], cycles["cycle"]), key=lambda r: (-len(r[0]), sorted(r[0])))
         try:
             runtime: int | None = len(self.cycles(exclude_contexts=("type_checking",)))
         except ContextsNotRecorded:  # a map from before imports were classified
             runtime = None
-        return Summary(self.info.project, self.commit, self.stats, self.most_imported(top),
-                       [sorted(m) for m, _ in rows], self.describe(),
-                       cycle_paths=[list(c) for _, c in rows], runtime_cycles=runtime)
+        return {"groups": [sorted(m) for m, _ in rows], "paths": [list(c) for _, c in rows],
+                "runtime": runtime}
 
     # -- exports --------------------------------------------------------------------------------
 
     def export(self, path: str | Path, format: str | None = None, *, depth: int = 2) -> Path:
         """Write the map as GraphML, GEXF, node-link JSON, Graphviz DOT (collapsed) or Parquet."""
         from .errors import ConfigError
+        from .graph import export as _export
 
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()

@@ -105,12 +105,12 @@ def test_an_answer_that_stays_malformed_is_reported(ai_wb, openai_server):
 
 
 def test_the_pipeline_with_a_model_from_the_cli(tmp_path, shop_repo, openai_server):
-    from tests.helpers import run_cli
+    from tests.helpers import invoke_cli, run_cli
 
     data = tmp_path / "data"
     env = {"WORKBENCH_AI_PROVIDER": "openai", "OPENAI_BASE_URL": openai_server.base_url,
            "OPENAI_API_KEY": openai_server.api_key, "OPENAI_MODEL": "tiny-chat"}
-    assert run_cli("map", str(shop_repo), "--name", "shop", data_dir=data).returncode == 0
+    assert invoke_cli("map", str(shop_repo), "--name", "shop", data_dir=data).returncode == 0
     openai_server.reply(json.dumps(SPEC))
     openai_server.reply(json.dumps(PLAN))
     out = run_cli("idea", "add", IDEA_TITLE, "--text", IDEA_TEXT, "-p", "shop", data_dir=data,

@@ -10,38 +10,38 @@ import pytest
 
 from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, add_branch
 from tests.agents.test_review import PARTIAL_REFUND
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, invoke_cli, run_cli
 
 
 def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
     data = tmp_path / "data"
-    assert run_cli("map", str(shop_repo), "--name", "shop", data_dir=data).returncode == 0
+    assert invoke_cli("map", str(shop_repo), "--name", "shop", data_dir=data).returncode == 0
     out = run_cli("idea", "add", IDEA_TITLE, "--text", IDEA_TEXT, "-p", "shop", data_dir=data)
     assert out.returncode == 0, out.stderr
     assert "idea #1 planned: Partial refunds" in out.stdout
     assert "shop.payments:PaymentGateway.refund [function] shop/payments.py:8" in out.stdout
     assert re.search(r"Change \S+ \(shop/orders\.py\)", out.stdout)
 
-    shown = run_cli("idea", "show", "1", data_dir=data)
+    shown = invoke_cli("idea", "show", "1", data_dir=data)
     assert shown.returncode == 0 and "acceptance criteria:" in shown.stdout
     assert re.search(r"shop/orders\.py:\d+  via search\+map; impact \d \(.*shop\.web\.views",
                      shown.stdout)
-    tasks = run_cli("tasks", "-p", "shop", data_dir=data)
+    tasks = invoke_cli("tasks", "-p", "shop", data_dir=data)
     assert tasks.returncode == 0 and "touches: shop.payments:PaymentGateway.refund" in tasks.stdout
 
     add_branch(shop_repo, "partial-refunds", {"shop/payments.py": PARTIAL_REFUND}, "partial")
-    review = run_cli("review", "-p", "shop", "--head", "partial-refunds", data_dir=data)
+    review = invoke_cli("review", "-p", "shop", "--head", "partial-refunds", data_dir=data)
     assert review.returncode == 3, review.stderr
     assert "BLOCKED" in review.stdout and "tasks covered: #1" in review.stdout
-    assert "in_review" in run_cli("tasks", "-p", "shop", data_dir=data).stdout
+    assert "in_review" in invoke_cli("tasks", "-p", "shop", data_dir=data).stdout
 
-    bad = run_cli("idea", "add", "", "-p", "shop", data_dir=data)
+    bad = invoke_cli("idea", "add", "", "-p", "shop", data_dir=data)
     assert bad.returncode == 1 and bad.stderr.startswith("error: an idea needs a title")
-    captured = run_cli("idea", "add", "Later", "-p", "shop", "--no-run", data_dir=data)
+    captured = invoke_cli("idea", "add", "Later", "-p", "shop", "--no-run", data_dir=data)
     assert captured.returncode == 0 and "idea #2 new: Later" in captured.stdout
-    listed = run_cli("idea", "list", "-p", "shop", data_dir=data)
+    listed = invoke_cli("idea", "list", "-p", "shop", data_dir=data)
     assert listed.returncode == 0 and "planned" in listed.stdout and "Later" in listed.stdout
-    missing = run_cli("idea", "show", "42", data_dir=data)
+    missing = invoke_cli("idea", "show", "42", data_dir=data)
     assert missing.returncode == 1 and "no idea #42" in missing.stderr
 
 

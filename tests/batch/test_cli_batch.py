@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import invoke_cli, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -60,10 +60,10 @@ def test_schedule_add_list_run_due_remove(tmp_path, tiny):
     assert out.returncode == 0, out.stderr
     assert re.match(r"added schedule nightly \(0 3 \* \* \*, catch-up skip\); next run "
                     r"\d{4}-\d\d-\d\d 03:00:00 UTC", out.stdout)
-    listing = run_cli("schedule", "list", data_dir=data).stdout
+    listing = invoke_cli("schedule", "list", data_dir=data).stdout
     assert re.search(r"^nightly\s+0 3 \* \* \*\s+skip\s+\S+ 03:00:00\s+-\s+tiny\.ipynb", listing, re.M)
     assert '"name": "n"' in listing
-    due = run_cli("schedule", "run-due", data_dir=data)
+    due = invoke_cli("schedule", "run-due", data_dir=data)
     assert due.returncode == 0 and due.stdout.strip() == "nothing due"
-    assert run_cli("schedule", "remove", "nightly", data_dir=data).stdout.strip() == "removed schedule nightly"
-    assert run_cli("schedule", "list", data_dir=data).stdout.startswith("no schedules yet")
+    assert invoke_cli("schedule", "remove", "nightly", data_dir=data).stdout.strip() == "removed schedule nightly"
+    assert invoke_cli("schedule", "list", data_dir=data).stdout.startswith("no schedules yet")

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ROOT
-from workbench.batch.runs import validate_parameters
-from workbench.cli_batch import parse_parameters
+from workbench.batch.runs import parse_parameters, validate_parameters
 from workbench.errors import InvalidParameters, NotebookNotFound, WorkbenchError
 
 

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from tests.events.conftest import open_bench
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, invoke_cli, run_cli
 from workbench.events import (ConsumerBusy, DeadLetterNotFound, InvalidEvent, UnknownEventType,
                               register_type)
 from workbench.events.log import _Delivery
@@ -293,17 +293,17 @@ def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
     env = {"WORKBENCH_EVENTS": events_backend}
     listing = run_cli("events", "list", data_dir=data_dir, env=env)
     assert listing.returncode == 0 and listing.stdout.count("repo.pushed") == 3, listing.stderr
-    as_json = run_cli("events", "list", "--after", "2", "--json", data_dir=data_dir, env=env)
+    as_json = invoke_cli("events", "list", "--after", "2", "--json", data_dir=data_dir, env=env)
     assert [json.loads(x)["id"] for x in as_json.stdout.splitlines()] == [3]
-    dead = run_cli("events", "dead", data_dir=data_dir, env=env)
+    dead = invoke_cli("events", "dead", data_dir=data_dir, env=env)
     assert dead.stdout.count("ValueError: no") == 3, dead.stdout + dead.stderr
-    retry = run_cli("events", "retry", "2", data_dir=data_dir, env=env)
+    retry = invoke_cli("events", "retry", "2", data_dir=data_dir, env=env)
     assert retry.returncode == 0 and "queued again for cli" in retry.stdout, retry.stderr
-    missing = run_cli("events", "retry", "99", data_dir=data_dir, env=env)
+    missing = invoke_cli("events", "retry", "99", data_dir=data_dir, env=env)
     assert missing.returncode == 1 and "no dead letter #99" in missing.stderr
-    replay = run_cli("events", "replay", "cli", "3", data_dir=data_dir, env=env)
+    replay = invoke_cli("events", "replay", "cli", "3", data_dir=data_dir, env=env)
     assert replay.returncode == 0, replay.stderr
-    consumers = run_cli("events", "consumers", data_dir=data_dir, env=env)
+    consumers = invoke_cli("events", "consumers", data_dir=data_dir, env=env)
     assert "cli" in consumers.stdout and consumers.returncode == 0
 
     wb = open_bench(data_dir, events_backend)

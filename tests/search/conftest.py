@@ -104,7 +104,12 @@ def test_retry_with_backoff():
 @pytest.fixture
 def known_repo(tmp_path: Path) -> Path:
     """Two commits: the network code, then the cache, auth, docs and config."""
-    repo = init_repo(tmp_path / "netkit")
+    return build_known_repo(tmp_path)
+
+
+def build_known_repo(root: Path) -> Path:
+    """The known repository under ``root``: the network code, then the rest."""
+    repo = init_repo(root / "netkit")
     first = {k: v for k, v in FILES.items() if k.startswith(("src/net", "tests/"))}
     write(repo, first)
     commit(repo, "Add an HTTP client with exponential backoff retries", "2026-01-01T10:00:00+00:00")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, invoke_cli, run_cli
 
 HIT = re.compile(r"^(?:(?P<path>[^\s:]+):(?P<line>\d+)|commit (?P<sha>[0-9a-f]{12}))  "
                  r"(?P<score>-?\d+\.\d{4})  (?P<what>\S+)  ")
@@ -28,28 +28,28 @@ def test_search_works_right_after_map(tmp_path, known_repo):
     assert "net.retry:retry_with_backoff" in lines[0]
     assert "indexed" in out.stderr  # the first search built the index
 
-    commits = run_cli("search", "when were retries added", "-p", "netkit", "--kind", "commits",
+    commits = invoke_cli("search", "when were retries added", "-p", "netkit", "--kind", "commits",
                       data_dir=data)
     assert commits.returncode == 0, commits.stderr
     assert HIT.match(commits.stdout.splitlines()[0])["sha"]
     assert "indexed" not in commits.stderr  # built once
 
-    filtered = run_cli("search", "title", "-p", "netkit", "--lang", "typescript", "--path",
+    filtered = invoke_cli("search", "title", "-p", "netkit", "--lang", "typescript", "--path",
                        "web/*", "--mode", "text", "--tests", data_dir=data)
     assert filtered.returncode == 0 and filtered.stdout.startswith("web/slug.ts:1  ")
 
-    indexed = run_cli("index", "netkit", data_dir=data)
+    indexed = invoke_cli("index", "netkit", data_dir=data)
     assert indexed.returncode == 0 and "(0 new, 0 files and 0 commits" in indexed.stdout
 
 
 def test_cli_errors_are_one_line(tmp_path, known_repo):
     data = tmp_path / "data"
-    run_cli("map", str(known_repo), "--name", "netkit", data_dir=data)
+    invoke_cli("map", str(known_repo), "--name", "netkit", data_dir=data)
     bad = run_cli("search", "cache", "-p", "netkit", "--k", "0", data_dir=data)
     assert bad.returncode == 2 and "--k" in bad.stderr
-    missing = run_cli("search", "cache", "-p", "nowhere", data_dir=data)
+    missing = invoke_cli("search", "cache", "-p", "nowhere", data_dir=data)
     assert missing.returncode == 1 and missing.stderr.startswith("error: ")
-    broken = run_cli("search", "cache", "-p", "netkit", data_dir=data,
+    broken = invoke_cli("search", "cache", "-p", "netkit", data_dir=data,
                      env={"WORKBENCH_EMBEDDER": "model2vec"})
     assert broken.returncode == 1
     assert "model2vec:/path/to/model" in broken.stderr and "Traceback" not in broken.stderr

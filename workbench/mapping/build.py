@@ -18,17 +18,12 @@ from ..domain import FILE_KINDS, EdgeKind, NodeKind
 from .metrics import add_structural_metrics
 from .other_links import link_other_languages
 from .python_links import link_python
+from .version import MAP_VERSION
 from .tables import EDGE_FIELDS, NODE_FIELDS, EdgeSet, MapTables, NodeSet, ScannedFile, file_node_fields
 
 __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "EdgeSet",
            "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
 
-#: Version of the map format written to ``snapshots.parser_version``.
-#: 3: external dependencies of other languages carry their ecosystem; 4: calls, overloads and
-#: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``;
-#: 5: import edges carry where their statements stand (attrs.context/contexts); Python module
-#: names by the import rules, calls and bases through re-exports.
-MAP_VERSION = 5
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
               coupling=None) -> MapTables:

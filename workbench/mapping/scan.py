@@ -70,10 +70,32 @@ def scan(
     memory_limit: int = 2 << 30,
     excluder: Excluder | None = None,
 ) -> ScanResult:
-    """Classify, look up cached facts, parse what is missing, and attach facts to files."""
+    """Classify, look up cached facts, parse what is missing, and attach facts to files.
+
+    With at least ``EARLY_START`` files to map, the worker processes start before the cache
+    lookup, so their interpreters start while it runs (a map whose files are all cached
+    then closes them unused).
+    """
     files = classify(entries, max_bytes, excluder)
     wanted = [f for f in files if f.status == "parsed"]
     keys = {id(f): _key(f) for f in wanted}
+    pool = WorkerPool(workers, memory_limit=memory_limit)
+    if len(wanted) >= EARLY_START:
+        pool.start()
+    try:
+        return _scan(files, wanted, keys, entries, read_blobs=read_blobs, cached=cached,
+                     max_bytes=max_bytes, progress=progress, excluder=excluder, pool=pool)
+    finally:
+        pool.close()
+
+
+#: Files to map from which parser workers start ahead of the cache lookup.
+EARLY_START = 64
+
+
+def _scan(files: list[ScannedFile], wanted: list[ScannedFile], keys: dict[int, FactKey],
+          entries: list[TreeEntry], *, read_blobs, cached, max_bytes: int,
+          progress: Progress | None, excluder: Excluder | None, pool: WorkerPool) -> ScanResult:
     known = cached(list(set(keys.values())))
     missing = {(f.blob_sha, f.language) for f in wanted if keys[id(f)] not in known}
     # sha -> every path holding it: two go.mod files with the same bytes are two modules
@@ -110,8 +132,7 @@ def scan(
     def decode(key: tuple[str, str], raw: str) -> None:
         decoded[(key[0], *parser_for(key[1]))] = FileFacts.from_json(raw)
 
-    parsed = WorkerPool(workers, memory_limit=memory_limit).parse(
-        requests(), progress, total=len(order), on_result=decode)
+    parsed = pool.parse(requests(), progress, total=len(order), on_result=decode)
     fresh: dict[FactKey, str] = {}
     for (sha, language), raw in parsed.items():
         fresh[(sha, *parser_for(language))] = raw

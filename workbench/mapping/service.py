@@ -11,23 +11,24 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
 from ..history.errors import ShallowSource
-from ..history.service import HistoryService
 from ..repos.shallow import shallow_commits
 from ..jobs import Job
 from ..repos.clones import Clones
 from ..store import Store
-from .build import MAP_VERSION, build_map
 from .excludes import Excluder
-from .metrics import prewarm
-from .scan import scan
+from .version import MAP_VERSION
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..history.service import HistoryService
+
+# The parse, build and history modules (pandas, Arrow, networkx) are imported when a commit is
+# mapped, not when an unchanged commit's snapshot is reused.
 
 
 class _HistoryMiner:
@@ -37,7 +38,8 @@ class _HistoryMiner:
     either is raised by :meth:`result`, and :meth:`stop` ends mining when parsing failed.
     """
 
-    def __init__(self, history: HistoryService, project_id: int, repo: Path, commit: str,
+    def __init__(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
+                 commit: str,
                  job: Job) -> None:
         self._job = job
         self._stop = threading.Event()
@@ -57,9 +59,10 @@ class _HistoryMiner:
         cancelled = getattr(self._job, "cancelled", None)
         return self._stop.is_set() or bool(cancelled and cancelled())
 
-    def _run(self, history: HistoryService, project_id: int, repo: Path, commit: str) -> None:
+    def _run(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
+             commit: str) -> None:
         try:
-            self._added = history.sync(project_id, repo, commit, self._report,
+            self._added = history().sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
@@ -79,6 +82,42 @@ class _HistoryMiner:
         return self._added
 
 
+def _load_map_modules() -> None:
+    """Import what building a map needs (about a second of a fresh process's time)."""
+    import pandas  # noqa: F401
+
+    from . import build  # noqa: F401 - Arrow, networkx
+    from .metrics import prewarm
+
+    prewarm().join()  # what PageRank and Louvain import (scipy)
+
+
+class _Background:
+    """``fn(*args)`` on a thread of its own; :meth:`result` waits and raises what it raised."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="workbench-background", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 #: How a service announces what happened: ``publish(event_type, payload)`` (the facade hands in
 #: the event log's publish; a failure to publish never fails the work).
 Publish = Callable[[str, dict[str, Any]], None]
@@ -90,11 +129,20 @@ class MapService:
         self.store = store
         self.clones = clones
         self.config = config
-        self.history = HistoryService(store, git_timeout=config.git_timeout,
-                                      git_memory=config.history_memory,
-                                      max_commit_files=config.max_commit_files,
-                                      blame_budget=config.blame_budget)
+        self._history: HistoryService | None = None
         self.publish = publish
+
+    @property
+    def history(self) -> "HistoryService":
+        if self._history is None:
+            from ..history.service import HistoryService
+
+            config = self.config
+            self._history = HistoryService(self.store, git_timeout=config.git_timeout,
+                                           git_memory=config.history_memory,
+                                           max_commit_files=config.max_commit_files,
+                                           blame_budget=config.blame_budget)
+        return self._history
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
             exclude: Sequence[str] | None = None, fetch: bool = True,
@@ -182,13 +230,17 @@ class MapService:
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,
                     given: str, default_head: bool) -> dict:
+        from .scan import scan
+
+        # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
+        # workers parse, instead of delaying the first parse in a fresh process
+        loading = _Background(_load_map_modules)
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                    max_bytes=self.config.max_tree_bytes)
-        prewarm()  # PageRank's imports load while the workers parse
         # history is mined beside the parse: git log and the parser workers overlap
-        miner = _HistoryMiner(self.history, project.id, repo, commit, job)
+        miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, job)
         try:
             scanned = scan(
                 entries,
@@ -204,30 +256,41 @@ class MapService:
             miner.stop()
             raise
         fresh = scanned.fresh
-        new_commits = miner.result()
-        job.check_cancel()
-        sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
-                          dtype="float64")
-        history = self.history.analyse(
-            project.id, repo, commit, sizes,
-            files={e.path: e.blob_sha for e in entries},
-            blame={f.path: f.blob_sha for f in scanned.files
-                   if f.status == "parsed" and f.facts is not None} if self.config.blame else None)
-        job.report(len(fresh), len(fresh), "building the map")
-        job.check_cancel()
-        tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
-        excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
-        stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
-                 "parsed_now": len(fresh), "commits": history.commits,
-                 "commits_mined_now": new_commits,
-                 **({"history_truncated_at": history.truncated_at} if history.truncated_at else {}),
-                 **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
-                 "seconds": round(time.perf_counter() - started, 3)}
-        result: dict = {}
-
         # parse results are a cache keyed by blob: stored in their own short transaction
-        # before the snapshot's, so the one that makes the snapshot visible stays small
-        self.store.facts.put_many(fresh)
+        # before the snapshot's, so the one that makes the snapshot visible stays small. DuckDB
+        # writes them without holding the GIL, beside the history analysis and the build.
+        facts_writer = _Background(self.store.facts.put_many, fresh)
+        try:
+            loading.result()
+            import pandas as pd
+
+            from .build import build_map
+
+            new_commits = miner.result()
+            job.check_cancel()
+            sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
+                              dtype="float64")
+            history = self.history.analyse(
+                project.id, repo, commit, sizes,
+                files={e.path: e.blob_sha for e in entries},
+                blame={f.path: f.blob_sha for f in scanned.files
+                       if f.status == "parsed" and f.facts is not None} if self.config.blame else None)
+            job.report(len(fresh), len(fresh), "building the map")
+            job.check_cancel()
+            tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
+            excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
+            stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
+                     "parsed_now": len(fresh), "commits": history.commits,
+                     "commits_mined_now": new_commits,
+                     **({"history_truncated_at": history.truncated_at}
+                        if history.truncated_at else {}),
+                     **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
+                     "seconds": round(time.perf_counter() - started, 3)}
+        except BaseException:
+            facts_writer.wait()  # its own failure, if any, matters less than this one
+            raise
+        result: dict = {}
+        facts_writer.result()
 
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)

@@ -93,6 +93,7 @@ def worker_main() -> None:
     sys.setrecursionlimit(10_000)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must not corrupt the protocol
+    from . import python  # noqa: F401 - the Python parser loads while the parent lists files
     # A syntax tree is a burst of acyclic objects freed by reference counting as soon as the
     # file is done; the cycle collector would only rescan them (about a tenth of parse time).
     # Collect now and then for the rare cycle (an exception and its traceback).
@@ -131,9 +132,20 @@ class _Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
         )
 
-    def ask(self, request: Request) -> Result:
-        _send(self.proc.stdin, request)
-        return _recv(self.proc.stdout)
+    def send(self, request: Request) -> bool:
+        """Queue a request; False when the worker is gone."""
+        try:
+            _send(self.proc.stdin, request)
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def receive(self) -> Result | None:
+        """The answer to the oldest queued request; None when the worker died first."""
+        try:
+            return _recv(self.proc.stdout)
+        except (EOFError, OSError):
+            return None
 
     def close(self) -> None:
         try:
@@ -148,11 +160,38 @@ class _Worker:
 
 
 class WorkerPool:
-    """Parse blobs in ``size`` worker processes; crashes cost one file, never the batch."""
+    """Parse blobs in ``size`` worker processes; crashes cost one file, never the batch.
+
+    :meth:`start` launches the workers ahead of :meth:`parse`, so that their interpreters
+    start while the caller is still listing files and looking up cached facts; workers that
+    :meth:`parse` does not use are closed when it ends (or by :meth:`close`).
+    """
 
     def __init__(self, size: int, *, memory_limit: int = 2 << 30) -> None:
         self.size = max(1, size)
         self.memory_limit = memory_limit
+        self._ready: list[_Worker] = []
+        self._ready_lock = threading.Lock()
+
+    def start(self) -> "WorkerPool":
+        """Start the workers now (idempotent)."""
+        with self._ready_lock:
+            while len(self._ready) < self.size:
+                self._ready.append(_Worker(self.memory_limit))
+        return self
+
+    def _take(self) -> _Worker:
+        with self._ready_lock:
+            if self._ready:
+                return self._ready.pop()
+        return _Worker(self.memory_limit)
+
+    def close(self) -> None:
+        """Close workers started ahead and not used."""
+        with self._ready_lock:
+            idle, self._ready = self._ready, []
+        for worker in idle:
+            worker.close()
 
     def parse(self, requests: Iterable[Request],
               progress: Callable[[int, int | None, str], None] | None = None,
@@ -171,6 +210,7 @@ class WorkerPool:
         if total is None and hasattr(requests, "__len__"):
             total = len(requests)  # type: ignore[arg-type]
         if total == 0:
+            self.close()
             return {}
         source = iter(requests)
         results: dict[tuple[str, str], str] = {}
@@ -183,24 +223,34 @@ class WorkerPool:
                     return None
                 return next(source, None)
 
+        def handle(sha: str, language: str, facts: str) -> None:
+            if on_result is not None:
+                on_result((sha, language), facts)
+            with lock:
+                results[(sha, language)] = facts
+                done = len(results)
+            if progress is not None:
+                progress(done, total, "parsing")
+
         def serve() -> None:
-            worker = _Worker(self.memory_limit)
+            # One request stays queued in the worker while this thread handles the last
+            # answer (decoding it, reporting progress to the database): the worker never
+            # waits for its feeder. A crash is charged to the request it was answering.
+            worker = self._take()
             try:
-                while (request := next_request()) is not None:
-                    try:
-                        sha, language, facts = worker.ask(request)
-                    except (EOFError, BrokenPipeError, OSError):
+                request = next_request()
+                sent = request is not None and worker.send(request)
+                while request is not None:
+                    answer = worker.receive() if sent else None
+                    if answer is None:  # the worker died on this request
                         worker.close()
-                        sha, language = request[0], request[1]
-                        facts = _problem_json(language, "the parser crashed on this file")
                         worker = _Worker(self.memory_limit)
-                    if on_result is not None:
-                        on_result((sha, language), facts)
-                    with lock:
-                        results[(sha, language)] = facts
-                        done = len(results)
-                    if progress is not None:
-                        progress(done, total, "parsing")
+                        answer = (request[0], request[1],
+                                  _problem_json(request[1], "the parser crashed on this file"))
+                    following = next_request()
+                    sent = following is not None and worker.send(following)
+                    handle(*answer)
+                    request = following
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
                 with lock:
                     errors.append(exc)  # the other workers stop at their next request
@@ -219,6 +269,7 @@ class WorkerPool:
             close = getattr(source, "close", None)
             if close is not None:
                 close()  # a generator reading blobs stops its git process
+            self.close()
         if errors:
             raise errors[0]
         return results

@@ -22,7 +22,6 @@ from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
 from .runs import RunsTable
 from .schedules import SchedulesTable
-from .search import SearchTable
 from .snapshots import SnapshotsTable
 
 __all__ = ["Store", "Database", "load_extension", "LATEST_VERSION"]
@@ -45,8 +44,18 @@ class Store:
         self.health = HealthTable(self.db)
         self.ideas = IdeasTable(self.db)
         self.conversations = ConversationsTable(self.db)
-        self.search = SearchTable(self.db)
         self.events = EventsTable(self.db)
+        self._search = None
+
+    @property
+    def search(self):
+        """Chunks, vectors and search indexes (:class:`~.search.SearchTable`; it needs Arrow,
+        so it is loaded on first use)."""
+        if self._search is None:
+            from .search import SearchTable
+
+            self._search = SearchTable(self.db)
+        return self._search
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

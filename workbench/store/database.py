@@ -26,14 +26,16 @@ from __future__ import annotations
 import atexit
 import collections
 import logging
+import math
 import random
 import re
 import shutil
 import threading
 import time
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import duckdb
 
@@ -192,6 +194,125 @@ def _close_all() -> None:
                     shared.connection.close()
                 finally:
                     shared.connection = None
+
+
+_INT32 = range(-(2**31), 2**31)
+_INT64 = range(-(2**63), 2**63)
+
+
+def _literal(value: Any) -> str | None:
+    """``value`` as a SQL literal of the type DuckDB gives the same bound parameter, or None
+    when it has no such literal here (the value is then bound as usual)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if type(value) is int:
+        return str(value) if value in _INT64 else None
+    if type(value) is float:
+        return f"CAST('{value!r}' AS DOUBLE)" if math.isfinite(value) else None
+    if type(value) is str:
+        return None if "\0" in value else "'" + value.replace("'", "''") + "'::VARCHAR"
+    if type(value) is datetime:  # an instant when it has a zone, as DuckDB binds it
+        kind = "TIMESTAMP" if value.tzinfo is None or value.utcoffset() is None else "TIMESTAMPTZ"
+        return f"'{value.isoformat()}'::{kind}"
+    if type(value) is date:
+        return f"'{value.isoformat()}'::DATE"
+    if type(value) in (list, tuple) and value:
+        if all(type(v) is str for v in value):
+            return "[" + ", ".join(_literal(v) or "" for v in value) + "]::VARCHAR[]" \
+                if not any("\0" in v for v in value) else None
+        if all(type(v) is int for v in value) and all(v in _INT64 for v in value):
+            kind = "INTEGER" if all(v in _INT32 for v in value) else "BIGINT"
+            return "[" + ", ".join(map(str, value)) + f"]::{kind}[]"
+    return None
+
+
+def inline_parameters(sql: str, params: Sequence[Any]) -> str | None:
+    """``sql`` with its ``?`` placeholders replaced by literals of ``params``, or None.
+
+    DuckDB's Python client imports pandas (and numpy) to bind any parameter, which costs a
+    light process such as ``workbench status`` about half a second. Plain values (None, bool,
+    64-bit int, finite float, str without NUL, datetime, date, non-empty lists of str or int)
+    are written as
+    typed literals instead: strings quoted with ``'`` doubled (standard SQL strings, where a
+    backslash is an ordinary character), so no value can end its literal, and each cast to
+    the type a bound parameter would have. Anything else, ``$n`` placeholders, or a count
+    that does not match leaves the query to DuckDB's binding (None).
+    """
+    literals = []
+    for value in params:
+        literal = _literal(value)
+        if literal is None:
+            return None
+        literals.append(literal)
+    out: list[str] = []
+    used = 0
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"":  # a string literal or a quoted identifier, doubled quotes inside
+            end = i + 1
+            while True:
+                end = sql.find(ch, end)
+                if end < 0:
+                    return None
+                if end + 1 < n and sql[end + 1] == ch:
+                    end += 2
+                    continue
+                break
+            out.append(sql[i:end + 1])
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end])
+            i = end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            if end < 0:
+                return None
+            out.append(sql[i:end + 2])
+            i = end + 2
+        elif ch == "$":
+            return None  # $1 / $name parameters (or dollar quoting): DuckDB binds them
+        elif ch == "?":
+            if used == len(literals):
+                return None
+            out.append(literals[used])
+            used += 1
+            i += 1
+        else:
+            j = i + 1
+            while j < n and sql[j] not in "'\"-/$?":
+                j += 1
+            out.append(sql[i:j])
+            i = j
+    return "".join(out) if used == len(literals) else None
+
+
+class _Cursor:
+    """A DuckDB cursor whose ``execute`` writes plain parameters as literals
+    (:func:`inline_parameters`); everything else is the cursor's own."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+
+    def execute(self, query: str, parameters: Any = None) -> "_Cursor":
+        if parameters and not isinstance(parameters, dict):
+            inlined = inline_parameters(query, parameters)
+            if inlined is not None:
+                query, parameters = inlined, None
+        if parameters:
+            self._cursor.execute(query, parameters)
+        else:
+            self._cursor.execute(query)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
 
 
 class Database:
@@ -362,7 +483,7 @@ class Database:
                     time.sleep(pause)
                 shared.opened(self._open())
             shared.users += 1
-            cursor = shared.connection.cursor()
+            cursor = _Cursor(shared.connection.cursor())
         try:
             yield cursor
         except BaseException as exc:

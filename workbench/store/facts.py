@@ -6,17 +6,20 @@ for all commits and all projects (forks share their unchanged files).
 
 from __future__ import annotations
 
-from typing import Iterable
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Iterable
 
 from .database import Database
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 FactKey = tuple[str, str, int]  # (blob sha, parser, parser version)
 
 
 
-def _keys_table(keys: list[FactKey], facts: list[str] | None = None) -> pa.Table:
+def _keys_table(keys: list[FactKey], facts: list[str] | None = None) -> "pa.Table":
+    import pyarrow as pa
+
     columns = {
         "blob_sha": pa.array([k[0] for k in keys], pa.string()),
         "parser": pa.array([k[1] for k in keys], pa.string()),

@@ -16,8 +16,7 @@ again, with what is below them. ``blame_lines`` caches ``git blame`` per
 
 from __future__ import annotations
 
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from .database import Database
 
@@ -25,6 +24,10 @@ from .database import Database
 #: 2 = identities as written, paths in the text form of :mod:`workbench.repos.paths`,
 #: shallow boundaries without file changes.
 HISTORY_VERSION = 2
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import pyarrow as pa
 
 COMMIT_COLUMNS = ("sha", "author_name", "author_email", "authored_at", "committer_name",
                   "committer_email", "committed_at", "subject", "parents", "is_merge", "truncated")
@@ -107,6 +110,8 @@ class HistoryTable:
 
     def load(self, project_id: int, shas: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Commits and file changes of a project, limited to ``shas`` when given."""
+        import pyarrow as pa
+
         wanted = pa.table({"sha": pa.array(shas or [], pa.string())})
 
         def fetch(cur):
@@ -171,6 +176,8 @@ class HistoryTable:
 
     def blame(self, project_id: int, keys: list[tuple[str, str]]) -> pd.DataFrame:
         """Cached blame of (path, blob sha) pairs: path, blob_sha, origin_sha, lines."""
+        import pyarrow as pa
+
         wanted = pa.table({"path": pa.array([k[0] for k in keys], pa.string()),
                            "blob_sha": pa.array([k[1] for k in keys], pa.string())})
 
@@ -198,6 +205,8 @@ class HistoryTable:
         """Store new blame rows (path, blob_sha, origin_sha, lines) in one transaction."""
         if rows.empty:
             return
+        import pyarrow as pa
+
         table = pa.Table.from_pandas(rows[["path", "blob_sha", "origin_sha", "lines"]],
                                      preserve_index=False)
 
@@ -217,6 +226,8 @@ class HistoryTable:
         """Insert a snapshot's per-file metrics inside the snapshot's own transaction."""
         if metrics.empty:
             return
+        import pyarrow as pa
+
         table = pa.Table.from_pandas(metrics.reindex(columns=list(METRIC_COLUMNS)),
                                      preserve_index=False)
         cur.register("incoming_metrics", table)

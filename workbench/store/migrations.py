@@ -665,6 +665,20 @@ MIGRATIONS: tuple[Migration, ...] = (
             FROM edges WHERE kind = 'imports';
         """,
     ),
+    Migration(
+        22,
+        "a snapshot's summary (most imported modules, import cycles) kept once computed",
+        """
+        CREATE TABLE snapshot_summaries (
+            snapshot_id BIGINT NOT NULL,
+            version INTEGER NOT NULL,
+            most_imported JSON NOT NULL,
+            cycles JSON NOT NULL,
+            computed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (snapshot_id, version)
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

@@ -7,14 +7,15 @@ reader sees either the whole map or nothing of it. Bulk rows go in as Arrow tabl
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from ..domain import SnapshotInfo
 from ..errors import SnapshotNotFound
 from .database import Database
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import pyarrow as pa
 
 NODE_COLUMNS = ("id", "kind", "name", "parent", "path", "line_start", "line_end", "language",
                 "lines", "code_lines", "comment_lines", "blank_lines", "complexity", "fan_in",
@@ -119,6 +120,22 @@ class SnapshotsTable:
         rows = self.db.query(f"{_SELECT} WHERE s.project_id = ? AND s.commit_sha = ?"
                              " ORDER BY s.id DESC", [project_id, commit_sha])
         return [_info(r) for r in rows]
+
+    def summary(self, snapshot_id: int, version: int) -> tuple[list, list] | None:
+        """The stored summary of a snapshot, ``(most_imported, cycles)``, or None: the most
+        imported modules as ``[module, importers]`` pairs (most first) and the import cycles
+        as lists of members, as :meth:`put_summary` stored them under ``version``."""
+        rows = self.db.query("SELECT most_imported, cycles FROM snapshot_summaries"
+                             " WHERE snapshot_id = ? AND version = ?", [snapshot_id, version])
+        return (json.loads(rows[0][0]), json.loads(rows[0][1])) if rows else None
+
+    def put_summary(self, snapshot_id: int, version: int, most_imported: list,
+                    cycles: list) -> None:
+        """Keep a snapshot's summary (maps are immutable: it never goes stale)."""
+        self.db.write(lambda cur: cur.execute(
+            "INSERT OR IGNORE INTO snapshot_summaries (snapshot_id, version, most_imported, cycles)"
+            " VALUES (?, ?, ?, ?)", [snapshot_id, version, json.dumps(most_imported),
+                                     json.dumps(cycles)]))
 
     @staticmethod
     def record_ref(cur, snapshot_id: int, ref: str, *, default_head: bool) -> None:

@@ -1,0 +1,171 @@
+"""Speed at both ends: the command's start-up and the cold structural map of Django.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/bench_speed.py [--runs 5] [--django 5.2.8] [--baseline PYTHON]
+
+Each measurement is a whole fresh process, median of ``--runs``, peers and floors in the same
+run:
+
+* ``workbench --help``, ``workbench status`` and ``workbench map django --ref C`` of a commit
+  mapped already (fetch, snapshot reused, summary printed), beside grimp's whole process
+  (``import grimp; grimp.build_graph("django")``, the import graph of the same package);
+* the cold structural map of Django's package (clone kept, parse cache emptied,
+  ``map(force=True)``), its own time measured inside the process, beside the floor: a bare
+  single-core ``ast.parse`` + ``ast.walk`` of the same ``.py`` files in a fresh process;
+* the map's output hashed (nodes and edges, every column, in a fixed order) in each run; with
+  ``--baseline`` (another checkout's Python, e.g. ``/work/main/.venv/bin/python``) the same map
+  made by that version is hashed too, so a speed-up that changes the map shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_BENCH_DIR, run_timed, table  # noqa: E402
+from bench_structure import MAP, prepare_repo  # noqa: E402
+
+# appended to bench_structure's MAP script (``wb``, ``snap`` in scope)
+HASH = """
+if {summary!r}:
+    snap.summary()  # what `workbench map` prints, kept with the snapshot
+import hashlib
+digest = hashlib.sha256()
+for table, order in (("nodes", "id"), ("edges", "kind, src, dst")):
+    rows = wb.store.db.query(f"SELECT * EXCLUDE (snapshot_id) FROM {{table}}"
+                             f" WHERE snapshot_id = ? ORDER BY {{order}}", [snap.id])
+    digest.update(repr(rows).encode())
+print(json.dumps({{"hash": digest.hexdigest()[:16]}}))
+"""
+
+
+# Before start-up was made lazy, `from workbench import Workbench` loaded the map's modules
+# (pandas, Arrow, networkx, scipy) before the clock started; they load first here too, so the
+# cold map's own time compares like with like (a notebook kernel has them loaded as well).
+PRELOAD = """
+import workbench.mapping.build, workbench.mapping.scan, workbench.history.service
+import networkx.algorithms.community, scipy.sparse
+"""
+
+
+def map_script(data: Path, repo: Path, ref: str, *, cold: bool, force: bool,
+               summary: bool) -> str:
+    """A map in a fresh process printing its time, then the hash of the map it made."""
+    return (PRELOAD + MAP.format(data=str(data), repo=str(repo), ref=ref, force=force,
+                                 cold_cache=cold)
+            + HASH.format(summary=summary))
+
+
+FLOOR = """
+import ast, json, pathlib, time
+files = sorted(pathlib.Path({src!r}).rglob("*.py"))
+data = [p.read_bytes() for p in files]
+t = time.perf_counter()
+nodes = 0
+for blob in data:
+    for _ in ast.walk(ast.parse(blob)):
+        nodes += 1
+print(json.dumps({{"seconds": time.perf_counter() - t, "files": len(data), "nodes": nodes}}))
+"""
+
+GRIMP = """
+import sys
+sys.path.insert(0, {src!r})
+import grimp
+grimp.build_graph("django", cache_dir=None)
+"""
+
+
+def whole_process(cmd: list[str], *, cwd: Path | None = None) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd} failed: {proc.stderr[-2000:]}")
+    return time.perf_counter() - started
+
+
+def json_out(run) -> dict:
+    """Every JSON line a child printed, merged."""
+    merged: dict = {}
+    for line in run.output.splitlines():
+        if line.startswith("{"):
+            merged.update(json.loads(line))
+    return merged
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--django", default="5.2.8")
+    parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--baseline", help="another checkout's Python: its map is hashed too")
+    args = parser.parse_args()
+    repo, first, _, _ = prepare_repo(args.django, args.bench_dir)
+    data = Path(tempfile.mkdtemp(prefix="wb-speed-"))
+    exe = str(Path(sys.executable).parent / "workbench")
+    first_map = json_out(run_timed(map_script(data, repo, first, cold=False, force=False,
+                                              summary=True)))
+
+    startup = {"help": [], "status": [], "remap": [], "grimp": []}
+    cold, floor, hashes = [], [], {first_map["hash"]}
+    for _ in range(args.runs):
+        startup["help"].append(whole_process([exe, "--help"]))
+        startup["status"].append(whole_process([exe, "--data-dir", str(data), "status"]))
+        startup["remap"].append(whole_process([exe, "--data-dir", str(data), "map", "django",
+                                               "--ref", first, "-q"]))
+        startup["grimp"].append(whole_process([sys.executable, "-c", GRIMP.format(src=str(repo))]))
+        # the summary `workbench map` prints is computed after the timed map, as it is there
+        run = json_out(run_timed(map_script(data, repo, first, cold=True, force=True,
+                                            summary=True)))
+        cold.append(run["seconds"])
+        hashes.add(run["hash"])
+        floor.append(json_out(run_timed(FLOOR.format(src=str(repo / "django")))))
+    baseline = None
+    if args.baseline:
+        other = Path(tempfile.mkdtemp(prefix="wb-speed-base-"))
+        out = subprocess.run([args.baseline, "-c", map_script(
+            other, repo, first, cold=False, force=False, summary=False)],
+            capture_output=True, text=True, cwd=other)
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        baseline = json.loads(lines[-1])["hash"] if lines else out.stderr[-500:]
+        shutil.rmtree(other, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+
+    med = {k: statistics.median(v) for k, v in startup.items()}
+    floor_s = statistics.median(f["seconds"] for f in floor)
+    cold_s = statistics.median(cold)
+    rows = [
+        ["`workbench --help` (whole process)", med["help"], 0.25, med["help"] / med["grimp"]],
+        ["`workbench status` (whole process)", med["status"], 0.40, med["status"] / med["grimp"]],
+        ["re-map, unchanged commit (`workbench map django --ref C -q`, whole process)",
+         med["remap"], 0.40, med["remap"] / med["grimp"]],
+        ["peer: grimp `build_graph('django')` (whole process)", med["grimp"], None, 1.0],
+    ]
+    print(f"Django {args.django}; {os.cpu_count()} cores; median of {args.runs} runs; "
+          f"load average at the end {os.getloadavg()[0]:.1f}\n")
+    print(table(["start-up", "seconds", "goal s", "× grimp process"], rows))
+    print()
+    print(table(["cold structural map", "seconds", "goal s", "× floor"], [
+        ["workbench cold structural map (clone kept, parse cache empty)", cold_s, 1.2,
+         cold_s / floor_s],
+        [f"floor: `ast.parse` + `ast.walk` of the {floor[0]['files']} .py files, one core",
+         floor_s, None, 1.0],
+    ]))
+    print()
+    print(f"map hashes: {sorted(hashes)} ({'unchanged across runs' if len(hashes) == 1 else 'DIFFER'})")
+    if baseline is not None:
+        same = hashes == {baseline}
+        print(f"baseline ({args.baseline}) hash: {baseline} -> {'same map' if same else 'DIFFERENT map'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Start-up stays light: heavy libraries load only in the commands that use them.
+
+``import workbench``, ``workbench --help``, ``workbench status`` and a re-map of an unchanged
+commit must not import pandas, numpy, Arrow, networkx, scipy, the notebook stack, the widgets,
+the AI clients or the web server: each of those costs a fresh process tenths of a second
+(``python -X importtime`` shows who pulls what). Each check runs in a child process, since this
+one has imported everything long ago.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import commit, init_repo, write
+from workbench import Workbench
+
+#: Top-level modules none of the light paths may import.
+HEAVY = ("pandas", "numpy", "pyarrow", "networkx", "scipy", "papermill", "nbconvert",
+         "nbformat", "matplotlib", "tree_sitter", "ipywidgets", "anywidget", "openai",
+         "starlette", "uvicorn", "httpx", "mcp", "wordllama", "jupyter_client", "jsonschema",
+         "threadpoolctl", "croniter", "tqdm", "git")
+
+CHILD = """
+import contextlib, io, json, sys
+steps = json.loads(sys.argv[1])
+loaded = {}
+for name, code in steps:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code)
+    loaded[name] = sorted(m for m in %r if m in sys.modules)
+print(json.dumps(loaded))
+""" % (HEAVY,)
+
+
+def _loaded(*steps: tuple[str, str]) -> dict[str, list[str]]:
+    """Run ``(name, code)`` steps in order in one fresh interpreter; the heavy modules loaded
+    after each."""
+    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(steps)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _cli(*args: str) -> str:
+    return ("from workbench.cli import main\n"
+            f"main({list(args)!r}, standalone_mode=False)")
+
+
+def test_import_and_help_load_nothing_heavy():
+    loaded = _loaded(("import", "import workbench, workbench.errors, workbench.domain"),
+                     ("cli", "import workbench.cli"),
+                     ("help", _cli("--help")),
+                     ("query help", _cli("query", "--help")))
+    assert loaded == {"import": [], "cli": [], "help": [], "query help": []}
+
+
+def test_status_and_a_remap_of_an_unchanged_commit_load_nothing_heavy(tmp_path: Path):
+    repo = init_repo(tmp_path / "light")
+    write(repo, {"light/__init__.py": "", "light/a.py": "from light import b\n",
+                 "light/b.py": "import os\n\n\ndef f():\n    return os.sep\n"})
+    commit(repo, "one")
+    data = tmp_path / "data"
+    wb = Workbench(data)
+    snap = wb.map(str(repo), name="light")
+    text = snap.summary().to_text()  # computed once, then kept with the snapshot
+    wb.close()
+
+    loaded = _loaded(("status", _cli("--data-dir", str(data), "status")),
+                     ("re-map", _cli("--data-dir", str(data), "map", "light", "-q")))
+    assert loaded == {"status": [], "re-map": []}
+
+    # the kept summary is the one computed from the graph
+    proc = subprocess.run([sys.executable, "-m", "workbench", "--data-dir", str(data), "map",
+                           "light", "-q"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert text.split("\n", 2)[2] in proc.stdout
+    assert "light.b" in proc.stdout and "mapped already" in proc.stdout
