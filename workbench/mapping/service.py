@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
-from ..history.errors import ShallowSource
 from ..repos.shallow import shallow_commits
 from ..jobs import Job
 from ..repos.clones import Clones
@@ -185,11 +184,12 @@ class MapService:
             else:
                 result = self._map_commit(job, project, repo, branch, ref, commit, started,
                                           excluder, given, default_head)
-        except ShallowSource:  # nothing was mapped; the project is as it was
-            self.store.projects.update(project.id, status=project.status)
-            raise
-        except WorkbenchError:
-            self.store.projects.update(project.id, status="failed")
+        except WorkbenchError as exc:
+            from ..history.errors import ShallowSource  # loads the history package: not at start
+
+            # after ShallowSource nothing was mapped: the project stays as it was
+            self.store.projects.update(
+                project.id, status=project.status if isinstance(exc, ShallowSource) else "failed")
             raise
         except Exception as exc:
             self.store.projects.update(project.id, status="failed")
@@ -208,6 +208,8 @@ class MapService:
         repo = self.clones.sync_project(project, deepen=deepen, unshallow=unshallow)
         after = shallow_commits(repo)
         if after and (unshallow or after == before):
+            from ..history.errors import ShallowSource
+
             shown = ", ".join(sha[:12] for sha in sorted(after))
             how = (f"`git -C {project.source} fetch --unshallow`" if project.source_kind == "path"
                    else "`git fetch --unshallow` where it is served from")
