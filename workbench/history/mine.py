@@ -61,7 +61,7 @@ import pyarrow as pa
 from workbench.errors import GitTimeout
 from workbench.history.errors import HistoryError, MiningCancelled
 from workbench.history.git import (
-    check_repository, read_stdout, resolve_commits, run_git, spawn_git, validate_ref,
+    check_repository, read_stdout, resolve_commits, run_git, spawn_log, validate_ref,
     validate_sha,
 )
 from workbench.repos.git import Git, Watchdog, is_memory_problem
@@ -161,8 +161,8 @@ def mine(
     while not finished:  # one git log per stretch between two truncated commits
         finished = True
         with tempfile.TemporaryFile() as stderr:
-            process = spawn_git(repo, *log_arguments(rev_sha, sorted(tips)), stderr=stderr, git=git)
-            watchdog = Watchdog(git.timeout, lambda: git.kill(process))
+            process = spawn_log(repo, log_arguments(rev_sha, sorted(tips)), stderr=stderr, git=git)
+            watchdog = Watchdog(git.timeout, process.kill)
             try:
                 for raw in _parse_or_report(process, stderr, repo, watchdog, max_changes):
                     reason = (f"more than {max_changes} files changed; the first {max_changes} "
@@ -192,10 +192,7 @@ def mine(
                         finished = False
             finally:
                 watchdog.stop()
-                if process.poll() is None:
-                    git.kill(process)
-                    process.wait()
-                process.stdout.close()
+                process.close()
     if len(builder):
         yield builder.flush(tuple(sorted(tips)), done)
     _report(progress, done, f"mined {done} commits, done")
