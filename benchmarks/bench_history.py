@@ -141,8 +141,9 @@ def main() -> int:
     assert ours is not None
     wall = {label: statistics.median(t.wall) for label, t in timings.items()}
     cpu = {label: statistics.median(t.cpu) for label, t in timings.items()}
-    print(f"\nSynthetic repository: {ours[0]:,} commits, {args.files:,} files, {ours[1]:,} file changes; "
-          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs})\n")
+    what = f"Repository {repo.name}" if args.repo else f"Synthetic repository ({args.files:,} files)"
+    print(f"\n{what}: {ours[0]:,} commits, {ours[1]:,} file changes; "
+          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs}); {jobs} CPUs\n")
     print("| what | wall s | commits/s | wall × floor | cpu s | cpu × floor |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label in timings:

@@ -45,7 +45,7 @@ from pathlib import Path
 from workbench import Config, Workbench
 wb = Workbench(config=Config(data_dir=Path(sys.argv[1])))
 started = time.perf_counter()
-snap = wb.map(sys.argv[2], name="mono")
+snap = wb.map(sys.argv[2], name=sys.argv[3] if len(sys.argv) > 3 else None)
 seconds = time.perf_counter() - started
 holds = wb.store.db.hold_times()
 print(json.dumps({"seconds": seconds, "longest_hold": max(holds), "holds": len(holds),
@@ -61,7 +61,7 @@ started = time.perf_counter()
 snap = wb.snapshot("mono")
 index = snap.index
 load = time.perf_counter() - started
-nodes = snap.nodes()
+nodes = snap.nodes
 modules = sorted(nodes.loc[nodes["kind"] == "module", "id"])
 sample = random.Random(0).sample(modules, min(int(sys.argv[2]), len(modules)))
 times, sizes = [], []
@@ -165,7 +165,7 @@ def main() -> int:
         if floor is not None:
             print(f"floor: git log --numstat {floor:.1f}s", file=sys.stderr, flush=True)
 
-        first, first_wall, first_mem = run_child(MAP, str(data), f"file://{source}")
+        first, first_wall, first_mem = run_child(MAP, str(data), f"file://{source}", "mono")
         print(f"full map: {json.dumps(first)} process {first_wall:.1f}s, largest "
               f"{first_mem.largest / 2**20:.0f} MB, all {first_mem.total / 2**20:.0f} MB",
               file=sys.stderr, flush=True)

@@ -41,7 +41,7 @@ class MonoSpec:
     merge_every: int = 500
 
     def tag(self) -> str:
-        return f"f{self.files}-c{self.commits}-a{self.authors}-s{self.seed}-v1"
+        return f"f{self.files}-c{self.commits}-a{self.authors}-s{self.seed}-v2"
 
     @classmethod
     def scaled(cls, scale: float) -> "MonoSpec":
@@ -136,14 +136,14 @@ class _Monorepo:
         lower_folder, _ = self.directory(lower)
         rev = self.revision[index]
         if ext == ".py":
-            mod, low = folder.replace("/", "."), lower_folder.replace("/", ".")
-            return (f'"""Module {number} of package {package}."""\nfrom {mod} import m{own:02d}\n'
-                    f"from {low} import m{other:02d}\n\nREVISION = {rev}\n\n\n"
+            # every package directory has an __init__.py, so p00012/m03.py is module p00012.m03
+            return (f'"""Module {number} of package {package}."""\nfrom p{package:05d} import m{own:02d}\n'
+                    f"from p{lower:05d} import m{other:02d}\n\nREVISION = {rev}\n\n\n"
                     f"class Thing{number}:\n    def run(self):\n        return m{own:02d}.helper() + m{other:02d}.helper()\n\n\n"
                     f"def helper():\n    return Thing{number}().run() if REVISION < 0 else {number}\n").encode()
         if ext == ".ts":
             return (f'import {{ helper as own }} from "./m{own:02d}";\n'
-                    f'import {{ helper as low }} from "/{lower_folder}/m{other:02d}";\n\n'
+                    f'import {{ helper as low }} from "../../../../{lower_folder}/m{other:02d}";\n\n'
                     f"export const REVISION = {rev};\n\nexport function helper(): number {{\n"
                     f"  return REVISION < 0 ? own() + low() : {number};\n}}\n").encode()
         if ext == ".go":
@@ -201,6 +201,8 @@ class _Monorepo:
             ops = [self._modify(i) for i in range(start, min(start + 2_000, self.files))]
             if start == 0:
                 ops.append(b"M 100644 inline .mailmap\ndata %d\n%s\n" % (len(mailmap), mailmap))
+                gomod = b"module example.com/mono\n\ngo 1.22\n"
+                ops.append(b"M 100644 inline go.mod\ndata %d\n%s\n" % (len(gomod), gomod))
             self._commit(b"refs/heads/main", b"Add packages from file %d" % start, ops)
             written += 1
         while written < self.spec.commits:
