@@ -43,7 +43,7 @@ MAP = """
 import json, sys, time
 from pathlib import Path
 from workbench import Config, Workbench
-wb = Workbench(config=Config(data_dir=Path(sys.argv[1])))
+wb = Workbench(config=Config.from_env(data_dir=Path(sys.argv[1])))
 started = time.perf_counter()
 snap = wb.map(sys.argv[2], name=sys.argv[3] if len(sys.argv) > 3 else None)
 seconds = time.perf_counter() - started
@@ -123,11 +123,11 @@ class TreeMemory:
         self._thread.join()
 
 
-def run_child(code: str, *args: str) -> tuple[dict, float, TreeMemory]:
+def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> tuple[dict, float, TreeMemory]:
     """Run ``code`` in a fresh interpreter; its JSON answer, the process's wall time, memory."""
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     memory = TreeMemory(proc.pid)
     out, err = proc.communicate()
     wall = time.perf_counter() - started
@@ -150,6 +150,9 @@ def main() -> int:
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--keep", action="store_true", help="keep the data directory and the source")
     parser.add_argument("--no-floor", action="store_true", help="skip timing git log --numstat")
+    parser.add_argument("--git-timeout", type=float, default=3600.0,
+                        help="WORKBENCH_GIT_TIMEOUT of the maps: one git operation's budget in seconds "
+                             "(the default 600 s may not cover mining a million commits on a busy machine)")
     args = parser.parse_args()
 
     spec = MonoSpec.scaled(args.scale)
@@ -161,11 +164,12 @@ def main() -> int:
         source = work / "source.git"  # shares the built objects, so one more commit leaves them alone
         subprocess.run(["git", "clone", "-q", "--bare", "--shared", str(built), str(source)], check=True)
         data = work / "data"
+        env = {"WORKBENCH_GIT_TIMEOUT": str(args.git_timeout)}
         floor = None if args.no_floor else git_log_floor(source)
         if floor is not None:
             print(f"floor: git log --numstat {floor:.1f}s", file=sys.stderr, flush=True)
 
-        first, first_wall, first_mem = run_child(MAP, str(data), f"file://{source}", "mono")
+        first, first_wall, first_mem = run_child(MAP, str(data), f"file://{source}", "mono", env=env)
         print(f"full map: {json.dumps(first)} process {first_wall:.1f}s, largest "
               f"{first_mem.largest / 2**20:.0f} MB, all {first_mem.total / 2**20:.0f} MB",
               file=sys.stderr, flush=True)
@@ -173,7 +177,7 @@ def main() -> int:
         edited = subprocess.run(["git", "-C", str(source), "ls-tree", "-r", "--name-only", "main", "python/"],
                                 capture_output=True, text=True, check=True).stdout.split()[5]
         add_commit(source, edited, b'"""Edited."""\nfrom os import path\n\n\ndef helper():\n    return path.sep\n')
-        again, again_wall, again_mem = run_child(MAP, str(data), "mono")
+        again, again_wall, again_mem = run_child(MAP, str(data), "mono", env=env)
         print(f"re-map: {json.dumps(again)} process {again_wall:.1f}s", file=sys.stderr, flush=True)
 
         queries, _, query_mem = run_child(QUERIES, str(data), str(args.queries))
