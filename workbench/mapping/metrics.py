@@ -11,7 +11,7 @@ so that SQL can filter and sort by them:
   map gives the same numbering), numbered by size, largest first; above
   :data:`LOUVAIN_MAX_FILES` files, semi-synchronous label propagation (Cordasco & Gargano
   2010, networkx's ``label_propagation_communities``: deterministic, linear in the edges)
-  instead, because networkx's Louvain takes minutes on a monorepo's 100,000 files;
+  instead, because networkx's Louvain takes minutes on a monorepo's 10,000 files;
 * ``depth`` (set while building): depth in the package or directory tree;
 * ``lines``/``code_lines``/``comment_lines``/``blank_lines`` and per-function ``complexity``
   (McCabe) come from the parsers.
@@ -44,7 +44,7 @@ def prewarm() -> threading.Thread:
 
 
 #: Largest file graph whose communities are Louvain's; larger ones use label propagation.
-LOUVAIN_MAX_FILES = 20_000
+LOUVAIN_MAX_FILES = 5_000
 
 
 def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
