@@ -181,3 +181,17 @@ def test_only_a_walking_git_log_is_split(history: Path) -> None:
     with tempfile.TemporaryFile() as stderr:
         with pytest.raises(HistoryError, match="walking"):
             spawn_log(history, ["rev-list", "HEAD"], stderr=stderr)
+
+
+def test_the_memory_limit_leaves_room_for_the_pack_indexes(history: Path) -> None:
+    from workbench.history.git import with_index_room
+    from workbench.repos.git import Git
+
+    subprocess.run(["git", "-C", str(history), "repack", "-a", "-d", "-q"], check=True)
+    indexes = sum(p.stat().st_size for p in (history / ".git" / "objects" / "pack").glob("*.idx"))
+    assert indexes > 0
+    limited = Git(memory=64 << 20)
+    assert with_index_room(history, limited).memory >= (64 << 20) + indexes
+    assert limited.memory == 64 << 20  # the caller's runner is left as it was
+    unlimited = Git(memory=None)
+    assert with_index_room(history, unlimited) is unlimited

@@ -9,6 +9,7 @@ line and are passed after ``--end-of-options`` so they are never read as options
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import os
 import re
@@ -177,7 +178,7 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
     args = list(args)
     if not args or args[0] != "log" or "--end-of-options" not in args or "--no-walk" in args:
         raise HistoryError(f"spawn_log needs a walking `git log ... --end-of-options REVS`, got {args[:3]}")
-    git = git or Git()
+    git = with_index_room(repo_path, git or Git())
     jobs = max(1, jobs or JOBS or default_jobs())
     min_piece = MIN_PIECE if min_piece is None else max(1, min_piece)
     if jobs == 1:
@@ -199,6 +200,29 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
 
 #: ``git log`` options that choose and order the commits: given to ``rev-list``, not to pieces.
 _WALK_OPTIONS = frozenset({"--topo-order", "--reverse", "--date-order", "--author-date-order"})
+
+
+#: Files git maps whole whatever its pack window settings: pack indexes and their companions.
+_MAPPED_WHOLE = ("pack/*.idx", "pack/*.rev", "pack/*.bitmap", "info/commit-graph",
+                 "info/commit-graphs/*", "pack/multi-pack-index")
+
+
+def with_index_room(repo_path: str | os.PathLike[str], git: Git) -> Git:
+    """``git`` with its memory limit raised by the size of the files git maps whole (pack
+    indexes, bitmaps, commit-graph), so the limit still bounds what one commit's diff may take
+    however large the repository: a million-commit repository's pack index alone is about
+    250 MB, and git cannot even list the commits of a repository whose indexes do not fit
+    (``packfile ... cannot be mapped``). Without a limit, ``git`` itself."""
+    if git.memory is None:
+        return git
+    root = Path(repo_path)
+    objects = root / "objects" if (root / "objects").is_dir() else root / ".git" / "objects"
+    mapped = sum(path.stat().st_size for pattern in _MAPPED_WHOLE for path in objects.glob(pattern))
+    if not mapped:
+        return git
+    roomy = copy.copy(git)
+    roomy.memory = git.memory + mapped
+    return roomy
 
 
 def _spawn_piece(repo_path: str | os.PathLike[str], command: list[str], piece: bytes,
