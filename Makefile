@@ -53,6 +53,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_structure.py --runs 3
+	$(BIN)/python benchmarks/bench_import_contexts.py --runs 5
 	$(BIN)/python benchmarks/bench_history.py --runs 5 --pydriller-runs 1
 	$(BIN)/python benchmarks/bench_end_to_end.py --runs 3
 	$(BIN)/python benchmarks/bench_snapshot_queries.py

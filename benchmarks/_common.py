@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,24 @@ def fetch_sdist(name: str, version: str, bench_dir: Path) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(bench_dir, filter="data")
     return target
+
+
+def committed_sdist(name: str, version: str, bench_dir: Path, part: str) -> tuple[Path, Path, bool]:
+    """The ``part`` directory of an sdist committed into a fresh repository under ``bench_dir``.
+
+    Returns ``(repository, unpacked sdist, created)``; ``created`` is False when the
+    repository was there already (a caller may add further commits only once).
+    """
+    src = fetch_sdist(name, version, bench_dir)
+    repo = bench_dir / f"{name}-{version}-repo"
+    if (repo / ".git").is_dir():
+        return repo, src, False
+    shutil.rmtree(repo, ignore_errors=True)
+    shutil.copytree(src / part, repo / part)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", f"{name} {version} {part}")
+    return repo, src, True
 
 
 def git(repo: Path, *args: str) -> str:

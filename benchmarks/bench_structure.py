@@ -14,7 +14,9 @@ fresh process, median of ``--runs``:
 * ``grimp.build_graph('django', cache_dir=None)`` (imports only);
 * ``pydeps django --no-output --show-deps --max-bacon 0`` (imports only).
 
-Then the internal module-to-module import edges of the workbench and grimp are compared.
+Then the internal module-to-module import edges of the workbench and grimp are compared:
+all of them, and the imports that run (the workbench without ``type_checking`` imports,
+grimp with ``exclude_type_checking_imports=True``). ``--compare-only`` skips the timings.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_BENCH_DIR, fetch_sdist, git, median, run_command, run_timed, table  # noqa: E402
+from _common import DEFAULT_BENCH_DIR, committed_sdist, git, median, run_command, run_timed, table  # noqa: E402
 
 MAP = """
 import json, sys, time
@@ -51,14 +53,8 @@ print(json.dumps({{"seconds": time.perf_counter() - t, "modules": len(g.modules)
 
 
 def prepare_repo(version: str, bench_dir: Path) -> tuple[Path, str, str, Path]:
-    src = fetch_sdist("django", version, bench_dir)
-    repo = bench_dir / f"django-{version}-repo"
-    if not (repo / ".git").is_dir():
-        shutil.rmtree(repo, ignore_errors=True)
-        shutil.copytree(src / "django", repo / "django")
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", f"Django {version} package")
+    repo, src, created = committed_sdist("django", version, bench_dir, "django")
+    if created:
         target = repo / "django" / "utils" / "text.py"
         target.write_text(target.read_text() + "\n\ndef _bench_marker():\n    return None\n")
         git(repo, "commit", "-q", "-am", "change one file")
@@ -78,8 +74,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--django", default="5.2.8")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
+    parser.add_argument("--compare-only", action="store_true",
+                        help="only compare the import edges with grimp's (no timings)")
     args = parser.parse_args()
     repo, first, second, src = prepare_repo(args.django, args.bench_dir)
+    if args.compare_only:
+        compare_edges(repo, first)
+        return
     rows, results = [], {}
 
     cold, structural, rebuilt, warm, nxt = [], [], [], [], []
@@ -122,26 +123,40 @@ import json, sys, tempfile
 sys.path.insert(0, {src!r})
 import grimp
 from workbench import Workbench
-g = grimp.build_graph("django", cache_dir=None)
-theirs = {{(m, i) for m in g.modules for i in g.find_modules_directly_imported_by(m)}}
+
+def pairs(g):
+    return {{(m, i) for m in g.modules for i in g.find_modules_directly_imported_by(m)}}
+
+def compared(ours, theirs):
+    return {{"both": len(ours & theirs), "only_workbench": sorted(ours - theirs)[:15],
+            "only_grimp": sorted(theirs - ours)[:15], "n_only_workbench": len(ours - theirs),
+            "n_only_grimp": len(theirs - ours), "grimp": len(theirs), "workbench": len(ours)}}
+
 wb = Workbench(tempfile.mkdtemp())
 snap = wb.map({repo!r}, name="django", ref={ref!r})
 e = snap.edges
-ours = {{(r.src, r.dst) for r in e[e.kind == "imports"].itertuples()}}
-print(json.dumps({{"both": len(ours & theirs), "only_workbench": sorted(ours - theirs)[:15],
-                  "only_grimp": sorted(theirs - ours)[:15], "n_only_workbench": len(ours - theirs),
-                  "n_only_grimp": len(theirs - ours), "grimp": len(theirs), "workbench": len(ours)}}))
+imports = e[e.kind == "imports"]
+ours = {{(r.src, r.dst) for r in imports.itertuples()}}
+ours_running = {{(r.src, r.dst) for r in imports.itertuples()
+                 if set(json.loads(r.attrs)["contexts"]) != {{"type_checking"}}}}
+print(json.dumps({{
+    "all": compared(ours, pairs(grimp.build_graph("django", cache_dir=None))),
+    "runtime": compared(ours_running, pairs(grimp.build_graph(
+        "django", cache_dir=None, exclude_type_checking_imports=True))),
+}}))
 """
 
 
 def compare_edges(repo: Path, ref: str) -> None:
     out = run_timed(COMPARE.format(src=str(repo), repo=str(repo), ref=ref)).output
-    res = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
-    agree = res["both"] / max(res["grimp"], res["workbench"])
-    print(f"Internal import edges: workbench {res['workbench']}, grimp {res['grimp']}, "
-          f"in both {res['both']} ({agree:.1%} of the larger set)")
-    print(f"only in workbench ({res['n_only_workbench']}): {res['only_workbench']}")
-    print(f"only in grimp ({res['n_only_grimp']}): {res['only_grimp']}")
+    found = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    for name, res in (("Internal import edges", found["all"]),
+                      ("Without type-checking imports", found["runtime"])):
+        agree = res["both"] / max(res["grimp"], res["workbench"], 1)
+        print(f"{name}: workbench {res['workbench']}, grimp {res['grimp']}, "
+              f"in both {res['both']} ({agree:.1%} of the larger set)")
+        print(f"  only in workbench ({res['n_only_workbench']}): {res['only_workbench']}")
+        print(f"  only in grimp ({res['n_only_grimp']}): {res['only_grimp']}")
 
 
 if __name__ == "__main__":

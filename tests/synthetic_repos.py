@@ -43,10 +43,12 @@ def flask_like(path: Path, seed: int = 3) -> Path:
                 [f"tests.test_apps.{app}", "flask.blueprints"], part)
     for example, parts in (("tutorial/flaskr", ("auth", "blog", "db")),
                            ("javascript/js_example", ("views",)), ("celery/task_app", ("tasks", "views"))):
-        package = example.replace("/", ".")
+        # each example is its own installable project importing itself by its own name, as
+        # flask's examples do (``from flaskr.db import get_db``)
+        package = example.split("/")[-1]
         files[f"examples/{example}/__init__.py"] = _module(["flask"], "create_app")
         for part in parts:
-            files[f"examples/{example}/{part}.py"] = _module(["flask", f"examples.{package}"], part)
+            files[f"examples/{example}/{part}.py"] = _module(["flask", package], part)
     write(repo, files)
     commit(repo, "flask-like", "2026-01-01T10:00:00+00:00")
     return repo

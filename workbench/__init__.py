@@ -31,8 +31,13 @@ _EXPORTS = {
     "CorruptRepository": "errors", "GitTimeout": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
+    "ShallowSource": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "ContractConfigError": "contracts.errors", "NoSuchModule": "contracts.errors",
+    "UnmatchedIgnore": "contracts.errors",
+    "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
+    "ImportContext": "domain",
     "AgentError": "agents.errors", "BuildDisabled": "agents.errors", "BuildError": "agents.errors",
     "IdeaNotFound": "agents.errors", "InvalidIdea": "agents.errors",
     "MalformedAnswer": "agents.errors", "PlanCycle": "agents.errors", "ReviewError": "agents.errors",
@@ -106,8 +111,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
     from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .contracts.errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
+    from .graph.errors import ContextsNotRecorded, UnknownImportContext
+    from .domain import ImportContext
     from .server.errors import ServerError
-    from .history.errors import HistoryError, MiningCancelled
+    from .history.errors import HistoryError, MiningCancelled, ShallowSource
     from .jobs import JobHandle, Progress
     from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
     from .snapshot import Snapshot, Summary

@@ -16,6 +16,7 @@ import click
 from . import cli_ai, cli_batch, cli_events, cli_ideas, cli_query, cli_search, faces
 from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
+from .repos.shallow import truncation_note
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,19 +164,26 @@ def project_remove(ctx, name: str, yes: bool) -> None:
               help="gitignore-style pattern of files to leave out (repeatable); replaces the "
                    "default: vendored and minified code (vendor/, node_modules/, *.min.js, ...).")
 @click.option("--no-exclude", is_flag=True, help="Map every file, vendored code included.")
+@click.option("--deepen", type=click.IntRange(min=1), metavar="N",
+              help="A shallow clone (--depth source): fetch N more commits of history first.")
+@click.option("--unshallow", is_flag=True,
+              help="A shallow clone (--depth source): fetch all of its history first.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handle_errors
 def map_cmd(ctx, target: str, name: str | None, ref: str | None, force: bool,
-            exclude: tuple[str, ...], no_exclude: bool, quiet: bool) -> None:
+            exclude: tuple[str, ...], no_exclude: bool, deepen: int | None, unshallow: bool,
+            quiet: bool) -> None:
     """Map TARGET (project name, URL or path), registering it when new; print the summary."""
     if exclude and no_exclude:
         _fail("give --exclude patterns or --no-exclude, not both", 2)
+    if deepen and unshallow:
+        _fail("give --deepen N or --unshallow, not both", 2)
     patterns = () if no_exclude else (exclude or None)
     bar = ProgressBar(enabled=not quiet and sys.stderr.isatty())
     try:
         snap = open_workbench(ctx).map(target, name=name, ref=ref, progress=bar, force=force,
-                                       exclude=patterns)
+                                       exclude=patterns, deepen=deepen, unshallow=unshallow)
     finally:
         bar.close()
     problem = open_workbench(ctx).store.health.problem
@@ -216,6 +224,10 @@ def status(ctx) -> None:
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
         click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
                    f"{snap:<7} {size}")
+        truncated = st.get("history_truncated", {}).get(p.name)
+        if truncated:
+            click.echo(f"    {truncation_note(truncated)}: `workbench map {p.name} --deepen N` "
+                       "or `--unshallow` fetches more")
 
     names = {p.id: p.name for p in st["projects"]}
 

@@ -11,7 +11,7 @@ import click
 import pandas as pd
 
 from .cli_common import open_workbench, handle_errors
-from .domain import EdgeKind
+from .domain import IMPORT_CONTEXTS, EdgeKind
 from .snapshot import EXPORT_FORMATS
 
 
@@ -45,6 +45,25 @@ def _snapshot(ctx, project_name: str, ref: str | None):
     return snap
 
 
+def import_context_options(command):
+    """``--exclude CONTEXT`` (repeatable) and ``--runtime``: import edges to leave out by where
+    their statements stand; the command receives ``exclude_contexts`` (a tuple of names)."""
+    command = click.option(
+        "--runtime", is_flag=True,
+        help="Only imports that run: leave out those under `if TYPE_CHECKING:` "
+             "(same as --exclude type_checking).")(command)
+    command = click.option(
+        "--exclude", "exclude", multiple=True, type=click.Choice(IMPORT_CONTEXTS),
+        help="Leave out imports that stand only here (repeatable): type_checking, deferred "
+             "(inside functions), conditional (under if/try at module level), import_time.")(command)
+    return command
+
+
+def _contexts(exclude: tuple[str, ...], runtime: bool) -> tuple[str, ...]:
+    chosen = [*exclude, *(["type_checking"] if runtime else [])]
+    return tuple(dict.fromkeys(chosen))
+
+
 project_option = click.option("--project", "-p", "project_name", required=True,
                               help="Project whose newest snapshot (or --ref) is queried.")
 ref_option = click.option("--ref", help="Query the snapshot of this mapped branch, tag or commit.")
@@ -76,11 +95,13 @@ def q_related(ctx, node, project_name, ref, depth, kinds, direction):
 @project_option
 @ref_option
 @click.option("--kinds", default="imports,calls,inherits", show_default=True, help="Edge kinds to follow.")
+@import_context_options
 @click.pass_context
 @handle_errors
-def q_impact(ctx, node, project_name, ref, kinds):
+def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
     """Everything that depends on NODE, transitively, with distance and one path."""
-    frame = _snapshot(ctx, project_name, ref).impact(node, kinds=_kinds(kinds))
+    frame = _snapshot(ctx, project_name, ref).impact(
+        node, kinds=_kinds(kinds), exclude_contexts=_contexts(exclude, runtime))
     if not frame.empty:
         frame = frame.assign(path=frame["path"].map(lambda p: " <- ".join(p)))
     _show(frame, "nothing depends on it")
@@ -92,11 +113,13 @@ def q_impact(ctx, node, project_name, ref, kinds):
 @project_option
 @ref_option
 @click.option("--limit", default=5, show_default=True, help="How many chains at most.")
+@import_context_options
 @click.pass_context
 @handle_errors
-def q_path(ctx, source, target, project_name, ref, limit):
+def q_path(ctx, source, target, project_name, ref, limit, exclude, runtime):
     """Import chains from SOURCE to TARGET, shortest first."""
-    chains = _snapshot(ctx, project_name, ref).paths(source, target, limit=limit)
+    chains = _snapshot(ctx, project_name, ref).paths(
+        source, target, limit=limit, exclude_contexts=_contexts(exclude, runtime))
     if not chains:
         click.echo("no import path")
     for chain in chains:
@@ -106,25 +129,34 @@ def q_path(ctx, source, target, project_name, ref, limit):
 @query.command("cycles")
 @project_option
 @ref_option
+@import_context_options
 @click.pass_context
 @handle_errors
-def q_cycles(ctx, project_name, ref):
-    """Import cycles: members and one shortest cycle with its import lines."""
-    frame = _snapshot(ctx, project_name, ref).cycles()
-    if not frame.empty:
-        frame = frame.assign(cycle=frame["cycle"].map(lambda c: " -> ".join([*c, c[0]])),
-                             members=frame["members"].map(len))
-    _show(frame, "no import cycles")
+def q_cycles(ctx, project_name, ref, exclude, runtime):
+    """Import cycles: how many modules import each other, and one shortest cycle (a -> b -> a)
+    with the line of each of its imports."""
+    frame = _snapshot(ctx, project_name, ref).cycles(exclude_contexts=_contexts(exclude, runtime))
+    if frame.empty:
+        click.echo("no import cycles")
+        return
+    # a cycle comes back to its start once: [a, b, a] reads a -> b -> a; never cut short
+    cycles = [" -> ".join(c) for c in frame["cycle"]]
+    lines = [", ".join("?" if x is None else str(x) for x in ls) for ls in frame["lines"]]
+    width = max(len("cycle"), *map(len, cycles))
+    click.echo(f"modules  {'cycle'.ljust(width)}  lines")
+    for size, cycle, at in zip(frame["size"], cycles, lines):
+        click.echo(f"{size:>7}  {cycle.ljust(width)}  {at}")
 
 
 @query.command("layers")
 @project_option
 @ref_option
+@import_context_options
 @click.pass_context
 @handle_errors
-def q_layers(ctx, project_name, ref):
+def q_layers(ctx, project_name, ref, exclude, runtime):
     """Levels of the module import graph (0 = imports nothing internal)."""
-    _show(_snapshot(ctx, project_name, ref).layers())
+    _show(_snapshot(ctx, project_name, ref).layers(exclude_contexts=_contexts(exclude, runtime)))
 
 
 @query.command("central")
@@ -179,6 +211,9 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
     for part in ("nodes_added", "nodes_removed", "edges_added", "edges_removed", "cycles_new",
                  "cycles_broken", "moved", "metrics_changed"):
         frame = getattr(d, part)
+        if part.startswith("cycles") and not frame.empty:  # a cycle reads a -> b -> a
+            frame = frame.assign(members=frame["members"].map(", ".join),
+                                 cycle=frame["cycle"].map(" -> ".join))
         cut = bool(limit) and len(frame) > limit
         more = f" (first {limit} shown; --limit 0 shows all)" if cut else ""
         click.echo(f"== {part.replace('_', ' ')}: {len(frame)}{more}")
@@ -189,19 +224,40 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
 @click.command("check")
 @click.argument("project_name", metavar="PROJECT")
 @click.option("--contracts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="TOML file of [[contracts]] [the repository's workbench-contracts.toml].")
+              help="Contracts file: workbench TOML, or import-linter's pyproject.toml, setup.cfg "
+                   "or .importlinter [the repository's own].")
 @ref_option
-@click.option("--history", is_flag=True, help="Check every snapshot; say when each violation appeared.")
+@click.option("--history", is_flag=True,
+              help="Check every mapped commit; say when each violation appeared, and the trend.")
+@click.option("--contract", "only", multiple=True, metavar="ID",
+              help="Check only the contract with this id or name (repeatable).")
 @click.pass_context
 @handle_errors
-def check_cmd(ctx, project_name, contracts, ref, history):
-    """Check architecture contracts; exit 3 when there are violations."""
-    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history)
+def check_cmd(ctx, project_name, contracts, ref, history, only):
+    """Check architecture contracts, each kept or broken; exit 3 when one is broken."""
+    import pandas as pd
+
+    frame = open_workbench(ctx).check(project_name, contracts, ref=ref, history=history, only=only)
+    verdicts = pd.DataFrame(frame.attrs.get("contracts", []))
+    for v in verdicts.to_dict("records"):
+        count = f" ({v['violations']})" if v["violations"] else ""
+        click.echo(f"{v['status'].upper():7} {v['contract']} [{v['kind']}]{count}")
+        for warning in v["warnings"]:
+            click.echo(f"        warning: {warning}")
+        for line in (v.get("guidance") or "").strip().splitlines():
+            click.echo(f"        {line}")
+    broken = int((verdicts["status"] == "broken").sum()) if not verdicts.empty else 0
+    click.echo(f"contracts: {len(verdicts) - broken} kept, {broken} broken")
+    if history and frame.attrs.get("trend"):
+        trend = pd.DataFrame(frame.attrs["trend"])
+        click.echo("== trend (violations per mapped commit, oldest first)")
+        _show(trend.pivot_table(index=["snapshot", "commit"], columns="contract", values="violations",
+                                aggfunc="sum", sort=False).reset_index())
     if frame.empty:
         click.echo("no violations")
         return
     frame = frame.assign(chain=frame["chain"].map(lambda c: " -> ".join(c)))
-    _show(frame)
+    _show(frame.drop(columns=["reason"]))
     ctx.exit(3)
 
 
@@ -236,10 +292,12 @@ def sql_cmd(ctx, statement, limit):
 @click.option("--tags", is_flag=True, help="Map every tag.")
 @click.option("--ref", "refs", multiple=True, help="Map this ref (repeatable).")
 @click.option("--limit", default=50, show_default=True, help="At most this many commits (newest).")
+@click.option("--contracts", "with_contracts", is_flag=True,
+              help="Add the violations of the repository's contracts per commit.")
 @click.pass_context
 @handle_errors
-def history_cmd(ctx, project_name, every, tags, refs, limit):
+def history_cmd(ctx, project_name, every, tags, refs, limit, with_contracts):
     """Map PROJECT at several commits and print the trend of its metrics."""
     wb = open_workbench(ctx)
     snaps = wb.map_history(project_name, refs=list(refs) or None, every=every, tags=tags, limit=limit)
-    _show(wb.trend(project_name, snaps))
+    _show(wb.trend(project_name, snaps, contracts=True if with_contracts else None))

@@ -33,6 +33,7 @@ ENV_VARS = {
     "WORKBENCH_GIT_MEMORY": "git_memory",
     "WORKBENCH_HISTORY_MEMORY": "history_memory",
     "WORKBENCH_MAX_COMMIT_FILES": "max_commit_files",
+    "WORKBENCH_BLAME": "blame",
     "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
     "WORKBENCH_RETRY_DELAY": "retry_delay",
     "WORKBENCH_STALE_AFTER": "stale_after",
@@ -105,6 +106,8 @@ class Config:
     must fit (a tree bomb does not, and its commit is recorded without files)."""
     max_commit_files: int = 20_000
     """Files of one commit recorded when mining history; beyond, the commit is ``truncated``."""
+    blame: bool = True
+    """Blame the parsed files of each map (cached per blob) for ownership of current lines."""
     max_attempts: int = 3
     """Attempts of a job whose errors are transient (network, lock wait) before it is dead."""
     retry_delay: float = 1.0

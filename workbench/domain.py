@@ -48,12 +48,40 @@ class EdgeKind(StrEnum):
     AUTHORED = "authored"
 
 
+class ImportContext(StrEnum):
+    """Where an import statement stands, strongest first (the README's "Import classification").
+
+    ``import_time``: runs whenever the module is imported (module level, class bodies);
+    ``conditional``: under ``if``/``match``/loops or ``try`` at module level (also the ``else``
+    of ``if TYPE_CHECKING:``); ``deferred``: inside a function or lambda, runs when it is
+    called; ``type_checking``: under ``if TYPE_CHECKING:``, never runs. An ``imports`` or
+    ``depends_on`` edge carries ``attrs.context`` (the strongest of its statements) and
+    ``attrs.contexts`` (all of them, sorted).
+    """
+
+    IMPORT_TIME = "import_time"
+    CONDITIONAL = "conditional"
+    DEFERRED = "deferred"
+    TYPE_CHECKING = "type_checking"
+
+
+#: The import contexts, strongest first.
+IMPORT_CONTEXTS: tuple[str, ...] = tuple(c.value for c in ImportContext)
+
+
+def strongest_context(contexts) -> str:
+    """The strongest of ``contexts`` (names of :class:`ImportContext`); ``import_time`` if none."""
+    present = set(contexts)
+    return next((c for c in IMPORT_CONTEXTS if c in present), IMPORT_CONTEXTS[0])
+
+
 #: Package ecosystems of languages other than Python: external dependency ids carry it, so
 #: npm's ``uuid`` and Python's ``uuid`` stay two nodes (Python's keep the plain ``ext:NAME``).
 ECOSYSTEMS = {"javascript": "npm", "typescript": "npm", "tsx": "npm", "go": "go",
               "java": "jvm", "kotlin": "jvm", "rust": "cargo", "c": "c", "cpp": "c",
               "csharp": "nuget", "ruby": "gem", "php": "php"}
-_ECOSYSTEM_NAMES = frozenset(ECOSYSTEMS.values())
+#: ``ext:node:fs``: Node's built-in modules, the JavaScript standard library (not npm packages).
+_ECOSYSTEM_NAMES = frozenset(ECOSYSTEMS.values()) | {"node"}
 
 
 def external_id(language: str | None, name: str) -> str:

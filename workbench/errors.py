@@ -25,11 +25,17 @@
      ├── SnapshotNotFound
      ├── MapError                mapping failed; nothing was written
      ├── HistoryError            mining history failed (workbench.history.errors)
-     │    └── MiningCancelled
+     │    ├── MiningCancelled
+     │    └── ShallowSource       --deepen/--unshallow asked, but the source has no more history
      ├── GraphQueryError         a map query failed (workbench.graph.errors)
      │    ├── NodeNotFound
      │    ├── AmbiguousNode
-     │    └── ContractError
+     │    ├── ContractError       a contract definition is malformed (workbench.contracts.errors)
+     │    │    ├── ContractConfigError  unknown type or option, bad value (names the closest)
+     │    │    ├── NoSuchModule     a module, layer or pattern matches nothing (closest names)
+     │    │    └── UnmatchedIgnore  ignore_imports entries that match no import
+     │    ├── UnknownImportContext  an import context to exclude that does not exist
+     │    └── ContextsNotRecorded   a map from before imports were classified (map it again)
      ├── SearchError             code search failed (workbench.search.errors)
      │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
      │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)

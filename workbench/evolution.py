@@ -26,7 +26,8 @@ from .snapshot import Snapshot
 TREND_STATS = ("files", "modules", "classes", "functions", "import_edges", "call_edges",
                "external_dependencies", "commits", "parse_problems")
 
-#: File in the analysed repository that holds its contracts (``[[contracts]]`` TOML).
+#: The workbench's own contracts file in the analysed repository (``[[contracts]]`` TOML);
+#: import-linter's files are read too (see :func:`repository_contracts`).
 CONTRACTS_FILE = "workbench-contracts.toml"
 
 
@@ -155,35 +156,66 @@ def comparable_trend(ordered: list[tuple[Snapshot, object]], current: Snapshot) 
     return frame
 
 
+def with_contracts(frame: pd.DataFrame, snapshots: list[Snapshot], contracts) -> pd.DataFrame:
+    """``frame`` (a :func:`trend`, one row per snapshot in ``snapshots``' order) with
+    ``contract_violations`` and ``contracts_broken`` of ``contracts`` at each snapshot."""
+    counts = []
+    for snap in snapshots:
+        verdicts = snap.check(contracts, errors="record").attrs.get("contracts", [])
+        counts.append((sum(v["violations"] for v in verdicts),
+                       sum(v["status"] == "broken" for v in verdicts)))
+    frame = frame.copy()
+    frame["contract_violations"] = [c[0] for c in counts]
+    frame["contracts_broken"] = [c[1] for c in counts]
+    return frame
+
+
 def _is_commit_id(ref: str, commit: str) -> bool:
     """Whether a ref is (a prefix of) the commit's id rather than a name."""
     return len(ref) >= 7 and commit.startswith(ref.lower())
 
 
-def repository_contracts(clones: Clones, snap: Snapshot) -> list[_contracts.Contract]:
-    """Contracts from ``workbench-contracts.toml`` at the snapshot's commit (empty if none)."""
+def repository_contracts(clones: Clones, snap: Snapshot) -> "_contracts.ContractSet | None":
+    """Contracts of the repository at the snapshot's commit: ``workbench-contracts.toml``, else
+    import-linter's ``setup.cfg``, ``.importlinter`` or ``pyproject.toml`` (None if none)."""
+    from .contracts import config as _config
+
     repo = clones.path_for(snap.info.project)
     files = snap.files
-    match = files[files["path"] == CONTRACTS_FILE]
-    if match.empty:
-        return []
-    sha = match["blob_sha"].iloc[0]
-    data = dict(clones.read_blobs(repo, [sha]))[sha]
-    return _contracts.parse_contracts(data.decode("utf-8", errors="replace"))
+    shas = dict(zip(files["path"], files["blob_sha"]))
+
+    def read(name: str) -> bytes | None:
+        sha = shas.get(name)
+        return None if sha is None else dict(clones.read_blobs(repo, [sha]))[sha]
+
+    return _config.find_in(read)
 
 
-def violations_over_time(snapshots: list[Snapshot],
-                         contracts: list[_contracts.Contract]) -> pd.DataFrame:
-    """Violations of the newest snapshot, each with the first snapshot (oldest first) that had it."""
+def violations_over_time(snapshots: list[Snapshot], contracts) -> pd.DataFrame:
+    """Violations of the newest snapshot, each with the first snapshot (oldest first) that had it.
+
+    Columns: those of :func:`Snapshot.check` plus ``first_snapshot`` and ``first_commit``.
+    ``frame.attrs["trend"]``: one row per (snapshot, contract) with ``snapshot``, ``commit``,
+    ``contract``, ``kind``, ``status`` (kept, broken, or error where a named module did not
+    exist yet) and ``violations``, oldest first; ``attrs["contracts"]`` the newest verdicts.
+    """
     first_seen: dict[tuple, tuple[int, str]] = {}
     latest = pd.DataFrame(columns=[*_contracts.VIOLATION_COLUMNS])
-    for snap in snapshots:
-        found = snap.check(contracts)
+    trend: list[dict] = []
+    for n, snap in enumerate(snapshots):
+        newest = n == len(snapshots) - 1
+        found = snap.check(contracts, errors="raise" if newest else "record")
         for key in found[_contracts.VIOLATION_KEY].itertuples(index=False, name=None):
             first_seen.setdefault(key, (snap.id, snap.commit[:12]))
+        trend += [{"snapshot": snap.id, "commit": snap.commit[:12], "contract": v["contract"],
+                   "kind": v["kind"], "status": v["status"], "violations": v["violations"]}
+                  for v in found.attrs.get("contracts", [])]
         latest = found
     keys = list(latest[_contracts.VIOLATION_KEY].itertuples(index=False, name=None))
+    verdicts = latest.attrs.get("contracts", [])
     latest = latest.copy()
     latest["first_snapshot"] = [first_seen[k][0] for k in keys]
     latest["first_commit"] = [first_seen[k][1] for k in keys]
+    latest.attrs["contracts"] = verdicts
+    latest.attrs["trend"] = trend
     return latest

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .batch.runs import recover_runs
 from .config import UNSET, Config
 from .domain import JobInfo, Project
-from .errors import ProjectNotFound, SnapshotNotFound
+from .errors import ConfigError, ProjectNotFound, SnapshotNotFound
 from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
@@ -165,7 +165,8 @@ class Workbench:
             progress: Callable[[Progress], None] | None = None, wait: bool | None = None,
             force: bool = False, origin: str = "user",
             exclude: "list[str] | tuple[str, ...] | None" = None,
-            fetch: bool = True) -> "Snapshot | JobHandle":
+            fetch: bool = True, deepen: int | None = None,
+            unshallow: bool = False) -> "Snapshot | JobHandle":
         """Map a repository at ``ref`` (default: its default branch head).
 
         ``target`` is a project name, or a URL/path that is registered first when new. The
@@ -176,7 +177,9 @@ class Workbench:
         the configured gitignore-style patterns of files left out (default: vendored and
         minified code; ``()`` maps every file); a commit mapped with other patterns is mapped
         again. ``fetch=False`` maps the clone as it is, without asking the remote (it is cloned
-        when there is none yet).
+        when there is none yet). A shallow clone's history (a ``--depth`` source) is truncated:
+        ``deepen=N`` fetches N more commits below its boundary, ``unshallow=True`` all of it;
+        :class:`ShallowSource` when the source has nothing older.
         """
         from .mapping.excludes import normalise
 
@@ -192,6 +195,12 @@ class Workbench:
             params["exclude"] = patterns
         if not fetch:
             params["fetch"] = False
+        if deepen is not None:
+            if isinstance(deepen, bool) or not isinstance(deepen, int) or deepen < 1:
+                raise ConfigError(f"deepen must be a positive number of commits, got {deepen!r}")
+            params["deepen"] = deepen
+        if unshallow:
+            params["unshallow"] = True
         work = self._map_work(project, params)
         handle = self.jobs.submit("map", work, project_id=project.id,
                                   params=params, on_progress=progress,
@@ -325,41 +334,47 @@ class Workbench:
         return evolution.diff(self._snapshot_of(project, old), self._snapshot_of(project, new),
                               derived=derived)  # says when their exclusions differ
 
-    def trend(self, project: str, snapshots: list[Snapshot] | None = None):
+    def trend(self, project: str, snapshots: list[Snapshot] | None = None, *, contracts=None):
         """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
         per mapped commit, mapped with the current snapshot's exclusions (like with like: the
-        frame's ``attrs["note"]`` names snapshots left out for other exclusions)."""
+        frame's ``attrs["note"]`` names snapshots left out for other exclusions).
+
+        ``contracts`` (as :meth:`check` takes them; ``True``: the repository's own) adds
+        ``contract_violations`` and ``contracts_broken`` per snapshot (a contract naming a
+        module a commit did not have yet counts as not broken there)."""
         from . import evolution
 
         if snapshots is not None:
-            return evolution.trend(snapshots)
-        return evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
+            frame = evolution.trend(snapshots)
+        else:
+            frame = evolution.comparable_trend(self._commit_order(project), self.snapshot(project))
+        if contracts is None or contracts is False or frame.empty:
+            return frame
+        rules = self._contracts(project, self.snapshot(project), None if contracts is True else contracts)
+        snaps = [self.snapshot(project, snapshot_id=int(sid)) for sid in frame["snapshot"]]
+        return evolution.with_contracts(frame, snaps, rules)
 
     def check(self, project: str, contracts=None, *, ref: str | None = None,
-              snapshot_id: int | None = None, history: bool = False):
+              snapshot_id: int | None = None, history: bool = False, only: "list[str] | tuple[str, ...]" = ()):
         """Contract violations of a project's snapshot (the newest, at ``ref``, or an id).
 
-        ``contracts`` is a TOML path, a list of contracts, or None for the repository's own
-        ``workbench-contracts.toml``. With ``history=True`` the snapshots of the project up to
+        ``contracts`` is a file (workbench TOML, or import-linter's pyproject.toml, setup.cfg,
+        .importlinter), a :class:`~workbench.contracts.ContractSet`, a list of contracts, or
+        None for the repository's own (``workbench-contracts.toml``, else import-linter's
+        configuration). ``frame.attrs["contracts"]`` lists every contract kept or broken.
+        ``only``: check just the contracts with these ids (or names), as lint-imports'
+        ``--contract``. With ``history=True`` the snapshots of the project up to
         the one checked are checked too, and each violation says in which snapshot and commit
         it first appeared.
         """
         from . import evolution
-        from .graph import contracts as _contracts
 
         snap = self.snapshot(project, ref, snapshot_id=snapshot_id)
-        if contracts is None:
-            rules = evolution.repository_contracts(self.clones, snap)
-            if not rules:
-                from .graph.errors import ContractError
+        rules = self._contracts(project, snap, contracts)
+        if only:
+            from .contracts.config import select
 
-                raise ContractError(
-                    f"no contracts given and {evolution.CONTRACTS_FILE} is not in {project} at "
-                    f"{snap.commit[:12]}; pass a TOML file (see README, Contracts)")
-        elif isinstance(contracts, (str, Path)):
-            rules = _contracts.load_contracts(contracts)
-        else:
-            rules = list(contracts)
+            rules = select(rules, only)
         if not history:
             return snap.check(rules)
         ordered = self._snapshots_in_commit_order(project)
@@ -367,6 +382,28 @@ class Workbench:
         if snap.commit in commits:  # history up to the snapshot checked, which ends it
             ordered = ordered[:commits.index(snap.commit)] + [snap]
         return evolution.violations_over_time(ordered, rules)
+
+    def _contracts(self, project: str, snap: Snapshot, contracts):
+        """Contracts from a file, a ContractSet or a list; None: the repository's own."""
+        from . import evolution
+        from .graph import contracts as _contracts
+
+        if contracts is None:
+            rules = evolution.repository_contracts(self.clones, snap)
+            if not rules:
+                from .graph.errors import ContractError
+
+                raise ContractError(
+                    f"no contracts given, and {project} at {snap.commit[:12]} has no "
+                    f"{evolution.CONTRACTS_FILE} and no import-linter configuration (setup.cfg, "
+                    ".importlinter, pyproject.toml); pass a file (see README, Contracts)")
+        elif isinstance(contracts, (str, Path)):
+            rules = _contracts.load_contracts(contracts)
+        elif isinstance(contracts, _contracts.ContractSet):
+            rules = contracts
+        else:
+            rules = list(contracts)
+        return rules
 
     def sql(self, query: str, params: list | None = None, *, limit: int | None = 10_000):
         """Run read-only SQL on the database (no file or network access); returns a DataFrame."""
@@ -559,7 +596,7 @@ class Workbench:
 
     def _map_work(self, project: Project, params: dict[str, Any]):
         """The work of a map job from its stored parameters (the same for a retry)."""
-        options = {k: params[k] for k in ("exclude", "fetch") if k in params}
+        options = {k: params[k] for k in ("exclude", "fetch", "deepen", "unshallow") if k in params}
         return lambda job: self._mapper.run(job, project, params.get("ref"),
                                             force=bool(params.get("force")), **options)
 
@@ -611,7 +648,8 @@ class Workbench:
         ``schema_version``, ``last_checkpoint``, ``disk_free_bytes`` (under the data dir),
         ``notices`` (e.g. a corrupt WAL moved aside), ``projects`` (each with its last
         snapshot), ``last_snapshots`` ({project: {snapshot_id, commit, mapped_at}}),
-        ``clone_bytes`` ({project: bytes}), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``,
+        ``clone_bytes`` ({project: bytes}), ``history_truncated`` ({project: shallow boundary
+        shas of its last snapshot's history}, only projects whose history is truncated), ``active_jobs``, ``jobs`` (recent), ``dead_jobs``,
         ``interrupted_runs`` (batch runs whose process ended, newest first, as ``RunInfo``).
         """
         from . import health

@@ -40,7 +40,11 @@ def status(store: Store, clones: Clones, data_dir: Path) -> dict[str, Any]:
         recent = store.jobs.list(limit=10)
         dead = store.jobs.with_status("dead", limit=50)
         interrupted_runs = store.runs.with_status("interrupted", limit=20)
+        truncations = [(p, store.snapshots.get(p.last_snapshot_id).stats.get("history_truncated_at"))
+                       for p in projects if p.last_snapshot_id is not None]
+        truncations = [(p, boundary) for p, boundary in truncations if boundary]
     clone_bytes = {}
+    history_truncated = {p.name: boundary for p, boundary in truncations}
     for p in projects:
         clone = clones.path_for(p.name)
         if clone.exists():
@@ -61,6 +65,7 @@ def status(store: Store, clones: Clones, data_dir: Path) -> dict[str, Any]:
             for p in projects
         },
         "clone_bytes": clone_bytes,
+        "history_truncated": history_truncated,
         "active_jobs": active,
         "jobs": recent,
         "dead_jobs": dead,

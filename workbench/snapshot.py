@@ -23,7 +23,12 @@ from .domain import EdgeKind, SnapshotInfo
 from .graph import contracts as _contracts
 from .graph import export as _export
 from .graph.build import graph_from_frames
+from .graph.errors import ContextsNotRecorded
+from .graph.import_contexts import bits_from_attrs
 from .graph.index import GraphIndex
+from .history.mailmap import Mailmap
+from .history.scope import history_order
+from .repos.shallow import truncation_note
 from .store import Store
 
 
@@ -82,7 +87,13 @@ def build_graph(nodes, edges) -> nx.MultiDiGraph:
 
 @dataclass(frozen=True)
 class Summary:
-    """The headline of a map: counts, most imported modules and import cycles."""
+    """The headline of a map: counts, most imported modules and import cycles.
+
+    ``cycles`` holds each group of modules that import each other (members sorted, largest
+    group first), ``cycle_paths`` one shortest cycle through each group (``[a, b, a]``, same
+    order), and ``runtime_cycles`` how many groups remain among the imports that run (without
+    ``if TYPE_CHECKING:`` imports; ``None`` for maps that do not record it).
+    """
 
     project: str
     commit: str
@@ -91,6 +102,8 @@ class Summary:
     cycles: list[list[str]] = field(repr=False)
     snapshot: str = ""
     """Which snapshot this is (:meth:`Snapshot.describe`)."""
+    cycle_paths: list[list[str]] = field(default_factory=list, repr=False)
+    runtime_cycles: int | None = None
 
     def to_text(self) -> str:
         s = self.stats
@@ -111,15 +124,24 @@ class Summary:
             f"(+ {s.get('stdlib_dependencies', 0)} standard library modules)",
             f"  commits                {s.get('commits', 0):>7}   (co-change pairs "
             f"{s.get('co_change_edges', 0)})",
+            *([f"  {truncation_note(s['history_truncated_at'])}: authors, first seen, ages and"
+               " counts cover only the commits after it; deepen with `workbench map "
+               f"{self.project} --deepen N` or `--unshallow`"]
+              if s.get("history_truncated_at") else []),
             "  most imported modules:",
         ]
         if self.most_imported.empty:
             lines.append("    (no internal imports)")
         for row in self.most_imported.itertuples():
             lines.append(f"    {row.importers:>4}  {row.module}")
-        lines.append(f"  import cycles          {len(self.cycles):>7}")
-        for cycle in self.cycles[:5]:
-            lines.append("    " + " -> ".join([*cycle, cycle[0]]))
+        runtime = ("" if self.runtime_cycles is None or not self.cycles
+                   else f"   ({self.runtime_cycles} without type-checking imports)")
+        lines.append(f"  import cycles          {len(self.cycles):>7}{runtime}")
+        paths = self.cycle_paths if len(self.cycle_paths) == len(self.cycles) else [None] * len(self.cycles)
+        for members, path in list(zip(self.cycles, paths))[:5]:
+            # one real shortest cycle, once round; without it the members, never as a path
+            shown = " -> ".join(path) if path else "members " + ", ".join(members)
+            lines.append(f"    {len(members):>3} modules: {shown}")
         return "\n".join(lines)
 
 
@@ -196,6 +218,8 @@ class Snapshot:
                  else self.commit[:12],
                  f"committed {committed:%Y-%m-%d}" if committed is not None else "commit date unknown",
                  f"mapped {self.info.mapped_at:%Y-%m-%d %H:%M}", self.exclusions]
+        if self.history_truncated_at:
+            parts.append(truncation_note(self.history_truncated_at))
         current = self._store.snapshots.current(self.info.project_id)
         if current is not None and current.id == self.id:
             why = self._store.snapshots.chosen_by(self.info.project_id)
@@ -220,16 +244,46 @@ class Snapshot:
 
     @property
     def file_metrics(self) -> pd.DataFrame:
-        """Behavioural metrics per file (churn, authors, ownership, age, hotspot ...)."""
+        """Behavioural metrics of the snapshot's files (churn, authors, ownership by lines
+        added and of current lines, age, hotspot ...); :meth:`metrics` with ``deleted=True``
+        adds files deleted before the snapshot."""
         return self._store.history.metrics(self.id)
 
+    def metrics(self, *, deleted: bool = False) -> pd.DataFrame:
+        """Per-file metrics, hottest first: the snapshot's files, and with ``deleted`` also
+        the files its history deleted (``present`` false)."""
+        return self._store.history.metrics(self.id, deleted=deleted)
+
+    @property
+    def history_truncated_at(self) -> list[str]:
+        """The shallow boundary commits of this snapshot's history (what came before them is
+        unknown); empty when its history is complete."""
+        return list(self.stats.get("history_truncated_at") or ())
+
+    def history_order(self) -> list[str]:
+        """Shas of the snapshot's history (commits reachable from its commit among those
+        mined), parents before children."""
+        return history_order(self._store.history.parents(self.info.project_id), self.commit)
+
     def commits(self) -> pd.DataFrame:
-        """The project's mined commits (sha, author, time, message ...), oldest first."""
-        return self._store.history.commits(self.info.project_id)
+        """The commits of the snapshot's history (sha, author, time, message ...), parents
+        before children; identities mapped by the ``.mailmap`` at the snapshot's commit."""
+        order = self.history_order()
+        commits, _ = self._store.history.load(self.info.project_id, order)
+        commits = Mailmap(self._store.history.mailmap(self.id)).apply(commits)
+        position = {sha: i for i, sha in enumerate(order)}
+        return (commits.assign(_order=commits["sha"].map(position)).sort_values("_order")
+                .drop(columns="_order").reset_index(drop=True))
 
     def file_changes(self) -> pd.DataFrame:
-        """Per commit and file: lines added and deleted (the raw material of churn)."""
-        return self._store.history.file_changes(self.info.project_id)
+        """Per commit of the snapshot's history and file: lines added and deleted (the raw
+        material of churn), in the order of :meth:`commits`."""
+        order = self.history_order()
+        _, changes = self._store.history.load(self.info.project_id, order)
+        position = {sha: i for i, sha in enumerate(order)}
+        return (changes.assign(_order=changes["sha"].map(position))
+                .sort_values(["_order", "path"], kind="stable")
+                .drop(columns="_order").reset_index(drop=True))
 
     # -- the graph ------------------------------------------------------------------------------
 
@@ -256,8 +310,9 @@ class Snapshot:
         """The query index, built straight from the stored tables (no networkx graph needed)."""
         def load() -> GraphIndex:
             nodes, edges = self._store.snapshots.arrow(self.id)
-            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(),
-                                          edges.drop_columns(["attrs"]).to_pandas())
+            edge_frame = edges.drop_columns(["attrs"]).to_pandas()
+            edge_frame["context_bits"] = bits_from_attrs(edges.column("attrs"), edges.column("kind"))
+            return GraphIndex.from_frames(nodes.drop_columns(["attrs"]).to_pandas(), edge_frame)
 
         return _INDEXES.get((str(self._store.path), self.id), load)
 
@@ -270,22 +325,33 @@ class Snapshot:
         """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
         return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
-    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits")
-               ) -> pd.DataFrame:
-        """Everything that depends on ``node``, transitively: node, kind, distance, path."""
-        return self.index.impact(node, kinds=tuple(kinds))
+    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits"),
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Everything that depends on ``node``, transitively: node, kind, distance, path.
+
+        ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves out
+        import edges whose statements all stand there: ``("type_checking",)`` follows only
+        imports that run, ``("type_checking", "deferred")`` only those that run on import.
+        """
+        return self.index.impact(node, kinds=tuple(kinds), exclude_contexts=exclude_contexts)
 
     def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
-              limit: int = 10) -> list[list[str]]:
-        """Import chains from ``source`` to ``target``, shortest first."""
-        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit)
+              limit: int = 10, exclude_contexts: Iterable[str] = ()) -> list[list[str]]:
+        """Import chains from ``source`` to ``target``, shortest first (``exclude_contexts``
+        as for :meth:`impact`)."""
+        return self.index.paths(source, target, kinds=tuple(kinds), limit=limit,
+                                exclude_contexts=exclude_contexts)
 
-    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
-        """Strongly connected groups: members, size, one shortest cycle and its import lines."""
-        return self.index.cycles(kind=kind)
+    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value,
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Strongly connected groups: members, size, one shortest cycle (``[a, b, a]``) and
+        its import lines (``exclude_contexts`` as for :meth:`impact`)."""
+        return self.index.cycles(kind=kind, exclude_contexts=exclude_contexts)
 
-    def layers(self) -> pd.DataFrame:
-        return self.index.layers()
+    def layers(self, *, exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+        """Level of each module (``node``, ``level``; 0 = imports nothing internal), from the
+        import edges left after ``exclude_contexts`` (as for :meth:`impact`)."""
+        return self.index.layers(exclude_contexts=exclude_contexts)
 
     def communities(self) -> pd.DataFrame:
         return self.index.communities()
@@ -293,20 +359,24 @@ class Snapshot:
     def centrality(self) -> pd.DataFrame:
         return self.index.centrality()
 
-    def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+    def module_graph(self, *, external: bool = False,
+                     exclude_contexts: Iterable[str] = ()) -> nx.DiGraph:
         """File-level nodes and the imports between them as a plain ``DiGraph`` (weight =
-        import statements); with ``external`` the ``ext:`` dependencies they import too."""
-        return self.index.module_graph(external=external)
+        import statements, ``context``/``contexts`` where they stand); with ``external`` the
+        ``ext:`` dependencies they import too (``exclude_contexts`` as for :meth:`impact`)."""
+        return self.index.module_graph(external=external, exclude_contexts=exclude_contexts)
 
     def collapse(self, depth: int = 2) -> nx.DiGraph:
         """The module graph aggregated to packages/directories ``depth`` segments deep."""
         return self.index.collapse(depth=depth)
 
-    def hotspots(self, n: int = 20) -> pd.DataFrame:
-        """Files by hotspot score (change frequency × size), with churn, authors and owner."""
-        m = self.file_metrics
+    def hotspots(self, n: int = 20, *, deleted: bool = False) -> pd.DataFrame:
+        """Files by hotspot score (change frequency × size), with churn, authors and owners
+        (by lines added, and of the current lines); deleted files only with ``deleted``."""
+        m = self.metrics(deleted=deleted)
         cols = ["path", "hotspot", "commits_total", "churn_total", "lines", "authors",
-                "main_author", "ownership", "code_age_days", "knowledge_loss"]
+                "main_author", "ownership", "current_owner", "current_ownership",
+                "code_age_days", "knowledge_loss"]
         return m[cols].head(n).reset_index(drop=True) if not m.empty else pd.DataFrame(columns=cols)
 
     def co_changes(self) -> pd.DataFrame:
@@ -321,11 +391,21 @@ class Snapshot:
         """Co-changing files with no import path between them, in either direction."""
         return self.index.hidden_coupling(self.co_changes())
 
-    def check(self, contracts: "str | Path | Iterable[_contracts.Contract]") -> pd.DataFrame:
-        """Contract violations (layers, forbidden, independence, acyclic) with import chains."""
+    def check(self, contracts: "str | Path | _contracts.ContractSet | Iterable[_contracts.Contract]",
+              *, errors: str = "raise") -> pd.DataFrame:
+        """Contract violations with import chains; ``frame.attrs["contracts"]`` gives every
+        contract's verdict (kept / broken). ``contracts``: a file (workbench TOML, pyproject.toml,
+        setup.cfg, .importlinter), a :class:`~workbench.contracts.ContractSet` or contracts.
+        ``errors="record"`` turns a contract that cannot be checked here (a module missing at
+        this commit) into status ``error`` instead of raising."""
         if isinstance(contracts, (str, Path)):
             contracts = _contracts.load_contracts(contracts)
-        return _contracts.check_index(self.index, list(contracts))
+        chosen = contracts if isinstance(contracts, _contracts.ContractSet) else list(contracts)
+        leave = chosen.options.exclude_contexts if isinstance(chosen, _contracts.ContractSet) else ()
+        # imports whose every statement stands in a left-out context (e.g. type_checking)
+        # are dropped from the index; ContextsNotRecorded for a map older than the classification
+        index = self.index.excluding(leave) if leave else self.index
+        return _contracts.check_index(index, chosen, errors=errors)
 
     def most_imported(self, n: int = 5) -> pd.DataFrame:
         dg = self.module_graph()
@@ -335,7 +415,8 @@ class Snapshot:
         return pd.DataFrame(rows, columns=["module", "importers"])
 
     def import_cycles(self) -> list[list[str]]:
-        """Each group of files that import each other, members sorted, largest group first."""
+        """Each group of files that import each other, members sorted, largest group first
+        (:meth:`cycles` has one shortest cycle through each)."""
         cycles = self.cycles()
         groups = [sorted(m) for m in cycles["members"]] if not cycles.empty else []
         return sorted(groups, key=lambda c: (-len(c), c))
@@ -351,8 +432,15 @@ class Snapshot:
                                  ignore_index=True)
 
     def summary(self, top: int = 5) -> Summary:
+        cycles = self.cycles()
+        rows = sorted(zip(cycles["members"], cycles["cycle"]), key=lambda r: (-len(r[0]), sorted(r[0])))
+        try:
+            runtime: int | None = len(self.cycles(exclude_contexts=("type_checking",)))
+        except ContextsNotRecorded:  # a map from before imports were classified
+            runtime = None
         return Summary(self.info.project, self.commit, self.stats, self.most_imported(top),
-                       self.import_cycles(), self.describe())
+                       [sorted(m) for m, _ in rows], self.describe(),
+                       cycle_paths=[list(c) for _, c in rows], runtime_cycles=runtime)
 
     # -- exports --------------------------------------------------------------------------------
 

@@ -31,3 +31,16 @@ def test_no_renames_and_unsorted_input() -> None:
     assert follow([(2, "x", None), (1, "y", None)]) == ["x", "y"]
     rows = [(4, "c", "b"), (1, "a", None), (2, "b", "a")]
     assert follow(rows) == ["c", "c", "c"]
+
+
+def test_an_edit_beside_a_rename_follows_it_and_a_reuse_does_not() -> None:
+    # c1 adds a; c2 renames a -> b; s1 (a child of c1 only) edits a; m merges; c3 re-creates a
+    parents = {"c1": [], "c2": ["c1"], "s1": ["c1"], "m": ["c2", "s1"], "c3": ["m"]}
+    position = {"c1": 1, "c2": 2, "s1": 3, "m": 4, "c3": 5}
+    frame = pd.DataFrame([("c1", "a", None), ("c2", "b", "a"), ("s1", "a", None), ("c3", "a", None)],
+                         columns=["sha", "path", "old_path"])
+    seq = frame["sha"].map(position)
+    assert latest_paths(frame["path"], frame["old_path"], seq).tolist() == ["b", "b", "a", "a"]
+    graph = latest_paths(frame["path"], frame["old_path"], seq, shas=frame["sha"], parents=parents,
+                         position=position)
+    assert graph.tolist() == ["b", "b", "b", "a"]

@@ -55,7 +55,7 @@ def test_typescript_facts():
         ("./side-effect", 4, (), "import"),
         ("./x", 5, ("x",), "export"),
         ("../lib", 6, ("*",), "export"),
-        ("fs", 7, (), "require"),
+        ("fs", 7, ("*",), "require"),
         ("./lazy", 27, (), "dynamic_import"),
     ]
     assert [(c.caller, c.callee, c.line) for c in facts.calls] == [
@@ -79,9 +79,11 @@ def test_javascript_and_jsx():
     assert defs(facts) == [
         ("class", "Widget", "", 2, 4, ("React.Component",), None),
         ("method", "Widget.render", "Widget", 3, 3, (), 2),
+        ("method", "obj.method", "obj", 5, 5, (), 1),
         ("function", "gen", "", 6, 6, (), 1),
     ]
-    assert imports(facts) == [("node:path", 1, (), "require")]
+    assert imports(facts) == [("node:path", 1, ("join",), "require")]
+    assert facts.extra["exports"] == {"Widget": "Widget"}
     tsx = parse_source("tsx", src("""
         import React from 'react';
         export const App = () => <div className="x">{ok && <span/>}</div>;

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
 from tests.helpers import git
+from workbench.contracts import NoSuchModule
 from workbench.widgets import ChangesPanel, JobMonitor, MapView, QueryPanel, Session, WorkbenchApp
 
 FORBIDDEN = '[[contracts]]\ntype = "forbidden"\nsource = "shop.util"\nforbidden = ["shop.service"]\n'
+FORBIDDEN_INI = ("[importlinter]\nroot_package = shop\n\n[importlinter:contract:util]\nname = util\n"
+                 "type = forbidden\nsource_modules =\n    shop.util\nforbidden_modules =\n    shop.service\n")
 
 
 def test_history_maps_in_the_background_then_two_snapshots_compare(mapped):
@@ -71,10 +76,13 @@ def test_trend_and_contracts_say_when_violations_appeared(mapped, shop_repo):
     html = panel.to_html()
     assert "violations (1)" in html and commits[1][:12] in html and "import_cycles" in html
 
-    panel.new.value = panel.new.options[0][1]  # the first commit had no such import
-    assert panel.check().empty
-    assert panel.session.selected is None and panel.pick.options == ()
+    panel.new.value = panel.new.options[0][1]  # shop.util did not exist yet: a name must exist
+    with pytest.raises(NoSuchModule, match="'shop.util' matches no module"):
+        panel.check()
     panel.new.value = panel.new.options[-1][1]
+    panel.check(FORBIDDEN_INI)  # import-linter's own configuration, pasted as it is
+    assert panel.violations[["importer", "imported"]].values.tolist() == [["shop.util.money", "shop.service"]]
+    assert "1 kept" not in panel.check_output.value and "0 kept, 1 not kept" in panel.check_output.value
     panel.check(FORBIDDEN)
     panel.pick.value = "shop.util.money"
     assert panel.session.selected == "shop.util.money"
@@ -84,9 +92,9 @@ def test_errors_are_shown_as_messages(mapped):
     panel = ChangesPanel(mapped, project="shop")
     for field, value, button, message in [
         (panel.contracts, "[[contracts]]\ntype = 'nope'", panel.check_button, "unknown contract type"),
-        (panel.contracts, "# nothing here", panel.check_button, "no [[contracts]] tables"),
+        (panel.contracts, "# nothing here", panel.check_button, "no contracts in the text"),
         # shop has no contracts file of its own
-        (panel.contracts, "", panel.check_button, "workbench-contracts.toml is not in shop"),
+        (panel.contracts, "", panel.check_button, "has no workbench-contracts.toml and no import-linter"),
         (panel.refs, "", panel.map_button, "say which commits"),
         (panel.refs, "-x", panel.map_button, "refused ref"),
     ]:

@@ -124,7 +124,7 @@ def new_violations(base: Snapshot, head: Snapshot, rules: list) -> pd.DataFrame:
     and imported)."""
     if not rules:
         return pd.DataFrame(columns=_contracts.VIOLATION_COLUMNS)
-    before = base.check(rules)
+    before = base.check(rules, errors="record")  # a module the change adds is missing in base
     after = head.check(rules)
     seen = set(before[_contracts.VIOLATION_KEY].itertuples(index=False, name=None))
     keep = [tuple(k) not in seen for k in after[_contracts.VIOLATION_KEY].itertuples(index=False, name=None)]
@@ -138,7 +138,7 @@ def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), r
     d = map_diff(base, head)
     added, removed = d.nodes_added["node"].tolist(), d.nodes_removed["node"].tolist()
     changed = changed_nodes(base, head, added=added, removed=removed, lines=lines)
-    violations = new_violations(base, head, list(rules))
+    violations = new_violations(base, head, rules if isinstance(rules, _contracts.ContractSet) else list(rules))
     head_ids = set(head.nodes["id"])
     still = [n for n in changed if n in head_ids]
     impact_files: list[str] = []
@@ -160,8 +160,8 @@ def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), r
                            + (f" (line {int(v.line)})" if not pd.isna(v.line) else ""))
     if not d.cycles_new.empty:
         verdict = "blocked"
-        for members in d.cycles_new["members"].head(3):
-            reasons.append("new import cycle: " + " -> ".join([*members, members[0]]))
+        for cycle in d.cycles_new["cycle"].head(3):
+            reasons.append("new import cycle: " + " -> ".join(cycle))
     broken = []
     gone = [n for n in removed if n in set(base.nodes["id"])]
     for node in gone:

@@ -32,7 +32,8 @@ class MapDiff:
 
     - ``nodes_added`` / ``nodes_removed``: ``node, kind``
     - ``edges_added`` / ``edges_removed``: ``src, dst, kind``
-    - ``cycles_new`` / ``cycles_broken``: ``members, size`` (import cycles, see :func:`diff`)
+    - ``cycles_new`` / ``cycles_broken``: ``members, size, cycle`` (import cycles, see
+      :func:`diff`; ``cycle`` is one shortest cycle ``[m0, m1, ..., m0]`` of the map it is in)
     - ``metrics_changed``: ``node, metric, old, new``
     - ``moved``: ``qualname, kind, old_node, new_node``
     """
@@ -73,15 +74,16 @@ def _edge_frame(edges: set[tuple[str, str, str]]) -> pd.DataFrame:
     return pd.DataFrame(sorted(edges), columns=["src", "dst", "kind"])
 
 
-def _import_cycles(index: GraphIndex) -> list[frozenset[str]]:
-    return [
-        frozenset(index.ids[p] for p in members) for members in index.components((EdgeKind.IMPORTS.value,))
-    ]
+def _import_cycles(index: GraphIndex) -> dict[frozenset[str], list[str]]:
+    """Each cyclic component's members, with one shortest cycle through them."""
+    found = index.cycles(kind=EdgeKind.IMPORTS.value)
+    return {frozenset(m): list(c) for m, c in zip(found["members"], found["cycle"])}
 
 
-def _cycle_frame(cycles: list[frozenset[str]]) -> pd.DataFrame:
-    rows = sorted((sorted(c) for c in cycles), key=lambda m: (-len(m), m))
-    return pd.DataFrame({"members": rows, "size": [len(m) for m in rows]}, columns=["members", "size"])
+def _cycle_frame(cycles: dict[frozenset[str], list[str]]) -> pd.DataFrame:
+    rows = sorted(((sorted(m), c) for m, c in cycles.items()), key=lambda r: (-len(r[0]), r[0]))
+    return pd.DataFrame({"members": [m for m, _ in rows], "size": [len(m) for m, _ in rows],
+                         "cycle": [c for _, c in rows]}, columns=["members", "size", "cycle"])
 
 
 def _is_number(value: Any) -> bool:
@@ -154,8 +156,10 @@ def diff(g_old: nx.Graph, g_new: nx.Graph, *, derived: bool = False) -> MapDiff:
         nodes_removed=_node_frame(g_old, removed),
         edges_added=_edge_frame(new_edges - old_edges),
         edges_removed=_edge_frame(old_edges - new_edges),
-        cycles_new=_cycle_frame([c for c in new_cycles if not any(c <= o for o in old_cycles)]),
-        cycles_broken=_cycle_frame([c for c in old_cycles if not any(c <= n for n in new_cycles)]),
+        cycles_new=_cycle_frame({c: path for c, path in new_cycles.items()
+                                 if not any(c <= o for o in old_cycles)}),
+        cycles_broken=_cycle_frame({c: path for c, path in old_cycles.items()
+                                    if not any(c <= n for n in new_cycles)}),
         metrics_changed=_metric_changes(g_old, g_new, old_nodes & new_nodes,
                                         frozenset() if derived else DERIVED_ATTRIBUTES),
         moved=_moves(g_old, g_new, removed, added),

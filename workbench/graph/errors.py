@@ -36,3 +36,26 @@ class AmbiguousNode(GraphQueryError, LookupError):
 
 class ContractError(GraphQueryError, ValueError):
     """A contract definition (in code or TOML) is malformed."""
+
+
+class UnknownImportContext(GraphQueryError, ValueError):
+    """An import context to exclude that is not one of ``known``."""
+
+    def __init__(self, name: str, known: Sequence[str] = ()) -> None:
+        super().__init__(f"unknown import context {name!r}; use some of: {', '.join(known)}",
+                         name=name, candidates=tuple(known))
+
+
+class ContextsNotRecorded(GraphQueryError):
+    """Import edges of the map say nothing of where their statements stand.
+
+    Maps written before imports were classified (or graphs built by hand without the
+    ``context``/``contexts`` edge data) cannot leave kinds of import out; ``count`` is the
+    number of such edges.
+    """
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            f"{count} import edge(s) of this map do not record where their imports stand "
+            "(it was mapped by an older workbench): map the project again "
+            "(`workbench map PROJECT`) before excluding import contexts", count=count)

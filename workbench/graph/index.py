@@ -19,6 +19,7 @@ from typing import Any, Literal
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -27,10 +28,15 @@ from workbench.graph import views
 from workbench.graph._cache import PerGraphCache
 from workbench.graph._gc import collector_paused
 from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, shortest_cycle
+from workbench.graph.errors import ContextsNotRecorded
+from workbench.graph.import_contexts import (IMPORT_EDGE_KINDS, bits_from_attrs, bits_of,
+                                             exclusion_bits, names_of)
 from workbench.graph.lookup import NameIndex, name_index
 
 Direction = Literal["both", "out", "in"]
 
+#: Edge kinds that stand for import statements and record where they stand.
+IMPORT_KINDS: tuple[str, ...] = IMPORT_EDGE_KINDS
 #: Edge kinds through which one node depends on another (used by ``impact``).
 DEPENDENCY_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.CALLS.value, EdgeKind.INHERITS.value)
 #: Betweenness is O(V·E); above this many modules it is skipped (reported as NaN).
@@ -45,6 +51,11 @@ class GraphIndex:
     Build it once per graph (``GraphIndex(g)``) and keep it while the graph lives. Node
     arguments of the query methods accept anything :func:`~workbench.graph.lookup.resolve_node`
     accepts (exact id, file path or unique suffix).
+
+    ``exclude_contexts`` of ``impact``, ``paths``, ``cycles``, ``layers`` and ``module_graph``
+    leaves out import edges all of whose statements stand in those contexts
+    (:class:`~workbench.domain.ImportContext`, e.g. ``("type_checking",)`` for the imports
+    that run); :meth:`excluding` gives the index of what remains, for any other question.
     """
 
     def __init__(self, g: nx.Graph) -> None:
@@ -54,7 +65,7 @@ class GraphIndex:
         pos = {n: i for i, n in enumerate(ids)}
         holds = FILE_KINDS | {NodeKind.EXTERNAL.value}
         with collector_paused():
-            src, dst, kinds, weight, line = _edge_table(g, pos)
+            src, dst, kinds, weight, line, contexts = _edge_table(g, pos)
         self._setup(
             ids, pos,
             np.array([d.get("kind") for _, d in g.nodes(data=True)], dtype=object),
@@ -63,6 +74,7 @@ class GraphIndex:
             np.asarray(src, dtype=np.int32), np.asarray(dst, dtype=np.int32),
             np.asarray(kinds, dtype=object), np.asarray(weight, dtype=np.float64),
             np.asarray(line, dtype=np.float64),
+            np.fromiter((bits_of(c) for c in contexts), dtype=np.uint8, count=len(contexts)),
         )
 
     @classmethod
@@ -71,7 +83,10 @@ class GraphIndex:
 
         Same result as ``GraphIndex(graph_from_frames(nodes, edges))`` for the queries, at a
         fraction of the cost: a large map can be queried before (or without) building its
-        ``MultiDiGraph``. Edge endpoints missing from ``nodes`` are dropped.
+        ``MultiDiGraph``. Edge endpoints missing from ``nodes`` are dropped. Import contexts
+        are read from a ``context_bits`` column (see :mod:`~workbench.graph.import_contexts`),
+        an ``attrs`` column (the store's JSON text) or ``contexts``/``context`` columns, when
+        the frame has one.
         """
         self = cls.__new__(cls)
         ids = nodes["id"].astype(object).tolist()
@@ -95,12 +110,13 @@ class GraphIndex:
             edges["kind"].astype(object).to_numpy()[keep],
             pd.to_numeric(edges["weight"], errors="coerce").to_numpy(dtype=np.float64)[keep],
             pd.to_numeric(edges["line"], errors="coerce").to_numpy(dtype=np.float64)[keep],
+            _frame_contexts(edges)[keep],
         )
         return self
 
     def _setup(self, ids: list[str], pos: dict[str, int], node_kind: np.ndarray, names: NameIndex,
                file_attrs: dict[str, dict], src: np.ndarray, dst: np.ndarray, kinds: np.ndarray,
-               weight: np.ndarray, line: np.ndarray) -> None:
+               weight: np.ndarray, line: np.ndarray, contexts: np.ndarray) -> None:
         self.ids = ids
         self.id_array = np.array(ids, dtype=object)
         self.pos = pos
@@ -117,6 +133,7 @@ class GraphIndex:
         self.edge_kind = np.asarray(codes, dtype=np.int16)
         self.edge_weight = np.nan_to_num(weight, nan=1.0)
         self.edge_line = line  # None became NaN
+        self.edge_contexts = contexts  # bit sets of import contexts (import_contexts.BITS), 0 = none
         self.out = Adjacency.from_edges(len(ids), self.edge_src, self.edge_dst, self.edge_kind)
         self.into = self.out.reversed()
         self._derived: dict[tuple[Any, ...], Any] = {}
@@ -206,6 +223,42 @@ class GraphIndex:
         line = self.edge_line[found[0]] if len(found) else np.nan
         return None if np.isnan(line) else int(line)
 
+    def contexts_of(self, u: str, v: str, kind: str = EdgeKind.IMPORTS.value) -> list[str]:
+        """Where the statements of edge ``u -> v`` of ``kind`` stand, strongest first
+        (``[]`` when the edge is absent or records nothing)."""
+        code = self._codes.get(kind)
+        if code is None:
+            return []
+        found = self.out.edges_between(self.pos[u], self.pos[v], code)
+        return names_of(int(self.edge_contexts[found[0]])) if len(found) else []
+
+    def excluding(self, contexts: Iterable[str] | str | None) -> GraphIndex:
+        """The index of this map without the import edges whose statements all stand in
+        ``contexts`` (names of :class:`~workbench.domain.ImportContext`); ``self`` for none.
+
+        Nodes and positions stay the same. Kept per set of contexts for the life of the index.
+        Raises :class:`~workbench.graph.errors.UnknownImportContext` for an unknown name and
+        :class:`~workbench.graph.errors.ContextsNotRecorded` when import edges record no
+        context (a map written before imports were classified).
+        """
+        bits = exclusion_bits(contexts)
+        if not bits:
+            return self
+        return self._memo(("excluding", bits), lambda: self._without_contexts(bits))
+
+    def _without_contexts(self, bits: int) -> GraphIndex:
+        imports = self.kind_mask(IMPORT_KINDS)[self.edge_kind]
+        unrecorded = int(np.count_nonzero(imports & (self.edge_contexts == 0)))
+        if unrecorded:
+            raise ContextsNotRecorded(unrecorded)
+        keep = ~imports | ((self.edge_contexts & np.uint8(~bits & 0xFF)) != 0)
+        sub = GraphIndex.__new__(GraphIndex)
+        sub._setup(self.ids, self.pos, self.node_kind, self.names, self._file_attrs,
+                   self.edge_src[keep], self.edge_dst[keep],
+                   np.array(self.edge_kinds, dtype=object)[self.edge_kind[keep]],
+                   self.edge_weight[keep], self.edge_line[keep], self.edge_contexts[keep])
+        return sub
+
     # -- traversals --------------------------------------------------------------------------
 
     def related(
@@ -242,6 +295,7 @@ class GraphIndex:
         *,
         kinds: Iterable[str] = DEPENDENCY_KINDS,
         contained: bool = True,
+        exclude_contexts: Iterable[str] = (),
     ) -> pd.DataFrame:
         """Everything that depends on ``node``, transitively, over edges of ``kinds``.
 
@@ -249,8 +303,11 @@ class GraphIndex:
         too: callers of a class's methods are impacted by a change to the class. Columns:
         ``node``, ``kind``, ``distance`` (edges to the nearest dependency target) and ``path``
         (one shortest chain ``(node, ..., target)`` following the dependency edges). Sorted by
-        distance, then id. The target and what it contains are not listed.
+        distance, then id. The target and what it contains are not listed. Import edges whose
+        statements all stand in ``exclude_contexts`` are not followed.
         """
+        if exclude_contexts:
+            return self.excluding(exclude_contexts).impact(node, kinds=kinds, contained=contained)
         start = self.pos[self.resolve(node)]
         seeds = self._descendants(start) if contained else np.array([start])
         reached = bfs([(self.into, IN)], seeds, self.kind_mask(kinds))
@@ -266,6 +323,7 @@ class GraphIndex:
         *,
         kinds: Iterable[str] = (EdgeKind.IMPORTS.value,),
         limit: int = 10,
+        exclude_contexts: Iterable[str] = (),
     ) -> list[list[str]]:
         """Up to ``limit`` simple paths ``a -> ... -> b`` over edges of ``kinds``, shortest first.
 
@@ -273,8 +331,11 @@ class GraphIndex:
         closer), which costs a handful of array lookups per path; ties are in id order. Only
         when there are fewer than ``limit`` of them are longer paths looked for, with Yen's
         algorithm (networkx ``shortest_simple_paths``) on the subgraph of nodes that are both
-        reachable from ``a`` and reach ``b`` -- no other node can lie on such a path.
+        reachable from ``a`` and reach ``b`` -- no other node can lie on such a path. Import
+        edges whose statements all stand in ``exclude_contexts`` are not followed.
         """
+        if exclude_contexts:
+            return self.excluding(exclude_contexts).paths(a, b, kinds=kinds, limit=limit)
         start, end = self.pos[self.resolve(a)], self.pos[self.resolve(b)]
         if start == end or limit <= 0:
             return [[self.ids[start]]] if start == end and limit > 0 else []
@@ -387,13 +448,17 @@ class GraphIndex:
             )
         return pd.DataFrame(rows, columns=["members", "size", "cycle", "lines"])
 
-    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
+    def cycles(self, *, kind: str = EdgeKind.IMPORTS.value,
+               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
         """One row per cyclic strongly connected component over ``kind`` edges.
 
         Columns: ``members`` (sorted ids), ``size``, ``cycle`` (one shortest cycle,
         ``[m0, m1, ..., m0]``) and ``lines`` (the ``line`` attribute of each hop of ``cycle``,
-        i.e. where ``m_i`` imports ``m_i+1``). Largest components first.
+        i.e. where ``m_i`` imports ``m_i+1``). Largest components first. Import edges whose
+        statements all stand in ``exclude_contexts`` do not count.
         """
+        if exclude_contexts:
+            return self.excluding(exclude_contexts).cycles(kind=kind)
         return self._memo(("cycles", kind), lambda: self._cycles(kind)).copy()
 
     # -- module-level views ------------------------------------------------------------------
@@ -413,7 +478,8 @@ class GraphIndex:
         local = np.full(len(self.ids), -1, dtype=np.int64)
         local[modules] = np.arange(len(modules))
         edges = views.aggregate(
-            local[src[keep]], local[dst[keep]], self.edge_weight[imports][keep], self.edge_line[imports][keep]
+            local[src[keep]], local[dst[keep]], self.edge_weight[imports][keep], self.edge_line[imports][keep],
+            self.edge_contexts[imports][keep],
         )
         module_ids = self.id_array[modules]
         named = edges.assign(src=module_ids[edges["src"].to_numpy()], dst=module_ids[edges["dst"].to_numpy()])
@@ -438,13 +504,18 @@ class GraphIndex:
                 owner[p] = module
         return owner
 
-    def module_graph(self, *, external: bool = False) -> nx.DiGraph:
+    def module_graph(self, *, external: bool = False,
+                     exclude_contexts: Iterable[str] = ()) -> nx.DiGraph:
         """File-level nodes (packages, modules, files) and the imports between them.
 
         Import edges from or to definitions are lifted to the file that holds them; parallel
-        imports are merged (``weight`` summed, ``line`` = first import line). With
-        ``external``, ``ext:`` nodes are kept as import targets. Frozen: do not modify.
+        imports are merged (``weight`` summed, ``line`` = first import line, ``context`` the
+        strongest and ``contexts`` all of their contexts). With ``external``, ``ext:`` nodes
+        are kept as import targets. Import edges whose statements all stand in
+        ``exclude_contexts`` are left out. Frozen: do not modify.
         """
+        if exclude_contexts:
+            return self.excluding(exclude_contexts).module_graph(external=external)
         return self._module_view(external)[0]
 
     def collapse(self, *, depth: int = 2) -> nx.DiGraph:
@@ -467,12 +538,15 @@ class GraphIndex:
         frame = pd.DataFrame({"node": list(mapping), "level": [level[mapping[n]] for n in mapping]})
         return frame.sort_values(["level", "node"], ignore_index=True)
 
-    def layers(self) -> pd.DataFrame:
+    def layers(self, *, exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
         """Level of each module in the condensed import graph: ``node``, ``level``.
 
         Level 0 modules import nothing internal; every other module sits one level above the
-        highest module it imports. Modules of one import cycle share a level.
+        highest module it imports. Modules of one import cycle share a level. Import edges
+        whose statements all stand in ``exclude_contexts`` do not count.
         """
+        if exclude_contexts:
+            return self.excluding(exclude_contexts).layers()
         return self._layers.copy()
 
     def _communities(self, seed: int) -> pd.DataFrame:
@@ -565,7 +639,9 @@ def _missing(value: Any) -> bool:
 
 
 def _edge_table(g: nx.Graph, pos: dict[str, int]) -> tuple[tuple, ...]:
-    """Columns ``(src, dst, kind, weight, line)`` of every edge, endpoints as positions.
+    """Columns ``(src, dst, kind, weight, line, contexts)`` of every edge, endpoints as positions.
+
+    ``contexts`` is the edge's ``contexts`` data (a list of names), else its ``context``.
 
     The kind is the ``kind`` attribute, else the multigraph key. One comprehension over
     ``g.adjacency()`` and one transpose: at half a million edges every Python call per
@@ -573,7 +649,8 @@ def _edge_table(g: nx.Graph, pos: dict[str, int]) -> tuple[tuple, ...]:
     """
     if g.is_multigraph():
         rows = [
-            (pu, pos[v], d.get("kind", key), d.get("weight"), d.get("line"))
+            (pu, pos[v], d.get("kind", key), d.get("weight"), d.get("line"),
+             d.get("contexts") or d.get("context"))
             for u, nbrs in g.adjacency()
             for pu in (pos[u],)
             for v, keyed in nbrs.items()
@@ -581,12 +658,28 @@ def _edge_table(g: nx.Graph, pos: dict[str, int]) -> tuple[tuple, ...]:
         ]
     else:
         rows = [
-            (pu, pos[v], d.get("kind", ""), d.get("weight"), d.get("line"))
+            (pu, pos[v], d.get("kind", ""), d.get("weight"), d.get("line"),
+             d.get("contexts") or d.get("context"))
             for u, nbrs in g.adjacency()
             for pu in (pos[u],)
             for v, d in nbrs.items()
         ]
-    return tuple(zip(*rows)) if rows else ((), (), (), (), ())
+    return tuple(zip(*rows)) if rows else ((), (), (), (), (), ())
+
+
+def _frame_contexts(edges: pd.DataFrame) -> np.ndarray:
+    """Per row of an edge frame, the bit set of its import contexts (0 where none is given):
+    from a ``context_bits`` column (already bit sets), the JSON ``attrs`` text, or
+    ``contexts``/``context`` columns of names."""
+    if "context_bits" in edges.columns:
+        return edges["context_bits"].to_numpy(dtype=np.uint8)
+    if "attrs" in edges.columns:
+        return bits_from_attrs(pa.array(edges["attrs"], type=pa.string(), from_pandas=True))
+    for column in ("contexts", "context"):
+        if column in edges.columns:
+            return np.fromiter((bits_of(v) for v in edges[column].tolist()), dtype=np.uint8,
+                               count=len(edges))
+    return np.zeros(len(edges), dtype=np.uint8)
 
 
 _indexes: PerGraphCache[GraphIndex] = PerGraphCache(GraphIndex)

@@ -55,30 +55,35 @@ def related(
 
 
 def impact(
-    g: nx.Graph, node: str, *, kinds: Iterable[str] = DEPENDENCY_KINDS, contained: bool = True
+    g: nx.Graph, node: str, *, kinds: Iterable[str] = DEPENDENCY_KINDS, contained: bool = True,
+    exclude_contexts: Iterable[str] = (),
 ) -> pd.DataFrame:
     """What depends on ``node``, transitively (see :meth:`GraphIndex.impact`).
 
-    Columns ``node, kind, distance, path``.
+    Columns ``node, kind, distance, path``. Import edges whose statements all stand in
+    ``exclude_contexts`` (:class:`~workbench.domain.ImportContext` names) are not followed.
     """
-    return index_for(g).impact(node, kinds=kinds, contained=contained)
+    return index_for(g).impact(node, kinds=kinds, contained=contained,
+                               exclude_contexts=exclude_contexts)
 
 
 def paths(
-    g: nx.Graph, a: str, b: str, *, kinds: Iterable[str] = (EdgeKind.IMPORTS.value,), limit: int = 10
+    g: nx.Graph, a: str, b: str, *, kinds: Iterable[str] = (EdgeKind.IMPORTS.value,), limit: int = 10,
+    exclude_contexts: Iterable[str] = (),
 ) -> list[list[str]]:
     """Up to ``limit`` chains ``a -> ... -> b``, shortest first (see :meth:`GraphIndex.paths`)."""
-    return index_for(g).paths(a, b, kinds=kinds, limit=limit)
+    return index_for(g).paths(a, b, kinds=kinds, limit=limit, exclude_contexts=exclude_contexts)
 
 
-def cycles(g: nx.Graph, *, kind: str = EdgeKind.IMPORTS.value) -> pd.DataFrame:
+def cycles(g: nx.Graph, *, kind: str = EdgeKind.IMPORTS.value,
+           exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
     """Cyclic components with one shortest cycle and its import lines (see :meth:`GraphIndex.cycles`)."""
-    return index_for(g).cycles(kind=kind)
+    return index_for(g).cycles(kind=kind, exclude_contexts=exclude_contexts)
 
 
-def layers(g: nx.Graph) -> pd.DataFrame:
+def layers(g: nx.Graph, *, exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
     """Levels of the condensed module import graph, 0 = imports nothing internal."""
-    return index_for(g).layers()
+    return index_for(g).layers(exclude_contexts=exclude_contexts)
 
 
 def communities(g: nx.Graph, *, seed: int = COMMUNITY_SEED) -> pd.DataFrame:
@@ -91,9 +96,10 @@ def centrality(g: nx.Graph) -> pd.DataFrame:
     return index_for(g).centrality()
 
 
-def module_graph(g: nx.Graph, *, external: bool = False) -> nx.DiGraph:
+def module_graph(g: nx.Graph, *, external: bool = False,
+                 exclude_contexts: Iterable[str] = ()) -> nx.DiGraph:
     """File-level nodes and aggregated import edges (frozen; see :meth:`GraphIndex.module_graph`)."""
-    return index_for(g).module_graph(external=external)
+    return index_for(g).module_graph(external=external, exclude_contexts=exclude_contexts)
 
 
 def collapse(g: nx.Graph, *, depth: int = 2) -> nx.DiGraph:

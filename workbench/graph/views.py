@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.domain import NodeKind
+from workbench.graph.import_contexts import BITS, names_of
 
 
 @dataclass(frozen=True)
@@ -45,27 +46,45 @@ def aggregate(
     dst: Sequence[Hashable] | np.ndarray,
     weight: np.ndarray,
     line: np.ndarray,
+    contexts: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Sum weights of parallel edges; keep the first (lowest) line number of each pair.
 
     Endpoints may be node positions or group names; the result is sorted by (src, dst).
+    With ``contexts`` (bit sets of import contexts, :mod:`~workbench.graph.import_contexts`)
+    the result has a ``contexts`` column: the union over each pair's edges.
     """
     frame = pd.DataFrame({"src": src, "dst": dst, "weight": weight, "line": line})
-    return frame.groupby(["src", "dst"], sort=True, as_index=False).agg(
-        weight=("weight", "sum"), line=("line", "min")
-    )
+    aggregations = {"weight": ("weight", "sum"), "line": ("line", "min")}
+    if contexts is not None:  # a union of bit sets: the max of each bit
+        for bit in BITS.values():
+            frame[f"bit{bit}"] = (np.asarray(contexts) & bit) != 0
+            aggregations[f"bit{bit}"] = (f"bit{bit}", "max")
+    grouped = frame.groupby(["src", "dst"], sort=True, as_index=False).agg(**aggregations)
+    if contexts is None:
+        return grouped
+    union = np.zeros(len(grouped), dtype=np.uint8)
+    for bit in BITS.values():
+        union[grouped.pop(f"bit{bit}").to_numpy(dtype=bool)] |= bit
+    grouped["contexts"] = union
+    return grouped
 
 
 def module_digraph(
     nodes: list[tuple[str, dict]], edges: pd.DataFrame, *, edge_kind: str = "imports"
 ) -> nx.DiGraph:
-    """A frozen ``DiGraph`` of file-level ``nodes`` and aggregated ``edges`` (src, dst, weight, line)."""
+    """A frozen ``DiGraph`` of file-level ``nodes`` and aggregated ``edges`` (src, dst, weight,
+    line and, when given, ``contexts`` bit sets, written as ``context``/``contexts`` edge data)."""
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     lines = edges["line"].to_numpy()
+    bits = edges["contexts"].tolist() if "contexts" in edges.columns else [0] * len(edges)
+    named = {b: names_of(b) for b in set(bits)}
     g.add_edges_from(
-        (s, d, {"kind": edge_kind, "weight": int(w)} | ({} if np.isnan(ln) else {"line": int(ln)}))
-        for s, d, w, ln in zip(edges["src"].tolist(), edges["dst"].tolist(), edges["weight"].tolist(), lines)
+        (s, d, {"kind": edge_kind, "weight": int(w)} | ({} if np.isnan(ln) else {"line": int(ln)})
+         | ({"context": named[c][0], "contexts": sorted(named[c])} if c else {}))
+        for s, d, w, ln, c in zip(edges["src"].tolist(), edges["dst"].tolist(), edges["weight"].tolist(),
+                                  lines, bits)
     )
     return nx.freeze(g)
 

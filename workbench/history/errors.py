@@ -21,3 +21,8 @@ class HistoryError(WorkbenchError):
 
 class MiningCancelled(HistoryError):
     """The caller's cancel check asked mining to stop; batches already yielded are valid."""
+
+
+class ShallowSource(HistoryError):
+    """Deepening a shallow clone fetched nothing older: the source itself is shallow there;
+    ``message`` names the source and says how to deepen it."""

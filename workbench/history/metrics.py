@@ -11,8 +11,18 @@ Definitions
   cherry-picks keep it). ``as_of`` defaults to the latest author date; changes after ``as_of``
   are ignored. A window of N days is ``[as_of - N days, as_of]``.
 * **Paths.** Renames are followed (:mod:`workbench.history.renames`): every change counts for
-  the latest path of its file. Commits are put in time order by committer date (the order they
-  landed), ties kept in the order given.
+  the latest path of its file. Renames are applied in ``order``, the commit graph's order
+  (parents before children, ``git rev-list --topo-order --reverse``), never by date: a commit
+  whose clock is behind its parent's still comes after it, and an edit made on a branch beside
+  a rename (merged after it) follows the rename. Without ``order`` the commits are taken in
+  the order given.
+* **Present files.** ``present`` (the paths of the snapshot's tree) marks each row ``present``;
+  rows for files deleted before the snapshot are kept with ``present`` false, and views show
+  present files unless asked for deleted ones.
+* **Shallow history.** ``boundary_paths`` (sha, path: the files in the tree of each shallow
+  boundary commit) marks the files that existed at the boundary: ``history_truncated`` is true
+  and ``first_seen`` is unknown (null) for them, since their changes before it are unknown.
+  A file of the boundary that never changed after it still gets a row, with zero commits.
 * **Authors** are identified by their (mailmapped) e-mail, or their name when the e-mail is
   empty.
 * **churn** = added + deleted lines; **commits** = commits that changed the file. Merges carry
@@ -40,7 +50,7 @@ a fraction in [0, 1].
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -59,18 +69,23 @@ def file_metrics(
     *,
     windows: Sequence[int] = DEFAULT_WINDOWS,
     knowledge_loss_days: int = 365,
+    order: Sequence[str] | None = None,
+    present: Iterable[str] | None = None,
+    boundary_paths: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per file (latest path) with the metrics described in the module docstring.
 
     Columns: path, churn_{N}d and commits_{N}d for each window, churn_total, commits_total,
     added_total, deleted_total, authors, main_author, main_author_name, ownership,
-    first_seen, last_changed, code_age_days, knowledge_loss, lines, hotspot. Sorted by path.
+    first_seen, last_changed, code_age_days, knowledge_loss, lines, hotspot, present (null
+    without ``present``), history_truncated. Sorted by path.
     """
     commits = _in_utc(commits)
     as_of = _as_of(commits, as_of)
-    changes = _changes_per_file_and_commit(commits, file_changes, as_of)
+    changes, truncated = _changes_per_file_and_commit(commits, file_changes, as_of, order,
+                                                      boundary_paths)
     by_path = changes.groupby("path", sort=True)
-    result = pd.DataFrame(index=pd.Index(sorted(changes["path"].unique()), name="path"))
+    result = pd.DataFrame(index=pd.Index(sorted(set(changes["path"]) | truncated), name="path"))
 
     age_days = (as_of - changes["time"]) / _DAY
     for days in windows:
@@ -83,17 +98,23 @@ def file_metrics(
     result["deleted_total"] = by_path["deleted"].sum()
     result = result.fillna(0).astype("int64")
 
-    result["authors"] = by_path["author"].nunique()
+    result["authors"] = by_path["author"].nunique().reindex(result.index).fillna(0).astype("int64")
     main = _main_authors(changes)
     result["main_author"] = main["author"]
-    result["main_author_name"] = main["author"].map(_author_names(commits, as_of))
+    result["main_author_name"] = main["author"].map(author_names(commits, as_of))
     result["ownership"] = main["ownership"]
-    result["first_seen"] = by_path["time"].min()
+    result["history_truncated"] = result.index.isin(list(truncated))
+    result["first_seen"] = by_path["time"].min().reindex(result.index).where(
+        ~result["history_truncated"])
     result["last_changed"] = by_path["time"].max()
     result["code_age_days"] = (as_of - result["last_changed"]) / _DAY
     active = _authors_active_since(commits, as_of, knowledge_loss_days)
-    result["knowledge_loss"] = ~result["main_author"].isin(active)
+    result["knowledge_loss"] = result["main_author"].notna() & ~result["main_author"].isin(active)
     result["lines"], result["hotspot"] = _hotspots(result["commits_total"], sizes)
+    if present is not None:
+        result["present"] = result.index.isin(list(present))
+    else:
+        result["present"] = pd.Series(pd.NA, index=result.index, dtype="boolean")
     return result.reset_index()
 
 
@@ -106,6 +127,7 @@ def change_coupling(
     min_revisions: int = 5,
     min_degree: float = 0.3,
     max_changeset_size: int = 30,
+    order: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Pairs of files changed in the same commits, as in code-maat's ``coupling`` analysis.
 
@@ -115,7 +137,7 @@ def change_coupling(
     """
     columns = ["path_a", "path_b", "shared", "revisions_a", "revisions_b", "degree"]
     commits = _in_utc(commits)
-    changes = _changes_per_file_and_commit(commits, file_changes, _as_of(commits, as_of))
+    changes, _ = _changes_per_file_and_commit(commits, file_changes, _as_of(commits, as_of), order)
     changeset_size = changes.groupby("sha")["path"].transform("size")
     changes = changes.loc[changeset_size <= max_changeset_size]
     if changes.empty:
@@ -169,31 +191,45 @@ def _as_of(commits: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.T
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def _author_key(frame: pd.DataFrame) -> pd.Series:
+def author_key(frame: pd.DataFrame) -> pd.Series:
+    """Who wrote each commit: the (mailmapped) e-mail, or the name when the e-mail is empty."""
     email = frame["author_email"].fillna("")
     return email.where(email != "", frame["author_name"])
 
 
 def _changes_per_file_and_commit(
-    commits: pd.DataFrame, file_changes: pd.DataFrame, as_of: pd.Timestamp
-) -> pd.DataFrame:
+    commits: pd.DataFrame, file_changes: pd.DataFrame, as_of: pd.Timestamp,
+    order: Sequence[str] | None = None, boundary_paths: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, set[str]]:
     """One row per (latest path, commit) up to ``as_of``: sha, path, added, deleted, churn,
-    time, author. A commit that touched two former paths of one file counts once."""
-    info = (
-        commits.assign(author=_author_key(commits))
-        .sort_values("committed_at", kind="stable")[["sha", "authored_at", "author"]]
-        .rename(columns={"authored_at": "time"})
-        .reset_index(drop=True)
-    )
+    time, author; and the latest paths of the files in ``boundary_paths``. A commit that
+    touched two former paths of one file counts once."""
+    info = commits.assign(author=author_key(commits))[["sha", "authored_at", "author"]]
+    if order is not None:
+        position = pd.Series(np.arange(len(order)), index=pd.Index(list(order)))
+        info = info.assign(seq=info["sha"].map(position)).dropna(subset=["seq"])
+        info = info.sort_values("seq", kind="stable")
+    info = info.rename(columns={"authored_at": "time"}).reset_index(drop=True)
     info["seq"] = np.arange(len(info))
-    changes = file_changes[["sha", "path", "old_path", "added", "deleted"]].merge(info, on="sha", how="inner")
-    changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"])
-    changes = changes.loc[changes["time"] <= as_of]
+    changes = file_changes[["sha", "path", "old_path", "added", "deleted"]].assign(marker=False)
+    if boundary_paths is not None and not boundary_paths.empty:
+        markers = boundary_paths[["sha", "path"]].assign(old_path=None, added=0, deleted=0,
+                                                         marker=True)
+        changes = pd.concat([changes, markers], ignore_index=True)
+    changes = changes.merge(info, on="sha", how="inner")
+    graph = {}
+    if order is not None and "parents" in commits:
+        graph = dict(parents={sha: list(p) for sha, p in zip(commits["sha"], commits["parents"])
+                              if p is not None and len(p)},
+                     position=dict(zip(info["sha"], info["seq"])), shas=changes["sha"])
+    changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"], **graph)
+    truncated = set(changes.loc[changes["marker"].astype(bool), "path"])
+    changes = changes.loc[~changes["marker"].astype(bool) & (changes["time"] <= as_of)]
     per_commit = changes.groupby(["path", "sha"], as_index=False, sort=False).agg(
         added=("added", "sum"), deleted=("deleted", "sum"), time=("time", "first"), author=("author", "first")
     )
     per_commit["churn"] = per_commit["added"] + per_commit["deleted"]
-    return per_commit
+    return per_commit, truncated
 
 
 def _main_authors(changes: pd.DataFrame) -> pd.DataFrame:
@@ -216,16 +252,16 @@ def _main_authors(changes: pd.DataFrame) -> pd.DataFrame:
     return per_author.drop_duplicates("path").set_index("path")[["author", "ownership"]]
 
 
-def _author_names(commits: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+def author_names(commits: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
     """The name each author key used last up to ``as_of``."""
-    dated = commits.loc[commits["authored_at"] <= as_of].assign(author=_author_key(commits))
+    dated = commits.loc[commits["authored_at"] <= as_of].assign(author=author_key(commits))
     latest = dated.sort_values("authored_at", kind="stable").drop_duplicates("author", keep="last")
     return latest.set_index("author")["author_name"]
 
 
 def _authors_active_since(commits: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.Index:
     recent = commits.loc[(commits["authored_at"] <= as_of) & (as_of - commits["authored_at"] <= days * _DAY)]
-    return pd.Index(_author_key(recent).unique())
+    return pd.Index(author_key(recent).unique())
 
 
 def _hotspots(commit_counts: pd.Series, sizes: pd.Series | None) -> tuple[pd.Series, pd.Series]:

@@ -8,12 +8,15 @@ Merge policy
 ------------
 Merge commits are recorded in ``commits`` (with all their ``parents`` and ``is_merge=True``)
 but contribute **no** rows to ``file_changes``. This is git log's default (made explicit with
-``--diff-merges=off`` so no configuration can change it) and it is exactly what PyDriller
-reports: its ``Commit.modified_files`` is an empty list for any commit with more than one
-parent. Every line a merge brings in was already counted in the branch commit that wrote it,
-so line and commit totals are not double counted. The price is that lines written only while
-resolving a merge conflict are not attributed to anyone; the merge itself still counts as a
-commit of its author.
+``--diff-merges=off`` so no configuration can change it) and it equals PyDriller's per-file
+view: its ``Commit.modified_files`` is an empty list for any commit with more than one parent.
+PyDriller's commit totals (``insertions``, ``deletions``, ``lines``, ``files``) differ for
+merges: they diff a merge against its first parent. No per-commit totals are kept here;
+summing a merge's file changes gives 0. Every line a merge brings in was already counted in
+the branch commit that wrote it, so per-file line and commit counts are not doubled. The
+price is that lines written only while resolving a merge conflict are not attributed to
+anyone; the merge itself still counts as a commit of its author (``stats["commits"]``,
+knowledge loss).
 
 Ordering, batches and resuming
 ------------------------------
@@ -29,6 +32,17 @@ Output tables
 -------------
 ``commits``: sha, author_name, author_email, authored_at, committer_name, committer_email,
 committed_at (UTC timestamps, second precision), subject, parents (list of shas), is_merge.
+Names and e-mails are as written in the commit, before any ``.mailmap``: readers apply the
+``.mailmap`` of the snapshot they answer for (:mod:`workbench.history.mailmap`);
+:func:`mine_all` applies the one at ``rev``, as ``git log --use-mailmap`` would.
+
+Shallow repositories
+--------------------
+In a shallow clone the boundary commits (``$GIT_DIR/shallow``) have no parents in the object
+database, and git diffs them against the empty tree, as if they added every file of the
+repository. Such a commit is recorded with no parents (as git shows it), **no** file changes,
+and ``truncated`` set to :data:`SHALLOW_REASON`: what it changed, and everything before it,
+is unknown. Once the clone is deepened, mining it again from those commits replaces them.
 
 Limits
 ------
@@ -43,7 +57,9 @@ diff git cannot even compute within its memory limit is recorded with no files a
 
 ``file_changes``: sha, path, old_path (the previous path when git detected a rename with
 ``-M``, else null), added, deleted, binary (numstat reported ``-``: then added and deleted are
-0, as in PyDriller). Paths are decoded as UTF-8; undecodable bytes become ``\\xNN`` escapes.
+0, as in PyDriller). Paths are in the text form of :mod:`workbench.repos.paths` (UTF-8 as it
+is; an undecodable byte as ``\\xNN``), the same form the file listing uses, so a file whose
+name is not UTF-8 joins its history.
 """
 
 from __future__ import annotations
@@ -60,12 +76,15 @@ import pyarrow as pa
 
 from workbench.errors import GitTimeout
 from workbench.history.errors import HistoryError, MiningCancelled
+from workbench.history.mailmap import Mailmap, read_mailmap
 from workbench.history.git import (
     check_repository, read_stdout, resolve_commits, run_git, spawn_log, validate_ref,
     validate_sha,
 )
 from workbench.repos.git import Git, Watchdog, is_memory_problem
 from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
+from workbench.repos.paths import path_text
+from workbench.repos.shallow import shallow_commits
 
 ProgressCallback = Callable[[int, str], None]
 CancelCheck = Callable[[], bool]
@@ -92,6 +111,10 @@ FILE_CHANGES_SCHEMA = pa.schema([
     ("deleted", pa.int64()),
     ("binary", pa.bool_()),
 ])
+
+#: ``truncated`` of a shallow clone's boundary commit (its parents were not fetched).
+SHALLOW_REASON = ("shallow clone boundary: its parents were not fetched, so what it changed "
+                  "is unknown; none of its files are recorded")
 
 DEFAULT_BATCH_SIZE = 5000
 #: Files of one commit recorded at most (``Config.max_commit_files``).
@@ -154,7 +177,7 @@ def mine(
     (rev_sha,) = resolve_commits(repo, [rev])
     resolve_commits(repo, since_shas)
     tips = set(since_shas)
-    builder = _BatchBuilder()
+    builder = _BatchBuilder(shallow_commits(repo, git))
     done = 0
     _report(progress, 0, f"reading history of {rev}")
     finished = False
@@ -227,12 +250,15 @@ def mine_all(
     """Mine everything at once and return ``(commits, file_changes)`` DataFrames.
 
     A convenience for analysis and tests; services that store history should iterate
-    :func:`mine` so that progress is recorded batch by batch.
+    :func:`mine` so that progress is recorded batch by batch. Identities are mapped by the
+    ``.mailmap`` at ``rev`` (as ``git log --use-mailmap`` shows them).
     """
     batches = list(mine(repo_path, since, rev, **options))
     commits = pa.concat_tables([COMMITS_SCHEMA.empty_table(), *(b.commits for b in batches)])
     changes = pa.concat_tables([FILE_CHANGES_SCHEMA.empty_table(), *(b.file_changes for b in batches)])
-    return commits.to_pandas(), changes.to_pandas()
+    (rev_sha,) = resolve_commits(repo_path, [validate_ref(rev)])
+    mailmap = Mailmap(read_mailmap(repo_path, rev_sha, options.get("git")))
+    return mailmap.apply(commits.to_pandas()), changes.to_pandas()
 
 
 def _parse_or_report(process: subprocess.Popen[bytes], stderr: IO[bytes], repo: Path,
@@ -292,6 +318,16 @@ class _Decoder(dict):
         return text
 
 
+class _PathDecoder(_Decoder):
+    """git path bytes -> the workbench's one text form of paths."""
+
+    def __missing__(self, value: bytes) -> str:
+        if len(self) > 200_000:
+            self.clear()
+        text = self[value] = path_text(value)
+        return text
+
+
 class _BatchBuilder:
     """Rows of the commits parsed since the last flush, turned into columns on flush.
 
@@ -299,11 +335,13 @@ class _BatchBuilder:
     this runs once per commit and per file change while git streams.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shallow: frozenset[str] = frozenset()) -> None:
         self.commits: list[tuple] = []
         self.changes: list[tuple] = []
         self.last_parents: list[str] = []
         self.text = _Decoder()
+        self.paths = _PathDecoder()
+        self.shallow = shallow
 
     def __len__(self) -> int:
         return len(self.commits)
@@ -313,7 +351,9 @@ class _BatchBuilder:
         sha = sha_b.decode("ascii")
         parents = parents_b.decode("ascii").split()
         self.last_parents = parents
-        text = self.text
+        if sha in self.shallow:
+            raw, truncated = raw._replace(changes=[]), SHALLOW_REASON
+        text, paths = self.text, self.paths
         self.commits.append((
             sha, text[a_name], text[a_email], int(a_time), text[c_name], text[c_email], int(c_time),
             subject.decode("utf-8", "backslashreplace"), parents, len(parents) > 1, truncated,
@@ -321,9 +361,9 @@ class _BatchBuilder:
         append = self.changes.append
         for added, deleted, path, old_path in raw.changes:
             if added == b"-":
-                append((sha, text[path], old_path and text[old_path], 0, 0, True))
+                append((sha, paths[path], old_path and paths[old_path], 0, 0, True))
             else:
-                append((sha, text[path], old_path and text[old_path], int(added), int(deleted), False))
+                append((sha, paths[path], old_path and paths[old_path], int(added), int(deleted), False))
         return sha
 
     def flush(self, checkpoint: tuple[str, ...], done: int) -> HistoryBatch:

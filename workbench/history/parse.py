@@ -20,9 +20,10 @@ from typing import Iterable, Iterator, NamedTuple
 
 from workbench.history.errors import HistoryError
 
-#: ``--format`` placeholders, in the order the header tokens arrive. ``%aN``/``%aE``/``%cN``/
-#: ``%cE`` apply the repository's ``.mailmap``; ``%s`` folds a multi-line subject onto one line.
-HEADER_PLACEHOLDERS = ("%H", "%P", "%aN", "%aE", "%at", "%cN", "%cE", "%ct", "%s")
+#: ``--format`` placeholders, in the order the header tokens arrive. Identities are taken as
+#: written (``%an``, not the mailmapped ``%aN``): the reader applies the ``.mailmap`` of the
+#: snapshot it answers for. ``%s`` folds a multi-line subject onto one line.
+HEADER_PLACEHOLDERS = ("%H", "%P", "%an", "%ae", "%at", "%cn", "%ce", "%ct", "%s")
 HEADER_FIELDS = len(HEADER_PLACEHOLDERS)
 RECORD_MARK = b"\x1e"
 #: The value for ``git log --format``; git ends it with a NUL itself because of ``-z``.

@@ -9,19 +9,33 @@ reused by a new file keeps the two histories apart:
 
 Chains (``a -> b -> c``) resolve to the end of the chain. Renames made in the same commit are
 applied together, so a swap (``a -> b`` and ``b -> a``) does not loop.
+
+"Before" is the commit graph's, when the graph is given (``shas``, ``parents``, ``position``):
+a change also belongs to a rename listed *earlier* in the order when the renaming commit is
+not one of its ancestors, i.e. the change was made on a branch beside the rename (merged
+after it, the file then carries both). A path reused after a rename is made by a descendant
+of the renaming commit, so it stays apart.
 """
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
+import numpy as np
 import pandas as pd
 
 
-def latest_paths(paths: pd.Series, old_paths: pd.Series, seq: pd.Series) -> pd.Series:
+def latest_paths(paths: pd.Series, old_paths: pd.Series, seq: pd.Series, *,
+                 shas: pd.Series | None = None, parents: Mapping[str, Sequence[str]] | None = None,
+                 position: Mapping[str, int] | None = None) -> pd.Series:
     """Map each change to the latest path of its file.
 
     ``paths``/``old_paths`` are the ``path`` and ``old_path`` columns of file changes (old path
-    null unless renamed) and ``seq`` the position in time of each change's commit (commits of
-    equal ``seq`` are the same commit). Returns a Series aligned with ``paths``.
+    null unless renamed) and ``seq`` the position in the order of each change's commit
+    (commits of equal ``seq`` are the same commit). With ``shas`` (each change's commit),
+    ``parents`` (sha -> parent shas) and ``position`` (sha -> ``seq`` of every commit, merges
+    included), changes on a branch beside a rename follow it too (see the module docstring).
+    Returns a Series aligned with ``paths``.
     """
     renamed = old_paths.notna()
     if not renamed.any():
@@ -36,8 +50,53 @@ def latest_paths(paths: pd.Series, old_paths: pd.Series, seq: pd.Series) -> pd.S
         events[["seq", "old", "final"]].rename(columns={"old": "path"}).sort_values("seq", kind="stable"),
         on="seq", by="path", direction="forward", allow_exact_matches=False,
     ).sort_values("row")
-    result = matched["final"].fillna(matched["path"])
-    return pd.Series(result.to_numpy(), index=paths.index, name=paths.name)
+    result = matched["final"].fillna(matched["path"]).to_numpy()
+    if shas is not None and parents is not None and position is not None:
+        events["sha"] = shas[renamed].to_numpy()
+        _beside_renames(result, paths.to_numpy(), seq.to_numpy(), shas.to_numpy(), events,
+                        parents, position)
+    return pd.Series(result, index=paths.index, name=paths.name)
+
+
+def _beside_renames(result, paths, seq, shas, events: pd.DataFrame,
+                    parents: Mapping[str, Sequence[str]], position: Mapping[str, int]) -> None:
+    """Send a change to an earlier-listed rename of its path whose commit is not its ancestor.
+
+    Only changes made at a path after (in the order) a rename away from it are looked at: a
+    path reused later, or an edit on a branch beside the rename; those are few.
+    """
+    by_old: dict[str, list[tuple[int, str, str]]] = {}
+    for event in events.sort_values("seq", kind="stable").itertuples():
+        by_old.setdefault(event.old, []).append((event.seq, event.sha, event.final))
+    known: dict[tuple[str, str], bool] = {}
+    for row in np.flatnonzero(pd.Series(paths).isin(list(by_old)).to_numpy()):
+        path, row_seq, sha = paths[row], seq[row], shas[row]
+        for event_seq, event_sha, final in by_old[path]:
+            if event_seq >= row_seq:
+                break  # the rename after it (already applied), if any
+            key = (event_sha, sha)
+            if key not in known:
+                known[key] = _is_ancestor(event_sha, sha, parents, position)
+            if not known[key]:
+                result[row] = final
+                break
+
+
+def _is_ancestor(ancestor: str, sha: str, parents: Mapping[str, Sequence[str]],
+                 position: Mapping[str, int]) -> bool:
+    """Whether ``ancestor`` is reachable from ``sha``, walking parents no further back in the
+    order than ``ancestor`` itself."""
+    floor = position[ancestor]
+    seen = {sha}
+    stack = [sha]
+    while stack:
+        for parent in parents.get(stack.pop(), ()):
+            if parent == ancestor:
+                return True
+            if parent not in seen and position.get(parent, -1) > floor:
+                seen.add(parent)
+                stack.append(parent)
+    return False
 
 
 def _resolve_chains(events: pd.DataFrame) -> list[str]:

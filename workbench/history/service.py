@@ -2,22 +2,31 @@
 
 Mining is resumable: every batch is stored with the checkpoint that continues after it, so a
 map interrupted while mining picks up where it stopped next time. Metrics for a snapshot use
-exactly the commits reachable from the snapshot's commit, so mapping an old tag after a newer
-branch gives that tag's history, not today's.
+exactly the commits reachable from the snapshot's commit, in the commit graph's order, with
+the identities of the snapshot's own ``.mailmap``, so mapping an old tag after a newer branch
+gives that tag's history, not today's.
+
+Shallow clones: the boundary commits are stored without file changes (see
+:mod:`workbench.history.mine`); when the clone has been deepened since, :meth:`sync` mines
+again from each former boundary commit down to the new boundary, replacing its row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
 from ..repos.git import Git
+from ..repos.shallow import shallow_commits
 from ..store import Store
-from .metrics import change_coupling, file_metrics
-from .mine import DEFAULT_MAX_CHANGES, mine
+from ..store.history import HISTORY_VERSION
+from .blame import blame_files, current_ownership
+from .mailmap import Mailmap, read_mailmap
+from .metrics import author_key, author_names, change_coupling, file_metrics
+from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
 
 
 @dataclass
@@ -25,15 +34,22 @@ class HistoryResult:
     commits: int
     metrics: pd.DataFrame
     coupling: pd.DataFrame
+    #: Shallow boundary commits of the snapshot's history (oldest first): history before
+    #: them is unknown. Empty when the history is complete.
+    truncated_at: list[str] = field(default_factory=list)
+    #: The ``.mailmap`` text at the snapshot's commit ("" when none).
+    mailmap: str = ""
 
 
 class HistoryService:
     def __init__(self, store: Store, *, git_timeout: float = 600.0,
                  git_memory: int | None = 512 << 20,
-                 max_commit_files: int | None = DEFAULT_MAX_CHANGES) -> None:
+                 max_commit_files: int | None = DEFAULT_MAX_CHANGES,
+                 blame_workers: int = 2) -> None:
         self.store = store
         self.git = Git(timeout=git_timeout, memory=git_memory)
         self.max_commit_files = max_commit_files
+        self.blame_workers = blame_workers
 
     def sync(self, project_id: int, repo: Path, commit: str,
              report: Callable[[int, int | None, str], None] | None = None,
@@ -41,27 +57,76 @@ class HistoryService:
         """Mine the commits reachable from ``commit`` that are not stored yet; return how many.
 
         Each batch of ``batch_size`` commits is stored with its checkpoint, so a run that is
-        cancelled or killed resumes after the last stored batch.
+        cancelled or killed resumes after the last stored batch. History stored in an older
+        format is dropped and mined again; former shallow boundaries whose parents are now
+        fetched are mined again from there down.
         """
-        since, _ = self.store.history.checkpoint(project_id)
+        history = self.store.history
+        if history.version(project_id) < HISTORY_VERSION:
+            history.forget(project_id)
+        since, _ = history.checkpoint(project_id)
+        progress = (lambda done, msg: report(done, None, msg)) if report else None
+        options = dict(batch_size=batch_size, progress=progress, cancel=cancel, git=self.git,
+                       max_changes=self.max_commit_files)
         added = 0
-        for batch in mine(repo, since=list(since) or None, rev=commit, batch_size=batch_size,
-                          progress=(lambda done, msg: report(done, None, msg)) if report else None,
-                          cancel=cancel, git=self.git, max_changes=self.max_commit_files):
-            self.store.history.store_batch(project_id, batch.commits, batch.file_changes,
-                                           batch.checkpoint)
+        for batch in mine(repo, since=list(since) or None, rev=commit, **options):
+            history.store_batch(project_id, batch.commits, batch.file_changes, batch.checkpoint)
             added = batch.done
+        deepened = sorted(history.marked(project_id, SHALLOW_REASON) - shallow_commits(repo, self.git))
+        if deepened:  # blames that stopped at those commits stopped short
+            history.forget_blame_of(project_id, deepened)
+        below: list[str] = []
+        for boundary in deepened:  # its parents were fetched since it was mined
+            for batch in mine(repo, since=below or None, rev=boundary, **options):
+                history.store_batch(project_id, batch.commits, batch.file_changes, None,
+                                    replace=True)
+                added += batch.commits.num_rows
+            below.append(boundary)
         return added
 
     def analyse(self, project_id: int, repo: Path, commit: str,
-                sizes: pd.Series | None = None) -> HistoryResult:
-        """Per-file metrics and change coupling over the history of ``commit``."""
-        reachable = self.git.run(["rev-list", "--end-of-options", commit], cwd=repo,
-                                 what="listing history").split()
-        commits, changes = self.store.history.load(project_id, reachable)
+                sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
+                blame: dict[str, str] | None = None) -> HistoryResult:
+        """Per-file metrics and change coupling over the history of ``commit``.
+
+        ``files`` (path -> blob sha, every file of the snapshot's tree) marks the rows of
+        present files; ``blame`` (path -> blob sha) the files whose current lines are blamed
+        for ownership of current lines (cached per blob in the store).
+        """
+        order = self.git.run(["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
+                             cwd=repo, what="listing history").split()
+        commits, changes = self.store.history.load(project_id, order)
+        mailmap = read_mailmap(repo, commit, self.git)
         if commits.empty:
             empty = pd.DataFrame()
-            return HistoryResult(0, empty, empty)
-        metrics = file_metrics(commits, changes, sizes=sizes)
-        coupling = change_coupling(commits, changes)  # its documented thresholds
-        return HistoryResult(len(commits), metrics, coupling)
+            return HistoryResult(0, empty, empty, mailmap=mailmap)
+        commits = Mailmap(mailmap).apply(commits)
+        position = {sha: i for i, sha in enumerate(order)}
+        boundary = sorted(commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"],
+                          key=position.__getitem__)
+        boundary_paths = pd.DataFrame(
+            [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
+             if entry.type == "blob"], columns=["sha", "path"])
+        metrics = file_metrics(commits, changes, sizes=sizes, order=order,
+                               present=list(files) if files is not None else None,
+                               boundary_paths=boundary_paths)
+        if blame:
+            metrics = self._with_current_ownership(project_id, repo, commit, metrics, commits,
+                                                   blame, boundary)
+        coupling = change_coupling(commits, changes, order=order)  # its documented thresholds
+        return HistoryResult(len(commits), metrics, coupling, truncated_at=boundary,
+                             mailmap=mailmap)
+
+    def _with_current_ownership(self, project_id: int, repo: Path, commit: str,
+                                metrics: pd.DataFrame, commits: pd.DataFrame,
+                                blame: dict[str, str], boundary: list[str]) -> pd.DataFrame:
+        rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
+            project_id, keys), git=self.git, workers=self.blame_workers)
+        self.store.history.put_blame(project_id, fresh)
+        keyed = commits.assign(author=author_key(commits))
+        mined = set(commits["sha"])
+        unknown = set(boundary) | (set(rows["origin_sha"]) - mined)
+        owners = current_ownership(rows, keyed, unknown)
+        names = author_names(commits, commits["authored_at"].max())
+        owners["current_owner_name"] = owners["current_owner"].map(names)
+        return metrics.merge(owners, left_on="path", right_index=True, how="left")

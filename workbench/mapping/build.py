@@ -24,7 +24,11 @@ __all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "E
            "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
 
 #: Version of the map format written to ``snapshots.parser_version``.
-MAP_VERSION = 3  # 3: external dependencies of other languages carry their ecosystem
+#: 3: external dependencies of other languages carry their ecosystem; 4: calls, overloads and
+#: package-wide imports of the tree-sitter languages, Node's built-in modules as ``ext:node:``;
+#: 5: import edges carry where their statements stand (attrs.context/contexts); Python module
+#: names by the import rules, calls and bases through re-exports.
+MAP_VERSION = 5
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
               coupling=None) -> MapTables:
@@ -61,9 +65,9 @@ def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = Non
         "inherits_edges": edge_kinds["inherits"],
         "tests_edges": edge_kinds["tests"],
         "co_change_edges": edge_kinds["co_changes"],
-        "calls_resolved": py_stats["calls_resolved"],
-        "calls_unresolved": py_stats["calls_unresolved"],
-        "calls_builtin": py_stats["calls_builtin"],
+        "calls_resolved": py_stats["calls_resolved"] + other_stats.get("calls_resolved", 0),
+        "calls_unresolved": py_stats["calls_unresolved"] + other_stats.get("calls_unresolved", 0),
+        "calls_builtin": py_stats["calls_builtin"] + other_stats.get("calls_builtin", 0),
         "external_dependencies": sum(1 for r in externals if not r["attrs"].get("stdlib")),
         "stdlib_dependencies": sum(1 for r in externals if r["attrs"].get("stdlib")),
         "parse_problems": sum(1 for r in nodes.rows.values() if r.get("problem")),

@@ -41,7 +41,10 @@ class ImportRef:
     ``./util``, ``fmt``, ``stdio.h``); ``names`` the names taken from it (``from a import b, c``);
     ``level`` the number of leading dots of a Python relative import; ``aliases`` the local
     names given with ``as`` — aligned with ``names`` for ``from a import b as x`` (``""`` where
-    a name has none), or the single alias of ``import a.b as x``.
+    a name has none), or the single alias of ``import a.b as x``. ``context`` says where the
+    statement stands (:class:`~workbench.domain.ImportContext`: ``import_time``,
+    ``conditional``, ``deferred`` or ``type_checking``); parsers that do not tell the cases
+    apart (every language but Python) leave ``import_time``.
     """
 
     target: str
@@ -50,6 +53,7 @@ class ImportRef:
     level: int = 0
     kind: str = "import"
     aliases: tuple[str, ...] = ()
+    context: str = "import_time"
 
 
 @dataclass(frozen=True)

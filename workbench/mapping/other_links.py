@@ -1,10 +1,14 @@
-"""Files of the tree-sitter languages into the map: directories, files, definitions, imports.
+"""Files of the tree-sitter languages into the map: directories, files, definitions, imports,
+calls and inheritance.
 
 Node ids are repository paths (``web/src/app.ts``), definitions ``path:Qualname``, and
 directories ``path/``. Imports are resolved by :class:`~workbench.mapping.languages.Resolver`
-to a file of the same snapshot (an ``imports`` edge) or to an external package (a
-``depends_on`` edge to ``ext:name``). A base class named in a declaration is linked with an
-``inherits`` edge when exactly one class of that name exists in the same language.
+to files of the same snapshot (an ``imports`` edge to each file of an imported Go package,
+Java wildcard or C# namespace) or to an external package (a ``depends_on`` edge to
+``ext:ecosystem:name``; Node's built-in modules are ``ext:node:fs``, the standard library).
+Calls are resolved by :class:`~workbench.mapping.languages.calls.CallLinker`. A base class
+named in a declaration is linked with an ``inherits`` edge when exactly one class of that
+name exists in the same language.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import posixpath
 from collections import defaultdict
 
 from ..domain import EdgeKind, NodeKind, external_id
+from .languages.runtimes import node_builtin
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 
 _FUNCTION_KINDS = frozenset({"function", "method"})
 _SYSTEM_KINDS = frozenset({"include_system"})
+_JS = frozenset({"javascript", "typescript", "tsx"})
 
 
 def _directory_id(directory: str) -> str:
@@ -44,12 +50,32 @@ def _add_directories(path: str, nodes: NodeSet, edges: EdgeSet) -> str | None:
     return parent_of_file
 
 
+#: Top names of the libraries that ship with the language (JDK and Kotlin's standard library,
+#: .NET's base class library, Rust's std / core / alloc).
+_STANDARD_TOPS = {
+    "java": frozenset({"java", "javax", "jdk"}),
+    "kotlin": frozenset({"java", "javax", "jdk", "kotlin"}),
+    "csharp": frozenset({"System"}),
+    "rust": frozenset({"std", "core", "alloc", "proc_macro", "test"}),
+}
+
+
 def _is_stdlib(language: str, ref_kind: str, name: str) -> bool:
     if ref_kind in _SYSTEM_KINDS:
         return True
     if language == "go":
         return "." not in name.split("/")[0]
-    return False
+    tops = _STANDARD_TOPS.get(language)
+    return tops is not None and name.split(".")[0].split("::")[0] in tops
+
+
+def _external(language: str, ref, name: str) -> tuple[str, str, bool]:
+    """(node id, name, stdlib) of the external dependency an import names."""
+    if language in _JS:
+        builtin = node_builtin(ref.target)
+        if builtin is not None:
+            return f"ext:node:{builtin}", builtin, True
+    return external_id(language, name), name, _is_stdlib(language, ref.kind, name)
 
 
 def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet,
@@ -86,18 +112,23 @@ def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSe
             if kind == NodeKind.CLASS.value:
                 classes_by_name[(f.language, d.name)].append(node_id)
 
+    resolutions: dict[str, list] = {}
     for f in files:
         if f.facts is None:
             continue
+        pairs = resolutions[f.path] = []
         for ref in f.facts.imports:
             res = resolver.resolve(f.language, f.path, ref)
-            if res.internal and res.internal != f.path:
-                edges.add(f.path, res.internal, EdgeKind.IMPORTS.value, ref.line)
+            pairs.append((ref, res))
+            targets = res.files or ((res.internal,) if res.internal else ())
+            if targets:
+                for target in targets:  # every file of a package, namespace or wildcard
+                    if target != f.path:
+                        edges.add(f.path, target, EdgeKind.IMPORTS.value, ref.line)
             elif res.external:
-                ext = external_id(f.language, res.external)
-                nodes.add(ext, NodeKind.EXTERNAL.value, res.external,
-                          attrs={"stdlib": _is_stdlib(f.language, ref.kind, res.external),
-                                 "language": f.language})
+                ext, name, stdlib = _external(f.language, ref, res.external)
+                nodes.add(ext, NodeKind.EXTERNAL.value, name,
+                          attrs={"stdlib": stdlib, "language": f.language})
                 edges.add(f.path, ext, EdgeKind.DEPENDS_ON.value, ref.line)
         for d in f.facts.definitions:
             for base in d.bases:
@@ -105,4 +136,33 @@ def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSe
                 targets = classes_by_name.get((f.language, short), [])
                 if len(targets) == 1 and targets[0] != f"{f.path}:{d.qualname}":
                     edges.add(f"{f.path}:{d.qualname}", targets[0], EdgeKind.INHERITS.value, d.line_start)
-    return {"files": len(files)}
+    counts = _link_calls(files, resolutions, nodes, edges)
+    return {"files": len(files), **counts}
+
+
+def _link_calls(files: list[ScannedFile], resolutions: dict[str, list], nodes: NodeSet,
+                edges: EdgeSet) -> dict[str, int]:
+    from .languages.calls import CallLinker
+
+    parsed = [(f.path, f.language, f.facts) for f in files if f.facts is not None]
+    linker = CallLinker(parsed, resolutions)
+    counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
+    calls = EdgeKind.CALLS.value
+    for path, _, facts in parsed:
+        for call in facts.calls:
+            caller = f"{path}:{call.caller}" if call.caller else path
+            if caller not in nodes:
+                caller = path
+            found = linker.resolve(path, call.caller, call.callee)
+            if found == "builtin":
+                counts["calls_builtin"] += 1
+                continue
+            targets = [t for t in found or () if t in nodes]
+            if not targets:
+                counts["calls_unresolved"] += 1
+                continue
+            counts["calls_resolved"] += 1
+            for target in targets:
+                if target != caller:
+                    edges.add(caller, target, calls, call.line)
+    return counts

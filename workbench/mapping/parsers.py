@@ -1,6 +1,7 @@
 """Which parser reads which file, and under what name and version its facts are cached.
 
-Python files are read with the standard ``ast`` module (:mod:`.python`); JavaScript,
+Python files are read with the standard ``ast`` module (:mod:`.python`; files in a newer
+grammar than the interpreter's are first rewritten, :mod:`.python_newer`); JavaScript,
 TypeScript, Go, Java, Kotlin, Rust, C, C++, C#, Ruby and PHP with tree-sitter
 (:mod:`.languages`). A parser's name and version key the ``file_facts`` cache: bump the
 version when the facts it produces for the same bytes change.

@@ -1,16 +1,37 @@
 """Where Python files sit in the module namespace, and what their imports point at.
 
-Module names follow how Python would import the files:
+Module names follow Python's import system (a module's name is its path below a ``sys.path``
+entry, every directory between being a package): the question is which directories are the
+``sys.path`` entries, the *roots*. The repository root always is one. For a top-level
+regular package (a directory with ``__init__.py`` whose parent has none), the candidates are
+its parent directory and every directory above it; the name chosen is:
 
-* a file inside a regular package (directories with ``__init__.py``) is named from the
-  directory above its top-level package, so ``src/flask/app.py`` is ``flask.app`` and
-  ``lib/pkg/x.py`` is ``pkg.x`` (``src/`` and other source roots are detected, not assumed);
-* a directory without ``__init__.py`` inside a package is a namespace package
-  (``src/flask/sansio/app.py`` is ``flask.sansio.app``);
-* a file outside any package is named from the repository root (``tests/test_app.py`` is
-  ``tests.test_app``; ``setup.py`` is ``setup``), with a leading ``src.`` dropped;
-* when two files would get the same name, the later path (in sorted order) is named from the
-  repository root instead, so names stay unique.
+1. the one the repository's own absolute imports use (``import top.b`` names the package
+   ``top/b/`` as ``top.b``; ``from b import x`` names it ``b``), the most used winning;
+2. else, from the nearest directory named ``src`` above it (``src/flask/app.py`` is
+   ``flask.app``, ``libs/x/src/company/x/`` is ``company.x``, several ``src`` roots in one
+   repository each counting);
+3. else, from the repository root when the parent directory also holds plain modules (a
+   ``top/`` with ``top/a.py`` is a namespace package, so ``top/b/`` is ``top.b``, as
+   ``top/a.py`` is ``top.a``) and every directory on the way is a valid identifier (no
+   import statement can name ``my-tool.x``), or when the parent is the repository root;
+4. else, from the parent directory (``lib/pkg/x.py`` is ``pkg.x``: a source root).
+
+The other candidates above the chosen root stay known as aliases (and those below it that
+the code uses), so ``import top.b`` and ``import b`` both reach ``top/b/__init__.py``
+whichever ``sys.path`` the code is run with. A directory without
+``__init__.py`` inside a package is a namespace package (``src/flask/sansio/app.py`` is
+``flask.sansio.app``). A file outside any regular package is named from the repository root
+(``tests/test_app.py`` is ``tests.test_app``), or from the nearest ``src`` directory above it.
+When two files would get the same name, the later path (in sorted order) is named from the
+repository root instead, so names stay unique; of two roots holding a package of the same
+name, the shallowest keeps plain names.
+
+A file is *not importable* when a part of its would-be name holds a dot
+(``config/settings.example.py``, ``.github/scripts/x.py``): Python would read the dot as a
+package boundary. Such a file is kept as a file node with the reason, its own imports are
+mapped, and no import statement ever resolves to it (``from config.settings import example``
+is the attribute ``example`` of ``config/settings.py``).
 
 Imports resolve to the longest internal module the statement names (``import a.b.c`` where only
 ``a.b`` is internal points at ``a.b``); ``from p import m`` points at the submodule ``p.m`` when it
@@ -23,11 +44,35 @@ from __future__ import annotations
 
 import posixpath
 import sys
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
 
 from .facts import ImportRef
 
 STDLIB = frozenset(sys.stdlib_module_names)
+#: Files of a project directory that are tools' entry points, not modules of a namespace
+#: package: their presence does not make the directory a package portion.
+_TOOL_SCRIPTS = frozenset({"setup.py", "conftest.py", "manage.py", "noxfile.py", "fabfile.py",
+                           "tasks.py", "__main__.py", "dodo.py", "conf.py"})
+
+
+@dataclass
+class ModuleLayout:
+    """Names of a snapshot's Python files.
+
+    ``names``: path -> unique dotted module name, for every importable file; ``aliases``:
+    other dotted names a module is importable as under another root -> its name (names
+    claimed by two modules left out); ``unimportable``: path -> why no import can reach it;
+    ``packages``: names of regular packages (``__init__.py``); ``dir_packages``: directory ->
+    dotted name of the package it is (regular or namespace), where known.
+    """
+
+    names: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    unimportable: dict[str, str] = field(default_factory=dict)
+    packages: set[str] = field(default_factory=set)
+    dir_packages: dict[str, str] = field(default_factory=dict)
 
 
 def _dotted_path(path: str) -> str:
@@ -38,40 +83,90 @@ def _dotted_path(path: str) -> str:
     return ".".join(parts)
 
 
-def module_names(py_paths: list[str]) -> dict[str, str]:
-    """Map each ``.py`` path to a unique dotted module name."""
-    init_dirs = {posixpath.dirname(p) for p in py_paths if posixpath.basename(p) == "__init__.py"}
-    roots: dict[str, str | None] = {}
+def _relative(path: str, root: str) -> str:
+    return path[len(root) + 1:] if root else path
+
+
+def _not_importable(rel: str) -> str | None:
+    """Why the path ``rel`` (below its root) cannot be a module name, or None."""
+    *dirs, name = rel.split("/")
+    stem = name[:-3] if name.endswith(".py") else name
+    if "." in stem:
+        return f"not importable: the file name {name!r} holds a dot, which Python reads as a package boundary"
+    for d in dirs:
+        if "." in d or not d:
+            return f"not importable: the directory {d!r} is not a valid package name"
+    return None
+
+
+def _src_root(directory: str) -> str | None:
+    """The nearest directory named ``src`` at or above ``directory``."""
+    while directory:
+        if posixpath.basename(directory) == "src":
+            return directory
+        directory = posixpath.dirname(directory)
+    return None
+
+
+def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLayout:
+    """Name each ``.py`` path by Python's import rules (see the module docstring).
+
+    ``imports`` are the dotted names the repository's absolute import statements mention
+    (``a.b`` for ``import a.b``, ``a.b`` and ``a.b.c`` for ``from a.b import c``): the
+    evidence of which root the code is run from.
+    """
+    # an __init__.py at the repository root makes no package: the root is a sys.path entry
+    init_dirs = {posixpath.dirname(p) for p in py_paths if posixpath.basename(p) == "__init__.py"} - {""}
+    loose_dirs = {posixpath.dirname(p) for p in py_paths
+                  if posixpath.dirname(p) not in init_dirs and not _inside_package(posixpath.dirname(p), init_dirs)
+                  and posixpath.basename(p) not in _TOOL_SCRIPTS}
+    used: Counter[str] = Counter()
+    for ref in imports:
+        parts = ref.split(".")
+        for end in range(1, len(parts) + 1):
+            used[".".join(parts[:end])] += 1
+
+    layout = ModuleLayout()
+    roots: dict[str, str | None] = {}  # path -> root (None: outside any regular package)
+    candidates: dict[str, list[str]] = {}  # path -> other roots it is importable from
+    chosen: dict[str, tuple[str, list[str]]] = {}  # top package dir -> (root, other roots)
     claims: dict[str, set[str]] = {}
     for path in py_paths:
         directory = posixpath.dirname(path)
-        root = directory
-        while root and (root in init_dirs or _inside_package(root, init_dirs)):
-            root = posixpath.dirname(root)
-        if root == directory and directory not in init_dirs:
-            roots[path] = None  # not inside any package
+        top = directory
+        while top and (posixpath.dirname(top) in init_dirs or _inside_package(top, init_dirs)):
+            top = posixpath.dirname(top)
+        if top not in init_dirs:  # not inside any regular package
+            src = _src_root(directory)
+            roots[path] = src if src is not None else None
+            candidates[path] = [""] if src is not None else []
             continue
+        if top not in chosen:
+            chosen[top] = _choose_root(top, loose_dirs, used)
+        root, others = chosen[top]
         roots[path] = root
-        top = (path[len(root) + 1:] if root else path).split("/", 1)[0]
-        claims.setdefault(top.removesuffix(".py"), set()).add(root)
-    # Two source roots holding a package of the same name: the shallowest keeps plain names.
+        candidates[path] = others
+        first = _relative(top, root).split("/", 1)[0]
+        if posixpath.join(root, first) in init_dirs:  # namespace portions may share a name
+            claims.setdefault(first, set()).add(root)
+    # Two roots holding a package of the same name: the shallowest keeps plain names.
     losers = {
         (top, root)
         for top, owners in claims.items() if len(owners) > 1
         for root in sorted(owners, key=lambda r: (r.count("/") if r else -1, r))[1:]
     }
-    names: dict[str, str] = {}
     taken: set[str] = set()
+    alias_claims: dict[str, set[str]] = {}
     for path in sorted(py_paths):
         root = roots[path]
-        rel = path[len(root) + 1:] if root else path
-        if root is None or (rel.split("/", 1)[0].removesuffix(".py"), root) in losers:
-            name = _dotted_path(path)
-            if name.startswith("src."):
-                name = name[4:]
-        else:
-            name = _dotted_path(rel)
-        name = name or "__init__"
+        if root is not None and (_relative(path, root).split("/", 1)[0], root) in losers:
+            root = ""
+        rel = _relative(path, root or "")
+        reason = _not_importable(rel)
+        if reason is not None:
+            layout.unimportable[path] = reason
+            continue
+        name = _dotted_path(rel) or "__init__"
         if name in taken:
             base = name = _dotted_path(path) or "__init__"
             suffix = 2
@@ -79,8 +174,49 @@ def module_names(py_paths: list[str]) -> dict[str, str]:
                 name = f"{base}_{suffix}"
                 suffix += 1
         taken.add(name)
-        names[path] = name
-    return names
+        layout.names[path] = name
+        directory = posixpath.dirname(path)
+        if posixpath.basename(path) == "__init__.py":
+            layout.packages.add(name)
+            layout.dir_packages[directory] = name
+        elif "." in name:
+            layout.dir_packages.setdefault(directory, name.rpartition(".")[0])
+        for other in candidates.get(path, ()):
+            other_rel = _relative(path, other)
+            if other != root and _not_importable(other_rel) is None:
+                alias_claims.setdefault(_dotted_path(other_rel), set()).add(name)
+    layout.aliases = {alias: next(iter(owners)) for alias, owners in alias_claims.items()
+                      if len(owners) == 1 and alias not in taken and alias}
+    return layout
+
+
+def _choose_root(top: str, loose_dirs: set[str], used: Counter) -> tuple[str, list[str]]:
+    """(root, other candidate roots) for the top-level regular package at ``top``."""
+    parent = posixpath.dirname(top)
+    options = [parent]
+    while options[-1]:
+        options.append(posixpath.dirname(options[-1]))
+    options = [r for r in options if _not_importable(_relative(top, r) + "/__init__.py") is None] or [""]
+    evidence = {r: used[_dotted_path(_relative(top, r))] for r in options}
+    best = max(options, key=lambda r: evidence[r])
+    if evidence[best] == 0:
+        src = _src_root(parent)
+        if src is not None and src in options:
+            best = src
+        elif not parent or (parent in loose_dirs and all(
+                part.isidentifier() for part in parent.split("/"))):
+            best = ""  # a namespace portion; `my-tool/` can be none (no import names it)
+        else:
+            best = parent
+    # Names under roots above the chosen one start with a directory of the repository; a
+    # name under a deeper root could be an outside package's, so it needs the code's use.
+    others = [r for r in options if r != best and (len(r) < len(best) or evidence[r])]
+    return best, others
+
+
+def module_names(py_paths: list[str]) -> dict[str, str]:
+    """Map each importable ``.py`` path to a unique dotted module name (no import evidence)."""
+    return module_layout(py_paths).names
 
 
 def _inside_package(directory: str, init_dirs: set[str]) -> bool:
@@ -100,18 +236,24 @@ class Resolution:
 
 
 class ImportResolver:
-    """Resolves import statements of one snapshot against its set of module names."""
+    """Resolves import statements of one snapshot against its set of module names.
 
-    def __init__(self, modules: set[str], packages: set[str]) -> None:
+    ``aliases`` are other names modules are importable as (:attr:`ModuleLayout.aliases`);
+    every answer is a module's own name.
+    """
+
+    def __init__(self, modules: set[str], packages: set[str],
+                 aliases: dict[str, str] | None = None) -> None:
         self.modules = modules
         self.packages = packages  # modules that are packages (from __init__.py)
+        self.lookup = {**(aliases or {}), **{m: m for m in modules}}
 
     def _longest_internal(self, dotted: str) -> str | None:
         parts = dotted.split(".")
         for end in range(len(parts), 0, -1):
-            candidate = ".".join(parts[:end])
-            if candidate in self.modules:
-                return candidate
+            found = self.lookup.get(".".join(parts[:end]))
+            if found is not None:
+                return found
         return None
 
     def _package_of(self, importer: str) -> str:
@@ -119,10 +261,32 @@ class ImportResolver:
             return importer
         return importer.rpartition(".")[0]
 
-    def resolve(self, importer: str, ref: ImportRef) -> list[Resolution]:
-        """Return what one import statement points at (one entry per target)."""
+    def internal(self, dotted: str) -> str | None:
+        """The internal module named exactly ``dotted``, or None."""
+        return self.lookup.get(dotted)
+
+    def from_module(self, package: str, ref: ImportRef) -> str | None:
+        """The internal module ``from X import ...`` reads names from, seen from ``package``.
+
+        ``package`` is the importer's package (the module itself for an ``__init__``); None
+        when X is not a module of the map.
+        """
+        if not ref.level:
+            return self.internal(ref.target)
+        base = package
+        for _ in range(ref.level - 1):
+            base = base.rpartition(".")[0]
+        return self.internal(".".join(p for p in (base, ref.target) if p))
+
+    def resolve(self, importer: str, ref: ImportRef, package: str | None = None) -> list[Resolution]:
+        """Return what one import statement points at (one entry per target).
+
+        ``package`` is the importer's package when its name does not say it (a file node).
+        """
+        if package is None:
+            package = self._package_of(importer)
         if ref.level:
-            base = self._package_of(importer)
+            base = package
             for _ in range(ref.level - 1):
                 base = base.rpartition(".")[0]
             target = ".".join(p for p in (base, ref.target) if p)
@@ -134,7 +298,7 @@ class ImportResolver:
             found = [Resolution(hit, None)] if hit else []
         if found:
             return found
-        sibling_base = importer.rpartition(".")[0]
+        sibling_base = importer.rpartition(".")[0] if importer in self.modules else package
         # Script-style imports of a sibling file only happen outside regular packages
         # (Python 3 has no implicit relative imports): `import json` in a package module is
         # the standard library even when a `json.py` sits next to it.
@@ -151,7 +315,9 @@ class ImportResolver:
         seen: set[str] = set()
         for name in names or ("",):
             sub = f"{target}.{name}" if target and name and name != "*" else None
-            hit = sub if sub in self.modules else self._longest_internal(target) if target else None
+            hit = self.lookup.get(sub) if sub else None
+            if hit is None and target:
+                hit = self._longest_internal(target)
             if hit and hit not in seen:
                 seen.add(hit)
                 results.append(Resolution(hit, None))

@@ -2,7 +2,9 @@
 
 Calls are resolved statically and only where the answer is certain from the code: names
 defined in the module or an enclosing scope, imported names (``from x import f``, ``import a.b
-as c``), ``self.``/``cls.`` methods of the enclosing class (and of its bases found in the map),
+as c``) followed through the packages that re-export them (chains of ``from .impl import f``,
+``as`` aliases, ``from .impl import *`` limited by ``__all__``) to the definition itself,
+``self.``/``cls.`` methods of the enclosing class (and of its bases found in the map),
 and attribute chains through modules and classes (``mod.Class.method``). Everything else —
 calls on objects whose type would need inference — is counted as unresolved, never guessed;
 calls to builtins are counted apart.
@@ -16,16 +18,16 @@ import posixpath
 from ..domain import EdgeKind, NodeKind
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 from .facts import FileFacts
-from .pymodules import STDLIB, ImportResolver, module_names
+from .pymodules import STDLIB, ImportResolver, module_layout
 
 _BUILTINS = frozenset(dir(builtins))
 # plain strings: these are read in the hottest loops of mapping, where Enum lookups show
 IMPORTS, TESTS, DEPENDS_ON, CALLS, CONTAINS, INHERITS = (
     EdgeKind.IMPORTS.value, EdgeKind.TESTS.value, EdgeKind.DEPENDS_ON.value,
     EdgeKind.CALLS.value, EdgeKind.CONTAINS.value, EdgeKind.INHERITS.value)
-PACKAGE, MODULE, CLASS, FUNCTION, EXTERNAL = (
+PACKAGE, MODULE, CLASS, FUNCTION, EXTERNAL, FILE = (
     NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.CLASS.value,
-    NodeKind.FUNCTION.value, NodeKind.EXTERNAL.value)
+    NodeKind.FUNCTION.value, NodeKind.EXTERNAL.value, NodeKind.FILE.value)
 
 
 def is_test_path(path: str) -> bool:
@@ -37,64 +39,160 @@ def is_test_path(path: str) -> bool:
 
 
 class _Scope:
-    """What names mean inside one module: its definitions and its imports."""
+    """What names mean inside one module: its definitions, its imports and what it re-exports.
 
-    def __init__(self, module: str, facts: FileFacts) -> None:
+    ``bindings`` maps a local name to a node id known when the import is read (a module, or
+    a module's definition); ``imported`` maps a local name to ``(module, name)`` for
+    ``from module import name`` where ``name`` is not a submodule, followed later through
+    re-exports; ``stars`` are the internal modules of ``from module import *``; ``exports``
+    is the literal ``__all__`` (None when the module has none).
+    """
+
+    def __init__(self, module: str, facts: FileFacts, package: str) -> None:
         self.module = module
+        self.package = package  # the package relative imports start from
         self.facts = facts
         self.defs = {d.qualname: d for d in facts.definitions}
-        self.bindings: dict[str, str] = {}  # local name -> node id (module or definition)
+        self.bindings: dict[str, str] = {}
+        self.imported: dict[str, tuple[str, str]] = {}
+        self.stars: list[str] = []
+        exports = facts.extra.get("all")
+        self.exports = frozenset(exports) if exports is not None else None
+
+
+class _Names:
+    """Names a module offers, as Python's ``from module import name`` would find them.
+
+    A name is, in this order: a top-level definition of the module, a name it imported
+    (followed through chains of re-exports and ``as`` aliases, cycles cut), a submodule,
+    or a name a ``from other import *`` brings in (what ``other.__all__`` lists, or its
+    public names when it has none).
+    """
+
+    def __init__(self, scopes: dict[str, _Scope], lookup: dict[str, str]) -> None:
+        self.scopes = scopes
+        self.lookup = lookup  # module names and aliases -> module name
+        self._cache: dict[tuple[str, str], str | None] = {}
+
+    def export(self, module: str, name: str) -> str | None:
+        """The node id ``module.name`` stands for, or None when it is not a mapped node."""
+        key = (module, name)
+        if key in self._cache:
+            return self._cache[key]
+        self._cache[key] = None  # a cycle of re-exports resolves to nothing
+        found = self._export(module, name)
+        self._cache[key] = found
+        return found
+
+    def _export(self, module: str, name: str) -> str | None:
+        scope = self.scopes.get(module)
+        sub = f"{module}.{name}"
+        if scope is None:
+            return self.lookup.get(sub)
+        if name in scope.defs:
+            return f"{module}:{name}"
+        if name in scope.bindings:
+            return scope.bindings[name]
+        if name in scope.imported:
+            return self.export(*scope.imported[name])
+        if sub in self.lookup:
+            return self.lookup[sub]
+        for star in scope.stars:
+            if self.star_exports(star, name):
+                found = self.export(star, name)
+                if found:
+                    return found
+        return None
+
+    def star_exports(self, module: str, name: str) -> bool:
+        """True when ``from module import *`` binds ``name``."""
+        scope = self.scopes.get(module)
+        if scope is not None and scope.exports is not None:
+            return name in scope.exports
+        return not name.startswith("_")
+
+
+def _absolute_imports(files: list[ScannedFile]):
+    """Dotted names the absolute import statements mention: the evidence of the roots."""
+    for f in files:
+        if f.facts is None:
+            continue
+        for ref in f.facts.imports:
+            if ref.level or not ref.target:
+                continue
+            yield ref.target
+            for name in ref.names:
+                if name != "*":
+                    yield f"{ref.target}.{name}"
 
 
 def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dict:
-    names = module_names([f.path for f in files])
-    packages = {names[f.path] for f in files if f.path.endswith("__init__.py")}
-    modules = set(names.values())
-    resolver = ImportResolver(modules, packages)
+    layout = module_layout([f.path for f in files], _absolute_imports(files))
+    module_of = layout.names
+    packages = layout.packages
+    modules = set(module_of.values())
+    resolver = ImportResolver(modules, packages, layout.aliases)
     scopes: dict[str, _Scope] = {}
 
     for f in files:
-        module = names[f.path]
-        kind = PACKAGE if module in packages else MODULE
-        row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
-        row["depth"] = module.count(".")
+        module = module_of.get(f.path)
+        if module is None:  # not importable: a file node, by its path
+            row = nodes.add(f.path, FILE, posixpath.basename(f.path), **file_node_fields(f))
+            row["attrs"]["not_importable"] = layout.unimportable[f.path]
+        else:
+            kind = PACKAGE if module in packages else MODULE
+            row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
+            row["depth"] = module.count(".")
         if is_test_path(f.path):
             row["attrs"]["test"] = True
     for f in files:  # every module exists now, so containers can link them in any order
-        module = names[f.path]
-        _add_containers(module, nodes, edges, modules)
+        module = module_of.get(f.path)
+        if module is not None:
+            _add_containers(module, nodes, edges, modules)
+            package = module if module in packages else module.rpartition(".")[0]
+        else:
+            module = f.path
+            package = layout.dir_packages.get(posixpath.dirname(f.path), "")
         if f.facts is not None:
             _add_definitions(module, f, nodes, edges)
-            scopes[module] = _Scope(module, f.facts)
+            scopes[module] = _Scope(module, f.facts, package)
+    for path in layout.unimportable:  # under the package of their directory, when there is one
+        package = layout.dir_packages.get(posixpath.dirname(path))
+        if package and package in nodes.rows:
+            edges.add(package, path, CONTAINS)
+            nodes.rows[path]["parent"] = package
+            nodes.rows[path]["depth"] = package.count(".") + 1
+    containers = {m for m in nodes.rows if nodes.rows[m]["kind"] == PACKAGE}
 
     for module, scope in scopes.items():
         facts = scope.facts
         test_module = is_test_path(nodes.rows[module]["path"])
         for ref in facts.imports:
-            for res in resolver.resolve(module, ref):
+            for res in resolver.resolve(module, ref, scope.package):
                 if res.internal and res.internal != module:
-                    edges.add(module, res.internal, IMPORTS, ref.line)
+                    edges.add(module, res.internal, IMPORTS, ref.line, ref.context)
                     if test_module and not nodes.rows[res.internal]["attrs"].get("test"):
                         edges.add(module, res.internal, TESTS, ref.line)
-                    _bind(scope, ref, res.internal, modules, scopes)
                 elif res.external:
                     ext = f"ext:{res.external}"
                     nodes.add(ext, EXTERNAL, res.external,
                               attrs={"stdlib": res.external in STDLIB, "language": "python"})
-                    edges.add(module, ext, DEPENDS_ON, ref.line)
+                    edges.add(module, ext, DEPENDS_ON, ref.line, ref.context)
+            _bind(scope, ref, resolver, modules, containers)
 
     counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
+    names = _Names(scopes, resolver.lookup)
     for module, scope in scopes.items():
-        _link_bases(scope, scopes, nodes, edges)
+        _link_bases(scope, names, nodes, edges)
     for module, scope in scopes.items():
         for call in scope.facts.calls:
             caller = f"{module}:{call.caller}" if call.caller else module
-            target = _resolve_call(scope, call.caller, call.callee, scopes, nodes)
+            target = _resolve_call(scope, call.caller, call.callee, names, nodes)
             if target is not None:
                 counts["calls_resolved"] += 1
                 if target != caller:
                     edges.add(caller, target, CALLS, call.line)
-            elif call.callee.split(".")[0] in _BUILTINS and call.callee.split(".")[0] not in scope.bindings:
+            elif call.callee.split(".")[0] in _BUILTINS and not _binds(scope, call.callee.split(".")[0]):
                 counts["calls_builtin"] += 1
             else:
                 counts["calls_unresolved"] += 1
@@ -128,45 +226,47 @@ def _add_containers(module: str, nodes: NodeSet, edges: EdgeSet, modules: set[st
         child, parent = parent, parent.rpartition(".")[0]
 
 
-def _bind(scope: _Scope, ref, internal: str, modules: set[str], scopes: dict[str, _Scope]) -> None:
-    """Record what the names an import statement introduces point at."""
+def _bind(scope: _Scope, ref, resolver: ImportResolver, modules: set[str],
+          containers: set[str]) -> None:
+    """Record what the names one import statement introduces point at."""
     if ref.names:
+        base = resolver.from_module(scope.package, ref)
+        if base is None:
+            return
         aliases = ref.aliases or ("",) * len(ref.names)
         for name, alias in zip(ref.names, aliases):
             if name == "*":
+                if base != scope.module:
+                    scope.stars.append(base)
                 continue
-            local = alias or name
-            sub = f"{internal}.{name}"
-            if sub in modules:
-                scope.bindings[local] = sub
-            elif internal in scopes and name in scopes[internal].defs:
-                scope.bindings[local] = f"{internal}:{name}"
-            elif internal in scopes and name in scopes[internal].bindings:
-                scope.bindings[local] = scopes[internal].bindings[name]  # re-export (one level)
+            sub = resolver.internal(f"{base}.{name}")
+            if sub is not None:
+                scope.bindings[alias or name] = sub
             else:
-                scope.bindings.setdefault(local, internal)
+                scope.imported[alias or name] = (base, name)
     elif ref.aliases:  # import a.b as x: x is the module a.b itself
-        if ref.target == internal:
+        internal = resolver.internal(ref.target)
+        if internal is not None:
             scope.bindings[ref.aliases[0]] = internal
     else:
         head = ref.target.split(".")[0]
-        if head in modules:
+        if head in modules or head in containers:
             scope.bindings.setdefault(head, head)
 
 
-def _member(owner: str, attr: str, scopes: dict[str, _Scope], nodes: NodeSet,
+def _binds(scope: _Scope, name: str) -> bool:
+    """True when an import of the module binds ``name`` (shadowing a builtin of that name)."""
+    return name in scope.bindings or name in scope.imported
+
+
+def _member(owner: str, attr: str, names: _Names, nodes: NodeSet,
             seen: set[str] | None = None) -> str | None:
     """``owner.attr`` where owner is a module or a class node id (bases searched for methods)."""
     if ":" not in owner:  # a module
         sub = f"{owner}.{attr}"
         if sub in nodes.rows and nodes.rows[sub]["kind"] in ("module", "package"):
             return sub
-        scope = scopes.get(owner)
-        if scope is None:
-            return None
-        if attr in scope.defs:
-            return f"{owner}:{attr}"
-        return scope.bindings.get(attr)
+        return names.lookup.get(sub) or names.export(owner, attr)
     candidate = f"{owner}.{attr}"
     if candidate in nodes.rows:
         return candidate
@@ -175,13 +275,13 @@ def _member(owner: str, attr: str, scopes: dict[str, _Scope], nodes: NodeSet,
         return None
     seen.add(owner)
     for base in nodes.rows.get(owner, {}).get("resolved_bases", ()):
-        found = _member(base, attr, scopes, nodes, seen)
+        found = _member(base, attr, names, nodes, seen)
         if found:
             return found
     return None
 
 
-def _lookup(scope: _Scope, caller: str, name: str) -> str | None:
+def _lookup(scope: _Scope, caller: str, name: str, names: _Names) -> str | None:
     """A bare name as seen from ``caller``: enclosing scopes, module definitions, imports."""
     parts = caller.split(".") if caller else []
     while parts:
@@ -189,9 +289,7 @@ def _lookup(scope: _Scope, caller: str, name: str) -> str | None:
         if candidate in scope.defs:
             return f"{scope.module}:{candidate}"
         parts.pop()
-    if name in scope.defs:
-        return f"{scope.module}:{name}"
-    return scope.bindings.get(name)
+    return names.export(scope.module, name)
 
 
 def _enclosing_class(scope: _Scope, caller: str) -> str | None:
@@ -205,7 +303,7 @@ def _enclosing_class(scope: _Scope, caller: str) -> str | None:
     return None
 
 
-def _resolve_call(scope: _Scope, caller: str, callee: str, scopes: dict[str, _Scope],
+def _resolve_call(scope: _Scope, caller: str, callee: str, names: _Names,
                   nodes: NodeSet) -> str | None:
     head, *rest = callee.split(".")
     if head in ("self", "cls") and rest:
@@ -213,26 +311,26 @@ def _resolve_call(scope: _Scope, caller: str, callee: str, scopes: dict[str, _Sc
     elif head == "super":
         return None
     else:
-        owner = _lookup(scope, caller, head)
+        owner = _lookup(scope, caller, head, names)
     if owner is None or owner not in nodes.rows:
         return None
     for attr in rest:
         if nodes.rows[owner]["kind"] == FUNCTION:
             return None  # attribute of a function's result: needs type inference
-        owner = _member(owner, attr, scopes, nodes)
+        owner = _member(owner, attr, names, nodes)
         if owner is None or owner not in nodes.rows:
             return None
     return owner
 
 
-def _link_bases(scope: _Scope, scopes: dict[str, _Scope], nodes: NodeSet, edges: EdgeSet) -> None:
+def _link_bases(scope: _Scope, names: _Names, nodes: NodeSet, edges: EdgeSet) -> None:
     for qualname, d in scope.defs.items():
         if d.kind != "class" or not d.bases:
             continue
         node_id = f"{scope.module}:{qualname}"
         resolved = []
         for base in d.bases:
-            target = _resolve_call(scope, d.parent, base, scopes, nodes)
+            target = _resolve_call(scope, d.parent, base, names, nodes)
             if target and nodes.rows[target]["kind"] == CLASS and target != node_id:
                 resolved.append(target)
                 edges.add(node_id, target, INHERITS, d.line_start)

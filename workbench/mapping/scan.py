@@ -76,13 +76,17 @@ def scan(
     keys = {id(f): _key(f) for f in wanted}
     known = cached(list(set(keys.values())))
     missing = {(f.blob_sha, f.language) for f in wanted if keys[id(f)] not in known}
-    manifest_shas = {e.blob_sha: e.path for e in entries
-                     if posixpath.basename(e.path) in MANIFESTS and not e.is_symlink
-                     and (excluder is None or excluder.reason(e.path) is None)
-                     and (e.size or 0) <= max_bytes}
+    # sha -> every path holding it: two go.mod files with the same bytes are two modules
+    manifest_shas: dict[str, list[str]] = {}
+    for e in entries:
+        if (posixpath.basename(e.path) in MANIFESTS and not e.is_symlink
+                and (excluder is None or excluder.reason(e.path) is None)
+                and (e.size or 0) <= max_bytes):
+            manifest_shas.setdefault(e.blob_sha, []).append(e.path)
     if progress:
         progress(0, len(missing), f"{len(wanted)} files to map, {len(missing)} to parse")
-    manifests = {manifest_shas[sha]: data for sha, data in read_blobs(sorted(manifest_shas))}
+    manifests = {path: data for sha, data in read_blobs(sorted(manifest_shas))
+                 for path in manifest_shas[sha]}
     # largest first, so the workers finish together; blobs stream from git as workers free up
     sizes = {(f.blob_sha, f.language): f.size or 0 for f in wanted}
     order = sorted(missing, key=lambda key: (-sizes[key], key))

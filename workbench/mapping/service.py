@@ -18,7 +18,9 @@ import pandas as pd
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
+from ..history.errors import ShallowSource
 from ..history.service import HistoryService
+from ..repos.shallow import shallow_commits
 from ..jobs import Job
 from ..repos.clones import Clones
 from ..store import Store
@@ -94,18 +96,26 @@ class MapService:
         self.publish = publish
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
-            exclude: Sequence[str] | None = None, fetch: bool = True) -> dict:
+            exclude: Sequence[str] | None = None, fetch: bool = True,
+            deepen: int | None = None, unshallow: bool = False) -> dict:
         """Map ``project`` at ``ref``; an unchanged commit reuses its snapshot unless ``force``
         or the exclude patterns (default: the configuration's) differ from its map's. Without
-        ``fetch`` an existing clone is mapped as it is (one fetch serves a series of maps)."""
+        ``fetch`` an existing clone is mapped as it is (one fetch serves a series of maps).
+        ``deepen``/``unshallow`` fetch more of a shallow clone's history first (a commit
+        whose history grew is mapped again); :class:`ShallowSource` when nothing older came."""
         started = time.perf_counter()
         excluder = Excluder(self.config.exclude if exclude is None else exclude)
         job.report(0, None, "syncing repository")
         self.store.projects.update(project.id, status="syncing")
         try:
-            repo = (self.clones.path_for(project.name)
-                    if not fetch and self.clones.exists(project.name)
-                    else self.clones.sync_project(project))
+            deepening = deepen is not None or unshallow
+            if deepening:
+                repo, grew = self._deepen(project, deepen, unshallow)
+                force = force or grew
+            else:
+                repo = (self.clones.path_for(project.name)
+                        if not fetch and self.clones.exists(project.name)
+                        else self.clones.sync_project(project))
             branch = self.clones.default_branch(repo)
             commit = self.clones.resolve(repo, ref)
             # only a map of the default branch head with the configured exclusions may become
@@ -126,6 +136,9 @@ class MapService:
             else:
                 result = self._map_commit(job, project, repo, branch, ref, commit, started,
                                           excluder, given, default_head)
+        except ShallowSource:  # nothing was mapped; the project is as it was
+            self.store.projects.update(project.id, status=project.status)
+            raise
         except WorkbenchError:
             self.store.projects.update(project.id, status="failed")
             raise
@@ -138,6 +151,23 @@ class MapService:
                 "commit": result["commit"], "reused": bool(result.get("reused", False)),
                 "job_id": job.id})
         return result
+
+    def _deepen(self, project: Project, deepen: int | None, unshallow: bool) -> tuple[Path, bool]:
+        """Fetch with ``--deepen``/``--unshallow``; ``(clone, whether its history grew)``."""
+        existed = self.clones.exists(project.name)
+        before = shallow_commits(self.clones.path_for(project.name)) if existed else None
+        repo = self.clones.sync_project(project, deepen=deepen, unshallow=unshallow)
+        after = shallow_commits(repo)
+        if after and (unshallow or after == before):
+            shown = ", ".join(sha[:12] for sha in sorted(after))
+            how = (f"`git -C {project.source} fetch --unshallow`" if project.source_kind == "path"
+                   else "`git fetch --unshallow` where it is served from")
+            raise ShallowSource(
+                f"{'--unshallow' if unshallow else f'--deepen {deepen}'} fetched no older "
+                f"history: the source {project.source} is itself shallow at {shown}; deepen it "
+                f"there ({how}) or register the project from its complete remote, then map "
+                "again")
+        return repo, before is not None and after != before
 
     def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing,
                given: str, default_head: bool) -> dict:
@@ -177,7 +207,11 @@ class MapService:
         job.check_cancel()
         sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
                           dtype="float64")
-        history = self.history.analyse(project.id, repo, commit, sizes)
+        history = self.history.analyse(
+            project.id, repo, commit, sizes,
+            files={e.path: e.blob_sha for e in entries},
+            blame={f.path: f.blob_sha for f in scanned.files
+                   if f.status == "parsed" and f.facts is not None} if self.config.blame else None)
         job.report(len(fresh), len(fresh), "building the map")
         job.check_cancel()
         tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)
@@ -185,6 +219,7 @@ class MapService:
         stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
                  "parsed_now": len(fresh), "commits": history.commits,
                  "commits_mined_now": new_commits,
+                 **({"history_truncated_at": history.truncated_at} if history.truncated_at else {}),
                  "seconds": round(time.perf_counter() - started, 3)}
         result: dict = {}
 
@@ -194,6 +229,7 @@ class MapService:
 
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
+            self.store.history.write_mailmap(cur, snapshot_id, history.mailmap)
             self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)

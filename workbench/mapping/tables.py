@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from ..domain import EdgeKind, strongest_context
 from .facts import FileFacts
 
 NODE_FIELDS = (
@@ -72,22 +73,36 @@ class NodeSet:
         return pa.table(cols, schema=pa.schema(list(NODE_FIELDS)))
 
 
+#: Edge kinds that stand for import statements: each records where its statements stand.
+_IMPORT_KINDS = frozenset({EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value})
+
+
 class EdgeSet:
-    """Edges by (src, dst, kind); repeats add to the weight and keep the first line."""
+    """Edges by (src, dst, kind); repeats add to the weight and keep the first line.
+
+    Import edges (``imports``, ``depends_on``) also collect the contexts of their statements
+    (:class:`~workbench.domain.ImportContext`; ``import_time`` when the parser does not tell)
+    and are written with ``attrs.context`` (the strongest) and ``attrs.contexts`` (all, sorted).
+    """
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str, str], dict] = {}
 
-    def add(self, src: str, dst: str, kind: str, line: int | None = None) -> None:
+    def add(self, src: str, dst: str, kind: str, line: int | None = None,
+            context: str | None = None) -> None:
         key = (src, dst, kind)
         row = self.rows.get(key)
         if row is None:
-            self.rows[key] = {"weight": 1, "line": line, "lines": {line} if line else set()}
+            row = self.rows[key] = {"weight": 1, "line": line, "lines": {line} if line else set()}
+            if kind in _IMPORT_KINDS:
+                row["contexts"] = {context or "import_time"}
             return
         row["weight"] += 1
         if line:
             row["lines"].add(line)
             row["line"] = min(row["line"] or line, line)
+        if kind in _IMPORT_KINDS:
+            row["contexts"].add(context or "import_time")
 
     def __contains__(self, key: tuple[str, str, str]) -> bool:
         return key in self.rows
@@ -103,6 +118,10 @@ class EdgeSet:
 
         def attrs(row: dict) -> str | None:
             extra = row.get("attrs")
+            contexts = row.get("contexts")
+            if contexts:
+                extra = {**(extra or {}), "context": strongest_context(contexts),
+                         "contexts": sorted(contexts)}
             if len(row["lines"]) < 2:
                 return dumps(extra) if extra else None
             return dumps({**(extra or {}), "lines": sorted(row["lines"])[:50]})

@@ -21,6 +21,7 @@ from ..errors import GitFailed, InvalidRef
 from .credentials import DEFAULT_USERNAME, Credentials, askpass
 from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeEntry
 from .pinning import checked_pin
+from .shallow import shallow_commits
 from .sources import Source, is_commit_id, validate_ref
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,25 +53,31 @@ class Clones:
     def exists(self, project_name: str) -> bool:
         return (self.path_for(project_name) / "HEAD").is_file()
 
-    def sync_project(self, project: "Project") -> Path:
+    def sync_project(self, project: "Project", *, deepen: int | None = None,
+                     unshallow: bool = False) -> Path:
         """:meth:`sync` for a registered project, with the credentials and origin of its row."""
         return self.sync(project.name, Source(project.source_kind, project.source),
-                         credentials=_credentials(project), origin=project.origin)
+                         credentials=_credentials(project), origin=project.origin,
+                         deepen=deepen, unshallow=unshallow)
 
     def sync(self, project_name: str, source: Source, *,
-             credentials: Credentials | None = None, origin: str = "user") -> Path:
+             credentials: Credentials | None = None, origin: str = "user",
+             deepen: int | None = None, unshallow: bool = False) -> Path:
         """Clone the repository if this project has no clone yet, else fetch into it.
 
         ``origin`` is who gave the location: for ``"agent"`` and ``"webhook"`` the host is
-        resolved and checked again now, and git is pinned to the checked address.
+        resolved and checked again now, and git is pinned to the checked address. A shallow
+        clone (the source was one) fetches ``deepen`` more commits of history below its
+        boundary, or all of it with ``unshallow``; a complete clone ignores both.
         """
         dest = self.path_for(project_name)
         git = self.git_for(source)
         if (dest / "HEAD").is_file():
+            depth = _depth_options(dest, git, deepen, unshallow)
             with self._network(project_name, source, credentials, origin) as options:
-                git.run(["fetch", "--prune", "--no-recurse-submodules", "--quiet", "origin",
-                         *_FETCH_REFSPECS], cwd=dest, what=f"fetching {source.display}",
-                        options=options)
+                git.run(["fetch", "--prune", "--no-recurse-submodules", "--quiet", *depth,
+                         "origin", *_FETCH_REFSPECS], cwd=dest,
+                        what=f"fetching {source.display}", options=options)
             return dest
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{project_name}-", dir=self.root))
@@ -80,6 +87,12 @@ class Clones:
                          str(tmp)], what=f"cloning {source.display}", options=options)
             for spec in _FETCH_REFSPECS:
                 git.run(["config", "--add", "remote.origin.fetch", spec], cwd=tmp, what="configuring clone")
+            depth = _depth_options(tmp, git, deepen, unshallow)
+            if depth:
+                with self._network(project_name, source, credentials, origin) as options:
+                    git.run(["fetch", "--no-recurse-submodules", "--quiet", *depth, "origin",
+                             *_FETCH_REFSPECS], cwd=tmp, what=f"deepening {source.display}",
+                            options=options)
             if dest.exists():
                 shutil.rmtree(dest)
             tmp.rename(dest)
@@ -170,6 +183,14 @@ class Clones:
 
     def read_blobs(self, repo: Path, shas):
         return self.git().read_blobs(repo, shas)
+
+
+def _depth_options(repo: Path, git: Git, deepen: int | None, unshallow: bool) -> list[str]:
+    """``fetch`` options that deepen a shallow clone as asked; none for a complete one (git
+    refuses ``--unshallow`` there)."""
+    if (deepen is None and not unshallow) or not shallow_commits(repo, git):
+        return []
+    return ["--unshallow"] if unshallow else [f"--deepen={int(deepen)}"]
 
 
 def _credentials(project: "Project") -> Credentials | None:

@@ -51,6 +51,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from ..errors import (AuthenticationFailed, CorruptRepository, GitFailed, GitNetworkError,
                       GitTimeout, RepositoryTooLarge)
+from .paths import path_text
 from .sources import redact
 
 _EMPTY_HOOKS = Path(tempfile.gettempdir()) / "workbench-empty-hooks"
@@ -256,6 +257,7 @@ class TreeEntry:
     blob_sha: str
     size: int | None
     path: str
+    """The path in the text form of :mod:`workbench.repos.paths` (valid UTF-8, reversible)."""
 
     @property
     def is_symlink(self) -> bool:
@@ -481,8 +483,9 @@ class Git:
                 for record in records:
                     if not record:
                         continue
-                    meta, _, path = record.decode("utf-8", "surrogateescape").partition("\t")
-                    mode, type_, sha, size = meta.split(maxsplit=3)
+                    meta, _, raw_path = record.partition(b"\t")
+                    mode, type_, sha, size = meta.decode("ascii").split(maxsplit=3)
+                    path = path_text(raw_path)
                     size = size.strip()
                     nbytes = int(size) if size.isdigit() else None
                     _check_entry_path(path, commit)

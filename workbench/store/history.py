@@ -4,6 +4,14 @@ History belongs to a project, not to a snapshot: it is mined once, incrementally
 batch is stored together with the checkpoint that resumes right after it, so an interrupted
 mining run loses nothing and repeats nothing. Behavioural metrics are computed per snapshot
 (over the commits reachable from the snapshot's commit) and stored with it.
+
+Commits keep identities as written; each snapshot's ``.mailmap`` text is stored with it
+(``snapshot_mailmaps``) and applied when its history is read. ``history_state.version`` is
+the format of the stored history (:data:`HISTORY_VERSION`): history stored in an older format
+is mined again. A shallow clone's boundary commits are stored with ``truncated`` =
+:data:`~workbench.history.mine.SHALLOW_REASON`; once the clone is deepened they are mined
+again, with what is below them. ``blame_lines`` caches ``git blame`` per
+(path, blob): the commit each current line comes from.
 """
 
 from __future__ import annotations
@@ -13,6 +21,11 @@ import pyarrow as pa
 
 from .database import Database
 
+#: Format of stored history: 1 = identities mailmapped when mined (before migration 17);
+#: 2 = identities as written, paths in the text form of :mod:`workbench.repos.paths`,
+#: shallow boundaries without file changes.
+HISTORY_VERSION = 2
+
 COMMIT_COLUMNS = ("sha", "author_name", "author_email", "authored_at", "committer_name",
                   "committer_email", "committed_at", "subject", "parents", "is_merge", "truncated")
 CHANGE_COLUMNS = ("sha", "path", "old_path", "added", "deleted", '"binary"')
@@ -20,7 +33,8 @@ METRIC_COLUMNS = (
     "path", "churn_30d", "commits_30d", "churn_90d", "commits_90d", "churn_365d", "commits_365d",
     "churn_total", "commits_total", "added_total", "deleted_total", "authors", "main_author",
     "main_author_name", "ownership", "first_seen", "last_changed", "code_age_days",
-    "knowledge_loss", "lines", "hotspot",
+    "knowledge_loss", "lines", "hotspot", "present", "history_truncated", "current_lines",
+    "current_owner", "current_owner_name", "current_ownership", "current_lines_unknown",
 )
 
 
@@ -33,11 +47,41 @@ class HistoryTable:
             "SELECT checkpoint, commits FROM history_state WHERE project_id = ?", [project_id])
         return (tuple(rows[0][0]), int(rows[0][1])) if rows else ((), 0)
 
+    def version(self, project_id: int) -> int:
+        """The format of a project's stored history (:data:`HISTORY_VERSION` when none)."""
+        rows = self.db.query("SELECT version FROM history_state WHERE project_id = ?", [project_id])
+        return int(rows[0][0] or 1) if rows else HISTORY_VERSION
+
+    def marked(self, project_id: int, reason: str) -> set[str]:
+        """Shas of the stored commits whose ``truncated`` is ``reason``."""
+        rows = self.db.query("SELECT sha FROM commits WHERE project_id = ? AND truncated = ?",
+                             [project_id, reason])
+        return {sha for (sha,) in rows}
+
+    def forget(self, project_id: int) -> None:
+        """Drop a project's mined history (to mine it again in the current format)."""
+
+        def delete(cur):
+            for table in ("commits", "file_changes", "history_state", "blame_lines"):
+                cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
+
+        self.db.write(delete)
+
     def store_batch(self, project_id: int, commits: pa.Table, changes: pa.Table,
-                    checkpoint: tuple[str, ...]) -> None:
-        """One transaction: the batch's commits, their file changes and the new checkpoint."""
+                    checkpoint: tuple[str, ...] | None, *, replace: bool = False) -> None:
+        """One transaction: the batch's commits, their file changes and the new checkpoint
+        (``None``: keep the stored one). With ``replace``, rows already stored for the batch's
+        commits are deleted first (mining again below a deepened shallow boundary)."""
 
         def insert(cur):
+            if replace:
+                cur.register("replaced", commits.select(["sha"]))
+                try:
+                    for table in ("commits", "file_changes"):
+                        cur.execute(f"DELETE FROM {table} WHERE project_id = ? AND sha IN"
+                                    " (SELECT sha FROM replaced)", [project_id])
+                finally:
+                    cur.unregister("replaced")
             for table, data, columns in (("commits", commits, COMMIT_COLUMNS),
                                          ("file_changes", changes, CHANGE_COLUMNS)):
                 cur.register("incoming", data)
@@ -47,11 +91,16 @@ class HistoryTable:
                                 [project_id])
                 finally:
                     cur.unregister("incoming")
+            if checkpoint is None:
+                cur.execute("UPDATE history_state SET updated_at = now() WHERE project_id = ?",
+                            [project_id])
+                return
             cur.execute(
-                "INSERT INTO history_state (project_id, checkpoint, commits) VALUES (?, ?, ?)"
+                "INSERT INTO history_state (project_id, checkpoint, commits, version)"
+                " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (project_id) DO UPDATE SET checkpoint = excluded.checkpoint,"
                 " commits = history_state.commits + excluded.commits, updated_at = now()",
-                [project_id, list(checkpoint), commits.num_rows],
+                [project_id, list(checkpoint), commits.num_rows, HISTORY_VERSION],
             )
 
         self.db.write(insert)
@@ -84,12 +133,16 @@ class HistoryTable:
             [project_id, shas])
         return dict(rows)
 
-    def metrics(self, snapshot_id: int) -> pd.DataFrame:
+    def metrics(self, snapshot_id: int, *, deleted: bool = False) -> pd.DataFrame:
+        """A snapshot's per-file metrics, hottest first: the files of its tree, and with
+        ``deleted`` also files deleted before it (``present`` false)."""
+        where = "" if deleted else " AND present IS DISTINCT FROM false"
         return self.db.query_df(
-            f"SELECT {', '.join(METRIC_COLUMNS)} FROM file_metrics WHERE snapshot_id = ?"
+            f"SELECT {', '.join(METRIC_COLUMNS)} FROM file_metrics WHERE snapshot_id = ?{where}"
             " ORDER BY hotspot DESC NULLS LAST, path", [snapshot_id])
 
     def commits(self, project_id: int) -> pd.DataFrame:
+        """Every commit mined for the project (any snapshot's), by committer date."""
         return self.db.query_df(
             f"SELECT {', '.join(COMMIT_COLUMNS)} FROM commits WHERE project_id = ?"
             " ORDER BY committed_at, sha", [project_id])
@@ -99,12 +152,73 @@ class HistoryTable:
             f"SELECT {', '.join(CHANGE_COLUMNS)} FROM file_changes WHERE project_id = ?",
             [project_id])
 
+    def parents(self, project_id: int) -> dict[str, list[str]]:
+        """sha -> parent shas of every mined commit of the project."""
+        rows = self.db.query("SELECT sha, parents FROM commits WHERE project_id = ?", [project_id])
+        return {sha: list(parents or ()) for sha, parents in rows}
+
+    @staticmethod
+    def write_mailmap(cur, snapshot_id: int, text: str) -> None:
+        """Keep the ``.mailmap`` text of a snapshot's commit, inside the snapshot's transaction."""
+        if text:
+            cur.execute("INSERT INTO snapshot_mailmaps (snapshot_id, content) VALUES (?, ?)",
+                        [snapshot_id, text])
+
+    def mailmap(self, snapshot_id: int) -> str:
+        rows = self.db.query("SELECT content FROM snapshot_mailmaps WHERE snapshot_id = ?",
+                             [snapshot_id])
+        return rows[0][0] if rows else ""
+
+    def blame(self, project_id: int, keys: list[tuple[str, str]]) -> pd.DataFrame:
+        """Cached blame of (path, blob sha) pairs: path, blob_sha, origin_sha, lines."""
+        wanted = pa.table({"path": pa.array([k[0] for k in keys], pa.string()),
+                           "blob_sha": pa.array([k[1] for k in keys], pa.string())})
+
+        def fetch(cur):
+            cur.register("wanted_blobs", wanted)
+            try:
+                return cur.execute(
+                    "SELECT b.path, b.blob_sha, b.origin_sha, b.lines FROM blame_lines b"
+                    " JOIN wanted_blobs w ON w.path = b.path AND w.blob_sha = b.blob_sha"
+                    " WHERE b.project_id = ?", [project_id]).df()
+            finally:
+                cur.unregister("wanted_blobs")
+
+        return self.db.read(fetch)
+
+    def forget_blame_of(self, project_id: int, origins: list[str]) -> None:
+        """Drop cached blames that put lines on ``origins`` (former shallow boundary commits,
+        blamed while their parents were missing)."""
+        self.db.write(lambda cur: cur.execute(
+            "DELETE FROM blame_lines WHERE project_id = ? AND (path, blob_sha) IN"
+            " (SELECT path, blob_sha FROM blame_lines WHERE project_id = ?"
+            "  AND list_contains(?, origin_sha))", [project_id, project_id, origins]))
+
+    def put_blame(self, project_id: int, rows: pd.DataFrame) -> None:
+        """Store new blame rows (path, blob_sha, origin_sha, lines) in one transaction."""
+        if rows.empty:
+            return
+        table = pa.Table.from_pandas(rows[["path", "blob_sha", "origin_sha", "lines"]],
+                                     preserve_index=False)
+
+        def insert(cur):
+            cur.register("incoming_blame", table)
+            try:
+                cur.execute("INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines)"
+                            " SELECT ?, path, blob_sha, origin_sha, lines FROM incoming_blame",
+                            [project_id])
+            finally:
+                cur.unregister("incoming_blame")
+
+        self.db.write(insert)
+
     @staticmethod
     def write_metrics(cur, snapshot_id: int, metrics: pd.DataFrame) -> None:
         """Insert a snapshot's per-file metrics inside the snapshot's own transaction."""
         if metrics.empty:
             return
-        table = pa.Table.from_pandas(metrics[list(METRIC_COLUMNS)], preserve_index=False)
+        table = pa.Table.from_pandas(metrics.reindex(columns=list(METRIC_COLUMNS)),
+                                     preserve_index=False)
         cur.register("incoming_metrics", table)
         try:
             cols = ", ".join(METRIC_COLUMNS)

@@ -627,6 +627,44 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE commits ADD COLUMN truncated VARCHAR;
         """,
     ),
+    Migration(
+        17,
+        "history that tells the truth about the snapshot: identities as written (each snapshot's"
+        " .mailmap applied when read), shallow boundaries, present files, ownership of current"
+        " lines",
+        """
+        ALTER TABLE history_state ADD COLUMN version INTEGER DEFAULT 1;
+        ALTER TABLE file_metrics ADD COLUMN present BOOLEAN;
+        ALTER TABLE file_metrics ADD COLUMN history_truncated BOOLEAN;
+        ALTER TABLE file_metrics ADD COLUMN current_lines BIGINT;
+        ALTER TABLE file_metrics ADD COLUMN current_owner VARCHAR;
+        ALTER TABLE file_metrics ADD COLUMN current_owner_name VARCHAR;
+        ALTER TABLE file_metrics ADD COLUMN current_ownership DOUBLE;
+        ALTER TABLE file_metrics ADD COLUMN current_lines_unknown BIGINT;
+        CREATE TABLE snapshot_mailmaps (
+            snapshot_id BIGINT PRIMARY KEY,
+            content VARCHAR NOT NULL
+        );
+        CREATE TABLE blame_lines (
+            project_id BIGINT NOT NULL,
+            path VARCHAR NOT NULL,
+            blob_sha VARCHAR NOT NULL,
+            origin_sha VARCHAR NOT NULL,
+            lines BIGINT NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        19,
+        "module_imports shows where each import stands (context, contexts; NULL in older maps)",
+        """
+        CREATE OR REPLACE VIEW module_imports AS
+            SELECT snapshot_id, src AS importer, dst AS imported, weight, line,
+                   json_extract_string(attrs, '$.context') AS context,
+                   CAST(json_extract(attrs, '$.contexts') AS VARCHAR[]) AS contexts
+            FROM edges WHERE kind = 'imports';
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

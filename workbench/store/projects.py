@@ -93,14 +93,16 @@ class ProjectsTable:
 
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
-            for table in ("edges", "nodes", "files", "file_metrics", "search_indexes"):
+            for table in ("edges", "nodes", "files", "file_metrics", "snapshot_mailmaps",
+                          "search_indexes"):
                 cur.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({snaps})", [project_id])
             cur.execute(f"DELETE FROM snapshot_refs WHERE snapshot_id IN ({snaps})", [project_id])
             cur.execute("DELETE FROM project_pins WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM snapshots WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM jobs WHERE project_id = ?", [project_id])
             # commit chunks go; blob chunks (project_id NULL) are shared by every project
-            for table in ("commits", "file_changes", "history_state", "chunk_sources", "chunks"):
+            for table in ("commits", "file_changes", "history_state", "blame_lines", "chunk_sources",
+                          "chunks"):
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
             IdeasTable.delete_project(cur, project_id)
             cur.execute("DELETE FROM messages WHERE conversation_id IN"

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..domain import FINISHED_STATUSES
 from ..errors import WorkbenchError
-from ..graph.contracts import parse_contracts
+from ..contracts.config import parse_text
 from .base import Panel, error_html, esc, snapshot_caption, table_html
 from .charts import small_multiples
 
@@ -27,9 +27,10 @@ WHEN = "%Y-%m-%d %H:%M"
 #: Diff parts with at most this many rows are shown unfolded.
 OPEN_ROWS = 12
 
-CONTRACTS_HINT = """[[contracts]]        # empty: the repository's workbench-contracts.toml
-type = "layers"      # or forbidden / independence / acyclic (see README, Contracts)
-layers = ["app", "services", "store"]"""
+CONTRACTS_HINT = """[[contracts]]        # empty: the repository's own contracts file
+type = "layers"      # forbidden, independence, protected, private_modules, acyclic_siblings, acyclic
+layers = ["app", "services", "store"]
+# or paste an import-linter configuration ([importlinter] INI or [tool.importlinter] TOML)"""
 
 
 
@@ -67,11 +68,15 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _shown(part: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """A diff part ready to read: cycle members as a list, metric changes by size of change."""
+    """A diff part ready to read: cycle members as a list and one cycle as a path, metric
+    changes by size of change."""
     if frame.empty:
         return frame
     if part.startswith("cycles"):
-        return frame.assign(members=frame["members"].map(", ".join))
+        shown = frame.assign(members=frame["members"].map(", ".join))
+        if "cycle" in shown:
+            shown["cycle"] = shown["cycle"].map(" -> ".join)
+        return shown
     if part == "metrics_changed":
         number = lambda col: pd.to_numeric(frame[col], errors="coerce")  # noqa: E731
         change = number("new") - number("old")
@@ -233,8 +238,10 @@ class ChangesPanel(Panel):
         return handle
 
     def trend(self) -> pd.DataFrame:
-        """Metrics per mapped commit, oldest first (with the commit date), shown as a table."""
-        raw = self.wb.trend(self._project())
+        """Metrics per mapped commit, oldest first (with the commit date), shown as a table;
+        with contracts typed in, also their violations and broken contracts per commit."""
+        text = self.contracts.value.strip()
+        raw = self.wb.trend(self._project(), contracts=parse_text(text) if text else None)
         frame = _readable(raw)
         frame.attrs["note"] = raw.attrs.get("note", "")
         self.trend_frame = frame
@@ -242,15 +249,16 @@ class ChangesPanel(Panel):
         return frame
 
     def check(self, contracts: str | None = None, history: bool | None = None) -> pd.DataFrame:
-        """Check contracts (TOML text; default: the text area, empty: the repository's own
-        file) at the *to* snapshot; with ``history`` also say where each violation appeared."""
+        """Check contracts (workbench TOML or an import-linter configuration, INI or TOML;
+        default: the text area, empty: the repository's own file) at the *to* snapshot; with
+        ``history`` also say where each violation appeared and how each contract trended."""
         project = self._project()
         self.fill(contracts=contracts, history=history)
         text = self.contracts.value.strip()
-        rules = parse_contracts(text) if text else None
-        if rules == []:
-            raise ValueError("no [[contracts]] tables in the text (leave it empty for the "
-                             "repository's workbench-contracts.toml)")
+        rules = parse_text(text) if text else None
+        if rules is not None and not len(rules):
+            raise ValueError("no contracts in the text (leave it empty for the repository's own "
+                             "workbench-contracts.toml or import-linter configuration)")
         frame = self.wb.check(project, rules, snapshot_id=self.new.value,
                               history=self.history.value)
         sid = self.new.value
@@ -337,7 +345,17 @@ class ChangesPanel(Panel):
     def _violations_html(self) -> str:
         v = self.violations
         where = " (with the snapshot where each first appeared)" if "first_commit" in v else ""
-        return f"<h5>violations ({len(v)}){where}</h5>" + table_html(
+        verdicts = pd.DataFrame(v.attrs.get("contracts", []))
+        kept = int((verdicts["status"] == "kept").sum()) if not verdicts.empty else 0
+        parts = [f"<h5>contracts: {kept} kept, {len(verdicts) - kept} not kept</h5>",
+                 table_html(verdicts, max_rows=self.max_rows, empty="no contracts")]
+        if v.attrs.get("trend"):
+            trend = pd.DataFrame(v.attrs["trend"]).pivot_table(
+                index=["snapshot", "commit"], columns="contract", values="violations",
+                aggfunc="sum", sort=False).reset_index()
+            parts += ["<h5>violations per mapped commit</h5>",
+                      table_html(trend, max_rows=self.max_rows, empty="")]
+        return "".join(parts) + f"<h5>violations ({len(v)}){where}</h5>" + table_html(
             v, max_rows=self.max_rows, empty="no violations")
 
     def to_html(self) -> str:

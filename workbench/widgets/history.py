@@ -1,4 +1,9 @@
-"""History panel: hotspots, churn, co-change (coupling) and ownership of the snapshot's files."""
+"""History panel: hotspots, churn, co-change (coupling) and ownership of the snapshot's files.
+
+Views show the snapshot's files; the "deleted files" box adds files its history deleted.
+Ownership shows both the owner by lines added over the file's history and the owner of the
+lines there now (``git blame``). A shallow snapshot says where its history is truncated.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +13,44 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..errors import WorkbenchError
+from ..repos.shallow import truncation_note
 from .base import Panel, error_html, esc, snapshot_caption, table_html
 
-def _churn(snap) -> pd.DataFrame:
-    m = snap.file_metrics
-    cols = ["path", "churn_total", "commits_total", "churn_90d", "commits_90d", "churn_30d",
+def _churn(snap, deleted: bool = False) -> pd.DataFrame:
+    m = snap.metrics(deleted=deleted)
+    cols = ["path", "present", "churn_total", "commits_total", "churn_90d", "commits_90d", "churn_30d",
             "last_changed"]
     return m[cols].sort_values(["churn_total", "path"], ascending=[False, True], ignore_index=True) \
         if not m.empty else pd.DataFrame(columns=cols)
 
 
-def _ownership(snap) -> pd.DataFrame:
-    m = snap.file_metrics
-    cols = ["path", "main_author_name", "main_author", "ownership", "authors", "code_age_days",
-            "knowledge_loss"]
+def _ownership(snap, deleted: bool = False) -> pd.DataFrame:
+    m = snap.metrics(deleted=deleted)
+    cols = ["path", "present", "main_author_name", "main_author", "ownership",
+            "current_owner_name", "current_owner", "current_ownership", "current_lines_unknown",
+            "authors", "code_age_days", "knowledge_loss"]
     return m[cols].sort_values(["knowledge_loss", "ownership", "path"], ascending=[False, False, True],
                                ignore_index=True) if not m.empty else pd.DataFrame(columns=cols)
 
 
-#: The views the panel offers: name -> function(snapshot, n) -> DataFrame. Add to extend.
-VIEWS: dict[str, Callable[[Any, int], pd.DataFrame]] = {
-    "hotspots": lambda snap, n: snap.hotspots(n),
-    "churn": lambda snap, n: _churn(snap).head(n),
-    "co-change": lambda snap, n: snap.co_changes().head(n),
-    "hidden coupling": lambda snap, n: snap.hidden_coupling().head(n),
-    "ownership": lambda snap, n: _ownership(snap).head(n),
+#: The views the panel offers: name -> function(snapshot, n, deleted) -> DataFrame, where
+#: ``deleted`` asks for files deleted before the snapshot too. Add to extend.
+VIEWS: dict[str, Callable[[Any, int, bool], pd.DataFrame]] = {
+    "hotspots": lambda snap, n, deleted=False: snap.hotspots(n, deleted=deleted),
+    "churn": lambda snap, n, deleted=False: _churn(snap, deleted).head(n),
+    "co-change": lambda snap, n, deleted=False: snap.co_changes().head(n),
+    "hidden coupling": lambda snap, n, deleted=False: snap.hidden_coupling().head(n),
+    "ownership": lambda snap, n, deleted=False: _ownership(snap, deleted).head(n),
 }
+
+
+def _truncation_html(snap) -> str:
+    """A warning line when the snapshot's history is truncated (shallow clone), else ""."""
+    if not snap.history_truncated_at:
+        return ""
+    return (f"<p style='color:#8a5a00'>{esc(truncation_note(snap.history_truncated_at))}: "
+            "authors, first seen, ages and counts cover only the commits after it; "
+            f"<code>workbench map {esc(snap.info.project)} --deepen N</code> fetches more</p>")
 
 
 class HistoryPanel(Panel):
@@ -51,10 +68,13 @@ class HistoryPanel(Panel):
         self.choice = widgets.ToggleButtons(options=list(VIEWS), value="hotspots")
         self.n = widgets.BoundedIntText(n, min=1, max=10_000, description="rows",
                                         layout=widgets.Layout(width="10em"))
+        self.deleted = widgets.Checkbox(False, description="deleted files", indent=False)
         self.output = widgets.HTML("")
         self.choice.observe(lambda _: self._chosen(), "value")
         self.n.observe(lambda _: self.refresh(), "value")
-        self.children = [self.caption(), widgets.HBox([self.choice, self.n]), self.output]
+        self.deleted.observe(lambda _: self.refresh(), "value")
+        self.children = [self.caption(), widgets.HBox([self.choice, self.n, self.deleted]),
+                         self.output]
         self.session.observe(lambda _: self.refresh(), "snapshot_id")
         self.refresh()
 
@@ -80,13 +100,16 @@ class HistoryPanel(Panel):
             self.output.value = "<i>no map yet: map a project first</i>"
             return
         try:
-            self.result = VIEWS[self.choice.value](snap, self.n.value)
+            self.result = VIEWS[self.choice.value](snap, self.n.value, self.deleted.value)
         except WorkbenchError as exc:
             self.output.value = error_html(exc)
             return
-        self.output.value = table_html(self.result, max_rows=self.n.value, empty="nothing in the history")
+        self.output.value = _truncation_html(snap) + table_html(
+            self.result, max_rows=self.n.value, empty="nothing in the history")
 
     def to_html(self) -> str:
-        return (f"<h4>History · {esc(self.choice.value)}</h4>{snapshot_caption(self.session)}" +
+        snap = self.session.snapshot()
+        note = _truncation_html(snap) if snap is not None else ""
+        return (f"<h4>History · {esc(self.choice.value)}</h4>{snapshot_caption(self.session)}{note}" +
                 (table_html(self.result, max_rows=self.n.value) if self.result is not None
                  else "<p><i>no map yet</i></p>"))

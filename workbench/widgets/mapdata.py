@@ -68,18 +68,24 @@ class MapModel:
     >>> model = MapModel(snap)                        # doctest: +SKIP
     >>> view = model.view(model.top())                # collapsed to package depth
     >>> view = model.view(model.drill(view.level, "flask.json"))
+
+    ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves imports
+    that stand only there out of the edges and layers drawn: ``("type_checking",)`` shows the
+    imports that run.
     """
 
-    def __init__(self, snapshot: "Snapshot", *, max_nodes: int = 300) -> None:
+    def __init__(self, snapshot: "Snapshot", *, max_nodes: int = 300,
+                 exclude_contexts: tuple[str, ...] = ()) -> None:
         self.snap = snapshot
         self.max_nodes = max_nodes
+        self.exclude_contexts = tuple(exclude_contexts)
         g = snapshot.graph
         self.graph = g
-        self.modules = snapshot.module_graph()
+        self.modules = snapshot.module_graph(exclude_contexts=self.exclude_contexts)
         self.ids = list(self.modules.nodes)
         self.kinds = [self.modules.nodes[m].get("kind") for m in self.ids]
         self.attrs = {m: g.nodes[m] if m in g else {} for m in self.ids}
-        layers = snapshot.layers()
+        layers = snapshot.layers(exclude_contexts=self.exclude_contexts)
         self.layer = dict(zip(layers["node"], layers["level"])) if not layers.empty else {}
         self.max_layer = max(self.layer.values(), default=0)
         self._keys: dict[Any, list[str]] = {}

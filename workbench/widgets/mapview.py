@@ -76,6 +76,10 @@ class MapView(Panel):
                                           layout=widgets.Layout(width="14em"))
         self.size_by = widgets.Dropdown(options=SIZE_BY, value=size_by, description="size",
                                         layout=widgets.Layout(width="14em"))
+        self.runtime = widgets.Checkbox(
+            value=False, description="runtime imports only", indent=False,
+            tooltip="leave out imports under `if TYPE_CHECKING:` (edges and layers)",
+            layout=widgets.Layout(width="14em"))
         self.details = widgets.HTML("<i>click a node for its details; double-click opens it</i>",
                                     layout=widgets.Layout(width="100%"))
         self.details.add_class("wb-map-details")
@@ -84,6 +88,7 @@ class MapView(Panel):
         self.open_button.on_click(lambda _: self.canvas.selected and self.drill(self.canvas.selected))
         self.colour_by.observe(lambda _: self._draw(), "value")
         self.size_by.observe(lambda _: self._draw(), "value")
+        self.runtime.observe(lambda _: self._reload(), "value")
         self.canvas.observe(self._on_select, "selected")
         self.canvas.on_msg(self._on_msg)
         side = widgets.VBox([self.details], layout=widgets.Layout(width="38%", max_height=f"{height}px",
@@ -91,7 +96,7 @@ class MapView(Panel):
         self.children = [
             self.caption(),
             widgets.HBox([self.top_button, self.up_button, self.open_button, self.colour_by,
-                          self.size_by]),
+                          self.size_by, self.runtime]),
             self.breadcrumb,
             widgets.HBox([widgets.Box([self.canvas], layout=widgets.Layout(width="62%")), side]),
         ]
@@ -111,8 +116,24 @@ class MapView(Panel):
                 self.canvas.nodes, self.canvas.edges = [], []
             self.breadcrumb.value = "<i>no map yet: map a project first</i>"
             return
-        self.model = MapModel(snap, max_nodes=self.max_nodes)
+        self.model = MapModel(snap, max_nodes=self.max_nodes, exclude_contexts=self._excluded())
         self.stack = [self.model.top()]
+        self._draw()
+
+    def _excluded(self) -> tuple[str, ...]:
+        return ("type_checking",) if self.runtime.value else ()
+
+    def _reload(self) -> None:
+        """The same levels, drawn from the imports the checkbox keeps."""
+        snap = self.session.snapshot()
+        if snap is None or not self.stack:
+            self.refresh()
+            return
+        try:
+            self.model = MapModel(snap, max_nodes=self.max_nodes, exclude_contexts=self._excluded())
+        except WorkbenchError as exc:
+            self.breadcrumb.value = error_html(exc)
+            return
         self._draw()
 
     def drill(self, node: str) -> Level:

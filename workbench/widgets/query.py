@@ -40,6 +40,14 @@ class QueryPanel(Panel):
                                             layout=widgets.Layout(width="9em"))
         self.direction = widgets.Dropdown(options=["both", "out", "in"], value="both",
                                           description="direction", layout=widgets.Layout(width="14em"))
+        self.skip_type_checking = widgets.Checkbox(
+            value=False, description="leave out type-checking imports", indent=False,
+            tooltip="impact, paths and cycles without imports under `if TYPE_CHECKING:`",
+            layout=widgets.Layout(width="19em"))
+        self.skip_deferred = widgets.Checkbox(
+            value=False, description="leave out deferred imports", indent=False,
+            tooltip="impact, paths and cycles without imports made inside functions",
+            layout=widgets.Layout(width="16em"))
         self.run_button = widgets.Button(description="run", icon="search", button_style="primary",
                                          layout=widgets.Layout(width="7em"))
         self.message = widgets.HTML("")
@@ -48,6 +56,7 @@ class QueryPanel(Panel):
         self.run_button.on_click(lambda _: self._run_from_form())
         self.children = [self.caption(), self.query, widgets.HBox([self.node, self.target]),
                          widgets.HBox([self.depth, self.direction, self.run_button]),
+                         widgets.HBox([self.skip_type_checking, self.skip_deferred]),
                          self.message, self.output, self.pager]
         self.session.observe(self._on_select, "selected")
 
@@ -63,9 +72,19 @@ class QueryPanel(Panel):
 
     def run(self, query: str | None = None, node: str | None = None, *,
             target: str | None = None, depth: int | None = None,
-            direction: str | None = None) -> pd.DataFrame:
-        """Run ``query`` (default: the form's) and show, highlight and return its table."""
+            direction: str | None = None,
+            exclude_contexts: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Run ``query`` (default: the form's) and show, highlight and return its table.
+
+        ``exclude_contexts`` (``type_checking`` and/or ``deferred``) ticks the boxes that
+        leave those imports out of impact, paths and cycles.
+        """
         self.fill(query=query, node=node, target=target, depth=depth, direction=direction)
+        if exclude_contexts is not None:
+            self.skip_type_checking.value = "type_checking" in exclude_contexts
+            self.skip_deferred.value = "deferred" in exclude_contexts
+        excluded = tuple(name for name, box in (("type_checking", self.skip_type_checking),
+                                                ("deferred", self.skip_deferred)) if box.value)
         snap = self.session.snapshot()
         if snap is None:
             raise WorkbenchError("no map yet: map a project first")
@@ -76,22 +95,24 @@ class QueryPanel(Panel):
             frame = snap.related(name, depth=self.depth.value, direction=self.direction.value)
             marked = [snap.resolve(name), *frame["node"].tolist()]
         elif q == "impact":
-            frame = snap.impact(name)
+            frame = snap.impact(name, exclude_contexts=excluded)
             marked = [snap.resolve(name), *frame["node"].tolist()]
         elif q == "paths":
             if not self.target.value.strip():
                 raise ValueError("give a target node for paths")
-            found = snap.paths(name, self.target.value.strip())
+            found = snap.paths(name, self.target.value.strip(), exclude_contexts=excluded)
             frame = pd.DataFrame({"length": [len(p) - 1 for p in found], "path": found})
             marked = [n for p in found for n in p]
         else:
-            frame = snap.cycles()
+            frame = snap.cycles(exclude_contexts=excluded)
             if name:
                 resolved = snap.resolve(name)
                 frame = frame[frame["members"].map(lambda m: resolved in list(m))]
             marked = [n for m in frame.get("members", []) for n in m]
         self.result = frame.reset_index(drop=True)
-        self.message.value = f"{esc(q)} of <b>{esc(name or 'the map')}</b>: {len(frame)} rows"
+        without = (f" (without {esc(' and '.join(excluded))} imports)"
+                   if excluded and q != "related" else "")
+        self.message.value = f"{esc(q)} of <b>{esc(name or 'the map')}</b>{without}: {len(frame)} rows"
         self.pager.show(self.result)  # long answers are paged, not a very tall panel
         self.session.highlight = list(dict.fromkeys(marked))
         return self.result

@@ -11,6 +11,7 @@ of a broken file hold what was recognised and ``problem`` names the lines with e
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
@@ -25,6 +26,10 @@ _MAX_ERROR_LINES = 5
 _MAX_CALLEE = 120
 #: Branch keywords that mark the default arm of a switch/when/case.
 _DEFAULT_TOKENS = frozenset({"default", "else"})
+#: Deepest syntax level where definitions and collected facts are read. tree-sitter finds a
+#: node's parent by walking down from the root, so a rule that looks at parents costs time in
+#: proportion to the depth; real code sits far above this level, hostile nesting below it.
+_MAX_RULE_DEPTH = 256
 #: Kinds whose functions are methods; functions of a module / namespace stay functions.
 _METHOD_OWNERS = CLASS_KINDS - {"module"}
 
@@ -49,6 +54,8 @@ class _Collector:
     comments: list[tuple[int, int]] = field(default_factory=list)
     error_lines: set[int] = field(default_factory=set)
     extra: dict = field(default_factory=dict)
+    # id(definition record) -> parameter types, for languages with overloading
+    signatures: dict[int, str | None] = field(default_factory=dict)
     # type qualname -> bases stated elsewhere (Rust ``impl Trait for Type``)
     implemented: dict[str, list[str]] = field(default_factory=dict)
     failure: str | None = None
@@ -84,15 +91,17 @@ def parse_source(language: str, data: bytes) -> FileFacts:
     if state.failure is not None:
         note = f"extraction skipped a node: {state.failure}"
         problem = f"{problem}; {note}" if problem else note
+    definitions = _finish_definitions(state)
+    calls = _overloaded_callers(state)  # after the overloads got their names
     return FileFacts(
         language=language,
         lines=lines,
         code_lines=code,
         comment_lines=comment,
         blank_lines=blank,
-        definitions=_finish_definitions(state),
+        definitions=definitions,
         imports=tuple(state.imports),
-        calls=tuple(state.calls),
+        calls=tuple(calls),
         problem=problem,
         extra=state.extra,
     )
@@ -103,6 +112,7 @@ def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
     definitions, decisions, cases = spec.definitions, spec.decisions, spec.cases
     binary = spec.binary
     comments, imports, calls, package = spec.comments, spec.imports, spec.calls, spec.package
+    collect = spec.collect
     frames = state.frames
     cursor = root.walk()
     depth = 0
@@ -119,7 +129,7 @@ def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
             descend = False
         elif node.is_named:  # keywords share names with nodes in some grammars (Ruby ``if``)
             try:
-                rule = definitions.get(kind)
+                rule = definitions.get(kind) if depth <= _MAX_RULE_DEPTH else None
                 if rule is not None:
                     _define(node, rule, depth, state)
                 if kind in decisions or (kind in cases and not _is_default(node)) or (
@@ -134,6 +144,9 @@ def _walk(root: Node, state: _Collector, track_errors: bool) -> None:
                 args_field = calls.get(kind)
                 if args_field is not None:
                     _call(node, args_field, state)
+                collector = collect.get(kind) if depth <= _MAX_RULE_DEPTH else None
+                if collector is not None:
+                    collector(node, state.extra)
                 reader = package.get(kind)
                 if reader is not None and "package" not in state.extra:
                     value = reader(node)
@@ -175,11 +188,78 @@ def _define(node: Node, rule: DefRule, depth: int, state: _Collector) -> None:
     record = dict(kind=kind, name=name, qualname=qualname, parent=parent,
                   line_start=node.start_point[0] + 1, line_end=_last_line(node),
                   bases=tuple(bases), complexity=1 if kind in FUNCTION_KINDS else None)
+    if kind in FUNCTION_KINDS and state.spec.signature is not None:
+        state.signatures[id(record)] = state.spec.signature(node)
     state.definitions.append(record)
     state.frames.append(_Frame(depth, qualname, kind, record))
 
 
+def _split_overloads(state: _Collector) -> None:
+    """Give each overload of a function name its own qualname: ``Widget.draw(int,String)``.
+
+    Only names defined more than once in one scope change; a definition nested in an overload
+    (a local class, a lambda assigned to a name) follows its owner's new name, and so do the
+    callers of the calls made inside it. Overloads whose parameter types read the same (C
+    preprocessor variants) are numbered instead: ``f``, ``f#2``.
+    """
+    records = state.definitions
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        if record["kind"] in FUNCTION_KINDS:
+            groups.setdefault(record["qualname"], []).append(record)
+    renames: list[tuple[str, str, int, int]] = []  # (old, new, first line, last line)
+    for qualname, group in groups.items():
+        if len(group) < 2:
+            continue
+        seen: dict[str, int] = {}
+        for index, record in enumerate(group):
+            signature = state.signatures.get(id(record))
+            new = f"{qualname}({signature})" if signature is not None else qualname
+            seen[new] = seen.get(new, 0) + 1
+            if seen[new] > 1 or (signature is None and index):
+                new = f"{new}#{index + 1}"
+            if new != qualname:
+                renames.append((qualname, new, record["line_start"], record["line_end"]))
+                record["qualname"] = new
+    if not renames:
+        return
+    state.extra.setdefault("_renames", renames)
+    starts = [record["line_start"] for record in records]  # pre-order: never decreasing
+    for old, new, first, last in renames:
+        prefix = old + "."
+        for index in range(bisect_left(starts, first), bisect_right(starts, last)):
+            record = records[index]
+            if record["qualname"].startswith(prefix):
+                record["qualname"] = new + record["qualname"][len(old):]
+            if record["parent"] == old or record["parent"].startswith(prefix):
+                record["parent"] = new + record["parent"][len(old):]
+
+
+def _overloaded_callers(state: _Collector) -> list[CallRef]:
+    """The calls with their callers renamed after :func:`_split_overloads`."""
+    renames = state.extra.pop("_renames", None)
+    if not renames:
+        return state.calls
+    by_old: dict[str, list[tuple[str, int, int]]] = {}
+    for old, new, first, last in renames:
+        by_old.setdefault(old, []).append((new, first, last))
+    out = []
+    for call in state.calls:
+        caller = call.caller
+        head = caller
+        while head and caller == call.caller:  # the caller, then its enclosing names
+            for new, first, last in by_old.get(head, ()):
+                if first <= call.line <= last:
+                    caller = new + caller[len(head):]
+                    break
+            head = head.rpartition(".")[0]
+        out.append(CallRef(caller=caller, callee=call.callee, line=call.line) if caller !=
+                   call.caller else call)
+    return out
+
+
 def _finish_definitions(state: _Collector) -> tuple[Definition, ...]:
+    _split_overloads(state)
     out = []
     for raw in state.definitions:
         extra_bases = state.implemented.get(raw["qualname"])

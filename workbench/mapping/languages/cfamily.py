@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ..facts import ImportRef
-from .spec import DefRule, LanguageSpec, clean_type, line_of, string_value, text, types_in
+from .spec import (DefRule, LanguageSpec, clean_type, line_of, parameter_types,
+                   string_value, text, types_in)
 
 _NAME_NODES = frozenset({
     "identifier", "field_identifier", "qualified_identifier", "destructor_name",
@@ -77,6 +78,7 @@ def _spec(name: str) -> LanguageSpec:
         for kind in ("class", "struct", "union", "enum")
     }
     return LanguageSpec(
+        signature=parameter_types,
         name=name,
         definitions={
             "function_definition": DefRule("function", name=_function_name),

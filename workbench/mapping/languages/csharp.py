@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ..facts import ImportRef
-from .spec import DefRule, LanguageSpec, find_child, has_token, line_of, text, types_in
+from .spec import (DefRule, LanguageSpec, find_child, has_token, line_of,
+                   parameter_types, text, types_in)
 
 
 def _bases(node: Node) -> tuple[str, ...]:
@@ -30,6 +31,23 @@ def _using(node: Node) -> Iterator[ImportRef]:
                     names=(text(alias),) if alias is not None else (), kind=kind)
 
 
+def _operator_name(node: Node) -> str | None:
+    symbol = text(node.child_by_field_name("operator"))
+    return f"operator{symbol}" if symbol else None
+
+
+def _accessor_name(node: Node) -> str | None:
+    """``get_Count`` / ``set_Count``: the names the compiler gives a property's accessors."""
+    keyword = text(node.child_by_field_name("name")) or (
+        node.children[0].type if node.child_count else "")
+    owner = node.parent.parent if node.parent is not None else None
+    prop = text(owner.child_by_field_name("name")) if owner is not None else ""
+    if not keyword or not prop or node.child_by_field_name("body") is None and not any(
+            c.type == "arrow_expression_clause" for c in node.named_children):
+        return None  # an auto-property { get; set; } has no code of its own
+    return f"{keyword}_{prop}"
+
+
 def _namespace(node: Node) -> str | None:
     return text(node.child_by_field_name("name")) or None
 
@@ -38,6 +56,7 @@ _type = DefRule("class", bases=_bases)
 _function = DefRule("function")
 
 CSHARP = LanguageSpec(
+    signature=parameter_types,
     name="csharp",
     definitions={
         "class_declaration": _type,
@@ -50,6 +69,8 @@ CSHARP = LanguageSpec(
         "constructor_declaration": _function,
         "destructor_declaration": _function,
         "local_function_statement": _function,
+        "operator_declaration": DefRule("function", name=_operator_name),
+        "accessor_declaration": DefRule("function", name=_accessor_name),
     },
     decisions=frozenset({
         "if_statement", "for_statement", "foreach_statement", "while_statement",
@@ -59,7 +80,7 @@ CSHARP = LanguageSpec(
     binary=frozenset({"binary_expression"}),
     boolean_operators=frozenset({"&&", "||", "??"}),
     imports={"using_directive": _using},
-    calls={"invocation_expression": "arguments"},
+    calls={"invocation_expression": "arguments", "object_creation_expression": "arguments"},
     package={"namespace_declaration": _namespace,
              "file_scoped_namespace_declaration": _namespace},
 )

@@ -73,12 +73,22 @@ def _package(node: Node) -> str | None:
     return None
 
 
+def _function_variable(node: Node) -> str | None:
+    """``var Handler = func(...) {...}``: one name bound to a function literal."""
+    names = [c for c in node.children_by_field_name("name")]
+    value = node.child_by_field_name("value")
+    if len(names) != 1 or value is None or value.named_child_count != 1:
+        return None
+    return "function" if value.named_child(0).type == "func_literal" else None
+
+
 GO = LanguageSpec(
     name="go",
     definitions={
         "function_declaration": DefRule("function"),
         "method_declaration": DefRule("function", name=_method_name),
         "type_spec": DefRule("type", refine=_type_kind, bases=_embedded),
+        "var_spec": DefRule("function", refine=_function_variable),
     },
     decisions=frozenset({"if_statement", "for_statement"}),
     cases=frozenset({"expression_case", "type_case", "communication_case"}),

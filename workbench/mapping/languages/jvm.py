@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from ..facts import ImportRef
-from .spec import DefRule, LanguageSpec, clean_type, find_child, has_token, line_of, text, types_in
+from .spec import (DefRule, LanguageSpec, clean_type, find_child, has_token,
+                   line_of, parameter_types, text, types_in)
 
 _COMMENTS = frozenset({"line_comment", "block_comment"})
 _SKIP_IN_TYPES = frozenset({"type_arguments"})
@@ -44,6 +45,7 @@ def _java_package(node: Node) -> str | None:
 _java_type = DefRule("class", bases=_java_bases)
 
 JAVA = LanguageSpec(
+    signature=parameter_types,
     name="java",
     definitions={
         "class_declaration": _java_type,
@@ -62,7 +64,7 @@ JAVA = LanguageSpec(
     binary=frozenset({"binary_expression"}),
     comments=_COMMENTS,
     imports={"import_declaration": _java_import},
-    calls={"method_invocation": "arguments"},
+    calls={"method_invocation": "arguments", "object_creation_expression": "arguments"},
     package={"package_declaration": _java_package},
 )
 
@@ -110,12 +112,15 @@ def _kotlin_package(node: Node) -> str | None:
 
 
 KOTLIN = LanguageSpec(
+    signature=parameter_types,
     name="kotlin",
     definitions={
         "class_declaration": DefRule("class", refine=_kotlin_class_kind, bases=_kotlin_bases),
         "object_declaration": DefRule("object", bases=_kotlin_bases),
         "companion_object": DefRule("object", name=_companion_name, bases=_kotlin_bases),
         "function_declaration": DefRule("function"),
+        "secondary_constructor": DefRule("function", name=lambda node: "constructor"),
+        "anonymous_initializer": DefRule("function", name=lambda node: "init"),
     },
     decisions=frozenset({
         "if_expression", "for_statement", "while_statement", "do_while_statement",

@@ -99,6 +99,7 @@ PHP = LanguageSpec(
         "member_call_expression": "arguments",
         "nullsafe_member_call_expression": "arguments",
         "scoped_call_expression": "arguments",
+        "object_creation_expression": "arguments",
     },
     package={"namespace_definition": _namespace},
 )

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 #: Bump whenever the facts produced for the same bytes change (new fields, fixed rules...),
 #: so that cached ``file_facts`` rows are recomputed.
-PARSER_VERSION: int = 2  # 2: minified files are skipped
+PARSER_VERSION: int = 3  # 2: minified files are skipped; 3: JS member functions + exports, overloads
 
 #: File extension (lower case, with the dot) -> language name.
 EXTENSIONS: dict[str, str] = {

@@ -77,6 +77,10 @@ def _inside(path: str) -> str | None:
     return "" if normal == "." else normal
 
 
+def _encloses(directory: str, path: str) -> bool:
+    return not directory or path.startswith(directory + "/")
+
+
 def _common_prefix(a: str, b: str) -> int:
     parts_a, parts_b = a.split("/"), b.split("/")
     n = 0
@@ -179,14 +183,19 @@ class Resolver:
 
     def _go(self, language: str, importer: str, ref: ImportRef) -> Resolution:
         target = ref.target
-        for module, directory in self._go_modules:
-            if target == module or target.startswith(module + "/"):
-                rel = target[len(module):].lstrip("/")
-                package_dir = posixpath.join(directory, rel) if rel else directory
-                package_dir = _inside(package_dir) if package_dir else ""
-                files = [p for p in self._by_dir.get(package_dir or "", ())
-                         if p.endswith(".go") and not p.endswith("_test.go")]
-                return Resolution.to_files(files)
+        matching = [(module, directory) for module, directory in self._go_modules
+                    if target == module or target.startswith(module + "/")]
+        # two modules of one path (copies of one go.mod): the one holding the importer wins
+        matching.sort(key=lambda item: (-len(item[0]), not _encloses(item[1], importer),
+                                        -len(item[1])))
+        if matching:
+            module, directory = matching[0]
+            rel = target[len(module):].lstrip("/")
+            package_dir = posixpath.join(directory, rel) if rel else directory
+            package_dir = _inside(package_dir) if package_dir else ""
+            files = [p for p in self._by_dir.get(package_dir or "", ())
+                     if p.endswith(".go") and not p.endswith("_test.go")]
+            return Resolution.to_files(files)
         return Resolution(external=_go_name(target))
 
     # ------------------------------------------------------------------- Java / Kotlin

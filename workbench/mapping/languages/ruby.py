@@ -35,6 +35,23 @@ def _require(node: Node) -> Iterator[ImportRef]:
         yield ImportRef(target=target, line=line_of(node), kind=kind)
 
 
+def _defined_method(node: Node) -> str | None:
+    """``dyn`` for ``define_method(:dyn) do ... end``: a method named by a literal symbol."""
+    if text(node.child_by_field_name("method")) != "define_method":
+        return None
+    if node.child_by_field_name("block") is None:
+        return None
+    args = node.child_by_field_name("arguments")
+    first = args.named_children[0] if args is not None and args.named_children else None
+    if first is None or first.type != "simple_symbol":
+        return None
+    return text(first).lstrip(":") or None
+
+
+def _defined_method_kind(node: Node) -> str | None:
+    return "function" if _defined_method(node) else None
+
+
 RUBY = LanguageSpec(
     name="ruby",
     definitions={
@@ -42,6 +59,7 @@ RUBY = LanguageSpec(
         "module": DefRule("module"),
         "method": DefRule("function"),
         "singleton_method": DefRule("function"),
+        "call": DefRule("function", name=_defined_method, refine=_defined_method_kind),
     },
     decisions=frozenset({
         "if", "elsif", "unless", "while", "until", "for", "if_modifier", "unless_modifier",

@@ -30,6 +30,7 @@ BasesFn = Callable[[Node], "tuple[str, ...]"]
 KindFn = Callable[[Node], "str | None"]
 ImportFn = Callable[[Node], "Iterable[ImportRef]"]
 TextFn = Callable[[Node], "str | None"]
+CollectFn = Callable[[Node, dict], None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,12 @@ class LanguageSpec:
     ignored_callees: frozenset[str] = frozenset()
     #: node types naming the file's package / namespace
     package: Mapping[str, TextFn] = field(default_factory=dict)
+    #: node type -> function recording what the node states into the facts' ``extra`` dict
+    #: (a JavaScript file's exports)
+    collect: Mapping[str, CollectFn] = field(default_factory=dict)
+    #: a function's parameter types, written ``(int,String)``: overloads of one name in one
+    #: scope get it appended to their qualname so that each keeps its own node
+    signature: TextFn | None = None
 
 
 # --------------------------------------------------------------------------- node helpers
@@ -154,3 +161,55 @@ def string_value(node: Node | None) -> str | None:
 
 def line_of(node: Node) -> int:
     return node.start_point[0] + 1
+
+
+_PARAMETER_LISTS = frozenset({
+    "formal_parameters", "parameter_list", "function_value_parameters", "parameters",
+})
+
+
+def _parameter_list(node: Node) -> Node | None:
+    found = node.child_by_field_name("parameters")
+    if found is not None:
+        return found
+    declarator = node.child_by_field_name("declarator")  # C++: int f(int x) { ... }
+    for _ in range(16):
+        if declarator is None:
+            break
+        found = declarator.child_by_field_name("parameters")
+        if found is not None:
+            return found
+        declarator = declarator.child_by_field_name("declarator")
+    return find_child(node, *_PARAMETER_LISTS)
+
+
+def parameter_types(node: Node) -> str | None:
+    """The parameter types of a function node as ``int,String[]``: whitespace dropped, pointer
+    / reference / array marks of a C++ declarator kept; None when there is no parameter list."""
+    params = _parameter_list(node)
+    if params is None:
+        return None
+    out: list[str] = []
+    previous = None
+    for param in params.named_children:
+        if param.type.endswith("comment") or param.type in ("attribute_list", "modifiers"):
+            continue
+        if param.type == "identifier" and previous is not None and previous.type != "parameter":
+            continue  # C# ``params int[] rest``: the type and the name sit in the list itself
+        previous = param
+        kind = param if param.type.endswith("_type") else param.child_by_field_name("type")
+        if kind is None:  # Kotlin, Java varargs: a type node beside the name
+            kind = next((c for c in param.named_children
+                         if c.type.endswith(("type", "type_identifier"))), None)
+        written = _WS.sub("", text(kind if kind is not None else param))
+        modifiers = [text(c) for c in param.named_children if c.type == "modifier"]
+        if modifiers:  # C# ref / out / in change the signature
+            written = " ".join(modifiers) + " " + written
+        declarator = param.child_by_field_name("declarator")
+        if declarator is not None and declarator.type != "identifier":
+            written += "".join(ch for ch in text(declarator) if ch in "*&[]")
+        if param.type in ("spread_parameter", "variadic_parameter_declaration") or \
+                has_token(param, "..."):
+            written += "..."
+        out.append(written)
+    return ",".join(out)
