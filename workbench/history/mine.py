@@ -79,7 +79,7 @@ from workbench.history.errors import HistoryError, MiningCancelled
 from workbench.history.mailmap import Mailmap, read_mailmap
 from workbench.history.git import (
     check_repository, read_stdout, resolve_commits, run_git, spawn_log, validate_ref,
-    validate_sha,
+    validate_sha, with_index_room,
 )
 from workbench.repos.git import Git, Watchdog, is_memory_problem
 from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
@@ -225,6 +225,7 @@ def _record_unlisted(repo: Path, rev_sha: str, tips: set[str], builder: "_BatchB
                      git: Git) -> str:
     """Add the next commit to mine, whose diff git could not compute within its memory limit,
     with no files and the reason; return its sha."""
+    git = with_index_room(repo, git)  # a large repository's pack indexes must fit too
     listed = run_git(repo, "rev-list", "--topo-order", "--reverse", "--end-of-options", rev_sha,
                      *(f"^{sha}" for sha in sorted(tips)), "--", git=git).stdout.split()
     if not listed:

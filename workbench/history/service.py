@@ -24,6 +24,7 @@ from ..repos.shallow import shallow_commits
 from ..store import Store
 from ..store.history import HISTORY_VERSION
 from .blame import blame_files, current_ownership
+from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
 from .metrics import author_key, author_names, change_coupling, file_metrics
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
@@ -93,8 +94,9 @@ class HistoryService:
         present files; ``blame`` (path -> blob sha) the files whose current lines are blamed
         for ownership of current lines (cached per blob in the store).
         """
-        order = self.git.run(["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
-                             cwd=repo, what="listing history").split()
+        order = with_index_room(repo, self.git).run(
+            ["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
+            cwd=repo, what="listing history").split()
         commits, changes = self.store.history.load(project_id, order)
         mailmap = read_mailmap(repo, commit, self.git)
         if commits.empty:
