@@ -123,7 +123,7 @@ class HistoryService:
                                 metrics: pd.DataFrame, commits: pd.DataFrame,
                                 blame: dict[str, str], boundary: list[str]) -> pd.DataFrame:
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
-            project_id, keys), git=self.git, workers=self.blame_workers)
+            project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers)
         self.store.history.put_blame(project_id, fresh)
         keyed = commits.assign(author=author_key(commits))
         mined = set(commits["sha"])
