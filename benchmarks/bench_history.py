@@ -1,13 +1,15 @@
 """Benchmark the history miner against raw ``git log --numstat`` and PyDriller.
 
     PYTHONPATH=. python benchmarks/bench_history.py [--data-dir data/bench/history-synth]
-        [--runs 5] [--pydriller-runs 1] [--commits 20000] [--files 2000]
+        [--runs 5] [--pydriller-runs 1] [--commits 20000] [--files 2000] [--repo PATH]
 
-Builds (once, cached under ``--data-dir``) a synthetic repository, then times:
+Builds (once, cached under ``--data-dir``) a synthetic repository, or takes the existing
+repository ``--repo`` (a clone of Flask or Django, bare or not), then times:
 
 * the floor: ``git log --numstat`` written to /dev/null, and the miner's exact ``git log``
   command written to /dev/null (what the parser adds is the difference);
-* the workbench miner, consuming every batch;
+* the workbench miner, consuming every batch, with its default number of git processes (one
+  per CPU) and with one git process;
 * PyDriller, iterating ``Repository(path).traverse_commits()`` and summing the added and
   deleted lines of every modified file (skipped when PyDriller is not installed).
 
@@ -30,7 +32,8 @@ from typing import Callable
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
 from synth_repo import SynthSpec, ensure_repo  # noqa: E402
-from workbench.history.git import resolve_commits  # noqa: E402
+from workbench.history import git as history_git  # noqa: E402
+from workbench.history.git import default_jobs, resolve_commits  # noqa: E402
 from workbench.history.mine import log_arguments, mine  # noqa: E402
 from workbench.repos.git import Git  # noqa: E402
 
@@ -71,7 +74,8 @@ def git_to_devnull(argv: list[str], cwd: Path | None = None) -> None:
     subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=Git().env(), cwd=cwd)
 
 
-def workbench_totals(repo: Path) -> Totals:
+def workbench_totals(repo: Path, jobs: int | None = None) -> Totals:
+    history_git.JOBS = jobs
     commits = changes = added = deleted = 0
     for batch in mine(repo):
         commits += batch.commits.num_rows
@@ -101,20 +105,28 @@ def main() -> int:
     parser.add_argument("--pydriller-runs", type=int, default=1)
     parser.add_argument("--commits", type=int, default=SynthSpec.commits)
     parser.add_argument("--files", type=int, default=SynthSpec.files)
+    parser.add_argument("--repo", type=Path, help="an existing repository instead of the synthetic one")
     args = parser.parse_args()
 
     started = time.perf_counter()
-    repo = ensure_repo(args.data_dir, SynthSpec(commits=args.commits, files=args.files))
+    if args.repo is not None:
+        repo = args.repo.resolve()
+    else:
+        repo = ensure_repo(args.data_dir, SynthSpec(commits=args.commits, files=args.files))
     print(f"repository {repo} ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     (head,) = resolve_commits(repo, ["HEAD"])
 
+    jobs = default_jobs()
     floor_label, ours_label, pydriller_label = (
-        "git log --numstat > /dev/null (floor)", "workbench mine()", "PyDriller traverse_commits()")
+        "git log --numstat > /dev/null (floor)", f"workbench mine(), {jobs} git processes",
+        "PyDriller traverse_commits()")
+    single_label = "workbench mine(), 1 git process"
     timings = time_runs({
         floor_label: lambda: git_to_devnull(["git", "-C", str(repo), "log", "--numstat"]),
         "miner's git log command > /dev/null": lambda: git_to_devnull(
             Git(memory=512 << 20).command(log_arguments(head, [])), cwd=repo),
         ours_label: lambda: workbench_totals(repo),
+        single_label: lambda: workbench_totals(repo, jobs=1),
     }, args.runs)
     try:
         import pydriller  # noqa: F401
@@ -129,15 +141,20 @@ def main() -> int:
     assert ours is not None
     wall = {label: statistics.median(t.wall) for label, t in timings.items()}
     cpu = {label: statistics.median(t.cpu) for label, t in timings.items()}
-    print(f"\nSynthetic repository: {ours[0]:,} commits, {args.files:,} files, {ours[1]:,} file changes; "
-          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs})\n")
+    what = f"Repository {repo.name}" if args.repo else f"Synthetic repository ({args.files:,} files)"
+    print(f"\n{what}: {ours[0]:,} commits, {ours[1]:,} file changes; "
+          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs}); {jobs} CPUs\n")
     print("| what | wall s | commits/s | wall × floor | cpu s | cpu × floor |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label in timings:
         print(f"| {label} | {wall[label]:.2f} | {ours[0] / wall[label]:,.0f} | {wall[label] / wall[floor_label]:.2f} "
               f"| {cpu[label]:.2f} | {cpu[label] / cpu[floor_label]:.2f} |")
     print(f"\nworkbench / floor: {wall[ours_label] / wall[floor_label]:.2f} wall, "
-          f"{cpu[ours_label] / cpu[floor_label]:.2f} cpu (target ≤ 1.25)")
+          f"{cpu[ours_label] / cpu[floor_label]:.2f} cpu (target ≤ 0.65 wall on two cores)")
+    single = timings[single_label].result
+    print(f"totals of {jobs} processes equal to one process's: {ours == single} {ours}")
+    if ours != single:
+        return 1
     if theirs is not None:
         print(f"PyDriller / workbench: {wall[pydriller_label] / wall[ours_label]:.1f} wall")
         print("\n| totals | commits | file changes | added | deleted |")

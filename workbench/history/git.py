@@ -9,13 +9,15 @@ line and are passed after ``--end-of-options`` so they are never read as options
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import os
 import re
 import subprocess
+import tempfile
 import time
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Callable, Iterator, Sequence
 
 from workbench.errors import GitFailed
 from workbench.history.errors import HistoryError
@@ -103,14 +105,21 @@ _SMALL_READ = 64 << 10
 _PAUSE = 0.004
 
 
-def read_stdout(process: subprocess.Popen[bytes]) -> Iterator[bytes]:
-    """Yield ``process``'s stdout in chunks until it closes.
+def read_stdout(process: "subprocess.Popen[bytes] | LogProcesses") -> Iterator[bytes]:
+    """Yield ``process``'s stdout in chunks until it closes (for :class:`LogProcesses`, the
+    output of all its pieces in order).
 
     ``git log`` flushes after every commit, so reading as eagerly as possible wakes the reader
     for every few hundred bytes. The pipe is enlarged (where Linux allows) and, after a small
     read, the reader pauses a few milliseconds so the next read takes many commits at once:
     git never waits on a 1 MiB pipe in that time, and the reader's share of the CPU drops.
     """
+    if isinstance(process, LogProcesses):
+        return process.chunks()
+    return _read_pipe(process)
+
+
+def _read_pipe(process: subprocess.Popen[bytes]) -> Iterator[bytes]:
     assert process.stdout is not None
     fd = process.stdout.fileno()
     try:
@@ -121,3 +130,243 @@ def read_stdout(process: subprocess.Popen[bytes]) -> Iterator[bytes]:
         yield chunk
         if len(chunk) < _SMALL_READ:
             time.sleep(_PAUSE)
+
+
+# -- one history, several git processes ---------------------------------------------------------
+
+#: Git processes of a parallel ``git log``; None: :func:`default_jobs`.
+JOBS: int | None = None
+#: Fewest commits one ``git log`` process of a parallel run is given: below twice this, one
+#: process mines the whole range (starting more would cost more than it saves).
+MIN_PIECE = 400
+#: Most commits one process is given: many pieces even out slow stretches between processes.
+MAX_PIECE = 20_000
+#: Pieces per process at least, for the same reason.
+PIECES_PER_JOB = 4
+_SHA_LINE = 41  # "<40 hex>\n", one line of `git rev-list`
+_FOLLOW_PAUSE = 0.005
+#: Pieces started but not yet read, per job at most: bounds the disk their output takes when
+#: the reader is slower than git (a caller storing a batch).
+_AHEAD = 3
+
+
+def default_jobs() -> int:
+    """Git processes a parallel ``git log`` uses: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr: IO[bytes],
+              git: Git | None = None, jobs: int | None = None,
+              min_piece: int | None = None) -> "LogProcesses":
+    """Start ``git <args>`` (a ``git log --topo-order --reverse ... --end-of-options REVS --``)
+    as one or several git processes whose output, read with :func:`read_stdout`, is byte for
+    byte what the single ``git log`` would write.
+
+    With more than one job and at least ``2 * min_piece`` commits to show, one
+    ``git rev-list`` lists the commits in the log's order, the list is cut into contiguous
+    pieces, and each piece is shown by ``git log --no-walk=unsorted --stdin`` (the same
+    options, the piece's ids on stdin), ``jobs`` processes at a time, each writing to a file
+    of its own that is read in piece order. Every per-commit option (``--numstat``, ``-M``,
+    ``--use-mailmap``, ``--diff-merges``, the format) applies to each commit alone, so the
+    pieces together are the single stream. ``jobs`` defaults to :data:`JOBS`,
+    ``min_piece`` to :data:`MIN_PIECE`. Raises :class:`HistoryError` when git cannot start
+    or ``args`` is not such a ``git log``.
+    """
+    args = list(args)
+    if not args or args[0] != "log" or "--end-of-options" not in args or "--no-walk" in args:
+        raise HistoryError(f"spawn_log needs a walking `git log ... --end-of-options REVS`, got {args[:3]}")
+    git = with_index_room(repo_path, git or Git())
+    jobs = max(1, jobs or JOBS or default_jobs())
+    min_piece = MIN_PIECE if min_piece is None else max(1, min_piece)
+    if jobs == 1:
+        return LogProcesses.single(spawn_git(repo_path, *args, stderr=stderr, git=git))
+    split = args.index("--end-of-options")
+    options, revs = args[1:split], args[split + 1:]
+    walk = [option for option in options if option in _WALK_OPTIONS]
+    shown = [option for option in options if option not in _WALK_OPTIONS]
+    listed = run_git(repo_path, "rev-list", *walk, "--end-of-options", *revs, git=git).stdout
+    count = len(listed) // _SHA_LINE
+    if count < 2 * min_piece:
+        return LogProcesses.single(spawn_git(repo_path, *args, stderr=stderr, git=git))
+    size = max(min_piece, min(MAX_PIECE, -(-count // (jobs * PIECES_PER_JOB))))
+    pieces = [listed[start * _SHA_LINE:(start + size) * _SHA_LINE] for start in range(0, count, size)]
+    command = ["log", *shown, "--no-walk=unsorted", "--stdin"]
+    return LogProcesses(lambda piece: _spawn_piece(repo_path, command, piece, stderr, git),
+                        pieces, jobs)
+
+
+#: ``git log`` options that choose and order the commits: given to ``rev-list``, not to pieces.
+_WALK_OPTIONS = frozenset({"--topo-order", "--reverse", "--date-order", "--author-date-order"})
+
+
+#: Files git maps whole whatever its pack window settings: pack indexes and their companions.
+_MAPPED_WHOLE = ("pack/*.idx", "pack/*.rev", "pack/*.bitmap", "info/commit-graph",
+                 "info/commit-graphs/*", "pack/multi-pack-index")
+
+
+def with_index_room(repo_path: str | os.PathLike[str], git: Git) -> Git:
+    """``git`` with its memory limit raised by the size of the files git maps whole (pack
+    indexes, bitmaps, commit-graph), so the limit still bounds what one commit's diff may take
+    however large the repository: a million-commit repository's pack index alone is about
+    250 MB, and git cannot even list the commits of a repository whose indexes do not fit
+    (``packfile ... cannot be mapped``). Without a limit, ``git`` itself."""
+    if git.memory is None:
+        return git
+    root = Path(repo_path)
+    objects = root / "objects" if (root / "objects").is_dir() else root / ".git" / "objects"
+    mapped = sum(path.stat().st_size for pattern in _MAPPED_WHOLE for path in objects.glob(pattern))
+    if not mapped:
+        return git
+    roomy = copy.copy(git)
+    roomy.memory = git.memory + mapped
+    return roomy
+
+
+def _spawn_piece(repo_path: str | os.PathLike[str], command: list[str], piece: bytes,
+                 stderr: IO[bytes], git: Git) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    """Start the ``git log --stdin`` of one piece; its ids come from a file, its output goes
+    to one (so it never waits for the reader). Returns the process and its output file."""
+    with tempfile.TemporaryFile() as ids:
+        ids.write(piece)
+        ids.seek(0)
+        output = tempfile.TemporaryFile()
+        try:
+            process = (git or Git()).spawn(command, cwd=repo_path, stdin=ids, stdout=output,
+                                           stderr=stderr)
+        except GitFailed as exc:
+            output.close()
+            raise HistoryError(f"cannot run git: {exc}", os.fspath(repo_path)) from exc
+    return process, output
+
+
+class _Piece:
+    __slots__ = ("process", "output", "offset")
+
+    def __init__(self, process: subprocess.Popen[bytes], output: IO[bytes] | None) -> None:
+        self.process, self.output, self.offset = process, output, 0
+
+
+class LogProcesses:
+    """The git processes of one :func:`spawn_log`, seen as one process by their reader.
+
+    The subset of :class:`subprocess.Popen` that mining uses: :meth:`poll`, :meth:`wait`,
+    :attr:`returncode`, :meth:`kill`, :meth:`close` (also as ``stdout.close()``). The return
+    code is that of the first piece that failed (the reader stops at the end of its output,
+    as it would at the end of a single failed ``git log``; later pieces are stopped), else 0.
+    """
+
+    def __init__(self, start: Callable[[bytes], tuple[subprocess.Popen[bytes], IO[bytes] | None]],
+                 pieces: list[bytes], jobs: int) -> None:
+        self._start = start
+        self._waiting = list(reversed(pieces))  # pop() takes the next one
+        self._jobs = jobs
+        self._running: list[_Piece] = []  # started and not read to the end, in piece order
+        self._closed = False
+        self.returncode: int | None = None
+        self.stdout = self  # mining closes ``process.stdout`` when done
+        self._fill()
+
+    @classmethod
+    def single(cls, process: subprocess.Popen[bytes]) -> "LogProcesses":
+        """One ordinary ``git log`` whose stdout is a pipe."""
+        self = cls.__new__(cls)
+        self._start, self._waiting, self._jobs, self._closed = None, [], 1, False
+        self._running = [_Piece(process, None)]
+        self.returncode = None
+        self.stdout = self
+        return self
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        """The git processes started and not yet read to the end (piece order)."""
+        return [piece.process for piece in self._running]
+
+    def _fill(self) -> None:
+        """Start pieces until ``jobs`` of them are running (finished ones do not count)."""
+        busy = sum(1 for piece in self._running if piece.process.poll() is None)
+        while (self._waiting and busy < self._jobs and not self._closed
+               and len(self._running) < self._jobs * _AHEAD):
+            process, output = self._start(self._waiting.pop())
+            self._running.append(_Piece(process, output))
+            busy += 1
+
+    def chunks(self) -> Iterator[bytes]:
+        """The output of every piece in order, in chunks, as it is written."""
+        while self._running and not self._closed:
+            piece = self._running[0]
+            if piece.output is None:
+                yield from _read_pipe(piece.process)
+                code = piece.process.wait()
+            else:
+                while True:
+                    done = piece.process.poll() is not None  # before reading: nothing missed
+                    chunk = os.pread(piece.output.fileno(), _READ_SIZE, piece.offset)
+                    if chunk:
+                        piece.offset += len(chunk)
+                        yield chunk
+                        self._fill()
+                    elif done:
+                        break
+                    else:
+                        time.sleep(_FOLLOW_PAUSE)
+                        self._fill()
+                code = piece.process.returncode
+                piece.output.close()
+            self._running.pop(0)
+            if code != 0:
+                self.returncode = code
+                self.kill()
+                return
+            self._fill()
+        if not self._running and not self._waiting and self.returncode is None:
+            self.returncode = 0
+
+    def poll(self) -> int | None:
+        """The return code once every piece has been read or one failed, else None."""
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the processes still running (without reading them); their return code.
+
+        Raises :class:`subprocess.TimeoutExpired` after ``timeout`` seconds. A reader that
+        stopped early leaves pieces unread: their processes are waited for, and the first
+        failure among them (else 0) is the answer.
+        """
+        if self.returncode is not None and not self._running:
+            return self.returncode
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for piece in list(self._running):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            code = piece.process.wait(left)  # raises TimeoutExpired
+            if code != 0 and self.returncode in (None, 0):
+                self.returncode = code
+        if self.returncode is None:
+            self.returncode = 0 if not self._waiting else -9
+        return self.returncode
+
+    def kill(self) -> None:
+        """Stop every process (and its process group); start no more pieces."""
+        self._waiting.clear()
+        for piece in self._running:
+            Git.kill(piece.process)
+        for piece in self._running:
+            piece.process.wait()
+
+    def close(self) -> None:
+        """Stop what still runs and release the pipes and files."""
+        if self._closed:
+            return
+        self._closed = True
+        for piece in self._running:
+            if piece.process.poll() is None:
+                Git.kill(piece.process)
+                piece.process.wait()
+            if piece.output is not None:
+                piece.output.close()
+            elif piece.process.stdout is not None:
+                piece.process.stdout.close()
+        self._running.clear()
+        self._waiting.clear()

@@ -78,8 +78,8 @@ from workbench.errors import GitTimeout
 from workbench.history.errors import HistoryError, MiningCancelled
 from workbench.history.mailmap import Mailmap, read_mailmap
 from workbench.history.git import (
-    check_repository, read_stdout, resolve_commits, run_git, spawn_git, validate_ref,
-    validate_sha,
+    check_repository, read_stdout, resolve_commits, run_git, spawn_log, validate_ref,
+    validate_sha, with_index_room,
 )
 from workbench.repos.git import Git, Watchdog, is_memory_problem
 from workbench.history.parse import LOG_FORMAT, RawCommit, parse_log
@@ -184,8 +184,8 @@ def mine(
     while not finished:  # one git log per stretch between two truncated commits
         finished = True
         with tempfile.TemporaryFile() as stderr:
-            process = spawn_git(repo, *log_arguments(rev_sha, sorted(tips)), stderr=stderr, git=git)
-            watchdog = Watchdog(git.timeout, lambda: git.kill(process))
+            process = spawn_log(repo, log_arguments(rev_sha, sorted(tips)), stderr=stderr, git=git)
+            watchdog = Watchdog(git.timeout, process.kill)
             try:
                 for raw in _parse_or_report(process, stderr, repo, watchdog, max_changes):
                     reason = (f"more than {max_changes} files changed; the first {max_changes} "
@@ -215,10 +215,7 @@ def mine(
                         finished = False
             finally:
                 watchdog.stop()
-                if process.poll() is None:
-                    git.kill(process)
-                    process.wait()
-                process.stdout.close()
+                process.close()
     if len(builder):
         yield builder.flush(tuple(sorted(tips)), done)
     _report(progress, done, f"mined {done} commits, done")
@@ -228,6 +225,7 @@ def _record_unlisted(repo: Path, rev_sha: str, tips: set[str], builder: "_BatchB
                      git: Git) -> str:
     """Add the next commit to mine, whose diff git could not compute within its memory limit,
     with no files and the reason; return its sha."""
+    git = with_index_room(repo, git)  # a large repository's pack indexes must fit too
     listed = run_git(repo, "rev-list", "--topo-order", "--reverse", "--end-of-options", rev_sha,
                      *(f"^{sha}" for sha in sorted(tips)), "--", git=git).stdout.split()
     if not listed:

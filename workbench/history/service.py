@@ -24,6 +24,7 @@ from ..repos.shallow import shallow_commits
 from ..store import Store
 from ..store.history import HISTORY_VERSION
 from .blame import blame_files, current_ownership
+from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
 from .metrics import author_key, author_names, change_coupling, file_metrics
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
@@ -96,8 +97,9 @@ class HistoryService:
         present files; ``blame`` (path -> blob sha) the files whose current lines are blamed
         for ownership of current lines (cached per blob in the store).
         """
-        order = self.git.run(["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
-                             cwd=repo, what="listing history").split()
+        order = with_index_room(repo, self.git).run(
+            ["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
+            cwd=repo, what="listing history").split()
         commits, changes = self.store.history.load(project_id, order)
         mailmap = read_mailmap(repo, commit, self.git)
         if commits.empty:
@@ -128,7 +130,7 @@ class HistoryService:
         """Metrics with the current-line owner columns, and the number of files left unblamed
         because the blame budget ran out (their columns are empty)."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
-            project_id, keys), git=self.git, workers=self.blame_workers,
+            project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
             budget=self.blame_budget)
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)

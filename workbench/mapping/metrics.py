@@ -8,7 +8,10 @@ so that SQL can filter and sort by them:
 * ``pagerank``: networkx PageRank (damping 0.85) of the import graph, so a file imported by
   important files ranks high;
 * ``community``: Louvain communities of the undirected import graph (fixed seed, so the same
-  map gives the same numbering), numbered by size, largest first;
+  map gives the same numbering), numbered by size, largest first; above
+  :data:`LOUVAIN_MAX_FILES` files, semi-synchronous label propagation (Cordasco & Gargano
+  2010, networkx's ``label_propagation_communities``: deterministic, linear in the edges)
+  instead, because networkx's Louvain takes minutes on a monorepo's 10,000 files;
 * ``depth`` (set while building): depth in the package or directory tree;
 * ``lines``/``code_lines``/``comment_lines``/``blank_lines`` and per-function ``complexity``
   (McCabe) come from the parsers.
@@ -40,6 +43,10 @@ def prewarm() -> threading.Thread:
     return thread
 
 
+#: Largest file graph whose communities are Louvain's; larger ones use label propagation.
+LOUVAIN_MAX_FILES = 5_000
+
+
 def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
     files = [n for n, r in nodes.rows.items() if r["kind"] in FILE_KINDS and r.get("path")]
     g = nx.DiGraph()
@@ -50,8 +57,12 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
         return
     rank = nx.pagerank(g, alpha=0.85) if g.number_of_edges() else {n: 1 / len(g) for n in g}
     undirected = g.to_undirected()
-    communities = nx.community.louvain_communities(undirected, seed=42) if undirected.number_of_edges() else [
-        {n} for n in g]
+    if not undirected.number_of_edges():
+        communities = [{n} for n in g]
+    elif len(undirected) > LOUVAIN_MAX_FILES:
+        communities = nx.community.label_propagation_communities(undirected)
+    else:
+        communities = nx.community.louvain_communities(undirected, seed=42)
     ordered = sorted(communities, key=lambda c: (-len(c), min(c)))
     community_of = {n: i for i, members in enumerate(ordered) for n in members}
     for n in files:
