@@ -64,6 +64,9 @@ def test_the_cli_prints_each_cycle_once_round(mapped):
     rows = result.output.splitlines()[2:]
     assert rows[0].split() == ["4", "loop.w", "->", "loop.x", "->", "loop.w", "1,", "1"]
     assert rows[1].split() == ["3", "pkg.a", "->", "pkg.c", "->", "pkg.b", "->", "pkg.a", "1,", "1,", "3"]
+    # four modules beside a two-module cycle: the footer says what each column counts
+    assert rows[2] == ("(modules: all that import each other, directly or not; "
+                       "cycle: one shortest cycle among them)")
 
 
 def test_the_summary_shows_a_cycle_as_a_path(mapped):

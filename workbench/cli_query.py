@@ -150,6 +150,9 @@ def q_cycles(ctx, project_name, ref, exclude, runtime):
     click.echo(f"modules  {'cycle'.ljust(width)}  lines")
     for size, cycle, at in zip(frame["size"], cycles, lines):
         click.echo(f"{size:>7}  {cycle.ljust(width)}  {at}")
+    if any(size != len(c) - 1 for size, c in zip(frame["size"], frame["cycle"])):
+        click.echo("(modules: all that import each other, directly or not; "
+                   "cycle: one shortest cycle among them)")
 
 
 @query.command("layers")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .batch.runs import recover_runs
 from .config import UNSET, Config
 from .domain import JobInfo, Project
-from .errors import ConfigError, ProjectNotFound, SnapshotNotFound
+from .errors import ConfigError, ProjectNotFound, SnapshotNotFound, UnsafeSource
 from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
@@ -181,7 +181,19 @@ class Workbench:
                     project=name,
                 )
             return found
-        source = parse_source(target, origin=origin)
+        try:
+            source = parse_source(target, origin=origin)
+        except UnsafeSource as err:
+            if name is None and str(err).startswith("no repository at") \
+                    and "/" not in target and "\\" not in target \
+                    and not target.startswith((".", "~")):
+                # a bare word: more likely a project name mistyped than a directory
+                raise ProjectNotFound(
+                    f"no project named {target!r} and no repository at that path; "
+                    "`workbench project list` shows the projects (or give a URL or path)",
+                    project=target,
+                ) from err
+            raise
         existing = self.store.projects.find_by_source(source.display)
         if existing is not None and name is None:
             return existing

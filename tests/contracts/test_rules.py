@@ -166,6 +166,9 @@ def test_ignore_imports_with_wildcards_and_unmatched_alerting():
         assert kept.attrs["contracts"][0]["ignored"] == 1
     with pytest.raises(UnmatchedIgnore, match="app.utils -> app.web.views"):
         check_graph(graph(), [Layers(**layered, ignore_imports=["app.utils -> app.web.view"])])
+    # the hint reads right in an INI file as in TOML: no quotes to copy into the INI
+    with pytest.raises(UnmatchedIgnore, match="set unmatched_ignore_imports_alerting to warn"):
+        check_graph(graph(), [Layers(**layered, ignore_imports=["app.utils -> app.web.view"])])
     warned = check_graph(graph(), [Layers(**layered, ignore_imports=["app.x -> app.y"],
                                           unmatched_ignore_imports_alerting="warn")])
     assert warned.attrs["contracts"][0]["warnings"] == ["no import matches ignored import app.x -> app.y"]

@@ -54,6 +54,8 @@ def test_map_all_on_threads_maps_each_repository_and_retries_the_failures(tmp_pa
             "lost").id} == {"succeeded"}
         again = wb.map_all(["src0", "src1"])  # the same commits: their maps are reused
         assert list(again.summary["status"]) == ["reused", "reused"]
+        # a reused map reports its own time, not the time of the map it reuses
+        assert (again.summary["seconds"] <= again.seconds).all()
         assert "2/2 repositories mapped" in again.to_text()
 
 

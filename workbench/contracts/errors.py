@@ -42,5 +42,5 @@ class UnmatchedIgnore(ContractError, LookupError):
         super().__init__(
             f"contract {contract!r}: ignore_imports entries match no import: "
             f"{', '.join(expressions)}{hint} (fix or remove them, or set "
-            "unmatched_ignore_imports_alerting = \"warn\")",
+            "unmatched_ignore_imports_alerting to warn)",
             contract=contract, expressions=tuple(expressions), candidates=tuple(candidates))

@@ -274,7 +274,8 @@ class Portfolio:
             "files": result.get("files"), "nodes": result.get("nodes"),
             "edges": result.get("edges"),
             "attempts": max(tries, info.attempts),
-            "seconds": result.get("task_seconds") or result.get("seconds"),
+            "seconds": result.get("task_seconds") or (
+                _job_seconds(info) if result.get("reused") else result.get("seconds")),
             "worker": result.get("worker") or ("local" if result else None),
             "error": (error or "").splitlines()[0][:200] if error else None,
         }
@@ -341,3 +342,11 @@ def run_report_task(spec: dict, report, cancelled) -> dict:
                         runs_dir=Path(spec["runs_dir"]))
     return {"notebook": str(result.notebook), "html": str(result.html),
             "seconds": result.seconds}
+
+
+def _job_seconds(info: Any) -> float | None:
+    """Wall-clock seconds of a finished job (a reused map's own time, not the old map's)."""
+    started, finished = getattr(info, "started_at", None), getattr(info, "finished_at", None)
+    if started is None or finished is None:
+        return None
+    return round((finished - started).total_seconds(), 4)
