@@ -53,7 +53,6 @@ def _until(check, what: str, deadline: float = DEADLINE):
 
 
 def test_a_scheduler_restart_leaves_no_job_lost_and_running(tmp_path):
-    begun = time.monotonic()
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     log = tmp_path / "dask.log"
@@ -72,7 +71,6 @@ def test_a_scheduler_restart_leaves_no_job_lost_and_running(tmp_path):
         runner.start()
         _until(lambda: any(keys for keys in client.processing().values()),
                "a map task to start")
-        stamps = {"task started": time.monotonic() - begun}
         scheduler.kill()
         scheduler.wait()
         # as a supervisor would: the scheduler again at its address, and a worker (a worker
@@ -81,8 +79,6 @@ def test_a_scheduler_restart_leaves_no_job_lost_and_running(tmp_path):
         workers.append(_worker(address, log))
         runner.join(DEADLINE)
         assert not runner.is_alive(), "the portfolio run did not return"
-        stamps["run returned"] = time.monotonic() - begun
-        print(stamps)
         rows = outcome["run"].summary
         jobs = [wb.job(int(i)) for i in rows["job_id"]]
         assert not [j.id for j in jobs if j.status in ("running", "queued")]
