@@ -94,6 +94,24 @@ def run_local(repos: list[Path], data: Path, threads: int) -> dict:
             "rows": rows}
 
 
+def _stages(wb) -> dict:
+    """Where a cluster map job's time goes (medians over succeeded jobs, seconds): the whole
+    job, the task on its worker (clone, map, Parquet export), the ingest transaction, and the
+    rest (waiting for a free worker, scheduling, reading the Parquet back)."""
+    rows = wb.store.db.query(
+        "SELECT epoch(finished_at - started_at), result FROM jobs WHERE type = 'map' AND"
+        " status = 'succeeded'")
+    job, task, ingest, rest = [], [], [], []
+    for seconds, text in rows:
+        result = json.loads(text or "{}")
+        job.append(float(seconds))
+        task.append(float(result.get("task_seconds") or 0))
+        ingest.append(float(result.get("ingest_seconds") or 0))
+        rest.append(job[-1] - task[-1] - ingest[-1])
+    med = (lambda v: round(statistics.median(v), 3) if v else None)
+    return {"job": med(job), "task": med(task), "ingest": med(ingest), "rest": med(rest)}
+
+
 def run_dask(repos: list[Path], data: Path, workers: int) -> tuple[dict, list[dict]]:
     import distributed
 
@@ -121,11 +139,15 @@ def run_dask(repos: list[Path], data: Path, workers: int) -> tuple[dict, list[di
                   "coordinator_peak_rss_mb": round(
                       resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "ingest_rows": run.ingest_rows,
+                  "stages_median_s": _stages(wb),
                   "ingest_in_run_rows_per_s": round(run.ingest_rows / run.ingest_seconds)
                   if run.ingest_seconds else None}
         wb.close()
     manifests = [json.loads(p.read_text())
                  for p in sorted((data / "parquet" / "manifests").glob("*/*.json"))]
+    if manifests:  # the Parquet export's share of the task
+        result["stages_median_s"]["export"] = round(
+            statistics.median(float(m.get("seconds") or 0) for m in manifests), 3)
     return result, manifests
 
 

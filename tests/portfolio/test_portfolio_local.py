@@ -110,3 +110,13 @@ def test_report_all_runs_each_projects_notebook_in_parallel(tmp_path):
             html = Path(frame.loc[name, "html"])
             assert html.is_file() and html.parent.name == name
             assert name in html.read_text(errors="replace")
+
+
+def test_a_summary_error_is_never_blank():
+    from workbench.portfolio.errors import PortfolioError
+    from workbench.portfolio.service import _describe, _first_line
+
+    assert _first_line(_describe(KeyError())) == "KeyError"
+    assert _first_line(_describe(OSError("\ndisk full\nmore"))) == "OSError: disk full"
+    assert _first_line(_describe(PortfolioError("no projects"))) == "no projects"
+    assert _first_line("\n  \n") is None

@@ -35,8 +35,10 @@ def _scheduler(port: int, log: Path) -> subprocess.Popen:
 
 
 def _worker(address: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--nworkers", "1",
-                             "--no-dashboard", "--host", "127.0.0.1"],
+    # no nanny (one interpreter, not two) and the workbench imported while the worker starts
+    return subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--no-nanny",
+                             "--no-dashboard", "--host", "127.0.0.1",
+                             "--preload", "workbench.portfolio.remote"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -57,9 +59,9 @@ def test_a_scheduler_restart_leaves_no_job_lost_and_running(tmp_path):
     scheduler = _scheduler(port, log)
     workers = [_worker(address, log)]
     try:
-        repos = tiny_repositories(tmp_path / "repos", 3)
+        repos = tiny_repositories(tmp_path / "repos", 2)
         config = Config(data_dir=tmp_path / "data", worker_dir=str(tmp_path / "workers"),
-                        retry_delay=2.0, max_attempts=4)
+                        retry_delay=0.2, max_attempts=4)
         wb = Workbench(config=config, executor=address, background=False)
         client = wb.executor.client
         client.wait_for_workers(1, timeout=DEADLINE)

@@ -5,13 +5,14 @@ of its own, then :func:`export_snapshot` writes that snapshot under the shared d
 local directory or any fsspec URL, ``s3://bucket/portfolio``), one file per table, Hive-style::
 
     ROOT/nodes/project=flask/3f2a9c1d04e7-job12a1.parquet
-    ROOT/edges/project=flask/...            files, file_metrics, snapshot_refs,
-    ROOT/commits/project=flask/...          file_changes, history_state, file_facts
+    ROOT/edges/project=flask/...            files, file_metrics, snapshot_refs, snapshot_mailmaps
+    ROOT/commits/project=flask/...          file_changes, history_state, blame_lines, file_facts
     ROOT/manifests/project=flask/3f2a9c1d04e7-job12a1.json   (written last: the commit marker)
 
 :class:`Ingestor` appends one manifest's tables to the database in one short transaction
-(the snapshot row, its files, nodes, edges, metrics and refs, the parse results it lacks, the
-project's history when the incoming one is longer, the job's success). Ingests in one
+(the snapshot row, its files, nodes, edges, metrics, refs and ``.mailmap``, the parse results
+and blames it lacks, the project's history when the incoming one is longer, the job's
+success). Ingests in one
 process are serialised (a single writer); a lock held by another process is waited for with
 backoff by :class:`~workbench.store.database.Database`. Ingesting a manifest twice adds
 nothing the second time.
@@ -32,9 +33,10 @@ from typing import Any
 import pyarrow as pa
 
 #: Tables of one snapshot (keyed by snapshot id in the database).
-SNAPSHOT_TABLES = ("files", "nodes", "edges", "file_metrics", "snapshot_refs")
+SNAPSHOT_TABLES = ("files", "nodes", "edges", "file_metrics", "snapshot_refs",
+                   "snapshot_mailmaps")
 #: Tables of the project's mined history (keyed by project id).
-HISTORY_TABLES = ("commits", "file_changes", "history_state")
+HISTORY_TABLES = ("commits", "file_changes", "history_state", "blame_lines")
 ALL_TABLES = (*SNAPSHOT_TABLES, *HISTORY_TABLES, "file_facts")
 
 
@@ -73,12 +75,16 @@ def export_snapshot(store, snapshot_id: int, root: str, project: str, key: str) 
                          " WHERE snapshot_id = ?", [snapshot_id]),
         "snapshot_refs": ("SELECT ref, default_head FROM snapshot_refs WHERE snapshot_id = ?",
                           [snapshot_id]),
+        "snapshot_mailmaps": ("SELECT content FROM snapshot_mailmaps WHERE snapshot_id = ?",
+                              [snapshot_id]),
         "commits": ("SELECT * EXCLUDE (project_id) FROM commits WHERE project_id = ?",
                     [project_id]),
         "file_changes": ("SELECT * EXCLUDE (project_id) FROM file_changes WHERE project_id = ?",
                          [project_id]),
-        "history_state": ("SELECT checkpoint, commits FROM history_state WHERE project_id = ?",
-                          [project_id]),
+        "history_state": ("SELECT * EXCLUDE (project_id) FROM history_state"
+                          " WHERE project_id = ?", [project_id]),
+        "blame_lines": ("SELECT * EXCLUDE (project_id) FROM blame_lines WHERE project_id = ?",
+                        [project_id]),
         "file_facts": ("SELECT f.blob_sha, f.parser, f.parser_version, f.facts FROM file_facts f"
                        " WHERE f.blob_sha IN (SELECT blob_sha FROM files WHERE snapshot_id = ?)",
                        [snapshot_id]),
@@ -219,12 +225,15 @@ class Ingestor:
                     " stats) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     [project_id, manifest["ref"], commit, manifest["parser_version"],
                      getattr(job, "id", None), json.dumps(stored)]).fetchone()[0]
-                for name in ("files", "nodes", "edges", "file_metrics"):
-                    rows += self._append(cur, name, tables[name], {"snapshot_id": snapshot_id})
+                for name in ("files", "nodes", "edges", "file_metrics", "snapshot_mailmaps"):
+                    if name in tables:  # manifests written before a table existed lack it
+                        rows += self._append(cur, name, tables[name],
+                                             {"snapshot_id": snapshot_id})
                 cur.execute("INSERT INTO snapshot_refs (snapshot_id, ref, default_head) VALUES "
                             "(?, ?, ?)", [snapshot_id, ref, default_head])
                 rows += self._append(cur, "file_facts", tables["file_facts"], {})
                 rows += self._history(cur, project_id, tables)
+                rows += self._blame(cur, project_id, tables.get("blame_lines"))
                 result = {**stats, "snapshot_id": snapshot_id, "commit": commit,
                           "reused": False}
             result.update(extra or {})
@@ -251,6 +260,21 @@ class Ingestor:
             self.stats.seconds += result["ingest_seconds"]
         return result
 
+    def _blame(self, cur, project_id: int, data: pa.Table | None) -> int:
+        """Add the worker's cached blames of (path, blob) pairs the project lacks."""
+        if data is None or data.num_rows == 0:
+            return 0
+        cur.register("incoming_blame", data)
+        try:
+            return cur.execute(
+                "INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines)"
+                " SELECT ?, i.path, i.blob_sha, i.origin_sha, i.lines FROM incoming_blame i"
+                " WHERE NOT EXISTS (SELECT 1 FROM blame_lines b WHERE b.project_id = ?"
+                " AND b.path = i.path AND b.blob_sha = i.blob_sha)",
+                [project_id, project_id]).fetchone()[0]
+        finally:
+            cur.unregister("incoming_blame")
+
     def _history(self, cur, project_id: int, tables: dict[str, pa.Table]) -> int:
         """Replace the project's mined history when the incoming one is longer (a worker mines
         the whole history reachable from the commit it mapped)."""
@@ -264,11 +288,7 @@ class Ingestor:
         rows = self._append(cur, "commits", tables["commits"], {"project_id": project_id})
         rows += self._append(cur, "file_changes", tables["file_changes"],
                              {"project_id": project_id})
-        state = tables["history_state"].to_pylist()
-        if state:
-            cur.execute(
-                "INSERT INTO history_state (project_id, checkpoint, commits) VALUES (?, ?, ?)"
-                " ON CONFLICT (project_id) DO UPDATE SET checkpoint = excluded.checkpoint,"
-                " commits = excluded.commits, updated_at = now()",
-                [project_id, list(state[0]["checkpoint"]), int(state[0]["commits"])])
+        cur.execute("DELETE FROM history_state WHERE project_id = ?", [project_id])
+        rows += self._append(cur, "history_state", tables["history_state"],
+                             {"project_id": project_id})
         return rows

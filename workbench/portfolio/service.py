@@ -236,8 +236,7 @@ class Portfolio:
                 board.end(name, False)
                 status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
                 rows[name] = self._row(name, job_id, tries[name], None, status=status,
-                                       error=str(exc) if isinstance(exc, WorkbenchError)
-                                       else repr(exc))
+                                       error=_describe(exc))
         summary = pd.DataFrame([rows[p.name] for p in projects], columns=list(SUMMARY_COLUMNS))
         return PortfolioRun(summary=summary, seconds=time.perf_counter() - started,
                             executor=executor.describe(),
@@ -277,7 +276,7 @@ class Portfolio:
             "seconds": result.get("task_seconds") or (
                 _job_seconds(info) if result.get("reused") else result.get("seconds")),
             "worker": result.get("worker") or ("local" if result else None),
-            "error": (error or "").splitlines()[0][:200] if error else None,
+            "error": _first_line(error or info.error),
         }
 
     # -- many reports ----------------------------------------------------------------------------
@@ -327,7 +326,7 @@ class Portfolio:
                 board.end(name, False)
                 rows.append({"project": name, "status": "failed", "job_id": handle.id,
                              "html": None, "seconds": None,
-                             "error": str(exc).splitlines()[0][:200]})
+                             "error": _first_line(_describe(exc))})
         return pd.DataFrame(rows, columns=["project", "status", "job_id", "html", "seconds",
                                            "error"])
 
@@ -350,3 +349,18 @@ def _job_seconds(info: Any) -> float | None:
     if started is None or finished is None:
         return None
     return round((finished - started).total_seconds(), 4)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for a summary row: a workbench error's message, otherwise the exception's type
+    and message (never empty: some exceptions have no message)."""
+    text = str(exc).strip()
+    if isinstance(exc, WorkbenchError) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _first_line(error: str | None) -> str | None:
+    """The first non-blank line of ``error``, cut at 200 characters (None when there is none)."""
+    lines = [line.strip() for line in (error or "").splitlines() if line.strip()]
+    return lines[0][:200] if lines else None
