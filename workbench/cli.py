@@ -364,7 +364,9 @@ def report(ctx, project_name: str | None, ref: str | None, output_dir: Path | No
             _fail("--all reports on every project's current snapshot into data/runs/; give no "
                   "PROJECT, --ref or --output-dir with it", 2)
         frame = open_workbench(ctx, executor=executor).report_all()
-        click.echo(frame.to_string(index=False, na_rep="-"))
+        from .text_tables import table_text
+
+        click.echo(table_text(frame))
         failed = frame.loc[frame["status"] != "succeeded", "project"].tolist()
         if failed:
             _fail(f"{len(failed)} of {len(frame)} reports failed: {', '.join(failed[:10])}", 1)

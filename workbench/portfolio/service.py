@@ -109,7 +109,9 @@ class PortfolioRun:
 
     def to_text(self) -> str:
         ok = len(self.summary) - len(self.failed)
-        lines = [self.summary.to_string(index=False, na_rep="-"), "",
+        from ..text_tables import table_text
+
+        lines = [table_text(self.summary), "",
                  f"{ok}/{len(self.summary)} repositories mapped in {self.seconds:.1f} s on "
                  f"{self.executor.get('executor')} ({self.executor.get('workers')} workers, "
                  f"{self.executor.get('threads')} threads)"]
