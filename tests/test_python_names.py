@@ -534,6 +534,13 @@ def test_a_file_name_that_is_no_identifier_is_not_importable(path):
     assert "not a Python identifier" in layout.unimportable[path]
 
 
+def test_the_init_of_a_directory_that_is_no_identifier_is_not_importable():
+    from workbench.mapping.pymodules import module_layout
+    layout = module_layout(["my-tool/__init__.py", "my-tool/core.py"])
+    assert layout.names == {"my-tool/core.py": "core"}
+    assert "'my-tool' is not a valid package name" in layout.unimportable["my-tool/__init__.py"]
+
+
 def test_two_roots_giving_one_name_keep_no_impossible_name():
     from workbench.mapping.pymodules import module_layout
     layout = module_layout(["tool-a/cli.py", "tool-b/cli.py"])

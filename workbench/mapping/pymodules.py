@@ -194,6 +194,9 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
             root = bad  # no name can pass through a directory that is no identifier
         rel = _relative(path, root or "")
         reason = _not_importable(rel)
+        if reason is None and bad is not None and root == bad and rel == "__init__.py":
+            reason = (f"not importable: the directory {posixpath.basename(bad)!r} is not a valid "
+                      "package name, so no import can name the package it would make")
         if reason is None and path.endswith(".py") and path[:-3] in init_dirs:
             reason = (f"not importable: the package {posixpath.basename(path[:-3])}/ beside it "
                       "has the same name, and Python imports the package")
