@@ -534,6 +534,14 @@ def test_a_file_name_that_is_no_identifier_is_not_importable(path):
     assert "not a Python identifier" in layout.unimportable[path]
 
 
+def test_a_django_migration_stays_a_module_importlib_loads_by_name():
+    from workbench.mapping.pymodules import module_layout
+    layout = module_layout(["app/__init__.py", "app/migrations/0001_initial.py",
+                            "app/migrations/__init__.py", "app/scripts/0001_initial.py"])
+    assert layout.names["app/migrations/0001_initial.py"] == "app.migrations.0001_initial"
+    assert "app/scripts/0001_initial.py" in layout.unimportable
+
+
 def test_the_init_of_a_directory_that_is_no_identifier_is_not_importable():
     from workbench.mapping.pymodules import module_layout
     layout = module_layout(["my-tool/__init__.py", "my-tool/core.py"])

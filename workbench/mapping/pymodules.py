@@ -33,7 +33,9 @@ keyword) can never be part of a dotted name: it is the root of every file below 
 
 A file is *not importable* when its name holds a dot (``config/settings.example.py``):
 Python would read the dot as a package boundary; or when its name is otherwise no identifier
-(``bump-version.py``, ``caf\\xe9.py`` in the text form of :mod:`workbench.repos.paths`); or
+(``bump-version.py``, ``caf\\xe9.py`` in the text form of :mod:`workbench.repos.paths`; a
+Django migration, ``migrations/0001_initial.py``, stays a module: Django imports it by name
+with importlib); or
 when a regular package of the same name sits beside it (``a/b.py`` next
 to ``a/b/__init__.py``): Python imports the package. Such a file is kept as a file node with the reason, its own imports are
 mapped, and no import statement ever resolves to it (``from config.settings import example``
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 import keyword
 import posixpath
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -94,6 +97,11 @@ def _relative(path: str, root: str) -> str:
     return path[len(root) + 1:] if root else path
 
 
+#: Django's migration files (``app/migrations/0001_initial.py``): no import statement names
+#: them, but Django imports each by its dotted name with importlib, which accepts the digits.
+_MIGRATION = re.compile(r"^[0-9]\w*$", re.ASCII)
+
+
 def _identifier(part: str) -> bool:
     """True when ``part`` can be written in an import statement (an identifier, no keyword)."""
     return part.isidentifier() and not keyword.iskeyword(part)
@@ -105,7 +113,7 @@ def _not_importable(rel: str) -> str | None:
     stem = name[:-3] if name.endswith(".py") else name
     if "." in stem:
         return f"not importable: the file name {name!r} holds a dot, which Python reads as a package boundary"
-    if not _identifier(stem):
+    if not _identifier(stem) and not (dirs and dirs[-1] == "migrations" and _MIGRATION.match(stem)):
         return (f"not importable: the file name {name!r} is not a Python identifier, "
                 "so no import statement can name it")
     for d in dirs:
