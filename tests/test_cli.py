@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import pytest
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, invoke_cli, run_cli
 
 def _walk(group, prefix=()):
     """Every command of the CLI, found from the click group itself (so none can be missed)."""
@@ -94,6 +94,34 @@ def test_user_errors_are_one_clear_line(tmp_path, args, message):
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
     assert "hunter2" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message, command",
+    [
+        (["query", "cycles", "shop", "--exclude", "bogus"], "'bogus' is not one of", "workbench query cycles"),
+        (["check", "shop", "--contracts", "/no/such/contracts.toml"], "does not exist", "workbench check"),
+        (["map", "--bogus"], "No such option '--bogus'", "workbench map"),
+        (["project", "frobnicate"], "No such command 'frobnicate'", "workbench project"),
+        (["project", "add"], "Missing argument 'NAME'", "workbench project add"),
+        (["project", "credentials", "shop"], "give either --token-env VAR or --clear", "workbench project credentials"),
+    ],
+)
+def test_usage_errors_are_one_clear_line_with_the_help_to_read(tmp_path, args, message, command):
+    out = invoke_cli(*args, data_dir=tmp_path / "data")
+    assert out.returncode == 2
+    assert "Usage:" not in out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
+    assert lines[0].endswith(f"(see {command} --help)")
+
+
+def test_a_usage_error_in_a_real_process_names_the_workbench_command(tmp_path):
+    out = run_cli("query", "cycles", "shop", "--exclude", "bogus", data_dir=tmp_path / "data")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "error: Invalid value for '--exclude': 'bogus' is not one of 'import_time', 'conditional', "
+        "'deferred', 'type_checking'. (see workbench query cycles --help)"]
 
 
 def test_bad_ref_and_duplicate_are_refused(tmp_path, sample_repo):

@@ -449,6 +449,7 @@ ROOTS = {
     "my-tool/cli.py": "import sys\n",
     "my-tool/mytool/__init__.py": "from .core import run\n",
     "my-tool/mytool/core.py": "def run():\n    return 'ran'\n",
+    "my-tool/bump-version.py": "import cli\n",
 }
 
 
@@ -495,3 +496,61 @@ def test_directories_that_are_roots(roots, root, package, code, printed):
     nodes = snap.nodes.set_index("id")
     assert nodes.loc[f"{package}.core", "path"] == f"{root}/{package}/core.py"
     assert _edges(snap, "imports", package) == {(package, f"{package}.core"): 1}
+
+
+def test_a_directory_that_is_no_identifier_is_the_root_of_the_files_below_it(roots):
+    repo, snap = roots
+    assert _python(repo, "import cli; print(cli.__name__)", path="my-tool").strip() == "cli"
+    nodes = snap.nodes.set_index("id")
+    assert nodes.loc["cli", "path"] == "my-tool/cli.py"
+    assert not any(i.startswith("my-tool.") for i in nodes.index)
+    # a file whose name is no identifier is a file node saying why; its imports still resolve
+    node = nodes.loc["my-tool/bump-version.py"]
+    assert node["kind"] == "file"
+    assert "not a Python identifier" in json.loads(node["attrs"])["not_importable"]
+    assert _edges(snap, "imports", "my-tool/bump-version.py") == {("my-tool/bump-version.py", "cli"): 1}
+
+
+@pytest.mark.parametrize("path, name", [
+    ("my-tool/cli.py", "cli"),
+    ("my-tool/sub/x.py", "sub.x"),
+    ("pkg/__init__.py", "pkg"),
+    ("pkg/my-data/load.py", "load"),  # inside a package, the directory still cuts the name
+    (".github/scripts/check.py", "scripts.check"),
+    ("tools/2fa/run.py", "run"),
+    ("tools/class/run.py", "run"),  # a keyword cannot be imported either
+])
+def test_names_never_pass_through_a_directory_that_is_no_identifier(path, name):
+    from workbench.mapping.pymodules import module_layout
+    assert module_layout(sorted({path, "pkg/__init__.py"})).names[path] == name
+
+
+@pytest.mark.parametrize("path", ["caf\\xe9.py", "lib/my-script.py", "lib/2fa.py", "lib/import.py",
+                                  "my-tool/also-bad.py"])
+def test_a_file_name_that_is_no_identifier_is_not_importable(path):
+    from workbench.mapping.pymodules import module_layout
+    layout = module_layout([path])
+    assert path not in layout.names
+    assert "not a Python identifier" in layout.unimportable[path]
+
+
+def test_a_django_migration_stays_a_module_importlib_loads_by_name():
+    from workbench.mapping.pymodules import module_layout
+    layout = module_layout(["app/__init__.py", "app/migrations/0001_initial.py",
+                            "app/migrations/__init__.py", "app/scripts/0001_initial.py"])
+    assert layout.names["app/migrations/0001_initial.py"] == "app.migrations.0001_initial"
+    assert "app/scripts/0001_initial.py" in layout.unimportable
+
+
+def test_the_init_of_a_directory_that_is_no_identifier_is_not_importable():
+    from workbench.mapping.pymodules import module_layout
+    layout = module_layout(["my-tool/__init__.py", "my-tool/core.py"])
+    assert layout.names == {"my-tool/core.py": "core"}
+    assert "'my-tool' is not a valid package name" in layout.unimportable["my-tool/__init__.py"]
+
+
+def test_two_roots_giving_one_name_keep_no_impossible_name():
+    from workbench.mapping.pymodules import module_layout
+    layout = module_layout(["tool-a/cli.py", "tool-b/cli.py"])
+    assert layout.names == {"tool-a/cli.py": "cli"}
+    assert "another file has the module name 'cli'" in layout.unimportable["tool-b/cli.py"]

@@ -1,8 +1,9 @@
 """The ``workbench`` command: the facade's verbs for the shell.
 
 Every command opens the facade, calls one method and renders the result. User errors print
-one line (``error: …``) and exit 1; an unexpected failure prints one line too and exits 2
-(``WORKBENCH_DEBUG=1`` shows the traceback).
+one line (``error: …``) and exit 1; usage errors print one line naming the ``--help`` to read
+and exit 2; an unexpected failure prints one line too and exits 2 (``WORKBENCH_DEBUG=1``
+shows the traceback).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from pathlib import Path
 import click
 
 from . import cli_ai, cli_batch, cli_events, cli_ideas, cli_query, cli_search, faces
-from .cli_common import ProgressBar, _fail, handle_errors, open_workbench
+from .cli_common import OneLineErrors, ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
 from .repos.shallow import truncation_note
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="WORKBENCH_DATA_DIR", help="Where the database, clones and runs live [./data].")
 @click.version_option(package_name="workbench")
@@ -363,7 +364,9 @@ def report(ctx, project_name: str | None, ref: str | None, output_dir: Path | No
             _fail("--all reports on every project's current snapshot into data/runs/; give no "
                   "PROJECT, --ref or --output-dir with it", 2)
         frame = open_workbench(ctx, executor=executor).report_all()
-        click.echo(frame.to_string(index=False, na_rep="-"))
+        from .text_tables import table_text
+
+        click.echo(table_text(frame))
         failed = frame.loc[frame["status"] != "succeeded", "project"].tolist()
         if failed:
             _fail(f"{len(failed)} of {len(frame)} reports failed: {', '.join(failed[:10])}", 1)

@@ -1,7 +1,9 @@
 """What every CLI command shares: error handling, the facade, progress bars.
 
-User errors print one line (``error: …``) and exit 1; an unexpected failure prints one line
-too and exits 2 (``WORKBENCH_DEBUG=1`` shows the traceback).
+User errors print one line (``error: …``) and exit 1; a usage error (an unknown option or
+command, a bad option value, a missing argument) prints one line naming the ``--help`` to read
+and exits 2; an unexpected failure prints one line too and exits 2 (``WORKBENCH_DEBUG=1``
+shows the traceback).
 """
 
 from __future__ import annotations
@@ -23,6 +25,42 @@ if TYPE_CHECKING:  # pragma: no cover
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def _command_line(ctx: click.Context | None) -> str:
+    """``workbench query cycles`` for the context of that command (whatever the program was
+    called as: ``python -m workbench`` too)."""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["workbench", *reversed(names)])
+
+
+class OneLineErrors(click.Group):
+    """A click group whose usage errors are one line, ``error: <message> (see <cmd> --help)``,
+    exit 2, instead of click's usage text and ``Error:`` block; other click errors are one
+    ``error:`` line with their own exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `workbench query` alone: its help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            message = " ".join(exc.format_message().split())
+            click.echo(f"error: {message} (see {_command_line(exc.ctx)} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 def handle_errors(fn):

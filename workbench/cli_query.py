@@ -18,14 +18,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)") -> None:
+    """Print ``frame`` as a table, a missing value as an empty cell; ``empty`` when it has no rows."""
     import pandas as pd
+
+    from .text_tables import table_text
 
     if frame is None or frame.empty:
         click.echo(empty)
         return
     with pd.option_context("display.max_rows", None, "display.max_columns", 20, "display.width", 200,
                            "display.max_colwidth", 80):
-        click.echo(frame.to_string(index=False))
+        click.echo(table_text(frame))
 
 
 def _kinds(value: str | None) -> list[str] | None:

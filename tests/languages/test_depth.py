@@ -199,16 +199,38 @@ def test_javascript_calls_resolve_through_scopes_this_and_required_exports():
         ("index.mjs:main", "lib/utils.js:flatten"),                       # namespace import
     }
     # router.handle(...) reads a property of a function object; console / Object are the runtime
-    assert stats["calls_builtin"] == 3  # console.log, console.error, Object.assign
-    # http.createServer, server.listen.apply, [].concat, router.handle (a property of a
-    # function object), lodash.map and readFile (external code) are left unresolved
-    assert stats["calls_unresolved"] == 6
+    # console.log, console.error, Object.assign, and the built-in modules' http.createServer
+    # and readFile (node:fs/promises)
+    assert stats["calls_builtin"] == 5
+    # server.listen.apply, [].concat, router.handle (a property of a function object) and
+    # lodash.map (an npm package) are left unresolved
+    assert stats["calls_unresolved"] == 4
     externals = {i: n["attrs"] for i, n in nodes.items() if n["kind"] == "external"}
     assert {i: json.loads(a)["stdlib"] for i, a in externals.items()} == {
         "ext:node:http": True, "ext:node:fs": True, "ext:node:test": True,
         "ext:npm:lodash": False,
     }
     assert stats["stdlib_dependencies"] == 3 and stats["external_dependencies"] == 1
+
+
+@pytest.mark.parametrize("files, builtin, unresolved", [
+    ({"a.js": "const fs = require('node:fs');\nfunction f() { fs.readFileSync('x'); }\n"}, 1, 0),
+    ({"a.mjs": "import fs from 'fs';\nimport { join } from 'node:path';\n"
+               "import left from 'left-pad';\n"
+               "export function f() { fs.readFileSync('x'); join('a'); left('x'); }\n"}, 2, 1),
+    ({"go.mod": "module example.com/m\n", "main.go": 'package main\n\nimport (\n\t"fmt"\n'
+      '\tstrs "strings"\n\t"github.com/x/y"\n)\n\nfunc main() { fmt.Println(strs.ToUpper("a")); y.Z() }\n'},
+     2, 1),
+    ({"A.java": "import java.util.List;\nimport com.acme.Thing;\n\nclass A {\n"
+                "  void f() { List.of(1); java.util.Objects.hash(1); Thing.make(); }\n}\n"}, 2, 1),
+    ({"src/lib.rs": "use std::fs;\nuse std::collections::HashMap;\nuse std::io::{self, Read};\n"
+                    "use serde::Deserialize;\n\n"
+                    "pub fn f() { fs::read(\"x\"); HashMap::new(); io::stdin(); std::env::args(); "
+                    "Deserialize::x(); }\n"}, 4, 1),
+], ids=["require-node-prefix", "esm-default-and-named", "go-fmt", "java-imports", "rust-std"])
+def test_calls_through_standard_library_bindings_are_builtin(files, builtin, unresolved):
+    _, _, stats = map_files(files)
+    assert (stats["calls_builtin"], stats["calls_unresolved"]) == (builtin, unresolved)
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli, tiny_repositories
+from tests.helpers import invoke_cli, run_cli, tiny_repositories
 from workbench import Workbench
 from workbench.jobs.errors import ExecutorUnavailable
 from workbench.jobs.executors import LocalExecutor, executor_kind, open_executor
@@ -78,6 +78,25 @@ def test_cli_map_all_and_from_file_print_the_summary(tmp_path: Path):
     done = run_cli("map", "--from", str(listing), "--executor", "local", data_dir=data)
     assert done.returncode == 0, done.stderr
     assert "2/2 repositories mapped" in done.stdout and "src1" in done.stdout
+
+
+def test_a_bad_line_of_the_project_list_is_its_own_failed_row(tmp_path: Path):
+    repos = tiny_repositories(tmp_path / "repos", 2)
+    listing = tmp_path / "portfolio.txt"
+    listing.write_text(f"{repos[0]}\nno-such-project\n{tmp_path}/no/such/dir\n{repos[1]}\n")
+    data = tmp_path / "data"
+    done = invoke_cli("map", "--from", str(listing), "--executor", "local", data_dir=data)
+    assert done.returncode == 1, done.stderr
+    assert "2/4 repositories mapped" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines()[1:5]]
+    assert [(r[0], r[1]) for r in rows] == [("src0", "mapped"), ("no-such-project", "failed"),
+                                            (f"{tmp_path}/no/such/dir", "failed"), ("src1", "mapped")]
+    assert "no project named 'no-such-project'" in done.stdout
+    errors = done.stderr.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: 2 of 4 repositories failed"), done.stderr
+    with Workbench(data, background=False) as wb:
+        run = wb.map_all(["ghost"])  # nothing else to map: still a summary, not an exception
+        assert run.failed == ["ghost"] and list(run.summary["attempts"]) == [0]
 
 
 def test_portfolio_panel_maps_all_projects_with_one_bar(tmp_path):

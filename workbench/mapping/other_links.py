@@ -17,11 +17,10 @@ import posixpath
 from collections import defaultdict
 
 from ..domain import EdgeKind, NodeKind, external_id
-from .languages.runtimes import node_builtin
+from .languages.runtimes import is_standard_library, node_builtin
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 
 _FUNCTION_KINDS = frozenset({"function", "method"})
-_SYSTEM_KINDS = frozenset({"include_system"})
 _JS = frozenset({"javascript", "typescript", "tsx"})
 
 
@@ -50,32 +49,13 @@ def _add_directories(path: str, nodes: NodeSet, edges: EdgeSet) -> str | None:
     return parent_of_file
 
 
-#: Top names of the libraries that ship with the language (JDK and Kotlin's standard library,
-#: .NET's base class library, Rust's std / core / alloc).
-_STANDARD_TOPS = {
-    "java": frozenset({"java", "javax", "jdk"}),
-    "kotlin": frozenset({"java", "javax", "jdk", "kotlin"}),
-    "csharp": frozenset({"System"}),
-    "rust": frozenset({"std", "core", "alloc", "proc_macro", "test"}),
-}
-
-
-def _is_stdlib(language: str, ref_kind: str, name: str) -> bool:
-    if ref_kind in _SYSTEM_KINDS:
-        return True
-    if language == "go":
-        return "." not in name.split("/")[0]
-    tops = _STANDARD_TOPS.get(language)
-    return tops is not None and name.split(".")[0].split("::")[0] in tops
-
-
 def _external(language: str, ref, name: str) -> tuple[str, str, bool]:
     """(node id, name, stdlib) of the external dependency an import names."""
     if language in _JS:
         builtin = node_builtin(ref.target)
         if builtin is not None:
             return f"ext:node:{builtin}", builtin, True
-    return external_id(language, name), name, _is_stdlib(language, ref.kind, name)
+    return external_id(language, name), name, is_standard_library(language, ref.kind, name)
 
 
 def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet,

@@ -27,9 +27,16 @@ When two files would get the same name, the later path (in sorted order) is name
 repository root instead, so names stay unique; of two roots holding a package of the same
 name, the shallowest keeps plain names.
 
-A file is *not importable* when a part of its would-be name holds a dot
-(``config/settings.example.py``, ``.github/scripts/x.py``): Python would read the dot as a
-package boundary; or when a regular package of the same name sits beside it (``a/b.py`` next
+A directory whose name is no Python identifier (``my-tool/``, ``.github/``, ``2fa/``, a
+keyword) can never be part of a dotted name: it is the root of every file below it
+(``my-tool/cli.py`` is ``cli``, ``pkg/my-data/load.py`` is ``load``), whatever it holds.
+
+A file is *not importable* when its name holds a dot (``config/settings.example.py``):
+Python would read the dot as a package boundary; or when its name is otherwise no identifier
+(``bump-version.py``, ``caf\\xe9.py`` in the text form of :mod:`workbench.repos.paths`; a
+Django migration, ``migrations/0001_initial.py``, stays a module: Django imports it by name
+with importlib); or
+when a regular package of the same name sits beside it (``a/b.py`` next
 to ``a/b/__init__.py``): Python imports the package. Such a file is kept as a file node with the reason, its own imports are
 mapped, and no import statement ever resolves to it (``from config.settings import example``
 is the attribute ``example`` of ``config/settings.py``).
@@ -43,7 +50,9 @@ sibling file; whatever is left is external, named by its top-level name.
 
 from __future__ import annotations
 
+import keyword
 import posixpath
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -88,15 +97,41 @@ def _relative(path: str, root: str) -> str:
     return path[len(root) + 1:] if root else path
 
 
+#: Django's migration files (``app/migrations/0001_initial.py``): no import statement names
+#: them, but Django imports each by its dotted name with importlib, which accepts the digits.
+_MIGRATION = re.compile(r"^[0-9]\w*$", re.ASCII)
+
+
+def _identifier(part: str) -> bool:
+    """True when ``part`` can be written in an import statement (an identifier, no keyword)."""
+    return part.isidentifier() and not keyword.iskeyword(part)
+
+
 def _not_importable(rel: str) -> str | None:
     """Why the path ``rel`` (below its root) cannot be a module name, or None."""
     *dirs, name = rel.split("/")
     stem = name[:-3] if name.endswith(".py") else name
     if "." in stem:
         return f"not importable: the file name {name!r} holds a dot, which Python reads as a package boundary"
+    if not _identifier(stem) and not (dirs and dirs[-1] == "migrations" and _MIGRATION.match(stem)):
+        return (f"not importable: the file name {name!r} is not a Python identifier, "
+                "so no import statement can name it")
     for d in dirs:
-        if "." in d or not d:
+        if not _identifier(d):
             return f"not importable: the directory {d!r} is not a valid package name"
+    return None
+
+
+def _bad_dir_root(directory: str) -> str | None:
+    """The nearest directory at or above ``directory`` whose name is no Python identifier.
+
+    No dotted name can pass through it (``my-tool/``, ``.github/``), so the files below it
+    are named from it: it is a root, as a script run from it would have it on ``sys.path``.
+    """
+    while directory:
+        if not _identifier(posixpath.basename(directory)):
+            return directory
+        directory = posixpath.dirname(directory)
     return None
 
 
@@ -162,8 +197,14 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
         root = roots[path]
         if root is not None and (_relative(path, root).split("/", 1)[0], root) in losers:
             root = ""
+        bad = _bad_dir_root(posixpath.dirname(path))
+        if bad is not None and len(bad) > len(root or ""):
+            root = bad  # no name can pass through a directory that is no identifier
         rel = _relative(path, root or "")
         reason = _not_importable(rel)
+        if reason is None and bad is not None and root == bad and rel == "__init__.py":
+            reason = (f"not importable: the directory {posixpath.basename(bad)!r} is not a valid "
+                      "package name, so no import can name the package it would make")
         if reason is None and path.endswith(".py") and path[:-3] in init_dirs:
             reason = (f"not importable: the package {posixpath.basename(path[:-3])}/ beside it "
                       "has the same name, and Python imports the package")
@@ -171,6 +212,10 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
             layout.unimportable[path] = reason
             continue
         name = _dotted_path(rel) or "__init__"
+        if name in taken and _not_importable(path) is not None:
+            layout.unimportable[path] = (f"not importable: another file has the module name {name!r} "
+                                         "and the path from the repository root is no Python name")
+            continue
         if name in taken:
             base = name = _dotted_path(path) or "__init__"
             suffix = 2

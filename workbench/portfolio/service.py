@@ -109,7 +109,9 @@ class PortfolioRun:
 
     def to_text(self) -> str:
         ok = len(self.summary) - len(self.failed)
-        lines = [self.summary.to_string(index=False, na_rep="-"), "",
+        from ..text_tables import table_text
+
+        lines = [table_text(self.summary), "",
                  f"{ok}/{len(self.summary)} repositories mapped in {self.seconds:.1f} s on "
                  f"{self.executor.get('executor')} ({self.executor.get('workers')} workers, "
                  f"{self.executor.get('threads')} threads)"]
@@ -188,7 +190,10 @@ class Portfolio:
         (done = repositories finished, total = repositories). Returns a :class:`PortfolioRun`
         whose ``summary`` has the columns ``project, status, job_id, snapshot_id, commit, files,
         nodes, edges, attempts, seconds, worker, error`` (status: mapped, reused, failed,
-        cancelled). Never raises for one repository's failure; it is in its row.
+        cancelled). Never raises for one repository's failure; it is in its row: a target
+        that names no project and no repository (a mistyped name in a ``--from`` list) is a
+        ``failed`` row of its own, with the reason and no job, and the others are mapped.
+        Raises :class:`PortfolioError` only when there is nothing to map at all.
         """
         import pandas as pd
 
@@ -196,7 +201,9 @@ class Portfolio:
 
         wb = self.wb
         started = time.perf_counter()
-        projects = self._resolve(targets)
+        unresolved: dict[str, str] = {}
+        order = self._each(targets, unresolved)
+        projects = [p for _, p in order if p is not None]
         patterns = None if exclude is None else list(normalise(exclude))
         params: dict[str, Any] = {"ref": ref, "force": force}
         if patterns is not None:
@@ -237,24 +244,50 @@ class Portfolio:
                 status = "cancelled" if isinstance(exc, JobCancelled) else "failed"
                 rows[name] = self._row(name, job_id, tries[name], None, status=status,
                                        error=_describe(exc))
-        summary = pd.DataFrame([rows[p.name] for p in projects], columns=list(SUMMARY_COLUMNS))
+        for target, reason in unresolved.items():
+            rows[target] = {**dict.fromkeys(SUMMARY_COLUMNS), "project": target,
+                            "status": "failed", "attempts": 0, "error": _first_line(reason)}
+        summary = pd.DataFrame([rows[p.name if p is not None else t] for t, p in order],
+                               columns=list(SUMMARY_COLUMNS))
         return PortfolioRun(summary=summary, seconds=time.perf_counter() - started,
                             executor=executor.describe(),
                             ingest_rows=self.ingestor.stats.rows - ingest_before[0],
                             ingest_seconds=self.ingestor.stats.seconds - ingest_before[1])
 
-    def _resolve(self, targets) -> "list[Project]":
+    def _resolve(self, targets, unresolved: dict[str, str] | None = None) -> "list[Project]":
+        """The projects ``targets`` name, once each (None: every registered one).
+
+        With ``unresolved``, a target that names none is put there (target -> the reason)
+        instead of raising.
+        """
+        return [p for _, p in self._each(targets, unresolved) if p is not None]
+
+    def _each(self, targets, unresolved: dict[str, str] | None = None) -> "list[tuple[str, Project | None]]":
+        """(target, its project or None when it is in ``unresolved``), in the given order."""
+        order: list[tuple[str, Any]] = []
         if targets is None:
-            projects = self.wb.projects()
+            order = [(p.name, p) for p in self.wb.projects()]
         else:
-            projects = [t if hasattr(t, "id") and hasattr(t, "source")
-                        else self.wb.resolve_project(str(t)) for t in targets]
-        if not projects:
+            for t in targets:
+                if hasattr(t, "id") and hasattr(t, "source"):
+                    order.append((t.name, t))
+                    continue
+                try:
+                    order.append((str(t), self.wb.resolve_project(str(t))))
+                except WorkbenchError as exc:
+                    if unresolved is None:
+                        raise
+                    unresolved[str(t)] = str(exc)
+                    order.append((str(t), None))
+        if not any(p is not None for _, p in order) and not unresolved:
             from .errors import PortfolioError
 
             raise PortfolioError("no projects to map: register some with `workbench add NAME "
                                  "SOURCE` or name them (`workbench map --from FILE`)")
-        return list({p.name: p for p in projects}.values())
+        seen: dict[str, tuple[str, Any]] = {}
+        for target, project in order:
+            seen.setdefault(project.name if project is not None else f"\0{target}", (target, project))
+        return list(seen.values())
 
     def _row(self, name: str, job_id: int, tries: int, result: dict | None, *,
              status: str | None = None, error: str | None = None) -> dict:

@@ -26,7 +26,10 @@ A callee is read as written (``helper``, ``this.render``, ``utils.compileETag``,
 A name defined more than once in a scope (Java, Kotlin, C#, C++ overloads) resolves to every
 overload: which one is called depends on argument types the facts do not hold. Calls through
 the runtime's globals (JavaScript ``console``, ``JSON``, ``Object``...; Go's ``len``,
-``append``...) are counted as builtin; every other call (a method of an object whose type
+``append``...) and through names bound to the standard library (``fs.readFileSync`` after
+``require('node:fs')`` or ``import fs from 'fs'``, Go's ``fmt.Println``, a Java / Kotlin
+``import java.util.List``, Rust's ``use std::fs``, or such a path written in full:
+``std::fs::read``, ``java.util.Objects.hash``) are counted as builtin; every other call (a method of an object whose type
 needs inference, a call into an external package) is counted as unresolved.
 """
 
@@ -40,7 +43,7 @@ from dataclasses import dataclass
 
 from ..facts import FileFacts, ImportRef
 from .resolve import Resolution
-from .runtimes import GO_BUILTINS, JAVASCRIPT_GLOBALS
+from .runtimes import GO_BUILTINS, JAVASCRIPT_GLOBALS, is_standard_library, node_builtin
 from .spec import CLASS_KINDS
 
 _JS = frozenset({"javascript", "typescript", "tsx"})
@@ -55,6 +58,9 @@ _GENERIC_ARGS = re.compile(r"<[^<>()]*>")
 _MAX_HOPS = 8
 
 _Target = tuple[str, str]  # (path, qualname)
+#: First segments of a standard library path written in full at a call.
+_STANDARD_PATHS = {"rust": frozenset({"std", "core", "alloc"}),
+                   "java": frozenset({"java", "javax"}), "kotlin": frozenset({"java", "javax", "kotlin"})}
 
 
 def normalise_callee(callee: str) -> str | None:
@@ -75,6 +81,7 @@ class _Binding:
     files: tuple[str, ...]
     member: str  # JS: imported name ("*": whole module); JVM: dotted rest after the file
     external: bool = False
+    stdlib: bool = False  # external, and the language's standard library
 
 
 class _FileScope:
@@ -172,12 +179,14 @@ class CallLinker:
             external = not files and res.external is not None
             if not files and not external:
                 continue
+            stdlib = external and (node_builtin(ref.target) is not None if language in _JS
+                                   else is_standard_library(language, ref.kind, res.external))
             if language in _JS:
                 if ref.kind == "export":
                     continue
                 for name, alias in zip(ref.names, ref.aliases):
                     if alias:
-                        scope.bindings[alias] = _Binding(files, name, external)
+                        scope.bindings[alias] = _Binding(files, name, external, stdlib)
             elif language == "go":
                 alias = ref.names[0] if ref.names else ""
                 if alias in ("_", "."):
@@ -186,7 +195,14 @@ class CallLinker:
                     declared = [self.scopes[f].facts.extra.get("package") for f in files
                                 if f in self.scopes]
                     alias = next((p for p in declared if p), ref.target.rsplit("/", 1)[-1])
-                scope.bindings[alias] = _Binding(files, "", external)
+                scope.bindings[alias] = _Binding(files, "", external, stdlib)
+            elif language == "rust" and stdlib:  # use std::fs; use std::collections::HashMap;
+                for name in ref.names or ("self",):
+                    name = ref.target.split("::")[-1] if name == "self" else name
+                    if name and name != "*":
+                        scope.bindings[name] = _Binding((), name, True, True)
+            elif language in _JVM and stdlib and "*" not in ref.names:  # import java.util.List;
+                scope.bindings[ref.target.split(".")[-1]] = _Binding((), "", True, True)
             elif language == "rust" and files:
                 stems = {_module_stem(f) for f in files}
                 for name in ref.names or (ref.target.split("::")[-1],):
@@ -234,10 +250,12 @@ class CallLinker:
         binding = scope.bindings.get(head)
         if binding is not None:
             if binding.external:
-                return None
+                return "builtin" if binding.stdlib else None
             return _ids(self._through_binding(language, binding, parts[1:])) or None
         if language in _JS and head in JAVASCRIPT_GLOBALS:
             return "builtin"
+        if len(parts) > 1 and head in _STANDARD_PATHS.get(language, ()):
+            return "builtin"  # written in full: std::fs::read(), java.util.Objects.hash()
         if language == "go":
             if len(parts) == 1 and head in GO_BUILTINS:
                 return "builtin"

@@ -1,5 +1,6 @@
 """Names a language's runtime provides without an install: Node's built-in modules, the
-global functions of JavaScript and Go's predeclared functions.
+global functions of JavaScript, Go's predeclared functions, and which imports name a
+standard library (:func:`is_standard_library`).
 
 Node's list is ``require('module').builtinModules`` of Node 20 (run
 ``node -e "console.log(require('module').builtinModules)"``), plus the modules Node's
@@ -61,3 +62,28 @@ def node_builtin(target: str) -> str | None:
     if prefixed:  # node:anything is the runtime's, even one this list does not know yet
         return bare.split("/")[0]
     return None
+
+
+#: Top names of the libraries that ship with the language (JDK and Kotlin's standard library,
+#: .NET's base class library, Rust's std / core / alloc).
+STANDARD_TOPS = {
+    "java": frozenset({"java", "javax", "jdk"}),
+    "kotlin": frozenset({"java", "javax", "jdk", "kotlin"}),
+    "csharp": frozenset({"System"}),
+    "rust": frozenset({"std", "core", "alloc", "proc_macro", "test"}),
+}
+#: Import kinds that always name the system's library (``#include <stdio.h>``).
+SYSTEM_KINDS = frozenset({"include_system"})
+
+
+def is_standard_library(language: str, ref_kind: str, name: str) -> bool:
+    """True when the external package ``name`` an import of ``language`` names ships with the
+    language: a Go path whose first segment has no dot (``fmt``, ``net/http``), the JDK's
+    ``java.*`` / ``javax.*``, Rust's ``std::`` / ``core::``, .NET's ``System``, a system
+    header. JavaScript's answer is :func:`node_builtin` of the import's target."""
+    if ref_kind in SYSTEM_KINDS:
+        return True
+    if language == "go":
+        return "." not in name.split("/")[0]
+    tops = STANDARD_TOPS.get(language)
+    return tops is not None and name.split(".")[0].split("::")[0] in tops
