@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -112,3 +113,15 @@ def invoke_cli(*args: str, data_dir: Path | None = None, input: str | None = Non
         faces.current = before  # the command line sets it for its own process
     return subprocess.CompletedProcess(["workbench", *full], result.exit_code,
                                        result.stdout, result.stderr)
+
+
+def wait_until(check, what: str, timeout: float = 120.0, interval: float = 0.05):
+    """Poll ``check()`` until it returns something truthy and return that; AssertionError
+    naming ``what`` after ``timeout`` seconds (generous: the suite runs on busy machines)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")

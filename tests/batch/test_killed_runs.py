@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from datetime import datetime, timedelta, timezone
 
 import subprocess
 import sys
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, run_cli, wait_until
 from workbench import Workbench
 
 
-def _wait_for(predicate, what: str, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def _running(data_dir):
@@ -40,7 +31,7 @@ def test_a_killed_batch_run_is_interrupted_and_shown(data_dir, sleepy):
          str(sleepy), "-p", "seconds", "600"], cwd=ROOT, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        (run,) = _wait_for(lambda: _running(data_dir), "the run to start")
+        (run,) = wait_until(lambda: _running(data_dir), "the run to start", interval=0.2)
         os.kill(proc.pid, signal.SIGKILL)  # the runner alone, as the OOM killer would
         proc.wait(timeout=60)
     finally:

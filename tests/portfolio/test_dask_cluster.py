@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from tests.helpers import commit, init_repo, run_cli, tiny_repositories, write  # noqa: E402
+from tests.helpers import (commit, init_repo, run_cli, tiny_repositories,  # noqa: E402
+                           wait_until, write)
 from workbench import Workbench  # noqa: E402
 from workbench.config import Config  # noqa: E402
 from workbench.errors import JobCancelled  # noqa: E402
@@ -44,14 +44,6 @@ def wb(tmp_path, cluster):
     bench.close()
 
 
-def _until(check, what: str, deadline: float = DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _package_repo(path: Path, modules: int) -> Path:
@@ -161,7 +153,7 @@ def test_killing_a_worker_mid_run_finishes_its_repositories_on_the_other(tmp_pat
                 return address, maps[0]
         return None
 
-    victim, key = _until(busy_worker, "a worker to start a map")
+    victim, key = wait_until(busy_worker, "a worker to start a map")
     os.kill(pids[victim], signal.SIGKILL)
     runner.join(DEADLINE)
     assert not runner.is_alive(), "the portfolio run did not finish"
@@ -176,7 +168,7 @@ def test_killing_a_worker_mid_run_finishes_its_repositories_on_the_other(tmp_pat
 def test_cancel_and_retry_a_cluster_map_like_a_local_one(tmp_path, wb):
     repo = _package_repo(tmp_path / "big", 100)
     handle = wb.map(str(repo), wait=False)
-    _until(lambda: (wb.job(handle.id).message or "").startswith(("parsing", "mining",
+    wait_until(lambda: (wb.job(handle.id).message or "").startswith(("parsing", "mining",
                                                                   "listing")),
            "the worker's progress to reach the job row")
     wb.cancel(handle.id)

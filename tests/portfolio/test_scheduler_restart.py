@@ -7,14 +7,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("distributed")
 
-from tests.helpers import tiny_repositories  # noqa: E402
+from tests.helpers import tiny_repositories, wait_until  # noqa: E402
 from workbench import Workbench  # noqa: E402
 from workbench.config import Config  # noqa: E402
 
@@ -42,14 +41,6 @@ def _worker(address: str, log: Path) -> subprocess.Popen:
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-def _until(check, what: str, deadline: float = DEADLINE):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_scheduler_restart_leaves_no_job_lost_and_running(tmp_path):
@@ -69,8 +60,8 @@ def test_a_scheduler_restart_leaves_no_job_lost_and_running(tmp_path):
         runner = threading.Thread(target=lambda: outcome.update(
             run=wb.map_all([str(r) for r in repos], retries=0)))
         runner.start()
-        _until(lambda: any(keys for keys in client.processing().values()),
-               "a map task to start")
+        wait_until(lambda: any(keys for keys in client.processing().values()),
+               "a map task to start", timeout=DEADLINE)
         scheduler.kill()
         scheduler.wait()
         # as a supervisor would: the scheduler again at its address, and a worker (a worker
