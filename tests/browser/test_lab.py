@@ -240,7 +240,10 @@ def test_maps_fill_the_canvas_without_overlapping_labels(chromium, lab, tmp_path
 
     from workbench import Workbench
 
-    with Workbench(lab["checkout"] / "data") as wb:  # what the kernel opens by default
+    from workbench.config import Config
+
+    # the checkout's database is what the kernel opens by default; blame is not drawn here
+    with Workbench(config=Config(data_dir=lab["checkout"] / "data", blame=False)) as wb:
         wb.map(str(flask_like(tmp_path / "flask")), name="flasky")
         wb.map(str(large_tree(tmp_path / "big")), name="big")
     nb = nbformat.v4.new_notebook()
