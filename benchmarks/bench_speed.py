@@ -13,7 +13,7 @@ run:
   ``map(force=True)``), its own time measured inside the process, beside the floor: a bare
   single-core ``ast.parse`` + ``ast.walk`` of the same ``.py`` files in a fresh process;
 * the map's output hashed (nodes and edges, every column, in a fixed order) in each run; with
-  ``--baseline`` (another checkout's Python, e.g. ``/work/main/.venv/bin/python``) the same map
+  ``--baseline`` (another checkout's Python, e.g. ``../other/.venv/bin/python``) the same map
   made by that version is hashed too, so a speed-up that changes the map shows.
 """
 
