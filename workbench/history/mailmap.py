@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..repos.git import Git
@@ -94,10 +95,15 @@ class Mailmap:
         for who in ("author", "committer"):
             if f"{who}_name" not in out:
                 continue
-            pairs = list(zip(out[f"{who}_name"].fillna(""), out[f"{who}_email"].fillna("")))
-            mapped = {pair: self.map(*pair) for pair in set(pairs)}
-            out[f"{who}_name"] = [mapped[p][0] for p in pairs]
-            out[f"{who}_email"] = [mapped[p][1] for p in pairs]
+            # identities repeat: map each distinct (name, e-mail) once, then spread by code
+            joined = (out[f"{who}_name"].fillna("").astype(str) + "\0"
+                      + out[f"{who}_email"].fillna("").astype(str))
+            codes, distinct = pd.factorize(joined.to_numpy(dtype=object))
+            mapped = [self.map(*pair.split("\0", 1)) for pair in distinct]
+            names = np.array([m[0] for m in mapped], dtype=object)
+            emails = np.array([m[1] for m in mapped], dtype=object)
+            out[f"{who}_name"] = names[codes]
+            out[f"{who}_email"] = emails[codes]
         return out
 
 

@@ -49,6 +49,8 @@ a fraction in [0, 1].
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
@@ -72,20 +74,24 @@ def file_metrics(
     order: Sequence[str] | None = None,
     present: Iterable[str] | None = None,
     boundary_paths: pd.DataFrame | None = None,
+    prepared: "PerFileChanges | None" = None,
 ) -> pd.DataFrame:
     """One row per file (latest path) with the metrics described in the module docstring.
 
     Columns: path, churn_{N}d and commits_{N}d for each window, churn_total, commits_total,
     added_total, deleted_total, authors, main_author, main_author_name, ownership,
     first_seen, last_changed, code_age_days, knowledge_loss, lines, hotspot, present (null
-    without ``present``), history_truncated. Sorted by path.
+    without ``present``), history_truncated. Sorted by path. ``prepared`` (from
+    :func:`per_file_changes` with the same arguments) skips the shared first step.
     """
-    commits = _in_utc(commits)
-    as_of = _as_of(commits, as_of)
-    changes, truncated = _changes_per_file_and_commit(commits, file_changes, as_of, order,
-                                                      boundary_paths)
+    if prepared is None:
+        prepared = per_file_changes(commits, file_changes, as_of, order=order,
+                                    boundary_paths=boundary_paths)
+    commits, as_of = prepared.commits, prepared.as_of
+    changes, truncated = prepared.changes, prepared.truncated
     by_path = changes.groupby("path", sort=True)
-    result = pd.DataFrame(index=pd.Index(sorted(set(changes["path"]) | truncated), name="path"))
+    paths = set(changes["path"].unique().tolist()) | truncated
+    result = pd.DataFrame(index=pd.Index(sorted(paths), name="path"))
 
     age_days = (as_of - changes["time"]) / _DAY
     for days in windows:
@@ -103,7 +109,7 @@ def file_metrics(
     result["main_author"] = main["author"]
     result["main_author_name"] = main["author"].map(author_names(commits, as_of))
     result["ownership"] = main["ownership"]
-    result["history_truncated"] = result.index.isin(list(truncated))
+    result["history_truncated"] = result.index.isin(truncated)
     result["first_seen"] = by_path["time"].min().reindex(result.index).where(
         ~result["history_truncated"])
     result["last_changed"] = by_path["time"].max()
@@ -128,16 +134,19 @@ def change_coupling(
     min_degree: float = 0.3,
     max_changeset_size: int = 30,
     order: Sequence[str] | None = None,
+    prepared: "PerFileChanges | None" = None,
 ) -> pd.DataFrame:
     """Pairs of files changed in the same commits, as in code-maat's ``coupling`` analysis.
 
     Returns path_a < path_b, shared, revisions_a, revisions_b, degree; kept when ``shared >=
     min_shared``, ``mean(revisions) >= min_revisions`` and ``degree >= min_degree``. Sorted by
-    degree, then shared revisions, descending.
+    degree, then shared revisions, descending. ``prepared``: as in :func:`file_metrics`
+    (boundary markers in it do not count).
     """
     columns = ["path_a", "path_b", "shared", "revisions_a", "revisions_b", "degree"]
-    commits = _in_utc(commits)
-    changes, _ = _changes_per_file_and_commit(commits, file_changes, _as_of(commits, as_of), order)
+    if prepared is None:
+        prepared = per_file_changes(commits, file_changes, as_of, order=order)
+    changes = prepared.changes
     changeset_size = changes.groupby("sha")["path"].transform("size")
     changes = changes.loc[changeset_size <= max_changeset_size]
     if changes.empty:
@@ -197,6 +206,29 @@ def author_key(frame: pd.DataFrame) -> pd.Series:
     return email.where(email != "", frame["author_name"])
 
 
+@dataclass(frozen=True)
+class PerFileChanges:
+    """The first step :func:`file_metrics` and :func:`change_coupling` share, done once."""
+
+    commits: pd.DataFrame  # with UTC times
+    as_of: pd.Timestamp
+    changes: pd.DataFrame  # one row per (latest path, commit), see _changes_per_file_and_commit
+    truncated: set[str]  # latest paths of the files present at a shallow boundary
+
+
+def per_file_changes(commits: pd.DataFrame, file_changes: pd.DataFrame,
+                     as_of: datetime | pd.Timestamp | None = None, *,
+                     order: Sequence[str] | None = None,
+                     boundary_paths: pd.DataFrame | None = None) -> PerFileChanges:
+    """Changes per latest path and commit, renames followed, up to ``as_of``: the input of
+    :func:`file_metrics` and :func:`change_coupling` (pass it as their ``prepared``)."""
+    commits = _in_utc(commits)
+    as_of = _as_of(commits, as_of)
+    changes, truncated = _changes_per_file_and_commit(commits, file_changes, as_of, order,
+                                                      boundary_paths)
+    return PerFileChanges(commits, as_of, changes, truncated)
+
+
 def _changes_per_file_and_commit(
     commits: pd.DataFrame, file_changes: pd.DataFrame, as_of: pd.Timestamp,
     order: Sequence[str] | None = None, boundary_paths: pd.DataFrame | None = None,
@@ -219,9 +251,8 @@ def _changes_per_file_and_commit(
     changes = changes.merge(info, on="sha", how="inner")
     graph = {}
     if order is not None and "parents" in commits:
-        graph = dict(parents={sha: list(p) for sha, p in zip(commits["sha"], commits["parents"])
-                              if p is not None and len(p)},
-                     position=dict(zip(info["sha"], info["seq"])), shas=changes["sha"])
+        graph = dict(parents=_Parents(commits["sha"], commits["parents"]),
+                     position=_Positions(info["sha"], info["seq"]), shas=changes["sha"])
     changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"], **graph)
     truncated = set(changes.loc[changes["marker"].astype(bool), "path"])
     changes = changes.loc[~changes["marker"].astype(bool) & (changes["time"] <= as_of)]
@@ -230,6 +261,48 @@ def _changes_per_file_and_commit(
     )
     per_commit["churn"] = per_commit["added"] + per_commit["deleted"]
     return per_commit, truncated
+
+
+class _Parents(Mapping):
+    """sha -> parent shas, read from the commits' columns only for the shas asked: rename
+    following asks about the few commits beside a rename, not about every commit."""
+
+    def __init__(self, shas: pd.Series, parents: pd.Series) -> None:
+        self._row = pd.Index(shas.to_numpy())
+        self._parents = parents.reset_index(drop=True)
+
+    def __getitem__(self, sha: str) -> list[str]:
+        found = self._row.get_indexer([sha])[0]
+        value = self._parents.iloc[found] if found >= 0 else None
+        if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
+            raise KeyError(sha)
+        return list(value)
+
+    def __iter__(self):
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+
+class _Positions(Mapping):
+    """sha -> position in the order, looked up on demand (see :class:`_Parents`)."""
+
+    def __init__(self, shas: pd.Series, seq: pd.Series) -> None:
+        self._row = pd.Index(shas.to_numpy())
+        self._seq = seq.to_numpy()
+
+    def __getitem__(self, sha: str) -> int:
+        found = self._row.get_indexer([sha])[0]
+        if found < 0:
+            raise KeyError(sha)
+        return int(self._seq[found])
+
+    def __iter__(self):
+        return iter(self._row)
+
+    def __len__(self) -> int:
+        return len(self._row)
 
 
 def _main_authors(changes: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from ..store.history import HISTORY_VERSION
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
-from .metrics import author_key, author_names, change_coupling, file_metrics
+from .metrics import author_key, author_names, change_coupling, file_metrics, per_file_changes
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
 
 
@@ -112,14 +112,16 @@ class HistoryService:
         boundary_paths = pd.DataFrame(
             [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
              if entry.type == "blob"], columns=["sha", "path"])
+        prepared = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths)
         metrics = file_metrics(commits, changes, sizes=sizes, order=order,
                                present=list(files) if files is not None else None,
-                               boundary_paths=boundary_paths)
+                               prepared=prepared)
         pending = 0
         if blame:
             metrics, pending = self._with_current_ownership(project_id, repo, commit, metrics,
                                                             commits, blame, boundary)
-        coupling = change_coupling(commits, changes, order=order)  # its documented thresholds
+        # its documented thresholds; the boundary markers in ``prepared`` are not changes
+        coupling = change_coupling(commits, changes, order=order, prepared=prepared)
         return HistoryResult(len(commits), metrics, coupling, truncated_at=boundary,
                              mailmap=mailmap, blame_pending=pending)
 

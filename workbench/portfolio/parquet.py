@@ -32,6 +32,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..store.database import registered
+
 #: Tables of one snapshot (keyed by snapshot id in the database).
 SNAPSHOT_TABLES = ("files", "nodes", "edges", "file_metrics", "snapshot_refs",
                    "snapshot_mailmaps")
@@ -176,13 +178,10 @@ class Ingestor:
         shared = [c for c in data.column_names if c in target and c not in fixed]
         quoted = ", ".join(f'"{c}"' for c in [*fixed, *shared])
         values = ", ".join(["?"] * len(fixed) + [f'"{c}"' for c in shared])
-        cur.register("incoming_parquet", data)
-        try:
+        with registered(cur, incoming_parquet=data):
             verb = "INSERT OR IGNORE" if table == "file_facts" else "INSERT"
             cur.execute(f"{verb} INTO {table} ({quoted}) SELECT {values} FROM incoming_parquet",
                         list(fixed.values()))
-        finally:
-            cur.unregister("incoming_parquet")
         return data.num_rows
 
     def ingest(self, manifest: dict, *, project_id: int, job=None, force: bool = False,
@@ -264,16 +263,13 @@ class Ingestor:
         """Add the worker's cached blames of (path, blob) pairs the project lacks."""
         if data is None or data.num_rows == 0:
             return 0
-        cur.register("incoming_blame", data)
-        try:
+        with registered(cur, incoming_blame=data):
             return cur.execute(
                 "INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines)"
                 " SELECT ?, i.path, i.blob_sha, i.origin_sha, i.lines FROM incoming_blame i"
                 " WHERE NOT EXISTS (SELECT 1 FROM blame_lines b WHERE b.project_id = ?"
                 " AND b.path = i.path AND b.blob_sha = i.blob_sha)",
                 [project_id, project_id]).fetchone()[0]
-        finally:
-            cur.unregister("incoming_blame")
 
     def _history(self, cur, project_id: int, tables: dict[str, pa.Table]) -> int:
         """Replace the project's mined history when the incoming one is longer (a worker mines

@@ -639,6 +639,20 @@ class Database:
 _READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 
 
+@contextmanager
+def registered(cur: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Arrow tables (or data frames) visible to ``cur``'s SQL under their keyword names for the
+    block, unregistered after it whatever happens: how a gateway joins or inserts a batch in one
+    statement instead of row by row. Views on a cursor outlive the statement otherwise."""
+    for name, table in tables.items():
+        cur.register(name, table)
+    try:
+        yield cur
+    finally:
+        for name in tables:
+            cur.unregister(name)
+
+
 def check_read_only_sql(sql: str) -> None:
     """Raise :class:`StoreError` unless every statement of ``sql`` is a query.
 

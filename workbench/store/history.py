@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .database import Database
+from .database import Database, registered
 
 #: Format of stored history: 1 = identities mailmapped when mined (before migration 17);
 #: 2 = identities as written, paths in the text form of :mod:`workbench.repos.paths`,
@@ -78,22 +78,16 @@ class HistoryTable:
 
         def insert(cur):
             if replace:
-                cur.register("replaced", commits.select(["sha"]))
-                try:
+                with registered(cur, replaced=commits.select(["sha"])):
                     for table in ("commits", "file_changes"):
                         cur.execute(f"DELETE FROM {table} WHERE project_id = ? AND sha IN"
                                     " (SELECT sha FROM replaced)", [project_id])
-                finally:
-                    cur.unregister("replaced")
             for table, data, columns in (("commits", commits, COMMIT_COLUMNS),
                                          ("file_changes", changes, CHANGE_COLUMNS)):
-                cur.register("incoming", data)
-                try:
+                with registered(cur, incoming=data):
                     cols = ", ".join(columns)
                     cur.execute(f"INSERT INTO {table} (project_id, {cols}) SELECT ?, {cols} FROM incoming",
                                 [project_id])
-                finally:
-                    cur.unregister("incoming")
             if checkpoint is None:
                 cur.execute("UPDATE history_state SET updated_at = now() WHERE project_id = ?",
                             [project_id])
@@ -115,19 +109,13 @@ class HistoryTable:
         wanted = pa.table({"sha": pa.array(shas or [], pa.string())})
 
         def fetch(cur):
-            join = ""
-            if shas is not None:
-                cur.register("wanted_shas", wanted)
-                join = " JOIN wanted_shas USING (sha)"
-            try:
+            join = "" if shas is None else " JOIN wanted_shas USING (sha)"
+            with registered(cur, **({} if shas is None else {"wanted_shas": wanted})):
                 c = cur.execute(f"SELECT {', '.join(COMMIT_COLUMNS)} FROM commits{join}"
                                 " WHERE project_id = ?", [project_id]).df()
                 f = cur.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM file_changes{join}"
                                 " WHERE project_id = ?", [project_id]).df()
                 return c, f
-            finally:
-                if shas is not None:
-                    cur.unregister("wanted_shas")
 
         return self.db.read(fetch)
 
@@ -182,14 +170,11 @@ class HistoryTable:
                            "blob_sha": pa.array([k[1] for k in keys], pa.string())})
 
         def fetch(cur):
-            cur.register("wanted_blobs", wanted)
-            try:
+            with registered(cur, wanted_blobs=wanted):
                 return cur.execute(
                     "SELECT b.path, b.blob_sha, b.origin_sha, b.lines FROM blame_lines b"
                     " JOIN wanted_blobs w ON w.path = b.path AND w.blob_sha = b.blob_sha"
                     " WHERE b.project_id = ?", [project_id]).df()
-            finally:
-                cur.unregister("wanted_blobs")
 
         return self.db.read(fetch)
 
@@ -211,13 +196,10 @@ class HistoryTable:
                                      preserve_index=False)
 
         def insert(cur):
-            cur.register("incoming_blame", table)
-            try:
+            with registered(cur, incoming_blame=table):
                 cur.execute("INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines)"
                             " SELECT ?, path, blob_sha, origin_sha, lines FROM incoming_blame",
                             [project_id])
-            finally:
-                cur.unregister("incoming_blame")
 
         self.db.write(insert)
 
@@ -230,11 +212,8 @@ class HistoryTable:
 
         table = pa.Table.from_pandas(metrics.reindex(columns=list(METRIC_COLUMNS)),
                                      preserve_index=False)
-        cur.register("incoming_metrics", table)
-        try:
+        with registered(cur, incoming_metrics=table):
             cols = ", ".join(METRIC_COLUMNS)
             cur.execute(f"INSERT INTO file_metrics (snapshot_id, {cols}) SELECT ?, {cols}"
                         " FROM incoming_metrics", [snapshot_id])
-        finally:
-            cur.unregister("incoming_metrics")
 

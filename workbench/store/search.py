@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import pyarrow as pa
 
-from .database import Database
+from .database import Database, registered
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -59,14 +59,11 @@ class SearchTable:
         wanted = pa.table({"source": pa.array(list(sources), pa.string())})
 
         def fetch(cur):
-            cur.register("wanted_sources", wanted)
-            try:
+            with registered(cur, wanted_sources=wanted):
                 return cur.execute(
                     "SELECT s.source FROM chunk_sources s JOIN wanted_sources w USING (source)"
                     " WHERE s.project_id = ? AND s.chunker_version = ?",
                     [project_id, version]).fetchall()
-            finally:
-                cur.unregister("wanted_sources")
 
         return {row[0] for row in self.db.read(fetch)}
 
@@ -115,8 +112,7 @@ class SearchTable:
                                                           chunks.column("commit_sha").to_pylist())]
 
         def insert(cur) -> int:
-            cur.register("incoming_sources", source_table)
-            try:
+            with registered(cur, incoming_sources=source_table):
                 present = {row[0] for row in cur.execute(
                     "SELECT i.source FROM incoming_sources i JOIN chunk_sources s"
                     " USING (source, project_id, chunker_version)").fetchall()}
@@ -128,18 +124,15 @@ class SearchTable:
                     ids = [first] + [r[0] for r in cur.execute(
                         "SELECT nextval('chunks_id_seq') FROM range(?)", [n - 1]).fetchall()]
                     rows = rows.append_column("id", pa.array(ids, pa.int64()))
-                    cur.register("incoming_chunks", rows)
                     cols = ", ".join(("id",) + CHUNK_COLUMNS)
-                    cur.execute(f"INSERT INTO chunks ({cols}) SELECT {cols} FROM incoming_chunks")
-                    cur.unregister("incoming_chunks")
+                    with registered(cur, incoming_chunks=rows):
+                        cur.execute(f"INSERT INTO chunks ({cols}) SELECT {cols} FROM incoming_chunks")
                     kept = vectors[keep] if present else vectors
                     self._insert_vectors(cur, vector_table, ids, kept)
                 cur.execute("INSERT OR IGNORE INTO chunk_sources"
                             " (source, project_id, chunker_version, chunks)"
                             " SELECT source, project_id, chunker_version, chunks FROM incoming_sources")
                 return n
-            finally:
-                cur.unregister("incoming_sources")
 
         return self.db.write(insert)
 
@@ -152,14 +145,11 @@ class SearchTable:
             return
         data = pa.table({"chunk_id": pa.array(list(ids), pa.int64()),
                          "vector": vectors_array(vectors)})
-        cur.register("incoming_vectors", data)
-        try:
+        with registered(cur, incoming_vectors=data):
             skip = "" if fresh else (f" WHERE NOT EXISTS (SELECT 1 FROM {table} t"
                                      " WHERE t.chunk_id = i.chunk_id)")
             cur.execute(f"INSERT INTO {table} (chunk_id, vector)"
                         f" SELECT i.chunk_id, i.vector FROM incoming_vectors i{skip}")
-        finally:
-            cur.unregister("incoming_vectors")
 
     def store_vectors(self, table: str, ids: Sequence[int], vectors: "np.ndarray") -> None:
         """Vectors of chunks stored earlier (another embedder, or an interrupted run)."""
