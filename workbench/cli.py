@@ -224,6 +224,34 @@ def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: b
     else:
         click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
                    f"parsed {snap.stats.get('parsed_now', 0)} files)")
+    pending = snap.stats.get("blame_pending")
+    if pending:
+        click.echo(f"{pending:,} files are not blamed yet (their current-owner columns are "
+                   f"empty); `workbench blame {snap.info.project}` blames them")
+
+
+@main.command("blame")
+@click.argument("name")
+@click.option("--ref", help="The snapshot of this ref's commit [the current snapshot].")
+@click.option("--budget", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Stop starting new files after SECONDS; what is blamed by then is kept "
+                   "[no limit].")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+@handle_errors
+def blame_cmd(ctx, name: str, ref: str | None, budget: float | None, quiet: bool) -> None:
+    """Blame the files of project NAME's snapshot that no map blamed yet (ownership of
+    current lines); a first map blames within WORKBENCH_BLAME_BUDGET seconds, later maps only
+    the files they changed."""
+    bar = ProgressBar(enabled=not quiet and sys.stderr.isatty(), unit="file")
+    try:
+        done = open_workbench(ctx).blame(name, ref, budget=budget or None, progress=bar)
+    finally:
+        bar.close()
+    left = (f"; {done['pending']:,} still pending (run it again to go on)"
+            if done["pending"] else "; every file is blamed")
+    click.echo(f"snapshot #{done['snapshot_id']}: blamed {done['blamed_now']:,} more of "
+               f"{done['files']:,} files{left}")
 
 
 def _map_portfolio(ctx, from_file: Path | None, ref: str | None, force: bool,

@@ -114,9 +114,10 @@ class Config:
     """Blame the parsed files of each map (cached per blob) for ownership of current lines."""
     blame_budget: float = 60.0
     """Seconds of ``git blame`` one map may spend on files not blamed before, 0 for no limit.
-    Blame walks a file's whole history, about a second a file on 100,000 commits; the files
-    left over are blamed by the next maps (the cache is per blob), and until then their
-    current-line ownership is empty."""
+    Blame walks a file's whole history, about a second a file on 100,000 commits. A first map
+    blames within this budget; a later map blames only the files whose content it has not
+    seen, so a re-map stays proportional to the change. Files left over (empty current-line
+    ownership until then) are blamed by ``workbench blame`` / ``wb.blame``."""
     max_attempts: int = 3
     """Attempts of a job whose errors are transient (network, lock wait) before it is dead."""
     retry_delay: float = 1.0

@@ -89,6 +89,7 @@ class Workbench:
         self._mapper = MapService(self.store, self.clones, self.config, publish=self._announce)
         self.jobs.register("map", self._map_work_from_row, resumable=True)
         self.jobs.register("map_history", self._history_work_from_row)
+        self.jobs.register("blame", self._blame_work_from_row)
         self.jobs.register("index", self._index_work_from_row, resumable=True)
         self.interrupted: list[int] = self.jobs.recover() if recover else []
         #: Batch runs found interrupted (their process ended) when this workbench opened.
@@ -289,6 +290,29 @@ class Workbench:
         snap = None if snapshot is None else self._snapshot_of(project, snapshot)
         self.store.snapshots.pin(info.id, None if snap is None else snap.id)
         return snap
+
+    def blame(self, project: str, ref: str | None = None, *, budget: float | None = None,
+              progress: Callable[[Progress], None] | None = None,
+              wait: bool = True) -> "dict[str, int] | JobHandle":
+        """Finish ownership of current lines for the project's current snapshot (or ``ref``'s):
+        blame its files that no map blamed yet (the first map spends at most
+        ``WORKBENCH_BLAME_BUDGET`` seconds, later maps blame only what they changed), then fill
+        the snapshot's ``current_owner`` columns. ``budget``: seconds, None for no limit; files
+        blamed before it ran out are kept. Returns ``{"snapshot_id", "files", "blamed_now",
+        "pending"}``, or with ``wait=False`` a :class:`JobHandle` at once."""
+        info = self.store.projects.get(project)
+        snap = self.snapshot(project, ref)
+        params = {"snapshot_id": snap.id, "budget": budget}
+        handle = self.jobs.submit("blame", self._blame_work(info, params), project_id=info.id,
+                                  params=params, on_progress=progress, wait=wait)
+        return handle.result() if wait else handle
+
+    def _blame_work(self, project: Project, params: dict[str, Any]):
+        return lambda job: self._mapper.complete_blame(job, project, int(params["snapshot_id"]),
+                                                       params.get("budget"))
+
+    def _blame_work_from_row(self, info: JobInfo):
+        return self._blame_work(self.store.projects.get_by_id(info.project_id), info.params)
 
     # -- architecture over time ------------------------------------------------------------------
 

@@ -56,9 +56,11 @@ def test_views_show_the_snapshots_files_and_owners_of_current_lines(tmp_path, wb
 
 
 
-def test_blame_beyond_its_budget_waits_for_the_next_map(tmp_path, data_dir) -> None:
-    """A map whose blame budget is spent leaves the rest unblamed, says how many, and a later
-    map blames them from where it stopped."""
+def test_blame_beyond_its_budget_is_finished_by_the_blame_verb(tmp_path, data_dir) -> None:
+    """A first map whose blame budget is spent leaves the rest unblamed and says how many; a
+    re-map blames only the file it changed (it stays proportional to the change), and
+    ``blame`` (the verb) finishes the rest in place, on the same snapshot."""
+    from tests.helpers import invoke_cli
     from workbench.config import Config
 
     repo = GitRepo(tmp_path / "budget")
@@ -72,14 +74,37 @@ def test_blame_beyond_its_budget_waits_for_the_next_map(tmp_path, data_dir) -> N
         assert snap.file_metrics["current_owner"].isna().all()
     finally:
         spent.close()
-    fresh = Workbench(config=Config.from_env(data_dir=data_dir, blame_budget=0))
+    repo.write("a.py", "changed by bob\n")
+    repo.commit("edit a", ("Bob", "bob@example.com"), "2024-01-02T10:00:00+00:00")
+    budgeted = Workbench(config=Config.from_env(data_dir=data_dir))  # 60 s to spend
     try:
-        snap = fresh.map("budget", force=True)
-        assert "blame_pending" not in snap.stats
-        assert snap.file_metrics.set_index("path")["current_owner"].to_dict() == {
-            "a.py": ANN[1], "b.py": ANN[1], "c.py": ANN[1]}
+        again = budgeted.map("budget")
+        owners = again.file_metrics.set_index("path")["current_owner"]
+        assert owners["a.py"] == "bob@example.com"
+        assert owners[["b.py", "c.py"]].isna().all()
+        assert again.stats["blame_pending"] == 2
+
+        from workbench.widgets import HistoryPanel
+
+        panel = HistoryPanel(budgeted, project="budget")
+        assert "2 files are not blamed yet" in panel.output.value
+        assert panel.blame_button.layout.display == ""
+        panel.blame_rest().result(timeout=120)  # the session drains: the panel is refreshed
+        panel.show("ownership")
+        assert "not blamed yet" not in panel.output.value
+        assert panel.blame_button.layout.display == "none"
+        assert set(panel.result["current_owner"]) == {"bob@example.com", ANN[1]}
+        done = budgeted.snapshot("budget")
+        assert done.id == again.id and "blame_pending" not in done.stats
+        assert done.file_metrics.set_index("path")["current_owner"].to_dict() == {
+            "a.py": "bob@example.com", "b.py": ANN[1], "c.py": ANN[1]}
     finally:
-        fresh.close()
+        budgeted.close()
+    out = invoke_cli("blame", "budget", "-q", data_dir=data_dir)  # nothing left: a no-op
+    assert out.returncode == 0, out.stderr
+    assert f"snapshot #{again.id}: blamed 0 more of 3 files; every file is blamed" in out.stdout
+    out = invoke_cli("blame", "nosuch", data_dir=data_dir)
+    assert out.returncode == 1 and "nosuch" in out.stderr and "Traceback" not in out.stderr
 
 
 MAILMAP_CASES = [

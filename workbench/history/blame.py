@@ -50,17 +50,21 @@ def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git |
 
 def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 cached: Callable[[list[tuple[str, str]]], pd.DataFrame],
-                git: Git | None = None, workers: int = 2, budget: float | None = None
+                git: Git | None = None, workers: int = 2, budget: float | None = None,
+                only: set[str] | None = None,
+                progress: Callable[[int, int], None] | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blame of every ``path -> blob sha`` of ``files`` at ``commit``: ``(all rows, new rows)``
     with :data:`BLAME_COLUMNS`; ``cached(keys)`` returns stored rows for (path, blob) keys.
-    The files not cached are blamed by ``workers`` git processes at once, in path order;
-    after ``budget`` seconds no new file is started, and the files not
-    reached are absent from both frames (the next call blames them)."""
+    The files not cached (of them, with ``only``, just the paths in it) are blamed by
+    ``workers`` git processes at once, in path order; after ``budget`` seconds no new file
+    is started, and the files not reached are absent from both frames (a later call blames
+    them). ``progress(done, total)`` follows the files blamed."""
     keys = sorted(files.items())
     known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
     have = set(zip(known["path"], known["blob_sha"]))
-    missing = [key for key in keys if key not in have]
+    missing = [key for key in keys if key not in have and (only is None or key[0] in only)]
+    done = [0]
 
     def one(key: tuple[str, str]) -> list[tuple[str, str, str, int]]:
         path, blob = key
@@ -91,6 +95,10 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 return
             with lock:
                 rows.extend(found)
+                done[0] += 1
+                count = done[0]
+            if progress is not None:
+                progress(count, len(missing))
 
     threads = [threading.Thread(target=work, name="workbench-blame", daemon=True)
                for _ in range(max(1, min(workers, len(missing))))]

@@ -88,27 +88,40 @@ class HistoryService:
             below.append(boundary)
         return added
 
-    def analyse(self, project_id: int, repo: Path, commit: str,
-                sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
-                blame: dict[str, str] | None = None) -> HistoryResult:
-        """Per-file metrics and change coupling over the history of ``commit``.
-
-        ``files`` (path -> blob sha, every file of the snapshot's tree) marks the rows of
-        present files; ``blame`` (path -> blob sha) the files whose current lines are blamed
-        for ownership of current lines (cached per blob in the store).
-        """
+    def _history_of(self, project_id: int, repo: Path, commit: str, *, changes: bool = True
+                    ) -> tuple[list[str], pd.DataFrame, pd.DataFrame, str, list[str]]:
+        """The order of ``commit``'s history (``rev-list --topo-order --reverse``), its
+        stored commits with the snapshot's ``.mailmap`` applied, their file changes (empty
+        without ``changes``), the ``.mailmap`` text and the shallow boundary commits."""
         order = with_index_room(repo, self.git).run(
             ["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
             cwd=repo, what="listing history").split()
-        commits, changes = self.store.history.load(project_id, order)
+        commits, file_changes = self.store.history.load(project_id, order, changes=changes)
         mailmap = read_mailmap(repo, commit, self.git)
         if commits.empty:
-            empty = pd.DataFrame()
-            return HistoryResult(0, empty, empty, mailmap=mailmap)
+            return order, commits, file_changes, mailmap, []
         commits = Mailmap(mailmap).apply(commits)
         position = {sha: i for i, sha in enumerate(order)}
         boundary = sorted(commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"],
                           key=position.__getitem__)
+        return order, commits, file_changes, mailmap, boundary
+
+    def analyse(self, project_id: int, repo: Path, commit: str,
+                sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
+                blame: dict[str, str] | None = None, blame_only: set[str] | None = None
+                ) -> HistoryResult:
+        """Per-file metrics and change coupling over the history of ``commit``.
+
+        ``files`` (path -> blob sha, every file of the snapshot's tree) marks the rows of
+        present files; ``blame`` (path -> blob sha) the files whose current lines are blamed
+        for ownership of current lines (cached per blob in the store). With ``blame_only``
+        (paths), only those of them are blamed now when not cached, within the budget; the
+        others count as pending unless cached (:meth:`complete_blame` blames them).
+        """
+        order, commits, changes, mailmap, boundary = self._history_of(project_id, repo, commit)
+        if commits.empty:
+            empty = pd.DataFrame()
+            return HistoryResult(0, empty, empty, mailmap=mailmap)
         boundary_paths = pd.DataFrame(
             [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
              if entry.type == "blob"], columns=["sha", "path"])
@@ -118,22 +131,25 @@ class HistoryService:
                                prepared=prepared)
         pending = 0
         if blame:
-            metrics, pending = self._with_current_ownership(project_id, repo, commit, metrics,
-                                                            commits, blame, boundary)
+            owners, pending = self.ownership(project_id, repo, commit, commits, blame, boundary,
+                                             only=blame_only)
+            metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
         # its documented thresholds; the boundary markers in ``prepared`` are not changes
         coupling = change_coupling(commits, changes, order=order, prepared=prepared)
         return HistoryResult(len(commits), metrics, coupling, truncated_at=boundary,
                              mailmap=mailmap, blame_pending=pending)
 
-    def _with_current_ownership(self, project_id: int, repo: Path, commit: str,
-                                metrics: pd.DataFrame, commits: pd.DataFrame,
-                                blame: dict[str, str], boundary: list[str]
-                                ) -> tuple[pd.DataFrame, int]:
-        """Metrics with the current-line owner columns, and the number of files left unblamed
-        because the blame budget ran out (their columns are empty)."""
+    def ownership(self, project_id: int, repo: Path, commit: str, commits: pd.DataFrame,
+                  blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
+                  budget: float | None = -1.0,
+                  progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, int]:
+        """Current-line owner columns per path (index), from cached and new blames of the
+        ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
+        unblamed (their columns are empty). ``budget`` defaults to the service's; None: no
+        limit."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
-            budget=self.blame_budget)
+            budget=self.blame_budget if budget == -1.0 else budget, only=only, progress=progress)
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         keyed = commits.assign(author=author_key(commits))
@@ -142,4 +158,17 @@ class HistoryService:
         owners = current_ownership(rows, keyed, unknown)
         names = author_names(commits, commits["authored_at"].max())
         owners["current_owner_name"] = owners["current_owner"].map(names)
-        return metrics.merge(owners, left_on="path", right_index=True, how="left"), pending
+        return owners, pending
+
+    def complete_blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str],
+                       *, budget: float | None = None,
+                       progress: Callable[[int, int], None] | None = None
+                       ) -> tuple[pd.DataFrame, int]:
+        """Blame the files of a stored snapshot that its map left pending: the owner columns
+        of every file in ``files`` (path -> blob sha) and how many are still pending after
+        ``budget`` seconds (None: no limit)."""
+        _, commits, _, _, boundary = self._history_of(project_id, repo, commit, changes=False)
+        if commits.empty:
+            return pd.DataFrame(), 0
+        return self.ownership(project_id, repo, commit, commits, files, boundary,
+                              budget=budget, progress=progress)

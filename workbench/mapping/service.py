@@ -122,6 +122,21 @@ class _Background:
 Publish = Callable[[str, dict[str, Any]], None]
 
 
+def _changed_since_last_map(store: Store, project_id: int, blame: dict[str, str] | None
+                            ) -> set[str] | None:
+    """The paths of ``blame`` whose content the project's newest snapshot did not have, when
+    that snapshot left files unblamed; else None (blame whatever is not cached). A map after
+    one whose budget ran out blames only what changed: the leftovers are blamed by
+    ``complete_blame``, not by every map, so a re-map stays proportional to the change."""
+    if not blame:
+        return None
+    newest = store.snapshots.newest(project_id)
+    if newest is None or not newest.stats.get("blame_pending"):
+        return None
+    before = store.snapshots.blobs(newest.id)
+    return {p for p, b in blame.items() if (p, b) not in before}
+
+
 class MapService:
     def __init__(self, store: Store, clones: Clones, config: Config,
                  publish: Publish | None = None) -> None:
@@ -201,6 +216,31 @@ class MapService:
                 "job_id": job.id})
         return result
 
+    def complete_blame(self, job: Job, project: Project, snapshot_id: int,
+                       budget: float | None = None) -> dict:
+        """Blame the parsed files of a stored snapshot that are not blamed yet (a map's budget
+        ran out, or an earlier map left them), then fill its current-line owner columns and
+        its ``blame_pending`` statistic. ``budget``: seconds, None for no limit.
+        Returns ``{"snapshot_id", "files", "blamed_now", "pending"}``."""
+        info = self.store.snapshots.get(snapshot_id)
+        files = self.store.snapshots.files(snapshot_id)
+        parsed = files.loc[files["status"] == "parsed"]
+        blame = dict(zip(parsed["path"], parsed["blob_sha"]))
+        repo = self.clones.path_for(project.name)
+        before = int(info.stats.get("blame_pending", 0))
+        job.report(0, before or None, f"blaming the files of snapshot #{snapshot_id}")
+
+        def progress(done: int, total: int) -> None:
+            job.report(done, total, f"blamed {done:,} of {total:,} files")
+            job.check_cancel()
+
+        owners, pending = self.history.complete_blame(project.id, repo, info.commit_sha, blame,
+                                                      budget=budget, progress=progress)
+        if len(owners):
+            self.store.history.update_ownership(snapshot_id, owners, pending)
+        return {"snapshot_id": snapshot_id, "files": len(blame),
+                "blamed_now": max(0, before - pending), "pending": pending}
+
     def _deepen(self, project: Project, deepen: int | None, unshallow: bool) -> tuple[Path, bool]:
         """Fetch with ``--deepen``/``--unshallow``; ``(clone, whether its history grew)``."""
         existed = self.clones.exists(project.name)
@@ -272,11 +312,13 @@ class MapService:
             job.check_cancel()
             sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
                               dtype="float64")
+            blame = ({f.path: f.blob_sha for f in scanned.files
+                      if f.status == "parsed" and f.facts is not None}
+                     if self.config.blame else None)
             history = self.history.analyse(
                 project.id, repo, commit, sizes,
                 files={e.path: e.blob_sha for e in entries},
-                blame={f.path: f.blob_sha for f in scanned.files
-                       if f.status == "parsed" and f.facts is not None} if self.config.blame else None)
+                blame=blame, blame_only=_changed_since_last_map(self.store, project.id, blame))
             job.report(len(fresh), len(fresh), "building the map")
             job.check_cancel()
             tables = build_map(scanned.files, manifests=scanned.manifests, coupling=history.coupling)

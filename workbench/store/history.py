@@ -16,6 +16,7 @@ again, with what is below them. ``blame_lines`` caches ``git blame`` per
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from .database import Database, registered
@@ -102,8 +103,10 @@ class HistoryTable:
 
         self.db.write(insert)
 
-    def load(self, project_id: int, shas: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Commits and file changes of a project, limited to ``shas`` when given."""
+    def load(self, project_id: int, shas: list[str] | None = None, *, changes: bool = True
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Commits and file changes of a project, limited to ``shas`` when given; without
+        ``changes`` the second frame is empty."""
         import pyarrow as pa
 
         wanted = pa.table({"sha": pa.array(shas or [], pa.string())})
@@ -114,7 +117,8 @@ class HistoryTable:
                 c = cur.execute(f"SELECT {', '.join(COMMIT_COLUMNS)} FROM commits{join}"
                                 " WHERE project_id = ?", [project_id]).df()
                 f = cur.execute(f"SELECT {', '.join(CHANGE_COLUMNS)} FROM file_changes{join}"
-                                " WHERE project_id = ?", [project_id]).df()
+                                f" WHERE project_id = ?{'' if changes else ' AND false'}",
+                                [project_id]).df()
                 return c, f
 
         return self.db.read(fetch)
@@ -202,6 +206,32 @@ class HistoryTable:
                             [project_id])
 
         self.db.write(insert)
+
+    def update_ownership(self, snapshot_id: int, owners: pd.DataFrame, pending: int) -> None:
+        """Fill a stored snapshot's current-line owner columns from ``owners`` (index: path;
+        the ``current_*`` columns of :data:`METRIC_COLUMNS`) and set its ``blame_pending``
+        statistic, in one transaction."""
+        import pyarrow as pa
+
+        columns = [c for c in METRIC_COLUMNS if c.startswith("current_")]
+        table = pa.Table.from_pandas(owners.reindex(columns=columns).rename_axis("path")
+                                     .reset_index(), preserve_index=False)
+
+        def update(cur) -> None:
+            with registered(cur, incoming_owners=table):
+                assign = ", ".join(f"{c} = o.{c}" for c in columns)
+                cur.execute(f"UPDATE file_metrics SET {assign} FROM incoming_owners o"
+                            " WHERE file_metrics.snapshot_id = ? AND file_metrics.path = o.path",
+                            [snapshot_id])
+            row = cur.execute("SELECT stats FROM snapshots WHERE id = ?", [snapshot_id]).fetchone()
+            stats = json.loads(row[0]) if row and row[0] else {}
+            stats.pop("blame_pending", None)
+            if pending:
+                stats["blame_pending"] = pending
+            cur.execute("UPDATE snapshots SET stats = ? WHERE id = ?",
+                        [json.dumps(stats), snapshot_id])
+
+        self.db.write(update)
 
     @staticmethod
     def write_metrics(cur, snapshot_id: int, metrics: pd.DataFrame) -> None:

@@ -115,6 +115,17 @@ class SnapshotsTable:
                              [project_id])
         return rows[0][0] if rows else None
 
+    def newest(self, project_id: int) -> SnapshotInfo | None:
+        """The project's most recently stored snapshot (any ref), or None before its first map."""
+        rows = self.db.query(f"{_SELECT} WHERE s.project_id = ? ORDER BY s.id DESC LIMIT 1",
+                             [project_id])
+        return _info(rows[0]) if rows else None
+
+    def blobs(self, snapshot_id: int) -> set[tuple[str, str]]:
+        """(path, blob sha) of every file of a snapshot."""
+        return set(self.db.query("SELECT path, blob_sha FROM files WHERE snapshot_id = ?",
+                                 [snapshot_id]))
+
     def of_commit(self, project_id: int, commit_sha: str) -> list[SnapshotInfo]:
         """Every snapshot of one commit, newest first."""
         rows = self.db.query(f"{_SELECT} WHERE s.project_id = ? AND s.commit_sha = ?"

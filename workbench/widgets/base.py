@@ -52,6 +52,8 @@ class Session(traitlets.HasTraits):
     snapshot_id = traitlets.Int(None, allow_none=True)
     selected = traitlets.Unicode(None, allow_none=True)
     highlight = traitlets.List(traitlets.Unicode())
+    #: Counts in-place updates of the shown snapshot (a finished ``blame``): panels observe it.
+    refreshed = traitlets.Int(0)
 
     def __init__(self, wb: "Workbench", *, project: str | None = None) -> None:
         super().__init__()
@@ -123,6 +125,13 @@ class Session(traitlets.HasTraits):
             project, refs=refs, every=every, tags=tags, limit=limit, wait=False,
             progress=progress))
 
+    def start_blame(self, project: str) -> "JobHandle":
+        """Blame the files of ``project``'s current snapshot that no map blamed yet, in the
+        background (``wb.blame(wait=False)``); when it succeeds the session reloads the
+        snapshot, so panels show the filled owner columns."""
+        return self.track("blame", project, lambda progress: self.wb.blame(
+            project, wait=False, progress=progress))
+
     def track(self, kind: str, label: str,
               start: Callable[[Callable[[Progress], None]], "JobHandle"]) -> "JobHandle":
         """Start a background job and report its progress to the listeners under ``label``.
@@ -159,6 +168,10 @@ class Session(traitlets.HasTraits):
                 return
             if result.get("snapshot_id") is not None and self.project in (None, label):
                 self.open(label, result["snapshot_id"])
+        if p.status == "succeeded" and kind == "blame" and self.project == label:
+            with self._lock:
+                self._snapshot = None  # its owner columns and statistics changed in place
+            self.refreshed += 1
 
     def _dispatch(self, p: Progress, label: str) -> None:
         for listener in list(self._listeners):

@@ -53,6 +53,14 @@ def _truncation_html(snap) -> str:
             f"<code>workbench map {esc(snap.info.project)} --deepen N</code> fetches more</p>")
 
 
+def _pending_html(pending: int) -> str:
+    if not pending:
+        return ""
+    return (f"<p style='color:#8a5a00'>{pending:,} files are not blamed yet: their current-owner "
+            "columns are empty until <i>blame the rest</i> (or <code>workbench blame</code>) "
+            "has run</p>")
+
+
 class HistoryPanel(Panel):
     """What git history says about the files: where change concentrates and who knows the code.
 
@@ -70,12 +78,17 @@ class HistoryPanel(Panel):
                                         layout=widgets.Layout(width="10em"))
         self.deleted = widgets.Checkbox(False, description="deleted files", indent=False)
         self.output = widgets.HTML("")
+        self.blame_button = widgets.Button(description="blame the rest", icon="user",
+                                           tooltip="blame the files no map blamed yet "
+                                                   "(`workbench blame`), in the background",
+                                           layout=widgets.Layout(display="none"))
+        self.blame_button.on_click(lambda _: self.blame_rest())
         self.choice.observe(lambda _: self._chosen(), "value")
         self.n.observe(lambda _: self.refresh(), "value")
         self.deleted.observe(lambda _: self.refresh(), "value")
-        self.children = [self.caption(), widgets.HBox([self.choice, self.n, self.deleted]),
-                         self.output]
-        self.session.observe(lambda _: self.refresh(), "snapshot_id")
+        self.children = [self.caption(), widgets.HBox([self.choice, self.n, self.deleted,
+                                                       self.blame_button]), self.output]
+        self.session.observe(lambda _: self.refresh(), ["snapshot_id", "refreshed"])
         self.refresh()
 
     def show(self, view: str) -> pd.DataFrame:
@@ -86,6 +99,12 @@ class HistoryPanel(Panel):
         else:
             self._chosen()
         return self.result
+
+    def blame_rest(self):
+        """Start blaming the files the shown snapshot's maps left unblamed; the ownership
+        view fills in when the job is done. Returns the job's handle."""
+        self.blame_button.disabled = True
+        return self.session.start_blame(self.session.project)
 
     def _chosen(self) -> None:
         """Show the chosen view and mark its files on a map of the same session."""
@@ -104,7 +123,10 @@ class HistoryPanel(Panel):
         except WorkbenchError as exc:
             self.output.value = error_html(exc)
             return
-        self.output.value = _truncation_html(snap) + table_html(
+        pending = int(snap.stats.get("blame_pending", 0))
+        self.blame_button.layout.display = "" if pending else "none"
+        self.blame_button.disabled = False
+        self.output.value = _truncation_html(snap) + _pending_html(pending) + table_html(
             self.result, max_rows=self.n.value, empty="nothing in the history")
 
     def to_html(self) -> str:
