@@ -155,7 +155,8 @@ class MapService:
             self._history = HistoryService(self.store, git_timeout=config.git_timeout,
                                            git_memory=config.history_memory,
                                            max_commit_files=config.max_commit_files,
-                                           blame_budget=config.blame_budget)
+                                           blame_budget=config.blame_budget,
+                                           graph_memory=config.git_memory)
         return self._history
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
