@@ -104,7 +104,7 @@ class Config:
     """Address-space limit of one parser worker process (RLIMIT_AS), in bytes."""
     git_memory: int = 2 << 30
     """Address-space limit of one git process (RLIMIT_AS), in bytes: clone, fetch, listing
-    and reading files."""
+    and reading files, writing the commit-graph (plus the size of the files git maps whole)."""
     history_memory: int = 512 << 20
     """Address-space limit of the ``git log`` that mines history, in bytes: one commit's diff
     must fit (a tree bomb does not, and its commit is recorded without files)."""
