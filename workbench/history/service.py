@@ -19,7 +19,7 @@ from typing import Callable
 
 import pandas as pd
 
-from ..repos.commit_graph import has_commit_graph, refresh_commit_graph
+from ..repos.commit_graph import has_commit_graph, refresh_commit_graph, worth_a_commit_graph
 from ..repos.git import Git
 from ..repos.shallow import shallow_commits
 from ..store import Store
@@ -73,7 +73,7 @@ class HistoryService:
         if history.version(project_id) < HISTORY_VERSION:
             history.forget(project_id)
         since, _ = history.checkpoint(project_id)
-        if not has_commit_graph(repo):
+        if not has_commit_graph(repo) and worth_a_commit_graph(repo):
             # written before mining, while the map's other processes are small (a million
             # commits take about 1.3 GB and a minute); rev-list and blame use it from then on
             refresh_commit_graph(repo, with_index_room(repo, self.graph_git))

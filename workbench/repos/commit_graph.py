@@ -10,7 +10,8 @@ filter of the paths it changed (Stolee, "Supercharging the Git Commit Graph", 20
 and 1.3 GB for a million commits, once (a few milliseconds for a small history); after a
 fetch ``--split`` adds a layer holding only the new commits, in milliseconds.
 
-The graph only speeds git up: git gives the same answers with or without it. A failure to
+The graph only speeds git up: git gives the same answers with or without it. A clone whose
+packs are small has a history git walks fast anyway, and is left without one. A failure to
 write (a shallow clone cannot have one) is logged and ignored.
 """
 
@@ -24,11 +25,24 @@ from .git import Git
 
 log = logging.getLogger(__name__)
 
+#: Clones whose packs hold fewer bytes get no commit-graph (a few thousand commits: git's
+#: walks take milliseconds without it, and the process would cost more than it saves).
+MIN_PACK_BYTES = 16 << 20
+
+def _objects(repo: Path) -> Path:
+    return repo / "objects" if (repo / "objects").is_dir() else repo / ".git" / "objects"
+
+
 def has_commit_graph(repo: Path) -> bool:
     """Whether the bare or working clone at ``repo`` has a commit-graph (single or split)."""
-    root = repo if (repo / "objects").is_dir() else repo / ".git"
-    info = root / "objects" / "info"
+    info = _objects(repo) / "info"
     return (info / "commit-graph").is_file() or (info / "commit-graphs" / "commit-graph-chain").is_file()
+
+
+def worth_a_commit_graph(repo: Path) -> bool:
+    """Whether ``repo``'s packs hold at least :data:`MIN_PACK_BYTES`."""
+    packs = _objects(repo) / "pack"
+    return sum(p.stat().st_size for p in packs.glob("*.pack")) >= MIN_PACK_BYTES
 
 
 def refresh_commit_graph(repo: Path, git: Git) -> bool:
@@ -44,4 +58,4 @@ def refresh_commit_graph(repo: Path, git: Git) -> bool:
     return True
 
 
-__all__ = ["has_commit_graph", "refresh_commit_graph"]
+__all__ = ["MIN_PACK_BYTES", "has_commit_graph", "refresh_commit_graph", "worth_a_commit_graph"]
