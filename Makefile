@@ -25,10 +25,11 @@ demo: $(STAMP)
 	$(BIN)/workbench --data-dir $(DATA_DIR) search "where are database lock conflicts retried" -p $(DEMO_NAME) --k 5
 	$(BIN)/workbench --data-dir $(DATA_DIR) ask "How does a finished map announce itself to subscribers?" -p $(DEMO_NAME)
 
-## test: the whole suite (the browser test needs Chromium, the event tests redis-server: both
-## installed from Debian when root; the tests start and stop their own redis-server)
+## test: the whole suite on two processes, one test file per process at a time (module
+## fixtures such as a Dask cluster stay single); the browser test needs Chromium, the event
+## tests redis-server: both installed from Debian when root (the tests start their own server)
 test: $(STAMP) browser redis
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 ## browser: Debian's Chromium for tests/browser (Playwright drives it; no browser is downloaded)
 browser:
