@@ -20,7 +20,7 @@ HOSTILE = ["it's", "'); DROP TABLE t; --", "back\\slash\\'", "?", "$1", "-- not 
 VALUES = [None, True, False, 0, -7, 2**31, -(2**63), 2**63 - 1, 1.5, -0.0, 1e-300,
           *HOSTILE, datetime(2024, 1, 2, 3, 4, 5, 678901),
           datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone(timedelta(hours=-5))),
-          datetime.now(timezone.utc), date(2024, 2, 29), ["a", "b'c", "?"], [1, 2, 3],
+          datetime(2026, 11, 30, 2, 5, 12, 90447, tzinfo=timezone.utc), date(2024, 2, 29), ["a", "b'c", "?"], [1, 2, 3],
           [1, 2**40], ("x", "y")]
 
 
