@@ -56,7 +56,11 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
     if g.number_of_nodes() == 0:
         return
     rank = nx.pagerank(g, alpha=0.85) if g.number_of_edges() else {n: 1 / len(g) for n in g}
-    undirected = g.to_undirected()
+    # what g.to_undirected() makes (same node and neighbour order, so the same communities)
+    # without deep-copying an empty attribute dict per node and edge
+    undirected = nx.Graph()
+    undirected.add_nodes_from(g)
+    undirected.add_edges_from(g.edges())
     if not undirected.number_of_edges():
         communities = [{n} for n in g]
     elif len(undirected) > LOUVAIN_MAX_FILES:
