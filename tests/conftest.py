@@ -12,6 +12,18 @@ from tests.helpers import SAMPLE_V1, commit, git, init_repo, write
 from workbench import Workbench
 
 
+@pytest.fixture(autouse=True)
+def _python_face():
+    """Each test starts as the Python face: a test that runs the command line in-process
+    (click's runner) leaves ``faces.current`` at "cli", which would change the hints of
+    whatever test the same process runs next."""
+    from workbench import faces
+
+    faces.current = "python"
+    yield
+    faces.current = "python"
+
+
 @pytest.fixture
 def sample_repo(tmp_path: Path) -> Path:
     """A small repository: src layout, packages, relative imports, a cycle, bad files, a symlink."""
