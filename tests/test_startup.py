@@ -21,7 +21,7 @@ from workbench import Workbench
 HEAVY = ("pandas", "numpy", "pyarrow", "networkx", "scipy", "papermill", "nbconvert",
          "nbformat", "matplotlib", "tree_sitter", "ipywidgets", "anywidget", "openai",
          "starlette", "uvicorn", "httpx", "mcp", "wordllama", "jupyter_client", "jsonschema",
-         "threadpoolctl", "croniter", "tqdm", "git")
+         "threadpoolctl", "croniter", "tqdm", "git", "pathspec")
 
 CHILD = """
 import contextlib, io, json, sys
