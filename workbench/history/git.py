@@ -189,12 +189,17 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
     options, revs = args[1:split], args[split + 1:]
     walk = [option for option in options if option in _WALK_OPTIONS]
     if jobs == 2 and "--reverse" in options:
-        # enough commits for two? rev-list stops counting at the threshold
-        count = int(run_git(repo_path, "rev-list", "--count", f"--max-count={2 * min_piece}",
-                            "--end-of-options", *revs, git=git).stdout or 0)
+        forward = spawn_git(repo_path, *args, stderr=stderr, git=git)
+        try:  # enough commits for two? rev-list stops counting at the threshold
+            count = int(run_git(repo_path, "rev-list", "--count", f"--max-count={2 * min_piece}",
+                                "--end-of-options", *revs, git=git).stdout or 0)
+        except BaseException:
+            Git.kill(forward)
+            forward.wait()
+            raise
         if count < 2 * min_piece:
-            return LogProcesses.single(spawn_git(repo_path, *args, stderr=stderr, git=git))
-        return TwoEnds(repo_path, args, stderr, git)
+            return LogProcesses.single(forward)
+        return TwoEnds(repo_path, args, stderr, git, forward)
     shown = [option for option in options if option not in _WALK_OPTIONS]
     listed = run_git(repo_path, "rev-list", *walk, "--end-of-options", *revs, git=git).stdout
     count = len(listed) // _SHA_LINE
@@ -397,12 +402,13 @@ class TwoEnds(LogProcesses):
     """
 
     def __init__(self, repo_path: str | os.PathLike[str], args: list[str], stderr: IO[bytes],
-                 git: Git) -> None:
+                 git: Git, forward: subprocess.Popen[bytes]) -> None:
+        """``forward`` is ``git <args>`` started already (its stdout a pipe)."""
         backward = [arg for arg in args if arg != "--reverse"]
         self._start, self._waiting, self._jobs, self._closed = None, [], 2, False
         self.returncode = None
         self.stdout = self
-        self._forward = spawn_git(repo_path, *args, stderr=stderr, git=git)
+        self._forward = forward
         self._output = tempfile.TemporaryFile()
         try:
             self._backward: subprocess.Popen[bytes] | None = git.spawn(
