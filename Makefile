@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q workbench  # what a wheel install does; PYTHONDONTWRITEBYTECODE would stop it
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -11,7 +11,9 @@ def _walk(group, prefix=()):
     """Every command of the CLI, found from the click group itself (so none can be missed)."""
     import click
 
-    for name, cmd in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # commands loaded on first use included
+        cmd = group.get_command(ctx, name)
         path = (*prefix, name)
         yield list(path), cmd
         if isinstance(cmd, click.Group):

@@ -21,7 +21,7 @@ from workbench import Workbench
 HEAVY = ("pandas", "numpy", "pyarrow", "networkx", "scipy", "papermill", "nbconvert",
          "nbformat", "matplotlib", "tree_sitter", "ipywidgets", "anywidget", "openai",
          "starlette", "uvicorn", "httpx", "mcp", "wordllama", "jupyter_client", "jsonschema",
-         "threadpoolctl", "croniter", "tqdm", "git")
+         "threadpoolctl", "croniter", "tqdm", "git", "pathspec")
 
 CHILD = """
 import contextlib, io, json, sys
@@ -72,6 +72,11 @@ def test_status_and_a_remap_of_an_unchanged_commit_load_nothing_heavy(tmp_path: 
     loaded = _loaded(("status", _cli("--data-dir", str(data), "status")),
                      ("re-map", _cli("--data-dir", str(data), "map", "light", "-q")))
     assert loaded == {"status": [], "re-map": []}
+    # nor the modules of the other commands
+    proc = subprocess.run([sys.executable, "-c", "import sys\n" + _cli("--data-dir", str(data),
+                           "status") + "\nprint(sorted(m for m in sys.modules if m.startswith("
+                           "'workbench.cli_')))"], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip().splitlines()[-1] == "['workbench.cli_common']", proc.stderr
 
     # the kept summary is the one computed from the graph
     proc = subprocess.run([sys.executable, "-m", "workbench", "--data-dir", str(data), "map",
@@ -79,3 +84,15 @@ def test_status_and_a_remap_of_an_unchanged_commit_load_nothing_heavy(tmp_path: 
     assert proc.returncode == 0, proc.stderr
     assert text.split("\n", 2)[2] in proc.stdout
     assert "light.b" in proc.stdout and "mapped already" in proc.stdout
+
+
+def test_every_command_module_command_is_reachable_by_its_name():
+    import click
+
+    from workbench.cli import COMMANDS, main
+
+    ctx = click.Context(main)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name, name
+    assert set(COMMANDS) <= set(main.list_commands(ctx))

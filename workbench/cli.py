@@ -8,19 +8,50 @@ shows the traceback).
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import cli_ai, cli_batch, cli_events, cli_ideas, cli_query, cli_search, faces
+from . import faces
 from .cli_common import OneLineErrors, ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
 from .repos.shallow import truncation_note
 
+#: Commands defined in other modules, loaded when named (or listed by ``--help``), so that
+#: ``workbench status`` and ``workbench map`` do not import every command's module.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "query": ("cli_query", "query"), "diff": ("cli_query", "diff_cmd"),
+    "check": ("cli_query", "check_cmd"), "export": ("cli_query", "export_cmd"),
+    "sql": ("cli_query", "sql_cmd"), "history": ("cli_query", "history_cmd"),
+    "batch": ("cli_batch", "batch"), "schedule": ("cli_batch", "schedule"),
+    "scheduler": ("cli_batch", "scheduler"),
+    "idea": ("cli_ideas", "idea"), "tasks": ("cli_ideas", "tasks_cmd"),
+    "review": ("cli_ideas", "review_cmd"),
+    "ask": ("cli_ai", "ask_cmd"), "ai": ("cli_ai", "ai"), "mcp": ("cli_ai", "mcp_cmd"),
+    "search": ("cli_search", "search_cmd"), "index": ("cli_search", "index_cmd"),
+    "events": ("cli_events", "events"), "serve": ("cli_events", "serve_cmd"),
+}
 
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+
+class _Main(OneLineErrors):
+    """The top-level group: the commands of :data:`COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in COMMANDS:
+            module, attr = COMMANDS[name]
+            command = getattr(importlib.import_module(f".{module}", __package__), attr)
+            self.add_command(command, name)
+        return command
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="WORKBENCH_DATA_DIR", help="Where the database, clones and runs live [./data].")
 @click.version_option(package_name="workbench")
@@ -405,21 +436,6 @@ def report(ctx, project_name: str | None, ref: str | None, output_dir: Path | No
     click.echo(f"report notebook: {result.notebook}")
     click.echo(f"report html:     {result.html}")
 
-
-for _command in (cli_query.query, cli_query.diff_cmd, cli_query.check_cmd, cli_query.export_cmd,
-                 cli_query.sql_cmd, cli_query.history_cmd, cli_batch.batch, cli_batch.schedule,
-                 cli_batch.scheduler):
-    main.add_command(_command)
-main.add_command(cli_ideas.idea)
-main.add_command(cli_ideas.tasks_cmd)
-main.add_command(cli_ideas.review_cmd)
-main.add_command(cli_ai.ask_cmd)
-main.add_command(cli_ai.ai)
-main.add_command(cli_ai.mcp_cmd)
-main.add_command(cli_search.search_cmd)
-main.add_command(cli_search.index_cmd)
-main.add_command(cli_events.events)
-main.add_command(cli_events.serve_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

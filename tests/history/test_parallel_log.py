@@ -195,3 +195,35 @@ def test_the_memory_limit_leaves_room_for_the_pack_indexes(history: Path) -> Non
     assert limited.memory == 64 << 20  # the caller's runner is left as it was
     unlimited = Git(memory=None)
     assert with_index_room(history, unlimited) is unlimited
+
+
+def _single_bytes(repo: Path) -> bytes:
+    (head,) = resolve_commits(repo, ["HEAD"])
+    with tempfile.TemporaryFile() as stderr:
+        process = spawn_log(repo, log_arguments(head, []), stderr=stderr, jobs=1)
+        try:
+            return b"".join(read_stdout(process))
+        finally:
+            process.close()
+
+
+@pytest.mark.parametrize("read_first", [0, 1, 25])
+def test_two_ends_join_where_the_newest_first_process_got_to(history: Path, read_first: int) -> None:
+    """The reader takes ``read_first`` chunks of the oldest-first process, then waits until the
+    newest-first one has written everything: the rest comes from its file, reversed."""
+    from workbench.history.git import TwoEnds
+
+    (head,) = resolve_commits(history, ["HEAD"])
+    with tempfile.TemporaryFile() as stderr:
+        process = spawn_log(history, log_arguments(head, []), stderr=stderr, jobs=2, min_piece=1)
+        try:
+            assert isinstance(process, TwoEnds) and len(process.processes) == 2
+            backward = process.processes[1]
+            chunks = read_stdout(process)
+            output = [chunk for _, chunk in zip(range(read_first), chunks)]
+            backward.wait(timeout=60)  # the newest-first process has shown the whole history
+            output += list(chunks)
+            assert process.wait() == 0 and process.processes == []
+        finally:
+            process.close()
+    assert b"".join(output) == _single_bytes(history)

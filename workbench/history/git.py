@@ -165,7 +165,9 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
     as one or several git processes whose output, read with :func:`read_stdout`, is byte for
     byte what the single ``git log`` would write.
 
-    With more than one job and at least ``2 * min_piece`` commits to show, one
+    With two jobs and at least ``2 * min_piece`` commits to show, two processes show the
+    history from both ends and meet where they meet (:class:`TwoEnds`): the work is shared
+    evenly whatever each commit costs, and nothing is listed beforehand. With more jobs, one
     ``git rev-list`` lists the commits in the log's order, the list is cut into contiguous
     pieces, and each piece is shown by ``git log --no-walk=unsorted --stdin`` (the same
     options, the piece's ids on stdin), ``jobs`` processes at a time, each writing to a file
@@ -186,6 +188,18 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
     split = args.index("--end-of-options")
     options, revs = args[1:split], args[split + 1:]
     walk = [option for option in options if option in _WALK_OPTIONS]
+    if jobs == 2 and "--reverse" in options:
+        forward = spawn_git(repo_path, *args, stderr=stderr, git=git)
+        try:  # enough commits for two? rev-list stops counting at the threshold
+            count = int(run_git(repo_path, "rev-list", "--count", f"--max-count={2 * min_piece}",
+                                "--end-of-options", *revs, git=git).stdout or 0)
+        except BaseException:
+            Git.kill(forward)
+            forward.wait()
+            raise
+        if count < 2 * min_piece:
+            return LogProcesses.single(forward)
+        return TwoEnds(repo_path, args, stderr, git, forward)
     shown = [option for option in options if option not in _WALK_OPTIONS]
     listed = run_git(repo_path, "rev-list", *walk, "--end-of-options", *revs, git=git).stdout
     count = len(listed) // _SHA_LINE
@@ -370,3 +384,178 @@ class LogProcesses:
                 piece.process.stdout.close()
         self._running.clear()
         self._waiting.clear()
+
+
+class TwoEnds(LogProcesses):
+    """One history shown by two ``git log`` processes working towards each other.
+
+    The first is the single ``git log`` itself (oldest commit first), read from its pipe; the
+    second is the same command without ``--reverse`` (newest first) writing to a file. The
+    reader passes the first one's records on until it comes to a commit the second has
+    written in full; there both are stopped and the second's records follow, in reverse order
+    (each record is one commit's bytes, whatever the process that wrote it). So the two
+    always share the work evenly, whatever each commit costs, with no list of commits made
+    beforehand and one git start each. Neither record nor byte order differs from the single
+    ``git log``. When the second fails it is left out; when the first fails, the stream ends
+    where a single ``git log`` would have ended, with its return code. The second's file
+    holds at most the newer part of the history's output.
+    """
+
+    def __init__(self, repo_path: str | os.PathLike[str], args: list[str], stderr: IO[bytes],
+                 git: Git, forward: subprocess.Popen[bytes]) -> None:
+        """``forward`` is ``git <args>`` started already (its stdout a pipe)."""
+        backward = [arg for arg in args if arg != "--reverse"]
+        self._start, self._waiting, self._jobs, self._closed = None, [], 2, False
+        self.returncode = None
+        self.stdout = self
+        self._forward = forward
+        self._output = tempfile.TemporaryFile()
+        try:
+            self._backward: subprocess.Popen[bytes] | None = git.spawn(
+                backward, cwd=repo_path, stdout=self._output, stderr=stderr)
+        except GitFailed:
+            self._backward = None  # the first one mines alone
+        self._running = [_Piece(self._forward, None)]
+        if self._backward is not None:
+            self._running.append(_Piece(self._backward, self._output))
+
+    def chunks(self) -> Iterator[bytes]:
+        """The first process's output up to where the second's begins, then the second's."""
+        from workbench.history.parse import RecordScanner
+
+        assert self._forward.stdout is not None
+        fd = self._forward.stdout.fileno()
+        try:
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_SIZE)
+        except OSError:
+            pass
+        forward, backward = RecordScanner(), _Backward(self._output)
+        passed: set[bytes] = set()  # commits the first process has shown
+        held = b""  # read from the first process, not passed on yet (an unfinished token)
+        while not self._closed:
+            chunk = os.read(fd, _READ_SIZE)
+            if not chunk:
+                break
+            starts = forward.feed(chunk)
+            if self._backward is not None:
+                backward.read(self._backward.poll() is not None and self._backward.returncode == 0)
+                if backward.records and backward.last_sha in passed:
+                    self._stop_backward()  # it reached what was shown: no use any more
+            data, base = held + chunk, forward.offset - len(held) - len(chunk)
+            for offset, sha in starts:
+                index = backward.index.get(sha)
+                if index is not None:  # the rest is written already
+                    yield data[:offset - base]
+                    self._stop_forward()
+                    yield from backward.records_from(index)
+                    self._finish(0)
+                    return
+                passed.add(sha)
+            cut = forward.settled - base
+            held = data[cut:]
+            if cut:
+                yield data[:cut]
+            if len(chunk) < _SMALL_READ:
+                time.sleep(_PAUSE)
+        if held:
+            yield held
+        if self._closed:
+            return
+        self._finish(self._forward.wait())
+
+    def _stop_forward(self) -> None:
+        Git.kill(self._forward)
+        self._forward.wait()
+
+    def _stop_backward(self) -> None:
+        if self._backward is not None:
+            Git.kill(self._backward)
+            self._backward.wait()
+            self._running = [piece for piece in self._running if piece.process is not self._backward]
+            self._backward = None
+
+    def _finish(self, code: int) -> None:
+        self._stop_backward()
+        self.returncode = code
+        self._running = []
+        self._output.close()
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the first process (the second is stopped); the stream's return code."""
+        if self.returncode is not None:
+            return self.returncode
+        self._stop_backward()
+        code = self._forward.wait(timeout)  # raises TimeoutExpired
+        self.returncode = code
+        return code
+
+    def kill(self) -> None:
+        """Stop both processes."""
+        self._stop_backward()
+        self._stop_forward()
+
+    def close(self) -> None:
+        """Stop what still runs and release the pipe and the file."""
+        if self._closed:
+            return
+        self._closed = True
+        self.kill()
+        if self._forward.stdout is not None:
+            self._forward.stdout.close()
+        self._output.close()
+        self._running = []
+
+
+class _Backward:
+    """The records the newest-first process has written in full, read from its file."""
+
+    def __init__(self, output: IO[bytes]) -> None:
+        from workbench.history.parse import RecordScanner
+
+        self._file = output
+        self._scanner = RecordScanner()
+        self._starts: list[int] = []  # where each record begins, newest commit first
+        self._shas: list[bytes] = []
+        #: sha -> position in the file's order, of every record written in full
+        self.index: dict[bytes, int] = {}
+        self._end: int | None = None  # where the last record ends, once the process is done
+
+    @property
+    def records(self) -> int:
+        return len(self.index)
+
+    @property
+    def last_sha(self) -> bytes:
+        """The oldest commit written in full so far."""
+        return self._shas[len(self.index) - 1]
+
+    def read(self, finished: bool) -> None:
+        """Take in what the process wrote since the last call (``finished``: it ended well)."""
+        while True:
+            chunk = os.pread(self._file.fileno(), _READ_SIZE, self._scanner.offset)
+            if not chunk:
+                break
+            for offset, sha in self._scanner.feed(chunk):
+                self._starts.append(offset)
+                self._shas.append(sha)
+        complete = len(self._starts) - 1  # a record is whole once the next one has begun
+        if finished and self._scanner.settled == self._scanner.offset and self._starts:
+            complete, self._end = len(self._starts), self._scanner.offset
+        for position in range(len(self.index), max(complete, 0)):
+            self.index[self._shas[position]] = position
+
+    def records_from(self, index: int) -> Iterator[bytes]:
+        """Records ``index`` down to the first in the file: oldest first, as ``--reverse``."""
+        fd = self._file.fileno()
+        end = self._starts[index + 1] if index + 1 < len(self._starts) else self._end
+        assert end is not None
+        while index >= 0:
+            first = index  # a block of records of about _READ_SIZE bytes
+            while first > 0 and end - self._starts[first - 1] <= _READ_SIZE:
+                first -= 1
+            block = os.pread(fd, end - self._starts[first], self._starts[first])
+            base = self._starts[first]
+            for position in range(index, first - 1, -1):
+                stop = self._starts[position + 1] if position < index else end
+                yield block[self._starts[position] - base:stop - base]
+            end, index = self._starts[first], first - 1

@@ -99,3 +99,50 @@ def _take(tokens: Iterator[bytes], count: int) -> list[bytes]:
     if len(taken) != count:
         raise HistoryError("git log output ended in the middle of a commit")
     return taken
+
+
+class RecordScanner:
+    """Finds where each commit's record starts in a ``git log -z`` stream fed in pieces.
+
+    The same positional reading as :func:`parse_log` (a ``\\x1e`` inside a path or a subject
+    is never taken for a record), without building commits: two git processes showing one
+    history from both ends are joined at a record boundary (:mod:`workbench.history.git`).
+    """
+
+    __slots__ = ("offset", "_tail", "_skip", "_body")
+
+    def __init__(self) -> None:
+        #: Bytes of the stream fed so far (the offsets below count from its start).
+        self.offset = 0
+        self._tail = b""  # a token whose NUL has not arrived yet
+        self._skip = 0  # header or rename tokens still to pass over
+        self._body = False  # inside a commit, where numstat entries or a new record may start
+
+    @property
+    def settled(self) -> int:
+        """Offset up to which every token is complete: bytes before it are read for good."""
+        return self.offset - len(self._tail)
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        """``(offset, sha)`` of each record starting in the complete tokens of ``data``."""
+        starts: list[tuple[int, bytes]] = []
+        position = self.settled
+        self.offset += len(data)
+        tokens = (self._tail + data).split(b"\0") if self._tail else data.split(b"\0")
+        self._tail = tokens.pop()
+        skip, body = self._skip, self._body
+        for token in tokens:
+            if skip:
+                skip -= 1
+            elif token.startswith(RECORD_MARK):
+                starts.append((position, token[1:]))
+                skip, body = HEADER_FIELDS - 1, True
+            elif not body:
+                raise HistoryError(f"unexpected git log output near {token[:60]!r}")
+            else:
+                entry = token[1:] if token.startswith(b"\n") else token
+                if entry and entry.split(b"\t", 2)[2:] == [b""]:
+                    skip = 2  # a rename: the old and the new path follow
+            position += len(token) + 1
+        self._skip, self._body = skip, body
+        return starts

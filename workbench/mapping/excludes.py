@@ -10,11 +10,12 @@ a leading ``/`` anchors a pattern at the repository root.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterable
-
-import pathspec
+from typing import TYPE_CHECKING, Iterable
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pathspec
 
 #: Left out unless a map says otherwise (``exclude=()`` maps everything).
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -33,12 +34,15 @@ def normalise(patterns: Iterable[str] | str | None) -> tuple[str, ...]:
             return ()
         patterns = patterns.split(",")
     cleaned = tuple(p.strip() for p in patterns if p and p.strip())
-    _spec(cleaned)  # refuse a bad pattern before any work starts
+    if cleaned != DEFAULT_EXCLUDES:  # the defaults are valid: a re-map need not compile them
+        _spec(cleaned)  # refuse a bad pattern before any work starts
     return cleaned
 
 
 @lru_cache(maxsize=32)
-def _spec(patterns: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
+def _spec(patterns: tuple[str, ...]) -> "pathspec.GitIgnoreSpec":
+    import pathspec  # compiled when a commit is mapped, not when its snapshot is reused
+
     try:
         return pathspec.GitIgnoreSpec.from_lines(patterns)
     except (ValueError, TypeError) as exc:  # GitIgnorePatternError is a ValueError
@@ -51,12 +55,14 @@ class Excluder:
 
     def __init__(self, patterns: Iterable[str] | str | None = None) -> None:
         self.patterns = normalise(patterns)
-        self._spec = _spec(self.patterns) if self.patterns else None
+        self._spec: "pathspec.GitIgnoreSpec | None" = None  # compiled on first use
 
     def reason(self, path: str) -> str | None:
         """``excluded by 'vendor/'`` for a path a pattern leaves out, else ``None``."""
-        if self._spec is None:
+        if not self.patterns:
             return None
+        if self._spec is None:
+            self._spec = _spec(self.patterns)
         result = self._spec.check_file(path)
         if not result.include:
             return None
