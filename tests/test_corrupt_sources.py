@@ -64,6 +64,24 @@ def test_trees_naming_dotdot_or_dotgit_are_refused_on_clone(tmp_path, name, frag
     assert not (tmp_path / "pwned").exists()
 
 
+def test_zero_padded_tree_modes_of_old_histories_are_mapped(tmp_path):
+    """Old tools wrote directory modes as ``040000``: fsck flags it (flask's history has such
+    a tree), but it is a formatting quirk, not a danger, so the clone goes through."""
+    repo = init_repo(tmp_path / "old")
+    write(repo, {"pkg/__init__.py": "", "pkg/core.py": "def f():\n    return 1\n"})
+    commit(repo, "clean")
+    inner = _run(repo, "rev-parse", "HEAD:pkg")
+    raw = b"040000 pkg\0" + bytes.fromhex(inner)  # the padded mode git itself never writes
+    tree = _run(repo, "hash-object", "-t", "tree", "-w", "--literally", "--stdin", input=raw)
+    sha = _run(repo, "commit-tree", tree, "-p", "HEAD", "-m", "written by an old tool")
+    _run(repo, "update-ref", "refs/heads/main", sha)
+    fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
+    assert "zeroPaddedFilemode" in fsck.stdout + fsck.stderr  # what the check would refuse
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", workers=1, blame=False))
+    snap = wb.map(str(repo))
+    assert snap.commit == sha and "pkg.core" in set(snap.nodes["id"])
+
+
 def test_a_corrupt_object_is_one_clear_error_not_a_network_retry(tmp_path):
     repo = init_repo(tmp_path / "rotten")
     write(repo, {"a.py": "x = 1\n", "b.py": "y = 2\n"})
