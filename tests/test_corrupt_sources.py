@@ -64,22 +64,42 @@ def test_trees_naming_dotdot_or_dotgit_are_refused_on_clone(tmp_path, name, frag
     assert not (tmp_path / "pwned").exists()
 
 
-def test_zero_padded_tree_modes_of_old_histories_are_mapped(tmp_path):
-    """Old tools wrote directory modes as ``040000``: fsck flags it (flask's history has such
-    a tree), but it is a formatting quirk, not a danger, so the clone goes through."""
+def _padded_tree(repo: Path, tree: str, parent: str) -> str:
+    """A commit whose root tree writes its directory mode as ``040000``."""
+    inner = _run(repo, "rev-parse", f"{tree}:pkg")
+    raw = b"040000 pkg\0" + bytes.fromhex(inner)  # the padded mode git itself never writes
+    padded = _run(repo, "hash-object", "-t", "tree", "-w", "--literally", "--stdin", input=raw)
+    return _run(repo, "commit-tree", padded, "-p", parent, "-m", "written by an old tool")
+
+
+def _odd_header(repo: Path, tree: str, parent: str, ident: str) -> str:
+    """A commit whose author and committer lines read ``ident``."""
+    raw = (f"tree {tree}\nparent {parent}\nauthor {ident}\ncommitter {ident}\n\n"
+           "written by an old tool\n")
+    return _run(repo, "hash-object", "-t", "commit", "-w", "--literally", "--stdin", input=raw)
+
+
+@pytest.mark.parametrize("quirk", ["zeroPaddedFilemode", "badTimezone", "missingSpaceBeforeDate"])
+def test_formatting_quirks_of_old_histories_are_mapped(tmp_path, quirk):
+    """Old tools wrote directory modes as ``040000`` (flask's history has such a tree), time
+    zones of the wrong width and dates glued to the e-mail: fsck flags them, but they are
+    formatting quirks, not dangers, so the clone goes through and the history is mined."""
     repo = init_repo(tmp_path / "old")
     write(repo, {"pkg/__init__.py": "", "pkg/core.py": "def f():\n    return 1\n"})
     commit(repo, "clean")
-    inner = _run(repo, "rev-parse", "HEAD:pkg")
-    raw = b"040000 pkg\0" + bytes.fromhex(inner)  # the padded mode git itself never writes
-    tree = _run(repo, "hash-object", "-t", "tree", "-w", "--literally", "--stdin", input=raw)
-    sha = _run(repo, "commit-tree", tree, "-p", "HEAD", "-m", "written by an old tool")
+    tree, parent = _run(repo, "rev-parse", "HEAD^{tree}"), _run(repo, "rev-parse", "HEAD")
+    sha = {"zeroPaddedFilemode": lambda: _padded_tree(repo, tree, parent),
+           "badTimezone": lambda: _odd_header(repo, tree, parent, "Ann <a@x> 1700000000 +05"),
+           "missingSpaceBeforeDate": lambda: _odd_header(repo, tree, parent,
+                                                         "Ann <a@x>1700000000 +0000"),
+           }[quirk]()
     _run(repo, "update-ref", "refs/heads/main", sha)
     fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
-    assert "zeroPaddedFilemode" in fsck.stdout + fsck.stderr  # what the check would refuse
+    assert quirk in fsck.stdout + fsck.stderr  # what the check would refuse
     wb = Workbench(config=Config(data_dir=tmp_path / "data", workers=1, blame=False))
     snap = wb.map(str(repo))
     assert snap.commit == sha and "pkg.core" in set(snap.nodes["id"])
+    assert snap.stats["commits"] == 2
 
 
 def test_a_corrupt_object_is_one_clear_error_not_a_network_retry(tmp_path):
