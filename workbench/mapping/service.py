@@ -231,8 +231,10 @@ class MapService:
         repo = self.clones.path_for(project.name)
         before = int(info.stats.get("blame_pending", 0))
         job.report(0, before or None, f"blaming the files of snapshot #{snapshot_id}")
+        blamed = [0]
 
         def progress(done: int, total: int) -> None:
+            blamed[0] = max(blamed[0], done)
             job.report(done, total, f"blamed {done:,} of {total:,} files")
             job.check_cancel()
 
@@ -240,8 +242,8 @@ class MapService:
                                                       budget=budget, progress=progress)
         if len(owners):
             self.store.history.update_ownership(snapshot_id, owners, pending)
-        return {"snapshot_id": snapshot_id, "files": len(blame),
-                "blamed_now": max(0, before - pending), "pending": pending}
+        return {"snapshot_id": snapshot_id, "files": len(blame), "blamed_now": blamed[0],
+                "pending": pending}
 
     def _deepen(self, project: Project, deepen: int | None, unshallow: bool) -> tuple[Path, bool]:
         """Fetch with ``--deepen``/``--unshallow``; ``(clone, whether its history grew)``."""
