@@ -251,8 +251,8 @@ def _changes_per_file_and_commit(
     changes = changes.merge(info, on="sha", how="inner")
     graph = {}
     if order is not None and "parents" in commits:
-        graph = dict(parents=_Parents(commits["sha"], commits["parents"]),
-                     position=_Positions(info["sha"], info["seq"]), shas=changes["sha"])
+        graph = dict(parents=_BySha(commits["sha"], commits["parents"], list),
+                     position=_BySha(info["sha"], info["seq"], int), shas=changes["sha"])
     changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"], **graph)
     truncated = set(changes.loc[changes["marker"].astype(bool), "path"])
     changes = changes.loc[~changes["marker"].astype(bool) & (changes["time"] <= as_of)]
@@ -263,40 +263,23 @@ def _changes_per_file_and_commit(
     return per_commit, truncated
 
 
-class _Parents(Mapping):
-    """sha -> parent shas, read from the commits' columns only for the shas asked: rename
-    following asks about the few commits beside a rename, not about every commit."""
+class _BySha(Mapping):
+    """sha -> one value of each commit's row, looked up on demand: rename following asks
+    about the few commits beside a rename, so a dict over every commit (a million of them)
+    would be built for nothing. ``convert`` turns the stored value into the answer; None
+    values (a root commit's missing parents) count as absent."""
 
-    def __init__(self, shas: pd.Series, parents: pd.Series) -> None:
+    def __init__(self, shas: pd.Series, values: pd.Series, convert) -> None:
         self._row = pd.Index(shas.to_numpy())
-        self._parents = parents.reset_index(drop=True)
+        self._values = values.to_numpy()
+        self._convert = convert
 
-    def __getitem__(self, sha: str) -> list[str]:
+    def __getitem__(self, sha: str):
         found = self._row.get_indexer([sha])[0]
-        value = self._parents.iloc[found] if found >= 0 else None
+        value = self._values[found] if found >= 0 else None
         if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
             raise KeyError(sha)
-        return list(value)
-
-    def __iter__(self):
-        return iter(self._row)
-
-    def __len__(self) -> int:
-        return len(self._row)
-
-
-class _Positions(Mapping):
-    """sha -> position in the order, looked up on demand (see :class:`_Parents`)."""
-
-    def __init__(self, shas: pd.Series, seq: pd.Series) -> None:
-        self._row = pd.Index(shas.to_numpy())
-        self._seq = seq.to_numpy()
-
-    def __getitem__(self, sha: str) -> int:
-        found = self._row.get_indexer([sha])[0]
-        if found < 0:
-            raise KeyError(sha)
-        return int(self._seq[found])
+        return self._convert(value)
 
     def __iter__(self):
         return iter(self._row)

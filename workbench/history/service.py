@@ -142,7 +142,7 @@ class HistoryService:
         pending = 0
         if blame:
             owners, pending = self.ownership(project_id, repo, commit, commits, blame, boundary,
-                                             only=blame_only)
+                                             only=blame_only, budget=self.blame_budget)
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
         # its documented thresholds; the boundary markers in ``prepared`` are not changes
         coupling = change_coupling(commits, changes, order=order, prepared=prepared)
@@ -151,15 +151,14 @@ class HistoryService:
 
     def ownership(self, project_id: int, repo: Path, commit: str, commits: pd.DataFrame,
                   blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
-                  budget: float | None = -1.0,
+                  budget: float | None = None,
                   progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, int]:
         """Current-line owner columns per path (index), from cached and new blames of the
         ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
-        unblamed (their columns are empty). ``budget`` defaults to the service's; None: no
-        limit."""
+        unblamed (their columns are empty). ``budget``: seconds, None for no limit."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
-            budget=self.blame_budget if budget == -1.0 else budget, only=only, progress=progress)
+            budget=budget, only=only, progress=progress)
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         keyed = commits.assign(author=author_key(commits))
