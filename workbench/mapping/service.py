@@ -302,6 +302,8 @@ class MapService:
                     progress=job.report,
                     excluder=excluder,
                 )
+            # a cancel asked for while the last files parsed stops here: nothing is stored
+            job.check_cancel()
         except BaseException:
             miner.stop()
             raise

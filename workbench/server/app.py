@@ -207,14 +207,16 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         except (ValueError, WorkbenchError) as exc:
             await websocket.close(code=4400, reason=str(exc)[:120])
             return
-        await websocket.accept()
         queue: asyncio.Queue = asyncio.Queue(CLIENT_QUEUE)
         client = (asyncio.get_running_loop(), queue)
         live.clients.add(client)
         try:
             # live only: events already in the log when the client came are not pushed, even
-            # when the follower thread hands them out later (it may lag behind publishers)
+            # when the follower thread hands them out later (it may lag behind publishers).
+            # The head is read before the handshake completes, so every event published once
+            # the client's connect has returned comes after it and is pushed.
             last = await run_in_threadpool(wb.events.head) if after is None else 0
+            await websocket.accept()
             if after is not None:
                 for event in await run_in_threadpool(wb.events.read, after, types, 10_000):
                     await websocket.send_text(json.dumps(event.to_dict()))
