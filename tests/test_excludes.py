@@ -88,3 +88,33 @@ def test_cli_exclude_options(tmp_path, vendored_repo):
     assert out.returncode == 2
     assert out.stderr.strip() == "error: give --exclude patterns or --no-exclude, not both"
     assert Workbench(data).snapshot("web").stats["exclude"] == ["src/lib/"]
+
+
+PATTERN_SETS = [
+    DEFAULT_EXCLUDES,
+    ("vendor/", "!keep/vendor/", "/build/", "docs/**/*.txt", "[ab]?.py", "*.gen.*", "!*.gen.keep"),
+    ("**/fixtures/", "!tests/fixtures/keep.json", "a/**/b", "\\#literal", "name with space.py"),
+]
+PATHS = ["src/app.py", "vendor/x.js", "a/vendor/b/c.py", "keep/vendor/lib.py", "build/out.py",
+         "src/build/out.py", "docs/a/b/c.txt", "docs/c.txt", "docs/c.md", "ab.py", "a1.py",
+         "x/b2.py", "abc.py", "m.gen.py", "m.gen.keep", "./vendor/y.py", "/build/z.py",
+         "tests/fixtures/keep.json", "tests/fixtures/other.json", "a/x/y/b", "a/b/c",
+         "#literal", "name with space.py", "vendors/thing.py", "x/node_modules/y/z.js",
+         "lib/jquery.min.js", "lib/jquery.min.js.map", "caf\u00e9/vendor/x.py"]
+
+
+@pytest.mark.parametrize("patterns", PATTERN_SETS, ids=["default", "mixed", "globstar"])
+def test_exclusion_answers_are_pathspecs_gitignore_answers(patterns):
+    """The joined expression that rules most paths out at once never changes a verdict:
+    every path gets what pathspec's GitIgnoreSpec says, pattern by pattern."""
+    import pathspec
+
+    from workbench.mapping.excludes import _any_match
+
+    assert _any_match(tuple(patterns)) is not None  # the fast path is taken for these
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    excluder = Excluder(patterns)
+    for path in PATHS:
+        result = spec.check_file(path)
+        expected = f"excluded by {patterns[result.index]!r}" if result.include else None
+        assert excluder.reason(path) == expected, path

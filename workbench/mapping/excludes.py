@@ -9,6 +9,7 @@ a leading ``/`` anchors a pattern at the repository root.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
@@ -50,12 +51,39 @@ def _spec(patterns: tuple[str, ...]) -> "pathspec.GitIgnoreSpec":
                           "gitignore-style patterns such as 'vendor/' or '*.min.js'") from None
 
 
+_GROUP_NAME = re.compile(r"\(\?P<[^>]+>")
+
+
+@lru_cache(maxsize=32)
+def _any_match(patterns: tuple[str, ...]) -> "re.Pattern[str] | None":
+    """One regular expression that finds a path any of the patterns finds, or None when the
+    patterns' expressions cannot be joined.
+
+    pathspec tries each pattern in turn (about 10 µs per path and pattern, a second for a
+    monorepo's 100,000 paths with the default patterns); nearly every path matches none of
+    them, and for those the joined expression answers at once. Only a path it finds is
+    weighed pattern by pattern, by pathspec's rules. Group names are dropped so that the
+    patterns' expressions, which all name their directory mark alike, can be joined.
+    """
+    regexes = [p.regex for p in _spec(patterns).patterns
+               if p.include is not None and p.regex is not None]
+    flags = {regex.flags for regex in regexes}
+    if not regexes or len(flags) != 1 or not all(isinstance(r.pattern, str) for r in regexes):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', r.pattern)})" for r in regexes),
+                          flags.pop())
+    except re.error:  # back-references to a group name, or flags in the middle
+        return None
+
+
 class Excluder:
     """Answers "is this path left out, and by which pattern?" for one set of patterns."""
 
     def __init__(self, patterns: Iterable[str] | str | None = None) -> None:
         self.patterns = normalise(patterns)
         self._spec: "pathspec.GitIgnoreSpec | None" = None  # compiled on first use
+        self._any: "re.Pattern[str] | None" = None
 
     def reason(self, path: str) -> str | None:
         """``excluded by 'vendor/'`` for a path a pattern leaves out, else ``None``."""
@@ -63,6 +91,10 @@ class Excluder:
             return None
         if self._spec is None:
             self._spec = _spec(self.patterns)
+            self._any = _any_match(self.patterns)
+        from pathspec.util import normalize_file
+        if self._any is not None and self._any.search(normalize_file(path)) is None:
+            return None  # no pattern matches: pathspec would say the same
         result = self._spec.check_file(path)
         if not result.include:
             return None
