@@ -320,6 +320,14 @@ def _authors_active_since(commits: pd.DataFrame, as_of: pd.Timestamp, days: int)
     return pd.Index(author_key(recent).unique())
 
 
+def with_sizes(metrics: pd.DataFrame, sizes: pd.Series) -> pd.DataFrame:
+    """``metrics`` (from :func:`file_metrics` without sizes) with the ``lines`` and
+    ``hotspot`` columns ``file_metrics(..., sizes=sizes)`` would have given (a map learns the
+    sizes from the parse, after the history's metrics are computed)."""
+    lines, hotspot = _hotspots(metrics["commits_total"].set_axis(metrics["path"]), sizes)
+    return metrics.assign(lines=lines.to_numpy(), hotspot=hotspot.to_numpy())
+
+
 def _hotspots(commit_counts: pd.Series, sizes: pd.Series | None) -> tuple[pd.Series, pd.Series]:
     """``(lines, hotspot)`` per path (see the module docstring)."""
     max_commits = commit_counts.max()

@@ -27,7 +27,8 @@ from ..store.history import HISTORY_VERSION
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
-from .metrics import author_key, author_names, change_coupling, file_metrics, per_file_changes
+from .metrics import (author_key, author_names, change_coupling, file_metrics,
+                      per_file_changes, with_sizes)
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
 
 
@@ -43,6 +44,20 @@ class HistoryResult:
     mailmap: str = ""
     #: Files whose current lines are not blamed yet: the blame budget ran out first.
     blame_pending: int = 0
+
+
+@dataclass
+class PreparedHistory:
+    """The first step of a snapshot's history analysis (:meth:`HistoryService.prepare`)."""
+
+    project_id: int
+    repo: Path
+    commit: str
+    commits: pd.DataFrame  # the snapshot's commits, mailmap applied
+    metrics: pd.DataFrame  # file_metrics without sizes
+    coupling: pd.DataFrame
+    mailmap: str = ""
+    boundary: list[str] = field(default_factory=list)
 
 
 class HistoryService:
@@ -127,27 +142,52 @@ class HistoryService:
         for ownership of current lines (cached per blob in the store). With ``blame_only``
         (paths), only those of them are blamed now when not cached, within the budget; the
         others count as pending unless cached (:meth:`complete_blame` blames them).
+        The two steps :meth:`prepare` and :meth:`finish` in one call.
         """
+        prepared = self.prepare(project_id, repo, commit, files=files)
+        return self.finish(prepared, sizes, blame=blame, blame_only=blame_only)
+
+    def prepare(self, project_id: int, repo: Path, commit: str, *,
+                files: dict[str, str] | None = None) -> "PreparedHistory":
+        """What :meth:`analyse` computes without the files' sizes and current lines: the
+        metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
+        A map runs it beside the parse, which is what yields the sizes."""
         order, commits, changes, mailmap, boundary = self._history_of(project_id, repo, commit)
         if commits.empty:
             empty = pd.DataFrame()
-            return HistoryResult(0, empty, empty, mailmap=mailmap)
+            return PreparedHistory(project_id, repo, commit, commits, empty, empty, mailmap)
         boundary_paths = pd.DataFrame(
             [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
              if entry.type == "blob"], columns=["sha", "path"])
-        prepared = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths)
-        metrics = file_metrics(commits, changes, sizes=sizes, order=order,
+        steps = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths)
+        metrics = file_metrics(commits, changes, order=order,
                                present=list(files) if files is not None else None,
-                               prepared=prepared)
+                               prepared=steps)
+        # its documented thresholds; the boundary markers in ``steps`` are not changes
+        coupling = change_coupling(commits, changes, order=order, prepared=steps)
+        return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
+                               boundary)
+
+    def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
+               blame: dict[str, str] | None = None, blame_only: set[str] | None = None
+               ) -> HistoryResult:
+        """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
+        and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`)."""
+        commits, metrics = prepared.commits, prepared.metrics
+        if commits.empty:
+            return HistoryResult(0, metrics, prepared.coupling, mailmap=prepared.mailmap)
+        if sizes is not None:
+            metrics = with_sizes(metrics, sizes)
         pending = 0
         if blame:
-            owners, pending = self.ownership(project_id, repo, commit, commits, blame, boundary,
-                                             only=blame_only, budget=self.blame_budget)
+            owners, pending = self.ownership(prepared.project_id, prepared.repo,
+                                             prepared.commit, commits, blame,
+                                             prepared.boundary, only=blame_only,
+                                             budget=self.blame_budget)
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
-        # its documented thresholds; the boundary markers in ``prepared`` are not changes
-        coupling = change_coupling(commits, changes, order=order, prepared=prepared)
-        return HistoryResult(len(commits), metrics, coupling, truncated_at=boundary,
-                             mailmap=mailmap, blame_pending=pending)
+        return HistoryResult(len(commits), metrics, prepared.coupling,
+                             truncated_at=prepared.boundary, mailmap=prepared.mailmap,
+                             blame_pending=pending)
 
     def ownership(self, project_id: int, repo: Path, commit: str, commits: pd.DataFrame,
                   blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,

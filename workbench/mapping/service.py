@@ -25,29 +25,31 @@ from .excludes import Excluder
 from .version import MAP_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..history.service import HistoryService
+    from ..history.service import HistoryService, PreparedHistory
 
 # The parse, build and history modules (pandas, Arrow, networkx) are imported when a commit is
 # mapped, not when an unchanged commit's snapshot is reused.
 
 
 class _HistoryMiner:
-    """Mines a project's new commits on a thread while the map's files are parsed.
+    """Mines a project's new commits on a thread while the map's files are parsed, then
+    computes what the snapshot's history metrics need before the parse's answers (see
+    :meth:`HistoryService.prepare`).
 
     Its progress shows once parsing is done (one bar at a time); a failure or cancel in
     either is raised by :meth:`result`, and :meth:`stop` ends mining when parsing failed.
     """
 
     def __init__(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-                 commit: str,
-                 job: Job) -> None:
+                 commit: str, files: dict[str, str], job: Job) -> None:
         self._job = job
         self._stop = threading.Event()
         self._shown = threading.Event()
         self._added = 0
+        self._prepared: PreparedHistory | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(history, project_id, repo, commit),
+            target=self._run, args=(history, project_id, repo, commit, files),
             name=f"workbench-history-{project_id}", daemon=True)
         self._thread.start()
 
@@ -60,10 +62,13 @@ class _HistoryMiner:
         return self._stop.is_set() or bool(cancelled and cancelled())
 
     def _run(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-             commit: str) -> None:
+             commit: str, files: dict[str, str]) -> None:
         try:
-            self._added = history().sync(project_id, repo, commit, self._report,
+            service = history()
+            self._added = service.sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
+            if not self._cancelled():
+                self._prepared = service.prepare(project_id, repo, commit, files=files)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
 
@@ -71,15 +76,16 @@ class _HistoryMiner:
         self._stop.set()
         self._thread.join()
 
-    def result(self) -> int:
-        """Wait for mining to finish; the number of commits it stored."""
+    def result(self) -> tuple[int, PreparedHistory | None]:
+        """Wait for mining and the first step of the analysis to finish: the number of
+        commits stored now, and that step's result (None after a cancel)."""
         if self._thread.is_alive():
             self._shown.set()
             self._job.report(0, None, "mining history")
             self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._added
+        return self._added, self._prepared
 
 
 def _load_map_modules() -> None:
@@ -286,7 +292,8 @@ class MapService:
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                    max_bytes=self.config.max_tree_bytes)
         # history is mined beside the parse: git log and the parser workers overlap
-        miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, job)
+        miner = _HistoryMiner(lambda: self.history, project.id, repo, commit,
+                              {e.path: e.blob_sha for e in entries}, job)
         try:
             # the facts of every file (tens of thousands of small records) and then the map's
             # nodes and edges are built without cycles: paused, the collector does not walk
@@ -318,22 +325,27 @@ class MapService:
 
             from .build import build_map
 
-            new_commits = miner.result()
+            new_commits, prepared = miner.result()
             job.check_cancel()
             sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
                               dtype="float64")
             blame = ({f.path: f.blob_sha for f in scanned.files
                       if f.status == "parsed" and f.facts is not None}
                      if self.config.blame else None)
-            history = self.history.analyse(
-                project.id, repo, commit, sizes,
-                files={e.path: e.blob_sha for e in entries},
-                blame=blame, blame_only=_changed_since_last_map(self.store, project.id, blame))
+            # the hotspots' sizes and the blame of current lines (git processes) on a thread,
+            # beside the build on this one: co-change edges need only the prepared coupling
+            finishing = _Background(
+                lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
+                    _changed_since_last_map(self.store, project.id, blame))))
             job.report(len(fresh), len(fresh), "building the map")
+            try:
+                with collector_paused():
+                    tables = build_map(scanned.files, manifests=scanned.manifests,
+                                       coupling=prepared.coupling)
+            finally:
+                finishing.wait()
+            history = finishing.result()
             job.check_cancel()
-            with collector_paused():
-                tables = build_map(scanned.files, manifests=scanned.manifests,
-                                   coupling=history.coupling)
             excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
             stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
                      "parsed_now": len(fresh), "commits": history.commits,
