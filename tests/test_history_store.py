@@ -104,3 +104,33 @@ def test_interrupted_mining_resumes_without_gaps_or_repeats(wb, coupled_repo):
     assert history.sync(project.id, repo, head) == 7 - stored
     commits = wb.store.history.commits(project.id)
     assert len(commits) == 7 and commits["sha"].is_unique
+
+
+def test_a_failed_batch_write_stops_mining_and_keeps_the_batches_before_it(wb, coupled_repo,
+                                                                           monkeypatch):
+    """Batches are written on a thread beside the mining: a write that fails stops it with
+    that error, and what was written before stays, so the next sync resumes after it."""
+    from workbench.history.service import HistoryService
+    from workbench.repos.sources import parse_source
+
+    project = wb.add_project("coupled", str(coupled_repo))
+    repo = wb.clones.sync("coupled", parse_source(str(coupled_repo)))
+    head = git(coupled_repo, "rev-parse", "HEAD")
+    table = wb.store.history
+    real = table.store_batch
+    written = []
+
+    def fail_second(*args, **kwargs):
+        if written:
+            raise OSError("disk full")
+        real(*args, **kwargs)
+        written.append(args[1].num_rows)
+
+    monkeypatch.setattr(table, "store_batch", fail_second)
+    with pytest.raises(OSError, match="disk full"):
+        HistoryService(wb.store).sync(project.id, repo, head, batch_size=2)
+    monkeypatch.setattr(table, "store_batch", real)
+    _, stored = table.checkpoint(project.id)
+    assert stored == written[0] == 2
+    assert HistoryService(wb.store).sync(project.id, repo, head) == 7 - stored
+    assert wb.store.history.commits(project.id)["sha"].is_unique

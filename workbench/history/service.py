@@ -13,6 +13,8 @@ again from each former boundary commit down to the new boundary, replacing its r
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -44,6 +46,50 @@ class HistoryResult:
     mailmap: str = ""
     #: Files whose current lines are not blamed yet: the blame budget ran out first.
     blame_pending: int = 0
+
+
+class _InOrder:
+    """Hands items to ``store`` on a thread of its own, one at a time and in order, so that
+    git's output is read and parsed while the batch before is written (DuckDB writes without
+    the GIL; on a million commits the writes were a fifth of mining when they took turns).
+
+    At most ``ahead`` items wait. A failure to store stops the work: the next :meth:`put`,
+    or leaving the block, raises it. Leaving the block waits for what was handed over, so
+    every batch mined before a cancel or failure is stored with its checkpoint as before.
+    """
+
+    def __init__(self, store: Callable[[object], None], ahead: int = 2) -> None:
+        self._store = store
+        self._queue: queue.Queue = queue.Queue(maxsize=ahead)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="workbench-history-store",
+                                        daemon=True)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._error is None:
+                try:
+                    self._store(item)
+                except BaseException as exc:  # noqa: BLE001 - raised by put() or on exit
+                    self._error = exc
+
+    def put(self, item: object) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def __enter__(self) -> "_InOrder":
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None and error is None:
+            raise self._error
+
+
+_DONE = object()
 
 
 @dataclass
@@ -96,9 +142,11 @@ class HistoryService:
         options = dict(batch_size=batch_size, progress=progress, cancel=cancel, git=self.git,
                        max_changes=self.max_commit_files)
         added = 0
-        for batch in mine(repo, since=list(since) or None, rev=commit, **options):
-            history.store_batch(project_id, batch.commits, batch.file_changes, batch.checkpoint)
-            added = batch.done
+        with _InOrder(lambda b: history.store_batch(project_id, b.commits, b.file_changes,
+                                                    b.checkpoint)) as storing:
+            for batch in mine(repo, since=list(since) or None, rev=commit, **options):
+                storing.put(batch)
+                added = batch.done
         deepened = sorted(history.marked(project_id, SHALLOW_REASON) - shallow_commits(repo, self.git))
         if deepened:  # blames that stopped at those commits stopped short
             history.forget_blame_of(project_id, deepened)
