@@ -219,19 +219,25 @@ class PerFileChanges:
 def per_file_changes(commits: pd.DataFrame, file_changes: pd.DataFrame,
                      as_of: datetime | pd.Timestamp | None = None, *,
                      order: Sequence[str] | None = None,
-                     boundary_paths: pd.DataFrame | None = None) -> PerFileChanges:
+                     boundary_paths: pd.DataFrame | None = None,
+                     parents: Mapping[str, Sequence[str]] | None = None) -> PerFileChanges:
     """Changes per latest path and commit, renames followed, up to ``as_of``: the input of
-    :func:`file_metrics` and :func:`change_coupling` (pass it as their ``prepared``)."""
+    :func:`file_metrics` and :func:`change_coupling` (pass it as their ``prepared``).
+
+    With ``order``, renames are followed in the commit graph: its parents come from
+    ``parents`` (sha -> parent shas; looked up only for commits beside a rename) or else
+    from a ``parents`` column of ``commits``."""
     commits = _in_utc(commits)
     as_of = _as_of(commits, as_of)
     changes, truncated = _changes_per_file_and_commit(commits, file_changes, as_of, order,
-                                                      boundary_paths)
+                                                      boundary_paths, parents)
     return PerFileChanges(commits, as_of, changes, truncated)
 
 
 def _changes_per_file_and_commit(
     commits: pd.DataFrame, file_changes: pd.DataFrame, as_of: pd.Timestamp,
     order: Sequence[str] | None = None, boundary_paths: pd.DataFrame | None = None,
+    parents: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, set[str]]:
     """One row per (latest path, commit) up to ``as_of``: sha, path, added, deleted, churn,
     time, author; and the latest paths of the files in ``boundary_paths``. A commit that
@@ -250,9 +256,11 @@ def _changes_per_file_and_commit(
         changes = pd.concat([changes, markers], ignore_index=True)
     changes = changes.merge(info, on="sha", how="inner")
     graph = {}
-    if order is not None and "parents" in commits:
-        graph = dict(parents=_BySha(commits["sha"], commits["parents"], list),
-                     position=_BySha(info["sha"], info["seq"], int), shas=changes["sha"])
+    if parents is None and "parents" in commits:
+        parents = _BySha(commits["sha"], commits["parents"], list)
+    if order is not None and parents is not None:
+        graph = dict(parents=parents, position=_BySha(info["sha"], info["seq"], int),
+                     shas=changes["sha"])
     changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"], **graph)
     truncated = set(changes.loc[changes["marker"].astype(bool), "path"])
     changes = changes.loc[~changes["marker"].astype(bool) & (changes["time"] <= as_of)]

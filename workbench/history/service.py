@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -25,7 +26,8 @@ from ..repos.commit_graph import has_commit_graph, refresh_commit_graph, worth_a
 from ..repos.git import Git
 from ..repos.shallow import shallow_commits
 from ..store import Store
-from ..store.history import HISTORY_VERSION
+from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
+                             HISTORY_VERSION)
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
@@ -90,6 +92,28 @@ class _InOrder:
 
 
 _DONE = object()
+
+
+class _ReadOnFirstUse(Mapping):
+    """A mapping ``read()`` gives, read the first time it is asked (never when nobody asks)."""
+
+    def __init__(self, read: Callable[[], Mapping]) -> None:
+        self._read = read
+        self._data: Mapping | None = None
+
+    def _loaded(self) -> Mapping:
+        if self._data is None:
+            self._data = self._read()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 @dataclass
@@ -169,14 +193,17 @@ class HistoryService:
         order = with_index_room(repo, self.git).run(
             ["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
             cwd=repo, what="listing history").split()
-        commits, file_changes = self.store.history.load(project_id, order, changes=changes)
+        commits, file_changes = self.store.history.load(
+            project_id, order, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
+            change_columns=ANALYSIS_CHANGE_COLUMNS)
         mailmap = read_mailmap(repo, commit, self.git)
         if commits.empty:
             return order, commits, file_changes, mailmap, []
         commits = Mailmap(mailmap).apply(commits)
-        position = {sha: i for i, sha in enumerate(order)}
-        boundary = sorted(commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"],
-                          key=position.__getitem__)
+        boundary = commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"].tolist()
+        if boundary:
+            position = {sha: i for i, sha in enumerate(order)}
+            boundary.sort(key=position.__getitem__)
         return order, commits, file_changes, mailmap, boundary
 
     def analyse(self, project_id: int, repo: Path, commit: str,
@@ -207,7 +234,10 @@ class HistoryService:
         boundary_paths = pd.DataFrame(
             [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
              if entry.type == "blob"], columns=["sha", "path"])
-        steps = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths)
+        # parents are read only when renames send the walk beside them (a few commits)
+        parents = _ReadOnFirstUse(lambda: self.store.history.parents(project_id))
+        steps = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths,
+                                 parents=parents)
         metrics = file_metrics(commits, changes, order=order,
                                present=list(files) if files is not None else None,
                                prepared=steps)
