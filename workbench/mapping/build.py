@@ -11,6 +11,7 @@ added by :mod:`.metrics`. The output is three Arrow tables matching the store's 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -21,8 +22,20 @@ from .python_links import link_python
 from .version import MAP_VERSION
 from .tables import EDGE_FIELDS, NODE_FIELDS, EdgeSet, MapTables, NodeSet, ScannedFile, file_node_fields
 
-__all__ = ["MAP_VERSION", "build_map", "MapTables", "ScannedFile", "NodeSet", "EdgeSet",
+__all__ = ["MAP_VERSION", "build_map", "link_map", "finish_map", "LinkedMap", "MapTables", "ScannedFile", "NodeSet", "EdgeSet",
            "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
+
+
+@dataclass
+class LinkedMap:
+    """A map's nodes and edges before its co-change edges: what :func:`link_map` builds from
+    the files alone, while the history that gives those edges may still be analysed."""
+
+    files: list[ScannedFile]
+    nodes: NodeSet
+    edges: EdgeSet
+    python: dict
+    other: dict
 
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
@@ -30,14 +43,29 @@ def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = Non
     """Assign names, resolve imports, calls and bases, draw containment, add metrics.
 
     ``coupling`` (path_a, path_b, shared, degree) adds ``co_changes`` edges between the
-    file-level nodes of files that changed together.
+    file-level nodes of files that changed together. :func:`link_map` then
+    :func:`finish_map`.
     """
+    return finish_map(link_map(files, manifests), coupling)
+
+
+def link_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None) -> LinkedMap:
+    """Every node and edge of the map but the co-change edges, with the structural metrics
+    (computed on import edges only, so the co-change edges added later do not change them)."""
     nodes, edges = NodeSet(), EdgeSet()
     py_stats = link_python([f for f in files if f.language == "python" and f.status != "ignored"],
                            nodes, edges)
     other = [f for f in files if f.language not in (None, "python") and f.status != "ignored"]
     other_stats = link_other_languages(other, nodes, edges, manifests or {})
     add_structural_metrics(nodes, edges)
+    return LinkedMap(files, nodes, edges, py_stats, other_stats)
+
+
+def finish_map(linked: LinkedMap, coupling=None) -> MapTables:
+    """The tables of a linked map, with ``coupling``'s co-change edges (see :func:`build_map`)
+    and the snapshot's headline statistics."""
+    files, nodes, edges = linked.files, linked.nodes, linked.edges
+    py_stats, other_stats = linked.python, linked.other
     if coupling is not None and len(coupling):
         _add_co_changes(nodes, edges, coupling)
 

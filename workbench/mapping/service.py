@@ -323,8 +323,14 @@ class MapService:
             loading.result()
             import pandas as pd
 
-            from .build import build_map
+            from .build import finish_map, link_map
 
+            # the files' nodes and edges are linked while the history's first step may still
+            # run on the miner's thread: only the co-change edges wait for it
+            job.report(len(fresh), len(fresh), "building the map")
+            with collector_paused():
+                linked = link_map(scanned.files, manifests=scanned.manifests)
+            job.check_cancel()
             new_commits, prepared = miner.result()
             job.check_cancel()
             sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
@@ -333,15 +339,13 @@ class MapService:
                       if f.status == "parsed" and f.facts is not None}
                      if self.config.blame else None)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
-            # beside the build on this one: co-change edges need only the prepared coupling
+            # beside the map's tables on this one
             finishing = _Background(
                 lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
                     _changed_since_last_map(self.store, project.id, blame))))
-            job.report(len(fresh), len(fresh), "building the map")
             try:
                 with collector_paused():
-                    tables = build_map(scanned.files, manifests=scanned.manifests,
-                                       coupling=prepared.coupling)
+                    tables = finish_map(linked, coupling=prepared.coupling)
             finally:
                 finishing.wait()
             history = finishing.result()
@@ -355,6 +359,7 @@ class MapService:
                      **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
                      "seconds": round(time.perf_counter() - started, 3)}
         except BaseException:
+            miner.stop()  # mining and its analysis end with the map (a no-op once finished)
             facts_writer.wait()  # its own failure, if any, matters less than this one
             raise
         result: dict = {}
