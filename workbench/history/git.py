@@ -189,16 +189,25 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
     options, revs = args[1:split], args[split + 1:]
     walk = [option for option in options if option in _WALK_OPTIONS]
     if jobs == 2 and "--reverse" in options:
-        # both start before the count: each walks the whole range for --topo-order before its
-        # first record (without a commit-graph), and the count would delay the second's walk
-        both = TwoEnds(repo_path, args, stderr, git, spawn_git(repo_path, *args, stderr=stderr, git=git))
+        forward = spawn_git(repo_path, *args, stderr=stderr, git=git)
+        # A whole history (no ^excluded commits) is long as a rule: the second starts at once,
+        # as each walks the whole range for --topo-order before its first record and the count
+        # would delay that walk. A range since a checkpoint is short as a rule (every re-map):
+        # counted first, so that it costs no second process. Only the start differs.
+        both = None if any(rev.startswith("^") for rev in revs) else TwoEnds(
+            repo_path, args, stderr, git, forward)
         try:  # enough commits for two? rev-list stops counting at the threshold
             count = int(run_git(repo_path, "rev-list", "--count", f"--max-count={2 * min_piece}",
                                 "--end-of-options", *revs, git=git).stdout or 0)
         except BaseException:
-            both.close()
+            if both is not None:
+                both.close()
+            Git.kill(forward)
+            forward.wait()
             raise
-        return both.alone() if count < 2 * min_piece else both
+        if count < 2 * min_piece:
+            return both.alone() if both is not None else LogProcesses.single(forward)
+        return both or TwoEnds(repo_path, args, stderr, git, forward)
     shown = [option for option in options if option not in _WALK_OPTIONS]
     listed = run_git(repo_path, "rev-list", *walk, "--end-of-options", *revs, git=git).stdout
     count = len(listed) // _SHA_LINE
