@@ -35,6 +35,7 @@ from synth_repo import SynthSpec, ensure_repo  # noqa: E402
 from workbench.history import git as history_git  # noqa: E402
 from workbench.history.git import default_jobs, resolve_commits  # noqa: E402
 from workbench.history.mine import log_arguments, mine  # noqa: E402
+from workbench.repos.commit_graph import has_commit_graph  # noqa: E402
 from workbench.repos.git import Git  # noqa: E402
 
 Totals = tuple[int, int, int, int]  # commits, file changes, added, deleted
@@ -98,6 +99,12 @@ def pydriller_totals(repo: Path) -> Totals:
     return commits, changes, added, deleted
 
 
+def load() -> str:
+    """The load average (1, 5, 15 minutes): the machine's other work shares the cores."""
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "unknown"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=Path("data/bench/history-synth"))
@@ -114,6 +121,7 @@ def main() -> int:
     else:
         repo = ensure_repo(args.data_dir, SynthSpec(commits=args.commits, files=args.files))
     print(f"repository {repo} ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    load_before = load()
     (head,) = resolve_commits(repo, ["HEAD"])
 
     jobs = default_jobs()
@@ -142,8 +150,10 @@ def main() -> int:
     wall = {label: statistics.median(t.wall) for label, t in timings.items()}
     cpu = {label: statistics.median(t.cpu) for label, t in timings.items()}
     what = f"Repository {repo.name}" if args.repo else f"Synthetic repository ({args.files:,} files)"
-    print(f"\n{what}: {ours[0]:,} commits, {ours[1]:,} file changes; "
-          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs}); {jobs} CPUs\n")
+    graph = "with" if has_commit_graph(repo) else "without"
+    print(f"\n{what} ({graph} a commit-graph): {ours[0]:,} commits, {ours[1]:,} file changes; "
+          f"medians of {args.runs} runs (PyDriller: {args.pydriller_runs}); {jobs} CPUs; "
+          f"load average {load_before} at the start, {load()} at the end\n")
     print("| what | wall s | commits/s | wall × floor | cpu s | cpu × floor |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label in timings:

@@ -207,12 +207,16 @@ def _single_bytes(repo: Path) -> bytes:
             process.close()
 
 
-@pytest.mark.parametrize("read_first", [0, 1, 25])
-def test_two_ends_join_where_the_newest_first_process_got_to(history: Path, read_first: int) -> None:
+@pytest.mark.parametrize("read_first, block", [(0, None), (1, None), (25, None), (0, 600), (1, 150)])
+def test_two_ends_join_where_the_newest_first_process_got_to(history: Path, read_first: int,
+                                                             block: int | None, monkeypatch) -> None:
     """The reader takes ``read_first`` chunks of the oldest-first process, then waits until the
-    newest-first one has written everything: the rest comes from its file, reversed."""
+    newest-first one has written everything: the rest comes from its file, reversed (in
+    blocks of about ``block`` bytes: several records each, or one record larger than that)."""
     from workbench.history.git import TwoEnds
 
+    if block is not None:
+        monkeypatch.setattr(history_git, "_READ_SIZE", block)
     (head,) = resolve_commits(history, ["HEAD"])
     with tempfile.TemporaryFile() as stderr:
         process = spawn_log(history, log_arguments(head, []), stderr=stderr, jobs=2, min_piece=1)
@@ -227,3 +231,23 @@ def test_two_ends_join_where_the_newest_first_process_got_to(history: Path, read
         finally:
             process.close()
     assert b"".join(output) == _single_bytes(history)
+
+
+def test_two_ends_of_a_range_since_a_checkpoint(history: Path) -> None:
+    """A range with excluded commits is counted before the second process starts; the joined
+    output is still that of one ``git log`` of the range."""
+    from workbench.history.git import TwoEnds
+
+    (head, since) = resolve_commits(history, ["HEAD", "HEAD~20"])
+    outputs = []
+    for jobs in (1, 2):
+        with tempfile.TemporaryFile() as stderr:
+            process = spawn_log(history, log_arguments(head, [since]), stderr=stderr, jobs=jobs,
+                                min_piece=2)
+            try:
+                assert isinstance(process, TwoEnds) == (jobs == 2)
+                outputs.append(b"".join(read_stdout(process)))
+                assert process.wait() == 0
+            finally:
+                process.close()
+    assert outputs[0] == outputs[1] and outputs[0].count(b"\x1e") >= 20

@@ -190,16 +190,24 @@ def spawn_log(repo_path: str | os.PathLike[str], args: Sequence[str], *, stderr:
     walk = [option for option in options if option in _WALK_OPTIONS]
     if jobs == 2 and "--reverse" in options:
         forward = spawn_git(repo_path, *args, stderr=stderr, git=git)
+        # A whole history (no ^excluded commits) is long as a rule: the second starts at once,
+        # as each walks the whole range for --topo-order before its first record and the count
+        # would delay that walk. A range since a checkpoint is short as a rule (every re-map):
+        # counted first, so that it costs no second process. Only the start differs.
+        both = None if any(rev.startswith("^") for rev in revs) else TwoEnds(
+            repo_path, args, stderr, git, forward)
         try:  # enough commits for two? rev-list stops counting at the threshold
             count = int(run_git(repo_path, "rev-list", "--count", f"--max-count={2 * min_piece}",
                                 "--end-of-options", *revs, git=git).stdout or 0)
         except BaseException:
+            if both is not None:
+                both.close()
             Git.kill(forward)
             forward.wait()
             raise
         if count < 2 * min_piece:
-            return LogProcesses.single(forward)
-        return TwoEnds(repo_path, args, stderr, git, forward)
+            return both.alone() if both is not None else LogProcesses.single(forward)
+        return both or TwoEnds(repo_path, args, stderr, git, forward)
     shown = [option for option in options if option not in _WALK_OPTIONS]
     listed = run_git(repo_path, "rev-list", *walk, "--end-of-options", *revs, git=git).stdout
     count = len(listed) // _SHA_LINE
@@ -463,6 +471,12 @@ class TwoEnds(LogProcesses):
             return
         self._finish(self._forward.wait())
 
+    def alone(self) -> LogProcesses:
+        """The first process by itself, the second stopped (a history too short to share)."""
+        self._stop_backward()
+        self._output.close()
+        return LogProcesses.single(self._forward)
+
     def _stop_forward(self) -> None:
         Git.kill(self._forward)
         self._forward.wait()
@@ -545,7 +559,8 @@ class _Backward:
             self.index[self._shas[position]] = position
 
     def records_from(self, index: int) -> Iterator[bytes]:
-        """Records ``index`` down to the first in the file: oldest first, as ``--reverse``."""
+        """Records ``index`` down to the first in the file: oldest first, as ``--reverse``,
+        several records a chunk (blocks of about :data:`_READ_SIZE` bytes)."""
         fd = self._file.fileno()
         end = self._starts[index + 1] if index + 1 < len(self._starts) else self._end
         assert end is not None
@@ -553,9 +568,9 @@ class _Backward:
             first = index  # a block of records of about _READ_SIZE bytes
             while first > 0 and end - self._starts[first - 1] <= _READ_SIZE:
                 first -= 1
-            block = os.pread(fd, end - self._starts[first], self._starts[first])
             base = self._starts[first]
-            for position in range(index, first - 1, -1):
-                stop = self._starts[position + 1] if position < index else end
-                yield block[self._starts[position] - base:stop - base]
-            end, index = self._starts[first], first - 1
+            block = os.pread(fd, end - base, base)
+            bounds = [start - base for start in self._starts[first:index + 1]] + [end - base]
+            # one chunk per block, not per record: after the join the parser is all that runs
+            yield b"".join([block[bounds[n]:bounds[n + 1]] for n in range(len(bounds) - 2, -1, -1)])
+            end, index = base, first - 1
