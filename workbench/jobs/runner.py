@@ -36,6 +36,7 @@ from ..domain import JobInfo, JobStatus
 from ..errors import JobCancelled, JobFailed, TransientError, WorkbenchError
 from ..faces import hint
 from ..store import Store
+from ..store.database import WAL_FOLD_BYTES
 from .process import current_owner, owner_alive
 
 log = logging.getLogger("workbench.jobs")
@@ -248,9 +249,9 @@ class JobRunner:
             with self._lock:
                 self._running.pop(job_id, None)
                 self._finishing.pop(job_id, None)
-            if self.checkpoint:
+            if self.checkpoint:  # a job that wrote a few rows leaves them in the log
                 try:
-                    self.store.health.checkpoint()
+                    self.store.health.checkpoint(min_wal_bytes=WAL_FOLD_BYTES)
                 except Exception:  # noqa: BLE001 - a checkpoint is an optimisation
                     log.debug("checkpoint after job %s skipped", job_id, exc_info=True)
 
