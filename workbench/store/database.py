@@ -43,9 +43,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
-import duckdb
+from .duckdb_version import import_duckdb
 
-from ..errors import DatabaseLocked, StoreError
+import_duckdb()  # its version read without importlib.metadata (every store module comes here first)
+import duckdb  # noqa: E402
+
+from ..errors import DatabaseLocked, StoreError  # noqa: E402
 
 T = TypeVar("T")
 
