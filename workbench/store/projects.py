@@ -6,7 +6,6 @@ from ..domain import Project
 from ..errors import ProjectExists, ProjectNotFound
 from ..faces import hint
 from .database import Database
-from .ideas import IdeasTable
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
@@ -91,6 +90,7 @@ class ProjectsTable:
 
     def remove(self, project_id: int) -> None:
         """Delete the project and everything mapped from it, in one transaction."""
+        from .ideas import IdeasTable  # the pipeline's tables, loaded when needed
 
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
