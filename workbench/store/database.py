@@ -199,11 +199,11 @@ YIELD_AFTER_HOLD = 0.15
 
 #: The size from which the write-ahead log is folded into the database file when a job ends or
 #: the file is closed; below it the log stays for the next open to replay. Measured on Django's
-#: map (two cores): the log of a re-map of an unchanged commit (about 4.7 KB) adds about 13 ms
+#: map (two cores): the log of a re-map of an unchanged commit (about 3.8 KB) adds about 13 ms
 #: to the next open, most of it loading the key indexes of the tables it touched, and about
 #: 5 ms more for each further re-map in it; a checkpoint costs 40-90 ms however little changed.
-#: So the log of one such job is left and the second one's is folded; a map that stores a
-#: snapshot (megabytes) is folded as before.
+#: So the logs of two such jobs are left and the third one's job folds them; a map that stores
+#: a snapshot (megabytes) is folded as before.
 WAL_FOLD_BYTES = 8 * 1024
 
 
