@@ -14,9 +14,13 @@ READ_BACK = """
 import json, sys
 from workbench import Workbench
 wb = Workbench(sys.argv[1], recover=False)
+# a read-only open (SQL a user wrote) replays the log too
+main = int(wb.store.db.untrusted_query(
+    "SELECT count(*) AS n FROM snapshot_refs WHERE ref = 'main'")["n"][0])
 job = wb.recent_jobs(1)[0]
 refs = wb.store.snapshots.refs([job.result["snapshot_id"]])[job.result["snapshot_id"]]
-print(json.dumps({"status": job.status, "reused": job.result.get("reused"), "refs": refs}))
+print(json.dumps({"status": job.status, "reused": job.result.get("reused"), "refs": refs,
+                  "read_only": main}))
 """
 
 
@@ -36,6 +40,7 @@ def test_a_reused_snapshot_stays_in_the_log_and_another_process_sees_it(data_dir
     assert out.returncode == 0, out.stderr
     assert '"status": "succeeded"' in out.stdout and '"reused": true' in out.stdout
     assert '"main"' in out.stdout  # the ref recorded by the re-map, replayed from the log
+    assert '"read_only": 2' in out.stdout  # the first map's, in the file, and the re-map's
 
 
 def test_the_log_never_grows_past_one_jobs_worth_beyond_the_threshold(data_dir, sample_repo):

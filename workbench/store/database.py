@@ -390,8 +390,7 @@ class Database:
         self._on_open = on_open
         self._notices: list[tuple[str, str]] = []
         with Database._registry_lock:
-            self._shared = Database._registry.get(self.path) or Database._registry.setdefault(
-                self.path, _Shared(self.wal_path))
+            self._shared = Database._registry.setdefault(self.path, _Shared(self.wal_path))
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
@@ -620,7 +619,11 @@ class Database:
         ``min_wal_bytes``; True when the checkpoint ran. Errors are raised as for a read."""
         if min_wal_bytes and wal_bytes(self.wal_path) < min_wal_bytes:
             return False
-        self.read(lambda cur: cur.execute("CHECKPOINT") and None)
+
+        def checkpoint(cur) -> None:
+            cur.execute("CHECKPOINT")
+
+        self.read(checkpoint)
         return True
 
     def release(self) -> None:
