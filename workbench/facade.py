@@ -249,7 +249,8 @@ class Workbench:
         if not wait:
             return handle
         result = handle.result()
-        snap = self.snapshot(project.name, snapshot_id=result["snapshot_id"])
+        # the job's own snapshot, of this project: read without looking the project up again
+        snap = Snapshot(self.store, self.store.snapshots.get(int(result["snapshot_id"])))
         snap.reused = bool(result.get("reused"))  # an existing map answered: nothing was built
         return snap
 

@@ -36,6 +36,7 @@ from ..domain import JobInfo, JobStatus
 from ..errors import JobCancelled, JobFailed, TransientError, WorkbenchError
 from ..faces import hint
 from ..store import Store
+from ..store.database import WAL_FOLD_BYTES
 from .process import current_owner, owner_alive
 
 log = logging.getLogger("workbench.jobs")
@@ -208,20 +209,21 @@ class JobRunner:
         max_attempts: int | None = None,
     ) -> JobHandle:
         attempts = max_attempts or self.max_attempts
+        # work run at once in this thread is created running: one transaction, not two
         job_id = self.store.jobs.create(type, project_id, params or {}, max_attempts=attempts,
-                                        owner=self._owner)
+                                        owner=self._owner, running=wait)
         return self._dispatch(job_id, type, project_id, params or {}, work, on_progress, wait,
-                              attempts)
+                              attempts, started=wait)
 
     def _dispatch(self, job_id, type, project_id, params, work, on_progress, wait,
-                  max_attempts) -> JobHandle:
+                  max_attempts, *, started: bool = False) -> JobHandle:
         with self._lock:
             self._work[job_id] = work
         if wait:
             future: Future = Future()
             try:
                 future.set_result(self._run(job_id, type, project_id, params, work, on_progress,
-                                            max_attempts))
+                                            max_attempts, started))
             except BaseException as exc:  # noqa: BLE001 - handed back through the future
                 future.set_exception(exc)
             handle = JobHandle(job_id, future, self.store, self)
@@ -233,14 +235,15 @@ class JobRunner:
 
     # -- running ----------------------------------------------------------------------------------
 
-    def _run(self, job_id, type, project_id, params, work, on_progress, max_attempts) -> Any:
+    def _run(self, job_id, type, project_id, params, work, on_progress, max_attempts,
+             started: bool = False) -> Any:
         cancel = threading.Event()
         with self._lock:
             self._running[job_id] = cancel
         self._ensure_heartbeat()
         try:
             result = self._attempts(job_id, type, project_id, params, work, on_progress,
-                                    max_attempts, cancel)
+                                    max_attempts, cancel, started)
             with self._lock:  # a succeeded job is never retried: let its closure go
                 self._work.pop(job_id, None)
             return result
@@ -248,16 +251,17 @@ class JobRunner:
             with self._lock:
                 self._running.pop(job_id, None)
                 self._finishing.pop(job_id, None)
-            if self.checkpoint:
+            if self.checkpoint:  # a job that wrote a few rows leaves them in the log
                 try:
-                    self.store.health.checkpoint()
+                    self.store.health.checkpoint(min_wal_bytes=WAL_FOLD_BYTES)
                 except Exception:  # noqa: BLE001 - a checkpoint is an optimisation
                     log.debug("checkpoint after job %s skipped", job_id, exc_info=True)
 
     def _attempts(self, job_id, type, project_id, params, work, on_progress, max_attempts,
-                  cancel: threading.Event) -> Any:
+                  cancel: threading.Event, started: bool = False) -> Any:
         state = Progress(job_id)
-        attempt = self.store.jobs.start(job_id, self._owner, from_status=JobStatus.QUEUED.value)
+        attempt = 1 if started else self.store.jobs.start(job_id, self._owner,
+                                                          from_status=JobStatus.QUEUED.value)
         if attempt is None:  # cancelled while queued, or taken by another runner
             info = self.store.jobs.get(job_id)
             raise JobCancelled(f"{type} job {job_id} was {info.status} before it started",

@@ -272,12 +272,18 @@ class MapService:
 
     def _reuse(self, job: Job, project: Project, branch: str | None, commit: str, existing,
                given: str, default_head: bool) -> dict:
-        """Maps are immutable per commit: the snapshot we have is the answer."""
+        """Maps are immutable per commit: the snapshot we have is the answer. The ref, the
+        project's state and the job's success are one transaction (each commit is a write of
+        the log to disk)."""
         result = {"snapshot_id": existing.id, "commit": commit, "reused": True, **existing.stats}
-        self.store.db.write(lambda cur: self.store.snapshots.record_ref(
-            cur, existing.id, given, default_head=default_head))
-        self.store.projects.update(project.id, status="mapped", default_branch=branch)
-        return result  # the runner records the job's success
+
+        def record(cur) -> None:
+            self.store.snapshots.record_ref(cur, existing.id, given, default_head=default_head)
+            self.store.projects.update_in(cur, project.id, status="mapped", default_branch=branch)
+            job.finish_in(cur, result)
+
+        self.store.db.write(record)
+        return result
 
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,

@@ -16,7 +16,6 @@ from .events import EventsTable
 from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
-from .ideas import IdeasTable
 from .jobs import JobsTable
 from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
@@ -42,10 +41,10 @@ class Store:
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)
-        self.ideas = IdeasTable(self.db)
         self.conversations = ConversationsTable(self.db)
         self.events = EventsTable(self.db)
         self._search = None
+        self._ideas = None
 
     @property
     def search(self):
@@ -56,6 +55,16 @@ class Store:
 
             self._search = SearchTable(self.db)
         return self._search
+
+    @property
+    def ideas(self):
+        """Ideas, specs, tasks and reviews (:class:`~.ideas.IdeasTable`; loaded on first use,
+        with the pipeline's records)."""
+        if self._ideas is None:
+            from .ideas import IdeasTable
+
+            self._ideas = IdeasTable(self.db)
+        return self._ideas
 
     def _on_open(self, con) -> None:
         migrate(con, str(self.db.path))

@@ -34,8 +34,10 @@ class HealthTable:
         rows = self.db.query("SELECT updated_at FROM store_health WHERE key = ?", [key])
         return rows[0][0] if rows else None
 
-    def checkpoint(self) -> bool:
-        """Fold the WAL into the database file; record when. False when it could not run now.
+    def checkpoint(self, *, min_wal_bytes: int = 0) -> bool:
+        """Fold the WAL into the database file; record when. False when it could not run now,
+        or when the WAL holds fewer than ``min_wal_bytes`` (it is left for the next open to
+        replay: see :data:`~workbench.store.database.WAL_FOLD_BYTES`).
 
         A checkpoint that fails fatally (a full disk) leaves the committed work in the WAL:
         the connection DuckDB invalidated is dropped (the next use opens the file again) and
@@ -43,7 +45,8 @@ class HealthTable:
         """
         self.problem = None
         try:
-            self.db.read(lambda cur: cur.execute("CHECKPOINT"))
+            if not self.db.checkpoint(min_wal_bytes=min_wal_bytes):
+                return False
         except StoreError as exc:
             if exc.fields.get("disk_full") is None:
                 return False  # not a fatal error: another transaction is busy, say

@@ -46,14 +46,20 @@ class JobsTable:
         self.db = db
 
     def create(self, type: str, project_id: int | None, params: dict[str, Any], *,
-               max_attempts: int = 1, owner: tuple[int, str, float | None] | None = None) -> int:
+               max_attempts: int = 1, owner: tuple[int, str, float | None] | None = None,
+               running: bool = False) -> int:
+        """Insert a queued job; with ``running`` one already started (its first attempt), in
+        the same transaction, for work that runs at once in the caller's thread."""
         pid, host, started = owner or (None, None, None)
+        status = JobStatus.RUNNING.value if running else JobStatus.QUEUED.value
         return self.db.write(
             lambda cur: cur.execute(
                 "INSERT INTO jobs (type, project_id, params, status, max_attempts, errors, pid,"
-                " hostname, process_started) VALUES (?, ?, ?, ?, ?, '[]', ?, ?, ?) RETURNING id",
-                [type, project_id, json.dumps(params), JobStatus.QUEUED.value, max_attempts,
-                 pid, host, started],
+                " hostname, process_started, attempts, started_at, heartbeat_at)"
+                " VALUES (?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, CASE WHEN ? THEN now() END,"
+                " CASE WHEN ? THEN now() END) RETURNING id",
+                [type, project_id, json.dumps(params), status, max_attempts, pid, host, started,
+                 int(running), running, running],
             ).fetchone()[0]
         )
 

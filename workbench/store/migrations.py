@@ -714,6 +714,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
             )
         # every migration not recorded yet, in order: a number left free by one line of
         # development and filled by another is applied too, not skipped for being lower
+        upgraded = False
         for migration in sorted(migrations, key=lambda m: m.version):
             if migration.version in applied:
                 continue
@@ -730,6 +731,12 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
                 cur.execute("ROLLBACK")
                 raise
             version = max(version, migration.version)
+            upgraded = True
+        if upgraded:  # schema changes go into the file, not into a log every open replays
+            try:
+                cur.execute("CHECKPOINT")
+            except duckdb.Error:  # committed in the log all the same; the next fold takes it
+                pass
         return version
     finally:
         cur.close()

@@ -6,7 +6,6 @@ from ..domain import Project
 from ..errors import ProjectExists, ProjectNotFound
 from ..faces import hint
 from .database import Database
-from .ideas import IdeasTable
 
 _COLUMNS = (
     "p.id, p.name, p.source, p.source_kind, p.default_branch, p.clone_path, p.status, "
@@ -76,20 +75,22 @@ class ProjectsTable:
         return [_project(r) for r in self.db.query(f"SELECT {_COLUMNS} {_FROM} ORDER BY p.name")]
 
     def update(self, project_id: int, **values) -> None:
+        self.db.write(lambda cur: self.update_in(cur, project_id, **values))
+
+    @staticmethod
+    def update_in(cur, project_id: int, **values) -> None:
+        """:meth:`update` inside the caller's transaction (with the work it records)."""
         allowed = {"status", "default_branch", "token_env", "username"}
         unknown = set(values) - allowed
         if unknown:
             raise ValueError(f"cannot update project columns {sorted(unknown)}")
         sets = ", ".join(f"{k} = ?" for k in values)
-        self.db.write(
-            lambda cur: cur.execute(
-                f"UPDATE projects SET {sets}, updated_at = now() WHERE id = ?",
-                [*values.values(), project_id],
-            )
-        )
+        cur.execute(f"UPDATE projects SET {sets}, updated_at = now() WHERE id = ?",
+                    [*values.values(), project_id])
 
     def remove(self, project_id: int) -> None:
         """Delete the project and everything mapped from it, in one transaction."""
+        from .ideas import IdeasTable  # the pipeline's tables, loaded when needed
 
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"

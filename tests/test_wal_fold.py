@@ -1,0 +1,70 @@
+"""The write-ahead log is folded into the file by size: a job that wrote a few rows leaves them
+in the log, which the next process replays; a large log is folded when a job ends or the file
+closes. Nothing committed is lost either way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from workbench import Config, Workbench
+from workbench.store.database import WAL_FOLD_BYTES, wal_bytes
+
+READ_BACK = """
+import json, sys
+from workbench import Workbench
+wb = Workbench(sys.argv[1], recover=False)
+# a read-only open (SQL a user wrote) replays the log too
+main = int(wb.store.db.untrusted_query(
+    "SELECT count(*) AS n FROM snapshot_refs WHERE ref = 'main'")["n"][0])
+job = wb.recent_jobs(1)[0]
+refs = wb.store.snapshots.refs([job.result["snapshot_id"]])[job.result["snapshot_id"]]
+print(json.dumps({"status": job.status, "reused": job.result.get("reused"), "refs": refs,
+                  "read_only": main}))
+"""
+
+
+def test_a_reused_snapshot_stays_in_the_log_and_another_process_sees_it(data_dir, sample_repo):
+    wb = Workbench(config=Config(data_dir=data_dir, workers=1))
+    first = wb.map(str(sample_repo))
+    wal = wb.store.db.wal_path
+    assert wal_bytes(wal) < WAL_FOLD_BYTES  # the first map's snapshot was folded after its job
+    again = wb.map(str(sample_repo), ref="main")
+    assert again.reused and again.id == first.id
+    wb.close()
+    left = wal_bytes(wal)
+    assert 0 < left < WAL_FOLD_BYTES  # the re-map's rows: committed to the log, not folded
+
+    out = subprocess.run([sys.executable, "-c", READ_BACK, str(data_dir)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert '"status": "succeeded"' in out.stdout and '"reused": true' in out.stdout
+    assert '"main"' in out.stdout  # the ref recorded by the re-map, replayed from the log
+    assert '"read_only": 2' in out.stdout  # the first map's, in the file, and the re-map's
+
+
+def test_the_log_never_grows_past_one_jobs_worth_beyond_the_threshold(data_dir, sample_repo):
+    wb = Workbench(config=Config(data_dir=data_dir, workers=1))
+    wb.map(str(sample_repo))
+    sizes = []
+    for _ in range(6):
+        wb.map(str(sample_repo))
+        sizes.append(wal_bytes(wb.store.db.wal_path))
+    wb.close()
+    # a re-map's rows stay in the log until a later re-map's job takes it past the threshold
+    # and folds it (what is left then is the note of that checkpoint)
+    assert all(size < WAL_FOLD_BYTES for size in sizes)
+    assert sum(size > 1024 for size in sizes) >= 2 and sum(size < 1024 for size in sizes) >= 1
+    assert [job.status for job in wb.recent_jobs(10)] == ["succeeded"] * 7
+
+
+def test_closing_folds_a_large_log(data_dir):
+    wb = Workbench(data_dir)
+    wb.store.db.write(lambda cur: cur.execute(
+        "INSERT INTO store_notices (kind, message) SELECT 'test', repeat('x', 200) || range"
+        " FROM range(400)"))
+    wal = wb.store.db.wal_path
+    assert wal_bytes(wal) >= WAL_FOLD_BYTES
+    wb.store.db.release()
+    assert wal_bytes(wal) < WAL_FOLD_BYTES
+    assert len(wb.store.health.notices(limit=1000)) == 400
