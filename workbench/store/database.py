@@ -43,12 +43,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
-from .duckdb_version import import_duckdb
+import duckdb
 
-import_duckdb()  # its version read without importlib.metadata (every store module comes here first)
-import duckdb  # noqa: E402
-
-from ..errors import DatabaseLocked, StoreError  # noqa: E402
+from ..errors import DatabaseLocked, StoreError
 
 T = TypeVar("T")
 
