@@ -56,6 +56,7 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 from .facts import ImportRef
@@ -102,6 +103,7 @@ def _relative(path: str, root: str) -> str:
 _MIGRATION = re.compile(r"^[0-9]\w*$", re.ASCII)
 
 
+@lru_cache(maxsize=1 << 16)
 def _identifier(part: str) -> bool:
     """True when ``part`` can be written in an import statement (an identifier, no keyword)."""
     return part.isidentifier() and not keyword.iskeyword(part)
@@ -152,9 +154,19 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
     evidence of which root the code is run from.
     """
     # an __init__.py at the repository root makes no package: the root is a sys.path entry
-    init_dirs = {posixpath.dirname(p) for p in py_paths if posixpath.basename(p) == "__init__.py"} - {""}
-    loose_dirs = {posixpath.dirname(p) for p in py_paths
-                  if posixpath.dirname(p) not in init_dirs and not _inside_package(posixpath.dirname(p), init_dirs)
+    # what is decided per directory is decided once for each (a package holds many files)
+    directory_of = {p: posixpath.dirname(p) for p in py_paths}
+    init_dirs = {directory_of[p] for p in py_paths if posixpath.basename(p) == "__init__.py"} - {""}
+    in_package: dict[str, bool] = {}
+
+    def inside(directory: str) -> bool:
+        found = in_package.get(directory)
+        if found is None:
+            found = in_package[directory] = _inside_package(directory, init_dirs)
+        return found
+
+    loose_dirs = {directory_of[p] for p in py_paths
+                  if directory_of[p] not in init_dirs and not inside(directory_of[p])
                   and posixpath.basename(p) not in _TOOL_SCRIPTS}
     used: Counter[str] = Counter()
     for ref in imports:
@@ -167,11 +179,15 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
     candidates: dict[str, list[str]] = {}  # path -> other roots it is importable from
     chosen: dict[str, tuple[str, list[str]]] = {}  # top package dir -> (root, other roots)
     claims: dict[str, set[str]] = {}
+    tops: dict[str, str] = {}
     for path in py_paths:
-        directory = posixpath.dirname(path)
-        top = directory
-        while top and (posixpath.dirname(top) in init_dirs or _inside_package(top, init_dirs)):
-            top = posixpath.dirname(top)
+        directory = directory_of[path]
+        top = tops.get(directory)
+        if top is None:
+            top = directory
+            while top and (posixpath.dirname(top) in init_dirs or inside(top)):
+                top = posixpath.dirname(top)
+            tops[directory] = top
         if top not in init_dirs:  # not inside any regular package
             src = _src_root(directory)
             roots[path] = src if src is not None else None
@@ -193,11 +209,15 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
     }
     taken: set[str] = set()
     alias_claims: dict[str, set[str]] = {}
+    bad_roots: dict[str, str | None] = {}
     for path in sorted(py_paths):
         root = roots[path]
         if root is not None and (_relative(path, root).split("/", 1)[0], root) in losers:
             root = ""
-        bad = _bad_dir_root(posixpath.dirname(path))
+        directory = directory_of[path]
+        bad = bad_roots.get(directory, False)
+        if bad is False:
+            bad = bad_roots[directory] = _bad_dir_root(directory)
         if bad is not None and len(bad) > len(root or ""):
             root = bad  # no name can pass through a directory that is no identifier
         rel = _relative(path, root or "")
@@ -224,7 +244,6 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
                 suffix += 1
         taken.add(name)
         layout.names[path] = name
-        directory = posixpath.dirname(path)
         if posixpath.basename(path) == "__init__.py":
             layout.packages.add(name)
             layout.dir_packages[directory] = name
