@@ -41,3 +41,31 @@ def test_every_file_gets_a_stable_community(monkeypatch, limit: int) -> None:
     add_structural_metrics(again, edges_again)
     assert communities(again) == first  # same map, same numbering
     assert nodes.rows["p3.m0"]["fan_out"] == 5 and nodes.rows["p2.m1"]["fan_in"] == 2
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_label_propagation_gives_networkx_partition(seed: int) -> None:
+    """The numpy label propagation finds the partition networkx's semi-synchronous one finds:
+    random graphs of string ids in a shuffled order, sparse and dense, with self-loops and
+    isolated nodes."""
+    import random
+
+    import networkx as nx
+
+    from workbench.mapping.metrics import label_propagation
+
+    rng = random.Random(seed)
+    n = rng.choice([2, 30, 200, 1500])
+    graph = nx.gnm_random_graph(n, rng.choice([0, n // 2, 2 * n, 6 * n]), seed=seed)
+    graph = nx.relabel_nodes(graph, {i: f"mod{rng.random():.12f}" for i in graph})
+    if seed % 3 == 0:
+        for node in list(graph)[:4]:
+            graph.add_edge(node, node)
+    graph.add_node("isolated")
+
+    def canonical(groups) -> list[list[str]]:
+        return sorted(sorted(group) for group in groups)
+
+    expected = canonical(nx.community.label_propagation_communities(graph))
+    assert canonical(label_propagation(graph)) == expected
+    assert len(expected) > 1
