@@ -63,10 +63,10 @@ def label_propagation(graph: "nx.Graph") -> list[set]:
     index = {node: i for i, node in enumerate(nodes)}
     n = len(nodes)
     # neighbours of each node, as networkx's adjacency holds them (a self-loop counts once)
-    degree = np.fromiter((len(graph._adj[v]) for v in nodes), dtype=np.int64, count=n)
+    degree = np.fromiter((len(graph.adj[v]) for v in nodes), dtype=np.int64, count=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(degree, out=indptr[1:])
-    neighbours = np.fromiter((index[u] for v in nodes for u in graph._adj[v]), dtype=np.int64,
+    neighbours = np.fromiter((index[u] for v in nodes for u in graph.adj[v]), dtype=np.int64,
                              count=int(indptr[-1]))
     colours = nx.coloring.greedy_color(graph)
     classes: dict[int, list[int]] = {}
