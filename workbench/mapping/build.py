@@ -22,8 +22,8 @@ from .python_links import link_python
 from .version import MAP_VERSION
 from .tables import EDGE_FIELDS, NODE_FIELDS, EdgeSet, MapTables, NodeSet, ScannedFile, file_node_fields
 
-__all__ = ["MAP_VERSION", "build_map", "link_map", "finish_map", "LinkedMap", "MapTables", "ScannedFile", "NodeSet", "EdgeSet",
-           "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
+__all__ = ["MAP_VERSION", "build_map", "link_map", "finish_map", "LinkedMap", "MapTables",
+           "ScannedFile", "NodeSet", "EdgeSet", "NODE_FIELDS", "EDGE_FIELDS", "file_node_fields"]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..errors import ConfigError
 
@@ -84,16 +84,19 @@ class Excluder:
         self.patterns = normalise(patterns)
         self._spec: "pathspec.GitIgnoreSpec | None" = None  # compiled on first use
         self._any: "re.Pattern[str] | None" = None
+        self._normalize: Callable[[str], str] = str
 
     def reason(self, path: str) -> str | None:
         """``excluded by 'vendor/'`` for a path a pattern leaves out, else ``None``."""
         if not self.patterns:
             return None
         if self._spec is None:
+            from pathspec.util import normalize_file
+
             self._spec = _spec(self.patterns)
             self._any = _any_match(self.patterns)
-        from pathspec.util import normalize_file
-        if self._any is not None and self._any.search(normalize_file(path)) is None:
+            self._normalize = normalize_file  # the form of the path pathspec itself matches
+        if self._any is not None and self._any.search(self._normalize(path)) is None:
             return None  # no pattern matches: pathspec would say the same
         result = self._spec.check_file(path)
         if not result.include:

@@ -377,8 +377,7 @@ class MapService:
             self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)
-            cur.execute("UPDATE projects SET status = 'mapped', updated_at = now() WHERE id = ?",
-                        [project.id])
+            self.store.projects.update_in(cur, project.id, status="mapped")
 
         job.finishing.set()  # no heartbeat of this job may conflict with its last transaction
         try:
