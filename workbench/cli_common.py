@@ -80,6 +80,11 @@ def handle_errors(fn):
             sys.stderr.flush()
             sys.stdout.flush()
             os._exit(130)
+        except BrokenPipeError:
+            # the reader stopped early (`workbench status | head -3`): stop quietly with 1, as
+            # click does for --help; what is still buffered goes nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(1)
         except Exception as exc:  # noqa: BLE001 - the CLI never shows raw tracebacks
             if os.environ.get("WORKBENCH_DEBUG"):
                 raise
