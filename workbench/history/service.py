@@ -31,8 +31,9 @@ from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
-from .metrics import (author_key, author_names, change_coupling, file_metrics,
-                      per_file_changes, with_sizes)
+from .analysis import (WORKER_MIN_COMMITS, AnalysisRequest, analyse, analyse_in_worker,
+                       frame_of)
+from .metrics import author_key, author_names, with_sizes
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
 
 
@@ -130,13 +131,24 @@ class PreparedHistory:
     boundary: list[str] = field(default_factory=list)
 
 
+def _in_order(shas: list[str], order: list[str]) -> list[str]:
+    """``shas`` sorted by their place in ``order``."""
+    if len(shas) > 1:
+        position = {sha: i for i, sha in enumerate(order)}
+        shas = sorted(shas, key=position.__getitem__)
+    return shas
+
+
 class HistoryService:
     def __init__(self, store: Store, *, git_timeout: float = 600.0,
                  git_memory: int | None = 512 << 20,
                  max_commit_files: int | None = DEFAULT_MAX_CHANGES,
                  blame_workers: int = 2, blame_budget: float | None = None,
-                 graph_memory: int | None = 2 << 30) -> None:
+                 graph_memory: int | None = 2 << 30,
+                 worker_min_commits: int = WORKER_MIN_COMMITS) -> None:
         self.store = store
+        #: histories this long are analysed in a worker process (:mod:`.analysis`)
+        self.worker_min_commits = worker_min_commits
         self.git = Git(timeout=git_timeout, memory=git_memory)
         #: writes the clone's commit-graph, which holds every commit at once
         self.graph_git = Git(timeout=git_timeout, memory=graph_memory)
@@ -185,26 +197,34 @@ class HistoryService:
             refresh_commit_graph(repo, with_index_room(repo, self.graph_git))
         return added
 
-    def _history_of(self, project_id: int, repo: Path, commit: str, *, changes: bool = True
-                    ) -> tuple[list[str], pd.DataFrame, pd.DataFrame, str, list[str]]:
+    def _history_of(self, project_id: int, repo: Path, commit: str, *, changes: bool = True,
+                    arrow_from: int | None = None):
         """The order of ``commit``'s history (``rev-list --topo-order --reverse``), its
         stored commits with the snapshot's ``.mailmap`` applied, their file changes (empty
-        without ``changes``), the ``.mailmap`` text and the shallow boundary commits."""
+        without ``changes``), the ``.mailmap`` text and the shallow boundary commits. A
+        history of ``arrow_from`` commits or more comes as two Arrow tables instead, the
+        mailmap not applied yet (the analysis's worker process does both)."""
         order = with_index_room(repo, self.git).run(
             ["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
             cwd=repo, what="listing history").split()
+        mailmap = read_mailmap(repo, commit, self.git)
+        if changes and arrow_from is not None and len(order) >= arrow_from:
+            import pyarrow.compute as pc
+
+            commits, file_changes = self.store.history.load_arrow(
+                project_id, order, commit_columns=ANALYSIS_COMMIT_COLUMNS,
+                change_columns=ANALYSIS_CHANGE_COLUMNS)
+            marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
+            return (order, commits, file_changes, mailmap,
+                    _in_order(marked.column("sha").to_pylist(), order))
         commits, file_changes = self.store.history.load(
             project_id, order, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
             change_columns=ANALYSIS_CHANGE_COLUMNS)
-        mailmap = read_mailmap(repo, commit, self.git)
         if commits.empty:
             return order, commits, file_changes, mailmap, []
         commits = Mailmap(mailmap).apply(commits)
         boundary = commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"].tolist()
-        if boundary:
-            position = {sha: i for i, sha in enumerate(order)}
-            boundary.sort(key=position.__getitem__)
-        return order, commits, file_changes, mailmap, boundary
+        return order, commits, file_changes, mailmap, _in_order(boundary, order)
 
     def analyse(self, project_id: int, repo: Path, commit: str,
                 sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
@@ -223,26 +243,38 @@ class HistoryService:
         return self.finish(prepared, sizes, blame=blame, blame_only=blame_only)
 
     def prepare(self, project_id: int, repo: Path, commit: str, *,
-                files: dict[str, str] | None = None) -> "PreparedHistory":
+                files: dict[str, str] | None = None,
+                cancel: Callable[[], bool] | None = None) -> "PreparedHistory":
         """What :meth:`analyse` computes without the files' sizes and current lines: the
         metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
-        A map runs it beside the parse, which is what yields the sizes."""
-        order, commits, changes, mailmap, boundary = self._history_of(project_id, repo, commit)
-        if commits.empty:
+        A map runs it beside the parse, which is what yields the sizes. A history of
+        ``worker_min_commits`` or more is analysed in a worker process
+        (:func:`~workbench.history.analysis.analyse_in_worker`; ``cancel`` stops it)."""
+        order, commits, changes, mailmap, boundary = self._history_of(
+            project_id, repo, commit, arrow_from=self.worker_min_commits)
+        in_worker = not isinstance(commits, pd.DataFrame)
+        if len(commits) == 0:
             empty = pd.DataFrame()
+            commits = frame_of(commits) if in_worker else commits
             return PreparedHistory(project_id, repo, commit, commits, empty, empty, mailmap)
         boundary_paths = pd.DataFrame(
             [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
              if entry.type == "blob"], columns=["sha", "path"])
-        # parents are read only when renames send the walk beside them (a few commits)
-        parents = _ReadOnFirstUse(lambda: self.store.history.parents(project_id))
-        steps = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths,
-                                 parents=parents)
-        metrics = file_metrics(commits, changes, order=order,
-                               present=list(files) if files is not None else None,
-                               prepared=steps)
-        # its documented thresholds; the boundary markers in ``steps`` are not changes
-        coupling = change_coupling(commits, changes, order=order, prepared=steps)
+        present = list(files) if files is not None else None
+        if in_worker:
+            import pyarrow.compute as pc
+
+            # only renames look at parents: sent along when there is one
+            renamed = pc.any(pc.is_valid(changes.column("old_path"))).as_py()
+            parents = self.store.history.parents_table(project_id) if renamed else None
+        else:
+            # parents are read only when renames send the walk beside them (a few commits)
+            parents = _ReadOnFirstUse(lambda: self.store.history.parents(project_id))
+        request = AnalysisRequest(commits, changes, order, boundary_paths, parents, present,
+                                  mailmap=mailmap)
+        del commits, changes
+        metrics, coupling, commits = (analyse_in_worker(request, cancel) if in_worker
+                                      else analyse(request))
         return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
                                boundary)
 
@@ -280,8 +312,15 @@ class HistoryService:
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         keyed = commits.assign(author=author_key(commits))
-        mined = set(commits["sha"])
-        unknown = set(boundary) | (set(rows["origin_sha"]) - mined)
+        # the origins never mined, looked up in Arrow's hash set: a Python set of a million
+        # shas, or pandas' isin on Arrow strings, costs seconds
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        origins = rows["origin_sha"].unique()
+        mined = pc.is_in(pa.array(origins, pa.string(), from_pandas=True),
+                         value_set=pa.array(commits["sha"], pa.string())).to_pylist()
+        unknown = set(boundary) | {sha for sha, hit in zip(origins, mined) if not hit}
         owners = current_ownership(rows, keyed, unknown)
         names = author_names(commits, commits["authored_at"].max())
         owners["current_owner_name"] = owners["current_owner"].map(names)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
-from ..graph._gc import collector_paused
+from ..graph._gc import collector_paused, thaw
 from ..repos.shallow import shallow_commits
 from ..jobs import Job
 from ..repos.clones import Clones
@@ -68,7 +68,8 @@ class _HistoryMiner:
             self._added = service.sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
             if not self._cancelled():
-                self._prepared = service.prepare(project_id, repo, commit, files=files)
+                self._prepared = service.prepare(project_id, repo, commit, files=files,
+                                                 cancel=self._cancelled)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
 
@@ -163,7 +164,8 @@ class MapService:
                                            git_memory=config.history_memory,
                                            max_commit_files=config.max_commit_files,
                                            blame_budget=config.blame_budget,
-                                           graph_memory=config.git_memory)
+                                           graph_memory=config.git_memory,
+                                           worker_min_commits=config.history_worker_commits)
         return self._history
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,
@@ -205,8 +207,11 @@ class MapService:
                 result = self._reuse(job, project, branch, commit, existing, given,
                                      default_head)
             else:
-                result = self._map_commit(job, project, repo, branch, ref, commit, started,
-                                          excluder, given, default_head)
+                try:
+                    result = self._map_commit(job, project, repo, branch, ref, commit,
+                                              started, excluder, given, default_head)
+                finally:
+                    thaw()  # what the map's steps froze (collector_paused)
         except WorkbenchError as exc:
             from ..history.errors import ShallowSource  # loads the history package: not at start
 
@@ -304,7 +309,7 @@ class MapService:
             # the facts of every file (tens of thousands of small records) and then the map's
             # nodes and edges are built without cycles: paused, the collector does not walk
             # the whole heap again and again while they grow (it cost a third of the build)
-            with collector_paused():
+            with collector_paused(freeze=True):
                 scanned = scan(
                     entries,
                     read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
@@ -334,7 +339,7 @@ class MapService:
             # the files' nodes and edges are linked while the history's first step may still
             # run on the miner's thread: only the co-change edges wait for it
             job.report(len(fresh), len(fresh), "building the map")
-            with collector_paused():
+            with collector_paused(freeze=True):
                 linked = link_map(scanned.files, manifests=scanned.manifests)
             job.check_cancel()
             new_commits, prepared = miner.result()
@@ -350,7 +355,7 @@ class MapService:
                 lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
                     _changed_since_last_map(self.store, project.id, blame))))
             try:
-                with collector_paused():
+                with collector_paused(freeze=True):
                     tables = finish_map(linked, coupling=prepared.coupling)
             finally:
                 finishing.wait()

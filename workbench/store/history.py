@@ -130,6 +130,33 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
+    def load_arrow(self, project_id: int, shas: list[str], *,
+                   commit_columns: Sequence[str] = COMMIT_COLUMNS,
+                   change_columns: Sequence[str] = CHANGE_COLUMNS) -> tuple["pa.Table", "pa.Table"]:
+        """What :meth:`load` reads for ``shas``, as Arrow tables: no Python object is made
+        (the history analysis's worker process makes the DataFrames)."""
+        import pyarrow as pa
+
+        wanted = pa.table({"sha": pa.array(shas, pa.string())})
+
+        def fetch(cur):
+            with registered(cur, wanted_shas=wanted):
+                return tuple(
+                    cur.execute(f"SELECT {', '.join(columns)} FROM {table}"
+                                " JOIN wanted_shas USING (sha) WHERE project_id = ?",
+                                [project_id]).to_arrow_table()
+                    for table, columns in (("commits", commit_columns),
+                                           ("file_changes", change_columns)))
+
+        return self.db.read(fetch)
+
+    def parents_table(self, project_id: int) -> "pa.Table":
+        """sha, parents of every mined commit of the project, as an Arrow table
+        (:meth:`parents` as a dict)."""
+        return self.db.read(lambda cur: cur.execute(
+            "SELECT sha, parents FROM commits WHERE project_id = ?", [project_id]
+        ).to_arrow_table())
+
     def commit_times(self, project_id: int, shas: list[str]) -> dict[str, object]:
         """Committer dates of the given commits (those mined so far)."""
         rows = self.db.query(
@@ -247,8 +274,10 @@ class HistoryTable:
             return
         import pyarrow as pa
 
+        # one thread: a pool of converter threads for 100,000 rows is slower than none when
+        # other threads of the map hold the GIL
         table = pa.Table.from_pandas(metrics.reindex(columns=list(METRIC_COLUMNS)),
-                                     preserve_index=False)
+                                     preserve_index=False, nthreads=1)
         with registered(cur, incoming_metrics=table):
             cols = ", ".join(METRIC_COLUMNS)
             cur.execute(f"INSERT INTO file_metrics (snapshot_id, {cols}) SELECT ?, {cols}"
