@@ -167,3 +167,15 @@ def test_the_time_limit_of_reading_blobs_counts_gits_time_not_the_readers(tmp_pa
         read.append(data.decode())
         time.sleep(1.5)  # 4.5 s of "parsing" in all, past the 3 s limit git itself has
     assert read == list(files.values())
+
+
+def test_a_deleted_clone_is_named_and_a_map_clones_it_again(wb, sample_repo, tmp_path):
+    with pytest.raises(GitFailed, match="no such directory") as failed:
+        Git().run(["status"], cwd=tmp_path / "gone")
+    assert "install git" not in str(failed.value)
+    first = wb.map(str(sample_repo))
+    import shutil
+
+    shutil.rmtree(wb.clones.path_for("shop"))
+    again = wb.map("shop")
+    assert again.commit == first.commit

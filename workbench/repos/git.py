@@ -357,6 +357,10 @@ class Git:
                                     stdin=stdin, stdout=stdout, stderr=stderr,
                                     start_new_session=True)
         except OSError as exc:
+            if cwd is not None and not os.path.isdir(cwd):  # not git's fault: where it runs
+                raise GitFailed(f"cannot run git in {cwd}: no such directory (a clone that "
+                                "was moved or deleted); map the project again to clone it "
+                                "anew") from exc
             raise GitFailed(f"cannot run git ({exc}); install git or put it on PATH") from exc
 
     @staticmethod
