@@ -217,3 +217,22 @@ def test_two_processes_write_one_file_for_seconds_and_lose_nothing(tmp_path):
     assert rows == counts
     distinct = Database(path).query("SELECT count(*) FROM (SELECT DISTINCT writer, n FROM log)")
     assert distinct == [(counts["a"] + counts["b"],)]
+
+
+def test_utc_under_another_name_is_called_utc_and_other_zones_are_kept(tmp_path):
+    """DuckDB takes the machine's zone; pytz answers "UTC" at once but checks every zone
+    file for any other name, so UTC's aliases are called UTC (same instants)."""
+    import os
+
+    code = ("import sys; from workbench.store.database import Database; "
+            "db = Database(sys.argv[1]); "
+            "print(db.query(\"SELECT current_setting('TimeZone')\")[0][0], "
+            "db.query('SELECT now()')[0][0].utcoffset() is not None)")
+    seen = {}
+    for zone in ("Etc/UTC", "Europe/Berlin"):
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path / f"{zone[:3]}.duckdb")],
+                             capture_output=True, text=True, env={**os.environ, "TZ": zone},
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        seen[zone] = out.stdout.split()
+    assert seen == {"Etc/UTC": ["UTC", "True"], "Europe/Berlin": ["Europe/Berlin", "True"]}

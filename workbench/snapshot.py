@@ -236,12 +236,11 @@ class Snapshot:
                  f"mapped {self.info.mapped_at:%Y-%m-%d %H:%M}", self.exclusions]
         if self.history_truncated_at:
             parts.append(truncation_note(self.history_truncated_at))
-        current = self._store.snapshots.current(self.info.project_id)
-        if current is not None and current.id == self.id:
-            why = self._store.snapshots.chosen_by(self.info.project_id)
-            parts.append("current (pinned)" if why == "pinned" else "current")
+        current = self._store.snapshots.current_id(self.info.project_id)
+        if current is not None and current[0] == self.id:
+            parts.append("current (pinned)" if current[1] == "pinned" else "current")
         elif current is not None:
-            parts.append(f"not the current snapshot (#{current.id})")
+            parts.append(f"not the current snapshot (#{current[0]})")
         return " · ".join(parts)
 
     # -- tables ---------------------------------------------------------------------------------

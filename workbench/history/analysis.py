@@ -163,7 +163,10 @@ def frame_of(rows) -> pd.DataFrame:
         return rows
     import duckdb
 
+    from ..store.database import use_short_utc_name
+
     with duckdb.connect() as con:
+        use_short_utc_name(con)  # the zone the store's connection gives its timestamps
         con.register("arrow_rows", rows)
         return con.execute("SELECT * FROM arrow_rows").df()
 

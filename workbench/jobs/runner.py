@@ -315,7 +315,9 @@ class JobRunner:
 
     def _attempt(self, job_id, type, project_id, params, work, on_progress, cancel, state,
                  attempt) -> Any:
-        last_write = 0.0
+        # the job's row was written a moment ago (created or started): its first report
+        # waits out the interval like the others (a job done sooner writes none)
+        last_write = time.monotonic()
 
         def report(done: int, total: int | None, message: str) -> None:
             nonlocal last_write

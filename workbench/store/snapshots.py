@@ -108,6 +108,13 @@ class SnapshotsTable:
             [project_id])
         return _info(rows[0]) if rows else None
 
+    def current_id(self, project_id: int) -> tuple[int, str] | None:
+        """``(id, chosen_by)`` of the current snapshot (:meth:`current`, :meth:`chosen_by`)
+        in one read of the view; None before the first map."""
+        rows = self.db.query("SELECT id, chosen_by FROM current_snapshots WHERE project_id = ?",
+                             [project_id])
+        return (int(rows[0][0]), rows[0][1]) if rows else None
+
     def chosen_by(self, project_id: int) -> str | None:
         """Why the current snapshot is current: ``pinned``, ``default branch`` or ``newest map
         (none of the default branch head)``."""
