@@ -55,20 +55,34 @@ def test_coupling_computed_in_a_worker_equals_in_process(wb, tmp_path):
     pd.testing.assert_frame_equal(there.metrics, here.metrics)
 
 
+def _stored_metrics(tmp_path, source, workers_from: int) -> tuple[list, list]:
+    data = tmp_path / f"data-{workers_from}"
+    bench = Workbench(config=Config.from_env(data_dir=data, history_worker_commits=workers_from))
+    try:
+        snap = bench.map(str(source), name="repo")
+        rows = bench.store.db.query(
+            "SELECT * EXCLUDE (snapshot_id) FROM file_metrics WHERE snapshot_id = ?"
+            " ORDER BY path", [snap.id])
+        return rows, snap.history_truncated_at
+    finally:
+        bench.close()
+
+
 def test_a_map_with_the_worker_stores_what_a_map_without_it_stores(tmp_path, scenario):
-    stored = []
-    for workers_from in (10**9, 0):
-        data = tmp_path / f"data-{workers_from}"
-        bench = Workbench(config=Config.from_env(data_dir=data,
-                                                 history_worker_commits=workers_from))
-        try:
-            snap = bench.map(str(scenario.path), name="scenario")
-            stored.append(bench.store.db.query(
-                "SELECT * EXCLUDE (snapshot_id) FROM file_metrics WHERE snapshot_id = ?"
-                " ORDER BY path", [snap.id]))
-        finally:
-            bench.close()
-    assert stored[0] and stored[0] == stored[1]
+    here = _stored_metrics(tmp_path, scenario.path, 10**9)
+    there = _stored_metrics(tmp_path, scenario.path, 0)
+    assert here[0] and here == there
+
+
+def test_a_shallow_history_is_truncated_the_same_way_in_a_worker(tmp_path, scenario):
+    import subprocess
+
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth=3", f"file://{scenario.path}", str(clone)],
+                   check=True)
+    here = _stored_metrics(tmp_path, clone, 10**9)
+    there = _stored_metrics(tmp_path, clone, 0)
+    assert here[1] and here == there  # the boundary commits, and every metric
 
 
 def _request(rows: int) -> AnalysisRequest:

@@ -72,11 +72,14 @@ def analyse(request: AnalysisRequest) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
 
 
 def analyse_in_worker(request: AnalysisRequest, cancel: Callable[[], bool] | None = None,
-                      *, poll: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+                      *, poll: float = 0.5, let_go: bool = False
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`analyse` in a child process. ``cancel`` is asked every ``poll`` seconds; when
     it says stop, the child is killed and :class:`MiningCancelled` raised. A child that fails
-    raises :class:`HistoryError` with the end of its error output."""
-    payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    raises :class:`HistoryError` with the end of its error output. The request is pickled
+    straight into the child's stdin (no copy of it is held here); with ``let_go`` its
+    commits and changes are dropped from ``request`` once sent, so that the parent does not
+    hold them while the child works (a million commits: hundreds of MB)."""
     output: list[bytes] = []
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen([sys.executable, "-m", "workbench.history.analysis"],
@@ -84,7 +87,7 @@ def analyse_in_worker(request: AnalysisRequest, cancel: Callable[[], bool] | Non
 
         def feed() -> None:  # a thread each way: the request and the result are large
             try:
-                proc.stdin.write(payload)
+                pickle.dump(request, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
             except OSError:  # the child is gone: its exit status tells why
                 pass
             finally:
@@ -92,6 +95,8 @@ def analyse_in_worker(request: AnalysisRequest, cancel: Callable[[], bool] | Non
                     proc.stdin.close()
                 except OSError:
                     pass
+                if let_go:
+                    request.commits = request.changes = None
 
         pipes = [threading.Thread(target=feed, daemon=True),
                  threading.Thread(target=lambda: output.append(proc.stdout.read()), daemon=True)]
@@ -112,7 +117,6 @@ def analyse_in_worker(request: AnalysisRequest, cancel: Callable[[], bool] | Non
             for pipe in pipes:
                 pipe.join()
             proc.stdout.close()
-        del payload
         errors.seek(0)
         err = errors.read()
     out = output[0] if output else b""

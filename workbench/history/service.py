@@ -273,8 +273,8 @@ class HistoryService:
         request = AnalysisRequest(commits, changes, order, boundary_paths, parents, present,
                                   mailmap=mailmap)
         del commits, changes
-        metrics, coupling, commits = (analyse_in_worker(request, cancel) if in_worker
-                                      else analyse(request))
+        metrics, coupling, commits = (analyse_in_worker(request, cancel, let_go=True)
+                                      if in_worker else analyse(request))
         return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
                                boundary)
 
