@@ -130,7 +130,9 @@ def analyse_in_worker(request: AnalysisRequest, cancel: Callable[[], bool] | Non
             why = "no output"
         raise HistoryError(
             f"analysing the history in a worker process failed (exit status {proc.returncode}):"
-            f" {why}. If it ran out of memory, free some or map on a larger machine")
+            f" {why}. If it ran out of memory, free some or map on a larger machine; to"
+            " analyse in the map's own process instead, raise WORKBENCH_HISTORY_WORKER_COMMITS"
+            " above the number of commits")
     return pickle.loads(out)
 
 
