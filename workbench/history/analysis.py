@@ -24,6 +24,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..store.history import parents_by_sha
 from .errors import HistoryError, MiningCancelled
 from .mailmap import Mailmap
 from .metrics import change_coupling, file_metrics, per_file_changes
@@ -60,8 +61,9 @@ def analyse(request: AnalysisRequest) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
         commits = Mailmap(request.mailmap).apply(frame_of(commits))
     changes = frame_of(request.changes)
     parents = request.parents
-    if parents is not None and not isinstance(parents, Mapping):
-        parents = _LazyParents(parents)
+    if parents is not None and not isinstance(parents, Mapping):  # renames look up a few
+        table = parents
+        parents = ReadOnFirstUse(lambda: parents_by_sha(table))
     steps = per_file_changes(commits, changes, order=request.order,
                              boundary_paths=request.boundary_paths, parents=parents)
     metrics = file_metrics(commits, changes, order=request.order, present=request.present,
@@ -136,24 +138,21 @@ def analyse_in_worker(request: AnalysisRequest, cancel: Callable[[], bool] | Non
     return pickle.loads(out)
 
 
-class _LazyParents(Mapping):
-    """sha -> parent shas from an Arrow table (sha, parents), made into a dict on first use,
-    as the store's ``HistoryTable.parents`` gives it (renames look up a few commits)."""
+class ReadOnFirstUse(Mapping):
+    """A mapping ``read()`` gives, read the first time it is asked (never when nobody asks)."""
 
-    def __init__(self, table) -> None:
-        self._table = table
-        self._dict: dict[str, list[str]] | None = None
+    def __init__(self, read: Callable[[], Mapping]) -> None:
+        self._read: Callable[[], Mapping] | None = read
+        self._data: Mapping | None = None
 
-    def _loaded(self) -> dict[str, list[str]]:
-        if self._dict is None:
-            shas = self._table.column("sha").to_pylist()
-            parents = self._table.column("parents").to_pylist()
-            self._dict = {sha: list(p or ()) for sha, p in zip(shas, parents)}
-            self._table = None
-        return self._dict
+    def _loaded(self) -> Mapping:
+        if self._data is None:
+            self._data = self._read()
+            self._read = None  # let go of what it read from
+        return self._data
 
-    def __getitem__(self, sha: str):
-        return self._loaded()[sha]
+    def __getitem__(self, key):
+        return self._loaded()[key]
 
     def __iter__(self):
         return iter(self._loaded())

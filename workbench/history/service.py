@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -31,8 +30,8 @@ from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
-from .analysis import (WORKER_MIN_COMMITS, AnalysisRequest, analyse, analyse_in_worker,
-                       frame_of)
+from .analysis import (WORKER_MIN_COMMITS, AnalysisRequest, ReadOnFirstUse, analyse,
+                       analyse_in_worker, frame_of)
 from .metrics import author_key, author_names, with_sizes
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
 
@@ -93,28 +92,6 @@ class _InOrder:
 
 
 _DONE = object()
-
-
-class _ReadOnFirstUse(Mapping):
-    """A mapping ``read()`` gives, read the first time it is asked (never when nobody asks)."""
-
-    def __init__(self, read: Callable[[], Mapping]) -> None:
-        self._read = read
-        self._data: Mapping | None = None
-
-    def _loaded(self) -> Mapping:
-        if self._data is None:
-            self._data = self._read()
-        return self._data
-
-    def __getitem__(self, key):
-        return self._loaded()[key]
-
-    def __iter__(self):
-        return iter(self._loaded())
-
-    def __len__(self) -> int:
-        return len(self._loaded())
 
 
 @dataclass
@@ -269,7 +246,7 @@ class HistoryService:
             parents = self.store.history.parents_table(project_id) if renamed else None
         else:
             # parents are read only when renames send the walk beside them (a few commits)
-            parents = _ReadOnFirstUse(lambda: self.store.history.parents(project_id))
+            parents = ReadOnFirstUse(lambda: self.store.history.parents(project_id))
         request = AnalysisRequest(commits, changes, order, boundary_paths, parents, present,
                                   mailmap=mailmap)
         del commits, changes

@@ -46,6 +46,20 @@ METRIC_COLUMNS = (
 )
 
 
+def _rows_sql(table: str, columns: Sequence[str], by_shas: bool) -> str:
+    """The read of a project's ``commits`` or ``file_changes`` rows, limited to the shas of a
+    registered ``wanted_shas`` table with ``by_shas``; one parameter, the project id."""
+    join = " JOIN wanted_shas USING (sha)" if by_shas else ""
+    return f"SELECT {', '.join(columns)} FROM {table}{join} WHERE project_id = ?"
+
+
+def parents_by_sha(table: "pa.Table") -> dict[str, list[str]]:
+    """sha -> parent shas from a (sha, parents) table (:meth:`HistoryTable.parents_table`)."""
+    shas = table.column("sha").to_pylist()
+    parents = table.column("parents").to_pylist()
+    return {sha: list(p or ()) for sha, p in zip(shas, parents)}
+
+
 class HistoryTable:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -119,13 +133,12 @@ class HistoryTable:
         wanted = pa.table({"sha": pa.array(shas or [], pa.string())})
 
         def fetch(cur):
-            join = "" if shas is None else " JOIN wanted_shas USING (sha)"
-            with registered(cur, **({} if shas is None else {"wanted_shas": wanted})):
-                c = cur.execute(f"SELECT {', '.join(commit_columns)} FROM commits{join}"
-                                " WHERE project_id = ?", [project_id]).df()
-                f = cur.execute(f"SELECT {', '.join(change_columns)} FROM file_changes{join}"
-                                f" WHERE project_id = ?{'' if changes else ' AND false'}",
+            by_shas = shas is not None
+            with registered(cur, **({"wanted_shas": wanted} if by_shas else {})):
+                c = cur.execute(_rows_sql("commits", commit_columns, by_shas),
                                 [project_id]).df()
+                f = cur.execute(_rows_sql("file_changes", change_columns, by_shas)
+                                + ("" if changes else " AND false"), [project_id]).df()
                 return c, f
 
         return self.db.read(fetch)
@@ -141,12 +154,10 @@ class HistoryTable:
 
         def fetch(cur):
             with registered(cur, wanted_shas=wanted):
-                return tuple(
-                    cur.execute(f"SELECT {', '.join(columns)} FROM {table}"
-                                " JOIN wanted_shas USING (sha) WHERE project_id = ?",
-                                [project_id]).to_arrow_table()
-                    for table, columns in (("commits", commit_columns),
-                                           ("file_changes", change_columns)))
+                return tuple(cur.execute(_rows_sql(table, columns, True),
+                                         [project_id]).to_arrow_table()
+                             for table, columns in (("commits", commit_columns),
+                                                    ("file_changes", change_columns)))
 
         return self.db.read(fetch)
 
@@ -185,8 +196,7 @@ class HistoryTable:
 
     def parents(self, project_id: int) -> dict[str, list[str]]:
         """sha -> parent shas of every mined commit of the project."""
-        rows = self.db.query("SELECT sha, parents FROM commits WHERE project_id = ?", [project_id])
-        return {sha: list(parents or ()) for sha, parents in rows}
+        return parents_by_sha(self.parents_table(project_id))
 
     @staticmethod
     def write_mailmap(cur, snapshot_id: int, text: str) -> None:
