@@ -65,6 +65,18 @@ def test_closing_folds_a_large_log(data_dir):
         " FROM range(400)"))
     wal = wb.store.db.wal_path
     assert wal_bytes(wal) >= WAL_FOLD_BYTES
+    before = wb.store.health.updated_at("last_checkpoint")
     wb.store.db.release()
     assert wal_bytes(wal) < WAL_FOLD_BYTES
     assert len(wb.store.health.notices(limit=1000)) == 400
+    noted = wb.store.health.updated_at("last_checkpoint")  # status tells of this fold too
+    assert noted is not None and (before is None or noted > before)
+
+
+def test_a_map_whose_file_is_released_at_once_still_notes_its_checkpoint(data_dir, sample_repo):
+    """The log of a map may be folded when the file is closed, before the job's own
+    checkpoint looks at it: `workbench status` says it was folded either way."""
+    wb = Workbench(config=Config(data_dir=data_dir, workers=1, idle_release=0))
+    wb.map(str(sample_repo))
+    assert wal_bytes(wb.store.db.wal_path) < WAL_FOLD_BYTES
+    assert wb.status()["last_checkpoint"] is not None

@@ -32,7 +32,7 @@ class Store:
     def __init__(self, path: Path | str, *, lock_timeout: float = 30.0,
                  idle_release: float = 0.1) -> None:
         self.db = Database(path, lock_timeout=lock_timeout, idle_release=idle_release,
-                           on_open=self._on_open)
+                           on_open=self._on_open, on_fold=HealthTable.note_checkpoint)
         self.projects = ProjectsTable(self.db)
         self.snapshots = SnapshotsTable(self.db)
         self.jobs = JobsTable(self.db)

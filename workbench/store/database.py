@@ -115,8 +115,10 @@ class _Shared:
     closes the file, instead of a timer thread per unit of work.
     """
 
-    def __init__(self, wal: Path) -> None:
+    def __init__(self, wal: Path, on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None
+                 ) -> None:
         self.wal = wal
+        self.on_fold = on_fold
         self.lock = threading.RLock()
         self.connection: duckdb.DuckDBPyConnection | None = None
         self.users = 0
@@ -178,7 +180,7 @@ class _Shared:
         with self.lock:
             if self.users == 0 and self.connection is not None:
                 try:
-                    fold_large_wal(self.connection, self.wal)
+                    fold_large_wal(self.connection, self.wal, self.on_fold)
                 finally:
                     self.connection.close()
                     self.connection = None
@@ -212,18 +214,31 @@ def wal_bytes(wal: Path) -> int:
         return 0
 
 
-def fold_large_wal(con: duckdb.DuckDBPyConnection, wal: Path) -> bool:
+def fold_large_wal(con: duckdb.DuckDBPyConnection, wal: Path,
+                   on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> bool:
     """Checkpoint ``con``'s database when its log holds ``WAL_FOLD_BYTES`` or more (before it is
-    closed). A failure is logged and left: the committed work stays in the log, which the
-    next open replays. True when a checkpoint ran."""
+    closed), then ``on_fold(con)``. A failure is logged and left: the committed work stays in
+    the log, which the next open replays. True when a checkpoint ran."""
     if wal_bytes(wal) < WAL_FOLD_BYTES:
         return False
     try:
-        con.execute("CHECKPOINT")
+        fold(con, on_fold)
     except duckdb.Error as exc:
         log.info("checkpoint before closing %s skipped: %s", wal.with_suffix(""), one_line(exc))
         return False
     return True
+
+
+def fold(con, on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None) -> None:
+    """``CHECKPOINT``, then ``on_fold(con)`` (the store notes when: whichever of a job's
+    checkpoint and a close folds the log, ``workbench status`` says so); a failure of the note
+    is logged, the fold stands."""
+    con.execute("CHECKPOINT")
+    if on_fold is not None:
+        try:
+            on_fold(con)
+        except duckdb.Error as exc:
+            log.info("noting a checkpoint failed: %s", one_line(exc))
 
 
 def _close_all() -> None:
@@ -234,7 +249,7 @@ def _close_all() -> None:
             shared.cancel_release()
             if shared.connection is not None:
                 try:
-                    fold_large_wal(shared.connection, shared.wal)
+                    fold_large_wal(shared.connection, shared.wal, shared.on_fold)
                     shared.connection.close()
                 finally:
                     shared.connection = None
@@ -396,6 +411,7 @@ class Database:
         idle_release: float = 0.1,
         extension_dir: Path | str | None = None,
         on_open: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     ) -> None:
         self.path = Path(path).absolute()
         self.lock_timeout = lock_timeout
@@ -404,7 +420,8 @@ class Database:
         self._on_open = on_open
         self._notices: list[tuple[str, str]] = []
         with Database._registry_lock:
-            self._shared = Database._registry.setdefault(self.path, _Shared(self.wal_path))
+            self._shared = Database._registry.setdefault(self.path,
+                                                         _Shared(self.wal_path, on_fold))
 
     def __repr__(self) -> str:
         return f"Database({str(self.path)!r})"
@@ -635,10 +652,7 @@ class Database:
         if min_wal_bytes and wal_bytes(self.wal_path) < min_wal_bytes:
             return False
 
-        def checkpoint(cur) -> None:
-            cur.execute("CHECKPOINT")
-
-        self.read(checkpoint)
+        self.read(lambda cur: fold(cur, self._shared.on_fold))
         return True
 
     def release(self) -> None:

@@ -25,10 +25,13 @@ class HealthTable:
     def set(self, key: str, value: str) -> None:
         if key not in KEYS:
             raise ValueError(f"unknown health key {key!r}; known: {', '.join(KEYS)}")
-        self.db.write(lambda cur: cur.execute(
-            "INSERT INTO store_health (key, value, updated_at) VALUES (?, ?, now()) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()",
-            [key, value]))
+        self.db.write(lambda cur: _put(cur, key, value))
+
+    @staticmethod
+    def note_checkpoint(con) -> None:
+        """Note that the log was just folded (the database's ``on_fold``): after a job, or
+        when the file is closed."""
+        _put(con, "last_checkpoint", "ok")
 
     def updated_at(self, key: str) -> datetime | None:
         rows = self.db.query("SELECT updated_at FROM store_health WHERE key = ?", [key])
@@ -62,12 +65,14 @@ class HealthTable:
             return False
         except Exception:  # noqa: BLE001 - another transaction is busy; the next job tries again
             return False
-        try:
-            self.set("last_checkpoint", "ok")
-        except StoreError:
-            return True  # folded; only the note of when failed
-        return True
+        return True  # the database noted it (note_checkpoint)
 
     def notices(self, limit: int = 20) -> list[tuple[datetime, str, str]]:
         return self.db.query(
             "SELECT noted_at, kind, message FROM store_notices ORDER BY id DESC LIMIT ?", [limit])
+
+
+def _put(cur, key: str, value: str) -> None:
+    cur.execute("INSERT INTO store_health (key, value, updated_at) VALUES (?, ?, now()) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()",
+                [key, value])
