@@ -22,6 +22,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
+from ..membership import contains
 from ..repos.git import Git
 from ..repos.paths import path_bytes
 
@@ -126,7 +127,7 @@ def current_ownership(blame: pd.DataFrame, commits: pd.DataFrame,
         return pd.DataFrame(columns=columns, index=pd.Index([], name="path"))
     authors = commits.set_index("sha")["author"]
     lines = blame.assign(author=blame["origin_sha"].map(authors))
-    lines.loc[lines["origin_sha"].isin(list(unknown)), "author"] = None
+    lines.loc[contains(lines["origin_sha"], unknown), "author"] = None
     total = lines.groupby("path")["lines"].sum()
     missing = lines.loc[lines["author"].isna()].groupby("path")["lines"].sum()
     known = lines.dropna(subset=["author"]).groupby(["path", "author"], as_index=False)["lines"].sum()

@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.history.renames import latest_paths
+from workbench.membership import contains
 
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
 _DAY = pd.Timedelta(days=1)
@@ -109,16 +110,16 @@ def file_metrics(
     result["main_author"] = main["author"]
     result["main_author_name"] = main["author"].map(author_names(commits, as_of))
     result["ownership"] = main["ownership"]
-    result["history_truncated"] = result.index.isin(truncated)
+    result["history_truncated"] = contains(result.index, truncated)
     result["first_seen"] = by_path["time"].min().reindex(result.index).where(
         ~result["history_truncated"])
     result["last_changed"] = by_path["time"].max()
     result["code_age_days"] = (as_of - result["last_changed"]) / _DAY
     active = _authors_active_since(commits, as_of, knowledge_loss_days)
-    result["knowledge_loss"] = result["main_author"].notna() & ~result["main_author"].isin(active)
+    result["knowledge_loss"] = result["main_author"].notna() & ~contains(result["main_author"], active)
     result["lines"], result["hotspot"] = _hotspots(result["commits_total"], sizes)
     if present is not None:
-        result["present"] = result.index.isin(list(present))
+        result["present"] = contains(result.index, present)
     else:
         result["present"] = pd.Series(pd.NA, index=result.index, dtype="boolean")
     return result.reset_index()

@@ -24,6 +24,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..membership import contains
+
 
 def latest_paths(paths: pd.Series, old_paths: pd.Series, seq: pd.Series, *,
                  shas: pd.Series | None = None, parents: Mapping[str, Sequence[str]] | None = None,
@@ -69,7 +71,7 @@ def _beside_renames(result, paths, seq, shas, events: pd.DataFrame,
     for event in events.sort_values("seq", kind="stable").itertuples():
         by_old.setdefault(event.old, []).append((event.seq, event.sha, event.final))
     known: dict[tuple[str, str], bool] = {}
-    for row in np.flatnonzero(pd.Series(paths).isin(list(by_old)).to_numpy()):
+    for row in np.flatnonzero(contains(paths, by_old)):
         path, row_seq, sha = paths[row], seq[row], shas[row]
         for event_seq, event_sha, final in by_old[path]:
             if event_seq >= row_seq:

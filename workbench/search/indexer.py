@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pyarrow as pa
 
 from ..domain import FILE_KINDS
+from ..membership import contains
 from ..store.search import BLOB, CHUNK_SCHEMA
 from .chunking import CHUNKER_VERSION, Chunk, Definition, chunk_blob, chunk_commit, file_kind
 from .embedders import Embedder, get_embedder, table_name
@@ -85,7 +86,7 @@ class IndexService:
                          for p, lang, s in zip(files["path"], files["language"], files["status"])]
         files = files[files["kind"].notna()].drop_duplicates("blob_sha")
         done = search.chunked(files["blob_sha"].tolist(), BLOB, CHUNKER_VERSION)
-        todo = files[~files["blob_sha"].isin(done)]
+        todo = files[~contains(files["blob_sha"], done)]
         commits = search.commits_to_chunk(project.id, CHUNKER_VERSION)
         total = len(todo) + len(commits)
         chunked_now = embedded_now = 0

@@ -1,0 +1,38 @@
+"""Membership of many strings in a large set of strings, in Arrow's hash set.
+
+pandas 3 keeps strings in Arrow arrays, and its ``isin`` on them builds one Arrow scalar per
+candidate in Python first: about a microsecond each, so seconds for the paths of a large tree
+or the shas of a long history. :func:`contains` hands both sides to ``pyarrow.compute.is_in``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def contains(strings: Any, candidates: Iterable[Any]) -> np.ndarray:
+    """``mask[i]`` is True when ``strings[i]`` is one of ``candidates``; a missing value
+    (None, NaN, NA) is never contained.
+
+    ``strings``: a pandas Series or Index, NumPy array or list of strings (or missing values);
+    ``candidates``: any iterable of strings (a set, a Series...). Returns a NumPy bool array of
+    ``len(strings)``.
+    """
+    values = _strings(strings)
+    wanted = _strings(candidates).cast(values.type)  # string or large_string, as pandas made it
+    return pc.fill_null(pc.is_in(values, value_set=wanted), False).to_numpy(zero_copy_only=False)
+
+
+def _strings(values: Any) -> pa.Array:
+    if not hasattr(values, "__len__") or isinstance(values, (set, frozenset, dict)):
+        values = list(values)
+    array = pa.array(values, from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        return array
+    return array.cast(pa.string())  # empty or all missing (null type), or not strings: an error
