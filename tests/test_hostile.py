@@ -251,9 +251,11 @@ def test_a_worker_killed_by_a_signal_costs_only_its_file(tmp_path):
     os.kill(worker, signal.SIGKILL)
     runner.join(60)
     assert "crashed" in results[("slow", "python")]
-    a, b = json.loads(results[("a", "python")]), json.loads(results[("b", "python")])
-    assert a["problem"] is None and a["imports"][0]["target"] == "os"
-    assert b["problem"] is None and b["definitions"][0]["name"] == "g"
+    from workbench.mapping.facts import FileFacts
+
+    a, b = FileFacts.from_json(results[("a", "python")]), FileFacts.from_json(results[("b", "python")])
+    assert a.problem is None and a.imports[0].target == "os"
+    assert b.problem is None and b.definitions[0].name == "g"
 
 
 def test_store_identifiers_come_from_allow_lists(wb):

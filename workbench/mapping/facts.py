@@ -3,7 +3,7 @@
 Facts are keyed by the file's git blob sha and the parser version (the ``file_facts`` table),
 so they must not depend on the path of the file or on other files: resolving an import to an
 internal module happens later, in :mod:`workbench.mapping.build`, once every file is known.
-Facts serialise to plain JSON so that worker processes can hand them back and the store can
+Facts serialise to compact JSON (:meth:`FileFacts.to_json`) so that worker processes can hand them back and the store can
 keep them.
 """
 
@@ -85,17 +85,50 @@ class FileFacts:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        # vars() of the (non-slotted) records instead of dataclasses.asdict, which deep-copies
-        # every nested record and was a fifth of the parse time on large repositories
-        raw = dict(vars(self))
-        raw["definitions"] = [vars(d) for d in self.definitions]
-        raw["imports"] = [vars(i) for i in self.imports]
-        raw["calls"] = [vars(c) for c in self.calls]
-        return json.dumps(raw, separators=(",", ":"))
+        """The facts as compact JSON: a list led by :data:`FORMAT`, each record a list of its
+        fields in declaration order (key names repeated in every record made the cache half
+        again as large and its decoding twice as slow). Shape::
+
+            [2, language, lines, code_lines, comment_lines, blank_lines,
+             [[kind, name, qualname, line_start, line_end, parent, decorators, bases,
+               complexity], ...],
+             [[target, line, names, level, kind, aliases, context], ...],
+             [[caller, callee, line], ...], problem, extra]
+        """
+        return json.dumps([
+            FORMAT, self.language, self.lines, self.code_lines, self.comment_lines,
+            self.blank_lines,
+            [(d.kind, d.name, d.qualname, d.line_start, d.line_end, d.parent, d.decorators,
+              d.bases, d.complexity) for d in self.definitions],
+            [(i.target, i.line, i.names, i.level, i.kind, i.aliases, i.context)
+             for i in self.imports],
+            [(c.caller, c.callee, c.line) for c in self.calls],
+            self.problem, self.extra,
+        ], separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> "FileFacts":
+        """Facts from :meth:`to_json`'s text, or from the object form cached before it (one
+        key per field; fields missing from it take their defaults)."""
         raw = json.loads(text)
+        if isinstance(raw, dict):
+            return cls._from_object(raw)
+        (_, language, lines, code_lines, comment_lines, blank_lines, definitions, imports,
+         calls, problem, extra) = raw
+        return cls(
+            language, lines, code_lines, comment_lines, blank_lines,
+            tuple(Definition(kind, name, qualname, start, end, parent, tuple(decorators),
+                             tuple(bases), complexity)
+                  for kind, name, qualname, start, end, parent, decorators, bases, complexity
+                  in definitions),
+            tuple(ImportRef(target, line, tuple(names), level, kind, tuple(aliases), context)
+                  for target, line, names, level, kind, aliases, context in imports),
+            tuple(CallRef(caller, callee, line) for caller, callee, line in calls),
+            problem, extra,
+        )
+
+    @classmethod
+    def _from_object(cls, raw: dict) -> "FileFacts":
         return cls(
             language=raw["language"],
             lines=raw.get("lines", 0),
@@ -116,3 +149,17 @@ class FileFacts:
             problem=raw.get("problem"),
             extra=raw.get("extra", {}),
         )
+
+    def to_object(self) -> dict[str, Any]:
+        """The facts as one JSON-ready object, a key per field (records too): the readable
+        form, for tests and people, and what the cache held before :data:`FORMAT` 2."""
+        raw = dict(vars(self))
+        raw["definitions"] = [vars(d) for d in self.definitions]
+        raw["imports"] = [vars(i) for i in self.imports]
+        raw["calls"] = [vars(c) for c in self.calls]
+        return json.loads(json.dumps(raw))
+
+
+#: The layout :meth:`FileFacts.to_json` writes (the first element of its list); the object
+#: form read back by :meth:`FileFacts.from_json` had no number.
+FORMAT = 2
