@@ -299,3 +299,37 @@ def test_jobs_from_the_command_line(tmp_path, sample_repo):
     assert failed.returncode == 1 and "no job #999" in failed.stderr
     again = run_cli("job", "retry", str(dead), data_dir=data)  # it succeeded: nothing to retry
     assert again.returncode == 1 and "only failed" in again.stderr
+
+
+def test_progress_is_written_less_often_while_the_file_is_released(data_dir):
+    from workbench.jobs.runner import RELEASED_PROGRESS_INTERVAL
+
+    bench = Workbench(config=Config(data_dir=data_dir, idle_release=30.0, workers=1))
+    bench.jobs.progress_interval = 0.0
+    written: list[int] = []
+    store_progress = bench.store.jobs.progress
+
+    def counted(job_id, done, total, message):
+        written.append(done)
+        return store_progress(job_id, done, total, message)
+
+    bench.store.jobs.progress = counted
+    seen: list[int] = []
+
+    def work(job):
+        bench.store.db.release()  # as after a long parse: the file is closed
+        started = time.monotonic()
+        for i in range(20):
+            job.report(i, 40, "released")
+        assert time.monotonic() - started < RELEASED_PROGRESS_INTERVAL
+        bench.store.db.query("SELECT 1")  # open again, and kept open (idle_release)
+        for i in range(20, 40):
+            job.report(i, 40, "open")
+        return {}
+
+    try:
+        bench.jobs.submit("reports", work, on_progress=lambda p: seen.append(p.done))
+        assert seen[:40] == list(range(40))  # every report reaches this process's callback
+        assert written == list(range(20, 40))  # none reopened the file; all written while open
+    finally:
+        bench.close()
