@@ -115,10 +115,22 @@ class EdgeSet:
         keys = list(self.rows)
         rows = list(self.rows.values())
         dumps = json.JSONEncoder(sort_keys=True).encode
+        # most edges are one statement with no attributes of their own: their text depends on
+        # the set of contexts alone (a handful of sets), encoded once each
+        only_contexts: dict[frozenset[str], str] = {}
 
         def attrs(row: dict) -> str | None:
             extra = row.get("attrs")
             contexts = row.get("contexts")
+            if extra is None and len(row["lines"]) < 2:
+                if not contexts:
+                    return None
+                key = frozenset(contexts)
+                text = only_contexts.get(key)
+                if text is None:
+                    text = only_contexts[key] = dumps({"context": strongest_context(contexts),
+                                                       "contexts": sorted(contexts)})
+                return text
             if contexts:
                 extra = {**(extra or {}), "context": strongest_context(contexts),
                          "contexts": sorted(contexts)}
