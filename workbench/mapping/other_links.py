@@ -21,6 +21,13 @@ from .languages.runtimes import is_standard_library, node_builtin
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 
 _FUNCTION_KINDS = frozenset({"function", "method"})
+# plain strings: read once per file, definition and import below, where Enum lookups show
+IMPORTS, DEPENDS_ON, CONTAINS, INHERITS, CALLS = (
+    EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value, EdgeKind.CONTAINS.value,
+    EdgeKind.INHERITS.value, EdgeKind.CALLS.value)
+DIRECTORY, FILE, FUNCTION, CLASS, EXTERNAL = (
+    NodeKind.DIRECTORY.value, NodeKind.FILE.value, NodeKind.FUNCTION.value,
+    NodeKind.CLASS.value, NodeKind.EXTERNAL.value)
 _JS = frozenset({"javascript", "typescript", "tsx"})
 
 
@@ -38,10 +45,10 @@ def _add_directories(path: str, nodes: NodeSet, edges: EdgeSet) -> str | None:
     while directory:
         dir_id = _directory_id(directory)
         fresh = dir_id not in nodes
-        nodes.add(dir_id, NodeKind.DIRECTORY.value, posixpath.basename(directory), path=directory,
+        nodes.add(dir_id, DIRECTORY, posixpath.basename(directory), path=directory,
                   depth=directory.count("/"))
         if child_id is not None:
-            edges.add(dir_id, child_id, EdgeKind.CONTAINS.value)
+            edges.add(dir_id, child_id, CONTAINS)
             nodes.rows[child_id]["parent"] = dir_id
         if not fresh:
             break
@@ -68,28 +75,30 @@ def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSe
     resolver = Resolver([f.path for f in files], parsed, manifests)
     classes_by_name: dict[tuple[str, str], list[str]] = defaultdict(list)
 
+    known = nodes.rows  # read once per definition: the dict, not NodeSet.__contains__
     for f in files:
-        row = nodes.add(f.path, NodeKind.FILE.value, posixpath.basename(f.path), **file_node_fields(f))
-        row["depth"] = f.path.count("/")
-        parent = _add_directories(f.path, nodes, edges)
+        path, depth = f.path, f.path.count("/")
+        row = nodes.add(path, FILE, posixpath.basename(path), **file_node_fields(f))
+        row["depth"] = depth
+        parent = _add_directories(path, nodes, edges)
         if parent is not None:
             row["parent"] = parent
-            edges.add(parent, f.path, EdgeKind.CONTAINS.value)
+            edges.add(parent, path, CONTAINS)
         if f.facts is None:
             continue
         for d in f.facts.definitions:
-            node_id = f"{f.path}:{d.qualname}"
-            kind = NodeKind.FUNCTION.value if d.kind in _FUNCTION_KINDS else NodeKind.CLASS.value
-            owner = f"{f.path}:{d.parent}" if d.parent else f.path
-            if owner not in nodes:  # a member of a type declared elsewhere (Go methods, C++ out-of-line)
-                owner = f.path
-            attrs = {"type": d.kind, **({"bases": list(d.bases)} if d.bases else {})}
-            nodes.add(node_id, kind, d.name, parent=owner, path=f.path, line_start=d.line_start,
+            node_id = f"{path}:{d.qualname}"
+            kind = FUNCTION if d.kind in _FUNCTION_KINDS else CLASS
+            owner = f"{path}:{d.parent}" if d.parent else path
+            if owner not in known:  # a member of a type declared elsewhere (Go methods, C++ out-of-line)
+                owner = path
+            attrs = {"type": d.kind, "bases": list(d.bases)} if d.bases else {"type": d.kind}
+            nodes.add(node_id, kind, d.name, parent=owner, path=path, line_start=d.line_start,
                       line_end=d.line_end, language=f.language,
                       lines=d.line_end - d.line_start + 1, complexity=d.complexity,
-                      depth=f.path.count("/") + 1 + d.qualname.count("."), attrs=attrs)
-            edges.add(owner, node_id, EdgeKind.CONTAINS.value)
-            if kind == NodeKind.CLASS.value:
+                      depth=depth + 1 + d.qualname.count("."), attrs=attrs)
+            edges.add(owner, node_id, CONTAINS)
+            if kind == CLASS:
                 classes_by_name[(f.language, d.name)].append(node_id)
 
     resolutions: dict[str, list] = {}
@@ -104,18 +113,18 @@ def link_other_languages(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSe
             if targets:
                 for target in targets:  # every file of a package, namespace or wildcard
                     if target != f.path:
-                        edges.add(f.path, target, EdgeKind.IMPORTS.value, ref.line)
+                        edges.add(f.path, target, IMPORTS, ref.line)
             elif res.external:
                 ext, name, stdlib = _external(f.language, ref, res.external)
-                nodes.add(ext, NodeKind.EXTERNAL.value, name,
+                nodes.add(ext, EXTERNAL, name,
                           attrs={"stdlib": stdlib, "language": f.language})
-                edges.add(f.path, ext, EdgeKind.DEPENDS_ON.value, ref.line)
+                edges.add(f.path, ext, DEPENDS_ON, ref.line)
         for d in f.facts.definitions:
             for base in d.bases:
                 short = base.split("<")[0].split("::")[-1].split(".")[-1].split("\\")[-1].strip()
                 targets = classes_by_name.get((f.language, short), [])
                 if len(targets) == 1 and targets[0] != f"{f.path}:{d.qualname}":
-                    edges.add(f"{f.path}:{d.qualname}", targets[0], EdgeKind.INHERITS.value, d.line_start)
+                    edges.add(f"{f.path}:{d.qualname}", targets[0], INHERITS, d.line_start)
     counts = _link_calls(files, resolutions, nodes, edges)
     return {"files": len(files), **counts}
 
@@ -127,17 +136,17 @@ def _link_calls(files: list[ScannedFile], resolutions: dict[str, list], nodes: N
     parsed = [(f.path, f.language, f.facts) for f in files if f.facts is not None]
     linker = CallLinker(parsed, resolutions)
     counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
-    calls = EdgeKind.CALLS.value
+    calls, known = CALLS, nodes.rows
     for path, _, facts in parsed:
         for call in facts.calls:
             caller = f"{path}:{call.caller}" if call.caller else path
-            if caller not in nodes:
+            if caller not in known:
                 caller = path
             found = linker.resolve(path, call.caller, call.callee)
             if found == "builtin":
                 counts["calls_builtin"] += 1
                 continue
-            targets = [t for t in found or () if t in nodes]
+            targets = [t for t in found or () if t in known]
             if not targets:
                 counts["calls_unresolved"] += 1
                 continue
