@@ -679,6 +679,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        23,
+        "parse results written in the compact list form (FileFacts.to_json, format 2): a"
+        " workbench that reads only the object form refuses the file instead of misreading them",
+        """
+        COMMENT ON TABLE file_facts IS 'facts: the JSON of FileFacts.to_json (a list led by its
+        format number, 2) or, cached before schema 23, the object form (both are read)';
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
