@@ -35,4 +35,4 @@ def _strings(values: Any) -> pa.Array:
         array = array.combine_chunks()
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         return array
-    return array.cast(pa.string())  # empty or all missing (null type), or not strings: an error
+    return array.cast(pa.string())  # empty or all missing (null type); other types as text

@@ -3,8 +3,8 @@
 Facts are keyed by the file's git blob sha and the parser version (the ``file_facts`` table),
 so they must not depend on the path of the file or on other files: resolving an import to an
 internal module happens later, in :mod:`workbench.mapping.build`, once every file is known.
-Facts serialise to compact JSON (:meth:`FileFacts.to_json`) so that worker processes can hand them back and the store can
-keep them.
+Facts serialise to compact JSON (:meth:`FileFacts.to_json`) so that worker processes can hand
+them back and the store can keep them.
 """
 
 from __future__ import annotations
