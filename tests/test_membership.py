@@ -30,3 +30,27 @@ def test_large_inputs_agree_with_a_python_set():
     paths = [f"pkg{i % 97}/mod{i}.py" for i in range(50_000)]
     wanted = {f"pkg{i % 97}/mod{i}.py" for i in range(0, 120_000, 3)}
     assert contains(pd.Series(paths), wanted).tolist() == [p in wanted for p in paths]
+
+
+def test_positions_are_what_a_pandas_index_gives():
+    from workbench.membership import positions
+
+    candidates = ["c", "a", "b", "a"]  # the first "a" counts
+    strings = pd.Series(["a", "zz", None, "b", "c", "a"])
+    index = pd.Index(candidates[:3])
+    expected = [index.get_loc(s) if isinstance(s, str) and s in index else -1 for s in strings]
+    got = positions(strings, candidates)
+    assert got.dtype == np.int64 and got.tolist() == expected
+    assert positions([], ["a"]).tolist() == [] and positions(["a"], []).tolist() == [-1]
+
+
+@pytest.mark.parametrize("shas", [["s2", "s0", "s1"], ["s2", "s0", "s0"]], ids=["unique", "repeated"])
+def test_changes_take_their_commits_columns_as_a_merge_does(shas):
+    from workbench.history.metrics import _with_commit_columns
+
+    changes = pd.DataFrame({"sha": ["s0", "s9", "s1", "s0", "s2"], "path": list("abcde"),
+                            "added": [1, 2, 3, 4, 5]})
+    info = pd.DataFrame({"sha": shas, "time": pd.to_datetime([3, 1, 2], unit="s", utc=True),
+                         "author": ["x", "y", "z"], "seq": [0, 1, 2]})
+    pd.testing.assert_frame_equal(_with_commit_columns(changes, info),
+                                  changes.merge(info, on="sha", how="inner"))
