@@ -118,3 +118,37 @@ def test_naive_timestamps_from_a_store_are_taken_as_utc(history) -> None:
         committed_at=commits["committed_at"].dt.tz_localize(None),
     )
     pd.testing.assert_frame_equal(file_metrics(naive, changes), file_metrics(commits, changes))
+
+
+@pytest.mark.parametrize("max_size", [1, 2, 3, 30])
+def test_change_coupling_counts_pairs_as_plain_python_does(max_size) -> None:
+    """Random changesets of one to five files: the pairs, their shared commits and revisions
+    (counted on the commits small enough to keep) as dictionaries count them."""
+    import random
+    from collections import Counter
+    from itertools import combinations
+
+    from workbench.history.metrics import PerFileChanges
+
+    rng = random.Random(7)
+    rows = []
+    for commit in range(400):
+        for path in rng.sample([f"f{i:02d}.py" for i in range(25)], rng.randint(1, 5)):
+            rows.append((f"{commit:040x}", path))
+    rng.shuffle(rows)
+    changes = pd.DataFrame(rows, columns=["sha", "path"])
+    by_commit: dict[str, list[str]] = {}
+    for sha, path in rows:
+        by_commit.setdefault(sha, []).append(path)
+    kept = [sorted(paths) for paths in by_commit.values() if len(paths) <= max_size]
+    revisions = Counter(p for paths in kept for p in paths)
+    shared = Counter(pair for paths in kept for pair in combinations(paths, 2))
+    expected = sorted(
+        ((a, b, n, revisions[a], revisions[b], n / ((revisions[a] + revisions[b]) / 2))
+         for (a, b), n in shared.items() if n >= 2),
+        key=lambda r: (-r[5], -r[2], r[0], r[1]))
+    got = change_coupling(None, None, prepared=PerFileChanges(None, None, changes, set()),
+                          min_shared=2, min_revisions=1, min_degree=0, max_changeset_size=max_size)
+    assert len(expected) > 0 or max_size == 1
+    assert [(*r[:5], round(r[5], 12)) for r in got.itertuples(index=False)] == [
+        (*r[:5], round(r[5], 12)) for r in expected]
