@@ -247,7 +247,7 @@ def _changes_per_file_and_commit(
     touched two former paths of one file counts once."""
     info = commits.assign(author=author_key(commits))[["sha", "authored_at", "author"]]
     if order is not None:  # the commits in the order, those not in it dropped
-        at = positions(info["sha"], list(order))
+        at = positions(info["sha"], order)
         listed = np.flatnonzero(at >= 0)
         info = info.iloc[listed[np.argsort(at[listed], kind="stable")]]
     info = info.rename(columns={"authored_at": "time"}).reset_index(drop=True)

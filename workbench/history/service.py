@@ -21,6 +21,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..membership import contains
 from ..repos.commit_graph import has_commit_graph, refresh_commit_graph, worth_a_commit_graph
 from ..repos.git import Git
 from ..repos.shallow import shallow_commits
@@ -289,14 +290,10 @@ class HistoryService:
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         keyed = commits.assign(author=author_key(commits))
-        # the origins never mined, looked up in Arrow's hash set: a Python set of a million
-        # shas, or pandas' isin on Arrow strings, costs seconds
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        # the origins never mined, looked up in Arrow's hash set (contains): a Python set of
+        # a million shas, or pandas' isin on Arrow strings, costs seconds
         origins = rows["origin_sha"].unique()
-        mined = pc.is_in(pa.array(origins, pa.string(), from_pandas=True),
-                         value_set=pa.array(commits["sha"], pa.string())).to_pylist()
+        mined = contains(origins, commits["sha"])
         unknown = set(boundary) | {sha for sha, hit in zip(origins, mined) if not hit}
         owners = current_ownership(rows, keyed, unknown)
         names = author_names(commits, commits["authored_at"].max())
