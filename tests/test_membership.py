@@ -42,15 +42,3 @@ def test_positions_are_what_a_pandas_index_gives():
     got = positions(strings, candidates)
     assert got.dtype == np.int64 and got.tolist() == expected
     assert positions([], ["a"]).tolist() == [] and positions(["a"], []).tolist() == [-1]
-
-
-@pytest.mark.parametrize("shas", [["s2", "s0", "s1"], ["s2", "s0", "s0"]], ids=["unique", "repeated"])
-def test_changes_take_their_commits_columns_as_a_merge_does(shas):
-    from workbench.history.metrics import _with_commit_columns
-
-    changes = pd.DataFrame({"sha": ["s0", "s9", "s1", "s0", "s2"], "path": list("abcde"),
-                            "added": [1, 2, 3, 4, 5]})
-    info = pd.DataFrame({"sha": shas, "time": pd.to_datetime([3, 1, 2], unit="s", utc=True),
-                         "author": ["x", "y", "z"], "seq": [0, 1, 2]})
-    pd.testing.assert_frame_equal(_with_commit_columns(changes, info),
-                                  changes.merge(info, on="sha", how="inner"))

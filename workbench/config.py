@@ -33,7 +33,6 @@ ENV_VARS = {
     "WORKBENCH_GIT_MEMORY": "git_memory",
     "WORKBENCH_HISTORY_MEMORY": "history_memory",
     "WORKBENCH_MAX_COMMIT_FILES": "max_commit_files",
-    "WORKBENCH_HISTORY_WORKER_COMMITS": "history_worker_commits",
     "WORKBENCH_BLAME": "blame",
     "WORKBENCH_BLAME_BUDGET": "blame_budget",
     "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
@@ -111,9 +110,6 @@ class Config:
     must fit (a tree bomb does not, and its commit is recorded without files)."""
     max_commit_files: int = 20_000
     """Files of one commit recorded when mining history; beyond, the commit is ``truncated``."""
-    history_worker_commits: int = 100_000
-    """A history of at least this many commits is analysed (metrics, coupling) in a worker
-    process, on a core of its own beside the map's parse and linking; 0: always."""
     blame: bool = True
     """Blame the parsed files of each map (cached per blob) for ownership of current lines."""
     blame_budget: float = 60.0

@@ -152,3 +152,96 @@ def test_change_coupling_counts_pairs_as_plain_python_does(max_size) -> None:
     assert len(expected) > 0 or max_size == 1
     assert [(*r[:5], round(r[5], 12)) for r in got.itertuples(index=False)] == [
         (*r[:5], round(r[5], 12)) for r in expected]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_file_metrics_count_as_plain_python_does(seed) -> None:
+    """Random histories (authors with and without e-mails, renamed authors, binary changes,
+    equal author dates, commits left out of the order): every column as dictionaries count
+    it, from the definitions in the module docstring."""
+    import random
+
+    rng = random.Random(seed)
+    day = 86_400
+    start = 1_700_000_000
+    people = [("Ann", "ann@x.org"), ("Ann B.", "ann@x.org"), ("Bo", ""), ("Cy", "cy@x.org"),
+              ("Di", "di@x.org")]
+    paths = [f"pkg/m{i}.py" for i in range(12)]
+    commits, changes = [], []
+    for n in range(300):
+        sha = f"{n:040x}"
+        name, email = rng.choice(people)
+        when = start + rng.randint(0, 390) * day + rng.choice([0, 0, 3600, 7200])
+        commits.append((sha, name, email, pd.Timestamp(when, unit="s", tz="UTC")))
+        for path in rng.sample(paths, rng.randint(1, 4)):
+            binary = rng.random() < 0.1
+            changes.append((sha, path, None, None if binary else rng.randint(0, 9),
+                            None if binary else rng.randint(0, 5)))
+    # the edges the definitions draw: changes exactly one window before the latest date, two
+    # authors tied on lines, commits and date (the e-mail's order decides), one author
+    # writing under two names at the latest instant (the later row's name is the one used)
+    latest = pd.Timestamp(start + 400 * day, unit="s", tz="UTC")
+    for n, (who, ago, path, added) in enumerate([
+            (people[3], 30, "pkg/edge.py", 1), (people[2], 90, "pkg/edge.py", 2),
+            (people[4], 365, "pkg/edge.py", 4), (people[4], 365, "pkg/tie.py", 3),
+            (people[3], 365, "pkg/tie.py", 3), (people[1], 0, "pkg/edge.py", 0),
+            (people[0], 0, "pkg/other.py", 0)]):
+        sha = f"{1000 + n:040x}"
+        commits.append((sha, *who, latest - pd.Timedelta(days=ago)))
+        changes.append((sha, path, None, added, 0))
+    commit_frame = pd.DataFrame(commits, columns=["sha", "author_name", "author_email", "authored_at"])
+    commit_frame["committed_at"] = commit_frame["authored_at"]
+    change_frame = pd.DataFrame(changes, columns=["sha", "path", "old_path", "added", "deleted"])
+    order = [c[0] for c in commits if int(c[0], 16) >= 1000 or rng.random() > 0.1]
+    present = set(rng.sample(paths, 8))
+    got = file_metrics(commit_frame, change_frame, order=order, present=present)
+
+    key = {sha: (email or name) for sha, name, email, _ in commits}
+    when = {sha: t for sha, _, _, t in commits}
+    as_of = max(when.values())
+    listed = set(order)
+    names: dict[str, tuple] = {}
+    for row, (sha, name, email, t) in enumerate(commits):
+        if t <= as_of and (key[sha] not in names or (t, row) > names[key[sha]][0]):
+            names[key[sha]] = ((t, row), name)
+    active = {key[sha] for sha, *_ , t in commits if as_of - t <= pd.Timedelta(days=365)}
+    per_path: dict[str, list] = {}
+    for sha, path, _, added, deleted in changes:
+        if sha in listed:
+            per_path.setdefault(path, []).append((sha, added or 0, deleted or 0))
+    most = max(len(rows) for rows in per_path.values())
+    expected = []
+    for path in sorted(per_path):
+        rows = per_path[path]
+        row = {"path": path}
+        for days in (30, 90, 365):
+            recent = [r for r in rows if as_of - when[r[0]] <= pd.Timedelta(days=days)]
+            row[f"churn_{days}d"] = sum(a + d for _, a, d in recent)
+            row[f"commits_{days}d"] = len(recent)
+        row.update(churn_total=sum(a + d for _, a, d in rows), commits_total=len(rows),
+                   added_total=sum(a for _, a, _ in rows), deleted_total=sum(d for _, _, d in rows),
+                   authors=len({key[s] for s, _, _ in rows}))
+        by_author: dict[str, list] = {}
+        for sha, added, _ in rows:
+            entry = by_author.setdefault(key[sha], [0, 0, None])
+            entry[0] += added
+            entry[1] += 1
+            entry[2] = max(entry[2] or when[sha], when[sha])
+        main = min(by_author, key=lambda a: (-by_author[a][0], -by_author[a][1],
+                                             -by_author[a][2].value, a))
+        total_added = sum(v[0] for v in by_author.values())
+        share = (by_author[main][0] / total_added if total_added
+                 else by_author[main][1] / len(rows))
+        last = max(when[s] for s, _, _ in rows)
+        row.update(main_author=main, main_author_name=names[main][1], ownership=share,
+                   history_truncated=False, first_seen=min(when[s] for s, _, _ in rows),
+                   last_changed=last, code_age_days=(as_of - last) / pd.Timedelta(days=1),
+                   knowledge_loss=main not in active, hotspot=len(rows) / most,
+                   present=path in present)
+        expected.append(row)
+    columns = list(expected[0])
+    assert got[columns].to_dict("records") == expected
+    edges = got.set_index("path")
+    assert edges.loc["pkg/edge.py", ["commits_30d", "commits_90d", "commits_365d"]].tolist() == [2, 3, 4]
+    assert edges.loc["pkg/tie.py", "main_author"] == "cy@x.org"
+    assert names["ann@x.org"][1] == "Ann"

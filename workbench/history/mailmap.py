@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..repos.git import Git
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -105,6 +109,29 @@ class Mailmap:
             out[f"{who}_name"] = names[codes]
             out[f"{who}_email"] = emails[codes]
         return out
+
+    def apply_arrow(self, commits: "pa.Table") -> "pa.Table":
+        """:meth:`apply` for an Arrow table: each distinct identity is mapped once, in
+        Python, and spread by its code (a million commits never become Python objects)."""
+        if not self._entries or commits.num_rows == 0:
+            return commits
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        for who in ("author", "committer"):
+            if f"{who}_name" not in commits.column_names:
+                continue
+            names, emails = (pc.fill_null(commits.column(f"{who}_{part}").cast(pa.string()), "")
+                             for part in ("name", "email"))
+            joined = pc.binary_join_element_wise(names, emails, "\0").combine_chunks()
+            codes = joined.dictionary_encode()
+            mapped = [self.map(*pair.split("\0", 1)) for pair in codes.dictionary.to_pylist()]
+            for part, values in (("name", [m[0] for m in mapped]),
+                                 ("email", [m[1] for m in mapped])):
+                column = pa.array(values, pa.string()).take(codes.indices)
+                commits = commits.set_column(commits.schema.get_field_index(f"{who}_{part}"),
+                                             f"{who}_{part}", column)
+        return commits
 
 
 def read_mailmap(repo: str | os.PathLike[str], commit: str, git: Git | None = None) -> str:

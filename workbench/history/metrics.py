@@ -1,9 +1,12 @@
 """Behavioural metrics per file, computed from mined history.
 
 Inputs are the ``commits`` and ``file_changes`` DataFrames of :mod:`workbench.history.mine`
-or the same columns read back from the store: commits need sha, author_name, author_email,
-authored_at and committed_at (naive timestamps are taken as UTC); file changes need sha, path,
-old_path, added and deleted. Everything is vectorised pandas.
+or the same columns read back from the store, as DataFrames or Arrow tables: commits need sha,
+author_name, author_email and authored_at (naive timestamps are taken as UTC); file changes
+need sha, path, old_path, added and deleted. The grouping, joining and counting run in an
+in-memory DuckDB over the inputs as they are (Arrow tables are scanned in place), on every
+core and without holding Python's lock; only rename following (:mod:`.renames`) looks at rows
+in Python, and only at the rows of renamed paths.
 
 Definitions
 -----------
@@ -31,7 +34,8 @@ Definitions
 * **main_author** is the author who added the most lines to the file (ties: more commits, then
   the most recent, then the e-mail's sort order); **ownership** is the main author's share of
   all lines added to the file. For a file nobody added a line to (binary, emptied) both are
-  taken over commits instead of lines.
+  taken over commits instead of lines. **main_author_name** is the name the main author used
+  last up to ``as_of`` (of two commits at the same instant, the later one in the input).
 * **code_age_days**: days from the last change to ``as_of``; **first_seen**/**last_changed**:
   author dates of the first and last change.
 * **knowledge_loss**: the main author made no commit at all in the repository in the
@@ -52,21 +56,116 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.history.renames import latest_paths
-from workbench.membership import contains, positions
+from workbench.membership import contains
 
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
-_DAY = pd.Timedelta(days=1)
+#: A day in microseconds. Times are compared as integer microseconds since the epoch (UTC):
+#: a window's edge is exact, and no session time zone or daylight-saving shift enters.
+_DAY_US = 86_400_000_000
+_UNIT_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+#: The commits as the analysis reads them (:func:`commit_table`): ``author`` is the author key
+#: (:func:`author_key`), ``t`` the author date in UTC microseconds, ``r`` the row's place in
+#: the input.
+COMMIT_TABLE = pa.schema([("sha", pa.string()), ("author", pa.string()),
+                          ("author_name", pa.string()), ("t", pa.int64()), ("r", pa.int64())])
+#: One row per (latest path, commit), what :func:`per_file_changes` hands to the metrics.
+CHANGE_TABLE = pa.schema([("path", pa.string()), ("sha", pa.string()), ("added", pa.int64()),
+                          ("deleted", pa.int64()), ("churn", pa.int64()), ("t", pa.int64()),
+                          ("author", pa.string()), ("seq", pa.int64())])
+_RAW_CHANGES = pa.schema([("sha", pa.string()), ("path", pa.string()),
+                          ("old_path", pa.string()), ("added", pa.int64()),
+                          ("deleted", pa.int64())])
+
+
+def _connect(**tables: Any) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``tables`` (Arrow tables or DataFrames) registered under
+    their names: scanned where they are, not copied in."""
+    con = duckdb.connect()
+    for name, table in tables.items():
+        con.register(name, table)
+    return con
+
+
+def _paths(values: Iterable[str]) -> pa.Table:
+    return pa.table({"path": pa.array(sorted(values), pa.string())})
+
+
+def _micros(stamp: pd.Timestamp) -> int:
+    """Microseconds since the epoch (``Timestamp.value`` counts nanoseconds)."""
+    return int(stamp.value) // 1_000
+
+
+def _as_times(table: pa.Table, *columns: str) -> pa.Table:
+    """``table`` with ``columns`` (UTC microsecond counts) as UTC timestamps."""
+    for column in columns:
+        at = table.schema.get_field_index(column)
+        table = table.set_column(at, column, table.column(column).cast(pa.int64()).cast(
+            pa.timestamp("us", tz="UTC")))
+    return table
+
+
+def commit_table(commits: Any) -> pa.Table:
+    """``commits`` in the form the analysis reads (:data:`COMMIT_TABLE`).
+
+    ``commits``: a DataFrame or an Arrow table with sha, author_name, author_email and
+    authored_at (naive times are taken as UTC), or a table already in this form (returned
+    as it is). A missing author date stays missing: the commit is in no window."""
+    if isinstance(commits, pa.Table) and commits.schema.equals(COMMIT_TABLE):
+        return commits
+    if commits is None or len(commits) == 0:
+        return COMMIT_TABLE.empty_table()
+    if isinstance(commits, pd.DataFrame):
+        stamps = pd.to_datetime(commits["authored_at"])
+        stamps = pd.DatetimeIndex(stamps.dt.tz_localize("UTC") if stamps.dt.tz is None
+                                  else stamps.dt.tz_convert("UTC")).as_unit("us")
+        times = pa.array(stamps.asi8, pa.int64(), mask=stamps.isna())
+        arrays = {name: pa.array(values, pa.string(), from_pandas=True) for name, values in
+                  (("sha", commits["sha"]), ("author", author_key(commits)),
+                   ("author_name", commits["author_name"]))}
+    else:
+        authored = commits.column("authored_at")
+        unit = authored.type.unit
+        if unit == "ns":  # git's dates are whole seconds: nothing is lost
+            authored = pc.cast(authored, pa.timestamp("us", authored.type.tz), safe=False)
+            unit = "us"
+        times = pc.multiply(authored.cast(pa.timestamp(unit)).cast(pa.int64()),
+                            _UNIT_MICROS[unit])
+        email = pc.fill_null(commits.column("author_email").cast(pa.string()), "")
+        name = commits.column("author_name").cast(pa.string())
+        arrays = {"sha": commits.column("sha").cast(pa.string()),
+                  "author": pc.if_else(pc.not_equal(email, ""), email, name),
+                  "author_name": name}
+    return pa.table({**arrays, "t": times, "r": pa.array(np.arange(len(commits)), pa.int64())},
+                    schema=COMMIT_TABLE)
+
+
+def _change_rows(file_changes: Any) -> pa.Table:
+    """The raw file changes (sha, path, old_path, added, deleted) as Arrow; a DataFrame's
+    NaN counts (binary changes) become nulls."""
+    columns = [field.name for field in _RAW_CHANGES]
+    if file_changes is None or len(file_changes) == 0:
+        return _RAW_CHANGES.empty_table()
+    if isinstance(file_changes, pd.DataFrame):
+        table = pa.Table.from_pandas(file_changes[columns], preserve_index=False)
+    else:
+        table = file_changes.select(columns)
+    return pa.table([table.column(f.name).cast(f.type) for f in _RAW_CHANGES],
+                    schema=_RAW_CHANGES)
 
 
 def file_metrics(
-    commits: pd.DataFrame,
-    file_changes: pd.DataFrame,
+    commits: Any,
+    file_changes: Any,
     as_of: datetime | pd.Timestamp | None = None,
     sizes: pd.Series | None = None,
     *,
@@ -81,53 +180,78 @@ def file_metrics(
 
     Columns: path, churn_{N}d and commits_{N}d for each window, churn_total, commits_total,
     added_total, deleted_total, authors, main_author, main_author_name, ownership,
-    first_seen, last_changed, code_age_days, knowledge_loss, lines, hotspot, present (null
-    without ``present``), history_truncated. Sorted by path. ``prepared`` (from
-    :func:`per_file_changes` with the same arguments) skips the shared first step.
+    history_truncated, first_seen, last_changed (``datetime64[us, UTC]``), code_age_days,
+    knowledge_loss, lines, hotspot, present (null without ``present``). Sorted by path.
+    ``prepared`` (from :func:`per_file_changes` with the same arguments) skips the shared
+    first step.
     """
     if prepared is None:
         prepared = per_file_changes(commits, file_changes, as_of, order=order,
                                     boundary_paths=boundary_paths)
-    commits, as_of = prepared.commits, prepared.as_of
-    changes, truncated = prepared.changes, prepared.truncated
-    by_path = changes.groupby("path", sort=True)
-    paths = set(changes["path"].unique().tolist()) | truncated
-    result = pd.DataFrame(index=pd.Index(sorted(paths), name="path"))
-
-    age_days = (as_of - changes["time"]) / _DAY
+    now = _micros(prepared.as_of)
+    sums, window_columns = [], []
     for days in windows:
-        recent = changes.loc[age_days <= days]
-        result[f"churn_{days}d"] = recent.groupby("path")["churn"].sum()
-        result[f"commits_{days}d"] = recent.groupby("path").size()
-    result["churn_total"] = by_path["churn"].sum()
-    result["commits_total"] = by_path.size()
-    result["added_total"] = by_path["added"].sum()
-    result["deleted_total"] = by_path["deleted"].sum()
-    result = result.fillna(0).astype("int64")
-
-    result["authors"] = by_path["author"].nunique().reindex(result.index).fillna(0).astype("int64")
-    main = _main_authors(changes)
-    result["main_author"] = main["author"]
-    result["main_author_name"] = main["author"].map(author_names(commits, as_of))
-    result["ownership"] = main["ownership"]
-    result["history_truncated"] = contains(result.index, truncated)
-    result["first_seen"] = by_path["time"].min().reindex(result.index).where(
-        ~result["history_truncated"])
-    result["last_changed"] = by_path["time"].max()
-    result["code_age_days"] = (as_of - result["last_changed"]) / _DAY
-    active = _authors_active_since(commits, as_of, knowledge_loss_days)
-    result["knowledge_loss"] = result["main_author"].notna() & ~contains(result["main_author"], active)
-    result["lines"], result["hotspot"] = _hotspots(result["commits_total"], sizes)
+        recent = f"{now} - t <= {int(days) * _DAY_US}"
+        sums += [f"sum(churn) FILTER (WHERE {recent}) AS churn_{days}d",
+                 f"count(*) FILTER (WHERE {recent}) AS commits_{days}d"]
+        window_columns += [f"churn_{days}d", f"commits_{days}d"]
+    counts = [*window_columns, "churn_total", "commits_total", "added_total", "deleted_total",
+              "authors"]
+    sql = f"""
+    WITH per_path AS (
+        SELECT path, {', '.join(sums)}, sum(churn) AS churn_total, count(*) AS commits_total,
+               sum(added) AS added_total, sum(deleted) AS deleted_total,
+               count(DISTINCT author) AS authors, min(t) AS first_t, max(t) AS last_t
+        FROM changes GROUP BY path),
+    per_author AS (
+        SELECT path, author, sum(added) AS added, count(*) AS commits, max(t) AS last_t
+        FROM changes WHERE author IS NOT NULL GROUP BY path, author),
+    main AS (
+        SELECT path, author,
+               CASE WHEN sum(added) OVER whole > 0 THEN added::DOUBLE / sum(added) OVER whole
+                    ELSE commits::DOUBLE / sum(commits) OVER whole END AS ownership
+        FROM per_author WINDOW whole AS (PARTITION BY path)
+        QUALIFY row_number() OVER (PARTITION BY path ORDER BY added DESC, commits DESC,
+                                   last_t DESC, author) = 1),
+    dated AS (SELECT author, author_name, t, r FROM commits
+              WHERE t <= {now} AND author IS NOT NULL),
+    names AS (SELECT author, arg_max(author_name, (t, r)) AS name FROM dated GROUP BY author),
+    active AS (SELECT DISTINCT author FROM dated
+               WHERE {now} - t <= {int(knowledge_loss_days) * _DAY_US}),
+    everything AS (SELECT path FROM per_path UNION SELECT path FROM truncated)
+    SELECT e.path, {', '.join(f'coalesce(p.{c}, 0)::BIGINT AS {c}' for c in counts)},
+           m.author AS main_author, n.name AS main_author_name, m.ownership,
+           tr.path IS NOT NULL AS history_truncated,
+           CASE WHEN tr.path IS NULL THEN p.first_t END AS first_seen, p.last_t AS last_changed,
+           ({now} - p.last_t)::DOUBLE / {_DAY_US} AS code_age_days,
+           m.author IS NOT NULL AND a.author IS NULL AS knowledge_loss
+    FROM everything e
+    LEFT JOIN per_path p USING (path)
+    LEFT JOIN main m USING (path)
+    LEFT JOIN names n ON n.author = m.author
+    LEFT JOIN active a ON a.author = m.author
+    LEFT JOIN truncated tr USING (path)
+    ORDER BY e.path"""
+    with _connect(changes=prepared.changes, commits=prepared.commits,
+                  truncated=_paths(prepared.truncated)) as con:
+        result = _as_times(con.execute(sql).to_arrow_table(), "first_seen",
+                           "last_changed").to_pandas()
+    for column in ("history_truncated", "knowledge_loss"):
+        result[column] = result[column].astype(bool)
+    result["ownership"] = result["ownership"].astype("float64")
+    result["code_age_days"] = result["code_age_days"].astype("float64")
+    lines, hotspot = _hotspots(result["commits_total"].set_axis(result["path"]), sizes)
+    result["lines"], result["hotspot"] = lines.to_numpy(), hotspot.to_numpy()
     if present is not None:
-        result["present"] = contains(result.index, present)
+        result["present"] = contains(result["path"], present)
     else:
         result["present"] = pd.Series(pd.NA, index=result.index, dtype="boolean")
-    return result.reset_index()
+    return result
 
 
 def change_coupling(
-    commits: pd.DataFrame,
-    file_changes: pd.DataFrame,
+    commits: Any,
+    file_changes: Any,
     as_of: datetime | pd.Timestamp | None = None,
     *,
     min_shared: int = 5,
@@ -142,65 +266,35 @@ def change_coupling(
     Returns path_a < path_b, shared, revisions_a, revisions_b, degree; kept when ``shared >=
     min_shared``, ``mean(revisions) >= min_revisions`` and ``degree >= min_degree``. Sorted by
     degree, then shared revisions, descending. ``prepared``: as in :func:`file_metrics`
-    (boundary markers in it do not count).
+    (boundary markers in it do not count); its ``changes`` need only path and sha (or seq).
     """
-    columns = ["path_a", "path_b", "shared", "revisions_a", "revisions_b", "degree"]
     if prepared is None:
         prepared = per_file_changes(commits, file_changes, as_of, order=order)
     changes = prepared.changes
-    # one factorisation of the commits serves both the changeset sizes and the pairing (a
-    # group-by of a million shas for the sizes, then a second factorisation, took a second)
-    sha_codes, _ = pd.factorize(changes["sha"])
-    small = (np.bincount(sha_codes) <= max_changeset_size)[sha_codes]
-    changes, sha_codes = changes.loc[small], sha_codes[small]
-    if changes.empty:
-        return pd.DataFrame(columns=columns)
-
-    path_codes, path_names = pd.factorize(changes["path"], sort=True)
-    revisions = np.bincount(path_codes, minlength=len(path_names))
-    slim = pd.DataFrame({"sha": sha_codes, "file": path_codes})
-    pairs = slim.merge(slim, on="sha", suffixes=("_a", "_b"))
-    pairs = pairs.loc[pairs["file_a"] < pairs["file_b"]]
-    shared = pairs.groupby(["file_a", "file_b"]).size().rename("shared").reset_index()
-
-    revisions_a = revisions[shared["file_a"].to_numpy()]
-    revisions_b = revisions[shared["file_b"].to_numpy()]
-    mean_revisions = (revisions_a + revisions_b) / 2
-    coupling = pd.DataFrame({
-        "path_a": path_names[shared["file_a"].to_numpy()],
-        "path_b": path_names[shared["file_b"].to_numpy()],
-        "shared": shared["shared"].to_numpy(),
-        "revisions_a": revisions_a,
-        "revisions_b": revisions_b,
-        "degree": shared["shared"].to_numpy() / mean_revisions,
-    })
-    keep = (
-        (coupling["shared"] >= min_shared)
-        & (mean_revisions >= min_revisions)
-        & (coupling["degree"] >= min_degree)
-    )
-    return (
-        coupling.loc[keep]
-        .sort_values(["degree", "shared", "path_a", "path_b"], ascending=[False, False, True, True])
-        .reset_index(drop=True)
-    )
-
-
-def _in_utc(commits: pd.DataFrame) -> pd.DataFrame:
-    """``commits`` with tz-aware UTC ``authored_at``/``committed_at`` (naive ones taken as UTC)."""
-    converted = {}
-    for column in ("authored_at", "committed_at"):
-        times = pd.to_datetime(commits[column])
-        converted[column] = times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
-    return commits.assign(**converted)
-
-
-def _as_of(commits: pd.DataFrame, as_of: datetime | pd.Timestamp | None) -> pd.Timestamp:
-    """``as_of`` as a UTC timestamp; naive datetimes are taken as UTC."""
-    if as_of is None:
-        return commits["authored_at"].max() if len(commits) else pd.Timestamp.now(tz="UTC")
-    stamp = pd.Timestamp(as_of)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    names = changes.schema.names if isinstance(changes, pa.Table) else list(changes.columns)
+    commit = "seq" if "seq" in names else "sha"  # an integer stands for the commit when given
+    sql = f"""
+    WITH kept AS (
+        SELECT {commit} AS sha, path FROM changes
+        WHERE {commit} IN (SELECT {commit} FROM changes GROUP BY {commit}
+                           HAVING count(*) <= {int(max_changeset_size)})),
+    revisions AS (SELECT path, count(*) AS n FROM kept GROUP BY path),
+    pairs AS (
+        SELECT a.path AS path_a, b.path AS path_b, count(*) AS shared
+        FROM kept a JOIN kept b ON a.sha = b.sha AND a.path < b.path GROUP BY ALL),
+    scored AS (
+        SELECT path_a, path_b, shared, ra.n AS revisions_a, rb.n AS revisions_b,
+               (ra.n + rb.n)::DOUBLE / 2 AS mean_revisions
+        FROM pairs JOIN revisions ra ON ra.path = path_a JOIN revisions rb ON rb.path = path_b)
+    SELECT path_a, path_b, shared, revisions_a, revisions_b,
+           shared::DOUBLE / mean_revisions AS degree
+    FROM scored
+    WHERE shared >= ? AND mean_revisions >= ? AND shared::DOUBLE / mean_revisions >= ?
+    ORDER BY degree DESC, shared DESC, path_a, path_b"""
+    with _connect(changes=prepared.changes) as con:
+        coupling = con.execute(sql, [min_shared, min_revisions, min_degree]).to_arrow_table()
+    return coupling.to_pandas().astype({"shared": "int64", "revisions_a": "int64",
+                                        "revisions_b": "int64", "degree": "float64"})
 
 
 def author_key(frame: pd.DataFrame) -> pd.Series:
@@ -213,13 +307,13 @@ def author_key(frame: pd.DataFrame) -> pd.Series:
 class PerFileChanges:
     """The first step :func:`file_metrics` and :func:`change_coupling` share, done once."""
 
-    commits: pd.DataFrame  # with UTC times
+    commits: pa.Table  # every commit given, as :func:`commit_table` gives them
     as_of: pd.Timestamp
-    changes: pd.DataFrame  # one row per (latest path, commit), see _changes_per_file_and_commit
+    changes: pa.Table  # one row per (latest path, commit): :data:`CHANGE_TABLE`
     truncated: set[str]  # latest paths of the files present at a shallow boundary
 
 
-def per_file_changes(commits: pd.DataFrame, file_changes: pd.DataFrame,
+def per_file_changes(commits: Any, file_changes: Any,
                      as_of: datetime | pd.Timestamp | None = None, *,
                      order: Sequence[str] | None = None,
                      boundary_paths: pd.DataFrame | None = None,
@@ -227,65 +321,108 @@ def per_file_changes(commits: pd.DataFrame, file_changes: pd.DataFrame,
     """Changes per latest path and commit, renames followed, up to ``as_of``: the input of
     :func:`file_metrics` and :func:`change_coupling` (pass it as their ``prepared``).
 
-    With ``order``, renames are followed in the commit graph: its parents come from
-    ``parents`` (sha -> parent shas; looked up only for commits beside a rename) or else
-    from a ``parents`` column of ``commits``."""
-    commits = _in_utc(commits)
-    as_of = _as_of(commits, as_of)
-    changes, truncated = _changes_per_file_and_commit(commits, file_changes, as_of, order,
-                                                      boundary_paths, parents)
-    return PerFileChanges(commits, as_of, changes, truncated)
-
-
-def _changes_per_file_and_commit(
-    commits: pd.DataFrame, file_changes: pd.DataFrame, as_of: pd.Timestamp,
-    order: Sequence[str] | None = None, boundary_paths: pd.DataFrame | None = None,
-    parents: Mapping[str, Sequence[str]] | None = None,
-) -> tuple[pd.DataFrame, set[str]]:
-    """One row per (latest path, commit) up to ``as_of``: sha, path, added, deleted, churn,
-    time, author; and the latest paths of the files in ``boundary_paths``. A commit that
-    touched two former paths of one file counts once."""
-    info = commits.assign(author=author_key(commits))[["sha", "authored_at", "author"]]
-    if order is not None:  # the commits in the order, those not in it dropped
-        at = positions(info["sha"], order)
-        listed = np.flatnonzero(at >= 0)
-        info = info.iloc[listed[np.argsort(at[listed], kind="stable")]]
-    info = info.rename(columns={"authored_at": "time"}).reset_index(drop=True)
-    info["seq"] = np.arange(len(info))
-    changes = file_changes[["sha", "path", "old_path", "added", "deleted"]].assign(marker=False)
-    if boundary_paths is not None and not boundary_paths.empty:
-        markers = boundary_paths[["sha", "path"]].assign(old_path=None, added=0, deleted=0,
-                                                         marker=True)
-        changes = pd.concat([changes, markers], ignore_index=True)
-    changes = _with_commit_columns(changes, info)
-    graph = {}
-    if parents is None and "parents" in commits:
+    ``commits``/``file_changes``: DataFrames or Arrow tables (see the module docstring).
+    With ``order``, only its commits count, in its order, and renames are followed in the
+    commit graph: its parents come from ``parents`` (sha -> parent shas; looked up only for
+    commits beside a rename) or else from a ``parents`` column of ``commits``. A commit that
+    touched two former paths of one file counts once for it."""
+    table = commit_table(commits)
+    if as_of is not None:
+        stamp = pd.Timestamp(as_of)
+        as_of = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    elif table.num_rows and pc.max(table.column("t")).is_valid:
+        as_of = pd.Timestamp(pc.max(table.column("t")).as_py(), unit="us", tz="UTC")
+    else:
+        as_of = pd.Timestamp.now(tz="UTC")
+    if parents is None and isinstance(commits, pd.DataFrame) and "parents" in commits:
         parents = _BySha(commits["sha"], commits["parents"], list)
-    if order is not None and parents is not None:
-        graph = dict(parents=parents, position=_BySha(info["sha"], info["seq"], int),
-                     shas=changes["sha"])
-    changes["path"] = latest_paths(changes["path"], changes["old_path"], changes["seq"], **graph)
-    truncated = set(changes.loc[changes["marker"].astype(bool), "path"])
-    changes = changes.loc[~changes["marker"].astype(bool) & (changes["time"] <= as_of)]
-    per_commit = changes.groupby(["path", "sha"], as_index=False, sort=False).agg(
-        added=("added", "sum"), deleted=("deleted", "sum"), time=("time", "first"), author=("author", "first")
-    )
-    per_commit["churn"] = per_commit["added"] + per_commit["deleted"]
-    return per_commit, truncated
+    boundary = (pa.table({"sha": pa.array(boundary_paths["sha"], pa.string()),
+                          "path": pa.array(boundary_paths["path"], pa.string())})
+                if boundary_paths is not None and not boundary_paths.empty
+                else pa.table({"sha": pa.array([], pa.string()), "path": pa.array([], pa.string())}))
+    with _connect(commits=table, raw=_change_rows(file_changes), boundary=boundary) as con:
+        # ``seq``: a commit's place in the order (or in the input without one); only its
+        # ranking matters, and it stands for the commit in every grouping (an integer key)
+        if order is not None:
+            listed = order if isinstance(order, pa.Array) else pa.array(list(order), pa.string())
+            con.register("ordering", pa.table({"sha": listed,
+                                               "pos": pa.array(np.arange(len(listed)))}))
+            con.execute("CREATE TEMP TABLE info AS SELECT c.sha, c.t, c.author, o.pos AS seq"
+                        " FROM commits c JOIN ordering o USING (sha)")
+        else:
+            con.execute("CREATE TEMP TABLE info AS SELECT sha, t, author, r AS seq FROM commits")
+        con.execute("""CREATE TEMP VIEW rows AS
+            SELECT f.sha, f.path, f.old_path, f.added, f.deleted, false AS marker, i.seq, i.t,
+                   i.author FROM raw f JOIN info i USING (sha)
+            UNION ALL
+            SELECT b.sha, b.path, NULL, 0, 0, true, i.seq, i.t, i.author
+            FROM boundary b JOIN info i USING (sha)""")
+        con.register("moved", _moved(con, graph=order is not None and parents is not None,
+                                     parents=parents))
+        latest = ("SELECT coalesce(m.latest, r.path) AS final, r.* FROM rows r"
+                  " LEFT JOIN moved m ON m.seq = r.seq AND m.path = r.path")
+        truncated = {path for (path,) in con.execute(
+            f"SELECT DISTINCT final FROM ({latest}) WHERE marker").fetchall()}
+        changes = con.execute(f"""
+            SELECT final AS path, any_value(sha) AS sha,
+                   coalesce(sum(added), 0) AS added, coalesce(sum(deleted), 0) AS deleted,
+                   coalesce(sum(added), 0) + coalesce(sum(deleted), 0) AS churn,
+                   min(t) AS t, min(author) AS author, seq
+            FROM ({latest}) WHERE NOT marker AND t <= {_micros(as_of)}
+            GROUP BY final, seq""").to_arrow_table().cast(CHANGE_TABLE)
+    return PerFileChanges(table, as_of, changes, truncated)
 
 
-def _with_commit_columns(changes: pd.DataFrame, info: pd.DataFrame) -> pd.DataFrame:
-    """``changes.merge(info, on="sha", how="inner")`` for commits of one row each: the rows of
-    ``changes`` whose commit ``info`` has, in their order, with ``info``'s other columns. Each
-    row's commit is found in Arrow's hash table (pandas factorised both sides' million shas:
-    about a second); duplicated commits take pandas' merge."""
-    if not info["sha"].is_unique:
-        return changes.merge(info, on="sha", how="inner")
-    at = positions(changes["sha"], info["sha"])
-    kept = np.flatnonzero(at >= 0)
-    left = changes.iloc[kept].reset_index(drop=True)
-    right = info.drop(columns="sha").iloc[at[kept]].reset_index(drop=True)
-    return pd.concat([left, right], axis=1)
+def _moved(con: duckdb.DuckDBPyConnection, *, graph: bool,
+           parents: Mapping[str, Sequence[str]] | None) -> pa.Table:
+    """(seq, path, latest) for the change rows of ``rows`` whose latest path is not their
+    path (a row's latest path depends on its commit and path alone).
+
+    Only a row at a path some rename left, or a rename itself, can move: those rows (few)
+    go through :func:`~workbench.history.renames.latest_paths`; with ``graph``, beside the
+    renames in the commit graph (the positions of the commits are read on first use)."""
+    none = pa.table({"seq": pa.array([], pa.int64()), "path": pa.array([], pa.string()),
+                     "latest": pa.array([], pa.string())})
+    if not con.execute("SELECT count(*) FROM raw WHERE old_path IS NOT NULL").fetchone()[0]:
+        return none
+    involved = con.execute(
+        "SELECT DISTINCT sha, path, old_path, seq FROM rows WHERE old_path IS NOT NULL"
+        " OR path IN (SELECT old_path FROM raw WHERE old_path IS NOT NULL)"
+        " ORDER BY seq, path, old_path").to_arrow_table().to_pandas()
+    options = {}
+    if graph:
+        options = dict(parents=parents, shas=involved["sha"],
+                       position=_Positions(lambda: con.execute(
+                           "SELECT sha, seq FROM info").to_arrow_table().to_pandas()))
+    latest = latest_paths(involved["path"], involved["old_path"], involved["seq"], **options)
+    changed = (latest != involved["path"]).to_numpy()
+    return pa.table({"seq": pa.array(involved["seq"].to_numpy()[changed], pa.int64()),
+                     "path": pa.array(involved["path"].to_numpy()[changed], pa.string()),
+                     "latest": pa.array(latest.to_numpy()[changed], pa.string())})
+
+
+class _Positions(Mapping):
+    """sha -> place in the order of every listed commit, read when first asked (rename
+    following asks only when a change sits beside a rename)."""
+
+    def __init__(self, read) -> None:
+        self._read = read
+        self._by_sha: _BySha | None = None
+
+    def _loaded(self) -> "_BySha":
+        if self._by_sha is None:
+            frame = self._read()
+            self._by_sha = _BySha(frame["sha"], frame["seq"], int)
+        return self._by_sha
+
+    def __getitem__(self, sha: str) -> int:
+        return self._loaded()[sha]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 class _BySha(Mapping):
@@ -313,36 +450,18 @@ class _BySha(Mapping):
         return len(self._row)
 
 
-def _main_authors(changes: pd.DataFrame) -> pd.DataFrame:
-    """Per path: the main author and their ownership share (see the module docstring)."""
-    per_author = changes.groupby(["path", "author"], as_index=False).agg(
-        added=("added", "sum"), commits=("sha", "size"), last=("time", "max")
-    )
-    per_author = per_author.sort_values(
-        ["path", "added", "commits", "last", "author"], ascending=[True, False, False, False, True]
-    )
-    totals = per_author.groupby("path")[["added", "commits"]].transform("sum")
-    by_lines = totals["added"] > 0
-    share = np.where(
-        by_lines, per_author["added"] / totals["added"].where(by_lines, 1),
-        per_author["commits"] / totals["commits"],
-    )
-    per_author["ownership"] = share
-    # With no line added, rank by commits: "added" is 0 for everyone, so the sort above already
-    # puts the author with most commits first.
-    return per_author.drop_duplicates("path").set_index("path")[["author", "ownership"]]
-
-
-def author_names(commits: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    """The name each author key used last up to ``as_of``."""
-    dated = commits.loc[commits["authored_at"] <= as_of].assign(author=author_key(commits))
-    latest = dated.sort_values("authored_at", kind="stable").drop_duplicates("author", keep="last")
-    return latest.set_index("author")["author_name"]
-
-
-def _authors_active_since(commits: pd.DataFrame, as_of: pd.Timestamp, days: int) -> pd.Index:
-    recent = commits.loc[(commits["authored_at"] <= as_of) & (as_of - commits["authored_at"] <= days * _DAY)]
-    return pd.Index(author_key(recent).unique())
+def author_names(commits: Any, as_of: datetime | pd.Timestamp | None = None) -> pd.Series:
+    """The name each author key used last up to ``as_of`` (default: the latest author date),
+    indexed by author key. ``commits``: as :func:`commit_table` takes them."""
+    table = commit_table(commits)
+    bound = f"WHERE t <= {_micros(pd.Timestamp(as_of))}" if as_of is not None else ""
+    with _connect(commits=table) as con:
+        names = con.execute(
+            f"SELECT author, arg_max(author_name, (t, r)) AS name FROM commits {bound}"
+            " GROUP BY author HAVING author IS NOT NULL ORDER BY author").to_arrow_table()
+    return pd.Series(names.column("name").to_pandas().to_numpy(),
+                     index=pd.Index(names.column("author").to_pandas(), name="author"),
+                     name="author_name")
 
 
 def with_sizes(metrics: pd.DataFrame, sizes: pd.Series) -> pd.DataFrame:

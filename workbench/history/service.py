@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+import numpy as np
 import pandas as pd
 
-from ..membership import contains
+from ..membership import positions
 from ..repos.commit_graph import has_commit_graph, refresh_commit_graph, worth_a_commit_graph
 from ..repos.git import Git
 from ..repos.shallow import shallow_commits
@@ -31,10 +33,13 @@ from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
-from .analysis import (WORKER_MIN_COMMITS, AnalysisRequest, ReadOnFirstUse, analyse,
-                       analyse_in_worker, frame_of)
-from .metrics import author_key, author_names, with_sizes
+from .errors import MiningCancelled
+from .metrics import (author_names, change_coupling, commit_table, file_metrics,
+                      per_file_changes, with_sizes)
 from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 
 @dataclass
@@ -102,19 +107,42 @@ class PreparedHistory:
     project_id: int
     repo: Path
     commit: str
-    commits: pd.DataFrame  # the snapshot's commits, mailmap applied
+    commits: "pa.Table"  # the snapshot's commits, mailmap applied (metrics.COMMIT_TABLE)
     metrics: pd.DataFrame  # file_metrics without sizes
     coupling: pd.DataFrame
     mailmap: str = ""
     boundary: list[str] = field(default_factory=list)
 
 
-def _in_order(shas: list[str], order: list[str]) -> list[str]:
+def _in_order(shas: list[str], order: "pa.Array") -> list[str]:
     """``shas`` sorted by their place in ``order``."""
     if len(shas) > 1:
-        position = {sha: i for i, sha in enumerate(order)}
-        shas = sorted(shas, key=position.__getitem__)
+        at = positions(shas, order)
+        shas = [shas[i] for i in np.argsort(at, kind="stable")]
     return shas
+
+
+class ReadOnFirstUse(Mapping):
+    """A mapping ``read()`` gives, read the first time it is asked (never when nobody asks)."""
+
+    def __init__(self, read: Callable[[], Mapping]) -> None:
+        self._read: Callable[[], Mapping] | None = read
+        self._data: Mapping | None = None
+
+    def _loaded(self) -> Mapping:
+        if self._data is None:
+            self._data = self._read()
+            self._read = None  # let go of what it read from
+        return self._data
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 class HistoryService:
@@ -122,11 +150,8 @@ class HistoryService:
                  git_memory: int | None = 512 << 20,
                  max_commit_files: int | None = DEFAULT_MAX_CHANGES,
                  blame_workers: int = 2, blame_budget: float | None = None,
-                 graph_memory: int | None = 2 << 30,
-                 worker_min_commits: int = WORKER_MIN_COMMITS) -> None:
+                 graph_memory: int | None = 2 << 30) -> None:
         self.store = store
-        #: histories this long are analysed in a worker process (:mod:`.analysis`)
-        self.worker_min_commits = worker_min_commits
         self.git = Git(timeout=git_timeout, memory=git_memory)
         #: writes the clone's commit-graph, which holds every commit at once
         self.graph_git = Git(timeout=git_timeout, memory=graph_memory)
@@ -175,34 +200,32 @@ class HistoryService:
             refresh_commit_graph(repo, with_index_room(repo, self.graph_git))
         return added
 
-    def _history_of(self, project_id: int, repo: Path, commit: str, *, changes: bool = True,
-                    arrow_from: int | None = None):
-        """The order of ``commit``'s history (``rev-list --topo-order --reverse``), its
-        stored commits with the snapshot's ``.mailmap`` applied, their file changes (empty
-        without ``changes``), the ``.mailmap`` text and the shallow boundary commits. A
-        history of ``arrow_from`` commits or more comes as two Arrow tables instead, the
-        mailmap not applied yet (the analysis's worker process does both)."""
-        order = with_index_room(repo, self.git).run(
-            ["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
-            cwd=repo, what="listing history").split()
-        mailmap = read_mailmap(repo, commit, self.git)
-        if changes and arrow_from is not None and len(order) >= arrow_from:
-            import pyarrow.compute as pc
+    def _order(self, repo: Path, commit: str) -> "pa.Array":
+        """The commits of ``commit``'s history, parents first (``rev-list --topo-order
+        --reverse``), as an Arrow array (a million shas never become Python strings)."""
+        import pyarrow as pa
 
-            commits, file_changes = self.store.history.load_arrow(
-                project_id, order, commit_columns=ANALYSIS_COMMIT_COLUMNS,
-                change_columns=ANALYSIS_CHANGE_COLUMNS)
-            marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
-            return (order, commits, file_changes, mailmap,
-                    _in_order(marked.column("sha").to_pylist(), order))
-        commits, file_changes = self.store.history.load(
-            project_id, order, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
-            change_columns=ANALYSIS_CHANGE_COLUMNS)
+        git = with_index_room(repo, self.git)
+        done = git.run_raw(["rev-list", "--topo-order", "--reverse", "--end-of-options", commit],
+                           cwd=repo, what="listing history")
+        if done.returncode != 0:
+            raise git.failure("listing history", done.stderr.decode("utf-8", "replace").strip(),
+                              done.returncode)
+        return pa.array(done.stdout.split(), pa.binary()).cast(pa.string())
+
+    def _history_of(self, project_id: int, repo: Path, commit: str):
+        """The order of ``commit``'s history (:meth:`_order`), its stored commits with the
+        snapshot's ``.mailmap`` applied (a DataFrame), the ``.mailmap`` text and the shallow
+        boundary commits."""
+        order = self._order(repo, commit)
+        mailmap = read_mailmap(repo, commit, self.git)
+        commits, _ = self.store.history.load(project_id, order, changes=False,
+                                             commit_columns=ANALYSIS_COMMIT_COLUMNS)
         if commits.empty:
-            return order, commits, file_changes, mailmap, []
+            return order, commits, mailmap, []
         commits = Mailmap(mailmap).apply(commits)
         boundary = commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"].tolist()
-        return order, commits, file_changes, mailmap, _in_order(boundary, order)
+        return order, commits, mailmap, _in_order(boundary, order)
 
     def analyse(self, project_id: int, repo: Path, commit: str,
                 sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
@@ -225,36 +248,46 @@ class HistoryService:
                 cancel: Callable[[], bool] | None = None) -> "PreparedHistory":
         """What :meth:`analyse` computes without the files' sizes and current lines: the
         metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
-        A map runs it beside the parse, which is what yields the sizes. A history of
-        ``worker_min_commits`` or more is analysed in a worker process
-        (:func:`~workbench.history.analysis.analyse_in_worker`; ``cancel`` stops it)."""
-        order, commits, changes, mailmap, boundary = self._history_of(
-            project_id, repo, commit, arrow_from=self.worker_min_commits)
-        in_worker = not isinstance(commits, pd.DataFrame)
-        if len(commits) == 0:
+        A map runs it beside the parse, which is what yields the sizes.
+
+        The history is read from the store as Arrow tables and analysed by DuckDB
+        (:mod:`.metrics`), which runs without holding Python's lock: the map's parse and
+        linking go on beside it. ``cancel`` is asked between the steps
+        (:class:`MiningCancelled`)."""
+        import pyarrow.compute as pc
+
+        def check() -> None:
+            if cancel is not None and cancel():
+                raise MiningCancelled("the history analysis was cancelled")
+
+        order = self._order(repo, commit)
+        mailmap = read_mailmap(repo, commit, self.git)
+        commits, changes = self.store.history.load_arrow(
+            project_id, order, commit_columns=ANALYSIS_COMMIT_COLUMNS,
+            change_columns=ANALYSIS_CHANGE_COLUMNS)
+        check()
+        marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
+        boundary = _in_order(marked.column("sha").to_pylist(), order)
+        commits = commit_table(Mailmap(mailmap).apply_arrow(commits))
+        if commits.num_rows == 0:
             empty = pd.DataFrame()
-            commits = frame_of(commits) if in_worker else commits
             return PreparedHistory(project_id, repo, commit, commits, empty, empty, mailmap)
         boundary_paths = pd.DataFrame(
             [(sha, entry.path) for sha in boundary for entry in self.git.ls_tree(repo, sha)
              if entry.type == "blob"], columns=["sha", "path"])
-        present = list(files) if files is not None else None
-        if in_worker:
-            import pyarrow.compute as pc
-
-            # only renames look at parents: sent along when there is one
-            renamed = pc.any(pc.is_valid(changes.column("old_path"))).as_py()
-            parents = self.store.history.parents_table(project_id) if renamed else None
-        else:
-            # parents are read only when renames send the walk beside them (a few commits)
-            parents = ReadOnFirstUse(lambda: self.store.history.parents(project_id))
-        request = AnalysisRequest(commits, changes, order, boundary_paths, parents, present,
-                                  mailmap=mailmap)
-        del commits, changes
-        metrics, coupling, commits = (analyse_in_worker(request, cancel, let_go=True)
-                                      if in_worker else analyse(request))
-        return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
-                               boundary)
+        # parents are read only when renames send the walk beside them (a few commits)
+        parents = ReadOnFirstUse(lambda: self.store.history.parents(project_id))
+        steps = per_file_changes(commits, changes, order=order, boundary_paths=boundary_paths,
+                                 parents=parents)
+        del changes
+        check()
+        metrics = file_metrics(None, None, present=list(files) if files is not None else None,
+                               prepared=steps)
+        check()
+        # the boundary markers in ``steps`` are not changes
+        coupling = change_coupling(None, None, prepared=steps)
+        return PreparedHistory(project_id, repo, commit, steps.commits, metrics, coupling,
+                               mailmap, boundary)
 
     def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
                blame: dict[str, str] | None = None, blame_only: set[str] | None = None
@@ -262,7 +295,7 @@ class HistoryService:
         """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
         and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`)."""
         commits, metrics = prepared.commits, prepared.metrics
-        if commits.empty:
+        if len(commits) == 0:
             return HistoryResult(0, metrics, prepared.coupling, mailmap=prepared.mailmap)
         if sizes is not None:
             metrics = with_sizes(metrics, sizes)
@@ -277,27 +310,31 @@ class HistoryService:
                              truncated_at=prepared.boundary, mailmap=prepared.mailmap,
                              blame_pending=pending)
 
-    def ownership(self, project_id: int, repo: Path, commit: str, commits: pd.DataFrame,
+    def ownership(self, project_id: int, repo: Path, commit: str, commits,
                   blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
                   budget: float | None = None,
                   progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, int]:
         """Current-line owner columns per path (index), from cached and new blames of the
         ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
-        unblamed (their columns are empty). ``budget``: seconds, None for no limit."""
+        unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
+        applied (a DataFrame, or :data:`~.metrics.COMMIT_TABLE`). ``budget``: seconds, None
+        for no limit."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
             budget=budget, only=only, progress=progress)
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
-        keyed = commits.assign(author=author_key(commits))
-        # the origins never mined, looked up in Arrow's hash set (contains): a Python set of
-        # a million shas, or pandas' isin on Arrow strings, costs seconds
+        table = commit_table(commits)
+        # each origin's commit found in Arrow's hash table of the history's shas (a pandas
+        # index of a million shas, or a Python set of them, costs seconds)
         origins = rows["origin_sha"].unique()
-        mined = contains(origins, commits["sha"])
+        at = positions(origins, table.column("sha"))
+        mined = at >= 0
         unknown = set(boundary) | {sha for sha, hit in zip(origins, mined) if not hit}
+        keyed = pd.DataFrame({"sha": origins[mined],
+                              "author": table.column("author").take(at[mined]).to_pandas()})
         owners = current_ownership(rows, keyed, unknown)
-        names = author_names(commits, commits["authored_at"].max())
-        owners["current_owner_name"] = owners["current_owner"].map(names)
+        owners["current_owner_name"] = owners["current_owner"].map(author_names(table))
         return owners, pending
 
     def complete_blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str],
@@ -307,7 +344,7 @@ class HistoryService:
         """Blame the files of a stored snapshot that its map left pending: the owner columns
         of every file in ``files`` (path -> blob sha) and how many are still pending after
         ``budget`` seconds (None: no limit)."""
-        _, commits, _, _, boundary = self._history_of(project_id, repo, commit, changes=False)
+        _, commits, _, boundary = self._history_of(project_id, repo, commit)
         if commits.empty:
             return pd.DataFrame(), 0
         return self.ownership(project_id, repo, commit, commits, files, boundary,

@@ -164,8 +164,7 @@ class MapService:
                                            git_memory=config.history_memory,
                                            max_commit_files=config.max_commit_files,
                                            blame_budget=config.blame_budget,
-                                           graph_memory=config.git_memory,
-                                           worker_min_commits=config.history_worker_commits)
+                                           graph_memory=config.git_memory)
         return self._history
 
     def run(self, job: Job, project: Project, ref: str | None, *, force: bool = False,

@@ -53,6 +53,14 @@ def _rows_sql(table: str, columns: Sequence[str], by_shas: bool) -> str:
     return f"SELECT {', '.join(columns)} FROM {table}{join} WHERE project_id = ?"
 
 
+def _sha_array(shas) -> "pa.Array":
+    """``shas`` (a list, None, or an Arrow array) as an Arrow string array."""
+    import pyarrow as pa
+    if isinstance(shas, (pa.Array, pa.ChunkedArray)):
+        return shas.cast(pa.string())
+    return pa.array(list(shas or []), pa.string())
+
+
 def parents_by_sha(table: "pa.Table") -> dict[str, list[str]]:
     """sha -> parent shas from a (sha, parents) table (:meth:`HistoryTable.parents_table`)."""
     shas = table.column("sha").to_pylist()
@@ -121,7 +129,8 @@ class HistoryTable:
 
         self.db.write(insert)
 
-    def load(self, project_id: int, shas: list[str] | None = None, *, changes: bool = True,
+    def load(self, project_id: int, shas: "list[str] | pa.Array | None" = None, *,
+             changes: bool = True,
              commit_columns: Sequence[str] = COMMIT_COLUMNS,
              change_columns: Sequence[str] = CHANGE_COLUMNS) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Commits and file changes of a project, limited to ``shas`` when given; without
@@ -130,7 +139,7 @@ class HistoryTable:
         Python objects; :data:`ANALYSIS_COMMIT_COLUMNS` are what the metrics read)."""
         import pyarrow as pa
 
-        wanted = pa.table({"sha": pa.array(shas or [], pa.string())})
+        wanted = pa.table({"sha": _sha_array(shas)})
 
         def fetch(cur):
             by_shas = shas is not None
@@ -143,14 +152,14 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
-    def load_arrow(self, project_id: int, shas: list[str], *,
+    def load_arrow(self, project_id: int, shas: "list[str] | pa.Array", *,
                    commit_columns: Sequence[str] = COMMIT_COLUMNS,
                    change_columns: Sequence[str] = CHANGE_COLUMNS) -> tuple["pa.Table", "pa.Table"]:
-        """What :meth:`load` reads for ``shas``, as Arrow tables: no Python object is made
-        (the history analysis's worker process makes the DataFrames)."""
+        """What :meth:`load` reads for ``shas`` (a list or an Arrow array), as Arrow tables:
+        no Python object is made (the history analysis reads them in DuckDB)."""
         import pyarrow as pa
 
-        wanted = pa.table({"sha": pa.array(shas, pa.string())})
+        wanted = pa.table({"sha": _sha_array(shas)})
 
         def fetch(cur):
             with registered(cur, wanted_shas=wanted):
