@@ -78,10 +78,11 @@ _UNIT_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 #: the input.
 COMMIT_TABLE = pa.schema([("sha", pa.string()), ("author", pa.string()),
                           ("author_name", pa.string()), ("t", pa.int64()), ("r", pa.int64())])
-#: One row per (latest path, commit), what :func:`per_file_changes` hands to the metrics.
-CHANGE_TABLE = pa.schema([("path", pa.string()), ("sha", pa.string()), ("added", pa.int64()),
-                          ("deleted", pa.int64()), ("churn", pa.int64()), ("t", pa.int64()),
-                          ("author", pa.string()), ("seq", pa.int64())])
+#: One row per (latest path, commit), what :func:`per_file_changes` hands to the metrics:
+#: ``seq`` stands for the commit (its place in the order).
+CHANGE_TABLE = pa.schema([("path", pa.string()), ("added", pa.int64()), ("deleted", pa.int64()),
+                          ("churn", pa.int64()), ("t", pa.int64()), ("author", pa.string()),
+                          ("seq", pa.int64())])
 _RAW_CHANGES = pa.schema([("sha", pa.string()), ("path", pa.string()),
                           ("old_path", pa.string()), ("added", pa.int64()),
                           ("deleted", pa.int64())])
@@ -90,7 +91,9 @@ _RAW_CHANGES = pa.schema([("sha", pa.string()), ("path", pa.string()),
 def _connect(**tables: Any) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with ``tables`` (Arrow tables or DataFrames) registered under
     their names: scanned where they are, not copied in."""
-    con = duckdb.connect()
+    # results come back in the order their queries ask for, no other: DuckDB need not keep
+    # rows in their input order, which holds memory on a million rows
+    con = duckdb.connect(config={"preserve_insertion_order": False})
     for name, table in tables.items():
         con.register(name, table)
     return con
@@ -347,10 +350,10 @@ def per_file_changes(commits: Any, file_changes: Any,
             listed = order if isinstance(order, pa.Array) else pa.array(list(order), pa.string())
             con.register("ordering", pa.table({"sha": listed,
                                                "pos": pa.array(np.arange(len(listed)))}))
-            con.execute("CREATE TEMP TABLE info AS SELECT c.sha, c.t, c.author, o.pos AS seq"
+            con.execute("CREATE TEMP VIEW info AS SELECT c.sha, c.t, c.author, o.pos AS seq"
                         " FROM commits c JOIN ordering o USING (sha)")
         else:
-            con.execute("CREATE TEMP TABLE info AS SELECT sha, t, author, r AS seq FROM commits")
+            con.execute("CREATE TEMP VIEW info AS SELECT sha, t, author, r AS seq FROM commits")
         con.execute("""CREATE TEMP VIEW rows AS
             SELECT f.sha, f.path, f.old_path, f.added, f.deleted, false AS marker, i.seq, i.t,
                    i.author FROM raw f JOIN info i USING (sha)
@@ -364,7 +367,7 @@ def per_file_changes(commits: Any, file_changes: Any,
         truncated = {path for (path,) in con.execute(
             f"SELECT DISTINCT final FROM ({latest}) WHERE marker").fetchall()}
         changes = con.execute(f"""
-            SELECT final AS path, any_value(sha) AS sha,
+            SELECT final AS path,
                    coalesce(sum(added), 0) AS added, coalesce(sum(deleted), 0) AS deleted,
                    coalesce(sum(added), 0) + coalesce(sum(deleted), 0) AS churn,
                    min(t) AS t, min(author) AS author, seq
