@@ -69,3 +69,92 @@ def test_label_propagation_gives_networkx_partition(seed: int) -> None:
     expected = canonical(nx.community.label_propagation_communities(graph))
     assert canonical(label_propagation(graph)) == expected
     assert len(expected) > 1
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("limit", [10_000, 10])
+def test_metrics_are_what_networkx_gives(monkeypatch, seed: int, limit: int) -> None:
+    """fan-in, fan-out, PageRank (to the last bit before rounding) and communities on random
+    file graphs, against networkx's DiGraph, ``pagerank`` and, for the communities, Louvain
+    on ``to_undirected`` (up to the limit) or its label propagation (above it). Non-file
+    nodes, edges of other kinds and edges to nodes outside the graph are left out."""
+    import random
+
+    import networkx as nx
+
+    monkeypatch.setattr(metrics, "LOUVAIN_MAX_FILES", limit)
+    rng = random.Random(seed)
+    nodes, edges = NodeSet(), EdgeSet()
+    files = [f"m{rng.random():.10f}" for _ in range(rng.choice([3, 40, 300]))]
+    for f in files:
+        nodes.add(f, "module", f, path=f"{f}.py")
+        nodes.add(f"{f}:fn", "function", "fn", path=f"{f}.py")
+    for _ in range(rng.choice([0, len(files), 4 * len(files)])):
+        a, b = rng.sample(files, 2)
+        edges.add(a, b, rng.choice(["imports", "imports", "calls"]))
+        if rng.random() < 0.1:
+            edges.add(a, "ext:os", "imports")
+    add_structural_metrics(nodes, edges)
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(files)
+    graph.add_edges_from((s, d) for s, d, k in edges.rows if k == "imports" and s in graph and d in graph)
+    rank = nx.pagerank(graph, alpha=0.85) if graph.number_of_edges() else {f: 1 / len(files) for f in files}
+    undirected = nx.Graph()
+    undirected.add_nodes_from(graph)
+    undirected.add_edges_from(graph.edges())
+    if not undirected.number_of_edges():
+        groups = [{f} for f in files]
+    elif len(files) > limit:
+        groups = nx.community.label_propagation_communities(undirected)
+    else:
+        groups = nx.community.louvain_communities(undirected, seed=42)
+    numbered = {f: i for i, group in enumerate(sorted(groups, key=lambda g: (-len(g), min(g))))
+                for f in group}
+    for f in files:
+        row = nodes.rows[f]
+        assert (row["fan_in"], row["fan_out"]) == (graph.in_degree(f), graph.out_degree(f))
+        assert row["pagerank"] == round(rank[f], 8)
+        assert row["community"] == numbered[f]
+    assert "fan_in" not in nodes.rows[f"{files[0]}:fn"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_colouring_is_networkx_largest_first(seed: int) -> None:
+    import random
+
+    import networkx as nx
+
+    from workbench.mapping.metrics import _Adjacency, greedy_colouring
+
+    rng = random.Random(seed)
+    n = rng.choice([5, 60, 400])
+    graph = nx.gnm_random_graph(n, rng.choice([n, 3 * n]), seed=seed)
+    if seed % 2:
+        graph.add_edge(0, 0)
+    nodes = list(graph)
+    index = {v: i for i, v in enumerate(nodes)}
+    colours, _ = greedy_colouring(_Adjacency.of_lists([[index[u] for u in graph.adj[v]] for v in nodes]))
+    expected = nx.coloring.greedy_color(graph)
+    assert {v: int(colours[index[v]]) for v in nodes} == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pagerank_is_networkx_to_the_last_bit(seed: int) -> None:
+    import random
+
+    import networkx as nx
+    import numpy as np
+
+    from workbench.mapping.metrics import pagerank
+
+    rng = random.Random(seed)
+    n = rng.choice([4, 50, 700])
+    pairs = list(dict.fromkeys((rng.randrange(n), rng.randrange(n)) for _ in range(3 * n)))
+    pairs = [(a, b) for a, b in pairs if a != b]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(pairs)
+    expected = nx.pagerank(graph, alpha=0.85)
+    got = pagerank(n, np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
+    assert got.tolist() == [expected[i] for i in range(n)]

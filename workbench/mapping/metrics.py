@@ -5,14 +5,16 @@ file, files of other languages) joined by internal ``imports`` edges, and stored
 so that SQL can filter and sort by them:
 
 * ``fan_in`` / ``fan_out``: distinct internal files importing it / imported by it;
-* ``pagerank``: networkx PageRank (damping 0.85) of the import graph, so a file imported by
-  important files ranks high;
+* ``pagerank``: PageRank (Page, Brin, Motwani & Winograd 1999; damping 0.85) of the import
+  graph, so a file imported by important files ranks high: networkx's scipy power iteration,
+  step for step, on arrays of node positions (:func:`pagerank`);
 * ``community``: Louvain communities of the undirected import graph (fixed seed, so the same
   map gives the same numbering), numbered by size, largest first; above
   :data:`LOUVAIN_MAX_FILES` files, semi-synchronous label propagation (Cordasco & Gargano
   2010; the partition of networkx's ``label_propagation_communities``, computed with numpy by
   :func:`label_propagation`: deterministic, linear in the edges per sweep)
   instead, because networkx's Louvain takes minutes on a monorepo's 10,000 files;
+  only Louvain is given a networkx graph;
 * ``depth`` (set while building): depth in the package or directory tree;
 * ``lines``/``code_lines``/``comment_lines``/``blank_lines`` and per-function ``complexity``
   (McCabe) come from the parsers.
@@ -51,27 +53,89 @@ def label_propagation(graph: "nx.Graph") -> list[set]:
     partition networkx's ``label_propagation_communities`` gives, computed with numpy.
 
     As there, every node starts with its position in the graph's order as its label, the
-    graph is coloured greedily (``greedy_color``, largest first), and the nodes of one colour
-    take, all at once, the label most frequent among their neighbours (ties: their own label
-    when it is among the most frequent, else the largest), colour after colour, until every
-    node with neighbours holds one of its most frequent labels. Nodes of one colour are not
-    neighbours, so updating them at once is what updating them one by one does. networkx's
-    loop over Python dicts and Counters took about 4 s for 100,000 files; this takes about
-    a second. Returns a list of node sets; a test checks the partition against networkx's.
+    graph is coloured greedily (largest degree first, :func:`greedy_colouring`), and the
+    nodes of one colour take, all at once, the label most frequent among their neighbours
+    (ties: their own label when it is among the most frequent, else the largest), colour
+    after colour, until every node with neighbours holds one of its most frequent labels.
+    Nodes of one colour are not neighbours, so updating them at once is what updating them
+    one by one does. networkx's loop over Python dicts and Counters took about 4 s for
+    100,000 files; this takes about a second. Returns a list of node sets; a test checks the
+    partition against networkx's.
     """
     nodes = list(graph)
     index = {node: i for i, node in enumerate(nodes)}
-    n = len(nodes)
-    # neighbours of each node, as networkx's adjacency holds them (a self-loop counts once)
-    degree = np.fromiter((len(graph.adj[v]) for v in nodes), dtype=np.int64, count=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(degree, out=indptr[1:])
-    neighbours = np.fromiter((index[u] for v in nodes for u in graph.adj[v]), dtype=np.int64,
-                             count=int(indptr[-1]))
-    colours = nx.coloring.greedy_color(graph)
-    classes: dict[int, list[int]] = {}
-    for node, colour in colours.items():
-        classes.setdefault(colour, []).append(index[node])
+    adjacency = _Adjacency.of_lists([[index[u] for u in graph.adj[v]] for v in nodes])
+    labels = _propagate(adjacency)
+    groups: dict[int, set] = {}
+    for i, label in enumerate(labels.tolist()):
+        groups.setdefault(label, set()).add(nodes[i])
+    return list(groups.values())
+
+
+class _Adjacency:
+    """Neighbours of nodes ``0..n-1`` in compressed rows: those of node ``i`` are
+    ``neighbours[indptr[i]:indptr[i + 1]]`` (a self-loop lists the node once, as networkx's
+    adjacency does)."""
+
+    def __init__(self, indptr: np.ndarray, neighbours: np.ndarray) -> None:
+        self.indptr = indptr
+        self.neighbours = neighbours
+        self.n = len(indptr) - 1
+        self.count = np.diff(indptr)
+
+    @classmethod
+    def of_lists(cls, lists: list[list[int]]) -> "_Adjacency":
+        count = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+        indptr = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum(count, out=indptr[1:])
+        flat = np.fromiter((j for x in lists for j in x), dtype=np.int64, count=int(indptr[-1]))
+        return cls(indptr, flat)
+
+    @classmethod
+    def undirected(cls, n: int, src: np.ndarray, dst: np.ndarray) -> "_Adjacency":
+        """The undirected graph of the directed edges ``src -> dst`` (each pair once)."""
+        low, high = np.minimum(src, dst), np.maximum(src, dst)
+        pairs = np.unique(low * n + high)
+        low, high = pairs // n, pairs % n
+        loops = low == high
+        ends = np.concatenate([low, high[~loops]])
+        others = np.concatenate([high, low[~loops]])
+        order = np.argsort(ends, kind="stable")
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ends, minlength=n), out=indptr[1:])
+        return cls(indptr, others[order])
+
+    def degree(self) -> np.ndarray:
+        """networkx's ``Graph.degree``: neighbours, a self-loop counted twice."""
+        rows = np.repeat(np.arange(self.n, dtype=np.int64), self.count)
+        loops = np.bincount(rows[self.neighbours == rows], minlength=self.n)
+        return self.count + loops
+
+
+def greedy_colouring(adjacency: "_Adjacency") -> tuple[np.ndarray, list[int]]:
+    """A greedy colouring, largest degree first: networkx's ``greedy_color`` with its
+    default strategy (nodes sorted by degree, ties in graph order; each takes the smallest
+    colour none of its coloured neighbours has). Returns the colours and the order in which
+    the nodes were coloured."""
+    degree = adjacency.degree()
+    order = sorted(range(adjacency.n), key=degree.__getitem__, reverse=True)
+    indptr = adjacency.indptr.tolist()
+    neighbours = adjacency.neighbours.tolist()
+    colour = [-1] * adjacency.n
+    for u in order:
+        taken = {colour[v] for v in neighbours[indptr[u]:indptr[u + 1]]}
+        c = 0
+        while c in taken:
+            c += 1
+        colour[u] = c
+    return np.asarray(colour, dtype=np.int64), order
+
+
+def _propagate(adjacency: "_Adjacency") -> np.ndarray:
+    """The labels :func:`label_propagation` ends with, per node."""
+    n, degree = adjacency.n, adjacency.count
+    indptr, neighbours = adjacency.indptr, adjacency.neighbours
+    colours, coloured = greedy_colouring(adjacency)
     labels = np.arange(n, dtype=np.int64)
 
     def gather(members: np.ndarray):
@@ -99,7 +163,11 @@ def label_propagation(graph: "nx.Graph") -> list[set]:
         own[who[at_top & (lab == labels[members][who])]] = True
         return tied, largest, own
 
-    sweep = [gather(np.asarray(m, dtype=np.int64)) for m in classes.values()]
+    # colour after colour, in the order the colours were first given
+    classes: dict[int, list[int]] = {}
+    for u in coloured:
+        classes.setdefault(int(colours[u]), []).append(u)
+    sweep = [gather(np.asarray(members, dtype=np.int64)) for members in classes.values()]
     everyone = gather(np.arange(n, dtype=np.int64))
 
     def complete() -> bool:
@@ -116,10 +184,35 @@ def label_propagation(graph: "nx.Graph") -> list[set]:
             tied, largest, own = best(members, owner, around)
             # one top label: it; several: keep one's own when among them, else the largest
             labels[members] = np.where((tied == 1) | ~own, largest, labels[members])
-    groups: dict[int, set] = {}
-    for i, label in enumerate(labels.tolist()):
-        groups.setdefault(label, set()).add(nodes[i])
-    return list(groups.values())
+    return labels
+
+
+def pagerank(n: int, src: np.ndarray, dst: np.ndarray, alpha: float = 0.85,
+             max_iter: int = 100, tol: float = 1.0e-6) -> np.ndarray:
+    """PageRank of nodes ``0..n-1`` joined by the directed edges ``src -> dst`` (each pair
+    once): the power iteration of networkx's ``pagerank`` (its scipy version, uniform
+    teleport and dangling weights), step for step, so the values are networkx's to the
+    last bit; a test compares them. Dangling nodes spread their rank evenly. Raises
+    networkx's ``PowerIterationFailedConvergence`` after ``max_iter`` iterations."""
+    import scipy.sparse
+
+    matrix = scipy.sparse.coo_array((np.ones(len(src)), (src, dst)), shape=(n, n),
+                                    dtype=float).asformat("csr")
+    scale = matrix.sum(axis=1)
+    scale[scale != 0] = 1.0 / scale[scale != 0]
+    matrix = scipy.sparse.dia_array((scale.T, 0), shape=matrix.shape).tocsr() @ matrix
+    x = np.repeat(1.0 / n, n)
+    teleport = np.repeat(1.0 / n, n)
+    dangling = np.where(scale == 0)[0]
+    for _ in range(max_iter):
+        last = x
+        # Python's sum over the dangling ranks, in order, as networkx adds them
+        x = alpha * (x @ matrix + sum(x[dangling]) * teleport) + (1 - alpha) * teleport
+        if np.absolute(x - last).sum() < n * tol:
+            return x
+    import networkx as nx
+
+    raise nx.PowerIterationFailedConvergence(max_iter)
 
 
 #: Largest file graph whose communities are Louvain's; larger ones use label propagation.
@@ -127,30 +220,49 @@ LOUVAIN_MAX_FILES = 5_000
 
 
 def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
+    """Set fan_in, fan_out, pagerank and community on the file-level nodes (see the module
+    docstring). The file graph is kept as arrays of node positions: networkx graphs of
+    100,000 files and 350,000 imports took seconds to build; only Louvain, on graphs of at
+    most :data:`LOUVAIN_MAX_FILES` files, gets one."""
     files = [n for n, r in nodes.rows.items() if r["kind"] in FILE_KINDS and r.get("path")]
-    g = nx.DiGraph()
-    g.add_nodes_from(files)
-    imports = EdgeKind.IMPORTS.value  # a plain string: compared once per edge
-    g.add_edges_from((s, d) for s, d, k in edges.rows if k == imports and s in g and d in g)
-    if g.number_of_nodes() == 0:
+    if not files:
         return
-    rank = nx.pagerank(g, alpha=0.85) if g.number_of_edges() else {n: 1 / len(g) for n in g}
-    # what g.to_undirected() makes (same node and neighbour order, so the same communities)
-    # without deep-copying an empty attribute dict per node and edge
-    undirected = nx.Graph()
-    undirected.add_nodes_from(g)
-    undirected.add_edges_from(g.edges())
-    if not undirected.number_of_edges():
-        communities = [{n} for n in g]
-    elif len(undirected) > LOUVAIN_MAX_FILES:
-        communities = label_propagation(undirected)
+    n = len(files)
+    index = {node: i for i, node in enumerate(files)}
+    imports = EdgeKind.IMPORTS.value  # a plain string: compared once per edge
+    pairs = [(i, j) for s, d, k in edges.rows if k == imports
+             and (i := index.get(s)) is not None and (j := index.get(d)) is not None]
+    src = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
+    dst = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
+    rank = pagerank(n, src, dst) if len(pairs) else np.full(n, 1 / n)
+    if not len(pairs):
+        communities = [{f} for f in files]
+    elif n > LOUVAIN_MAX_FILES:
+        labels = _propagate(_Adjacency.undirected(n, src, dst))
+        groups: dict[int, set] = {}
+        for i, label in enumerate(labels.tolist()):
+            groups.setdefault(label, set()).add(files[i])
+        communities = list(groups.values())
     else:
-        communities = nx.community.louvain_communities(undirected, seed=42)
+        communities = nx.community.louvain_communities(_louvain_graph(files, src, dst), seed=42)
     ordered = sorted(communities, key=lambda c: (-len(c), min(c)))
-    community_of = {n: i for i, members in enumerate(ordered) for n in members}
-    for n in files:
-        row = nodes.rows[n]
-        row["fan_in"] = g.in_degree(n)
-        row["fan_out"] = g.out_degree(n)
-        row["pagerank"] = round(rank.get(n, 0.0), 8)
-        row["community"] = community_of.get(n)
+    community_of = {f: i for i, members in enumerate(ordered) for f in members}
+    fan_in = np.bincount(dst, minlength=n).tolist()
+    fan_out = np.bincount(src, minlength=n).tolist()
+    for i, f in enumerate(files):
+        row = nodes.rows[f]
+        row["fan_in"] = fan_in[i]
+        row["fan_out"] = fan_out[i]
+        row["pagerank"] = round(float(rank[i]), 8)
+        row["community"] = community_of.get(f)
+
+
+def _louvain_graph(files: list[str], src: np.ndarray, dst: np.ndarray) -> "nx.Graph":
+    """The undirected file graph as networkx's ``DiGraph.to_undirected`` would make it: the
+    same node order and, through the edges taken source by source in node order, the same
+    neighbour order, on which Louvain's result depends."""
+    graph = nx.Graph()
+    graph.add_nodes_from(files)
+    order = np.argsort(src, kind="stable")
+    graph.add_edges_from((files[i], files[j]) for i, j in zip(src[order].tolist(), dst[order].tolist()))
+    return graph
