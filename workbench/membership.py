@@ -18,9 +18,9 @@ def contains(strings: Any, candidates: Iterable[Any]) -> np.ndarray:
     """``mask[i]`` is True when ``strings[i]`` is one of ``candidates``; a missing value
     (None, NaN, NA) is never contained.
 
-    ``strings``: a pandas Series or Index, NumPy array or list of strings (or missing values);
-    ``candidates``: any iterable of strings (a set, a Series...). Returns a NumPy bool array of
-    ``len(strings)``.
+    ``strings``: a pandas Series or Index, NumPy array, Arrow array or list of strings (or
+    missing values); ``candidates``: any iterable of strings (a set, a Series, an Arrow
+    array...). Returns a NumPy bool array of ``len(strings)``.
     """
     values = _strings(strings)
     wanted = _strings(candidates).cast(values.type)  # string or large_string, as pandas made it
@@ -41,9 +41,14 @@ def positions(strings: Any, candidates: Any) -> np.ndarray:
 
 
 def _strings(values: Any) -> pa.Array:
-    if not hasattr(values, "__len__") or isinstance(values, (set, frozenset, dict)):
-        values = list(values)
-    array = pa.array(values, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):  # Arrow as it is: pa.array() would go through
+        values = values.combine_chunks()     # NumPy, a Python string per value
+    if isinstance(values, pa.Array):
+        array = values
+    else:
+        if not hasattr(values, "__len__") or isinstance(values, (set, frozenset, dict)):
+            values = list(values)
+        array = pa.array(values, from_pandas=True)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):

@@ -325,10 +325,13 @@ class HistoryService:
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         table = commit_table(commits)
-        # each origin's commit found in Arrow's hash table of the history's shas (a pandas
-        # index of a million shas, or a Python set of them, costs seconds)
+        # each origin's commit: the history's million shas looked up in a hash table of the
+        # origins (few), not the other way round (a table of a million shas per map)
         origins = rows["origin_sha"].unique()
-        at = positions(origins, table.column("sha"))
+        hit = positions(table.column("sha"), origins)
+        found = np.flatnonzero(hit >= 0)[::-1]  # reversed: a sha's first row is written last
+        at = np.full(len(origins), -1, dtype=np.int64)
+        at[hit[found]] = found
         mined = at >= 0
         unknown = set(boundary) | {sha for sha, hit in zip(origins, mined) if not hit}
         keyed = pd.DataFrame({"sha": origins[mined],

@@ -141,8 +141,7 @@ def _changed_since_last_map(store: Store, project_id: int, blame: dict[str, str]
     newest = store.snapshots.newest(project_id)
     if newest is None or not newest.stats.get("blame_pending"):
         return None
-    before = store.snapshots.blobs(newest.id)
-    return {p for p, b in blame.items() if (p, b) not in before}
+    return store.snapshots.changed_paths(newest.id, blame)
 
 
 class MapService:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain import SnapshotInfo
 from ..errors import SnapshotNotFound
-from .database import Database
+from .database import Database, registered
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -128,10 +128,22 @@ class SnapshotsTable:
                              [project_id])
         return _info(rows[0]) if rows else None
 
-    def blobs(self, snapshot_id: int) -> set[tuple[str, str]]:
-        """(path, blob sha) of every file of a snapshot."""
-        return set(self.db.query("SELECT path, blob_sha FROM files WHERE snapshot_id = ?",
-                                 [snapshot_id]))
+    def changed_paths(self, snapshot_id: int, files: dict[str, str]) -> set[str]:
+        """The paths of ``files`` (path -> blob sha) whose content the snapshot did not
+        have: new paths, and paths with another blob. Compared in DuckDB (a Python set of a
+        monorepo's 100,000 pairs took most of a second to build)."""
+        import pyarrow as pa
+
+        given = pa.table({"path": pa.array(list(files), pa.string()),
+                          "blob_sha": pa.array(list(files.values()), pa.string())})
+
+        def compare(cur):
+            with registered(cur, given_files=given):
+                return cur.execute(
+                    "SELECT g.path FROM given_files g ANTI JOIN files f ON f.snapshot_id = ?"
+                    " AND f.path = g.path AND f.blob_sha = g.blob_sha", [snapshot_id]).fetchall()
+
+        return {path for (path,) in self.db.read(compare)}
 
     def of_commit(self, project_id: int, commit_sha: str) -> list[SnapshotInfo]:
         """Every snapshot of one commit, newest first."""
