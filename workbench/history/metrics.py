@@ -65,7 +65,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.history.renames import latest_paths
+from workbench.history.renames import ReadOnFirstUse, latest_paths
 from workbench.membership import contains
 
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
@@ -75,7 +75,7 @@ _DAY_US = 86_400_000_000
 _UNIT_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 
 #: The commits as the analysis reads them (:func:`commit_table`): ``author`` is the author key
-#: (:func:`author_key`), ``t`` the author date in UTC microseconds, ``r`` the row's place in
+#: (the mailmapped e-mail, or the name when the e-mail is empty), ``t`` the author date in UTC microseconds, ``r`` the row's place in
 #: the input.
 COMMIT_TABLE = pa.schema([("sha", pa.string()), ("author", pa.string()),
                           ("author_name", pa.string()), ("t", pa.int64()), ("r", pa.int64())])
@@ -140,25 +140,23 @@ def commit_table(commits: Any) -> pa.Table:
         return COMMIT_TABLE.empty_table()
     if isinstance(commits, pd.DataFrame):
         stamps = pd.to_datetime(commits["authored_at"])
-        stamps = pd.DatetimeIndex(stamps.dt.tz_localize("UTC") if stamps.dt.tz is None
-                                  else stamps.dt.tz_convert("UTC")).as_unit("us")
-        times = pa.array(stamps.asi8, pa.int64(), mask=stamps.isna())
-        arrays = {name: pa.array(values, pa.string(), from_pandas=True) for name, values in
-                  (("sha", commits["sha"]), ("author", author_key(commits)),
-                   ("author_name", commits["author_name"]))}
-    else:
-        authored = commits.column("authored_at")
-        unit = authored.type.unit
-        if unit == "ns":  # git's dates are whole seconds: nothing is lost
-            authored = pc.cast(authored, pa.timestamp("us", authored.type.tz), safe=False)
-            unit = "us"
-        times = pc.multiply(authored.cast(pa.timestamp(unit)).cast(pa.int64()),
-                            _UNIT_MICROS[unit])
-        email = pc.fill_null(commits.column("author_email").cast(pa.string()), "")
-        name = commits.column("author_name").cast(pa.string())
-        arrays = {"sha": commits.column("sha").cast(pa.string()),
-                  "author": pc.if_else(pc.not_equal(email, ""), email, name),
-                  "author_name": name}
+        stamps = stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+        commits = pa.table({
+            "sha": pa.array(commits["sha"], pa.string(), from_pandas=True),
+            "author_name": pa.array(commits["author_name"], pa.string(), from_pandas=True),
+            "author_email": pa.array(commits["author_email"], pa.string(), from_pandas=True),
+            "authored_at": pa.array(stamps.dt.as_unit("us"), from_pandas=True)})
+    authored = commits.column("authored_at")
+    unit = authored.type.unit
+    if unit == "ns":  # git's dates are whole seconds: nothing is lost
+        authored = pc.cast(authored, pa.timestamp("us", authored.type.tz), safe=False)
+        unit = "us"
+    times = pc.multiply(authored.cast(pa.timestamp(unit)).cast(pa.int64()), _UNIT_MICROS[unit])
+    # the author key: the (mailmapped) e-mail, or the name when the e-mail is empty
+    email = pc.fill_null(commits.column("author_email").cast(pa.string()), "")
+    name = commits.column("author_name").cast(pa.string())
+    arrays = {"sha": commits.column("sha").cast(pa.string()),
+              "author": pc.if_else(pc.not_equal(email, ""), email, name), "author_name": name}
     return pa.table({**arrays, "t": times, "r": pa.array(np.arange(len(commits)), pa.int64())},
                     schema=COMMIT_TABLE)
 
@@ -311,12 +309,6 @@ def change_coupling(
                                         "revisions_b": "int64", "degree": "float64"})
 
 
-def author_key(frame: pd.DataFrame) -> pd.Series:
-    """Who wrote each commit: the (mailmapped) e-mail, or the name when the e-mail is empty."""
-    email = frame["author_email"].fillna("")
-    return email.where(email != "", frame["author_name"])
-
-
 @dataclass(frozen=True)
 class PerFileChanges:
     """The first step :func:`file_metrics` and :func:`change_coupling` share, done once."""
@@ -406,8 +398,7 @@ def _moved(con: duckdb.DuckDBPyConnection, *, graph: bool,
     options = {}
     if graph:
         options = dict(parents=parents, shas=involved["sha"],
-                       position=_Positions(lambda: con.execute(
-                           "SELECT sha, seq FROM info").to_arrow_table().to_pandas()))
+                       position=ReadOnFirstUse(lambda: _positions(con)))
     latest = latest_paths(involved["path"], involved["old_path"], involved["seq"], **options)
     changed = (latest != involved["path"]).to_numpy()
     return pa.table({"seq": pa.array(involved["seq"].to_numpy()[changed], pa.int64()),
@@ -415,28 +406,10 @@ def _moved(con: duckdb.DuckDBPyConnection, *, graph: bool,
                      "latest": pa.array(latest.to_numpy()[changed], pa.string())})
 
 
-class _Positions(Mapping):
-    """sha -> place in the order of every listed commit, read when first asked (rename
-    following asks only when a change sits beside a rename)."""
-
-    def __init__(self, read) -> None:
-        self._read = read
-        self._by_sha: _BySha | None = None
-
-    def _loaded(self) -> "_BySha":
-        if self._by_sha is None:
-            frame = self._read()
-            self._by_sha = _BySha(frame["sha"], frame["seq"], int)
-        return self._by_sha
-
-    def __getitem__(self, sha: str) -> int:
-        return self._loaded()[sha]
-
-    def __iter__(self):
-        return iter(self._loaded())
-
-    def __len__(self) -> int:
-        return len(self._loaded())
+def _positions(con: duckdb.DuckDBPyConnection) -> "_BySha":
+    """sha -> place in the order, of every listed commit."""
+    frame = con.execute("SELECT sha, seq FROM info").to_arrow_table().to_pandas()
+    return _BySha(frame["sha"], frame["seq"], int)
 
 
 class _BySha(Mapping):

@@ -19,7 +19,7 @@ of the renaming commit, so it stays apart.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -116,3 +116,28 @@ def _resolve_chains(events: pd.DataFrame) -> list[str]:
             following[old] = resolved[idx]
         finals.loc[list(resolved)] = list(resolved.values())
     return finals.tolist()
+
+
+class ReadOnFirstUse(Mapping):
+    """A mapping ``read()`` gives, read the first time it is asked (never when nobody asks):
+    the parents and positions of a long history, which rename following looks up only for the
+    few commits beside a rename."""
+
+    def __init__(self, read: Callable[[], Mapping]) -> None:
+        self._read: Callable[[], Mapping] | None = read
+        self._data: Mapping | None = None
+
+    def _loaded(self) -> Mapping:
+        if self._data is None:
+            self._data = self._read()
+            self._read = None  # let go of what it read from
+        return self._data
+
+    def __getitem__(self, key):
+        return self._loaded()[key]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -33,6 +32,7 @@ from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
 from .blame import blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
+from .renames import ReadOnFirstUse
 from .errors import MiningCancelled
 from .metrics import (author_names, change_coupling, commit_table, file_metrics,
                       per_file_changes, with_sizes)
@@ -122,29 +122,6 @@ def _in_order(shas: list[str], order: "pa.Array") -> list[str]:
     return shas
 
 
-class ReadOnFirstUse(Mapping):
-    """A mapping ``read()`` gives, read the first time it is asked (never when nobody asks)."""
-
-    def __init__(self, read: Callable[[], Mapping]) -> None:
-        self._read: Callable[[], Mapping] | None = read
-        self._data: Mapping | None = None
-
-    def _loaded(self) -> Mapping:
-        if self._data is None:
-            self._data = self._read()
-            self._read = None  # let go of what it read from
-        return self._data
-
-    def __getitem__(self, key):
-        return self._loaded()[key]
-
-    def __iter__(self):
-        return iter(self._loaded())
-
-    def __len__(self) -> int:
-        return len(self._loaded())
-
-
 class HistoryService:
     def __init__(self, store: Store, *, git_timeout: float = 600.0,
                  git_memory: int | None = 512 << 20,
@@ -213,19 +190,22 @@ class HistoryService:
                               done.returncode)
         return pa.array(done.stdout.split(), pa.binary()).cast(pa.string())
 
-    def _history_of(self, project_id: int, repo: Path, commit: str):
-        """The order of ``commit``'s history (:meth:`_order`), its stored commits with the
-        snapshot's ``.mailmap`` applied (a DataFrame), the ``.mailmap`` text and the shallow
-        boundary commits."""
+    def _history_of(self, project_id: int, repo: Path, commit: str, *, changes: bool = True):
+        """The stored history of ``commit``: its order (:meth:`_order`), its commits with the
+        snapshot's ``.mailmap`` applied (:data:`~.metrics.COMMIT_TABLE`), their file changes
+        (an Arrow table; None without ``changes``), the ``.mailmap`` text and the shallow
+        boundary commits, oldest first."""
+        import pyarrow.compute as pc
+
         order = self._order(repo, commit)
         mailmap = read_mailmap(repo, commit, self.git)
-        commits, _ = self.store.history.load(project_id, order, changes=False,
-                                             commit_columns=ANALYSIS_COMMIT_COLUMNS)
-        if commits.empty:
-            return order, commits, mailmap, []
-        commits = Mailmap(mailmap).apply(commits)
-        boundary = commits.loc[commits["truncated"] == SHALLOW_REASON, "sha"].tolist()
-        return order, commits, mailmap, _in_order(boundary, order)
+        commits, file_changes = self.store.history.load_arrow(
+            project_id, order, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
+            change_columns=ANALYSIS_CHANGE_COLUMNS)
+        marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
+        boundary = _in_order(marked.column("sha").to_pylist(), order)
+        return (order, commit_table(Mailmap(mailmap).apply_arrow(commits)), file_changes,
+                mailmap, boundary)
 
     def analyse(self, project_id: int, repo: Path, commit: str,
                 sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
@@ -254,21 +234,12 @@ class HistoryService:
         (:mod:`.metrics`), which runs without holding Python's lock: the map's parse and
         linking go on beside it. ``cancel`` is asked between the steps
         (:class:`MiningCancelled`)."""
-        import pyarrow.compute as pc
-
         def check() -> None:
             if cancel is not None and cancel():
                 raise MiningCancelled("the history analysis was cancelled")
 
-        order = self._order(repo, commit)
-        mailmap = read_mailmap(repo, commit, self.git)
-        commits, changes = self.store.history.load_arrow(
-            project_id, order, commit_columns=ANALYSIS_COMMIT_COLUMNS,
-            change_columns=ANALYSIS_CHANGE_COLUMNS)
+        order, commits, changes, mailmap, boundary = self._history_of(project_id, repo, commit)
         check()
-        marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
-        boundary = _in_order(marked.column("sha").to_pylist(), order)
-        commits = commit_table(Mailmap(mailmap).apply_arrow(commits))
         if commits.num_rows == 0:
             empty = pd.DataFrame()
             return PreparedHistory(project_id, repo, commit, commits, empty, empty, mailmap)
@@ -317,8 +288,8 @@ class HistoryService:
         """Current-line owner columns per path (index), from cached and new blames of the
         ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
         unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
-        applied (a DataFrame, or :data:`~.metrics.COMMIT_TABLE`). ``budget``: seconds, None
-        for no limit."""
+        applied (as :func:`~.metrics.commit_table` takes them). ``budget``: seconds, None for
+        no limit."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
             budget=budget, only=only, progress=progress)
@@ -347,8 +318,8 @@ class HistoryService:
         """Blame the files of a stored snapshot that its map left pending: the owner columns
         of every file in ``files`` (path -> blob sha) and how many are still pending after
         ``budget`` seconds (None: no limit)."""
-        _, commits, _, boundary = self._history_of(project_id, repo, commit)
-        if commits.empty:
+        _, commits, _, _, boundary = self._history_of(project_id, repo, commit, changes=False)
+        if commits.num_rows == 0:
             return pd.DataFrame(), 0
         return self.ownership(project_id, repo, commit, commits, files, boundary,
                               budget=budget, progress=progress)

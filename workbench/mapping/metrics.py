@@ -64,11 +64,16 @@ def label_propagation(graph: "nx.Graph") -> list[set]:
     """
     nodes = list(graph)
     index = {node: i for i, node in enumerate(nodes)}
-    adjacency = _Adjacency.of_lists([[index[u] for u in graph.adj[v]] for v in nodes])
-    labels = _propagate(adjacency)
+    return _communities(_Adjacency.of_lists([[index[u] for u in graph.adj[v]] for v in nodes]),
+                        nodes)
+
+
+def _communities(adjacency: "_Adjacency", names: list) -> list[set]:
+    """The label-propagation communities of ``adjacency`` as sets of ``names`` (node i is
+    ``names[i]``)."""
     groups: dict[int, set] = {}
-    for i, label in enumerate(labels.tolist()):
-        groups.setdefault(label, set()).add(nodes[i])
+    for i, label in enumerate(_propagate(adjacency).tolist()):
+        groups.setdefault(label, set()).add(names[i])
     return list(groups.values())
 
 
@@ -238,11 +243,7 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
     if not len(pairs):
         communities = [{f} for f in files]
     elif n > LOUVAIN_MAX_FILES:
-        labels = _propagate(_Adjacency.undirected(n, src, dst))
-        groups: dict[int, set] = {}
-        for i, label in enumerate(labels.tolist()):
-            groups.setdefault(label, set()).add(files[i])
-        communities = list(groups.values())
+        communities = _communities(_Adjacency.undirected(n, src, dst), files)
     else:
         communities = nx.community.louvain_communities(_louvain_graph(files, src, dst), seed=42)
     ordered = sorted(communities, key=lambda c: (-len(c), min(c)))

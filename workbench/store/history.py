@@ -152,23 +152,24 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
-    def load_arrow(self, project_id: int, shas: "list[str] | pa.Array", *,
+    def load_arrow(self, project_id: int, shas: "list[str] | pa.Array", *, changes: bool = True,
                    commit_columns: Sequence[str] = COMMIT_COLUMNS,
-                   change_columns: Sequence[str] = CHANGE_COLUMNS) -> tuple["pa.Table", "pa.Table"]:
+                   change_columns: Sequence[str] = CHANGE_COLUMNS) -> tuple["pa.Table", "pa.Table | None"]:
         """What :meth:`load` reads for ``shas`` (a list or an Arrow array), as Arrow tables:
-        no Python object is made (the history analysis reads them in DuckDB)."""
+        no Python object is made (the history analysis reads them in DuckDB). Without
+        ``changes`` the second is None."""
         import pyarrow as pa
 
         wanted = pa.table({"sha": _sha_array(shas)})
+        reads = [("commits", commit_columns)] + ([("file_changes", change_columns)] if changes else [])
 
         def fetch(cur):
             with registered(cur, wanted_shas=wanted):
-                return tuple(cur.execute(_rows_sql(table, columns, True),
-                                         [project_id]).to_arrow_table()
-                             for table, columns in (("commits", commit_columns),
-                                                    ("file_changes", change_columns)))
+                return [cur.execute(_rows_sql(table, columns, True), [project_id]).to_arrow_table()
+                        for table, columns in reads]
 
-        return self.db.read(fetch)
+        tables = self.db.read(fetch)
+        return tables[0], (tables[1] if changes else None)
 
     def parents_table(self, project_id: int) -> "pa.Table":
         """sha, parents of every mined commit of the project, as an Arrow table
