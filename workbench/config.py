@@ -34,6 +34,7 @@ ENV_VARS = {
     "WORKBENCH_HISTORY_MEMORY": "history_memory",
     "WORKBENCH_MAX_COMMIT_FILES": "max_commit_files",
     "WORKBENCH_BLAME": "blame",
+    "WORKBENCH_DERIVE_MAPS": "derive_maps",
     "WORKBENCH_BLAME_BUDGET": "blame_budget",
     "WORKBENCH_MAX_ATTEMPTS": "max_attempts",
     "WORKBENCH_RETRY_DELAY": "retry_delay",
@@ -112,6 +113,10 @@ class Config:
     """Files of one commit recorded when mining history; beyond, the commit is ``truncated``."""
     blame: bool = True
     """Blame the parsed files of each map (cached per blob) for ownership of current lines."""
+    derive_maps: bool = True
+    """Derive a commit's map from the project's last one when only Python files' contents
+    changed: link again only the modules that may read them, copy the other rows
+    (:mod:`workbench.mapping.derive`). Off: every new commit gets a whole map."""
     blame_budget: float = 60.0
     """Seconds of ``git blame`` one map may spend on files not blamed before, 0 for no limit.
     Blame walks a file's whole history, about a second a file on 100,000 commits. A first map

@@ -18,7 +18,7 @@ import pyarrow as pa
 from ..domain import FILE_KINDS, EdgeKind, NodeKind
 from .metrics import add_structural_metrics
 from .other_links import link_other_languages
-from .python_links import link_python
+from .python_links import PythonLinks, link_python
 from .version import MAP_VERSION
 from .tables import EDGE_FIELDS, NODE_FIELDS, EdgeSet, MapTables, NodeSet, ScannedFile, file_node_fields
 
@@ -36,6 +36,7 @@ class LinkedMap:
     edges: EdgeSet
     python: dict
     other: dict
+    links: PythonLinks  # what the Python link read across modules (kept with the snapshot)
 
 
 def build_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None,
@@ -53,12 +54,13 @@ def link_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None
     """Every node and edge of the map but the co-change edges, with the structural metrics
     (computed on import edges only, so the co-change edges added later do not change them)."""
     nodes, edges = NodeSet(), EdgeSet()
+    links = PythonLinks()
     py_stats = link_python([f for f in files if f.language == "python" and f.status != "ignored"],
-                           nodes, edges)
+                           nodes, edges, record=links)
     other = [f for f in files if f.language not in (None, "python") and f.status != "ignored"]
     other_stats = link_other_languages(other, nodes, edges, manifests or {})
     add_structural_metrics(nodes, edges)
-    return LinkedMap(files, nodes, edges, py_stats, other_stats)
+    return LinkedMap(files, nodes, edges, py_stats, other_stats, links)
 
 
 def finish_map(linked: LinkedMap, coupling=None) -> MapTables:
@@ -96,12 +98,17 @@ def finish_map(linked: LinkedMap, coupling=None) -> MapTables:
         "parse_problems": sum(1 for r in nodes.rows.values() if r.get("problem")),
         "skipped_files": sum(1 for f in files if f.status == "skipped"),
     }
-    return MapTables(files=_files_table(files), nodes=nodes.table(), edges=edges.table(), stats=stats)
+    return MapTables(files=files_table(files), nodes=nodes.table(), edges=edges.table(), stats=stats)
 
 
 def _add_co_changes(nodes: NodeSet, edges: EdgeSet, coupling) -> None:
-    by_path = {r["path"]: r["id"] for r in nodes.rows.values()
-               if r["kind"] in FILE_KINDS and r.get("path")}
+    add_co_changes({r["path"]: r["id"] for r in nodes.rows.values()
+                    if r["kind"] in FILE_KINDS and r.get("path")}, edges, coupling)
+
+
+def add_co_changes(by_path: dict[str, str], edges: EdgeSet, coupling) -> None:
+    """``co_changes`` edges between the file-level nodes (``by_path``: path -> node id) of
+    the files ``coupling`` (path_a, path_b, shared, degree) pairs."""
     for row in coupling.itertuples(index=False):
         a, b = by_path.get(row.path_a), by_path.get(row.path_b)
         if a and b:
@@ -109,7 +116,8 @@ def _add_co_changes(nodes: NodeSet, edges: EdgeSet, coupling) -> None:
                       {"degree": round(float(row.degree), 4)})
 
 
-def _files_table(files: list[ScannedFile]) -> pa.Table:
+def files_table(files: list[ScannedFile]) -> pa.Table:
+    """The store's ``files`` rows of a map's scanned files."""
     return pa.table(
         {
             "path": [f.path for f in files],

@@ -232,15 +232,30 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
     files = [n for n, r in nodes.rows.items() if r["kind"] in FILE_KINDS and r.get("path")]
     if not files:
         return
-    n = len(files)
     index = {node: i for i, node in enumerate(files)}
     imports = EdgeKind.IMPORTS.value  # a plain string: compared once per edge
     pairs = [(i, j) for s, d, k in edges.rows if k == imports
              and (i := index.get(s)) is not None and (j := index.get(d)) is not None]
     src = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
     dst = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
-    rank = pagerank(n, src, dst) if len(pairs) else np.full(n, 1 / n)
-    if not len(pairs):
+    fan_in, fan_out, rank, community = structural_metrics(files, src, dst)
+    for i, f in enumerate(files):
+        row = nodes.rows[f]
+        row["fan_in"] = fan_in[i]
+        row["fan_out"] = fan_out[i]
+        row["pagerank"] = rank[i]
+        row["community"] = community[i]
+
+
+def structural_metrics(files: list[str], src: np.ndarray, dst: np.ndarray
+                       ) -> tuple[list[int], list[int], list[float], list[int | None]]:
+    """``(fan_in, fan_out, pagerank, community)`` lists aligned with ``files`` (the
+    file-level node ids, in the order the map added them) joined by the internal import
+    edges ``src[k] -> dst[k]`` (positions in ``files``, each pair once, in the order they
+    were drawn: Louvain's answer depends on it). PageRank is rounded to 8 decimals."""
+    n = len(files)
+    rank = pagerank(n, src, dst) if len(src) else np.full(n, 1 / n)
+    if not len(src):
         communities = [{f} for f in files]
     elif n > LOUVAIN_MAX_FILES:
         communities = _communities(_Adjacency.undirected(n, src, dst), files)
@@ -248,14 +263,8 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
         communities = nx.community.louvain_communities(_louvain_graph(files, src, dst), seed=42)
     ordered = sorted(communities, key=lambda c: (-len(c), min(c)))
     community_of = {f: i for i, members in enumerate(ordered) for f in members}
-    fan_in = np.bincount(dst, minlength=n).tolist()
-    fan_out = np.bincount(src, minlength=n).tolist()
-    for i, f in enumerate(files):
-        row = nodes.rows[f]
-        row["fan_in"] = fan_in[i]
-        row["fan_out"] = fan_out[i]
-        row["pagerank"] = round(float(rank[i]), 8)
-        row["community"] = community_of.get(f)
+    return (np.bincount(dst, minlength=n).tolist(), np.bincount(src, minlength=n).tolist(),
+            [round(float(r), 8) for r in rank.tolist()], [community_of.get(f) for f in files])
 
 
 def _louvain_graph(files: list[str], src: np.ndarray, dst: np.ndarray) -> "nx.Graph":

@@ -57,7 +57,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .facts import ImportRef
 
@@ -84,6 +84,13 @@ class ModuleLayout:
     unimportable: dict[str, str] = field(default_factory=dict)
     packages: set[str] = field(default_factory=set)
     dir_packages: dict[str, str] = field(default_factory=dict)
+    #: the dotted names whose use by import statements chose a root -> how often they were
+    #: used (prefixes counted), and ``choices``: the names weighed against each other, one
+    #: list per top-level package (its candidate roots, nearest first). Which names are
+    #: weighed depends on the paths alone: counts that leave every choice
+    #: (:func:`root_choices`) as it was leave the layout as it was.
+    evidence: dict[str, int] = field(default_factory=dict)
+    choices: list[list[str]] = field(default_factory=list)
 
 
 def _dotted_path(path: str) -> str:
@@ -146,12 +153,14 @@ def _src_root(directory: str) -> str | None:
     return None
 
 
-def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLayout:
+def module_layout(py_paths: list[str], imports: Iterable[str] = (),
+                  evidence: dict[str, int] | None = None) -> ModuleLayout:
     """Name each ``.py`` path by Python's import rules (see the module docstring).
 
     ``imports`` are the dotted names the repository's absolute import statements mention
     (``a.b`` for ``import a.b``, ``a.b`` and ``a.b.c`` for ``from a.b import c``): the
-    evidence of which root the code is run from.
+    evidence of which root the code is run from. ``evidence`` instead gives the counts
+    directly (an earlier layout's :attr:`ModuleLayout.evidence` of the same paths).
     """
     # an __init__.py at the repository root makes no package: the root is a sys.path entry
     # what is decided per directory is decided once for each (a package holds many files)
@@ -168,11 +177,9 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
     loose_dirs = {directory_of[p] for p in py_paths
                   if directory_of[p] not in init_dirs and not inside(directory_of[p])
                   and posixpath.basename(p) not in _TOOL_SCRIPTS}
-    used: Counter[str] = Counter()
-    for ref in imports:
-        parts = ref.split(".")
-        for end in range(1, len(parts) + 1):
-            used[".".join(parts[:end])] += 1
+    used: Counter[str] = Counter(evidence or ())
+    if evidence is None:
+        used.update(import_prefixes(imports))
 
     layout = ModuleLayout()
     roots: dict[str, str | None] = {}  # path -> root (None: outside any regular package)
@@ -194,7 +201,7 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
             candidates[path] = [""] if src is not None else []
             continue
         if top not in chosen:
-            chosen[top] = _choose_root(top, loose_dirs, used)
+            chosen[top] = _choose_root(top, loose_dirs, used, layout)
         root, others = chosen[top]
         roots[path] = root
         candidates[path] = others
@@ -258,14 +265,38 @@ def module_layout(py_paths: list[str], imports: Iterable[str] = ()) -> ModuleLay
     return layout
 
 
-def _choose_root(top: str, loose_dirs: set[str], used: Counter) -> tuple[str, list[str]]:
-    """(root, other candidate roots) for the top-level regular package at ``top``."""
+def import_prefixes(imports: Iterable[str]) -> Iterator[str]:
+    """Every dotted prefix of every name (``a``, ``a.b`` for ``a.b``): what evidence counts."""
+    for ref in imports:
+        parts = ref.split(".")
+        for end in range(1, len(parts) + 1):
+            yield ".".join(parts[:end])
+
+
+def root_choices(choices: list[list[str]], counts: dict[str, int]) -> list[tuple[int, tuple]]:
+    """What the evidence ``counts`` decide for each of a layout's ``choices``: the first
+    most used name, and which names are used at all (all :func:`module_layout` reads)."""
+    decided = []
+    for names in choices:
+        used = [counts.get(n, 0) for n in names]
+        decided.append((used.index(max(used)), tuple(u > 0 for u in used)))
+    return decided
+
+
+def _choose_root(top: str, loose_dirs: set[str], used: Counter,
+                 layout: ModuleLayout) -> tuple[str, list[str]]:
+    """(root, other candidate roots) for the top-level regular package at ``top``; the names
+    weighed go into the layout's ``evidence`` and ``choices``."""
     parent = posixpath.dirname(top)
     options = [parent]
     while options[-1]:
         options.append(posixpath.dirname(options[-1]))
     options = [r for r in options if _not_importable(_relative(top, r) + "/__init__.py") is None] or [""]
     evidence = {r: used[_dotted_path(_relative(top, r))] for r in options}
+    names = [_dotted_path(_relative(top, r)) for r in options]
+    layout.choices.append(names)
+    for name in names:
+        layout.evidence[name] = used[name]
     best = max(options, key=lambda r: evidence[r])
     if evidence[best] == 0:
         src = _src_root(parent)

@@ -15,10 +15,13 @@ from __future__ import annotations
 import builtins
 import posixpath
 
+from dataclasses import dataclass, field
+from typing import Callable
+
 from ..domain import EdgeKind, NodeKind
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 from .facts import FileFacts
-from .pymodules import STDLIB, ImportResolver, module_layout
+from .pymodules import STDLIB, ImportResolver, ModuleLayout, module_layout
 
 _BUILTINS = frozenset(dir(builtins))
 # plain strings: these are read in the hottest loops of mapping, where Enum lookups show
@@ -60,32 +63,46 @@ class _Scope:
         self.exports = frozenset(exports) if exports is not None else None
 
 
+class NotDerivable(Exception):
+    """A partial link met what only a whole link answers the same way (a cycle of re-exports
+    or bases, whose answers depend on the order modules are linked in)."""
+
+
+_PENDING = object()  # an answer being worked out: met again, it is a cycle
+
+
 class _Names:
     """Names a module offers, as Python's ``from module import name`` would find them.
 
     A name is, in this order: a top-level definition of the module, a name it imported
     (followed through chains of re-exports and ``as`` aliases, cycles cut), a submodule,
     or a name a ``from other import *`` brings in (what ``other.__all__`` lists, or its
-    public names when it has none).
+    public names when it has none). Each step into another module's names is recorded in
+    the linker's ``consults``.
     """
 
-    def __init__(self, scopes: dict[str, _Scope], lookup: dict[str, str]) -> None:
-        self.scopes = scopes
+    def __init__(self, linker: "_Linker", lookup: dict[str, str]) -> None:
+        self.linker = linker
         self.lookup = lookup  # module names and aliases -> module name
-        self._cache: dict[tuple[str, str], str | None] = {}
+        self._cache: dict[tuple[str, str], object] = {}
 
     def export(self, module: str, name: str) -> str | None:
         """The node id ``module.name`` stands for, or None when it is not a mapped node."""
         key = (module, name)
-        if key in self._cache:
-            return self._cache[key]
-        self._cache[key] = None  # a cycle of re-exports resolves to nothing
+        found = self._cache.get(key, None)
+        if found is _PENDING:
+            self.linker.cycle(module)
+            return None  # a cycle of re-exports resolves to nothing
+        if found is not None or key in self._cache:
+            return found  # type: ignore[return-value]
+        self._cache[key] = _PENDING
         found = self._export(module, name)
         self._cache[key] = found
         return found
 
     def _export(self, module: str, name: str) -> str | None:
-        scope = self.scopes.get(module)
+        linker = self.linker
+        scope = linker.scope(module)
         sub = f"{module}.{name}"
         if scope is None:
             return self.lookup.get(sub)
@@ -94,10 +111,13 @@ class _Names:
         if name in scope.bindings:
             return scope.bindings[name]
         if name in scope.imported:
-            return self.export(*scope.imported[name])
+            other = scope.imported[name]
+            linker.consult(module, other[0])
+            return self.export(*other)
         if sub in self.lookup:
             return self.lookup[sub]
         for star in scope.stars:
+            linker.consult(module, star)
             if self.star_exports(star, name):
                 found = self.export(star, name)
                 if found:
@@ -106,7 +126,7 @@ class _Names:
 
     def star_exports(self, module: str, name: str) -> bool:
         """True when ``from module import *`` binds ``name``."""
-        scope = self.scopes.get(module)
+        scope = self.linker.scope(module)
         if scope is not None and scope.exports is not None:
             return name in scope.exports
         return not name.startswith("_")
@@ -115,88 +135,310 @@ class _Names:
 def _absolute_imports(files: list[ScannedFile]):
     """Dotted names the absolute import statements mention: the evidence of the roots."""
     for f in files:
-        if f.facts is None:
-            continue
-        for ref in f.facts.imports:
-            if ref.level or not ref.target:
-                continue
-            yield ref.target
-            for name in ref.names:
-                if name != "*":
-                    yield f"{ref.target}.{name}"
-
-
-def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet) -> dict:
-    layout = module_layout([f.path for f in files], _absolute_imports(files))
-    module_of = layout.names
-    packages = layout.packages
-    modules = set(module_of.values())
-    resolver = ImportResolver(modules, packages, layout.aliases)
-    scopes: dict[str, _Scope] = {}
-
-    for f in files:
-        module = module_of.get(f.path)
-        if module is None:  # not importable: a file node, by its path
-            row = nodes.add(f.path, FILE, posixpath.basename(f.path), **file_node_fields(f))
-            row["attrs"]["not_importable"] = layout.unimportable[f.path]
-        else:
-            kind = PACKAGE if module in packages else MODULE
-            row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
-            row["depth"] = module.count(".")
-        if is_test_path(f.path):
-            row["attrs"]["test"] = True
-    for f in files:  # every module exists now, so containers can link them in any order
-        module = module_of.get(f.path)
-        if module is not None:
-            _add_containers(module, nodes, edges, modules)
-            package = module if module in packages else module.rpartition(".")[0]
-        else:
-            module = f.path
-            package = layout.dir_packages.get(posixpath.dirname(f.path), "")
         if f.facts is not None:
-            _add_definitions(module, f, nodes, edges)
-            scopes[module] = _Scope(module, f.facts, package)
-    for path in layout.unimportable:  # under the package of their directory, when there is one
-        package = layout.dir_packages.get(posixpath.dirname(path))
-        if package and package in nodes.rows:
-            edges.add(package, path, CONTAINS)
-            nodes.rows[path]["parent"] = package
-            nodes.rows[path]["depth"] = package.count(".") + 1
-    containers = {m for m in nodes.rows if nodes.rows[m]["kind"] == PACKAGE}
+            yield from absolute_imports(f.facts)
 
-    for module, scope in scopes.items():
-        facts = scope.facts
-        test_module = is_test_path(nodes.rows[module]["path"])
+
+def absolute_imports(facts: FileFacts):
+    """The dotted names one file's absolute import statements mention."""
+    for ref in facts.imports:
+        if ref.level or not ref.target:
+            continue
+        yield ref.target
+        for name in ref.names:
+            if name != "*":
+                yield f"{ref.target}.{name}"
+
+
+@dataclass
+class PythonLinks:
+    """What linking Python files read across modules, kept with a snapshot so that the next
+    commit's map can link again only the modules whose answers may have changed
+    (:mod:`.derive`).
+
+    ``consults``: module id -> ids of the other modules whose facts its answers read
+    (directly, or as the next step of a chain of re-exports); ``calls``: module id ->
+    (resolved, unresolved, builtin) call counts; ``cycles``: modules where a chain of
+    re-exports or bases came back to itself (answers there depend on the order of linking);
+    ``evidence``: the layout's :attr:`~ModuleLayout.evidence` and
+    :attr:`~ModuleLayout.choices` (``{"counts": ..., "choices": ...}``).
+    """
+
+    consults: dict[str, set[str]] = field(default_factory=dict)
+    calls: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    cycles: set[str] = field(default_factory=set)
+    evidence: dict = field(default_factory=dict)
+
+
+class _Linker:
+    """One link of Python modules: every file (``facts_of`` None), or a part of them with the
+    facts of the others read on first use through ``facts_of(module id)``."""
+
+    def __init__(self, layout: ModuleLayout, nodes: NodeSet, edges: EdgeSet,
+                 facts_of: Callable[[str], FileFacts | None] | None = None,
+                 avoid: frozenset[str] = frozenset()) -> None:
+        self.layout = layout
+        self.nodes, self.edges = nodes, edges
+        self.module_of = layout.names
+        self.modules = set(layout.names.values())
+        self.packages = layout.packages
+        self.resolver = ImportResolver(self.modules, self.packages, layout.aliases)
+        self.path_of = {m: p for p, m in layout.names.items()}
+        self.path_of.update((p, p) for p in layout.unimportable)
+        self.namespaces = {
+            parent for m in self.modules
+            for parent in _parents(m) if parent not in self.modules}
+        self.containers = self.packages | self.namespaces
+        self.scopes: dict[str, _Scope] = {}
+        self.names = _Names(self, self.resolver.lookup)
+        self.record = PythonLinks(evidence={"counts": dict(layout.evidence),
+                                            "choices": layout.choices})
+        self._facts_of = facts_of
+        self._avoid = avoid  # modules a partial link may not read (cycles of the whole link)
+        self._bases: dict[str, object] = {}
+        self._reader: list[str] = []
+
+    # -- what one module reads of another --------------------------------------------------
+
+    def consult(self, reader: str, other: str) -> None:
+        if other != reader:
+            self.record.consults.setdefault(reader, set()).add(other)
+
+    def cycle(self, module: str) -> None:
+        self.record.cycles.add(module)
+        if self._reader:
+            self.record.cycles.add(self._reader[-1])
+        if self._facts_of is not None:
+            raise NotDerivable(f"a cycle of re-exports or bases through {module}")
+
+    def scope(self, module: str) -> "_Scope | None":
+        scope = self.scopes.get(module)
+        if scope is None and self._facts_of is not None and module in self.path_of:
+            if module in self._avoid:
+                raise NotDerivable(f"{module} is in a cycle of re-exports or bases")
+            facts = self._facts_of(module)
+            if facts is not None:
+                scope = self.scopes[module] = self._new_scope(module, facts)
+        return scope
+
+    def kind_of(self, node_id: str) -> str | None:
+        """The kind of the node ``node_id`` (None: no such node)."""
+        row = self.nodes.rows.get(node_id)
+        if row is not None:
+            return row["kind"]
+        if self._facts_of is None:
+            return None
+        module, colon, qualname = node_id.rpartition(":")
+        if colon and module in self.path_of:
+            scope = self.scope(module)
+            d = scope.defs.get(qualname) if scope is not None else None
+            return None if d is None else CLASS if d.kind == "class" else FUNCTION
+        if node_id in self.modules:
+            return PACKAGE if node_id in self.packages else MODULE
+        if node_id in self.layout.unimportable:
+            return FILE
+        return PACKAGE if node_id in self.namespaces else None
+
+    def bases_of(self, class_id: str) -> tuple[str, ...]:
+        """The classes of the map ``class_id`` names as its bases, in order; worked out on
+        first use, so that a base's own bases are known whichever module comes first."""
+        found = self._bases.get(class_id)
+        if found is _PENDING:
+            self.cycle(class_id.rpartition(":")[0])
+            return ()
+        if found is not None:
+            return found  # type: ignore[return-value]
+        module, _, qualname = class_id.rpartition(":")
+        scope = self.scope(module)
+        d = scope.defs.get(qualname) if scope is not None else None
+        if d is None or d.kind != "class" or not d.bases:
+            self._bases[class_id] = ()
+            return ()
+        self._bases[class_id] = _PENDING
+        self._reader.append(module)
+        try:
+            resolved = []
+            for base in d.bases:
+                target = self.resolve_call(scope, d.parent, base)
+                if target and target != class_id and self.kind_of(target) == CLASS:
+                    resolved.append(target)
+        finally:
+            self._reader.pop()
+        found = self._bases[class_id] = tuple(resolved)
+        return found
+
+    # -- the phases ----------------------------------------------------------------------
+
+    def _new_scope(self, module: str, facts: FileFacts) -> "_Scope":
+        if module in self.modules:
+            package = module if module in self.packages else module.rpartition(".")[0]
+        else:
+            package = self.layout.dir_packages.get(posixpath.dirname(module), "")
+        scope = _Scope(module, facts, package)
         for ref in facts.imports:
-            for res in resolver.resolve(module, ref, scope.package):
-                if res.internal and res.internal != module:
-                    edges.add(module, res.internal, IMPORTS, ref.line, ref.context)
-                    if test_module and not nodes.rows[res.internal]["attrs"].get("test"):
-                        edges.add(module, res.internal, TESTS, ref.line)
-                elif res.external:
-                    ext = f"ext:{res.external}"
-                    nodes.add(ext, EXTERNAL, res.external,
-                              attrs={"stdlib": res.external in STDLIB, "language": "python"})
-                    edges.add(module, ext, DEPENDS_ON, ref.line, ref.context)
-            _bind(scope, ref, resolver, modules, containers)
+            _bind(scope, ref, self.resolver, self.modules, self.containers)
+        return scope
 
-    counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
-    names = _Names(scopes, resolver.lookup)
-    for module, scope in scopes.items():
-        _link_bases(scope, names, nodes, edges)
-    for module, scope in scopes.items():
-        for call in scope.facts.calls:
-            caller = f"{module}:{call.caller}" if call.caller else module
-            target = _resolve_call(scope, call.caller, call.callee, names, nodes)
-            if target is not None:
-                counts["calls_resolved"] += 1
-                if target != caller:
-                    edges.add(caller, target, CALLS, call.line)
-            elif call.callee.split(".")[0] in _BUILTINS and not _binds(scope, call.callee.split(".")[0]):
-                counts["calls_builtin"] += 1
+    def module_id(self, path: str) -> str:
+        return self.module_of.get(path, path)
+
+    def link(self, files: list[ScannedFile], *, whole: bool) -> None:
+        """Nodes and edges of ``files`` (every Python file of the map when ``whole``; else
+        only the edges that leave their own nodes are drawn)."""
+        nodes, edges, layout = self.nodes, self.edges, self.layout
+        for f in files:
+            module = self.module_of.get(f.path)
+            if module is None:  # not importable: a file node, by its path
+                row = nodes.add(f.path, FILE, posixpath.basename(f.path), **file_node_fields(f))
+                row["attrs"]["not_importable"] = layout.unimportable[f.path]
             else:
-                counts["calls_unresolved"] += 1
-    return {"modules": len(files), "packages": len(packages), **counts}
+                kind = PACKAGE if module in self.packages else MODULE
+                row = nodes.add(module, kind, module.rpartition(".")[2], **file_node_fields(f))
+                row["depth"] = module.count(".")
+            if is_test_path(f.path):
+                row["attrs"]["test"] = True
+        for f in files:  # every module exists now, so containers can link them in any order
+            module = self.module_of.get(f.path)
+            if module is not None:
+                if whole:
+                    _add_containers(module, nodes, edges, self.modules)
+                elif "." in module:
+                    nodes.rows[module]["parent"] = module.rpartition(".")[0]
+            else:
+                module = f.path
+            if f.facts is not None:
+                _add_definitions(module, f, nodes, edges)
+                self.scopes[module] = self._new_scope(module, f.facts)
+        # not importable: under the package of its directory, when there is one
+        for path in (layout.unimportable if whole else
+                     [f.path for f in files if f.path in layout.unimportable]):
+            package = layout.dir_packages.get(posixpath.dirname(path))
+            if package and (package in self.modules or package in self.namespaces):
+                if whole:
+                    edges.add(package, path, CONTAINS)
+                nodes.rows[path]["parent"] = package
+                nodes.rows[path]["depth"] = package.count(".") + 1
+        linked = [self.module_id(f.path) for f in files if f.facts is not None]
+
+        for module in linked:
+            scope = self.scopes[module]
+            test_module = is_test_path(self.path_of[module])
+            for ref in scope.facts.imports:
+                for res in self.resolver.resolve(module, ref, scope.package):
+                    if res.internal and res.internal != module:
+                        edges.add(module, res.internal, IMPORTS, ref.line, ref.context)
+                        if test_module and not is_test_path(self.path_of[res.internal]):
+                            edges.add(module, res.internal, TESTS, ref.line)
+                    elif res.external:
+                        ext = f"ext:{res.external}"
+                        nodes.add(ext, EXTERNAL, res.external,
+                                  attrs={"stdlib": res.external in STDLIB, "language": "python"})
+                        edges.add(module, ext, DEPENDS_ON, ref.line, ref.context)
+
+        for module in linked:
+            scope = self.scopes[module]
+            self._reader.append(module)
+            for qualname, d in scope.defs.items():
+                if d.kind == "class" and d.bases:
+                    node_id = f"{module}:{qualname}"
+                    for target in self.bases_of(node_id):
+                        edges.add(node_id, target, INHERITS, d.line_start)
+            self._reader.pop()
+        for module in linked:
+            scope = self.scopes[module]
+            self._reader.append(module)
+            resolved = unresolved = builtin = 0
+            for call in scope.facts.calls:
+                caller = f"{module}:{call.caller}" if call.caller else module
+                target = self.resolve_call(scope, call.caller, call.callee)
+                if target is not None:
+                    resolved += 1
+                    if target != caller:
+                        edges.add(caller, target, CALLS, call.line)
+                elif (call.callee.split(".")[0] in _BUILTINS
+                      and not _binds(scope, call.callee.split(".")[0])):
+                    builtin += 1
+                else:
+                    unresolved += 1
+            self._reader.pop()
+            self.record.calls[module] = (resolved, unresolved, builtin)
+
+    def member(self, owner: str, attr: str, seen: set[str] | None = None) -> str | None:
+        """``owner.attr`` where owner is a module or a class node id (bases searched for
+        methods)."""
+        if ":" not in owner:  # a module: what it binds the name to, else its submodule
+            if self._reader:
+                self.consult(self._reader[-1], owner)
+            return self.names.export(owner, attr)
+        if self._reader:
+            self.consult(self._reader[-1], owner.rpartition(":")[0])
+        candidate = f"{owner}.{attr}"
+        if self.kind_of(candidate) is not None:
+            return candidate
+        seen = seen or set()
+        if owner in seen:
+            return None
+        seen.add(owner)
+        for base in self.bases_of(owner):
+            found = self.member(base, attr, seen)
+            if found:
+                return found
+        return None
+
+    def resolve_call(self, scope: "_Scope", caller: str, callee: str) -> str | None:
+        head, *rest = callee.split(".")
+        if head in ("self", "cls") and rest:
+            owner = _enclosing_class(scope, caller)
+        elif head == "super":
+            return None
+        else:
+            owner = _lookup(scope, caller, head, self.names)
+        if owner is None or self.kind_of(owner) is None:
+            return None
+        for attr in rest:
+            if self.kind_of(owner) == FUNCTION:
+                return None  # attribute of a function's result: needs type inference
+            owner = self.member(owner, attr)
+            if owner is None or self.kind_of(owner) is None:
+                return None
+        return owner
+
+
+def _parents(module: str):
+    parent = module.rpartition(".")[0]
+    while parent:
+        yield parent
+        parent = parent.rpartition(".")[0]
+
+
+def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet,
+                record: PythonLinks | None = None) -> dict:
+    """Link every Python file of a map (see the module docstring); ``record``, when given,
+    receives what the link read across modules (:class:`PythonLinks`)."""
+    layout = module_layout([f.path for f in files], _absolute_imports(files))
+    linker = _Linker(layout, nodes, edges)
+    linker.link(files, whole=True)
+    if record is not None:
+        record.__dict__.update(linker.record.__dict__)
+    counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
+    for resolved, unresolved, builtin in linker.record.calls.values():
+        counts["calls_resolved"] += resolved
+        counts["calls_unresolved"] += unresolved
+        counts["calls_builtin"] += builtin
+    return {"modules": len(files), "packages": len(layout.packages), **counts}
+
+
+def link_python_part(layout: ModuleLayout, files: list[ScannedFile], nodes: NodeSet,
+                     edges: EdgeSet, facts_of: Callable[[str], FileFacts | None],
+                     avoid: frozenset[str] = frozenset()) -> PythonLinks:
+    """Link only ``files`` of a map whose module layout is ``layout``: their nodes, and the
+    edges that leave them, as :func:`link_python` of the whole map draws them, reading the
+    other modules' facts through ``facts_of(module id)`` as their names are followed.
+    Returns what the part read; raises :class:`NotDerivable` when it meets a cycle of
+    re-exports or bases, or reads a module of ``avoid``."""
+    linker = _Linker(layout, nodes, edges, facts_of=facts_of, avoid=avoid)
+    linker.link(files, whole=False)
+    return linker.record
 
 
 def _add_definitions(module: str, f: ScannedFile, nodes: NodeSet, edges: EdgeSet) -> None:
@@ -265,25 +507,6 @@ def _binds(scope: _Scope, name: str) -> bool:
     return name in scope.bindings or name in scope.imported
 
 
-def _member(owner: str, attr: str, names: _Names, nodes: NodeSet,
-            seen: set[str] | None = None) -> str | None:
-    """``owner.attr`` where owner is a module or a class node id (bases searched for methods)."""
-    if ":" not in owner:  # a module: what it binds the name to, else its submodule
-        return names.export(owner, attr)
-    candidate = f"{owner}.{attr}"
-    if candidate in nodes.rows:
-        return candidate
-    seen = seen or set()
-    if owner in seen:
-        return None
-    seen.add(owner)
-    for base in nodes.rows.get(owner, {}).get("resolved_bases", ()):
-        found = _member(base, attr, names, nodes, seen)
-        if found:
-            return found
-    return None
-
-
 def _lookup(scope: _Scope, caller: str, name: str, names: _Names) -> str | None:
     """A bare name as seen from ``caller``: enclosing scopes, module definitions, imports."""
     parts = caller.split(".") if caller else []
@@ -306,35 +529,3 @@ def _enclosing_class(scope: _Scope, caller: str) -> str | None:
     return None
 
 
-def _resolve_call(scope: _Scope, caller: str, callee: str, names: _Names,
-                  nodes: NodeSet) -> str | None:
-    head, *rest = callee.split(".")
-    if head in ("self", "cls") and rest:
-        owner = _enclosing_class(scope, caller)
-    elif head == "super":
-        return None
-    else:
-        owner = _lookup(scope, caller, head, names)
-    if owner is None or owner not in nodes.rows:
-        return None
-    for attr in rest:
-        if nodes.rows[owner]["kind"] == FUNCTION:
-            return None  # attribute of a function's result: needs type inference
-        owner = _member(owner, attr, names, nodes)
-        if owner is None or owner not in nodes.rows:
-            return None
-    return owner
-
-
-def _link_bases(scope: _Scope, names: _Names, nodes: NodeSet, edges: EdgeSet) -> None:
-    for qualname, d in scope.defs.items():
-        if d.kind != "class" or not d.bases:
-            continue
-        node_id = f"{scope.module}:{qualname}"
-        resolved = []
-        for base in d.bases:
-            target = _resolve_call(scope, d.parent, base, names, nodes)
-            if target and nodes.rows[target]["kind"] == CLASS and target != node_id:
-                resolved.append(target)
-                edges.add(node_id, target, INHERITS, d.line_start)
-        nodes.rows[node_id]["resolved_bases"] = tuple(resolved)

@@ -291,6 +291,7 @@ class MapService:
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,
                     given: str, default_head: bool) -> dict:
+        from . import derive
         from .scan import scan
 
         # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
@@ -303,13 +304,14 @@ class MapService:
         # history is mined beside the parse: git log and the parser workers overlap
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit,
                               {e.path: e.blob_sha for e in entries}, job)
-        try:
+
+        def scan_entries(chosen):
             # the facts of every file (tens of thousands of small records) and then the map's
             # nodes and edges are built without cycles: paused, the collector does not walk
             # the whole heap again and again while they grow (it cost a third of the build)
             with collector_paused(freeze=True):
-                scanned = scan(
-                    entries,
+                return scan(
+                    chosen,
                     read_blobs=lambda shas: self.clones.read_blobs(repo, shas),
                     cached=self.store.facts.get_many,
                     max_bytes=self.config.max_file_bytes,
@@ -318,6 +320,12 @@ class MapService:
                     progress=job.report,
                     excluder=excluder,
                 )
+
+        try:
+            derived, why_whole, scanned = self._derive(project, entries, excluder, scan_entries,
+                                                        loading)
+            if derived is None:
+                scanned = scan_entries(entries)
             # a cancel asked for while the last files parsed stops here: nothing is stored
             job.check_cancel()
         except BaseException:
@@ -332,20 +340,27 @@ class MapService:
             loading.result()
             import pandas as pd
 
-            from .build import finish_map, link_map
-
-            # the files' nodes and edges are linked while the history's first step may still
-            # run on the miner's thread: only the co-change edges wait for it
             job.report(len(fresh), len(fresh), "building the map")
-            with collector_paused(freeze=True):
-                linked = link_map(scanned.files, manifests=scanned.manifests)
+            if derived is not None:
+                # the metrics of the whole import graph while the history may still be analysed
+                metrics = derive.metrics_table(derived, self.store.snapshots.import_pairs(
+                    derived.base_id, derived.relinked))
+                files, lines_of = derived.files, derived.lines_of
+            else:
+                from .build import finish_map, link_map
+
+                # the files' nodes and edges are linked while the history's first step may
+                # still run on the miner's thread: only the co-change edges wait for it
+                with collector_paused(freeze=True):
+                    linked = link_map(scanned.files, manifests=scanned.manifests)
+                files = scanned.files
+                lines_of = {f.path: f.facts.lines for f in files if f.facts is not None}
             job.check_cancel()
             new_commits, prepared = miner.result()
             job.check_cancel()
-            sizes = pd.Series({f.path: f.facts.lines for f in scanned.files if f.facts is not None},
-                              dtype="float64")
-            blame = ({f.path: f.blob_sha for f in scanned.files
-                      if f.status == "parsed" and f.facts is not None}
+            sizes = pd.Series(lines_of, dtype="float64")
+            blame = ({f.path: f.blob_sha for f in files
+                      if f.status == "parsed" and f.path in lines_of}
                      if self.config.blame else None)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
             # beside the map's tables on this one
@@ -354,41 +369,91 @@ class MapService:
                     _changed_since_last_map(self.store, project.id, blame))))
             try:
                 with collector_paused(freeze=True):
-                    tables = finish_map(linked, coupling=prepared.coupling)
+                    if derived is not None:
+                        tables = derive.tables(derived, metrics, prepared.coupling)
+                    else:
+                        tables = finish_map(linked, coupling=prepared.coupling)
             finally:
                 finishing.wait()
             history = finishing.result()
             job.check_cancel()
-            excluded = sum(1 for f in scanned.files if f.reason and f.reason.startswith("excluded by"))
+            excluded = sum(1 for f in files if f.reason and f.reason.startswith("excluded by"))
             stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
                      "parsed_now": len(fresh), "commits": history.commits,
                      "commits_mined_now": new_commits,
                      **({"history_truncated_at": history.truncated_at}
                         if history.truncated_at else {}),
                      **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
-                     "seconds": round(time.perf_counter() - started, 3)}
+                     **({"derived_from": derived.base_id, "relinked": len(derived.relinked)}
+                        if derived is not None else {}),
+                     **({"whole_map_because": why_whole} if why_whole else {})}
         except BaseException:
             miner.stop()  # mining and its analysis end with the map (a no-op once finished)
             facts_writer.wait()  # its own failure, if any, matters less than this one
             raise
         result: dict = {}
         facts_writer.result()
+        settings = derive.map_settings(self.config.max_file_bytes)
 
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
             self.store.history.write_mailmap(cur, snapshot_id, history.mailmap)
             self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
+            if derived is not None:
+                self.store.links.write(cur, snapshot_id, evidence={
+                    "counts": derived.layout.evidence, "choices": derived.layout.choices},
+                                       settings=settings, keep_from=derived.base_id,
+                                       modules=derive.module_rows(derived.modules))
+            else:
+                self.store.links.write(cur, snapshot_id, evidence=linked.links.evidence,
+                                       settings=settings,
+                                       modules=derive.module_rows(derive.record_rows(linked.links)))
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)
             self.store.projects.update_in(cur, project.id, status="mapped")
 
+        stats["seconds"] = round(time.perf_counter() - started, 3)
         job.finishing.set()  # no heartbeat of this job may conflict with its last transaction
         try:
-            self.store.snapshots.write(
-                project_id=project.id, ref=ref or branch, commit_sha=commit,
-                parser_version=MAP_VERSION, job_id=job.id, stats=stats,
-                files=tables.files, nodes=tables.nodes, edges=tables.edges, extra_writes=extra,
-            )
+            common = dict(project_id=project.id, ref=ref or branch, commit_sha=commit,
+                          parser_version=MAP_VERSION, job_id=job.id, stats=stats,
+                          files=tables.files, nodes=tables.nodes, edges=tables.edges,
+                          extra_writes=extra)
+            if derived is not None:
+                self.store.snapshots.write_derived(
+                    base_id=derived.base_id, relinked=derived.relinked, metrics=metrics,
+                    counts=tables.stats, **common)
+            else:
+                self.store.snapshots.write(**common)
         finally:
             job.finishing.clear()
         return result
+
+    def _derive(self, project: Project, entries, excluder: Excluder, scan_entries,
+                loading: _Background):
+        """``(derived map, None, scan of the changed files)`` when the commit's map can be
+        derived from an earlier one (:mod:`.derive`), else ``(None, why not, None)`` (why:
+        None when there is no earlier map to derive from)."""
+        from . import derive
+
+        if not self.config.derive_maps:
+            return None, None, None
+        base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
+        if base_id is None:
+            return None, None, None
+        record = self.store.links.read(base_id)
+        plan = derive.plan(record, self.store.snapshots.base_files(base_id), entries,
+                           max_bytes=self.config.max_file_bytes, excluder=excluder,
+                           base_stats=self.store.snapshots.get(base_id).stats)
+        if isinstance(plan, str):
+            return None, plan, None
+        changed = {f.path for f in plan.changed}
+        scanned = scan_entries([e for e in entries if e.path in changed])
+        loading.result()
+        derived = derive.link(plan, {f.path: f for f in scanned.files},
+                              self.store.facts.get_many)
+        if isinstance(derived, str):
+            # the whole map's scan finds what was just parsed in the cache
+            self.store.facts.put_many(scanned.fresh)
+            return None, derived, None
+        return derived, None, scanned

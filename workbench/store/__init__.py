@@ -2,7 +2,7 @@
 
 Services talk to the store through :class:`Store` and its table gateways
 (``store.projects``, ``store.snapshots``, ``store.jobs``, ``store.facts``, ``store.history``,
-``store.conversations``, ``store.events``, ...); nothing outside this package writes SQL
+``store.conversations``, ``store.events``, ``store.links``, ...); nothing outside this package writes SQL
 against the workbench tables.
 """
 
@@ -17,6 +17,7 @@ from .facts import FactsTable
 from .health import HealthTable
 from .history import HistoryTable
 from .jobs import JobsTable
+from .links import LinksTable
 from .migrations import LATEST_VERSION, migrate
 from .projects import ProjectsTable
 from .runs import RunsTable
@@ -38,6 +39,7 @@ class Store:
         self.jobs = JobsTable(self.db)
         self.facts = FactsTable(self.db)
         self.history = HistoryTable(self.db)
+        self.links = LinksTable(self.db)
         self.runs = RunsTable(self.db)
         self.schedules = SchedulesTable(self.db)
         self.health = HealthTable(self.db)

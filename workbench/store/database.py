@@ -752,6 +752,22 @@ def registered(cur: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duckdb
             cur.unregister(name)
 
 
+@contextmanager
+def materialized(cur: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Arrow tables copied into temporary tables of ``cur`` under their keyword names for the
+    block, dropped after it: for joins, where DuckDB 1.5 may push a bloom filter into the scan
+    of a registered Arrow table and fail ("Pushdown Filter Type BLOOM_FILTER is not currently
+    supported in PyArrow Scans", duckdb/duckdb-python#463)."""
+    try:
+        for name, table in tables.items():
+            with registered(cur, incoming_arrow=table):
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM incoming_arrow")
+        yield cur
+    finally:
+        for name in tables:
+            cur.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
 def check_read_only_sql(sql: str) -> None:
     """Raise :class:`StoreError` unless every statement of ``sql`` is a query.
 

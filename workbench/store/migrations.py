@@ -688,6 +688,27 @@ MIGRATIONS: tuple[Migration, ...] = (
         format number, 2) or, cached before schema 23, the object form (both are read)';
         """,
     ),
+    Migration(
+        24,
+        "what linking a snapshot's Python modules read across modules, so that the next"
+        " commit's map can link again only what may have changed (NULL for older maps)",
+        """
+        CREATE TABLE link_records (
+            snapshot_id BIGINT PRIMARY KEY,
+            evidence JSON NOT NULL,
+            settings JSON NOT NULL
+        );
+        CREATE TABLE module_links (
+            snapshot_id BIGINT NOT NULL,
+            module VARCHAR NOT NULL,
+            consults VARCHAR[] NOT NULL,
+            calls_resolved INTEGER NOT NULL,
+            calls_unresolved INTEGER NOT NULL,
+            calls_builtin INTEGER NOT NULL,
+            cycle BOOLEAN NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

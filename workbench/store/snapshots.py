@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain import SnapshotInfo
 from ..errors import SnapshotNotFound
-from .database import Database, registered
+from .database import Database, materialized, registered
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -27,6 +27,45 @@ _SELECT = (
     "SELECT s.id, s.project_id, p.name, s.ref, s.commit_sha, s.mapped_at, s.stats, s.parser_version"
     " FROM snapshots s JOIN projects p ON p.id = s.project_id"
 )
+
+
+#: Ids of the base snapshot's nodes of the Python files in ``{table}`` (a derived map's
+#: relinked files): the sources of the edges it draws again. Parameter: the base's id.
+_RELINKED_IDS = ("SELECT n.id, n.kind FROM nodes n JOIN {table} r ON n.path = r.path"
+                 " WHERE n.snapshot_id = ? AND n.language = 'python'")
+
+
+def map_counts(cur, snapshot_id: int) -> dict[str, Any]:
+    """The headline counts of a stored map (those of ``build.finish_map`` that its rows
+    tell): files, languages, kinds of nodes and edges, dependencies, problems."""
+    languages = dict(cur.execute(
+        "SELECT language, count(*) FROM files WHERE snapshot_id = ? AND language IS NOT NULL"
+        " AND status <> 'ignored' GROUP BY language ORDER BY language", [snapshot_id]).fetchall())
+    files, skipped = cur.execute(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'skipped') FROM files"
+        " WHERE snapshot_id = ?", [snapshot_id]).fetchone()
+    kinds = dict(cur.execute("SELECT kind, count(*) FROM nodes WHERE snapshot_id = ?"
+                             " GROUP BY kind", [snapshot_id]).fetchall())
+    edge_kinds = dict(cur.execute("SELECT kind, count(*) FROM edges WHERE snapshot_id = ?"
+                                  " GROUP BY kind", [snapshot_id]).fetchall())
+    external, stdlib, problems = cur.execute(
+        "SELECT count(*) FILTER (WHERE kind = 'external' AND NOT coalesce("
+        "   CAST(json_extract(attrs, '$.stdlib') AS BOOLEAN), false)),"
+        " count(*) FILTER (WHERE kind = 'external' AND coalesce("
+        "   CAST(json_extract(attrs, '$.stdlib') AS BOOLEAN), false)),"
+        " count(*) FILTER (WHERE problem IS NOT NULL AND problem <> '')"
+        " FROM nodes WHERE snapshot_id = ?", [snapshot_id]).fetchone()
+    return {
+        "files": files, "python_files": languages.get("python", 0),
+        "source_files": sum(languages.values()), "languages": languages,
+        "modules": sum(languages.values()),
+        "classes": kinds.get("class", 0), "functions": kinds.get("function", 0),
+        "import_edges": edge_kinds.get("imports", 0), "call_edges": edge_kinds.get("calls", 0),
+        "inherits_edges": edge_kinds.get("inherits", 0), "tests_edges": edge_kinds.get("tests", 0),
+        "co_change_edges": edge_kinds.get("co_changes", 0),
+        "external_dependencies": external, "stdlib_dependencies": stdlib,
+        "parse_problems": problems, "skipped_files": skipped,
+    }
 
 
 def _info(row: tuple) -> SnapshotInfo:
@@ -144,6 +183,110 @@ class SnapshotsTable:
                     " AND f.path = g.path AND f.blob_sha = g.blob_sha", [snapshot_id]).fetchall()
 
         return {path for (path,) in self.db.read(compare)}
+
+    # -- a map derived from an earlier one (workbench.mapping.derive) --------------------
+
+    def base_files(self, snapshot_id: int) -> "pa.Table":
+        """The snapshot's files (``FILE_COLUMNS``) with the lines of their file-level node
+        (``lines``; NULL without facts): what a derived map keeps of the files it does not
+        link again."""
+
+        def fetch(cur):
+            return cur.execute(
+                "SELECT f.path, f.blob_sha, f.size, f.language, f.status, f.reason,"
+                " n.lines FROM files f LEFT JOIN nodes n"
+                " ON n.snapshot_id = f.snapshot_id AND n.path = f.path"
+                " AND n.kind IN ('module', 'package', 'file')"
+                " WHERE f.snapshot_id = ?", [snapshot_id]).to_arrow_table()
+
+        return self.db.read(fetch)
+
+    def import_pairs(self, snapshot_id: int, skip_paths: list[str]) -> "pa.Table":
+        """(src, dst) of the snapshot's ``imports`` edges in the order they were drawn, but
+        those leaving the Python files ``skip_paths``."""
+        import pyarrow as pa
+
+        skip = pa.table({"path": pa.array(skip_paths, pa.string())})
+
+        def fetch(cur):
+            with materialized(cur, skip_paths=skip):
+                return cur.execute(
+                    "SELECT e.src, e.dst FROM edges e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
+                    f" AND e.src NOT IN (SELECT id FROM ({_RELINKED_IDS.format(table='skip_paths')}))"
+                    " ORDER BY e.rowid", [snapshot_id, snapshot_id]).to_arrow_table()
+
+        return self.db.read(fetch)
+
+    def write_derived(self, *, base_id: int, project_id: int, ref: str | None, commit_sha: str,
+                      parser_version: int, job_id: int | None, stats: dict[str, Any],
+                      files: pa.Table, relinked: list[str], nodes: pa.Table, edges: pa.Table,
+                      metrics: pa.Table, counts: dict[str, Any], extra_writes=None) -> int:
+        """Store a map derived from snapshot ``base_id`` in one transaction and return its id.
+
+        The rows of the Python files ``relinked`` (their nodes, and the edges leaving them)
+        and the co-change edges are ``nodes`` and ``edges``; every other node and edge is
+        copied from the base in SQL, with ``metrics`` (id, fan_in, fan_out, pagerank,
+        community) for every file-level node. External dependencies are kept while an edge
+        still reaches them. The map's counts (:func:`map_counts`, merged with ``counts``) are
+        taken from the rows written and added to ``stats`` before ``extra_writes(cur, id)``.
+        """
+        import pyarrow as pa
+
+        relinked_table = pa.table({"path": pa.array(relinked, pa.string())})
+        node_cols = ", ".join(NODE_COLUMNS)
+        edge_cols = ", ".join(EDGE_COLUMNS)
+        from_base = ", ".join(
+            f"m.{c}" if c in ("fan_in", "fan_out", "pagerank", "community") else f"n.{c}"
+            for c in NODE_COLUMNS)
+
+        def insert(cur) -> int:
+            snapshot_id = cur.execute(
+                "INSERT INTO snapshots (project_id, ref, commit_sha, parser_version, job_id, stats)"
+                " VALUES (?, ?, ?, ?, ?, '{}') RETURNING id",
+                [project_id, ref, commit_sha, parser_version, job_id]).fetchone()[0]
+            with materialized(cur, incoming_files=files, relinked=relinked_table,
+                              new_nodes=nodes, new_edges=edges, node_metrics=metrics):
+                cols = ", ".join(FILE_COLUMNS)
+                cur.execute(f"INSERT INTO files (snapshot_id, {cols}) SELECT ?, {cols}"
+                            " FROM incoming_files", [snapshot_id])
+                # a package's containment of its modules is the layout's, not its own code's
+                cur.execute(
+                    f"WITH old_ids AS ({_RELINKED_IDS.format(table='relinked')})"
+                    f" INSERT INTO edges (snapshot_id, {edge_cols}) SELECT ?, {edge_cols}"
+                    " FROM edges WHERE snapshot_id = ? AND kind <> 'co_changes'"
+                    " AND (src NOT IN (SELECT id FROM old_ids) OR (kind = 'contains' AND dst"
+                    "      NOT IN (SELECT id FROM old_ids WHERE kind IN ('class', 'function'))))"
+                    " ORDER BY rowid", [base_id, snapshot_id, base_id])
+                cur.execute(f"INSERT INTO edges (snapshot_id, {edge_cols})"
+                            f" SELECT ?, {edge_cols} FROM new_edges", [snapshot_id])
+                cur.execute(
+                    f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
+                    " FROM nodes n LEFT JOIN node_metrics m ON m.id = n.id"
+                    " WHERE n.snapshot_id = ? AND n.kind <> 'external'"
+                    " AND NOT coalesce(n.language = 'python'"
+                    "                  AND n.path IN (SELECT path FROM relinked), false)"
+                    " ORDER BY n.rowid", [snapshot_id, base_id])
+                cur.execute(
+                    f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
+                    " FROM new_nodes n LEFT JOIN node_metrics m ON m.id = n.id"
+                    " WHERE n.kind <> 'external'", [snapshot_id])
+                cur.execute(
+                    f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {node_cols} FROM ("
+                    f"  SELECT {node_cols}, 0 AS first FROM nodes"
+                    "   WHERE snapshot_id = ? AND kind = 'external'"
+                    f"  UNION ALL SELECT {node_cols}, 1 AS first FROM new_nodes"
+                    "   WHERE kind = 'external') x"
+                    " WHERE id IN (SELECT dst FROM edges WHERE snapshot_id = ?)"
+                    " QUALIFY row_number() OVER (PARTITION BY id ORDER BY first) = 1",
+                    [snapshot_id, base_id, snapshot_id])
+            stats.update(map_counts(cur, snapshot_id), **counts)
+            cur.execute("UPDATE snapshots SET stats = ? WHERE id = ?",
+                        [json.dumps(stats), snapshot_id])
+            if extra_writes is not None:
+                extra_writes(cur, snapshot_id)
+            return snapshot_id
+
+        return self.db.write(insert)
 
     def of_commit(self, project_id: int, commit_sha: str) -> list[SnapshotInfo]:
         """Every snapshot of one commit, newest first."""

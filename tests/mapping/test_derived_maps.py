@@ -1,0 +1,173 @@
+"""A commit's map derived from the last one equals the whole map of that commit, row for row.
+
+Random Python projects (packages, ``__init__`` re-exports, ``from x import *`` with and
+without ``__all__``, aliases, classes whose bases come through imports and attribute chains,
+calls through modules, classes and bases) get random commits that rewrite some modules; each
+commit is mapped by a workbench that derives maps and by one that makes whole maps, each in
+its own data directory, and every row of the two snapshots is compared: files, nodes (with
+PageRank and communities), edges, the history's per-file metrics, and the statistics.
+Commits that add a file or change a file of another language must be whole maps, and say why.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import commit, init_repo, write
+from workbench import Config, Workbench
+
+PACKAGES = ("app", "app.core", "app.api", "lib", "lib.util")
+
+
+def _modules(rng: random.Random) -> list[str]:
+    """The project's modules, in the (random) order of their layers."""
+    modules = list(PACKAGES)
+    for package in PACKAGES:
+        for i in range(rng.randint(2, 4)):
+            modules.append(f"{package}.m{i}")
+    rng.shuffle(modules)
+    return modules
+
+
+def _path(module: str) -> str:
+    parts = module.split(".")
+    if module in PACKAGES:
+        return "src/" + "/".join(parts) + "/__init__.py"
+    return "src/" + "/".join(parts) + ".py"
+
+
+def _source(rng: random.Random, module: str, modules: list[str]) -> str:
+    """A module that imports, re-exports, defines and calls at random among ``modules``."""
+    names = [f"f{i}" for i in range(4)] + [f"C{i}" for i in range(3)]
+    lines: list[str] = []
+    local: list[str] = []  # names bound at module level
+    aliases: list[str] = []  # names bound to modules
+    package = module if module in PACKAGES else module.rpartition(".")[0]
+    # names mostly from modules later in the list, as layered code takes them (a cycle of
+    # re-exports makes a whole map); modules from anywhere
+    later = modules[modules.index(module) + 1:] or modules
+    for _ in range(rng.randint(1, 5)):
+        form = rng.randrange(7)
+        other = rng.choice(later if form in (0, 1, 3, 5) and rng.random() < 0.97 else modules)
+        name = rng.choice(names)
+        if form == 0:
+            lines.append(f"from {other} import {name}")
+            local.append(name)
+        elif form == 1:
+            alias = f"{name.lower()}_{rng.randrange(9)}"
+            lines.append(f"from {other} import {name} as {alias}")
+            local.append(alias)
+        elif form == 2:
+            alias = f"mod{rng.randrange(9)}"
+            lines.append(f"import {other} as {alias}")
+            aliases.append(alias)
+        elif form == 3:
+            lines.append(f"from {other} import *")
+        elif form == 4:
+            lines.append(f"import {other}")
+            aliases.append(other)
+        elif form == 5 and other.startswith(package + ".") and other != package:
+            rest = other[len(package) + 1:]
+            lines.append(f"from .{rest} import {name}")
+            local.append(name)
+        else:
+            sub = rng.choice([m for m in modules if "." in m])
+            parent, _, leaf = sub.rpartition(".")
+            lines.append(f"from {parent} import {leaf}")
+            aliases.append(leaf)
+    if rng.random() < 0.4:
+        exported = rng.sample(names + local, k=min(3, len(names + local)))
+        lines.append(f"__all__ = {sorted(set(exported))!r}")
+    lines.append("")
+    defined = rng.sample(names, k=rng.randint(1, len(names)))
+
+    def callee() -> str:
+        pool = local + defined
+        form = rng.randrange(5)
+        if form == 0 and aliases:
+            return f"{rng.choice(aliases)}.{rng.choice(names)}"
+        if form == 1 and aliases:
+            return f"{rng.choice(aliases)}.{rng.choice(['C0', 'C1', 'C2'])}.method{rng.randrange(2)}"
+        if form == 2 and pool:
+            return f"{rng.choice(pool)}.method{rng.randrange(2)}"
+        if pool:
+            return rng.choice(pool)
+        return "print"
+
+    for name in defined:
+        if name.startswith("C"):
+            bases = [callee() for _ in range(rng.randint(0, 2))]
+            bases = [b for b in bases if "." not in b or not b.split(".")[-1].startswith("method")]
+            lines.append(f"class {name}({', '.join(bases)}):" if bases else f"class {name}:")
+            for m in range(2):
+                lines.append(f"    def method{m}(self):")
+                lines.append(f"        self.method{1 - m}()")
+                lines.append(f"        return {callee()}()")
+            lines.append("    class Inner:")
+            lines.append("        def run(self):")
+            lines.append(f"            return {callee()}()")
+        else:
+            lines.append(f"def {name}():")
+            lines.append(f"    {callee()}()")
+            lines.append(f"    return {callee()}()")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _snapshot_rows(wb: Workbench, snapshot_id: int) -> dict:
+    rows = {}
+    for table, order in (("nodes", "id"), ("edges", "kind, src, dst"), ("files", "path"),
+                         ("file_metrics", "path")):
+        rows[table] = wb.store.db.query(
+            f"SELECT * EXCLUDE (snapshot_id) FROM {table} WHERE snapshot_id = ? ORDER BY {order}",
+            [snapshot_id])
+    return rows
+
+
+_OWN = {"seconds", "derived_from", "relinked", "whole_map_because", "parsed_now"}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_derived_maps_equal_whole_maps(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    modules = _modules(rng)
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {_path(m): _source(rng, m, modules) for m in modules})
+    write(repo, {"README.md": "# project\n", "web/app.js": "import x from './y';\nexport function a() { x(); }\n"})
+    commit(repo, "first")
+    derived = Workbench(config=Config(data_dir=tmp_path / "derived", blame=False, workers=1))
+    whole = Workbench(config=Config(data_dir=tmp_path / "whole", blame=False, workers=1,
+                                    derive_maps=False))
+    for wb in (derived, whole):
+        wb.add_project("p", str(repo))
+        wb.map("p")
+    kinds = []
+    for round_ in range(6):
+        if round_ == 3:  # a file of another language changes: a whole map, saying why
+            write(repo, {"web/app.js": f"export function b{round_}() {{ return 1; }}\n"})
+            expect = "web/app.js"
+        elif round_ == 5:  # a module is added: a whole map
+            write(repo, {"src/lib/added.py": "from app import *\n\n\ndef added():\n    return f0()\n"})
+            expect = "added"
+        else:
+            expect = None
+        for m in rng.sample(modules, k=rng.randint(1, 3)):
+            write(repo, {_path(m): _source(rng, m, modules)})
+        write(repo, {"README.md": f"# project, round {round_}\n"})
+        commit(repo, f"round {round_}", date=f"2026-01-{round_ + 2:02d}T12:00:00+00:00")
+        a, b = derived.map("p"), whole.map("p")
+        if expect is not None:
+            assert "derived_from" not in a.stats
+            assert expect in a.stats["whole_map_because"]
+        kinds.append("derived" if "derived_from" in a.stats else a.stats.get("whole_map_because"))
+        assert "derived_from" not in b.stats and "whole_map_because" not in b.stats
+        rows_a, rows_b = _snapshot_rows(derived, a.id), _snapshot_rows(whole, b.id)
+        for table in rows_a:
+            assert rows_a[table] == rows_b[table], (table, round_, kinds[-1])
+        assert ({k: v for k, v in a.stats.items() if k not in _OWN}
+                == {k: v for k, v in b.stats.items() if k not in _OWN})
+    # most commits only rewrote Python modules: those maps were derived
+    assert kinds.count("derived") >= 3, kinds

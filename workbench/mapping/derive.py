@@ -1,0 +1,355 @@
+"""A commit's map derived from the map of an earlier commit, when only Python files changed.
+
+A whole map reads every file's facts, links every module and writes every row: half a
+minute for a monorepo of 100,000 files, whatever the commit changed. When the new commit has
+the same paths as a stored map made the same way (same map version, exclusions and size
+limit) and changed only the contents of Python files (and of files no parser reads), the
+new map is the old one with these Python modules linked again:
+
+* the files whose contents changed, and every module whose answers read one of them, by
+  the record each map keeps (:class:`~.python_links.PythonLinks`: for every module, the
+  modules whose facts its names, calls and bases were followed through, one step of a chain
+  of re-exports at a time; the closure of that relation backwards from the changed files);
+* their facts and those of the modules they follow names into are read from the parse
+  cache, only as far as the names lead;
+* the module layout is the old one when the import evidence it weighed is unchanged
+  (:attr:`~.pymodules.ModuleLayout.evidence`), else the map is made whole;
+* the structural metrics (fan-in/out, PageRank, communities) are computed again over the
+  whole import graph, the old edges read from the store in the order they were drawn, so
+  the numbers are those of a whole map;
+* every other row is copied from the old map by the store in SQL.
+
+Anything else (a path added, removed or renamed; a file of another language or a manifest
+changed; a changed import that moves a module root; a cycle of re-exports or bases on the
+way; more than :data:`MAX_SHARE` of the modules of a large map to link again) makes a whole map, and the
+map's statistics say which and why (``derived_from`` / ``whole_map_because``). A test maps
+random commits both ways and compares every row.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import pyarrow as pa
+
+from ..repos.git import TreeEntry
+from ..store.facts import FactKey
+from ..store.links import LinkRecord
+from .build import add_co_changes, files_table
+from .excludes import Excluder
+from .facts import FileFacts
+from .metrics import structural_metrics
+from .parsers import MANIFESTS, parser_for
+from .pymodules import ModuleLayout, import_prefixes, module_layout, root_choices
+from .python_links import NotDerivable, PythonLinks, absolute_imports, link_python_part
+from .scan import classify
+from .tables import EdgeSet, MapTables, NodeSet, ScannedFile
+
+#: Above this share of the Python modules to link again (and :data:`MIN_REFUSED` modules),
+#: a whole map is made instead: it costs about as much, and reads no facts one by one.
+MAX_SHARE = 0.25
+MIN_REFUSED = 1_000
+
+#: What a map depends on beside its files and code (a derived map needs the same).
+def map_settings(max_file_bytes: int) -> dict:
+    return {"max_file_bytes": int(max_file_bytes)}
+
+
+@dataclass
+class Plan:
+    """A derivation that passed the checks on paths and kinds of files: the new commit's
+    files (classified; facts still to come) and those whose contents changed."""
+
+    base: LinkRecord
+    files: list[ScannedFile]
+    changed: list[ScannedFile]
+    old: dict[str, ScannedFile]
+    lines_of: dict[str, int]
+    base_stats: dict
+
+
+@dataclass
+class DerivedMap:
+    """The rows a derived map draws again, and what it keeps of its base."""
+
+    base_id: int
+    files: list[ScannedFile]
+    relinked: list[str]  # Python paths, in the map's order
+    nodes: NodeSet  # the relinked files' nodes, and the external dependencies they name
+    edges: EdgeSet  # the edges leaving those nodes
+    layout: ModuleLayout
+    calls: tuple[int, int, int]  # calls resolved, unresolved, builtin (every language)
+    lines_of: dict[str, int]  # path -> lines, for every file with facts
+    modules: dict[str, tuple[list[str], tuple[int, int, int], bool]]  # module_links rows
+
+
+def _decode(files: pa.Table) -> tuple[dict[str, ScannedFile], dict[str, int]]:
+    """The base's files by path, and the lines of those with facts."""
+    cols = files.to_pydict()
+    old: dict[str, ScannedFile] = {}
+    lines_of: dict[str, int] = {}
+    for path, blob, size, language, status, reason, lines in zip(
+            cols["path"], cols["blob_sha"], cols["size"], cols["language"], cols["status"],
+            cols["reason"], cols["lines"]):
+        old[path] = ScannedFile(path, blob, size, language, status, reason)
+        if lines is not None:
+            lines_of[path] = lines
+    return old, lines_of
+
+
+_MODE_REASONS = ("submodule", "symlink", "larger than")
+
+
+def _same_kind(new: ScannedFile, old: ScannedFile) -> bool:
+    """Whether an unchanged blob is classified as the base map had it (its mode may change)."""
+    if (new.language, new.status, new.reason) == (old.language, old.status, old.reason):
+        return True
+    return (new.status == "parsed" and old.status == "skipped"
+            and not (old.reason or "").startswith(_MODE_REASONS))
+
+
+def plan(base: LinkRecord, base_files: pa.Table, entries: list[TreeEntry], *,
+         max_bytes: int, excluder: Excluder | None, base_stats: dict) -> Plan | str:
+    """The derivation of the map of ``entries`` from ``base`` (``base_files``:
+    :meth:`~workbench.store.snapshots.SnapshotsTable.base_files`; ``base_stats``: its
+    snapshot's statistics), or why there is none."""
+    if base.settings != map_settings(max_bytes):
+        return "the size limit changed since the last map"
+    old, lines_of = _decode(base_files)
+    if len(old) != len(entries) or any(e.path not in old for e in entries):
+        return "files were added, removed or renamed"
+    files = []
+    changed = []
+    for f in classify(entries, max_bytes, excluder):
+        before = old[f.path]
+        if f.blob_sha == before.blob_sha:
+            if not _same_kind(f, before):
+                return f"{f.path} changed its kind"
+            files.append(before)  # as the base map had it, after its facts were read
+            continue
+        files.append(f)
+        if posixpath.basename(f.path) in MANIFESTS:
+            return f"the manifest {f.path} changed"
+        if f.language is not None and f.language != "python" and "ignored" not in (
+                f.status, before.status):
+            return f"{f.path} ({f.language}) changed"
+        if (f.status == "ignored") != (before.status == "ignored"):
+            return f"{f.path} is mapped differently"
+        changed.append(f)
+    return Plan(base, files, changed, old, lines_of, base_stats)
+
+
+def _key(f: ScannedFile) -> FactKey:
+    return (f.blob_sha, *parser_for(f.language))
+
+
+def link(plan: Plan, scanned: dict[str, ScannedFile],
+         cached: Callable[[Iterable[FactKey]], dict[FactKey, str]]) -> DerivedMap | str:
+    """Link the modules the changed files may affect (``scanned``: the changed files with
+    their new facts), or say why a whole map is needed."""
+    base = plan.base
+    python = [f for f in plan.files if f.language == "python" and f.status != "ignored"]
+    changed_py = [f for f in plan.changed if f.language == "python" and f.status != "ignored"]
+    # the import evidence of the module roots, counted again: its choices must stay
+    weighed, choices = base.evidence["counts"], base.evidence["choices"]
+    counts = Counter(weighed)
+    old_facts = _facts(cached, [plan.old[f.path] for f in changed_py])
+    for f in changed_py:
+        if plan.old[f.path].status == "parsed" and f.path not in old_facts:
+            return f"the parse cache no longer holds the facts of {f.path}"
+        counts.update(_weighed(scanned[f.path].facts, weighed))
+        counts.subtract(_weighed(old_facts.get(f.path), weighed))
+    if root_choices(choices, counts) != root_choices(choices, weighed):
+        return "changed imports move a module root"
+    layout = module_layout([f.path for f in python], evidence=dict(counts))
+    module_of = layout.names
+    modules = base.modules
+    readers: dict[str, set[str]] = {}
+    for module, (consults, _, _) in modules.items():
+        for other in consults:
+            readers.setdefault(other, set()).add(module)
+    start = {module_of.get(f.path, f.path) for f in changed_py}
+    affected = _closure(start, readers)
+    if len(affected) > max(MAX_SHARE * len(python), MIN_REFUSED):
+        return f"{len(affected):,} of {len(python):,} Python modules to link again"
+    cycles = frozenset(m for m, (_, _, cycle) in modules.items() if cycle)
+    followed = _closure(affected, {m: set(c) for m, (c, _, _) in modules.items()})
+    if followed & cycles:
+        return "a cycle of re-exports or bases is on the way"
+
+    path_of = {m: p for p, m in module_of.items()}
+    path_of.update((p, p) for p in layout.unimportable)
+    by_path = {f.path: f for f in python}
+    current = {p: scanned.get(p, by_path[p]) for p in by_path}
+    # the facts the names will most likely be followed into, read at once
+    wanted = [current[path_of[m]] for m in followed if m in path_of]
+    known = _facts(cached, [f for f in wanted if f.path not in scanned])
+
+    def facts_of(module: str) -> FileFacts | None:
+        path = path_of[module]
+        if path in scanned:
+            return scanned[path].facts
+        if path not in known:
+            known.update(_facts(cached, [current[path]]))
+            if path not in known and current[path].status == "parsed":
+                raise NotDerivable(f"the parse cache no longer holds the facts of {path}")
+        return known.get(path)
+
+    position = {f.path: i for i, f in enumerate(python)}
+    relinked = sorted((path_of[m] for m in affected if m in path_of), key=position.__getitem__)
+    nodes, edges = NodeSet(), EdgeSet()
+    try:
+        part: list[ScannedFile] = []
+        for path in relinked:
+            f = current[path]
+            if path not in scanned and f.status == "parsed":
+                f = ScannedFile(f.path, f.blob_sha, f.size, f.language, f.status, f.reason,
+                                facts_of(module_of.get(path, path)))
+            part.append(f)
+        record = link_python_part(layout, part, nodes, edges, facts_of, avoid=cycles)
+    except NotDerivable as exc:
+        return str(exc)
+    # calls: the other languages' as the base counted them, Python's module by module
+    keys = ("calls_resolved", "calls_unresolved", "calls_builtin")
+    calls = [int(plan.base_stats.get(k, 0)) for k in keys]
+    for module, (_, counts, _) in modules.items():
+        for i in range(3):
+            calls[i] -= counts[i]
+            if module not in affected:
+                calls[i] += counts[i]
+    for counts in record.calls.values():
+        for i in range(3):
+            calls[i] += counts[i]
+    # the new record: the relinked modules' rows as this link made them; modules it only
+    # followed names through keep their rows, with what this link saw them read added
+    rows = {}
+    for module in affected:
+        if module in path_of:
+            rows[module] = (sorted(record.consults.get(module, ())),
+                            record.calls.get(module, (0, 0, 0)), False)
+    for module, consults in record.consults.items():
+        if module not in rows:
+            before, counts, cycle = modules.get(module, ([], (0, 0, 0), False))
+            rows[module] = (sorted({*before, *consults}), counts, cycle)
+    files = [scanned.get(f.path, f) for f in plan.files]
+    lines_of = dict(plan.lines_of)
+    for f in scanned.values():
+        lines_of.pop(f.path, None)
+        if f.facts is not None:
+            lines_of[f.path] = f.facts.lines
+    return DerivedMap(base.snapshot_id, files, relinked, nodes, edges, layout,
+                      (calls[0], calls[1], calls[2]), lines_of, rows)
+
+
+def _facts(cached, files: list[ScannedFile]) -> dict[str, FileFacts]:
+    """Facts of ``files`` from the parse cache, by path (those not cached are left out)."""
+    wanted = [f for f in files if f.status == "parsed"]
+    raw = cached([_key(f) for f in wanted])
+    found = {}
+    for f in wanted:
+        text = raw.get(_key(f))
+        if text is not None:
+            facts = FileFacts.from_json(text)
+            if not facts.extra.get("skipped"):
+                found[f.path] = facts
+    return found
+
+
+def _weighed(facts: FileFacts | None, weighed: dict[str, int]) -> Counter:
+    if facts is None or not weighed:
+        return Counter()
+    return Counter(n for n in import_prefixes(absolute_imports(facts)) if n in weighed)
+
+
+def _closure(start: set[str], step: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(start)
+    while todo:
+        for nxt in step.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def file_nodes(derived: DerivedMap) -> list[str]:
+    """The file-level node ids of the map in the order a whole map adds them: Python files
+    first, then the files of other languages, each in the commit's order."""
+    python, other = [], []
+    for f in derived.files:
+        if f.status == "ignored" or f.language is None:
+            continue
+        if f.language == "python":
+            python.append(derived.layout.names.get(f.path, f.path))
+        else:
+            other.append(f.path)
+    return python + other
+
+
+def metrics_table(derived: DerivedMap, base_pairs: pa.Table) -> pa.Table:
+    """fan_in, fan_out, pagerank and community of every file-level node of the derived map:
+    the base's import edges but those of the relinked files, and theirs, in the order a
+    whole map would have drawn them (each source's edges together, sources in node order)."""
+    files = file_nodes(derived)
+    index = {node: i for i, node in enumerate(files)}
+    pairs = []
+    for src, dst in zip(base_pairs.column("src").to_pylist(), base_pairs.column("dst").to_pylist()):
+        i, j = index.get(src), index.get(dst)
+        if i is not None and j is not None:
+            pairs.append((i, j))
+    for (src, dst, kind) in derived.edges.rows:
+        if kind == "imports":
+            i, j = index.get(src), index.get(dst)
+            if i is not None and j is not None:
+                pairs.append((i, j))
+    pairs.sort(key=lambda p: p[0])  # stable: each source's edges keep their order
+    src = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
+    dst = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
+    fan_in, fan_out, rank, community = structural_metrics(files, src, dst)
+    return pa.table({
+        "id": pa.array(files, pa.string()),
+        "fan_in": pa.array(fan_in, pa.int32()), "fan_out": pa.array(fan_out, pa.int32()),
+        "pagerank": pa.array(rank, pa.float64()), "community": pa.array(community, pa.int32()),
+    })
+
+
+def module_rows(modules: dict[str, tuple[list[str], tuple[int, int, int], bool]]) -> pa.Table:
+    """The ``module_links`` rows of ``modules`` (module -> (consults, calls, cycle))."""
+    names = list(modules)
+    return pa.table({
+        "module": pa.array(names, pa.string()),
+        "consults": pa.array([sorted(modules[m][0]) for m in names], pa.list_(pa.string())),
+        "calls_resolved": pa.array([modules[m][1][0] for m in names], pa.int32()),
+        "calls_unresolved": pa.array([modules[m][1][1] for m in names], pa.int32()),
+        "calls_builtin": pa.array([modules[m][1][2] for m in names], pa.int32()),
+        "cycle": pa.array([modules[m][2] for m in names], pa.bool_()),
+    })
+
+
+def record_rows(record: PythonLinks) -> dict[str, tuple[list[str], tuple[int, int, int], bool]]:
+    """A whole link's record as ``module_links`` rows (see :func:`module_rows`)."""
+    rows: dict[str, tuple[list[str], tuple[int, int, int], bool]] = {}
+    for module in {*record.consults, *record.calls, *record.cycles}:
+        rows[module] = (sorted(record.consults.get(module, ())),
+                        record.calls.get(module, (0, 0, 0)), module in record.cycles)
+    return rows
+
+
+def tables(derived: DerivedMap, metrics: pa.Table, coupling=None) -> MapTables:
+    """The rows a derived map writes itself (every file; the relinked files' nodes and the
+    edges leaving them; ``coupling``'s co-change edges) and the counts its rows do not tell
+    (see :meth:`~workbench.store.snapshots.SnapshotsTable.write_derived`)."""
+    if coupling is not None and len(coupling):
+        names = derived.layout.names
+        add_co_changes({f.path: names.get(f.path, f.path) if f.language == "python" else f.path
+                        for f in derived.files if f.language and f.status != "ignored"},
+                       derived.edges, coupling)
+    resolved, unresolved, builtin = derived.calls
+    stats = {"packages": len(derived.layout.packages), "calls_resolved": resolved,
+             "calls_unresolved": unresolved, "calls_builtin": builtin}
+    return MapTables(files=files_table(derived.files), nodes=derived.nodes.table(),
+                     edges=derived.edges.table(), stats=stats)

@@ -1,0 +1,88 @@
+"""What linking a snapshot's Python modules read across modules (``link_records``,
+``module_links``), kept so that the next commit's map can link again only the modules whose
+answers may have changed (:mod:`workbench.mapping.derive`).
+
+``module_links`` holds a row per module that read another module or has calls: the modules
+it consulted, its call counts, and whether a chain of re-exports or bases came back to it.
+``link_records`` holds, per snapshot, the import evidence its module layout weighed and the
+settings the map depended on. Maps made before schema 24 have neither and are never derived
+from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .database import Database, materialized
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+
+@dataclass
+class LinkRecord:
+    """One snapshot's record: ``modules`` maps a module id to ``(consults, (resolved,
+    unresolved, builtin), cycle)``."""
+
+    snapshot_id: int
+    evidence: dict[str, int]
+    settings: dict[str, Any]
+    modules: dict[str, tuple[list[str], tuple[int, int, int], bool]]
+
+
+class LinksTable:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @staticmethod
+    def write(cur, snapshot_id: int, *, evidence: dict[str, int], settings: dict[str, Any],
+              modules: "pa.Table", keep_from: int | None = None) -> None:
+        """Store a snapshot's record in the caller's transaction. ``modules``: Arrow table of
+        (module, consults, calls_resolved, calls_unresolved, calls_builtin, cycle); with
+        ``keep_from``, that snapshot's rows for the modules ``modules`` leaves out are kept."""
+        cur.execute("INSERT INTO link_records (snapshot_id, evidence, settings) VALUES (?, ?, ?)",
+                    [snapshot_id, json.dumps(evidence), json.dumps(settings, sort_keys=True)])
+        cols = "module, consults, calls_resolved, calls_unresolved, calls_builtin, cycle"
+        with materialized(cur, incoming_links=modules):
+            if keep_from is not None:
+                cur.execute(
+                    f"INSERT INTO module_links (snapshot_id, {cols}) SELECT ?, {cols}"
+                    " FROM module_links WHERE snapshot_id = ?"
+                    " AND module NOT IN (SELECT module FROM incoming_links)",
+                    [snapshot_id, keep_from])
+            cur.execute(f"INSERT INTO module_links (snapshot_id, {cols})"
+                        f" SELECT ?, {cols} FROM incoming_links", [snapshot_id])
+
+    def newest_base(self, project_id: int, parser_version: int,
+                    exclude: list[str]) -> int | None:
+        """The project's newest snapshot with a record, made by ``parser_version`` with the
+        ``exclude`` patterns: the map a new commit's can be derived from."""
+        rows = self.db.query(
+            "SELECT s.id, s.stats FROM snapshots s JOIN link_records l ON l.snapshot_id = s.id"
+            " WHERE s.project_id = ? AND s.parser_version = ? ORDER BY s.id DESC LIMIT 8",
+            [project_id, parser_version])
+        for snapshot_id, stats in rows:
+            if list(json.loads(stats or "{}").get("exclude", [])) == list(exclude):
+                return int(snapshot_id)
+        return None
+
+    def read(self, snapshot_id: int) -> LinkRecord | None:
+        def fetch(cur):
+            head = cur.execute("SELECT evidence, settings FROM link_records WHERE snapshot_id = ?",
+                               [snapshot_id]).fetchone()
+            if head is None:
+                return None
+            rows = cur.execute(
+                "SELECT module, consults, calls_resolved, calls_unresolved, calls_builtin, cycle"
+                " FROM module_links WHERE snapshot_id = ?", [snapshot_id]).fetchall()
+            return head, rows
+
+        found = self.db.read(fetch)
+        if found is None:
+            return None
+        (evidence, settings), rows = found
+        return LinkRecord(snapshot_id, json.loads(evidence), json.loads(settings),
+                          {m: (consults, (r, u, b), bool(cycle))
+                           for m, consults, r, u, b, cycle in rows})
