@@ -84,7 +84,7 @@ class DerivedMap:
     layout: ModuleLayout
     calls: tuple[int, int, int]  # calls resolved, unresolved, builtin (every language)
     lines_of: dict[str, int]  # path -> lines, for every file with facts
-    modules: dict[str, tuple[list[str], tuple[int, int, int], bool]]  # module_links rows
+    modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]  # module_links
 
 
 def _decode(files: pa.Table) -> tuple[dict[str, ScannedFile], dict[str, int]]:
@@ -168,16 +168,14 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     layout = module_layout([f.path for f in python], evidence=dict(counts))
     module_of = layout.names
     modules = base.modules
-    readers: dict[str, set[str]] = {}
-    for module, (consults, _, _) in modules.items():
-        for other in consults:
-            readers.setdefault(other, set()).add(module)
     start = {module_of.get(f.path, f.path) for f in changed_py}
-    affected = _closure(start, readers)
+    affected = _affected(start, modules)
     if len(affected) > max(MAX_SHARE * len(python), MIN_REFUSED):
         return f"{len(affected):,} of {len(python):,} Python modules to link again"
-    cycles = frozenset(m for m, (_, _, cycle) in modules.items() if cycle)
-    followed = _closure(affected, {m: set(c) for m, (c, _, _) in modules.items()})
+    cycles = frozenset(m for m, (_, _, _, cycle) in modules.items() if cycle)
+    follows = {m: follows for m, (_, follows, _, _) in modules.items() if follows}
+    looked_up = {other for m in affected if m in modules for other in modules[m][0]}
+    followed = _closure(affected | looked_up, follows)
     if followed & cycles:
         return "a cycle of re-exports or bases is on the way"
 
@@ -216,7 +214,7 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     # calls: the other languages' as the base counted them, Python's module by module
     keys = ("calls_resolved", "calls_unresolved", "calls_builtin")
     calls = [int(plan.base_stats.get(k, 0)) for k in keys]
-    for module, (_, counts, _) in modules.items():
+    for module, (_, _, counts, _) in modules.items():
         for i in range(3):
             calls[i] -= counts[i]
             if module not in affected:
@@ -229,12 +227,13 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     rows = {}
     for module in affected:
         if module in path_of:
-            rows[module] = (sorted(record.consults.get(module, ())),
+            rows[module] = (sorted(record.reads.get(module, ())),
+                            sorted(record.follows.get(module, ())),
                             record.calls.get(module, (0, 0, 0)), False)
-    for module, consults in record.consults.items():
+    for module, more in record.follows.items():
         if module not in rows:
-            before, counts, cycle = modules.get(module, ([], (0, 0, 0), False))
-            rows[module] = (sorted({*before, *consults}), counts, cycle)
+            reads, before, counts, cycle = modules.get(module, ([], [], (0, 0, 0), False))
+            rows[module] = (sorted(reads), sorted({*before, *more}), counts, cycle)
     files = [scanned.get(f.path, f) for f in plan.files]
     lines_of = dict(plan.lines_of)
     for f in scanned.values():
@@ -265,7 +264,22 @@ def _weighed(facts: FileFacts | None, weighed: dict[str, int]) -> Counter:
     return Counter(n for n in import_prefixes(absolute_imports(facts)) if n in weighed)
 
 
-def _closure(start: set[str], step: dict[str, set[str]]) -> set[str]:
+def _affected(changed: set[str], modules: dict) -> set[str]:
+    """The modules whose rows may change when the facts of ``changed`` do: those whose names
+    or bases are made, through any chain, of a changed module's (``follows``, backwards), and
+    those that looked a name up in one of them (``reads``, one step back)."""
+    followers: dict[str, set[str]] = {}
+    readers: dict[str, set[str]] = {}
+    for module, (reads, follows, _, _) in modules.items():
+        for other in follows:
+            followers.setdefault(other, set()).add(module)
+        for other in reads:
+            readers.setdefault(other, set()).add(module)
+    names_changed = _closure(changed, followers)
+    return names_changed.union(*(readers.get(m, ()) for m in names_changed))
+
+
+def _closure(start: set[str], step: dict) -> set[str]:
     seen = set(start)
     todo = list(start)
     while todo:
@@ -317,24 +331,28 @@ def metrics_table(derived: DerivedMap, base_pairs: pa.Table) -> pa.Table:
     })
 
 
-def module_rows(modules: dict[str, tuple[list[str], tuple[int, int, int], bool]]) -> pa.Table:
-    """The ``module_links`` rows of ``modules`` (module -> (consults, calls, cycle))."""
+def module_rows(modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]
+                ) -> pa.Table:
+    """The ``module_links`` rows of ``modules`` (module -> (reads, follows, calls, cycle))."""
     names = list(modules)
     return pa.table({
         "module": pa.array(names, pa.string()),
-        "consults": pa.array([sorted(modules[m][0]) for m in names], pa.list_(pa.string())),
-        "calls_resolved": pa.array([modules[m][1][0] for m in names], pa.int32()),
-        "calls_unresolved": pa.array([modules[m][1][1] for m in names], pa.int32()),
-        "calls_builtin": pa.array([modules[m][1][2] for m in names], pa.int32()),
-        "cycle": pa.array([modules[m][2] for m in names], pa.bool_()),
+        "reads": pa.array([sorted(modules[m][0]) for m in names], pa.list_(pa.string())),
+        "follows": pa.array([sorted(modules[m][1]) for m in names], pa.list_(pa.string())),
+        "calls_resolved": pa.array([modules[m][2][0] for m in names], pa.int32()),
+        "calls_unresolved": pa.array([modules[m][2][1] for m in names], pa.int32()),
+        "calls_builtin": pa.array([modules[m][2][2] for m in names], pa.int32()),
+        "cycle": pa.array([modules[m][3] for m in names], pa.bool_()),
     })
 
 
-def record_rows(record: PythonLinks) -> dict[str, tuple[list[str], tuple[int, int, int], bool]]:
+def record_rows(record: PythonLinks
+                ) -> dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]:
     """A whole link's record as ``module_links`` rows (see :func:`module_rows`)."""
-    rows: dict[str, tuple[list[str], tuple[int, int, int], bool]] = {}
-    for module in {*record.consults, *record.calls, *record.cycles}:
-        rows[module] = (sorted(record.consults.get(module, ())),
+    rows: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]] = {}
+    for module in {*record.reads, *record.follows, *record.calls, *record.cycles}:
+        rows[module] = (sorted(record.reads.get(module, ())),
+                        sorted(record.follows.get(module, ())),
                         record.calls.get(module, (0, 0, 0)), module in record.cycles)
     return rows
 

@@ -78,7 +78,7 @@ class _Names:
     (followed through chains of re-exports and ``as`` aliases, cycles cut), a submodule,
     or a name a ``from other import *`` brings in (what ``other.__all__`` lists, or its
     public names when it has none). Each step into another module's names is recorded in
-    the linker's ``consults``.
+    the linker's ``follows``.
     """
 
     def __init__(self, linker: "_Linker", lookup: dict[str, str]) -> None:
@@ -112,12 +112,12 @@ class _Names:
             return scope.bindings[name]
         if name in scope.imported:
             other = scope.imported[name]
-            linker.consult(module, other[0])
+            linker.follow(module, other[0])
             return self.export(*other)
         if sub in self.lookup:
             return self.lookup[sub]
         for star in scope.stars:
-            linker.consult(module, star)
+            linker.follow(module, star)
             if self.star_exports(star, name):
                 found = self.export(star, name)
                 if found:
@@ -156,15 +156,25 @@ class PythonLinks:
     commit's map can link again only the modules whose answers may have changed
     (:mod:`.derive`).
 
-    ``consults``: module id -> ids of the other modules whose facts its answers read
-    (directly, or as the next step of a chain of re-exports); ``calls``: module id ->
-    (resolved, unresolved, builtin) call counts; ``cycles``: modules where a chain of
-    re-exports or bases came back to itself (answers there depend on the order of linking);
-    ``evidence``: the layout's :attr:`~ModuleLayout.evidence` and
+    Two relations between module ids, because what a module reads of another is not all
+    that other module read:
+
+    * ``follows``: the modules whose facts a module's own names and bases are made of: the
+      next step of a chain of re-exports (``from .impl import f``, ``import *``), and what
+      resolving its classes' bases read. A module's names depend on everything it follows,
+      transitively.
+    * ``reads``: the modules a module's imports, calls and bases looked names up in
+      (``mod.f()``, ``Class.method``): its edges depend on those modules' names (so on what
+      they follow, transitively), not on what their own calls resolved to.
+
+    ``calls``: module id -> (resolved, unresolved, builtin) call counts; ``cycles``: modules
+    where a chain of re-exports or bases came back to itself (answers there depend on the
+    order of linking); ``evidence``: the layout's :attr:`~ModuleLayout.evidence` and
     :attr:`~ModuleLayout.choices` (``{"counts": ..., "choices": ...}``).
     """
 
-    consults: dict[str, set[str]] = field(default_factory=dict)
+    reads: dict[str, set[str]] = field(default_factory=dict)
+    follows: dict[str, set[str]] = field(default_factory=dict)
     calls: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     cycles: set[str] = field(default_factory=set)
     evidence: dict = field(default_factory=dict)
@@ -196,18 +206,27 @@ class _Linker:
         self._facts_of = facts_of
         self._avoid = avoid  # modules a partial link may not read (cycles of the whole link)
         self._bases: dict[str, object] = {}
-        self._reader: list[str] = []
+        # whose answer is being worked out, and which relation its reads go to
+        self._reader: list[tuple[str, dict[str, set[str]]]] = []
 
     # -- what one module reads of another --------------------------------------------------
 
-    def consult(self, reader: str, other: str) -> None:
-        if other != reader:
-            self.record.consults.setdefault(reader, set()).add(other)
+    def follow(self, module: str, other: str) -> None:
+        """``module``'s names are made of ``other``'s (a step of a chain of re-exports)."""
+        if other != module:
+            self.record.follows.setdefault(module, set()).add(other)
+
+    def _note(self, other: str) -> None:
+        """The answer being worked out looked a name up in ``other``."""
+        if self._reader:
+            module, relation = self._reader[-1]
+            if other != module:
+                relation.setdefault(module, set()).add(other)
 
     def cycle(self, module: str) -> None:
         self.record.cycles.add(module)
         if self._reader:
-            self.record.cycles.add(self._reader[-1])
+            self.record.cycles.add(self._reader[-1][0])
         if self._facts_of is not None:
             raise NotDerivable(f"a cycle of re-exports or bases through {module}")
 
@@ -255,7 +274,7 @@ class _Linker:
             self._bases[class_id] = ()
             return ()
         self._bases[class_id] = _PENDING
-        self._reader.append(module)
+        self._reader.append((module, self.record.follows))
         try:
             resolved = []
             for base in d.bases:
@@ -337,16 +356,14 @@ class _Linker:
 
         for module in linked:
             scope = self.scopes[module]
-            self._reader.append(module)
             for qualname, d in scope.defs.items():
                 if d.kind == "class" and d.bases:
                     node_id = f"{module}:{qualname}"
                     for target in self.bases_of(node_id):
                         edges.add(node_id, target, INHERITS, d.line_start)
-            self._reader.pop()
         for module in linked:
             scope = self.scopes[module]
-            self._reader.append(module)
+            self._reader.append((module, self.record.reads))
             resolved = unresolved = builtin = 0
             for call in scope.facts.calls:
                 caller = f"{module}:{call.caller}" if call.caller else module
@@ -367,11 +384,9 @@ class _Linker:
         """``owner.attr`` where owner is a module or a class node id (bases searched for
         methods)."""
         if ":" not in owner:  # a module: what it binds the name to, else its submodule
-            if self._reader:
-                self.consult(self._reader[-1], owner)
+            self._note(owner)
             return self.names.export(owner, attr)
-        if self._reader:
-            self.consult(self._reader[-1], owner.rpartition(":")[0])
+        self._note(owner.rpartition(":")[0])
         candidate = f"{owner}.{attr}"
         if self.kind_of(candidate) is not None:
             return candidate

@@ -3,7 +3,9 @@
 answers may have changed (:mod:`workbench.mapping.derive`).
 
 ``module_links`` holds a row per module that read another module or has calls: the modules
-it consulted, its call counts, and whether a chain of re-exports or bases came back to it.
+its edges looked names up in (``reads``), those its own names and bases are made of
+(``follows``; see :class:`workbench.mapping.python_links.PythonLinks`), its call counts,
+and whether a chain of re-exports or bases came back to it.
 ``link_records`` holds, per snapshot, the import evidence its module layout weighed and the
 settings the map depended on. Maps made before schema 24 have neither and are never derived
 from.
@@ -23,13 +25,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass
 class LinkRecord:
-    """One snapshot's record: ``modules`` maps a module id to ``(consults, (resolved,
+    """One snapshot's record: ``modules`` maps a module id to ``(reads, follows, (resolved,
     unresolved, builtin), cycle)``."""
 
     snapshot_id: int
-    evidence: dict[str, int]
+    evidence: dict[str, Any]
     settings: dict[str, Any]
-    modules: dict[str, tuple[list[str], tuple[int, int, int], bool]]
+    modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]
 
 
 class LinksTable:
@@ -37,14 +39,14 @@ class LinksTable:
         self.db = db
 
     @staticmethod
-    def write(cur, snapshot_id: int, *, evidence: dict[str, int], settings: dict[str, Any],
+    def write(cur, snapshot_id: int, *, evidence: dict[str, Any], settings: dict[str, Any],
               modules: "pa.Table", keep_from: int | None = None) -> None:
         """Store a snapshot's record in the caller's transaction. ``modules``: Arrow table of
-        (module, consults, calls_resolved, calls_unresolved, calls_builtin, cycle); with
+        (module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle); with
         ``keep_from``, that snapshot's rows for the modules ``modules`` leaves out are kept."""
         cur.execute("INSERT INTO link_records (snapshot_id, evidence, settings) VALUES (?, ?, ?)",
                     [snapshot_id, json.dumps(evidence), json.dumps(settings, sort_keys=True)])
-        cols = "module, consults, calls_resolved, calls_unresolved, calls_builtin, cycle"
+        cols = "module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle"
         with materialized(cur, incoming_links=modules):
             if keep_from is not None:
                 cur.execute(
@@ -75,7 +77,8 @@ class LinksTable:
             if head is None:
                 return None
             rows = cur.execute(
-                "SELECT module, consults, calls_resolved, calls_unresolved, calls_builtin, cycle"
+                "SELECT module, reads, follows, calls_resolved, calls_unresolved, calls_builtin,"
+                " cycle"
                 " FROM module_links WHERE snapshot_id = ?", [snapshot_id]).fetchall()
             return head, rows
 
@@ -84,5 +87,5 @@ class LinksTable:
             return None
         (evidence, settings), rows = found
         return LinkRecord(snapshot_id, json.loads(evidence), json.loads(settings),
-                          {m: (consults, (r, u, b), bool(cycle))
-                           for m, consults, r, u, b, cycle in rows})
+                          {m: (reads, follows, (r, u, b), bool(cycle))
+                           for m, reads, follows, r, u, b, cycle in rows})

@@ -701,7 +701,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE module_links (
             snapshot_id BIGINT NOT NULL,
             module VARCHAR NOT NULL,
-            consults VARCHAR[] NOT NULL,
+            reads VARCHAR[] NOT NULL,
+            follows VARCHAR[] NOT NULL,
             calls_resolved INTEGER NOT NULL,
             calls_unresolved INTEGER NOT NULL,
             calls_builtin INTEGER NOT NULL,
