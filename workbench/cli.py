@@ -191,7 +191,8 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 @click.argument("target", required=False)
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
 @click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
-@click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one.")
+@click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one (a "
+              "whole map, never derived from the last one).")
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
               help="gitignore-style pattern of files to leave out (repeatable); replaces the "
                    "default: vendored and minified code (vendor/, node_modules/, *.min.js, ...).")

@@ -127,6 +127,10 @@ class Summary:
         lines = [
             f"Project {self.project} at {self.commit[:12]}",
             *([f"  snapshot {self.snapshot}"] if self.snapshot else []),
+            *([f"  derived from snapshot #{s['derived_from']}: {s.get('relinked', 0):,} Python "
+               "modules linked again, the other rows kept"] if "derived_from" in s else []),
+            *([f"  a whole map, not derived from the last one: {s['whole_map_because']}"]
+              if s.get("whole_map_because") else []),
             f"  files                  {s.get('files', 0):>7}   (source: {langs}; skipped "
             f"{s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)}"
             + (f", excluded {s['excluded_files']}" if s.get("excluded_files") else "") + ")",

@@ -22,6 +22,12 @@ from workbench import Config, Workbench
 PACKAGES = ("app", "app.core", "app.api", "lib", "lib.util")
 
 
+#: Files that are not modules of the packages: a test module, a script beside them, a file
+#: no import can name; they import and call like the others.
+OTHERS = {"tests.test_app": "tests/test_app.py", "scripts.tool": "scripts/tool.py",
+          "app.bump-version": "src/app/bump-version.py"}
+
+
 def _modules(rng: random.Random) -> list[str]:
     """The project's modules, in the (random) order of their layers."""
     modules = list(PACKAGES)
@@ -29,10 +35,12 @@ def _modules(rng: random.Random) -> list[str]:
         for i in range(rng.randint(2, 4)):
             modules.append(f"{package}.m{i}")
     rng.shuffle(modules)
-    return modules
+    return modules + list(OTHERS)
 
 
 def _path(module: str) -> str:
+    if module in OTHERS:
+        return OTHERS[module]
     parts = module.split(".")
     if module in PACKAGES:
         return "src/" + "/".join(parts) + "/__init__.py"
@@ -48,7 +56,9 @@ def _source(rng: random.Random, module: str, modules: list[str]) -> str:
     package = module if module in PACKAGES else module.rpartition(".")[0]
     # names mostly from modules later in the list, as layered code takes them (a cycle of
     # re-exports makes a whole map); modules from anywhere
-    later = modules[modules.index(module) + 1:] or modules
+    modules = [m for m in modules if m not in OTHERS]  # no import names those
+    later = modules[modules.index(module) + 1:] if module in modules else modules
+    later = later or modules
     for _ in range(rng.randint(1, 5)):
         form = rng.randrange(7)
         other = rng.choice(later if form in (0, 1, 3, 5) and rng.random() < 0.97 else modules)
@@ -97,12 +107,24 @@ def _source(rng: random.Random, module: str, modules: list[str]) -> str:
             return rng.choice(pool)
         return "print"
 
+    def base() -> str:
+        """A base class as written: a name, through a module, or a class's nested class."""
+        form = rng.randrange(4)
+        if form == 0 and aliases:
+            return f"{rng.choice(aliases)}.{rng.choice(['C0', 'C1', 'C2'])}"
+        if form == 1 and aliases:
+            return f"{rng.choice(aliases)}.{rng.choice(['C0', 'C1', 'C2'])}.Inner"
+        pool = local + [d for d in defined if d.startswith("C")]
+        if form == 2 and pool:
+            return f"{rng.choice(pool)}.Inner"
+        return rng.choice(pool) if pool else "object"
+
     for name in defined:
         if name.startswith("C"):
-            bases = [callee() for _ in range(rng.randint(0, 2))]
-            bases = [b for b in bases if "." not in b or not b.split(".")[-1].startswith("method")]
+            bases = [base() for _ in range(rng.randint(0, 2))]
             lines.append(f"class {name}({', '.join(bases)}):" if bases else f"class {name}:")
-            for m in range(2):
+            # some methods only come from the bases: found there, or not at all
+            for m in rng.sample(range(2), k=rng.randint(0, 2)):
                 lines.append(f"    def method{m}(self):")
                 lines.append(f"        self.method{1 - m}()")
                 lines.append(f"        return {callee()}()")

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 import pandas as pd
 
-from ..membership import positions
+from ..background import Background
+from ..membership import contains, positions
 from ..repos.commit_graph import has_commit_graph, refresh_commit_graph, worth_a_commit_graph
 from ..repos.git import Git
 from ..repos.shallow import shallow_commits
@@ -197,11 +198,16 @@ class HistoryService:
         boundary commits, oldest first."""
         import pyarrow.compute as pc
 
-        order = self._order(repo, commit)
-        mailmap = read_mailmap(repo, commit, self.git)
+        # git lists the order while the store reads every mined commit (a million commits:
+        # two seconds each, one after the other before); the commits are then kept to the
+        # order, the changes are joined with it by the analysis (:func:`per_file_changes`)
+        listing = Background(self._order, repo, commit)
         commits, file_changes = self.store.history.load_arrow(
-            project_id, order, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
+            project_id, None, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
             change_columns=ANALYSIS_CHANGE_COLUMNS)
+        order = listing.result()
+        commits = commits.filter(contains(commits.column("sha"), order))
+        mailmap = read_mailmap(repo, commit, self.git)
         marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
         boundary = _in_order(marked.column("sha").to_pylist(), order)
         return (order, commit_table(Mailmap(mailmap).apply_arrow(commits)), file_changes,

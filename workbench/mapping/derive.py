@@ -46,7 +46,7 @@ from .metrics import structural_metrics
 from .parsers import MANIFESTS, parser_for
 from .pymodules import ModuleLayout, import_prefixes, module_layout, root_choices
 from .python_links import NotDerivable, PythonLinks, absolute_imports, link_python_part
-from .scan import classify
+from .scan import SUBMODULE_REASON, SYMLINK_REASON, classify
 from .tables import EdgeSet, MapTables, NodeSet, ScannedFile
 
 #: Above this share of the Python modules to link again (and :data:`MIN_REFUSED` modules),
@@ -101,17 +101,6 @@ def _decode(files: pa.Table) -> tuple[dict[str, ScannedFile], dict[str, int]]:
     return old, lines_of
 
 
-_MODE_REASONS = ("submodule", "symlink", "larger than")
-
-
-def _same_kind(new: ScannedFile, old: ScannedFile) -> bool:
-    """Whether an unchanged blob is classified as the base map had it (its mode may change)."""
-    if (new.language, new.status, new.reason) == (old.language, old.status, old.reason):
-        return True
-    return (new.status == "parsed" and old.status == "skipped"
-            and not (old.reason or "").startswith(_MODE_REASONS))
-
-
 def plan(base: LinkRecord, base_files: pa.Table, entries: list[TreeEntry], *,
          max_bytes: int, excluder: Excluder | None, base_stats: dict) -> Plan | str:
     """The derivation of the map of ``entries`` from ``base`` (``base_files``:
@@ -122,15 +111,18 @@ def plan(base: LinkRecord, base_files: pa.Table, entries: list[TreeEntry], *,
     old, lines_of = _decode(base_files)
     if len(old) != len(entries) or any(e.path not in old for e in entries):
         return "files were added, removed or renamed"
-    files = []
+    files: list[ScannedFile] = []
     changed = []
-    for f in classify(entries, max_bytes, excluder):
-        before = old[f.path]
-        if f.blob_sha == before.blob_sha:
-            if not _same_kind(f, before):
-                return f"{f.path} changed its kind"
+    for e in entries:
+        before = old[e.path]
+        if e.blob_sha == before.blob_sha:
+            # the same bytes are classified the same, unless git's mode for them changed
+            if (e.is_symlink != (before.reason == SYMLINK_REASON)
+                    or e.is_submodule != (before.reason == SUBMODULE_REASON)):
+                return f"{e.path} changed its kind"
             files.append(before)  # as the base map had it, after its facts were read
             continue
+        f = classify([e], max_bytes, excluder)[0]
         files.append(f)
         if posixpath.basename(f.path) in MANIFESTS:
             return f"the manifest {f.path} changed"

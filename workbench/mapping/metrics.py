@@ -254,6 +254,8 @@ def structural_metrics(files: list[str], src: np.ndarray, dst: np.ndarray
     edges ``src[k] -> dst[k]`` (positions in ``files``, each pair once, in the order they
     were drawn: Louvain's answer depends on it). PageRank is rounded to 8 decimals."""
     n = len(files)
+    if not n:
+        return [], [], [], []
     rank = pagerank(n, src, dst) if len(src) else np.full(n, 1 / n)
     if not len(src):
         communities = [{f} for f in files]

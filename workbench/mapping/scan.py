@@ -23,6 +23,11 @@ from .workers import WorkerPool
 Progress = Callable[[int, int | None, str], None]
 
 
+#: Why a submodule or a symlink is not parsed (what git keeps there says more than any pattern).
+SUBMODULE_REASON = "submodule (not initialised)"
+SYMLINK_REASON = "symlink (not followed)"
+
+
 def classify(entries: Iterable[TreeEntry], max_bytes: int,
              excluder: Excluder | None = None) -> list[ScannedFile]:
     """Decide for every tree entry whether it will be parsed, and why not when it will not."""
@@ -30,9 +35,9 @@ def classify(entries: Iterable[TreeEntry], max_bytes: int,
     for e in entries:
         language = language_for(e.path)
         if e.is_submodule:  # what git keeps there says more than any pattern
-            files.append(ScannedFile(e.path, e.blob_sha, None, None, "skipped", "submodule (not initialised)"))
+            files.append(ScannedFile(e.path, e.blob_sha, None, None, "skipped", SUBMODULE_REASON))
         elif e.is_symlink:
-            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "skipped", "symlink (not followed)"))
+            files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "skipped", SYMLINK_REASON))
         elif excluder is not None and (excluded := excluder.reason(e.path)) is not None:
             files.append(ScannedFile(e.path, e.blob_sha, e.size, language, "ignored", excluded))
         elif language is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..config import Config
 from ..domain import Project
 from ..errors import MapError, WorkbenchError
+from ..background import Background
 from ..graph._gc import collector_paused, thaw
 from ..repos.shallow import shallow_commits
 from ..jobs import Job
@@ -97,32 +98,6 @@ def _load_map_modules() -> None:
     from .metrics import prewarm
 
     prewarm().join()  # what PageRank and Louvain import (scipy)
-
-
-class _Background:
-    """``fn(*args)`` on a thread of its own; :meth:`result` waits and raises what it raised."""
-
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="workbench-background", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 #: How a service announces what happened: ``publish(event_type, payload)`` (the facade hands in
@@ -207,7 +182,8 @@ class MapService:
             else:
                 try:
                     result = self._map_commit(job, project, repo, branch, ref, commit,
-                                              started, excluder, given, default_head)
+                                              started, excluder, given, default_head,
+                                              whole=force)
                 finally:
                     thaw()  # what the map's steps froze (collector_paused)
         except WorkbenchError as exc:
@@ -290,13 +266,15 @@ class MapService:
 
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,
-                    given: str, default_head: bool) -> dict:
+                    given: str, default_head: bool, *, whole: bool = False) -> dict:
+        """Map ``commit``: derived from the project's last map when it can be (see
+        :mod:`.derive`; never when ``whole``), else a whole map."""
         from . import derive
         from .scan import scan
 
         # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
         # workers parse, instead of delaying the first parse in a fresh process
-        loading = _Background(_load_map_modules)
+        loading = Background(_load_map_modules)
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
         entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
@@ -322,8 +300,8 @@ class MapService:
                 )
 
         try:
-            derived, why_whole, scanned = self._derive(project, entries, excluder, scan_entries,
-                                                        loading)
+            derived, why_whole, scanned = (None, None, None) if whole else self._derive(
+                project, entries, excluder, scan_entries, loading)
             if derived is None:
                 scanned = scan_entries(entries)
             # a cancel asked for while the last files parsed stops here: nothing is stored
@@ -335,7 +313,7 @@ class MapService:
         # parse results are a cache keyed by blob: stored in their own short transaction
         # before the snapshot's, so the one that makes the snapshot visible stays small. DuckDB
         # writes them without holding the GIL, beside the history analysis and the build.
-        facts_writer = _Background(self.store.facts.put_many, fresh)
+        facts_writer = Background(self.store.facts.put_many, fresh)
         try:
             loading.result()
             import pandas as pd
@@ -364,7 +342,7 @@ class MapService:
                      if self.config.blame else None)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
             # beside the map's tables on this one
-            finishing = _Background(
+            finishing = Background(
                 lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
                     _changed_since_last_map(self.store, project.id, blame))))
             try:
@@ -430,7 +408,7 @@ class MapService:
         return result
 
     def _derive(self, project: Project, entries, excluder: Excluder, scan_entries,
-                loading: _Background):
+                loading: Background):
         """``(derived map, None, scan of the changed files)`` when the commit's map can be
         derived from an earlier one (:mod:`.derive`), else ``(None, why not, None)`` (why:
         None when there is no earlier map to derive from)."""

@@ -152,12 +152,12 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
-    def load_arrow(self, project_id: int, shas: "list[str] | pa.Array", *, changes: bool = True,
-                   commit_columns: Sequence[str] = COMMIT_COLUMNS,
+    def load_arrow(self, project_id: int, shas: "list[str] | pa.Array | None", *,
+                   changes: bool = True, commit_columns: Sequence[str] = COMMIT_COLUMNS,
                    change_columns: Sequence[str] = CHANGE_COLUMNS) -> tuple["pa.Table", "pa.Table | None"]:
-        """What :meth:`load` reads for ``shas`` (a list or an Arrow array), as Arrow tables:
-        no Python object is made (the history analysis reads them in DuckDB). Without
-        ``changes`` the second is None."""
+        """What :meth:`load` reads for ``shas`` (a list or an Arrow array; None: every mined
+        commit of the project), as Arrow tables: no Python object is made (the history
+        analysis reads them in DuckDB). Without ``changes`` the second is None."""
         import pyarrow as pa
 
         wanted = pa.table({"sha": _sha_array(shas)})
@@ -165,7 +165,8 @@ class HistoryTable:
 
         def fetch(cur):
             with registered(cur, wanted_shas=wanted):
-                return [cur.execute(_rows_sql(table, columns, True), [project_id]).to_arrow_table()
+                return [cur.execute(_rows_sql(table, columns, shas is not None),
+                                    [project_id]).to_arrow_table()
                         for table, columns in reads]
 
         tables = self.db.read(fetch)
