@@ -152,6 +152,25 @@ def _snapshot_rows(wb: Workbench, snapshot_id: int) -> dict:
 _OWN = {"seconds", "derived_from", "relinked", "whole_map_because", "parsed_now"}
 
 
+def _pair(tmp_path: Path, repo: Path, *, blame: bool = False) -> tuple[Workbench, Workbench]:
+    """A workbench that derives maps and one that makes whole maps, the project mapped by both."""
+    derived = Workbench(config=Config(data_dir=tmp_path / "derived", blame=blame, workers=1))
+    whole = Workbench(config=Config(data_dir=tmp_path / "whole", blame=blame, workers=1,
+                                    derive_maps=False))
+    for wb in (derived, whole):
+        wb.add_project("p", str(repo))
+        wb.map("p")
+    return derived, whole
+
+
+def _same_maps(derived: Workbench, whole: Workbench, a, b) -> None:
+    rows_a, rows_b = _snapshot_rows(derived, a.id), _snapshot_rows(whole, b.id)
+    for table in rows_a:
+        assert rows_a[table] == rows_b[table], table
+    assert ({k: v for k, v in a.stats.items() if k not in _OWN}
+            == {k: v for k, v in b.stats.items() if k not in _OWN})
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_derived_maps_equal_whole_maps(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
@@ -160,12 +179,8 @@ def test_derived_maps_equal_whole_maps(tmp_path: Path, seed: int) -> None:
     write(repo, {_path(m): _source(rng, m, modules) for m in modules})
     write(repo, {"README.md": "# project\n", "web/app.js": "import x from './y';\nexport function a() { x(); }\n"})
     commit(repo, "first")
-    derived = Workbench(config=Config(data_dir=tmp_path / "derived", blame=False, workers=1))
-    whole = Workbench(config=Config(data_dir=tmp_path / "whole", blame=False, workers=1,
-                                    derive_maps=False))
-    for wb in (derived, whole):
-        wb.add_project("p", str(repo))
-        wb.map("p")
+    # one seed blames as well: the owners of current lines are compared with the rest
+    derived, whole = _pair(tmp_path, repo, blame=seed == 1)
     kinds = []
     for round_ in range(6):
         if round_ == 3:  # a file of another language changes: a whole map, saying why
@@ -186,10 +201,34 @@ def test_derived_maps_equal_whole_maps(tmp_path: Path, seed: int) -> None:
             assert expect in a.stats["whole_map_because"]
         kinds.append("derived" if "derived_from" in a.stats else a.stats.get("whole_map_because"))
         assert "derived_from" not in b.stats and "whole_map_because" not in b.stats
-        rows_a, rows_b = _snapshot_rows(derived, a.id), _snapshot_rows(whole, b.id)
-        for table in rows_a:
-            assert rows_a[table] == rows_b[table], (table, round_, kinds[-1])
-        assert ({k: v for k, v in a.stats.items() if k not in _OWN}
-                == {k: v for k, v in b.stats.items() if k not in _OWN})
+        _same_maps(derived, whole, a, b)
     # most commits only rewrote Python modules: those maps were derived
     assert kinds.count("derived") >= 3, kinds
+
+
+def test_an_import_that_moves_a_module_root_makes_a_whole_map(tmp_path: Path) -> None:
+    """``lib/pkg/`` is ``pkg`` or ``lib.pkg`` as the code imports it: the one file that
+    imports it decides, so changing that import renames every module of the package."""
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"lib/pkg/__init__.py": "", "lib/pkg/core.py": "def run():\n    return 1\n",
+                 "lib/pkg/extra.py": "from pkg.core import run\n\n\ndef go():\n    return run()\n",
+                 "lib/helpers.py": "def help():\n    return 2\n",
+                 "app.py": "from pkg.core import run\n\n\ndef main():\n    return run()\n"})
+    commit(repo, "first")
+    derived, whole = _pair(tmp_path, repo)
+    assert derived.snapshot("p").nodes.query("kind == 'module'")["id"].str.startswith("pkg.").any()
+    # the same import, reworded: the root stays, the map is derived
+    write(repo, {"app.py": "from pkg.core import run\n\n\ndef main():\n    return run() + 1\n"})
+    commit(repo, "same root", date="2026-01-02T12:00:00+00:00")
+    a, b = derived.map("p"), whole.map("p")
+    assert a.stats.get("derived_from") is not None
+    _same_maps(derived, whole, a, b)
+    # both imports now name the package from the repository root: every name changes
+    write(repo, {"app.py": "from lib.pkg.core import run\n\n\ndef main():\n    return run()\n",
+                 "lib/pkg/extra.py": "from lib.pkg.core import run\n\n\ndef go():\n    return run()\n"})
+    commit(repo, "other root", date="2026-01-03T12:00:00+00:00")
+    a, b = derived.map("p"), whole.map("p")
+    assert "derived_from" not in a.stats
+    assert a.stats["whole_map_because"] == "changed imports move a module root"
+    assert derived.snapshot("p").nodes.query("kind == 'module'")["id"].str.startswith("lib.pkg.").any()
+    _same_maps(derived, whole, a, b)

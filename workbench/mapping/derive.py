@@ -6,14 +6,15 @@ the same paths as a stored map made the same way (same map version, exclusions a
 limit) and changed only the contents of Python files (and of files no parser reads), the
 new map is the old one with these Python modules linked again:
 
-* the files whose contents changed, and every module whose answers read one of them, by
-  the record each map keeps (:class:`~.python_links.PythonLinks`: for every module, the
-  modules whose facts its names, calls and bases were followed through, one step of a chain
-  of re-exports at a time; the closure of that relation backwards from the changed files);
-* their facts and those of the modules they follow names into are read from the parse
+* the files whose contents changed, and every module whose rows may read them, by the
+  record each map keeps (:class:`~.python_links.PythonLinks`): the modules whose names or
+  bases are made, through any chain of re-exports, of a changed module's (``follows``,
+  followed backwards), and those whose imports, calls or bases looked a name up in one of
+  those (``reads``, one step back);
+* their facts and those of the modules their names lead into are read from the parse
   cache, only as far as the names lead;
-* the module layout is the old one when the import evidence it weighed is unchanged
-  (:attr:`~.pymodules.ModuleLayout.evidence`), else the map is made whole;
+* the module layout is the old one when the changed imports leave every choice of a module
+  root as it was (:attr:`~.pymodules.ModuleLayout.choices`), else the map is made whole;
 * the structural metrics (fan-in/out, PageRank, communities) are computed again over the
   whole import graph, the old edges read from the store in the order they were drawn, so
   the numbers are those of a whole map;
@@ -21,9 +22,9 @@ new map is the old one with these Python modules linked again:
 
 Anything else (a path added, removed or renamed; a file of another language or a manifest
 changed; a changed import that moves a module root; a cycle of re-exports or bases on the
-way; more than :data:`MAX_SHARE` of the modules of a large map to link again) makes a whole map, and the
-map's statistics say which and why (``derived_from`` / ``whole_map_because``). A test maps
-random commits both ways and compares every row.
+way; more than :data:`MAX_SHARE` of the modules of a large map to link again) makes a whole
+map, and the map's statistics say which and why (``derived_from`` / ``whole_map_because``).
+A test maps random commits both ways and compares every row.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ from .tables import EdgeSet, MapTables, NodeSet, ScannedFile
 MAX_SHARE = 0.25
 MIN_REFUSED = 1_000
 
-#: What a map depends on beside its files and code (a derived map needs the same).
 def map_settings(max_file_bytes: int) -> dict:
+    """What a map depends on beside its files, exclusions and code (a map is derived only
+    from one made with the same), as kept in ``link_records.settings``."""
     return {"max_file_bytes": int(max_file_bytes)}
 
 
