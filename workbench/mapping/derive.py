@@ -298,6 +298,15 @@ def file_nodes(derived: DerivedMap) -> list[str]:
     return python + other
 
 
+def same_imports(derived: DerivedMap, old_pairs: pa.Table) -> bool:
+    """Whether the relinked files import what they imported in the base map, in the same
+    order (``old_pairs``: the base's import edges leaving them): then the import graph, and
+    so every structural metric, is the base's."""
+    new = [(src, dst) for (src, dst, kind) in derived.edges.rows if kind == "imports"]
+    old = list(zip(old_pairs.column("src").to_pylist(), old_pairs.column("dst").to_pylist()))
+    return sorted(new, key=lambda p: p[0]) == sorted(old, key=lambda p: p[0])
+
+
 def metrics_table(derived: DerivedMap, base_pairs: pa.Table) -> pa.Table:
     """fan_in, fan_out, pagerank and community of every file-level node of the derived map:
     the base's import edges but those of the relinked files, and theirs, in the order a

@@ -320,9 +320,15 @@ class MapService:
 
             job.report(len(fresh), len(fresh), "building the map")
             if derived is not None:
-                # the metrics of the whole import graph while the history may still be analysed
-                metrics = derive.metrics_table(derived, self.store.snapshots.import_pairs(
-                    derived.base_id, derived.relinked))
+                # the metrics of the whole import graph while the history may still be
+                # analysed; the base's when the relinked files import what they did
+                snapshots = self.store.snapshots
+                if derive.same_imports(derived, snapshots.import_pairs(
+                        derived.base_id, derived.relinked, of=True)):
+                    metrics = snapshots.node_metrics(derived.base_id)
+                else:
+                    metrics = derive.metrics_table(derived, snapshots.import_pairs(
+                        derived.base_id, derived.relinked))
                 files, lines_of = derived.files, derived.lines_of
             else:
                 from .build import finish_map, link_map

@@ -201,21 +201,29 @@ class SnapshotsTable:
 
         return self.db.read(fetch)
 
-    def import_pairs(self, snapshot_id: int, skip_paths: list[str]) -> "pa.Table":
-        """(src, dst) of the snapshot's ``imports`` edges in the order they were drawn, but
-        those leaving the Python files ``skip_paths``."""
+    def import_pairs(self, snapshot_id: int, paths: list[str], *, of: bool = False) -> "pa.Table":
+        """(src, dst) of the snapshot's ``imports`` edges in the order they were drawn: those
+        leaving the Python files ``paths`` with ``of``, else all the others."""
         import pyarrow as pa
 
-        skip = pa.table({"path": pa.array(skip_paths, pa.string())})
+        chosen = pa.table({"path": pa.array(paths, pa.string())})
 
         def fetch(cur):
-            with materialized(cur, skip_paths=skip):
+            with materialized(cur, chosen_paths=chosen):
                 return cur.execute(
                     "SELECT e.src, e.dst FROM edges e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
-                    f" AND e.src NOT IN (SELECT id FROM ({_RELINKED_IDS.format(table='skip_paths')}))"
+                    f" AND e.src {'IN' if of else 'NOT IN'}"
+                    f" (SELECT id FROM ({_RELINKED_IDS.format(table='chosen_paths')}))"
                     " ORDER BY e.rowid", [snapshot_id, snapshot_id]).to_arrow_table()
 
         return self.db.read(fetch)
+
+    def node_metrics(self, snapshot_id: int) -> "pa.Table":
+        """id, fan_in, fan_out, pagerank, community of the snapshot's file-level nodes."""
+        return self.db.read(lambda cur: cur.execute(
+            "SELECT id, fan_in, fan_out, pagerank, community FROM nodes WHERE snapshot_id = ?"
+            " AND kind IN ('module', 'package', 'file') AND path IS NOT NULL",
+            [snapshot_id]).to_arrow_table())
 
     def write_derived(self, *, base_id: int, project_id: int, ref: str | None, commit_sha: str,
                       parser_version: int, job_id: int | None, stats: dict[str, Any],
