@@ -269,7 +269,6 @@ class MapService:
                     given: str, default_head: bool, *, whole: bool = False) -> dict:
         """Map ``commit``: derived from the project's last map when it can be (see
         :mod:`.derive`; never when ``whole``), else a whole map."""
-        from . import derive
         from .scan import scan
 
         # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
@@ -319,6 +318,8 @@ class MapService:
             import pandas as pd
 
             job.report(len(fresh), len(fresh), "building the map")
+            from . import derive
+
             if derived is not None:
                 # the metrics of the whole import graph while the history may still be
                 # analysed; the base's when the relinked files import what they did
@@ -418,13 +419,12 @@ class MapService:
         """``(derived map, None, scan of the changed files)`` when the commit's map can be
         derived from an earlier one (:mod:`.derive`), else ``(None, why not, None)`` (why:
         None when there is no earlier map to derive from)."""
-        from . import derive
-
         if not self.config.derive_maps:
             return None, None, None
         base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
-        if base_id is None:
+        if base_id is None:  # a first map: nothing to derive from, nothing more to load
             return None, None, None
+        from . import derive
         record = self.store.links.read(base_id)
         plan = derive.plan(record, self.store.snapshots.base_files(base_id), entries,
                            max_bytes=self.config.max_file_bytes, excluder=excluder,
