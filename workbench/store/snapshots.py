@@ -395,9 +395,12 @@ class SnapshotsTable:
             if node_kinds is not None:
                 n_where += " AND list_contains(?, kind)"
                 n_params.append(list(node_kinds))
+            # in id order, not the order the rows were written in: a graph's answers (which of
+            # two equally short chains a query shows) then depend on the map alone, the same
+            # for a whole map and for one derived from the last (copied rows come first there)
             n = cur.execute(
-                f"SELECT {', '.join(NODE_COLUMNS)} FROM nodes WHERE {n_where}", n_params
-            ).to_arrow_table()
+                f"SELECT {', '.join(NODE_COLUMNS)} FROM nodes WHERE {n_where} ORDER BY id",
+                n_params).to_arrow_table()
             e_where, e_params = "e.snapshot_id = ?", [snapshot_id]
             if edge_kinds is not None:
                 e_where += " AND list_contains(?, e.kind)"
