@@ -127,10 +127,7 @@ class Summary:
         lines = [
             f"Project {self.project} at {self.commit[:12]}",
             *([f"  snapshot {self.snapshot}"] if self.snapshot else []),
-            *([f"  derived from snapshot #{s['derived_from']}: {s.get('relinked', 0):,} Python "
-               "modules linked again, the other rows kept"] if "derived_from" in s else []),
-            *([f"  a whole map, not derived from the last one: {s['whole_map_because']}"]
-              if s.get("whole_map_because") else []),
+            *([f"  {origin}"] if (origin := map_origin(s)) else []),
             f"  files                  {s.get('files', 0):>7}   (source: {langs}; skipped "
             f"{s.get('skipped_files', 0)}, parse problems {s.get('parse_problems', 0)}"
             + (f", excluded {s['excluded_files']}" if s.get("excluded_files") else "") + ")",
@@ -163,6 +160,18 @@ class Summary:
             shown = " -> ".join(path) if path else "members " + ", ".join(members)
             lines.append(f"    {len(members):>3} modules: {shown}")
         return "\n".join(lines)
+
+
+def map_origin(stats: dict) -> str | None:
+    """How a map was made, when a summary should say it: derived from an earlier snapshot
+    (and how much was linked again), or a whole map where one could have been derived (and
+    why not); None for a first map or a forced one."""
+    if "derived_from" in stats:
+        return (f"derived from snapshot #{stats['derived_from']}: "
+                f"{stats.get('relinked', 0):,} Python modules linked again, the other rows kept")
+    if stats.get("whole_map_because"):
+        return f"a whole map, not derived from the last one: {stats['whole_map_because']}"
+    return None
 
 
 def describe_exclusions(patterns) -> str:

@@ -75,6 +75,24 @@ def test_project_panel_buttons_call_the_facade(wb, shop_repo):
     assert "shop" in panel._repr_mimebundle_()["text/html"]
 
 
+def test_a_re_map_says_it_was_derived_from_the_last_map(wb, shop_repo):
+    from tests.helpers import commit, write
+
+    panel = ProjectPanel(wb)
+    panel.source.value, panel.name.value = str(shop_repo), "shop"
+    panel.add_map_button.click()
+    panel.session.wait(60)
+    write(shop_repo, {"src/shop/util/money.py": "def fmt(x):\n    return f'{x:.3f}'\n"})
+    commit(shop_repo, "three decimals", "2026-02-01T10:00:00+00:00")
+    panel.rows["shop"].map_button.click()
+    panel.session.wait(60)
+    deadline = time.monotonic() + 10
+    while "derived" not in panel.message.value and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "derived from snapshot #1" in panel.message.value, panel.message.value
+    assert "Python modules linked again" in panel.message.value
+
+
 def test_add_and_map_registers_and_maps_in_one_click(wb, shop_repo):
     panel = ProjectPanel(wb)
     panel.source.value = str(shop_repo)

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..domain import FINISHED_STATUSES, Project
+from ..snapshot import map_origin
 from .base import Panel, esc, table_html
 
 
@@ -110,7 +111,9 @@ class ProjectPanel(Panel):
         if p.status in FINISHED_STATUSES:
             self.refresh()
             verb = "mapped" if p.status == "succeeded" else "failed to map"
-            self.message.value = f"{verb} <b>{esc(project)}</b> (job {p.job_id})"
+            origin = map_origin(self.wb.job(p.job_id).result or {}) if p.status == "succeeded" else None
+            self.message.value = (f"{verb} <b>{esc(project)}</b> (job {p.job_id})"
+                                  + (f": {esc(origin)}" if origin else ""))
 
     def refresh(self) -> None:
         rows = {}
