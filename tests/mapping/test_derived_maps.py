@@ -239,3 +239,35 @@ def test_an_import_that_moves_a_module_root_makes_a_whole_map(tmp_path: Path) ->
     assert a.stats["whole_map_because"] == "changed imports move a module root"
     assert derived.snapshot("p").nodes.query("kind == 'module'")["id"].str.startswith("lib.pkg.").any()
     _same_maps(derived, whole, a, b)
+
+
+def test_a_derived_map_that_fails_in_its_write_leaves_no_snapshot(tmp_path: Path, monkeypatch) -> None:
+    """The derived snapshot's rows, its record and the job's success are one transaction: a
+    failure inside it (here a count that raises) stores nothing and reports that failure."""
+    from workbench.errors import MapError
+    from workbench.store import snapshots
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n",
+                 "pkg/b.py": "from pkg.a import f\n\n\ndef g():\n    return f()\n"})
+    commit(repo, "first")
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", blame=False, workers=1))
+    wb.add_project("p", str(repo))
+    first = wb.map("p")
+    write(repo, {"pkg/a.py": "def f():\n    return 2\n"})
+    commit(repo, "second", date="2026-01-02T12:00:00+00:00")
+
+    def broken(cur, snapshot_id):
+        raise RuntimeError("the disk said no")
+
+    monkeypatch.setattr(snapshots, "map_counts", broken)
+    with pytest.raises(MapError, match="the disk said no"):
+        wb.map("p")
+    counts = {t: wb.store.db.query(f"SELECT count(*) FROM {t} WHERE snapshot_id <> ?",
+                                   [first.id])[0][0]
+              for t in ("files", "nodes", "edges", "module_links", "link_records", "file_metrics")}
+    assert counts == dict.fromkeys(counts, 0)
+    assert [s.id for s in wb.store.snapshots.list()] == [first.id]
+    monkeypatch.undo()
+    again = wb.map("p")  # and the next map derives as if nothing happened
+    assert again.stats.get("derived_from") == first.id
