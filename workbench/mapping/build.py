@@ -54,9 +54,8 @@ def link_map(files: list[ScannedFile], manifests: dict[str, bytes] | None = None
     """Every node and edge of the map but the co-change edges, with the structural metrics
     (computed on import edges only, so the co-change edges added later do not change them)."""
     nodes, edges = NodeSet(), EdgeSet()
-    links = PythonLinks()
-    py_stats = link_python([f for f in files if f.language == "python" and f.status != "ignored"],
-                           nodes, edges, record=links)
+    py_stats, links = link_python(
+        [f for f in files if f.language == "python" and f.status != "ignored"], nodes, edges)
     other = [f for f in files if f.language not in (None, "python") and f.status != "ignored"]
     other_stats = link_other_languages(other, nodes, edges, manifests or {})
     add_structural_metrics(nodes, edges)

@@ -426,21 +426,21 @@ def _parents(module: str):
         parent = parent.rpartition(".")[0]
 
 
-def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet,
-                record: PythonLinks | None = None) -> dict:
-    """Link every Python file of a map (see the module docstring); ``record``, when given,
-    receives what the link read across modules (:class:`PythonLinks`)."""
+def link_python(files: list[ScannedFile], nodes: NodeSet, edges: EdgeSet
+                ) -> tuple[dict, PythonLinks]:
+    """Link every Python file of a map (see the module docstring) into ``nodes`` and
+    ``edges``. Returns the statistics (modules, packages, calls resolved, unresolved and
+    builtin) and what the link read across modules (:class:`PythonLinks`)."""
     layout = module_layout([f.path for f in files], _absolute_imports(files))
     linker = _Linker(layout, nodes, edges)
     linker.link(files, whole=True)
-    if record is not None:
-        record.__dict__.update(linker.record.__dict__)
     counts = {"calls_resolved": 0, "calls_unresolved": 0, "calls_builtin": 0}
     for resolved, unresolved, builtin in linker.record.calls.values():
         counts["calls_resolved"] += resolved
         counts["calls_unresolved"] += unresolved
         counts["calls_builtin"] += builtin
-    return {"modules": len(files), "packages": len(layout.packages), **counts}
+    return ({"modules": len(files), "packages": len(layout.packages), **counts},
+            linker.record)
 
 
 def link_python_part(layout: ModuleLayout, files: list[ScannedFile], nodes: NodeSet,
