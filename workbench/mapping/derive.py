@@ -150,16 +150,16 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     changed_py = [f for f in plan.changed if f.language == "python" and f.status != "ignored"]
     # the import evidence of the module roots, counted again: its choices must stay
     weighed, choices = base.evidence["counts"], base.evidence["choices"]
-    counts = Counter(weighed)
+    evidence = Counter(weighed)
     old_facts = _facts(cached, [plan.old[f.path] for f in changed_py])
     for f in changed_py:
         if plan.old[f.path].status == "parsed" and f.path not in old_facts:
             return f"the parse cache no longer holds the facts of {f.path}"
-        counts.update(_weighed(scanned[f.path].facts, weighed))
-        counts.subtract(_weighed(old_facts.get(f.path), weighed))
-    if root_choices(choices, counts) != root_choices(choices, weighed):
+        evidence.update(_weighed(scanned[f.path].facts, weighed))
+        evidence.subtract(_weighed(old_facts.get(f.path), weighed))
+    if root_choices(choices, evidence) != root_choices(choices, weighed):
         return "changed imports move a module root"
-    layout = module_layout([f.path for f in python], evidence=dict(counts))
+    layout = module_layout([f.path for f in python], evidence=dict(evidence))
     module_of = layout.names
     modules = base.modules
     start = {module_of.get(f.path, f.path) for f in changed_py}
@@ -253,6 +253,7 @@ def _facts(cached, files: list[ScannedFile]) -> dict[str, FileFacts]:
 
 
 def _weighed(facts: FileFacts | None, weighed: dict[str, int]) -> Counter:
+    """How often one file's absolute imports use each of the ``weighed`` names."""
     if facts is None or not weighed:
         return Counter()
     return Counter(n for n in import_prefixes(absolute_imports(facts)) if n in weighed)
