@@ -29,12 +29,12 @@ A test maps random commits both ways and compares every row.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-import numpy as np
 import pyarrow as pa
 
 from ..repos.git import TreeEntry
@@ -44,10 +44,10 @@ from .build import add_co_changes, files_table
 from .excludes import Excluder
 from .facts import FileFacts
 from .metrics import structural_metrics
-from .parsers import MANIFESTS, parser_for
+from .parsers import MANIFESTS
 from .pymodules import ModuleLayout, import_prefixes, module_layout, root_choices
 from .python_links import NotDerivable, PythonLinks, absolute_imports, link_python_part
-from .scan import SUBMODULE_REASON, SYMLINK_REASON, classify
+from .scan import SUBMODULE_REASON, SYMLINK_REASON, classify, fact_key
 from .tables import EdgeSet, MapTables, NodeSet, ScannedFile
 
 #: Above this share of the Python modules to link again (and :data:`MIN_REFUSED` modules),
@@ -137,10 +137,6 @@ def plan(base: LinkRecord, base_files: pa.Table, entries: list[TreeEntry], *,
     return Plan(base, files, changed, old, lines_of, base_stats)
 
 
-def _key(f: ScannedFile) -> FactKey:
-    return (f.blob_sha, *parser_for(f.language))
-
-
 def link(plan: Plan, scanned: dict[str, ScannedFile],
          cached: Callable[[Iterable[FactKey]], dict[FactKey, str]]) -> DerivedMap | str:
     """Link the modules the changed files may affect (``scanned``: the changed files with
@@ -173,8 +169,7 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     if followed & cycles:
         return "a cycle of re-exports or bases is on the way"
 
-    path_of = {m: p for p, m in module_of.items()}
-    path_of.update((p, p) for p in layout.unimportable)
+    path_of = layout.paths()
     by_path = {f.path: f for f in python}
     current = {p: scanned.get(p, by_path[p]) for p in by_path}
     # the facts the names will most likely be followed into, read at once
@@ -241,10 +236,10 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
 def _facts(cached, files: list[ScannedFile]) -> dict[str, FileFacts]:
     """Facts of ``files`` from the parse cache, by path (those not cached are left out)."""
     wanted = [f for f in files if f.status == "parsed"]
-    raw = cached([_key(f) for f in wanted])
+    raw = cached([fact_key(f) for f in wanted])
     found = {}
     for f in wanted:
-        text = raw.get(_key(f))
+        text = raw.get(fact_key(f))
         if text is not None:
             facts = FileFacts.from_json(text)
             if not facts.extra.get("skipped"):
@@ -313,21 +308,9 @@ def metrics_table(derived: DerivedMap, base_pairs: pa.Table) -> pa.Table:
     the base's import edges but those of the relinked files, and theirs, in the order a
     whole map would have drawn them (each source's edges together, sources in node order)."""
     files = file_nodes(derived)
-    index = {node: i for i, node in enumerate(files)}
-    pairs = []
-    for src, dst in zip(base_pairs.column("src").to_pylist(), base_pairs.column("dst").to_pylist()):
-        i, j = index.get(src), index.get(dst)
-        if i is not None and j is not None:
-            pairs.append((i, j))
-    for (src, dst, kind) in derived.edges.rows:
-        if kind == "imports":
-            i, j = index.get(src), index.get(dst)
-            if i is not None and j is not None:
-                pairs.append((i, j))
-    pairs.sort(key=lambda p: p[0])  # stable: each source's edges keep their order
-    src = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
-    dst = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
-    fan_in, fan_out, rank, community = structural_metrics(files, src, dst)
+    drawn = zip(base_pairs.column("src").to_pylist(), base_pairs.column("dst").to_pylist())
+    fan_in, fan_out, rank, community = structural_metrics(files, itertools.chain(
+        drawn, ((s, d) for s, d, kind in derived.edges.rows if kind == "imports")))
     return pa.table({
         "id": pa.array(files, pa.string()),
         "fan_in": pa.array(fan_in, pa.int32()), "fan_out": pa.array(fan_out, pa.int32()),

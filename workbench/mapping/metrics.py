@@ -23,6 +23,7 @@ so that SQL can filter and sort by them:
 from __future__ import annotations
 
 import threading
+from typing import Iterable
 
 import networkx as nx
 import numpy as np
@@ -232,13 +233,9 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
     files = [n for n, r in nodes.rows.items() if r["kind"] in FILE_KINDS and r.get("path")]
     if not files:
         return
-    index = {node: i for i, node in enumerate(files)}
     imports = EdgeKind.IMPORTS.value  # a plain string: compared once per edge
-    pairs = [(i, j) for s, d, k in edges.rows if k == imports
-             and (i := index.get(s)) is not None and (j := index.get(d)) is not None]
-    src = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
-    dst = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
-    fan_in, fan_out, rank, community = structural_metrics(files, src, dst)
+    fan_in, fan_out, rank, community = structural_metrics(
+        files, ((s, d) for s, d, k in edges.rows if k == imports))
     for i, f in enumerate(files):
         row = nodes.rows[f]
         row["fan_in"] = fan_in[i]
@@ -247,15 +244,25 @@ def add_structural_metrics(nodes: NodeSet, edges: EdgeSet) -> None:
         row["community"] = community[i]
 
 
-def structural_metrics(files: list[str], src: np.ndarray, dst: np.ndarray
+def structural_metrics(files: list[str], imports: Iterable[tuple[str, str]]
                        ) -> tuple[list[int], list[int], list[float], list[int | None]]:
     """``(fan_in, fan_out, pagerank, community)`` lists aligned with ``files`` (the
-    file-level node ids, in the order the map added them) joined by the internal import
-    edges ``src[k] -> dst[k]`` (positions in ``files``, each pair once, in the order they
-    were drawn: Louvain's answer depends on it). PageRank is rounded to 8 decimals."""
+    file-level node ids, in the order the map added them) joined by the ``imports`` (source
+    and target ids, each pair once, in the order they were drawn; pairs with an end outside
+    ``files`` are left out). The edges are taken source by source in ``files``' order, each
+    source's in the order drawn: Louvain's answer depends on it, and a map derived from
+    another (:mod:`.derive`) draws its edges in another order than a whole map. PageRank is
+    rounded to 8 decimals."""
     n = len(files)
     if not n:
         return [], [], [], []
+    index = {node: i for i, node in enumerate(files)}
+    pairs = [(i, j) for s, d in imports
+             if (i := index.get(s)) is not None and (j := index.get(d)) is not None]
+    src = np.fromiter((i for i, _ in pairs), dtype=np.int64, count=len(pairs))
+    dst = np.fromiter((j for _, j in pairs), dtype=np.int64, count=len(pairs))
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
     rank = pagerank(n, src, dst) if len(src) else np.full(n, 1 / n)
     if not len(src):
         communities = [{f} for f in files]

@@ -92,6 +92,13 @@ class ModuleLayout:
     evidence: dict[str, int] = field(default_factory=dict)
     choices: list[list[str]] = field(default_factory=list)
 
+    def paths(self) -> dict[str, str]:
+        """Module id -> path of every file: its dotted name, or its path when it is not
+        importable (the map's node ids)."""
+        found = {name: path for path, name in self.names.items()}
+        found.update((path, path) for path in self.unimportable)
+        return found
+
 
 def _dotted_path(path: str) -> str:
     stem = path[:-3] if path.endswith(".py") else path

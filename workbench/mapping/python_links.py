@@ -193,8 +193,7 @@ class _Linker:
         self.modules = set(layout.names.values())
         self.packages = layout.packages
         self.resolver = ImportResolver(self.modules, self.packages, layout.aliases)
-        self.path_of = {m: p for p, m in layout.names.items()}
-        self.path_of.update((p, p) for p in layout.unimportable)
+        self.path_of = layout.paths()
         self.namespaces = {
             parent for m in self.modules
             for parent in _parents(m) if parent not in self.modules}

@@ -59,7 +59,8 @@ class ScanResult:
     """Contents of go.mod / Cargo.toml files, for import resolution."""
 
 
-def _key(f: ScannedFile) -> FactKey:
+def fact_key(f: ScannedFile) -> FactKey:
+    """The parse cache's key of a file's facts: its blob, parser and parser version."""
     parser, version = parser_for(f.language)
     return (f.blob_sha, parser, version)
 
@@ -83,7 +84,7 @@ def scan(
     """
     files = classify(entries, max_bytes, excluder)
     wanted = [f for f in files if f.status == "parsed"]
-    keys = {id(f): _key(f) for f in wanted}
+    keys = {id(f): fact_key(f) for f in wanted}
     pool = WorkerPool(workers, memory_limit=memory_limit)
     if len(wanted) >= EARLY_START:
         pool.start()
