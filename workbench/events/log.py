@@ -35,6 +35,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
@@ -498,15 +499,22 @@ class EventLog:
     def retry_dead_letter(self, dead_id: int) -> DeadLetter:
         """Queue a dead letter again: its consumer's next poll (in whatever process holds it)
         hands the event to the handler; success resolves it, failure makes it dead again with
-        more attempts. Returns the dead letter as queued."""
+        more attempts. Returns the dead letter as queued, status ``"retrying"``: a consumer that
+        polls at once may already have handled it, so the outcome is read later, from
+        :meth:`dead_letters` after :meth:`drain`.
+
+        Raises :class:`DeadLetterNotFound` for an unknown id."""
         found = self.backend.dead_letter(dead_id)
         if found is None:
             raise DeadLetterNotFound(f"no dead letter #{dead_id}; list them with `workbench "
                                      "events dead`", id=dead_id)
+        queued = found
         if found.status != "retrying":
             self.backend.set_dead(dead_id, "retrying")
+            queued = replace(found, status="retrying",
+                             updated_at=datetime.now(found.updated_at.tzinfo))
         self._wake_all()
-        return self.backend.dead_letter(dead_id)
+        return queued
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every subscription of this log has handled the events published so far
