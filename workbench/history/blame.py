@@ -54,13 +54,19 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 git: Git | None = None, workers: int = 2, budget: float | None = None,
                 only: set[str] | None = None,
                 progress: Callable[[int, int], None] | None = None,
+                widen: threading.Event | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blame of every ``path -> blob sha`` of ``files`` at ``commit``: ``(all rows, new rows)``
     with :data:`BLAME_COLUMNS`; ``cached(keys)`` returns stored rows for (path, blob) keys.
     The files not cached (of them, with ``only``, just the paths in it) are blamed by
     ``workers`` git processes at once, in path order; after ``budget`` seconds no new file
     is started, and the files not reached are absent from both frames (a later call blames
-    them). ``progress(done, total)`` follows the files blamed."""
+    them). ``progress(done, total)`` follows the files blamed.
+
+    ``widen``: the processes after the first start only once it is set. A map blames beside
+    building its tables, and a blame of a long history holds the commits it walks (about
+    0.7 GB per process for a million commits): one process beside the tables, the others after
+    them, keeps the sum of all processes under the map's own peak plus one blame."""
     keys = sorted(files.items())
     known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
     have = set(zip(known["path"], known["blob_sha"]))
@@ -78,15 +84,23 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     pending = iter(missing)
     lock = threading.Lock()
     errors: list[BaseException] = []
+    taken = [0]
 
     deadline = time.monotonic() + budget if budget else None
 
-    def work() -> None:
+    def work(first: bool) -> None:
+        if not first and widen is not None:
+            # no process at all when the first took every file before the widening
+            while not widen.wait(0.2):
+                with lock:
+                    if taken[0] >= len(missing) or errors:
+                        return
         while not errors:
             if deadline is not None and time.monotonic() > deadline:
                 return
             with lock:
                 key = next(pending, None)
+                taken[0] += key is not None
             if key is None:
                 return
             try:
@@ -101,8 +115,8 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
             if progress is not None:
                 progress(count, len(missing))
 
-    threads = [threading.Thread(target=work, name="workbench-blame", daemon=True)
-               for _ in range(max(1, min(workers, len(missing))))]
+    threads = [threading.Thread(target=work, args=(n == 0,), name="workbench-blame", daemon=True)
+               for n in range(max(1, min(workers, len(missing))))]
     for thread in threads:
         thread.start()
     for thread in threads:

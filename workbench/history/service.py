@@ -267,10 +267,11 @@ class HistoryService:
                                mailmap, boundary)
 
     def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
-               blame: dict[str, str] | None = None, blame_only: set[str] | None = None
-               ) -> HistoryResult:
+               blame: dict[str, str] | None = None, blame_only: set[str] | None = None,
+               blame_widen: threading.Event | None = None) -> HistoryResult:
         """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
-        and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`)."""
+        and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`;
+        ``blame_widen``: see :func:`~.blame.blame_files`' ``widen``)."""
         commits, metrics = prepared.commits, prepared.metrics
         if len(commits) == 0:
             return HistoryResult(0, metrics, prepared.coupling, mailmap=prepared.mailmap)
@@ -281,7 +282,7 @@ class HistoryService:
             owners, pending = self.ownership(prepared.project_id, prepared.repo,
                                              prepared.commit, commits, blame,
                                              prepared.boundary, only=blame_only,
-                                             budget=self.blame_budget)
+                                             budget=self.blame_budget, widen=blame_widen)
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
         return HistoryResult(len(commits), metrics, prepared.coupling,
                              truncated_at=prepared.boundary, mailmap=prepared.mailmap,
@@ -290,7 +291,8 @@ class HistoryService:
     def ownership(self, project_id: int, repo: Path, commit: str, commits,
                   blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
                   budget: float | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> tuple[pd.DataFrame, int]:
+                  progress: Callable[[int, int], None] | None = None,
+                  widen: threading.Event | None = None) -> tuple[pd.DataFrame, int]:
         """Current-line owner columns per path (index), from cached and new blames of the
         ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
         unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
@@ -298,7 +300,7 @@ class HistoryService:
         no limit."""
         rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
-            budget=budget, only=only, progress=progress)
+            budget=budget, only=only, progress=progress, widen=widen)
         pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
         table = commit_table(commits)

@@ -348,10 +348,12 @@ class MapService:
                       if f.status == "parsed" and f.path in lines_of}
                      if self.config.blame else None)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
-            # beside the map's tables on this one
+            # beside the map's tables on this one: one blame process until they are built
+            tables_built = threading.Event()
             finishing = Background(
                 lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
-                    _changed_since_last_map(self.store, project.id, blame))))
+                    _changed_since_last_map(self.store, project.id, blame)),
+                    blame_widen=tables_built))
             try:
                 with collector_paused(freeze=True):
                     if derived is not None:
@@ -359,6 +361,7 @@ class MapService:
                     else:
                         tables = finish_map(linked, coupling=prepared.coupling)
             finally:
+                tables_built.set()
                 finishing.wait()
             history = finishing.result()
             job.check_cancel()
