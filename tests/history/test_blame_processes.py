@@ -8,7 +8,8 @@ import time
 import pandas as pd
 
 from tests.history.gitrepo import GitRepo
-from workbench.history.blame import BLAME_COLUMNS, blame_files
+from workbench.history import blame
+from workbench.history.blame import BLAME_COLUMNS, NARROW_FROM_COMMITS, blame_files, narrow_beside
 from workbench.repos.git import Git
 
 ANN = ("Ann", "ann@example.com")
@@ -85,3 +86,20 @@ def test_without_widen_every_process_starts_at_once(tmp_path) -> None:
     git = CountingGit(meet=True)
     blame_files(repo.path, repo.head(), blobs, cached=_none_cached, git=git, workers=2)
     assert git.peak_narrow == 2
+
+
+def test_narrow_from_a_long_history_only() -> None:
+    assert not narrow_beside(NARROW_FROM_COMMITS - 1)
+    assert narrow_beside(NARROW_FROM_COMMITS)
+
+
+def test_a_narrowed_map_still_blames_every_file(tmp_path, wb, monkeypatch) -> None:
+    """With the narrowing on for any history, the map's blame still covers every parsed file:
+    the second process joins once the tables are built."""
+    monkeypatch.setattr(blame, "NARROW_FROM_COMMITS", 1)
+    repo, blobs = _repo(tmp_path)
+    snap = wb.map(str(repo.path))
+    assert "blame_pending" not in snap.stats
+    metrics = snap.metrics().set_index("path")
+    assert metrics.loc[sorted(blobs), "current_owner"].tolist() == [ANN[1]] * 6
+    assert metrics.loc[sorted(blobs), "current_lines"].tolist() == [i + 2 for i in range(6)]

@@ -49,6 +49,19 @@ def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git |
     return counts
 
 
+#: Commits of history from which a map blames with one process while it builds its tables.
+NARROW_FROM_COMMITS = 100_000
+
+
+def narrow_beside(commits: int) -> bool:
+    """Whether a map beside which files are blamed should start one ``git blame`` process, not
+    all, until its tables are built (``blame_files``' ``widen``). A blame holds the commits it
+    walks, about 0.7 GB per process for a million commits: two of them beside the map's own
+    peak passed 4 GB on a monorepo of that size. A short history costs a blame little memory,
+    and its map keeps both processes from the start."""
+    return commits >= NARROW_FROM_COMMITS
+
+
 def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 cached: Callable[[list[tuple[str, str]]], pd.DataFrame],
                 git: Git | None = None, workers: int = 2, budget: float | None = None,
@@ -63,10 +76,8 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     is started, and the files not reached are absent from both frames (a later call blames
     them). ``progress(done, total)`` follows the files blamed.
 
-    ``widen``: the processes after the first start only once it is set. A map blames beside
-    building its tables, and a blame of a long history holds the commits it walks (about
-    0.7 GB per process for a million commits): one process beside the tables, the others after
-    them, keeps the sum of all processes under the map's own peak plus one blame."""
+    ``widen``: the processes after the first start only once it is set (see
+    :func:`narrow_beside`)."""
     keys = sorted(files.items())
     known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
     have = set(zip(known["path"], known["blob_sha"]))

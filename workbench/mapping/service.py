@@ -317,6 +317,8 @@ class MapService:
             loading.result()
             import pandas as pd
 
+            from ..history.blame import narrow_beside
+
             job.report(len(fresh), len(fresh), "building the map")
             from . import derive
 
@@ -348,8 +350,11 @@ class MapService:
                       if f.status == "parsed" and f.path in lines_of}
                      if self.config.blame else None)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
-            # beside the map's tables on this one: one blame process until they are built
+            # beside the map's tables on this one: one blame process until they are built,
+            # when the history is long enough for a blame to hold much memory
             tables_built = threading.Event()
+            if not narrow_beside(len(prepared.commits)):
+                tables_built.set()
             finishing = Background(
                 lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
                     _changed_since_last_map(self.store, project.id, blame)),
