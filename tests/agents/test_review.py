@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, SHOP, add_branch
+from tests.helpers import commit, init_repo, write
 from workbench.agents.errors import ReviewError
 from workbench.agents.reviewer import changed_lines
 
@@ -68,3 +69,18 @@ def test_changed_lines_reads_new_side_hunks():
             "@@ -10 +12 @@\n-c\n+d\n@@ -20,3 +21,0 @@\n-e\n"
             "diff --git a/gone.py b/gone.py\n--- a/gone.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n")
     assert changed_lines(text) == {"x.py": [(4, 5), (12, 12), (21, 21)]}
+
+
+def test_a_repository_without_contracts_is_reviewed_all_the_same(wb, tmp_path):
+    """Most repositories have no contracts file: the review checks cycles, removals and
+    impact, and reports no contract."""
+    repo = init_repo(tmp_path / "plain")
+    write(repo, {k: v for k, v in SHOP.items() if k != "workbench-contracts.toml"})
+    commit(repo, "shop without contracts", "2026-01-02T10:00:00+00:00")
+    wb.map(str(repo), name="plain")
+    add_branch(repo, "cycle", {"shop/payments.py": PARTIAL_REFUND}, "payments import the web")
+
+    review = wb.ideas.review("plain", "cycle")
+    assert review.verdict == "blocked" and review.violations == ()
+    assert review.counts["violations_new"] == 0 and review.counts["cycles_new"] == 1
+    assert any(r.startswith("new import cycle") for r in review.reasons)

@@ -131,13 +131,18 @@ def new_violations(base: Snapshot, head: Snapshot, rules: list) -> pd.DataFrame:
     return after[keep].reset_index(drop=True)
 
 
-def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (), rules: list = (),
+def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (),
+                rules: "_contracts.ContractSet | Iterable | None" = None,
                 lines: dict[str, list[tuple[int, int]]] | None = None,
                 wide_impact: int = WIDE_IMPACT) -> ReviewFindings:
-    """Review the change from ``base`` to ``head`` (see the module docstring)."""
+    """Review the change from ``base`` to ``head`` (see the module docstring). ``rules``: the
+    repository's contracts; None or empty when it has none (a review then checks cycles,
+    removals and impact only)."""
     d = map_diff(base, head)
     added, removed = d.nodes_added["node"].tolist(), d.nodes_removed["node"].tolist()
     changed = changed_nodes(base, head, added=added, removed=removed, lines=lines)
+    if rules is None:
+        rules = []
     violations = new_violations(base, head, rules if isinstance(rules, _contracts.ContractSet) else list(rules))
     head_ids = set(head.nodes["id"])
     still = [n for n in changed if n in head_ids]
