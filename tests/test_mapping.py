@@ -8,7 +8,7 @@ import pytest
 import pyarrow as pa
 
 from tests.helpers import commit, git, init_repo, write
-from workbench.errors import InvalidRef, StoreError
+from workbench.errors import EmptyRepository, InvalidRef, StoreError
 from workbench.mapping.pymodules import ImportResolver, module_names
 from workbench.mapping.facts import ImportRef
 from workbench.mapping.python import parse_python
@@ -149,6 +149,18 @@ def test_map_a_given_ref_or_commit(wb, sample_repo):
         wb.map("shop", ref="no-such-branch")
     with pytest.raises(InvalidRef):
         wb.map("shop", ref="--output=/tmp/x")
+    # a ref refused is no failed map: the project keeps its status and its snapshot
+    assert wb.store.projects.get("shop").status == "mapped"
+
+
+def test_a_repository_without_commits_says_so_and_is_not_retried(wb, tmp_path):
+    empty = init_repo(tmp_path / "empty")
+    with pytest.raises(EmptyRepository, match="has no commits yet"):
+        wb.map(str(empty))
+    assert wb.store.projects.get("empty").status != "failed"
+    run = wb.map_all(["empty"], retries=2)
+    assert run.failed == ["empty"] and list(run.summary["attempts"]) == [1]
+    assert "no commits yet" in run.summary.loc[0, "error"]
 
 
 def test_a_failed_snapshot_write_leaves_no_partial_snapshot(wb, sample_repo):

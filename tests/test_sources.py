@@ -106,6 +106,9 @@ def test_local_paths_must_be_git_repositories(tmp_path, sample_repo):
     (tmp_path / "plain").mkdir()
     with pytest.raises(UnsafeSource, match="not a git repository"):
         parse_source(str(tmp_path / "plain"))
+    # a directory of a repository is not one: the message points at the repository itself
+    with pytest.raises(UnsafeSource, match=f"inside the git repository '{sample_repo}'"):
+        parse_source(str(sample_repo / "src" / "shop"))
 
 
 def test_default_names_come_from_the_location():

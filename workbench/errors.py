@@ -152,6 +152,10 @@ class InvalidRef(SourceError):
     """A ref or revision that is not a plain ref name or commit id."""
 
 
+class EmptyRepository(InvalidRef):
+    """The repository has no commit at all (``git init`` and nothing committed yet)."""
+
+
 class GitFailed(SourceError):
     """Git ran and failed; the message is redacted of credentials."""
 

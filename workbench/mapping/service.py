@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config
 from ..domain import Project
-from ..errors import MapError, WorkbenchError
+from ..errors import InvalidRef, MapError, WorkbenchError
 from ..background import Background
 from ..graph._gc import collector_paused, thaw
 from ..repos.shallow import shallow_commits
@@ -189,9 +189,11 @@ class MapService:
         except WorkbenchError as exc:
             from ..history.errors import ShallowSource  # loads the history package: not at start
 
-            # after ShallowSource nothing was mapped: the project stays as it was
-            self.store.projects.update(
-                project.id, status=project.status if isinstance(exc, ShallowSource) else "failed")
+            # refused before anything was mapped (nothing older to fetch, a ref that names no
+            # commit, a repository without commits): the project stays as it was
+            refused = isinstance(exc, (ShallowSource, InvalidRef))
+            self.store.projects.update(project.id,
+                                       status=project.status if refused else "failed")
             raise
         except Exception as exc:
             self.store.projects.update(project.id, status="failed")

@@ -9,7 +9,7 @@ cancel and retry work as for one map); where its work runs is the workbench's ex
   under the data root; this process ingests it (:class:`~.parquet.Ingestor`, the one writer).
 
 Failures are retried per repository (``retries`` more attempts after the job's own transient
-retries), progress is aggregated over all of them, and the result is a summary DataFrame.
+retries; a refused ref, which fails the same way again, is not), progress is aggregated over all of them, and the result is a summary DataFrame.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ..errors import JobCancelled, WorkbenchError
+from ..errors import InvalidRef, JobCancelled, WorkbenchError
 from ..jobs import Progress
 from .parquet import Ingestor
 
@@ -234,7 +234,8 @@ class Portfolio:
                     board.end(name, True)
                     rows[name] = self._row(name, job_id, tries[name], future.result())
                     continue
-                if not isinstance(exc, JobCancelled) and tries[name] <= retries:
+                # a refused ref (none, or a repository without commits) fails again the same way
+                if not isinstance(exc, (JobCancelled, InvalidRef)) and tries[name] <= retries:
                     tries[name] += 1
                     board.end(name, False, retrying=True)
                     handle = wb.jobs.retry(job_id, wait=False, on_progress=board.watch(name))

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
-from ..errors import GitFailed, InvalidRef
+from ..errors import EmptyRepository, GitFailed, InvalidRef
 from .credentials import DEFAULT_USERNAME, Credentials, askpass
 from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeEntry
 from .pinning import checked_pin
@@ -169,6 +169,10 @@ class Clones:
             if out.strip():
                 return out.strip()
         shown = ref or "HEAD"
+        if not git.run(["rev-list", "-n", "1", "--all"], cwd=repo, what="looking for commits").strip():
+            raise EmptyRepository(
+                "the repository has no commits yet; commit something there (`git commit`) "
+                "and map it again", ref=shown)
         raise InvalidRef(
             f"ref {shown!r} does not name a commit in this repository; list branches with "
             "`git branch -a` in the source repository",

@@ -261,13 +261,26 @@ def _parse_path(text: str, base_dir: Path | None) -> Source:
             "repository",
             source=str(path),
         )
-    if not ((path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()):
+    if not _is_repository(path):
+        enclosing = next((p for p in path.parents if _is_repository(p)), None)
+        if enclosing is not None:  # a map covers a whole repository, never a part of one
+            raise UnsafeSource(
+                f"{str(path)!r} is a directory inside the git repository {str(enclosing)!r}; "
+                f"map the repository (`workbench map {enclosing}`), and leave out what you do not "
+                "want with --exclude",
+                source=str(path),
+            )
         raise UnsafeSource(
             f"{str(path)!r} is not a git repository (no .git); run `git init` there or give "
             "another path",
             source=str(path),
         )
     return Source("path", str(path))
+
+
+def _is_repository(path: Path) -> bool:
+    """A work tree (``.git`` in it) or a bare repository."""
+    return (path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()
 
 
 def validate_ref(ref: str) -> str:
