@@ -24,7 +24,8 @@ def test_summary_counts(snap):
     assert (s["files"], s["python_files"], s["modules"], s["packages"]) == (13, 11, 11, 2)
     assert (s["classes"], s["functions"], s["import_edges"]) == (2, 6, 6)
     assert (s["external_dependencies"], s["stdlib_dependencies"]) == (2, 2)
-    assert s["skipped_files"] == 2 and s["parse_problems"] == 4
+    # broken.py and latin.py; the skipped binary file and symlink count once, as skipped
+    assert s["skipped_files"] == 2 and s["parse_problems"] == 2
 
 
 def test_modules_classes_and_functions_with_line_ranges(snap):
@@ -237,3 +238,15 @@ def test_an_npm_package_and_a_python_module_of_one_name_stay_two_dependencies(wb
     assert snap.stats["external_dependencies"] == 1 and snap.stats["stdlib_dependencies"] == 1
     from workbench.graph.contracts import matches
     assert matches("ext:npm:uuid", "uuid") and matches("ext:uuid", "uuid")
+
+
+def test_problems_lists_what_the_summary_counts(snap):
+    problems = snap.problems()
+    assert list(problems.columns) == ["path", "language", "status", "problem"]
+    rows = {r.path: (r.status, r.problem) for r in problems.itertuples()}
+    assert set(rows) == {"src/shop/blob.py", "src/shop/passwd.py", "src/shop/broken.py",
+                         "src/shop/latin.py"}
+    assert rows["src/shop/blob.py"][0] == "skipped" and "binary" in rows["src/shop/blob.py"][1]
+    assert rows["src/shop/broken.py"][0] == "parsed" and rows["src/shop/broken.py"][1]
+    assert list(problems["status"]).count("skipped") == snap.stats["skipped_files"]
+    assert list(problems["status"]).count("parsed") == snap.stats["parse_problems"]

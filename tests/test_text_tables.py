@@ -39,3 +39,16 @@ def test_query_hotspots_shows_no_missing_marker(tmp_path, sample_repo):
     out = invoke_cli("query", "hotspots", "-p", "shop", data_dir=data)
     assert out.returncode == 0, out.stderr
     assert "current_owner" in out.stdout and not MISSING.search(out.stdout), out.stdout
+
+
+def test_query_problems_lists_the_files_not_read_whole(tmp_path, sample_repo):
+    data = tmp_path / "data"
+    mapped = invoke_cli("map", str(sample_repo), "--name", "shop", data_dir=data)
+    assert "skipped 2, parse problems 2" in mapped.stdout, mapped.stdout
+    out = invoke_cli("query", "problems", "-p", "shop", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[1].split() == ["path", "language", "status", "problem"]
+    assert [line.split()[0] for line in lines[2:]] == [
+        "src/shop/blob.py", "src/shop/passwd.py", "src/shop/broken.py", "src/shop/latin.py"]
+    assert not MISSING.search(out.stdout), out.stdout

@@ -192,6 +192,16 @@ def q_hotspots(ctx, project_name, ref, top):
     _show(_snapshot(ctx, project_name, ref).hotspots(top), "no history")
 
 
+@query.command("problems")
+@project_option
+@ref_option
+@click.pass_context
+@handle_errors
+def q_problems(ctx, project_name, ref):
+    """Files skipped or parsed with a problem (syntax error, binary, symlink ...), and why."""
+    _show(_snapshot(ctx, project_name, ref).problems(), "no problems: every file was read whole")
+
+
 @query.command("coupling")
 @project_option
 @ref_option

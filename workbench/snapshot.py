@@ -277,6 +277,26 @@ class Snapshot:
         adds files deleted before the snapshot."""
         return self._store.history.metrics(self.id)
 
+    def problems(self) -> pd.DataFrame:
+        """The files the map could not read whole: what the summary counts as skipped and as
+        parse problems. Columns: ``path``, ``language``, ``status`` (``skipped``: not parsed,
+        e.g. a binary file or a symlink; ``parsed``: parsed with a problem, e.g. a syntax error
+        or bytes that are no text, what came before it kept) and ``problem`` (why), skipped
+        files first, then by path."""
+        import pandas as pd
+
+        files = self.files
+        skipped = files.loc[files["status"] == "skipped", ["path", "language", "status", "reason"]]
+        skipped = skipped.rename(columns={"reason": "problem"})
+        nodes = self.nodes
+        flagged = nodes.loc[nodes["problem"].fillna("").ne("") & nodes["path"].notna()
+                            & ~nodes["path"].isin(skipped["path"]), ["path", "language", "problem"]]
+        parsed = flagged.drop_duplicates("path").assign(status="parsed")
+        found = pd.concat([skipped, parsed[["path", "language", "status", "problem"]]],
+                          ignore_index=True)
+        return found.sort_values(["status", "path"], ascending=[False, True],
+                                 ignore_index=True)
+
     def metrics(self, *, deleted: bool = False) -> pd.DataFrame:
         """Per-file metrics, hottest first: the snapshot's files, and with ``deleted`` also
         the files its history deleted (``present`` false)."""

@@ -75,6 +75,7 @@ def finish_map(linked: LinkedMap, coupling=None) -> MapTables:
     external = NodeKind.EXTERNAL.value
     externals = [r for r in nodes.rows.values() if r["kind"] == external]
     languages = Counter(f.language for f in files if f.language and f.status != "ignored")
+    skipped = {f.path for f in files if f.status == "skipped"}
     stats = {
         "files": len(files),
         "python_files": languages.get("python", 0),
@@ -94,8 +95,10 @@ def finish_map(linked: LinkedMap, coupling=None) -> MapTables:
         "calls_builtin": py_stats["calls_builtin"] + other_stats.get("calls_builtin", 0),
         "external_dependencies": sum(1 for r in externals if not r["attrs"].get("stdlib")),
         "stdlib_dependencies": sum(1 for r in externals if r["attrs"].get("stdlib")),
-        "parse_problems": sum(1 for r in nodes.rows.values() if r.get("problem")),
-        "skipped_files": sum(1 for f in files if f.status == "skipped"),
+        # a skipped file's node carries why it was skipped: counted as skipped, not here
+        "parse_problems": sum(1 for r in nodes.rows.values()
+                              if r.get("problem") and r.get("path") not in skipped),
+        "skipped_files": len(skipped),
     }
     return MapTables(files=files_table(files), nodes=nodes.table(), edges=edges.table(), stats=stats)
 

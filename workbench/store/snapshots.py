@@ -53,8 +53,9 @@ def map_counts(cur, snapshot_id: int) -> dict[str, Any]:
         "   CAST(json_extract(attrs, '$.stdlib') AS BOOLEAN), false)),"
         " count(*) FILTER (WHERE kind = 'external' AND coalesce("
         "   CAST(json_extract(attrs, '$.stdlib') AS BOOLEAN), false)),"
-        " count(*) FILTER (WHERE problem IS NOT NULL AND problem <> '')"
-        " FROM nodes WHERE snapshot_id = ?", [snapshot_id]).fetchone()
+        " count(*) FILTER (WHERE problem IS NOT NULL AND problem <> '' AND (path IS NULL OR"
+        "   path NOT IN (SELECT path FROM files WHERE snapshot_id = ? AND status = 'skipped')))"
+        " FROM nodes WHERE snapshot_id = ?", [snapshot_id, snapshot_id]).fetchone()
     return {
         "files": files, "python_files": languages.get("python", 0),
         "source_files": sum(languages.values()), "languages": languages,
