@@ -39,6 +39,9 @@ def test_query_hotspots_shows_no_missing_marker(tmp_path, sample_repo):
     out = invoke_cli("query", "hotspots", "-p", "shop", data_dir=data)
     assert out.returncode == 0, out.stderr
     assert "current_owner" in out.stdout and not MISSING.search(out.stdout), out.stdout
+    header, *rows = out.stdout.splitlines()[1:]
+    at = header.split().index("lines")
+    assert rows and all(row.split()[at].isdigit() for row in rows), out.stdout  # 11, not 11.0
 
 
 def test_query_problems_lists_the_files_not_read_whole(tmp_path, sample_repo):

@@ -436,7 +436,9 @@ class Snapshot:
             import pandas as pd
 
             return pd.DataFrame(columns=cols)
-        return m[cols].head(n).reset_index(drop=True)
+        top = m[cols].head(n).reset_index(drop=True)
+        # stored as a float beside the hotspot score; a count of lines reads as one (11, not 11.0)
+        return top.astype({"lines": "Int64"}) if top["lines"].dropna().mod(1).eq(0).all() else top
 
     def co_changes(self) -> pd.DataFrame:
         """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""

@@ -48,6 +48,8 @@ def test_map_all_on_threads_maps_each_repository_and_retries_the_failures(tmp_pa
         assert list(rows["status"]) == ["mapped", "mapped", "mapped", "failed"]
         assert rows.loc["src0", "nodes"] == 4 and rows.loc["src0", "edges"] == 3
         assert rows.loc["lost", "attempts"] == 2 and rows.loc["lost", "error"]
+        # a failed row's missing counts leave the others integers (4, not 4.0)
+        assert all(str(rows[c].dtype) == "Int64" for c in ("job_id", "snapshot_id", "nodes"))
         assert run.failed == ["lost"]
         assert seen[-1].done == seen[-1].total == 4 and "3/4 mapped, 1 failed" in seen[-1].message
         assert {j.status for j in wb.recent_jobs() if j.project_id != wb.store.projects.get(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SUMMARY_COLUMNS = ("project", "status", "job_id", "snapshot_id", "commit", "files", "nodes",
                    "edges", "attempts", "seconds", "worker", "error")
+_INTEGER_COLUMNS = ("job_id", "snapshot_id", "files", "nodes", "edges", "attempts")
 
 
 def read_project_list(path) -> list[str]:
@@ -250,6 +251,8 @@ class Portfolio:
                             "status": "failed", "attempts": 0, "error": _first_line(reason)}
         summary = pd.DataFrame([rows[p.name if p is not None else t] for t, p in order],
                                columns=list(SUMMARY_COLUMNS))
+        # counts and ids stay integers beside a failed row's missing ones (not 33.0)
+        summary = summary.astype({c: "Int64" for c in _INTEGER_COLUMNS})
         return PortfolioRun(summary=summary, seconds=time.perf_counter() - started,
                             executor=executor.describe(),
                             ingest_rows=self.ingestor.stats.rows - ingest_before[0],
