@@ -338,7 +338,7 @@ def status(ctx) -> None:
         for j in jobs:
             detail = j.error.splitlines()[0] if j.error else (j.message or "")
             project = names.get(j.project_id, "-") if j.project_id is not None else "-"
-            click.echo(f"  #{j.id:<5} {j.type:<6} {j.status:<11} {project:<16} "
+            click.echo(f"  #{j.id:<5} {j.type:<15} {j.status:<11} {project:<16} "
                        f"{j.created_at:%Y-%m-%d %H:%M:%S}  attempts={j.attempts}/{j.max_attempts}"
                        f"  {detail}")
 

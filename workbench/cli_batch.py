@@ -124,12 +124,12 @@ def schedule_list(ctx) -> None:
     if not schedules:
         click.echo("no schedules yet; add one with `workbench schedule add NAME NOTEBOOK --cron EXPR`")
         return
-    click.echo(f"{'NAME':<20} {'CRON':<16} {'CATCH-UP':<8} {'NEXT DUE (UTC)':<20} {'LAST RUN':<8} "
+    click.echo(f"{'NAME':<20} {'CRON':<16} {'CATCH-UP':<8} {'NEXT DUE (UTC)':<20} {'LAST RUN':<9} "
                "NOTEBOOK  PARAMETERS")
     for s in schedules:
         state = "" if s.enabled else " (disabled)"
         click.echo(f"{s.name:<20} {s.cron:<16} {s.catch_up:<8} {_when(s.next_due):<20} "
-                   f"{('#' + str(s.last_run_id)) if s.last_run_id else '-':<8} "
+                   f"{('#' + str(s.last_run_id)) if s.last_run_id else '-':<9} "
                    f"{Path(s.notebook).name}  {json.dumps(s.parameters)}{state}")
 
 

@@ -188,7 +188,7 @@ class JobsTable:
         previous = self.db.write(work)
         if previous is None:
             info = self.get(job_id)
-            raise ValueError(f"job {job_id} is {info.status}; only {', '.join(RETRYABLE)} jobs "
+            raise ValueError(f"job {job_id} has status {info.status}; only {', '.join(RETRYABLE)} jobs "
                              "can be retried")
         return self.get(job_id)
 
