@@ -325,7 +325,8 @@ class Workbench:
 
         One ``map_history`` job maps the commits one after another (each as a ``map`` job of its
         own, run inside it); its progress counts commits. Returns the snapshots, oldest commit
-        first, or with ``wait=False`` a :class:`JobHandle` at once, whose ``result()`` is
+        first as :meth:`timeline` orders them (ancestors before descendants, whatever the order
+        asked for), or with ``wait=False`` a :class:`JobHandle` at once, whose ``result()`` is
         ``{"snapshot_ids": [...], "commits": [...]}``. Which commits to map is checked before
         the job starts; the clone is fetched inside it.
         """
@@ -369,7 +370,11 @@ class Workbench:
                 self.store.snapshots.add_refs(snap.id, names[1:])
                 ids.append(snap.id)
             job.report(len(commits), len(commits), f"mapped {len(commits)} commits")
-            return {"snapshot_ids": ids, "commits": commits}
+            # oldest first by the commit graph, as the timeline lists them (refs come as
+            # given, tags by their dates: neither need follow the graph)
+            snapshot_of = dict(zip(commits, ids))
+            order, _ = self._oldest_first(info.id, sorted(commits, key=snapshot_of.get))
+            return {"snapshot_ids": [snapshot_of[sha] for sha in order], "commits": order}
 
         return work
 
@@ -380,7 +385,9 @@ class Workbench:
     def timeline(self, project: str):
         """A project's mapped commits, oldest first, each with its newest snapshot: a DataFrame of
         ``snapshot, commit, ref, committed_at, mapped_at`` (``ref``: every name the snapshot was
-        mapped as, tags included, comma separated)."""
+        mapped as, tags included, comma separated). Oldest first is the commit graph's order:
+        every commit after its ancestors, whatever the commit times; the commit time, then the
+        snapshot id, only orders commits of which neither is an ancestor of the other."""
         import pandas as pd
 
         order = self._commit_order(project)
@@ -401,8 +408,9 @@ class Workbench:
 
     def trend(self, project: str, snapshots: list[Snapshot] | None = None, *, contracts=None):
         """Metrics per snapshot of a project, oldest first. Unless ``snapshots`` are given, one
-        per mapped commit, mapped with the current snapshot's exclusions (like with like: the
-        frame's ``attrs["note"]`` names snapshots left out for other exclusions).
+        per mapped commit in :meth:`timeline`'s order, mapped with the current snapshot's
+        exclusions (like with like: the frame's ``attrs["note"]`` names snapshots left out for
+        other exclusions).
 
         ``contracts`` (as :meth:`check` takes them; ``True``: the repository's own) adds
         ``contract_violations`` and ``contracts_broken`` per snapshot (a contract naming a
@@ -429,8 +437,9 @@ class Workbench:
         configuration). ``frame.attrs["contracts"]`` lists every contract kept or broken.
         ``only``: check just the contracts with these ids (or names), as lint-imports'
         ``--contract``. With ``history=True`` the snapshots of the project up to
-        the one checked are checked too, and each violation says in which snapshot and commit
-        it first appeared.
+        the one checked are checked too, in :meth:`timeline`'s order (ancestors first, whatever
+        the commit times), and each violation says in which snapshot and commit it first
+        appeared.
         """
         from . import evolution
 
@@ -479,14 +488,31 @@ class Workbench:
         return [snap for snap, _ in self._commit_order(project)]
 
     def _commit_order(self, project: str) -> list[tuple[Snapshot, Any]]:
-        """(snapshot, commit time) per mapped commit (its newest snapshot), oldest commit first."""
+        """(snapshot, commit time) per mapped commit (its newest snapshot), oldest commit first
+        (:meth:`_oldest_first`)."""
         info = self.store.projects.get(project)
         newest: dict[str, Snapshot] = {}
-        for s in self.store.snapshots.list(info.id):
+        for s in self.store.snapshots.list(info.id):  # by id: the newest of a commit stays
             newest[s.commit_sha] = Snapshot(self.store, s)
-        times = self.store.history.commit_times(info.id, list(newest))
-        ordered = sorted(newest.values(), key=lambda s: (str(times.get(s.commit, "")), s.id))
-        return [(snap, times.get(snap.commit)) for snap in ordered]
+        by_id = sorted(newest.values(), key=lambda s: s.id)
+        order, times = self._oldest_first(info.id, [s.commit for s in by_id])
+        return [(newest[sha], times.get(sha)) for sha in order]
+
+    def _oldest_first(self, project_id: int, shas: list[str]) -> tuple[list[str], dict[str, Any]]:
+        """``shas`` (distinct commits) in the commit graph's order, and their commit times:
+        ancestors before descendants through the mined history's parents, whatever their times
+        (equal ones after a rebase or a script, a clock that went backwards); only between
+        commits of which neither is an ancestor of the other does the older commit time come
+        first, then the earlier in ``shas`` (see :func:`~.history.scope.oldest_first`)."""
+        from .history.scope import oldest_first
+
+        times = self.store.history.commit_times(project_id, shas)
+        if len(shas) < 2:
+            return list(shas), times
+        parents = self.store.history.parents(project_id)
+        # commits never mined (no time) first, as before; times of one column compare
+        return oldest_first(parents, shas, key=lambda sha: (
+            times.get(sha) is not None, times.get(sha) or 0)), times
 
     def _snapshot_of(self, project: str, ref: str | int | None) -> Snapshot:
         number = isinstance(ref, numbers.Integral) and not isinstance(ref, bool)  # numpy ints too
