@@ -90,7 +90,8 @@ def test_one_off_maps_never_become_current(tmp_path, repo):
     assert query.stdout.startswith(f"snapshot #{current} · main @"), query.stdout
     pin = invoke_cli("project", "pin", "tidy", "v1", data_dir=data)
     assert pin.returncode == 0 and "current (pinned)" in pin.stdout
-    assert f"#{current}" not in invoke_cli("project", "list", data_dir=data).stdout.split("\n")[1]
+    pinned_row = invoke_cli("project", "list", data_dir=data).stdout.split("\n")[1]
+    assert f"#{current}" not in pinned_row and "(pinned)" in pinned_row, pinned_row
     assert invoke_cli("project", "pin", "tidy", "--unpin", data_dir=data).returncode == 0
     diff = invoke_cli("diff", "tidy", "v1", data_dir=data)
     assert diff.stdout.startswith("old #") and f"new #{current}" in diff.stdout

@@ -53,7 +53,9 @@ class _Main(OneLineErrors):
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="WORKBENCH_DATA_DIR", help="Where the database, clones and runs live [./data].")
+              envvar="WORKBENCH_DATA_DIR", show_envvar=True,
+              help="Where the database, clones and runs live [default: data/ of the workbench "
+                   "checkout when run inside it, else ./data].")
 @click.version_option(package_name="workbench")
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None) -> None:
@@ -120,17 +122,21 @@ def project_credentials(ctx, name: str, token_env: str | None, username: str | N
 @handle_errors
 def project_list(ctx) -> None:
     """List registered projects with their status and last snapshot."""
-    projects = open_workbench(ctx).projects()
+    wb = open_workbench(ctx)
+    projects = wb.projects()
     if not projects:
         click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
         return
-    click.echo(f"{'NAME':<24} {'STATUS':<10} {'COMMIT':<13} {'MAPPED AT':<20} {'SNAPSHOT':<9} "
+    click.echo(f"{'NAME':<24} {'STATUS':<10} {'COMMIT':<13} {'MAPPED AT':<20} {'SNAPSHOT':<16} "
                "SOURCE")
     for p in projects:
         mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
+        current = wb.store.snapshots.current_id(p.id)
+        if current is not None and current[1] == "pinned":
+            snap = f"#{current[0]} (pinned)"
         click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
-                   f"{snap:<9} {p.source}")
+                   f"{snap:<16} {p.source}")
     click.echo("(each project's current snapshot: the newest map of its default branch head, "
                "unless pinned with `workbench project pin`)")
 
