@@ -104,6 +104,10 @@ def test_deepen_and_unshallow_mine_what_was_below(full, tmp_path, wb, data_dir) 
     run("-C", str(clone), "fetch", "-q", "--unshallow")
     whole = wb.map("ci", unshallow=True)
     assert whole.history_truncated_at == [] and "truncated" not in whole.describe()
+    for asked in ({"unshallow": True}, {"deepen": 3}):  # complete now: nothing to fetch
+        with pytest.raises(ShallowSource, match="holds its whole history already"):
+            wb.map("ci", **asked)
+    assert wb.project("ci").info.status == "mapped"
     assert [c for c in whole.commits()["sha"]] == run(
         "-C", str(repo.path), "rev-list", "--topo-order", "--reverse", "HEAD").split()
     # the same numbers as a map of the complete repository made from scratch

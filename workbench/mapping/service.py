@@ -238,6 +238,13 @@ class MapService:
         before = shallow_commits(self.clones.path_for(project.name)) if existed else None
         repo = self.clones.sync_project(project, deepen=deepen, unshallow=unshallow)
         after = shallow_commits(repo)
+        asked = '--unshallow' if unshallow else f'--deepen {deepen}'
+        if existed and not before and not after:
+            from ..history.errors import ShallowSource
+
+            raise ShallowSource(
+                f"{asked} had nothing to fetch: the clone of {project.name} holds its whole "
+                f"history already (it is not shallow); map it without {asked.split()[0]}")
         if after and (unshallow or after == before):
             from ..history.errors import ShallowSource
 
@@ -245,7 +252,7 @@ class MapService:
             how = (f"`git -C {project.source} fetch --unshallow`" if project.source_kind == "path"
                    else "`git fetch --unshallow` where it is served from")
             raise ShallowSource(
-                f"{'--unshallow' if unshallow else f'--deepen {deepen}'} fetched no older "
+                f"{asked} fetched no older "
                 f"history: the source {project.source} is itself shallow at {shown}; deepen it "
                 f"there ({how}) or register the project from its complete remote, then map "
                 "again")
