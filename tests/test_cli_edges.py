@@ -51,7 +51,7 @@ def test_diff_counts_cut_sections_and_leaves_derived_noise_out(tmp_path, grown):
 
 def test_parameters_are_typed_by_the_notebook():
     report = declared_parameters(ROOT / "notebooks" / "system_map_report.ipynb")
-    assert report["ref"] == "str | None" and report["project"] == "str"
+    assert report["ref"] == "Optional[str]" and report["project"] == "str"
     assert parse_parameters([("ref", "1.0")], report) == {"ref": "1.0"}  # a tag named 1.0
     assert parse_parameters([("ref", "null")], report) == {"ref": None}
     assert parse_parameters([("project", "123")], report) == {"project": "123"}

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import nbformat
+import papermill as pm
 import pytest
 
 from tests.helpers import ROOT, run_cli
-from workbench.errors import ReportError
+from workbench.batch.declared import declared_parameters
+from workbench.batch.report import run_report
+from workbench.errors import ReportError, UnknownParameter
 
 pytestmark = pytest.mark.slow
 
 
-def test_report_runs_and_writes_notebook_and_html(wb, sample_repo):
+def test_report_runs_and_writes_notebook_and_html(wb, sample_repo, caplog):
     wb.map(str(sample_repo), name="shop")
-    result = wb.report("shop")
+    with caplog.at_level(logging.WARNING):
+        result = wb.report("shop")
+    assert "Passed unknown parameter" not in caplog.text  # project, ref and data_dir are declared
     assert result.notebook.parent == wb.data_dir / "runs" / "shop"
     nb = nbformat.read(str(result.notebook), as_version=4)
     outputs = json.dumps([c.get("outputs", []) for c in nb.cells])
@@ -48,6 +54,29 @@ def test_a_failing_notebook_names_the_cell(wb, sample_repo, tmp_path):
     assert err.value.cell == 3 and "broken cell" in str(err.value)
 
 
+def test_a_report_notebook_gets_only_what_it_declares(wb, tmp_path):
+    own = tmp_path / "own.ipynb"
+    own_nb = nbformat.v4.new_notebook()
+    own_nb.cells = [nbformat.v4.new_code_cell("project = None", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell("print(project)")]
+    own_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+    nbformat.write(own_nb, str(own))
+    with pytest.raises(UnknownParameter, match="has no parameter 'ref'; it accepts project"):
+        run_report(wb.data_dir, "shop", ref="v1", notebook=own)  # a ref it would ignore
+    assert not (wb.data_dir / "runs").exists()  # refused before an output was reserved
+
+
+def test_papermill_recognises_every_declared_parameter():
+    """Papermill's own reading of a parameters cell does not understand ``"str | None"``
+    annotations; it warns "Passed unknown parameter" about such a parameter on every run."""
+    for path in (ROOT / "notebooks").rglob("*.ipynb"):
+        inferred = pm.inspect_notebook(str(path))
+        assert set(inferred) == set(declared_parameters(path)), path
+    report = pm.inspect_notebook(str(ROOT / "notebooks" / "system_map_report.ipynb"))
+    assert report["ref"]["inferred_type_name"] == "Optional[str]"  # the type stays visible
+
+
 def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
     for path in (ROOT / "notebooks").rglob("*.ipynb"):
         nb = nbformat.read(str(path), as_version=4)
@@ -60,5 +89,6 @@ def test_report_from_the_cli(tmp_path, sample_repo):
     assert run_cli("map", str(sample_repo), "--name", "shop", data_dir=data).returncode == 0
     out = run_cli("report", "shop", data_dir=data)
     assert out.returncode == 0, out.stderr
+    assert "Passed unknown parameter" not in out.stdout + out.stderr
     html = out.stdout.strip().splitlines()[-1].split()[-1]
     assert html.endswith(".html") and (data / "runs" / "shop").is_dir()

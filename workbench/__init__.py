@@ -25,7 +25,7 @@ _EXPORTS = {
     "UnsafeSource": "errors", "WorkbenchError": "errors",
     "BatchError": "errors", "InvalidParameters": "errors", "InvalidSchedule": "errors",
     "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
-    "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors",
+    "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors", "UnknownParameter": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
     "CorruptRepository": "errors", "GitTimeout": "errors",
@@ -97,7 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
-                         RunFailed, ScheduleExists, ScheduleNotFound)
+                         RunFailed, ScheduleExists, ScheduleNotFound, UnknownParameter)
     from .agents.errors import (AgentError, BuildDisabled, BuildError, IdeaNotFound, InvalidIdea,
                                 MalformedAnswer, PlanCycle, ReviewError)
     from .agents.service import Agents, Ideas

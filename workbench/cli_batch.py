@@ -23,7 +23,8 @@ PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as the 
 
 def _parameters(notebook: str, pairs) -> dict:
     """``-p`` pairs typed by the notebook's parameters cell."""
-    from .batch.runs import declared_parameters, parse_parameters, resolve_notebook
+    from .batch.declared import declared_parameters
+    from .batch.runs import parse_parameters, resolve_notebook
 
     return parse_parameters(pairs, declared_parameters(resolve_notebook(notebook)))
 

@@ -78,6 +78,7 @@
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name
           ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON
+          │    └── UnknownParameter  a name the notebook's parameters cell does not declare
           ├── OutputOutsideRuns   an output directory that would leave the runs directory
           ├── InvalidSchedule     a bad cron expression, catch-up policy or schedule name
           ├── ScheduleExists
@@ -242,6 +243,11 @@ class NotebookNotFound(BatchError):
 
 class InvalidParameters(BatchError):
     """Notebook parameters refused before anything ran: bad names or non-JSON values."""
+
+
+class UnknownParameter(InvalidParameters):
+    """A parameter the notebook's ``parameters`` cell does not assign (papermill would only warn
+    and run on the defaults); ``unknown``, ``accepted`` and ``closest`` say which and what to use."""
 
 
 class OutputOutsideRuns(BatchError):

@@ -41,6 +41,12 @@ def test_a_failing_batch_run_is_one_error_line_and_listed(tmp_path, failing):
 @pytest.mark.parametrize("args, message", [
     (["batch", "run", "{nb}", "-p", "bad-name", "1"], "parameter name 'bad-name' is not a Python identifier"),
     (["batch", "run", "nowhere.ipynb"], "no notebook at nowhere.ipynb"),
+    (["batch", "run", "system_map_report", "-p", "projct", "shop"],
+     "notebook system_map_report.ipynb has no parameter 'projct' (did you mean 'project'?); "
+     "it accepts project, ref, data_dir"),
+    (["schedule", "add", "n", "{nb}", "--cron", "0 3 * * *", "-p", "nme", "x"],
+     "notebook tiny.ipynb has no parameter 'nme' (did you mean 'name'?); "
+     "it accepts name, count, data_dir"),
     (["schedule", "add", "n", "{nb}", "--cron", "0 25 * * *"], "invalid cron expression '0 25 * * *'"),
     (["schedule", "add", "n", "{nb}", "--cron", "daily"], "has 1 fields; it needs 5"),
     (["schedule", "remove", "ghost"], "no schedule named 'ghost'"),
@@ -51,6 +57,19 @@ def test_user_errors_are_one_clear_line(tmp_path, tiny, args, message):
     _one_error_line(out, message)
     assert run_cli("batch", "list", data_dir=data).stdout.startswith("no runs yet")
     assert not (data / "runs").exists()
+
+
+def test_a_shipped_notebook_runs_with_its_declared_parameters_and_no_warning(tmp_path,
+                                                                            sample_repo):
+    """``ref`` (``Optional[str]``) and ``data_dir`` (filled in) are parameters papermill
+    recognises: it warns about none of them."""
+    data = tmp_path / "data"
+    assert run_cli("map", str(sample_repo), "--name", "shop", data_dir=data).returncode == 0
+    out = run_cli("batch", "run", "system_map_report", "-p", "project", "shop", "-p", "ref",
+                  "null", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    assert re.match(r"run #1 succeeded in [\d.]+ s", out.stdout)
+    assert "Passed unknown parameter" not in out.stdout + out.stderr
 
 
 def test_schedule_add_list_run_due_remove(tmp_path, tiny):

@@ -42,7 +42,6 @@ def test_the_form_runs_a_notebook_in_the_background(wb, tiny):
         ("name", "'world'"), ("count", "1"), ("data_dir", "None")]
     panel.parameter_rows[0].value.value = "ab"
     panel.parameter_rows[1].value.value = "2"  # JSON: the number 2
-    panel.add_parameter("extra", "[1, 2]")
     panel.run_button.click()
     [job] = [j for j in session.handles]
     assert monitor.rows[job].label.value == f"#{job} batch tiny.ipynb"
@@ -51,7 +50,7 @@ def test_the_form_runs_a_notebook_in_the_background(wb, tiny):
     assert monitor.rows[job].status.value == "succeeded"
     [run] = panel.runs
     assert run.ok and f"run #{run.id} of <b>tiny.ipynb</b> succeeded" in panel.message.value
-    assert run.parameters == {"name": "ab", "count": 2, "extra": [1, 2], "data_dir": str(wb.data_dir)}
+    assert run.parameters == {"name": "ab", "count": 2, "data_dir": str(wb.data_dir)}
     assert "hello abab" in run.output_ipynb.read_text()
     html = panel._repr_mimebundle_()["text/html"]
     assert "recent runs (1)" in html and "tiny.ipynb" in html and "succeeded" in html
@@ -103,6 +102,7 @@ def test_errors_are_messages(wb, tiny, failing, tmp_path):
     for notebook, fill, button, message in [
         ("", {}, panel.run_button, "choose a notebook"),
         (str(tmp_path / "nope.ipynb"), {}, panel.run_button, "no notebook at"),
+        (str(tiny), {"nme": "x"}, panel.run_button, "it accepts name, count, data_dir"),
         (str(tiny), {"not ok": "1"}, panel.run_button, "not a Python identifier"),
         (str(tiny), {}, panel.add_schedule_button, "invalid schedule name"),
     ]:

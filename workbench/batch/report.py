@@ -2,7 +2,9 @@
 
 The executed notebook and its HTML rendering go to ``data/runs/<project>/<UTC time>-<name>``.
 Widget state is not stored in the outputs (``store_widget_state=False``). A failing cell
-becomes a :class:`~workbench.errors.ReportError` that names the cell and its error.
+becomes a :class:`~workbench.errors.ReportError` that names the cell and its error; a parameter
+the notebook does not declare is refused before the kernel starts
+(:class:`~workbench.errors.UnknownParameter`), since papermill would only warn about it.
 
 Kernels talk over Unix sockets in a private temporary directory, not TCP ports: jupyter_client
 picks "free" ports and the kernel binds them later, so batch runs started at the same moment in
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReportError
+from .declared import DATA_DIR_PARAMETER, declared_parameters, refuse_undeclared
 
 REPORT_NOTEBOOK = "system_map_report.ipynb"
 
@@ -72,6 +75,7 @@ def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
     """Execute ``notebook`` with ``parameters`` into ``output_dir``; return the written paths."""
     if not notebook.is_file():
         raise ReportError(f"notebook {notebook} does not exist", notebook=str(notebook))
+    refuse_undeclared(notebook, parameters)  # before an output name is reserved
     return execute_notebook(notebook, reserve_output(output_dir, notebook.name), parameters,
                             timeout=timeout)
 
@@ -82,7 +86,8 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
 
     A failing cell raises :class:`ReportError` with ``cell`` (1-based, in the source
     notebook), ``ename`` and ``evalue``; the executed notebook up to the failure stays at
-    ``out_nb``.
+    ``out_nb``. A parameter the notebook does not declare raises
+    :class:`~workbench.errors.UnknownParameter` before the kernel starts.
     """
     import nbformat
     import papermill as pm
@@ -90,6 +95,7 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
 
     if not notebook.is_file():
         raise ReportError(f"notebook {notebook} does not exist", notebook=str(notebook))
+    refuse_undeclared(notebook, parameters)
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     logging.getLogger("papermill").setLevel(logging.WARNING)
@@ -172,8 +178,16 @@ def run_report(data_dir: Path, project: str, *, ref: str | None = None,
     """Run the system map report (or ``notebook``) for ``project`` stored under ``data_dir``.
 
     Outputs go to ``output_dir`` (a person's choice) or ``<runs_dir>/<project>``
-    (``runs_dir`` defaults to ``data_dir/runs``)."""
+    (``runs_dir`` defaults to ``data_dir/runs``). The notebook gets ``project``; ``data_dir``
+    and an unset ``ref`` only when its parameters cell declares them, so a notebook of one's own
+    needs to declare no more than it uses (a ``ref`` it does not declare is refused)."""
     nb = Path(notebook) if notebook else notebooks_dir() / REPORT_NOTEBOOK
     runs = Path(runs_dir) if runs_dir is not None else Path(data_dir) / "runs"
     out = Path(output_dir).absolute() if output_dir else runs.absolute() / project
-    return run_notebook(nb, out, {"project": project, "ref": ref, "data_dir": str(data_dir)})
+    declared = declared_parameters(nb)
+    parameters: dict[str, Any] = {"project": project}
+    if ref is not None or "ref" in declared:
+        parameters["ref"] = ref
+    if DATA_DIR_PARAMETER in declared:
+        parameters[DATA_DIR_PARAMETER] = str(data_dir)
+    return run_notebook(nb, out, parameters)

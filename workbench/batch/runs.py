@@ -1,11 +1,11 @@
 """Batch runs: a notebook executed headless by papermill, recorded in the ``runs`` table.
 
 A run is checked before anything executes (the notebook exists, parameter names are
-identifiers, values are JSON types), queued as a row, marked running with its output paths,
-and finished with its duration, or with the failing cell and error. Outputs go to
-``<runs dir>/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and ``.html``; the runs
-directory is ``Config.runs_dir``, ``data/runs``); names are reserved with an exclusive create, so
-runs at the same moment never collide. An output directory is confined to the runs directory
+identifiers its ``parameters`` cell declares, values are JSON types), queued as a row, marked
+running with its output paths, and finished with its duration, or with the failing cell and
+error. Outputs go to ``<runs dir>/<notebook stem>/<UTC time>-<notebook name>`` (``.ipynb`` and
+``.html``; the runs directory is ``Config.runs_dir``, ``data/runs``); names are reserved with an
+exclusive create, so runs at the same moment never collide. An output directory is confined to the runs directory
 (see :meth:`BatchRuns.output_dir`) and stored as an absolute path. The database is only
 touched in short transactions before and after the notebook executes, never during.
 """
@@ -29,14 +29,11 @@ from typing import Any
 from ..errors import (BatchError, InvalidParameters, NotebookNotFound, OutputOutsideRuns,
                       ReportError, WorkbenchError)
 from ..store import Store
+from .declared import DATA_DIR_PARAMETER, declared_parameters, refuse_undeclared
 from .records import RunInfo, RunStatus, existing_output
 from .report import execute_notebook, notebooks_dir, reserve_output
 
 log = logging.getLogger("workbench.batch")
-
-#: Parameter a notebook gets set to the workbench's data directory when its parameters cell
-#: declares it and the caller did not pass it.
-DATA_DIR_PARAMETER = "data_dir"
 
 
 def validate_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -61,7 +58,7 @@ def parse_parameters(pairs: Iterable[tuple[str, str]],
     """``(name, text)`` pairs as a dict, as the CLI's ``-p name value`` and the batch panel
     read them. A parameter the notebook declares with a type (``declared``, from
     :func:`declared_parameters`) is read as that type: ``-p ref 1.0`` stays the string
-    ``"1.0"`` for ``ref: "str | None" = None``, ``-p depth x`` for ``depth = 1`` is refused.
+    ``"1.0"`` for ``ref: "Optional[str]" = None``, ``-p depth x`` for ``depth = 1`` is refused.
     Other values are JSON when they parse (``2``, ``true``, ``null``, ``[1, 2]``, ``"3"``),
     else the plain string."""
     declared = declared or {}
@@ -107,46 +104,6 @@ def _typed(name: str, raw: str, declared: str | None) -> Any:
 
 _EXAMPLES = {"int": "3", "float": "0.5", "bool": "true", "list": "'[1, 2]'",
              "dict": "'{\"a\": 1}'"}
-
-
-def declared_parameters(notebook: Path) -> dict[str, str | None]:
-    """The names the notebook's ``parameters`` cell assigns, each with its declared type: the
-    annotation (``ref: "str | None" = None``), else the type of a literal default
-    (``depth = 1`` -> ``"int"``), else None. An unreadable notebook declares nothing."""
-    import ast
-
-    try:
-        cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        return {}
-    for cell in cells:
-        if "parameters" not in cell.get("metadata", {}).get("tags", []):
-            continue
-        source = cell.get("source", "")
-        try:
-            tree = ast.parse("".join(source) if isinstance(source, list) else source)
-        except SyntaxError:
-            return {}
-        found: dict[str, str | None] = {}
-        for node in tree.body:
-            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                note = node.annotation
-                found[node.target.id] = (note.value if isinstance(note, ast.Constant)
-                                         and isinstance(note.value, str) else ast.unparse(note))
-            elif isinstance(node, ast.Assign):
-                kind = None
-                if isinstance(node.value, (ast.Constant, ast.List, ast.Dict)):
-                    try:
-                        literal = ast.literal_eval(node.value)
-                    except ValueError:
-                        literal = None
-                    if literal is not None:
-                        kind = type(literal).__name__
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        found[target.id] = kind
-        return found
-    return {}
 
 
 def raise_for_runs(runs: Iterable[RunInfo]) -> None:
@@ -204,20 +161,6 @@ def resolve_notebook(notebook: str | Path) -> Path:
         "notebooks/", notebook=str(notebook))
 
 
-def declares_parameter(notebook: Path, name: str) -> bool:
-    """Whether the notebook's ``parameters`` cell assigns ``name``."""
-    try:
-        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError):
-        return False
-    pattern = re.compile(rf"^\s*{re.escape(name)}\s*(:[^=]*)?=", re.M)
-    for cell in cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            source = cell.get("source", "")
-            return bool(pattern.search("".join(source) if isinstance(source, list) else source))
-    return False
-
-
 #: Who asked for a run's output directory: only a person may name one outside the runs dir.
 ORIGINS = ("user", "agent", "webhook", "schedule")
 
@@ -247,10 +190,13 @@ class BatchRuns:
 
     def prepare(self, notebook: str | Path, parameters: Mapping[str, Any] | None
                 ) -> tuple[Path, dict[str, Any]]:
-        """Check a notebook and its parameters before anything runs; add ``data_dir`` if declared."""
+        """Check a notebook and its parameters before anything runs (names it does not declare
+        are refused: :class:`~workbench.errors.UnknownParameter`); add ``data_dir`` if declared."""
         nb = resolve_notebook(notebook)
         params = validate_parameters(parameters)
-        if DATA_DIR_PARAMETER not in params and declares_parameter(nb, DATA_DIR_PARAMETER):
+        declared = declared_parameters(nb)
+        refuse_undeclared(nb, params, declared)
+        if DATA_DIR_PARAMETER not in params and DATA_DIR_PARAMETER in declared:
             params[DATA_DIR_PARAMETER] = str(self.data_dir)
         return nb, params
 
@@ -317,6 +263,8 @@ class BatchRuns:
                              name=f"workbench-run-{run_id}-heartbeat").start()
             execute_notebook(notebook, out_nb, parameters, timeout=self.timeout)
             status, error = RunStatus.SUCCEEDED, None
+        except InvalidParameters as exc:  # a schedule's notebook no longer declares a name
+            error = str(exc)
         except ReportError as exc:
             cell = exc.fields.get("cell")
             error = (f"{exc.fields['ename']}: {exc.fields['evalue']}"

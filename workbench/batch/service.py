@@ -30,7 +30,9 @@ class BatchService:
 
     A failing notebook does not raise: its run is recorded as failed with the cell and error
     (``run.raise_for_status()`` turns that into :class:`~workbench.errors.RunFailed`). Bad
-    parameters, a missing notebook or a bad cron expression raise before anything runs.
+    parameters, a parameter the notebook does not declare
+    (:class:`~workbench.errors.UnknownParameter`), a missing notebook or a bad cron expression
+    raise before anything runs or is recorded.
 
     :meth:`start` and :meth:`start_due` do the same in the background, as jobs of the
     workbench's job runner (``batch`` and ``batch_due``), so a notebook kernel stays free.

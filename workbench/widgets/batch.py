@@ -13,7 +13,8 @@ import pandas as pd
 
 from ..batch.records import CatchUp, RunInfo, ScheduleInfo
 from ..domain import FINISHED_STATUSES
-from ..batch.runs import declared_parameters, parse_parameters, resolve_notebook
+from ..batch.declared import declared_parameters
+from ..batch.runs import parse_parameters, resolve_notebook
 from ..errors import WorkbenchError
 from .base import Panel, error_html, esc, table_html
 
