@@ -56,3 +56,4 @@ def test_a_schedule_whose_notebook_dropped_a_parameter_fails_without_running(wb,
     assert run.status == "failed" and run.output_ipynb is None and run.error_cell is None
     assert run.error == ("notebook renamed.ipynb has no parameter 'name' "
                          "(did you mean 'names'?); it accepts names")
+

@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,6 +81,38 @@ def run_notebook(notebook: Path, output_dir: Path, parameters: dict[str, Any],
                             timeout=timeout)
 
 
+class _TeardownNoise:
+    """Keeps the kernel client's teardown races off stderr while a notebook runs.
+
+    When a kernel stops (above all after a failing cell, on a busy machine), a message can
+    still reach the client's ZMQ stream after its channel closed: tornado then logs the
+    stream callback's exception with its traceback at ERROR ("Uncaught exception in
+    ZMQStream callback"). The run's outcome reaches the user through the executed notebook
+    and the run record, so these two loggers are raised to CRITICAL for the run only."""
+
+    NAMES = ("tornado.general", "tornado.application")
+    _lock = threading.Lock()
+    _running = 0  # runs at once (job threads): the last to end restores the levels
+    _levels: dict[str, int] = {}
+
+    def __init__(self) -> None:
+        cls = type(self)
+        with cls._lock:
+            if cls._running == 0:
+                cls._levels = {name: logging.getLogger(name).level for name in self.NAMES}
+                for name in self.NAMES:
+                    logging.getLogger(name).setLevel(logging.CRITICAL)
+            cls._running += 1
+
+    def restore(self) -> None:
+        cls = type(self)
+        with cls._lock:
+            cls._running -= 1
+            if cls._running == 0:
+                for name, level in cls._levels.items():
+                    logging.getLogger(name).setLevel(level)
+
+
 def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
                      *, timeout: float | None = 1800) -> ReportResult:
     """Execute ``notebook`` into ``out_nb`` (and an ``.html`` beside it) with papermill.
@@ -100,6 +133,7 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     started = datetime.now(timezone.utc)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     sockets = tempfile.mkdtemp(prefix="wbk-")
+    quiet = _TeardownNoise()
     try:
         # Runs may execute on job threads of a user's kernel: nothing here may touch this
         # process's working directory or environment (papermill's ``cwd`` would chdir it).
@@ -130,6 +164,7 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
         raise ReportError(f"running notebook {notebook.name} failed: {exc}",
                           notebook=str(notebook)) from exc
     finally:
+        quiet.restore()
         shutil.rmtree(sockets, ignore_errors=True)
     out_html = out_nb.with_suffix(".html")
     try:
