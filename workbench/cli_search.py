@@ -40,6 +40,26 @@ def _ensure_index(wb, project: str, snapshot_id: int | None, quiet: bool) -> Non
                    err=True)
 
 
+#: How the command line spells each argument a search may refuse (``InvalidSearch.argument``).
+_OPTION_NAMES = {"query": "'QUERY'", "kinds": "'--kind'", "k": "'--k'", "mode": "'--mode'",
+                 "language": "'--lang'", "node_kind": "'--node-kind'"}
+
+
+def _check(query: str, kinds: tuple[str, ...], k: int, mode: str, language: str | None,
+           node_kind: str | None) -> None:
+    """Refuse a bad query or filter before any work (indexing): a usage error naming the
+    option, as click reports a bad ``--kind``, with the service's message (the allowed values)."""
+    from .search.errors import InvalidSearch
+    from .search.service import check_filters
+
+    try:
+        check_filters(query, k=k, kinds=list(kinds) or None, mode=mode, language=language,
+                      node_kind=node_kind)
+    except InvalidSearch as exc:
+        raise click.BadParameter(str(exc), param_hint=_OPTION_NAMES.get(
+            getattr(exc, "argument", None))) from None
+
+
 @click.command("search")
 @click.argument("query")
 @click.option("--project", "-p", required=True, help="Project to search.")
@@ -47,10 +67,12 @@ def _ensure_index(wb, project: str, snapshot_id: int | None, quiet: bool) -> Non
               help="Only these kinds of hits (repeatable) [all].")
 @click.option("--k", "k", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Number of hits.")
-@click.option("--lang", "language", help="Only files of this language (python, typescript ...).")
+@click.option("--lang", "language", help="Only files of this language (python, typescript ..., "
+              "any case, or a file extension: py, ts ...).")
 @click.option("--path", "path", metavar="GLOB", help="Only files whose path matches GLOB "
               "(* also matches /).")
-@click.option("--node-kind", help="Only chunks of this node kind (function, class, module ...).")
+@click.option("--node-kind", help="Only chunks of this node kind: function (methods too), class, "
+              "module, package or file.")
 @click.option("--mode", type=click.Choice(_MODES), default="hybrid", show_default=True,
               help="Full text (BM25), vectors, or both fused and re-ranked by the graph.")
 @click.option("--tests", "include_tests", is_flag=True,
@@ -67,6 +89,7 @@ def search_cmd(ctx, query: str, project: str, kinds: tuple[str, ...], k: int,
     Prints one hit per line: path:line (or commit SHA), score, node kind, node, preview.
     The first search of a snapshot builds its index.
     """
+    _check(query, kinds, k, mode, language, node_kind)
     wb = open_workbench(ctx)
     _ensure_index(wb, project, snapshot_id, quiet)
     hits = wb.search(query, project, k=k, snapshot_id=snapshot_id, kinds=list(kinds) or None,

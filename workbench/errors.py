@@ -39,7 +39,8 @@
      ├── SearchError             code search failed (workbench.search.errors)
      │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
      │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)
-     │    └── InvalidSearch       an empty query, an unknown kind or mode, a bad k
+     │    └── InvalidSearch       an empty query, a bad k, a kind, mode, language or node kind
+     │                            outside its allowed values (the message lists them)
      ├── JobFailed               a background job ended in failure
      │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
      ├── ExecutorError           where jobs run (workbench.jobs.errors)

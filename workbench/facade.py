@@ -624,9 +624,11 @@ class Workbench:
                mode: str = "hybrid"):
         """Search a project's snapshot (the newest unless ``snapshot_id``) for ``query``.
 
-        ``kinds`` limits hits to ``{"code", "docs", "config", "commits"}``; ``language``,
-        ``path`` (a glob whose ``*`` also matches ``/``) and ``node_kind`` (``function``,
-        ``class``, ``module`` ...) filter them; tests and vendored code rank lower unless
+        ``kinds`` limits hits to ``{"code", "docs", "config", "commits"}``; ``language`` (a
+        language the map reads, in any case, or its file extension: ``"python"``, ``"py"``,
+        ``"ts"``), ``path`` (a glob whose ``*`` also matches ``/``) and ``node_kind``
+        (``function``, methods included, ``class``, ``module``, ``package`` or ``file``)
+        filter them; tests and vendored code rank lower unless
         ``include_tests``. ``mode`` is ``"hybrid"`` (BM25 and vectors fused by weighted scores,
         re-ranked by the graph), ``"text"`` (BM25) or ``"vector"``. A snapshot searched for the
         first time is indexed first (:meth:`index`, waited for).
@@ -634,11 +636,13 @@ class Workbench:
         Returns a DataFrame with columns ``rank, score, kind, path, line_start, line_end, node,
         node_kind, language, commit, title, preview, text, bm25, vector, graph, chunk_id``
         (path, lines and node are null for commits; commit is null for files). Raises
-        :class:`~workbench.search.errors.InvalidSearch` for a bad query or filter.
+        :class:`~workbench.search.errors.InvalidSearch`, naming the allowed values, for a bad
+        query or filter, before any indexing.
         """
         from .search.service import check_filters
 
-        check_filters(query, k=k, kinds=kinds, mode=mode)  # before any indexing
+        check_filters(query, k=k, kinds=kinds, mode=mode, language=language,
+                      node_kind=node_kind)  # before any indexing
         embedder = self._indexer.embedder()
         with self.store.db.session():  # one connection for the few reads of a search
             snap = self.snapshot(project, snapshot_id=snapshot_id)

@@ -55,6 +55,40 @@ def test_cli_errors_are_one_line(tmp_path, known_repo):
     assert "model2vec:/path/to/model" in broken.stderr and "Traceback" not in broken.stderr
 
 
+def _usage_error(out) -> str:
+    """The one line of a usage error (exit code 2) that named the search's help and built no
+    index; returns it."""
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert out.stdout == "" and "indexed" not in out.stderr and "Traceback" not in out.stderr
+    line, = out.stderr.splitlines()
+    assert line.startswith("error: ") and line.endswith("(see workbench search --help)")
+    return line
+
+
+def test_an_empty_query_is_a_usage_error_before_any_indexing(tmp_path, known_repo):
+    data = tmp_path / "data"
+    invoke_cli("map", str(known_repo), "--name", "netkit", data_dir=data)
+    for query in ("", "   "):
+        line = _usage_error(invoke_cli("search", query, "-p", "netkit", data_dir=data))
+        assert "give a query: words, an identifier or a question" in line
+
+
+def test_an_unknown_language_or_node_kind_is_a_usage_error_listing_the_allowed(tmp_path,
+                                                                               known_repo):
+    data = tmp_path / "data"
+    invoke_cli("map", str(known_repo), "--name", "netkit", data_dir=data)
+    lang = _usage_error(invoke_cli("search", "title", "-p", "netkit", "--lang", "cobol",
+                                   data_dir=data))
+    assert "Invalid value for '--lang'" in lang and "python" in lang and "typescript" in lang
+    kind = _usage_error(invoke_cli("search", "title", "-p", "netkit", "--node-kind", "method",
+                                   data_dir=data))
+    assert "Invalid value for '--node-kind'" in kind
+    assert "function, class, module, package, file" in kind and "'function'" in kind
+    by_extension = invoke_cli("search", "title", "-p", "netkit", "--lang", "ts", "--mode", "text",
+                              data_dir=data)
+    assert by_extension.returncode == 0 and by_extension.stdout.startswith("web/slug.ts:1  ")
+
+
 def _unshare_works() -> bool:
     if shutil.which("unshare") is None:
         return False

@@ -121,11 +121,37 @@ def test_the_first_search_of_a_snapshot_builds_its_index(wb, known_repo):
     ({"mode": "fuzzy"}, "mode must be one of"),
     ({"kinds": ["code", "tests"]}, "kinds must be among"),
     ({"k": 0}, "k must be"),
+    ({"language": "cobol"}, r"language must be one of c, cpp, .*, python, .*typescript \(any "
+                            r"case, or a file extension such as py, ts or rs\), not 'cobol'"),
+    ({"node_kind": "bogus"}, "node kind must be one of function, class, module, package, file, "
+                             "not 'bogus'$"),
+    ({"node_kind": "method"}, "node kind must be one of function, class, .*not 'method'; "
+                              "methods are stored as kind 'function'"),
 ])
 def test_bad_searches_say_what_to_do(indexed, kwargs, words):
     args = {"query": "cache", **kwargs}
-    with pytest.raises(InvalidSearch, match=words):
+    with pytest.raises(InvalidSearch, match=words) as caught:
         indexed.search(args.pop("query"), "netkit", **args)
+    assert caught.value.argument == next(iter(kwargs))
+
+
+def test_a_language_is_named_in_any_case_or_by_its_file_extension(indexed):
+    python = indexed.search("cache", "netkit", language="python", mode="text", k=20)
+    assert len(python) and set(python["language"]) == {"python"}
+    for alias in ("Python", "PY", "py", ".py"):
+        same = indexed.search("cache", "netkit", language=alias, mode="text", k=20)
+        assert same["chunk_id"].tolist() == python["chunk_id"].tolist(), alias
+    for alias in ("ts", "TypeScript", ".ts"):
+        ts = indexed.search("title", "netkit", language=alias, mode="text")
+        assert ts["path"].tolist() == ["web/slug.ts"] and set(ts["language"]) == {"typescript"}
+
+
+def test_a_bad_filter_is_refused_before_the_index_is_built(wb, known_repo):
+    wb.map(str(known_repo), name="netkit")
+    for kwargs in ({"language": "cobol"}, {"node_kind": "method"}):
+        with pytest.raises(InvalidSearch):
+            wb.search("cache", "netkit", **kwargs)
+    assert wb.index_state("netkit") is None
 
 
 def test_an_unknown_or_unusable_embedder_names_the_fix(data_dir, known_repo, tmp_path):

@@ -24,6 +24,36 @@ def language_for(path: str) -> str | None:
     return language_for_path(path)
 
 
+def known_languages() -> tuple[str, ...]:
+    """The names the map gives languages (``files.language``, a search hit's ``language``),
+    sorted: ``python`` and the tree-sitter languages of :mod:`.languages`."""
+    from .languages.registry import EXTENSIONS
+
+    return tuple(sorted({"python", *EXTENSIONS.values()}))
+
+
+#: Common spellings of a language besides its name and its file extensions.
+LANGUAGE_SPELLINGS = {"c++": "cpp", "c#": "csharp", "golang": "go"}
+
+
+def language_named(name: str) -> str | None:
+    """The map's name for the language a user names, or None when it names none: the name in
+    any case (``Python``), a file extension the map reads as that language, with or without
+    its dot (``py``, ``.ts``, ``rs``, ``h``: the language :func:`language_for` gives such a
+    file), or a common spelling (``c++``, ``c#``, ``golang``)."""
+    from .languages.registry import EXTENSIONS
+
+    key = name.strip().lower() if isinstance(name, str) else ""
+    if not key:
+        return None
+    if key in known_languages():
+        return key
+    if key in LANGUAGE_SPELLINGS:
+        return LANGUAGE_SPELLINGS[key]
+    ext = key if key.startswith(".") else "." + key
+    return "python" if ext == ".py" else EXTENSIONS.get(ext)
+
+
 def parser_for(language: str) -> tuple[str, int]:
     """(parser name, parser version) for a language: the cache key besides the blob sha."""
     if language == "python":

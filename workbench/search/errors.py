@@ -6,7 +6,8 @@
      ├── IndexMissing           the snapshot has no search index yet (build it: ``wb.index``)
      ├── EmbedderUnavailable    the configured embedder cannot run here (missing extra, model
      │                          path, server); the message names the fix
-     └── InvalidSearch          a query or filter that cannot be run (empty query, unknown kind)
+     └── InvalidSearch          a query or filter that cannot be run (empty query, unknown kind,
+                                language or node kind); ``argument`` names the one at fault
 
 They carry their fields (``project``, ``snapshot_id``, ``embedder`` ...) and pickle with them
 (through :class:`~workbench.errors.WorkbenchError`), so an index job can hand them back.

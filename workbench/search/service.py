@@ -12,8 +12,9 @@ import fnmatch
 import re
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
+from ..domain import NodeKind
 from .chunking import CHUNKER_VERSION, KINDS
 from .embedders import Embedder, table_name
 from .errors import IndexMissing, InvalidSearch
@@ -45,23 +46,69 @@ def preview(text: str) -> str:
     return out if len(out) <= PREVIEW_CHARS else out[:PREVIEW_CHARS - 1] + "…"
 
 
-def check_filters(query: str, *, k: int, kinds: Iterable[str] | str | None, mode: str
-                  ) -> tuple[str, set[str] | None]:
-    """Validate a search's arguments; returns the stripped query and the kinds as a set."""
+#: The node kinds a chunk can carry (``node_kind``): definitions and whole files. A method is
+#: a ``function`` (its node is ``module:Class.method``); directories and external packages
+#: have no chunks.
+NODE_KINDS = (NodeKind.FUNCTION.value, NodeKind.CLASS.value, NodeKind.MODULE.value,
+              NodeKind.PACKAGE.value, NodeKind.FILE.value)
+#: What a user may mean by a node kind the map does not have, and the kind to search instead.
+NODE_KIND_HINTS = {"method": "methods are stored as kind 'function': use 'function' (a "
+                             "method's node is module:Class.method)"}
+
+
+class Filters(NamedTuple):
+    """A search's checked arguments: the stripped query, the kinds as a set (None: all), the
+    map's name for the language and the node kind (None: any)."""
+
+    query: str
+    kinds: set[str] | None
+    language: str | None
+    node_kind: str | None
+
+
+def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None = None,
+                  mode: str = "hybrid", language: str | None = None,
+                  node_kind: str | None = None) -> Filters:
+    """Validate a search's arguments before any work; :class:`InvalidSearch` (its ``argument``
+    names the one at fault) lists the allowed values.
+
+    Every filter that takes a value from a known set is checked against it: ``kinds``
+    (:data:`KINDS`), ``mode`` (:data:`MODES`), ``node_kind`` (:data:`NODE_KINDS`, as stored)
+    and ``language`` (the map's language names, in any case, or a file extension or common
+    spelling of one: ``py``, ``ts``, ``c++``; see
+    :func:`~workbench.mapping.parsers.language_named`).
+    """
+    from ..mapping.parsers import known_languages, language_named
+
     if not isinstance(query, str) or not query.strip():
-        raise InvalidSearch("give a query: words, an identifier or a question")
+        raise InvalidSearch("give a query: words, an identifier or a question",
+                            argument="query")
     if mode not in MODES:
-        raise InvalidSearch(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        raise InvalidSearch(f"mode must be one of {', '.join(MODES)}, not {mode!r}",
+                            argument="mode")
     if not isinstance(k, int) or isinstance(k, bool) or k < 1 or k > 1000:
-        raise InvalidSearch(f"k must be a whole number from 1 to 1000, not {k!r}")
+        raise InvalidSearch(f"k must be a whole number from 1 to 1000, not {k!r}", argument="k")
     wanted = None
     if kinds is not None:
         wanted = {kinds} if isinstance(kinds, str) else set(kinds)
         unknown = wanted - set(KINDS)
         if unknown or not wanted:
             raise InvalidSearch(f"kinds must be among {', '.join(KINDS)}; got "
-                                f"{', '.join(sorted(map(str, unknown))) or 'none'}")
-    return query.strip(), wanted
+                                f"{', '.join(sorted(map(str, unknown))) or 'none'}",
+                                argument="kinds")
+    named = None
+    if language is not None:
+        named = language_named(language)
+        if named is None:
+            raise InvalidSearch(f"language must be one of {', '.join(known_languages())} (any "
+                                f"case, or a file extension such as py, ts or rs), not "
+                                f"{language!r}", argument="language")
+    if node_kind is not None and node_kind not in NODE_KINDS:
+        hint = NODE_KIND_HINTS.get(str(node_kind).strip().lower())
+        raise InvalidSearch(f"node kind must be one of {', '.join(NODE_KINDS)}, not "
+                            f"{node_kind!r}" + (f"; {hint}" if hint else ""),
+                            argument="node_kind")
+    return Filters(query.strip(), wanted, named, node_kind)
 
 
 def empty_result() -> "pd.DataFrame":
@@ -116,7 +163,8 @@ class SearchService:
         """The best ``k`` chunks of a snapshot for ``query`` as a DataFrame of :data:`COLUMNS`."""
         import numpy as np
 
-        query, wanted = check_filters(query, k=k, kinds=kinds, mode=mode)
+        query, wanted, language, node_kind = check_filters(
+            query, k=k, kinds=kinds, mode=mode, language=language, node_kind=node_kind)
         index = self.snapshot_index(snap, embedder, state)
         if index.n == 0:
             return empty_result()
@@ -125,7 +173,7 @@ class SearchService:
         if wanted is not None:
             mask &= meta["kind"].isin(wanted).to_numpy()
         if language:
-            mask &= (meta["language"].fillna("").str.lower() == language.lower()).to_numpy()
+            mask &= (meta["language"].fillna("").str.lower() == language).to_numpy()
         if path:
             pattern = re.compile(fnmatch.translate(path))
             mask &= meta["path"].fillna("\0").map(lambda p: bool(pattern.match(p))).to_numpy()
