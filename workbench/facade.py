@@ -580,7 +580,10 @@ class Workbench:
 
     def set_default_model(self, project: str, model: str | None,
                           provider: str | None = None) -> dict:
-        """The provider and model ``ask`` uses for a project unless told (``provider:model``)."""
+        """The provider and model ``ask`` uses for a project unless told (``provider:model``;
+        a prefix that names no provider is refused with
+        :class:`~workbench.ai.errors.NoProvider` unless the whole reads as one model name,
+        such as ``llama3:8b``: see :meth:`workbench.ai.service.AskService.set_default`)."""
         return self.ai.set_default(project, model, provider)
 
     def conversations(self, project: str) -> "pd.DataFrame":

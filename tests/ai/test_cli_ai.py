@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, invoke_cli
 
 
 def cli(data_dir, *args, env=None):
@@ -50,3 +50,16 @@ def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server
     assert failed.stderr.strip().startswith("error: ") and "OPENAI_API_KEY" in failed.stderr
     cleared = cli(data_dir, "ai", "default", "-p", "shop", "--clear", env=env)
     assert "no default model" in cleared.stdout
+
+
+def test_ai_default_refuses_a_provider_that_does_not_exist(shop, data_dir):
+    shop.close()
+    refused = invoke_cli("ai", "default", "-p", "shop", "nosuch:model", data_dir=data_dir)
+    assert refused.returncode == 1 and refused.stdout == ""
+    line, = refused.stderr.splitlines()
+    assert line.startswith("error: no AI provider called 'nosuch'; choose one of extractive, "
+                           "goose, openai")
+    asked = invoke_cli("ask", "where?", "-p", "shop", "--provider", "nosuch", data_dir=data_dir)
+    assert asked.returncode == 1 and line.startswith(asked.stderr.strip())
+    kept = invoke_cli("ai", "default", "-p", "shop", "llama3:8b", data_dir=data_dir)
+    assert kept.returncode == 0 and kept.stdout.strip() == "project shop: openai/llama3:8b"

@@ -6,7 +6,8 @@ import pytest
 
 from workbench import Config
 from workbench.ai.errors import NoProvider
-from workbench.ai.providers import Provider, get_provider, provider_names, register
+from workbench.ai.providers import (Provider, get_provider, provider_names, register,
+                                    split_model_spec)
 from workbench.ai.records import ChatReply, ModelInfo
 
 
@@ -83,3 +84,33 @@ def test_models_carry_windows_and_the_configured_model(tmp_path, openai_server):
     assert models["tiny-chat"] == ModelInfo("openai", "tiny-chat", 8192, True)
     assert models["tiny-notools"].tools is False
     assert models["extra"] == ModelInfo("openai", "extra", None, True)
+
+
+@pytest.mark.parametrize("spec,split", [
+    ("gpt-4o", (None, "gpt-4o")),
+    ("openai:gpt-4o", ("openai", "gpt-4o")),
+    ("OpenAI:llama3:8b", ("openai", "llama3:8b")),
+    ("goose:", ("goose", None)),
+    ("llama3:8b", (None, "llama3:8b")),
+    ("qwen2.5-coder:7b-instruct-q4_K_M", (None, "qwen2.5-coder:7b-instruct-q4_K_M")),
+    ("mistral:latest", (None, "mistral:latest")),
+    ("mistral:v0.3", (None, "mistral:v0.3")),
+    ("codellama:python", (None, "codellama:python")),
+    ("hf.co/org/repo:Q4_K_M", (None, "hf.co/org/repo:Q4_K_M")),
+    ("ft:gpt-4o-mini-2024-07-18:org::abc123", (None, "ft:gpt-4o-mini-2024-07-18:org::abc123")),
+])
+def test_a_model_spec_splits_into_provider_and_model(spec, split):
+    assert split_model_spec(spec) == split
+
+
+@pytest.mark.parametrize("spec,words", [
+    ("nosuch:model", r"^no AI provider called 'nosuch'; choose one of extractive, goose, openai "
+                     r"\(a model whose name has a colon goes after its provider: "
+                     r"openai:nosuch:model\)$"),
+    ("anthropic:claude-3-5-sonnet", r"^no AI provider called 'anthropic'; choose one of "),
+    ("opnai:gpt-4o", r"^no AI provider called 'opnai'; .* \(did you mean 'openai'\?\)$"),
+    ("nosuch:", r"^no AI provider called 'nosuch'; choose one of extractive, goose, openai$"),
+])
+def test_a_spec_whose_prefix_names_no_provider_is_refused(spec, words):
+    with pytest.raises(NoProvider, match=words):
+        split_model_spec(spec)

@@ -26,7 +26,7 @@ from ..errors import WorkbenchError
 from .citations import check_citations
 from .context import ContextBuilder, lexical_search
 from .errors import AIError, ConversationNotFound, ModelWithoutTools, NoProvider
-from .providers import default_provider_name, get_provider, provider_names
+from .providers import default_provider_name, get_provider, split_model_spec
 from .records import Answer, ContextItem, ContextRecord, ModelInfo, ToolRecord
 from .safety import SYSTEM_PROMPT, mask_messages, mask_secrets
 from .tokens import count_message_tokens, count_tokens
@@ -164,17 +164,29 @@ class AskService:
                                            "default", "error"])
 
     def set_default(self, project: str, model: str | None, provider: str | None = None) -> dict:
-        """Make ``provider``/``model`` the project's default (``model`` may read
-        ``provider:model``); ``model=None`` and ``provider=None`` clear it."""
+        """Make ``provider``/``model`` the project's default; ``model=None`` and
+        ``provider=None`` clear it.
+
+        Without ``provider``, ``model`` may read ``provider:model``, split by
+        :func:`~workbench.ai.providers.split_model_spec`: a prefix that names a provider is
+        that provider (``openai:llama3:8b``); an Ollama-style ``name:tag`` (``llama3:8b``) or
+        an OpenAI fine-tuned ``ft:...`` id stays one model name; any other ``word:...`` names
+        a provider, and one that does not exist is refused with :class:`NoProvider`, as
+        ``ask(provider=...)`` refuses it, before anything is stored. A bare model name goes
+        to the configured provider (``openai`` when that is ``extractive``: a model name
+        means a model server). A ``provider`` given apart is taken as it is (checked the
+        same way) and ``model`` whole.
+        """
         info = self.store.projects.get(project)
         if model is None and provider is None:
             self.store.conversations.clear_default(info.id)
             return {"project": project, "provider": None, "model": None}
-        if model and provider is None and ":" in model and model.split(":", 1)[0] in provider_names():
-            provider, model = model.split(":", 1)
-        provider = provider or ("extractive" if model == "extractive" else
-                                default_provider_name(self.config))
-        if provider == "extractive" and default_provider_name(self.config) == "extractive" \
+        configured = default_provider_name(self.config)
+        if model and provider is None:
+            provider, model = split_model_spec(
+                model, default="openai" if configured == "extractive" else configured)
+        provider = provider or ("extractive" if model == "extractive" else configured)
+        if provider == "extractive" and configured == "extractive" \
                 and model not in (None, "extractive"):
             provider = "openai"  # a model name means a model server
         get_provider(provider, self.config)  # unknown names fail here, with the known ones
