@@ -49,7 +49,7 @@ _EXPORTS = {
     "ProviderRateLimited": "ai.errors", "ProviderServerError": "ai.errors",
     "ProviderTimeout": "ai.errors", "StreamCut": "ai.errors", "ModelNotFound": "ai.errors",
     "ModelWithoutTools": "ai.errors", "GooseFailed": "ai.errors",
-    "ConversationNotFound": "ai.errors",
+    "ConversationNotFound": "ai.errors", "BudgetTooSmall": "ai.errors",
     "Answer": "ai.records", "Citation": "ai.records", "ContextRecord": "ai.records",
     "ModelInfo": "ai.records",
     "SearchError": "search.errors", "IndexMissing": "search.errors",
@@ -103,10 +103,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .agents.service import Agents, Ideas
     from .domain import (CodeArea, Idea, Review, ReviewFindings, Spec, SpecDraft, Task,
                          TaskNode)
-    from .ai.errors import (AIError, ConversationNotFound, GooseFailed, GooseMissing,
-                            ModelNotFound, ModelWithoutTools, NoProvider, ProviderAuthFailed,
-                            ProviderRateLimited, ProviderServerError, ProviderTimeout,
-                            ProviderUnreachable, StreamCut)
+    from .ai.errors import (AIError, BudgetTooSmall, ConversationNotFound, GooseFailed,
+                            GooseMissing, ModelNotFound, ModelWithoutTools, NoProvider,
+                            ProviderAuthFailed, ProviderRateLimited, ProviderServerError,
+                            ProviderTimeout, ProviderUnreachable, StreamCut)
     from .ai.records import Answer, Citation, ContextRecord, ModelInfo
     from .facade import ProjectHandle, Workbench
     from .events.errors import (ConsumerBusy, DeadLetterNotFound, EventBackendError, EventError,

@@ -20,7 +20,8 @@ from .cli_query import _show as _table
 @click.option("--provider", help="openai, goose or extractive [the project's default].")
 @click.option("--model", help="The model to ask [the project's default, then OPENAI_MODEL].")
 @click.option("--conversation", type=int, help="Continue this conversation (its id).")
-@click.option("--budget", type=int, help="Most tokens of context to send.")
+@click.option("--budget", type=click.IntRange(min=1), metavar="TOKENS",
+              help="Most tokens of context to send [what the model's window leaves].")
 @click.option("--show-context", is_flag=True, help="Print what was sent and why, after the answer.")
 @click.pass_context
 @handle_errors

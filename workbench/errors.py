@@ -59,6 +59,8 @@
      │    ├── ModelNotFound       the server does not serve that model
      │    ├── ModelWithoutTools   the model refused a request carrying tools
      │    ├── GooseFailed         goose ran and failed, or printed no result
+     │    ├── BudgetTooSmall      a context budget under 1 token, or too small for any
+     │    │                       passage that matched (names a budget that fits)
      │    └── ConversationNotFound
      ├── EventError              the event log (workbench.events.errors)
      │    ├── UnknownEventType    nobody registered that event type

@@ -566,6 +566,8 @@ class Workbench:
         ``budget`` tokens within the model's window; ``on_delta`` receives the text as it
         streams; ``conversation`` continues one. ``provider``/``model`` default to the project's
         default, then configuration, then ``extractive`` (no model). The exchange is stored.
+        :class:`~workbench.ai.errors.BudgetTooSmall` refuses a budget under 1, or one too small
+        for any passage that matched when the model takes no tools (it names one that fits).
         """
         return self.ai.ask(question, project, conversation=conversation, provider=provider,
                            model=model, budget=budget, on_delta=on_delta)

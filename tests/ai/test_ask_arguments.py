@@ -1,11 +1,13 @@
-"""What ``set_default_model`` refuses, before anything is stored: a default naming a provider
-that does not exist."""
+"""What ``ask`` and ``set_default_model`` refuse, before anything is stored: a default naming a
+provider that does not exist, a context budget under one token or too small for any passage."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from workbench.ai.errors import NoProvider
+from workbench.ai.errors import BudgetTooSmall, NoProvider
 
 QUESTION = "where is money formatted?"
 
@@ -39,3 +41,29 @@ def test_a_model_name_with_a_colon_stays_whole_for_the_model_server(shop):
         assert _stored_default(shop) == stored
     result = shop.set_default_model("shop", "nosuch:model", provider="openai")
     assert (result["provider"], result["model"]) == ("openai", "nosuch:model")
+
+
+def test_a_budget_too_small_for_any_passage_names_the_budget_that_fits(shop):
+    with pytest.raises(BudgetTooSmall) as caught:
+        shop.ask(QUESTION, "shop", budget=10)
+    message = str(caught.value)
+    found = re.fullmatch(r"the question matched \d+ passages, but none fits a context budget of "
+                         r"10 tokens: the best, (\S+), needs a budget of about (\d+); ask again "
+                         r"with a budget of \2 or more, or without one", message)
+    assert found, message
+    best, needed = found[1], int(found[2])
+    assert caught.value.needed == needed and shop.conversations("shop").empty  # nothing stored
+    answer = shop.ask(QUESTION, "shop", budget=needed)
+    assert best in {i.location for i in answer.context.included if i.kind == "passage"}
+    assert best in answer.text
+    smaller = shop.show_context(QUESTION, "shop", budget=needed - 1)
+    assert best not in {i.location for i in smaller.included if i.kind == "passage"}
+
+
+@pytest.mark.parametrize("budget", [0, -5])
+def test_a_budget_under_one_token_is_refused(shop, budget):
+    with pytest.raises(BudgetTooSmall, match=f"at least 1 .*not {budget}$"):
+        shop.ask(QUESTION, "shop", budget=budget)
+    with pytest.raises(BudgetTooSmall, match="at least 1"):
+        shop.show_context(QUESTION, "shop", budget=budget)
+    assert shop.conversations("shop").empty

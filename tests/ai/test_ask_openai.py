@@ -9,9 +9,9 @@ import time
 import pytest
 
 from tests.ai.conftest import served
-from workbench.ai.errors import (ModelNotFound, ProviderAuthFailed, ProviderRateLimited,
-                                 ProviderServerError, ProviderTimeout, ProviderUnreachable,
-                                 StreamCut)
+from workbench.ai.errors import (BudgetTooSmall, ModelNotFound, ProviderAuthFailed,
+                                 ProviderRateLimited, ProviderServerError, ProviderTimeout,
+                                 ProviderUnreachable, StreamCut)
 
 
 @pytest.fixture
@@ -92,6 +92,17 @@ def test_a_model_without_tools_is_asked_without_them(asked, openai_server):
     answer = asked.ask("what is here?", "shop", model="tiny-notools")
     assert answer.text == "plain answer" and answer.tool_calls == []
     assert all("tools" not in r for r in openai_server.chat_requests())
+
+
+def test_a_budget_too_small_for_any_passage_stops_only_a_model_without_tools(asked,
+                                                                            openai_server):
+    with pytest.raises(BudgetTooSmall, match="none fits a context budget of 10 tokens"):
+        asked.ask("where is the order total formatted?", "shop", model="tiny-notools", budget=10)
+    assert openai_server.chat_requests() == [] and asked.conversations("shop").empty
+    openai_server.reply("I would search the map first.")
+    answer = asked.ask("where is the order total formatted?", "shop", budget=10)  # has tools
+    assert answer.text == "I would search the map first."
+    assert not [i for i in answer.context.included if i.kind == "passage"]
 
 
 def test_a_model_that_refuses_tools_is_asked_again_without(asked, openai_server):

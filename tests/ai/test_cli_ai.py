@@ -63,3 +63,18 @@ def test_ai_default_refuses_a_provider_that_does_not_exist(shop, data_dir):
     assert asked.returncode == 1 and line.startswith(asked.stderr.strip())
     kept = invoke_cli("ai", "default", "-p", "shop", "llama3:8b", data_dir=data_dir)
     assert kept.returncode == 0 and kept.stdout.strip() == "project shop: openai/llama3:8b"
+
+
+def test_ask_with_a_budget_too_small_says_so(shop, data_dir):
+    shop.close()
+    small = invoke_cli("ask", "where is money formatted?", "-p", "shop", "--budget", "10",
+                       data_dir=data_dir)
+    assert small.returncode == 1 and "no passage that matches" not in small.stdout
+    line, = small.stderr.splitlines()
+    assert line.startswith("error: the question matched ") and "budget of 10 tokens" in line
+    assert "needs a budget of about " in line
+    for budget in ("0", "-3"):
+        bad = invoke_cli("ask", "where is money formatted?", "-p", "shop", "--budget", budget,
+                         data_dir=data_dir)
+        assert bad.returncode == 2 and bad.stderr.startswith("error: Invalid value for '--budget'")
+        assert "(see workbench ask --help)" in bad.stderr

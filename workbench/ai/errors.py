@@ -59,5 +59,10 @@ class GooseFailed(AIError):
     """Goose ran and failed, or its output could not be read."""
 
 
+class BudgetTooSmall(AIError, ValueError):
+    """A context budget that holds nothing: not a whole number of tokens of at least 1, or too
+    small for every passage that matched; the message names a budget that fits."""
+
+
 class ConversationNotFound(AIError, LookupError):
     """No conversation with that id (in that project)."""

@@ -17,6 +17,7 @@ Everything sent is masked of secrets first (:func:`workbench.ai.safety.mask_mess
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError
 from .citations import check_citations
-from .context import ContextBuilder, lexical_search
-from .errors import AIError, ConversationNotFound, ModelWithoutTools, NoProvider
+from .context import PASSAGE_SHARE, ContextBuilder, lexical_search
+from .errors import AIError, BudgetTooSmall, ConversationNotFound, ModelWithoutTools, NoProvider
 from .providers import default_provider_name, get_provider, split_model_spec
 from .records import Answer, ContextItem, ContextRecord, ModelInfo, ToolRecord
 from .safety import SYSTEM_PROMPT, mask_messages, mask_secrets
@@ -233,7 +234,9 @@ class AskService:
 
     def context(self, question: str, project: str, *, budget: int = 4000,
                 window: int = DEFAULT_WINDOW, snapshot_id: int | None = None) -> ContextRecord:
-        """The context ``ask`` would build for ``question`` within ``budget`` tokens."""
+        """The context ``ask`` would build for ``question`` within ``budget`` tokens (a whole
+        number, at least 1: :class:`BudgetTooSmall` else)."""
+        _check_budget(budget)
         snap, read, search = self._materials(project, snapshot_id)
         packed = ContextBuilder(snap, search=search, read_file=read, project=project).build(
             question, budget=budget, window=window)
@@ -247,14 +250,22 @@ class AskService:
             snapshot_id: int | None = None) -> Answer:
         """Answer ``question`` about ``project``'s newest snapshot (or ``snapshot_id``).
 
-        ``budget`` caps the context's tokens (it never exceeds what the model's window leaves);
-        ``conversation`` continues one (its earlier turns are sent within the budget);
-        ``on_delta`` receives the answer's text as it arrives. Raises the provider's errors
-        (:mod:`workbench.ai.errors`) after storing the question and any partial answer.
+        ``budget`` caps the context's tokens (a whole number, at least 1; it never exceeds
+        what the model's window leaves); ``conversation`` continues one (its earlier turns
+        are sent within the budget); ``on_delta`` receives the answer's text as it arrives.
+        Raises the provider's errors (:mod:`workbench.ai.errors`) after storing the question
+        and any partial answer.
+
+        Raises :class:`BudgetTooSmall`, before anything is stored or sent, for a budget under
+        1, and when passages matched the question but not one fits the context (the budget,
+        or what the window leaves) and the model takes no tools: it could only answer from
+        nothing (the message names roughly the smallest budget that holds the best passage).
+        A model that takes tools is asked anyway: it can search for itself.
         """
         question = question.strip()
         if not question:
             raise AIError("ask a question: the text is empty")
+        _check_budget(budget)
         info = self.store.projects.get(project)
         snap, read, search = self._materials(project, snapshot_id)
         provider_name, model = self.choose(info.id, provider, model)
@@ -265,8 +276,7 @@ class AskService:
         window = (minfo.context_window if minfo and minfo.context_window else DEFAULT_WINDOW)
         use_tools = bool(tools and chat.takes_tools and (minfo is None or minfo.tools))
 
-        conv_id, history = self._conversation(info.id, conversation, question, provider_name,
-                                              model)
+        history = self._history(info.id, conversation)
         reserve = min(self.limits.answer_reserve, window // 4)
         tool_defs = openai_tools() if use_tools else []
         fixed = count_message_tokens([{"role": "system", "content": SYSTEM_PROMPT},
@@ -279,7 +289,10 @@ class AskService:
         ctx_budget = max(0, min(room, budget if budget is not None else room))
         builder = ContextBuilder(snap, search=search, read_file=read, project=project)
         packed = builder.build(question, budget=ctx_budget, window=window)
+        if not use_tools:
+            _require_a_passage(packed.record, budget, max(0, room))
         record = _with_search(packed.record, search.used, history_items)
+        conv_id = self._conversation(info.id, conversation, question, provider_name, model)
 
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, *history_msgs,
                     {"role": "user", "content": _frame(question, packed.blocks)}]
@@ -368,17 +381,25 @@ class AskService:
                                         "content": result}]
         return reply, usage, "partial"  # pragma: no cover - the last step offers no tools
 
-    def _conversation(self, project_id: int, conversation: int | None, question: str,
-                      provider: str, model: str | None) -> tuple[int, list[dict]]:
+    def _history(self, project_id: int, conversation: int | None) -> list[dict]:
+        """The earlier messages of ``conversation`` ([] for a new one); ConversationNotFound
+        when it is not one of the project's."""
         if conversation is None:
-            title = " ".join(question.split())[:80]
-            return self.store.conversations.create(project_id, title, provider, model), []
+            return []
         row = self.store.conversations.get(int(conversation))
         if row is None or row["project_id"] != project_id:
             raise ConversationNotFound(f"no conversation {conversation} in this project; see "
                                        "`workbench ai conversations -p PROJECT`",
                                        conversation=conversation)
-        return int(conversation), self.store.conversations.messages(int(conversation))
+        return self.store.conversations.messages(int(conversation))
+
+    def _conversation(self, project_id: int, conversation: int | None, question: str,
+                      provider: str, model: str | None) -> int:
+        """The conversation's id: ``conversation``, or a new one titled by the question."""
+        if conversation is not None:
+            return int(conversation)
+        title = " ".join(question.split())[:80]
+        return self.store.conversations.create(project_id, title, provider, model)
 
     # -- citations, for the faces ------------------------------------------------------------------
 
@@ -434,6 +455,45 @@ class AskService:
                    "latency_seconds", "prompt_tokens", "completion_tokens", "citations",
                    "tool_calls", "context", "extracted", "error", "created_at"]
         return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)
+
+
+def _check_budget(budget: Any) -> None:
+    """Refuse a context budget that is not a whole number of tokens, at least 1."""
+    if budget is None:
+        return
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
+        raise BudgetTooSmall(f"the context budget must be a whole number of tokens, at least 1 "
+                             f"(a few hundred hold a passage), not {budget!r}", budget=budget)
+
+
+def _budget_for(tokens: int) -> int:
+    """The smallest context budget whose passage share holds a passage of ``tokens``."""
+    need = math.ceil(tokens / PASSAGE_SHARE)
+    while int(need * PASSAGE_SHARE) < tokens:
+        need += 1
+    return need
+
+
+def _require_a_passage(record: ContextRecord, budget: int | None, room: int) -> None:
+    """:class:`BudgetTooSmall` when passages matched but none fits the context; ``budget`` is
+    the one asked for (None: none), ``room`` what the window leaves for context."""
+    passages = [i for i in record.items if i.kind == "passage"]
+    if not passages or any(i.included for i in passages):
+        return
+    best = passages[0]
+    where = best.location or best.node or best.reason
+    need = _budget_for(best.tokens)
+    matched = f"the question matched {len(passages)} passage{'s' if len(passages) > 1 else ''}"
+    if budget is not None and budget < room and need <= room:
+        raise BudgetTooSmall(
+            f"{matched}, but none fits a context budget of {budget} tokens: the best, {where}, "
+            f"needs a budget of about {need}; ask again with a budget of {need} or more, or "
+            f"without one", budget=budget, needed=need)
+    raise BudgetTooSmall(
+        f"{matched}, but none fits the {room} tokens of context the model's window of "
+        f"{record.window} leaves after the question, earlier turns and the answer's share: "
+        f"the best, {where}, needs about {need}; start a new conversation or use a model with "
+        f"a larger window", budget=budget, needed=need)
 
 
 def _frame(question: str, blocks: str) -> str:
