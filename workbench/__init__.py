@@ -18,7 +18,8 @@ _EXPORTS = {
     "EdgeKind": "domain", "JobInfo": "domain", "NodeKind": "domain", "Project": "domain",
     "SnapshotInfo": "domain",
     "ConfigError": "errors", "DatabaseLocked": "errors", "GitFailed": "errors",
-    "InvalidProjectName": "errors", "InvalidRef": "errors", "JobFailed": "errors",
+    "InvalidProjectName": "errors", "InvalidRef": "errors", "EmptyRepository": "errors",
+    "JobFailed": "errors",
     "MapError": "errors", "ProjectError": "errors", "ProjectExists": "errors",
     "ProjectNotFound": "errors", "ReportError": "errors", "SchemaTooNew": "errors",
     "SnapshotNotFound": "errors", "SourceError": "errors", "StoreError": "errors",
@@ -93,7 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
     from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
-    from .errors import GitTimeout, OutputOutsideRuns
+    from .errors import EmptyRepository, GitTimeout, OutputOutsideRuns
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,

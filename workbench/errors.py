@@ -12,6 +12,7 @@
      ├── SourceError              a repository location or ref that is refused or unusable
      │    ├── UnsafeSource        refused before git runs (ext::, option-like, credentials ...)
      │    ├── InvalidRef          not a plain ref name / commit
+     │    │    └── EmptyRepository  the repository has no commit yet
      │    ├── RepositoryTooLarge  over the entry-count or size limits (checked before reading)
      │    ├── CredentialsMissing  the environment variable naming a project's token is not set
      │    └── GitFailed           git ran and failed (message redacted of credentials)
