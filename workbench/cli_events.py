@@ -89,12 +89,15 @@ def events_tail(ctx, types: tuple[str, ...], after: int | None, as_json: bool,
 
 @events.command("replay")
 @click.argument("consumer")
-@click.argument("from_id", type=int)
+@click.argument("from_id", type=click.IntRange(min=1))
+@click.option("--create", is_flag=True,
+              help="Start CONSUMER as a new consumer at FROM_ID when it does not exist yet "
+                   "(without it an unknown name is refused).")
 @click.pass_context
 @handle_errors
-def events_replay(ctx, consumer: str, from_id: int) -> None:
+def events_replay(ctx, consumer: str, from_id: int, create: bool) -> None:
     """Deliver every event from FROM_ID on to CONSUMER again (on its next poll)."""
-    open_workbench(ctx).events.replay(consumer, from_id)
+    open_workbench(ctx).events.replay(consumer, from_id, create=create)
     click.echo(f"consumer {consumer} will receive events from #{from_id} on")
 
 

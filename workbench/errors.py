@@ -67,6 +67,7 @@
      │    ├── UnknownEventType    nobody registered that event type
      │    ├── InvalidEvent        a payload its type's JSON schema refuses
      │    ├── ConsumerBusy        the consumer is subscribed in this process already
+     │    ├── ConsumerNotFound    no durable consumer of that name (names the known ones)
      │    ├── DeadLetterNotFound
      │    └── EventBackendError   the Redis server cannot be reached (also a TransientError)
      ├── ServerError             `workbench serve` cannot start (workbench.server.errors)

@@ -14,8 +14,8 @@ import pytest
 
 from tests.events.conftest import open_bench
 from tests.helpers import ROOT, invoke_cli, run_cli
-from workbench.events import (ConsumerBusy, DeadLetterNotFound, InvalidEvent, UnknownEventType,
-                              register_type)
+from workbench.events import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, InvalidEvent,
+                              UnknownEventType, register_type)
 from workbench.events.log import _Delivery
 
 
@@ -145,10 +145,41 @@ def test_replay_from_any_offset(ewb):
     assert seen[-5:] == [1, 2, 3, 4, 5]
     with pytest.raises(InvalidEvent):
         log.replay("replayer", 0)
-    # replay also creates a consumer, positioned to skip what came before
-    log.replay("fresh", 5)
+    # a new consumer, positioned to skip what came before, is made only on purpose
+    log.replay("fresh", 5, create=True)
     fresh: list[int] = []
     assert log.poll("fresh", None, lambda e: fresh.append(e.id)) == 1 and fresh == [5]
+
+
+def test_replay_refuses_a_consumer_that_does_not_exist(ewb):
+    log = ewb.events
+    log.publish_many([pushed(i) for i in range(3)])
+    with pytest.raises(ConsumerNotFound, match="there are no consumers yet"):
+        log.replay("notifier", 1)
+    assert log.consumers() == []
+    assert log.poll("notifier", None, lambda e: None) == 3
+    with pytest.raises(ConsumerNotFound) as typo:
+        log.replay("notifer", 1)
+    message = str(typo.value)
+    assert message.startswith("no consumer 'notifer'; did you mean 'notifier'? Known consumers: "
+                              "notifier."), message
+    assert "replay('notifer', 1, create=True)" in message
+    assert typo.value.consumer == "notifer" and typo.value.known == ["notifier"]
+    with pytest.raises(ConsumerNotFound) as far:
+        log.replay("zzz", 2)
+    assert str(far.value).startswith("no consumer 'zzz'. Known consumers: notifier.")
+    assert [c.name for c in log.consumers()] == ["notifier"]  # nothing was made by a typo
+    assert log.poll("notifier", None, lambda e: None) == 0  # nor moved
+    with pytest.raises(InvalidEvent, match="consumer name"):
+        log.replay(" ", 1, create=True)
+    # the one named is moved, and a consumer subscribed here is known at once
+    log.replay("notifier", 3)
+    seen: list[int] = []
+    assert log.poll("notifier", None, lambda e: seen.append(e.id)) == 1 and seen == [3]
+    late: list[int] = []
+    with log.subscribe("late", None, lambda e: late.append(e.id), start="latest"):
+        log.replay("late", 2)
+        assert log.drain(30) and late == [2, 3]
 
 
 def test_each_event_is_handled_once_by_competing_subscribers(data_dir, events_backend):
@@ -313,6 +344,34 @@ def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
         assert sorted(seen) == [2, 3]  # the retried dead letter and the replayed event
         assert [d.status for d in wb.events.dead_letters(include_resolved=True)] == [
             "dead", "resolved", "dead"]
+    finally:
+        wb.close()
+
+
+def test_the_cli_refuses_to_replay_a_consumer_that_does_not_exist(data_dir, events_backend):
+    wb = open_bench(data_dir, events_backend)
+    wb.events.publish_many([pushed(i) for i in range(3)])
+    assert wb.events.poll("notifier", None, lambda e: None) == 3
+    wb.close()
+    env = {"WORKBENCH_EVENTS": events_backend}
+    typo = invoke_cli("events", "replay", "nosuchconsumer", "1", data_dir=data_dir, env=env)
+    assert typo.returncode == 1 and typo.stdout == "", typo.stdout
+    assert typo.stderr.splitlines() == [
+        "error: no consumer 'nosuchconsumer'. Known consumers: notifier. Check the name, or run "
+        "`workbench events replay nosuchconsumer 1 --create` to start a new consumer at event #1"]
+    close = invoke_cli("events", "replay", "notifer", "1", data_dir=data_dir, env=env)
+    assert close.returncode == 1 and "did you mean 'notifier'?" in close.stderr, close.stderr
+    listing = invoke_cli("events", "consumers", data_dir=data_dir, env=env)
+    assert [line.split()[0] for line in listing.stdout.splitlines()[1:]] == ["notifier"]
+    zero = invoke_cli("events", "replay", "notifier", "0", data_dir=data_dir, env=env)
+    assert zero.returncode == 2 and "0 is not in the range x>=1" in zero.stderr, zero.stderr
+    made = invoke_cli("events", "replay", "nightly", "3", "--create", data_dir=data_dir, env=env)
+    assert made.returncode == 0, made.stderr
+    assert "consumer nightly will receive events from #3 on" in made.stdout
+    wb = open_bench(data_dir, events_backend)
+    try:
+        seen: list[int] = []
+        assert wb.events.poll("nightly", None, lambda e: seen.append(e.id)) == 1 and seen == [3]
     finally:
         wb.close()
 

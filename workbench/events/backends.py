@@ -44,7 +44,9 @@ class Batch:
 class EventBackend(Protocol):
     """The port. ``blocking`` backends wait for new events inside ``fetch``/``tail``
     (``block`` seconds); the others return at once and the log waits for a wake-up. ``tail``
-    returns the events of ``types`` after ``after`` and the id it read up to."""
+    returns the events of ``types`` after ``after`` and the id it read up to.
+    ``set_position`` moves a consumer that exists (creating one only with ``create``) and
+    returns False, changing nothing, for a consumer that does not."""
 
     name: str
     blocking: bool
@@ -62,7 +64,7 @@ class EventBackend(Protocol):
             base: int, keep: bool, claim_after: float) -> bool: ...
     def release(self, consumer: str, owner: str) -> None: ...
     def idle(self) -> None: ...
-    def set_position(self, consumer: str, acked_id: int) -> None: ...
+    def set_position(self, consumer: str, acked_id: int, *, create: bool = False) -> bool: ...
     def consumers(self) -> list[ConsumerInfo]: ...
     def add_dead(self, consumer: str, event: Event, attempts: int, error: str) -> int: ...
     def dead_letters(self, consumer: str | None, include_resolved: bool) -> list[DeadLetter]: ...
@@ -164,8 +166,8 @@ class DuckDBBackend:
         processes, the publishers a polling subscriber waits for, can open it between polls."""
         self.db.release()
 
-    def set_position(self, consumer: str, acked_id: int) -> None:
-        self.table.set_position(consumer, acked_id)
+    def set_position(self, consumer: str, acked_id: int, *, create: bool = False) -> bool:
+        return self.table.set_position(consumer, acked_id, create=create)
 
     def consumers(self) -> list[ConsumerInfo]:
         now = datetime.now(timezone.utc)

@@ -25,6 +25,10 @@ class ConsumerBusy(EventError):
     """The consumer is already subscribed in this event log; close that subscription first."""
 
 
+class ConsumerNotFound(EventError, LookupError):
+    """No durable consumer of that name; ``known`` lists the existing ones."""
+
+
 class DeadLetterNotFound(EventError, LookupError):
     """No dead letter with that id."""
 

@@ -28,9 +28,11 @@ Delivery guarantees, the same on every backend:
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
+import shlex
 import socket
 import threading
 import time
@@ -39,9 +41,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
+from ..faces import hint
 from . import types as _types
 from .backends import Batch, EventBackend
-from .errors import ConsumerBusy, DeadLetterNotFound, InvalidEvent
+from .errors import ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, InvalidEvent
 from .records import ConsumerInfo, DeadLetter, Event
 
 log = logging.getLogger("workbench.events")
@@ -61,14 +64,35 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:4000]
 
 
+def _check_consumer(consumer: Any) -> None:
+    if not isinstance(consumer, str) or not consumer.strip() or len(consumer) > 200:
+        raise InvalidEvent(f"consumer name {consumer!r} must be a non-empty string of at "
+                           "most 200 characters", consumer=consumer)
+
+
+def _unknown_consumer(consumer: str, known: list[str], from_id: int) -> ConsumerNotFound:
+    """The error of a replay naming no consumer: the closest name, the known ones, the way
+    to start a new consumer on purpose."""
+    if known:
+        close = difflib.get_close_matches(consumer, known, n=1, cutoff=0.6)
+        more = f" and {len(known) - 20} more" if len(known) > 20 else ""
+        listed = (f"; did you mean {close[0]!r}?" if close else ".") + (
+            f" Known consumers: {', '.join(known[:20])}{more}.")
+    else:
+        listed = "; there are no consumers yet."
+    create = hint(f"run `workbench events replay {shlex.quote(consumer)} {from_id} --create`",
+                  f"call replay({consumer!r}, {from_id}, create=True)")
+    return ConsumerNotFound(f"no consumer {consumer!r}{listed} Check the name, or {create} to "
+                            f"start a new consumer at event #{from_id}",
+                            consumer=consumer, known=known)
+
+
 class _Delivery:
     """One subscriber's hold on a consumer: fetch a batch, run the handler, acknowledge."""
 
     def __init__(self, events: "EventLog", consumer: str, types: tuple[str, ...] | None,
                  handler: Handler, start: str) -> None:
-        if not isinstance(consumer, str) or not consumer.strip() or len(consumer) > 200:
-            raise InvalidEvent(f"consumer name {consumer!r} must be a non-empty string of at "
-                               "most 200 characters", consumer=consumer)
+        _check_consumer(consumer)
         if start not in _START:
             raise InvalidEvent(f"start must be one of {', '.join(_START)}, not {start!r}")
         if not callable(handler):
@@ -477,14 +501,22 @@ class EventLog:
             delivery.release()
         return total
 
-    def replay(self, consumer: str, from_id: int) -> None:
+    def replay(self, consumer: str, from_id: int, *, create: bool = False) -> None:
         """Deliver again, to ``consumer``, every event from id ``from_id`` on (1: everything).
 
-        Also moves a consumer forward (skipping events), and creates one that does not exist.
+        Also moves a consumer forward (skipping events). A consumer that does not exist (no
+        subscriber ever took it, and none is subscribed in this log) is refused with
+        :class:`ConsumerNotFound`, naming the known ones, unless ``create``: then it is made,
+        positioned so that its first event is ``from_id``.
         """
-        if not isinstance(from_id, int) or from_id < 1:
+        _check_consumer(consumer)
+        if isinstance(from_id, bool) or not isinstance(from_id, int) or from_id < 1:
             raise InvalidEvent(f"from_id must be an event id >= 1, not {from_id!r}")
-        self.backend.set_position(consumer, from_id - 1)
+        with self._cond:  # a subscription of this log makes its consumer on its first fetch
+            create = create or consumer in self._subscriptions
+        if not self.backend.set_position(consumer, from_id - 1, create=create):
+            raise _unknown_consumer(consumer, [c.name for c in self.backend.consumers()],
+                                    from_id)
         self._wake_all()
 
     def consumers(self) -> list[ConsumerInfo]:

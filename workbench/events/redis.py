@@ -230,21 +230,33 @@ class RedisBackend:
     def idle(self) -> None:
         pass
 
-    def set_position(self, consumer: str, acked_id: int) -> None:
-        self._call("create a consumer group", self._group, consumer, "earliest")
-        pipe = self.client.pipeline(transaction=True)
-        pipe.xgroup_setid(self.stream, consumer, _sid(acked_id))
-        pipe.zremrangebyscore(f"{self.prefix}:handled:{consumer}", acked_id + 1, "+inf")
-        self._call("move a consumer group", pipe.execute)
-
-    def consumers(self) -> list[ConsumerInfo]:
+    def _group_list(self) -> list[dict[str, Any]]:
+        """XINFO GROUPS of the stream: one dict per consumer group (none before the stream)."""
         try:
-            groups = self.client.xinfo_groups(self.stream)
+            return self.client.xinfo_groups(self.stream)
         except self._errors as exc:
             if "no such key" in str(exc).lower():
                 return []
             raise EventBackendError(f"Redis at {self.url} failed to list consumer groups: {exc}",
                                     backend=self.url) from exc
+
+    def set_position(self, consumer: str, acked_id: int, *, create: bool = False) -> bool:
+        if create:
+            self._call("create a consumer group", self._group, consumer, "earliest")
+        elif consumer not in self._groups:
+            if not any(g["name"] == consumer for g in self._group_list()):
+                return False
+            self._groups.add(consumer)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xgroup_setid(self.stream, consumer, _sid(acked_id))
+        pipe.zremrangebyscore(f"{self.prefix}:handled:{consumer}", acked_id + 1, "+inf")
+        self._call("move a consumer group", pipe.execute)
+        return True
+
+    def consumers(self) -> list[ConsumerInfo]:
+        groups = self._group_list()
+        if not groups:
+            return []
         head = self.head()
         dead = self.dead_letters(None, False)
         out = []

@@ -190,17 +190,21 @@ class EventsTable:
             "UPDATE consumers SET lease_owner = NULL, lease_until = NULL"
             " WHERE name = ? AND lease_owner = ?", [consumer, owner]))
 
-    def set_position(self, consumer: str, acked_id: int) -> None:
-        """Make the consumer's next event the first after ``acked_id`` (created if new)."""
+    def set_position(self, consumer: str, acked_id: int, *, create: bool = False) -> bool:
+        """Make the consumer's next event the first after ``acked_id``. A consumer with no row
+        is created only with ``create``; without it nothing is written and False returned."""
 
-        def run(cur) -> None:
+        def run(cur) -> bool:
             done = cur.execute("UPDATE consumers SET acked_id = ?, updated_at = now()"
                                " WHERE name = ? RETURNING name", [acked_id, consumer]).fetchone()
             if done is None:
+                if not create:
+                    return False
                 cur.execute("INSERT INTO consumers (name, acked_id) VALUES (?, ?)",
                             [consumer, acked_id])
+            return True
 
-        self.db.write(run)
+        return self.db.write(run)
 
     def consumers(self) -> list[tuple]:
         """``(name, acked_id, pending, lease_owner, lease_until, dead_letters)`` per consumer."""
