@@ -107,6 +107,16 @@ def test_user_errors_are_one_clear_line(tmp_path, args, message):
         (["project", "frobnicate"], "No such command 'frobnicate'", "workbench project"),
         (["project", "add"], "Missing argument 'NAME'", "workbench project add"),
         (["project", "credentials", "shop"], "give either --token-env VAR or --clear", "workbench project credentials"),
+        (["query", "related", "shop.cart", "-p", "shop", "--depth", "-1"],
+         "Invalid value for '--depth': -1 is not in the range x>=1", "workbench query related"),
+        (["history", "shop", "--every", "0"], "Invalid value for '--every': 0 is not in the range x>=1",
+         "workbench history"),
+        (["history", "shop"], "say which commits to map: --every N, --tags or --ref REF", "workbench history"),
+        (["map", "shop", "--deepen", "0"], "0 is not in the range x>=1", "workbench map"),
+        (["map", "shop", "--exclude", "!"], "Invalid value for '--exclude': invalid exclude pattern",
+         "workbench map"),
+        (["events", "tail", "--count", "0"], "0 is not in the range x>=1", "workbench events tail"),
+        (["scheduler", "--poll", "0"], "0.0 is not in the range x>0", "workbench scheduler"),
     ],
 )
 def test_usage_errors_are_one_clear_line_with_the_help_to_read(tmp_path, args, message, command):
@@ -116,6 +126,27 @@ def test_usage_errors_are_one_clear_line_with_the_help_to_read(tmp_path, args, m
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
     assert lines[0].endswith(f"(see {command} --help)")
+
+
+#: Numbers that name a row (a job, a dead letter, a snapshot ...): an unknown one is "not found".
+ID_PARAMETERS = {"job_id", "dead_id", "idea_id", "conversation", "snapshot_id"}
+
+
+def test_every_count_depth_limit_and_seconds_has_a_minimum():
+    """A count, depth, limit or number of seconds below what makes sense is a usage error
+    (exit 2) found by click, never a silent empty answer or a user error from deeper down."""
+    import click
+
+    loose = []
+    for command, cmd in _commands():
+        for param in cmd.params:
+            if not isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType)):
+                continue
+            if param.name in ID_PARAMETERS:
+                continue
+            if not isinstance(param.type, (click.IntRange, click.FloatRange)) or param.type.min is None:
+                loose.append(f"workbench {' '.join(command)} {param.opts[0]}")
+    assert not loose, f"numbers without a minimum: {loose}"
 
 
 def test_a_usage_error_in_a_real_process_names_the_workbench_command(tmp_path):

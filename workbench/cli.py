@@ -193,6 +193,19 @@ def project_remove(ctx, name: str, yes: bool) -> None:
     click.echo(f"removed project {name}")
 
 
+def _exclude_patterns(ctx, param, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse a pattern gitignore does not understand as the option's bad value (exit 2)."""
+    if value:
+        from .errors import ConfigError
+        from .mapping.excludes import normalise
+
+        try:
+            normalise(value)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @main.command("map")
 @click.argument("target", required=False)
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
@@ -200,6 +213,7 @@ def project_remove(ctx, name: str, yes: bool) -> None:
 @click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one (a "
               "whole map, never derived from the last one).")
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
+              callback=_exclude_patterns,
               help="gitignore-style pattern of files to leave out (repeatable); replaces the "
                    "default: vendored and minified code (vendor/, node_modules/, *.min.js, ...).")
 @click.option("--no-exclude", is_flag=True, help="Map every file, vendored code included.")

@@ -57,7 +57,8 @@ def batch_run(ctx, notebook: str, parameters, output_dir: Path | None) -> None:
 
 
 @batch.command("list")
-@click.option("--limit", default=20, show_default=True, help="How many runs to show.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many runs to show.")
 @click.option("--schedule", "schedule_name", metavar="NAME", help="Only the runs of this schedule.")
 @click.pass_context
 @handle_errors
@@ -162,7 +163,8 @@ def schedule_run_due(ctx) -> None:
 
 
 @click.command()
-@click.option("--poll", default=30.0, show_default=True, type=float,
+@click.option("--poll", default=30.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
               help="Look for new or changed schedules at least this often (seconds).")
 @click.pass_context
 @handle_errors

@@ -34,7 +34,8 @@ def events() -> None:
 
 
 @events.command("list")
-@click.option("--after", type=int, default=None, help="Events after this id [the last --limit].")
+@click.option("--after", type=click.IntRange(min=0), default=None,
+              help="Events after this id [the last --limit].")
 @click.option("--type", "types", multiple=True, help=_TYPE_HELP)
 @click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True,
               help="At most this many events.")
@@ -58,9 +59,11 @@ def events_list(ctx, after: int | None, types: tuple[str, ...], limit: int,
 
 @events.command("tail")
 @click.option("--type", "types", multiple=True, help=_TYPE_HELP)
-@click.option("--after", type=int, default=None, help="Start after this id [the newest].")
+@click.option("--after", type=click.IntRange(min=0), default=None,
+              help="Start after this id [the newest].")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-@click.option("--count", type=int, default=None, help="Stop after this many events.")
+@click.option("--count", type=click.IntRange(min=1), default=None,
+              help="Stop after this many events.")
 @click.pass_context
 @handle_errors
 def events_tail(ctx, types: tuple[str, ...], after: int | None, as_json: bool,

@@ -20,7 +20,8 @@ def idea() -> None:
 @click.option("--text", "-t", default="", help="What should change and why (plain text).")
 @click.option("--project", "-p", required=True, help="The project the idea is about.")
 @click.option("--no-run", is_flag=True, help="Only capture the idea; the agents run later.")
-@click.option("--timeout", type=float, default=300.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0,
+              show_default=True,
               help="Seconds to wait for the spec and the plan.")
 @click.pass_context
 @handle_errors

@@ -85,7 +85,8 @@ def query() -> None:
 @click.argument("node")
 @project_option
 @ref_option
-@click.option("--depth", default=1, show_default=True, help="Hops to follow.")
+@click.option("--depth", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Hops to follow.")
 @click.option("--kinds", help="Edge kinds, comma separated (imports,calls,...) [all].")
 @click.option("--direction", type=click.Choice(["both", "out", "in"]), default="both", show_default=True,
               help="Follow edges out of NODE, into it, or both.")
@@ -119,7 +120,8 @@ def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
 @click.argument("target")
 @project_option
 @ref_option
-@click.option("--limit", default=5, show_default=True, help="How many chains at most.")
+@click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many chains at most.")
 @import_context_options
 @click.pass_context
 @handle_errors
@@ -172,7 +174,8 @@ def q_layers(ctx, project_name, ref, exclude, runtime):
 @query.command("central")
 @project_option
 @ref_option
-@click.option("--top", default=20, show_default=True, help="How many rows.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many rows.")
 @click.pass_context
 @handle_errors
 def q_central(ctx, project_name, ref, top):
@@ -184,7 +187,8 @@ def q_central(ctx, project_name, ref, top):
 @query.command("hotspots")
 @project_option
 @ref_option
-@click.option("--top", default=20, show_default=True, help="How many rows.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many rows.")
 @click.pass_context
 @handle_errors
 def q_hotspots(ctx, project_name, ref, top):
@@ -286,7 +290,8 @@ def check_cmd(ctx, project_name, contracts, ref, history, only):
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               help="Output format [from PATH's suffix].")
-@click.option("--depth", default=2, show_default=True, help="Package depth of the DOT view.")
+@click.option("--depth", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Package depth of the DOT view.")
 @ref_option
 @click.pass_context
 @handle_errors
@@ -298,7 +303,8 @@ def export_cmd(ctx, project_name, path, fmt, depth, ref):
 
 @click.command("sql")
 @click.argument("statement")
-@click.option("--limit", default=1000, show_default=True, help="Rows to show at most.")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Rows to show at most.")
 @click.pass_context
 @handle_errors
 def sql_cmd(ctx, statement, limit):
@@ -308,16 +314,20 @@ def sql_cmd(ctx, statement, limit):
 
 @click.command("history")
 @click.argument("project_name", metavar="PROJECT")
-@click.option("--every", type=int, help="Map every Nth commit of the first-parent history.")
+@click.option("--every", type=click.IntRange(min=1), metavar="N",
+              help="Map every Nth commit of the first-parent history.")
 @click.option("--tags", is_flag=True, help="Map every tag.")
 @click.option("--ref", "refs", multiple=True, help="Map this ref (repeatable).")
-@click.option("--limit", default=50, show_default=True, help="At most this many commits (newest).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="At most this many commits (newest).")
 @click.option("--contracts", "with_contracts", is_flag=True,
               help="Add the violations of the repository's contracts per commit.")
 @click.pass_context
 @handle_errors
 def history_cmd(ctx, project_name, every, tags, refs, limit, with_contracts):
     """Map PROJECT at several commits and print the trend of its metrics."""
+    if not (every or tags or refs):
+        raise click.UsageError("say which commits to map: --every N, --tags or --ref REF")
     wb = open_workbench(ctx)
     snaps = wb.map_history(project_name, refs=list(refs) or None, every=every, tags=tags, limit=limit)
     _show(wb.trend(project_name, snaps, contracts=True if with_contracts else None))
