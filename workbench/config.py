@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, WorkbenchError, _rebuild
 
 #: Environment variables understood by :meth:`Config.from_env`.
 ENV_VARS = {
@@ -63,6 +63,28 @@ ENV_VARS = {
     "WORKBENCH_EXECUTOR": "executor",
     "WORKBENCH_DATA_ROOT": "data_root",
     "WORKBENCH_WORKER_DIR": "worker_dir",
+}
+
+
+#: The lowest value of each numeric setting: ``(lowest, above, unit)``, where ``above`` means
+#: the lowest itself is refused too (0 seconds of a time-out).
+_MINIMUMS: dict[str, tuple[int, bool, str]] = {
+    "lock_timeout": (0, False, " seconds"),
+    "git_timeout": (0, True, " seconds"),
+    "max_file_bytes": (0, True, ""),
+    "workers": (0, False, ""),
+    **{name: (1, False, "") for name in (
+        "job_threads", "max_tree_entries", "max_tree_bytes", "worker_memory", "git_memory",
+        "history_memory", "max_commit_files", "max_attempts", "events_max_failures")},
+    "build_timeout": (0, True, " seconds"),
+    "heartbeat_interval": (0, True, " seconds"),  # 0 would write heartbeats as fast as it can
+    "ai_timeout": (0, True, " seconds"),
+    "goose_timeout": (0, True, " seconds"),
+    "ai_retries": (0, False, ""),
+    "retry_delay": (0, False, " seconds"),
+    "stale_after": (0, False, " seconds"),
+    "ai_retry_delay": (0, False, " seconds"),
+    "events_poll_interval": (0, True, " seconds"),
 }
 
 
@@ -192,60 +214,65 @@ class Config:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", resolve_data_dir(self.data_dir))
-        if self.lock_timeout < 0:
-            raise ConfigError(f"lock_timeout must be >= 0 seconds, got {self.lock_timeout}")
-        if self.git_timeout <= 0:
-            raise ConfigError(f"git_timeout must be > 0 seconds, got {self.git_timeout}")
-        if self.max_file_bytes <= 0:
-            raise ConfigError(f"max_file_bytes must be > 0, got {self.max_file_bytes}")
-        if self.workers < 0:
-            raise ConfigError(f"workers must be >= 0, got {self.workers}")
-        for name in ("job_threads", "max_tree_entries", "max_tree_bytes", "worker_memory",
-                     "git_memory", "history_memory", "max_commit_files", "max_attempts",
-                     "events_max_failures"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.build_timeout <= 0:
-            raise ConfigError(f"build_timeout must be > 0 seconds, got {self.build_timeout}")
-        if self.heartbeat_interval <= 0:  # 0 would write heartbeats as fast as it can
-            raise ConfigError(f"heartbeat_interval must be > 0 seconds, got {self.heartbeat_interval}")
-        for name in ("ai_timeout", "goose_timeout"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
-        if self.ai_retries < 0:
-            raise ConfigError(f"ai_retries must be >= 0, got {self.ai_retries}")
-        for name in ("retry_delay", "stale_after", "ai_retry_delay"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be >= 0 seconds, got {getattr(self, name)}")
-        if self.events_poll_interval <= 0:
-            raise ConfigError(f"events_poll_interval must be > 0 seconds, got "
-                              f"{self.events_poll_interval}")
+        for name, (lowest, above, unit) in _MINIMUMS.items():
+            value = getattr(self, name)
+            if value < lowest or (above and value == lowest):
+                raise ConfigError(f"{name} must be {'>' if above else '>='} {lowest}{unit}, "
+                                  f"got {value}", setting=name)
         if self.events != "duckdb" and not self.events.startswith(("redis://", "rediss://",
                                                                    "unix://")):
-            raise ConfigError(f"WORKBENCH_EVENTS={self.events!r} is not a backend; use duckdb "
-                              "or redis://host:port/db")
+            raise ConfigError(f"events must be duckdb or redis://host:port/db, got "
+                              f"{self.events!r}", setting="events")
         for name in ("api_token", "webhook_secret"):
             if getattr(self, name) is not None and not getattr(self, name).strip():
-                raise ConfigError(f"{name} is empty; unset it or give a value")
+                raise ConfigError(f"{name} is empty; unset it or give a value", setting=name)
         from .mapping.excludes import normalise
 
-        object.__setattr__(self, "exclude", normalise(self.exclude))
+        try:
+            object.__setattr__(self, "exclude", normalise(self.exclude))
+        except ConfigError as exc:
+            raise ConfigError(exc.message, setting="exclude") from None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Config":
-        """Build a config from ``WORKBENCH_*`` variables; keyword overrides win unless UNSET/None."""
+        """Build a config from ``WORKBENCH_*`` variables; keyword overrides win unless UNSET/None.
+
+        A value a variable gave that the config refuses is named by its variable in the
+        error (``WORKBENCH_WORKERS must be >= 0, got -3``), whatever the check."""
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
+        variables: dict[str, str] = {}  # setting -> the variable that gave its value
         for var, name in ENV_VARS.items():
             if env.get(var, "") != "":
                 values[name] = _coerce(name, var, env[var])
+                variables[name] = var
         for name, value in overrides.items():
             if value is not UNSET and value is not None:
                 values[name] = value
-        return cls(**values)
+                variables.pop(name, None)
+        try:
+            config = cls(**values)
+        except ConfigError as exc:
+            var = variables.get(exc.fields.get("setting"))
+            if var is None:
+                raise
+            raise _named(exc, exc.fields["setting"], var, env[var]) from None
+        object.__setattr__(config, "_variables", variables)
+        return config
+
+    def named(self, setting: str, error: WorkbenchError) -> WorkbenchError:
+        """``error``, about the value of ``setting``, naming the environment variable that gave
+        that value (when :meth:`from_env` read it from one): for values checked where they are
+        used (the executor, the AI provider), as :meth:`from_env` does for its own checks."""
+        var = getattr(self, "_variables", {}).get(setting)
+        return error if var is None else _named(error, setting, var, getattr(self, setting))
 
     def with_(self, **changes: Any) -> "Config":
-        return replace(self, **changes)
+        changed = replace(self, **changes)
+        variables = {name: var for name, var in getattr(self, "_variables", {}).items()
+                     if name not in changes}
+        object.__setattr__(changed, "_variables", variables)
+        return changed
 
     @property
     def database_path(self) -> Path:
@@ -297,12 +324,27 @@ def resolve_data_dir(path: str | Path, *, cwd: str | Path | None = None) -> Path
     return (checkout_root(base) or base) / path
 
 
+def _named(error: WorkbenchError, setting: str, var: str, value: Any) -> WorkbenchError:
+    """``error`` about ``setting``, told of the environment variable ``var`` that gave its
+    value: ``workers must be ...`` becomes ``WORKBENCH_WORKERS must be ...``; a message that
+    does not start with the setting's name gets ``VAR='value': `` before it (``VAR: `` for a
+    secret, whose value is never shown)."""
+    message = error.message
+    if message.startswith(f"{setting} "):
+        message = var + message[len(setting):]
+    else:
+        shown = f"={value!r}" if Config.__dataclass_fields__[setting].repr else ""
+        message = f"{var}{shown}: {message}"
+    return _rebuild(type(error), message, {**error.fields, "setting": setting, "variable": var})
+
+
 def _coerce(name: str, var: str, raw: str) -> Any:
     kind = Config.__dataclass_fields__[name].type
     if str(kind) == "bool":
         flag = raw.strip().lower()
         if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-            raise ConfigError(f"{var}={raw!r} is not a yes/no value; use 1 or 0")
+            raise ConfigError(f"{var}={raw!r} is not a yes/no value; use 1 or 0",
+                              setting=name, variable=var)
         return flag in ("1", "true", "yes", "on")
     if "tuple" in str(kind):
         return raw  # a comma-separated list, split by the field's own check
@@ -312,5 +354,6 @@ def _coerce(name: str, var: str, raw: str) -> Any:
         if "int" in str(kind):
             return int(raw)
     except ValueError:
-        raise ConfigError(f"{var}={raw!r} is not a number; unset it or give a number") from None
+        raise ConfigError(f"{var}={raw!r} is not a number; unset it or give a number",
+                          setting=name, variable=var) from None
     return raw

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from .batch.runs import recover_runs
 from .config import UNSET, Config
 from .domain import JobInfo, Project
-from .errors import ConfigError, ProjectNotFound, SnapshotNotFound, UnsafeSource
+from .errors import (ConfigError, ProjectNotFound, SnapshotNotFound, UnsafeSource,
+                     WorkbenchError)
 from .jobs import JobHandle, JobRunner, Progress, interactive_session
 from .mapping.service import MapService
 from .repos.clones import Clones
@@ -69,9 +70,12 @@ class Workbench:
         #: Where jobs' work runs (:mod:`workbench.jobs.executors`): ``executor=`` (a name, a
         #: scheduler address, ``local-cluster[:N]``, a ``distributed.Client`` or cluster),
         #: else ``WORKBENCH_EXECUTOR``, else local threads.
-        self.executor = open_executor(
-            self.config.executor if executor is None else executor,
-            threads=self.config.job_threads)
+        try:
+            self.executor = open_executor(
+                self.config.executor if executor is None else executor,
+                threads=self.config.job_threads)
+        except WorkbenchError as exc:  # WORKBENCH_EXECUTOR's value: say so
+            raise (self.config.named("executor", exc) if executor is None else exc) from None
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
                            idle_release=self.config.idle_release)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,

@@ -84,8 +84,9 @@ def get_provider(name: str | None, config: "Config") -> Provider:
         module, attr = _BUILTIN[name].split(":")
         factory = getattr(importlib.import_module(module), attr)
     if factory is None:
-        raise NoProvider(f"no AI provider called {name!r}; choose one of "
-                         f"{', '.join(provider_names())}", provider=name)
+        error = NoProvider(f"no AI provider called {name!r}; choose one of "
+                           f"{', '.join(provider_names())}", provider=name)
+        raise config.named("ai_provider", error) if name == config.ai_provider else error
     return factory(config)
 
 
