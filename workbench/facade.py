@@ -74,8 +74,11 @@ class Workbench:
             self.executor = open_executor(
                 self.config.executor if executor is None else executor,
                 threads=self.config.job_threads)
-        except WorkbenchError as exc:  # WORKBENCH_EXECUTOR's value: say so
-            raise (self.config.named("executor", exc) if executor is None else exc) from None
+        except WorkbenchError as exc:
+            named = exc if executor is not None else self.config.named("executor", exc)
+            if named is exc:
+                raise
+            raise named from exc  # WORKBENCH_EXECUTOR's value: the error says so
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
                            idle_release=self.config.idle_release)
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
