@@ -120,3 +120,13 @@ def test_an_index_search_is_used_when_present(shop, monkeypatch):
     record = shop.show_context("orders", "shop")
     assert record.search == "index" and asked[0][:2] == ("orders", "shop")
     assert record.items[0].path == "src/shop/models.py"
+
+
+def test_an_edge_between_two_hits_is_stated_once(builder):
+    """checkout calls fmt: both are hits, and the edge is in the first one's facts only."""
+    record = builder.build("how is money formatted?", budget=3000, window=8192).record
+    facts = [i for i in record.items if i.kind == "fact"]
+    assert [f.node for f in facts[:2]] == ["shop.util.money:fmt", "shop.service:checkout"]
+    said = [line for f in facts for line in f.text.splitlines() if " calls " in line
+            and "checkout" in line and "fmt" in line and "money" in line]
+    assert len(said) == 1, [f.text for f in facts]

@@ -176,6 +176,7 @@ class ContextBuilder:
                 nodes.append((node, float(row.get("score") or 0.0)))
         where = self._locations()
         done: set[str] = set()
+        stated: set[tuple[str, str, str]] = set()  # an edge between two hits is said once
         for node, score in nodes[:6]:
             if node in done:
                 continue
@@ -189,15 +190,21 @@ class ContextBuilder:
                 if r["via"] == "contains" and r["direction"] == "out":
                     continue  # members are in the outline
                 other = r["node"]
+                edge = ((node, r["via"], other) if r["direction"] == "out"
+                        else (other, r["via"], node))
+                if edge in stated:
+                    continue
                 loc = where.get(other)
                 at = f" ({loc})" if loc else ""
                 if r["direction"] == "out":
-                    lines.append(f"{node} {r['via']} {other}{at}")
+                    lines.append((f"{node} {r['via']} {other}{at}", edge))
                 else:
-                    lines.append(f"{other}{at} {r['via']} {node}")
+                    lines.append((f"{other}{at} {r['via']} {node}", edge))
             if not lines:
                 continue
-            lines = sorted(lines)[:FACTS_PER_NODE]
+            kept = sorted(lines)[:FACTS_PER_NODE]
+            stated.update(edge for _, edge in kept)
+            lines = [line for line, _ in kept]
             block = data_block("\n".join(lines), source=node, kind="facts")
             yield ContextItem("fact", block, count_tokens(block), score,
                               f"graph neighbourhood of a hit ({len(lines)} edges)",
