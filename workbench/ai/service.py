@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError
+from ..source_text import decode_source
 from .citations import check_citations
 from .context import PASSAGE_SHARE, ContextBuilder, lexical_search
 from .errors import AIError, BudgetTooSmall, ConversationNotFound, ModelWithoutTools, NoProvider
@@ -100,10 +101,12 @@ class FileReader:
         wanted = {p: self._sha(p) for p in dict.fromkeys(paths) if p not in self.cache}
         shas = {sha for sha in wanted.values() if sha}
         texts: dict[str, str | None] = {}
+        path_of = {sha: path for path, sha in wanted.items() if sha}  # its encoding rule
         if shas and self.wb.clones.exists(self.snap.info.project):
             repo = self.wb.clones.path_for(self.snap.info.project)
             for sha, data in self.wb.clones.read_blobs(repo, sorted(shas)):
-                texts[sha] = None if b"\x00" in data[:8192] else data.decode("utf-8", "replace")
+                texts[sha] = (None if b"\x00" in data[:8192]
+                              else decode_source(path_of[sha], data))
         for path, sha in wanted.items():
             self.cache[path] = texts.get(sha) if sha else None
 

@@ -28,7 +28,10 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Iterable, Sequence
 
-CHUNKER_VERSION = 2
+from ..source_text import decode_source
+
+#: 3: a Python file's text is decoded with its declared encoding (PEP 263), not always UTF-8
+CHUNKER_VERSION = 3
 WINDOW = 80
 MAX_CHARS = 12_000
 CONFIG_MAX_BYTES = 16_000
@@ -106,7 +109,7 @@ def chunk_blob(path: str, kind: str, data: bytes, definitions: Sequence[Definiti
     """The chunks of one file's bytes (``kind`` from :func:`file_kind`)."""
     if b"\x00" in data[:8000]:
         return []
-    text = data.decode("utf-8", errors="replace")
+    text = decode_source(path, data)
     lines = text.splitlines()
     if kind == "code":
         chunks = chunk_code(lines, definitions, file_node_kind)
