@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import commit, git, init_repo, run_cli, write
-from workbench import Workbench
+from workbench import InvalidRef, Workbench
 from workbench.widgets import ChangesPanel, Session
 
 
@@ -64,3 +64,12 @@ def test_history_cli_prints_tags_and_dates(tmp_path, tagged):
     out = run_cli("history", "tagged", "--tags", data_dir=data)
     assert out.returncode == 0, out.stderr
     assert "v1.0" in out.stdout and "release-2" in out.stdout and "2025-04-01" in out.stdout
+
+
+def test_tags_of_a_repository_without_tags_say_so(tmp_path, tagged):
+    for name in ("v1.0", "v2.0", "release-2"):
+        git(tagged, "tag", "-d", name)
+    with Workbench(tmp_path / "data") as wb:
+        wb.add_project("tagged", str(tagged))
+        with pytest.raises(InvalidRef, match="has no tags of commits, so --tags maps nothing"):
+            wb.map_history("tagged", tags=True)

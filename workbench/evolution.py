@@ -14,7 +14,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, InvalidRef
 from .graph import contracts as _contracts
 from .graph.diff import MapDiff
 from .graph.diff import diff as _diff
@@ -71,6 +71,10 @@ def commits_with_names(clones: Clones, repo: Path, *, refs: Iterable[str] | None
                 name = parts[4] if len(parts) > 4 else ""
             if commit:
                 commits.setdefault(commit, []).extend([name] if name else [])
+        if not commits:
+            raise InvalidRef("the repository has no tags of commits, so --tags maps nothing; "
+                             "tag releases there (`git tag v1.0`) or choose commits with "
+                             "--every N or --ref REF", ref="tags")
         return list(commits.items())[-limit:]
     if every:
         shas = git.run(["rev-list", "--first-parent", "--reverse", "--end-of-options", "HEAD"],
