@@ -211,6 +211,9 @@ class Config:
     worker_dir: str | None = None
     """Scratch directory of cluster workers (their clones and private databases); None: the
     worker's temp directory."""
+    from_variables: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Setting -> the environment variable that gave its value (:meth:`from_env` fills it), so
+    that an error about the value names the variable (:meth:`named`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", resolve_data_dir(self.data_dir))
@@ -251,28 +254,24 @@ class Config:
                 values[name] = value
                 variables.pop(name, None)
         try:
-            config = cls(**values)
+            return cls(**values, from_variables=variables)
         except ConfigError as exc:
             var = variables.get(exc.fields.get("setting"))
             if var is None:
                 raise
             raise _named(exc, exc.fields["setting"], var, env[var]) from None
-        object.__setattr__(config, "_variables", variables)
-        return config
 
     def named(self, setting: str, error: WorkbenchError) -> WorkbenchError:
         """``error``, about the value of ``setting``, naming the environment variable that gave
         that value (when :meth:`from_env` read it from one): for values checked where they are
         used (the executor, the AI provider), as :meth:`from_env` does for its own checks."""
-        var = getattr(self, "_variables", {}).get(setting)
+        var = self.from_variables.get(setting)
         return error if var is None else _named(error, setting, var, getattr(self, setting))
 
     def with_(self, **changes: Any) -> "Config":
-        changed = replace(self, **changes)
-        variables = {name: var for name, var in getattr(self, "_variables", {}).items()
-                     if name not in changes}
-        object.__setattr__(changed, "_variables", variables)
-        return changed
+        """A copy with ``changes``; a changed setting no longer came from its variable."""
+        return replace(self, **changes, from_variables={
+            name: var for name, var in self.from_variables.items() if name not in changes})
 
     @property
     def database_path(self) -> Path:

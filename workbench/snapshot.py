@@ -283,19 +283,7 @@ class Snapshot:
         e.g. a binary file or a symlink; ``parsed``: parsed with a problem, e.g. a syntax error
         or bytes that are no text, what came before it kept) and ``problem`` (why), skipped
         files first, then by path."""
-        import pandas as pd
-
-        files = self.files
-        skipped = files.loc[files["status"] == "skipped", ["path", "language", "status", "reason"]]
-        skipped = skipped.rename(columns={"reason": "problem"})
-        nodes = self.nodes
-        flagged = nodes.loc[nodes["problem"].fillna("").ne("") & nodes["path"].notna()
-                            & ~nodes["path"].isin(skipped["path"]), ["path", "language", "problem"]]
-        parsed = flagged.drop_duplicates("path").assign(status="parsed")
-        found = pd.concat([skipped, parsed[["path", "language", "status", "problem"]]],
-                          ignore_index=True)
-        return found.sort_values(["status", "path"], ascending=[False, True],
-                                 ignore_index=True)
+        return self._store.snapshots.problems(self.id)
 
     def metrics(self, *, deleted: bool = False) -> pd.DataFrame:
         """Per-file metrics, hottest first: the snapshot's files, and with ``deleted`` also
@@ -436,9 +424,8 @@ class Snapshot:
             import pandas as pd
 
             return pd.DataFrame(columns=cols)
-        top = m[cols].head(n).reset_index(drop=True)
         # stored as a float beside the hotspot score; a count of lines reads as one (11, not 11.0)
-        return top.astype({"lines": "Int64"}) if top["lines"].dropna().mod(1).eq(0).all() else top
+        return m[cols].head(n).reset_index(drop=True).astype({"lines": "Int64"})
 
     def co_changes(self) -> pd.DataFrame:
         """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""

@@ -35,6 +35,13 @@ _RELINKED_IDS = ("SELECT n.id, n.kind FROM nodes n JOIN {table} r ON n.path = r.
                  " WHERE n.snapshot_id = ? AND n.language = 'python'")
 
 
+#: The nodes of a snapshot whose file was parsed with a problem (a syntax error, bytes that
+#: are no text, a name no import can give): a skipped file's node carries why it was skipped,
+#: and counts as skipped, not here. Parameters: the snapshot's id, twice.
+_PARSE_PROBLEM = ("problem IS NOT NULL AND problem <> '' AND (path IS NULL OR path NOT IN ("
+                  "SELECT path FROM files WHERE snapshot_id = ? AND status = 'skipped'))")
+
+
 def map_counts(cur, snapshot_id: int) -> dict[str, Any]:
     """The headline counts of a stored map (those of ``build.finish_map`` that its rows
     tell): files, languages, kinds of nodes and edges, dependencies, problems."""
@@ -53,8 +60,7 @@ def map_counts(cur, snapshot_id: int) -> dict[str, Any]:
         "   CAST(json_extract(attrs, '$.stdlib') AS BOOLEAN), false)),"
         " count(*) FILTER (WHERE kind = 'external' AND coalesce("
         "   CAST(json_extract(attrs, '$.stdlib') AS BOOLEAN), false)),"
-        " count(*) FILTER (WHERE problem IS NOT NULL AND problem <> '' AND (path IS NULL OR"
-        "   path NOT IN (SELECT path FROM files WHERE snapshot_id = ? AND status = 'skipped')))"
+        f" count(*) FILTER (WHERE {_PARSE_PROBLEM})"
         " FROM nodes WHERE snapshot_id = ?", [snapshot_id, snapshot_id]).fetchone()
     return {
         "files": files, "python_files": languages.get("python", 0),
@@ -376,6 +382,17 @@ class SnapshotsTable:
             f"SELECT {cols} FROM edges WHERE snapshot_id = ? ORDER BY kind, src, dst",
             [snapshot_id],
         )
+
+    def problems(self, snapshot_id: int) -> pd.DataFrame:
+        """The files the map could not read whole (see :meth:`Snapshot.problems`): ``path,
+        language, status, problem``, skipped files first, then by path."""
+        return self.db.query_df(
+            "SELECT path, language, status, reason AS problem FROM files"
+            " WHERE snapshot_id = ? AND status = 'skipped'"
+            " UNION ALL"
+            " SELECT path, any_value(language), 'parsed', any_value(problem) FROM nodes"
+            f" WHERE snapshot_id = ? AND path IS NOT NULL AND {_PARSE_PROBLEM} GROUP BY path"
+            " ORDER BY status DESC, path", [snapshot_id, snapshot_id, snapshot_id])
 
     def files(self, snapshot_id: int) -> pd.DataFrame:
         cols = ", ".join(FILE_COLUMNS)
