@@ -245,3 +245,28 @@ def test_file_metrics_count_as_plain_python_does(seed) -> None:
     assert edges.loc["pkg/edge.py", ["commits_30d", "commits_90d", "commits_365d"]].tolist() == [2, 3, 4]
     assert edges.loc["pkg/tie.py", "main_author"] == "cy@x.org"
     assert names["ann@x.org"][1] == "Ann"
+
+
+def test_one_commit_that_touched_two_former_paths_of_a_file_counts_once() -> None:
+    """x and y change together; x is renamed to z, z deleted, y renamed to z: both former
+    paths' changes are z's, and the commits that touched both count once for it, with the
+    lines of both."""
+    day = pd.Timedelta(days=1)
+    start = pd.Timestamp("2026-01-01", tz="UTC")
+    changes = [("c1", "x", None, 3, 0), ("c1", "y", None, 2, 0),
+               ("c2", "x", None, 1, 1), ("c2", "y", None, 4, 0),
+               ("c3", "z", "x", 0, 0), ("c4", "z", None, 0, 4), ("c5", "z", "y", 0, 0),
+               ("c5", "w", None, 7, 0)]
+    shas = ["c1", "c2", "c3", "c4", "c5"]
+    commits = pd.DataFrame({"sha": shas, "author_name": "Ann", "author_email": "ann@x.org",
+                            "authored_at": [start + i * day for i in range(5)]})
+    frame = pd.DataFrame(changes, columns=["sha", "path", "old_path", "added", "deleted"])
+    got = by_path(file_metrics(commits, frame, order=shas))
+    assert set(got) == {"w", "z"}
+    z = got["z"]
+    assert (z["commits_total"], z["added_total"], z["deleted_total"]) == (5, 10, 5)
+    assert (z["churn_total"], z["commits_30d"]) == (15, 5)
+    coupled = change_coupling(commits, frame, order=shas, min_shared=1, min_revisions=1,
+                              min_degree=0)
+    # z's revisions are its commits, each once
+    assert [tuple(r[:5]) for r in coupled.itertuples(index=False)] == [("w", "z", 1, 1, 5)]

@@ -213,11 +213,14 @@ def file_metrics(
     WITH per_path AS (
         SELECT path, {', '.join(sums)}, sum(churn) AS churn_total, count(*) AS commits_total,
                sum(added) AS added_total, sum(deleted) AS deleted_total,
-               count(DISTINCT author) AS authors, min(t) AS first_t, max(t) AS last_t
+               min(t) AS first_t, max(t) AS last_t
         FROM changes GROUP BY path),
     per_author AS (
         SELECT path, author, sum(added) AS added, count(*) AS commits, max(t) AS last_t
         FROM changes WHERE author IS NOT NULL GROUP BY path, author),
+    -- a path's authors are its groups above: a second DISTINCT count of a million rows
+    -- cost as much as the rest of the paths' sums
+    authored AS (SELECT path, count(*) AS authors FROM per_author GROUP BY path),
     main AS (
         SELECT path, author,
                CASE WHEN sum(added) OVER whole > 0 THEN added::DOUBLE / sum(added) OVER whole
@@ -231,7 +234,8 @@ def file_metrics(
     active AS (SELECT DISTINCT author FROM dated
                WHERE {now} - t <= {int(knowledge_loss_days) * _DAY_US}),
     everything AS (SELECT path FROM per_path UNION SELECT path FROM truncated)
-    SELECT e.path, {', '.join(f'coalesce(p.{c}, 0)::BIGINT AS {c}' for c in counts)},
+    SELECT e.path, {', '.join(f'coalesce({"au" if c == "authors" else "p"}.{c}, 0)::BIGINT AS {c}'
+                              for c in counts)},
            m.author AS main_author, n.name AS main_author_name, m.ownership,
            tr.path IS NOT NULL AS history_truncated,
            CASE WHEN tr.path IS NULL THEN p.first_t END AS first_seen, p.last_t AS last_changed,
@@ -239,6 +243,7 @@ def file_metrics(
            m.author IS NOT NULL AND a.author IS NULL AS knowledge_loss
     FROM everything e
     LEFT JOIN per_path p USING (path)
+    LEFT JOIN authored au USING (path)
     LEFT JOIN main m USING (path)
     LEFT JOIN names n ON n.author = m.author
     LEFT JOIN active a ON a.author = m.author
@@ -331,7 +336,8 @@ def per_file_changes(commits: Any, file_changes: Any,
     With ``order``, only its commits count, in its order, and renames are followed in the
     commit graph: its parents come from ``parents`` (sha -> parent shas; looked up only for
     commits beside a rename) or else from a ``parents`` column of ``commits``. A commit that
-    touched two former paths of one file counts once for it."""
+    touched two former paths of one file counts once for it. ``file_changes`` has one row
+    per commit and path, as git lists a commit's changes."""
     table = commit_table(commits)
     if as_of is not None:
         stamp = pd.Timestamp(as_of)
@@ -357,24 +363,33 @@ def per_file_changes(commits: Any, file_changes: Any,
                         " FROM commits c JOIN ordering o USING (sha)")
         else:
             con.execute("CREATE TEMP VIEW info AS SELECT sha, t, author, r AS seq FROM commits")
-        con.execute("""CREATE TEMP VIEW rows AS
+        marked = boundary.num_rows > 0
+        markers = ("UNION ALL SELECT b.sha, b.path, NULL, 0, 0, true, i.seq, i.t, i.author"
+                   " FROM boundary b JOIN info i USING (sha)") if marked else ""
+        con.execute(f"""CREATE TEMP VIEW rows AS
             SELECT f.sha, f.path, f.old_path, f.added, f.deleted, false AS marker, i.seq, i.t,
-                   i.author FROM raw f JOIN info i USING (sha)
-            UNION ALL
-            SELECT b.sha, b.path, NULL, 0, 0, true, i.seq, i.t, i.author
-            FROM boundary b JOIN info i USING (sha)""")
+                   i.author FROM raw f JOIN info i USING (sha) {markers}""")
         con.register("moved", _moved(con, graph=order is not None and parents is not None,
                                      parents=parents))
         latest = ("SELECT coalesce(m.latest, r.path) AS final, r.* FROM rows r"
                   " LEFT JOIN moved m ON m.seq = r.seq AND m.path = r.path")
         truncated = {path for (path,) in con.execute(
-            f"SELECT DISTINCT final FROM ({latest}) WHERE marker").fetchall()}
+            f"SELECT DISTINCT final FROM ({latest}) WHERE marker").fetchall()} if marked else set()
+        # a commit has one row per path, so two rows meet at one latest path only where a
+        # rename moved one of them: only the (latest path, commit) pairs that moved rows go
+        # to are grouped; every other row already stands alone for its pair
         changes = con.execute(f"""
+            WITH meet AS (SELECT DISTINCT latest AS final, seq FROM moved),
+            placed AS (SELECT * FROM ({latest}) WHERE NOT marker AND t <= {_micros(as_of)})
+            SELECT final AS path, coalesce(added, 0) AS added, coalesce(deleted, 0) AS deleted,
+                   coalesce(added, 0) + coalesce(deleted, 0) AS churn, t, author, seq
+            FROM placed p ANTI JOIN meet USING (final, seq)
+            UNION ALL
             SELECT final AS path,
                    coalesce(sum(added), 0) AS added, coalesce(sum(deleted), 0) AS deleted,
                    coalesce(sum(added), 0) + coalesce(sum(deleted), 0) AS churn,
                    min(t) AS t, min(author) AS author, seq
-            FROM ({latest}) WHERE NOT marker AND t <= {_micros(as_of)}
+            FROM placed p SEMI JOIN meet USING (final, seq)
             GROUP BY final, seq""").to_arrow_table().cast(CHANGE_TABLE)
     return PerFileChanges(table, as_of, changes, truncated)
 
