@@ -271,3 +271,24 @@ def test_a_derived_map_that_fails_in_its_write_leaves_no_snapshot(tmp_path: Path
     monkeypatch.undo()
     again = wb.map("p")  # and the next map derives as if nothing happened
     assert again.stats.get("derived_from") == first.id
+
+
+def test_a_map_derived_from_one_without_a_kept_layout_works_it_out(tmp_path: Path) -> None:
+    """Maps keep their module layout for the next commit's; one made before they did (no
+    layout kept) is derived from all the same, its layout worked out from the paths."""
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"lib/pkg/__init__.py": "", "lib/pkg/core.py": "def run():\n    return 1\n",
+                 "app.py": "from pkg.core import run\n\n\ndef main():\n    return run()\n"})
+    commit(repo, "first")
+    derived, whole = _pair(tmp_path, repo)
+    first = derived.snapshot("p")
+    assert derived.store.links.read(first.id).layout is not None
+    derived.store.db.write(lambda cur: cur.execute(
+        "UPDATE link_records SET layout = NULL WHERE snapshot_id = ?", [first.id]))
+    for round_ in range(2):
+        write(repo, {"app.py": f"from pkg.core import run\n\n\ndef main():\n    return run() + {round_}\n"})
+        commit(repo, f"round {round_}", date=f"2026-01-0{round_ + 2}T12:00:00+00:00")
+        a, b = derived.map("p"), whole.map("p")
+        assert a.stats.get("derived_from") is not None
+        assert derived.store.links.read(a.id).layout is not None
+        _same_maps(derived, whole, a, b)

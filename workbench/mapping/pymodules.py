@@ -50,10 +50,12 @@ sibling file; whatever is left is external, named by its top-level name.
 
 from __future__ import annotations
 
+import json
 import keyword
 import posixpath
 import re
 import sys
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -98,6 +100,26 @@ class ModuleLayout:
         found = {name: path for path, name in self.names.items()}
         found.update((path, path) for path in self.unimportable)
         return found
+
+    def encode(self) -> bytes:
+        """The layout as bytes (zlib-compressed JSON), kept with a snapshot's link record: a
+        100,000-file monorepo's layout takes seconds to work out and 50 ms to read back."""
+        return zlib.compress(json.dumps(
+            [self.names, self.aliases, self.unimportable, sorted(self.packages),
+             self.dir_packages, self.evidence, self.choices]).encode(), 1)
+
+    @classmethod
+    def decode(cls, data: bytes, counts: dict[str, int] | None = None) -> "ModuleLayout":
+        """The layout :meth:`encode` gave. With ``counts`` (import evidence of the same paths
+        whose :func:`root_choices` are the stored layout's), the layout
+        :func:`module_layout` makes from those paths and counts: every name as stored, the
+        evidence of the weighed names taken from ``counts``."""
+        names, aliases, unimportable, packages, dir_packages, evidence, choices = json.loads(
+            zlib.decompress(data))
+        if counts is not None:
+            used = Counter(counts)
+            evidence = {name: used[name] for name in evidence}
+        return cls(names, aliases, unimportable, set(packages), dir_packages, evidence, choices)
 
 
 def _dotted_path(path: str) -> str:

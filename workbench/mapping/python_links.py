@@ -178,6 +178,9 @@ class PythonLinks:
     calls: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     cycles: set[str] = field(default_factory=set)
     evidence: dict = field(default_factory=dict)
+    #: the module layout the link named the files by (kept so that a derived map reads it
+    #: back instead of working it out again)
+    layout: ModuleLayout | None = None
 
 
 class _Linker:
@@ -201,7 +204,7 @@ class _Linker:
         self.scopes: dict[str, _Scope] = {}
         self.names = _Names(self, self.resolver.lookup)
         self.record = PythonLinks(evidence={"counts": dict(layout.evidence),
-                                            "choices": layout.choices})
+                                            "choices": layout.choices}, layout=layout)
         self._facts_of = facts_of
         self._avoid = avoid  # modules a partial link may not read (cycles of the whole link)
         self._bases: dict[str, object] = {}

@@ -396,6 +396,9 @@ class MapService:
         result: dict = {}
         facts_writer.result()
         settings = derive.map_settings(self.config.max_file_bytes)
+        # encoded before the transaction, so that it holds the file no longer for it
+        laid_out = derived.layout if derived is not None else linked.links.layout
+        layout = laid_out.encode() if laid_out is not None else None
 
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
@@ -405,11 +408,13 @@ class MapService:
                 self.store.links.write(cur, snapshot_id, evidence={
                     "counts": derived.layout.evidence, "choices": derived.layout.choices},
                                        settings=settings, keep_from=derived.base_id,
-                                       modules=derive.module_rows(derived.modules))
+                                       modules=derive.module_rows(derived.modules),
+                                       layout=layout)
             else:
                 self.store.links.write(cur, snapshot_id, evidence=linked.links.evidence,
                                        settings=settings,
-                                       modules=derive.module_rows(derive.record_rows(linked.links)))
+                                       modules=derive.module_rows(derive.record_rows(linked.links)),
+                                       layout=layout)
             result.update(snapshot_id=snapshot_id, commit=commit, **stats)
             job.finish_in(cur, result)
             self.store.projects.update_in(cur, project.id, status="mapped")

@@ -6,9 +6,10 @@ answers may have changed (:mod:`workbench.mapping.derive`).
 its edges looked names up in (``reads``), those its own names and bases are made of
 (``follows``; see :class:`workbench.mapping.python_links.PythonLinks`), its call counts,
 and whether a chain of re-exports or bases came back to it.
-``link_records`` holds, per snapshot, the import evidence its module layout weighed and the
-settings the map depended on. Maps made before schema 24 have neither and are never derived
-from.
+``link_records`` holds, per snapshot, the import evidence its module layout weighed, the
+settings the map depended on and, from schema 25, the layout itself
+(:meth:`~workbench.mapping.pymodules.ModuleLayout.encode`). Maps made before schema 24 have
+neither and are never derived from.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class LinkRecord:
     evidence: dict[str, Any]
     settings: dict[str, Any]
     modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]
+    #: the encoded module layout (None for maps made before schema 25)
+    layout: bytes | None = None
 
 
 class LinksTable:
@@ -40,12 +43,16 @@ class LinksTable:
 
     @staticmethod
     def write(cur, snapshot_id: int, *, evidence: dict[str, Any], settings: dict[str, Any],
-              modules: "pa.Table", keep_from: int | None = None) -> None:
+              modules: "pa.Table", keep_from: int | None = None,
+              layout: bytes | None = None) -> None:
         """Store a snapshot's record in the caller's transaction. ``modules``: Arrow table of
         (module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle); with
-        ``keep_from``, that snapshot's rows for the modules ``modules`` leaves out are kept."""
-        cur.execute("INSERT INTO link_records (snapshot_id, evidence, settings) VALUES (?, ?, ?)",
-                    [snapshot_id, json.dumps(evidence), json.dumps(settings, sort_keys=True)])
+        ``keep_from``, that snapshot's rows for the modules ``modules`` leaves out are kept.
+        ``layout``: the encoded module layout."""
+        cur.execute("INSERT INTO link_records (snapshot_id, evidence, settings, layout)"
+                    " VALUES (?, ?, ?, ?)",
+                    [snapshot_id, json.dumps(evidence), json.dumps(settings, sort_keys=True),
+                     layout])
         cols = "module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle"
         with materialized(cur, incoming_links=modules):
             if keep_from is not None:
@@ -72,8 +79,8 @@ class LinksTable:
 
     def read(self, snapshot_id: int) -> LinkRecord | None:
         def fetch(cur):
-            head = cur.execute("SELECT evidence, settings FROM link_records WHERE snapshot_id = ?",
-                               [snapshot_id]).fetchone()
+            head = cur.execute("SELECT evidence, settings, layout FROM link_records"
+                               " WHERE snapshot_id = ?", [snapshot_id]).fetchone()
             if head is None:
                 return None
             rows = cur.execute(
@@ -85,7 +92,8 @@ class LinksTable:
         found = self.db.read(fetch)
         if found is None:
             return None
-        (evidence, settings), rows = found
+        (evidence, settings, layout), rows = found
         return LinkRecord(snapshot_id, json.loads(evidence), json.loads(settings),
                           {m: (reads, follows, (r, u, b), bool(cycle))
-                           for m, reads, follows, r, u, b, cycle in rows})
+                           for m, reads, follows, r, u, b, cycle in rows},
+                          bytes(layout) if layout is not None else None)

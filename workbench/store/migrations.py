@@ -710,6 +710,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        25,
+        "the module layout of a snapshot's Python files, kept with its link record so that"
+        " the next commit's map reads it back instead of working it out (NULL for older maps)",
+        "ALTER TABLE link_records ADD COLUMN layout BLOB",
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
