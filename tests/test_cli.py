@@ -117,6 +117,8 @@ def test_user_errors_are_one_clear_line(tmp_path, args, message):
          "workbench map"),
         (["events", "tail", "--count", "0"], "0 is not in the range x>=1", "workbench events tail"),
         (["scheduler", "--poll", "0"], "0.0 is not in the range x>0", "workbench scheduler"),
+        (["job", "cancel", "0"], "0 is not in the range x>=1", "workbench job cancel"),
+        (["events", "retry", "0"], "0 is not in the range x>=1", "workbench events retry"),
     ],
 )
 def test_usage_errors_are_one_clear_line_with_the_help_to_read(tmp_path, args, message, command):
@@ -128,21 +130,16 @@ def test_usage_errors_are_one_clear_line_with_the_help_to_read(tmp_path, args, m
     assert lines[0].endswith(f"(see {command} --help)")
 
 
-#: Numbers that name a row (a job, a dead letter, a snapshot ...): an unknown one is "not found".
-ID_PARAMETERS = {"job_id", "dead_id", "idea_id", "conversation", "snapshot_id"}
-
-
-def test_every_count_depth_limit_and_seconds_has_a_minimum():
-    """A count, depth, limit or number of seconds below what makes sense is a usage error
-    (exit 2) found by click, never a silent empty answer or a user error from deeper down."""
+def test_every_count_depth_limit_seconds_and_id_has_a_minimum():
+    """A count, depth, limit or number of seconds below what makes sense, or an id below 1
+    (no row has one), is a usage error (exit 2) found by click, never a silent empty answer
+    or a "not found" from deeper down."""
     import click
 
     loose = []
     for command, cmd in _commands():
         for param in cmd.params:
             if not isinstance(param.type, (click.types.IntParamType, click.types.FloatParamType)):
-                continue
-            if param.name in ID_PARAMETERS:
                 continue
             if not isinstance(param.type, (click.IntRange, click.FloatRange)) or param.type.min is None:
                 loose.append(f"workbench {' '.join(command)} {param.opts[0]}")

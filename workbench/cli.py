@@ -382,7 +382,7 @@ def job() -> None:
 
 
 @job.command("cancel")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=click.IntRange(min=1))
 @click.pass_context
 @handle_errors
 def job_cancel(ctx, job_id: int) -> None:
@@ -400,7 +400,7 @@ def job_cancel(ctx, job_id: int) -> None:
 
 
 @job.command("retry")
-@click.argument("job_id", type=int)
+@click.argument("job_id", type=click.IntRange(min=1))
 @click.pass_context
 @handle_errors
 def job_retry(ctx, job_id: int) -> None:

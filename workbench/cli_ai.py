@@ -19,7 +19,7 @@ from .cli_query import _show as _table
 @click.option("-p", "--project", required=True, help="The project to ask about.")
 @click.option("--provider", help="openai, goose or extractive [the project's default].")
 @click.option("--model", help="The model to ask [the project's default, then OPENAI_MODEL].")
-@click.option("--conversation", type=int, help="Continue this conversation (its id).")
+@click.option("--conversation", type=click.IntRange(min=1), help="Continue this conversation (its id).")
 @click.option("--budget", type=click.IntRange(min=1), metavar="TOKENS",
               help="Most tokens of context to send [what the model's window leaves].")
 @click.option("--show-context", is_flag=True, help="Print what was sent and why, after the answer.")
@@ -95,7 +95,7 @@ def ai_conversations(ctx, project: str) -> None:
 
 
 @ai.command("show")
-@click.argument("conversation", type=int)
+@click.argument("conversation", type=click.IntRange(min=1))
 @click.pass_context
 @handle_errors
 def ai_show(ctx, conversation: int) -> None:

@@ -137,7 +137,7 @@ def events_dead(ctx, consumer: str | None, include_resolved: bool) -> None:
 
 
 @events.command("retry")
-@click.argument("dead_id", type=int)
+@click.argument("dead_id", type=click.IntRange(min=1))
 @click.pass_context
 @handle_errors
 def events_retry(ctx, dead_id: int) -> None:

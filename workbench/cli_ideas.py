@@ -52,7 +52,7 @@ def idea_list(ctx, project: str | None) -> None:
 
 
 @idea.command("show")
-@click.argument("idea_id", type=int)
+@click.argument("idea_id", type=click.IntRange(min=1))
 @click.pass_context
 @handle_errors
 def idea_show(ctx, idea_id: int) -> None:
