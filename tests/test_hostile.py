@@ -122,6 +122,10 @@ def test_a_tree_over_the_byte_limit_is_refused(tmp_path, sample_repo):
     with pytest.raises(RepositoryTooLarge, match="more than 100 bytes"):
         wb.map(str(sample_repo))
     assert wb.store.db.query("SELECT count(*) FROM snapshots") == [(0,)]
+    # the history mined beside the listing stopped with it
+    import threading
+
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("workbench-history")]
 
 
 @pytest.fixture

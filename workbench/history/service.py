@@ -102,6 +102,15 @@ _DONE = object()
 
 
 @dataclass
+class Blamed:
+    """The blame of a map's files (:meth:`HistoryService.blame`): every row
+    (:data:`~.blame.BLAME_COLUMNS`) and how many files are left unblamed."""
+
+    rows: pd.DataFrame
+    pending: int
+
+
+@dataclass
 class PreparedHistory:
     """The first step of a snapshot's history analysis (:meth:`HistoryService.prepare`)."""
 
@@ -230,11 +239,13 @@ class HistoryService:
         return self.finish(prepared, sizes, blame=blame, blame_only=blame_only)
 
     def prepare(self, project_id: int, repo: Path, commit: str, *,
-                files: dict[str, str] | None = None,
+                files: dict[str, str] | Callable[[], dict[str, str]] | None = None,
                 cancel: Callable[[], bool] | None = None) -> "PreparedHistory":
         """What :meth:`analyse` computes without the files' sizes and current lines: the
         metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
-        A map runs it beside the parse, which is what yields the sizes.
+        A map runs it beside the parse, which is what yields the sizes. ``files`` may be a
+        function giving them, called when the metrics need them (a map starts the analysis
+        while git still lists the files).
 
         The history is read from the store as Arrow tables and analysed by DuckDB
         (:mod:`.metrics`), which runs without holding Python's lock: the map's parse and
@@ -258,6 +269,8 @@ class HistoryService:
                                  parents=parents)
         del changes
         check()
+        if callable(files):
+            files = files()
         metrics = file_metrics(None, None, present=list(files) if files is not None else None,
                                prepared=steps)
         check()
@@ -268,10 +281,13 @@ class HistoryService:
 
     def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
                blame: dict[str, str] | None = None, blame_only: set[str] | None = None,
-               blame_widen: threading.Event | None = None) -> HistoryResult:
+               blame_widen: threading.Event | None = None,
+               blamed: "Blamed | None" = None) -> HistoryResult:
         """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
         and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`;
-        ``blame_widen``: see :func:`~.blame.blame_files`' ``widen``)."""
+        ``blame_widen``: see :func:`~.blame.blame_files`' ``widen``). ``blamed``: those
+        files' blame, already made by :meth:`blame` (a map starts it before the history's
+        first step ends)."""
         commits, metrics = prepared.commits, prepared.metrics
         if len(commits) == 0:
             return HistoryResult(0, metrics, prepared.coupling, mailmap=prepared.mailmap)
@@ -279,30 +295,36 @@ class HistoryService:
             metrics = with_sizes(metrics, sizes)
         pending = 0
         if blame:
-            owners, pending = self.ownership(prepared.project_id, prepared.repo,
-                                             prepared.commit, commits, blame,
-                                             prepared.boundary, only=blame_only,
-                                             budget=self.blame_budget, widen=blame_widen)
+            if blamed is None:
+                blamed = self.blame(prepared.project_id, prepared.repo, prepared.commit, blame,
+                                    only=blame_only, budget=self.blame_budget,
+                                    widen=blame_widen)
+            owners = self.owners(blamed, commits, prepared.boundary)
+            pending = blamed.pending
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
         return HistoryResult(len(commits), metrics, prepared.coupling,
                              truncated_at=prepared.boundary, mailmap=prepared.mailmap,
                              blame_pending=pending)
 
-    def ownership(self, project_id: int, repo: Path, commit: str, commits,
-                  blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
-                  budget: float | None = None,
-                  progress: Callable[[int, int], None] | None = None,
-                  widen: threading.Event | None = None) -> tuple[pd.DataFrame, int]:
-        """Current-line owner columns per path (index), from cached and new blames of the
-        ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
-        unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
-        applied (as :func:`~.metrics.commit_table` takes them). ``budget``: seconds, None for
-        no limit."""
-        rows, fresh = blame_files(repo, commit, blame, cached=lambda keys: self.store.history.blame(
+    def blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str], *,
+              only: set[str] | None = None, budget: float | None = None,
+              progress: Callable[[int, int], None] | None = None,
+              widen: threading.Event | None = None) -> "Blamed":
+        """The blame of the current lines of ``files`` (path -> blob sha) at ``commit``: the
+        cached blames and new ones (stored), and how many files are left unblamed (``only``,
+        ``budget`` in seconds or None, ``widen``: see :func:`blame_files`). Needs no history
+        analysis: a map runs it beside that."""
+        rows, fresh = blame_files(repo, commit, files, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
             budget=budget, only=only, progress=progress, widen=widen)
-        pending = len(blame) - rows["path"].nunique()
         self.store.history.put_blame(project_id, fresh)
+        return Blamed(rows, len(files) - rows["path"].nunique())
+
+    @staticmethod
+    def owners(blamed: "Blamed", commits, boundary: list[str]) -> pd.DataFrame:
+        """Current-line owner columns per path (index) from ``blamed``; ``commits``: the
+        snapshot's commits, mailmap applied (as :func:`~.metrics.commit_table` takes them)."""
+        rows = blamed.rows
         table = commit_table(commits)
         # each origin's commit: the history's million shas looked up in a hash table of the
         # origins (few), not the other way round (a table of a million shas per map)
@@ -317,7 +339,21 @@ class HistoryService:
                               "author": table.column("author").take(at[mined]).to_pandas()})
         owners = current_ownership(rows, keyed, unknown)
         owners["current_owner_name"] = owners["current_owner"].map(author_names(table))
-        return owners, pending
+        return owners
+
+    def ownership(self, project_id: int, repo: Path, commit: str, commits,
+                  blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
+                  budget: float | None = None,
+                  progress: Callable[[int, int], None] | None = None,
+                  widen: threading.Event | None = None) -> tuple[pd.DataFrame, int]:
+        """Current-line owner columns per path (index), from cached and new blames of the
+        ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
+        unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
+        applied (as :func:`~.metrics.commit_table` takes them). ``budget``: seconds, None for
+        no limit. :meth:`blame`, then :meth:`owners`."""
+        blamed = self.blame(project_id, repo, commit, blame, only=only, budget=budget,
+                            progress=progress, widen=widen)
+        return self.owners(blamed, commits, boundary), blamed.pending
 
     def complete_blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str],
                        *, budget: float | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -42,7 +43,7 @@ class _HistoryMiner:
     """
 
     def __init__(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-                 commit: str, files: dict[str, str], job: Job) -> None:
+                 commit: str, files: Callable[[], dict[str, str]], job: Job) -> None:
         self._job = job
         self._stop = threading.Event()
         self._shown = threading.Event()
@@ -63,7 +64,7 @@ class _HistoryMiner:
         return self._stop.is_set() or bool(cancelled and cancelled())
 
     def _run(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-             commit: str, files: dict[str, str]) -> None:
+             commit: str, files: Callable[[], dict[str, str]]) -> None:
         try:
             service = history()
             self._added = service.sync(project_id, repo, commit, self._report,
@@ -98,6 +99,14 @@ def _load_map_modules() -> None:
     from .metrics import prewarm
 
     prewarm().join()  # what PageRank and Louvain import (scipy)
+
+
+def _blamed_files(files, lines_of: dict[str, int], blame: bool) -> dict[str, str] | None:
+    """path -> blob sha of the files whose current lines a map blames (parsed, with lines),
+    None when the configuration blames nothing."""
+    if not blame:
+        return None
+    return {f.path: f.blob_sha for f in files if f.status == "parsed" and f.path in lines_of}
 
 
 #: How a service announces what happened: ``publish(event_type, payload)`` (the facade hands in
@@ -285,11 +294,19 @@ class MapService:
         loading = Background(_load_map_modules)
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
         job.report(0, None, f"listing files at {commit[:12]}")
-        entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
-                                   max_bytes=self.config.max_tree_bytes)
-        # history is mined beside the parse: git log and the parser workers overlap
-        miner = _HistoryMiner(lambda: self.history, project.id, repo, commit,
-                              {e.path: e.blob_sha for e in entries}, job)
+        # history is mined beside the listing and the parse: git log, git ls-tree and the
+        # parser workers overlap (on a monorepo the history is what a re-map waits for last)
+        listed: Future = Future()
+        miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
+                              job)
+        try:
+            entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
+                                       max_bytes=self.config.max_tree_bytes)
+        except BaseException as exc:
+            listed.set_exception(exc)
+            miner.stop()
+            raise
+        listed.set_result({e.path: e.blob_sha for e in entries})
 
         def scan_entries(chosen):
             # the facts of every file (tens of thousands of small records) and then the map's
@@ -322,16 +339,29 @@ class MapService:
         # before the snapshot's, so the one that makes the snapshot visible stays small. DuckDB
         # writes them without holding the GIL, beside the history analysis and the build.
         facts_writer = Background(self.store.facts.put_many, fresh)
+        blaming: Background | None = None
+        tables_built = threading.Event()
         try:
+            from ..history.blame import narrow_beside
+
             loading.result()
             import pandas as pd
-
-            from ..history.blame import narrow_beside
 
             job.report(len(fresh), len(fresh), "building the map")
             from . import derive
 
             if derived is not None:
+                # the few changed files are blamed (git processes) while the history is
+                # still analysed: their blame needs the commits only to name their owners
+                blame = _blamed_files(derived.files, derived.lines_of, self.config.blame)
+                if blame:
+                    base_commits = self.store.snapshots.get(derived.base_id).stats.get("commits")
+                    if not narrow_beside(int(base_commits or 0)):
+                        tables_built.set()
+                    blaming = Background(lambda: self.history.blame(
+                        project.id, repo, commit, blame,
+                        only=_changed_since_last_map(self.store, project.id, blame),
+                        budget=self.history.blame_budget, widen=tables_built))
                 # the metrics of the whole import graph while the history may still be
                 # analysed; the base's when the relinked files import what they did
                 snapshots = self.store.snapshots
@@ -355,19 +385,17 @@ class MapService:
             new_commits, prepared = miner.result()
             job.check_cancel()
             sizes = pd.Series(lines_of, dtype="float64")
-            blame = ({f.path: f.blob_sha for f in files
-                      if f.status == "parsed" and f.path in lines_of}
-                     if self.config.blame else None)
+            blame = _blamed_files(files, lines_of, self.config.blame)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
             # beside the map's tables on this one: one blame process until they are built,
             # when the history is long enough for a blame to hold much memory
-            tables_built = threading.Event()
             if not narrow_beside(len(prepared.commits)):
                 tables_built.set()
             finishing = Background(
                 lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
                     _changed_since_last_map(self.store, project.id, blame)),
-                    blame_widen=tables_built))
+                    blame_widen=tables_built,
+                    blamed=blaming.result() if blaming is not None else None))
             try:
                 with collector_paused(freeze=True):
                     if derived is not None:
@@ -392,6 +420,9 @@ class MapService:
         except BaseException:
             miner.stop()  # mining and its analysis end with the map (a no-op once finished)
             facts_writer.wait()  # its own failure, if any, matters less than this one
+            if blaming is not None:
+                tables_built.set()
+                blaming.wait()  # a few files' git processes: nothing runs on after the map
             raise
         result: dict = {}
         facts_writer.result()
