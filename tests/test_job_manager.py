@@ -138,6 +138,34 @@ def test_cancel_from_another_process_is_seen_through_the_row(fast, data_dir):
     assert fast.job(handle.id).status == "cancelled"
 
 
+def test_a_cancel_from_another_process_is_seen_by_a_step_that_reports_nothing(fast, data_dir):
+    """A map's last steps (linking, the tables, the history's analysis) report no progress,
+    only check for a cancel between them: the heartbeat brings another process's cancel."""
+    started = threading.Event()
+    steps = []
+
+    def build(job):
+        job.report(0, None, "building the map")
+        started.set()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            job.check_cancel()
+            steps.append(1)
+            time.sleep(0.05)
+        return {"finished": True}
+
+    handle = fast.jobs.submit("build", build, wait=False)
+    assert started.wait(10)
+    other = Workbench(data_dir)  # as `workbench job cancel` would
+    other.cancel(handle.id)
+    other.close()
+    asked = time.monotonic()
+    with pytest.raises(JobCancelled):
+        handle.result(timeout=30)
+    assert time.monotonic() - asked < 10
+    assert fast.job(handle.id).status == "cancelled"
+
+
 def test_a_cancelled_map_leaves_no_snapshot(fast, sample_repo):
     job_ids = []
 

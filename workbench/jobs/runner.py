@@ -11,7 +11,8 @@ the end state. A job type is one function ``work(job) -> result``.
 * **Cancel** is cooperative: :meth:`JobRunner.cancel` sets a flag (in the row, so any process
   can cancel) that the job sees at its next progress checkpoint; it raises
   :class:`~workbench.errors.JobCancelled` there, before the job's single write transaction.
-* **Heartbeat.** While jobs run, a thread refreshes their ``heartbeat_at``.
+* **Heartbeat.** While jobs run, a thread refreshes their ``heartbeat_at`` and passes on a
+  cancel asked for from another process, for steps that check for one but report nothing.
 * **Recovery.** :meth:`JobRunner.recover` marks jobs whose owner process is gone (same host) or
   whose heartbeat is stale (other hosts) ``interrupted``; :meth:`JobRunner.resume_interrupted`
   runs the resumable ones again through the factory registered for their type.
@@ -391,9 +392,17 @@ class JobRunner:
                 ids = [i for i in self._running
                        if not (i in self._finishing and self._finishing[i].is_set())]
             try:
-                self.store.jobs.heartbeat(ids)
+                cancelled = self.store.jobs.heartbeat(ids)
             except Exception:  # noqa: BLE001 - the next beat tries again
                 log.debug("heartbeat failed", exc_info=True)
+                continue
+            # a cancel asked for from another process, seen here too: a step that reports no
+            # progress (linking, the tables) still checks for it between its parts
+            with self._lock:
+                events = [self._running.get(i) for i in cancelled]
+            for event in events:
+                if event is not None:
+                    event.set()
 
     # -- control ----------------------------------------------------------------------------------
 

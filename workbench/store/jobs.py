@@ -100,12 +100,15 @@ class JobsTable:
         )
         return bool(row and row[0])
 
-    def heartbeat(self, job_ids: Iterable[int]) -> None:
+    def heartbeat(self, job_ids: Iterable[int]) -> list[int]:
+        """Record a heartbeat of running jobs; return those whose cancel was requested."""
         ids = list(job_ids)
-        if ids:
-            self.db.write(lambda cur: cur.execute(
-                "UPDATE jobs SET heartbeat_at = now() WHERE list_contains(?, id) AND status = ?",
-                [ids, JobStatus.RUNNING.value]))
+        if not ids:
+            return []
+        rows = self.db.write(lambda cur: cur.execute(
+            "UPDATE jobs SET heartbeat_at = now() WHERE list_contains(?, id) AND status = ?"
+            " RETURNING id, cancel_requested", [ids, JobStatus.RUNNING.value]).fetchall())
+        return [job_id for job_id, cancel in rows if cancel]
 
     def finish(self, job_id: int, result: dict[str, Any] | None = None, cur=None) -> None:
         sql = (
