@@ -91,6 +91,16 @@ def test_the_api_wants_its_token_and_serves_read_only_json(served, sample_repo):
     assert client.post("/api/status", headers=AUTH).status_code == 405
 
 
+@pytest.mark.parametrize("path, name", [("/api/jobs?limit=ten", "limit"),
+                                        ("/api/events?after=x", "after"),
+                                        ("/api/events?limit=1.5", "limit")])
+def test_a_number_in_the_query_that_is_no_number_is_named(served, path, name):
+    answer = served[2].get(path, headers=AUTH)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert f"{name} must be a whole number" in error and "invalid literal" not in error
+
+
 def test_posting_an_idea(served):
     wb, server, client = served
     assert client.post("/api/ideas", json={"title": "x"}, headers=AUTH).status_code == 400

@@ -157,7 +157,7 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         return JSON(await run_in_threadpool(lambda: wb.project(name).snapshots()))
 
     async def jobs(request: Request) -> Response:
-        limit = int(request.query_params.get("limit", 20))
+        limit = _number(request.query_params, "limit", 20)
         return JSON(await run_in_threadpool(wb.recent_jobs, min(max(limit, 1), 1000)))
 
     async def job(request: Request) -> Response:
@@ -169,8 +169,8 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
 
     async def events(request: Request) -> Response:
         query = request.query_params
-        after = int(query.get("after", 0))
-        limit = min(max(int(query.get("limit", 100)), 1), 10_000)
+        after = _number(query, "after", 0)
+        limit = min(max(_number(query, "limit", 100), 1), 10_000)
         found = await run_in_threadpool(wb.events.read, after, _types(query), limit)
         return JSON([e.to_dict() for e in found])
 
@@ -202,8 +202,7 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
             return
         try:
             types = _types(websocket.query_params)
-            after = websocket.query_params.get("after")
-            after = int(after) if after not in (None, "") else None
+            after = _number(websocket.query_params, "after", None)
         except (ValueError, WorkbenchError) as exc:
             await websocket.close(code=4400, reason=str(exc)[:120])
             return
@@ -284,6 +283,17 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         Route("/webhooks/github", github, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _number(query, name: str, default: int | None) -> int | None:
+    """The whole number ``name`` of the query string (``default`` when absent or empty)."""
+    raw = query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw[:40]!r}") from None
 
 
 def _types(query) -> list[str] | None:
