@@ -138,6 +138,21 @@ def test_events_are_pushed_to_websocket_clients(served):
         assert [json.loads(backlog_and_live.recv(timeout=30))["id"] for _ in range(2)] == [2, 3]
 
 
+def test_a_refused_websocket_says_why_with_the_http_status(served):
+    """A missing token is 401 and a bad query 400, each with its JSON error, as on the rest of
+    the API (not the bare 403 a WebSocket closed before its handshake gets)."""
+    wb, server, client = served
+    ws_url = server.url.replace("http", "ws") + "/api/events/live"
+    for query, status, words in (("", 401, "token"), ("?token=wrong", 401, "token"),
+                                 (f"?token={TOKEN}&types=no.such", 400, "unknown event type"),
+                                 (f"?token={TOKEN}&after=x", 400, "after")):
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ws_url + query, open_timeout=30).close()
+        response = refused.value.response
+        assert response.status_code == status, query
+        assert words in json.loads(response.body)["error"], query
+
+
 def test_webhook_signatures_are_checked_before_anything_else(served):
     wb, server, client = served
     body = b"Hello, World!"  # GitHub's test vector: verifies, then is refused as not JSON

@@ -198,13 +198,15 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
 
     async def live_events(websocket: WebSocket) -> None:
         if not authorised(websocket.headers, websocket.query_params):
-            await websocket.close(code=4401, reason="missing or wrong token")
+            await _refuse(websocket, 401, "missing or wrong token: send Authorization: Bearer "
+                                          "<token> or ?token= (printed by `workbench serve`, or "
+                                          "WORKBENCH_API_TOKEN)")
             return
         try:
             types = _types(websocket.query_params)
             after = _number(websocket.query_params, "after", None)
         except (ValueError, WorkbenchError) as exc:
-            await websocket.close(code=4400, reason=str(exc)[:120])
+            await _refuse(websocket, 400, str(exc))
             return
         queue: asyncio.Queue = asyncio.Queue(CLIENT_QUEUE)
         client = (asyncio.get_running_loop(), queue)
@@ -283,6 +285,16 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         Route("/webhooks/github", github, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse a WebSocket before its handshake with an HTTP status and a JSON error, as the
+    rest of the API answers (a plain close before the handshake reaches the client as a bare
+    403); a server without that ASGI extension closes with 4000 + the status."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(_error(status, message))
+    else:
+        await websocket.close(code=4000 + status, reason=message[:120])
 
 
 def _number(query, name: str, default: int | None) -> int | None:
