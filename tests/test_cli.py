@@ -119,6 +119,13 @@ def test_user_errors_are_one_clear_line(tmp_path, args, message):
         (["scheduler", "--poll", "0"], "0.0 is not in the range x>0", "workbench scheduler"),
         (["job", "cancel", "0"], "0 is not in the range x>=1", "workbench job cancel"),
         (["events", "retry", "0"], "0 is not in the range x>=1", "workbench events retry"),
+        (["batch", "run", "report", "-p", "project"], "Option '-p' requires 2 arguments",
+         "workbench batch run"),
+        (["schedule", "add", "n", "report", "--cron"], "Option '--cron' requires an argument",
+         "workbench schedule add"),
+        (["events", "tail", "--count"], "Option '--count' requires an argument",
+         "workbench events tail"),
+        (["map", "--name"], "Option '--name' requires an argument", "workbench map"),
     ],
 )
 def test_usage_errors_are_one_clear_line_with_the_help_to_read(tmp_path, args, message, command):

@@ -52,7 +52,9 @@ class OneLineErrors(click.Group):
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
             message = " ".join(exc.format_message().split())
-            click.echo(f"error: {message} (see {_command_line(exc.ctx)} --help)", err=True)
+            where = (_command_line(exc.ctx) if exc.ctx is not None
+                     else self._named_command(sys.argv[1:] if args is None else list(args)))
+            click.echo(f"error: {message} (see {where} --help)", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
@@ -61,6 +63,21 @@ class OneLineErrors(click.Group):
             click.echo("error: aborted", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+    def _named_command(self, args: list[str]) -> str:
+        """``workbench batch run`` for the command ``args`` name, for the usage errors click
+        raises without their command's context (an option missing its value)."""
+        names, command = [], self
+        ctx = click.Context(self, info_name="workbench")
+        for arg in args:
+            if not isinstance(command, click.Group):
+                break
+            found = None if arg.startswith("-") else command.get_command(ctx, arg)
+            if found is not None:
+                names.append(arg)
+                command = found
+        return " ".join(["workbench", *names])
 
 
 def handle_errors(fn):
