@@ -116,4 +116,8 @@ def mcp_cmd(ctx, project: str | None) -> None:
     """Serve the map's read-only tools over the Model Context Protocol (stdio)."""
     from .mcp_server import serve
 
+    if project is not None:  # refused here, not by every tool call of a server that started
+        wb = open_workbench(ctx)
+        wb.project(project)
+        wb.close()
     serve(ctx.find_root().obj, project)

@@ -46,6 +46,9 @@ def build_server(data_dir: str | Path | None = None, project: str | None = None)
         from .ai.service import _Search, file_reader
         from .ai.tools import MapTools
 
+        if project and chosen and chosen != project:
+            return (f"error: this server serves project {project!r} only (workbench mcp -p "
+                    f"{project}); leave the project argument out")
         name = project or chosen
         if not name:
             return "error: name the project (see the projects tool)"

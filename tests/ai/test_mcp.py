@@ -6,6 +6,7 @@ import shlex
 import sys
 
 from tests.ai.mcp_client import mcp_calls
+from tests.helpers import run_cli
 
 
 def command(data_dir, *extra: str) -> str:
@@ -51,3 +52,15 @@ def test_without_a_project_the_tools_take_one(shop, data_dir):
     assert "name the project" in results[0][1]
     assert "src/shop/service.py" in results[1][1]
     assert "error" in results[2][1] and "nope" in results[2][1]
+
+
+def test_a_server_for_one_project_refuses_others(shop, data_dir):
+    shop.close()
+    out = run_cli("mcp", "-p", "nope", data_dir=data_dir)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.startswith("error: no project named 'nope'"), out.stderr
+    _, results = mcp_calls(command(data_dir, "-p", "shop"), [
+        ("search", {"query": "checkout", "project": "elsewhere"}),
+        ("search", {"query": "checkout", "project": "shop"})])
+    assert "serves project 'shop' only" in results[0][1]
+    assert "src/shop/service.py" in results[1][1]
