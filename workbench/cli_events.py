@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -9,7 +10,7 @@ import threading
 
 import click
 
-from .cli_common import handle_errors, open_workbench
+from .cli_common import _fail, handle_errors, open_workbench
 
 
 def _line(event) -> str:
@@ -126,7 +127,16 @@ def events_consumers(ctx) -> None:
 @handle_errors
 def events_dead(ctx, consumer: str | None, include_resolved: bool) -> None:
     """Dead letters: events a consumer's handler kept failing on."""
-    found = open_workbench(ctx).events.dead_letters(consumer, include_resolved=include_resolved)
+    log = open_workbench(ctx).events
+    found = log.dead_letters(consumer, include_resolved=include_resolved)
+    if not found and consumer is not None:  # a mistyped name is not "no dead letters"
+        known = [c.name for c in log.consumers()]
+        if consumer not in known:
+            close = difflib.get_close_matches(consumer, known, n=1, cutoff=0.6)
+            listed = ((f"; did you mean {close[0]!r}?" if close else ".")
+                      + f" Known consumers: {', '.join(known)}." if known
+                      else "; there are no consumers yet.")
+            _fail(f"no consumer {consumer!r}{listed}", 1)
     if not found:
         click.echo("no dead letters")
         return

@@ -376,6 +376,22 @@ def test_the_cli_refuses_to_replay_a_consumer_that_does_not_exist(data_dir, even
         wb.close()
 
 
+def test_the_cli_names_the_consumers_when_dead_letters_are_asked_of_an_unknown_one(
+        data_dir, events_backend):
+    wb = open_bench(data_dir, events_backend)
+    wb.events.retry_delay = 0.001
+    wb.events.publish_many([pushed(i) for i in range(2)])
+    assert wb.events.poll("notifier", None, lambda e: 1 / 0) == 2
+    wb.close()
+    env = {"WORKBENCH_EVENTS": events_backend}
+    mine = invoke_cli("events", "dead", "--consumer", "notifier", data_dir=data_dir, env=env)
+    assert mine.returncode == 0 and mine.stdout.count("ZeroDivisionError") == 2, mine.stderr
+    typo = invoke_cli("events", "dead", "--consumer", "notifer", data_dir=data_dir, env=env)
+    assert typo.returncode == 1 and typo.stdout == "", typo.stdout
+    assert typo.stderr.splitlines() == [
+        "error: no consumer 'notifer'; did you mean 'notifier'? Known consumers: notifier."]
+
+
 def test_redis_trims_the_stream_to_about_maxlen(data_dir, redis_url):
     wb = open_bench(data_dir, f"{redis_url}?prefix=trim{time.monotonic_ns()}&maxlen=100")
     try:
