@@ -100,3 +100,24 @@ def test_the_cli_diff_shows_new_cycles_as_paths(mapped):
     assert result.exit_code == 0, result.output
     assert "== cycles new: 2" in result.output
     assert "pkg.a -> pkg.c -> pkg.b -> pkg.a" in result.output
+
+
+def test_the_summary_shortens_a_long_cycle_and_names_the_query_with_all_of_it(tmp_path):
+    from workbench import Workbench
+
+    repo = init_repo(tmp_path / "ring")
+    ring = 40  # every module imports the next: the one cycle is 40 modules round
+    write(repo, {"ring/__init__.py": "",
+                 **{f"ring/m{i:02d}.py": f"from ring import m{(i + 1) % ring:02d}\n"
+                    for i in range(ring)}})
+    commit(repo, "a ring")
+    wb = Workbench(tmp_path / "data")
+    try:
+        snap = wb.map(str(repo), name="ring")
+        assert len(snap.summary().cycle_paths[0]) == ring + 1  # the whole cycle is kept
+        line = [x for x in snap.summary().to_text().splitlines() if " modules: ring" in x][0]
+        assert line.startswith("     40 modules: ring.m00 -> ring.m01 -> ")
+        assert line.endswith(" -> ring.m39 -> ring.m00 (all of it: workbench query cycles -p ring)")
+        assert "... 31 more ..." in line and "ring.m20" not in line and len(line) < 250
+    finally:
+        wb.close()

@@ -157,9 +157,26 @@ class Summary:
         paths = self.cycle_paths if len(self.cycle_paths) == len(self.cycles) else [None] * len(self.cycles)
         for members, path in list(zip(self.cycles, paths))[:5]:
             # one real shortest cycle, once round; without it the members, never as a path
-            shown = " -> ".join(path) if path else "members " + ", ".join(members)
+            shown = (_shortened(path, " -> ", tail=2) if path
+                     else "members " + _shortened(members, ", ", tail=0))
+            if len(path or members) > _SHOWN_IN_A_CYCLE:
+                shown += f" (all of it: workbench query cycles -p {self.project})"
             lines.append(f"    {len(members):>3} modules: {shown}")
         return "\n".join(lines)
+
+
+#: Modules of one cycle a summary shows; a longer one is shortened in the middle.
+_SHOWN_IN_A_CYCLE = 10
+
+
+def _shortened(names: list[str], sep: str, *, tail: int) -> str:
+    """``names`` joined, or the first and the last ``tail`` of them around how many are left
+    out when there are more than :data:`_SHOWN_IN_A_CYCLE`."""
+    if len(names) <= _SHOWN_IN_A_CYCLE:
+        return sep.join(names)
+    head = _SHOWN_IN_A_CYCLE - tail
+    left_out = len(names) - _SHOWN_IN_A_CYCLE
+    return sep.join([*names[:head], f"... {left_out} more ...", *names[len(names) - tail:]])
 
 
 def map_origin(stats: dict) -> str | None:
