@@ -781,8 +781,14 @@ class Workbench:
             return None
 
     def _job_failed(self, job_id: int, type: str, status: str, error: str) -> None:
-        self._announce("job.failed", {"job_id": job_id, "type": type, "error": error[:2000],
-                                      "status": status})
+        payload = {"job_id": job_id, "type": type, "error": error[:2000], "status": status}
+        try:  # the project the job worked on, so that its failure is listed under it
+            project_id = self.store.jobs.get(job_id).project_id
+            if project_id is not None:
+                payload["project"] = self.store.projects.get_by_id(project_id).name
+        except WorkbenchError:  # the job or its project is gone: the event says what it can
+            pass
+        self._announce("job.failed", payload)
 
     def status(self) -> dict[str, Any]:
         """Health and contents at a glance (``workbench status`` prints it).

@@ -312,6 +312,16 @@ def test_maps_publish_map_completed_and_failed_jobs_job_failed(ewb, sample_repo)
     [failed] = ewb.events.read(types="job.failed")
     assert failed.payload["type"] == "boom" and "ZeroDivisionError" in failed.payload["error"]
     assert failed.payload["status"] == "failed"
+    assert "project" not in failed.payload and failed.project is None  # a job of no project
+
+    # a map that fails is listed under its project
+    from workbench.errors import InvalidRef
+
+    with pytest.raises(InvalidRef):
+        ewb.map("shop", ref="nosuch", wait=True)
+    mapped = ewb.events.read(types="job.failed")[-1]
+    assert mapped.payload["type"] == "map" and mapped.payload["project"] == "shop"
+    assert mapped.project == "shop"
 
 
 def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
