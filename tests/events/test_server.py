@@ -91,6 +91,17 @@ def test_the_api_wants_its_token_and_serves_read_only_json(served, sample_repo):
     assert client.post("/api/status", headers=AUTH).status_code == 405
 
 
+def test_no_such_endpoint_and_a_wrong_method_answer_in_json(served):
+    client = served[2]
+    missing = client.get("/api/nosuch", headers=AUTH)
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no such endpoint: /api/nosuch"}
+    assert client.get("/api/jobs/abc", headers=AUTH).json()["error"].startswith("no such endpoint")
+    wrong = client.get("/webhooks/github")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json() == {"error": "GET is not allowed on /webhooks/github"}
+
+
 @pytest.mark.parametrize("path, name", [("/api/jobs?limit=ten", "limit"),
                                         ("/api/events?after=x", "after"),
                                         ("/api/events?limit=1.5", "limit")])

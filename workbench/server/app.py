@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -284,7 +285,19 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         WebSocketRoute("/api/events/live", live_events),
         Route("/webhooks/github", github, methods=["POST"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers={HTTPException: _http_error})
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    """The errors routing raises (no such path, a method the path does not take) as the rest
+    of the API answers: ``{"error": ...}`` with the status (and ``Allow`` for a 405)."""
+    message = {404: f"no such endpoint: {request.url.path}",
+               405: f"{request.method} is not allowed on {request.url.path}"}.get(
+        exc.status_code, exc.detail)
+    response = _error(exc.status_code, message)
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
