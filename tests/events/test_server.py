@@ -321,3 +321,24 @@ def test_workbench_serve_runs_until_interrupted(data_dir):
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert f"serving http://127.0.0.1:{port}" in err and TOKEN not in err
+
+
+def test_workbench_serve_on_a_taken_port_is_one_clear_error(data_dir):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "WORKBENCH_API_TOKEN": TOKEN}
+        done = subprocess.run([sys.executable, "-m", "workbench", "--data-dir", str(data_dir),
+                               "serve", "--port", str(port)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == (f"error: cannot serve on 127.0.0.1:{port}; is the port taken? choose "
+                    "another with --port"), done.stderr

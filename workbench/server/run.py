@@ -35,9 +35,12 @@ def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8765,
         server.run()
     except KeyboardInterrupt:  # uvicorn shut down cleanly, then re-raised the Ctrl-C
         return
-    except (OSError, SystemExit) as exc:
-        raise ServerError(f"cannot serve on {host}:{port} ({exc}); is the port taken? choose "
-                          "another with --port", host=host, port=port) from None
+    except OSError as exc:
+        raise ServerError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); is the port "
+                          "taken? choose another with --port", host=host, port=port) from None
+    except SystemExit:  # uvicorn logged why and exits with its own code, which tells nothing
+        raise ServerError(f"cannot serve on {host}:{port}; is the port taken? choose another "
+                          "with --port", host=host, port=port) from None
     if not server.started:
         raise ServerError(f"the server did not start on {host}:{port}; is the port taken? "
                           "choose another with --port", host=host, port=port)
