@@ -42,6 +42,9 @@ def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server
     assert "openai/tiny-chat" in out.stdout
     models = cli(data_dir, "ai", "models", env=env)
     assert "tiny-chat" in models.stdout and "8192" in models.stdout
+    windows = {line.split()[1]: line.split()[2] for line in models.stdout.splitlines()[1:]
+               if line.split()[0] == "openai"}
+    assert windows == {"tiny-chat": "8192", "tiny-notools": "4096"}, models.stdout
     default = cli(data_dir, "ai", "default", "-p", "shop", "tiny-notools", env=env)
     assert default.stdout.strip() == "project shop: openai/tiny-notools"
     openai_server.error(401)

@@ -164,8 +164,12 @@ class AskService:
                 is_default = name == default and (name != "openai" or
                                                   m.name == self.config.openai_model)
                 rows.append((m.provider, m.name, m.context_window, m.tools, is_default, None))
-        return pd.DataFrame(rows, columns=["provider", "model", "context_window", "tools",
-                                           "default", "error"])
+        frame = pd.DataFrame(rows, columns=["provider", "model", "context_window", "tools",
+                                            "default", "error"])
+        # a window nobody reports (extractive, a server that does not say) stays missing without
+        # turning the others into floats ("8192.0")
+        frame["context_window"] = frame["context_window"].astype("Int64")
+        return frame
 
     def set_default(self, project: str, model: str | None, provider: str | None = None) -> dict:
         """Make ``provider``/``model`` the project's default; ``model=None`` and
