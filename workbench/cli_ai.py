@@ -43,13 +43,18 @@ def ask_cmd(ctx, question: str, project: str, provider: str | None, model: str |
                + (f"; {used} tokens" if used else "")
                + (f"; {len(answer.tool_calls)} tool calls" if answer.tool_calls else "")
                + ("" if answer.status == "complete" else f"; {answer.status}"))
-    if answer.citations:
-        click.echo("citations:")
-        for c in answer.citations:
-            click.echo(f"  {'✓' if c.valid else '✗'} {c}" + ("" if c.valid else
-                                                             "  (not in the snapshot)"))
+    _print_citations(answer.citations)
     if show_context:
         click.echo("\n" + answer.show_context())
+
+
+def _print_citations(citations) -> None:
+    """The ranges an answer names, ✓ when the snapshot has them, ✗ when invented."""
+    if citations:
+        click.echo("citations:")
+        for c in citations:
+            click.echo(f"  {'✓' if c.valid else '✗'} {c}" + ("" if c.valid else
+                                                             "  (not in the snapshot)"))
 
 
 @click.group("ai")
@@ -100,12 +105,16 @@ def ai_conversations(ctx, project: str) -> None:
 @handle_errors
 def ai_show(ctx, conversation: int) -> None:
     """The messages of CONVERSATION, with status and citations."""
+    from .ai.records import Citation
+
     frame = open_workbench(ctx).conversation(conversation)
     for m in frame.to_dict("records"):
         head = f"[{m['role']}]" + (f" {m['provider']}/{m['model']}" if m["role"] == "assistant"
                                    else "") + ("" if m["status"] == "complete"
                                                else f" ({m['status']}: {m['error']})")
-        click.echo(f"{head}\n{m['content']}\n")
+        click.echo(f"{head}\n{m['content']}")
+        _print_citations([Citation(**c) for c in m["citations"] or ()])
+        click.echo("")
 
 
 @click.command("mcp")

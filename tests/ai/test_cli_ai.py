@@ -40,6 +40,10 @@ def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server
     assert out.stdout.startswith("Use src/shop/util/money.py:4-6")
     assert "✗ src/shop/ghost.py:1  (not in the snapshot)" in out.stdout
     assert "openai/tiny-chat" in out.stdout
+    shown = cli(data_dir, "ai", "show", "1", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "citations:\n  ✓ src/shop/util/money.py:4-6\n" in shown.stdout
+    assert "  ✗ src/shop/ghost.py:1  (not in the snapshot)" in shown.stdout
     models = cli(data_dir, "ai", "models", env=env)
     assert "tiny-chat" in models.stdout and "8192" in models.stdout
     windows = {line.split()[1]: line.split()[2] for line in models.stdout.splitlines()[1:]
