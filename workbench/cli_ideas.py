@@ -29,10 +29,32 @@ def idea_add(ctx, title: str, text: str, project: str, no_run: bool, timeout: fl
     """Capture idea TITLE for a project; then write its spec and plan (unless --no-run)."""
     wb = open_workbench(ctx)
     found = wb.ideas.add(project, title, text, source="cli", run=not no_run, timeout=timeout)
+    _report_run(wb, found, show=not no_run)
+
+
+@idea.command("run")
+@click.argument("idea_id", type=click.IntRange(min=1))
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300.0,
+              show_default=True,
+              help="Seconds to wait for the spec and the plan.")
+@click.pass_context
+@handle_errors
+def idea_run(ctx, idea_id: int, timeout: float) -> None:
+    """Write the spec and plan of idea IDEA_ID now: one captured with --no-run, or one that
+    failed, once its cause is fixed (say, the project is mapped). A planned idea keeps its
+    spec and tasks."""
+    wb = open_workbench(ctx)
+    _report_run(wb, wb.ideas.run(idea_id, timeout=timeout), show=True)
+
+
+def _report_run(wb, found, *, show: bool) -> None:
+    """The idea's status line; a failed idea's error with how to run it again (exit 1), else,
+    with ``show``, its spec and tasks."""
     click.echo(f"idea #{found.id} {found.status}: {found.title}")
     if found.status == "failed":
-        _fail(found.error or "the agents failed", 1)
-    if not no_run:
+        _fail(f"{found.error or 'the agents failed'}; then run the idea again with "
+              f"`workbench idea run {found.id}`", 1)
+    if show:
         _show_spec_and_tasks(wb, found.id)
 
 

@@ -45,6 +45,30 @@ def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
     assert missing.returncode == 1 and "no idea #42" in missing.stderr
 
 
+def test_an_idea_that_failed_or_waited_runs_again_from_the_cli(tmp_path, shop_repo):
+    data = tmp_path / "data"
+    assert invoke_cli("project", "add", "shop", str(shop_repo), data_dir=data).returncode == 0
+    failed = invoke_cli("idea", "add", IDEA_TITLE, "--text", IDEA_TEXT, "-p", "shop",
+                        data_dir=data)
+    assert failed.returncode == 1 and "idea #1 failed" in failed.stdout
+    line, = failed.stderr.splitlines()
+    assert "run `workbench map shop` first" in line
+    assert line.endswith("then run the idea again with `workbench idea run 1`")
+    captured = invoke_cli("idea", "add", "Later", "-p", "shop", "--no-run", data_dir=data)
+    assert captured.returncode == 0 and "idea #2 new: Later" in captured.stdout
+
+    assert invoke_cli("map", "shop", data_dir=data).returncode == 0
+    again = invoke_cli("idea", "run", "1", data_dir=data)
+    assert again.returncode == 0, again.stderr
+    assert "idea #1 planned: Partial refunds" in again.stdout
+    assert "shop.payments:PaymentGateway.refund [function] shop/payments.py:8" in again.stdout
+    later = invoke_cli("idea", "run", "2", data_dir=data)
+    assert later.returncode == 0 and "idea #2 planned: Later" in later.stdout
+    missing = invoke_cli("idea", "run", "42", data_dir=data)
+    assert missing.returncode == 1 and "no idea #42" in missing.stderr
+    assert invoke_cli("idea", "run", "0", data_dir=data).returncode == 2
+
+
 @pytest.mark.slow
 def test_the_pipeline_from_the_notebook(tmp_path, shop_repo, wb):
     import papermill
