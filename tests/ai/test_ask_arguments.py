@@ -43,6 +43,17 @@ def test_a_model_name_with_a_colon_stays_whole_for_the_model_server(shop):
     assert (result["provider"], result["model"]) == ("openai", "nosuch:model")
 
 
+def test_a_provider_named_for_a_default_is_the_one_stored(shop):
+    """Only a bare model name goes to a model server; a provider the user names is kept."""
+    for spec, provider, stored in (("extractive:foo", None, ("extractive", "foo")),
+                                   ("foo", "extractive", ("extractive", "foo")),
+                                   ("extractive", None, ("extractive", "extractive")),
+                                   ("foo", None, ("openai", "foo"))):
+        result = shop.set_default_model("shop", spec, provider=provider)
+        assert (result["provider"], result["model"]) == stored, (spec, provider)
+        assert _stored_default(shop) == stored
+
+
 def test_a_budget_too_small_for_any_passage_names_the_budget_that_fits(shop):
     with pytest.raises(BudgetTooSmall) as caught:
         shop.ask(QUESTION, "shop", budget=10)

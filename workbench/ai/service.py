@@ -193,10 +193,10 @@ class AskService:
         if model and provider is None:
             provider, model = split_model_spec(
                 model, default="openai" if configured == "extractive" else configured)
-        provider = provider or ("extractive" if model == "extractive" else configured)
-        if provider == "extractive" and configured == "extractive" \
-                and model not in (None, "extractive"):
-            provider = "openai"  # a model name means a model server
+        if provider is None:  # a bare model name: the configured provider's
+            provider = "extractive" if model == "extractive" else configured
+            if provider == "extractive" and model not in (None, "extractive"):
+                provider = "openai"  # a model name means a model server
         get_provider(provider, self.config)  # unknown names fail here, with the known ones
         self.store.conversations.set_default(info.id, provider, model)
         return {"project": project, "provider": provider, "model": model}
