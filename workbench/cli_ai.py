@@ -109,7 +109,8 @@ def ai_show(ctx, conversation: int) -> None:
 
     frame = open_workbench(ctx).conversation(conversation)
     for m in frame.to_dict("records"):
-        head = f"[{m['role']}]" + (f" {m['provider']}/{m['model']}" if m["role"] == "assistant"
+        chosen = f" {m['provider']}" + (f"/{m['model']}" if m["model"] else "")
+        head = f"[{m['role']}]" + (chosen if m["role"] == "assistant"
                                    else "") + ("" if m["status"] == "complete"
                                                else f" ({m['status']}: {m['error']})")
         click.echo(f"{head}\n{m['content']}")

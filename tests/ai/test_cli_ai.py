@@ -59,6 +59,19 @@ def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server
     assert "no default model" in cleared.stdout
 
 
+def test_a_question_no_model_answered_shows_its_provider_and_error(shop, data_dir,
+                                                                  openai_server):
+    shop.close()
+    env = {"WORKBENCH_AI_PROVIDER": "openai", "OPENAI_BASE_URL": openai_server.base_url,
+           "OPENAI_API_KEY": openai_server.api_key, "OPENAI_MODEL": ""}
+    failed = cli(data_dir, "ask", "where?", "-p", "shop", env=env)
+    assert failed.returncode == 1 and "no model chosen" in failed.stderr
+    shown = cli(data_dir, "ai", "show", "1", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "\n[assistant] openai (error: no model chosen" in shown.stdout, shown.stdout
+    assert "None" not in shown.stdout
+
+
 def test_ai_default_refuses_a_provider_that_does_not_exist(shop, data_dir):
     shop.close()
     refused = invoke_cli("ai", "default", "-p", "shop", "nosuch:model", data_dir=data_dir)
