@@ -152,7 +152,7 @@ def review_cmd(ctx, project: str, head: str, base: str | None) -> None:
     click.echo(f"nodes +{c['nodes_added']} -{c['nodes_removed']}, edges +{c['edges_added']} "
                f"-{c['edges_removed']}, new cycles {c['cycles_new']}, new contract violations "
                f"{c['violations_new']}")
-    click.echo(f"changed ({len(r.changed)}): {', '.join(r.changed[:8])}"
+    click.echo(f"changed ({len(r.changed)}): {', '.join(r.changed[:8]) or '-'}"
                f"{', ...' if len(r.changed) > 8 else ''}")
     click.echo(f"impact ({len(r.impact)} files): {', '.join(r.impact[:8]) or '-'}")
     click.echo(f"tasks covered: {', '.join(f'#{t}' for t in r.task_ids) or 'none'}")

@@ -34,6 +34,9 @@ def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
     assert review.returncode == 3, review.stderr
     assert "BLOCKED" in review.stdout and "tasks covered: #1" in review.stdout
     assert "in_review" in invoke_cli("tasks", "-p", "shop", data_dir=data).stdout
+    same = invoke_cli("review", "-p", "shop", "--head", "main", data_dir=data)
+    assert same.returncode == 0, same.stderr
+    assert "changed (0): -\nimpact (0 files): -\n" in same.stdout
 
     bad = invoke_cli("idea", "add", "", "-p", "shop", data_dir=data)
     assert bad.returncode == 1 and bad.stderr.startswith("error: an idea needs a title")
