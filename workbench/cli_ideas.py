@@ -108,6 +108,7 @@ def _show_spec_and_tasks(wb, idea_id: int) -> None:
         click.echo(f"  - {a.node} [{a.kind}] {where}  via {a.found_by}; impact {a.impact_count}"
                    + (f" ({', '.join(a.impact[:3])}{', ...' if a.impact_count > 3 else ''})"
                       if a.impact_count else ""))
+    click.echo("")
     _print_tasks(wb.ideas.task_list(idea_id=idea_id))
 
 
@@ -115,7 +116,7 @@ def _print_tasks(tasks) -> None:
     if not tasks:
         click.echo("no tasks yet")
         return
-    click.echo(f"\n{'ID':>4}  {'STATUS':<10} {'HOURS':>5}  {'AFTER':<10} TITLE")
+    click.echo(f"{'ID':>4}  {'STATUS':<10} {'HOURS':>5}  {'AFTER':<10} TITLE")
     for t in tasks:
         after = ",".join(map(str, t.depends_on)) or "-"
         click.echo(f"{t.id:>4}  {t.status:<10} {t.estimate_hours or 0:>5.1f}  {after:<10} {t.title}")
