@@ -42,11 +42,11 @@ def _ensure_index(wb, project: str, snapshot_id: int | None, quiet: bool) -> Non
 
 #: How the command line spells each argument a search may refuse (``InvalidSearch.argument``).
 _OPTION_NAMES = {"query": "'QUERY'", "kinds": "'--kind'", "k": "'--k'", "mode": "'--mode'",
-                 "language": "'--lang'", "node_kind": "'--node-kind'"}
+                 "language": "'--lang'", "node_kind": "'--node-kind'", "path": "'--path'"}
 
 
 def _check(query: str, kinds: tuple[str, ...], k: int, mode: str, language: str | None,
-           node_kind: str | None) -> None:
+           node_kind: str | None, path: str | None = None) -> None:
     """Refuse a bad query or filter before any work (indexing): a usage error naming the
     option, as click reports a bad ``--kind``, with the service's message (the allowed values)."""
     from .search.errors import InvalidSearch
@@ -54,7 +54,7 @@ def _check(query: str, kinds: tuple[str, ...], k: int, mode: str, language: str 
 
     try:
         check_filters(query, k=k, kinds=list(kinds) or None, mode=mode, language=language,
-                      node_kind=node_kind)
+                      node_kind=node_kind, path=path)
     except InvalidSearch as exc:
         raise click.BadParameter(str(exc), param_hint=_OPTION_NAMES.get(
             getattr(exc, "argument", None))) from None
@@ -89,7 +89,7 @@ def search_cmd(ctx, query: str, project: str, kinds: tuple[str, ...], k: int,
     Prints one hit per line: path:line (or commit SHA), score, node kind, node, preview.
     The first search of a snapshot builds its index.
     """
-    _check(query, kinds, k, mode, language, node_kind)
+    _check(query, kinds, k, mode, language, node_kind, path)
     wb = open_workbench(ctx)
     _ensure_index(wb, project, snapshot_id, quiet)
     hits = wb.search(query, project, k=k, snapshot_id=snapshot_id, kinds=list(kinds) or None,

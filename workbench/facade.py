@@ -654,7 +654,7 @@ class Workbench:
         from .search.service import check_filters
 
         check_filters(query, k=k, kinds=kinds, mode=mode, language=language,
-                      node_kind=node_kind)  # before any indexing
+                      node_kind=node_kind, path=path)  # before any indexing
         embedder = self._indexer.embedder()
         with self.store.db.session():  # one connection for the few reads of a search
             snap = self.snapshot(project, snapshot_id=snapshot_id)

@@ -89,6 +89,24 @@ def test_an_unknown_language_or_node_kind_is_a_usage_error_listing_the_allowed(t
     assert by_extension.returncode == 0 and by_extension.stdout.startswith("web/slug.ts:1  ")
 
 
+def test_a_filter_no_kind_searched_can_pass_is_a_usage_error(tmp_path, known_repo):
+    data = tmp_path / "data"
+    invoke_cli("map", str(known_repo), "--name", "netkit", data_dir=data)
+    path = _usage_error(invoke_cli("search", "retries", "-p", "netkit", "--kind", "commits",
+                                   "--path", "src/*", data_dir=data))
+    assert "Invalid value for '--path': commits have no path" in path
+    lang = _usage_error(invoke_cli("search", "cache", "-p", "netkit", "--kind", "docs",
+                                   "--kind", "config", "--lang", "py", data_dir=data))
+    assert "Invalid value for '--lang': only code has a language" in lang
+    assert "docs, config" in lang
+    kind = _usage_error(invoke_cli("search", "cache", "-p", "netkit", "--kind", "docs",
+                                   "--node-kind", "class", data_dir=data))
+    assert "Invalid value for '--node-kind': only code has a node kind" in kind
+    docs = invoke_cli("search", "cache", "-p", "netkit", "--kind", "docs", "--kind", "commits",
+                      "--path", "*.md", "--mode", "text", data_dir=data)
+    assert docs.returncode == 0 and docs.stdout.startswith("docs/guide.md:9  "), docs.stdout
+
+
 def _unshare_works() -> bool:
     if shutil.which("unshare") is None:
         return False

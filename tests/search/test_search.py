@@ -127,6 +127,10 @@ def test_the_first_search_of_a_snapshot_builds_its_index(wb, known_repo):
                              "not 'bogus'$"),
     ({"node_kind": "method"}, "node kind must be one of function, class, .*not 'method'; "
                               "methods are stored as kind 'function'"),
+    ({"language": "py", "kinds": ["docs"]}, "only code has a language, and the kinds searched "
+                                            "are docs: search code too"),
+    ({"node_kind": "class", "kinds": ["docs", "commits"]}, "only code has a node kind"),
+    ({"path": "src/*", "kinds": ["commits"]}, "commits have no path"),
 ])
 def test_bad_searches_say_what_to_do(indexed, kwargs, words):
     args = {"query": "cache", **kwargs}

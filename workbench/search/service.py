@@ -68,7 +68,7 @@ class Filters(NamedTuple):
 
 def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None = None,
                   mode: str = "hybrid", language: str | None = None,
-                  node_kind: str | None = None) -> Filters:
+                  node_kind: str | None = None, path: str | None = None) -> Filters:
     """Validate a search's arguments before any work; :class:`InvalidSearch` (its ``argument``
     names the one at fault) lists the allowed values.
 
@@ -76,7 +76,9 @@ def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None 
     (:data:`KINDS`), ``mode`` (:data:`MODES`), ``node_kind`` (:data:`NODE_KINDS`, as stored)
     and ``language`` (the map's language names, in any case, or a file extension or common
     spelling of one: ``py``, ``ts``, ``c++``; see
-    :func:`~workbench.mapping.parsers.language_named`).
+    :func:`~workbench.mapping.parsers.language_named`). A filter none of the ``kinds`` can
+    pass is refused too, since it could only answer "no hits": ``language`` and ``node_kind``
+    without ``code`` (only code has a language and a node), ``path`` with ``commits`` alone.
     """
     from ..mapping.parsers import known_languages, language_named
 
@@ -108,6 +110,17 @@ def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None 
         raise InvalidSearch(f"node kind must be one of {', '.join(NODE_KINDS)}, not "
                             f"{node_kind!r}" + (f"; {hint}" if hint else ""),
                             argument="node_kind")
+    if wanted is not None and "code" not in wanted:
+        asked = ", ".join(k for k in KINDS if k in wanted)
+        for argument, value, what in (("language", language, "a language"),
+                                      ("node_kind", node_kind, "a node kind")):
+            if value is not None:
+                raise InvalidSearch(f"only code has {what}, and the kinds searched are {asked}: "
+                                    f"search code too, or drop the {what[2:]} filter",
+                                    argument=argument)
+    if wanted == {"commits"} and path is not None:
+        raise InvalidSearch("commits have no path: search code, docs or config too, or drop "
+                            "the path filter", argument="path")
     return Filters(query.strip(), wanted, named, node_kind)
 
 
@@ -164,7 +177,8 @@ class SearchService:
         import numpy as np
 
         query, wanted, language, node_kind = check_filters(
-            query, k=k, kinds=kinds, mode=mode, language=language, node_kind=node_kind)
+            query, k=k, kinds=kinds, mode=mode, language=language, node_kind=node_kind,
+            path=path)
         index = self.snapshot_index(snap, embedder, state)
         if index.n == 0:
             return empty_result()
