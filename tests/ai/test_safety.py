@@ -98,3 +98,19 @@ def test_the_estimate_covers_a_real_tokenizer_when_one_is_installed():
     for text in texts:
         real = max(len(e.encode(text, disallowed_special=())) for e in encodings)
         assert count_tokens(text) >= real, text[:60]
+
+
+def test_a_range_is_written_one_way_everywhere():
+    """Data blocks, the extractive answer and the citations list write one line as
+    ``path:9`` and a range as ``path:3-5``; both forms read back as the same citation."""
+    from workbench.ai.citations import cite
+    from workbench.ai.records import Citation, ContextItem
+
+    assert cite("app/x.py", 9, 9) == cite("app/x.py", 9, None) == "app/x.py:9"
+    assert cite("app/x.py", 3, 5) == "app/x.py:3-5" and cite("README.md", None, None) == "README.md"
+    assert str(Citation("app/x.py", 9, 9, True)) == cite("app/x.py", 9, 9)
+    item = ContextItem(kind="passage", text="x = 1", tokens=3, path="app/x.py", line_start=9,
+                       line_end=9)
+    assert item.location == "app/x.py:9"
+    assert [(p, s, e) for p, s, e, *_ in find_citations("see app/x.py:9 and app/x.py:3-5")] == [
+        ("app/x.py", 9, 9), ("app/x.py", 3, 5)]

@@ -54,10 +54,13 @@ def check_citations(text: str, line_count: Callable[[str], int | None]
 
 
 def cite(path: str, start: int | None, end: int | None) -> str:
-    """The canonical form ``path:start-end`` (``path`` alone without lines)."""
+    """The canonical form ``path:start-end``, ``path:line`` for one line (as a
+    :class:`~.records.Citation` prints), ``path`` alone without lines."""
     if start is None:
         return path
-    return f"{path}:{start}-{end if end is not None else start}"
+    if end is None or end == start:
+        return f"{path}:{start}"
+    return f"{path}:{start}-{end}"
 
 
 def unique(citations: Iterable[Citation]) -> list[Citation]:

@@ -69,9 +69,9 @@ class ContextItem:
     def location(self) -> str | None:
         if not self.path:
             return None
-        if self.line_start is None:
-            return self.path
-        return f"{self.path}:{self.line_start}-{self.line_end or self.line_start}"
+        from .citations import cite  # it reads Citation from here
+
+        return cite(self.path, self.line_start, self.line_end or self.line_start)
 
 
 @dataclass(frozen=True)
