@@ -30,12 +30,21 @@ def ask_cmd(ctx, question: str, project: str, provider: str | None, model: str |
     """Ask QUESTION about PROJECT's map; the answer streams, then its citations."""
     wb = open_workbench(ctx)
 
+    open_line = [False]  # streamed text not ended by a line break yet
+
     def delta(piece: str) -> None:
         sys.stdout.write(piece)
         sys.stdout.flush()
+        if piece:
+            open_line[0] = not piece.endswith("\n")
 
-    answer = wb.ask(question, project, conversation=conversation, provider=provider,
-                    model=model, budget=budget, on_delta=delta)
+    try:
+        answer = wb.ask(question, project, conversation=conversation, provider=provider,
+                        model=model, budget=budget, on_delta=delta)
+    except BaseException:
+        if open_line[0]:  # a stream cut short: its error starts a line of its own
+            click.echo("")
+        raise
     click.echo("")
     label = "extracted, no model" if answer.extracted else f"{answer.provider}/{answer.model}"
     used = answer.usage.get("total_tokens")

@@ -57,6 +57,11 @@ def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server
     assert failed.stderr.strip().startswith("error: ") and "OPENAI_API_KEY" in failed.stderr
     cleared = cli(data_dir, "ai", "default", "-p", "shop", "--clear", env=env)
     assert "no default model" in cleared.stdout
+    # a stream cut short: what came is kept on its own line, then the one-line error
+    openai_server.cut("Half of the ans", abrupt=True)
+    cut = cli(data_dir, "ask", "cut?", "-p", "shop", env=env)
+    assert cut.returncode == 1 and cut.stdout == "Half of the ans\n", cut.stdout
+    assert cut.stderr.strip().startswith("error: ")
 
 
 def test_a_question_no_model_answered_shows_its_provider_and_error(shop, data_dir,
