@@ -70,7 +70,7 @@ def test_a_question_no_model_answered_shows_its_provider_and_error(shop, data_di
     env = {"WORKBENCH_AI_PROVIDER": "openai", "OPENAI_BASE_URL": openai_server.base_url,
            "OPENAI_API_KEY": openai_server.api_key, "OPENAI_MODEL": ""}
     failed = cli(data_dir, "ask", "where?", "-p", "shop", env=env)
-    assert failed.returncode == 1 and "no model chosen" in failed.stderr
+    assert failed.returncode == 1 and "no model chosen" in failed.stderr and "`--model`" in failed.stderr
     shown = cli(data_dir, "ai", "show", "1", env=env)
     assert shown.returncode == 0, shown.stderr
     assert "\n[assistant] openai (error: no model chosen" in shown.stdout, shown.stdout

@@ -117,8 +117,9 @@ class OpenAIProvider:
         """
         model = model or self.default_model
         if not model:
-            raise NoProvider("no model chosen for the openai provider: set OPENAI_MODEL, pass "
-                             "model=..., or set a project default (`workbench ai default`)")
+            raise NoProvider("no model chosen for the openai provider: set OPENAI_MODEL, name "
+                             "one (`--model` on the command line, `model=` in Python), or set "
+                             "a project default (`workbench ai default`)")
         args: dict[str, Any] = {"model": model, "messages": messages,
                                 "timeout": timeout or self.config.ai_timeout}
         if tools:
