@@ -78,3 +78,15 @@ def test_a_budget_under_one_token_is_refused(shop, budget):
     with pytest.raises(BudgetTooSmall, match="at least 1"):
         shop.show_context(QUESTION, "shop", budget=budget)
     assert shop.conversations("shop").empty
+
+
+def test_a_model_asked_of_the_extractive_provider_is_refused_not_ignored(shop):
+    from workbench.ai.errors import ModelNotFound
+
+    before = len(shop.conversations("shop"))
+    with pytest.raises(ModelNotFound, match="'gpt-9' would be ignored; ask a model server"):
+        shop.ask(QUESTION, "shop", provider="extractive", model="gpt-9")
+    with pytest.raises(ModelNotFound):  # extractive is what is configured here
+        shop.ask(QUESTION, "shop", model="gpt-9")
+    assert len(shop.conversations("shop")) == before  # nothing was stored
+    assert shop.ask(QUESTION, "shop", provider="extractive").extracted

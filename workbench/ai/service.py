@@ -27,7 +27,8 @@ from ..errors import WorkbenchError
 from ..source_text import decode_source
 from .citations import check_citations
 from .context import PASSAGE_SHARE, ContextBuilder, lexical_search
-from .errors import AIError, BudgetTooSmall, ConversationNotFound, ModelWithoutTools, NoProvider
+from .errors import (AIError, BudgetTooSmall, ConversationNotFound, ModelNotFound,
+                     ModelWithoutTools, NoProvider)
 from .providers import default_provider_name, get_provider, split_model_spec
 from .records import Answer, ContextItem, ContextRecord, ModelInfo, ToolRecord
 from .safety import SYSTEM_PROMPT, mask_messages, mask_secrets
@@ -275,7 +276,13 @@ class AskService:
         _check_budget(budget)
         info = self.store.projects.get(project)
         snap, read, search = self._materials(project, snapshot_id)
+        asked_model = model
         provider_name, model = self.choose(info.id, provider, model)
+        if provider_name == "extractive" and asked_model not in (None, "extractive"):
+            raise ModelNotFound(
+                f"the extractive provider answers from the map with no model, so the model "
+                f"{asked_model!r} would be ignored; ask a model server with --provider openai "
+                "(or goose), or leave the model out")
         chat = get_provider(provider_name, self.config)
         if hasattr(chat, "project"):
             chat.project = project  # the goose provider hands this project's map to Goose
