@@ -10,12 +10,12 @@ import sys
 
 import click
 
-from .cli_common import handle_errors, open_workbench
+from .cli_common import WORDS, handle_errors, open_workbench
 from .cli_query import _show as _table
 
 
 @click.command("ask")
-@click.argument("question")
+@click.argument("question", type=WORDS)
 @click.option("-p", "--project", required=True, help="The project to ask about.")
 @click.option("--provider", help="openai, goose or extractive [the project's default].")
 @click.option("--model", help="The model to ask [the project's default, then OPENAI_MODEL].")

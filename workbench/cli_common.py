@@ -80,6 +80,21 @@ class OneLineErrors(click.Group):
         return " ".join(["workbench", *names])
 
 
+class _Words(click.ParamType):
+    """Text that says something: blank text is a usage error (exit 2), like a missing one."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        if not str(value).strip():
+            self.fail("is empty; write it in words", param, ctx)
+        return value
+
+
+#: The type of a question, a title, a query: anything but blank.
+WORDS = _Words()
+
+
 def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

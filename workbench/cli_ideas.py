@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .cli_common import _fail, handle_errors, open_workbench
+from .cli_common import WORDS, _fail, handle_errors, open_workbench
 
 
 @click.group()
@@ -16,7 +16,7 @@ def idea() -> None:
 
 
 @idea.command("add")
-@click.argument("title")
+@click.argument("title", type=WORDS)
 @click.option("--text", "-t", default="", help="What should change and why (plain text).")
 @click.option("--project", "-p", required=True, help="The project the idea is about.")
 @click.option("--no-run", is_flag=True, help="Only capture the idea; the agents run later.")

@@ -39,8 +39,9 @@ def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
     assert same.returncode == 0, same.stderr
     assert "changed (0): -\nimpact (0 files): -\n" in same.stdout
 
-    bad = invoke_cli("idea", "add", "", "-p", "shop", data_dir=data)
-    assert bad.returncode == 1 and bad.stderr.startswith("error: an idea needs a title")
+    bad = invoke_cli("idea", "add", "  ", "-p", "shop", data_dir=data)
+    assert bad.returncode == 2 and bad.stderr.startswith(
+        "error: Invalid value for 'TITLE': is empty; write it in words"), bad.stderr
     captured = invoke_cli("idea", "add", "Later", "-p", "shop", "--no-run", data_dir=data)
     assert captured.returncode == 0 and "idea #2 new: Later" in captured.stdout
     listed = invoke_cli("idea", "list", "-p", "shop", data_dir=data)
