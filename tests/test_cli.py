@@ -119,6 +119,8 @@ def test_user_errors_are_one_clear_line(tmp_path, args, message):
         (["scheduler", "--poll", "0"], "0.0 is not in the range x>0", "workbench scheduler"),
         (["job", "cancel", "0"], "0 is not in the range x>=1", "workbench job cancel"),
         (["ask", " ", "-p", "shop"], "Invalid value for 'QUESTION': is empty", "workbench ask"),
+        (["map", "--all", "--executor", "bogus"], "Invalid value for '--executor': unknown executor 'bogus'",
+         "workbench map"),
         (["events", "retry", "0"], "0 is not in the range x>=1", "workbench events retry"),
         (["batch", "run", "report", "-p", "project"], "Option '-p' requires 2 arguments",
          "workbench batch run"),

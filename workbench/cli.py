@@ -206,6 +206,18 @@ def _exclude_patterns(ctx, param, value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
+def _executor_spec(ctx, param, value: str | None) -> str | None:
+    """A ``--executor`` that names no executor is a usage error, found before any work."""
+    if value is not None:
+        from .jobs.executors import ExecutorUnavailable, executor_kind
+
+        try:
+            executor_kind(value)
+        except ExecutorUnavailable as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
 @main.command("map")
 @click.argument("target", required=False)
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
@@ -225,7 +237,7 @@ def _exclude_patterns(ctx, param, value: tuple[str, ...]) -> tuple[str, ...]:
               help="Map every registered project at once (a portfolio); print a summary table.")
 @click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Map the projects listed in FILE (a name, URL or path a line) at once.")
-@click.option("--executor", metavar="SPEC",
+@click.option("--executor", metavar="SPEC", callback=_executor_spec,
               help="Where the maps run: local, tcp://HOST:8786 (a Dask scheduler) or "
                    "local-cluster[:N] [WORKBENCH_EXECUTOR, else local].")
 @click.option("--retries", type=click.IntRange(0, 10), default=1, show_default=True,
@@ -430,7 +442,7 @@ def job_resume(ctx) -> None:
               help="Where to write the executed notebook and HTML [data/runs/PROJECT].")
 @click.option("--all", "all_projects", is_flag=True,
               help="Report on every project at once, in parallel on the executor.")
-@click.option("--executor", metavar="SPEC",
+@click.option("--executor", metavar="SPEC", callback=_executor_spec,
               help="With --all: local, tcp://HOST:8786 or local-cluster[:N] "
                    "[WORKBENCH_EXECUTOR, else local].")
 @click.pass_context
