@@ -99,12 +99,15 @@ class ContextBuilder:
 
     # -- the whole -----------------------------------------------------------------------------
 
-    def build(self, question: str, *, budget: int, window: int, k: int = SEARCH_K) -> Packed:
-        """The context for ``question`` within ``budget`` tokens (never more)."""
+    def build(self, question: str, *, budget: int, window: int, k: int = SEARCH_K,
+              search_for: str | None = None) -> Packed:
+        """The context for ``question`` within ``budget`` tokens (never more); its passages
+        are searched with ``search_for`` when given (a follow-up's text with the question it
+        follows), else with the question."""
         budget = max(0, int(budget))
         items: list[ContextItem] = []
         blocks: list[str] = []
-        hits = self.search(question, k)
+        hits = self.search(search_for or question, k)
         used = 0
 
         share = int(budget * PASSAGE_SHARE)
@@ -133,7 +136,7 @@ class ContextBuilder:
                 blocks.append(block)
             items.append(item)
         record = ContextRecord(question, self.project, self.snapshot.id, budget, used, window,
-                               tuple(items), self.search_name)
+                               tuple(items), self.search_name, searched_for=search_for or "")
         return Packed(record, "\n\n".join(blocks))
 
     # -- passages ------------------------------------------------------------------------------

@@ -80,7 +80,9 @@ class ContextRecord:
 
     ``budget``: the tokens the context could use; ``tokens``: what the included items use;
     ``window``: the model's context window (tokens) it was fitted to; ``items``: included and
-    left-out items, in the order they were considered.
+    left-out items, in the order they were considered; ``searched_for``: the text the
+    passages were searched with when it is not the question alone (a follow-up's, with the
+    question before it).
     """
 
     question: str
@@ -91,6 +93,7 @@ class ContextRecord:
     window: int
     items: tuple[ContextItem, ...] = ()
     search: str = ""
+    searched_for: str = ""
 
     @property
     def included(self) -> list[ContextItem]:
@@ -119,6 +122,8 @@ class ContextRecord:
         """A plain-text account: the budget, then one line per item (✓ sent, · left out)."""
         lines = [f"context for {self.question!r} in {self.project} (snapshot {self.snapshot_id}): "
                  f"{self.tokens} of {self.budget} tokens budgeted, model window {self.window}"]
+        if self.searched_for:
+            lines.append(f"passages searched for {self.searched_for!r}")
         for i in self.items:
             mark = "✓" if i.included else "·"
             where = i.location or i.node or ""

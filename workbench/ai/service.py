@@ -302,7 +302,8 @@ class AskService:
         room -= count_message_tokens(history_msgs) if history_msgs else 0
         ctx_budget = max(0, min(room, budget if budget is not None else room))
         builder = ContextBuilder(snap, search=search, read_file=read, project=project)
-        packed = builder.build(question, budget=ctx_budget, window=window)
+        packed = builder.build(question, budget=ctx_budget, window=window,
+                               search_for=_follow_up_search(question, history))
         if not use_tools:
             _require_a_passage(packed.record, budget, max(0, room))
         record = _with_search(packed.record, search.used, history_items)
@@ -540,6 +541,17 @@ def _fit_history(history: list[dict], share: int, room: int
     kept.reverse()
     items.reverse()
     return kept, items
+
+
+def _follow_up_search(question: str, history: list[dict]) -> str | None:
+    """What a follow-up's passages are searched with: its text, then the question it follows
+    ("and who calls it?" names nothing to search for on its own), as conversational search
+    expands a turn with the one before it; None for a conversation's first question."""
+    earlier = next((m for m in reversed(history) if m.get("role") == "user"
+                    and str(m.get("content") or "").strip()), None)
+    if earlier is None:
+        return None
+    return f"{question} {' '.join(str(earlier['content']).split())}"
 
 
 def _with_search(record: ContextRecord, used: str,

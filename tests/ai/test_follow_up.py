@@ -1,0 +1,25 @@
+"""A follow-up question in a conversation searches with the question it follows: "and who
+calls it?" names nothing to search for on its own."""
+
+from __future__ import annotations
+
+
+def _passages(answer) -> list[str]:
+    return [i.path for i in answer.context.items if i.kind == "passage" and i.included]
+
+
+def test_a_follow_up_searches_with_the_question_it_follows(shop):
+    first = shop.ask("where is money formatted?", "shop")
+    assert "src/shop/util/money.py" in _passages(first)
+    alone = shop.ask("and who calls it?", "shop")
+    follow = shop.ask("and who calls it?", "shop", conversation=first.conversation_id)
+    assert follow.context.searched_for == "and who calls it? where is money formatted?"
+    assert alone.context.searched_for == ""  # a first question is searched as it is
+    # the earlier question's file comes first; asked alone, the words match anything
+    assert _passages(follow)[0] == "src/shop/util/money.py"
+    assert _passages(alone)[0] != "src/shop/util/money.py"
+    assert "passages searched for 'and who calls it? where is money formatted?'" in (
+        follow.show_context())
+    # a further follow-up follows the latest question, not the first
+    later = shop.ask("what does the cart total?", "shop", conversation=first.conversation_id)
+    assert later.context.searched_for == "what does the cart total? and who calls it?"
