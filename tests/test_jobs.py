@@ -45,3 +45,31 @@ def test_unexpected_errors_become_job_failed(wb):
         wb.jobs.submit("test", boom)
     assert err.value.job_id == wb.recent_jobs(1)[0].id
     assert "bad thing" in wb.recent_jobs(1)[0].error
+
+
+@pytest.mark.parametrize("beside", ["heartbeat", "progress"])
+def test_a_write_beside_a_jobs_last_transaction_cannot_undo_its_end(tmp_path, monkeypatch, beside):
+    """A heartbeat (or a progress report) whose transaction began before the job's last one
+    committed must fail with a conflict, which ``Database.write`` retries, not write the row
+    back as it saw it: with ``UPDATE ... RETURNING`` DuckDB 1.5 raised no conflict and a
+    finished job came back as running."""
+    import duckdb
+
+    from workbench.store import Store
+
+    store = Store(tmp_path / "wb.duckdb")
+    job_id = store.jobs.create("map", None, {}, running=True)
+    with store.db.session() as stale:
+        stale.execute("BEGIN TRANSACTION")
+        assert stale.execute("SELECT status FROM jobs WHERE id = ?", [job_id]).fetchone() == (
+            "running",)
+        store.jobs.finish(job_id, {"snapshot_id": 1})  # commits beside the open transaction
+        monkeypatch.setattr(store.db, "write", lambda fn, **_: fn(stale))
+        with pytest.raises(duckdb.TransactionException, match="Conflict"):
+            if beside == "heartbeat":
+                store.jobs.heartbeat([job_id])
+            else:
+                store.jobs.progress(job_id, 3, 10, "still going")
+        stale.execute("ROLLBACK")
+    monkeypatch.undo()
+    assert store.jobs.get(job_id).status == "succeeded"

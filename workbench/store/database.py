@@ -752,6 +752,18 @@ def registered(cur: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duckdb
             cur.unregister(name)
 
 
+def updated(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
+    """Run one ``UPDATE`` in the caller's transaction and return how many rows it changed.
+
+    Why not ``UPDATE ... RETURNING``: in DuckDB 1.5 an update with ``RETURNING`` of a row that
+    a transaction committed after this one began raises no write-write conflict; it writes the
+    row as this transaction's older snapshot had it, and the other change is lost (a job's
+    heartbeat, beside its last transaction, set the finished job back to ``running``). A plain
+    ``UPDATE`` raises "Conflict on update", which :meth:`Database.write` retries; what the
+    caller needs back is read with a ``SELECT`` after it, in the same transaction."""
+    return int(cur.execute(sql, params).fetchone()[0])
+
+
 @contextmanager
 def materialized(cur: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duckdb.DuckDBPyConnection]:
     """Arrow tables copied into temporary tables of ``cur`` under their keyword names for the

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
-from .database import Database
+from .database import Database, updated
 
 EVENT_COLUMNS = ("id", "type", "payload", "actor", "project", "created_at")
 DEAD_COLUMNS = ("id", "consumer", "event_id", "event_type", "attempts", "error", "status",
@@ -152,10 +152,12 @@ class EventsTable:
             return found
 
         def run(cur) -> tuple[bool, int, list[EventRow], list[tuple], int]:
-            row = cur.execute(
-                "UPDATE consumers SET lease_owner = ?, lease_until = ?, updated_at = ?"
-                " WHERE name = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)"
-                " RETURNING acked_id", [owner, lease_until, now, consumer, owner, now]).fetchone()
+            row = None
+            if updated(cur, "UPDATE consumers SET lease_owner = ?, lease_until = ?, updated_at = ?"
+                            " WHERE name = ? AND (lease_owner IS NULL OR lease_owner = ?"
+                            " OR lease_until < ?)", [owner, lease_until, now, consumer, owner, now]):
+                row = cur.execute("SELECT acked_id FROM consumers WHERE name = ?",
+                                  [consumer]).fetchone()
             if row is None:
                 exists = cur.execute("SELECT 1 FROM consumers WHERE name = ?",
                                      [consumer]).fetchone()
@@ -176,14 +178,12 @@ class EventsTable:
         ``acked_id`` while ``owner`` holds it, and keep the lease until ``lease_until`` (None
         lets it go). A position moved meanwhile (a replay) is left as it is. False when the
         lease was lost."""
-        row = self.db.write(lambda cur: cur.execute(
-            "UPDATE consumers SET acked_id = CASE WHEN acked_id = ? THEN ? ELSE acked_id END,"
-            " updated_at = ?,"
-            " lease_owner = CASE WHEN ? THEN lease_owner ELSE NULL END,"
-            " lease_until = ? WHERE name = ? AND lease_owner = ? RETURNING name",
-            [base, acked_id, now, lease_until is not None, lease_until, consumer, owner]
-        ).fetchone())
-        return row is not None
+        return self.db.write(lambda cur: updated(
+            cur, "UPDATE consumers SET acked_id = CASE WHEN acked_id = ? THEN ? ELSE acked_id END,"
+                 " updated_at = ?,"
+                 " lease_owner = CASE WHEN ? THEN lease_owner ELSE NULL END,"
+                 " lease_until = ? WHERE name = ? AND lease_owner = ?",
+            [base, acked_id, now, lease_until is not None, lease_until, consumer, owner])) > 0
 
     def release(self, consumer: str, owner: str) -> None:
         self.db.write(lambda cur: cur.execute(
@@ -195,9 +195,8 @@ class EventsTable:
         is created only with ``create``; without it nothing is written and False returned."""
 
         def run(cur) -> bool:
-            done = cur.execute("UPDATE consumers SET acked_id = ?, updated_at = now()"
-                               " WHERE name = ? RETURNING name", [acked_id, consumer]).fetchone()
-            if done is None:
+            if not updated(cur, "UPDATE consumers SET acked_id = ?, updated_at = now()"
+                                " WHERE name = ?", [acked_id, consumer]):
                 if not create:
                     return False
                 cur.execute("INSERT INTO consumers (name, acked_id) VALUES (?, ?)",

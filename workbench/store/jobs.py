@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from ..domain import JobInfo, JobStatus
 from ..errors import JobFailed
-from .database import Database
+from .database import Database, updated
 
 _COLUMNS = (
     "id, type, project_id, status, params, progress_done, progress_total, message, attempts,"
@@ -71,16 +71,19 @@ class JobsTable:
         cancelled, or another runner took it), so no job ever runs twice at once.
         """
         pid, host, started = owner or (None, None, None)
-        row = self.db.write(
-            lambda cur: cur.execute(
-                "UPDATE jobs SET status = ?, attempts = attempts + 1, started_at = now(),"
-                " heartbeat_at = now(), finished_at = NULL, pid = coalesce(?, pid),"
-                " hostname = coalesce(?, hostname), process_started = coalesce(?, process_started)"
-                " WHERE id = ? AND status = ? AND NOT coalesce(cancel_requested, false)"
-                " RETURNING attempts",
-                [JobStatus.RUNNING.value, pid, host, started, job_id, from_status],
-            ).fetchone()
-        )
+
+        def work(cur):
+            if not updated(cur, (
+                    "UPDATE jobs SET status = ?, attempts = attempts + 1, started_at = now(),"
+                    " heartbeat_at = now(), finished_at = NULL, pid = coalesce(?, pid),"
+                    " hostname = coalesce(?, hostname),"
+                    " process_started = coalesce(?, process_started)"
+                    " WHERE id = ? AND status = ? AND NOT coalesce(cancel_requested, false)"),
+                    [JobStatus.RUNNING.value, pid, host, started, job_id, from_status]):
+                return None
+            return cur.execute("SELECT attempts FROM jobs WHERE id = ?", [job_id]).fetchone()
+
+        row = self.db.write(work)
         return None if row is None else row[0]
 
     def cancel_queued(self, job_id: int) -> None:
@@ -91,13 +94,13 @@ class JobsTable:
 
     def progress(self, job_id: int, done: int, total: int | None, message: str | None) -> bool:
         """Record progress and a heartbeat; return whether a cancel was requested."""
-        row = self.db.write(
-            lambda cur: cur.execute(
-                "UPDATE jobs SET progress_done = ?, progress_total = ?, message = ?,"
-                " heartbeat_at = now() WHERE id = ? RETURNING cancel_requested",
-                [done, total, message, job_id],
-            ).fetchone()
-        )
+        def work(cur):
+            updated(cur, "UPDATE jobs SET progress_done = ?, progress_total = ?, message = ?,"
+                         " heartbeat_at = now() WHERE id = ?", [done, total, message, job_id])
+            return cur.execute("SELECT cancel_requested FROM jobs WHERE id = ?",
+                               [job_id]).fetchone()
+
+        row = self.db.write(work)
         return bool(row and row[0])
 
     def heartbeat(self, job_ids: Iterable[int]) -> list[int]:
@@ -105,10 +108,14 @@ class JobsTable:
         ids = list(job_ids)
         if not ids:
             return []
-        rows = self.db.write(lambda cur: cur.execute(
-            "UPDATE jobs SET heartbeat_at = now() WHERE list_contains(?, id) AND status = ?"
-            " RETURNING id, cancel_requested", [ids, JobStatus.RUNNING.value]).fetchall())
-        return [job_id for job_id, cancel in rows if cancel]
+        def work(cur):
+            updated(cur, "UPDATE jobs SET heartbeat_at = now() WHERE list_contains(?, id)"
+                         " AND status = ?", [ids, JobStatus.RUNNING.value])
+            return cur.execute("SELECT id FROM jobs WHERE list_contains(?, id) AND status = ?"
+                               " AND coalesce(cancel_requested, false)",
+                               [ids, JobStatus.RUNNING.value]).fetchall()
+
+        return [job_id for (job_id,) in self.db.write(work)]
 
     def finish(self, job_id: int, result: dict[str, Any] | None = None, cur=None) -> None:
         sql = (

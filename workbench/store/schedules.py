@@ -16,7 +16,7 @@ from typing import Any, Callable
 import duckdb
 
 from ..errors import ScheduleExists, ScheduleNotFound
-from .database import Database
+from .database import Database, updated
 
 COLUMNS = (
     "id", "name", "notebook", "parameters", "cron", "enabled", "catch_up", "next_due",
@@ -93,12 +93,9 @@ class SchedulesTable:
         """
 
         def work(cur):
-            moved = cur.execute(
-                "UPDATE schedules SET next_due = ?, claimed_by = ?, claimed_at = now()"
-                " WHERE id = ? AND enabled AND next_due = ? RETURNING id",
-                [new_next_due, claimed_by, schedule_id, seen_next_due],
-            ).fetchall()
-            if len(moved) != 1:
+            if updated(cur, "UPDATE schedules SET next_due = ?, claimed_by = ?,"
+                            " claimed_at = now() WHERE id = ? AND enabled AND next_due = ?",
+                       [new_next_due, claimed_by, schedule_id, seen_next_due]) != 1:
                 return None
             run_ids = then(cur)
             if run_ids:
