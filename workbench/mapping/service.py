@@ -381,21 +381,25 @@ class MapService:
                     linked = link_map(scanned.files, manifests=scanned.manifests)
                 files = scanned.files
                 lines_of = {f.path: f.facts.lines for f in files if f.facts is not None}
+                blame = _blamed_files(files, lines_of, self.config.blame)
             job.check_cancel()
             new_commits, prepared = miner.result()
             job.check_cancel()
             sizes = pd.Series(lines_of, dtype="float64")
-            blame = _blamed_files(files, lines_of, self.config.blame)
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
             # beside the map's tables on this one: one blame process until they are built,
             # when the history is long enough for a blame to hold much memory
             if not narrow_beside(len(prepared.commits)):
                 tables_built.set()
-            finishing = Background(
-                lambda: self.history.finish(prepared, sizes, blame=blame, blame_only=(
-                    _changed_since_last_map(self.store, project.id, blame)),
-                    blame_widen=tables_built,
-                    blamed=blaming.result() if blaming is not None else None))
+            def finish_history():
+                if blaming is not None:  # blamed beside the analysis already
+                    return self.history.finish(prepared, sizes, blame=blame,
+                                               blamed=blaming.result())
+                return self.history.finish(
+                    prepared, sizes, blame=blame, blame_widen=tables_built,
+                    blame_only=_changed_since_last_map(self.store, project.id, blame))
+
+            finishing = Background(finish_history)
             try:
                 with collector_paused(freeze=True):
                     if derived is not None:
