@@ -108,14 +108,14 @@ class JobsTable:
         ids = list(job_ids)
         if not ids:
             return []
-        def work(cur):
-            updated(cur, "UPDATE jobs SET heartbeat_at = now() WHERE list_contains(?, id)"
-                         " AND status = ?", [ids, JobStatus.RUNNING.value])
-            return cur.execute("SELECT id FROM jobs WHERE list_contains(?, id) AND status = ?"
-                               " AND coalesce(cancel_requested, false)",
-                               [ids, JobStatus.RUNNING.value]).fetchall()
-
-        return [job_id for (job_id,) in self.db.write(work)]
+        self.db.write(lambda cur: updated(
+            cur, "UPDATE jobs SET heartbeat_at = now() WHERE list_contains(?, id) AND status = ?",
+            [ids, JobStatus.RUNNING.value]))
+        # read apart: the write stays one short statement (a longer one beside a job's end
+        # kept its checkpoint from running)
+        return [job_id for (job_id,) in self.db.query(
+            "SELECT id FROM jobs WHERE list_contains(?, id) AND status = ?"
+            " AND coalesce(cancel_requested, false)", [ids, JobStatus.RUNNING.value])]
 
     def finish(self, job_id: int, result: dict[str, Any] | None = None, cur=None) -> None:
         sql = (
