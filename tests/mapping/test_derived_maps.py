@@ -149,7 +149,8 @@ def _snapshot_rows(wb: Workbench, snapshot_id: int) -> dict:
     return rows
 
 
-_OWN = {"seconds", "derived_from", "relinked", "whole_map_because", "parsed_now"}
+_OWN = {"seconds", "derived_from", "relinked", "whole_map_because", "parsed_now",
+        "history_updated_from", "history_whole_because"}
 
 
 def _pair(tmp_path: Path, repo: Path, *, blame: bool = False) -> tuple[Workbench, Workbench]:

@@ -69,6 +69,8 @@ from workbench.history.renames import ReadOnFirstUse, latest_paths
 from workbench.membership import contains
 
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
+#: Change coupling leaves out commits of more files than this (see the module docstring).
+MAX_CHANGESET_SIZE = 30
 #: A day in microseconds. Times are compared as integer microseconds since the epoch (UTC):
 #: a window's edge is exact, and no session time zone or daylight-saving shift enters.
 _DAY_US = 86_400_000_000
@@ -84,6 +86,8 @@ COMMIT_TABLE = pa.schema([("sha", pa.string()), ("author", pa.string()),
 CHANGE_TABLE = pa.schema([("path", pa.string()), ("added", pa.int64()), ("deleted", pa.int64()),
                           ("churn", pa.int64()), ("t", pa.int64()), ("author", pa.string()),
                           ("seq", pa.int64())])
+#: The changes renames moved: (commit, path as changed, latest path).
+MOVE_TABLE = pa.schema([("sha", pa.string()), ("path", pa.string()), ("latest", pa.string())])
 _RAW_CHANGES = pa.schema([("sha", pa.string()), ("path", pa.string()),
                           ("old_path", pa.string()), ("added", pa.int64()),
                           ("deleted", pa.int64())])
@@ -274,7 +278,7 @@ def change_coupling(
     min_shared: int = 5,
     min_revisions: int = 5,
     min_degree: float = 0.3,
-    max_changeset_size: int = 30,
+    max_changeset_size: int = MAX_CHANGESET_SIZE,
     order: Sequence[str] | None = None,
     prepared: "PerFileChanges | None" = None,
 ) -> pd.DataFrame:
@@ -322,6 +326,9 @@ class PerFileChanges:
     as_of: pd.Timestamp
     changes: pa.Table  # one row per (latest path, commit): :data:`CHANGE_TABLE`
     truncated: set[str]  # latest paths of the files present at a shallow boundary
+    #: (sha, path, latest) of every change whose latest path is not its path
+    #: (:data:`MOVE_TABLE`): what an update of the analysis needs to place older changes
+    moves: pa.Table | None = None
 
 
 def per_file_changes(commits: Any, file_changes: Any,
@@ -371,27 +378,39 @@ def per_file_changes(commits: Any, file_changes: Any,
                    i.author FROM raw f JOIN info i USING (sha) {markers}""")
         con.register("moved", _moved(con, graph=order is not None and parents is not None,
                                      parents=parents))
-        latest = ("SELECT coalesce(m.latest, r.path) AS final, r.* FROM rows r"
-                  " LEFT JOIN moved m ON m.seq = r.seq AND m.path = r.path")
         truncated = {path for (path,) in con.execute(
-            f"SELECT DISTINCT final FROM ({latest}) WHERE marker").fetchall()} if marked else set()
-        # a commit has one row per path, so two rows meet at one latest path only where a
-        # rename moved one of them: only the (latest path, commit) pairs that moved rows go
-        # to are grouped; every other row already stands alone for its pair
-        changes = con.execute(f"""
-            WITH meet AS (SELECT DISTINCT latest AS final, seq FROM moved),
-            placed AS (SELECT * FROM ({latest}) WHERE NOT marker AND t <= {_micros(as_of)})
-            SELECT final AS path, coalesce(added, 0) AS added, coalesce(deleted, 0) AS deleted,
-                   coalesce(added, 0) + coalesce(deleted, 0) AS churn, t, author, seq
-            FROM placed p ANTI JOIN meet USING (final, seq)
-            UNION ALL
-            SELECT final AS path,
-                   coalesce(sum(added), 0) AS added, coalesce(sum(deleted), 0) AS deleted,
-                   coalesce(sum(added), 0) + coalesce(sum(deleted), 0) AS churn,
-                   min(t) AS t, min(author) AS author, seq
-            FROM placed p SEMI JOIN meet USING (final, seq)
-            GROUP BY final, seq""").to_arrow_table().cast(CHANGE_TABLE)
-    return PerFileChanges(table, as_of, changes, truncated)
+            f"SELECT DISTINCT final FROM ({_LATEST}) WHERE marker").fetchall()} if marked else set()
+        changes = per_path_changes(con, as_of)
+        moves = con.execute("SELECT i.sha, m.path, m.latest FROM moved m JOIN info i USING (seq)"
+                            " ORDER BY i.sha, m.path").to_arrow_table().cast(MOVE_TABLE)
+    return PerFileChanges(table, as_of, changes, truncated, moves)
+
+
+#: Each row's latest path: its own, unless ``moved`` (seq, path, latest) says otherwise.
+_LATEST = ("SELECT coalesce(m.latest, r.path) AS final, r.* FROM rows r"
+           " LEFT JOIN moved m ON m.seq = r.seq AND m.path = r.path")
+
+
+def per_path_changes(con: duckdb.DuckDBPyConnection, as_of: pd.Timestamp) -> pa.Table:
+    """:data:`CHANGE_TABLE` rows, one per (latest path, commit), of the ``rows`` view (sha,
+    path, old_path, added, deleted, marker, seq, t, author) of ``con`` moved by its ``moved``
+    table (seq, path, latest): the rows up to ``as_of``, boundary markers left out."""
+    # a commit has one row per path, so two rows meet at one latest path only where a
+    # rename moved one of them: only the (latest path, commit) pairs that moved rows go
+    # to are grouped; every other row already stands alone for its pair
+    return con.execute(f"""
+        WITH meet AS (SELECT DISTINCT latest AS final, seq FROM moved),
+        placed AS (SELECT * FROM ({_LATEST}) WHERE NOT marker AND t <= {_micros(as_of)})
+        SELECT final AS path, coalesce(added, 0) AS added, coalesce(deleted, 0) AS deleted,
+               coalesce(added, 0) + coalesce(deleted, 0) AS churn, t, author, seq
+        FROM placed p ANTI JOIN meet USING (final, seq)
+        UNION ALL
+        SELECT final AS path,
+               coalesce(sum(added), 0) AS added, coalesce(sum(deleted), 0) AS deleted,
+               coalesce(sum(added), 0) + coalesce(sum(deleted), 0) AS churn,
+               min(t) AS t, min(author) AS author, seq
+        FROM placed p SEMI JOIN meet USING (final, seq)
+        GROUP BY final, seq""").to_arrow_table().cast(CHANGE_TABLE)
 
 
 def _moved(con: duckdb.DuckDBPyConnection, *, graph: bool,

@@ -42,6 +42,8 @@ from .mine import DEFAULT_MAX_CHANGES, SHALLOW_REASON, mine
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
+    from .incremental import AnalysisRecord
+
 
 @dataclass
 class HistoryResult:
@@ -55,6 +57,8 @@ class HistoryResult:
     mailmap: str = ""
     #: Files whose current lines are not blamed yet: the blame budget ran out first.
     blame_pending: int = 0
+    #: What the next snapshot's analysis may be updated from (None without history).
+    record: "AnalysisRecord | None" = None
 
 
 class _InOrder:
@@ -122,6 +126,12 @@ class PreparedHistory:
     coupling: pd.DataFrame
     mailmap: str = ""
     boundary: list[str] = field(default_factory=list)
+    record: "AnalysisRecord | None" = None  # what the next snapshot's update starts from
+    #: The snapshot whose analysis this one updated, or None for a whole analysis.
+    updated_from: int | None = None
+    #: Why the analysis could not be an update of the base it was given (None: it was, or
+    #: no base was given).
+    whole_because: str | None = None
 
 
 def _in_order(shas: list[str], order: "pa.Array") -> list[str]:
@@ -240,7 +250,8 @@ class HistoryService:
 
     def prepare(self, project_id: int, repo: Path, commit: str, *,
                 files: dict[str, str] | Callable[[], dict[str, str]] | None = None,
-                cancel: Callable[[], bool] | None = None) -> "PreparedHistory":
+                cancel: Callable[[], bool] | None = None,
+                base: int | None = None) -> "PreparedHistory":
         """What :meth:`analyse` computes without the files' sizes and current lines: the
         metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
         A map runs it beside the parse, which is what yields the sizes. ``files`` may be a
@@ -250,11 +261,21 @@ class HistoryService:
         The history is read from the store as Arrow tables and analysed by DuckDB
         (:mod:`.metrics`), which runs without holding Python's lock: the map's parse and
         linking go on beside it. ``cancel`` is asked between the steps
-        (:class:`MiningCancelled`)."""
+        (:class:`MiningCancelled`).
+
+        With ``base`` (a snapshot of the project), the base's analysis is updated with the
+        commits since its commit when it can be (:mod:`.incremental`); the result is the
+        same. ``updated_from`` or ``whole_because`` of the result says which it was."""
         def check() -> None:
             if cancel is not None and cancel():
                 raise MiningCancelled("the history analysis was cancelled")
 
+        whole_because = None
+        if base is not None:
+            updated = self._update(project_id, repo, commit, base, files, check)
+            if isinstance(updated, PreparedHistory):
+                return updated
+            whole_because = updated
         order, commits, changes, mailmap, boundary = self._history_of(project_id, repo, commit)
         check()
         if commits.num_rows == 0:
@@ -276,8 +297,95 @@ class HistoryService:
         check()
         # the boundary markers in ``steps`` are not changes
         coupling = change_coupling(None, None, prepared=steps)
+        from .incremental import AnalysisRecord
+
         return PreparedHistory(project_id, repo, commit, steps.commits, metrics, coupling,
-                               mailmap, boundary)
+                               mailmap, boundary, AnalysisRecord(steps.moves, coupling),
+                               whole_because=whole_because)
+
+    def _update(self, project_id: int, repo: Path, commit: str, base: int, files,
+                check: Callable[[], None]) -> "PreparedHistory | str":
+        """The analysis of ``commit`` as an update of snapshot ``base``'s
+        (:mod:`.incremental`), or why it cannot be one."""
+        import pyarrow.compute as pc
+
+        from . import incremental as inc
+
+        history = self.store.history
+        record = history.record(base)
+        if record is None:
+            return "the earlier map kept no history analysis"
+        info = self.store.snapshots.get(base)
+        mailmap = read_mailmap(repo, commit, self.git)
+        new = self._since(repo, info.commit_sha, commit)
+        if new is None:
+            return "the commit does not descend from the earlier one"
+        _, added = history.load_arrow(project_id, new, commit_columns=("sha",),
+                                      change_columns=ANALYSIS_CHANGE_COLUMNS)
+        touched = sorted(set(added.column("path").to_pylist()))
+        renamed = added.column("old_path").null_count < added.num_rows
+        why = inc.why_not(
+            base_boundary=bool(info.stats.get("history_truncated_at")),
+            same_mailmap=mailmap == history.mailmap(base), descends=True,
+            new_commits=len(new), stored_commits=history.commit_count(project_id),
+            base_commits=int(info.stats.get("commits") or 0), renamed=renamed,
+            left_paths_changed=not renamed and bool(touched)
+            and history.left_by_renames(project_id, touched))
+        if why is not None:
+            return why
+        commits, _ = history.load_arrow(project_id, None, changes=False,
+                                        commit_columns=ANALYSIS_COMMIT_COLUMNS)
+        if commits.column("truncated").null_count < commits.num_rows:
+            return "the history is shallow"
+        commits = commit_table(Mailmap(mailmap).apply_arrow(commits))
+        check()
+        if commits.num_rows == 0:
+            return "the history has no commits"
+        import pandas as pd
+
+        as_of = pd.Timestamp(pc.max(commits.column("t")).as_py(), unit="us", tz="UTC")
+        moves = record.moves
+        touched_changes = inc.placed_changes(
+            commits, history.changes_at(project_id, inc.sources(moves, touched)), moves, as_of)
+        recent = inc.placed_changes(commits, history.changes_since(
+            project_id, inc.window_start(as_of) - pd.Timedelta(days=1)), moves, as_of)
+        if callable(files):
+            files = files()
+        metrics = inc.updated_metrics(
+            commits, as_of, history.metrics(base, deleted=True), touched, touched_changes,
+            recent, present=list(files) if files is not None else None)
+        check()
+        # the pairs of the touched paths: every commit that changed one of them, or a path
+        # changed with one in a commit coupling counts, each commit with all its changes
+        first = inc.placed_changes(commits, history.changes_of_commits_at(
+            project_id, inc.sources(moves, touched)), moves, as_of)
+        partners = inc.coupled_paths(first, touched)
+        coupled = inc.placed_changes(commits, history.changes_of_commits_at(
+            project_id, inc.sources(moves, partners)), moves, as_of)
+        coupling = inc.updated_coupling(record.coupling, touched, coupled)
+        return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
+                               [], inc.AnalysisRecord(moves, coupling), updated_from=base)
+
+    def _since(self, repo: Path, base: str, commit: str) -> "pa.Array | None":
+        """The commits reachable from ``commit`` and not from ``base``, or None when ``base``
+        is not an ancestor of ``commit``."""
+        import pyarrow as pa
+
+        git = with_index_room(repo, self.git)
+        if base != commit:
+            done = git.run_raw(["merge-base", "--is-ancestor", base, commit], cwd=repo,
+                               what="comparing commits")
+            if done.returncode == 1:
+                return None
+            if done.returncode != 0:
+                raise git.failure("comparing commits",
+                                  done.stderr.decode("utf-8", "replace").strip(), done.returncode)
+        done = git.run_raw(["rev-list", commit, f"^{base}", "--"], cwd=repo,
+                           what="listing new commits")
+        if done.returncode != 0:
+            raise git.failure("listing new commits", done.stderr.decode("utf-8", "replace").strip(),
+                              done.returncode)
+        return pa.array(done.stdout.split(), pa.binary()).cast(pa.string())
 
     def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
                blame: dict[str, str] | None = None, blame_only: set[str] | None = None,
@@ -304,7 +412,7 @@ class HistoryService:
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
         return HistoryResult(len(commits), metrics, prepared.coupling,
                              truncated_at=prepared.boundary, mailmap=prepared.mailmap,
-                             blame_pending=pending)
+                             blame_pending=pending, record=prepared.record)
 
     def blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str], *,
               only: set[str] | None = None, budget: float | None = None,

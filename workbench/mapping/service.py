@@ -43,7 +43,8 @@ class _HistoryMiner:
     """
 
     def __init__(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-                 commit: str, files: Callable[[], dict[str, str]], job: Job) -> None:
+                 commit: str, files: Callable[[], dict[str, str]], job: Job,
+                 base: int | None = None) -> None:
         self._job = job
         self._stop = threading.Event()
         self._shown = threading.Event()
@@ -51,7 +52,7 @@ class _HistoryMiner:
         self._prepared: PreparedHistory | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(history, project_id, repo, commit, files),
+            target=self._run, args=(history, project_id, repo, commit, files, base),
             name=f"workbench-history-{project_id}", daemon=True)
         self._thread.start()
 
@@ -64,14 +65,14 @@ class _HistoryMiner:
         return self._stop.is_set() or bool(cancelled and cancelled())
 
     def _run(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-             commit: str, files: Callable[[], dict[str, str]]) -> None:
+             commit: str, files: Callable[[], dict[str, str]], base: int | None) -> None:
         try:
             service = history()
             self._added = service.sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
             if not self._cancelled():
                 self._prepared = service.prepare(project_id, repo, commit, files=files,
-                                                 cancel=self._cancelled)
+                                                 cancel=self._cancelled, base=base)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
 
@@ -297,8 +298,12 @@ class MapService:
         # history is mined beside the listing and the parse: git log, git ls-tree and the
         # parser workers overlap (on a monorepo the history is what a re-map waits for last)
         listed: Future = Future()
+        # the history analysis is an update of the newest kept one when it can be (a whole
+        # map asked for is whole in its history too)
+        base = (None if whole or not self.config.derive_maps
+                else self.store.history.newest_record(project.id))
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
-                              job)
+                              job, base)
         try:
             entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                        max_bytes=self.config.max_tree_bytes)
@@ -420,6 +425,10 @@ class MapService:
                      **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
                      **({"derived_from": derived.base_id, "relinked": len(derived.relinked)}
                         if derived is not None else {}),
+                     **({"history_updated_from": prepared.updated_from}
+                        if prepared.updated_from is not None else {}),
+                     **({"history_whole_because": prepared.whole_because}
+                        if prepared.whole_because else {}),
                      **({"whole_map_because": why_whole} if why_whole else {})}
         except BaseException:
             miner.stop()  # mining and its analysis end with the map (a no-op once finished)
@@ -438,6 +447,8 @@ class MapService:
         def extra(cur, snapshot_id: int) -> None:
             self.store.history.write_metrics(cur, snapshot_id, history.metrics)
             self.store.history.write_mailmap(cur, snapshot_id, history.mailmap)
+            if history.record is not None:
+                self.store.history.write_record(cur, snapshot_id, history.record)
             self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
             if derived is not None:
                 self.store.links.write(cur, snapshot_id, evidence={

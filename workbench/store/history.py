@@ -61,6 +61,12 @@ def _sha_array(shas) -> "pa.Array":
     return pa.array(list(shas or []), pa.string())
 
 
+def _in(cur, wanted: "pa.Table", run):
+    """``run(cur)`` with ``wanted`` (a table of paths) registered as ``wanted_paths``."""
+    with registered(cur, wanted_paths=wanted):
+        return run(cur)
+
+
 def parents_by_sha(table: "pa.Table") -> dict[str, list[str]]:
     """sha -> parent shas from a (sha, parents) table (:meth:`HistoryTable.parents_table`)."""
     shas = table.column("sha").to_pylist()
@@ -94,6 +100,9 @@ class HistoryTable:
         def delete(cur):
             for table in ("commits", "file_changes", "history_state", "blame_lines"):
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
+            # their moves name changes of the history dropped
+            cur.execute("DELETE FROM history_records WHERE snapshot_id IN"
+                        " (SELECT id FROM snapshots WHERE project_id = ?)", [project_id])
 
         self.db.write(delete)
 
@@ -171,6 +180,73 @@ class HistoryTable:
 
         tables = self.db.read(fetch)
         return tables[0], (tables[1] if changes else None)
+
+    def commit_count(self, project_id: int) -> int:
+        """How many commits of the project are mined (any branch's)."""
+        return int(self.db.query("SELECT count(*) FROM commits WHERE project_id = ?",
+                                 [project_id])[0][0])
+
+    def left_by_renames(self, project_id: int, paths: list[str]) -> bool:
+        """Whether a mined rename moved a file away from one of ``paths``."""
+        import pyarrow as pa
+
+        wanted = pa.table({"path": pa.array(paths, pa.string())})
+        return bool(self.db.read(lambda cur: _in(cur, wanted, lambda c: c.execute(
+            "SELECT count(*) FROM file_changes WHERE project_id = ? AND old_path IN"
+            " (SELECT path FROM wanted_paths)", [project_id]).fetchone()[0])))
+
+    def changes_at(self, project_id: int, paths: list[str]) -> "pa.Table":
+        """The mined changes (:data:`ANALYSIS_CHANGE_COLUMNS`) made at ``paths``."""
+        return self._changes(project_id, paths, "path IN (SELECT path FROM wanted_paths)")
+
+    def changes_of_commits_at(self, project_id: int, paths: list[str]) -> "pa.Table":
+        """Every mined change of each commit that changed one of ``paths``."""
+        return self._changes(project_id, paths, (
+            "sha IN (SELECT sha FROM file_changes WHERE project_id = $project"
+            " AND path IN (SELECT path FROM wanted_paths))"))
+
+    def changes_since(self, project_id: int, start) -> "pa.Table":
+        """The mined changes of the commits authored at ``start`` (a UTC timestamp) or later."""
+        return self.db.read(lambda cur: cur.execute(
+            f"SELECT {', '.join('f.' + c for c in ANALYSIS_CHANGE_COLUMNS)} FROM file_changes f"
+            " JOIN commits c ON c.project_id = f.project_id AND c.sha = f.sha"
+            " WHERE f.project_id = $project AND c.authored_at >= $start",
+            {"project": project_id, "start": start}).to_arrow_table())
+
+    def _changes(self, project_id: int, paths: list[str], where: str) -> "pa.Table":
+        import pyarrow as pa
+
+        wanted = pa.table({"path": pa.array(paths, pa.string())})
+        return self.db.read(lambda cur: _in(cur, wanted, lambda c: c.execute(
+            f"SELECT {', '.join(ANALYSIS_CHANGE_COLUMNS)} FROM file_changes"
+            f" WHERE project_id = $project AND {where}", {"project": project_id}
+        ).to_arrow_table()))
+
+    @staticmethod
+    def write_record(cur, snapshot_id: int, record) -> None:
+        """Keep a snapshot's :class:`~workbench.history.incremental.AnalysisRecord`, inside
+        the snapshot's own transaction."""
+        moves, coupling = record.encode()
+        cur.execute("INSERT INTO history_records (snapshot_id, moves, coupling) VALUES (?, ?, ?)",
+                    [snapshot_id, moves, coupling])
+
+    def record(self, snapshot_id: int):
+        """A snapshot's :class:`~workbench.history.incremental.AnalysisRecord`, or None for a
+        snapshot mapped without one (before schema 26, or without history)."""
+        rows = self.db.query("SELECT moves, coupling FROM history_records WHERE snapshot_id = ?",
+                             [snapshot_id])
+        if not rows:
+            return None
+        from ..history.incremental import AnalysisRecord
+
+        return AnalysisRecord.decode(bytes(rows[0][0]), bytes(rows[0][1]))
+
+    def newest_record(self, project_id: int) -> int | None:
+        """The newest snapshot of the project whose history analysis is kept, or None."""
+        rows = self.db.query(
+            "SELECT max(s.id) FROM snapshots s JOIN history_records r ON r.snapshot_id = s.id"
+            " WHERE s.project_id = ?", [project_id])
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def parents_table(self, project_id: int) -> "pa.Table":
         """sha, parents of every mined commit of the project, as an Arrow table

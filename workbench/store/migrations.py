@@ -716,6 +716,18 @@ MIGRATIONS: tuple[Migration, ...] = (
         " the next commit's map reads it back instead of working it out (NULL for older maps)",
         "ALTER TABLE link_records ADD COLUMN layout BLOB",
     ),
+    Migration(
+        26,
+        "what a snapshot's history analysis keeps for the next commit's update: the changes"
+        " renames moved and the whole change coupling, as Arrow streams (none for older maps)",
+        """
+        CREATE TABLE history_records (
+            snapshot_id BIGINT PRIMARY KEY,
+            moves BLOB NOT NULL,
+            coupling BLOB NOT NULL
+        );
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

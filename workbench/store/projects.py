@@ -95,7 +95,8 @@ class ProjectsTable:
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
             for table in ("edges", "nodes", "files", "file_metrics", "snapshot_mailmaps",
-                          "search_indexes", "snapshot_summaries", "link_records", "module_links"):
+                          "search_indexes", "snapshot_summaries", "link_records", "module_links",
+                          "history_records"):
                 cur.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({snaps})", [project_id])
             cur.execute(f"DELETE FROM snapshot_refs WHERE snapshot_id IN ({snaps})", [project_id])
             cur.execute("DELETE FROM project_pins WHERE project_id = ?", [project_id])

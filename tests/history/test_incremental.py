@@ -1,0 +1,190 @@
+"""A re-map's history analysis, updated from the earlier map's, equals the whole analysis.
+
+Each case maps a history, adds commits, maps again (the analysis updated from the first
+map's) and maps the same commit whole (``force``): the per-file metrics of every path, deleted
+ones included, and the whole change coupling must be the same, value for value.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from tests.history.gitrepo import GitRepo
+from workbench import Workbench
+
+ANN = ("Ann", "ann@example.com")
+ANN_OLD = ("ann", "ann@old.example")
+BOB = ("Bob", "bob@example.com")
+CAROL = ("Carol", "carol@example.com")
+PEOPLE = (ANN, ANN_OLD, BOB, CAROL)
+
+
+def day(n: int, hour: int = 10) -> str:
+    """An author date ``n`` days after 2022-01-01."""
+    return (pd.Timestamp("2022-01-01T00:00:00+00:00") + pd.Timedelta(days=n, hours=hour)
+            ).isoformat()
+
+
+def lines(tag: str, n: int) -> str:
+    return "".join(f"{tag} {i}\n" for i in range(n))
+
+
+def build_history(repo: GitRepo, seed: int = 7) -> int:
+    """Two years of history with renames (a chain, a rename beside an edit on a branch, a path
+    reused), a mailmap, a binary file, a deletion, a commit of 40 files and files changed
+    together often enough to couple. Returns the last day used."""
+    rng = random.Random(seed)
+    repo.write(".mailmap", "Ann <ann@example.com> ann <ann@old.example>\n")
+    core = [f"pkg/core{i}.py" for i in range(6)]
+    for path in core:
+        repo.write(path, lines(path, 5))
+    repo.write("pkg/old_name.py", lines("old", 8))
+    repo.write("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01")
+    repo.write("doomed.txt", lines("doomed", 3))
+    repo.commit("start", ANN, day(0))
+    n = 1
+    for round_ in range(14):  # pairs of core files changed together, by turns
+        a, b = rng.sample(core, 2) if round_ % 2 else core[:2]  # core0 and core1 couple
+        repo.write(a, lines(f"{a}{round_}", 5 + round_))
+        repo.write(b, lines(f"{b}{round_}", 4 + round_))
+        repo.commit(f"pair {round_}", rng.choice(PEOPLE), day(n))
+        n += rng.randint(5, 40)
+    repo.git("mv", "pkg/old_name.py", "pkg/mid_name.py")
+    repo.commit("rename once", BOB, day(n))
+    n += 3
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("pkg/mid_name.py", lines("side", 9))
+    repo.commit("edit beside a rename", CAROL, day(n))
+    repo.git("checkout", "-q", "main")
+    repo.git("mv", "pkg/mid_name.py", "pkg/new_name.py")
+    repo.commit("rename again", ANN, day(n + 1))
+    repo.git("merge", "-q", "--no-edit", "-X", "theirs", "side",
+             env={"GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": ANN[1],
+                  "GIT_AUTHOR_DATE": day(n + 2), "GIT_COMMITTER_DATE": day(n + 2),
+                  "GIT_COMMITTER_NAME": "Ann", "GIT_COMMITTER_EMAIL": ANN[1]})
+    n += 5
+    repo.write("pkg/old_name.py", lines("reused", 2))  # the first path again, a new file
+    repo.git("rm", "-q", "doomed.txt")
+    repo.commit("reuse a path, delete a file", BOB, day(n))
+    n += 10
+    for i in range(40):  # too many files for coupling to count
+        repo.write(f"gen/g{i}.py", lines(f"g{i}", 2))
+    repo.write(core[0], lines("mass", 30))
+    repo.commit("generate", CAROL, day(n))
+    for round_ in range(10):
+        a = rng.choice(core)
+        repo.write(a, lines(f"late{a}{round_}", 7 + round_))
+        repo.write("pkg/new_name.py", lines(f"late{round_}", 3 + round_))
+        repo.commit(f"late {round_}", rng.choice(PEOPLE), day(n))
+        n += rng.randint(1, 60)
+    return n
+
+
+def compare(wb: Workbench, updated, whole) -> None:
+    stats = updated.stats
+    assert stats.get("history_updated_from") is not None, stats.get("history_whole_because")
+    assert "history_updated_from" not in whole.stats
+    got = updated.metrics(deleted=True).sort_values("path", ignore_index=True)
+    want = whole.metrics(deleted=True).sort_values("path", ignore_index=True)
+    pd.testing.assert_frame_equal(got, want)
+    got_pairs = wb.store.history.record(updated.id).coupling
+    want_pairs = wb.store.history.record(whole.id).coupling
+    pd.testing.assert_frame_equal(got_pairs, want_pairs)
+    assert len(want_pairs), "the history couples no files: the case checks nothing"
+
+
+@pytest.fixture
+def history(tmp_path) -> tuple[GitRepo, int]:
+    repo = GitRepo(tmp_path / "repo")
+    return repo, build_history(repo)
+
+
+def test_one_more_commit_to_a_coupled_file(wb, history) -> None:
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    repo.write("pkg/core1.py", lines("next", 12))
+    repo.write("pkg/core2.py", lines("next", 3))
+    repo.commit("one more", BOB, day(n + 1))
+    updated = wb.map("p")
+    whole = wb.map("p", force=True)
+    pairs = wb.store.history.record(whole.id).coupling
+    assert "pkg/core1.py" in set(pairs["path_a"]) | set(pairs["path_b"])
+    compare(wb, updated, whole)
+
+
+def test_a_merged_branch_a_new_file_a_deletion_and_a_backdated_commit(wb, history) -> None:
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    repo.git("checkout", "-q", "-b", "topic")
+    for i in range(6):
+        repo.write("pkg/core3.py", lines(f"topic{i}", 4 + i))
+        repo.write("pkg/fresh.py", lines(f"fresh{i}", 2 + i))
+        repo.commit(f"topic {i}", ANN_OLD, day(n + 2 + i))
+    repo.git("checkout", "-q", "main")
+    repo.git("rm", "-q", "pkg/core4.py")
+    repo.commit("drop core4", CAROL, day(n + 1))
+    # authored long before everything else (a rebase keeps author dates)
+    repo.write("pkg/core5.py", lines("backdated", 6))
+    repo.commit("old work", ("Dan", "dan@example.com"), day(3))
+    repo.git("merge", "-q", "--no-edit", "topic",
+             env={"GIT_AUTHOR_NAME": "Bob", "GIT_AUTHOR_EMAIL": BOB[1],
+                  "GIT_AUTHOR_DATE": day(n + 20), "GIT_COMMITTER_DATE": day(n + 20),
+                  "GIT_COMMITTER_NAME": "Bob", "GIT_COMMITTER_EMAIL": BOB[1]})
+    compare(wb, wb.map("p"), wb.map("p", force=True))
+
+
+def test_a_commit_a_year_later_moves_every_window(wb, history) -> None:
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    repo.write("pkg/new_name.py", lines("much later", 5))  # a file renames moved changes to
+    repo.commit("a year on", CAROL, day(n + 400))
+    compare(wb, wb.map("p"), wb.map("p", force=True))
+
+
+def test_updates_follow_one_another(wb, history) -> None:
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    for i in range(3):
+        repo.write(f"pkg/core{i}.py", lines(f"step{i}", 9))
+        repo.write("pkg/core5.py", lines(f"step{i}", 3))
+        repo.commit(f"step {i}", BOB, day(n + 1 + i))
+        updated = wb.map("p")
+    assert wb.store.history.record(updated.stats["history_updated_from"]) is not None
+    compare(wb, updated, wb.map("p", force=True))
+
+
+@pytest.mark.parametrize("case", ["rename", "left path", "mailmap", "older commit"])
+def test_what_an_update_cannot_take_is_analysed_whole(wb, history, case) -> None:
+    repo, n = history
+    first = wb.map(str(repo.path), name="p")
+    if case == "rename":
+        repo.git("mv", "pkg/core2.py", "pkg/core2b.py")
+    elif case == "left path":  # a path a rename left, made again
+        repo.write("pkg/mid_name.py", lines("again", 2))
+    elif case == "mailmap":
+        repo.write(".mailmap", "Bob <bob@example.com> Carol <carol@example.com>\n")
+    if case == "older commit":
+        snap = wb.map("p", ref=repo.git("rev-parse", "HEAD~3"))
+    else:
+        repo.commit(case, ANN, day(n + 1))
+        snap = wb.map("p")
+    assert snap.id != first.id and "history_updated_from" not in snap.stats
+    assert snap.stats["history_whole_because"]
+    whole = wb.map("p", ref=snap.commit, force=True)
+    got = snap.metrics(deleted=True).sort_values("path", ignore_index=True)
+    pd.testing.assert_frame_equal(got, whole.metrics(deleted=True).sort_values(
+        "path", ignore_index=True))
+
+
+def test_a_whole_map_keeps_its_record_and_forgetting_history_drops_it(wb, history) -> None:
+    repo, _ = history
+    snap = wb.map(str(repo.path), name="p")
+    record = wb.store.history.record(snap.id)
+    assert record is not None and record.moves.num_rows > 0  # the renamed files' changes
+    moved = set(record.moves.column("latest").to_pylist())
+    assert moved == {"pkg/new_name.py"}
+    wb.store.history.forget(wb.project("p").info.id)
+    assert wb.store.history.record(snap.id) is None

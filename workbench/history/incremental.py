@@ -1,0 +1,236 @@
+"""A snapshot's history analysis updated from an earlier snapshot's, not recomputed.
+
+The whole analysis (:func:`~.metrics.per_file_changes`, :func:`~.metrics.file_metrics`,
+:func:`~.metrics.change_coupling`) reads every change of the history: on a million commits
+it takes seconds, for a re-map whose new commits touched one file. When the new snapshot's
+commit descends from the earlier one's and the new commits rename nothing, the result is the
+earlier one's with three kinds of change, each computed from few rows:
+
+* **the paths the new commits changed** ("touched") get their metrics from all their changes,
+  read from the store by path (the changes renames moved to them included);
+* **every other path** keeps its totals, authors, main author, ownership, first and last
+  change; what depends on the analysis date (the windows, the code age, knowledge loss and
+  the name each main author used last) is worked out again from the changes of the last
+  ``max(windows)`` days and from the commits;
+* **change coupling** keeps the earlier pairs of untouched paths and computes every pair of a
+  touched path again, from the whole commits that changed it or any path changed with it.
+
+Renames are placed by the earlier analysis's moves (:class:`AnalysisRecord`): no change of a
+new commit moves (the new commits rename nothing and change no path a rename left), and no
+older change moves elsewhere than before (no new rename). Where two renames of one path were
+made on branches beside each other, which one the earlier analysis followed depends on the
+order git listed its history in; the update keeps that choice.
+
+What the update cannot take, the whole analysis does (:func:`why_not`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import pandas as pd
+import pyarrow as pa
+
+from ..membership import contains
+from .metrics import (_DAY_US, DEFAULT_WINDOWS, MAX_CHANGESET_SIZE, MOVE_TABLE, PerFileChanges,
+                      _connect, _change_rows, _hotspots, _micros, author_names,
+                      change_coupling, file_metrics, per_path_changes)
+
+#: Columns of a snapshot's stored metrics that the analysis does not make (the owners of
+#: current lines come from blame, when the analysis is finished).
+OWNER_COLUMNS = ("current_lines", "current_owner", "current_owner_name", "current_ownership",
+                 "current_lines_unknown")
+#: How many new commits an update takes: past it, the whole analysis is as quick.
+MAX_NEW_COMMITS = 10_000
+_COUPLING_TYPES = {"shared": "int64", "revisions_a": "int64", "revisions_b": "int64",
+                   "degree": "float64"}
+
+
+@dataclass(frozen=True)
+class AnalysisRecord:
+    """What a snapshot's history analysis keeps for the next snapshot's update: the changes
+    renames moved (:data:`~.metrics.MOVE_TABLE`) and the whole change coupling (the map's
+    co-change edges hold only the pairs of files it has)."""
+
+    moves: pa.Table
+    coupling: pd.DataFrame
+
+    def encode(self) -> tuple[bytes, bytes]:
+        """``(moves, coupling)`` as compressed Arrow IPC streams."""
+        coupling = pa.Table.from_pandas(self.coupling.reset_index(drop=True),
+                                        preserve_index=False)
+        return _ipc(self.moves.cast(MOVE_TABLE)), _ipc(coupling)
+
+    @classmethod
+    def decode(cls, moves: bytes, coupling: bytes) -> "AnalysisRecord":
+        table = _read_ipc(coupling).to_pandas()
+        if table.empty:
+            table = pd.DataFrame({"path_a": pd.Series(dtype=object),
+                                  "path_b": pd.Series(dtype=object),
+                                  **{c: pd.Series(dtype=t) for c, t in _COUPLING_TYPES.items()}})
+        return cls(_read_ipc(moves).cast(MOVE_TABLE), table.astype(_COUPLING_TYPES))
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _read_ipc(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
+def why_not(*, base_boundary: bool, same_mailmap: bool, descends: bool, new_commits: int,
+            stored_commits: int, base_commits: int, renamed: bool,
+            left_paths_changed: bool) -> str | None:
+    """Why the analysis of a snapshot cannot be an update of its base's, or None when it can.
+
+    ``base_boundary``: the base's history is shallow; ``same_mailmap``: both commits have the
+    same ``.mailmap``; ``descends``: the base's commit is an ancestor of the new one;
+    ``new_commits``: commits reachable from the new commit and not from the base's;
+    ``stored_commits``: the project's mined commits (they must be exactly the new commit's
+    history, so that the store's changes are the history's); ``renamed``: a new commit renames
+    a file; ``left_paths_changed``: a new commit changes a path some rename left."""
+    if base_boundary:
+        return "the earlier history is shallow"
+    if not same_mailmap:
+        return "the .mailmap changed"
+    if not descends:
+        return "the commit does not descend from the earlier one"
+    if new_commits > MAX_NEW_COMMITS:
+        return f"more than {MAX_NEW_COMMITS:,} new commits"
+    if stored_commits != base_commits + new_commits:
+        return "the store holds commits of other branches"
+    if renamed:
+        return "a new commit renames a file"
+    if left_paths_changed:
+        return "a new commit changes a path a rename left"
+    return None
+
+
+def sources(moves: pa.Table, latest: Iterable[str]) -> list[str]:
+    """The paths whose changes may end at the ``latest`` paths: those paths and every path a
+    moved change of theirs was made at."""
+    wanted = sorted(set(latest))
+    moved = contains(moves.column("latest"), wanted)
+    return sorted(set(wanted) | set(moves.column("path").filter(pa.array(moved)).to_pylist()))
+
+
+def placed_changes(commits: pa.Table, raw: pa.Table, moves: pa.Table,
+                   as_of: pd.Timestamp) -> pa.Table:
+    """``raw`` changes (sha, path, old_path, added, deleted) as the analysis counts them:
+    one :data:`~.metrics.CHANGE_TABLE` row per (latest path, commit), each change at the
+    latest path ``moves`` gives it (its own path when none). ``commits``: every commit of the
+    history, as :func:`~.metrics.commit_table` gives them (``seq`` is their row)."""
+    with _connect(commits=commits, raw=_change_rows(raw), moves=moves.cast(MOVE_TABLE)) as con:
+        con.execute("CREATE TEMP VIEW info AS SELECT sha, t, author, r AS seq FROM commits")
+        con.execute("""CREATE TEMP VIEW rows AS
+            SELECT f.sha, f.path, f.old_path, f.added, f.deleted, false AS marker, i.seq, i.t,
+                   i.author FROM raw f JOIN info i USING (sha)""")
+        con.execute("CREATE TEMP TABLE moved AS SELECT i.seq, m.path, m.latest"
+                    " FROM moves m JOIN info i USING (sha)")
+        return per_path_changes(con, as_of)
+
+
+def updated_metrics(commits: pa.Table, as_of: pd.Timestamp, base: pd.DataFrame,
+                    touched: Sequence[str], touched_changes: pa.Table, recent_changes: pa.Table,
+                    *, present: Iterable[str] | None, windows: Sequence[int] = DEFAULT_WINDOWS,
+                    knowledge_loss_days: int = 365) -> pd.DataFrame:
+    """What :func:`~.metrics.file_metrics` gives for the new history, from the ``base``
+    snapshot's metrics (every path, deleted files included).
+
+    ``touched_changes``: every change (:func:`placed_changes`) whose latest path is in
+    ``touched``; ``recent_changes``: every change within ``max(windows)`` days of ``as_of``
+    (more does no harm). Raises ValueError when ``recent_changes`` starts too late."""
+    now = _micros(as_of)
+    touched = sorted(set(touched))
+    fresh = file_metrics(None, None, present=present,
+                         prepared=PerFileChanges(commits, as_of, _only(touched_changes, touched),
+                                                 set()), windows=windows,
+                         knowledge_loss_days=knowledge_loss_days)
+    kept = base.loc[~contains(base["path"], touched)].drop(
+        columns=[c for c in OWNER_COLUMNS if c in base.columns]).reset_index(drop=True)
+    if len(kept):
+        recent = file_metrics(None, None, prepared=PerFileChanges(
+            commits, as_of, recent_changes, set()), windows=windows)
+        recent = recent.set_index("path")
+        for days in windows:
+            for column in (f"churn_{days}d", f"commits_{days}d"):
+                kept[column] = recent[column].reindex(kept["path"]).fillna(0).astype(
+                    "int64").to_numpy()
+        last = kept["last_changed"]
+        stamps = last.dt.tz_convert("UTC").dt.as_unit("us")
+        micros = stamps.astype("int64").where(last.notna())
+        kept["code_age_days"] = ((now - micros) / _DAY_US).astype("float64")
+        names = author_names(commits, as_of)
+        kept["main_author_name"] = kept["main_author"].map(names)
+        kept["knowledge_loss"] = (kept["main_author"].notna() & ~kept["main_author"].isin(
+            _active(commits, now, knowledge_loss_days))).astype(bool)
+        kept["present"] = (contains(kept["path"], present) if present is not None
+                           else pd.Series(pd.NA, index=kept.index, dtype="boolean"))
+        kept["first_seen"] = kept["first_seen"].dt.tz_convert("UTC").dt.as_unit("us")
+        kept["last_changed"] = stamps
+        kept["history_truncated"] = kept["history_truncated"].astype(bool)
+        kept = kept[list(fresh.columns)].astype(fresh.dtypes.to_dict())
+    result = pd.concat([fresh, kept], ignore_index=True) if len(kept) else fresh
+    result = result.sort_values("path", kind="stable", ignore_index=True)
+    lines, hotspot = _hotspots(result["commits_total"].set_axis(result["path"]), None)
+    result["lines"], result["hotspot"] = lines.to_numpy(), hotspot.to_numpy()
+    return result
+
+
+def window_start(as_of: pd.Timestamp, windows: Sequence[int] = DEFAULT_WINDOWS) -> pd.Timestamp:
+    """The earliest author date a window of ``windows`` ending at ``as_of`` holds."""
+    return as_of - pd.Timedelta(days=max(windows))
+
+
+def _only(changes: pa.Table, paths: Sequence[str]) -> pa.Table:
+    return changes.filter(pa.array(contains(changes.column("path"), paths)))
+
+
+def _active(commits: pa.Table, now: int, days: int) -> set[str]:
+    """Authors with a commit in the ``days`` up to ``now`` (microseconds)."""
+    with _connect(commits=commits) as con:
+        return {a for (a,) in con.execute(
+            f"SELECT DISTINCT author FROM commits WHERE t <= {now} AND author IS NOT NULL"
+            f" AND {now} - t <= {int(days) * _DAY_US}").fetchall()}
+
+
+def coupled_paths(changes: pa.Table, touched: Sequence[str], *,
+                  max_changeset_size: int = MAX_CHANGESET_SIZE) -> list[str]:
+    """The latest paths changed with a ``touched`` path in a commit change coupling counts
+    (of at most ``max_changeset_size`` files), the touched paths included. ``changes``:
+    :func:`placed_changes` of whole commits."""
+    with _connect(changes=changes, touched=pa.table({"path": pa.array(sorted(set(touched)),
+                                                                      pa.string())})) as con:
+        return [p for (p,) in con.execute(f"""
+            WITH kept AS (SELECT seq FROM changes GROUP BY seq
+                          HAVING count(*) <= {int(max_changeset_size)})
+            SELECT DISTINCT path FROM changes WHERE seq IN (SELECT seq FROM kept)
+            UNION SELECT path FROM touched ORDER BY 1""").fetchall()]
+
+
+def updated_coupling(base: pd.DataFrame, touched: Sequence[str], coupled_changes: pa.Table,
+                     **thresholds) -> pd.DataFrame:
+    """What :func:`~.metrics.change_coupling` gives for the new history, from the ``base``
+    snapshot's coupling: its pairs of untouched paths, and every pair of a ``touched`` path
+    computed again from ``coupled_changes`` (:func:`placed_changes` of every commit that
+    changed a touched path or a path changed with one, each commit whole)."""
+    touched = sorted(set(touched))
+    again = change_coupling(None, None, prepared=PerFileChanges(
+        pa.table({}), pd.Timestamp(0, tz="UTC"), coupled_changes, set()), **thresholds)
+    again = again.loc[contains(again["path_a"], touched) | contains(again["path_b"], touched)]
+    kept = base.loc[~(contains(base["path_a"], touched) | contains(base["path_b"], touched))]
+    both = pa.Table.from_pandas(pd.concat([kept, again], ignore_index=True).astype(
+        _COUPLING_TYPES), preserve_index=False)
+    with _connect(pairs=both) as con:  # the order change_coupling gives
+        ordered = con.execute("SELECT path_a, path_b, shared, revisions_a, revisions_b, degree"
+                              " FROM pairs ORDER BY degree DESC, shared DESC, path_a, path_b"
+                              ).to_arrow_table()
+    return ordered.to_pandas().astype(_COUPLING_TYPES)
+
