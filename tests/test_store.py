@@ -44,7 +44,8 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
 def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
     """Numbers may be reserved with gaps: a database migrated without one (a branch that had
     not got it yet) still gets it later, although newer versions are applied already."""
-    later = sorted(MIGRATIONS, key=lambda m: m.version)[-3]  # one below the two newest
+    # one below the newest, which does not build on it
+    later = sorted(MIGRATIONS, key=lambda m: m.version)[-2]
     path = tmp_path / "gap.duckdb"
     con = duckdb.connect(str(path))
     without = tuple(m for m in MIGRATIONS if m.version != later.version)

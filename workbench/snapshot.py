@@ -182,13 +182,21 @@ def _shortened(names: list[str], sep: str, *, tail: int) -> str:
 def map_origin(stats: dict) -> str | None:
     """How a map was made, when a summary should say it: derived from an earlier snapshot
     (and how much was linked again), or a whole map where one could have been derived (and
+    why not), and whether its history's analysis was updated from an earlier snapshot's (or
     why not); None for a first map or a forced one."""
+    history = None
+    if stats.get("history_updated_from") is not None:
+        history = f"its history's analysis updated from snapshot #{stats['history_updated_from']}'s"
+    elif stats.get("history_whole_because"):
+        history = f"its history analysed whole: {stats['history_whole_because']}"
     if "derived_from" in stats:
-        return (f"derived from snapshot #{stats['derived_from']}: "
+        made = (f"derived from snapshot #{stats['derived_from']}: "
                 f"{stats.get('relinked', 0):,} Python modules linked again, the other rows kept")
-    if stats.get("whole_map_because"):
-        return f"a whole map, not derived from the last one: {stats['whole_map_because']}"
-    return None
+    elif stats.get("whole_map_because"):
+        made = f"a whole map, not derived from the last one: {stats['whole_map_because']}"
+    else:
+        return history
+    return f"{made}; {history}" if history else made
 
 
 def describe_exclusions(patterns) -> str:

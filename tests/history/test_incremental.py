@@ -12,6 +12,7 @@ import random
 import pandas as pd
 import pytest
 
+from tests.helpers import invoke_cli
 from tests.history.gitrepo import GitRepo
 from workbench import Workbench
 
@@ -109,6 +110,7 @@ def test_one_more_commit_to_a_coupled_file(wb, history) -> None:
     repo.write("pkg/core2.py", lines("next", 3))
     repo.commit("one more", BOB, day(n + 1))
     updated = wb.map("p")
+    assert "its history's analysis updated from snapshot #1's" in updated.summary().to_text()
     whole = wb.map("p", force=True)
     pairs = wb.store.history.record(whole.id).coupling
     assert "pkg/core1.py" in set(pairs["path_a"]) | set(pairs["path_b"])
@@ -166,13 +168,16 @@ def test_what_an_update_cannot_take_is_analysed_whole(wb, history, case) -> None
         repo.write("pkg/mid_name.py", lines("again", 2))
     elif case == "mailmap":
         repo.write(".mailmap", "Bob <bob@example.com> Carol <carol@example.com>\n")
-    if case == "older commit":
-        snap = wb.map("p", ref=repo.git("rev-parse", "HEAD~3"))
-    else:
+    ref = repo.git("rev-parse", "HEAD~3") if case == "older commit" else None
+    if ref is None:
         repo.commit(case, ANN, day(n + 1))
-        snap = wb.map("p")
+    wb.close()  # the command line's map, in this process, on the same data
+    mapped = invoke_cli("map", "p", *(["--ref", ref] if ref else []), data_dir=wb.data_dir)
+    assert mapped.returncode == 0, mapped.stderr
+    snap = wb.snapshot("p", ref)
     assert snap.id != first.id and "history_updated_from" not in snap.stats
-    assert snap.stats["history_whole_because"]
+    why = snap.stats["history_whole_because"]
+    assert f"its history analysed whole: {why}" in mapped.stdout
     whole = wb.map("p", ref=snap.commit, force=True)
     got = snap.metrics(deleted=True).sort_values("path", ignore_index=True)
     pd.testing.assert_frame_equal(got, whole.metrics(deleted=True).sort_values(

@@ -33,10 +33,10 @@ from typing import Iterable, Sequence
 import pandas as pd
 import pyarrow as pa
 
-from ..membership import contains
+from ..membership import contains, positions
 from .metrics import (_DAY_US, DEFAULT_WINDOWS, MAX_CHANGESET_SIZE, MOVE_TABLE, PerFileChanges,
-                      _connect, _change_rows, _hotspots, _micros, author_names,
-                      change_coupling, file_metrics, per_path_changes)
+                      _connect, _change_rows, _hotspots, _micros, change_coupling,
+                      file_metrics, per_path_changes, window_sums)
 
 #: Columns of a snapshot's stored metrics that the analysis does not make (the owners of
 #: current lines come from blame, when the analysis is finished).
@@ -127,7 +127,14 @@ def placed_changes(commits: pa.Table, raw: pa.Table, moves: pa.Table,
     one :data:`~.metrics.CHANGE_TABLE` row per (latest path, commit), each change at the
     latest path ``moves`` gives it (its own path when none). ``commits``: every commit of the
     history, as :func:`~.metrics.commit_table` gives them (``seq`` is their row)."""
-    with _connect(commits=commits, raw=_change_rows(raw), moves=moves.cast(MOVE_TABLE)) as con:
+    raw = _change_rows(raw)
+    # the commits of these changes, found by probing the history's shas in a hash table of
+    # theirs (few): a join would hash the million commits for each call
+    mine = pa.array(positions(commits.column("sha"), raw.column("sha").unique()) >= 0)
+    commits = commits.filter(mine)
+    moves = moves.cast(MOVE_TABLE)
+    moves = moves.filter(pa.array(contains(moves.column("sha"), commits.column("sha"))))
+    with _connect(commits=commits, raw=raw, moves=moves) as con:
         con.execute("CREATE TEMP VIEW info AS SELECT sha, t, author, r AS seq FROM commits")
         con.execute("""CREATE TEMP VIEW rows AS
             SELECT f.sha, f.path, f.old_path, f.added, f.deleted, false AS marker, i.seq, i.t,
@@ -146,31 +153,36 @@ def updated_metrics(commits: pa.Table, as_of: pd.Timestamp, base: pd.DataFrame,
 
     ``touched_changes``: every change (:func:`placed_changes`) whose latest path is in
     ``touched``; ``recent_changes``: every change within ``max(windows)`` days of ``as_of``
-    (more does no harm). Raises ValueError when ``recent_changes`` starts too late."""
+    (more does no harm)."""
     now = _micros(as_of)
     touched = sorted(set(touched))
+    touched_changes = _only(touched_changes, touched)
+    # a main author's name and activity are their own commits': only the commits of the
+    # touched paths' authors are read for those paths
+    theirs = commits.filter(pa.array(contains(commits.column("author"),
+                                              touched_changes.column("author").unique())))
     fresh = file_metrics(None, None, present=present,
-                         prepared=PerFileChanges(commits, as_of, _only(touched_changes, touched),
-                                                 set()), windows=windows,
-                         knowledge_loss_days=knowledge_loss_days)
+                         prepared=PerFileChanges(theirs, as_of, touched_changes, set()),
+                         windows=windows, knowledge_loss_days=knowledge_loss_days)
     kept = base.loc[~contains(base["path"], touched)].drop(
         columns=[c for c in OWNER_COLUMNS if c in base.columns]).reset_index(drop=True)
     if len(kept):
-        recent = file_metrics(None, None, prepared=PerFileChanges(
-            commits, as_of, recent_changes, set()), windows=windows)
+        sums, columns = window_sums(now, windows)
+        with _connect(changes=recent_changes) as con:
+            recent = con.execute(f"SELECT path, {', '.join(sums)} FROM changes"
+                                 f" WHERE t <= {now} GROUP BY path").to_arrow_table().to_pandas()
         recent = recent.set_index("path")
-        for days in windows:
-            for column in (f"churn_{days}d", f"commits_{days}d"):
-                kept[column] = recent[column].reindex(kept["path"]).fillna(0).astype(
-                    "int64").to_numpy()
+        for column in columns:
+            kept[column] = recent[column].reindex(kept["path"]).fillna(0).astype(
+                "int64").to_numpy()
         last = kept["last_changed"]
         stamps = last.dt.tz_convert("UTC").dt.as_unit("us")
         micros = stamps.astype("int64").where(last.notna())
         kept["code_age_days"] = ((now - micros) / _DAY_US).astype("float64")
-        names = author_names(commits, as_of)
+        names, active = _authors(commits, now, knowledge_loss_days)
         kept["main_author_name"] = kept["main_author"].map(names)
-        kept["knowledge_loss"] = (kept["main_author"].notna() & ~kept["main_author"].isin(
-            _active(commits, now, knowledge_loss_days))).astype(bool)
+        kept["knowledge_loss"] = (kept["main_author"].notna()
+                                  & ~contains(kept["main_author"], active)).astype(bool)
         kept["present"] = (contains(kept["path"], present) if present is not None
                            else pd.Series(pd.NA, index=kept.index, dtype="boolean"))
         kept["first_seen"] = kept["first_seen"].dt.tz_convert("UTC").dt.as_unit("us")
@@ -184,6 +196,19 @@ def updated_metrics(commits: pa.Table, as_of: pd.Timestamp, base: pd.DataFrame,
     return result
 
 
+def _authors(commits: pa.Table, now: int, days: int) -> tuple[pd.Series, list[str]]:
+    """Each author's name as :func:`~.metrics.file_metrics` gives it (the one used last up to
+    ``now``), and the authors with a commit in the ``days`` up to ``now``: one pass."""
+    with _connect(commits=commits) as con:
+        rows = con.execute(
+            f"SELECT author, arg_max(author_name, (t, r)) AS name,"
+            f" {now} - max(t) <= {int(days) * _DAY_US} AS active FROM commits"
+            f" WHERE t <= {now} AND author IS NOT NULL GROUP BY author").to_arrow_table()
+    frame = rows.to_pandas()
+    return (pd.Series(frame["name"].to_numpy(), index=frame["author"].to_numpy()),
+            frame.loc[frame["active"].astype(bool), "author"].tolist())
+
+
 def window_start(as_of: pd.Timestamp, windows: Sequence[int] = DEFAULT_WINDOWS) -> pd.Timestamp:
     """The earliest author date a window of ``windows`` ending at ``as_of`` holds."""
     return as_of - pd.Timedelta(days=max(windows))
@@ -191,14 +216,6 @@ def window_start(as_of: pd.Timestamp, windows: Sequence[int] = DEFAULT_WINDOWS) 
 
 def _only(changes: pa.Table, paths: Sequence[str]) -> pa.Table:
     return changes.filter(pa.array(contains(changes.column("path"), paths)))
-
-
-def _active(commits: pa.Table, now: int, days: int) -> set[str]:
-    """Authors with a commit in the ``days`` up to ``now`` (microseconds)."""
-    with _connect(commits=commits) as con:
-        return {a for (a,) in con.execute(
-            f"SELECT DISTINCT author FROM commits WHERE t <= {now} AND author IS NOT NULL"
-            f" AND {now} - t <= {int(days) * _DAY_US}").fetchall()}
 
 
 def coupled_paths(changes: pa.Table, touched: Sequence[str], *,

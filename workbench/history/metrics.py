@@ -205,12 +205,7 @@ def file_metrics(
         prepared = per_file_changes(commits, file_changes, as_of, order=order,
                                     boundary_paths=boundary_paths)
     now = _micros(prepared.as_of)
-    sums, window_columns = [], []
-    for days in windows:
-        recent = f"{now} - t <= {int(days) * _DAY_US}"
-        sums += [f"sum(churn) FILTER (WHERE {recent}) AS churn_{days}d",
-                 f"count(*) FILTER (WHERE {recent}) AS commits_{days}d"]
-        window_columns += [f"churn_{days}d", f"commits_{days}d"]
+    sums, window_columns = window_sums(now, windows)
     counts = [*window_columns, "churn_total", "commits_total", "added_total", "deleted_total",
               "authors"]
     sql = f"""
@@ -268,6 +263,18 @@ def file_metrics(
     else:
         result["present"] = pd.Series(pd.NA, index=result.index, dtype="boolean")
     return result
+
+
+def window_sums(now: int, windows: Sequence[int]) -> tuple[list[str], list[str]]:
+    """The SQL aggregates of the window columns over a ``changes`` table (path, churn, t)
+    grouped by path, for an analysis date ``now`` (UTC microseconds), and their names."""
+    sums, columns = [], []
+    for days in windows:
+        recent = f"{now} - t <= {int(days) * _DAY_US}"
+        sums += [f"sum(churn) FILTER (WHERE {recent}) AS churn_{days}d",
+                 f"count(*) FILTER (WHERE {recent}) AS commits_{days}d"]
+        columns += [f"churn_{days}d", f"commits_{days}d"]
+    return sums, columns
 
 
 def change_coupling(

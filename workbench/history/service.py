@@ -335,7 +335,7 @@ class HistoryService:
             return why
         commits, _ = history.load_arrow(project_id, None, changes=False,
                                         commit_columns=ANALYSIS_COMMIT_COLUMNS)
-        if commits.column("truncated").null_count < commits.num_rows:
+        if pc.any(pc.equal(commits.column("truncated"), SHALLOW_REASON)).as_py():
             return "the history is shallow"
         commits = commit_table(Mailmap(mailmap).apply_arrow(commits))
         check()
@@ -352,7 +352,7 @@ class HistoryService:
         if callable(files):
             files = files()
         metrics = inc.updated_metrics(
-            commits, as_of, history.metrics(base, deleted=True), touched, touched_changes,
+            commits, as_of, history.metrics_of_every_path(base), touched, touched_changes,
             recent, present=list(files) if files is not None else None)
         check()
         # the pairs of the touched paths: every commit that changed one of them, or a path

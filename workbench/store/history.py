@@ -270,6 +270,13 @@ class HistoryTable:
             f"SELECT {', '.join(METRIC_COLUMNS)} FROM file_metrics WHERE snapshot_id = ?{where}"
             " ORDER BY hotspot DESC NULLS LAST, path", [snapshot_id])
 
+    def metrics_of_every_path(self, snapshot_id: int) -> pd.DataFrame:
+        """A snapshot's per-file metrics, deleted files included, in no order (read as Arrow:
+        a fifth of :meth:`metrics`' time on 100,000 files)."""
+        return self.db.read(lambda cur: cur.execute(
+            f"SELECT {', '.join(METRIC_COLUMNS)} FROM file_metrics WHERE snapshot_id = ?",
+            [snapshot_id]).to_arrow_table()).to_pandas()
+
     def commits(self, project_id: int) -> pd.DataFrame:
         """Every commit mined for the project (any snapshot's), by committer date."""
         return self.db.query_df(
