@@ -237,3 +237,30 @@ def test_utc_under_another_name_is_called_utc_and_other_zones_are_kept(tmp_path)
         assert out.returncode == 0, out.stderr
         seen[zone] = out.stdout.split()
     assert seen == {"Etc/UTC": ["UTC", "True"], "Europe/Berlin": ["Europe/Berlin", "True"]}
+
+
+def test_routine_checkpoints_leave_row_groups_and_compaction_merges_them(tmp_path):
+    """A map's checkpoint does not merge the row groups it appended to (that cost seconds on a
+    monorepo); a compaction after a deletion does, reclaiming what the deleted rows held."""
+    from workbench.store.database import Database
+
+    db = Database(tmp_path / "compact.duckdb")
+
+    def row_groups() -> int:
+        return db.read(lambda cur: cur.execute(
+            "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('t')").fetchone()[0])
+
+    db.write(lambda cur: cur.execute(
+        "CREATE TABLE t AS SELECT i AS id, i % 7 AS p, repeat('x', 50) AS s"
+        " FROM range(500000) r(i)"))
+    db.checkpoint()
+    db.write(lambda cur: cur.execute("DELETE FROM t WHERE p NOT IN (2, 3)"))
+    db.checkpoint()
+    assert row_groups() == 5  # the rows of 500,000 left in their row groups of 122,880
+    db.write_compacting(lambda cur: cur.execute("DELETE FROM t WHERE p = 2"))
+    assert row_groups() == 1
+    assert db.read(lambda cur: cur.execute("SELECT count(*) FROM t").fetchone()[0]) == 71429
+    db.write(lambda cur: cur.execute("UPDATE t SET s = 'y' WHERE id = 3"))
+    db.checkpoint()  # routine again after the compaction
+    assert db.read(lambda cur: cur.execute(
+        "SELECT current_setting('max_vacuum_tasks')").fetchone()[0]) == 0

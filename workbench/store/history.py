@@ -104,7 +104,7 @@ class HistoryTable:
             cur.execute("DELETE FROM history_records WHERE snapshot_id IN"
                         " (SELECT id FROM snapshots WHERE project_id = ?)", [project_id])
 
-        self.db.write(delete)
+        self.db.write_compacting(delete)  # what the deleted rows held, reclaimed
 
     def store_batch(self, project_id: int, commits: pa.Table, changes: pa.Table,
                     checkpoint: tuple[str, ...] | None, *, replace: bool = False) -> None:

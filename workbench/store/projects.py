@@ -113,4 +113,4 @@ class ProjectsTable:
                 cur.execute(f"DELETE FROM {table} WHERE project_id = ?", [project_id])
             cur.execute("DELETE FROM projects WHERE id = ?", [project_id])
 
-        self.db.write(delete)
+        self.db.write_compacting(delete)  # what the deleted rows held, reclaimed
