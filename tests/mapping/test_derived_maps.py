@@ -293,3 +293,44 @@ def test_a_map_derived_from_one_without_a_kept_layout_works_it_out(tmp_path: Pat
         assert a.stats.get("derived_from") is not None
         assert derived.store.links.read(a.id).layout is not None
         _same_maps(derived, whole, a, b)
+
+
+def test_a_derived_map_blames_each_changed_file_once_as_soon_as_it_knows_it(
+        tmp_path: Path, monkeypatch) -> None:
+    """The changed files' blame starts when the derivation knows them, beside their parse; the
+    map's own blame then finds it cached instead of running git again."""
+    import threading
+
+    import workbench.history.blame as blame_module
+    import workbench.mapping.derive as derive_module
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def a():\n    return 1\n",
+                 "pkg/b.py": "from pkg.a import a\n\n\ndef b():\n    return a()\n"})
+    commit(repo, "first")
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", workers=1))
+    wb.add_project("p", str(repo))
+    wb.map("p")
+    blamed: list[str] = []
+    started = threading.Event()
+    seen_at_link: list[bool] = []
+    real, real_link = blame_module.blame_lines, derive_module.link
+
+    def counted(repo_path, commit_sha, path, git=None):
+        blamed.append(path)
+        started.set()
+        return real(repo_path, commit_sha, path, git)
+
+    def link(*args, **kwargs):  # the changed file's blame is under way before linking ends
+        seen_at_link.append(started.wait(30))
+        return real_link(*args, **kwargs)
+
+    monkeypatch.setattr(blame_module, "blame_lines", counted)
+    monkeypatch.setattr(derive_module, "link", link)
+    write(repo, {"pkg/b.py": "from pkg.a import a\n\n\ndef b():\n    return a() + 1\n"})
+    commit(repo, "second")
+    snap = wb.map("p")
+    assert snap.stats.get("derived_from") is not None
+    assert blamed == ["pkg/b.py"] and seen_at_link == [True]
+    owners = snap.metrics().set_index("path")
+    assert owners.loc["pkg/b.py", "current_lines"] == 5

@@ -329,15 +329,19 @@ class MapService:
                     excluder=excluder,
                 )
 
+        early_blame = None
         try:
-            derived, why_whole, scanned = (None, None, None) if whole else self._derive(
-                project, entries, excluder, scan_entries, loading)
+            derived, why_whole, scanned, early_blame = (
+                (None, None, None, None) if whole else self._derive(
+                    project, repo, commit, entries, excluder, scan_entries, loading))
             if derived is None:
                 scanned = scan_entries(entries)
             # a cancel asked for while the last files parsed stops here: nothing is stored
             job.check_cancel()
         except BaseException:
             miner.stop()
+            if early_blame is not None:
+                early_blame.wait()
             raise
         fresh = scanned.fresh
         # parse results are a cache keyed by blob: stored in their own short transaction
@@ -363,10 +367,15 @@ class MapService:
                     base_commits = self.store.snapshots.get(derived.base_id).stats.get("commits")
                     if not narrow_beside(int(base_commits or 0)):
                         tables_built.set()
-                    blaming = Background(lambda: self.history.blame(
-                        project.id, repo, commit, blame,
-                        only=_changed_since_last_map(self.store, project.id, blame),
-                        budget=self.history.blame_budget, widen=tables_built))
+                    def blame_changed():
+                        if early_blame is not None:  # the changed files', cached once done
+                            early_blame.wait()
+                        return self.history.blame(
+                            project.id, repo, commit, blame,
+                            only=_changed_since_last_map(self.store, project.id, blame),
+                            budget=self.history.blame_budget, widen=tables_built)
+
+                    blaming = Background(blame_changed)
                 # the metrics of the whole import graph while the history may still be
                 # analysed; the base's when the relinked files import what they did
                 snapshots = self.store.snapshots
@@ -397,6 +406,8 @@ class MapService:
             if not narrow_beside(len(prepared.commits)):
                 tables_built.set()
             def finish_history():
+                if early_blame is not None:  # the changed files, blamed into the cache
+                    early_blame.wait()
                 if blaming is not None:  # blamed beside the analysis already
                     return self.history.finish(prepared, sizes, blame=blame,
                                                blamed=blaming.result())
@@ -436,6 +447,8 @@ class MapService:
             if blaming is not None:
                 tables_built.set()
                 blaming.wait()  # a few files' git processes: nothing runs on after the map
+            if early_blame is not None:
+                early_blame.wait()
             raise
         result: dict = {}
         facts_writer.result()
@@ -482,30 +495,52 @@ class MapService:
             job.finishing.clear()
         return result
 
-    def _derive(self, project: Project, entries, excluder: Excluder, scan_entries,
-                loading: Background):
-        """``(derived map, None, scan of the changed files)`` when the commit's map can be
-        derived from an earlier one (:mod:`.derive`), else ``(None, why not, None)`` (why:
-        None when there is no earlier map to derive from)."""
+    def _derive(self, project: Project, repo: Path, commit: str, entries, excluder: Excluder,
+                scan_entries, loading: Background):
+        """``(derived map, None, scan of the changed files, their blame)`` when the commit's
+        map can be derived from an earlier one (:mod:`.derive`), else ``(None, why not, None,
+        their blame)`` (why: None when there is no earlier map to derive from). The blame
+        (None when nothing is blamed) is of the changed files, started once they are known
+        and left in the cache: wait for it before blaming them."""
         if not self.config.derive_maps:
-            return None, None, None
+            return None, None, None, None
         base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
         if base_id is None:  # a first map: nothing to derive from, nothing more to load
-            return None, None, None
+            return None, None, None, None
         from . import derive
         record = self.store.links.read(base_id)
+        base_stats = self.store.snapshots.get(base_id).stats
         plan = derive.plan(record, self.store.snapshots.base_files(base_id), entries,
                            max_bytes=self.config.max_file_bytes, excluder=excluder,
-                           base_stats=self.store.snapshots.get(base_id).stats)
+                           base_stats=base_stats)
         if isinstance(plan, str):
-            return None, plan, None
+            return None, plan, None, None
         changed = {f.path for f in plan.changed}
-        scanned = scan_entries([e for e in entries if e.path in changed])
-        loading.result()
-        derived = derive.link(plan, {f.path: f for f in scanned.files},
-                              self.store.facts.get_many)
+        early_blame = None
+        if self.config.blame:
+            # the changed files' blame (git processes, seconds on a long history) starts now,
+            # beside their parse and linking; the map's blame then finds it cached
+            from ..history.blame import narrow_beside
+
+            todo = {f.path: f.blob_sha for f in plan.changed if f.status == "parsed"}
+            # one git process at a time when a blame holds much memory (see narrow_beside)
+            one_at_a_time = (threading.Event()
+                             if narrow_beside(int(base_stats.get("commits") or 0)) else None)
+            if todo:
+                early_blame = Background(lambda: self.history.blame(
+                    project.id, repo, commit, todo, only=set(todo),
+                    budget=self.history.blame_budget, widen=one_at_a_time))
+        try:
+            scanned = scan_entries([e for e in entries if e.path in changed])
+            loading.result()
+            derived = derive.link(plan, {f.path: f for f in scanned.files},
+                                  self.store.facts.get_many)
+        except BaseException:
+            if early_blame is not None:
+                early_blame.wait()  # no git process runs on after the map
+            raise
         if isinstance(derived, str):
             # the whole map's scan finds what was just parsed in the cache
             self.store.facts.put_many(scanned.fresh)
-            return None, derived, None
-        return derived, None, scanned
+            return None, derived, None, early_blame
+        return derived, None, scanned, early_blame
