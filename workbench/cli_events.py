@@ -152,7 +152,13 @@ def events_dead(ctx, consumer: str | None, include_resolved: bool) -> None:
 @handle_errors
 def events_retry(ctx, dead_id: int) -> None:
     """Queue dead letter DEAD_ID again for its consumer (handled on its next poll)."""
-    d = open_workbench(ctx).events.retry_dead_letter(dead_id)
+    log = open_workbench(ctx).events
+    if log.dead_letter(dead_id).status == "retrying":
+        d = log.retry_dead_letter(dead_id)  # refused when handled meanwhile
+        click.echo(f"dead letter #{d.id} ({d.event_type} #{d.event_id}) is queued already for "
+                   f"{d.consumer}: its next poll takes it")
+        return
+    d = log.retry_dead_letter(dead_id)
     click.echo(f"dead letter #{d.id} ({d.event_type} #{d.event_id}) queued again for "
                f"{d.consumer}")
 

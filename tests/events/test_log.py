@@ -14,7 +14,8 @@ import pytest
 
 from tests.events.conftest import open_bench
 from tests.helpers import ROOT, invoke_cli, run_cli
-from workbench.events import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, InvalidEvent,
+from workbench.events import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, DeadLetterResolved,
+                              InvalidEvent,
                               UnknownEventType, register_type)
 from workbench.events.log import _Delivery
 
@@ -251,6 +252,9 @@ def test_a_failing_handler_makes_dead_letters_that_can_be_retried(ewb):
     assert seen == ["1", "3", "2"]
     assert log.dead_letters() == []
     assert log.dead_letters(include_resolved=True)[0].status == "resolved"
+    with pytest.raises(DeadLetterResolved, match="nothing is left to retry"):
+        log.retry_dead_letter(dead.id)  # handled: it is not handed to the consumer again
+    assert log.drain(30) and seen == ["1", "3", "2"]
     with pytest.raises(DeadLetterNotFound):
         log.retry_dead_letter(999)
 
@@ -340,6 +344,8 @@ def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
     assert dead.stdout.count("ValueError: no") == 3, dead.stdout + dead.stderr
     retry = invoke_cli("events", "retry", "2", data_dir=data_dir, env=env)
     assert retry.returncode == 0 and "queued again for cli" in retry.stdout, retry.stderr
+    again = invoke_cli("events", "retry", "2", data_dir=data_dir, env=env)
+    assert again.returncode == 0 and "is queued already for cli" in again.stdout, again.stderr
     missing = invoke_cli("events", "retry", "99", data_dir=data_dir, env=env)
     assert missing.returncode == 1 and "no dead letter #99" in missing.stderr
     replay = invoke_cli("events", "replay", "cli", "3", data_dir=data_dir, env=env)

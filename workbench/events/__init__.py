@@ -8,14 +8,14 @@ and its DuckDB backend (:mod:`workbench.events.redis` for Redis Streams).
 from __future__ import annotations
 
 from .backends import Batch, EventBackend, open_backend, register_backend
-from .errors import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, EventBackendError,
-                     EventError, InvalidEvent, UnknownEventType)
+from .errors import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, DeadLetterResolved,
+                     EventBackendError, EventError, InvalidEvent, UnknownEventType)
 from .log import EventLog, Follower, Subscription
 from .records import ConsumerInfo, DeadLetter, Event
 from .types import known, register_type, validate
 
 __all__ = ["Batch", "ConsumerBusy", "ConsumerInfo", "ConsumerNotFound", "DeadLetter",
-           "DeadLetterNotFound", "Event", "EventBackend", "EventBackendError", "EventError",
+           "DeadLetterNotFound", "DeadLetterResolved", "Event", "EventBackend", "EventBackendError", "EventError",
            "EventLog", "Follower", "InvalidEvent", "Subscription", "UnknownEventType", "known",
            "open_backend", "open_event_log", "register_backend", "register_type", "validate"]
 

@@ -33,5 +33,9 @@ class DeadLetterNotFound(EventError, LookupError):
     """No dead letter with that id."""
 
 
+class DeadLetterResolved(EventError, ValueError):
+    """The dead letter was handled by a retry already: there is nothing left to retry."""
+
+
 class EventBackendError(EventError, TransientError):
     """The event backend (a Redis server) cannot be reached or refused a command."""

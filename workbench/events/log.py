@@ -44,7 +44,8 @@ from typing import Any, Callable, Iterable, Sequence
 from ..faces import hint
 from . import types as _types
 from .backends import Batch, EventBackend
-from .errors import ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, InvalidEvent
+from .errors import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, DeadLetterResolved,
+                     InvalidEvent)
 from .records import ConsumerInfo, DeadLetter, Event
 
 log = logging.getLogger("workbench.events")
@@ -528,6 +529,14 @@ class EventLog:
         """Events handlers gave up on (of one consumer, or all), oldest first."""
         return self.backend.dead_letters(consumer, include_resolved)
 
+    def dead_letter(self, dead_id: int) -> DeadLetter:
+        """One dead letter, whatever its status. Raises :class:`DeadLetterNotFound`."""
+        found = self.backend.dead_letter(dead_id)
+        if found is None:
+            raise DeadLetterNotFound(f"no dead letter #{dead_id}; list them with `workbench "
+                                     "events dead`", id=dead_id)
+        return found
+
     def retry_dead_letter(self, dead_id: int) -> DeadLetter:
         """Queue a dead letter again: its consumer's next poll (in whatever process holds it)
         hands the event to the handler; success resolves it, failure makes it dead again with
@@ -535,11 +544,15 @@ class EventLog:
         polls at once may already have handled it, so the outcome is read later, from
         :meth:`dead_letters` after :meth:`drain`.
 
-        Raises :class:`DeadLetterNotFound` for an unknown id."""
-        found = self.backend.dead_letter(dead_id)
-        if found is None:
-            raise DeadLetterNotFound(f"no dead letter #{dead_id}; list them with `workbench "
-                                     "events dead`", id=dead_id)
+        A dead letter queued already is left as it is (see its ``status``). Raises
+        :class:`DeadLetterNotFound` for an unknown id and :class:`DeadLetterResolved` for one
+        a retry handled already."""
+        found = self.dead_letter(dead_id)
+        if found.status == "resolved":
+            raise DeadLetterResolved(
+                f"dead letter #{dead_id} ({found.event_type} #{found.event_id}) was handled by "
+                f"{found.consumer} on a retry already; nothing is left to retry (`workbench "
+                "events replay` hands a consumer events again)", id=dead_id)
         queued = found
         if found.status != "retrying":
             self.backend.set_dead(dead_id, "retrying")
