@@ -342,3 +342,12 @@ def test_workbench_serve_on_a_taken_port_is_one_clear_error(data_dir):
     last = done.stderr.strip().splitlines()[-1]
     assert last == (f"error: cannot serve on 127.0.0.1:{port}; is the port taken? choose "
                     "another with --port"), done.stderr
+
+
+@pytest.mark.parametrize("path, said", [("/api/jobs?limit=-1", "limit must be from 1 to 1000, got -1"),
+                                        ("/api/jobs?limit=5000", "limit must be from 1 to 1000"),
+                                        ("/api/events?limit=0", "limit must be from 1 to 10000"),
+                                        ("/api/events?after=-3", "after must be at least 0")])
+def test_a_number_out_of_range_is_refused_not_clamped(served, path, said):
+    answer = served[2].get(path, headers=AUTH)
+    assert answer.status_code == 400 and said in answer.json()["error"], answer.json()

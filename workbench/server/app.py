@@ -158,8 +158,8 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
         return JSON(await run_in_threadpool(lambda: wb.project(name).snapshots()))
 
     async def jobs(request: Request) -> Response:
-        limit = _number(request.query_params, "limit", 20)
-        return JSON(await run_in_threadpool(wb.recent_jobs, min(max(limit, 1), 1000)))
+        limit = _number(request.query_params, "limit", 20, least=1, most=1000)
+        return JSON(await run_in_threadpool(wb.recent_jobs, limit))
 
     async def job(request: Request) -> Response:
         job_id = int(request.path_params["job_id"])
@@ -170,8 +170,8 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
 
     async def events(request: Request) -> Response:
         query = request.query_params
-        after = _number(query, "after", 0)
-        limit = min(max(_number(query, "limit", 100), 1), 10_000)
+        after = _number(query, "after", 0, least=0)
+        limit = _number(query, "limit", 100, least=1, most=10_000)
         found = await run_in_threadpool(wb.events.read, after, _types(query), limit)
         return JSON([e.to_dict() for e in found])
 
@@ -205,7 +205,7 @@ def create_app(wb: "Workbench", *, token: str, webhook_secret: str | None = None
             return
         try:
             types = _types(websocket.query_params)
-            after = _number(websocket.query_params, "after", None)
+            after = _number(websocket.query_params, "after", None, least=0)
         except (ValueError, WorkbenchError) as exc:
             await _refuse(websocket, 400, str(exc))
             return
@@ -310,15 +310,23 @@ async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
         await websocket.close(code=4000 + status, reason=message[:120])
 
 
-def _number(query, name: str, default: int | None) -> int | None:
-    """The whole number ``name`` of the query string (``default`` when absent or empty)."""
+def _number(query, name: str, default: int | None, *, least: int | None = None,
+            most: int | None = None) -> int | None:
+    """The whole number ``name`` of the query string (``default`` when absent or empty),
+    within ``[least, most]``. Raises ValueError (a 400 answer) naming the parameter for text
+    or a number out of range: a limit of -1 is refused, not read as 1."""
     raw = query.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {raw[:40]!r}") from None
+    if (least is not None and value < least) or (most is not None and value > most):
+        span = (f"from {least} to {most}" if least is not None and most is not None
+                else f"at least {least}" if least is not None else f"at most {most}")
+        raise ValueError(f"{name} must be {span}, got {value}")
+    return value
 
 
 def _types(query) -> list[str] | None:
