@@ -87,6 +87,10 @@ def test_filters_narrow_the_hits(indexed):
     assert set(ts["language"]) == {"typescript"}
     under = indexed.search("retry", "netkit", path="src/net/*", k=20)
     assert len(under) and all(p.startswith("src/net/") for p in under["path"])
+    # what the filters leave may be fewer than k: a chunk that scores nothing is no hit
+    for mode in ("hybrid", "vector", "text"):
+        few = indexed.search("retry", "netkit", path="src/net/*", k=50, mode=mode)
+        assert len(few) and (few["score"] > 0).all(), (mode, few[["path", "score"]])
     classes = indexed.search("cache", "netkit", node_kind="class")
     assert set(classes["node_kind"]) == {"class"}
     assert indexed.search("zzzz_nothing_like_this", "netkit", mode="text").empty

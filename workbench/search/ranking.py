@@ -296,10 +296,17 @@ class SnapshotIndex:
                 base += weight * bm25[rows] / float(bm25[text_rows[0]])
             if len(vector_rows):
                 top, floor = float(cosine[vector_rows[0]]), float(cosine[vector_rows[-1]])
-                spread = top - floor if top > floor else 1.0
-                base += (1 - weight) * np.clip((cosine[rows] - floor) / spread, 0.0, 1.0)
+                if top > floor:
+                    base += (1 - weight) * np.clip((cosine[rows] - floor) / (top - floor),
+                                                   0.0, 1.0)
+                else:  # one candidate, or all alike: each is the best the vectors have
+                    base += (1 - weight) * np.isin(rows, vector_rows)
             graph = self._graph_factor(rows, base) * sink[rows]
         score = base * graph
+        # a row that scores nothing (the last of the vectors' candidates, matching no word;
+        # a vector pointing away from the query) is no hit, however few the filters leave
+        scored = score > 0
+        rows, score, base, graph = rows[scored], score[scored], base[scored], graph[scored]
         order = _diversify(np.argsort(-score, kind="stable"), self.file_key[rows], k)
         rows = rows[order]
         nan = np.full(len(rows), np.nan, dtype=np.float32)
