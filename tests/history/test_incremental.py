@@ -193,3 +193,27 @@ def test_a_whole_map_keeps_its_record_and_forgetting_history_drops_it(wb, histor
     assert moved == {"pkg/new_name.py"}
     wb.store.history.forget(wb.project("p").info.id)
     assert wb.store.history.record(snap.id) is None
+
+
+def test_another_branchs_commits_in_the_store_or_too_many_new_ones_mean_a_whole_analysis(
+        wb, history, monkeypatch) -> None:
+    import workbench.history.incremental as incremental
+
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    repo.git("checkout", "-q", "-b", "elsewhere")
+    repo.write("pkg/core1.py", lines("elsewhere", 4))
+    branch = repo.commit("on a branch", BOB, day(n + 1))
+    repo.git("checkout", "-q", "main")
+    wb.map("p", ref=branch)  # its commit is mined into the project's history
+    repo.write("pkg/core2.py", lines("main again", 4))
+    repo.commit("on main", ANN, day(n + 2))
+    snap = wb.map("p")
+    assert snap.stats["history_whole_because"] == "the store holds commits of other branches"
+
+    monkeypatch.setattr(incremental, "MAX_NEW_COMMITS", 1)
+    for i in range(2):
+        repo.write("pkg/core3.py", lines(f"more {i}", 4))
+        repo.commit(f"more {i}", ANN, day(n + 3 + i))
+    snap = wb.map("p")
+    assert snap.stats["history_whole_because"] == "more than 1 new commits"

@@ -42,7 +42,8 @@ from .metrics import (_DAY_US, DEFAULT_WINDOWS, MAX_CHANGESET_SIZE, MOVE_TABLE, 
 #: current lines come from blame, when the analysis is finished).
 OWNER_COLUMNS = ("current_lines", "current_owner", "current_owner_name", "current_ownership",
                  "current_lines_unknown")
-#: How many new commits an update takes: past it, the whole analysis is as quick.
+#: The most new commits an update takes (a bound on what it reads by path and commit); more
+#: are analysed whole.
 MAX_NEW_COMMITS = 10_000
 _COUPLING_TYPES = {"shared": "int64", "revisions_a": "int64", "revisions_b": "int64",
                    "degree": "float64"}
@@ -85,13 +86,13 @@ def _read_ipc(data: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
-def why_not(*, base_boundary: bool, same_mailmap: bool, descends: bool, new_commits: int,
+def why_not(*, base_boundary: bool, same_mailmap: bool, new_commits: int,
             stored_commits: int, base_commits: int, renamed: bool,
             left_paths_changed: bool) -> str | None:
     """Why the analysis of a snapshot cannot be an update of its base's, or None when it can.
 
-    ``base_boundary``: the base's history is shallow; ``same_mailmap``: both commits have the
-    same ``.mailmap``; ``descends``: the base's commit is an ancestor of the new one;
+    The new commit descends from the base's (checked before). ``base_boundary``: the base's
+    history is shallow; ``same_mailmap``: both commits have the same ``.mailmap``;
     ``new_commits``: commits reachable from the new commit and not from the base's;
     ``stored_commits``: the project's mined commits (they must be exactly the new commit's
     history, so that the store's changes are the history's); ``renamed``: a new commit renames
@@ -100,8 +101,6 @@ def why_not(*, base_boundary: bool, same_mailmap: bool, descends: bool, new_comm
         return "the earlier history is shallow"
     if not same_mailmap:
         return "the .mailmap changed"
-    if not descends:
-        return "the commit does not descend from the earlier one"
     if new_commits > MAX_NEW_COMMITS:
         return f"more than {MAX_NEW_COMMITS:,} new commits"
     if stored_commits != base_commits + new_commits:

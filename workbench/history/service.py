@@ -251,7 +251,7 @@ class HistoryService:
     def prepare(self, project_id: int, repo: Path, commit: str, *,
                 files: dict[str, str] | Callable[[], dict[str, str]] | None = None,
                 cancel: Callable[[], bool] | None = None,
-                base: int | None = None) -> "PreparedHistory":
+                bases: "list[int] | None" = None) -> "PreparedHistory":
         """What :meth:`analyse` computes without the files' sizes and current lines: the
         metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
         A map runs it beside the parse, which is what yields the sizes. ``files`` may be a
@@ -263,16 +263,17 @@ class HistoryService:
         linking go on beside it. ``cancel`` is asked between the steps
         (:class:`MiningCancelled`).
 
-        With ``base`` (a snapshot of the project), the base's analysis is updated with the
-        commits since its commit when it can be (:mod:`.incremental`); the result is the
-        same. ``updated_from`` or ``whole_because`` of the result says which it was."""
+        With ``bases`` (snapshots of the project, newest first), the analysis of the first
+        whose commit is an ancestor of ``commit`` is updated with the commits since when it
+        can be (:mod:`.incremental`); the result is the same. ``updated_from`` or
+        ``whole_because`` of the result says which it was."""
         def check() -> None:
             if cancel is not None and cancel():
                 raise MiningCancelled("the history analysis was cancelled")
 
         whole_because = None
-        if base is not None:
-            updated = self._update(project_id, repo, commit, base, files, check)
+        if bases:
+            updated = self._update(project_id, repo, commit, bases, files, check)
             if isinstance(updated, PreparedHistory):
                 return updated
             whole_because = updated
@@ -303,31 +304,33 @@ class HistoryService:
                                mailmap, boundary, AnalysisRecord(steps.moves, coupling),
                                whole_because=whole_because)
 
-    def _update(self, project_id: int, repo: Path, commit: str, base: int, files,
+    def _update(self, project_id: int, repo: Path, commit: str, bases: list[int], files,
                 check: Callable[[], None]) -> "PreparedHistory | str":
-        """The analysis of ``commit`` as an update of snapshot ``base``'s
-        (:mod:`.incremental`), or why it cannot be one."""
+        """The analysis of ``commit`` as an update of the first of ``bases`` whose commit is
+        an ancestor of it (:mod:`.incremental`), or why it cannot be one."""
         import pyarrow.compute as pc
 
         from . import incremental as inc
 
         history = self.store.history
+        for base in bases:
+            info = self.store.snapshots.get(base)
+            new = self._since(repo, info.commit_sha, commit)
+            if new is not None:
+                break
+        else:
+            return "the commit does not descend from the last analysed ones"
         record = history.record(base)
         if record is None:
             return "the earlier map kept no history analysis"
-        info = self.store.snapshots.get(base)
         mailmap = read_mailmap(repo, commit, self.git)
-        new = self._since(repo, info.commit_sha, commit)
-        if new is None:
-            return "the commit does not descend from the earlier one"
         _, added = history.load_arrow(project_id, new, commit_columns=("sha",),
                                       change_columns=ANALYSIS_CHANGE_COLUMNS)
         touched = sorted(set(added.column("path").to_pylist()))
         renamed = added.column("old_path").null_count < added.num_rows
         why = inc.why_not(
             base_boundary=bool(info.stats.get("history_truncated_at")),
-            same_mailmap=mailmap == history.mailmap(base), descends=True,
-            new_commits=len(new), stored_commits=history.commit_count(project_id),
+            same_mailmap=mailmap == history.mailmap(base), new_commits=len(new), stored_commits=history.commit_count(project_id),
             base_commits=int(info.stats.get("commits") or 0), renamed=renamed,
             left_paths_changed=not renamed and bool(touched)
             and history.left_by_renames(project_id, touched))

@@ -44,7 +44,7 @@ class _HistoryMiner:
 
     def __init__(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
                  commit: str, files: Callable[[], dict[str, str]], job: Job,
-                 base: int | None = None) -> None:
+                 bases: list[int] | None = None) -> None:
         self._job = job
         self._stop = threading.Event()
         self._shown = threading.Event()
@@ -52,7 +52,7 @@ class _HistoryMiner:
         self._prepared: PreparedHistory | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(
-            target=self._run, args=(history, project_id, repo, commit, files, base),
+            target=self._run, args=(history, project_id, repo, commit, files, bases),
             name=f"workbench-history-{project_id}", daemon=True)
         self._thread.start()
 
@@ -65,14 +65,15 @@ class _HistoryMiner:
         return self._stop.is_set() or bool(cancelled and cancelled())
 
     def _run(self, history: Callable[[], HistoryService], project_id: int, repo: Path,
-             commit: str, files: Callable[[], dict[str, str]], base: int | None) -> None:
+             commit: str, files: Callable[[], dict[str, str]], bases: list[int] | None
+             ) -> None:
         try:
             service = history()
             self._added = service.sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
             if not self._cancelled():
                 self._prepared = service.prepare(project_id, repo, commit, files=files,
-                                                 cancel=self._cancelled, base=base)
+                                                 cancel=self._cancelled, bases=bases)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
 
@@ -300,10 +301,10 @@ class MapService:
         listed: Future = Future()
         # the history analysis is an update of the newest kept one when it can be (a whole
         # map asked for is whole in its history too)
-        base = (None if whole or not self.config.derive_maps
-                else self.store.history.newest_record(project.id))
+        bases = ([] if whole or not self.config.derive_maps
+                 else self.store.history.recent_records(project.id))
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
-                              job, base)
+                              job, bases)
         try:
             entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                        max_bytes=self.config.max_tree_bytes)

@@ -241,12 +241,14 @@ class HistoryTable:
 
         return AnalysisRecord.decode(bytes(rows[0][0]), bytes(rows[0][1]))
 
-    def newest_record(self, project_id: int) -> int | None:
-        """The newest snapshot of the project whose history analysis is kept, or None."""
+    def recent_records(self, project_id: int, limit: int = 5) -> list[int]:
+        """The newest ``limit`` snapshots of the project whose history analysis is kept,
+        newest first (one of a commit each)."""
         rows = self.db.query(
-            "SELECT max(s.id) FROM snapshots s JOIN history_records r ON r.snapshot_id = s.id"
-            " WHERE s.project_id = ?", [project_id])
-        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+            "SELECT max(s.id) AS id FROM snapshots s JOIN history_records r"
+            " ON r.snapshot_id = s.id WHERE s.project_id = ? GROUP BY s.commit_sha"
+            " ORDER BY id DESC LIMIT ?", [project_id, limit])
+        return [int(r[0]) for r in rows]
 
     def parents_table(self, project_id: int) -> "pa.Table":
         """sha, parents of every mined commit of the project, as an Arrow table
