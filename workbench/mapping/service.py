@@ -299,8 +299,8 @@ class MapService:
         # history is mined beside the listing and the parse: git log, git ls-tree and the
         # parser workers overlap (on a monorepo the history is what a re-map waits for last)
         listed: Future = Future()
-        # the history analysis is an update of the newest kept one when it can be (a whole
-        # map asked for is whole in its history too)
+        # the history's analysis is an update of the newest kept one the commit descends
+        # from, when it can be (a whole map asked for is whole in its history too)
         bases = ([] if whole or not self.config.derive_maps
                  else self.store.history.recent_records(project.id))
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
