@@ -73,3 +73,45 @@ def test_a_write_beside_a_jobs_last_transaction_cannot_undo_its_end(tmp_path, mo
         stale.execute("ROLLBACK")
     monkeypatch.undo()
     assert store.jobs.get(job_id).status == "succeeded"
+
+
+def test_a_cancel_asked_elsewhere_reaches_a_step_without_progress_and_the_last_transaction(
+        wb, tmp_path):
+    """A cancel asked for from another process (its own database connection here) stops a
+    job at its next checkpoint, without a heartbeat in between; one asked for after that,
+    before the job's last transaction commits, rolls that transaction back with its work."""
+    import time
+
+    from workbench.errors import JobCancelled
+    from workbench.jobs import runner
+    from workbench.store import Store
+
+    wb.store.db.write(lambda cur: cur.execute("CREATE TABLE written (x INTEGER)"))
+    elsewhere = Store(wb.store.path)  # a second gateway to the file, as another process has
+    wb.jobs.heartbeat_interval = 600  # no heartbeat passes the request on in this test
+
+    def step_without_progress(job):
+        elsewhere.jobs.request_cancel(job.id)
+        asked = time.monotonic()
+        while time.monotonic() - asked < 30 * runner.CANCEL_POLL:  # only checkpoints
+            job.check_cancel()
+            time.sleep(0.05)
+        return {}
+
+    with pytest.raises(JobCancelled):
+        wb.jobs.submit("test", step_without_progress)
+    assert wb.recent_jobs(1)[0].status == "cancelled"
+
+    def cancelled_before_its_end(job):
+        def last(cur):
+            cur.execute("INSERT INTO written VALUES (1)")
+            elsewhere.jobs.request_cancel(job.id)  # commits while this transaction is open
+            job.finish_in(cur, {"done": True})
+
+        wb.store.db.write(last)
+        return {"done": True}
+
+    with pytest.raises(JobCancelled):
+        wb.jobs.submit("test", cancelled_before_its_end)
+    assert wb.recent_jobs(1)[0].status == "cancelled"
+    assert wb.store.db.query("SELECT count(*) FROM written") == [(0,)]

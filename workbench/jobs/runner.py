@@ -62,6 +62,10 @@ class Progress:
         return None if not self.total else min(1.0, self.done / self.total)
 
 
+#: Seconds between the reads of a job's cancel request by :meth:`Job.check_cancel`.
+CANCEL_POLL = 1.0
+
+
 @dataclass
 class Job:
     """What a running job's work function receives."""
@@ -79,10 +83,17 @@ class Job:
     #: snapshot transaction is not made to conflict (and re-run) by a heartbeat of itself.
     finishing: threading.Event = field(default_factory=threading.Event, repr=False)
 
+    #: When :meth:`check_cancel` last read the job's row (``time.monotonic()``).
+    _polled: float = field(default_factory=time.monotonic, repr=False)
+
     def finish_in(self, cur, result: dict[str, Any]) -> None:
-        """Mark the job succeeded inside the caller's transaction (with the work it wrote)."""
+        """Mark the job succeeded inside the caller's transaction (with the work it wrote).
+        Raises :class:`JobCancelled` when a cancel was requested (from any process) before
+        that transaction commits: the work it wrote is rolled back with it."""
         assert self.store is not None
-        self.store.jobs.finish(self.id, result, cur=cur)
+        if not self.store.jobs.finish(self.id, result, cur=cur):
+            self.cancel_event.set()
+            raise JobCancelled(f"{self.type} job {self.id} was cancelled", job_id=self.id)
         self.finished = True
 
     def cancelled(self) -> bool:
@@ -90,7 +101,22 @@ class Job:
         return self.cancel_event.is_set()
 
     def check_cancel(self) -> None:
-        """Raise :class:`JobCancelled` when a cancel was requested: a checkpoint."""
+        """Raise :class:`JobCancelled` when a cancel was requested: a checkpoint. A request
+        from another process is read from the job's row here too, at most every
+        :data:`CANCEL_POLL` seconds (:data:`RELEASED_PROGRESS_INTERVAL` while the process has
+        released the database file): between the heartbeats that pass it on (every few
+        seconds), a step that reports no progress would not learn of it before its end."""
+        if not self.cancel_event.is_set() and self.store is not None:
+            now = time.monotonic()
+            # a released file is opened again for the read: as seldom as progress is written
+            wait = CANCEL_POLL if self.store.db.is_open else RELEASED_PROGRESS_INTERVAL
+            if now - self._polled >= wait:
+                self._polled = now
+                try:
+                    if self.store.jobs.cancel_requested(self.id):
+                        self.cancel_event.set()
+                except Exception:  # noqa: BLE001 - a failed look is not a cancel
+                    log.debug("reading job %s's cancel request failed", self.id, exc_info=True)
         if self.cancel_event.is_set():
             raise JobCancelled(f"{self.type} job {self.id} was cancelled", job_id=self.id)
 

@@ -117,7 +117,11 @@ class JobsTable:
             "SELECT id FROM jobs WHERE list_contains(?, id) AND status = ?"
             " AND coalesce(cancel_requested, false)", [ids, JobStatus.RUNNING.value])]
 
-    def finish(self, job_id: int, result: dict[str, Any] | None = None, cur=None) -> None:
+    def finish(self, job_id: int, result: dict[str, Any] | None = None, cur=None) -> bool:
+        """Mark the job succeeded. Inside the caller's transaction (``cur``, with the work it
+        writes) a job whose cancel was requested is left as it is and False returned: the
+        caller rolls its work back (a cancel committed meanwhile makes this update conflict,
+        and :meth:`Database.write` runs the transaction again, seeing it). True otherwise."""
         sql = (
             "UPDATE jobs SET status = ?, result = ?, finished_at = now(), heartbeat_at = now(),"
             " progress_done = coalesce(progress_total, progress_done), message = 'done'"
@@ -125,9 +129,13 @@ class JobsTable:
         )
         params = [JobStatus.SUCCEEDED.value, json.dumps(result or {}), job_id]
         if cur is not None:
-            cur.execute(sql, params)
-        else:
-            self.db.write(lambda c: c.execute(sql, params))
+            # the flag is written too: DuckDB finds write-write conflicts per column, so an
+            # update of other columns would not see a cancel committed after it began
+            guarded = sql.replace(" WHERE id = ?", ", cancel_requested = false WHERE id = ?"
+                                  " AND NOT coalesce(cancel_requested, false)")
+            return updated(cur, guarded, params) > 0
+        self.db.write(lambda c: c.execute(sql, params))
+        return True
 
     def record_error(self, job_id: int, attempt: int, error: str, *, transient: bool,
                      status: str, message: str | None = None) -> None:
