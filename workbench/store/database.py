@@ -794,7 +794,9 @@ def updated(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> int:
     row as this transaction's older snapshot had it, and the other change is lost (a job's
     heartbeat, beside its last transaction, set the finished job back to ``running``). A plain
     ``UPDATE`` raises "Conflict on update", which :meth:`Database.write` retries; what the
-    caller needs back is read with a ``SELECT`` after it, in the same transaction."""
+    caller needs back is read with a ``SELECT`` after it, in the same transaction. DuckDB
+    finds such conflicts per column: an update guarded by a column another transaction may
+    change meanwhile must write that column too (see ``JobsTable.finish``)."""
     return int(cur.execute(sql, params).fetchone()[0])
 
 
