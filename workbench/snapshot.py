@@ -190,8 +190,9 @@ def map_origin(stats: dict) -> str | None:
     elif stats.get("history_whole_because"):
         history = f"its history analysed whole: {stats['history_whole_because']}"
     if "derived_from" in stats:
-        made = (f"derived from snapshot #{stats['derived_from']}: "
-                f"{stats.get('relinked', 0):,} Python modules linked again, the other rows kept")
+        relinked = stats.get("relinked", 0)
+        made = (f"derived from snapshot #{stats['derived_from']}: {relinked:,} Python "
+                f"module{'' if relinked == 1 else 's'} linked again, the other rows kept")
     elif stats.get("whole_map_because"):
         made = f"a whole map, not derived from the last one: {stats['whole_map_because']}"
     else:

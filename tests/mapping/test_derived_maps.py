@@ -334,3 +334,14 @@ def test_a_derived_map_blames_each_changed_file_once_as_soon_as_it_knows_it(
     assert blamed == ["pkg/b.py"] and seen_at_link == [True]
     owners = snap.metrics().set_index("path")
     assert owners.loc["pkg/b.py", "current_lines"] == 5
+
+
+def test_the_summary_counts_the_modules_linked_again_in_words_that_fit_the_count() -> None:
+    from workbench.snapshot import map_origin
+
+    assert map_origin({"derived_from": 3, "relinked": 1}) == (
+        "derived from snapshot #3: 1 Python module linked again, the other rows kept")
+    assert map_origin({"derived_from": 3, "relinked": 0}) == (
+        "derived from snapshot #3: 0 Python modules linked again, the other rows kept")
+    assert map_origin({"derived_from": 3, "relinked": 1200}) == (
+        "derived from snapshot #3: 1,200 Python modules linked again, the other rows kept")
