@@ -65,3 +65,16 @@ def test_a_server_for_one_project_refuses_others(shop, data_dir):
         ("search", {"query": "checkout", "project": "shop"})])
     assert results[0][0] and "serves project 'shop' only" in results[0][1]
     assert not results[1][0] and "src/shop/service.py" in results[1][1]
+
+
+def test_a_source_range_that_ends_before_it_starts_is_refused() -> None:
+    from workbench.ai.tools import MapTools
+
+    text = "".join(f"line {n}\n" for n in range(1, 21))
+    tools = MapTools(None, search=None, read_file=lambda p: text if p == "f.py" else None,
+                     sql=None)
+    refused = tools.call("source", {"path": "f.py", "line_start": 12, "line_end": 3})
+    assert tools.records[-1].error is not None
+    assert "line_end 3 is before line_start 12" in refused
+    shown = tools.call("source", {"path": "f.py", "line_start": 3, "line_end": 3})
+    assert tools.records[-1].error is None and "f.py:3\n" in shown and "line 3" in shown

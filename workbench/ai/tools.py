@@ -140,6 +140,8 @@ class MapTools:
             raise ValueError(f"the snapshot has no file {path!r}")
         lines = text.splitlines()
         first = max(1, int(line_start))
+        if line_end and int(line_end) < first:
+            raise ValueError(f"line_end {int(line_end)} is before line_start {first}")
         last = min(len(lines), int(line_end) if line_end else first + MAX_SOURCE_LINES - 1,
                    first + MAX_SOURCE_LINES - 1)
         if first > len(lines):
