@@ -78,3 +78,12 @@ def test_a_source_range_that_ends_before_it_starts_is_refused() -> None:
     assert "line_end 3 is before line_start 12" in refused
     shown = tools.call("source", {"path": "f.py", "line_start": 3, "line_end": 3})
     assert tools.records[-1].error is None and "f.py:3\n" in shown and "line 3" in shown
+
+
+def test_source_of_a_file_it_cannot_show_says_it_may_be_binary() -> None:
+    from workbench.ai.tools import MapTools
+
+    tools = MapTools(None, search=None, read_file=lambda p: None, sql=None)
+    refused = tools.call("source", {"path": "docs/logo.png"})
+    assert tools.records[-1].error is not None
+    assert "no text file 'docs/logo.png'" in refused and "binary" in refused

@@ -137,7 +137,8 @@ class MapTools:
     def tool_source(self, path: str, line_start: int = 1, line_end: int | None = None) -> str:
         text = self._read(str(path))
         if text is None:
-            raise ValueError(f"the snapshot has no file {path!r}")
+            raise ValueError(f"the snapshot has no text file {path!r}: no such file, or a "
+                             "binary one")
         lines = text.splitlines()
         first = max(1, int(line_start))
         if line_end and int(line_end) < first:
