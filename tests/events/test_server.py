@@ -351,3 +351,12 @@ def test_workbench_serve_on_a_taken_port_is_one_clear_error(data_dir):
 def test_a_number_out_of_range_is_refused_not_clamped(served, path, said):
     answer = served[2].get(path, headers=AUTH)
     assert answer.status_code == 400 and said in answer.json()["error"], answer.json()
+
+
+def test_types_of_nothing_but_commas_read_every_type_as_the_cli_does(served):
+    wb, _, client = served
+    wb.events.publish_many([pushed(i) for i in range(2)])
+    for types in ("", ",", " , "):
+        answer = client.get("/api/events", params={"types": types}, headers=AUTH)
+        assert answer.status_code == 200, answer.json()
+        assert [e["id"] for e in answer.json()] == [1, 2]

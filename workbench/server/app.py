@@ -332,10 +332,10 @@ def _number(query, name: str, default: int | None, *, least: int | None = None,
 def _types(query) -> list[str] | None:
     from ..events.types import check_types
 
-    raw = query.get("types")
-    if not raw:
+    names = [t.strip() for t in (query.get("types") or "").split(",") if t.strip()]
+    if not names:  # "types=" or "types=,": every type, as the CLI reads --type ""
         return None
-    checked = check_types([t.strip() for t in raw.split(",") if t.strip()])
+    checked = check_types(names)
     return list(checked) if checked else None
 
 
