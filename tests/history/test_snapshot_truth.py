@@ -256,3 +256,27 @@ def test_history_stored_in_the_older_format_is_mined_again(tmp_path, wb) -> None
     stored = wb.store.history.commits(pid)
     assert sorted(stored["author_email"]) == ["bob@example.com", "bob@old.example"]  # as written
     assert set(again.commits()["author_email"]) == {"bob@example.com"}  # mapped when read
+
+
+def test_a_commit_the_clone_lost_after_a_force_push_does_not_stop_later_maps(tmp_path, wb) -> None:
+    repo = GitRepo(tmp_path / "lost")
+    repo.write("a.txt", "1\n")
+    c1 = repo.commit("one", ANN, "2024-01-01T10:00:00+00:00")
+    repo.write("a.txt", "2\n")
+    dropped = repo.commit("two", ANN, "2024-01-02T10:00:00+00:00")
+    wb.map(str(repo.path), name="lost")
+    # a force-push drops "two"; in time the clone's gc removes it
+    repo.git("reset", "-q", "--hard", c1)
+    repo.write("a.txt", "2 again\n")
+    repo.commit("two, rewritten", ANN, "2024-01-03T10:00:00+00:00")
+    wb.map("lost")
+    clone = wb.clones.path_for("lost")
+    for args in (["reflog", "expire", "--expire=now", "--all"], ["gc", "-q", "--prune=now"]):
+        subprocess.run(["git", "-C", str(clone), *args], check=True, capture_output=True)
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", f"{dropped}^{{commit}}"],
+                          capture_output=True).returncode != 0
+    repo.write("a.txt", "3\n")
+    repo.commit("three", BOB, "2024-01-04T10:00:00+00:00")
+    snap = wb.map("lost")
+    assert sorted(snap.commits()["sha"]) == sorted(git_out(repo, "rev-list", "HEAD").split())
+    assert snap.stats["commits_mined_now"] == 1

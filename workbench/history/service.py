@@ -170,6 +170,8 @@ class HistoryService:
         if history.version(project_id) < HISTORY_VERSION:
             history.forget(project_id)
         since, _ = history.checkpoint(project_id)
+        if since:
+            since = self._kept_of(project_id, repo, since)
         if not has_commit_graph(repo) and worth_a_commit_graph(repo):
             # written before mining, while the map's other processes are small (a million
             # commits take about 1.3 GB and a minute); rev-list and blame use it from then on
@@ -196,6 +198,26 @@ class HistoryService:
         if added and has_commit_graph(repo):  # a layer for the new commits, in milliseconds
             refresh_commit_graph(repo, with_index_room(repo, self.graph_git))
         return added
+
+    def _kept_of(self, project_id: int, repo: Path, since) -> list[str]:
+        """The commits of ``since`` (a mining checkpoint) that the clone still has. One it lost
+        (a deleted or force-pushed branch's, after a gc) stands for its mined parents, so that
+        ``git log`` still leaves out everything mined before instead of failing on it."""
+        git = with_index_room(repo, self.git)
+        wanted, kept, seen, parents = set(since), set(), set(), None
+        while wanted:
+            seen |= wanted
+            done = git.run_raw(["rev-list", "--no-walk", "--ignore-missing", *sorted(wanted)],
+                               cwd=repo, what="checking mined commits")
+            if done.returncode != 0:
+                raise git.failure("checking mined commits",
+                                  done.stderr.decode("utf-8", "replace").strip(), done.returncode)
+            there = set(done.stdout.decode().split())
+            kept |= there
+            if parents is None and wanted - there:
+                parents = self.store.history.parents(project_id)
+            wanted = {p for sha in wanted - there for p in parents.get(sha, ())} - seen
+        return sorted(kept)
 
     def _order(self, repo: Path, commit: str) -> "pa.Array":
         """The commits of ``commit``'s history, parents first (``rev-list --topo-order
