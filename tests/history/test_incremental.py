@@ -217,3 +217,33 @@ def test_another_branchs_commits_in_the_store_or_too_many_new_ones_mean_a_whole_
         repo.commit(f"more {i}", ANN, day(n + 3 + i))
     snap = wb.map("p")
     assert snap.stats["history_whole_because"] == "more than 1 new commits"
+
+
+def test_an_earlier_map_whose_commit_the_clone_lost_is_analysed_whole(wb, tmp_path) -> None:
+    import subprocess
+
+    repo = GitRepo(tmp_path / "lost")
+    repo.write("a.py", lines("a", 3))
+    repo.commit("one", ANN, day(0))
+    wb.map(str(repo.path), name="p")
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.write("b.py", lines("b", 3))
+    repo.commit("topic", BOB, day(1))
+    topic = wb.map("p", ref="topic")  # the newest analysis is the branch's
+    # the branch is deleted, its ref pruned from the clone and its commit collected
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "topic")
+    clone = str(wb.clones.path_for("p"))
+    for args in (["update-ref", "-d", "refs/heads/topic"],
+                 ["reflog", "expire", "--expire=now", "--all"], ["gc", "-q", "--prune=now"]):
+        subprocess.run(["git", "-C", clone, *args], check=True, capture_output=True)
+    assert subprocess.run(["git", "-C", clone, "cat-file", "-e", f"{topic.commit}^{{commit}}"],
+                          capture_output=True).returncode != 0
+    repo.write("a.py", lines("a2", 4))
+    repo.commit("two", ANN, day(2))
+    snap = wb.map("p")  # the lost commit's analysis is no base; the map does not fail
+    assert snap.stats.get("history_updated_from") != topic.id
+    whole = wb.map("p", force=True)
+    got = snap.metrics(deleted=True).sort_values("path", ignore_index=True)
+    pd.testing.assert_frame_equal(got, whole.metrics(deleted=True).sort_values(
+        "path", ignore_index=True))

@@ -393,7 +393,8 @@ class HistoryService:
 
     def _since(self, repo: Path, base: str, commit: str) -> "pa.Array | None":
         """The commits reachable from ``commit`` and not from ``base``, or None when ``base``
-        is not an ancestor of ``commit``."""
+        is not an ancestor of ``commit`` (or no longer in the clone: a deleted or force-pushed
+        branch's commit, after a gc)."""
         import pyarrow as pa
 
         git = with_index_room(repo, self.git)
@@ -401,6 +402,10 @@ class HistoryService:
             done = git.run_raw(["merge-base", "--is-ancestor", base, commit], cwd=repo,
                                what="comparing commits")
             if done.returncode == 1:
+                return None
+            if done.returncode != 0 and git.run_raw(
+                    ["cat-file", "-e", f"{base}^{{commit}}"], cwd=repo,
+                    what="looking for a commit").returncode != 0:
                 return None
             if done.returncode != 0:
                 raise git.failure("comparing commits",
