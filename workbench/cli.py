@@ -223,7 +223,7 @@ def _executor_spec(ctx, param, value: str | None) -> str | None:
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
 @click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
 @click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one (a "
-              "whole map, never derived from the last one).")
+              "whole map, never derived from the last one; its history analysed whole too).")
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",
               callback=_exclude_patterns,
               help="gitignore-style pattern of files to leave out (repeatable); replaces the "

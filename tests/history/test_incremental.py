@@ -97,6 +97,14 @@ def compare(wb: Workbench, updated, whole) -> None:
     assert len(want_pairs), "the history couples no files: the case checks nothing"
 
 
+@pytest.fixture(autouse=True)
+def short_histories_update(monkeypatch):
+    """These histories are short: let them be updated, as a long one is."""
+    import workbench.history.incremental as incremental
+
+    monkeypatch.setattr(incremental, "MIN_BASE_COMMITS", 0)
+
+
 @pytest.fixture
 def history(tmp_path) -> tuple[GitRepo, int]:
     repo = GitRepo(tmp_path / "repo")
@@ -209,14 +217,64 @@ def test_another_branchs_commits_in_the_store_or_too_many_new_ones_mean_a_whole_
     repo.write("pkg/core2.py", lines("main again", 4))
     repo.commit("on main", ANN, day(n + 2))
     snap = wb.map("p")
-    assert snap.stats["history_whole_because"] == "the store holds commits of other branches"
+    assert snap.stats["history_whole_because"] == (
+        "commits of other branches were mined since the earlier analysis")
+    # that whole analysis keeps the branch's commit as outside its history: the next map
+    # is updated from it, leaving the commit out as a whole analysis does
+    assert wb.store.history.record(snap.id).outside.to_pylist() == [branch]
+    repo.write("pkg/core1.py", lines("main once more", 6))
+    repo.commit("on main again", BOB, day(n + 3))
+    updated = wb.map("p")
+    assert updated.stats.get("history_updated_from") == snap.id
+    compare(wb, updated, wb.map("p", force=True))
 
     monkeypatch.setattr(incremental, "MAX_NEW_COMMITS", 1)
     for i in range(2):
         repo.write("pkg/core3.py", lines(f"more {i}", 4))
-        repo.commit(f"more {i}", ANN, day(n + 3 + i))
+        repo.commit(f"more {i}", ANN, day(n + 4 + i))
     snap = wb.map("p")
     assert snap.stats["history_whole_because"] == "more than 1 new commits"
+
+    monkeypatch.setattr(incremental, "ANALYSIS_VERSION", incremental.ANALYSIS_VERSION + 1)
+    repo.write("pkg/core3.py", lines("another version", 4))
+    repo.commit("another version", ANN, day(n + 7))
+    snap = wb.map("p")
+    assert snap.stats["history_whole_because"] == "the earlier analysis was made by another version"
+
+
+def test_a_short_history_is_analysed_whole(wb, history, monkeypatch) -> None:
+    import workbench.history.incremental as incremental
+
+    monkeypatch.setattr(incremental, "MIN_BASE_COMMITS", 10_000)
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    repo.write("pkg/core1.py", lines("next", 12))
+    repo.commit("one more", BOB, day(n + 1))
+    snap = wb.map("p")
+    assert snap.stats["history_whole_because"] == (
+        "a history of under 10,000 commits is analysed whole as quickly")
+
+
+def test_a_branch_merged_after_it_was_mapped_is_taken_in(wb, history) -> None:
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    repo.git("checkout", "-q", "-b", "side2")
+    repo.write("pkg/core4.py", lines("side", 5))
+    side = repo.commit("side work", CAROL, day(n + 1))
+    repo.git("checkout", "-q", "main")
+    wb.map("p", ref=side)
+    repo.write("pkg/core5.py", lines("main", 5))
+    repo.commit("main work", ANN, day(n + 2))
+    whole = wb.map("p")  # the side commit is outside this history: a whole analysis
+    assert whole.stats.get("history_whole_because")
+    repo.git("merge", "-q", "--no-edit", "side2",
+             env={"GIT_AUTHOR_NAME": "Ann", "GIT_AUTHOR_EMAIL": ANN[1],
+                  "GIT_AUTHOR_DATE": day(n + 3), "GIT_COMMITTER_DATE": day(n + 3),
+                  "GIT_COMMITTER_NAME": "Ann", "GIT_COMMITTER_EMAIL": ANN[1]})
+    merged = wb.map("p")  # the outside commit is now the history's own
+    assert merged.stats.get("history_updated_from") == whole.id
+    assert wb.store.history.record(merged.id).outside.to_pylist() == []
+    compare(wb, merged, wb.map("p", force=True))
 
 
 def test_an_earlier_map_whose_commit_the_clone_lost_is_analysed_whole(wb, tmp_path) -> None:

@@ -42,6 +42,10 @@ from .metrics import (_DAY_US, DEFAULT_WINDOWS, MAX_CHANGESET_SIZE, MOVE_TABLE, 
 #: current lines come from blame, when the analysis is finished).
 OWNER_COLUMNS = ("current_lines", "current_owner", "current_owner_name", "current_ownership",
                  "current_lines_unknown")
+#: The shortest history an update starts from: below it the whole analysis is as quick
+#: (in-process, median of five: 0.199 s whole against 0.214 s updated at 5,000 commits,
+#: 0.285 s against 0.247 s at 20,000, about 7 s against 2 s at a million).
+MIN_BASE_COMMITS = 10_000
 #: The most new commits an update takes (a bound on what it reads by path and commit); more
 #: are analysed whole.
 MAX_NEW_COMMITS = 10_000
@@ -49,29 +53,41 @@ _COUPLING_TYPES = {"shared": "int64", "revisions_a": "int64", "revisions_b": "in
                    "degree": "float64"}
 
 
+#: The version of the analysis a record was made by: an update starts only from a record of
+#: this version (a changed analysis would leave the untouched paths' old values).
+ANALYSIS_VERSION = 1
+
+
 @dataclass(frozen=True)
 class AnalysisRecord:
     """What a snapshot's history analysis keeps for the next snapshot's update: the changes
-    renames moved (:data:`~.metrics.MOVE_TABLE`) and the whole change coupling (the map's
-    co-change edges hold only the pairs of files it has)."""
+    renames moved (:data:`~.metrics.MOVE_TABLE`), the whole change coupling (the map's
+    co-change edges hold only the pairs of files it has) and the shas of the project's
+    stored commits outside the snapshot's history (``outside``: another branch's, mapped
+    too), which an update leaves out as the whole analysis does."""
 
     moves: pa.Table
     coupling: pd.DataFrame
+    outside: pa.Array
+    version: int = ANALYSIS_VERSION
 
-    def encode(self) -> tuple[bytes, bytes]:
-        """``(moves, coupling)`` as compressed Arrow IPC streams."""
+    def encode(self) -> tuple[bytes, bytes, bytes]:
+        """``(moves, coupling, outside)`` as compressed Arrow IPC streams."""
         coupling = pa.Table.from_pandas(self.coupling.reset_index(drop=True),
                                         preserve_index=False)
-        return _ipc(self.moves.cast(MOVE_TABLE)), _ipc(coupling)
+        outside = pa.table({"sha": pa.array(self.outside, pa.string())})
+        return _ipc(self.moves.cast(MOVE_TABLE)), _ipc(coupling), _ipc(outside)
 
     @classmethod
-    def decode(cls, moves: bytes, coupling: bytes) -> "AnalysisRecord":
+    def decode(cls, moves: bytes, coupling: bytes, outside: bytes, *,
+               version: int) -> "AnalysisRecord":
         table = _read_ipc(coupling).to_pandas()
         if table.empty:
             table = pd.DataFrame({"path_a": pd.Series(dtype=object),
                                   "path_b": pd.Series(dtype=object),
                                   **{c: pd.Series(dtype=t) for c, t in _COUPLING_TYPES.items()}})
-        return cls(_read_ipc(moves).cast(MOVE_TABLE), table.astype(_COUPLING_TYPES))
+        return cls(_read_ipc(moves).cast(MOVE_TABLE), table.astype(_COUPLING_TYPES),
+                   _read_ipc(outside).column("sha").combine_chunks(), version)
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -86,25 +102,32 @@ def _read_ipc(data: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
-def why_not(*, base_boundary: bool, same_mailmap: bool, new_commits: int,
-            stored_commits: int, base_commits: int, renamed: bool,
+def why_not(*, version: int, base_commits: int, base_boundary: bool, same_mailmap: bool,
+            new_commits: int, stored_commits: int, expected_commits: int, renamed: bool,
             left_paths_changed: bool) -> str | None:
     """Why the analysis of a snapshot cannot be an update of its base's, or None when it can.
 
-    The new commit descends from the base's (checked before). ``base_boundary``: the base's
+    The new commit descends from the base's (checked before). ``version``: the base
+    record's; ``base_commits``: the base's history's commits; ``base_boundary``: the base's
     history is shallow; ``same_mailmap``: both commits have the same ``.mailmap``;
     ``new_commits``: commits reachable from the new commit and not from the base's;
-    ``stored_commits``: the project's mined commits (they must be exactly the new commit's
-    history, so that the store's changes are the history's); ``renamed``: a new commit renames
-    a file; ``left_paths_changed``: a new commit changes a path some rename left."""
+    ``stored_commits``: the project's mined commits, which must be ``expected_commits`` (the
+    base's, the new ones and those the base left outside its history), so that what the
+    store holds beside the new history is known; ``renamed``: a new commit renames a file;
+    ``left_paths_changed``: a new commit changes a path some rename left."""
+    if version != ANALYSIS_VERSION:
+        return "the earlier analysis was made by another version"
+    if base_commits < MIN_BASE_COMMITS:
+        return (f"a history of under {MIN_BASE_COMMITS:,} commits is analysed whole as "
+                "quickly")
     if base_boundary:
         return "the earlier history is shallow"
     if not same_mailmap:
         return "the .mailmap changed"
     if new_commits > MAX_NEW_COMMITS:
         return f"more than {MAX_NEW_COMMITS:,} new commits"
-    if stored_commits != base_commits + new_commits:
-        return "the store holds commits of other branches"
+    if stored_commits != expected_commits:
+        return "commits of other branches were mined since the earlier analysis"
     if renamed:
         return "a new commit renames a file"
     if left_paths_changed:

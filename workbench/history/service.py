@@ -235,8 +235,9 @@ class HistoryService:
     def _history_of(self, project_id: int, repo: Path, commit: str, *, changes: bool = True):
         """The stored history of ``commit``: its order (:meth:`_order`), its commits with the
         snapshot's ``.mailmap`` applied (:data:`~.metrics.COMMIT_TABLE`), their file changes
-        (an Arrow table; None without ``changes``), the ``.mailmap`` text and the shallow
-        boundary commits, oldest first."""
+        (an Arrow table; None without ``changes``), the ``.mailmap`` text, the shallow
+        boundary commits, oldest first, and the shas of the stored commits outside it."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         # git lists the order while the store reads every mined commit (a million commits:
@@ -247,12 +248,16 @@ class HistoryService:
             project_id, None, changes=changes, commit_columns=ANALYSIS_COMMIT_COLUMNS,
             change_columns=ANALYSIS_CHANGE_COLUMNS)
         order = listing.result()
-        commits = commits.filter(contains(commits.column("sha"), order))
+        mine = contains(commits.column("sha"), order)
+        # the stored commits outside this history (another branch's): an update leaves them
+        # out as this analysis does (:class:`~.incremental.AnalysisRecord`)
+        outside = commits.column("sha").filter(pa.array(~mine)).combine_chunks()
+        commits = commits.filter(pa.array(mine))
         mailmap = read_mailmap(repo, commit, self.git)
         marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
         boundary = _in_order(marked.column("sha").to_pylist(), order)
         return (order, commit_table(Mailmap(mailmap).apply_arrow(commits)), file_changes,
-                mailmap, boundary)
+                mailmap, boundary, outside)
 
     def analyse(self, project_id: int, repo: Path, commit: str,
                 sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
@@ -299,7 +304,8 @@ class HistoryService:
             if isinstance(updated, PreparedHistory):
                 return updated
             whole_because = updated
-        order, commits, changes, mailmap, boundary = self._history_of(project_id, repo, commit)
+        order, commits, changes, mailmap, boundary, outside = self._history_of(
+            project_id, repo, commit)
         check()
         if commits.num_rows == 0:
             empty = pd.DataFrame()
@@ -323,13 +329,14 @@ class HistoryService:
         from .incremental import AnalysisRecord
 
         return PreparedHistory(project_id, repo, commit, steps.commits, metrics, coupling,
-                               mailmap, boundary, AnalysisRecord(steps.moves, coupling),
+                               mailmap, boundary, AnalysisRecord(steps.moves, coupling, outside),
                                whole_because=whole_because)
 
     def _update(self, project_id: int, repo: Path, commit: str, bases: list[int], files,
                 check: Callable[[], None]) -> "PreparedHistory | str":
         """The analysis of ``commit`` as an update of the first of ``bases`` whose commit is
         an ancestor of it (:mod:`.incremental`), or why it cannot be one."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         from . import incremental as inc
@@ -350,16 +357,25 @@ class HistoryService:
                                       change_columns=ANALYSIS_CHANGE_COLUMNS)
         touched = sorted(set(added.column("path").to_pylist()))
         renamed = added.column("old_path").null_count < added.num_rows
+        # the base's outside commits that the new history took in (a branch merged since)
+        # are the new history's; the others stay outside
+        merged = contains(record.outside, new)
+        outside = record.outside.filter(pa.array(~merged))
+        base_commits = int(info.stats.get("commits") or 0)
         why = inc.why_not(
+            version=record.version, base_commits=base_commits,
             base_boundary=bool(info.stats.get("history_truncated_at")),
-            same_mailmap=mailmap == history.mailmap(base), new_commits=len(new), stored_commits=history.commit_count(project_id),
-            base_commits=int(info.stats.get("commits") or 0), renamed=renamed,
+            same_mailmap=mailmap == history.mailmap(base), new_commits=len(new),
+            stored_commits=history.commit_count(project_id),
+            expected_commits=base_commits + len(new) + len(outside), renamed=renamed,
             left_paths_changed=not renamed and bool(touched)
             and history.left_by_renames(project_id, touched))
         if why is not None:
             return why
         commits, _ = history.load_arrow(project_id, None, changes=False,
                                         commit_columns=ANALYSIS_COMMIT_COLUMNS)
+        if len(outside):  # as the whole analysis, which keeps to the commit's history
+            commits = commits.filter(pa.array(~contains(commits.column("sha"), outside)))
         if pc.any(pc.equal(commits.column("truncated"), SHALLOW_REASON)).as_py():
             return "the history is shallow"
         commits = commit_table(Mailmap(mailmap).apply_arrow(commits))
@@ -389,7 +405,8 @@ class HistoryService:
             project_id, inc.sources(moves, partners)), moves, as_of)
         coupling = inc.updated_coupling(record.coupling, touched, coupled)
         return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
-                               [], inc.AnalysisRecord(moves, coupling), updated_from=base)
+                               [], inc.AnalysisRecord(moves, coupling, outside),
+                               updated_from=base)
 
     def _since(self, repo: Path, base: str, commit: str) -> "pa.Array | None":
         """The commits reachable from ``commit`` and not from ``base``, or None when ``base``
@@ -500,7 +517,8 @@ class HistoryService:
         """Blame the files of a stored snapshot that its map left pending: the owner columns
         of every file in ``files`` (path -> blob sha) and how many are still pending after
         ``budget`` seconds (None: no limit)."""
-        _, commits, _, _, boundary = self._history_of(project_id, repo, commit, changes=False)
+        _, commits, _, _, boundary, _ = self._history_of(project_id, repo, commit,
+                                                         changes=False)
         if commits.num_rows == 0:
             return pd.DataFrame(), 0
         return self.ownership(project_id, repo, commit, commits, files, boundary,

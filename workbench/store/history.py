@@ -226,20 +226,23 @@ class HistoryTable:
     def write_record(cur, snapshot_id: int, record) -> None:
         """Keep a snapshot's :class:`~workbench.history.incremental.AnalysisRecord`, inside
         the snapshot's own transaction."""
-        moves, coupling = record.encode()
-        cur.execute("INSERT INTO history_records (snapshot_id, moves, coupling) VALUES (?, ?, ?)",
-                    [snapshot_id, moves, coupling])
+        moves, coupling, outside = record.encode()
+        cur.execute("INSERT INTO history_records (snapshot_id, version, moves, coupling, outside)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    [snapshot_id, record.version, moves, coupling, outside])
 
     def record(self, snapshot_id: int):
         """A snapshot's :class:`~workbench.history.incremental.AnalysisRecord`, or None for a
         snapshot mapped without one (before schema 26, or without history)."""
-        rows = self.db.query("SELECT moves, coupling FROM history_records WHERE snapshot_id = ?",
-                             [snapshot_id])
+        rows = self.db.query("SELECT version, moves, coupling, outside FROM history_records"
+                             " WHERE snapshot_id = ?", [snapshot_id])
         if not rows:
             return None
         from ..history.incremental import AnalysisRecord
 
-        return AnalysisRecord.decode(bytes(rows[0][0]), bytes(rows[0][1]))
+        version, moves, coupling, outside = rows[0]
+        return AnalysisRecord.decode(bytes(moves), bytes(coupling), bytes(outside),
+                                     version=int(version))
 
     def recent_records(self, project_id: int, limit: int = 5) -> list[int]:
         """The newest ``limit`` snapshots of the project whose history analysis is kept,

@@ -719,12 +719,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         26,
         "what a snapshot's history analysis keeps for the next commit's update: the changes"
-        " renames moved and the whole change coupling, as Arrow streams (none for older maps)",
+        " renames moved, the whole change coupling and the stored commits outside its history,"
+        " as Arrow streams, with the version of the analysis (none for older maps)",
         """
         CREATE TABLE history_records (
             snapshot_id BIGINT PRIMARY KEY,
+            version INTEGER NOT NULL,
             moves BLOB NOT NULL,
-            coupling BLOB NOT NULL
+            coupling BLOB NOT NULL,
+            outside BLOB NOT NULL
         );
         """,
     ),
