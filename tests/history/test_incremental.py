@@ -97,6 +97,17 @@ def compare(wb: Workbench, updated, whole) -> None:
     assert len(want_pairs), "the history couples no files: the case checks nothing"
 
 
+def map_a_side_branch(wb: Workbench, repo: GitRepo, branch: str, path: str, who, when) -> str:
+    """One commit on a new branch, mapped (its commit is mined into the project's history);
+    main checked out again. Returns the commit."""
+    repo.git("checkout", "-q", "-b", branch)
+    repo.write(path, lines(branch, 4))
+    sha = repo.commit(f"on {branch}", who, when)
+    repo.git("checkout", "-q", "main")
+    wb.map("p", ref=sha)
+    return sha
+
+
 @pytest.fixture(autouse=True)
 def short_histories_update(monkeypatch):
     """These histories are short: let them be updated, as a long one is."""
@@ -209,11 +220,7 @@ def test_another_branchs_commits_in_the_store_or_too_many_new_ones_mean_a_whole_
 
     repo, n = history
     wb.map(str(repo.path), name="p")
-    repo.git("checkout", "-q", "-b", "elsewhere")
-    repo.write("pkg/core1.py", lines("elsewhere", 4))
-    branch = repo.commit("on a branch", BOB, day(n + 1))
-    repo.git("checkout", "-q", "main")
-    wb.map("p", ref=branch)  # its commit is mined into the project's history
+    branch = map_a_side_branch(wb, repo, "elsewhere", "pkg/core1.py", BOB, day(n + 1))
     repo.write("pkg/core2.py", lines("main again", 4))
     repo.commit("on main", ANN, day(n + 2))
     snap = wb.map("p")
@@ -258,11 +265,7 @@ def test_a_short_history_is_analysed_whole(wb, history, monkeypatch) -> None:
 def test_a_branch_merged_after_it_was_mapped_is_taken_in(wb, history) -> None:
     repo, n = history
     wb.map(str(repo.path), name="p")
-    repo.git("checkout", "-q", "-b", "side2")
-    repo.write("pkg/core4.py", lines("side", 5))
-    side = repo.commit("side work", CAROL, day(n + 1))
-    repo.git("checkout", "-q", "main")
-    wb.map("p", ref=side)
+    map_a_side_branch(wb, repo, "side2", "pkg/core4.py", CAROL, day(n + 1))
     repo.write("pkg/core5.py", lines("main", 5))
     repo.commit("main work", ANN, day(n + 2))
     whole = wb.map("p")  # the side commit is outside this history: a whole analysis
