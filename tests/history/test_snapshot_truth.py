@@ -203,12 +203,17 @@ def test_an_edit_beside_a_rename_follows_it(tmp_path, wb) -> None:
     assert m.loc["x.txt", "commits_total"] == 1  # the reused path
 
 
-def test_commits_are_the_snapshots_history_parents_first(tmp_path, wb) -> None:
-    repo = GitRepo(tmp_path / "scope")
+def two_commits(path) -> tuple[GitRepo, str, str]:
+    """A repository of two commits by Ann, a day apart, changing ``a.txt``."""
+    repo = GitRepo(path)
     repo.write("a.txt", "1\n")
-    c1 = repo.commit("one", ANN, "2024-01-01T10:00:00+00:00")
+    first = repo.commit("one", ANN, "2024-01-01T10:00:00+00:00")
     repo.write("a.txt", "2\n")
-    c2 = repo.commit("two", ANN, "2024-01-02T10:00:00+00:00")
+    return repo, first, repo.commit("two", ANN, "2024-01-02T10:00:00+00:00")
+
+
+def test_commits_are_the_snapshots_history_parents_first(tmp_path, wb) -> None:
+    repo, c1, c2 = two_commits(tmp_path / "scope")
     old = wb.map(str(repo.path), name="scope")
     repo.git("checkout", "-q", "-b", "side", c1)
     repo.write("b.txt", "side\n")
@@ -259,11 +264,7 @@ def test_history_stored_in_the_older_format_is_mined_again(tmp_path, wb) -> None
 
 
 def test_a_commit_the_clone_lost_after_a_force_push_does_not_stop_later_maps(tmp_path, wb) -> None:
-    repo = GitRepo(tmp_path / "lost")
-    repo.write("a.txt", "1\n")
-    c1 = repo.commit("one", ANN, "2024-01-01T10:00:00+00:00")
-    repo.write("a.txt", "2\n")
-    dropped = repo.commit("two", ANN, "2024-01-02T10:00:00+00:00")
+    repo, c1, dropped = two_commits(tmp_path / "lost")
     wb.map(str(repo.path), name="lost")
     # a force-push drops "two"; in time the clone's gc removes it
     repo.git("reset", "-q", "--hard", c1)
