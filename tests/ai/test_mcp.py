@@ -87,3 +87,30 @@ def test_source_of_a_file_it_cannot_show_says_it_may_be_binary() -> None:
     refused = tools.call("source", {"path": "docs/logo.png"})
     assert tools.records[-1].error is not None
     assert "no text file 'docs/logo.png'" in refused and "binary" in refused
+
+
+def test_counts_below_one_and_an_empty_query_are_refused_and_large_counts_capped() -> None:
+    from workbench.ai.tools import MapTools
+
+    asked: list[int] = []
+
+    class Snap:  # what the tools read of a snapshot, for these calls
+        def hotspots(self, n):
+            import pandas as pd
+
+            asked.append(n)
+            return pd.DataFrame(columns=["path", "hotspot", "commits_total", "lines",
+                                         "authors", "main_author"])
+
+        def related(self, node, depth):
+            asked.append(depth)
+
+    tools = MapTools(Snap(), search=lambda q, k: asked.append(k), read_file=None, sql=None)
+    for name, arguments, said in (("hotspots", {"n": -1}, "n must be at least 1, got -1"),
+                                  ("search", {"query": "x", "k": 0}, "k must be at least 1"),
+                                  ("search", {"query": "  "}, "the query is empty"),
+                                  ("related", {"node": "m", "depth": -1}, "depth must be at least 1")):
+        answer = tools.call(name, arguments)
+        assert tools.records[-1].error is not None and said in answer, (name, answer)
+    tools.call("hotspots", {"n": 500})
+    assert asked == [50]  # capped at what the tool gives, no error

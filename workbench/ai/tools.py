@@ -65,6 +65,15 @@ def openai_tools() -> list[dict[str, Any]]:
     return [{"type": "function", "function": spec} for spec in TOOL_SPECS]
 
 
+def _count(name: str, value, most: int) -> int:
+    """A tool's whole-number argument: below 1 is refused (ValueError, the call's error), above
+    ``most`` is taken as ``most`` (a model asking for more gets what the tool gives)."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{name} must be at least 1, got {number}")
+    return min(number, most)
+
+
 class MapTools:
     """The tools bound to one project's snapshot.
 
@@ -109,7 +118,9 @@ class MapTools:
     # -- the tools -----------------------------------------------------------------------------
 
     def tool_search(self, query: str, k: int = 8) -> str:
-        hits = self._search(str(query), max(1, min(int(k), 30)))
+        if not str(query).strip():
+            raise ValueError("the query is empty: say what to search for")
+        hits = self._search(str(query), _count("k", k, 30))
         if hits.empty:
             return "no hits"
         lines = []
@@ -123,7 +134,7 @@ class MapTools:
         return "\n".join(lines)
 
     def tool_related(self, node: str, depth: int = 1) -> str:
-        frame = self.snapshot.related(str(node), depth=max(1, min(int(depth), 3)))
+        frame = self.snapshot.related(str(node), depth=_count("depth", depth, 3))
         return _table(frame[["node", "kind", "distance", "via", "direction"]])
 
     def tool_impact(self, node: str) -> str:
@@ -151,7 +162,7 @@ class MapTools:
         return head + "\n".join(f"{n:>5} │ {lines[n - 1]}" for n in range(first, last + 1))
 
     def tool_hotspots(self, n: int = 10) -> str:
-        frame = self.snapshot.hotspots(max(1, min(int(n), 50)))
+        frame = self.snapshot.hotspots(_count("n", n, 50))
         return _table(frame[["path", "hotspot", "commits_total", "lines", "authors",
                              "main_author"]]) if not frame.empty else "no history mined"
 
