@@ -346,6 +346,9 @@ def test_the_cli_lists_replays_and_retries(tmp_path, data_dir, events_backend):
     assert retry.returncode == 0 and "queued again for cli" in retry.stdout, retry.stderr
     again = invoke_cli("events", "retry", "2", data_dir=data_dir, env=env)
     assert again.returncode == 0 and "is queued already for cli" in again.stdout, again.stderr
+    waiting = invoke_cli("events", "consumers", data_dir=data_dir, env=env)
+    [row] = [line.split() for line in waiting.stdout.splitlines() if line.startswith("cli ")]
+    assert row[3] == "2"  # the dead letter queued again is not counted as dead
     missing = invoke_cli("events", "retry", "99", data_dir=data_dir, env=env)
     assert missing.returncode == 1 and "no dead letter #99" in missing.stderr
     replay = invoke_cli("events", "replay", "cli", "3", data_dir=data_dir, env=env)

@@ -51,7 +51,8 @@ class ConsumerInfo:
 
     ``pending`` counts events after ``position`` (of any type; the consumer skips those it did
     not subscribe to); ``owner`` names the subscriber holding it (DuckDB lease or Redis group
-    member), None when idle.
+    member), None when idle; ``dead_letters`` counts its dead letters waiting for someone
+    (those queued again by a retry are not).
     """
 
     name: str

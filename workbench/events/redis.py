@@ -258,7 +258,7 @@ class RedisBackend:
         if not groups:
             return []
         head = self.head()
-        dead = self.dead_letters(None, False)
+        dead = [d for d in self.dead_letters(None, False) if d.status == "dead"]
         out = []
         for group in sorted(groups, key=lambda g: g["name"]):
             position = _eid(group["last-delivered-id"])

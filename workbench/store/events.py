@@ -212,7 +212,7 @@ class EventsTable:
             " (SELECT count(*) FROM events e WHERE e.id > c.acked_id),"
             " c.lease_owner, c.lease_until,"
             " (SELECT count(*) FROM dead_letters d WHERE d.consumer = c.name"
-            "  AND d.status <> 'resolved')"
+            "  AND d.status = 'dead')"
             " FROM consumers c ORDER BY c.name")
 
     # -- dead letters -----------------------------------------------------------------------------
