@@ -105,7 +105,8 @@ def _read_ipc(data: bytes) -> pa.Table:
 def why_not(*, version: int, base_commits: int, base_boundary: bool, same_mailmap: bool,
             new_commits: int, stored_commits: int, expected_commits: int, renamed: bool,
             left_paths_changed: bool) -> str | None:
-    """Why the analysis of a snapshot cannot be an update of its base's, or None when it can.
+    """Why the analysis of a snapshot cannot be an update of its base's, or None when it can
+    ("" when a short history is analysed whole because that is as quick: nothing to say).
 
     The new commit descends from the base's (checked before). ``version``: the base
     record's; ``base_commits``: the base's history's commits; ``base_boundary``: the base's
@@ -117,9 +118,8 @@ def why_not(*, version: int, base_commits: int, base_boundary: bool, same_mailma
     ``left_paths_changed``: a new commit changes a path some rename left."""
     if version != ANALYSIS_VERSION:
         return "the earlier analysis was made by another version"
-    if base_commits < MIN_BASE_COMMITS:
-        return (f"a history of under {MIN_BASE_COMMITS:,} commits is analysed whole as "
-                "quickly")
+    if base_commits < MIN_BASE_COMMITS:  # a choice of speed, not worth a word to the user
+        return ""
     if base_boundary:
         return "the earlier history is shallow"
     if not same_mailmap:

@@ -303,7 +303,7 @@ class HistoryService:
             updated = self._update(project_id, repo, commit, bases, files, check)
             if isinstance(updated, PreparedHistory):
                 return updated
-            whole_because = updated
+            whole_because = updated or None
         order, commits, changes, mailmap, boundary, outside = self._history_of(
             project_id, repo, commit)
         check()
