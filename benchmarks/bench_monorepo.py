@@ -11,7 +11,7 @@ and 100,000 commits), then, each in a fresh process as a command would run:
    file, mine every commit, metrics, graph, store): wall time, the longest hold of the database
    file (``Database.hold_times()``), and memory sampled from ``/proc`` every 0.2 s: the largest
    single process and the sum over the mapping process and all its descendants (parser
-   workers, git);
+   workers, git), and the processes that made up that sum at its peak (on stderr);
 2. one more commit (one file edited) in the source, then a re-map: the fetch, the new commit's
    history, the changed file parsed, a new snapshot derived from the first; then the same
    commit mapped whole (``force``), the re-map without derivation, for comparison;
@@ -86,6 +86,8 @@ class TreeMemory:
     def __init__(self, pid: int, every: float = 0.2) -> None:
         self.pid, self.every = pid, every
         self.largest = self.total = 0  # bytes
+        #: (RSS in bytes, command line) of each process of the tree at the all-process peak
+        self.at_peak: list[tuple[int, str]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -110,7 +112,7 @@ class TreeMemory:
     def _run(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE")
         while not self._stop.wait(self.every):
-            total = 0
+            total, seen = 0, []
             for pid in self._tree():
                 try:
                     with open(f"/proc/{pid}/statm", "rb") as statm:
@@ -118,12 +120,31 @@ class TreeMemory:
                 except (OSError, IndexError, ValueError):
                     continue
                 total += rss
+                seen.append((rss, pid))
                 self.largest = max(self.largest, rss)
-            self.total = max(self.total, total)
+            if total > self.total:
+                self.total = total
+                self.at_peak = [(rss, _command(pid)) for rss, pid in sorted(seen, reverse=True)]
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _command(pid: int) -> str:
+    """A process's command line, shortened (a map's Python child shows as ``python -c``)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().split(b"\0")
+    except OSError:
+        return "?"
+    shown = " ".join(w.decode(errors="replace") for w in words if w)
+    return shown[:120]
+
+
+def peak_lines(memory: "TreeMemory") -> str:
+    """The processes that made up ``memory``'s all-process peak, largest first."""
+    return "; ".join(f"{rss / 2**20:,.0f} MB {command}" for rss, command in memory.at_peak)
 
 
 def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> tuple[dict, float, TreeMemory]:
@@ -176,6 +197,8 @@ def main() -> int:
         print(f"full map: {json.dumps(first)} process {first_wall:.1f}s, largest "
               f"{first_mem.largest / 2**20:.0f} MB, all {first_mem.total / 2**20:.0f} MB",
               file=sys.stderr, flush=True)
+        print(f"full map's peak, by process: {peak_lines(first_mem)}", file=sys.stderr,
+              flush=True)
 
         edited = subprocess.run(["git", "-C", str(source), "ls-tree", "-r", "--name-only", "main", "python/"],
                                 capture_output=True, text=True, check=True).stdout.split()[5]
