@@ -298,7 +298,8 @@ def test_a_map_derived_from_one_without_a_kept_layout_works_it_out(tmp_path: Pat
 def test_a_derived_map_blames_each_changed_file_once_as_soon_as_it_knows_it(
         tmp_path: Path, monkeypatch) -> None:
     """The changed files' blame starts when the derivation knows them, beside their parse; the
-    map's own blame then finds it cached instead of running git again."""
+    map's own blame then finds it cached instead of running git again. (A changed file's blame
+    is carried forward from the last map's where it can be, else run: either counts.)"""
     import threading
 
     import workbench.history.blame as blame_module
@@ -314,18 +315,24 @@ def test_a_derived_map_blames_each_changed_file_once_as_soon_as_it_knows_it(
     blamed: list[str] = []
     started = threading.Event()
     seen_at_link: list[bool] = []
-    real, real_link = blame_module.blame_lines, derive_module.link
+    real, real_carry, real_link = blame_module.blame_runs, blame_module.carry, derive_module.link
 
     def counted(repo_path, commit_sha, path, git=None):
         blamed.append(path)
         started.set()
         return real(repo_path, commit_sha, path, git)
 
+    def carried(repo_path, base, descent, path, *rest):
+        blamed.append(path)
+        started.set()
+        return real_carry(repo_path, base, descent, path, *rest)
+
     def link(*args, **kwargs):  # the changed file's blame is under way before linking ends
         seen_at_link.append(started.wait(30))
         return real_link(*args, **kwargs)
 
-    monkeypatch.setattr(blame_module, "blame_lines", counted)
+    monkeypatch.setattr(blame_module, "blame_runs", counted)
+    monkeypatch.setattr(blame_module, "carry", carried)
     monkeypatch.setattr(derive_module, "link", link)
     write(repo, {"pkg/b.py": "from pkg.a import a\n\n\ndef b():\n    return a() + 1\n"})
     commit(repo, "second")

@@ -7,6 +7,10 @@ the last map is not blamed again ("incremental by blob"). A blob that comes back
 path after a revert reuses the blame of its first time, which may credit lines to the earlier
 commit that first wrote them instead of the revert.
 
+A map derived from an earlier one carries that map's blame of a changed file forward through
+the new commits' diffs instead (:mod:`.blame_carry`), where they allow it: the cache keeps
+each origin's line runs for that, not only its line count.
+
 Lines whose commit is a shallow clone's boundary commit were written at or before it, by
 someone unknown: they count as unknown, never for the boundary commit's author.
 """
@@ -17,6 +21,7 @@ import os
 import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -25,28 +30,58 @@ import pandas as pd
 from ..membership import contains
 from ..repos.git import Git
 from ..repos.paths import path_bytes
+from .blame_carry import DIFF_SETTINGS, carry, line_of_descent
 
-_GROUP = re.compile(rb"^([0-9a-f]{40}) \d+ \d+ (\d+)$", re.MULTILINE)
-BLAME_COLUMNS = ["path", "blob_sha", "origin_sha", "lines"]
+_GROUP = re.compile(rb"^([0-9a-f]{40}) \d+ (\d+) (\d+)$", re.MULTILINE)
+#: A blame row: the file's ``lines`` that ``origin_sha`` last wrote, and where they are
+#: (``runs``: ``[first line, count, ...]``, 1-based; None in rows stored before it was kept).
+BLAME_COLUMNS = ["path", "blob_sha", "origin_sha", "lines", "runs"]
 
 
-def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git | None = None
-                ) -> dict[str, int]:
-    """origin commit sha -> number of lines of ``path`` at ``commit`` it last wrote.
+def blame_runs(repo: str | os.PathLike[str], commit: str, path: str, git: Git | None = None
+               ) -> dict[str, list[int]]:
+    """origin commit sha -> the lines of ``path`` at ``commit`` it last wrote, as runs
+    ``[first line, count, first line, count, ...]`` (1-based, in the order git reports them).
 
     ``path`` is in the text form of :mod:`workbench.repos.paths`. A file git cannot blame
     (a submodule, a symlink) gives an empty dict.
     """
     done = (git or Git()).run_raw(
-        ["blame", "--incremental", commit, "--", os.fsdecode(path_bytes(path))],
+        [*DIFF_SETTINGS, "blame", "--incremental", commit, "--", os.fsdecode(path_bytes(path))],
         cwd=repo, what="git blame")
     if done.returncode != 0:
         return {}
-    counts: dict[str, int] = {}
-    for sha, lines in _GROUP.findall(done.stdout):
-        key = sha.decode()
-        counts[key] = counts.get(key, 0) + int(lines)
-    return counts
+    runs: dict[str, list[int]] = {}
+    for sha, first, count in _GROUP.findall(done.stdout):
+        runs.setdefault(sha.decode(), []).extend((int(first), int(count)))
+    return runs
+
+
+def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git | None = None
+                ) -> dict[str, int]:
+    """origin commit sha -> number of lines of ``path`` at ``commit`` it last wrote
+    (:func:`blame_runs`, counted)."""
+    return {sha: sum(flat[1::2]) for sha, flat in blame_runs(repo, commit, path, git).items()}
+
+
+def _rows(path: str, blob: str, runs: dict[str, list[int]]) -> list[tuple]:
+    """Blame rows of one file; a file with nothing to blame is remembered all the same."""
+    return ([(path, blob, sha, sum(flat[1::2]), flat) for sha, flat in runs.items()]
+            or [(path, blob, "", 0, [])])
+
+
+def _base_runs(known: pd.DataFrame) -> dict[str, dict[str, list[int]]]:
+    """path -> origin -> runs of cached blame rows, for the paths whose every row has runs."""
+    found: dict[str, dict[str, list[int]]] = {}
+    broken: set[str] = set()
+    for path, origin, runs in zip(known["path"], known["origin_sha"], known["runs"]):
+        if runs is None or runs is pd.NA or (isinstance(runs, float) and runs != runs):
+            broken.add(path)
+        elif origin:
+            found.setdefault(path, {})[origin] = [int(v) for v in runs]
+        else:
+            found.setdefault(path, {})
+    return {path: runs for path, runs in found.items() if path not in broken}
 
 
 #: Commits of history from which a map blames with one process while it builds its tables.
@@ -62,36 +97,77 @@ def narrow_beside(commits: int) -> bool:
     return commits >= NARROW_FROM_COMMITS
 
 
+@dataclass(frozen=True)
+class BlameScope:
+    """Which of a map's uncached files it blames now (:func:`blame_files`).
+
+    ``only``: the paths it may blame (None: every file). ``carry_only``: of those, the paths
+    whose blame may only be carried (:mod:`.blame_carry`), never run: after a map that left
+    files unblamed, a changed file whose earlier version was one of them would need a blame
+    of its whole history, which is the ``blame`` verb's work, not a re-map's; it is carried
+    when the new commits wrote each of its lines, else left unblamed with the others.
+    ``carried_from``: ``(an earlier blamed commit, path -> blob sha there)``.
+    """
+
+    only: frozenset[str] | None = None
+    carry_only: frozenset[str] = frozenset()
+    carried_from: tuple[str, dict[str, str]] | None = None
+
+
 def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 cached: Callable[[list[tuple[str, str]]], pd.DataFrame],
                 git: Git | None = None, workers: int = 2, budget: float | None = None,
-                only: set[str] | None = None,
+                scope: BlameScope | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 widen: threading.Event | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blame of every ``path -> blob sha`` of ``files`` at ``commit``: ``(all rows, new rows)``
     with :data:`BLAME_COLUMNS`; ``cached(keys)`` returns stored rows for (path, blob) keys.
-    The files not cached (of them, with ``only``, just the paths in it) are blamed by
+    The files not cached (of them, with ``scope``, just those it allows) are blamed by
     ``workers`` git processes at once, in path order; after ``budget`` seconds no new file
     is started, and the files not reached are absent from both frames (a later call blames
     them). ``progress(done, total)`` follows the files blamed.
 
     ``widen``: the processes after the first start only once it is set (see
-    :func:`narrow_beside`)."""
+    :func:`narrow_beside`).
+
+    With ``scope.carried_from``, a file whose blame at that commit is cached with its runs
+    has it carried forward (:func:`~.blame_carry.carry`) instead of blamed, when the commits
+    between allow it."""
     keys = sorted(files.items())
     known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
     have = set(zip(known["path"], known["blob_sha"]))
-    missing = [key for key in keys if key not in have and (only is None or key[0] in only)]
+    scope = scope or BlameScope()
+    missing = [key for key in keys if key not in have
+               and (scope.only is None or key[0] in scope.only)]
     done = [0]
+    git = git or Git()
+    base_runs: dict[str, dict[str, list[int]] | None] = {}
+    descent: list[str] | None = None
+    if scope.carried_from is not None and missing:
+        base, base_blobs = scope.carried_from
+        earlier = sorted((path, base_blobs[path]) for path, _ in missing if path in base_blobs)
+        if earlier:
+            base_runs = dict.fromkeys((path for path, _ in earlier
+                                       if path in scope.carry_only), None)
+            base_runs.update(_base_runs(cached(earlier)))
+        if base_runs:
+            descent = line_of_descent(repo, base, commit, git)
 
-    def one(key: tuple[str, str]) -> list[tuple[str, str, str, int]]:
+    def one(key: tuple[str, str]) -> list[tuple] | None:
         path, blob = key
-        found = [(path, blob, sha, n) for sha, n in blame_lines(repo, commit, path, git).items()]
-        return found or [(path, blob, "", 0)]  # nothing to blame: remembered all the same
+        if descent is not None and path in base_runs:
+            base, base_blobs = scope.carried_from
+            runs = carry(repo, base, descent, path, base_runs[path], git, base_blobs[path])
+            if runs is not None:
+                return _rows(path, blob, runs)
+        if path in scope.carry_only:
+            return None  # left unblamed (see BlameScope)
+        return _rows(path, blob, blame_runs(repo, commit, path, git))
 
     # plain threads, not an executor: a map may run while the interpreter shuts down (a
     # headless script's last job), when executors refuse new work
-    rows: list[tuple[str, str, str, int]] = []
+    rows: list[tuple] = []
     pending = iter(missing)
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -120,7 +196,7 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 errors.append(exc)
                 return
             with lock:
-                rows.extend(found)
+                rows.extend(found or ())
                 done[0] += 1
                 count = done[0]
             if progress is not None:
@@ -134,7 +210,7 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
         thread.join()
     if errors:
         raise errors[0]
-    rows.sort()
+    rows.sort(key=lambda row: row[:3])
     fresh = pd.DataFrame(rows, columns=BLAME_COLUMNS)
     both = pd.concat([known[BLAME_COLUMNS], fresh], ignore_index=True) if len(known) else fresh
     return both, fresh
@@ -166,4 +242,4 @@ def current_ownership(blame: pd.DataFrame, commits: pd.DataFrame,
     return result
 
 
-__all__ = ["BLAME_COLUMNS", "blame_files", "blame_lines", "current_ownership"]
+__all__ = ["BLAME_COLUMNS", "BlameScope", "blame_files", "blame_lines", "blame_runs", "current_ownership"]

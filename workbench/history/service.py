@@ -30,7 +30,7 @@ from ..repos.shallow import shallow_commits
 from ..store import Store
 from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
                              HISTORY_VERSION)
-from .blame import blame_files, current_ownership
+from .blame import BlameScope, blame_files, current_ownership
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
 from .renames import ReadOnFirstUse
@@ -261,19 +261,20 @@ class HistoryService:
 
     def analyse(self, project_id: int, repo: Path, commit: str,
                 sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
-                blame: dict[str, str] | None = None, blame_only: set[str] | None = None
+                blame: dict[str, str] | None = None, blame_scope: BlameScope | None = None
                 ) -> HistoryResult:
         """Per-file metrics and change coupling over the history of ``commit``.
 
         ``files`` (path -> blob sha, every file of the snapshot's tree) marks the rows of
         present files; ``blame`` (path -> blob sha) the files whose current lines are blamed
-        for ownership of current lines (cached per blob in the store). With ``blame_only``
-        (paths), only those of them are blamed now when not cached, within the budget; the
-        others count as pending unless cached (:meth:`complete_blame` blames them).
+        for ownership of current lines (cached per blob in the store). ``blame_scope``
+        (:class:`~.blame.BlameScope`) says which of them are blamed now when not cached,
+        within the budget; the others count as pending unless cached (:meth:`complete_blame`
+        blames them).
         The two steps :meth:`prepare` and :meth:`finish` in one call.
         """
         prepared = self.prepare(project_id, repo, commit, files=files)
-        return self.finish(prepared, sizes, blame=blame, blame_only=blame_only)
+        return self.finish(prepared, sizes, blame=blame, blame_scope=blame_scope)
 
     def prepare(self, project_id: int, repo: Path, commit: str, *,
                 files: dict[str, str] | Callable[[], dict[str, str]] | None = None,
@@ -435,7 +436,7 @@ class HistoryService:
         return pa.array(done.stdout.split(), pa.binary()).cast(pa.string())
 
     def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
-               blame: dict[str, str] | None = None, blame_only: set[str] | None = None,
+               blame: dict[str, str] | None = None, blame_scope: BlameScope | None = None,
                blame_widen: threading.Event | None = None,
                blamed: "Blamed | None" = None) -> HistoryResult:
         """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
@@ -452,7 +453,7 @@ class HistoryService:
         if blame:
             if blamed is None:
                 blamed = self.blame(prepared.project_id, prepared.repo, prepared.commit, blame,
-                                    only=blame_only, budget=self.blame_budget,
+                                    scope=blame_scope, budget=self.blame_budget,
                                     widen=blame_widen)
             owners = self.owners(blamed, commits, prepared.boundary)
             pending = blamed.pending
@@ -462,16 +463,16 @@ class HistoryService:
                              blame_pending=pending, record=prepared.record)
 
     def blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str], *,
-              only: set[str] | None = None, budget: float | None = None,
+              scope: BlameScope | None = None, budget: float | None = None,
               progress: Callable[[int, int], None] | None = None,
               widen: threading.Event | None = None) -> "Blamed":
         """The blame of the current lines of ``files`` (path -> blob sha) at ``commit``: the
-        cached blames and new ones (stored), and how many files are left unblamed (``only``,
-        ``budget`` in seconds or None, ``widen``: see :func:`blame_files`). Needs no history
-        analysis: a map runs it beside that."""
+        cached blames and new ones (stored), and how many files are left unblamed (``scope``,
+        ``budget`` in seconds or None, ``widen``: see :func:`blame_files`).
+        Needs no history analysis: a map runs it beside that."""
         rows, fresh = blame_files(repo, commit, files, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
-            budget=budget, only=only, progress=progress, widen=widen)
+            budget=budget, scope=scope, progress=progress, widen=widen)
         self.store.history.put_blame(project_id, fresh)
         return Blamed(rows, len(files) - rows["path"].nunique())
 
@@ -497,17 +498,16 @@ class HistoryService:
         return owners
 
     def ownership(self, project_id: int, repo: Path, commit: str, commits,
-                  blame: dict[str, str], boundary: list[str], *, only: set[str] | None = None,
-                  budget: float | None = None,
+                  blame: dict[str, str], boundary: list[str], *, budget: float | None = None,
                   progress: Callable[[int, int], None] | None = None,
                   widen: threading.Event | None = None) -> tuple[pd.DataFrame, int]:
         """Current-line owner columns per path (index), from cached and new blames of the
-        ``blame`` files (``only``: see :func:`blame_files`), and the number of files left
+        ``blame`` files, and the number of files left
         unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
         applied (as :func:`~.metrics.commit_table` takes them). ``budget``: seconds, None for
         no limit. :meth:`blame`, then :meth:`owners`."""
-        blamed = self.blame(project_id, repo, commit, blame, only=only, budget=budget,
-                            progress=progress, widen=widen)
+        blamed = self.blame(project_id, repo, commit, blame, budget=budget, progress=progress,
+                            widen=widen)
         return self.owners(blamed, commits, boundary), blamed.pending
 
     def complete_blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str],

@@ -27,6 +27,7 @@ from .excludes import Excluder
 from .version import MAP_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..history.blame import BlameScope
     from ..history.service import HistoryService, PreparedHistory
 
 # The parse, build and history modules (pandas, Arrow, networkx) are imported when a commit is
@@ -116,18 +117,27 @@ def _blamed_files(files, lines_of: dict[str, int], blame: bool) -> dict[str, str
 Publish = Callable[[str, dict[str, Any]], None]
 
 
-def _changed_since_last_map(store: Store, project_id: int, blame: dict[str, str] | None
-                            ) -> set[str] | None:
-    """The paths of ``blame`` whose content the project's newest snapshot did not have, when
-    that snapshot left files unblamed; else None (blame whatever is not cached). A map after
-    one whose budget ran out blames only what changed: the leftovers are blamed by
+def _blame_scope(store: Store, project_id: int, blame: dict[str, str] | None) -> "BlameScope":
+    """What a map blames of ``blame`` (path -> blob sha) beside the cache, against the
+    project's newest snapshot: its blames are carried forward where they can be; and when
+    that snapshot left files unblamed, only the files changed since are blamed, of which
+    those whose earlier version was left unblamed only when their blame can be carried (see
+    :class:`~workbench.history.blame.BlameScope`). The leftovers are blamed by
     ``complete_blame``, not by every map, so a re-map stays proportional to the change."""
-    if not blame:
-        return None
-    newest = store.snapshots.newest(project_id)
-    if newest is None or not newest.stats.get("blame_pending"):
-        return None
-    return store.snapshots.changed_paths(newest.id, blame)
+    from ..history.blame import BlameScope
+
+    newest = store.snapshots.newest(project_id) if blame else None
+    if newest is None:
+        return BlameScope()
+    versions = store.snapshots.earlier_versions(newest.id, project_id, blame)
+    carried_from = (newest.commit_sha, {path: before for path, before, _ in versions
+                                        if before is not None})
+    if not newest.stats.get("blame_pending"):
+        return BlameScope(carried_from=carried_from)
+    return BlameScope(only=frozenset(path for path, _, _ in versions),
+                      carry_only=frozenset(path for path, before, blamed in versions
+                                           if before is not None and not blamed),
+                      carried_from=carried_from)
 
 
 class MapService:
@@ -373,7 +383,7 @@ class MapService:
                             early_blame.wait()
                         return self.history.blame(
                             project.id, repo, commit, blame,
-                            only=_changed_since_last_map(self.store, project.id, blame),
+                            scope=_blame_scope(self.store, project.id, blame),
                             budget=self.history.blame_budget, widen=tables_built)
 
                     blaming = Background(blame_changed)
@@ -414,7 +424,7 @@ class MapService:
                                                blamed=blaming.result())
                 return self.history.finish(
                     prepared, sizes, blame=blame, blame_widen=tables_built,
-                    blame_only=_changed_since_last_map(self.store, project.id, blame))
+                    blame_scope=_blame_scope(self.store, project.id, blame))
 
             finishing = Background(finish_history)
             try:
@@ -529,7 +539,8 @@ class MapService:
                              if narrow_beside(int(base_stats.get("commits") or 0)) else None)
             if todo:
                 early_blame = Background(lambda: self.history.blame(
-                    project.id, repo, commit, todo, only=set(todo),
+                    project.id, repo, commit, todo,
+                    scope=_blame_scope(self.store, project.id, todo),
                     budget=self.history.blame_budget, widen=one_at_a_time))
         try:
             scanned = scan_entries([e for e in entries if e.path in changed])

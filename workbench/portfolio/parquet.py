@@ -265,8 +265,8 @@ class Ingestor:
             return 0
         with registered(cur, incoming_blame=data):
             return cur.execute(
-                "INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines)"
-                " SELECT ?, i.path, i.blob_sha, i.origin_sha, i.lines FROM incoming_blame i"
+                "INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines, runs)"
+                " SELECT ?, i.path, i.blob_sha, i.origin_sha, i.lines, i.runs FROM incoming_blame i"
                 " WHERE NOT EXISTS (SELECT 1 FROM blame_lines b WHERE b.project_id = ?"
                 " AND b.path = i.path AND b.blob_sha = i.blob_sha)",
                 [project_id, project_id]).fetchone()[0]

@@ -310,7 +310,8 @@ class HistoryTable:
         return rows[0][0] if rows else ""
 
     def blame(self, project_id: int, keys: list[tuple[str, str]]) -> pd.DataFrame:
-        """Cached blame of (path, blob sha) pairs: path, blob_sha, origin_sha, lines."""
+        """Cached blame of (path, blob sha) pairs: path, blob_sha, origin_sha, lines, runs
+        (:data:`~workbench.history.blame.BLAME_COLUMNS`)."""
         import pyarrow as pa
 
         wanted = pa.table({"path": pa.array([k[0] for k in keys], pa.string()),
@@ -319,7 +320,7 @@ class HistoryTable:
         def fetch(cur):
             with registered(cur, wanted_blobs=wanted):
                 return cur.execute(
-                    "SELECT b.path, b.blob_sha, b.origin_sha, b.lines FROM blame_lines b"
+                    "SELECT b.path, b.blob_sha, b.origin_sha, b.lines, b.runs FROM blame_lines b"
                     " JOIN wanted_blobs w ON w.path = b.path AND w.blob_sha = b.blob_sha"
                     " WHERE b.project_id = ?", [project_id]).df()
 
@@ -334,18 +335,24 @@ class HistoryTable:
             "  AND list_contains(?, origin_sha))", [project_id, project_id, origins]))
 
     def put_blame(self, project_id: int, rows: pd.DataFrame) -> None:
-        """Store new blame rows (path, blob_sha, origin_sha, lines) in one transaction."""
+        """Store new blame rows (path, blob_sha, origin_sha, lines, runs) in one transaction."""
         if rows.empty:
             return
         import pyarrow as pa
 
-        table = pa.Table.from_pandas(rows[["path", "blob_sha", "origin_sha", "lines"]],
-                                     preserve_index=False)
+        table = pa.Table.from_pandas(rows[["path", "blob_sha", "origin_sha", "lines", "runs"]],
+                                     preserve_index=False,
+                                     schema=pa.schema([("path", pa.string()),
+                                                       ("blob_sha", pa.string()),
+                                                       ("origin_sha", pa.string()),
+                                                       ("lines", pa.int64()),
+                                                       ("runs", pa.list_(pa.int32()))]))
 
         def insert(cur):
             with registered(cur, incoming_blame=table):
-                cur.execute("INSERT INTO blame_lines (project_id, path, blob_sha, origin_sha, lines)"
-                            " SELECT ?, path, blob_sha, origin_sha, lines FROM incoming_blame",
+                cur.execute("INSERT INTO blame_lines"
+                            " (project_id, path, blob_sha, origin_sha, lines, runs)"
+                            " SELECT ?, path, blob_sha, origin_sha, lines, runs FROM incoming_blame",
                             [project_id])
 
         self.db.write(insert)

@@ -731,6 +731,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        27,
+        "where each origin's lines of a cached blame are ([first line, count, ...]), so that"
+        " the next commit's map carries the blame forward through the diff (NULL for older rows)",
+        "ALTER TABLE blame_lines ADD COLUMN runs INTEGER[]",
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
