@@ -81,7 +81,8 @@ print(json.dumps({"load": load, "p50": statistics.median(times),
 
 
 class TreeMemory:
-    """Samples the RSS of a process and all its descendants from /proc until stopped."""
+    """Samples the RSS of a process and all its descendants from /proc until stopped; a
+    child that has not yet exec'd its own program shares its parent's pages and is left out."""
 
     def __init__(self, pid: int, every: float = 0.2) -> None:
         self.pid, self.every = pid, every
@@ -92,7 +93,8 @@ class TreeMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
-    def _tree(self) -> list[int]:
+    def _tree(self) -> list[tuple[int, int]]:
+        """(pid, parent pid) of the process and its descendants."""
         children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
             if entry.isdigit():
@@ -102,18 +104,26 @@ class TreeMemory:
                     children.setdefault(int(fields[1]), []).append(int(entry))
                 except (OSError, IndexError, ValueError):
                     continue
-        tree, todo = [], [self.pid]
+        tree, todo = [], [(self.pid, 0)]
         while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo += children.get(pid, [])
+            pid, parent = todo.pop()
+            tree.append((pid, parent))
+            todo += [(child, pid) for child in children.get(pid, [])]
         return tree
 
     def _run(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE")
         while not self._stop.wait(self.every):
             total, seen = 0, []
-            for pid in self._tree():
+            tree = self._tree()
+            commands = {pid: _command(pid) for pid, _ in tree}
+            for pid, parent in tree:
+                # a child between its fork (or vfork) and its exec (the moment before it
+                # becomes git) still runs its parent's program on its parent's pages: they
+                # are shared, not more memory, and counting them again doubled the map's
+                # size in a sample that happened to fall in that moment
+                if parent in commands and commands[pid] == commands[parent]:
+                    continue
                 try:
                     with open(f"/proc/{pid}/statm", "rb") as statm:
                         rss = int(statm.read().split()[1]) * page
@@ -124,7 +134,7 @@ class TreeMemory:
                 self.largest = max(self.largest, rss)
             if total > self.total:
                 self.total = total
-                self.at_peak = [(rss, _command(pid)) for rss, pid in sorted(seen, reverse=True)]
+                self.at_peak = [(rss, commands[pid]) for rss, pid in sorted(seen, reverse=True)]
 
     def stop(self) -> None:
         self._stop.set()
@@ -139,7 +149,7 @@ def _command(pid: int) -> str:
     except OSError:
         return "?"
     shown = " ".join(w.decode(errors="replace") for w in words if w)
-    return shown[:120]
+    return " ".join(shown.split())[:120]  # a ``python -c`` script's lines on one line
 
 
 def peak_lines(memory: "TreeMemory") -> str:

@@ -241,3 +241,21 @@ def test_after_a_map_that_left_files_unblamed_a_re_map_blames_no_whole_history(
     done = wb.snapshot("p").metrics().set_index("path")
     assert sorted(blamed) == ["pkg/a.py", "pkg/c.py"]
     assert done.loc["pkg/a.py", "current_lines"] == 3
+
+
+def test_a_file_whose_git_blame_fails_is_left_unblamed_not_kept_empty(tmp_path: Path) -> None:
+    """git failing (here: no memory to start under its limit) is no blame of an empty file:
+    the file is left out, so a later blame tries again, instead of a cached zero lines."""
+    import pandas as pd
+
+    from workbench.history.blame import BLAME_COLUMNS, blame_files
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"f.txt": "a\nb\nc\n"})
+    head = commit(repo, "one")
+    files = {"f.txt": git(repo, "rev-parse", "HEAD:f.txt")}
+    nothing = lambda keys: pd.DataFrame(columns=BLAME_COLUMNS)  # noqa: E731
+    rows, fresh = blame_files(repo, head, files, cached=nothing, git=Git(memory=1 << 20))
+    assert rows.empty and fresh.empty
+    rows, fresh = blame_files(repo, head, files, cached=nothing, git=Git())
+    assert fresh["lines"].tolist() == [3] and fresh["runs"].tolist() == [[1, 3]]

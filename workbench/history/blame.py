@@ -39,18 +39,20 @@ BLAME_COLUMNS = ["path", "blob_sha", "origin_sha", "lines", "runs"]
 
 
 def blame_runs(repo: str | os.PathLike[str], commit: str, path: str, git: Git | None = None
-               ) -> dict[str, list[int]]:
+               ) -> dict[str, list[int]] | None:
     """origin commit sha -> the lines of ``path`` at ``commit`` it last wrote, as runs
-    ``[first line, count, first line, count, ...]`` (1-based, in the order git reports them).
+    ``[first line, count, first line, count, ...]`` (1-based, in the order git reports them);
+    an empty file gives an empty dict.
 
-    ``path`` is in the text form of :mod:`workbench.repos.paths`. A file git cannot blame
-    (a submodule, a symlink) gives an empty dict.
+    ``path`` is in the text form of :mod:`workbench.repos.paths`. None when git fails (out
+    of memory under ``WORKBENCH_GIT_MEMORY``, a corrupt object): nothing is known, and
+    nothing may be kept as the file's blame; a later map or ``workbench blame`` tries again.
     """
     done = (git or Git()).run_raw(
         [*DIFF_SETTINGS, "blame", "--incremental", commit, "--", os.fsdecode(path_bytes(path))],
         cwd=repo, what="git blame")
     if done.returncode != 0:
-        return {}
+        return None
     runs: dict[str, list[int]] = {}
     for sha, first, count in _GROUP.findall(done.stdout):
         runs.setdefault(sha.decode(), []).extend((int(first), int(count)))
@@ -61,7 +63,8 @@ def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git |
                 ) -> dict[str, int]:
     """origin commit sha -> number of lines of ``path`` at ``commit`` it last wrote
     (:func:`blame_runs`, counted)."""
-    return {sha: sum(flat[1::2]) for sha, flat in blame_runs(repo, commit, path, git).items()}
+    runs = blame_runs(repo, commit, path, git) or {}
+    return {sha: sum(flat[1::2]) for sha, flat in runs.items()}
 
 
 def _rows(path: str, blob: str, runs: dict[str, list[int]]) -> list[tuple]:
@@ -163,7 +166,8 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 return _rows(path, blob, runs)
         if path in scope.carry_only:
             return None  # left unblamed (see BlameScope)
-        return _rows(path, blob, blame_runs(repo, commit, path, git))
+        runs = blame_runs(repo, commit, path, git)
+        return None if runs is None else _rows(path, blob, runs)  # None: left unblamed
 
     # plain threads, not an executor: a map may run while the interpreter shuts down (a
     # headless script's last job), when executors refuse new work

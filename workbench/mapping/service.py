@@ -315,12 +315,17 @@ class MapService:
                  else self.store.history.recent_records(project.id))
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
                               job, bases)
+        # the base a derived map starts from is read beside the listing (DuckDB and git work
+        # at once; on a monorepo each takes most of a second)
+        base_read = None if whole else Background(self._derivation_base, project, excluder)
         try:
             entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
                                        max_bytes=self.config.max_tree_bytes)
         except BaseException as exc:
             listed.set_exception(exc)
             miner.stop()
+            if base_read is not None:
+                base_read.wait()
             raise
         listed.set_result({e.path: e.blob_sha for e in entries})
 
@@ -343,8 +348,9 @@ class MapService:
         early_blame = None
         try:
             derived, why_whole, scanned, early_blame = (
-                (None, None, None, None) if whole else self._derive(
-                    project, repo, commit, entries, excluder, scan_entries, loading))
+                (None, None, None, None) if base_read is None else self._derive(
+                    project, repo, commit, entries, excluder, scan_entries, loading,
+                    base_read))
             if derived is None:
                 scanned = scan_entries(entries)
             # a cancel asked for while the last files parsed stops here: nothing is stored
@@ -506,24 +512,33 @@ class MapService:
             job.finishing.clear()
         return result
 
-    def _derive(self, project: Project, repo: Path, commit: str, entries, excluder: Excluder,
-                scan_entries, loading: Background):
-        """``(derived map, None, scan of the changed files, their blame)`` when the commit's
-        map can be derived from an earlier one (:mod:`.derive`), else ``(None, why not, None,
-        their blame)`` (why: None when there is no earlier map to derive from). The blame
-        (None when nothing is blamed) is of the changed files, started once they are known
-        and left in the cache: wait for it before blaming them."""
+    def _derivation_base(self, project: Project, excluder: Excluder):
+        """What a derived map reads of the snapshot it starts from, none of it depending on
+        the commit's files: ``(its id, link record, statistics, files)``; None when maps
+        are not derived or there is no such snapshot (a first map)."""
         if not self.config.derive_maps:
-            return None, None, None, None
+            return None
         base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
-        if base_id is None:  # a first map: nothing to derive from, nothing more to load
+        if base_id is None:
+            return None
+        return (base_id, self.store.links.read(base_id), self.store.snapshots.get(base_id).stats,
+                self.store.snapshots.base_files(base_id))
+
+    def _derive(self, project: Project, repo: Path, commit: str, entries, excluder: Excluder,
+                scan_entries, loading: Background, base_read: Background):
+        """``(derived map, None, scan of the changed files, their blame)`` when the commit's
+        map can be derived from an earlier one (:mod:`.derive`; ``base_read``: a
+        :meth:`_derivation_base` under way), else ``(None, why not, None, their blame)``
+        (why: None when there is no earlier map to derive from). The blame (None when
+        nothing is blamed) is of the changed files, started once they are known and left in
+        the cache: wait for it before blaming them."""
+        base = base_read.result()
+        if base is None:  # a first map: nothing to derive from, nothing more to load
             return None, None, None, None
         from . import derive
-        record = self.store.links.read(base_id)
-        base_stats = self.store.snapshots.get(base_id).stats
-        plan = derive.plan(record, self.store.snapshots.base_files(base_id), entries,
-                           max_bytes=self.config.max_file_bytes, excluder=excluder,
-                           base_stats=base_stats)
+        base_id, record, base_stats, base_files = base
+        plan = derive.plan(record, base_files, entries, max_bytes=self.config.max_file_bytes,
+                           excluder=excluder, base_stats=base_stats)
         if isinstance(plan, str):
             return None, plan, None, None
         changed = {f.path for f in plan.changed}

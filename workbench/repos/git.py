@@ -281,6 +281,9 @@ _UNSAFE_NAMES = frozenset({"", ".", "..", ".git"})
 def _check_entry_path(path: str, commit: str) -> None:
     """Refuse a tree entry whose path has a component ``.``, ``..`` or ``.git`` (any case), or
     is absolute: git itself never writes one, and a checkout would leave the tree with it."""
+    wrapped = f"/{path}/"
+    if "/." not in wrapped and "//" not in wrapped:
+        return  # no component is empty or starts with a dot (the common case, checked fast)
     for part in path.split("/"):
         if part.lower() in _UNSAFE_NAMES:
             raise CorruptRepository(
