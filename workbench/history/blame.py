@@ -7,9 +7,9 @@ the last map is not blamed again ("incremental by blob"). A blob that comes back
 path after a revert reuses the blame of its first time, which may credit lines to the earlier
 commit that first wrote them instead of the revert.
 
-A map derived from an earlier one carries that map's blame of a changed file forward through
-the new commits' diffs instead (:mod:`.blame_carry`), where they allow it: the cache keeps
-each origin's line runs for that, not only its line count.
+A changed file whose blame at the project's last map is cached has it carried forward
+through the new commits' diffs instead (:mod:`.blame_carry`), where they allow it: the cache
+keeps each origin's line runs for that, not only its line count.
 
 Lines whose commit is a shallow clone's boundary commit were written at or before it, by
 someone unknown: they count as unknown, never for the boundary commit's author.
