@@ -259,3 +259,34 @@ def test_a_file_whose_git_blame_fails_is_left_unblamed_not_kept_empty(tmp_path: 
     assert rows.empty and fresh.empty
     rows, fresh = blame_files(repo, head, files, cached=nothing, git=Git())
     assert fresh["lines"].tolist() == [3] and fresh["runs"].tolist() == [[1, 3]]
+
+
+def test_a_blob_cached_from_another_history_is_blamed_again(tmp_path: Path) -> None:
+    """The same content at the same path on commits of another history (a cherry-pick, a
+    rebase, an amended author) was blamed on commits this snapshot does not have: the
+    cached blame does not fit it, and the file is blamed at the snapshot's commit."""
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "a = 1\n"})
+    commit(repo, "first")
+    git(repo, "checkout", "-q", "-b", "feat")
+    write(repo, {"pkg/c.py": "c = 1\nd = 2\n"})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "feat", env={"GIT_AUTHOR_NAME": "Bob",
+                                           "GIT_AUTHOR_EMAIL": "bob@example.com"})
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", workers=1))
+    wb.add_project("p", str(repo))
+    wb.map("p", ref="feat")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "cherry-pick", "feat", env={"GIT_COMMITTER_DATE": "2026-01-03T12:00:00+00:00"})
+    picked = git(repo, "rev-parse", "HEAD")
+    snap = wb.map("p", ref="main")
+    owner = snap.metrics().set_index("path").loc["pkg/c.py"]
+    assert owner["current_owner"] == "bob@example.com"
+    assert owner["current_lines"] == 2 and owner["current_lines_unknown"] == 0
+    assert _blame_rows(wb, repo, "pkg/c.py") == [(1, picked), (2, picked)]
+    # the author of the picked commit amended: its content, so the blob, stays the same
+    git(repo, "commit", "-q", "--amend", "--no-edit", "--author=Carol <carol@example.com>")
+    again = wb.map("p", ref="main")
+    owner = again.metrics().set_index("path").loc["pkg/c.py"]
+    assert owner["current_owner"] == "carol@example.com"
+    assert owner["current_lines_unknown"] == 0

@@ -455,6 +455,11 @@ class HistoryService:
                 blamed = self.blame(prepared.project_id, prepared.repo, prepared.commit, blame,
                                     scope=blame_scope, budget=self.blame_budget,
                                     widen=blame_widen)
+            # after a map that left files unblamed, a re-map blames no whole histories
+            # (see BlameScope): a blame that fits no more is then left to the blame verb
+            blamed = self.refit(prepared.project_id, prepared.repo, prepared.commit, blamed,
+                                commits, prepared.boundary, budget=self.blame_budget,
+                                blame_now=blame_scope is None or blame_scope.only is None)
             owners = self.owners(blamed, commits, prepared.boundary)
             pending = blamed.pending
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
@@ -475,6 +480,37 @@ class HistoryService:
             budget=budget, scope=scope, progress=progress, widen=widen)
         self.store.history.put_blame(project_id, fresh)
         return Blamed(rows, len(files) - rows["path"].nunique())
+
+    def refit(self, project_id: int, repo: Path, commit: str, blamed: "Blamed", commits,
+              boundary: list[str], *, budget: float | None = None, blame_now: bool = True,
+              progress: Callable[[int, int], None] | None = None) -> "Blamed":
+        """``blamed`` with the cached blames that put lines on commits outside ``commit``'s
+        history (``commits``, mailmap applied) forgotten: the same content at the same path
+        was blamed on another history (a cherry-pick, a rebase, a force-push that rewrote
+        its commits). Those files are blamed again at ``commit`` (within ``budget``) with
+        ``blame_now``, else left unblamed (pending)."""
+        rows = blamed.rows
+        if rows.empty:
+            return blamed
+        origins = rows.loc[rows["origin_sha"] != "", "origin_sha"].unique()
+        if not len(origins):
+            return blamed
+        hit = positions(commit_table(commits).column("sha"), origins)
+        seen = np.zeros(len(origins), dtype=bool)
+        seen[hit[hit >= 0]] = True
+        foreign = set(origins[~seen]) - set(boundary)
+        if not foreign:
+            return blamed
+        stale = rows.loc[rows["origin_sha"].isin(foreign), ["path", "blob_sha"]].drop_duplicates()
+        keys = list(zip(stale["path"], stale["blob_sha"]))
+        self.store.history.forget_blame(project_id, keys)
+        kept = rows.loc[~rows["path"].isin(set(stale["path"]))]
+        if not blame_now:
+            return Blamed(kept.reset_index(drop=True), blamed.pending + len(keys))
+        again = self.blame(project_id, repo, commit, dict(keys), budget=budget,
+                           progress=progress)
+        return Blamed(pd.concat([kept, again.rows], ignore_index=True),
+                      blamed.pending + again.pending)
 
     @staticmethod
     def owners(blamed: "Blamed", commits, boundary: list[str]) -> pd.DataFrame:
@@ -506,8 +542,21 @@ class HistoryService:
         unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
         applied (as :func:`~.metrics.commit_table` takes them). ``budget``: seconds, None for
         no limit. :meth:`blame`, then :meth:`owners`."""
-        blamed = self.blame(project_id, repo, commit, blame, budget=budget, progress=progress,
+        counted = [0, 0]  # files blamed and to blame by the first step, for the second's
+
+        def first(done: int, total: int) -> None:
+            counted[:] = [done, total]
+            if progress is not None:
+                progress(done, total)
+
+        def second(done: int, total: int) -> None:
+            if progress is not None:
+                progress(counted[0] + done, counted[1] + total)
+
+        blamed = self.blame(project_id, repo, commit, blame, budget=budget, progress=first,
                             widen=widen)
+        blamed = self.refit(project_id, repo, commit, blamed, commits, boundary, budget=budget,
+                            progress=second)
         return self.owners(blamed, commits, boundary), blamed.pending
 
     def complete_blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str],

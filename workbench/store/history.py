@@ -326,6 +326,22 @@ class HistoryTable:
 
         return self.db.read(fetch)
 
+    def forget_blame(self, project_id: int, keys: list[tuple[str, str]]) -> None:
+        """Drop the cached blames of (path, blob sha) pairs."""
+        if not keys:
+            return
+        import pyarrow as pa
+
+        gone = pa.table({"path": pa.array([k[0] for k in keys], pa.string()),
+                         "blob_sha": pa.array([k[1] for k in keys], pa.string())})
+
+        def delete(cur):
+            with registered(cur, forgotten_blobs=gone):
+                cur.execute("DELETE FROM blame_lines WHERE project_id = ? AND (path, blob_sha) IN"
+                            " (SELECT path, blob_sha FROM forgotten_blobs)", [project_id])
+
+        self.db.write(delete)
+
     def forget_blame_of(self, project_id: int, origins: list[str]) -> None:
         """Drop cached blames that put lines on ``origins`` (former shallow boundary commits,
         blamed while their parents were missing)."""
