@@ -286,12 +286,14 @@ def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: b
                    f"({snap.info.mapped_at:%Y-%m-%d %H:%M:%S}); reused it from {where}, nothing "
                    "parsed (--force maps it again)")
     else:
+        parsed = snap.stats.get("parsed_now", 0)
         click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
-                   f"parsed {snap.stats.get('parsed_now', 0)} files)")
+                   f"parsed {parsed} file{'' if parsed == 1 else 's'})")
     pending = snap.stats.get("blame_pending")
     if pending:
-        click.echo(f"{pending:,} files are not blamed yet (their current-owner columns are "
-                   f"empty); `workbench blame {snap.info.project}` blames them")
+        click.echo(f"{pending:,} file{' is' if pending == 1 else 's are'} not blamed yet (their "
+                   f"current-owner columns are empty); `workbench blame {snap.info.project}` "
+                   f"blames {'it' if pending == 1 else 'them'}")
 
 
 @main.command("blame")

@@ -290,3 +290,16 @@ def test_a_blob_cached_from_another_history_is_blamed_again(tmp_path: Path) -> N
     owner = again.metrics().set_index("path").loc["pkg/c.py"]
     assert owner["current_owner"] == "carol@example.com"
     assert owner["current_lines_unknown"] == 0
+
+
+def test_the_map_command_counts_one_file_in_the_singular(tmp_path: Path) -> None:
+    from tests.helpers import invoke_cli
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"a.py": "a = 1\n"})
+    commit(repo, "one")
+    done = invoke_cli("map", str(repo), "--name", "p", data_dir=tmp_path / "data",
+                      env={"WORKBENCH_BLAME_BUDGET": "0.000000001"})
+    assert done.returncode == 0, done.stderr
+    assert "parsed 1 file)" in done.stdout
+    assert "1 file is not blamed yet" in done.stdout and "blames it" in done.stdout

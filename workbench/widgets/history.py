@@ -56,9 +56,9 @@ def _truncation_html(snap) -> str:
 def _pending_html(pending: int) -> str:
     if not pending:
         return ""
-    return (f"<p style='color:#8a5a00'>{pending:,} files are not blamed yet: their current-owner "
-            "columns are empty until <i>blame the rest</i> (or <code>workbench blame</code>) "
-            "has run</p>")
+    files = f"{pending:,} file{' is' if pending == 1 else 's are'}"
+    return (f"<p style='color:#8a5a00'>{files} not blamed yet: their current-owner columns are "
+            "empty until <i>blame the rest</i> (or <code>workbench blame</code>) has run</p>")
 
 
 class HistoryPanel(Panel):
