@@ -59,14 +59,6 @@ def blame_runs(repo: str | os.PathLike[str], commit: str, path: str, git: Git | 
     return runs
 
 
-def blame_lines(repo: str | os.PathLike[str], commit: str, path: str, git: Git | None = None
-                ) -> dict[str, int]:
-    """origin commit sha -> number of lines of ``path`` at ``commit`` it last wrote
-    (:func:`blame_runs`, counted)."""
-    runs = blame_runs(repo, commit, path, git) or {}
-    return {sha: sum(flat[1::2]) for sha, flat in runs.items()}
-
-
 def _rows(path: str, blob: str, runs: dict[str, list[int]]) -> list[tuple]:
     """Blame rows of one file; a file with nothing to blame is remembered all the same."""
     return ([(path, blob, sha, sum(flat[1::2]), flat) for sha, flat in runs.items()]
@@ -246,4 +238,4 @@ def current_ownership(blame: pd.DataFrame, commits: pd.DataFrame,
     return result
 
 
-__all__ = ["BLAME_COLUMNS", "BlameScope", "blame_files", "blame_lines", "blame_runs", "current_ownership"]
+__all__ = ["BLAME_COLUMNS", "BlameScope", "blame_files", "blame_runs", "current_ownership"]

@@ -328,6 +328,10 @@ class MapService:
                 base_read.wait()
             raise
         listed.set_result({e.path: e.blob_sha for e in entries})
+        # what the map's blames may do, worked out once against the newest snapshot from
+        # every listed file (a superset of those blamed), beside the parse
+        scoping = Background(_blame_scope, self.store, project.id,
+                             listed.result() if self.config.blame else None)
 
         def scan_entries(chosen):
             # the facts of every file (tens of thousands of small records) and then the map's
@@ -350,7 +354,7 @@ class MapService:
             derived, why_whole, scanned, early_blame = (
                 (None, None, None, None) if base_read is None else self._derive(
                     project, repo, commit, entries, excluder, scan_entries, loading,
-                    base_read))
+                    base_read, scoping))
             if derived is None:
                 scanned = scan_entries(entries)
             # a cancel asked for while the last files parsed stops here: nothing is stored
@@ -389,7 +393,7 @@ class MapService:
                             early_blame.wait()
                         return self.history.blame(
                             project.id, repo, commit, blame,
-                            scope=_blame_scope(self.store, project.id, blame),
+                            scope=scoping.result(),
                             budget=self.history.blame_budget, widen=tables_built)
 
                     blaming = Background(blame_changed)
@@ -427,10 +431,11 @@ class MapService:
                     early_blame.wait()
                 if blaming is not None:  # blamed beside the analysis already
                     return self.history.finish(prepared, sizes, blame=blame,
+                                               blame_scope=scoping.result(),
                                                blamed=blaming.result())
                 return self.history.finish(
                     prepared, sizes, blame=blame, blame_widen=tables_built,
-                    blame_scope=_blame_scope(self.store, project.id, blame))
+                    blame_scope=scoping.result())
 
             finishing = Background(finish_history)
             try:
@@ -525,10 +530,12 @@ class MapService:
                 self.store.snapshots.base_files(base_id))
 
     def _derive(self, project: Project, repo: Path, commit: str, entries, excluder: Excluder,
-                scan_entries, loading: Background, base_read: Background):
+                scan_entries, loading: Background, base_read: Background,
+                scoping: Background):
         """``(derived map, None, scan of the changed files, their blame)`` when the commit's
         map can be derived from an earlier one (:mod:`.derive`; ``base_read``: a
-        :meth:`_derivation_base` under way), else ``(None, why not, None, their blame)``
+        :meth:`_derivation_base` under way; ``scoping``: the map's :func:`_blame_scope`
+        under way), else ``(None, why not, None, their blame)``
         (why: None when there is no earlier map to derive from). The blame (None when
         nothing is blamed) is of the changed files, started once they are known and left in
         the cache: wait for it before blaming them."""
@@ -555,7 +562,7 @@ class MapService:
             if todo:
                 early_blame = Background(lambda: self.history.blame(
                     project.id, repo, commit, todo,
-                    scope=_blame_scope(self.store, project.id, todo),
+                    scope=scoping.result(),
                     budget=self.history.blame_budget, widen=one_at_a_time))
         try:
             scanned = scan_entries([e for e in entries if e.path in changed])
