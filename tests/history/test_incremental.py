@@ -177,6 +177,29 @@ def test_updates_follow_one_another(wb, history) -> None:
     compare(wb, updated, wb.map("p", force=True))
 
 
+@pytest.mark.parametrize("later", ["parent", "child"])
+def test_an_authors_name_at_one_instant_is_the_later_committed_ones(wb, history, later) -> None:
+    """Two commits of one author at the same author date under two names (a rebase keeps
+    author dates): the name is the one on the commit with the later commit date, whichever
+    was made or mined first, in the whole analysis and in an update alike."""
+    repo, n = history
+    wb.map(str(repo.path), name="p")
+    names = {"parent": "Robert", "child": "Bobby"}
+    early, late = day(n + 1, hour=11), day(n + 1, hour=12)
+    for step, who in (("parent", "Robert"), ("child", "Bobby")):
+        repo.write("pkg/bobs.py", lines(step, 20 if step == "parent" else 30))
+        repo.commit(f"{step} by {who}", (who, BOB[1]), day(n + 1),
+                    commit_date=late if step == later else early)
+    updated = wb.map("p")
+    whole = wb.map("p", force=True)
+    compare(wb, updated, whole)
+    for snap in (updated, whole):
+        row = snap.metrics().set_index("path").loc["pkg/bobs.py"]
+        assert row["main_author"] == BOB[1]
+        assert row["main_author_name"] == names[later]
+        assert row["current_owner_name"] == names[later]
+
+
 @pytest.mark.parametrize("case", ["rename", "left path", "mailmap", "older commit"])
 def test_what_an_update_cannot_take_is_analysed_whole(wb, history, case) -> None:
     repo, n = history

@@ -34,7 +34,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..membership import contains, positions
-from .metrics import (_DAY_US, DEFAULT_WINDOWS, MAX_CHANGESET_SIZE, MOVE_TABLE, PerFileChanges,
+from .metrics import (_DAY_US, DEFAULT_WINDOWS, LAST_NAME_ORDER, MAX_CHANGESET_SIZE,
+                      MOVE_TABLE, PerFileChanges,
                       _connect, _change_rows, _hotspots, _micros, change_coupling,
                       file_metrics, per_path_changes, window_sums)
 
@@ -223,7 +224,7 @@ def _authors(commits: pa.Table, now: int, days: int) -> tuple[pd.Series, list[st
     ``now``), and the authors with a commit in the ``days`` up to ``now``: one pass."""
     with _connect(commits=commits) as con:
         rows = con.execute(
-            f"SELECT author, arg_max(author_name, (t, r)) AS name,"
+            f"SELECT author, arg_max(author_name, {LAST_NAME_ORDER}) AS name,"
             f" {now} - max(t) <= {int(days) * _DAY_US} AS active FROM commits"
             f" WHERE t <= {now} AND author IS NOT NULL GROUP BY author").to_arrow_table()
     frame = rows.to_pandas()

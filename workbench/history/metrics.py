@@ -77,10 +77,16 @@ _DAY_US = 86_400_000_000
 _UNIT_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 
 #: The commits as the analysis reads them (:func:`commit_table`): ``author`` is the author key
-#: (the mailmapped e-mail, or the name when the e-mail is empty), ``t`` the author date in UTC microseconds, ``r`` the row's place in
-#: the input.
+#: (the mailmapped e-mail, or the name when the e-mail is empty), ``t`` the author date and
+#: ``c`` the commit date in UTC microseconds (null when unknown), ``r`` the row's place in the
+#: input, or the number the store gave it (:meth:`~workbench.store.history.HistoryTable.commit_rows`).
+#: The name an author used last is that of their commit with the greatest ``(t, c, sha)``:
+#: a rebase keeps the author date and moves the commit date.
 COMMIT_TABLE = pa.schema([("sha", pa.string()), ("author", pa.string()),
-                          ("author_name", pa.string()), ("t", pa.int64()), ("r", pa.int64())])
+                          ("author_name", pa.string()), ("t", pa.int64()), ("c", pa.int64()),
+                          ("r", pa.int64())])
+#: The order of an author's commits that picks the name they used last (see COMMIT_TABLE).
+LAST_NAME_ORDER = "(t, c, sha)"
 #: One row per (latest path, commit), what :func:`per_file_changes` hands to the metrics:
 #: ``seq`` stands for the commit (its place in the order).
 CHANGE_TABLE = pa.schema([("path", pa.string()), ("added", pa.int64()), ("deleted", pa.int64()),
@@ -135,34 +141,50 @@ def _as_times(table: pa.Table, *columns: str) -> pa.Table:
 def commit_table(commits: Any) -> pa.Table:
     """``commits`` in the form the analysis reads (:data:`COMMIT_TABLE`).
 
-    ``commits``: a DataFrame or an Arrow table with sha, author_name, author_email and
-    authored_at (naive times are taken as UTC), or a table already in this form (returned
-    as it is). A missing author date stays missing: the commit is in no window."""
+    ``commits``: a DataFrame or an Arrow table with sha, author_name, author_email,
+    authored_at and, when known, committed_at (naive times are taken as UTC) and ``r``, or a
+    table already in this form (returned as it is). A missing author date stays missing:
+    the commit is in no window."""
     if isinstance(commits, pa.Table) and commits.schema.equals(COMMIT_TABLE):
         return commits
     if commits is None or len(commits) == 0:
         return COMMIT_TABLE.empty_table()
     if isinstance(commits, pd.DataFrame):
-        stamps = pd.to_datetime(commits["authored_at"])
-        stamps = stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+        def utc(column: str) -> pa.Array:
+            stamps = pd.to_datetime(commits[column])
+            stamps = (stamps.dt.tz_localize("UTC") if stamps.dt.tz is None
+                      else stamps.dt.tz_convert("UTC"))
+            return pa.array(stamps.dt.as_unit("us"), from_pandas=True)
+
         commits = pa.table({
             "sha": pa.array(commits["sha"], pa.string(), from_pandas=True),
             "author_name": pa.array(commits["author_name"], pa.string(), from_pandas=True),
             "author_email": pa.array(commits["author_email"], pa.string(), from_pandas=True),
-            "authored_at": pa.array(stamps.dt.as_unit("us"), from_pandas=True)})
-    authored = commits.column("authored_at")
-    unit = authored.type.unit
-    if unit == "ns":  # git's dates are whole seconds: nothing is lost
-        authored = pc.cast(authored, pa.timestamp("us", authored.type.tz), safe=False)
-        unit = "us"
-    times = pc.multiply(authored.cast(pa.timestamp(unit)).cast(pa.int64()), _UNIT_MICROS[unit])
+            "authored_at": utc("authored_at"),
+            **({"committed_at": utc("committed_at")} if "committed_at" in commits else {})})
+    names = commits.column_names
+    committed = (_stamp_micros(commits.column("committed_at")) if "committed_at" in names
+                 else pa.nulls(len(commits), pa.int64()))
+    rows = (commits.column("r").cast(pa.int64()) if "r" in names
+            else pa.array(np.arange(len(commits)), pa.int64()))
     # the author key: the (mailmapped) e-mail, or the name when the e-mail is empty
     email = pc.fill_null(commits.column("author_email").cast(pa.string()), "")
     name = commits.column("author_name").cast(pa.string())
     arrays = {"sha": commits.column("sha").cast(pa.string()),
               "author": pc.if_else(pc.not_equal(email, ""), email, name), "author_name": name}
-    return pa.table({**arrays, "t": times, "r": pa.array(np.arange(len(commits)), pa.int64())},
-                    schema=COMMIT_TABLE)
+    return pa.table({**arrays, "t": _stamp_micros(commits.column("authored_at")),
+                     "c": committed, "r": rows}, schema=COMMIT_TABLE)
+
+
+def _stamp_micros(stamps: Any) -> Any:
+    """Arrow timestamps (any unit, any zone) as int64 UTC microseconds."""
+    if pa.types.is_null(stamps.type):
+        return pa.nulls(len(stamps), pa.int64())
+    unit = stamps.type.unit
+    if unit == "ns":  # git's dates are whole seconds: nothing is lost
+        stamps = pc.cast(stamps, pa.timestamp("us", stamps.type.tz), safe=False)
+        unit = "us"
+    return pc.multiply(stamps.cast(pa.timestamp(unit)).cast(pa.int64()), _UNIT_MICROS[unit])
 
 
 def _change_rows(file_changes: Any) -> pa.Table:
@@ -227,9 +249,10 @@ def file_metrics(
         FROM per_author WINDOW whole AS (PARTITION BY path)
         QUALIFY row_number() OVER (PARTITION BY path ORDER BY added DESC, commits DESC,
                                    last_t DESC, author) = 1),
-    dated AS (SELECT author, author_name, t, r FROM commits
+    dated AS (SELECT author, author_name, sha, t, c FROM commits
               WHERE t <= {now} AND author IS NOT NULL),
-    names AS (SELECT author, arg_max(author_name, (t, r)) AS name FROM dated GROUP BY author),
+    names AS (SELECT author, arg_max(author_name, {LAST_NAME_ORDER}) AS name FROM dated
+              GROUP BY author),
     active AS (SELECT DISTINCT author FROM dated
                WHERE {now} - t <= {int(knowledge_loss_days) * _DAY_US}),
     everything AS (SELECT path FROM per_path UNION SELECT path FROM truncated)
@@ -485,7 +508,7 @@ def author_names(commits: Any, as_of: datetime | pd.Timestamp | None = None) -> 
     bound = f"WHERE t <= {_micros(pd.Timestamp(as_of))}" if as_of is not None else ""
     with _connect(commits=table) as con:
         names = con.execute(
-            f"SELECT author, arg_max(author_name, (t, r)) AS name FROM commits {bound}"
+            f"SELECT author, arg_max(author_name, {LAST_NAME_ORDER}) AS name FROM commits {bound}"
             " GROUP BY author HAVING author IS NOT NULL ORDER BY author").to_arrow_table()
     return pd.Series(names.column("name").to_pandas().to_numpy(),
                      index=pd.Index(names.column("author").to_pandas(), name="author"),

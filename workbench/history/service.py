@@ -31,6 +31,7 @@ from ..store import Store
 from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
                              HISTORY_VERSION)
 from .blame import BlameScope, blame_files, current_ownership
+from .commits import HistoryCommits, LoadedCommits, StoredCommits
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
 from .renames import ReadOnFirstUse
@@ -121,7 +122,7 @@ class PreparedHistory:
     project_id: int
     repo: Path
     commit: str
-    commits: "pa.Table"  # the snapshot's commits, mailmap applied (metrics.COMMIT_TABLE)
+    commits: "HistoryCommits"  # the snapshot's commits, mailmap applied
     metrics: pd.DataFrame  # file_metrics without sizes
     coupling: pd.DataFrame
     mailmap: str = ""
@@ -329,7 +330,8 @@ class HistoryService:
         coupling = change_coupling(None, None, prepared=steps)
         from .incremental import AnalysisRecord
 
-        return PreparedHistory(project_id, repo, commit, steps.commits, metrics, coupling,
+        return PreparedHistory(project_id, repo, commit, LoadedCommits(steps.commits), metrics,
+                               coupling,
                                mailmap, boundary, AnalysisRecord(steps.moves, coupling, outside),
                                whole_because=whole_because)
 
@@ -373,37 +375,42 @@ class HistoryService:
             and history.left_by_renames(project_id, touched))
         if why is not None:
             return why
-        commits, _ = history.load_arrow(project_id, None, changes=False,
-                                        commit_columns=ANALYSIS_COMMIT_COLUMNS)
-        if len(outside):  # as the whole analysis, which keeps to the commit's history
-            commits = commits.filter(pa.array(~contains(commits.column("sha"), outside)))
-        if pc.any(pc.equal(commits.column("truncated"), SHALLOW_REASON)).as_py():
+        # as the whole analysis, which keeps to the commit's history, without outside
+        # commits; the million commits themselves are not read (see .commits)
+        count, shallow, latest = history.identities(project_id, outside,
+                                                    boundary_reason=SHALLOW_REASON)
+        if shallow:
             return "the history is shallow"
-        commits = commit_table(Mailmap(mailmap).apply_arrow(commits))
+        commits = StoredCommits(history, project_id, mailmap, outside, count, latest)
         check()
-        if commits.num_rows == 0:
+        if count == 0:
             return "the history has no commits"
         import pandas as pd
 
-        as_of = pd.Timestamp(pc.max(commits.column("t")).as_py(), unit="us", tz="UTC")
+        identities = commits.identities()
+        # each identity's latest commit with an author date is among them: so is the latest
+        as_of = pd.Timestamp(pc.max(identities.column("t")).as_py(), unit="us", tz="UTC")
         moves = record.moves
-        touched_changes = inc.placed_changes(
-            commits, history.changes_at(project_id, inc.sources(moves, touched)), moves, as_of)
-        recent = inc.placed_changes(commits, history.changes_since(
-            project_id, inc.window_start(as_of) - pd.Timedelta(days=1)), moves, as_of)
+
+        def placed(raw: "pa.Table") -> "pa.Table":
+            return inc.placed_changes(commits.of(raw.column("sha").unique()), raw, moves,
+                                      as_of)
+
+        touched_changes = placed(history.changes_at(project_id, inc.sources(moves, touched)))
+        recent = placed(history.changes_since(
+            project_id, inc.window_start(as_of) - pd.Timedelta(days=1)))
         if callable(files):
             files = files()
         metrics = inc.updated_metrics(
-            commits, as_of, history.metrics_of_every_path(base), touched, touched_changes,
+            identities, as_of, history.metrics_of_every_path(base), touched, touched_changes,
             recent, present=list(files) if files is not None else None)
         check()
         # the pairs of the touched paths: every commit that changed one of them, or a path
         # changed with one in a commit coupling counts, each commit with all its changes
-        first = inc.placed_changes(commits, history.changes_of_commits_at(
-            project_id, inc.sources(moves, touched)), moves, as_of)
+        first = placed(history.changes_of_commits_at(project_id, inc.sources(moves, touched)))
         partners = inc.coupled_paths(first, touched)
-        coupled = inc.placed_changes(commits, history.changes_of_commits_at(
-            project_id, inc.sources(moves, partners)), moves, as_of)
+        coupled = placed(history.changes_of_commits_at(project_id,
+                                                       inc.sources(moves, partners)))
         coupling = inc.updated_coupling(record.coupling, touched, coupled)
         return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
                                [], inc.AnalysisRecord(moves, coupling, outside),
@@ -481,8 +488,8 @@ class HistoryService:
         self.store.history.put_blame(project_id, fresh)
         return Blamed(rows, len(files) - rows["path"].nunique())
 
-    def refit(self, project_id: int, repo: Path, commit: str, blamed: "Blamed", commits,
-              boundary: list[str], *, budget: float | None = None, blame_now: bool = True,
+    def refit(self, project_id: int, repo: Path, commit: str, blamed: "Blamed",
+              commits: HistoryCommits, boundary: list[str], *, budget: float | None = None, blame_now: bool = True,
               progress: Callable[[int, int], None] | None = None) -> "Blamed":
         """``blamed`` with the cached blames that put lines on commits outside ``commit``'s
         history (``commits``, mailmap applied) forgotten: the same content at the same path
@@ -495,9 +502,7 @@ class HistoryService:
         origins = rows.loc[rows["origin_sha"] != "", "origin_sha"].unique()
         if not len(origins):
             return blamed
-        hit = positions(commit_table(commits).column("sha"), origins)
-        seen = np.zeros(len(origins), dtype=bool)
-        seen[hit[hit >= 0]] = True
+        seen = contains(origins, commits.of(origins).column("sha"))
         foreign = set(origins[~seen]) - set(boundary)
         if not foreign:
             return blamed
@@ -513,35 +518,30 @@ class HistoryService:
                       blamed.pending + again.pending)
 
     @staticmethod
-    def owners(blamed: "Blamed", commits, boundary: list[str]) -> pd.DataFrame:
+    def owners(blamed: "Blamed", commits: HistoryCommits, boundary: list[str]) -> pd.DataFrame:
         """Current-line owner columns per path (index) from ``blamed``; ``commits``: the
-        snapshot's commits, mailmap applied (as :func:`~.metrics.commit_table` takes them)."""
+        snapshot's (:mod:`.commits`)."""
         rows = blamed.rows
-        table = commit_table(commits)
-        # each origin's commit: the history's million shas looked up in a hash table of the
-        # origins (few), not the other way round (a table of a million shas per map)
         origins = rows["origin_sha"].unique()
-        hit = positions(table.column("sha"), origins)
-        found = np.flatnonzero(hit >= 0)[::-1]  # reversed: a sha's first row is written last
-        at = np.full(len(origins), -1, dtype=np.int64)
-        at[hit[found]] = found
+        table = commits.of(origins)
+        at = positions(origins, table.column("sha"))
         mined = at >= 0
         unknown = set(boundary) | {sha for sha, hit in zip(origins, mined) if not hit}
         keyed = pd.DataFrame({"sha": origins[mined],
                               "author": table.column("author").take(at[mined]).to_pandas()})
         owners = current_ownership(rows, keyed, unknown)
-        owners["current_owner_name"] = owners["current_owner"].map(author_names(table))
+        owners["current_owner_name"] = owners["current_owner"].map(
+            author_names(commits.identities()))
         return owners
 
-    def ownership(self, project_id: int, repo: Path, commit: str, commits,
+    def ownership(self, project_id: int, repo: Path, commit: str, commits: HistoryCommits,
                   blame: dict[str, str], boundary: list[str], *, budget: float | None = None,
                   progress: Callable[[int, int], None] | None = None,
                   widen: threading.Event | None = None) -> tuple[pd.DataFrame, int]:
         """Current-line owner columns per path (index), from cached and new blames of the
         ``blame`` files, and the number of files left
-        unblamed (their columns are empty). ``commits``: the snapshot's commits, mailmap
-        applied (as :func:`~.metrics.commit_table` takes them). ``budget``: seconds, None for
-        no limit. :meth:`blame`, then :meth:`owners`."""
+        unblamed (their columns are empty). ``commits``: the snapshot's (:mod:`.commits`).
+        ``budget``: seconds, None for no limit. :meth:`blame`, then :meth:`owners`."""
         counted = [0, 0]  # files blamed and to blame by the first step, for the second's
 
         def first(done: int, total: int) -> None:
@@ -570,5 +570,5 @@ class HistoryService:
                                                          changes=False)
         if commits.num_rows == 0:
             return pd.DataFrame(), 0
-        return self.ownership(project_id, repo, commit, commits, files, boundary,
-                              budget=budget, progress=progress)
+        return self.ownership(project_id, repo, commit, LoadedCommits(commits), files,
+                              boundary, budget=budget, progress=progress)

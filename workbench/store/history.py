@@ -67,6 +67,12 @@ def _in(cur, wanted: "pa.Table", run):
         return run(cur)
 
 
+def _registered_read(cur, tables: dict, sql: str, params: list) -> "pa.Table":
+    """``sql`` run with ``tables`` registered, as an Arrow table."""
+    with registered(cur, **tables):
+        return cur.execute(sql, params).to_arrow_table()
+
+
 def parents_by_sha(table: "pa.Table") -> dict[str, list[str]]:
     """sha -> parent shas from a (sha, parents) table (:meth:`HistoryTable.parents_table`)."""
     shas = table.column("sha").to_pylist()
@@ -180,6 +186,58 @@ class HistoryTable:
 
         tables = self.db.read(fetch)
         return tables[0], (tables[1] if changes else None)
+
+    def commit_rows(self, project_id: int, shas: "list[str] | pa.Array",
+                    outside: "pa.Array | None" = None) -> "pa.Table":
+        """The stored commits among ``shas`` but those of ``outside``:
+        :data:`ANALYSIS_COMMIT_COLUMNS` and ``r``, the row's number in the table (a key of the
+        commit, not its place in an order)."""
+        return self._commits_where(project_id, "sha IN (SELECT sha FROM wanted_shas)",
+                                   _sha_array(shas), outside)
+
+    def identities(self, project_id: int, outside: "pa.Array | None" = None, *,
+                   boundary_reason: str) -> tuple[int, bool, "pa.Table"]:
+        """What a history's author names and activity are worked out from, without reading
+        every commit: ``(commits, shallow, rows)`` for the project's stored commits but those
+        of ``outside``. ``commits`` counts them, ``shallow`` says whether one is marked
+        ``boundary_reason`` (``truncated``: a shallow clone's boundary), and ``rows`` (as :meth:`commit_rows`) holds, for each identity as written
+        (author name and e-mail), its commit with the greatest (author date, commit date,
+        sha) and the greatest among those with an author date. ``.mailmap`` maps an identity
+        as a whole, so an author's latest commit and name under any mailmap are among these
+        (DuckDB orders a missing date last, hence the second row)."""
+        import pyarrow as pa
+
+        def fetch(cur):
+            with registered(cur, outside_shas=pa.table({"sha": _sha_array(outside)})):
+                counted = cur.execute(
+                    "SELECT count(*), coalesce(bool_or(truncated = ?), false) FROM commits"
+                    " WHERE project_id = ? AND sha NOT IN (SELECT sha FROM outside_shas)",
+                    [boundary_reason, project_id]).fetchone()
+                latest = cur.execute(
+                    "SELECT sha FROM (SELECT"
+                    "  arg_max(sha, (authored_at, committed_at, sha)) AS last,"
+                    "  arg_max(sha, (authored_at, committed_at, sha))"
+                    "   FILTER (WHERE authored_at IS NOT NULL) AS dated"
+                    "  FROM commits WHERE project_id = ?"
+                    "  AND sha NOT IN (SELECT sha FROM outside_shas)"
+                    "  GROUP BY author_name, author_email)"
+                    " CROSS JOIN LATERAL (SELECT unnest([last, dated]) AS sha)"
+                    " WHERE sha IS NOT NULL", [project_id]).to_arrow_table()
+            return int(counted[0]), bool(counted[1]), latest.column("sha").unique()
+
+        count, shallow, latest = self.db.read(fetch)
+        return count, shallow, self.commit_rows(project_id, latest)
+
+    def _commits_where(self, project_id: int, where: str, shas: "pa.Array",
+                       outside: "pa.Array | None") -> "pa.Table":
+        import pyarrow as pa
+
+        columns = ", ".join(f"c.{c}" for c in ANALYSIS_COMMIT_COLUMNS)
+        return self.db.read(lambda cur: _registered_read(
+            cur, {"wanted_shas": pa.table({"sha": shas}),
+                  "outside_shas": pa.table({"sha": _sha_array(outside)})},
+            f"SELECT {columns}, c.rowid AS r FROM commits c WHERE c.project_id = ? AND {where}"
+            " AND c.sha NOT IN (SELECT sha FROM outside_shas)", [project_id]))
 
     def commit_count(self, project_id: int) -> int:
         """How many commits of the project are mined (any branch's)."""
