@@ -177,6 +177,23 @@ def test_updates_follow_one_another(wb, history) -> None:
     compare(wb, updated, wb.map("p", force=True))
 
 
+def test_a_record_kept_without_identities_is_updated_from_the_store(wb, history) -> None:
+    """A record kept before schema 28 has no identities: the update reads each identity's
+    latest commits from the store instead, and the result is the same; its own record has
+    them."""
+    repo, n = history
+    first = wb.map(str(repo.path), name="p")
+    assert wb.store.history.record(first.id).identities is not None
+    wb.store.db.write(lambda cur: cur.execute(
+        "UPDATE history_records SET identities = NULL WHERE snapshot_id = ?", [first.id]))
+    repo.write("pkg/core3.py", lines("again", 4))
+    repo.commit("again", ("Ann Again", ANN[1]), day(n + 1))
+    updated = wb.map("p")
+    compare(wb, updated, wb.map("p", force=True))
+    kept = wb.store.history.record(updated.id).identities
+    assert "Ann Again" in kept.column("author_name").to_pylist()
+
+
 @pytest.mark.parametrize("later", ["parent", "child"])
 def test_an_authors_name_at_one_instant_is_the_later_committed_ones(wb, history, later) -> None:
     """Two commits of one author at the same author date under two names (a rebase keeps

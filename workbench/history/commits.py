@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
-from ..membership import positions
+from ..membership import contains, positions
+from ..store.history import ANALYSIS_COMMIT_COLUMNS, LATEST_OF_IDENTITIES
 from .mailmap import Mailmap
-from .metrics import commit_table
+from .metrics import _connect, commit_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store.history import HistoryTable
@@ -36,6 +37,19 @@ class HistoryCommits(Protocol):
     def identities(self) -> pa.Table:
         """Commits (:func:`~.metrics.commit_table`) from which every author's name and last
         activity come out as from all of them: each identity's latest, at least."""
+
+
+def latest_of_identities(commits: pa.Table) -> pa.Table:
+    """The rows of ``commits`` (:data:`~workbench.store.history.ANALYSIS_COMMIT_COLUMNS`,
+    identities as written) that are each identity's latest
+    (:data:`~workbench.store.history.LATEST_OF_IDENTITIES`), with those columns only: what an
+    analysis record keeps for the author names (:class:`~.incremental.AnalysisRecord`).
+    The latest of a history and a few more commits are the latest of the history's latest
+    and those commits."""
+    commits = commits.select(list(ANALYSIS_COMMIT_COLUMNS))
+    with _connect(commits=commits) as con:
+        latest = con.execute(LATEST_OF_IDENTITIES.format(commits="commits")).to_arrow_table()
+    return commits.filter(pa.array(contains(commits.column("sha"), latest.column("sha"))))
 
 
 class LoadedCommits:
@@ -71,6 +85,8 @@ class StoredCommits:
         self._outside = outside
         self._count = count
         self._latest = self._form(latest)
+        # the commits read so far: an update asks for the same ones more than once
+        self._known = commit_table(None)
 
     def __len__(self) -> int:
         return self._count
@@ -78,9 +94,11 @@ class StoredCommits:
     def of(self, shas: Any) -> pa.Table:
         if not isinstance(shas, (pa.Array, pa.ChunkedArray)):
             shas = pa.array(list(shas), pa.string())
-        if not len(shas):
-            return commit_table(None)
-        return self._form(self._history.commit_rows(self._project_id, shas, self._outside))
+        missing = shas.filter(pa.array(~contains(shas, self._known.column("sha"))))
+        if len(missing):
+            self._known = pa.concat_tables([self._known, self._form(
+                self._history.commit_rows(self._project_id, missing, self._outside))])
+        return self._known.filter(pa.array(contains(self._known.column("sha"), shas)))
 
     def identities(self) -> pa.Table:
         return self._latest

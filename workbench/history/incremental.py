@@ -65,30 +65,37 @@ class AnalysisRecord:
     renames moved (:data:`~.metrics.MOVE_TABLE`), the whole change coupling (the map's
     co-change edges hold only the pairs of files it has) and the shas of the project's
     stored commits outside the snapshot's history (``outside``: another branch's, mapped
-    too), which an update leaves out as the whole analysis does."""
+    too), which an update leaves out as the whole analysis does; and each identity's latest
+    commits in the history (``identities``, :func:`~.commits.latest_of_identities`; None in
+    records kept before schema 28), so that an update reads no commit but the new ones for
+    the author names."""
 
     moves: pa.Table
     coupling: pd.DataFrame
     outside: pa.Array
+    identities: pa.Table | None = None
     version: int = ANALYSIS_VERSION
 
-    def encode(self) -> tuple[bytes, bytes, bytes]:
-        """``(moves, coupling, outside)`` as compressed Arrow IPC streams."""
+    def encode(self) -> tuple[bytes, bytes, bytes, bytes | None]:
+        """``(moves, coupling, outside, identities)`` as compressed Arrow IPC streams (the
+        last None without identities)."""
         coupling = pa.Table.from_pandas(self.coupling.reset_index(drop=True),
                                         preserve_index=False)
         outside = pa.table({"sha": pa.array(self.outside, pa.string())})
-        return _ipc(self.moves.cast(MOVE_TABLE)), _ipc(coupling), _ipc(outside)
+        return (_ipc(self.moves.cast(MOVE_TABLE)), _ipc(coupling), _ipc(outside),
+                _ipc(self.identities) if self.identities is not None else None)
 
     @classmethod
-    def decode(cls, moves: bytes, coupling: bytes, outside: bytes, *,
-               version: int) -> "AnalysisRecord":
+    def decode(cls, moves: bytes, coupling: bytes, outside: bytes,
+               identities: bytes | None = None, *, version: int) -> "AnalysisRecord":
         table = _read_ipc(coupling).to_pandas()
         if table.empty:
             table = pd.DataFrame({"path_a": pd.Series(dtype=object),
                                   "path_b": pd.Series(dtype=object),
                                   **{c: pd.Series(dtype=t) for c, t in _COUPLING_TYPES.items()}})
         return cls(_read_ipc(moves).cast(MOVE_TABLE), table.astype(_COUPLING_TYPES),
-                   _read_ipc(outside).column("sha").combine_chunks(), version)
+                   _read_ipc(outside).column("sha").combine_chunks(),
+                   _read_ipc(identities) if identities is not None else None, version)
 
 
 def _ipc(table: pa.Table) -> bytes:

@@ -31,7 +31,7 @@ from ..store import Store
 from ..store.history import (ANALYSIS_CHANGE_COLUMNS, ANALYSIS_COMMIT_COLUMNS,
                              HISTORY_VERSION)
 from .blame import BlameScope, blame_files, current_ownership
-from .commits import HistoryCommits, LoadedCommits, StoredCommits
+from .commits import HistoryCommits, LoadedCommits, StoredCommits, latest_of_identities
 from .git import with_index_room
 from .mailmap import Mailmap, read_mailmap
 from .renames import ReadOnFirstUse
@@ -237,7 +237,9 @@ class HistoryService:
         """The stored history of ``commit``: its order (:meth:`_order`), its commits with the
         snapshot's ``.mailmap`` applied (:data:`~.metrics.COMMIT_TABLE`), their file changes
         (an Arrow table; None without ``changes``), the ``.mailmap`` text, the shallow
-        boundary commits, oldest first, and the shas of the stored commits outside it."""
+        boundary commits, oldest first, the shas of the stored commits outside it and each
+        identity's latest commits (:func:`~.commits.latest_of_identities`; None without
+        ``changes``)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -257,8 +259,9 @@ class HistoryService:
         mailmap = read_mailmap(repo, commit, self.git)
         marked = commits.filter(pc.equal(commits.column("truncated"), SHALLOW_REASON))
         boundary = _in_order(marked.column("sha").to_pylist(), order)
+        identities = latest_of_identities(commits) if changes else None
         return (order, commit_table(Mailmap(mailmap).apply_arrow(commits)), file_changes,
-                mailmap, boundary, outside)
+                mailmap, boundary, outside, identities)
 
     def analyse(self, project_id: int, repo: Path, commit: str,
                 sizes: pd.Series | None = None, *, files: dict[str, str] | None = None,
@@ -306,7 +309,7 @@ class HistoryService:
             if isinstance(updated, PreparedHistory):
                 return updated
             whole_because = updated or None
-        order, commits, changes, mailmap, boundary, outside = self._history_of(
+        order, commits, changes, mailmap, boundary, outside, identities = self._history_of(
             project_id, repo, commit)
         check()
         if commits.num_rows == 0:
@@ -332,7 +335,8 @@ class HistoryService:
 
         return PreparedHistory(project_id, repo, commit, LoadedCommits(steps.commits), metrics,
                                coupling,
-                               mailmap, boundary, AnalysisRecord(steps.moves, coupling, outside),
+                               mailmap, boundary, AnalysisRecord(steps.moves, coupling, outside,
+                                                              identities),
                                whole_because=whole_because)
 
     def _update(self, project_id: int, repo: Path, commit: str, bases: list[int], files,
@@ -356,8 +360,7 @@ class HistoryService:
         if record is None:
             return "the earlier map kept no history analysis"
         mailmap = read_mailmap(repo, commit, self.git)
-        _, added = history.load_arrow(project_id, new, commit_columns=("sha",),
-                                      change_columns=ANALYSIS_CHANGE_COLUMNS)
+        added = history.changes_of(project_id, new)
         touched = sorted(set(added.column("path").to_pylist()))
         renamed = added.column("old_path").null_count < added.num_rows
         # the base's outside commits that the new history took in (a branch merged since)
@@ -376,11 +379,22 @@ class HistoryService:
         if why is not None:
             return why
         # as the whole analysis, which keeps to the commit's history, without outside
-        # commits; the million commits themselves are not read (see .commits)
-        count, shallow, latest = history.identities(project_id, outside,
-                                                    boundary_reason=SHALLOW_REASON)
-        if shallow:
-            return "the history is shallow"
+        # commits; the million commits themselves are not read (see .commits): the names
+        # come from the base's identities and the new commits
+        if record.identities is not None:
+            added_rows = history.commit_rows(project_id, new)
+            if pc.any(pc.equal(added_rows.column("truncated"), SHALLOW_REASON)).as_py():
+                return "the history is shallow"
+            count = base_commits + len(new)  # the store holds them all (why_not)
+            latest = latest_of_identities(pa.concat_tables(
+                [record.identities, added_rows.select(record.identities.column_names)],
+                promote_options="permissive"))
+        else:  # a record kept before its identities were
+            count, shallow, latest = history.identities(project_id, outside,
+                                                        boundary_reason=SHALLOW_REASON)
+            if shallow:
+                return "the history is shallow"
+            latest = latest_of_identities(latest)
         commits = StoredCommits(history, project_id, mailmap, outside, count, latest)
         check()
         if count == 0:
@@ -396,7 +410,12 @@ class HistoryService:
             return inc.placed_changes(commits.of(raw.column("sha").unique()), raw, moves,
                                       as_of)
 
-        touched_changes = placed(history.changes_at(project_id, inc.sources(moves, touched)))
+        # every commit that changed a touched path (or a path its changes moved from), with
+        # all its changes: the touched paths' own changes are among them
+        sources = inc.sources(moves, touched)
+        of_their_commits = history.changes_of_commits_at(project_id, sources)
+        touched_changes = placed(of_their_commits.filter(pa.array(
+            contains(of_their_commits.column("path"), sources))))
         recent = placed(history.changes_since(
             project_id, inc.window_start(as_of) - pd.Timedelta(days=1)))
         if callable(files):
@@ -407,13 +426,13 @@ class HistoryService:
         check()
         # the pairs of the touched paths: every commit that changed one of them, or a path
         # changed with one in a commit coupling counts, each commit with all its changes
-        first = placed(history.changes_of_commits_at(project_id, inc.sources(moves, touched)))
+        first = placed(of_their_commits)
         partners = inc.coupled_paths(first, touched)
         coupled = placed(history.changes_of_commits_at(project_id,
                                                        inc.sources(moves, partners)))
         coupling = inc.updated_coupling(record.coupling, touched, coupled)
         return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
-                               [], inc.AnalysisRecord(moves, coupling, outside),
+                               [], inc.AnalysisRecord(moves, coupling, outside, latest),
                                updated_from=base)
 
     def _since(self, repo: Path, base: str, commit: str) -> "pa.Array | None":
@@ -566,8 +585,8 @@ class HistoryService:
         """Blame the files of a stored snapshot that its map left pending: the owner columns
         of every file in ``files`` (path -> blob sha) and how many are still pending after
         ``budget`` seconds (None: no limit)."""
-        _, commits, _, _, boundary, _ = self._history_of(project_id, repo, commit,
-                                                         changes=False)
+        _, commits, _, _, boundary, _, _ = self._history_of(project_id, repo, commit,
+                                                            changes=False)
         if commits.num_rows == 0:
             return pd.DataFrame(), 0
         return self.ownership(project_id, repo, commit, LoadedCommits(commits), files,

@@ -53,6 +53,21 @@ def _rows_sql(table: str, columns: Sequence[str], by_shas: bool) -> str:
     return f"SELECT {', '.join(columns)} FROM {table}{join} WHERE project_id = ?"
 
 
+#: The shas of each identity's latest commits among ``{commits}`` (a relation with
+#: :data:`ANALYSIS_COMMIT_COLUMNS`): per author name and e-mail as written, the commit with the
+#: greatest (author date, commit date, sha) and the greatest of those with an author date.
+#: ``.mailmap`` maps an identity as a whole, so every author's last name and last activity
+#: under any mailmap come out of these as out of all the commits (DuckDB orders a missing
+#: date last: hence the second).
+LATEST_OF_IDENTITIES = (
+    "SELECT DISTINCT sha FROM (SELECT"
+    " arg_max(sha, (authored_at, committed_at, sha)) AS last,"
+    " arg_max(sha, (authored_at, committed_at, sha)) FILTER (WHERE authored_at IS NOT NULL)"
+    "  AS dated"
+    " FROM {commits} GROUP BY author_name, author_email)"
+    " CROSS JOIN LATERAL (SELECT unnest([last, dated]) AS sha) WHERE sha IS NOT NULL")
+
+
 def _sha_array(shas) -> "pa.Array":
     """``shas`` (a list, None, or an Arrow array) as an Arrow string array."""
     import pyarrow as pa
@@ -200,30 +215,20 @@ class HistoryTable:
         """What a history's author names and activity are worked out from, without reading
         every commit: ``(commits, shallow, rows)`` for the project's stored commits but those
         of ``outside``. ``commits`` counts them, ``shallow`` says whether one is marked
-        ``boundary_reason`` (``truncated``: a shallow clone's boundary), and ``rows`` (as :meth:`commit_rows`) holds, for each identity as written
-        (author name and e-mail), its commit with the greatest (author date, commit date,
-        sha) and the greatest among those with an author date. ``.mailmap`` maps an identity
-        as a whole, so an author's latest commit and name under any mailmap are among these
-        (DuckDB orders a missing date last, hence the second row)."""
+        ``boundary_reason`` (``truncated``: a shallow clone's boundary), and ``rows`` (as
+        :meth:`commit_rows`) are each identity's latest commits (:data:`LATEST_OF_IDENTITIES`)."""
         import pyarrow as pa
 
         def fetch(cur):
             with registered(cur, outside_shas=pa.table({"sha": _sha_array(outside)})):
+                kept = "project_id = ? AND sha NOT IN (SELECT sha FROM outside_shas)"
                 counted = cur.execute(
                     "SELECT count(*), coalesce(bool_or(truncated = ?), false) FROM commits"
-                    " WHERE project_id = ? AND sha NOT IN (SELECT sha FROM outside_shas)",
-                    [boundary_reason, project_id]).fetchone()
-                latest = cur.execute(
-                    "SELECT sha FROM (SELECT"
-                    "  arg_max(sha, (authored_at, committed_at, sha)) AS last,"
-                    "  arg_max(sha, (authored_at, committed_at, sha))"
-                    "   FILTER (WHERE authored_at IS NOT NULL) AS dated"
-                    "  FROM commits WHERE project_id = ?"
-                    "  AND sha NOT IN (SELECT sha FROM outside_shas)"
-                    "  GROUP BY author_name, author_email)"
-                    " CROSS JOIN LATERAL (SELECT unnest([last, dated]) AS sha)"
-                    " WHERE sha IS NOT NULL", [project_id]).to_arrow_table()
-            return int(counted[0]), bool(counted[1]), latest.column("sha").unique()
+                    f" WHERE {kept}", [boundary_reason, project_id]).fetchone()
+                latest = cur.execute(LATEST_OF_IDENTITIES.format(
+                    commits=f"(SELECT * FROM commits WHERE {kept})"), [project_id]
+                ).to_arrow_table()
+            return int(counted[0]), bool(counted[1]), latest.column("sha")
 
         count, shallow, latest = self.db.read(fetch)
         return count, shallow, self.commit_rows(project_id, latest)
@@ -253,15 +258,21 @@ class HistoryTable:
             "SELECT count(*) FROM file_changes WHERE project_id = ? AND old_path IN"
             " (SELECT path FROM wanted_paths)", [project_id]).fetchone()[0])))
 
-    def changes_at(self, project_id: int, paths: list[str]) -> "pa.Table":
-        """The mined changes (:data:`ANALYSIS_CHANGE_COLUMNS`) made at ``paths``."""
-        return self._changes(project_id, paths, "path IN (SELECT path FROM wanted_paths)")
-
     def changes_of_commits_at(self, project_id: int, paths: list[str]) -> "pa.Table":
         """Every mined change of each commit that changed one of ``paths``."""
         return self._changes(project_id, paths, (
             "sha IN (SELECT sha FROM file_changes WHERE project_id = $project"
             " AND path IN (SELECT path FROM wanted_paths))"))
+
+    def changes_of(self, project_id: int, shas: "list[str] | pa.Array") -> "pa.Table":
+        """The mined changes (:data:`ANALYSIS_CHANGE_COLUMNS`) of the commits ``shas``."""
+        import pyarrow as pa
+
+        columns = ", ".join(ANALYSIS_CHANGE_COLUMNS)
+        return self.db.read(lambda cur: _registered_read(
+            cur, {"wanted_shas": pa.table({"sha": _sha_array(shas)})},
+            f"SELECT {columns} FROM file_changes WHERE project_id = ?"
+            " AND sha IN (SELECT sha FROM wanted_shas)", [project_id]))
 
     def changes_since(self, project_id: int, start) -> "pa.Table":
         """The mined changes of the commits authored at ``start`` (a UTC timestamp) or later."""
@@ -284,22 +295,23 @@ class HistoryTable:
     def write_record(cur, snapshot_id: int, record) -> None:
         """Keep a snapshot's :class:`~workbench.history.incremental.AnalysisRecord`, inside
         the snapshot's own transaction."""
-        moves, coupling, outside = record.encode()
-        cur.execute("INSERT INTO history_records (snapshot_id, version, moves, coupling, outside)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    [snapshot_id, record.version, moves, coupling, outside])
+        moves, coupling, outside, identities = record.encode()
+        cur.execute("INSERT INTO history_records (snapshot_id, version, moves, coupling, outside,"
+                    " identities) VALUES (?, ?, ?, ?, ?, ?)",
+                    [snapshot_id, record.version, moves, coupling, outside, identities])
 
     def record(self, snapshot_id: int):
         """A snapshot's :class:`~workbench.history.incremental.AnalysisRecord`, or None for a
         snapshot mapped without one (before schema 26, or without history)."""
-        rows = self.db.query("SELECT version, moves, coupling, outside FROM history_records"
-                             " WHERE snapshot_id = ?", [snapshot_id])
+        rows = self.db.query("SELECT version, moves, coupling, outside, identities"
+                             " FROM history_records WHERE snapshot_id = ?", [snapshot_id])
         if not rows:
             return None
         from ..history.incremental import AnalysisRecord
 
-        version, moves, coupling, outside = rows[0]
+        version, moves, coupling, outside, identities = rows[0]
         return AnalysisRecord.decode(bytes(moves), bytes(coupling), bytes(outside),
+                                     bytes(identities) if identities is not None else None,
                                      version=int(version))
 
     def recent_records(self, project_id: int, limit: int = 5) -> list[int]:

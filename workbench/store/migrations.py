@@ -737,6 +737,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         " the next commit's map carries the blame forward through the diff (NULL for older rows)",
         "ALTER TABLE blame_lines ADD COLUMN runs INTEGER[]",
     ),
+    Migration(
+        28,
+        "each identity's latest commits in a snapshot's history, kept with its analysis record"
+        " so that the next commit's update reads only the new commits for the author names"
+        " (NULL for older records)",
+        "ALTER TABLE history_records ADD COLUMN identities BLOB",
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
