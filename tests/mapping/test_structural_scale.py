@@ -120,15 +120,18 @@ def test_metrics_are_what_networkx_gives(monkeypatch, seed: int, limit: int) -> 
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_greedy_colouring_is_networkx_largest_first(seed: int) -> None:
+@pytest.mark.parametrize("few", [1, 8, 10**9])
+def test_greedy_colouring_is_networkx_largest_first(monkeypatch, seed: int, few: int) -> None:
+    """Coloured in rounds of ready nodes (down to one node a round), one by one, or both."""
     import random
 
     import networkx as nx
 
     from workbench.mapping.metrics import _Adjacency, greedy_colouring
 
+    monkeypatch.setattr(metrics, "_FEW_READY", few)
     rng = random.Random(seed)
-    n = rng.choice([5, 60, 400])
+    n = rng.choice([5, 60, 400, 3000])
     graph = nx.gnm_random_graph(n, rng.choice([n, 3 * n]), seed=seed)
     if seed % 2:
         graph.add_edge(0, 0)
