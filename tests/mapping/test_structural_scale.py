@@ -161,3 +161,87 @@ def test_pagerank_is_networkx_to_the_last_bit(seed: int) -> None:
     expected = nx.pagerank(graph, alpha=0.85)
     got = pagerank(n, np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]))
     assert got.tolist() == [expected[i] for i in range(n)]
+
+
+def reference_metrics(files: list[str], pairs: list[tuple[str, str]], limit: int):
+    """What ``structural_metrics`` gives, from networkx on node positions: an id listed
+    twice is its last place, communities are numbered by size then smallest id."""
+    import networkx as nx
+
+    index = {f: i for i, f in enumerate(files)}
+    edges = sorted(((index[s], index[d]) for s, d in pairs if s in index and d in index),
+                   key=lambda e: e[0])
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(len(files)))
+    graph.add_edges_from(edges)
+    rank = nx.pagerank(graph, alpha=0.85) if edges else {i: 1 / len(files) for i in graph}
+    if not edges:
+        groups = [{f} for f in files]
+    elif len(files) > limit:
+        undirected = nx.Graph()
+        undirected.add_nodes_from(graph)
+        undirected.add_edges_from(edges)
+        found = nx.community.label_propagation_communities(undirected)
+        groups = [{files[i] for i in group} for group in sorted(found, key=min)]
+    else:
+        named = nx.Graph()
+        named.add_nodes_from(files)
+        named.add_edges_from((files[a], files[b]) for a, b in edges)
+        groups = nx.community.louvain_communities(named, seed=42)
+    numbered = {f: i for i, group in enumerate(sorted(groups, key=lambda g: (-len(g), min(g))))
+                for f in group}
+    return ([graph.in_degree(i) for i in graph], [graph.out_degree(i) for i in graph],
+            [round(rank[i], 8) for i in graph], [numbered[f] for f in files])
+
+
+@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("limit", [10_000, 10])
+def test_structural_metrics_take_arrow_ids(monkeypatch, seed: int, limit: int) -> None:
+    """The ids as lists or Arrow (chunked) arrays give networkx's numbers, with ids listed
+    twice, self-loops, isolated files, separate parts and edges leaving the files."""
+    import random
+
+    import pyarrow as pa
+
+    from workbench.mapping.metrics import structural_metrics
+
+    monkeypatch.setattr(metrics, "LOUVAIN_MAX_FILES", limit)
+    monkeypatch.setattr(metrics, "_FEW_READY", 4)
+    rng = random.Random(seed)
+    files = [f"m{rng.random():.8f}" for _ in range(rng.choice([1, 5, 40, 300]))]
+    if seed % 4 == 1:
+        files += rng.sample(files, min(3, len(files)))
+        rng.shuffle(files)
+    parts = rng.choice([1, 3])  # separate parts
+    part = {f: rng.randrange(parts) for f in files}
+    pairs = list(dict.fromkeys(
+        (a, b) for _ in range(rng.choice([0, len(files), 4 * len(files)]))
+        for a, b in [rng.sample(files, 2) if len(files) > 1 else (files[0], files[0])]
+        if part[a] == part[b]))
+    pairs += [(f, f) for f in rng.sample(files, min(2, len(files)))]
+    pairs += [(files[0], "ext:os"), ("ext:os", files[-1])]
+    pairs = list(dict.fromkeys(pairs))
+    expected = reference_metrics(files, pairs, limit)
+    src, dst = [s for s, _ in pairs], [d for _, d in pairs]
+    half = len(src) // 2
+    for given in [(files, src, dst),
+                  (pa.array(files), pa.chunked_array([pa.array(src[:half], pa.string()),
+                                                      pa.array(src[half:], pa.string())]),
+                   pa.array(dst, pa.large_string()))]:
+        got = structural_metrics(*given)
+        assert [a.tolist() for a in got] == list(expected)
+
+
+def test_rounding_is_pythons_to_the_last_bit() -> None:
+    import numpy as np
+
+    from workbench.mapping.metrics import _rounded
+
+    rng = np.random.default_rng(7)
+    halves = (np.arange(1, 20_000) + 0.5) / 1e8
+    values = np.concatenate([
+        rng.random(100_000), rng.random(50_000) ** 8, -rng.random(1_000), halves,
+        np.nextafter(halves, 0), np.nextafter(halves, 1),
+        [0.0, 1 / 512, 3 / 512, 0.5, 1.0, 5e-9, 2.5e-8, 123456.125, 1e300, np.inf]])
+    expected = np.array([round(v, 8) for v in values.tolist()])
+    assert _rounded(values, 8).view(np.int64).tolist() == expected.view(np.int64).tolist()

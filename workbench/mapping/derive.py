@@ -29,7 +29,6 @@ A test maps random commits both ways and compares every row.
 
 from __future__ import annotations
 
-import itertools
 import posixpath
 from collections import Counter
 from dataclasses import dataclass
@@ -308,13 +307,19 @@ def same_imports(derived: DerivedMap, old_pairs: pa.Table) -> bool:
 def metrics_table(derived: DerivedMap, base_pairs: pa.Table) -> pa.Table:
     """fan_in, fan_out, pagerank and community of every file-level node of the derived map:
     the base's import edges but those of the relinked files, and theirs, in the order a
-    whole map would have drawn them (each source's edges together, sources in node order)."""
-    files = file_nodes(derived)
-    drawn = zip(base_pairs.column("src").to_pylist(), base_pairs.column("dst").to_pylist())
-    fan_in, fan_out, rank, community = structural_metrics(files, itertools.chain(
-        drawn, ((s, d) for s, d, kind in derived.edges.rows if kind == "imports")))
+    whole map would have drawn them (each source's edges together, sources in node order).
+    The base's edges stay Arrow strings: :func:`~.metrics.structural_metrics` matches them
+    to the files without a Python object per edge."""
+    files = pa.array(file_nodes(derived), pa.string())
+    new = [(s, d) for s, d, kind in derived.edges.rows if kind == "imports"]
+
+    def drawn(column: str, end: int) -> pa.ChunkedArray:
+        return pa.chunked_array([*base_pairs.column(column).cast(pa.string()).chunks,
+                                 pa.array([pair[end] for pair in new], pa.string())], pa.string())
+
+    fan_in, fan_out, rank, community = structural_metrics(files, drawn("src", 0), drawn("dst", 1))
     return pa.table({
-        "id": pa.array(files, pa.string()),
+        "id": files,
         "fan_in": pa.array(fan_in, pa.int32()), "fan_out": pa.array(fan_out, pa.int32()),
         "pagerank": pa.array(rank, pa.float64()), "community": pa.array(community, pa.int32()),
     })
