@@ -283,7 +283,8 @@ class HistoryService:
     def prepare(self, project_id: int, repo: Path, commit: str, *,
                 files: dict[str, str] | Callable[[], dict[str, str]] | None = None,
                 cancel: Callable[[], bool] | None = None,
-                bases: "list[int] | None" = None) -> "PreparedHistory":
+                bases: "list[int] | None" = None,
+                on_course: Callable[[bool], None] | None = None) -> "PreparedHistory":
         """What :meth:`analyse` computes without the files' sizes and current lines: the
         metrics (hotspots by commits alone until :meth:`finish`) and the change coupling.
         A map runs it beside the parse, which is what yields the sizes. ``files`` may be a
@@ -298,17 +299,21 @@ class HistoryService:
         With ``bases`` (snapshots of the project, newest first), the analysis of the first
         whose commit is an ancestor of ``commit`` is updated with the commits since when it
         can be (:mod:`.incremental`); the result is the same. ``updated_from`` or
-        ``whole_because`` of the result says which it was."""
+        ``whole_because`` of the result says which it was. ``on_course(updating)`` is told
+        which it will be as soon as that is known (an update takes seconds where the whole
+        analysis of a long history takes a minute)."""
         def check() -> None:
             if cancel is not None and cancel():
                 raise MiningCancelled("the history analysis was cancelled")
 
         whole_because = None
         if bases:
-            updated = self._update(project_id, repo, commit, bases, files, check)
+            updated = self._update(project_id, repo, commit, bases, files, check, on_course)
             if isinstance(updated, PreparedHistory):
                 return updated
             whole_because = updated or None
+        if on_course is not None:
+            on_course(False)
         order, commits, changes, mailmap, boundary, outside, identities = self._history_of(
             project_id, repo, commit)
         check()
@@ -340,9 +345,11 @@ class HistoryService:
                                whole_because=whole_because)
 
     def _update(self, project_id: int, repo: Path, commit: str, bases: list[int], files,
-                check: Callable[[], None]) -> "PreparedHistory | str":
+                check: Callable[[], None], on_course: Callable[[bool], None] | None = None
+                ) -> "PreparedHistory | str":
         """The analysis of ``commit`` as an update of the first of ``bases`` whose commit is
-        an ancestor of it (:mod:`.incremental`), or why it cannot be one."""
+        an ancestor of it (:mod:`.incremental`), or why it cannot be one (``on_course``: see
+        :meth:`prepare`)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -399,6 +406,8 @@ class HistoryService:
         check()
         if count == 0:
             return "the history has no commits"
+        if on_course is not None:
+            on_course(True)
         import pandas as pd
 
         identities = commits.identities()

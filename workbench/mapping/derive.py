@@ -351,17 +351,26 @@ def record_rows(record: PythonLinks
     return rows
 
 
-def tables(derived: DerivedMap, metrics: pa.Table, coupling=None) -> MapTables:
+def tables(derived: DerivedMap) -> MapTables:
     """The rows a derived map writes itself (every file; the relinked files' nodes and the
-    edges leaving them; ``coupling``'s co-change edges) and the counts its rows do not tell
-    (see :meth:`~workbench.store.snapshots.SnapshotsTable.write_derived`)."""
-    if coupling is not None and len(coupling):
-        names = derived.layout.names
-        add_co_changes({f.path: names.get(f.path, f.path) if f.language == "python" else f.path
-                        for f in derived.files if f.language and f.status != "ignored"},
-                       derived.edges, coupling)
+    edges leaving them) and the counts its rows do not tell (see
+    :meth:`~workbench.store.snapshots.SnapshotsTable.write_derived`); its co-change edges
+    come with the history (:func:`co_change_edges`)."""
     resolved, unresolved, builtin = derived.calls
     stats = {"packages": len(derived.layout.packages), "calls_resolved": resolved,
              "calls_unresolved": unresolved, "calls_builtin": builtin}
     return MapTables(files=files_table(derived.files), nodes=derived.nodes.table(),
                      edges=derived.edges.table(), stats=stats)
+
+
+def co_change_edges(derived: DerivedMap, coupling) -> pa.Table:
+    """The ``co_changes`` edges of ``coupling`` (path_a, path_b, shared, degree) between the
+    derived map's files, as the edge rows a whole map ends with
+    (:meth:`~workbench.store.snapshots.SnapshotsTable.write_derived` writes them last)."""
+    edges = EdgeSet()
+    if coupling is not None and len(coupling):
+        names = derived.layout.names
+        add_co_changes({f.path: names.get(f.path, f.path) if f.language == "python" else f.path
+                        for f in derived.files if f.language and f.status != "ignored"},
+                       edges, coupling)
+    return edges.table()

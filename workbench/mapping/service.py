@@ -49,6 +49,8 @@ class _HistoryMiner:
         self._job = job
         self._stop = threading.Event()
         self._shown = threading.Event()
+        self._course = threading.Event()  # mining is done and the analysis's course known
+        self._updating = False
         self._added = 0
         self._prepared: PreparedHistory | None = None
         self._error: BaseException | None = None
@@ -74,20 +76,40 @@ class _HistoryMiner:
                                        cancel=self._cancelled)
             if not self._cancelled():
                 self._prepared = service.prepare(project_id, repo, commit, files=files,
-                                                 cancel=self._cancelled, bases=bases)
+                                                 cancel=self._cancelled, bases=bases,
+                                                 on_course=self._on_course)
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
+        finally:
+            self._course.set()
+
+    def _on_course(self, updating: bool) -> None:
+        self._updating = updating
+        self._course.set()
+
+    def course(self) -> bool:
+        """Wait until mining is done and the analysis's course is known (showing mining's
+        progress meanwhile): True when what is left is an update of an earlier analysis
+        (seconds), False for a whole analysis, or when it is already over."""
+        if not self._course.is_set():
+            self._shown.set()
+            self._job.report(0, None, "mining history")
+            self._course.wait()
+        return self._updating and self._thread.is_alive()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
 
-    def result(self) -> tuple[int, PreparedHistory | None]:
+    def result(self, *, quiet: bool = False) -> tuple[int, PreparedHistory | None]:
         """Wait for mining and the first step of the analysis to finish: the number of
-        commits stored now, and that step's result (None after a cancel)."""
+        commits stored now, and that step's result (None after a cancel). ``quiet``: no
+        progress is reported meanwhile (a report writes the job's row, which a transaction
+        open meanwhile must not find changed)."""
         if self._thread.is_alive():
-            self._shown.set()
-            self._job.report(0, None, "mining history")
+            if not quiet:
+                self._shown.set()
+                self._job.report(0, None, "mining history")
             self._thread.join()
         if self._error is not None:
             raise self._error
@@ -370,7 +392,22 @@ class MapService:
         # writes them without holding the GIL, beside the history analysis and the build.
         facts_writer = Background(self.store.facts.put_many, fresh)
         blaming: Background | None = None
+        measuring: Background | None = None
+        early = early_blame
         tables_built = threading.Event()
+
+        def cleanup() -> None:
+            """What runs on after the map's failure or cancel, stopped or waited for."""
+            miner.stop()  # mining and its analysis end with the map (a no-op once finished)
+            facts_writer.wait()  # its own failure, if any, matters less than the map's
+            if measuring is not None:
+                measuring.wait()
+            if blaming is not None:
+                tables_built.set()
+                blaming.wait()  # a few files' git processes: nothing runs on after the map
+            if early is not None:
+                early.wait()
+
         try:
             from ..history.blame import narrow_beside
 
@@ -389,24 +426,31 @@ class MapService:
                     if not narrow_beside(int(base_commits or 0)):
                         tables_built.set()
                     def blame_changed():
-                        if early_blame is not None:  # the changed files', cached once done
-                            early_blame.wait()
+                        if early is not None:  # the changed files', cached once done
+                            early.wait()
                         return self.history.blame(
                             project.id, repo, commit, blame,
                             scope=scoping.result(),
                             budget=self.history.blame_budget, widen=tables_built)
 
                     blaming = Background(blame_changed)
-                # the metrics of the whole import graph while the history may still be
-                # analysed; the base's when the relinked files import what they did
-                snapshots = self.store.snapshots
-                if derive.same_imports(derived, snapshots.import_pairs(
-                        derived.base_id, derived.relinked, of=True)):
-                    metrics = snapshots.node_metrics(derived.base_id)
-                else:
-                    metrics = derive.metrics_table(derived, snapshots.import_pairs(
+                # the metrics of the whole import graph on a thread, while the base's edges
+                # are copied and the history may still be analysed; the base's when the
+                # relinked files import what they did
+                def structural():
+                    snapshots = self.store.snapshots
+                    if derive.same_imports(derived, snapshots.import_pairs(
+                            derived.base_id, derived.relinked, of=True)):
+                        return snapshots.node_metrics(derived.base_id)
+                    return derive.metrics_table(derived, snapshots.import_pairs(
                         derived.base_id, derived.relinked))
+
+                measuring = Background(structural)
                 files, lines_of = derived.files, derived.lines_of
+                # its rows but the co-change edges do not wait for the history
+                with collector_paused(freeze=True):
+                    tables = derive.tables(derived)
+                linked = None
             else:
                 from .build import finish_map, link_map
 
@@ -418,17 +462,25 @@ class MapService:
                 lines_of = {f.path: f.facts.lines for f in files if f.facts is not None}
                 blame = _blamed_files(files, lines_of, self.config.blame)
             job.check_cancel()
-            new_commits, prepared = miner.result()
+        except BaseException:
+            cleanup()
+            raise
+
+        def settled(quiet: bool = False) -> tuple:
+            """The history's result, ``(commits mined now, its analysis, its result)``, and
+            for a whole map its tables (None for a derived map's: built already)."""
+            new_commits, prepared = miner.result(quiet=quiet)
             job.check_cancel()
             sizes = pd.Series(lines_of, dtype="float64")
             # the hotspots' sizes and the blame of current lines (git processes) on a thread,
             # beside the map's tables on this one: one blame process until they are built,
             # when the history is long enough for a blame to hold much memory
-            if not narrow_beside(len(prepared.commits)):
+            if derived is not None or not narrow_beside(len(prepared.commits)):
                 tables_built.set()
+
             def finish_history():
-                if early_blame is not None:  # the changed files, blamed into the cache
-                    early_blame.wait()
+                if early is not None:  # the changed files, blamed into the cache
+                    early.wait()
                 if blaming is not None:  # blamed beside the analysis already
                     return self.history.finish(prepared, sizes, blame=blame,
                                                blame_scope=scoping.result(),
@@ -438,81 +490,114 @@ class MapService:
                     blame_scope=scoping.result())
 
             finishing = Background(finish_history)
+            built = None
             try:
-                with collector_paused(freeze=True):
-                    if derived is not None:
-                        tables = derive.tables(derived, metrics, prepared.coupling)
-                    else:
-                        tables = finish_map(linked, coupling=prepared.coupling)
+                if derived is None:
+                    with collector_paused(freeze=True):
+                        built = finish_map(linked, coupling=prepared.coupling)
             finally:
                 tables_built.set()
                 finishing.wait()
             history = finishing.result()
             job.check_cancel()
+            return new_commits, prepared, history, built
+
+        def statistics(counts: dict, new_commits: int, prepared, history) -> dict:
             excluded = sum(1 for f in files if f.reason and f.reason.startswith("excluded by"))
-            stats = {**tables.stats, "excluded_files": excluded, "exclude": list(excluder.patterns),
-                     "parsed_now": len(fresh), "commits": history.commits,
-                     "commits_mined_now": new_commits,
-                     **({"history_truncated_at": history.truncated_at}
-                        if history.truncated_at else {}),
-                     **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
-                     **({"derived_from": derived.base_id, "relinked": len(derived.relinked)}
-                        if derived is not None else {}),
-                     **({"history_updated_from": prepared.updated_from}
-                        if prepared.updated_from is not None else {}),
-                     **({"history_whole_because": prepared.whole_because}
-                        if prepared.whole_because else {}),
-                     **({"whole_map_because": why_whole} if why_whole else {})}
-        except BaseException:
-            miner.stop()  # mining and its analysis end with the map (a no-op once finished)
-            facts_writer.wait()  # its own failure, if any, matters less than this one
-            if blaming is not None:
-                tables_built.set()
-                blaming.wait()  # a few files' git processes: nothing runs on after the map
-            if early_blame is not None:
-                early_blame.wait()
-            raise
+            return {**counts, "excluded_files": excluded, "exclude": list(excluder.patterns),
+                    "parsed_now": len(fresh), "commits": history.commits,
+                    "commits_mined_now": new_commits,
+                    **({"history_truncated_at": history.truncated_at}
+                       if history.truncated_at else {}),
+                    **({"blame_pending": history.blame_pending} if history.blame_pending else {}),
+                    **({"derived_from": derived.base_id, "relinked": len(derived.relinked)}
+                       if derived is not None else {}),
+                    **({"history_updated_from": prepared.updated_from}
+                       if prepared.updated_from is not None else {}),
+                    **({"history_whole_because": prepared.whole_because}
+                       if prepared.whole_because else {}),
+                    **({"whole_map_because": why_whole} if why_whole else {})}
+
         result: dict = {}
-        facts_writer.result()
         settings = derive.map_settings(self.config.max_file_bytes)
-        # encoded before the transaction, so that it holds the file no longer for it
-        laid_out = derived.layout if derived is not None else linked.links.layout
-        layout = laid_out.encode() if laid_out is not None else None
 
-        def extra(cur, snapshot_id: int) -> None:
-            self.store.history.write_metrics(cur, snapshot_id, history.metrics)
-            self.store.history.write_mailmap(cur, snapshot_id, history.mailmap)
-            if history.record is not None:
-                self.store.history.write_record(cur, snapshot_id, history.record)
-            self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
+        def extra_writes(history, stats: dict, layout: bytes | None):
+            def extra(cur, snapshot_id: int) -> None:
+                self.store.history.write_metrics(cur, snapshot_id, history.metrics)
+                self.store.history.write_mailmap(cur, snapshot_id, history.mailmap)
+                if history.record is not None:
+                    self.store.history.write_record(cur, snapshot_id, history.record)
+                self.store.snapshots.record_ref(cur, snapshot_id, given, default_head=default_head)
+                if derived is not None:
+                    self.store.links.write(cur, snapshot_id, evidence={
+                        "counts": derived.layout.evidence, "choices": derived.layout.choices},
+                                           settings=settings, keep_from=derived.base_id,
+                                           modules=derive.module_rows(derived.modules),
+                                           layout=layout)
+                else:
+                    self.store.links.write(
+                        cur, snapshot_id, evidence=linked.links.evidence, settings=settings,
+                        modules=derive.module_rows(derive.record_rows(linked.links)),
+                        layout=layout)
+                result.update(snapshot_id=snapshot_id, commit=commit, **stats)
+                job.finish_in(cur, result)
+                self.store.projects.update_in(cur, project.id, status="mapped")
+            return extra
+
+        try:
+            if derived is None:
+                new_commits, prepared, history, tables = settled()
+                stats = statistics(tables.stats, new_commits, prepared, history)
+            facts_writer.result()
+            # encoded before the transaction, so that it holds the file no longer for it
+            laid_out = derived.layout if derived is not None else linked.links.layout
+            layout = laid_out.encode() if laid_out is not None else None
             if derived is not None:
-                self.store.links.write(cur, snapshot_id, evidence={
-                    "counts": derived.layout.evidence, "choices": derived.layout.choices},
-                                       settings=settings, keep_from=derived.base_id,
-                                       modules=derive.module_rows(derived.modules),
-                                       layout=layout)
-            else:
-                self.store.links.write(cur, snapshot_id, evidence=linked.links.evidence,
-                                       settings=settings,
-                                       modules=derive.module_rows(derive.record_rows(linked.links)),
-                                       layout=layout)
-            result.update(snapshot_id=snapshot_id, commit=commit, **stats)
-            job.finish_in(cur, result)
-            self.store.projects.update_in(cur, project.id, status="mapped")
+                from ..store.snapshots import DerivedRest
 
-        stats["seconds"] = round(time.perf_counter() - started, 3)
+                # an update of the history's analysis takes seconds, as the copy of the
+                # base's rows does: the transaction starts beside it and waits for it, quietly
+                # (a progress report would change the job's row under it); a whole analysis
+                # (a minute on a long history) is waited for before
+                beside = miner.course()
+                kept: list = []
+
+                def rest() -> DerivedRest:
+                    if not kept:  # once, however often the transaction is tried
+                        new_commits, prepared, history, _ = settled(quiet=True)
+                        stats = statistics({}, new_commits, prepared, history)
+                        stats["seconds"] = round(time.perf_counter() - started, 3)
+                        kept.append(DerivedRest(
+                            derive.co_change_edges(derived, prepared.coupling), stats,
+                            extra_writes(history, stats, layout)))
+                    return kept[0]
+
+                if not beside:
+                    rest()
+            else:
+                stats["seconds"] = round(time.perf_counter() - started, 3)
+        except BaseException:
+            cleanup()
+            raise
         job.finishing.set()  # no heartbeat of this job may conflict with its last transaction
         try:
-            common = dict(project_id=project.id, ref=ref or branch, commit_sha=commit,
-                          parser_version=MAP_VERSION, job_id=job.id, stats=stats,
-                          files=tables.files, nodes=tables.nodes, edges=tables.edges,
-                          extra_writes=extra)
             if derived is not None:
                 self.store.snapshots.write_derived(
-                    base_id=derived.base_id, relinked=derived.relinked, metrics=metrics,
-                    counts=tables.stats, **common)
+                    project_id=project.id, ref=ref or branch, commit_sha=commit,
+                    parser_version=MAP_VERSION, job_id=job.id, files=tables.files,
+                    nodes=tables.nodes, edges=tables.edges, base_id=derived.base_id,
+                    relinked=derived.relinked, metrics=measuring.result, counts=tables.stats,
+                    rest=rest)
             else:
-                self.store.snapshots.write(**common)
+                self.store.snapshots.write(
+                    project_id=project.id, ref=ref or branch, commit_sha=commit,
+                    parser_version=MAP_VERSION, job_id=job.id, stats=stats, files=tables.files,
+                    nodes=tables.nodes, edges=tables.edges,
+                    extra_writes=extra_writes(history, stats, layout))
+        except BaseException:
+            if derived is not None:
+                cleanup()
+            raise
         finally:
             job.finishing.clear()
         return result

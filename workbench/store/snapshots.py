@@ -7,7 +7,8 @@ reader sees either the whole map or nothing of it. Bulk rows go in as Arrow tabl
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..domain import SnapshotInfo
 from ..errors import SnapshotNotFound
@@ -27,6 +28,17 @@ _SELECT = (
     "SELECT s.id, s.project_id, p.name, s.ref, s.commit_sha, s.mapped_at, s.stats, s.parser_version"
     " FROM snapshots s JOIN projects p ON p.id = s.project_id"
 )
+
+
+@dataclass
+class DerivedRest:
+    """What a derived map writes once its history is analysed
+    (:meth:`SnapshotsTable.write_derived`): the co-change edges (``EDGE_COLUMNS``), the
+    snapshot's statistics but its counts, and ``extra_writes(cur, snapshot_id)`` (or None)."""
+
+    edges: "pa.Table"
+    stats: dict[str, Any]
+    extra_writes: "Callable[[Any, int], None] | None" = None
 
 
 #: Ids of the base snapshot's nodes of the Python files in ``{table}`` (a derived map's
@@ -239,17 +251,24 @@ class SnapshotsTable:
             [snapshot_id]).to_arrow_table())
 
     def write_derived(self, *, base_id: int, project_id: int, ref: str | None, commit_sha: str,
-                      parser_version: int, job_id: int | None, stats: dict[str, Any],
-                      files: pa.Table, relinked: list[str], nodes: pa.Table, edges: pa.Table,
-                      metrics: pa.Table, counts: dict[str, Any], extra_writes=None) -> int:
+                      parser_version: int, job_id: int | None, files: pa.Table,
+                      relinked: list[str], nodes: pa.Table, edges: pa.Table,
+                      metrics: "pa.Table | Callable[[], pa.Table]", counts: dict[str, Any],
+                      rest: "Callable[[], DerivedRest]") -> int:
         """Store a map derived from snapshot ``base_id`` in one transaction and return its id.
 
         The rows of the Python files ``relinked`` (their nodes, and the edges leaving them)
-        and the co-change edges are ``nodes`` and ``edges``; every other node and edge is
-        copied from the base in SQL, with ``metrics`` (id, fan_in, fan_out, pagerank,
-        community) for every file-level node. External dependencies are kept while an edge
-        still reaches them. The map's counts (:func:`map_counts`, merged with ``counts``) are
-        taken from the rows written and added to ``stats`` before ``extra_writes(cur, id)``.
+        are ``nodes`` and ``edges``; every other node and edge is copied from the base in
+        SQL, with ``metrics`` (id, fan_in, fan_out, pagerank, community) for every file-level
+        node; a function giving them is called once the edges are copied (a map computes them
+        meanwhile). External dependencies are kept while an edge still reaches them.
+
+        ``rest()`` gives what depends on the map's history (:class:`DerivedRest`): it is
+        called inside the transaction once those rows are written, and may wait for the
+        analysis, which runs meanwhile (on a monorepo the copy takes seconds, as long as the
+        analysis). Its co-change edges are written, the map's counts (:func:`map_counts`,
+        merged with ``counts``) added to its ``stats``, then ``extra_writes(cur, id)`` runs.
+        Called again if the transaction is tried again: it should keep its result.
         """
         import pyarrow as pa
 
@@ -266,7 +285,7 @@ class SnapshotsTable:
                 " VALUES (?, ?, ?, ?, ?, '{}') RETURNING id",
                 [project_id, ref, commit_sha, parser_version, job_id]).fetchone()[0]
             with materialized(cur, incoming_files=files, relinked=relinked_table,
-                              new_nodes=nodes, new_edges=edges, node_metrics=metrics):
+                              new_nodes=nodes, new_edges=edges):
                 cols = ", ".join(FILE_COLUMNS)
                 cur.execute(f"INSERT INTO files (snapshot_id, {cols}) SELECT ?, {cols}"
                             " FROM incoming_files", [snapshot_id])
@@ -280,17 +299,19 @@ class SnapshotsTable:
                     " ORDER BY rowid", [base_id, snapshot_id, base_id])
                 cur.execute(f"INSERT INTO edges (snapshot_id, {edge_cols})"
                             f" SELECT ?, {edge_cols} FROM new_edges", [snapshot_id])
-                cur.execute(
-                    f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
-                    " FROM nodes n LEFT JOIN node_metrics m ON m.id = n.id"
-                    " WHERE n.snapshot_id = ? AND n.kind <> 'external'"
-                    " AND NOT coalesce(n.language = 'python'"
-                    "                  AND n.path IN (SELECT path FROM relinked), false)"
-                    " ORDER BY n.rowid", [snapshot_id, base_id])
-                cur.execute(
-                    f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
-                    " FROM new_nodes n LEFT JOIN node_metrics m ON m.id = n.id"
-                    " WHERE n.kind <> 'external'", [snapshot_id])
+                # the metrics may still be computed while the edges are copied
+                with materialized(cur, node_metrics=metrics() if callable(metrics) else metrics):
+                    cur.execute(
+                        f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
+                        " FROM nodes n LEFT JOIN node_metrics m ON m.id = n.id"
+                        " WHERE n.snapshot_id = ? AND n.kind <> 'external'"
+                        " AND NOT coalesce(n.language = 'python'"
+                        "                  AND n.path IN (SELECT path FROM relinked), false)"
+                        " ORDER BY n.rowid", [snapshot_id, base_id])
+                    cur.execute(
+                        f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
+                        " FROM new_nodes n LEFT JOIN node_metrics m ON m.id = n.id"
+                        " WHERE n.kind <> 'external'", [snapshot_id])
                 cur.execute(
                     f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {node_cols} FROM ("
                     f"  SELECT {node_cols}, 0 AS first FROM nodes"
@@ -300,11 +321,19 @@ class SnapshotsTable:
                     " WHERE id IN (SELECT dst FROM edges WHERE snapshot_id = ?)"
                     " QUALIFY row_number() OVER (PARTITION BY id ORDER BY first) = 1",
                     [snapshot_id, base_id, snapshot_id])
-            stats.update(map_counts(cur, snapshot_id), **counts)
+            # the structural counts: the co-change edges come next, between files only
+            counted = map_counts(cur, snapshot_id)
+            later = rest()
+            with registered(cur, co_change_edges=later.edges):
+                cur.execute(f"INSERT INTO edges (snapshot_id, {edge_cols})"
+                            f" SELECT ?, {edge_cols} FROM co_change_edges", [snapshot_id])
+            counted["co_change_edges"] = later.edges.num_rows
+            stats = dict(later.stats)
+            stats.update(counted, **counts)
             cur.execute("UPDATE snapshots SET stats = ? WHERE id = ?",
                         [json.dumps(stats), snapshot_id])
-            if extra_writes is not None:
-                extra_writes(cur, snapshot_id)
+            if later.extra_writes is not None:
+                later.extra_writes(cur, snapshot_id)
             return snapshot_id
 
         return self.db.write(insert)
