@@ -194,6 +194,47 @@ def test_a_record_kept_without_identities_is_updated_from_the_store(wb, history)
     assert "Ann Again" in kept.column("author_name").to_pylist()
 
 
+def test_a_derived_maps_write_runs_beside_the_update_and_its_failure_stores_nothing(
+        wb, history, monkeypatch) -> None:
+    """A derived map's transaction starts while its history's update still runs and waits
+    for it inside: the update's last step here waits until the write has begun, then fails.
+    Nothing of the map is stored, and the next map derives and updates as before."""
+    import threading
+
+    import workbench.history.incremental as incremental
+    from workbench.errors import WorkbenchError
+    from workbench.store.snapshots import SnapshotsTable
+
+    repo, n = history
+    first = wb.map(str(repo.path), name="p")
+    repo.write("pkg/core2.py", lines("beside", 6))
+    repo.commit("beside", BOB, day(n + 1))
+    writing, seen = threading.Event(), []
+    write_derived, updated_coupling = SnapshotsTable.write_derived, incremental.updated_coupling
+
+    def write(self, **kwargs):
+        writing.set()
+        return write_derived(self, **kwargs)
+
+    def broken(*args, **kwargs):
+        seen.append(writing.wait(timeout=60))
+        raise RuntimeError("the analysis broke")
+
+    monkeypatch.setattr(SnapshotsTable, "write_derived", write)
+    monkeypatch.setattr(incremental, "updated_coupling", broken)
+    with pytest.raises(WorkbenchError, match="the analysis broke"):
+        wb.map("p")
+    assert seen == [True]
+    assert [s.id for s in wb.store.snapshots.list()] == [first.id]
+    for table in ("files", "nodes", "edges", "file_metrics", "history_records", "module_links"):
+        assert wb.store.db.query(f"SELECT count(*) FROM {table} WHERE snapshot_id <> ?",
+                                 [first.id])[0][0] == 0, table
+    monkeypatch.setattr(incremental, "updated_coupling", updated_coupling)
+    updated = wb.map("p")
+    assert updated.stats.get("derived_from") == first.id
+    compare(wb, updated, wb.map("p", force=True))
+
+
 @pytest.mark.parametrize("later", ["parent", "child"])
 def test_an_authors_name_at_one_instant_is_the_later_committed_ones(wb, history, later) -> None:
     """Two commits of one author at the same author date under two names (a rebase keeps
