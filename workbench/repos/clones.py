@@ -15,11 +15,11 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 from ..errors import EmptyRepository, GitFailed, InvalidRef
 from .credentials import DEFAULT_USERNAME, Credentials, askpass
-from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeEntry
+from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeChange, TreeEntry
 from .pinning import checked_pin
 from .shallow import shallow_commits
 from .sources import Source, is_commit_id, validate_ref
@@ -187,6 +187,15 @@ class Clones:
 
     def read_blobs(self, repo: Path, shas):
         return self.git().read_blobs(repo, shas)
+
+    def changes(self, repo: Path, old: str, new: str) -> Iterator[TreeChange]:
+        """The paths that differ between commits ``old`` and ``new``, streamed in the tree's
+        order (close the iterator to stop early); see :meth:`Git.diff_tree`."""
+        return self.git().diff_tree(repo, old, new)
+
+    def blob_sizes(self, repo: Path, shas: Iterable[str]) -> dict[str, int]:
+        """sha -> size of the blobs ``shas``, their contents not read."""
+        return self.git().blob_sizes(repo, shas)
 
 
 def _depth_options(repo: Path, git: Git, deepen: int | None, unshallow: bool) -> list[str]:

@@ -275,6 +275,34 @@ class TreeEntry:
         return self.type == "commit"
 
 
+#: The mode and object name git gives the missing side of an added or deleted path.
+NO_MODE = "000000"
+NO_SHA = "0" * 40
+
+
+@dataclass(frozen=True)
+class TreeChange:
+    """One path that differs between two commits (``git diff-tree -r --raw``, renames not
+    looked for): ``status`` is git's letter (``M`` contents or mode, ``T`` kind: file,
+    symlink or submodule, ``A`` added, ``D`` deleted); the modes and object names of both
+    sides are :data:`NO_MODE` and :data:`NO_SHA` where a side has none."""
+
+    status: str
+    old_mode: str
+    new_mode: str
+    old_sha: str
+    new_sha: str
+    path: str
+    """The path in the text form of :mod:`workbench.repos.paths`, checked as
+    :meth:`Git.ls_tree` checks its entries."""
+
+    def entry(self, size: int | None) -> TreeEntry:
+        """The path's entry at the new commit, as :meth:`Git.ls_tree` would list it
+        (``size``: its blob's, None for a submodule)."""
+        kind = "commit" if self.new_mode == "160000" else "blob"
+        return TreeEntry(self.new_mode, kind, self.new_sha, size, self.path)
+
+
 _UNSAFE_NAMES = frozenset({"", ".", "..", ".git"})
 
 
@@ -290,6 +318,23 @@ def _check_entry_path(path: str, commit: str) -> None:
                 f"commit {commit[:12]} has a tree entry {path!r} (a path component "
                 f"{part!r}); such trees are refused. Remove the commit from the source",
                 commit=commit, path=path)
+
+
+def too_many_entries(commit: str, limit: int) -> RepositoryTooLarge:
+    """The refusal of a commit with more than ``limit`` files (``max_tree_entries``)."""
+    return RepositoryTooLarge(
+        f"commit {commit[:12]} has more than {limit} files; refused before reading any "
+        "(raise max_tree_entries / WORKBENCH_MAX_TREE_ENTRIES if the repository is trusted)",
+        commit=commit, limit=limit, what="entries")
+
+
+def too_many_bytes(commit: str, limit: int) -> RepositoryTooLarge:
+    """The refusal of a commit whose files add up to more than ``limit`` bytes
+    (``max_tree_bytes``)."""
+    return RepositoryTooLarge(
+        f"files at commit {commit[:12]} add up to more than {limit} bytes; refused before "
+        "reading any (raise max_tree_bytes / WORKBENCH_MAX_TREE_BYTES if the repository is "
+        "trusted)", commit=commit, limit=limit, what="bytes")
 
 
 class Git:
@@ -507,17 +552,9 @@ class Git:
                     entries.append(TreeEntry(mode, type_, sha, nbytes, path))
                     total += nbytes or 0
                     if max_entries is not None and len(entries) > max_entries:
-                        raise RepositoryTooLarge(
-                            f"commit {commit[:12]} has more than {max_entries} files; refused "
-                            "before reading any (raise max_tree_entries / "
-                            "WORKBENCH_MAX_TREE_ENTRIES if the repository is trusted)",
-                            commit=commit, limit=max_entries, what="entries")
+                        raise too_many_entries(commit, max_entries)
                     if max_bytes is not None and total > max_bytes:
-                        raise RepositoryTooLarge(
-                            f"files at commit {commit[:12]} add up to more than {max_bytes} "
-                            "bytes; refused before reading any (raise max_tree_bytes / "
-                            "WORKBENCH_MAX_TREE_BYTES if the repository is trusted)",
-                            commit=commit, limit=max_bytes, what="bytes")
+                        raise too_many_bytes(commit, max_bytes)
             proc.wait()
             if proc.returncode != 0:
                 if not timer.is_alive() and proc.returncode < 0:
@@ -532,6 +569,83 @@ class Git:
             proc.stdout.close()
             proc.stderr.close()
         return entries
+
+    def diff_tree(self, repo: Path, old: str, new: str) -> Iterator[TreeChange]:
+        """The paths that differ between commits ``old`` and ``new``, in git's order (that of
+        the tree: the order :meth:`ls_tree` lists them in), streamed from one
+        ``git diff-tree -r -z --raw --no-renames`` as they come; each path is checked as a
+        listed one (:class:`CorruptRepository` for ``..``, ``.git``). Closing the iterator
+        early stops git: a reader that has seen enough (a path added, say) waits for no more.
+
+        Submodules are compared by the commit they name, whatever the configuration says, and
+        no order file or relative root applies."""
+        proc = self.spawn(["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev",
+                           "--ignore-submodules=none", "--no-relative", "-O/dev/null",
+                           "--end-of-options", old, new], cwd=repo)
+        timer = threading.Timer(self.timeout, self.kill, [proc])
+        timer.start()
+        pending = b""
+        meta: list[str] | None = None  # a record's modes, names and status, its path to come
+        try:
+            while True:
+                chunk = proc.stdout.read(1 << 16)
+                if not chunk:
+                    break
+                fields = (pending + chunk).split(b"\0")
+                pending = fields.pop()
+                for token in fields:
+                    if meta is None:
+                        # ":<old mode> <new mode> <old sha> <new sha> <status>"
+                        meta = token.decode("ascii").lstrip(":").split()
+                        if len(meta) != 5:
+                            raise GitFailed(f"comparing commits failed: git wrote {token!r}")
+                        continue
+                    path = path_text(token)
+                    _check_entry_path(path, new)
+                    old_mode, new_mode, old_sha, new_sha, status = meta
+                    meta = None
+                    yield TreeChange(status[:1], old_mode, new_mode, old_sha, new_sha, path)
+            proc.wait()
+            if proc.returncode != 0:
+                if not timer.is_alive() and proc.returncode < 0:
+                    raise self.timed_out("comparing commits")
+                stderr = redact(proc.stderr.read().decode(errors="replace").strip())
+                raise self.failure("comparing commits", stderr, proc.returncode)
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                self.kill(proc)
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+    def blob_sizes(self, repo: Path, shas: Iterable[str]) -> dict[str, int]:
+        """sha -> size in bytes of the blobs ``shas`` (one ``git cat-file --batch-check``),
+        without reading their contents; :class:`GitFailed` when one is missing."""
+        wanted = list(dict.fromkeys(shas))
+        if not wanted:
+            return {}
+        proc = self.spawn(["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"],
+                          cwd=repo, stdin=subprocess.PIPE)
+        try:
+            out, err = proc.communicate("".join(f"{sha}\n" for sha in wanted).encode(),
+                                        timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.kill(proc)
+            proc.communicate()
+            raise self.timed_out("reading file sizes")
+        if proc.returncode != 0:
+            raise self.failure("reading file sizes",
+                               redact(err.decode(errors="replace").strip()), proc.returncode)
+        sizes: dict[str, int] = {}
+        for line in out.decode("ascii", "replace").splitlines():
+            parts = line.split()
+            if len(parts) != 3 or parts[1] != "blob":
+                raise GitFailed(f"reading file sizes failed: {line.strip()}")
+            sizes[parts[0]] = int(parts[2])
+        if len(sizes) != len(wanted):
+            raise GitFailed("reading file sizes failed: git cat-file ended early")
+        return sizes
 
     def read_blobs(self, repo: Path, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         """Stream blob contents through one ``git cat-file --batch`` process."""
