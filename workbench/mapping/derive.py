@@ -20,6 +20,13 @@ new map is the old one with these Python modules linked again:
   the numbers are those of a whole map;
 * every other row is copied from the old map by the store in SQL.
 
+What changed is asked of git (``git diff-tree`` between the base's commit and the new one,
+:meth:`~workbench.repos.clones.Clones.changes`), and only the changed files are classified:
+the new commit's tree is never listed, nor its files compared one by one, and the files the
+map keeps stay columns of the base's rows (:class:`FileRows`), not a Python object each. On a
+monorepo of 100,000 files that is the difference between well over a second of the map's
+thread, holding the GIL the history's analysis needs, and a few milliseconds.
+
 Anything else (a path added, removed or renamed; a file of another language or a manifest
 changed; a changed import that moves a module root; a cycle of re-exports or bases on the
 way; more than :data:`MAX_SHARE` of the modules of a large map to link again) makes a whole
@@ -34,12 +41,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..repos.git import TreeEntry
+from ..repos.git import TreeChange, TreeEntry
 from ..store.facts import FactKey
 from ..store.links import LinkRecord
-from .build import add_co_changes, files_table
+from .build import add_co_changes
 from .excludes import Excluder
 from .facts import FileFacts
 from .metrics import structural_metrics
@@ -60,17 +69,125 @@ def map_settings(max_file_bytes: int) -> dict:
     return {"max_file_bytes": int(max_file_bytes)}
 
 
+#: The files of a map as a derivation reads and writes them: the store's ``files`` columns,
+#: and ``lines``, those of the file-level node of a file with facts (NULL for the others).
+FILE_SCHEMA = pa.schema([("path", pa.string()), ("blob_sha", pa.string()), ("size", pa.int64()),
+                         ("language", pa.string()), ("status", pa.string()),
+                         ("reason", pa.string()), ("lines", pa.int64())])
+
+
+class FileRows:
+    """A map's files as columns (``table``: :data:`FILE_SCHEMA`, in the commit's order: that
+    of ``git ls-tree``), found by path.
+
+    A monorepo has a hundred thousand files and a commit changes a few: the files a derived
+    map keeps are never made into Python objects one by one (a :class:`ScannedFile` each
+    cost a third of a second of the map's thread, holding the GIL the history's analysis
+    needs). ``paths`` (the path column as a list) and ``row`` (path -> row) are what finding
+    a path takes."""
+
+    def __init__(self, table: pa.Table, paths: list[str] | None = None,
+                 row: dict[str, int] | None = None) -> None:
+        self.table = table.select(FILE_SCHEMA.names).cast(FILE_SCHEMA).combine_chunks()
+        self.paths = self.table.column("path").to_pylist() if paths is None else paths
+        self.row = {path: i for i, path in enumerate(self.paths)} if row is None else row
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def file(self, path: str) -> ScannedFile:
+        """The file at ``path`` (its facts not read); KeyError when there is none."""
+        i = self.row[path]
+        values = [self.table.column(name).chunk(0)[i].as_py()
+                  for name in ("blob_sha", "size", "language", "status", "reason")]
+        return ScannedFile(path, *values)
+
+    def total_bytes(self) -> int:
+        """The files' sizes added up, as ``ls-tree`` counts them (a submodule's as 0)."""
+        return int(pc.sum(self.table.column("size")).as_py() or 0)
+
+    def _where(self, mask) -> list:
+        return self.table.column("path").filter(mask).to_pylist()
+
+    def python(self) -> list[str]:
+        """The paths of the Python files that are mapped (not ignored), in order."""
+        t = self.table
+        return self._where(pc.and_(pc.equal(t.column("language"), "python"),
+                                   pc.not_equal(t.column("status"), "ignored")))
+
+    def others(self) -> list[str]:
+        """The paths of the mapped files of other languages, in order."""
+        t = self.table
+        return self._where(pc.and_(pc.not_equal(t.column("language"), "python"),
+                                   pc.not_equal(t.column("status"), "ignored")))
+
+    def blobs(self) -> dict[str, str]:
+        """path -> blob sha of every file."""
+        return dict(zip(self.paths, self.table.column("blob_sha").to_pylist()))
+
+    def lines_of(self) -> dict[str, int]:
+        """path -> lines of every file with facts."""
+        t = self.table.filter(pc.is_valid(self.table.column("lines")))
+        return dict(zip(t.column("path").to_pylist(), t.column("lines").to_pylist()))
+
+    def blamed(self) -> dict[str, str]:
+        """path -> blob sha of the files a map blames: parsed, with lines (as
+        :func:`~workbench.mapping.service._blamed_files` chooses them)."""
+        t = self.table
+        t = t.filter(pc.and_(pc.equal(t.column("status"), "parsed"),
+                             pc.is_valid(t.column("lines"))))
+        return dict(zip(t.column("path").to_pylist(), t.column("blob_sha").to_pylist()))
+
+    def excluded(self) -> int:
+        """How many files the exclusion patterns left out."""
+        reason = self.table.column("reason")
+        return int(pc.sum(pc.fill_null(pc.starts_with(reason, "excluded by"), False)).as_py()
+                   or 0)
+
+    def files_table(self) -> pa.Table:
+        """The store's ``files`` rows (:func:`~.build.files_table`'s columns)."""
+        return self.table.drop_columns(["lines"])
+
+    def replaced(self, files: Iterable[ScannedFile]) -> "FileRows":
+        """These rows with those of ``files`` (at paths they have) put in their place, with
+        the lines of their facts."""
+        chosen = sorted(((self.row[f.path], f) for f in files), key=lambda pair: pair[0])
+        if not chosen:
+            return self
+        mask = np.zeros(len(self.paths), dtype=bool)
+        mask[[i for i, _ in chosen]] = True
+        new = {
+            "blob_sha": [f.blob_sha for _, f in chosen], "size": [f.size for _, f in chosen],
+            "language": [f.language for _, f in chosen], "status": [f.status for _, f in chosen],
+            "reason": [f.reason for _, f in chosen],
+            "lines": [f.facts.lines if f.facts is not None else None for _, f in chosen]}
+        mask_array = pa.array(mask)
+        columns = [self.table.column("path")]
+        for field in list(FILE_SCHEMA)[1:]:
+            columns.append(pc.replace_with_mask(self.table.column(field.name).chunk(0),
+                                                mask_array, pa.array(new[field.name],
+                                                                     field.type)))
+        return FileRows(pa.Table.from_arrays(columns, schema=FILE_SCHEMA), self.paths, self.row)
+
+
 @dataclass
 class Plan:
-    """A derivation that passed the checks on paths and kinds of files: the new commit's
-    files (classified; facts still to come) and those whose contents changed."""
+    """A derivation that passed the checks on paths and kinds of files: the base map's files,
+    and those of the new commit whose contents changed (classified; facts still to come)."""
 
     base: LinkRecord
-    files: list[ScannedFile]
+    files: FileRows  # the base map's files, which are the new commit's paths
     changed: list[ScannedFile]
-    old: dict[str, ScannedFile]
-    lines_of: dict[str, int]
+    entries: list[TreeEntry]  # the changed files' entries at the new commit, to be scanned
+    old: dict[str, ScannedFile]  # the changed files as the base map has them
     base_stats: dict
+    total_bytes: int  # the new commit's files' sizes added up, as ``ls-tree -l`` counts them
+
+    def listing(self) -> dict[str, str]:
+        """path -> blob sha of every file of the new commit (what listing it would give)."""
+        blobs = self.files.blobs()
+        blobs.update((e.path, e.blob_sha) for e in self.entries)
+        return blobs
 
 
 @dataclass
@@ -78,53 +195,53 @@ class DerivedMap:
     """The rows a derived map draws again, and what it keeps of its base."""
 
     base_id: int
-    files: list[ScannedFile]
+    files: FileRows  # every file of the new commit, with the lines of those with facts
     relinked: list[str]  # Python paths, in the map's order
     nodes: NodeSet  # the relinked files' nodes, and the external dependencies they name
     edges: EdgeSet  # the edges leaving those nodes
     layout: ModuleLayout
     calls: tuple[int, int, int]  # calls resolved, unresolved, builtin (every language)
-    lines_of: dict[str, int]  # path -> lines, for every file with facts
     modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]  # module_links
 
 
-def _decode(files: pa.Table) -> tuple[dict[str, ScannedFile], dict[str, int]]:
-    """The base's files by path, and the lines of those with facts."""
-    cols = files.to_pydict()
-    old: dict[str, ScannedFile] = {}
-    lines_of: dict[str, int] = {}
-    for path, blob, size, language, status, reason, lines in zip(
-            cols["path"], cols["blob_sha"], cols["size"], cols["language"], cols["status"],
-            cols["reason"], cols["lines"]):
-        old[path] = ScannedFile(path, blob, size, language, status, reason)
-        if lines is not None:
-            lines_of[path] = lines
-    return old, lines_of
+def plan(base: LinkRecord, base_files: pa.Table, changes: Iterable[TreeChange], *,
+         sizes: Callable[[list[str]], dict[str, int]], max_bytes: int,
+         excluder: Excluder | None, base_stats: dict) -> Plan | str:
+    """The derivation of the map of a commit from ``base``, or why there is none.
 
-
-def plan(base: LinkRecord, base_files: pa.Table, entries: list[TreeEntry], *,
-         max_bytes: int, excluder: Excluder | None, base_stats: dict) -> Plan | str:
-    """The derivation of the map of ``entries`` from ``base`` (``base_files``:
-    :meth:`~workbench.store.snapshots.SnapshotsTable.base_files`; ``base_stats``: its
-    snapshot's statistics), or why there is none."""
+    ``base_files``: :meth:`~workbench.store.snapshots.SnapshotsTable.base_files`;
+    ``changes``: what differs between the base's commit and the new one
+    (:meth:`~workbench.repos.clones.Clones.changes`), read up to the first path added or
+    deleted; ``sizes``: sha -> size of blobs (asked once, for the changed contents);
+    ``base_stats``: the base snapshot's statistics. Only the changed files are looked at:
+    the others are the base's, as it classified them."""
     if base.settings != map_settings(max_bytes):
         return "the size limit changed since the last map"
-    old, lines_of = _decode(base_files)
-    if len(old) != len(entries) or any(e.path not in old for e in entries):
+    modified: list[TreeChange] = []
+    for change in changes:
+        if change.status not in ("M", "T"):
+            return "files were added, removed or renamed"
+        modified.append(change)
+    files = FileRows(base_files)
+    if any(c.path not in files.row for c in modified):
         return "files were added, removed or renamed"
-    files: list[ScannedFile] = []
-    changed = []
-    for e in entries:
-        before = old[e.path]
-        if e.blob_sha == before.blob_sha:
+    old = {c.path: files.file(c.path) for c in modified}
+    sized = sizes([c.new_sha for c in modified
+                   if c.new_sha != old[c.path].blob_sha and c.new_mode != "160000"])
+    changed: list[ScannedFile] = []
+    entries: list[TreeEntry] = []
+    total = files.total_bytes()
+    for c in modified:
+        before = old[c.path]
+        if c.new_sha == before.blob_sha:
             # the same bytes are classified the same, unless git's mode for them changed
+            e = c.entry(before.size)
             if (e.is_symlink != (before.reason == SYMLINK_REASON)
                     or e.is_submodule != (before.reason == SUBMODULE_REASON)):
                 return f"{e.path} changed its kind"
-            files.append(before)  # as the base map had it, after its facts were read
-            continue
+            continue  # as the base map had it, after its facts were read
+        e = c.entry(None if c.new_mode == "160000" else sized[c.new_sha])
         f = classify([e], max_bytes, excluder)[0]
-        files.append(f)
         if posixpath.basename(f.path) in MANIFESTS:
             return f"the manifest {f.path} changed"
         if f.language is not None and f.language != "python" and "ignored" not in (
@@ -133,7 +250,10 @@ def plan(base: LinkRecord, base_files: pa.Table, entries: list[TreeEntry], *,
         if (f.status == "ignored") != (before.status == "ignored"):
             return f"{f.path} is mapped differently"
         changed.append(f)
-    return Plan(base, files, changed, old, lines_of, base_stats)
+        entries.append(e)
+        total += (e.size or 0) - (before.size or 0)
+    return Plan(base, files, changed, entries, {f.path: old[f.path] for f in changed},
+                base_stats, total)
 
 
 def link(plan: Plan, scanned: dict[str, ScannedFile],
@@ -141,7 +261,8 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     """Link the modules the changed files may affect (``scanned``: the changed files with
     their new facts), or say why a whole map is needed."""
     base = plan.base
-    python = [f for f in plan.files if f.language == "python" and f.status != "ignored"]
+    files = plan.files
+    python = files.python()
     changed_py = [f for f in plan.changed if f.language == "python" and f.status != "ignored"]
     # the import evidence of the module roots, counted again: its choices must stay
     weighed, choices = base.evidence["counts"], base.evidence["choices"]
@@ -156,7 +277,7 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
         return "changed imports move a module root"
     # the same paths and choices make the same layout: the base's, read back, when kept
     layout = (ModuleLayout.decode(base.layout, evidence) if base.layout is not None
-              else module_layout([f.path for f in python], evidence=dict(evidence)))
+              else module_layout(python, evidence=dict(evidence)))
     module_of = layout.names
     modules = base.modules
     start = {module_of.get(f.path, f.path) for f in changed_py}
@@ -171,10 +292,13 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
         return "a cycle of re-exports or bases is on the way"
 
     path_of = layout.paths()
-    by_path = {f.path: f for f in python}
-    current = {p: scanned.get(p, by_path[p]) for p in by_path}
+
+    def current(path: str) -> ScannedFile:
+        """The file at ``path`` in the new commit (the base's when it did not change)."""
+        return scanned[path] if path in scanned else files.file(path)
+
     # the facts the names will most likely be followed into, read at once
-    wanted = [current[path_of[m]] for m in followed if m in path_of]
+    wanted = [current(path_of[m]) for m in followed if m in path_of]
     known = _facts(cached, [f for f in wanted if f.path not in scanned])
 
     def facts_of(module: str) -> FileFacts | None:
@@ -182,18 +306,19 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
         if path in scanned:
             return scanned[path].facts
         if path not in known:
-            known.update(_facts(cached, [current[path]]))
-            if path not in known and current[path].status == "parsed":
+            f = current(path)
+            known.update(_facts(cached, [f]))
+            if path not in known and f.status == "parsed":
                 raise NotDerivable(f"the parse cache no longer holds the facts of {path}")
         return known.get(path)
 
-    position = {f.path: i for i, f in enumerate(python)}
-    relinked = sorted((path_of[m] for m in affected if m in path_of), key=position.__getitem__)
+    # the files are in the commit's order, the Python files' among them
+    relinked = sorted((path_of[m] for m in affected if m in path_of), key=files.row.__getitem__)
     nodes, edges = NodeSet(), EdgeSet()
     try:
         part: list[ScannedFile] = []
         for path in relinked:
-            f = current[path]
+            f = current(path)
             if path not in scanned and f.status == "parsed":
                 f = ScannedFile(f.path, f.blob_sha, f.size, f.language, f.status, f.reason,
                                 facts_of(module_of.get(path, path)))
@@ -224,14 +349,8 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
         if module not in rows:
             reads, before, counts, cycle = modules.get(module, ([], [], (0, 0, 0), False))
             rows[module] = (sorted(reads), sorted({*before, *more}), counts, cycle)
-    files = [scanned.get(f.path, f) for f in plan.files]
-    lines_of = dict(plan.lines_of)
-    for f in scanned.values():
-        lines_of.pop(f.path, None)
-        if f.facts is not None:
-            lines_of[f.path] = f.facts.lines
-    return DerivedMap(base.snapshot_id, files, relinked, nodes, edges, layout,
-                      (calls[0], calls[1], calls[2]), lines_of, rows)
+    return DerivedMap(base.snapshot_id, files.replaced(scanned.values()), relinked, nodes,
+                      edges, layout, (calls[0], calls[1], calls[2]), rows)
 
 
 def _facts(cached, files: list[ScannedFile]) -> dict[str, FileFacts]:
@@ -284,15 +403,8 @@ def _closure(start: set[str], step: dict) -> set[str]:
 def file_nodes(derived: DerivedMap) -> list[str]:
     """The file-level node ids of the map in the order a whole map adds them: Python files
     first, then the files of other languages, each in the commit's order."""
-    python, other = [], []
-    for f in derived.files:
-        if f.status == "ignored" or f.language is None:
-            continue
-        if f.language == "python":
-            python.append(derived.layout.names.get(f.path, f.path))
-        else:
-            other.append(f.path)
-    return python + other
+    names = derived.layout.names
+    return [names.get(path, path) for path in derived.files.python()] + derived.files.others()
 
 
 def same_imports(derived: DerivedMap, old_pairs: pa.Table) -> bool:
@@ -359,7 +471,7 @@ def tables(derived: DerivedMap) -> MapTables:
     resolved, unresolved, builtin = derived.calls
     stats = {"packages": len(derived.layout.packages), "calls_resolved": resolved,
              "calls_unresolved": unresolved, "calls_builtin": builtin}
-    return MapTables(files=files_table(derived.files), nodes=derived.nodes.table(),
+    return MapTables(files=derived.files.files_table(), nodes=derived.nodes.table(),
                      edges=derived.edges.table(), stats=stats)
 
 
@@ -370,7 +482,7 @@ def co_change_edges(derived: DerivedMap, coupling) -> pa.Table:
     edges = EdgeSet()
     if coupling is not None and len(coupling):
         names = derived.layout.names
-        add_co_changes({f.path: names.get(f.path, f.path) if f.language == "python" else f.path
-                        for f in derived.files if f.language and f.status != "ignored"},
-                       edges, coupling)
+        by_path = {path: names.get(path, path) for path in derived.files.python()}
+        by_path.update((path, path) for path in derived.files.others())
+        add_co_changes(by_path, edges, coupling)
     return edges.table()

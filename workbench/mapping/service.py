@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config
 from ..domain import Project
-from ..errors import InvalidRef, MapError, WorkbenchError
+from ..errors import GitFailed, GitTimeout, InvalidRef, MapError, WorkbenchError
 from ..background import Background
 from ..graph._gc import collector_paused, thaw
 from ..repos.shallow import shallow_commits
@@ -337,19 +337,27 @@ class MapService:
                  else self.store.history.recent_records(project.id))
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
                               job, bases)
-        # the base a derived map starts from is read beside the listing (DuckDB and git work
-        # at once; on a monorepo each takes most of a second)
+        # the base a derived map starts from is read beside the history's first steps; when
+        # there is one, what changed since its commit is all git is asked (the whole tree is
+        # listed only for a whole map: on a monorepo, listing and comparing every file took
+        # the map's thread more than a second, whatever the commit changed)
         base_read = None if whole else Background(self._derivation_base, project, excluder)
+        entries = None
         try:
-            entries = self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
-                                       max_bytes=self.config.max_tree_bytes)
+            planned = None if base_read is None else self._plan(repo, commit, excluder,
+                                                                base_read)
+            if planned is None or isinstance(planned, str):
+                entries = self._list(repo, commit)
+                listing = {e.path: e.blob_sha for e in entries}
+            else:
+                listing = planned.listing()
         except BaseException as exc:
             listed.set_exception(exc)
             miner.stop()
             if base_read is not None:
                 base_read.wait()
             raise
-        listed.set_result({e.path: e.blob_sha for e in entries})
+        listed.set_result(listing)
         # what the map's blames may do, worked out once against the newest snapshot from
         # every listed file (a superset of those blamed), beside the parse
         scoping = Background(_blame_scope, self.store, project.id,
@@ -374,11 +382,12 @@ class MapService:
         early_blame = None
         try:
             derived, why_whole, scanned, early_blame = (
-                (None, None, None, None) if base_read is None else self._derive(
-                    project, repo, commit, entries, excluder, scan_entries, loading,
-                    base_read, scoping))
+                (None, planned, None, None) if planned is None or isinstance(planned, str)
+                else self._derive(project, repo, commit, planned, scan_entries, loading,
+                                  scoping))
             if derived is None:
-                scanned = scan_entries(entries)
+                scanned = scan_entries(entries if entries is not None
+                                       else self._list(repo, commit))
             # a cancel asked for while the last files parsed stops here: nothing is stored
             job.check_cancel()
         except BaseException:
@@ -420,7 +429,7 @@ class MapService:
             if derived is not None:
                 # the few changed files are blamed (git processes) while the history is
                 # still analysed: their blame needs the commits only to name their owners
-                blame = _blamed_files(derived.files, derived.lines_of, self.config.blame)
+                blame = derived.files.blamed() if self.config.blame else None
                 if blame:
                     base_commits = self.store.snapshots.get(derived.base_id).stats.get("commits")
                     if not narrow_beside(int(base_commits or 0)):
@@ -446,7 +455,8 @@ class MapService:
                         derived.base_id, derived.relinked))
 
                 measuring = Background(structural)
-                files, lines_of = derived.files, derived.lines_of
+                lines_of = derived.files.lines_of()
+                excluded = derived.files.excluded()
                 # its rows but the co-change edges do not wait for the history
                 with collector_paused(freeze=True):
                     tables = derive.tables(derived)
@@ -461,6 +471,8 @@ class MapService:
                 files = scanned.files
                 lines_of = {f.path: f.facts.lines for f in files if f.facts is not None}
                 blame = _blamed_files(files, lines_of, self.config.blame)
+                excluded = sum(1 for f in files
+                               if f.reason and f.reason.startswith("excluded by"))
             job.check_cancel()
         except BaseException:
             cleanup()
@@ -503,7 +515,6 @@ class MapService:
             return new_commits, prepared, history, built
 
         def statistics(counts: dict, new_commits: int, prepared, history) -> dict:
-            excluded = sum(1 for f in files if f.reason and f.reason.startswith("excluded by"))
             return {**counts, "excluded_files": excluded, "exclude": list(excluder.patterns),
                     "parsed_now": len(fresh), "commits": history.commits,
                     "commits_mined_now": new_commits,
@@ -604,36 +615,65 @@ class MapService:
 
     def _derivation_base(self, project: Project, excluder: Excluder):
         """What a derived map reads of the snapshot it starts from, none of it depending on
-        the commit's files: ``(its id, link record, statistics, files)``; None when maps
-        are not derived or there is no such snapshot (a first map)."""
+        the commit's files: ``(its id, its commit, link record, statistics, files)``; None
+        when maps are not derived or there is no such snapshot (a first map)."""
         if not self.config.derive_maps:
             return None
         base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
         if base_id is None:
             return None
-        return (base_id, self.store.links.read(base_id), self.store.snapshots.get(base_id).stats,
+        info = self.store.snapshots.get(base_id)
+        return (base_id, info.commit_sha, self.store.links.read(base_id), info.stats,
                 self.store.snapshots.base_files(base_id))
 
-    def _derive(self, project: Project, repo: Path, commit: str, entries, excluder: Excluder,
-                scan_entries, loading: Background, base_read: Background,
-                scoping: Background):
-        """``(derived map, None, scan of the changed files, their blame)`` when the commit's
-        map can be derived from an earlier one (:mod:`.derive`; ``base_read``: a
-        :meth:`_derivation_base` under way; ``scoping``: the map's :func:`_blame_scope`
-        under way), else ``(None, why not, None, their blame)``
-        (why: None when there is no earlier map to derive from). The blame (None when
-        nothing is blamed) is of the changed files, started once they are known and left in
-        the cache: wait for it before blaming them."""
+    def _list(self, repo: Path, commit: str):
+        """Every entry of ``commit``'s tree, within the configured limits (a whole map)."""
+        return self.clones.tree(repo, commit, max_entries=self.config.max_tree_entries,
+                                max_bytes=self.config.max_tree_bytes)
+
+    def _plan(self, repo: Path, commit: str, excluder: Excluder, base_read: Background):
+        """The derivation of ``commit``'s map (:func:`.derive.plan`) from the snapshot
+        ``base_read`` reads (:meth:`_derivation_base`), from what git says changed since its
+        commit: a :class:`~.derive.Plan`, or why a whole map is needed, or None when there is
+        nothing to derive from. A derived map keeps the limits on the tree's entries and
+        bytes (:class:`RepositoryTooLarge`), counted from the base's files and the change."""
         base = base_read.result()
-        if base is None:  # a first map: nothing to derive from, nothing more to load
-            return None, None, None, None
+        if base is None:  # a first map: nothing to derive from
+            return None
+        from ..repos.git import too_many_bytes, too_many_entries
         from . import derive
-        base_id, record, base_stats, base_files = base
-        plan = derive.plan(record, base_files, entries, max_bytes=self.config.max_file_bytes,
-                           excluder=excluder, base_stats=base_stats)
+
+        _, base_commit, record, base_stats, base_files = base
+        changes = self.clones.changes(repo, base_commit, commit)
+        try:
+            plan = derive.plan(record, base_files, changes,
+                               sizes=lambda shas: self.clones.blob_sizes(repo, shas),
+                               max_bytes=self.config.max_file_bytes, excluder=excluder,
+                               base_stats=base_stats)
+        except GitTimeout:
+            raise
+        except GitFailed as exc:  # the base's commit is gone from the clone (a force-push)
+            return f"the last map's commit cannot be compared with this one ({exc})"
+        finally:
+            changes.close()  # git stops at the first path added or deleted
         if isinstance(plan, str):
-            return None, plan, None, None
-        changed = {f.path for f in plan.changed}
+            return plan
+        max_entries, max_bytes = self.config.max_tree_entries, self.config.max_tree_bytes
+        if max_entries is not None and len(plan.files) > max_entries:
+            raise too_many_entries(commit, max_entries)
+        if max_bytes is not None and plan.total_bytes > max_bytes:
+            raise too_many_bytes(commit, max_bytes)
+        return plan
+
+    def _derive(self, project: Project, repo: Path, commit: str, plan, scan_entries,
+                loading: Background, scoping: Background):
+        """``(derived map, None, scan of the changed files, their blame)`` when the commit's
+        map can be derived as ``plan`` (:meth:`_plan`) says (:mod:`.derive`; ``scoping``: the
+        map's :func:`_blame_scope` under way), else ``(None, why not, None, their blame)``.
+        The blame (None when nothing is blamed) is of the changed files, started once they
+        are known and left in the cache: wait for it before blaming them."""
+        from . import derive
+
         early_blame = None
         if self.config.blame:
             # the changed files' blame (git processes, seconds on a long history) starts now,
@@ -643,14 +683,15 @@ class MapService:
             todo = {f.path: f.blob_sha for f in plan.changed if f.status == "parsed"}
             # one git process at a time when a blame holds much memory (see narrow_beside)
             one_at_a_time = (threading.Event()
-                             if narrow_beside(int(base_stats.get("commits") or 0)) else None)
+                             if narrow_beside(int(plan.base_stats.get("commits") or 0))
+                             else None)
             if todo:
                 early_blame = Background(lambda: self.history.blame(
                     project.id, repo, commit, todo,
                     scope=scoping.result(),
                     budget=self.history.blame_budget, widen=one_at_a_time))
         try:
-            scanned = scan_entries([e for e in entries if e.path in changed])
+            scanned = scan_entries(plan.entries)
             loading.result()
             derived = derive.link(plan, {f.path: f for f in scanned.files},
                                   self.store.facts.get_many)

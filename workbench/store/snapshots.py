@@ -213,8 +213,9 @@ class SnapshotsTable:
 
     def base_files(self, snapshot_id: int) -> "pa.Table":
         """The snapshot's files (``FILE_COLUMNS``) with the lines of their file-level node
-        (``lines``; NULL without facts): what a derived map keeps of the files it does not
-        link again."""
+        (``lines``; NULL without facts), in the order they were written (the commit's, as
+        ``git ls-tree`` lists it): what a derived map keeps of the files it does not link
+        again, in the order it writes them."""
 
         def fetch(cur):
             return cur.execute(
@@ -222,7 +223,7 @@ class SnapshotsTable:
                 " n.lines FROM files f LEFT JOIN nodes n"
                 " ON n.snapshot_id = f.snapshot_id AND n.path = f.path"
                 " AND n.kind IN ('module', 'package', 'file')"
-                " WHERE f.snapshot_id = ?", [snapshot_id]).to_arrow_table()
+                " WHERE f.snapshot_id = ? ORDER BY f.rowid", [snapshot_id]).to_arrow_table()
 
         return self.db.read(fetch)
 
