@@ -175,7 +175,7 @@ class Plan:
     """A derivation that passed the checks on paths and kinds of files: the base map's files,
     and those of the new commit whose contents changed (classified; facts still to come)."""
 
-    base: LinkRecord
+    base: Callable[[], LinkRecord]  # the base's record (which may still be being read)
     files: FileRows  # the base map's files, which are the new commit's paths
     changed: list[ScannedFile]
     entries: list[TreeEntry]  # the changed files' entries at the new commit, to be scanned
@@ -204,18 +204,21 @@ class DerivedMap:
     modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]  # module_links
 
 
-def plan(base: LinkRecord, base_files: pa.Table, changes: Iterable[TreeChange], *,
+def plan(base: Callable[[], LinkRecord], base_files: pa.Table,
+         changes: Iterable[TreeChange], *, settings: dict,
          sizes: Callable[[list[str]], dict[str, int]], max_bytes: int,
          excluder: Excluder | None, base_stats: dict) -> Plan | str:
-    """The derivation of the map of a commit from ``base``, or why there is none.
+    """The derivation of the map of a commit from a base map, or why there is none.
 
-    ``base_files``: :meth:`~workbench.store.snapshots.SnapshotsTable.base_files`;
+    ``base``: its link record, not needed before linking (the longest read of the base, a
+    row per module: it goes on beside the plan and the parse); ``settings``: the record's
+    (:func:`map_settings`); ``base_files``: :meth:`~workbench.store.snapshots.SnapshotsTable.base_files`;
     ``changes``: what differs between the base's commit and the new one
     (:meth:`~workbench.repos.clones.Clones.changes`), read up to the first path added or
     deleted; ``sizes``: sha -> size of blobs (asked once, for the changed contents);
     ``base_stats``: the base snapshot's statistics. Only the changed files are looked at:
     the others are the base's, as it classified them."""
-    if base.settings != map_settings(max_bytes):
+    if settings != map_settings(max_bytes):
         return "the size limit changed since the last map"
     modified: list[TreeChange] = []
     for change in changes:
@@ -260,7 +263,7 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
          cached: Callable[[Iterable[FactKey]], dict[FactKey, str]]) -> DerivedMap | str:
     """Link the modules the changed files may affect (``scanned``: the changed files with
     their new facts), or say why a whole map is needed."""
-    base = plan.base
+    base = plan.base()
     files = plan.files
     python = files.python()
     changed_py = [f for f in plan.changed if f.language == "python" and f.status != "ignored"]

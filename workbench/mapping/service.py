@@ -615,16 +615,23 @@ class MapService:
 
     def _derivation_base(self, project: Project, excluder: Excluder):
         """What a derived map reads of the snapshot it starts from, none of it depending on
-        the commit's files: ``(its id, its commit, link record, statistics, files)``; None
-        when maps are not derived or there is no such snapshot (a first map)."""
+        the commit's files: ``(its id, its commit, its link record's settings, the record
+        being read, statistics, files)``; None when maps are not derived or there is no
+        such snapshot (a first map). The record (a row per module, the longest read) is
+        read on a thread of its own: only linking needs it, after the plan and the parse."""
         if not self.config.derive_maps:
             return None
         base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
         if base_id is None:
             return None
         info = self.store.snapshots.get(base_id)
-        return (base_id, info.commit_sha, self.store.links.read(base_id), info.stats,
-                self.store.snapshots.base_files(base_id))
+        record = Background(self.store.links.read, base_id)
+        try:
+            return (base_id, info.commit_sha, self.store.links.settings(base_id), record,
+                    info.stats, self.store.snapshots.base_files(base_id))
+        except BaseException:
+            record.wait()
+            raise
 
     def _list(self, repo: Path, commit: str):
         """Every entry of ``commit``'s tree, within the configured limits (a whole map)."""
@@ -643,10 +650,11 @@ class MapService:
         from ..repos.git import too_many_bytes, too_many_entries
         from . import derive
 
-        _, base_commit, record, base_stats, base_files = base
+        _, base_commit, settings, record, base_stats, base_files = base
         changes = self.clones.changes(repo, base_commit, commit)
+        plan = None
         try:
-            plan = derive.plan(record, base_files, changes,
+            plan = derive.plan(record.result, base_files, changes, settings=settings,
                                sizes=lambda shas: self.clones.blob_sizes(repo, shas),
                                max_bytes=self.config.max_file_bytes, excluder=excluder,
                                base_stats=base_stats)
@@ -656,13 +664,19 @@ class MapService:
             return f"the last map's commit cannot be compared with this one ({exc})"
         finally:
             changes.close()  # git stops at the first path added or deleted
+            if not isinstance(plan, derive.Plan):
+                record.wait()  # no read of the base runs on after its derivation
         if isinstance(plan, str):
             return plan
         max_entries, max_bytes = self.config.max_tree_entries, self.config.max_tree_bytes
-        if max_entries is not None and len(plan.files) > max_entries:
-            raise too_many_entries(commit, max_entries)
-        if max_bytes is not None and plan.total_bytes > max_bytes:
-            raise too_many_bytes(commit, max_bytes)
+        try:
+            if max_entries is not None and len(plan.files) > max_entries:
+                raise too_many_entries(commit, max_entries)
+            if max_bytes is not None and plan.total_bytes > max_bytes:
+                raise too_many_bytes(commit, max_bytes)
+        except BaseException:
+            record.wait()
+            raise
         return plan
 
     def _derive(self, project: Project, repo: Path, commit: str, plan, scan_entries,
@@ -698,6 +712,10 @@ class MapService:
         except BaseException:
             if early_blame is not None:
                 early_blame.wait()  # no git process runs on after the map
+            try:
+                plan.base()  # nor a read of the base
+            except BaseException:  # noqa: BLE001 - the map's own error matters
+                pass
             raise
         if isinstance(derived, str):
             # the whole map's scan finds what was just parsed in the cache

@@ -77,6 +77,13 @@ class LinksTable:
                 return int(snapshot_id)
         return None
 
+    def settings(self, snapshot_id: int) -> dict[str, Any] | None:
+        """The settings a snapshot's map depended on (``link_records.settings``), without its
+        rows (see :meth:`read`)."""
+        rows = self.db.query("SELECT settings FROM link_records WHERE snapshot_id = ?",
+                             [snapshot_id])
+        return json.loads(rows[0][0]) if rows else None
+
     def read(self, snapshot_id: int) -> LinkRecord | None:
         def fetch(cur):
             head = cur.execute("SELECT evidence, settings, layout FROM link_records"
