@@ -24,8 +24,8 @@ What changed is asked of git (``git diff-tree`` between the base's commit and th
 :meth:`~workbench.repos.clones.Clones.changes`), and only the changed files are classified:
 the new commit's tree is never listed, nor its files compared one by one, and the files the
 map keeps stay columns of the base's rows (:class:`FileRows`), not a Python object each. On a
-monorepo of 100,000 files that is the difference between well over a second of the map's
-thread, holding the GIL the history's analysis needs, and a few milliseconds.
+monorepo of 100,000 files that is the difference between two seconds of the map's
+thread, holding the GIL the history's analysis needs, and a tenth of one.
 
 Anything else (a path added, removed or renamed; a file of another language or a manifest
 changed; a changed import that moves a module root; a cycle of re-exports or bases on the
