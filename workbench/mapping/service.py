@@ -402,6 +402,7 @@ class MapService:
         facts_writer = Background(self.store.facts.put_many, fresh)
         blaming: Background | None = None
         measuring: Background | None = None
+        settling: Background | None = None
         early = early_blame
         tables_built = threading.Event()
 
@@ -411,6 +412,8 @@ class MapService:
             facts_writer.wait()  # its own failure, if any, matters less than the map's
             if measuring is not None:
                 measuring.wait()
+            if settling is not None:
+                settling.wait()
             if blaming is not None:
                 tables_built.set()
                 blaming.wait()  # a few files' git processes: nothing runs on after the map
@@ -448,11 +451,10 @@ class MapService:
                 # relinked files import what they did
                 def structural():
                     snapshots = self.store.snapshots
-                    if derive.same_imports(derived, snapshots.import_pairs(
-                            derived.base_id, derived.relinked, of=True)):
+                    theirs, others = snapshots.import_pairs(derived.base_id, derived.relinked)
+                    if derive.same_imports(derived, theirs):
                         return snapshots.node_metrics(derived.base_id)
-                    return derive.metrics_table(derived, snapshots.import_pairs(
-                        derived.base_id, derived.relinked))
+                    return derive.metrics_table(derived, others)
 
                 measuring = Background(structural)
                 lines_of = derived.files.lines_of()
@@ -571,11 +573,14 @@ class MapService:
                 # (a progress report would change the job's row under it); a whole analysis
                 # (a minute on a long history) is waited for before
                 beside = miner.course()
+                # the blame's owners follow the analysis at once, beside the copy
+                settling = Background(settled, True) if beside else None
                 kept: list = []
 
                 def rest() -> DerivedRest:
                     if not kept:  # once, however often the transaction is tried
-                        new_commits, prepared, history, _ = settled(quiet=True)
+                        new_commits, prepared, history, _ = (
+                            settling.result() if settling is not None else settled())
                         stats = statistics({}, new_commits, prepared, history)
                         stats["seconds"] = round(time.perf_counter() - started, 3)
                         kept.append(DerivedRest(

@@ -227,22 +227,26 @@ class SnapshotsTable:
 
         return self.db.read(fetch)
 
-    def import_pairs(self, snapshot_id: int, paths: list[str], *, of: bool = False) -> "pa.Table":
+    def import_pairs(self, snapshot_id: int, paths: list[str]) -> "tuple[pa.Table, pa.Table]":
         """(src, dst) of the snapshot's ``imports`` edges in the order they were drawn: those
-        leaving the Python files ``paths`` with ``of``, else all the others."""
+        leaving the Python files ``paths``, and all the others (one read of the edges)."""
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         chosen = pa.table({"path": pa.array(paths, pa.string())})
 
         def fetch(cur):
             with materialized(cur, chosen_paths=chosen):
                 return cur.execute(
-                    "SELECT e.src, e.dst FROM edges e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
-                    f" AND e.src {'IN' if of else 'NOT IN'}"
-                    f" (SELECT id FROM ({_RELINKED_IDS.format(table='chosen_paths')}))"
+                    "SELECT e.src, e.dst, coalesce(e.src IN"
+                    f" (SELECT id FROM ({_RELINKED_IDS.format(table='chosen_paths')})), false)"
+                    " AS theirs FROM edges e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
                     " ORDER BY e.rowid", [snapshot_id, snapshot_id]).to_arrow_table()
 
-        return self.db.read(fetch)
+        pairs = self.db.read(fetch)
+        theirs = pairs.column("theirs")
+        pairs = pairs.select(["src", "dst"])
+        return pairs.filter(theirs), pairs.filter(pc.invert(theirs))
 
     def node_metrics(self, snapshot_id: int) -> "pa.Table":
         """id, fan_in, fan_out, pagerank, community of the snapshot's file-level nodes."""
