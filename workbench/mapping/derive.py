@@ -87,10 +87,12 @@ class FileRows:
     a path takes."""
 
     def __init__(self, table: pa.Table, paths: list[str] | None = None,
-                 row: dict[str, int] | None = None) -> None:
+                 row: dict[str, int] | None = None, changed: list[int] | None = None) -> None:
         self.table = table.select(FILE_SCHEMA.names).cast(FILE_SCHEMA).combine_chunks()
         self.paths = self.table.column("path").to_pylist() if paths is None else paths
         self.row = {path: i for i, path in enumerate(self.paths)} if row is None else row
+        #: the rows :meth:`replaced` put in (ascending): those not the base map's
+        self.changed = changed or []
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -148,6 +150,11 @@ class FileRows:
         """The store's ``files`` rows (:func:`~.build.files_table`'s columns)."""
         return self.table.drop_columns(["lines"])
 
+    def changed_table(self) -> pa.Table:
+        """:meth:`files_table`'s rows that :meth:`replaced` put in: a derived map writes
+        those, and copies the base's for the others."""
+        return self.files_table().take(pa.array(self.changed, pa.int64()))
+
     def replaced(self, files: Iterable[ScannedFile]) -> "FileRows":
         """These rows with those of ``files`` (at paths they have) put in their place, with
         the lines of their facts."""
@@ -167,7 +174,8 @@ class FileRows:
             columns.append(pc.replace_with_mask(self.table.column(field.name).chunk(0),
                                                 mask_array, pa.array(new[field.name],
                                                                      field.type)))
-        return FileRows(pa.Table.from_arrays(columns, schema=FILE_SCHEMA), self.paths, self.row)
+        return FileRows(pa.Table.from_arrays(columns, schema=FILE_SCHEMA), self.paths, self.row,
+                        [i for i, _ in chosen])
 
 
 @dataclass
@@ -467,14 +475,14 @@ def record_rows(record: PythonLinks
 
 
 def tables(derived: DerivedMap) -> MapTables:
-    """The rows a derived map writes itself (every file; the relinked files' nodes and the
-    edges leaving them) and the counts its rows do not tell (see
+    """The rows a derived map writes itself (the changed files; the relinked files' nodes
+    and the edges leaving them) and the counts its rows do not tell (see
     :meth:`~workbench.store.snapshots.SnapshotsTable.write_derived`); its co-change edges
     come with the history (:func:`co_change_edges`)."""
     resolved, unresolved, builtin = derived.calls
     stats = {"packages": len(derived.layout.packages), "calls_resolved": resolved,
              "calls_unresolved": unresolved, "calls_builtin": builtin}
-    return MapTables(files=derived.files.files_table(), nodes=derived.nodes.table(),
+    return MapTables(files=derived.files.changed_table(), nodes=derived.nodes.table(),
                      edges=derived.edges.table(), stats=stats)
 
 

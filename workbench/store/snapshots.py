@@ -262,8 +262,9 @@ class SnapshotsTable:
                       rest: "Callable[[], DerivedRest]") -> int:
         """Store a map derived from snapshot ``base_id`` in one transaction and return its id.
 
-        The rows of the Python files ``relinked`` (their nodes, and the edges leaving them)
-        are ``nodes`` and ``edges``; every other node and edge is copied from the base in
+        ``files`` are the rows of the files whose contents changed; the others' are the
+        base's. The rows of the Python files ``relinked`` (their nodes, and the edges leaving
+        them) are ``nodes`` and ``edges``; every other node and edge is copied from the base in
         SQL, with ``metrics`` (id, fan_in, fan_out, pagerank, community) for every file-level
         node; a function giving them is called once the edges are copied (a map computes them
         meanwhile). External dependencies are kept while an edge still reaches them.
@@ -291,9 +292,14 @@ class SnapshotsTable:
                 [project_id, ref, commit_sha, parser_version, job_id]).fetchone()[0]
             with materialized(cur, incoming_files=files, relinked=relinked_table,
                               new_nodes=nodes, new_edges=edges):
-                cols = ", ".join(FILE_COLUMNS)
-                cur.execute(f"INSERT INTO files (snapshot_id, {cols}) SELECT ?, {cols}"
-                            " FROM incoming_files", [snapshot_id])
+                # the base's files, the changed ones' rows in their place: copied in the
+                # database (100,000 rows from Arrow cost the commit a quarter of a second)
+                changed = ", ".join(f"CASE WHEN c.path IS NULL THEN f.{col} ELSE c.{col} END"
+                                    for col in FILE_COLUMNS[1:])
+                cur.execute(f"INSERT INTO files (snapshot_id, {', '.join(FILE_COLUMNS)})"
+                            f" SELECT ?, f.path, {changed} FROM files f"
+                            " LEFT JOIN incoming_files c ON c.path = f.path"
+                            " WHERE f.snapshot_id = ? ORDER BY f.rowid", [snapshot_id, base_id])
                 # a package's containment of its modules is the layout's, not its own code's
                 cur.execute(
                     f"WITH old_ids AS ({_RELINKED_IDS.format(table='relinked')})"
