@@ -79,7 +79,8 @@ _UNIT_MICROS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 #: The commits as the analysis reads them (:func:`commit_table`): ``author`` is the author key
 #: (the mailmapped e-mail, or the name when the e-mail is empty), ``t`` the author date and
 #: ``c`` the commit date in UTC microseconds (null when unknown), ``r`` the row's place in the
-#: input, or the number the store gave it (:meth:`~workbench.store.history.HistoryTable.commit_rows`).
+#: input, or the number the store gave it
+#: (:meth:`~workbench.store.history.HistoryTable.commit_rows`).
 #: The name an author used last is that of their commit with the greatest ``(t, c, sha)``:
 #: a rebase keeps the author date and moves the commit date.
 COMMIT_TABLE = pa.schema([("sha", pa.string()), ("author", pa.string()),

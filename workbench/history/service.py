@@ -339,9 +339,8 @@ class HistoryService:
         from .incremental import AnalysisRecord
 
         return PreparedHistory(project_id, repo, commit, LoadedCommits(steps.commits), metrics,
-                               coupling,
-                               mailmap, boundary, AnalysisRecord(steps.moves, coupling, outside,
-                                                              identities),
+                               coupling, mailmap, boundary,
+                               AnalysisRecord(steps.moves, coupling, outside, identities),
                                whole_because=whole_because)
 
     def _update(self, project_id: int, repo: Path, commit: str, bases: list[int], files,
@@ -517,8 +516,9 @@ class HistoryService:
         return Blamed(rows, len(files) - rows["path"].nunique())
 
     def refit(self, project_id: int, repo: Path, commit: str, blamed: "Blamed",
-              commits: HistoryCommits, boundary: list[str], *, budget: float | None = None, blame_now: bool = True,
-              progress: Callable[[int, int], None] | None = None) -> "Blamed":
+              commits: HistoryCommits, boundary: list[str], *, budget: float | None = None,
+              blame_now: bool = True, progress: Callable[[int, int], None] | None = None
+              ) -> "Blamed":
         """``blamed`` with the cached blames that put lines on commits outside ``commit``'s
         history (``commits``, mailmap applied) forgotten: the same content at the same path
         was blamed on another history (a cherry-pick, a rebase, a force-push that rewrote

@@ -518,6 +518,36 @@ class Git:
 
     # -- reading a commit without a checkout ----------------------------------------------------
 
+    def _fields(self, args: list[str], repo: Path, what: str) -> Iterator[bytes]:
+        """The NUL-separated fields git writes for ``args`` (a ``-z`` listing), streamed as
+        they come, within the time limit; git's failure is raised as ``what`` failing.
+        Closing the iterator early (or an error of the reader) stops git."""
+        proc = self.spawn(args, cwd=repo)
+        timer = threading.Timer(self.timeout, self.kill, [proc])
+        timer.start()
+        pending = b""
+        try:
+            while True:
+                chunk = proc.stdout.read(1 << 16)
+                if not chunk:
+                    break
+                fields = (pending + chunk).split(b"\0")
+                pending = fields.pop()
+                yield from fields
+            proc.wait()
+            if proc.returncode != 0:
+                if not timer.is_alive() and proc.returncode < 0:
+                    raise self.timed_out(what)
+                stderr = redact(proc.stderr.read().decode(errors="replace").strip())
+                raise self.failure(what, stderr, proc.returncode)
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                self.kill(proc)
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
     def ls_tree(self, repo: Path, commit: str, *, max_entries: int | None = None,
                 max_bytes: int | None = None) -> list[TreeEntry]:
         """Every entry at ``commit`` (``git ls-tree -r -l``), streamed and checked as it comes.
@@ -526,48 +556,28 @@ class Git:
         :class:`RepositoryTooLarge` as soon as the limit is passed (git is stopped), so a "git
         bomb" (few objects, a huge tree) costs neither memory nor time.
         """
-        proc = self.spawn(["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", commit],
-                          cwd=repo)
-        timer = threading.Timer(self.timeout, self.kill, [proc])
-        timer.start()
         entries: list[TreeEntry] = []
         total = 0
-        pending = b""
+        records = self._fields(["ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options",
+                                commit], repo, "listing files")
         try:
-            while True:
-                chunk = proc.stdout.read(1 << 16)
-                if not chunk:
-                    break
-                records = (pending + chunk).split(b"\0")
-                pending = records.pop()
-                for record in records:
-                    if not record:
-                        continue
-                    meta, _, raw_path = record.partition(b"\t")
-                    mode, type_, sha, size = meta.decode("ascii").split(maxsplit=3)
-                    path = path_text(raw_path)
-                    size = size.strip()
-                    nbytes = int(size) if size.isdigit() else None
-                    _check_entry_path(path, commit)
-                    entries.append(TreeEntry(mode, type_, sha, nbytes, path))
-                    total += nbytes or 0
-                    if max_entries is not None and len(entries) > max_entries:
-                        raise too_many_entries(commit, max_entries)
-                    if max_bytes is not None and total > max_bytes:
-                        raise too_many_bytes(commit, max_bytes)
-            proc.wait()
-            if proc.returncode != 0:
-                if not timer.is_alive() and proc.returncode < 0:
-                    raise self.timed_out("listing files")
-                stderr = redact(proc.stderr.read().decode(errors="replace").strip())
-                raise self.failure("listing files", stderr, proc.returncode)
+            for record in records:
+                if not record:
+                    continue
+                meta, _, raw_path = record.partition(b"\t")
+                mode, type_, sha, size = meta.decode("ascii").split(maxsplit=3)
+                path = path_text(raw_path)
+                size = size.strip()
+                nbytes = int(size) if size.isdigit() else None
+                _check_entry_path(path, commit)
+                entries.append(TreeEntry(mode, type_, sha, nbytes, path))
+                total += nbytes or 0
+                if max_entries is not None and len(entries) > max_entries:
+                    raise too_many_entries(commit, max_entries)
+                if max_bytes is not None and total > max_bytes:
+                    raise too_many_bytes(commit, max_bytes)
         finally:
-            timer.cancel()
-            if proc.poll() is None:
-                self.kill(proc)
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+            records.close()  # git is stopped at a limit
         return entries
 
     def diff_tree(self, repo: Path, old: str, new: str) -> Iterator[TreeChange]:
@@ -579,45 +589,25 @@ class Git:
 
         Submodules are compared by the commit they name, whatever the configuration says, and
         no order file or relative root applies."""
-        proc = self.spawn(["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev",
-                           "--ignore-submodules=none", "--no-relative", "-O/dev/null",
-                           "--end-of-options", old, new], cwd=repo)
-        timer = threading.Timer(self.timeout, self.kill, [proc])
-        timer.start()
-        pending = b""
+        fields = self._fields(["diff-tree", "-r", "-z", "--raw", "--no-renames", "--no-abbrev",
+                               "--ignore-submodules=none", "--no-relative", "-O/dev/null",
+                               "--end-of-options", old, new], repo, "comparing commits")
         meta: list[str] | None = None  # a record's modes, names and status, its path to come
         try:
-            while True:
-                chunk = proc.stdout.read(1 << 16)
-                if not chunk:
-                    break
-                fields = (pending + chunk).split(b"\0")
-                pending = fields.pop()
-                for token in fields:
-                    if meta is None:
-                        # ":<old mode> <new mode> <old sha> <new sha> <status>"
-                        meta = token.decode("ascii").lstrip(":").split()
-                        if len(meta) != 5:
-                            raise GitFailed(f"comparing commits failed: git wrote {token!r}")
-                        continue
-                    path = path_text(token)
-                    _check_entry_path(path, new)
-                    old_mode, new_mode, old_sha, new_sha, status = meta
-                    meta = None
-                    yield TreeChange(status[:1], old_mode, new_mode, old_sha, new_sha, path)
-            proc.wait()
-            if proc.returncode != 0:
-                if not timer.is_alive() and proc.returncode < 0:
-                    raise self.timed_out("comparing commits")
-                stderr = redact(proc.stderr.read().decode(errors="replace").strip())
-                raise self.failure("comparing commits", stderr, proc.returncode)
+            for token in fields:
+                if meta is None:
+                    # ":<old mode> <new mode> <old sha> <new sha> <status>"
+                    meta = token.decode("ascii").lstrip(":").split()
+                    if len(meta) != 5:
+                        raise GitFailed(f"comparing commits failed: git wrote {token!r}")
+                    continue
+                path = path_text(token)
+                _check_entry_path(path, new)
+                old_mode, new_mode, old_sha, new_sha, status = meta
+                meta = None
+                yield TreeChange(status[:1], old_mode, new_mode, old_sha, new_sha, path)
         finally:
-            timer.cancel()
-            if proc.poll() is None:
-                self.kill(proc)
-            proc.wait()
-            proc.stdout.close()
-            proc.stderr.close()
+            fields.close()
 
     def blob_sizes(self, repo: Path, shas: Iterable[str]) -> dict[str, int]:
         """sha -> size in bytes of the blobs ``shas`` (one ``git cat-file --batch-check``),
