@@ -134,3 +134,34 @@ def test_a_failed_batch_write_stops_mining_and_keeps_the_batches_before_it(wb, c
     assert stored == written[0] == 2
     assert HistoryService(wb.store).sync(project.id, repo, head) == 7 - stored
     assert wb.store.history.commits(project.id)["sha"].is_unique
+
+
+def test_two_maps_mining_the_same_commits_at_once_store_each_once(wb, coupled_repo,
+                                                                  monkeypatch):
+    """Two processes mapping a project at once read the same checkpoint and mine the same new
+    commits: the second's batches leave out what the first stored meanwhile (its changes
+    too), and the checkpoints of both stand, so no analysis counts a change twice."""
+    from workbench.history.service import HistoryService
+    from workbench.repos.sources import parse_source
+
+    project = wb.add_project("coupled", str(coupled_repo))
+    repo = wb.clones.sync("coupled", parse_source(str(coupled_repo)))
+    head = git(coupled_repo, "rev-parse", "HEAD")
+    older = git(coupled_repo, "rev-parse", "HEAD~3")
+    table = wb.store.history
+    HistoryService(wb.store).sync(project.id, repo, older)
+    stale = table.checkpoint(project.id)  # what the second process read
+    assert HistoryService(wb.store).sync(project.id, repo, head, batch_size=2) == 3
+    real = table.checkpoint
+    monkeypatch.setattr(table, "checkpoint", lambda project_id: stale)
+    HistoryService(wb.store).sync(project.id, repo, head, batch_size=2)
+    monkeypatch.setattr(table, "checkpoint", real)
+    commits = table.commits(project.id)
+    assert len(commits) == 7 and commits["sha"].is_unique
+    changes = wb.store.db.query(
+        "SELECT sha, path, count(*) FROM file_changes WHERE project_id = ?"
+        " GROUP BY ALL HAVING count(*) > 1", [project.id])
+    assert changes == []
+    checkpoint, counted = table.checkpoint(project.id)
+    assert counted == 7 and head in checkpoint
+    assert HistoryService(wb.store).sync(project.id, repo, head) == 0

@@ -171,6 +171,7 @@ class HistoryService:
         if history.version(project_id) < HISTORY_VERSION:
             history.forget(project_id)
         since, _ = history.checkpoint(project_id)
+        read = tuple(since)
         if since:
             since = self._kept_of(project_id, repo, since)
         if not has_commit_graph(repo) and worth_a_commit_graph(repo):
@@ -181,8 +182,16 @@ class HistoryService:
         options = dict(batch_size=batch_size, progress=progress, cancel=cancel, git=self.git,
                        max_changes=self.max_commit_files)
         added = 0
-        with _InOrder(lambda b: history.store_batch(project_id, b.commits, b.file_changes,
-                                                    b.checkpoint)) as storing:
+        # each batch says what it continues from: a checkpoint moved meanwhile by another
+        # process mining the same commits (two maps at once) makes it leave those out
+        continued = [read]
+
+        def store(batch) -> None:
+            history.store_batch(project_id, batch.commits, batch.file_changes,
+                                batch.checkpoint, after=continued[0])
+            continued[0] = tuple(batch.checkpoint)
+
+        with _InOrder(store) as storing:
             for batch in mine(repo, since=list(since) or None, rev=commit, **options):
                 storing.put(batch)
                 added = batch.done

@@ -128,24 +128,49 @@ class HistoryTable:
         self.db.write_compacting(delete)  # what the deleted rows held, reclaimed
 
     def store_batch(self, project_id: int, commits: pa.Table, changes: pa.Table,
-                    checkpoint: tuple[str, ...] | None, *, replace: bool = False) -> None:
+                    checkpoint: tuple[str, ...] | None, *, replace: bool = False,
+                    after: tuple[str, ...] | None = None) -> None:
         """One transaction: the batch's commits, their file changes and the new checkpoint
         (``None``: keep the stored one). With ``replace``, rows already stored for the batch's
-        commits are deleted first (mining again below a deepened shallow boundary)."""
+        commits are deleted first (mining again below a deepened shallow boundary).
+
+        ``after``: the checkpoint the batch continues from. When the stored one is another,
+        another process mined since this one read it (two maps of the project at once): the
+        batch's commits stored meanwhile are left out, with their changes, and the stored
+        checkpoint is kept beside the batch's (both name mined commits), so no commit is
+        stored twice, which would count its changes twice in every analysis after."""
+        import pyarrow.compute as pc
 
         def insert(cur):
+            rows, moved, point = commits, changes, checkpoint
             if replace:
-                with registered(cur, replaced=commits.select(["sha"])):
+                with registered(cur, replaced=rows.select(["sha"])):
                     for table in ("commits", "file_changes"):
                         cur.execute(f"DELETE FROM {table} WHERE project_id = ? AND sha IN"
                                     " (SELECT sha FROM replaced)", [project_id])
-            for table, data, columns in (("commits", commits, COMMIT_COLUMNS),
-                                         ("file_changes", changes, CHANGE_COLUMNS)):
+            if after is not None and point is not None:
+                row = cur.execute("SELECT checkpoint FROM history_state WHERE project_id = ?",
+                                  [project_id]).fetchone()
+                stored = tuple(row[0]) if row else ()
+                if set(stored) != set(after):  # rare: the one case that probes the commits
+                    with registered(cur, incoming=rows.select(["sha"])):
+                        seen = cur.execute(
+                            "SELECT i.sha FROM incoming i JOIN commits c ON c.sha = i.sha"
+                            " WHERE c.project_id = ?", [project_id]).to_arrow_table()
+                    if seen.num_rows:
+                        known = seen.column("sha")
+                        rows = rows.filter(pc.invert(pc.is_in(rows.column("sha"),
+                                                              value_set=known)))
+                        moved = moved.filter(pc.invert(pc.is_in(moved.column("sha"),
+                                                                value_set=known)))
+                    point = tuple(sorted({*stored, *point}))
+            for table, data, columns in (("commits", rows, COMMIT_COLUMNS),
+                                         ("file_changes", moved, CHANGE_COLUMNS)):
                 with registered(cur, incoming=data):
                     cols = ", ".join(columns)
                     cur.execute(f"INSERT INTO {table} (project_id, {cols}) SELECT ?, {cols} FROM incoming",
                                 [project_id])
-            if checkpoint is None:
+            if point is None:
                 cur.execute("UPDATE history_state SET updated_at = now() WHERE project_id = ?",
                             [project_id])
                 return
@@ -154,7 +179,7 @@ class HistoryTable:
                 " VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (project_id) DO UPDATE SET checkpoint = excluded.checkpoint,"
                 " commits = history_state.commits + excluded.commits, updated_at = now()",
-                [project_id, list(checkpoint), commits.num_rows, HISTORY_VERSION],
+                [project_id, list(point), rows.num_rows, HISTORY_VERSION],
             )
 
         self.db.write(insert)
