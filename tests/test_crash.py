@@ -76,6 +76,37 @@ def test_sigkill_in_the_middle_of_a_map_leaves_no_partial_snapshot(tmp_path, big
     assert wb.snapshot("big").stats["modules"] >= 1500
 
 
+def test_ctrl_c_in_a_map_interrupts_its_job_and_leaves_the_project_as_it_was(tmp_path,
+                                                                           monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) while a derived map writes its snapshot: nothing of it is
+    stored, the project is as before the map (not stuck "mapping"), and the job is
+    interrupted, not failed, so a resume finishes it."""
+    from workbench.store.snapshots import SnapshotsTable
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n"})
+    commit(repo, "first")
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", blame=False, workers=1))
+    first = wb.map(str(repo), name="p")
+    write(repo, {"pkg/a.py": "def f():\n    return 2\n"})
+    commit(repo, "second", date="2026-01-02T12:00:00+00:00")
+
+    def stopped(self, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SnapshotsTable, "write_derived", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        wb.map("p")
+    monkeypatch.undo()
+    job = wb.recent_jobs(1)[0]
+    assert job.status == "interrupted" and "resume" in job.message
+    assert wb.store.projects.get("p").status == "mapped"
+    assert [s.id for s in wb.store.snapshots.list()] == [first.id]
+    [handle] = wb.resume_interrupted(wait=True)
+    assert handle.id == job.id and wb.job(job.id).status == "succeeded"
+    assert wb.snapshot("p").stats.get("derived_from") == first.id
+
+
 _WRITER = textwrap.dedent("""
     import os, sys
     import duckdb

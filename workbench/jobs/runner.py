@@ -332,6 +332,16 @@ class JobRunner:
                         raise JobCancelled(f"{type} job {job_id} was cancelled while waiting to "
                                            "retry", job_id=job_id) from exc
                     continue
+                if isinstance(exc, KeyboardInterrupt):
+                    # the user stopped it (Ctrl-C): not a failure of the work, which a resume
+                    # continues, as it does a job whose process ended
+                    self.store.jobs.record_error(
+                        job_id, attempt, "interrupted (Ctrl-C)", transient=False,
+                        status=JobStatus.INTERRUPTED.value,
+                        message=f"interrupted; continue it with "
+                                f"{hint('`workbench job resume`', 'wb.resume_interrupted()')}")
+                    self._tell(on_progress, state, JobStatus.INTERRUPTED.value)
+                    raise
                 status = JobStatus.DEAD.value if transient else JobStatus.FAILED.value
                 self.store.jobs.record_error(job_id, attempt, text, transient=transient,
                                              status=status)

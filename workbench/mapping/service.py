@@ -241,6 +241,11 @@ class MapService:
         except Exception as exc:
             self.store.projects.update(project.id, status="failed")
             raise MapError(f"mapping {project.name} failed: {exc}", project=project.name) from exc
+        except KeyboardInterrupt:
+            # nothing was stored (the snapshot is one transaction): the project is as it was,
+            # and its job interrupted, to be resumed (see JobRunner)
+            self.store.projects.update(project.id, status=project.status)
+            raise
         if self.publish is not None:  # the snapshot is stored: announce it (map.completed)
             self.publish("map.completed", {
                 "project": project.name, "snapshot_id": int(result["snapshot_id"]),
