@@ -306,7 +306,8 @@ def test_another_branchs_commits_in_the_store_or_too_many_new_ones_mean_a_whole_
     repo.commit("on main", ANN, day(n + 2))
     snap = wb.map("p")
     assert snap.stats["history_whole_because"] == (
-        "commits of other branches were mined since the earlier analysis")
+        "commits outside this history were mined since the earlier analysis (another"
+        " branch's, or commits an amend, rebase or force-push rewrote)")
     # that whole analysis keeps the branch's commit as outside its history: the next map
     # is updated from it, leaving the commit out as a whole analysis does
     assert wb.store.history.record(snap.id).outside.to_pylist() == [branch]

@@ -135,7 +135,8 @@ def why_not(*, version: int, base_commits: int, base_boundary: bool, same_mailma
     if new_commits > MAX_NEW_COMMITS:
         return f"more than {MAX_NEW_COMMITS:,} new commits"
     if stored_commits != expected_commits:
-        return "commits of other branches were mined since the earlier analysis"
+        return ("commits outside this history were mined since the earlier analysis (another"
+                " branch's, or commits an amend, rebase or force-push rewrote)")
     if renamed:
         return "a new commit renames a file"
     if left_paths_changed:
