@@ -352,3 +352,25 @@ def test_the_summary_counts_the_modules_linked_again_in_words_that_fit_the_count
         "derived from snapshot #3: 0 Python modules linked again, the other rows kept")
     assert map_origin({"derived_from": 3, "relinked": 1200}) == (
         "derived from snapshot #3: 1,200 Python modules linked again, the other rows kept")
+
+
+def test_a_map_with_other_exclusions_than_the_last_ones_says_why_it_is_whole(
+        tmp_path: Path) -> None:
+    """A derived map starts only from a map of the same exclusions; when the project's recent
+    maps excluded other paths, the whole map says so, and the next map with the same
+    exclusions derives from it."""
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n",
+                 "vendor/lib.py": "x = 1\n"})
+    commit(repo, "first")
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", blame=False, workers=1))
+    wb.map(str(repo), name="p")
+    write(repo, {"pkg/a.py": "def f():\n    return 2\n"})
+    commit(repo, "second", date="2026-01-02T12:00:00+00:00")
+    other = wb.map("p", exclude=["vendor/"])
+    assert other.stats.get("whole_map_because") == "the last maps excluded other paths"
+    assert "the last maps excluded other paths" in other.summary().to_text()
+    write(repo, {"pkg/a.py": "def f():\n    return 3\n"})
+    commit(repo, "third", date="2026-01-03T12:00:00+00:00")
+    again = wb.map("p", exclude=["vendor/"])
+    assert again.stats.get("derived_from") == other.id

@@ -633,12 +633,15 @@ class MapService:
         """What a derived map reads of the snapshot it starts from, none of it depending on
         the commit's files: ``(its id, its commit, its link record's settings, the record
         being read, statistics, files)``; None when maps are not derived or there is no
-        such snapshot (a first map). The record (a row per module, the longest read) is
+        such snapshot (a first map); why not, when the project's recent maps excluded other
+        paths. The record (a row per module, the longest read) is
         read on a thread of its own: only linking needs it, after the plan and the parse."""
         if not self.config.derive_maps:
             return None
         base_id = self.store.links.newest_base(project.id, MAP_VERSION, list(excluder.patterns))
         if base_id is None:
+            if self.store.links.newest_base(project.id, MAP_VERSION, None) is not None:
+                return "the last maps excluded other paths"
             return None
         info = self.store.snapshots.get(base_id)
         record = Background(self.store.links.read, base_id)
@@ -661,8 +664,8 @@ class MapService:
         nothing to derive from. A derived map keeps the limits on the tree's entries and
         bytes (:class:`RepositoryTooLarge`), counted from the base's files and the change."""
         base = base_read.result()
-        if base is None:  # a first map: nothing to derive from
-            return None
+        if base is None or isinstance(base, str):  # a first map, or why none fits
+            return base
         from ..repos.git import too_many_bytes, too_many_entries
         from . import derive
 

@@ -65,15 +65,16 @@ class LinksTable:
                         f" SELECT ?, {cols} FROM incoming_links", [snapshot_id])
 
     def newest_base(self, project_id: int, parser_version: int,
-                    exclude: list[str]) -> int | None:
+                    exclude: list[str] | None) -> int | None:
         """The project's newest snapshot with a record, made by ``parser_version`` with the
-        ``exclude`` patterns: the map a new commit's can be derived from."""
+        ``exclude`` patterns (None: any): the map a new commit's can be derived from."""
         rows = self.db.query(
             "SELECT s.id, s.stats FROM snapshots s JOIN link_records l ON l.snapshot_id = s.id"
             " WHERE s.project_id = ? AND s.parser_version = ? ORDER BY s.id DESC LIMIT 8",
             [project_id, parser_version])
         for snapshot_id, stats in rows:
-            if list(json.loads(stats or "{}").get("exclude", [])) == list(exclude):
+            if exclude is None or list(json.loads(stats or "{}").get("exclude", [])) == list(
+                    exclude):
                 return int(snapshot_id)
         return None
 
