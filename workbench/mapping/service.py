@@ -418,9 +418,9 @@ class MapService:
             facts_writer.wait()  # its own failure, if any, matters less than the map's
             if measuring is not None:
                 measuring.wait()
-            for helper in (settling, encoding):
-                if helper is not None:
-                    helper.wait()
+            for thread in (settling, encoding):
+                if thread is not None:
+                    thread.wait()
             if blaming is not None:
                 tables_built.set()
                 blaming.wait()  # a few files' git processes: nothing runs on after the map
