@@ -107,6 +107,33 @@ def test_ctrl_c_in_a_map_interrupts_its_job_and_leaves_the_project_as_it_was(tmp
     assert wb.snapshot("p").stats.get("derived_from") == first.id
 
 
+def test_a_cancelled_map_leaves_the_project_as_it_was(tmp_path, monkeypatch):
+    """A map cancelled while it writes its snapshot stores nothing of it: its job is
+    cancelled and its project keeps the status it had (not "failed")."""
+    from workbench.errors import JobCancelled
+    from workbench.store.snapshots import SnapshotsTable
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n"})
+    commit(repo, "first")
+    wb = Workbench(config=Config(data_dir=tmp_path / "data", blame=False, workers=1))
+    first = wb.map(str(repo), name="p")
+    write(repo, {"pkg/a.py": "def f():\n    return 2\n"})
+    commit(repo, "second", date="2026-01-02T12:00:00+00:00")
+    write_derived = SnapshotsTable.write_derived
+
+    def cancelled(self, **kwargs):
+        wb.cancel(wb.recent_jobs(1)[0].id)
+        return write_derived(self, **kwargs)
+
+    monkeypatch.setattr(SnapshotsTable, "write_derived", cancelled)
+    with pytest.raises(JobCancelled):
+        wb.map("p")
+    assert wb.recent_jobs(1)[0].status == "cancelled"
+    assert wb.store.projects.get("p").status == "mapped"
+    assert [s.id for s in wb.store.snapshots.list()] == [first.id]
+
+
 _WRITER = textwrap.dedent("""
     import os, sys
     import duckdb

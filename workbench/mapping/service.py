@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..config import Config
 from ..domain import Project
-from ..errors import GitFailed, GitTimeout, InvalidRef, MapError, WorkbenchError
+from ..errors import GitFailed, GitTimeout, InvalidRef, JobCancelled, MapError, WorkbenchError
 from ..background import Background
 from ..graph._gc import collector_paused, thaw
 from ..repos.shallow import shallow_commits
@@ -230,11 +230,13 @@ class MapService:
                 finally:
                     thaw()  # what the map's steps froze (collector_paused)
         except WorkbenchError as exc:
-            from ..history.errors import ShallowSource  # loads the history package: not at start
+            # loads the history package: not at start
+            from ..history.errors import MiningCancelled, ShallowSource
 
             # refused before anything was mapped (nothing older to fetch, a ref that names no
-            # commit, a repository without commits): the project stays as it was
-            refused = isinstance(exc, (ShallowSource, InvalidRef))
+            # commit, a repository without commits), or cancelled (nothing of the map is
+            # stored): the project stays as it was
+            refused = isinstance(exc, (ShallowSource, InvalidRef, JobCancelled, MiningCancelled))
             self.store.projects.update(project.id,
                                        status=project.status if refused else "failed")
             raise
