@@ -76,13 +76,9 @@ def test_sigkill_in_the_middle_of_a_map_leaves_no_partial_snapshot(tmp_path, big
     assert wb.snapshot("big").stats["modules"] >= 1500
 
 
-def test_ctrl_c_in_a_map_interrupts_its_job_and_leaves_the_project_as_it_was(tmp_path,
-                                                                           monkeypatch):
-    """Ctrl-C (KeyboardInterrupt) while a derived map writes its snapshot: nothing of it is
-    stored, the project is as before the map (not stuck "mapping"), and the job is
-    interrupted, not failed, so a resume finishes it."""
-    from workbench.store.snapshots import SnapshotsTable
-
+def _mapped_then_edited(tmp_path: Path):
+    """A workbench whose project "p" is mapped, and one more commit that a map derives:
+    ``(workbench, first snapshot)``."""
     repo = init_repo(tmp_path / "repo")
     write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n"})
     commit(repo, "first")
@@ -90,6 +86,17 @@ def test_ctrl_c_in_a_map_interrupts_its_job_and_leaves_the_project_as_it_was(tmp
     first = wb.map(str(repo), name="p")
     write(repo, {"pkg/a.py": "def f():\n    return 2\n"})
     commit(repo, "second", date="2026-01-02T12:00:00+00:00")
+    return wb, first
+
+
+def test_ctrl_c_in_a_map_interrupts_its_job_and_leaves_the_project_as_it_was(tmp_path,
+                                                                           monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) while a derived map writes its snapshot: nothing of it is
+    stored, the project is as before the map (not stuck "mapping"), and the job is
+    interrupted, not failed, so a resume finishes it."""
+    from workbench.store.snapshots import SnapshotsTable
+
+    wb, first = _mapped_then_edited(tmp_path)
 
     def stopped(self, **kwargs):
         raise KeyboardInterrupt
@@ -113,13 +120,7 @@ def test_a_cancelled_map_leaves_the_project_as_it_was(tmp_path, monkeypatch):
     from workbench.errors import JobCancelled
     from workbench.store.snapshots import SnapshotsTable
 
-    repo = init_repo(tmp_path / "repo")
-    write(repo, {"pkg/__init__.py": "", "pkg/a.py": "def f():\n    return 1\n"})
-    commit(repo, "first")
-    wb = Workbench(config=Config(data_dir=tmp_path / "data", blame=False, workers=1))
-    first = wb.map(str(repo), name="p")
-    write(repo, {"pkg/a.py": "def f():\n    return 2\n"})
-    commit(repo, "second", date="2026-01-02T12:00:00+00:00")
+    wb, first = _mapped_then_edited(tmp_path)
     write_derived = SnapshotsTable.write_derived
 
     def cancelled(self, **kwargs):

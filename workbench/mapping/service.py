@@ -411,7 +411,6 @@ class MapService:
         measuring: Background | None = None
         settling: Background | None = None
         encoding: Background | None = None
-        early = early_blame
         tables_built = threading.Event()
 
         def cleanup() -> None:
@@ -426,8 +425,8 @@ class MapService:
             if blaming is not None:
                 tables_built.set()
                 blaming.wait()  # a few files' git processes: nothing runs on after the map
-            if early is not None:
-                early.wait()
+            if early_blame is not None:
+                early_blame.wait()
 
         try:
             from ..history.blame import narrow_beside
@@ -447,8 +446,8 @@ class MapService:
                     if not narrow_beside(int(base_commits or 0)):
                         tables_built.set()
                     def blame_changed():
-                        if early is not None:  # the changed files', cached once done
-                            early.wait()
+                        if early_blame is not None:  # the changed files', cached once done
+                            early_blame.wait()
                         return self.history.blame(
                             project.id, repo, commit, blame,
                             scope=scoping.result(),
@@ -502,8 +501,8 @@ class MapService:
                 tables_built.set()
 
             def finish_history():
-                if early is not None:  # the changed files, blamed into the cache
-                    early.wait()
+                if early_blame is not None:  # the changed files, blamed into the cache
+                    early_blame.wait()
                 if blaming is not None:  # blamed beside the analysis already
                     return self.history.finish(prepared, sizes, blame=blame,
                                                blame_scope=scoping.result(),

@@ -232,8 +232,15 @@ class HistoryTable:
         """The stored commits among ``shas`` but those of ``outside``:
         :data:`ANALYSIS_COMMIT_COLUMNS` and ``r``, the row's number in the table (a key of the
         commit, not its place in an order)."""
-        return self._commits_where(project_id, "sha IN (SELECT sha FROM wanted_shas)",
-                                   _sha_array(shas), outside)
+        import pyarrow as pa
+
+        columns = ", ".join(f"c.{c}" for c in ANALYSIS_COMMIT_COLUMNS)
+        return self.db.read(lambda cur: _registered_read(
+            cur, {"wanted_shas": pa.table({"sha": _sha_array(shas)}),
+                  "outside_shas": pa.table({"sha": _sha_array(outside)})},
+            f"SELECT {columns}, c.rowid AS r FROM commits c WHERE c.project_id = ?"
+            " AND c.sha IN (SELECT sha FROM wanted_shas)"
+            " AND c.sha NOT IN (SELECT sha FROM outside_shas)", [project_id]))
 
     def identities(self, project_id: int, outside: "pa.Array | None" = None, *,
                    boundary_reason: str) -> tuple[int, bool, "pa.Table"]:
@@ -257,17 +264,6 @@ class HistoryTable:
 
         count, shallow, latest = self.db.read(fetch)
         return count, shallow, self.commit_rows(project_id, latest)
-
-    def _commits_where(self, project_id: int, where: str, shas: "pa.Array",
-                       outside: "pa.Array | None") -> "pa.Table":
-        import pyarrow as pa
-
-        columns = ", ".join(f"c.{c}" for c in ANALYSIS_COMMIT_COLUMNS)
-        return self.db.read(lambda cur: _registered_read(
-            cur, {"wanted_shas": pa.table({"sha": shas}),
-                  "outside_shas": pa.table({"sha": _sha_array(outside)})},
-            f"SELECT {columns}, c.rowid AS r FROM commits c WHERE c.project_id = ? AND {where}"
-            " AND c.sha NOT IN (SELECT sha FROM outside_shas)", [project_id]))
 
     def commit_count(self, project_id: int) -> int:
         """How many commits of the project are mined (any branch's)."""

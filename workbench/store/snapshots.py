@@ -258,16 +258,15 @@ class SnapshotsTable:
     def write_derived(self, *, base_id: int, project_id: int, ref: str | None, commit_sha: str,
                       parser_version: int, job_id: int | None, files: pa.Table,
                       relinked: list[str], nodes: pa.Table, edges: pa.Table,
-                      metrics: "pa.Table | Callable[[], pa.Table]", counts: dict[str, Any],
+                      metrics: "Callable[[], pa.Table]", counts: dict[str, Any],
                       rest: "Callable[[], DerivedRest]") -> int:
         """Store a map derived from snapshot ``base_id`` in one transaction and return its id.
 
         ``files`` are the rows of the files whose contents changed; the others' are the
         base's. The rows of the Python files ``relinked`` (their nodes, and the edges leaving
         them) are ``nodes`` and ``edges``; every other node and edge is copied from the base in
-        SQL, with ``metrics`` (id, fan_in, fan_out, pagerank, community) for every file-level
-        node; a function giving them is called once the edges are copied (a map computes them
-        meanwhile). External dependencies are kept while an edge still reaches them.
+        SQL, with ``metrics()`` (id, fan_in, fan_out, pagerank, community) for every
+        file-level node, called once the edges are copied (a map computes them meanwhile). External dependencies are kept while an edge still reaches them.
 
         ``rest()`` gives what depends on the map's history (:class:`DerivedRest`): it is
         called inside the transaction once those rows are written, and may wait for the
@@ -311,7 +310,7 @@ class SnapshotsTable:
                 cur.execute(f"INSERT INTO edges (snapshot_id, {edge_cols})"
                             f" SELECT ?, {edge_cols} FROM new_edges", [snapshot_id])
                 # the metrics may still be computed while the edges are copied
-                with materialized(cur, node_metrics=metrics() if callable(metrics) else metrics):
+                with materialized(cur, node_metrics=metrics()):
                     cur.execute(
                         f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
                         " FROM nodes n LEFT JOIN node_metrics m ON m.id = n.id"
