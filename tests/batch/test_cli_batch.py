@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.batch.conftest import write_notebook
 from tests.helpers import invoke_cli, run_cli
 
 pytestmark = pytest.mark.slow
@@ -36,6 +37,16 @@ def test_a_failing_batch_run_is_one_error_line_and_listed(tmp_path, failing):
     _one_error_line(out, "run #1 of failing.ipynb failed in cell 3: RuntimeError: broken cell")
     listing = run_cli("batch", "list", data_dir=data)
     assert "failed" in listing.stdout and "cell 3: RuntimeError: broken cell" in listing.stdout
+
+
+def test_what_the_kernel_process_writes_to_stderr_stays_off_the_commands(tmp_path):
+    # the kernel's own stderr (teardown races with tracebacks, say) is not the user's output
+    noisy = write_notebook(tmp_path / "nbs" / "noisy.ipynb",
+                           "import sys\nprint('kernel noise', file=sys.__stderr__, flush=True)",
+                           "raise RuntimeError('broken cell')")
+    out = run_cli("batch", "run", str(noisy), data_dir=tmp_path / "data")
+    _one_error_line(out, "run #1 of noisy.ipynb failed in cell 2: RuntimeError: broken cell")
+    assert "kernel noise" not in out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("args, message", [

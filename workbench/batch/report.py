@@ -9,6 +9,11 @@ the notebook does not declare is refused before the kernel starts
 Kernels talk over Unix sockets in a private temporary directory, not TCP ports: jupyter_client
 picks "free" ports and the kernel binds them later, so batch runs started at the same moment in
 separate processes could pick the same port and one kernel would die at start-up.
+
+The kernel's own stderr goes to a log in that directory, not to the caller's: a kernel that
+stops after a failing cell can log a teardown race with its traceback, which is noise beside
+the one error line a failed run gives. A kernel that cannot start has its log's last lines in
+the error instead.
 """
 
 from __future__ import annotations
@@ -133,6 +138,7 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     started = datetime.now(timezone.utc)
     logging.getLogger("papermill").setLevel(logging.WARNING)
     sockets = tempfile.mkdtemp(prefix="wbk-")
+    kernel_log = Path(sockets) / "kernel.log"
     quiet = _TeardownNoise()
     try:
         # Runs may execute on job threads of a user's kernel: nothing here may touch this
@@ -143,7 +149,7 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
             str(notebook), str(out_nb), parameters=parameters, progress_bar=False,
             kernel_name="python3", execution_timeout=timeout,
             resources={"metadata": {"path": str(notebook.parent)}},
-            store_widget_state=False, config=_kernel_config(Path(sockets)),
+            store_widget_state=False, config=_kernel_config(Path(sockets), kernel_log),
             extra_arguments=[
                 "--IPKernelApp.exec_lines=import os; "
                 "os.environ.setdefault('WORKBENCH_BACKGROUND', '0')",
@@ -161,8 +167,8 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
             notebook=str(out_nb), cell=cell, ename=exc.ename, evalue=exc.evalue,
         ) from None
     except Exception as exc:  # kernel could not start, bad parameters ...
-        raise ReportError(f"running notebook {notebook.name} failed: {exc}",
-                          notebook=str(notebook)) from exc
+        raise ReportError(f"running notebook {notebook.name} failed: {exc}"
+                          f"{_log_tail(kernel_log)}", notebook=str(notebook)) from exc
     finally:
         quiet.restore()
         shutil.rmtree(sockets, ignore_errors=True)
@@ -177,18 +183,32 @@ def execute_notebook(notebook: Path, out_nb: Path, parameters: dict[str, Any],
     return ReportResult(out_nb, out_html, round(seconds, 2))
 
 
-def _kernel_config(sockets: Path) -> Any:
-    """Kernel manager settings: IPC sockets under ``sockets`` where the OS has them.
+def _kernel_config(sockets: Path, kernel_log: Path) -> Any:
+    """Kernel manager settings: IPC sockets under ``sockets`` where the OS has them, and the
+    kernel's stderr into ``kernel_log``.
 
     The socket paths are derived from the connection file, which is private to this run, so
     concurrent runs can never collide (TCP ports are chosen before they are bound: a race).
     """
     from traitlets.config import Config
 
+    from .kernel import LoggedKernelManager
+
+    managed = {"NotebookClient": {"kernel_manager_class": LoggedKernelManager},
+               "LoggedKernelManager": {"stderr_path": str(kernel_log)}}
     if os.name != "posix":
-        return Config()
-    return Config({"KernelManager": {"transport": "ipc",
-                                     "connection_file": str(sockets / "kernel.json")}})
+        return Config(managed)
+    return Config({**managed, "KernelManager": {
+        "transport": "ipc", "connection_file": str(sockets / "kernel.json")}})
+
+
+def _log_tail(log: Path, lines: int = 5) -> str:
+    """``"; the kernel said: ..."`` with the last ``lines`` lines of ``log``, or ``""``."""
+    try:
+        said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return "; the kernel said: " + " | ".join(said) if said else ""
 
 
 def _source_cell(executed: Path, index: int) -> tuple[int, str]:
