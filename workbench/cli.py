@@ -274,7 +274,12 @@ def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: b
             deepen=deepen, unshallow=unshallow)
     finally:
         bar.close()
-    problem = open_workbench(ctx).store.health.problem
+    from .store.database import WAL_FOLD_BYTES
+
+    # the snapshot's log is folded now, not at exit, so that a full disk is said here
+    health = open_workbench(ctx).store.health
+    health.checkpoint(min_wal_bytes=WAL_FOLD_BYTES)
+    problem = health.problem
     if problem:  # the snapshot committed; the checkpoint after it did not
         click.echo(f"snapshot #{snap.id} of {snap.info.project} "
                    f"saved (commit {snap.commit[:12]})")

@@ -17,8 +17,9 @@ and a CLI call must all take turns, so nothing here keeps the file open while id
 * Values are always bound as parameters; callers never receive live relations (a relation
   keeps the connection, and with it the lock, alive), only fetched rows or DataFrames.
 * The write-ahead log is folded into the file (a checkpoint) only once it holds
-  ``WAL_FOLD_BYTES`` or more: at :meth:`Database.checkpoint` with ``min_wal_bytes`` (after a
-  job) and when the file is closed. A checkpoint rewrites the metadata of every table and
+  ``WAL_FOLD_BYTES`` or more, when the file is closed: at the idle release that follows a
+  job (on the release thread, not while the job's caller waits), at ``MAX_HOLD`` at the
+  latest, and at exit; or at :meth:`Database.checkpoint` with ``min_wal_bytes``. A checkpoint rewrites the metadata of every table and
   costs tens of milliseconds however little changed, while the next open replays a log of a
   few small transactions in a few milliseconds; every commit is in the log on disk already,
   so nothing committed waits on a checkpoint, and every process that opens the file sees it.

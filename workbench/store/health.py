@@ -29,8 +29,8 @@ class HealthTable:
 
     @staticmethod
     def note_checkpoint(con) -> None:
-        """Note that the log was just folded (the database's ``on_fold``): after a job, or
-        when the file is closed."""
+        """Note that the log was just folded (the database's ``on_fold``): when the file is
+        closed, or at :meth:`checkpoint`."""
         _put(con, "last_checkpoint", "ok")
 
     def updated_at(self, key: str) -> datetime | None:
