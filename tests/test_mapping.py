@@ -154,6 +154,20 @@ def test_map_a_given_ref_or_commit(wb, sample_repo):
     assert wb.store.projects.get("shop").status == "mapped"
 
 
+def test_a_ref_with_ancestry_operators_maps_that_ancestor(wb, sample_repo):
+    head = wb.map(str(sample_repo))
+    parent = git(sample_repo, "rev-parse", "HEAD~1")
+    older = wb.map("shop", ref="HEAD~1")
+    assert older.commit == parent and older.id != head.id
+    assert wb.map("shop", ref="HEAD^").id == older.id  # the same commit: reused
+    assert wb.snapshot("shop", "HEAD~1").id == older.id
+    count = int(git(sample_repo, "rev-list", "--count", "HEAD"))
+    with pytest.raises(InvalidRef, match="goes back past the first commit of 'HEAD'"):
+        wb.map("shop", ref=f"HEAD~{count}")
+    with pytest.raises(InvalidRef, match="before '~'"):
+        wb.map("shop", ref="~1")
+
+
 def test_a_repository_without_commits_says_so_and_is_not_retried(wb, tmp_path):
     empty = init_repo(tmp_path / "empty")
     with pytest.raises(EmptyRepository, match="has no commits yet"):

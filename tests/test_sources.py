@@ -116,14 +116,16 @@ def test_default_names_come_from_the_location():
     assert parse_source("git@github.com:psf/requests.git").default_name == "requests"
 
 
-@pytest.mark.parametrize("ref", ["main", "v1.2.3", "release/2.x", "feature/a-b_c", "0123abcd", "HEAD"])
-def test_plain_refs_pass(ref):
+@pytest.mark.parametrize("ref", ["main", "v1.2.3", "release/2.x", "feature/a-b_c", "0123abcd", "HEAD",
+                                 "HEAD~3", "main^", "main^2", "v1.0~1^2", "0123abcd~", "HEAD~~"])
+def test_plain_refs_and_their_ancestors_pass(ref):
     assert validate_ref(ref) == ref
 
 
 @pytest.mark.parametrize(
     "ref", ["--output=/tmp/x", "-u/p", "main..evil", "HEAD@{1}", "a//b", "/abs", "x.lock",
-            "has space", "semi;colon", "$(id)", "", ".hidden", "a/.b", "tail/"],
+            "has space", "semi;colon", "$(id)", "", ".hidden", "a/.b", "tail/", "~2", "^",
+            "-x~1", "main~2..HEAD", "HEAD^{tree}", "HEAD:path", "main~x", "main^-1"],
 )
 def test_refs_that_git_could_misread_are_refused(ref):
     with pytest.raises(InvalidRef):

@@ -221,7 +221,8 @@ def _executor_spec(ctx, param, value: str | None) -> str | None:
 @main.command("map")
 @click.argument("target", required=False)
 @click.option("--name", help="Project name when TARGET is new [derived from TARGET].")
-@click.option("--ref", help="Branch, tag or commit to map [the default branch head].")
+@click.option("--ref", help="Branch, tag or commit to map, with ~N or ^N after it for an "
+              "ancestor (HEAD~3, main^2) [the default branch head].")
 @click.option("--force", is_flag=True, help="Rebuild the map even when the commit has one (a "
               "whole map, never derived from the last one; its history analysed whole too).")
 @click.option("--exclude", "exclude", multiple=True, metavar="PATTERN",

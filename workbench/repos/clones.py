@@ -22,7 +22,7 @@ from .credentials import DEFAULT_USERNAME, Credentials, askpass
 from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeChange, TreeEntry
 from .pinning import checked_pin
 from .shallow import shallow_commits
-from .sources import Source, is_commit_id, validate_ref
+from .sources import Source, is_commit_id, split_ancestry, validate_ref
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..domain import Project
@@ -155,8 +155,10 @@ class Clones:
             candidates = ["HEAD"]
         else:
             validate_ref(ref)
-            candidates = [f"refs/heads/{ref}", f"refs/tags/{ref}", ref] if not ref.startswith("refs/") else [ref]
-            if is_commit_id(ref):
+            name, ancestry = split_ancestry(ref)  # HEAD~3: HEAD's, then three back
+            candidates = ([f"refs/heads/{ref}", f"refs/tags/{ref}", ref]
+                          if not ref.startswith("refs/") else [ref])
+            if is_commit_id(name):
                 candidates = [ref, *candidates]
         for candidate in candidates:
             try:
@@ -169,6 +171,15 @@ class Clones:
             if out.strip():
                 return out.strip()
         shown = ref or "HEAD"
+        if ref is not None and ancestry and name:
+            try:
+                self.resolve(repo, name)
+            except InvalidRef:
+                pass
+            else:
+                raise InvalidRef(f"ref {ref!r} goes back past the first commit of {name!r}; "
+                                 f"count its commits with `git rev-list --count {name}`",
+                                 ref=ref)
         if not git.run(["rev-list", "-n", "1", "--all"], cwd=repo, what="looking for commits").strip():
             raise EmptyRepository(
                 "the repository has no commits yet; commit something there (`git commit`) "

@@ -283,15 +283,34 @@ def _is_repository(path: Path) -> bool:
     return (path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()
 
 
+#: Ancestry operators git reads after a revision: ``~N`` (N generations back along first
+#: parents, ``~`` alone is ``~1``) and ``^N`` (the Nth parent, ``^`` alone is ``^1``).
+_ANCESTRY = re.compile(r"(?:[~^][0-9]{0,6})+$")
+
+
+def split_ancestry(ref: str) -> tuple[str, str]:
+    """``("main", "~2^2")`` for ``main~2^2``: the ref name and the ancestry operators after
+    it (``""`` when there are none)."""
+    found = _ANCESTRY.search(ref)
+    return (ref, "") if found is None else (ref[:found.start()], ref[found.start():])
+
+
 def validate_ref(ref: str) -> str:
-    """Accept a plain branch or tag name, or a commit id; refuse anything git could misread."""
+    """Accept a plain branch or tag name or a commit id, with ancestry operators after it
+    (``HEAD~3``, ``main^2``, ``v1.0~1``); refuse anything git could misread."""
     if not isinstance(ref, str) or not ref:
         raise InvalidRef("empty ref: give a branch, tag or commit id", ref=ref)
+    name, ancestry = split_ancestry(ref)
+    if ancestry and not name:
+        raise InvalidRef(f"refused ref {ref!r}: give a branch, tag or commit id before "
+                         f"{ancestry[0]!r} (as in HEAD~3)", ref=ref)
     problem = None
+    ref_given, ref = ref, name
     if ref.startswith("-"):
         problem = "it starts with '-' and would be read as an option"
     elif not _REF_CHARS.match(ref):
-        problem = "only letters, digits and . _ / + @ - are allowed"
+        problem = ("only letters, digits and . _ / + @ - are allowed, and ~N or ^N after "
+                   "the name")
     elif ".." in ref or "@{" in ref or "//" in ref:
         problem = "'..', '@{' and '//' are not allowed (ranges and reflog expressions are not refs)"
     elif ref.startswith("/") or ref.endswith("/") or ref.endswith(".") or ref.endswith(".lock"):
@@ -299,8 +318,8 @@ def validate_ref(ref: str) -> str:
     elif any(part.startswith(".") for part in ref.split("/")):
         problem = "no path component may start with '.'"
     if problem:
-        raise InvalidRef(f"refused ref {ref!r}: {problem}", ref=ref)
-    return ref
+        raise InvalidRef(f"refused ref {ref_given!r}: {problem}", ref=ref_given)
+    return ref_given
 
 
 def is_commit_id(ref: str) -> bool:
