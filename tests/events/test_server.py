@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import time
 
@@ -149,11 +150,14 @@ def test_events_are_pushed_to_websocket_clients(served):
         assert [json.loads(backlog_and_live.recv(timeout=30))["id"] for _ in range(2)] == [2, 3]
 
 
-def test_a_refused_websocket_says_why_with_the_http_status(served):
+def test_a_refused_websocket_says_why_with_the_http_status(served, caplog):
     """A missing token is 401 and a bad query 400, each with its JSON error, as on the rest of
-    the API (not the bare 403 a WebSocket closed before its handshake gets)."""
+    the API (not the bare 403 a WebSocket closed before its handshake gets), and the server
+    logs no error for a refusal."""
     wb, server, client = served
     ws_url = server.url.replace("http", "ws") + "/api/events/live"
+    uvicorn_log = logging.getLogger("uvicorn.error")  # does not reach the root logger
+    uvicorn_log.addHandler(caplog.handler)
     for query, status, words in (("", 401, "token"), ("?token=wrong", 401, "token"),
                                  (f"?token={TOKEN}&types=no.such", 400, "unknown event type"),
                                  (f"?token={TOKEN}&after=x", 400, "after")):
@@ -162,6 +166,10 @@ def test_a_refused_websocket_says_why_with_the_http_status(served):
         response = refused.value.response
         assert response.status_code == status, query
         assert words in json.loads(response.body)["error"], query
+    with connect(ws_url, additional_headers=AUTH, open_timeout=30):
+        pass  # a connection after the refusals: their handling has run to its end
+    uvicorn_log.removeHandler(caplog.handler)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_webhook_signatures_are_checked_before_anything_else(served):

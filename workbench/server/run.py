@@ -18,9 +18,11 @@ def new_token() -> str:
 def _config(app: Any, host: str, port: int, log_level: str):
     import uvicorn
 
-    # websockets' sans-I/O protocol: the legacy one is deprecated by websockets itself
+    # wsproto: uvicorn's websockets protocols log "ASGI callable returned without completing
+    # handshake" at ERROR after every refusal sent as an HTTP response (a missing token);
+    # its wsproto protocol marks the handshake done when the refusal is sent
     return uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                          ws="websockets-sansio", lifespan="on", server_header=False)
+                          ws="wsproto", lifespan="on", server_header=False)
 
 
 def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8765,
