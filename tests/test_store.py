@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -14,7 +15,8 @@ import pytest
 
 from workbench.errors import DatabaseLocked, SchemaTooNew, StoreError
 from workbench.store import Store
-from workbench.store.database import Database
+from workbench.store import database
+from workbench.store.database import Database, someone_waits
 from workbench.store.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
 
 
@@ -130,6 +132,48 @@ def test_a_lock_released_within_the_wait_is_waited_for(tmp_path):
         assert Store(path, lock_timeout=30).schema_version() == LATEST_VERSION
     finally:
         proc.wait()
+
+
+def _announcements(path):
+    return sorted(path.parent.glob(f"{path.name}.waiting.*"))
+
+
+def test_a_process_waiting_for_the_file_says_so_until_it_gets_in(tmp_path):
+    path = tmp_path / "wb.duckdb"
+    Store(path, idle_release=0).schema_version()
+    proc = _hold(path, 3.0)
+    try:
+        result = {}
+        waiter = threading.Thread(target=lambda: result.setdefault(
+            "version", Store(path, lock_timeout=60).schema_version()))
+        waiter.start()
+        deadline = time.monotonic() + 30
+        while not someone_waits(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_announcements(path)) == 1  # while it waits
+        waiter.join(60)
+        assert result == {"version": LATEST_VERSION}
+        assert _announcements(path) == []  # its wait ended: removed
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_long_hold_lets_go_and_pauses_only_for_a_waiting_process(tmp_path, monkeypatch):
+    path = tmp_path / "wb.duckdb"
+    db = Database(path, idle_release=60)
+    monkeypatch.setattr(database, "MAX_HOLD", 0.0)  # every unit of work is a long hold
+    db.query("SELECT 1")
+    assert db.is_open and db._shared.yield_until == 0.0  # nobody waits: kept till idle
+    (tmp_path / f"{path.name}.waiting.1.2").touch()  # another process waits
+    db.query("SELECT 1")
+    assert not db.is_open and db._shared.yield_until > time.monotonic() - 1  # its turn
+    stale = tmp_path / f"{path.name}.waiting.3.4"
+    stale.touch()
+    old = time.time() - database.WAITING_STALE - 10
+    for marker in _announcements(path):
+        os.utime(marker, (old, old))
+    assert not someone_waits(path) and _announcements(path) == []  # stale: removed
 
 
 def test_errors_pickle_with_their_fields():

@@ -8,18 +8,22 @@ and a CLI call must all take turns, so nothing here keeps the file open while id
   ``with db.session():`` around a burst of work keeps the file open for the burst only.
 * Opening retries "Could not set lock" with exponential backoff (at most 0.1 s apart) up to
   ``lock_timeout`` and then raises :class:`~workbench.errors.DatabaseLocked` naming the file.
-* A burst that has kept the file open for over ``MAX_HOLD`` (1 s) closes it at its next idle
-  moment and waits ``YIELD_AFTER_HOLD`` before opening it again, so a waiting process gets in:
-  no unit of work but one large transaction holds the file for long
-  (``benchmarks/bench_lock_hold.py`` measures it; :meth:`Database.hold_times`).
+* A process waiting for the file announces it (:class:`_Waiting`). A burst that has kept the
+  file open for over ``MAX_HOLD`` (1 s) while one waits closes it at its next idle moment and
+  waits ``YIELD_AFTER_HOLD`` before opening it again, so that process gets in: no unit of
+  work but one large transaction keeps a waiting process out for long
+  (``benchmarks/bench_lock_hold.py`` measures it; :meth:`Database.hold_times`). Nobody
+  waiting, the burst keeps the file until ``idle_release`` seconds without work.
 * :meth:`Database.write` runs a function in one transaction and re-runs it when DuckDB reports
   a write-write conflict, so callers never see ``Conflict on update``.
 * Values are always bound as parameters; callers never receive live relations (a relation
   keeps the connection, and with it the lock, alive), only fetched rows or DataFrames.
 * The write-ahead log is folded into the file (a checkpoint) only once it holds
   ``WAL_FOLD_BYTES`` or more, when the file is closed: at the idle release that follows a
-  job (on the release thread, not while the job's caller waits), at ``MAX_HOLD`` at the
-  latest, and at exit; or at :meth:`Database.checkpoint` with ``min_wal_bytes``. A checkpoint rewrites the metadata of every table and
+  job (on the release thread, not while the job's caller waits), for a waiting process,
+  and at exit; or at :meth:`Database.checkpoint` with ``min_wal_bytes``; DuckDB itself
+  checkpoints inside a commit only past ``AUTO_CHECKPOINT``. A checkpoint rewrites the
+  metadata of every table and
   costs tens of milliseconds however little changed, while the next open replays a log of a
   few small transactions in a few milliseconds; every commit is in the log on disk already,
   so nothing committed waits on a checkpoint, and every process that opens the file sees it.
@@ -36,6 +40,7 @@ import atexit
 import collections
 import logging
 import math
+import os
 import random
 import re
 import shutil
@@ -192,9 +197,10 @@ class _Shared:
             self._wake.notify_all()
 
 
-#: Seconds a burst of units of work may keep the file open before it is closed at the next
-#: idle moment (whatever ``idle_release`` says), and the pause before this process opens it
-#: again: another process waiting for the lock (polling every 0.1 s at most) gets in.
+#: Seconds a burst of units of work may keep the file open while another process waits
+#: before it is closed at the next idle moment (whatever ``idle_release`` says), and the
+#: pause before this process opens it again: the waiting process (polling every 0.1 s at
+#: most) gets in.
 MAX_HOLD = 1.0
 YIELD_AFTER_HOLD = 0.15
 
@@ -218,6 +224,74 @@ WAL_FOLD_BYTES = 8 * 1024
 ROUTINE_VACUUM_TASKS = 0
 #: DuckDB's own default, for :meth:`Database.write_compacting`.
 COMPACTING_VACUUM_TASKS = 100
+#: The log size from which DuckDB checkpoints inside a commit (its default is 16 MB). The
+#: log is folded when the file is closed (see ``WAL_FOLD_BYTES``), off the path of the work
+#: that wrote it; at 16 MB the last commit of a re-map on a monorepo (a 39 MB log by then)
+#: checkpointed inside the map, 0.3 s more before its result came back.
+AUTO_CHECKPOINT = "256MB"
+
+
+#: Seconds a waiting process's announcement stays fresh: it renews it at every try (at most
+#: 0.1 s apart), so an older one is of a process that stopped waiting without removing it.
+WAITING_FRESH = 2.0
+#: Announcements older than this (a process killed while it waited) are removed.
+WAITING_STALE = 60.0
+
+
+class _Waiting:
+    """A process's announcement that it waits for the file: an empty file beside it,
+    ``<file>.waiting.<pid>.<thread>``, touched at every try and removed when the wait ends.
+
+    A process that held the file for over ``MAX_HOLD`` lets go at its next idle moment and
+    pauses ``YIELD_AFTER_HOLD`` before opening it again only when such an announcement is
+    fresh (:func:`someone_waits`). Without one nobody needs the turn: closing, folding the
+    log and opening the file again, then pausing, cost a re-map of a monorepo 0.2-0.7 s.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.marker = path.with_name(
+            f"{path.name}.waiting.{os.getpid()}.{threading.get_ident()}")
+        self.made = False
+
+    def announce(self) -> None:
+        try:
+            self.marker.touch()
+            self.made = True
+        except OSError:  # a read-only directory: the holder pauses as it did without
+            pass
+
+    def __enter__(self) -> "_Waiting":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.made:
+            self.marker.unlink(missing_ok=True)
+
+
+def someone_waits(path: Path) -> bool:
+    """True when another process (or thread) announced that it waits for ``path`` within
+    ``WAITING_FRESH`` seconds, or when that cannot be told (the directory unreadable).
+    Stale announcements are removed on the way."""
+    prefix, now, fresh = f"{path.name}.waiting.", time.time(), False
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return True
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            age = now - entry.stat().st_mtime
+        except OSError:
+            continue
+        if age <= WAITING_FRESH:
+            fresh = True
+        elif age > WAITING_STALE:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+    return fresh
 
 
 def wal_bytes(wal: Path) -> int:
@@ -461,6 +535,7 @@ class Database:
             con.execute("PRAGMA disable_checkpoint_on_shutdown")
             # checkpoints do not compact row groups; :meth:`compact` does, after deletions
             con.execute(f"SET GLOBAL max_vacuum_tasks = {ROUTINE_VACUUM_TASKS}")
+            con.execute(f"SET GLOBAL checkpoint_threshold = '{AUTO_CHECKPOINT}'")
             use_short_utc_name(con)
         except BaseException:
             con.close()
@@ -480,6 +555,11 @@ class Database:
         is moved aside (read-write opens only); any other failure is a :class:`StoreError`.
         A read-only open also waits while this process holds the file with other settings.
         """
+        with _Waiting(self.path) as waiting:
+            return self._connect_waiting(config, read_only=read_only, waiting=waiting)
+
+    def _connect_waiting(self, config: dict[str, Any], *, read_only: bool,
+                         waiting: "_Waiting") -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.01
         while True:
@@ -488,6 +568,8 @@ class Database:
             except duckdb.Error as exc:
                 busy = is_lock_error(exc) or (
                     read_only and "different configuration" in str(exc).lower())
+                if busy:
+                    waiting.announce()  # the holder lets go at its next idle moment
                 if not busy and not read_only and self._set_aside_corrupt_wal(exc):
                     continue
                 if not busy and is_disk_full(exc):
@@ -608,7 +690,8 @@ class Database:
                     shared.users -= 1
                     if shared.users == 0 and shared.connection is not None:
                         held = time.monotonic() - (shared.opened_at or time.monotonic())
-                        if held > MAX_HOLD:  # a long burst: let others in before going on
+                        if held > MAX_HOLD and someone_waits(self.path):
+                            # a long burst while another process waits: let it in first
                             shared.close_if_idle()
                             shared.yield_until = time.monotonic() + YIELD_AFTER_HOLD
                         else:
