@@ -172,6 +172,29 @@ def test_a_refused_websocket_says_why_with_the_http_status(served, caplog):
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+def test_the_token_in_a_websocket_query_never_reaches_the_servers_log(data_dir, events_backend,
+                                                                     caplog):
+    wb = open_bench(data_dir, events_backend)
+    app = create_app(wb, token=TOKEN, webhook_secret=SECRET, max_webhook_bytes=1024)
+    uvicorn_log = logging.getLogger("uvicorn.error")  # where the WebSocket lines go
+    try:
+        with BackgroundServer(app, log_level="info") as server:
+            uvicorn_log.addHandler(caplog.handler)
+            ws_url = server.url.replace("http", "ws") + "/api/events/live"
+            with connect(f"{ws_url}?token={TOKEN}", open_timeout=30):
+                pass
+            with pytest.raises(InvalidStatus):
+                connect(f"{ws_url}?types=x&token={TOKEN}-wrong", open_timeout=30).close()
+            wait_until(lambda: sum("WebSocket" in r.getMessage() for r in caplog.records) >= 2,
+                       what="the two connections logged")
+    finally:
+        uvicorn_log.removeHandler(caplog.handler)
+        wb.close()
+    lines = [r.getMessage() for r in caplog.records if "WebSocket" in r.getMessage()]
+    assert all(TOKEN not in line for line in lines), lines
+    assert sum("token=***" in line for line in lines) >= 2, lines
+
+
 def test_webhook_signatures_are_checked_before_anything_else(served):
     wb, server, client = served
     body = b"Hello, World!"  # GitHub's test vector: verifies, then is refused as not JSON

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 import threading
 import time
@@ -21,8 +23,30 @@ def _config(app: Any, host: str, port: int, log_level: str):
     # wsproto: uvicorn's websockets protocols log "ASGI callable returned without completing
     # handshake" at ERROR after every refusal sent as an HTTP response (a missing token);
     # its wsproto protocol marks the handshake done when the refusal is sent
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                          ws="wsproto", lifespan="on", server_header=False)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                            ws="wsproto", lifespan="on", server_header=False)
+    # after the Config, which sets uvicorn's logging up (and keeps filters it finds)
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
+    return config
+
+
+class RedactTokens(logging.Filter):
+    """Masks ``token=...`` in the request lines uvicorn logs: a WebSocket client may send the
+    API token in the query string (``/api/events/live?token=...``), which uvicorn's access
+    lines would otherwise print as it came."""
+
+    _TOKEN = re.compile(r"(?i)((?:^|[?&])token=)[^&\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, str) for a in record.args):
+            record.args = tuple(self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = self._TOKEN.sub(r"\1***", record.msg)
+        return True
 
 
 def serve(app: Any, *, host: str = "127.0.0.1", port: int = 8765,
