@@ -7,7 +7,6 @@ import hmac
 import json
 import logging
 import socket
-import time
 
 import httpx
 import pytest
