@@ -161,9 +161,17 @@ def test_a_ref_with_ancestry_operators_maps_that_ancestor(wb, sample_repo):
     assert older.commit == parent and older.id != head.id
     assert wb.map("shop", ref="HEAD^").id == older.id  # the same commit: reused
     assert wb.snapshot("shop", "HEAD~1").id == older.id
-    count = int(git(sample_repo, "rev-list", "--count", "HEAD"))
-    with pytest.raises(InvalidRef, match="goes back past the first commit of 'HEAD'"):
-        wb.map("shop", ref=f"HEAD~{count}")
+    # labelled by its commit: HEAD~1 names another commit once HEAD moves
+    assert wb.store.snapshots.refs([older.id])[older.id] == [parent]
+    back = int(git(sample_repo, "rev-list", "--count", "--first-parent", "HEAD")) - 1
+    with pytest.raises(InvalidRef, match=f"HEAD has {back} commits? before it along first "
+                                         f"parents, so HEAD~{back} is the furthest back"):
+        wb.map("shop", ref=f"HEAD~{back + 1}")
+    with pytest.raises(InvalidRef, match=f"HEAD~{back} is the first commit, it has no parent"):
+        wb.map("shop", ref=f"HEAD~{back}^")
+    with pytest.raises(InvalidRef, match=r"HEAD \([0-9a-f]{12}\) has 1 parent, so it has no "
+                                         r"parent 2 \(it is not a merge\)"):
+        wb.map("shop", ref="HEAD^2")
     with pytest.raises(InvalidRef, match="before '~'"):
         wb.map("shop", ref="~1")
 

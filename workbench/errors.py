@@ -82,6 +82,7 @@
      │         └── BuildDisabled  the build agent is off, or refused for the project
      └── BatchError              batch runs and schedules (workbench.batch)
           ├── NotebookNotFound    no notebook at that path or name
+          ├── InvalidNotebook     a file given as a notebook that is no Jupyter notebook
           ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON
           │    └── UnknownParameter  a name the notebook's parameters cell does not declare
           ├── OutputOutsideRuns   an output directory that would leave the runs directory
@@ -244,6 +245,11 @@ class BatchError(WorkbenchError):
 
 class NotebookNotFound(BatchError):
     """No notebook at the given path, nor under ``notebooks/`` by that name."""
+
+
+class InvalidNotebook(BatchError):
+    """The file given as a notebook is no Jupyter notebook (not JSON, no cells, another
+    format)."""
 
 
 class InvalidParameters(BatchError):

@@ -39,6 +39,21 @@ def test_a_failing_batch_run_is_one_error_line_and_listed(tmp_path, failing):
     assert "failed" in listing.stdout and "cell 3: RuntimeError: broken cell" in listing.stdout
 
 
+@pytest.mark.parametrize("text, why", [
+    ("not json\n", "it is not JSON"),
+    ("{}", "it has no list of cells"),
+    ('{"cells": [], "nbformat": 3}', "its format is 3, not 4"),
+])
+def test_a_file_that_is_no_notebook_is_refused_before_a_run_is_recorded(tmp_path, text, why):
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(text)
+    data = tmp_path / "data"
+    out = run_cli("batch", "run", str(bad), data_dir=data)
+    _one_error_line(out, f"{bad} is not a Jupyter notebook: {why}")
+    assert not (data / "runs").exists()  # no output name reserved
+    assert run_cli("batch", "list", data_dir=data).stdout.startswith("no runs yet")
+
+
 def test_what_the_kernel_process_writes_to_stderr_stays_off_the_commands(tmp_path):
     # the kernel's own stderr (teardown races with tracebacks, say) is not the user's output
     noisy = write_notebook(tmp_path / "nbs" / "noisy.ipynb",

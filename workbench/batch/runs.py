@@ -26,8 +26,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import (BatchError, InvalidParameters, NotebookNotFound, OutputOutsideRuns,
-                      ReportError, WorkbenchError)
+from ..errors import (BatchError, InvalidNotebook, InvalidParameters, NotebookNotFound,
+                      OutputOutsideRuns, ReportError, WorkbenchError)
 from ..store import Store
 from .declared import DATA_DIR_PARAMETER, declared_parameters, refuse_undeclared
 from .records import RunInfo, RunStatus, existing_output
@@ -155,10 +155,31 @@ def resolve_notebook(notebook: str | Path) -> Path:
             if candidate.suffix != ".ipynb":
                 raise NotebookNotFound(f"{candidate} is not a notebook (.ipynb)",
                                        notebook=str(candidate))
+            _check_notebook(candidate)
             return candidate.resolve()
     raise NotebookNotFound(
         f"no notebook at {notebook}; give a path to an .ipynb file or the name of one in "
         "notebooks/", notebook=str(notebook))
+
+
+def _check_notebook(path: Path) -> None:
+    """Refuse a file that is no Jupyter notebook (format 4) before a run is recorded or an
+    output name reserved: nbformat's own words about it would be the run's error."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        why = f"it cannot be read ({exc})"
+    except ValueError as exc:
+        why = f"it is not JSON ({exc})"
+    else:
+        if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+            why = "it has no list of cells"
+        elif data.get("nbformat") != 4:
+            why = f"its format is {data.get('nbformat')!r}, not 4"
+        else:
+            return
+    raise InvalidNotebook(f"{path} is not a Jupyter notebook: {why}; open it in Jupyter and "
+                          "save it, or give another file", notebook=str(path))
 
 
 #: Who asked for a run's output directory: only a person may name one outside the runs dir.

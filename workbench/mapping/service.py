@@ -22,6 +22,7 @@ from ..graph._gc import collector_paused, thaw
 from ..repos.shallow import shallow_commits
 from ..jobs import Job
 from ..repos.clones import Clones
+from ..repos.sources import split_ancestry
 from ..store import Store
 from .excludes import Excluder
 from .version import MAP_VERSION
@@ -209,7 +210,10 @@ class MapService:
             commit = self.clones.resolve(repo, ref)
             # only a map of the default branch head with the configured exclusions may become
             # the project's current snapshot; tags, old commits and one-off exclusions never do
-            given = ref or branch or commit
+            # a ref counted from another (HEAD~2) names another commit once that one moves:
+            # the snapshot is not labelled with it
+            given = ((commit if ref is not None and split_ancestry(ref)[1] else ref)
+                     or branch or commit)
             default_head = ((ref is None or ref == branch)
                             and excluder.patterns == Excluder(self.config.exclude).patterns)
             # no session around the map: each read and write opens the file for itself (the

@@ -11,6 +11,7 @@ both are pinned to a freshly checked address (see :mod:`.pinning`).
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -173,12 +174,11 @@ class Clones:
         shown = ref or "HEAD"
         if ref is not None and ancestry and name:
             try:
-                self.resolve(repo, name)
+                start = self.resolve(repo, name)
             except InvalidRef:
                 pass
             else:
-                raise InvalidRef(f"ref {ref!r} goes back past the first commit of {name!r}; "
-                                 f"count its commits with `git rev-list --count {name}`",
+                raise InvalidRef(_missing_ancestor(git, repo, ref, name, ancestry, start),
                                  ref=ref)
         if not git.run(["rev-list", "-n", "1", "--all"], cwd=repo, what="looking for commits").strip():
             raise EmptyRepository(
@@ -207,6 +207,34 @@ class Clones:
     def blob_sizes(self, repo: Path, shas: Iterable[str]) -> dict[str, int]:
         """sha -> size of the blobs ``shas``, their contents not read."""
         return self.git().blob_sizes(repo, shas)
+
+
+def _missing_ancestor(git: Git, repo: Path, ref: str, name: str, ancestry: str,
+                      commit: str) -> str:
+    """Why ``ref`` (``name`` + ``ancestry``, ``name`` being ``commit``) names no commit: the
+    first of its operators that leads nowhere, said in terms of that step's commit."""
+    reached = name
+    for step in re.findall(r"[~^][0-9]*", ancestry):
+        count = int(step[1:] or 1)
+        following = git.run_raw(["rev-parse", "--verify", "--quiet", "--end-of-options",
+                                 f"{commit}{step}^{{commit}}"], cwd=repo, what="resolving ref")
+        if following.returncode == 0 and following.stdout.strip():
+            commit, reached = following.stdout.decode().strip(), reached + step
+            continue
+        if step[0] == "~":
+            back = int(git.run(["rev-list", "--count", "--first-parent", commit], cwd=repo,
+                               what="counting commits").strip()) - 1
+            return (f"ref {ref!r} goes back past the first commit: {reached} has {back} "
+                    f"commit{'' if back == 1 else 's'} before it along first parents, so "
+                    f"{reached}~{back} is the furthest back")
+        parents = len(git.run(["rev-list", "--parents", "-n", "1", commit], cwd=repo,
+                              what="reading parents").split()) - 1
+        if parents == 0:
+            return f"ref {ref!r}: {reached} is the first commit, it has no parent"
+        return (f"ref {ref!r}: {reached} ({commit[:12]}) has {parents} "
+                f"parent{'' if parents == 1 else 's'}, so it has no parent {count}"
+                + (" (it is not a merge)" if parents == 1 else ""))
+    return f"ref {ref!r} does not name a commit in this repository"
 
 
 def _depth_options(repo: Path, git: Git, deepen: int | None, unshallow: bool) -> list[str]:
