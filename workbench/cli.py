@@ -374,7 +374,7 @@ def status(ctx) -> None:
     names = {p.id: p.name for p in st["projects"]}
 
     def show(title: str, jobs) -> None:
-        click.echo(f"{title}:")
+        click.echo(f"{title}:" if jobs else f"{title}: none")
         for j in jobs:
             detail = j.error.splitlines()[0] if j.error else (j.message or "")
             project = names.get(j.project_id, "-") if j.project_id is not None else "-"
@@ -385,7 +385,7 @@ def status(ctx) -> None:
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
-    click.echo("interrupted batch runs:")
+    click.echo("interrupted batch runs:" + ("" if st["interrupted_runs"] else " none"))
     for r in st["interrupted_runs"]:
         kept = ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"
         click.echo(f"  #{r.id:<5} {Path(r.notebook).name:<28} "
