@@ -146,8 +146,9 @@ def review_cmd(ctx, project: str, head: str, base: str | None) -> None:
     """Review a branch against the map (exit 3 when the verdict is blocked)."""
     r = open_workbench(ctx).ideas.review(project, head, base, source="user")
     c = r.counts
+    # the base's snapshot is of the merge base, as a pull request's diff is
     click.echo(f"review #{r.id} of {r.head_ref} ({r.head_sha[:12]}) against {r.base_ref} "
-               f"({r.base_sha[:12]}): {r.verdict.upper()}")
+               f"(merge base {r.base_sha[:12]}): {r.verdict.upper()}")
     for reason in r.reasons:
         click.echo(f"  - {reason}")
     click.echo(f"nodes +{c['nodes_added']} -{c['nodes_removed']}, edges +{c['edges_added']} "
