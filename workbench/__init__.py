@@ -25,7 +25,8 @@ _EXPORTS = {
     "SnapshotNotFound": "errors", "SourceError": "errors", "StoreError": "errors",
     "UnsafeSource": "errors", "WorkbenchError": "errors",
     "BatchError": "errors", "InvalidParameters": "errors", "InvalidSchedule": "errors",
-    "NotebookNotFound": "errors", "RunFailed": "errors", "ScheduleExists": "errors",
+    "NotebookNotFound": "errors", "InvalidNotebook": "errors", "RunFailed": "errors",
+    "ScheduleExists": "errors",
     "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors", "UnknownParameter": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
@@ -97,8 +98,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import EmptyRepository, GitTimeout, OutputOutsideRuns
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
-    from .errors import (BatchError, InvalidParameters, InvalidSchedule, NotebookNotFound,
-                         RunFailed, ScheduleExists, ScheduleNotFound, UnknownParameter)
+    from .errors import (BatchError, InvalidNotebook, InvalidParameters, InvalidSchedule,
+                         NotebookNotFound, RunFailed, ScheduleExists, ScheduleNotFound,
+                         UnknownParameter)
     from .agents.errors import (AgentError, BuildDisabled, BuildError, IdeaNotFound, InvalidIdea,
                                 MalformedAnswer, PlanCycle, ReviewError)
     from .agents.service import Agents, Ideas
