@@ -145,10 +145,11 @@ class RedisBackend:
 
     # -- consumers --------------------------------------------------------------------------------
 
-    def _group(self, consumer: str, start: str) -> None:
+    def _group(self, consumer: str, start: str, at: str | None = None) -> None:
+        """Make ``consumer``'s group (once), at the stream's start, its end, or ``at``."""
         if consumer in self._groups:
             return
-        first = "0" if start == "earliest" else "$"
+        first = at if at is not None else "0" if start == "earliest" else "$"
         try:
             self.client.xgroup_create(self.stream, consumer, id=first, mkstream=True)
         except self._errors as exc:
@@ -242,7 +243,10 @@ class RedisBackend:
 
     def set_position(self, consumer: str, acked_id: int, *, create: bool = False) -> bool:
         if create:
-            self._call("create a consumer group", self._group, consumer, "earliest")
+            # made where it is to be: made at the start and moved after, a subscriber's
+            # first read could come in between and deliver the events before it
+            self._call("create a consumer group", self._group, consumer, "earliest",
+                       _sid(acked_id))
         elif consumer not in self._groups:
             if not any(g["name"] == consumer for g in self._group_list()):
                 return False
