@@ -57,10 +57,13 @@ def test_map_list_show_status_remove(tmp_path, sample_repo):
     assert out.returncode == 0, out.stderr
     assert "modules                     11" in out.stdout
     assert "shop.service -> shop.util.money -> shop.service" in out.stdout
+    assert re.search(r"parsed \d+ files\)", out.stdout), out.stdout
+    again = run_cli("map", "shop", "--force", data_dir=data)  # every file's facts are cached
+    assert "parsed 0 files: the parse cache had every file's facts)" in again.stdout, again.stdout
     listing = run_cli("project", "list", data_dir=data)
     assert re.search(r"^shop\s+mapped\s+[0-9a-f]{12}", listing.stdout, re.M), listing.stdout
     show = run_cli("project", "show", "shop", data_dir=data)
-    assert "snapshots:      1" in show.stdout and "default branch: main" in show.stdout
+    assert "snapshots:      2" in show.stdout and "default branch: main" in show.stdout
     status = run_cli("status", data_dir=data)
     from workbench.store.migrations import LATEST_VERSION
 

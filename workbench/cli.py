@@ -293,8 +293,12 @@ def map_cmd(ctx, target: str | None, name: str | None, ref: str | None, force: b
                    "parsed (--force maps it again)")
     else:
         parsed = snap.stats.get("parsed_now", 0)
+        # a whole map of files parsed before (--force) takes every file's facts from the cache
+        kept = (": the parse cache had every file's facts"
+                if not parsed and "derived_from" not in snap.stats
+                and snap.stats.get("source_files") else "")
         click.echo(f"snapshot #{snap.id} stored in {where} ({snap.stats.get('seconds', 0):.2f} s, "
-                   f"parsed {parsed} file{'' if parsed == 1 else 's'})")
+                   f"parsed {parsed} file{'' if parsed == 1 else 's'}{kept})")
     pending = snap.stats.get("blame_pending")
     if pending:
         click.echo(f"{pending:,} file{' is' if pending == 1 else 's are'} not blamed yet (their "
