@@ -145,18 +145,22 @@ class RedisBackend:
 
     # -- consumers --------------------------------------------------------------------------------
 
-    def _group(self, consumer: str, start: str, at: str | None = None) -> None:
-        """Make ``consumer``'s group (once), at the stream's start, its end, or ``at``."""
+    def _group(self, consumer: str, start: str, at: str | None = None) -> bool:
+        """Make ``consumer``'s group (once), at the stream's start, its end, or ``at``; True
+        when this call made it (False: it was there)."""
         if consumer in self._groups:
-            return
+            return False
         first = at if at is not None else "0" if start == "earliest" else "$"
+        made = True
         try:
             self.client.xgroup_create(self.stream, consumer, id=first, mkstream=True)
         except self._errors as exc:
             if "BUSYGROUP" not in str(exc):
                 raise EventBackendError(f"Redis at {self.url} failed to create consumer group "
                                         f"{consumer!r}: {exc}", backend=self.url) from exc
+            made = False
         self._groups.add(consumer)
+        return made
 
     def fetch(self, consumer: str, owner: str, types: Sequence[str] | None, limit: int, *,
               start: str, block: float, claim_after: float,
@@ -242,17 +246,20 @@ class RedisBackend:
                                     backend=self.url) from exc
 
     def set_position(self, consumer: str, acked_id: int, *, create: bool = False) -> bool:
+        made = False
         if create:
-            # made where it is to be: made at the start and moved after, a subscriber's
-            # first read could come in between and deliver the events before it
-            self._call("create a consumer group", self._group, consumer, "earliest",
-                       _sid(acked_id))
+            # made where it is to be, and then not moved: made at the start and moved after,
+            # or moved again once made, a subscriber's first read could come in between and
+            # be delivered twice or from the start
+            made = self._call("create a consumer group", self._group, consumer, "earliest",
+                              _sid(acked_id))
         elif consumer not in self._groups:
             if not any(g["name"] == consumer for g in self._group_list()):
                 return False
             self._groups.add(consumer)
         pipe = self.client.pipeline(transaction=True)
-        pipe.xgroup_setid(self.stream, consumer, _sid(acked_id))
+        if not made:
+            pipe.xgroup_setid(self.stream, consumer, _sid(acked_id))
         pipe.zremrangebyscore(f"{self.prefix}:handled:{consumer}", acked_id + 1, "+inf")
         self._call("move a consumer group", pipe.execute)
         return True
