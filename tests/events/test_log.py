@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from tests.events.conftest import open_bench
+from tests.events.conftest import events_url, open_bench
 from tests.helpers import ROOT, invoke_cli, run_cli
 from workbench.events import (ConsumerBusy, ConsumerNotFound, DeadLetterNotFound, DeadLetterResolved,
                               InvalidEvent,
@@ -181,6 +181,35 @@ def test_replay_refuses_a_consumer_that_does_not_exist(ewb):
     with log.subscribe("late", None, lambda e: late.append(e.id), start="latest"):
         log.replay("late", 2)
         assert log.drain(30) and late == [2, 3]
+
+
+def test_a_subscribers_first_read_during_a_replay_that_makes_its_consumer_comes_once(
+        data_dir, request):
+    """Redis: ``replay`` of a consumer subscribed here but not made yet makes its group. A
+    subscriber's first read right after the group is made (forced here, between the steps)
+    must not be undone by the replay: the events come once, from the replay's position."""
+    bench = open_bench(data_dir, events_url("redis", request))
+    try:
+        log, backend = bench.events, bench.events.backend
+        log.publish_many([pushed(i) for i in range(3)])
+        read: list[int] = []
+        make = backend._group
+
+        def make_then_read(consumer, start, at=None):
+            made = make(consumer, start, at)
+            backend._group = make  # once
+            batch = backend.fetch(consumer, "other", None, 10, start="latest", block=0,
+                                  claim_after=60)
+            read.extend(e.id for e in batch.events)  # the subscriber's read, in between
+            return made
+
+        backend._group = make_then_read
+        assert backend.set_position("late", 1, create=True)
+        later = backend.fetch("late", "other", None, 10, start="latest", block=0,
+                              claim_after=60)
+        assert read + [e.id for e in later.events] == [2, 3]
+    finally:
+        bench.close()
 
 
 def test_each_event_is_handled_once_by_competing_subscribers(data_dir, events_backend):
