@@ -11,7 +11,6 @@ both are pinned to a freshly checked address (see :mod:`.pinning`).
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from .credentials import DEFAULT_USERNAME, Credentials, askpass
 from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeChange, TreeEntry
 from .pinning import checked_pin
 from .shallow import shallow_commits
-from .sources import Source, is_commit_id, split_ancestry, validate_ref
+from .sources import Source, ancestry_steps, is_commit_id, split_ancestry, validate_ref
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..domain import Project
@@ -214,7 +213,7 @@ def _missing_ancestor(git: Git, repo: Path, ref: str, name: str, ancestry: str,
     """Why ``ref`` (``name`` + ``ancestry``, ``name`` being ``commit``) names no commit: the
     first of its operators that leads nowhere, said in terms of that step's commit."""
     reached = name
-    for step in re.findall(r"[~^][0-9]*", ancestry):
+    for step in ancestry_steps(ancestry):
         count = int(step[1:] or 1)
         following = git.run_raw(["rev-parse", "--verify", "--quiet", "--end-of-options",
                                  f"{commit}{step}^{{commit}}"], cwd=repo, what="resolving ref")

@@ -288,6 +288,11 @@ def _is_repository(path: Path) -> bool:
 _ANCESTRY = re.compile(r"(?:[~^][0-9]{0,6})+$")
 
 
+def ancestry_steps(ancestry: str) -> list[str]:
+    """``["~2", "^2"]`` for ``~2^2``: the operators of :func:`split_ancestry`'s second part."""
+    return re.findall(r"[~^][0-9]*", ancestry)
+
+
 def split_ancestry(ref: str) -> tuple[str, str]:
     """``("main", "~2^2")`` for ``main~2^2``: the ref name and the ancestry operators after
     it (``""`` when there are none)."""

@@ -556,44 +556,41 @@ class Database:
         A read-only open also waits while this process holds the file with other settings.
         """
         with _Waiting(self.path) as waiting:
-            return self._connect_waiting(config, read_only=read_only, waiting=waiting)
-
-    def _connect_waiting(self, config: dict[str, Any], *, read_only: bool,
-                         waiting: "_Waiting") -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.01
-        while True:
-            try:
-                return duckdb.connect(str(self.path), read_only=read_only, config=config)
-            except duckdb.Error as exc:
-                busy = is_lock_error(exc) or (
-                    read_only and "different configuration" in str(exc).lower())
-                if busy:
-                    waiting.announce()  # the holder lets go at its next idle moment
-                if not busy and not read_only and self._set_aside_corrupt_wal(exc):
-                    continue
-                if not busy and is_disk_full(exc):
-                    raise StoreError(
-                        f"cannot open database {self.path}: the disk is full "
-                        f"({self.free_space()}; {one_line(exc)}). Committed work is kept in the "
-                        "write-ahead log; free space, then run the command again",
-                        path=str(self.path), disk_full=True) from exc
-                if not busy:
-                    raise StoreError(
-                        f"cannot open database {self.path}: {one_line(exc)}. Check the path and "
-                        "its permissions, or point --data-dir / WORKBENCH_DATA_DIR elsewhere",
-                        path=str(self.path),
-                    ) from exc
-                if time.monotonic() >= deadline:
-                    raise DatabaseLocked(
-                        f"database {self.path} is held by another process (waited "
-                        f"{self.lock_timeout:g} s). Wait for it to finish, or raise "
-                        "WORKBENCH_LOCK_TIMEOUT",
-                        path=str(self.path),
-                        waited=self.lock_timeout,
-                    ) from exc
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 0.1)
+            deadline = time.monotonic() + self.lock_timeout
+            delay = 0.01
+            while True:
+                try:
+                    return duckdb.connect(str(self.path), read_only=read_only, config=config)
+                except duckdb.Error as exc:
+                    busy = is_lock_error(exc) or (
+                        read_only and "different configuration" in str(exc).lower())
+                    if busy:
+                        waiting.announce()  # the holder lets go at its next idle moment
+                    if not busy and not read_only and self._set_aside_corrupt_wal(exc):
+                        continue
+                    if not busy and is_disk_full(exc):
+                        raise StoreError(
+                            f"cannot open database {self.path}: the disk is full "
+                            f"({self.free_space()}; {one_line(exc)}). Committed work is kept "
+                            "in the write-ahead log; free space, then run the command again",
+                            path=str(self.path), disk_full=True) from exc
+                    if not busy:
+                        raise StoreError(
+                            f"cannot open database {self.path}: {one_line(exc)}. Check the path "
+                            "and its permissions, or point --data-dir / WORKBENCH_DATA_DIR "
+                            "elsewhere",
+                            path=str(self.path),
+                        ) from exc
+                    if time.monotonic() >= deadline:
+                        raise DatabaseLocked(
+                            f"database {self.path} is held by another process (waited "
+                            f"{self.lock_timeout:g} s). Wait for it to finish, or raise "
+                            "WORKBENCH_LOCK_TIMEOUT",
+                            path=str(self.path),
+                            waited=self.lock_timeout,
+                        ) from exc
+                    time.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 0.1)
 
     def _check_wal_header(self) -> None:
         """Move a WAL whose header is damaged aside, loudly, before DuckDB opens the file.
