@@ -294,8 +294,8 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     if root_choices(choices, evidence) != root_choices(choices, weighed):
         return "changed imports move a module root"
     # the same paths and choices make the same layout: the base's, read back, when kept
-    layout = (ModuleLayout.decode(base.layout, evidence) if base.layout is not None
-              else module_layout(python, evidence=dict(evidence)))
+    layout = (ModuleLayout.decode(base.layout, weighed, choices, evidence)
+              if base.layout is not None else module_layout(python, evidence=dict(evidence)))
     module_of = layout.names
     modules = base.modules
     start = {module_of.get(f.path, f.path) for f in changed_py}

@@ -101,25 +101,42 @@ class ModuleLayout:
         found.update((path, path) for path in self.unimportable)
         return found
 
+    #: The bytes :meth:`decode` read this layout from, when they are what :meth:`encode`
+    #: gives: a derived map's layout is its base's, so its record keeps the same bytes
+    #: instead of encoding 100,000 names again (a fifth of a second of the GIL on a
+    #: monorepo). Not a field: two equal layouts are equal however they were made.
+    _encoded = None
+
     def encode(self) -> bytes:
         """The layout as bytes (zlib-compressed JSON), kept with a snapshot's link record: a
-        100,000-file monorepo's layout takes seconds to work out and 50 ms to read back."""
+        100,000-file monorepo's layout takes seconds to work out and 50 ms to read back.
+        :attr:`evidence` and :attr:`choices` are not in them: the record keeps them
+        (``link_records.evidence``), and :meth:`decode` takes them from there."""
+        if self._encoded is not None:
+            return self._encoded
         return zlib.compress(json.dumps(
             [self.names, self.aliases, self.unimportable, sorted(self.packages),
-             self.dir_packages, self.evidence, self.choices]).encode(), 1)
+             self.dir_packages]).encode(), 1)
 
     @classmethod
-    def decode(cls, data: bytes, counts: dict[str, int] | None = None) -> "ModuleLayout":
-        """The layout :meth:`encode` gave. With ``counts`` (import evidence of the same paths
-        whose :func:`root_choices` are the stored layout's), the layout
-        :func:`module_layout` makes from those paths and counts: every name as stored, the
-        evidence of the weighed names taken from ``counts``."""
-        names, aliases, unimportable, packages, dir_packages, evidence, choices = json.loads(
-            zlib.decompress(data))
+    def decode(cls, data: bytes, evidence: dict[str, int], choices: list[list[str]],
+               counts: dict[str, int] | None = None) -> "ModuleLayout":
+        """The layout :meth:`encode` gave, with the ``evidence`` and ``choices`` of its
+        snapshot's record. With ``counts`` (import evidence of the same paths whose
+        :func:`root_choices` are the stored layout's), the layout :func:`module_layout` makes
+        from those paths and counts: every name as stored, the evidence of the weighed names
+        (the keys of ``evidence``) taken from ``counts``. Bytes kept before schema version
+        29 also hold the evidence and choices, the same as their record's."""
+        parts = json.loads(zlib.decompress(data))
+        names, aliases, unimportable, packages, dir_packages = parts[:5]
         if counts is not None:
             used = Counter(counts)
             evidence = {name: used[name] for name in evidence}
-        return cls(names, aliases, unimportable, set(packages), dir_packages, evidence, choices)
+        layout = cls(names, aliases, unimportable, set(packages), dir_packages, dict(evidence),
+                     [list(c) for c in choices])
+        if len(parts) == 5:
+            layout._encoded = data
+        return layout
 
 
 def _dotted_path(path: str) -> str:

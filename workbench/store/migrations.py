@@ -744,6 +744,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         " (NULL for older records)",
         "ALTER TABLE history_records ADD COLUMN identities BLOB",
     ),
+    Migration(
+        29,
+        "a snapshot's module layout no longer repeats the import evidence and root choices its"
+        " link record keeps, so that a derived map keeps its base's layout bytes as they are"
+        " (older bytes are still read; a workbench before this version cannot read the new)",
+        "COMMENT ON COLUMN link_records.layout IS 'zlib-compressed JSON: [names, aliases,"
+        " unimportable, packages, dir_packages] (the import evidence and root choices are"
+        " in evidence)'",
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
