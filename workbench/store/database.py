@@ -23,12 +23,12 @@ and a CLI call must all take turns, so nothing here keeps the file open while id
   job (on the release thread, not while the job's caller waits), for a waiting process,
   and at exit; or at :meth:`Database.checkpoint` with ``min_wal_bytes``; DuckDB itself
   checkpoints inside a commit only past ``AUTO_CHECKPOINT``. A checkpoint rewrites the
-  metadata of every table and
-  costs tens of milliseconds however little changed, while the next open replays a log of a
-  few small transactions in a few milliseconds; every commit is in the log on disk already,
-  so nothing committed waits on a checkpoint, and every process that opens the file sees it.
-  Routine checkpoints do not merge row groups (see :data:`ROUTINE_VACUUM_TASKS`); after a
-  deletion of many rows :meth:`Database.write_compacting` does.
+  metadata of every table and costs tens of milliseconds however little changed, while the
+  next open replays a log of a few small transactions in a few milliseconds; every commit is
+  in the log on disk already, so nothing committed waits on a checkpoint, and every process
+  that opens the file sees it. Routine checkpoints do not merge row groups (see
+  :data:`ROUTINE_VACUUM_TASKS`); after a deletion of many rows
+  :meth:`Database.write_compacting` does.
 
 Extensions (fts, vss) come from the ``duckdb-extension-*`` wheels and load offline; automatic
 downloads are switched off.
