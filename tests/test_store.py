@@ -43,6 +43,35 @@ def test_an_older_database_is_upgraded_and_keeps_its_rows(tmp_path):
     con.close()
 
 
+def test_the_edges_of_maps_made_before_they_were_shared_stay_as_they_were(tmp_path):
+    """Schema 30 makes ``edges`` a view over ``edge_rows`` (what each snapshot wrote) and the
+    roots derived maps share: a map made before it keeps every edge, read and written as
+    before."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, str(path), migrations=tuple(m for m in MIGRATIONS if m.version < 30))
+    con.execute("INSERT INTO edges (snapshot_id, src, dst, kind, line) VALUES"
+                " (4, 'a', 'b', 'imports', 1), (4, 'a', 'a.f', 'contains', NULL),"
+                " (5, 'c', 'd', 'co_changes', NULL)")
+    assert migrate(con, str(path)) == LATEST_VERSION
+    for table in ("edges", "edge_rows"):
+        assert con.execute(f"SELECT snapshot_id, src, dst, kind, line FROM {table}"
+                           " ORDER BY snapshot_id, dst").fetchall() == [
+            (4, "a", "a.f", "contains", None), (4, "a", "b", "imports", 1),
+            (5, "c", "d", "co_changes", None)]
+    # a map derived from snapshot 4 that linked the file of node 'a' again: its edges are
+    # the root's but those leaving 'a' (its containment of what is no class or function
+    # stays), and its own
+    con.execute("INSERT INTO edge_roots VALUES (6, 4)")
+    con.execute("INSERT INTO edge_masks VALUES (6, 'a', 'module')")
+    con.execute("INSERT INTO edge_rows (snapshot_id, src, dst, kind) VALUES (6, 'a', 'e', 'imports')")
+    assert con.execute("SELECT src, dst, kind FROM edges WHERE snapshot_id = 6 ORDER BY dst"
+                       ).fetchall() == [("a", "a.f", "contains"), ("a", "e", "imports")]
+    con.execute("INSERT INTO edge_masks VALUES (6, 'a.f', 'function')")
+    assert con.execute("SELECT dst FROM edges WHERE snapshot_id = 6").fetchall() == [("e",)]
+    con.close()
+
+
 def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
     """Numbers may be reserved with gaps: a database migrated without one (a branch that had
     not got it yet) still gets it later, although newer versions are applied already."""

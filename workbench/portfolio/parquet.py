@@ -33,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..store.database import registered
+from ..store.snapshots import EDGE_ROWS
 
 #: Tables of one snapshot (keyed by snapshot id in the database).
 SNAPSHOT_TABLES = ("files", "nodes", "edges", "file_metrics", "snapshot_refs",
@@ -226,8 +227,9 @@ class Ingestor:
                      getattr(job, "id", None), json.dumps(stored)]).fetchone()[0]
                 for name in ("files", "nodes", "edges", "file_metrics", "snapshot_mailmaps"):
                     if name in tables:  # manifests written before a table existed lack it
-                        rows += self._append(cur, name, tables[name],
-                                             {"snapshot_id": snapshot_id})
+                        # edges is a view; a whole map's are its own rows (edge_rows)
+                        rows += self._append(cur, EDGE_ROWS if name == "edges" else name,
+                                             tables[name], {"snapshot_id": snapshot_id})
                 cur.execute("INSERT INTO snapshot_refs (snapshot_id, ref, default_head) VALUES "
                             "(?, ?, ?)", [snapshot_id, ref, default_head])
                 rows += self._append(cur, "file_facts", tables["file_facts"], {})

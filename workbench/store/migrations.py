@@ -753,6 +753,40 @@ MIGRATIONS: tuple[Migration, ...] = (
         " unimportable, packages, dir_packages] (the import evidence and root choices are"
         " in evidence)'",
     ),
+    Migration(
+        30,
+        "a derived map shares its edges with the whole map it comes from instead of copying"
+        " them: edge_rows holds what each snapshot wrote, edge_roots names the whole map a"
+        " derived one reads the rest from, edge_masks the nodes (of the files linked again"
+        " since) whose edges it leaves out; edges is the view that joins them, as before",
+        """
+        ALTER TABLE edges RENAME TO edge_rows;
+        CREATE TABLE edge_roots (
+            snapshot_id BIGINT PRIMARY KEY,
+            root_id BIGINT NOT NULL
+        );
+        CREATE TABLE edge_masks (
+            snapshot_id BIGINT NOT NULL,
+            id VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL
+        );
+        CREATE VIEW edge_layers AS
+            SELECT snapshot_id, src, dst, kind, weight, line, attrs, 1 AS layer, rowid AS seq
+            FROM edge_rows
+            UNION ALL
+            SELECT r.snapshot_id, e.src, e.dst, e.kind, e.weight, e.line, e.attrs, 0, e.rowid
+            FROM edge_roots r JOIN edge_rows e ON e.snapshot_id = r.root_id
+            LEFT JOIN edge_masks src_mask
+                ON src_mask.snapshot_id = r.snapshot_id AND src_mask.id = e.src
+            LEFT JOIN edge_masks dst_mask
+                ON dst_mask.snapshot_id = r.snapshot_id AND dst_mask.id = e.dst
+                AND dst_mask.kind IN ('class', 'function')
+            WHERE e.kind <> 'co_changes'
+              AND (src_mask.id IS NULL OR (e.kind = 'contains' AND dst_mask.id IS NULL));
+        CREATE VIEW edges AS
+            SELECT snapshot_id, src, dst, kind, weight, line, attrs FROM edge_layers;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

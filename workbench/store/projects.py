@@ -94,7 +94,8 @@ class ProjectsTable:
 
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
-            for table in ("edges", "nodes", "files", "file_metrics", "snapshot_mailmaps",
+            for table in ("edge_rows", "edge_roots", "edge_masks", "nodes", "files",
+                          "file_metrics", "snapshot_mailmaps",
                           "search_indexes", "snapshot_summaries", "link_records", "module_links",
                           "history_records"):
                 cur.execute(f"DELETE FROM {table} WHERE snapshot_id IN ({snaps})", [project_id])

@@ -2,6 +2,13 @@
 
 A snapshot is written in one transaction together with its files, nodes and edges, so a
 reader sees either the whole map or nothing of it. Bulk rows go in as Arrow tables.
+
+``edges`` is a view (schema 30): a whole map's edges are its own rows of ``edge_rows``; a
+map derived from an earlier one (:meth:`SnapshotsTable.write_derived`) writes only the edges
+its relinked files draw and reads the rest from the whole map at the start of its line (its
+root, ``edge_roots``), leaving out those that leave the root's nodes of every file linked
+again since (``edge_masks``). A re-map after one commit then writes thousands of edges
+instead of copying a million.
 """
 
 from __future__ import annotations
@@ -46,12 +53,59 @@ class DerivedRest:
 _RELINKED_IDS = ("SELECT n.id, n.kind FROM nodes n JOIN {table} r ON n.path = r.path"
                  " WHERE n.snapshot_id = ? AND n.language = 'python'")
 
+#: The table of the edges each snapshot wrote itself (``edges`` is the view over it).
+EDGE_ROWS = "edge_rows"
+
+#: A derived map shares its root's edges while the edges its base wrote itself stay within
+#: this share of the root's; past it, the map copies every edge and starts a line of its
+#: own, so that reads of a long line's maps do not slow down.
+MAX_OWN_EDGE_SHARE = 0.25
+
 
 #: The nodes of a snapshot whose file was parsed with a problem (a syntax error, bytes that
 #: are no text, a name no import can give): a skipped file's node carries why it was skipped,
 #: and counts as skipped, not here. Parameters: the snapshot's id, twice.
 _PARSE_PROBLEM = ("problem IS NOT NULL AND problem <> '' AND (path IS NULL OR path NOT IN ("
                   "SELECT path FROM files WHERE snapshot_id = ? AND status = 'skipped'))")
+
+
+def _derived_edges(cur, snapshot_id: int, base_id: int) -> None:
+    """The edges a map derived from ``base_id`` keeps of it, but for the co-change edges and
+    those drawn again from the relinked files (the temporary table ``relinked``): shared
+    with the root of the base's line (the base itself when it is a whole map) where the
+    line's own rows stay small (:data:`MAX_OWN_EDGE_SHARE`), else copied."""
+    root = cur.execute("SELECT root_id FROM edge_roots WHERE snapshot_id = ?",
+                       [base_id]).fetchone()
+    root_id = base_id if root is None else int(root[0])
+    shared = True
+    if root is not None:
+        own, whole = cur.execute(
+            f"SELECT (SELECT count(*) FROM {EDGE_ROWS} WHERE snapshot_id = $base),"
+            f" (SELECT count(*) FROM {EDGE_ROWS} WHERE snapshot_id = $root)",
+            {"base": base_id, "root": root_id}).fetchone()
+        shared = own <= MAX_OWN_EDGE_SHARE * whole
+    if shared:
+        cur.execute("INSERT INTO edge_roots (snapshot_id, root_id) VALUES (?, ?)",
+                    [snapshot_id, root_id])
+        # the root's nodes of every file linked again along the line, this one's added
+        cur.execute(
+            "INSERT INTO edge_masks (snapshot_id, id, kind) SELECT ?, id, any_value(kind) FROM"
+            " (SELECT id, kind FROM edge_masks WHERE snapshot_id = ?"
+            f"  UNION ALL {_RELINKED_IDS.format(table='relinked')}) GROUP BY id",
+            [snapshot_id, base_id, root_id])
+        if root is None:
+            return  # every edge of the base is the root's, read through the view
+    # the base's edges (its own rows only, when the root's are shared), those of the files
+    # linked again left out; a package's containment of its modules is the layout's, not
+    # its own code's
+    edge_cols = ", ".join(EDGE_COLUMNS)
+    cur.execute(
+        f"WITH old_ids AS ({_RELINKED_IDS.format(table='relinked')})"
+        f" INSERT INTO {EDGE_ROWS} (snapshot_id, {edge_cols}) SELECT ?, {edge_cols}"
+        " FROM edge_layers WHERE snapshot_id = ? AND layer >= ? AND kind <> 'co_changes'"
+        " AND (src NOT IN (SELECT id FROM old_ids) OR (kind = 'contains' AND dst"
+        "      NOT IN (SELECT id FROM old_ids WHERE kind IN ('class', 'function'))))"
+        " ORDER BY layer, seq", [base_id, snapshot_id, base_id, 1 if shared else 0])
 
 
 def map_counts(cur, snapshot_id: int) -> dict[str, Any]:
@@ -121,7 +175,7 @@ class SnapshotsTable:
             for table, data, columns in (
                 ("files", files, FILE_COLUMNS),
                 ("nodes", nodes, NODE_COLUMNS),
-                ("edges", edges, EDGE_COLUMNS),
+                (EDGE_ROWS, edges, EDGE_COLUMNS),
             ):
                 cur.register("incoming", data)
                 try:
@@ -240,8 +294,8 @@ class SnapshotsTable:
                 return cur.execute(
                     "SELECT e.src, e.dst, coalesce(e.src IN"
                     f" (SELECT id FROM ({_RELINKED_IDS.format(table='chosen_paths')})), false)"
-                    " AS theirs FROM edges e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
-                    " ORDER BY e.rowid", [snapshot_id, snapshot_id]).to_arrow_table()
+                    " AS theirs FROM edge_layers e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
+                    " ORDER BY e.layer, e.seq", [snapshot_id, snapshot_id]).to_arrow_table()
 
         pairs = self.db.read(fetch)
         theirs = pairs.column("theirs")
@@ -264,9 +318,11 @@ class SnapshotsTable:
 
         ``files`` are the rows of the files whose contents changed; the others' are the
         base's. The rows of the Python files ``relinked`` (their nodes, and the edges leaving
-        them) are ``nodes`` and ``edges``; every other node and edge is copied from the base in
-        SQL, with ``metrics()`` (id, fan_in, fan_out, pagerank, community) for every
-        file-level node, called once the edges are copied (a map computes them meanwhile). External dependencies are kept while an edge still reaches them.
+        them) are ``nodes`` and ``edges``; every other node is copied from the base in SQL,
+        with ``metrics()`` (id, fan_in, fan_out, pagerank, community) for every file-level
+        node, called once the files and edges are written (a map computes them meanwhile).
+        The other edges are shared with the base's line or copied (:func:`_derived_edges`).
+        External dependencies are kept while an edge still reaches them.
 
         ``rest()`` gives what depends on the map's history (:class:`DerivedRest`): it is
         called inside the transaction once those rows are written, and may wait for the
@@ -299,15 +355,8 @@ class SnapshotsTable:
                             f" SELECT ?, f.path, {changed} FROM files f"
                             " LEFT JOIN incoming_files c ON c.path = f.path"
                             " WHERE f.snapshot_id = ? ORDER BY f.rowid", [snapshot_id, base_id])
-                # a package's containment of its modules is the layout's, not its own code's
-                cur.execute(
-                    f"WITH old_ids AS ({_RELINKED_IDS.format(table='relinked')})"
-                    f" INSERT INTO edges (snapshot_id, {edge_cols}) SELECT ?, {edge_cols}"
-                    " FROM edges WHERE snapshot_id = ? AND kind <> 'co_changes'"
-                    " AND (src NOT IN (SELECT id FROM old_ids) OR (kind = 'contains' AND dst"
-                    "      NOT IN (SELECT id FROM old_ids WHERE kind IN ('class', 'function'))))"
-                    " ORDER BY rowid", [base_id, snapshot_id, base_id])
-                cur.execute(f"INSERT INTO edges (snapshot_id, {edge_cols})"
+                _derived_edges(cur, snapshot_id, base_id)
+                cur.execute(f"INSERT INTO {EDGE_ROWS} (snapshot_id, {edge_cols})"
                             f" SELECT ?, {edge_cols} FROM new_edges", [snapshot_id])
                 # the metrics may still be computed while the edges are copied
                 with materialized(cur, node_metrics=metrics()):
@@ -335,7 +384,7 @@ class SnapshotsTable:
             counted = map_counts(cur, snapshot_id)
             later = rest()
             with registered(cur, co_change_edges=later.edges):
-                cur.execute(f"INSERT INTO edges (snapshot_id, {edge_cols})"
+                cur.execute(f"INSERT INTO {EDGE_ROWS} (snapshot_id, {edge_cols})"
                             f" SELECT ?, {edge_cols} FROM co_change_edges", [snapshot_id])
             counted["co_change_edges"] = later.edges.num_rows
             stats = dict(later.stats)
