@@ -96,3 +96,15 @@ def test_every_command_module_command_is_reachable_by_its_name():
         command = main.get_command(ctx, name)
         assert command is not None and command.name == name, name
     assert set(COMMANDS) <= set(main.list_commands(ctx))
+
+
+def test_the_first_command_on_a_new_data_directory_loads_nothing_heavy(tmp_path: Path):
+    """The first command makes the database and runs every migration: recording each one
+    must not bind parameters through DuckDB's client, which imports pandas to do it."""
+    data = tmp_path / "new"
+    loaded = _loaded(("status", _cli("--data-dir", str(data), "status")),
+                     ("store", "from workbench.store import Store\n"
+                               f"Store({str(tmp_path / 'other' / 'wb.duckdb')!r})"
+                               ".schema_version()"))
+    assert loaded == {"status": [], "store": []}
+    assert (tmp_path / "other" / "wb.duckdb").exists()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from ..errors import SchemaTooNew
+from .database import inline_parameters
 
 
 @dataclass(frozen=True)
@@ -830,10 +831,11 @@ def migrate(con: duckdb.DuckDBPyConnection, path: str = "", migrations=MIGRATION
             try:
                 for statement in _statements(migration.sql):
                     cur.execute(statement)
-                cur.execute(
+                # as literals: DuckDB imports pandas to bind any parameter (half a second of
+                # the first command on a new data directory)
+                cur.execute(inline_parameters(
                     "INSERT INTO schema_version (version, description) VALUES (?, ?)",
-                    [migration.version, migration.description],
-                )
+                    [migration.version, migration.description]))
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
