@@ -416,7 +416,7 @@ def test_a_line_of_derived_maps_shares_its_root_edges_until_it_wrote_too_many(
         assert a.stats.get("derived_from") is not None
         _same_maps(derived, whole, a, b)
         seen.append((a.id, *layout(a.id)))
-    (one, root1, own1, all1), (two, root2, _, _), (three, root3, own3, all3), \
+    (_, root1, own1, all1), (_, root2, _, _), (three, root3, own3, all3), \
         (_, root4, own4, all4) = seen
     assert root1 == first and root2 == first  # shared, their own rows a few
     assert 0 < own1 < all1
