@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 from workbench import Config, Workbench
+from workbench.store import database
 from workbench.store.database import WAL_FOLD_BYTES, wal_bytes
 
 READ_BACK = """
@@ -83,3 +85,68 @@ def test_a_map_whose_file_is_released_at_once_still_notes_its_checkpoint(data_di
     wb.map(str(sample_repo))
     assert wal_bytes(wb.store.db.wal_path) < WAL_FOLD_BYTES
     assert wb.status()["last_checkpoint"] is not None
+
+
+def _write_notices(wb: Workbench, count: int = 400) -> None:
+    """Commit some 80 KB of rows: a log past ``WAL_FOLD_BYTES``."""
+    wb.store.db.write(lambda cur: cur.execute(
+        "INSERT INTO store_notices (kind, message) SELECT 'test', repeat('x', 200) || range"
+        f" FROM range({count})"))
+
+
+def _released(wb: Workbench, timeout: float = 30.0) -> bool:
+    """Wait for the idle release to close the file (polled, however busy the machine)."""
+    deadline = time.monotonic() + timeout
+    while wb.store.db.is_open and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not wb.store.db.is_open
+
+
+def test_a_job_idle_between_its_writes_leaves_its_log_for_its_end(data_dir):
+    wb = Workbench(config=Config(data_dir=data_dir, idle_release=0.05))
+    wal = wb.store.db.wal_path
+    seen = {}
+
+    def work(job):
+        _write_notices(wb)
+        # idle between two units of work (a map linking): the file is let go of...
+        seen["released"] = _released(wb)
+        # ...without folding the log, which the next unit of work replays
+        seen["left"] = wal_bytes(wal)
+        seen["notices"] = len(wb.store.health.notices(limit=1000))
+        return {}
+
+    wb.jobs.submit("test", work)
+    assert seen["released"]
+    assert seen["left"] >= WAL_FOLD_BYTES
+    assert seen["notices"] == 400
+    # the job's end folds it: the file was closed meanwhile, so it is opened for the fold
+    _released(wb)
+    assert wal_bytes(wal) < WAL_FOLD_BYTES
+    assert wb.store.health.updated_at("last_checkpoint") is not None
+    wb.close()
+
+
+def test_a_job_folds_a_log_past_the_jobs_threshold_between_its_writes(data_dir, monkeypatch):
+    monkeypatch.setattr(database, "JOB_FOLD_BYTES", 2 * WAL_FOLD_BYTES)
+    wb = Workbench(config=Config(data_dir=data_dir, idle_release=0.05))
+    wal = wb.store.db.wal_path
+    seen = {}
+
+    def work(job):
+        _write_notices(wb, 1200)  # some 240 KB: past the (lowered) threshold of a job
+        seen["released"] = _released(wb)
+        seen["left"] = wal_bytes(wal)
+        return {}
+
+    wb.jobs.submit("test", work)
+    assert seen["released"] and seen["left"] < WAL_FOLD_BYTES
+    wb.close()
+
+
+def test_outside_a_job_the_idle_release_folds_a_large_log(data_dir):
+    wb = Workbench(config=Config(data_dir=data_dir, idle_release=0.05))
+    _write_notices(wb)
+    assert _released(wb)
+    assert wal_bytes(wb.store.db.wal_path) < WAL_FOLD_BYTES
+    wb.close()

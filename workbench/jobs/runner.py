@@ -273,8 +273,11 @@ class JobRunner:
             self._running[job_id] = cancel
         self._ensure_heartbeat()
         try:
-            result = self._attempts(job_id, type, project_id, params, work, on_progress,
-                                    max_attempts, cancel, started)
+            # the file let go of between the job's units of work is not folded then (see
+            # Database.folds_deferred): the job would wait for the fold to open it again
+            with self.store.db.folds_deferred():
+                result = self._attempts(job_id, type, project_id, params, work, on_progress,
+                                        max_attempts, cancel, started)
             with self._lock:  # a succeeded job is never retried: let its closure go
                 self._work.pop(job_id, None)
             return result

@@ -20,8 +20,8 @@ and a CLI call must all take turns, so nothing here keeps the file open while id
   keeps the connection, and with it the lock, alive), only fetched rows or DataFrames.
 * The write-ahead log is folded into the file (a checkpoint) only once it holds
   ``WAL_FOLD_BYTES`` or more, when the file is closed: at the idle release that follows a
-  job (on the release thread, not while the job's caller waits), for a waiting process,
-  and at exit; or at :meth:`Database.checkpoint` with ``min_wal_bytes``; DuckDB itself
+  job (on the release thread, not while the job's caller waits; between a job's units of
+  work only from ``JOB_FOLD_BYTES``), for a waiting process, and at exit; or at :meth:`Database.checkpoint` with ``min_wal_bytes``; DuckDB itself
   checkpoints inside a commit only past ``AUTO_CHECKPOINT``. A checkpoint rewrites the
   metadata of every table and costs tens of milliseconds however little changed, while the
   next open replays a log of a few small transactions in a few milliseconds; every commit is
@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import duckdb
 
-from ..errors import DatabaseLocked, StoreError
+from ..errors import DatabaseLocked, StoreError, WorkbenchError
 
 T = TypeVar("T")
 
@@ -140,6 +140,9 @@ class _Shared:
         #: After letting go of a long hold, this process waits until then before opening the
         #: file again, so a process polling for the lock gets its turn.
         self.yield_until = 0.0
+        #: Jobs running in this process (:meth:`Database.folds_deferred`): while any runs, a
+        #: close folds only a log of ``JOB_FOLD_BYTES`` or more.
+        self.deferring = 0
 
     def opened(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
@@ -184,11 +187,16 @@ class _Shared:
             finally:
                 self._releaser = None
 
-    def close_if_idle(self) -> None:
+    def close_if_idle(self, *, routine: bool = True) -> None:
+        """Close the connection when nobody uses it, folding a large log first. A
+        ``routine`` close (the idle release, a yield to a waiting process) while a job runs
+        here folds only from ``JOB_FOLD_BYTES``: the job opens the file again soon."""
         with self.lock:
             if self.users == 0 and self.connection is not None:
                 try:
-                    fold_large_wal(self.connection, self.wal, self.on_fold)
+                    fold_large_wal(self.connection, self.wal, self.on_fold,
+                                   min_bytes=JOB_FOLD_BYTES if routine and self.deferring
+                                   else WAL_FOLD_BYTES)
                 finally:
                     self.connection.close()
                     self.connection = None
@@ -213,6 +221,13 @@ YIELD_AFTER_HOLD = 0.15
 #: So the logs of two such jobs are left and the third one's job folds them; a map that stores
 #: a snapshot (megabytes) is folded as before.
 WAL_FOLD_BYTES = 8 * 1024
+#: The size from which the log is folded when the file is let go of in the middle of a job
+#: (idle between two of its units of work): below it the fold waits for the job's end. A
+#: cold map of Django logs 3 MB of parse results, then links for a few tenths of a second;
+#: folding them then took 0.6-0.7 s of CPU and held the file while the map waited to write
+#: its snapshot, against 0.06 s for the next open to replay them. From about this size a
+#: replay costs as much as a fold, and a long job's log would be replayed at every open.
+JOB_FOLD_BYTES = 16 * 1024 * 1024
 
 
 #: Vacuum tasks (merges of row groups with their neighbours) a routine checkpoint may run:
@@ -303,11 +318,12 @@ def wal_bytes(wal: Path) -> int:
 
 
 def fold_large_wal(con: duckdb.DuckDBPyConnection, wal: Path,
-                   on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> bool:
-    """Checkpoint ``con``'s database when its log holds ``WAL_FOLD_BYTES`` or more (before it is
+                   on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None = None, *,
+                   min_bytes: int = WAL_FOLD_BYTES) -> bool:
+    """Checkpoint ``con``'s database when its log holds ``min_bytes`` or more (before it is
     closed), then ``on_fold(con)``. A failure is logged and left: the committed work stays in
     the log, which the next open replays. True when a checkpoint ran."""
-    if wal_bytes(wal) < WAL_FOLD_BYTES:
+    if wal_bytes(wal) < min_bytes:
         return False
     try:
         fold(con, on_fold)
@@ -771,10 +787,35 @@ class Database:
                 f"SET GLOBAL max_vacuum_tasks = {ROUTINE_VACUUM_TASKS}"))
 
     def release(self) -> None:
-        """Close the file now if no unit of work is running (instead of after the idle delay)."""
+        """Close the file now if no unit of work is running (instead of after the idle delay),
+        folding a log of ``WAL_FOLD_BYTES`` or more."""
         with self._shared.lock:
             self._shared.cancel_release()
-        self._shared.close_if_idle()
+        self._shared.close_if_idle(routine=False)
+
+    @contextmanager
+    def folds_deferred(self) -> Iterator[None]:
+        """Around a job: the file let go of between its units of work keeps a log under
+        ``JOB_FOLD_BYTES`` for the next open to replay, instead of folding it then. When the
+        last such job ends, a log the file was closed with meanwhile is folded (the file is
+        opened for it); one still open is folded by the idle release that follows."""
+        shared = self._shared
+        with shared.lock:
+            shared.deferring += 1
+        try:
+            yield
+        finally:
+            with shared.lock:
+                shared.deferring -= 1
+                left = (shared.deferring == 0 and shared.connection is None
+                        and wal_bytes(self.wal_path) >= WAL_FOLD_BYTES)
+            if left:
+                try:
+                    with self.session():
+                        pass
+                    self.release()
+                except WorkbenchError as exc:  # the log stays for the next open to replay
+                    log.info("folding the log of %s after a job failed: %s", self.path, exc)
 
     # -- units of work -----------------------------------------------------------------------
 
