@@ -42,6 +42,12 @@ from bench_structure import MAP, prepare_repo  # noqa: E402
 
 # appended to bench_structure's MAP script (``wb``, ``snap`` in scope)
 HASH = """
+# the map's write-ahead log is folded into the file when the file is released, after the
+# map has returned: timed here on its own, at once (at the end of a process it runs at
+# exit; left to the idle release, it would run while the map is hashed below)
+t = time.perf_counter()
+wb.store.db.release()
+fold = time.perf_counter() - t
 if {summary!r}:
     snap.summary()  # what `workbench map` prints, kept with the snapshot
 import hashlib
@@ -50,11 +56,7 @@ for table, order in (("nodes", "id"), ("edges", "kind, src, dst")):
     rows = wb.store.db.query(f"SELECT * EXCLUDE (snapshot_id) FROM {{table}}"
                              f" WHERE snapshot_id = ? ORDER BY {{order}}", [snap.id])
     digest.update(repr(rows).encode())
-# the map's write-ahead log is folded into the file when the file is released, after the
-# map has returned: timed here on its own (at the end of a process it runs at exit)
-t = time.perf_counter()
-wb.store.db.release()
-print(json.dumps({{"hash": digest.hexdigest()[:16], "fold": time.perf_counter() - t}}))
+print(json.dumps({{"hash": digest.hexdigest()[:16], "fold": fold}}))
 """
 
 
