@@ -2,7 +2,7 @@
 
 * **code** (a file the map parsed): one chunk per definition the map found, along its nodes'
   line ranges (no second parse): a function or method whole, with the comment lines right
-  above it; a class as its header, docstring and attributes up to its first method (the
+  above it, or in windows past :data:`LONG_FUNCTION` lines (:func:`_function_windows`); a class as its header, docstring and attributes up to its first method (the
   methods are chunks of their own, and their names are listed in the class's chunk); and the
   file's top level (imports, constants, module docstring, lines outside any definition) in
   windows of at most :data:`WINDOW` lines.
@@ -31,8 +31,12 @@ from typing import Iterable, Sequence
 from ..source_text import decode_source
 
 #: 3: a Python file's text is decoded with its declared encoding (PEP 263), not always UTF-8
-CHUNKER_VERSION = 3
+#: 4: a function longer than LONG_FUNCTION lines in windows
+CHUNKER_VERSION = 4
 WINDOW = 80
+#: A function longer than this many lines is chunked in windows of about FUNCTION_WINDOW.
+LONG_FUNCTION = 60
+FUNCTION_WINDOW = 40
 MAX_CHARS = 12_000
 CONFIG_MAX_BYTES = 16_000
 KINDS = ("code", "docs", "config", "commits")
@@ -172,6 +176,33 @@ def _lead_comments(lines: Sequence[str], start: int, floor: int) -> int:
     return start
 
 
+def _function_windows(lines: Sequence[str], start: int, end: int) -> list[tuple[int, int]]:
+    """The line ranges a function's chunks cover: the whole function up to
+    :data:`LONG_FUNCTION` lines, else windows of about :data:`FUNCTION_WINDOW` lines, each
+    ending at a blank line where one is near (a paragraph of the body), none of them empty.
+
+    A long function is several steps; whole, the few lines a question is about weigh little
+    in its BM25 length and its vector, and a citation of it names hundreds of lines. Every
+    window keeps the function's symbol, which the index reads before the text.
+    """
+    if end - start + 1 <= LONG_FUNCTION:
+        return [(start, end)]
+    windows: list[tuple[int, int]] = []
+    first = start
+    while first <= end:
+        last = min(end, first + FUNCTION_WINDOW - 1)
+        if end - last < FUNCTION_WINDOW // 2:  # no short tail: the last window takes it
+            last = end
+        else:
+            blank = next((k for k in range(last, last - FUNCTION_WINDOW // 4, -1)
+                          if not lines[k - 1].strip()), None)
+            last = blank if blank is not None else last
+        if any(lines[k - 1].strip() for k in range(first, last + 1)):
+            windows.append((first, last))
+        first = last + 1
+    return windows
+
+
 def chunk_code(lines: Sequence[str], definitions: Sequence[Definition],
                file_node_kind: str | None) -> list[Chunk]:
     n = len(lines)
@@ -206,8 +237,9 @@ def chunk_code(lines: Sequence[str], definitions: Sequence[Definition],
             inside_function.append(Definition(d.symbol, d.kind, d.line_start, end))
             for k in range(start, end + 1):
                 covered[k] = True
-            chunks.append(Chunk("code", start, end, d.symbol, d.kind, _title(header),
-                                _body(lines, start, end)))
+            for first, last in _function_windows(lines, start, end):
+                chunks.append(Chunk("code", first, last, d.symbol, d.kind, _title(header),
+                                    _body(lines, first, last)))
     for d in defs:  # everything a class spans (its methods included) is covered
         if d.kind == "class":
             for k in range(d.line_start, min(d.line_end, n) + 1):
