@@ -136,7 +136,7 @@ def _load_early(clone: Path) -> Background | None:
     mining, the plan and the base's read wait behind the same modules' import locks: about
     0.7 s of a monorepo re-map's 4-5 s in which no git process ran. Loaded during the fetch
     (git's processes, not this one's, are busy then), they cost the re-map of an unchanged
-    commit about 0.4 s of CPU on a thread nobody waits for, so a small clone, whose re-map
+    commit up to 0.4 s of CPU on a thread nobody waits for, so a small clone, whose re-map
     is a fraction of a second as a command, does not load them early.
     """
     from ..repos.commit_graph import worth_a_commit_graph

@@ -2,7 +2,8 @@
 
 * **code** (a file the map parsed): one chunk per definition the map found, along its nodes'
   line ranges (no second parse): a function or method whole, with the comment lines right
-  above it, or in windows past :data:`LONG_FUNCTION` lines (:func:`_function_windows`); a class as its header, docstring and attributes up to its first method (the
+  above it, or in windows past :data:`LONG_FUNCTION` lines (:func:`_function_windows`); a
+  class as its header, docstring and attributes up to its first method (the
   methods are chunks of their own, and their names are listed in the class's chunk); and the
   file's top level (imports, constants, module docstring, lines outside any definition) in
   windows of at most :data:`WINDOW` lines.

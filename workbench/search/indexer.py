@@ -111,7 +111,8 @@ class IndexService:
         count = search.count(snapshot_id, project.id, CHUNKER_VERSION)
         seconds = round(time.perf_counter() - started, 3)
         search.mark_indexed(snapshot_id, embedder.name, chunks=count, chunked_now=chunked_now,
-                            embedded_now=embedded_now, seconds=seconds, job_id=job.id)
+                            embedded_now=embedded_now, seconds=seconds, job_id=job.id,
+                            chunker_version=CHUNKER_VERSION)
         job.report(total, total, f"indexed {count} chunks")
         return {"snapshot_id": snapshot_id, "embedder": embedder.name, "chunks": count,
                 "chunked_now": chunked_now, "embedded_now": embedded_now,

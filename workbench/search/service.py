@@ -135,7 +135,13 @@ class SearchService:
         self.store = store
 
     def index_state(self, snapshot_id: int, embedder: Embedder) -> dict[str, Any] | None:
-        return self.store.search.index_state(snapshot_id, embedder.name)
+        """The snapshot's index for ``embedder`` (see :meth:`SearchTable.index_state`), or None
+        when it was never built or was built by another chunker version: its chunks are not
+        the ones a search reads, so it is as good as missing and is built again."""
+        state = self.store.search.index_state(snapshot_id, embedder.name)
+        if state is None or state.get("chunker_version") != CHUNKER_VERSION:
+            return None
+        return state
 
     def snapshot_index(self, snap: "SnapshotInfo", embedder: Embedder,
                        state: dict[str, Any] | None = None) -> "SnapshotIndex":

@@ -788,6 +788,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT snapshot_id, src, dst, kind, weight, line, attrs FROM edge_layers;
         """,
     ),
+    Migration(
+        31,
+        "the chunker version a snapshot's search index was built with, so that an index built"
+        " before the chunks changed shape is built again on the next search instead of finding"
+        " none of the current chunks (NULL for older rows: built again)",
+        "ALTER TABLE search_indexes ADD COLUMN chunker_version INTEGER",
+    ),
 )
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)

@@ -156,14 +156,18 @@ class SearchTable:
         self.db.write(lambda cur: self._insert_vectors(cur, table, ids, vectors, fresh=False))
 
     def mark_indexed(self, snapshot_id: int, embedder: str, *, chunks: int, chunked_now: int,
-                     embedded_now: int, seconds: float, job_id: int | None) -> None:
+                     embedded_now: int, seconds: float, job_id: int | None,
+                     chunker_version: int) -> None:
         self.db.write(lambda cur: cur.execute(
             "INSERT INTO search_indexes (snapshot_id, embedder, chunks, chunked_now, embedded_now,"
-            " seconds, job_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (snapshot_id, embedder)"
+            " seconds, job_id, chunker_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (snapshot_id, embedder)"
             " DO UPDATE SET chunks = excluded.chunks, chunked_now = excluded.chunked_now,"
             " embedded_now = excluded.embedded_now, seconds = excluded.seconds,"
-            " job_id = excluded.job_id, built_at = now()",
-            [snapshot_id, embedder, chunks, chunked_now, embedded_now, seconds, job_id]))
+            " job_id = excluded.job_id, chunker_version = excluded.chunker_version,"
+            " built_at = now()",
+            [snapshot_id, embedder, chunks, chunked_now, embedded_now, seconds, job_id,
+             chunker_version]))
 
     # -- reads for indexing -----------------------------------------------------------------------
 
@@ -232,13 +236,17 @@ class SearchTable:
                              self._snapshot_params(snapshot_id, project_id, version))[0][0]
 
     def index_state(self, snapshot_id: int, embedder: str) -> dict[str, Any] | None:
+        """The snapshot's index built with ``embedder``: chunks, chunked_now, embedded_now,
+        seconds, job_id, built_at and chunker_version (None for an index built before schema
+        31); None when it was never built."""
         rows = self.db.query(
-            "SELECT chunks, chunked_now, embedded_now, seconds, job_id, built_at"
-            " FROM search_indexes WHERE snapshot_id = ? AND embedder = ?", [snapshot_id, embedder])
+            "SELECT chunks, chunked_now, embedded_now, seconds, job_id, built_at,"
+            " chunker_version FROM search_indexes WHERE snapshot_id = ? AND embedder = ?",
+            [snapshot_id, embedder])
         if not rows:
             return None
         return dict(zip(("chunks", "chunked_now", "embedded_now", "seconds", "job_id",
-                         "built_at"), rows[0]))
+                         "built_at", "chunker_version"), rows[0]))
 
     def load(self, snapshot_id: int, project_id: int, version: int,
              vector_table: str) -> dict[str, pa.Table]:
