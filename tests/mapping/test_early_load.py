@@ -31,8 +31,7 @@ def test_the_map_modules_load_during_the_fetch_of_a_large_clone_only(tmp_path: P
     # a first map (no clone yet) loads them before the clone, and only then
     wb.map(str(repo), name="small")
     assert loads == ["load"]
-    clone = wb.clones.path_for("small")
-    assert service._load_early(clone) is None  # a few kilobytes of packs
+    assert service._load_early(wb.clones, "small") is None  # a few kilobytes of packs
 
     # an unchanged commit of a small clone loads nothing (the start-up guard's case)
     wb.map("small")

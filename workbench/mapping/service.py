@@ -127,7 +127,7 @@ def _load_map_modules() -> None:
     prewarm().join()  # what PageRank and Louvain import (scipy)
 
 
-def _load_early(clone: Path) -> Background | None:
+def _load_early(clones: Clones, project_name: str) -> Background | None:
     """:func:`_load_map_modules` started before the fetch, for a clone whose packs hold
     :data:`~workbench.repos.commit_graph.MIN_PACK_BYTES` or more (or none yet: a first map
     always maps), None for a smaller one.
@@ -141,7 +141,7 @@ def _load_early(clone: Path) -> Background | None:
     """
     from ..repos.commit_graph import worth_a_commit_graph
 
-    if (clone / "HEAD").is_file() and not worth_a_commit_graph(clone):
+    if clones.exists(project_name) and not worth_a_commit_graph(clones.path_for(project_name)):
         return None
     return Background(_load_map_modules)
 
@@ -224,7 +224,7 @@ class MapService:
                 force = force or grew
             else:
                 if fetch:
-                    loading = _load_early(self.clones.path_for(project.name))
+                    loading = _load_early(self.clones, project.name)
                 repo = (self.clones.path_for(project.name)
                         if not fetch and self.clones.exists(project.name)
                         else self.clones.sync_project(project))
