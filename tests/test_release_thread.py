@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
 
+from tests.helpers import ROOT
+from workbench.store import database
 from workbench.store.database import Database
 
 
@@ -43,3 +46,55 @@ def test_the_file_is_released_after_the_idle_delay(tmp_path):
     import duckdb
 
     duckdb.connect(str(tmp_path / "y.duckdb")).close()  # another user may open it now
+
+
+def test_a_jobs_pause_keeps_the_file_until_the_longest_hold(tmp_path, monkeypatch):
+    """Between two units of work of a job (a map parsing, then linking) the file stays open
+    while nobody waits, instead of being closed after ``idle_release`` and opened again."""
+    monkeypatch.setattr(database, "MAX_HOLD", 60.0)  # the cap is the next test's concern
+    db = Database(tmp_path / "j.duckdb", idle_release=0.05)
+    with db.folds_deferred():  # what the job runner wraps around every job
+        db.read(lambda cur: cur.execute("SELECT 1").fetchone())
+        time.sleep(1.0)  # twenty idle delays
+        kept = db.is_open
+        db.read(lambda cur: cur.execute("SELECT 2").fetchone())
+    assert kept
+    assert len(db.hold_times()) == 1  # one open for the whole job
+    db.release()
+
+
+def test_a_jobs_pause_ends_at_the_longest_hold(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "MAX_HOLD", 0.3)
+    db = Database(tmp_path / "k.duckdb", idle_release=0.05)
+    with db.folds_deferred():
+        db.read(lambda cur: cur.execute("SELECT 1").fetchone())
+        deadline = time.monotonic() + 30
+        while db.is_open and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not db.is_open
+
+
+#: Another process opening the file (announcing that it waits while it cannot) and reading.
+OTHER = """
+import sys, time
+from workbench.store.database import Database
+started = time.monotonic()
+Database(sys.argv[1], lock_timeout=60).read(lambda cur: cur.execute("SELECT 1").fetchone())
+print(f"{time.monotonic() - started:.3f}")
+"""
+
+
+def test_a_waiting_process_gets_the_file_during_a_jobs_pause(tmp_path, monkeypatch):
+    monkeypatch.setattr(database, "MAX_HOLD", 600.0)  # only the waiting lets the file go
+    path = tmp_path / "w.duckdb"
+    db = Database(path, idle_release=0.05)
+    with db.folds_deferred():
+        db.write(lambda cur: cur.execute("CREATE TABLE t (x INT)"))
+        assert db.is_open
+        other = subprocess.run([sys.executable, "-c", OTHER, str(path)], capture_output=True,
+                               text=True, timeout=120, cwd=ROOT)
+        assert other.returncode == 0, other.stderr
+        # it got in well before its 60 s timeout, while this job's file would be kept for 600 s
+        assert float(other.stdout) < 50
+        db.read(lambda cur: cur.execute("SELECT count(*) FROM t").fetchone())
+    db.release()
