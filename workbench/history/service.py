@@ -393,6 +393,14 @@ class HistoryService:
             and history.left_by_renames(project_id, touched))
         if why is not None:
             return why
+        # every commit that changed a touched path (or a path its changes moved from), with
+        # all its changes, and the base's metrics: read on threads of their own (DuckDB
+        # leaves the interpreter while it reads) beside the new commits' rows, instead of one
+        # read after another, each waiting for the map's linking to let go of the interpreter
+        moves = record.moves
+        sources = inc.sources(moves, touched)
+        reading_sources = Background(history.changes_of_commits_at, project_id, sources)
+        reading_base = Background(history.metrics_of_every_path, base)
         # as the whole analysis, which keeps to the commit's history, without outside
         # commits; the million commits themselves are not read (see .commits): the names
         # come from the base's identities and the new commits
@@ -421,24 +429,24 @@ class HistoryService:
         identities = commits.identities()
         # each identity's latest commit with an author date is among them: so is the latest
         as_of = pd.Timestamp(pc.max(identities.column("t")).as_py(), unit="us", tz="UTC")
-        moves = record.moves
+        since = history.changes_since(project_id, inc.window_start(as_of) - pd.Timedelta(days=1))
+        of_their_commits = reading_sources.result()
+        # the commits of every change read, in one read of the store instead of one per call
+        commits.of(pa.concat_arrays([of_their_commits.column("sha").combine_chunks(),
+                                     since.column("sha").combine_chunks()]).unique())
 
         def placed(raw: "pa.Table") -> "pa.Table":
             return inc.placed_changes(commits.of(raw.column("sha").unique()), raw, moves,
                                       as_of)
 
-        # every commit that changed a touched path (or a path its changes moved from), with
-        # all its changes: the touched paths' own changes are among them
-        sources = inc.sources(moves, touched)
-        of_their_commits = history.changes_of_commits_at(project_id, sources)
+        # the touched paths' own changes are among those of their commits
         touched_changes = placed(of_their_commits.filter(pa.array(
             contains(of_their_commits.column("path"), sources))))
-        recent = placed(history.changes_since(
-            project_id, inc.window_start(as_of) - pd.Timedelta(days=1)))
+        recent = placed(since)
         if callable(files):
             files = files()
         metrics = inc.updated_metrics(
-            identities, as_of, history.metrics_of_every_path(base), touched, touched_changes,
+            identities, as_of, reading_base.result(), touched, touched_changes,
             recent, present=list(files) if files is not None else None)
         check()
         # the pairs of the touched paths: every commit that changed one of them, or a path
