@@ -24,6 +24,7 @@ from ..jobs import Job
 from ..repos.clones import Clones
 from ..repos.sources import split_ancestry
 from ..store import Store
+from ..store.snapshots import split_import_pairs
 from .excludes import Excluder
 from .version import MAP_VERSION
 
@@ -394,6 +395,10 @@ class MapService:
                 base_read.wait()
             raise
         listed.set_result(listing)
+        # the base's import edges, where a derived map's structural metrics start from, read
+        # while it links: which of them it draws again is known only once it has linked
+        base_imports = (None if planned is None or isinstance(planned, str)
+                        else Background(self.store.snapshots.import_pairs, base_read.result()[0]))
         # what the map's blames may do, worked out once against the newest snapshot from
         # every listed file (a superset of those blamed), beside the parse
         scoping = Background(_blame_scope, self.store, project.id,
@@ -428,8 +433,9 @@ class MapService:
             job.check_cancel()
         except BaseException:
             miner.stop()
-            if early_blame is not None:
-                early_blame.wait()
+            for thread in (early_blame, base_imports):
+                if thread is not None:
+                    thread.wait()
             raise
         fresh = scanned.fresh
         # parse results are a cache keyed by blob: stored in their own short transaction
@@ -448,7 +454,7 @@ class MapService:
             facts_writer.wait()  # its own failure, if any, matters less than the map's
             if measuring is not None:
                 measuring.wait()
-            for thread in (settling, encoding):
+            for thread in (settling, encoding, base_imports):
                 if thread is not None:
                     thread.wait()
             if blaming is not None:
@@ -487,10 +493,9 @@ class MapService:
                 # are copied and the history may still be analysed; the base's when the
                 # relinked files import what they did
                 def structural():
-                    snapshots = self.store.snapshots
-                    theirs, others = snapshots.import_pairs(derived.base_id, derived.relinked)
+                    theirs, others = split_import_pairs(base_imports.result(), derived.relinked)
                     if derive.same_imports(derived, theirs):
-                        return snapshots.node_metrics(derived.base_id)
+                        return self.store.snapshots.node_metrics(derived.base_id)
                     return derive.metrics_table(derived, others)
 
                 measuring = Background(structural)
@@ -657,6 +662,8 @@ class MapService:
             raise
         finally:
             job.finishing.clear()
+            if base_imports is not None:  # a whole map after all: read beside it, unused
+                base_imports.wait()
         return result
 
     def _derivation_base(self, project: Project, excluder: Excluder):

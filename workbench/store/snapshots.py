@@ -281,26 +281,17 @@ class SnapshotsTable:
 
         return self.db.read(fetch)
 
-    def import_pairs(self, snapshot_id: int, paths: list[str]) -> "tuple[pa.Table, pa.Table]":
-        """(src, dst) of the snapshot's ``imports`` edges in the order they were drawn: those
-        leaving the Python files ``paths``, and all the others (one read of the edges)."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        chosen = pa.table({"path": pa.array(paths, pa.string())})
-
-        def fetch(cur):
-            with materialized(cur, chosen_paths=chosen):
-                return cur.execute(
-                    "SELECT e.src, e.dst, coalesce(e.src IN"
-                    f" (SELECT id FROM ({_RELINKED_IDS.format(table='chosen_paths')})), false)"
-                    " AS theirs FROM edge_layers e WHERE e.snapshot_id = ? AND e.kind = 'imports'"
-                    " ORDER BY e.layer, e.seq", [snapshot_id, snapshot_id]).to_arrow_table()
-
-        pairs = self.db.read(fetch)
-        theirs = pairs.column("theirs")
-        pairs = pairs.select(["src", "dst"])
-        return pairs.filter(theirs), pairs.filter(pc.invert(theirs))
+    def import_pairs(self, snapshot_id: int) -> "pa.Table":
+        """The snapshot's ``imports`` edges in the order they were drawn: ``src``, ``dst``
+        and ``src_path``, the path of the Python file the edge leaves (null for another
+        language's). A derived map reads them while it links, before it knows which files
+        it links again; :func:`split_import_pairs` then sets theirs apart."""
+        return self.db.read(lambda cur: cur.execute(
+            "SELECT e.src, e.dst, n.path AS src_path FROM edge_layers e"
+            " LEFT JOIN nodes n ON n.snapshot_id = ? AND n.id = e.src"
+            "  AND n.language = 'python'"
+            " WHERE e.snapshot_id = ? AND e.kind = 'imports' ORDER BY e.layer, e.seq",
+            [snapshot_id, snapshot_id]).to_arrow_table())
 
     def node_metrics(self, snapshot_id: int) -> "pa.Table":
         """id, fan_in, fan_out, pagerank, community of the snapshot's file-level nodes."""
@@ -528,3 +519,16 @@ class SnapshotsTable:
             return n, e
 
         return self.db.read(fetch)
+
+
+def split_import_pairs(pairs: "pa.Table", paths: list[str]) -> "tuple[pa.Table, pa.Table]":
+    """(src, dst) of :meth:`SnapshotsTable.import_pairs`' edges, in their order: those leaving
+    the Python files ``paths``, and all the others."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    theirs = pc.fill_null(pc.is_in(pairs.column("src_path"),
+                                   value_set=pa.array(paths, pa.string())), False)
+    pairs = pairs.select(["src", "dst"])
+    return pairs.filter(theirs), pairs.filter(pc.invert(theirs))
+
