@@ -75,27 +75,30 @@ def scan(
     progress: Progress | None = None,
     memory_limit: int = 2 << 30,
     excluder: Excluder | None = None,
+    pool: WorkerPool | None = None,
 ) -> ScanResult:
     """Classify, look up cached facts, parse what is missing, and attach facts to files.
 
-    With at least ``EARLY_START`` files to map, the worker processes start before the cache
-    lookup, so their interpreters start while it runs (a map whose files are all cached
-    then closes them unused).
+    With at least ``EARLY_START`` entries, the worker processes start before the files are
+    classified and looked up in the cache, so their interpreters start meanwhile (a map whose
+    files are all cached then closes them unused). ``pool``: workers the caller started
+    earlier still (``workers`` and ``memory_limit`` are then its own); closed at the end.
     """
-    files = classify(entries, max_bytes, excluder)
-    wanted = [f for f in files if f.status == "parsed"]
-    keys = {id(f): fact_key(f) for f in wanted}
-    pool = WorkerPool(workers, memory_limit=memory_limit)
-    if len(wanted) >= EARLY_START:
-        pool.start()
+    if pool is None:
+        pool = WorkerPool(workers, memory_limit=memory_limit)
+        if len(entries) >= EARLY_START:
+            pool.start()
     try:
+        files = classify(entries, max_bytes, excluder)
+        wanted = [f for f in files if f.status == "parsed"]
+        keys = {id(f): fact_key(f) for f in wanted}
         return _scan(files, wanted, keys, entries, read_blobs=read_blobs, cached=cached,
                      max_bytes=max_bytes, progress=progress, excluder=excluder, pool=pool)
     finally:
         pool.close()
 
 
-#: Files to map from which parser workers start ahead of the cache lookup.
+#: Entries to map from which parser workers start ahead of the classification.
 EARLY_START = 64
 
 

@@ -358,6 +358,7 @@ class MapService:
         :mod:`.derive`; never when ``whole``), else a whole map. ``loading``: the map's
         modules already loading (:func:`_load_early`)."""
         from .scan import scan
+        from .workers import WorkerPool
 
         # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
         # workers parse, instead of delaying the first parse in a fresh process
@@ -380,10 +381,14 @@ class MapService:
         # the map's thread more than a second, whatever the commit changed)
         base_read = None if whole else Background(self._derivation_base, project, excluder)
         entries = None
+        ahead: WorkerPool | None = None
         try:
             planned = None if base_read is None else self._plan(repo, commit, excluder,
                                                                 base_read)
             if planned is None or isinstance(planned, str):
+                # a whole map: its parser workers start while git lists the files
+                ahead = WorkerPool(self.config.worker_count,
+                                   memory_limit=self.config.worker_memory).start()
                 entries = self._list(repo, commit)
                 listing = {e.path: e.blob_sha for e in entries}
             else:
@@ -391,6 +396,8 @@ class MapService:
         except BaseException as exc:
             listed.set_exception(exc)
             miner.stop()
+            if ahead is not None:
+                ahead.close()
             if base_read is not None:
                 base_read.wait()
             raise
@@ -405,6 +412,8 @@ class MapService:
                              listed.result() if self.config.blame else None)
 
         def scan_entries(chosen):
+            nonlocal ahead
+            pool, ahead = ahead, None  # the workers started ahead serve one scan
             # the facts of every file (tens of thousands of small records) and then the map's
             # nodes and edges are built without cycles: paused, the collector does not walk
             # the whole heap again and again while they grow (it cost a third of the build)
@@ -418,6 +427,7 @@ class MapService:
                     memory_limit=self.config.worker_memory,
                     progress=job.report,
                     excluder=excluder,
+                    pool=pool,
                 )
 
         early_blame = None
@@ -433,6 +443,8 @@ class MapService:
             job.check_cancel()
         except BaseException:
             miner.stop()
+            if ahead is not None:  # a failure before the scan
+                ahead.close()
             for thread in (early_blame, base_imports):
                 if thread is not None:
                     thread.wait()
