@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..domain import SnapshotInfo
+from ..domain import FILE_KINDS, SnapshotInfo
 from ..errors import SnapshotNotFound
 from .database import Database, materialized, registered
 
@@ -311,7 +311,8 @@ class SnapshotsTable:
         base's. The rows of the Python files ``relinked`` (their nodes, and the edges leaving
         them) are ``nodes`` and ``edges``; every other node is copied from the base in SQL,
         with ``metrics()`` (id, fan_in, fan_out, pagerank, community) for every file-level
-        node, called once the files and edges are written (a map computes them meanwhile).
+        node, called once the files, the edges and the nodes that take no metrics are written
+        (a map computes them meanwhile); the file-level nodes are written last.
         The other edges are shared with the base's line or copied (:func:`_derived_edges`).
         External dependencies are kept while an edge still reaches them.
 
@@ -327,9 +328,19 @@ class SnapshotsTable:
         relinked_table = pa.table({"path": pa.array(relinked, pa.string())})
         node_cols = ", ".join(NODE_COLUMNS)
         edge_cols = ", ".join(EDGE_COLUMNS)
-        from_base = ", ".join(
-            f"m.{c}" if c in ("fan_in", "fan_out", "pagerank", "community") else f"n.{c}"
-            for c in NODE_COLUMNS)
+        metric_cols = ("fan_in", "fan_out", "pagerank", "community")
+        from_base = ", ".join(f"m.{c}" if c in metric_cols else f"n.{c}" for c in NODE_COLUMNS)
+        # the nodes below the files (classes, functions, directories) have no metrics
+        no_metrics = ", ".join(f"NULL AS {c}" if c in metric_cols else f"n.{c}"
+                               for c in NODE_COLUMNS)
+        file_kinds = ", ".join(f"'{kind}'" for kind in sorted(FILE_KINDS))
+        base_nodes = ("FROM nodes n {join} WHERE n.snapshot_id = ? AND n.kind <> 'external'"
+                      " AND n.kind {test} (" + file_kinds + ")"
+                      " AND NOT coalesce(n.language = 'python'"
+                      "                  AND n.path IN (SELECT path FROM relinked), false)"
+                      " ORDER BY n.rowid")
+        new_nodes = ("FROM new_nodes n {join} WHERE n.kind <> 'external'"
+                     " AND n.kind {test} (" + file_kinds + ")")
 
         def insert(cur) -> int:
             snapshot_id = cur.execute(
@@ -349,19 +360,9 @@ class SnapshotsTable:
                 _derived_edges(cur, snapshot_id, base_id)
                 cur.execute(f"INSERT INTO {EDGE_ROWS} (snapshot_id, {edge_cols})"
                             f" SELECT ?, {edge_cols} FROM new_edges", [snapshot_id])
-                # the metrics may still be computed while the files and edges are written
-                with materialized(cur, node_metrics=metrics()):
-                    cur.execute(
-                        f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
-                        " FROM nodes n LEFT JOIN node_metrics m ON m.id = n.id"
-                        " WHERE n.snapshot_id = ? AND n.kind <> 'external'"
-                        " AND NOT coalesce(n.language = 'python'"
-                        "                  AND n.path IN (SELECT path FROM relinked), false)"
-                        " ORDER BY n.rowid", [snapshot_id, base_id])
-                    cur.execute(
-                        f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {from_base}"
-                        " FROM new_nodes n LEFT JOIN node_metrics m ON m.id = n.id"
-                        " WHERE n.kind <> 'external'", [snapshot_id])
+                # the metrics may still be computed while the files and edges are written,
+                # and the nodes that take none: the external dependencies an edge still
+                # reaches, and those below the files (on a monorepo two thirds of the rows)
                 cur.execute(
                     f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, {node_cols} FROM ("
                     f"  SELECT {node_cols}, 0 AS first FROM nodes"
@@ -371,6 +372,17 @@ class SnapshotsTable:
                     " WHERE id IN (SELECT dst FROM edges WHERE snapshot_id = ?)"
                     " QUALIFY row_number() OVER (PARTITION BY id ORDER BY first) = 1",
                     [snapshot_id, base_id, snapshot_id])
+                insert = f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, "
+                cur.execute(insert + no_metrics + " "
+                            + base_nodes.format(join="", test="NOT IN"), [snapshot_id, base_id])
+                cur.execute(insert + no_metrics + " "
+                            + new_nodes.format(join="", test="NOT IN"), [snapshot_id])
+                with materialized(cur, node_metrics=metrics()):
+                    join = "LEFT JOIN node_metrics m ON m.id = n.id"
+                    cur.execute(insert + from_base + " "
+                                + base_nodes.format(join=join, test="IN"), [snapshot_id, base_id])
+                    cur.execute(insert + from_base + " "
+                                + new_nodes.format(join=join, test="IN"), [snapshot_id])
             # the structural counts: the co-change edges come next, between files only
             counted = map_counts(cur, snapshot_id)
             later = rest()
