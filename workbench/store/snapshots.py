@@ -372,16 +372,16 @@ class SnapshotsTable:
                     " WHERE id IN (SELECT dst FROM edges WHERE snapshot_id = ?)"
                     " QUALIFY row_number() OVER (PARTITION BY id ORDER BY first) = 1",
                     [snapshot_id, base_id, snapshot_id])
-                insert = f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, "
-                cur.execute(insert + no_metrics + " "
+                into_nodes = f"INSERT INTO nodes (snapshot_id, {node_cols}) SELECT ?, "
+                cur.execute(into_nodes + no_metrics + " "
                             + base_nodes.format(join="", test="NOT IN"), [snapshot_id, base_id])
-                cur.execute(insert + no_metrics + " "
+                cur.execute(into_nodes + no_metrics + " "
                             + new_nodes.format(join="", test="NOT IN"), [snapshot_id])
                 with materialized(cur, node_metrics=metrics()):
                     join = "LEFT JOIN node_metrics m ON m.id = n.id"
-                    cur.execute(insert + from_base + " "
+                    cur.execute(into_nodes + from_base + " "
                                 + base_nodes.format(join=join, test="IN"), [snapshot_id, base_id])
-                    cur.execute(insert + from_base + " "
+                    cur.execute(into_nodes + from_base + " "
                                 + new_nodes.format(join=join, test="IN"), [snapshot_id])
             # the structural counts: the co-change edges come next, between files only
             counted = map_counts(cur, snapshot_id)
