@@ -401,64 +401,71 @@ class HistoryService:
         sources = inc.sources(moves, touched)
         reading_sources = Background(history.changes_of_commits_at, project_id, sources)
         reading_base = Background(history.metrics_of_every_path, base)
-        # as the whole analysis, which keeps to the commit's history, without outside
-        # commits; the million commits themselves are not read (see .commits): the names
-        # come from the base's identities and the new commits
-        if record.identities is not None:
-            added_rows = history.commit_rows(project_id, new)
-            if pc.any(pc.equal(added_rows.column("truncated"), SHALLOW_REASON)).as_py():
-                return "the history is shallow"
-            count = base_commits + len(new)  # the store holds them all (why_not)
-            latest = latest_of_identities(pa.concat_tables(
-                [record.identities, added_rows.select(record.identities.column_names)],
-                promote_options="permissive"))
-        else:  # a record kept before its identities were
-            count, shallow, latest = history.identities(project_id, outside,
-                                                        boundary_reason=SHALLOW_REASON)
-            if shallow:
-                return "the history is shallow"
-            latest = latest_of_identities(latest)
-        commits = StoredCommits(history, project_id, mailmap, outside, count, latest)
-        check()
-        if count == 0:
-            return "the history has no commits"
-        if on_course is not None:
-            on_course(True)
-        import pandas as pd
+        reading = (reading_sources, reading_base)
+        try:
+            # as the whole analysis, which keeps to the commit's history, without outside
+            # commits; the million commits themselves are not read (see .commits): the names
+            # come from the base's identities and the new commits
+            if record.identities is not None:
+                added_rows = history.commit_rows(project_id, new)
+                if pc.any(pc.equal(added_rows.column("truncated"), SHALLOW_REASON)).as_py():
+                    return "the history is shallow"
+                count = base_commits + len(new)  # the store holds them all (why_not)
+                latest = latest_of_identities(pa.concat_tables(
+                    [record.identities, added_rows.select(record.identities.column_names)],
+                    promote_options="permissive"))
+            else:  # a record kept before its identities were
+                count, shallow, latest = history.identities(project_id, outside,
+                                                            boundary_reason=SHALLOW_REASON)
+                if shallow:
+                    return "the history is shallow"
+                latest = latest_of_identities(latest)
+            commits = StoredCommits(history, project_id, mailmap, outside, count, latest)
+            check()
+            if count == 0:
+                return "the history has no commits"
+            if on_course is not None:
+                on_course(True)
+            import pandas as pd
 
-        identities = commits.identities()
-        # each identity's latest commit with an author date is among them: so is the latest
-        as_of = pd.Timestamp(pc.max(identities.column("t")).as_py(), unit="us", tz="UTC")
-        since = history.changes_since(project_id, inc.window_start(as_of) - pd.Timedelta(days=1))
-        of_their_commits = reading_sources.result()
-        # the commits of every change read, in one read of the store instead of one per call
-        commits.of(pa.concat_arrays([of_their_commits.column("sha").combine_chunks(),
-                                     since.column("sha").combine_chunks()]).unique())
+            identities = commits.identities()
+            # each identity's latest commit with an author date is among them: so is the latest
+            as_of = pd.Timestamp(pc.max(identities.column("t")).as_py(), unit="us", tz="UTC")
+            since = history.changes_since(project_id,
+                                          inc.window_start(as_of) - pd.Timedelta(days=1))
+            of_their_commits = reading_sources.result()
+            # the commits of every change read, in one read of the store instead of one per call
+            commits.of(pa.concat_arrays([of_their_commits.column("sha").combine_chunks(),
+                                         since.column("sha").combine_chunks()]).unique())
 
-        def placed(raw: "pa.Table") -> "pa.Table":
-            return inc.placed_changes(commits.of(raw.column("sha").unique()), raw, moves,
-                                      as_of)
+            def placed(raw: "pa.Table") -> "pa.Table":
+                return inc.placed_changes(commits.of(raw.column("sha").unique()), raw, moves,
+                                          as_of)
 
-        # the touched paths' own changes are among those of their commits
-        touched_changes = placed(of_their_commits.filter(pa.array(
-            contains(of_their_commits.column("path"), sources))))
-        recent = placed(since)
-        if callable(files):
-            files = files()
-        metrics = inc.updated_metrics(
-            identities, as_of, reading_base.result(), touched, touched_changes,
-            recent, present=list(files) if files is not None else None)
-        check()
-        # the pairs of the touched paths: every commit that changed one of them, or a path
-        # changed with one in a commit coupling counts, each commit with all its changes
-        first = placed(of_their_commits)
-        partners = inc.coupled_paths(first, touched)
-        coupled = placed(history.changes_of_commits_at(project_id,
-                                                       inc.sources(moves, partners)))
-        coupling = inc.updated_coupling(record.coupling, touched, coupled)
-        return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
-                               [], inc.AnalysisRecord(moves, coupling, outside, latest),
-                               updated_from=base)
+            # the touched paths' own changes are among those of their commits
+            touched_changes = placed(of_their_commits.filter(pa.array(
+                contains(of_their_commits.column("path"), sources))))
+            recent = placed(since)
+            if callable(files):
+                files = files()
+            metrics = inc.updated_metrics(
+                identities, as_of, reading_base.result(), touched, touched_changes,
+                recent, present=list(files) if files is not None else None)
+            check()
+            # the pairs of the touched paths: every commit that changed one of them, or a path
+            # changed with one in a commit coupling counts, each commit with all its changes
+            first = placed(of_their_commits)
+            partners = inc.coupled_paths(first, touched)
+            coupled = placed(history.changes_of_commits_at(project_id,
+                                                           inc.sources(moves, partners)))
+            coupling = inc.updated_coupling(record.coupling, touched, coupled)
+            return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
+                                   [], inc.AnalysisRecord(moves, coupling, outside, latest),
+                                   updated_from=base)
+        finally:
+            # an early answer (a shallow history), a cancel or a failure: no read runs on
+            for thread in reading:
+                thread.wait()
 
     def _since(self, repo: Path, base: str, commit: str) -> "pa.Array | None":
         """The commits reachable from ``commit`` and not from ``base``, or None when ``base``
