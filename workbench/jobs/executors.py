@@ -179,21 +179,26 @@ class DaskExecutor:
         client = self._connected(distributed)
         cancel_name = f"workbench-cancel-{key}"
         future = client.submit(_remote_task, fn, spec, key, cancel_name, key=key, pure=False)
+        # the future is watched, and its result asked for only once it is done: a
+        # ``result(timeout=...)`` that times out as the task ends can fail inside distributed
+        # (its ``sync`` then raises UnboundLocalError for the result it never set)
+        finished = threading.Event()
+        future.add_done_callback(lambda _: finished.set())
         seen: tuple | None = None
         try:
             while True:
-                try:
-                    return future.result(timeout=self._poll)
-                except TimeoutError:
-                    pass
-                except distributed.KilledWorker as exc:
-                    raise TaskLost(f"task {key} was lost with the workers that ran it ({exc}); "
-                                   "it is retried", key=key) from exc
-                except (distributed.client.FutureCancelledError, OSError) as exc:
-                    if cancelled():
-                        raise JobCancelled(f"task {key} was cancelled") from exc
-                    raise TaskLost(f"the cluster dropped task {key} ({type(exc).__name__}: "
-                                   f"{exc}); it is retried", key=key) from exc
+                finished.wait(self._poll)
+                if future.done():
+                    try:
+                        return future.result()
+                    except distributed.KilledWorker as exc:
+                        raise TaskLost(f"task {key} was lost with the workers that ran it "
+                                       f"({exc}); it is retried", key=key) from exc
+                    except (distributed.client.FutureCancelledError, OSError) as exc:
+                        if cancelled():
+                            raise JobCancelled(f"task {key} was cancelled") from exc
+                        raise TaskLost(f"the cluster dropped task {key} ({type(exc).__name__}: "
+                                       f"{exc}); it is retried", key=key) from exc
                 latest = self._latest.get(key)
                 if latest is not None and latest != seen:
                     seen = latest
