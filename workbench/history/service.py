@@ -442,6 +442,14 @@ class HistoryService:
                 return inc.placed_changes(commits.of(raw.column("sha").unique()), raw, moves,
                                           as_of)
 
+            # the pairs of the touched paths: every commit that changed one of them, or a path
+            # changed with one in a commit coupling counts, each commit with all its changes;
+            # read while the metrics are updated
+            first = placed(of_their_commits)
+            partners = inc.coupled_paths(first, touched)
+            reading_partners = Background(history.changes_of_commits_at, project_id,
+                                          inc.sources(moves, partners))
+            reading += (reading_partners,)
             # the touched paths' own changes are among those of their commits
             touched_changes = placed(of_their_commits.filter(pa.array(
                 contains(of_their_commits.column("path"), sources))))
@@ -452,12 +460,7 @@ class HistoryService:
                 identities, as_of, reading_base.result(), touched, touched_changes,
                 recent, present=list(files) if files is not None else None)
             check()
-            # the pairs of the touched paths: every commit that changed one of them, or a path
-            # changed with one in a commit coupling counts, each commit with all its changes
-            first = placed(of_their_commits)
-            partners = inc.coupled_paths(first, touched)
-            coupled = placed(history.changes_of_commits_at(project_id,
-                                                           inc.sources(moves, partners)))
+            coupled = placed(reading_partners.result())
             coupling = inc.updated_coupling(record.coupling, touched, coupled)
             return PreparedHistory(project_id, repo, commit, commits, metrics, coupling, mailmap,
                                    [], inc.AnalysisRecord(moves, coupling, outside, latest),
