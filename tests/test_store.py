@@ -72,6 +72,54 @@ def test_the_edges_of_maps_made_before_they_were_shared_stay_as_they_were(tmp_pa
     con.close()
 
 
+def test_the_nodes_of_maps_made_before_they_were_shared_stay_as_they_were(tmp_path):
+    """Schema 32 makes ``nodes`` a view over ``node_rows`` (what each snapshot wrote) and the
+    roots derived maps share: a map made before it keeps every node, read and written as
+    before; a derived map reads its root's nodes below the files but those of the Python
+    files it masks, and writes its files' nodes and external dependencies itself."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    migrate(con, str(path), migrations=tuple(m for m in MIGRATIONS if m.version < 32))
+    con.execute("INSERT INTO nodes (snapshot_id, id, kind, name, path, language, fan_in) VALUES"
+                " (4, 'a', 'module', 'a', 'a.py', 'python', 2),"
+                " (4, 'a.f', 'function', 'f', 'a.py', 'python', NULL),"
+                " (4, 'b', 'module', 'b', 'b.py', 'python', 0),"
+                " (4, 'b.C', 'class', 'C', 'b.py', 'python', NULL),"
+                " (4, 'docs', 'directory', 'docs', 'docs', NULL, NULL),"
+                " (4, 'os', 'external', 'os', NULL, NULL, NULL)")
+    columns = [r[0] for r in con.execute("DESCRIBE nodes").fetchall()]
+    every = con.execute("SELECT * FROM nodes ORDER BY id").fetchall()
+    assert migrate(con, str(path)) == LATEST_VERSION
+    assert [r[0] for r in con.execute("DESCRIBE nodes").fetchall()] == columns
+    for table in ("nodes", "node_rows"):
+        assert con.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() == every
+    # a map derived from snapshot 4 that linked a.py again: b's class and the directory are
+    # the root's; its files' nodes, a.py's and its external dependencies are its own
+    con.execute("INSERT INTO node_roots VALUES (6, 4)")
+    con.execute("INSERT INTO node_masks VALUES (6, 'a.py')")
+    con.execute("INSERT INTO node_rows (snapshot_id, id, kind, name, path, language, fan_in)"
+                " VALUES (6, 'a', 'module', 'a', 'a.py', 'python', 1),"
+                " (6, 'a.g', 'function', 'g', 'a.py', 'python', NULL),"
+                " (6, 'b', 'module', 'b', 'b.py', 'python', 1),"
+                " (6, 'sys', 'external', 'sys', NULL, NULL, NULL)")
+    assert con.execute("SELECT id, fan_in FROM nodes WHERE snapshot_id = 6 ORDER BY id"
+                       ).fetchall() == [("a", 1), ("a.g", None), ("b", 1), ("b.C", None),
+                                        ("docs", None), ("sys", None)]
+    con.close()
+
+
+def test_a_derived_map_shares_the_kinds_of_nodes_the_view_reads_from_its_root():
+    """The view of schema 32 names the kinds it does not read from a root; the store's
+    writes copy the same kinds (the files' and the external dependencies')."""
+    from workbench.domain import FILE_KINDS
+    from workbench.store.snapshots import _SHARED_NODES
+
+    view = next(m.sql for m in MIGRATIONS if m.version == 32)
+    kept = "('external', " + ", ".join(f"'{k}'" for k in sorted(FILE_KINDS)) + ")"
+    assert f"n.kind NOT IN {kept}" in view
+    assert _SHARED_NODES == f"kind NOT IN {kept}"
+
+
 def test_a_migration_numbered_below_the_newest_applied_still_runs(tmp_path):
     """Numbers may be reserved with gaps: a database migrated without one (a branch that had
     not got it yet) still gets it later, although newer versions are applied already."""

@@ -380,12 +380,12 @@ def test_a_map_with_other_exclusions_than_the_last_ones_says_why_it_is_whole(
     assert again.stats.get("derived_from") == other.id
 
 
-def test_a_line_of_derived_maps_shares_its_root_edges_until_it_wrote_too_many(
+def test_a_line_of_derived_maps_shares_its_root_rows_until_it_wrote_too_many(
         tmp_path: Path, monkeypatch) -> None:
-    """A derived map writes only the edges its relinked files draw and reads the others from
-    the whole map its line started at; once the line's own rows pass their share of the
-    root's, the next map copies every edge and starts a line of its own. Either way its
-    edges are a whole map's."""
+    """A derived map writes only the nodes and edges of its relinked files (and its external
+    dependencies) and reads the others from the whole map its line started at; once the
+    line's own rows pass their share of the root's, the next map copies every row and starts
+    a line of its own. Either way its nodes and edges are a whole map's."""
     from workbench.store import snapshots
 
     rng = random.Random(7)
@@ -396,29 +396,32 @@ def test_a_line_of_derived_maps_shares_its_root_edges_until_it_wrote_too_many(
     derived, whole = _pair(tmp_path, repo)
     db = derived.store.db
 
-    def layout(snapshot_id: int) -> tuple:
-        """(its root or None, the edges it wrote itself, all its edges)"""
-        root = db.query("SELECT root_id FROM edge_roots WHERE snapshot_id = ?", [snapshot_id])
-        own = db.query("SELECT count(*) FROM edge_rows WHERE snapshot_id = ?", [snapshot_id])
-        every = db.query("SELECT count(*) FROM edges WHERE snapshot_id = ?", [snapshot_id])
+    def layout(snapshot_id: int, rows: str, view: str) -> tuple:
+        """(its root or None, the rows it wrote itself, all its rows)"""
+        root = db.query(f"SELECT root_id FROM {rows[:4]}_roots WHERE snapshot_id = ?",
+                        [snapshot_id])
+        own = db.query(f"SELECT count(*) FROM {rows} WHERE snapshot_id = ?", [snapshot_id])
+        every = db.query(f"SELECT count(*) FROM {view} WHERE snapshot_id = ?", [snapshot_id])
         return (root[0][0] if root else None, own[0][0], every[0][0])
 
     first = derived.snapshot("p").id
-    seen = []
-    monkeypatch.setattr(snapshots, "MAX_OWN_EDGE_SHARE", 1.0)  # a small project's share
+    seen = {"edge_rows": [], "node_rows": []}
+    monkeypatch.setattr(snapshots, "MAX_OWN_SHARE", 1.0)  # a small project's share
     for round_ in range(4):
         if round_ == 2:  # the line has rows of its own now: the next map copies them all
-            monkeypatch.setattr(snapshots, "MAX_OWN_EDGE_SHARE", 0.0)
+            monkeypatch.setattr(snapshots, "MAX_OWN_SHARE", 0.0)
         for m in rng.sample(modules, k=2):
             write(repo, {_path(m): _source(rng, m, modules)})
         commit(repo, f"round {round_}", date=f"2026-01-{round_ + 2:02d}T12:00:00+00:00")
         a, b = derived.map("p"), whole.map("p")
         assert a.stats.get("derived_from") is not None
         _same_maps(derived, whole, a, b)
-        seen.append((a.id, *layout(a.id)))
-    (_, root1, own1, all1), (_, root2, _, _), (three, root3, own3, all3), \
-        (_, root4, own4, all4) = seen
-    assert root1 == first and root2 == first  # shared, their own rows a few
-    assert 0 < own1 < all1
-    assert root3 is None and own3 == all3  # copied: a line of its own
-    assert root4 == three and own4 < all4
+        for rows, view in (("edge_rows", "edges"), ("node_rows", "nodes")):
+            seen[rows].append((a.id, *layout(a.id, rows, view)))
+    for rows in seen:
+        (_, root1, own1, all1), (_, root2, _, _), (three, root3, own3, all3), \
+            (_, root4, own4, all4) = seen[rows]
+        assert root1 == first and root2 == first, rows  # shared, their own rows a few
+        assert 0 < own1 < all1, rows
+        assert root3 is None and own3 == all3, rows  # copied: a line of its own
+        assert root4 == three and own4 < all4, rows

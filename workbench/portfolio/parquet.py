@@ -33,7 +33,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..store.database import registered
-from ..store.snapshots import EDGE_ROWS
+from ..store.snapshots import EDGE_ROWS, NODE_ROWS
 
 #: Tables of one snapshot (keyed by snapshot id in the database).
 SNAPSHOT_TABLES = ("files", "nodes", "edges", "file_metrics", "snapshot_refs",
@@ -227,9 +227,10 @@ class Ingestor:
                      getattr(job, "id", None), json.dumps(stored)]).fetchone()[0]
                 for name in ("files", "nodes", "edges", "file_metrics", "snapshot_mailmaps"):
                     if name in tables:  # manifests written before a table existed lack it
-                        # edges is a view; a whole map's are its own rows (edge_rows)
-                        rows += self._append(cur, EDGE_ROWS if name == "edges" else name,
-                                             tables[name], {"snapshot_id": snapshot_id})
+                        # nodes and edges are views; a whole map's are its own rows
+                        table = {"nodes": NODE_ROWS, "edges": EDGE_ROWS}.get(name, name)
+                        rows += self._append(cur, table, tables[name],
+                                             {"snapshot_id": snapshot_id})
                 cur.execute("INSERT INTO snapshot_refs (snapshot_id, ref, default_head) VALUES "
                             "(?, ?, ?)", [snapshot_id, ref, default_head])
                 rows += self._append(cur, "file_facts", tables["file_facts"], {})

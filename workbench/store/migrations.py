@@ -795,7 +795,47 @@ MIGRATIONS: tuple[Migration, ...] = (
         " none of the current chunks (NULL for older rows: built again)",
         "ALTER TABLE search_indexes ADD COLUMN chunker_version INTEGER",
     ),
+    Migration(
+        32,
+        "a derived map shares the nodes below its files with the whole map it comes from, as"
+        " its edges: node_rows holds what each snapshot wrote (a derived map: its files' nodes,"
+        " whose metrics change with any import, its relinked files' and its external"
+        " dependencies), node_roots names the whole map a derived one reads the others from,"
+        " node_masks the Python files linked again since (whose nodes it leaves out); nodes"
+        " is the view that joins them, as before",
+        """
+        ALTER TABLE nodes RENAME TO node_rows;
+        CREATE TABLE node_roots (
+            snapshot_id BIGINT PRIMARY KEY,
+            root_id BIGINT NOT NULL
+        );
+        CREATE TABLE node_masks (
+            snapshot_id BIGINT NOT NULL,
+            path VARCHAR NOT NULL
+        );
+        CREATE VIEW node_layers AS
+            SELECT snapshot_id, id, kind, name, parent, path, line_start, line_end, language,
+                   lines, problem, attrs, code_lines, comment_lines, blank_lines, complexity,
+                   fan_in, fan_out, pagerank, community, depth, 1 AS layer, rowid AS seq
+            FROM node_rows
+            UNION ALL
+            SELECT r.snapshot_id, n.id, n.kind, n.name, n.parent, n.path, n.line_start,
+                   n.line_end, n.language, n.lines, n.problem, n.attrs, n.code_lines,
+                   n.comment_lines, n.blank_lines, n.complexity, n.fan_in, n.fan_out,
+                   n.pagerank, n.community, n.depth, 0, n.rowid
+            FROM node_roots r JOIN node_rows n ON n.snapshot_id = r.root_id
+            LEFT JOIN node_masks k ON k.snapshot_id = r.snapshot_id AND k.path = n.path
+            WHERE n.kind NOT IN ('external', 'file', 'module', 'package')
+              AND (k.path IS NULL OR n.language IS DISTINCT FROM 'python');
+        CREATE VIEW nodes AS
+            SELECT snapshot_id, id, kind, name, parent, path, line_start, line_end, language,
+                   lines, problem, attrs, code_lines, comment_lines, blank_lines, complexity,
+                   fan_in, fan_out, pagerank, community, depth
+            FROM node_layers;
+        """,
+    ),
 )
+
 
 LATEST_VERSION = max(m.version for m in MIGRATIONS)
 

@@ -94,7 +94,8 @@ class ProjectsTable:
 
         def delete(cur):
             snaps = "SELECT id FROM snapshots WHERE project_id = ?"
-            for table in ("edge_rows", "edge_roots", "edge_masks", "nodes", "files",
+            for table in ("edge_rows", "edge_roots", "edge_masks", "node_rows", "node_roots",
+                          "node_masks", "files",
                           "file_metrics", "snapshot_mailmaps",
                           "search_indexes", "snapshot_summaries", "link_records", "module_links",
                           "history_records"):
