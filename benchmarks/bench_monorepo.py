@@ -21,12 +21,16 @@ and 100,000 commits), then, each in a fresh process as a command would run:
    load of the snapshot's query index.
 
 The floor of the history part, one ``git log --numstat`` process over the same commits, is
-timed in the same run. Prints a markdown table with the goals beside each figure.
+timed in the same run. The workbench's bytecode is compiled first (``compileall``), as a
+wheel install leaves it and as ``bench_speed.py`` does: otherwise, where
+``PYTHONDONTWRITEBYTECODE`` is set, every re-map process compiles again from source the modules
+changed since the last compile. Prints a markdown table with the goals beside each figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -193,6 +197,7 @@ def main() -> int:
                              "(the default 600 s may not cover mining a million commits on a busy machine)")
     args = parser.parse_args()
 
+    compileall.compile_dir(Path(__file__).resolve().parents[1] / "workbench", quiet=1)
     spec = MonoSpec.scaled(args.scale)
     started = time.perf_counter()
     built = ensure_monorepo(args.bench_dir / "monorepo", spec)
