@@ -23,14 +23,19 @@ so that SQL can filter and sort by them:
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..domain import EdgeKind, FILE_KINDS
 from .tables import EdgeSet, NodeSet
+
+if TYPE_CHECKING:  # pragma: no cover
+    # imported where Louvain runs: a map of a larger graph, as a monorepo's re-map, needs
+    # none of networkx (0.1-0.2 s of a fresh process, on the map's own thread)
+    import networkx as nx
 
 
 def prewarm() -> threading.Thread:
@@ -353,6 +358,8 @@ def structural_metrics(files: list[str] | pa.Array | pa.ChunkedArray,
     src, dst = src[order], dst[order]
     rank = pagerank(n, src, dst) if len(src) else np.full(n, 1 / n)
     if n <= LOUVAIN_MAX_FILES and len(src):
+        import networkx as nx
+
         names = files.to_pylist()
         community = _numbered(nx.community.louvain_communities(
             _louvain_graph(names, src, dst), seed=42), names)
@@ -420,6 +427,8 @@ def _louvain_graph(files: list[str], src: np.ndarray, dst: np.ndarray) -> "nx.Gr
     """The undirected file graph as networkx's ``DiGraph.to_undirected`` would make it: the
     same node order and, through the edges taken source by source in node order, the same
     neighbour order, on which Louvain's result depends."""
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(files)
     order = np.argsort(src, kind="stable")

@@ -122,10 +122,10 @@ def _load_map_modules() -> None:
     """Import what building a map needs (about a second of a fresh process's time)."""
     import pandas  # noqa: F401
 
-    from . import build  # noqa: F401 - Arrow, networkx
+    from . import build  # noqa: F401 - Arrow
     from .metrics import prewarm
 
-    prewarm().join()  # what PageRank and Louvain import (scipy)
+    prewarm().join()  # what PageRank and Louvain import (scipy, networkx)
 
 
 def _load_early(clones: Clones, project_name: str) -> Background | None:
