@@ -396,10 +396,9 @@ def test_a_line_of_derived_maps_shares_its_root_rows_until_it_wrote_too_many(
     derived, whole = _pair(tmp_path, repo)
     db = derived.store.db
 
-    def layout(snapshot_id: int, rows: str, view: str) -> tuple:
+    def layout(snapshot_id: int, rows: str, roots: str, view: str) -> tuple:
         """(its root or None, the rows it wrote itself, all its rows)"""
-        root = db.query(f"SELECT root_id FROM {rows[:4]}_roots WHERE snapshot_id = ?",
-                        [snapshot_id])
+        root = db.query(f"SELECT root_id FROM {roots} WHERE snapshot_id = ?", [snapshot_id])
         own = db.query(f"SELECT count(*) FROM {rows} WHERE snapshot_id = ?", [snapshot_id])
         every = db.query(f"SELECT count(*) FROM {view} WHERE snapshot_id = ?", [snapshot_id])
         return (root[0][0] if root else None, own[0][0], every[0][0])
@@ -416,8 +415,9 @@ def test_a_line_of_derived_maps_shares_its_root_rows_until_it_wrote_too_many(
         a, b = derived.map("p"), whole.map("p")
         assert a.stats.get("derived_from") is not None
         _same_maps(derived, whole, a, b)
-        for rows, view in (("edge_rows", "edges"), ("node_rows", "nodes")):
-            seen[rows].append((a.id, *layout(a.id, rows, view)))
+        for rows, roots, view in (("edge_rows", "edge_roots", "edges"),
+                                  ("node_rows", "node_roots", "nodes")):
+            seen[rows].append((a.id, *layout(a.id, rows, roots, view)))
     for rows in seen:
         (_, root1, own1, all1), (_, root2, _, _), (three, root3, own3, all3), \
             (_, root4, own4, all4) = seen[rows]

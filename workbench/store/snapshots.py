@@ -71,7 +71,8 @@ MAX_OWN_SHARE = 0.25
 
 #: The kinds of the nodes a derived map shares with its root (the view ``node_layers`` of
 #: schema 32 reads no others from it): neither files nor external dependencies.
-_SHARED_NODES = "kind NOT IN ('external', 'file', 'module', 'package')"
+_SHARED_NODES = ("kind NOT IN ('external', "
+                 + ", ".join(f"'{kind}'" for kind in sorted(FILE_KINDS)) + ")")
 
 
 #: The nodes of a snapshot whose file was parsed with a problem (a syntax error, bytes that
