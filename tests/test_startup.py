@@ -108,3 +108,18 @@ def test_the_first_command_on_a_new_data_directory_loads_nothing_heavy(tmp_path:
                                ".schema_version()"))
     assert loaded == {"status": [], "store": []}
     assert (tmp_path / "other" / "wb.duckdb").exists()
+
+
+def test_a_large_clone_loads_what_its_remap_needs_before_the_fetch_and_no_networkx():
+    """Before a large clone's fetch a re-map loads the modules its history, plan and linking
+    ask for first; networkx, which only Louvain on a small graph needs, waits for a whole map
+    (its parse), where it loads beside the parse as before."""
+    loaded = _loaded(
+        ("before fetch", "from workbench.mapping.service import _load_map_modules\n"
+                         "_load_map_modules(True)\n"
+                         "assert 'workbench.history.service' in sys.modules\n"
+                         "assert 'workbench.mapping.derive' in sys.modules"),
+        ("whole map", "_load_map_modules()"))
+    assert "networkx" not in loaded["before fetch"]
+    assert {"pandas", "pyarrow", "scipy", "pathspec"} <= set(loaded["before fetch"])
+    assert "networkx" in loaded["whole map"]

@@ -38,15 +38,17 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
 
 
-def prewarm() -> threading.Thread:
-    """Import what PageRank and Louvain need (scipy: ~0.2 s) on a background thread.
+def prewarm(*, louvain: bool = True) -> threading.Thread:
+    """Import what PageRank (scipy: ~0.2 s) and, with ``louvain``, Louvain (networkx:
+    0.3-0.4 s) need, on a background thread.
 
     Called when parsing starts: the main thread then mostly waits on the parser workers, so
     the import overlaps with them instead of delaying the map's last step.
     """
 
     def load() -> None:
-        import networkx.algorithms.community  # noqa: F401
+        if louvain:
+            import networkx.algorithms.community  # noqa: F401
         import scipy.sparse  # noqa: F401
 
     thread = threading.Thread(target=load, name="workbench-prewarm", daemon=True)

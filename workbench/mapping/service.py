@@ -118,14 +118,28 @@ class _HistoryMiner:
         return self._added, self._prepared
 
 
-def _load_map_modules() -> None:
-    """Import what building a map needs (about a second of a fresh process's time)."""
+def _load_map_modules(before_fetch: bool = False) -> None:
+    """Import what building a map needs (about a second of a fresh process's time).
+
+    ``before_fetch``: loaded before the fetch of a large clone (:func:`_load_early`), whose
+    map is most often derived from a larger graph: networkx, which only Louvain needs (graphs
+    of at most :data:`~.metrics.LOUVAIN_MAX_FILES` files), is left out (0.3-0.9 s of the
+    interpreter that the derivation's linking waited for and its history's update competed
+    with; a whole map loads it beside its parse), and what a re-map's threads ask for first
+    comes first."""
     import pandas  # noqa: F401
 
+    if before_fetch:
+        # what a re-map's threads ask for first once the commit is fetched: the history's
+        # (its mining starts with this module) and the plan's (derive; pathspec, whose
+        # patterns are compiled when the plan excludes its first path)
+        from ..history import service  # noqa: F401
+        from . import derive  # noqa: F401
+        import pathspec  # noqa: F401
     from . import build  # noqa: F401 - Arrow
     from .metrics import prewarm
 
-    prewarm().join()  # what PageRank and Louvain import (scipy, networkx)
+    prewarm(louvain=not before_fetch).join()  # what PageRank (scipy) and Louvain (networkx) import
 
 
 def _load_early(clones: Clones, project_name: str) -> Background | None:
@@ -144,7 +158,7 @@ def _load_early(clones: Clones, project_name: str) -> Background | None:
 
     if clones.exists(project_name) and not worth_a_commit_graph(clones.path_for(project_name)):
         return None
-    return Background(_load_map_modules)
+    return Background(_load_map_modules, True)
 
 
 def _blamed_files(files, lines_of: dict[str, int], blame: bool) -> dict[str, str] | None:
@@ -362,6 +376,7 @@ class MapService:
 
         # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
         # workers parse, instead of delaying the first parse in a fresh process
+        loaded_early = loading is not None  # without networkx (see _load_map_modules)
         if loading is None:
             loading = Background(_load_map_modules)
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
@@ -389,6 +404,10 @@ class MapService:
                 # a whole map: its parser workers start while git lists the files
                 ahead = WorkerPool(self.config.worker_count,
                                    memory_limit=self.config.worker_memory).start()
+                if loaded_early:  # what Louvain needs, if the graph is small enough
+                    from .metrics import prewarm
+
+                    prewarm()
                 entries = self._list(repo, commit)
                 listing = {e.path: e.blob_sha for e in entries}
             else:
