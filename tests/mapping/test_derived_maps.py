@@ -47,8 +47,12 @@ def _path(module: str) -> str:
     return "src/" + "/".join(parts) + ".py"
 
 
-def _source(rng: random.Random, module: str, modules: list[str]) -> str:
-    """A module that imports, re-exports, defines and calls at random among ``modules``."""
+def _source(rng: random.Random, module: str, modules: list[str],
+            bodies: random.Random | None = None) -> str:
+    """A module that imports, re-exports, defines and calls at random among ``modules``;
+    ``bodies`` (default ``rng``) chooses what the functions' bodies call, so that two
+    ``bodies`` give the same module with other bodies: the same surface."""
+    bodies = bodies or rng
     names = [f"f{i}" for i in range(4)] + [f"C{i}" for i in range(3)]
     lines: list[str] = []
     local: list[str] = []  # names bound at module level
@@ -96,15 +100,16 @@ def _source(rng: random.Random, module: str, modules: list[str]) -> str:
 
     def callee() -> str:
         pool = local + defined
-        form = rng.randrange(5)
+        form = bodies.randrange(5)
         if form == 0 and aliases:
-            return f"{rng.choice(aliases)}.{rng.choice(names)}"
+            return f"{bodies.choice(aliases)}.{bodies.choice(names)}"
         if form == 1 and aliases:
-            return f"{rng.choice(aliases)}.{rng.choice(['C0', 'C1', 'C2'])}.method{rng.randrange(2)}"
+            return (f"{bodies.choice(aliases)}.{bodies.choice(['C0', 'C1', 'C2'])}"
+                    f".method{bodies.randrange(2)}")
         if form == 2 and pool:
-            return f"{rng.choice(pool)}.method{rng.randrange(2)}"
+            return f"{bodies.choice(pool)}.method{bodies.randrange(2)}"
         if pool:
-            return rng.choice(pool)
+            return bodies.choice(pool)
         return "print"
 
     def base() -> str:
@@ -212,6 +217,73 @@ def test_derived_maps_equal_whole_maps(tmp_path: Path, seed: int) -> None:
         _same_maps(derived, whole, a, b)
     # most commits only rewrote Python modules: those maps were derived
     assert kinds.count("derived") >= 3, kinds
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_change_that_keeps_a_modules_surface_links_that_module_alone_again(
+        tmp_path: Path, seed: int) -> None:
+    """Functions' bodies rewritten, a docstring changed and the lines moved: no other module
+    reads any of it, so only the changed modules are linked again, and the map is still the
+    whole map row for row. A round that changes a surface links its readers again too."""
+    rng = random.Random(seed)
+    modules = _modules(rng)
+    shapes = {m: rng.randrange(1 << 30) for m in modules}  # each module's surface, fixed
+
+    def source(module: str, round_: int) -> str:
+        body = _source(random.Random(shapes[module]), module, modules,
+                       bodies=random.Random(rng.randrange(1 << 30)))
+        return f'"""Round {round_}."""\n' + "\n" * rng.randrange(4) + body
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {_path(m): source(m, 0) for m in modules})
+    commit(repo, "first")
+    derived, whole = _pair(tmp_path, repo)
+    spread = 0
+    for round_ in range(1, 6):
+        changed = rng.sample(modules, k=rng.randint(1, 3))
+        if round_ == 4:  # a new surface: the module's readers are linked again
+            shapes[changed[0]] = rng.randrange(1 << 30)
+        write(repo, {_path(m): source(m, round_) for m in changed})
+        commit(repo, f"round {round_}", date=f"2026-01-{round_ + 2:02d}T12:00:00+00:00")
+        a, b = derived.map("p"), whole.map("p")
+        assert "derived_from" in a.stats, a.stats.get("whole_map_because")
+        if round_ == 4:
+            spread = a.stats["relinked"]
+        else:
+            assert a.stats["relinked"] == len(changed)
+        _same_maps(derived, whole, a, b)
+    assert spread >= 1
+
+
+def test_a_modules_surface_is_what_other_modules_may_read_of_it() -> None:
+    """Bodies, docstrings, comments and lines are not part of it; every name a module
+    defines or binds, its bases, decorators, ``__all__`` and its imports are."""
+    from workbench.mapping.parsers import parse
+    from workbench.mapping.python_links import surface
+
+    base = (b"import os\nfrom .impl import f as g\n__all__ = ['C', 'g']\n\n\n"
+            b"class C(Base):\n    @property\n    def m(self):\n        return os.sep\n\n\n"
+            b"def h():\n    return g()\n")
+
+    def of(text: bytes):
+        return surface(parse("python", text))
+
+    same = [b'"""Docs."""\n# a comment\n\n' + base,
+            base.replace(b"return g()", b"return g() + C().m"),
+            base.replace(b"return os.sep", b"x = 1\n        return os.path.sep")]
+    for text in same:
+        assert of(text) == of(base), text
+    other = [base.replace(b"class C(Base)", b"class C(Other)"),
+             base.replace(b"@property\n    ", b""),
+             base.replace(b"['C', 'g']", b"['C']"),
+             base.replace(b"f as g", b"f as g, k"),
+             base.replace(b"import os\n", b"import os.path\n"),
+             base.replace(b"def h():", b"def h2():"),
+             base.replace(b"        return os.sep\n", b"        def inner():\n            pass\n"),
+             base + b"\ndef (:\n"]
+    for text in other:
+        assert of(text) != of(base), text
+    assert surface(None) is None
 
 
 def test_an_import_that_moves_a_module_root_makes_a_whole_map(tmp_path: Path) -> None:

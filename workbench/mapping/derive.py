@@ -6,11 +6,13 @@ the same paths as a stored map made the same way (same map version, exclusions a
 limit) and changed only the contents of Python files (and of files no parser reads), the
 new map is the old one with these Python modules linked again:
 
-* the files whose contents changed, and every module whose rows may read them, by the
-  record each map keeps (:class:`~.python_links.PythonLinks`): the modules whose names or
-  bases are made, through any chain of re-exports, of a changed module's (``follows``,
-  followed backwards), and those whose imports, calls or bases looked a name up in one of
-  those (``reads``, one step back);
+* the files whose contents changed, and, for those whose surface changed (what other
+  modules may read of them: :func:`~.python_links.surface`; a function's body or a
+  docstring is not part of it), every module whose rows may read them, by the record each
+  map keeps (:class:`~.python_links.PythonLinks`): the modules whose names or bases are
+  made, through any chain of re-exports, of a changed module's (``follows``, followed
+  backwards), and those whose imports, calls or bases looked a name up in one of those
+  (``reads``, one step back);
 * their facts and those of the modules their names lead into are read from the parse
   cache, only as far as the names lead;
 * the module layout is the old one when the changed imports leave every choice of a module
@@ -54,7 +56,8 @@ from .facts import FileFacts
 from .metrics import structural_metrics
 from .parsers import MANIFESTS
 from .pymodules import ModuleLayout, import_prefixes, module_layout, root_choices
-from .python_links import NotDerivable, PythonLinks, absolute_imports, link_python_part
+from .python_links import (NotDerivable, PythonLinks, absolute_imports, link_python_part,
+                           surface)
 from .scan import SUBMODULE_REASON, SYMLINK_REASON, classify, fact_key
 from .tables import EdgeSet, MapTables, NodeSet, ScannedFile
 
@@ -299,7 +302,12 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     module_of = layout.names
     modules = base.modules
     start = {module_of.get(f.path, f.path) for f in changed_py}
-    affected = _affected(start, modules)
+    # a changed module whose surface is the same (a function's body, a docstring, lines
+    # moved) changes no other module's links: only it is linked again
+    spreading = {module_of.get(f.path, f.path) for f in changed_py
+                 if f.path not in old_facts
+                 or surface(old_facts[f.path]) != surface(scanned[f.path].facts)}
+    affected = _affected(spreading, modules) | start
     if len(affected) > max(MAX_SHARE * len(python), MIN_REFUSED):
         return f"{len(affected):,} of {len(python):,} Python modules to link again"
     cycles = frozenset(m for m, (_, _, _, cycle) in modules.items() if cycle)

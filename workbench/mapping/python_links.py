@@ -63,6 +63,27 @@ class _Scope:
         self.exports = frozenset(exports) if exports is not None else None
 
 
+def surface(facts: FileFacts | None) -> tuple | None:
+    """What linking another module may read of this module's facts (None: no facts).
+
+    Another module's lookups go through a module's :class:`_Scope` only: its definitions
+    (which names exist, of what kind, nested where, with which bases and decorators), its
+    import statements (the names they bind, re-export or bring in with ``*``) and its literal
+    ``__all__``. Lines, sizes, complexity, the docstring and the calls a module makes itself
+    are read only when the module itself is linked. So two versions of a file with the same
+    surface (a function's body changed, a comment added, the lines moved) leave every other
+    module's links as they were. Its parse ``problem`` is part of it: a file that stops or
+    starts parsing changes it.
+    """
+    if facts is None:
+        return None
+    return (
+        tuple((d.kind, d.name, d.qualname, d.parent, d.decorators, d.bases)
+              for d in facts.definitions),
+        tuple((i.target, i.names, i.level, i.kind, i.aliases, i.context) for i in facts.imports),
+        facts.extra.get("all"), facts.problem)
+
+
 class NotDerivable(Exception):
     """A partial link met what only a whole link answers the same way (a cycle of re-exports
     or bases, whose answers depend on the order modules are linked in)."""
