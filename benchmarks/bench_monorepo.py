@@ -1,7 +1,7 @@
 """A monorepo on one machine: 100,000 files, 1,000,000 commits, mapped from an empty database.
 
     .venv/bin/python benchmarks/bench_monorepo.py [--scale 1.0] [--queries 200] [--remaps 3]
-        [--bench-dir data/bench] [--keep]
+        [--body-remaps 3] [--bench-dir data/bench] [--keep]
 
 Builds (once, cached under ``<bench-dir>/monorepo/``) the repository of
 ``monorepo_synth.MonoSpec.scaled(scale)`` with ``git fast-import`` (``--scale 0.1``: 10,000 files
@@ -15,8 +15,10 @@ and 100,000 commits), then, each in a fresh process as a command would run:
 2. ``--remaps`` times (3): one more commit (one file edited, another each time) in the
    source, then a re-map: the fetch, the new commit's history, the changed file parsed, a new
    snapshot derived from the last; the median is the row, every time beside it (a single
-   re-map moves by a second on a shared two-core machine). Then the last commit mapped whole
-   (``force``), the re-map without derivation, for comparison;
+   re-map moves by a second on a shared two-core machine). Then ``--body-remaps`` times (3)
+   a commit that changes only the body of the last edited module's function (its surface
+   kept: no other module is linked again), the common commit. Then the last commit mapped
+   whole (``force``), the re-map without derivation, for comparison;
 3. ``impact`` on ``--queries`` random modules of the new snapshot (p50 / p95), after the cold
    load of the snapshot's query index.
 
@@ -34,6 +36,7 @@ import compileall
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -189,6 +192,9 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--remaps", type=int, default=3,
                         help="re-maps after one more commit each; the row is their median")
+    parser.add_argument("--body-remaps", type=int, default=3,
+                        help="re-maps after an edit of a function's body only (the module's "
+                             "surface kept)")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--keep", action="store_true", help="keep the data directory and the source")
     parser.add_argument("--no-floor", action="store_true", help="skip timing git log --numstat")
@@ -233,6 +239,16 @@ def main() -> int:
         # its time, process and memory
         again, again_wall, again_mem = sorted(remaps, key=lambda r: r[0]["seconds"])[len(remaps) // 2]
         every = [r[0]["seconds"] for r in remaps]
+        # the common commit: a function's body changed, the module's surface (its names,
+        # imports, __all__) kept, so no other module is linked again
+        bodies = []
+        for n in range(max(0, args.body_remaps)):
+            add_commit(source, listed[5 + max(1, args.remaps) - 1],
+                       b'"""Edited, body %d."""\nfrom os import path\n\n\ndef helper():\n'
+                       b'    return path.sep * %d\n' % (n, n + 2))
+            bodies.append(run_child(MAP, str(data), "mono", env=env))
+            print(f"body-only re-map {n + 1}: {json.dumps(bodies[-1][0])} process "
+                  f"{bodies[-1][1]:.1f}s", file=sys.stderr, flush=True)
         # the same commit mapped whole (a new snapshot, nothing derived): what derivation saves
         whole, whole_wall, whole_mem = run_child(MAP, str(data), "mono",
                                                  env={**env, "BENCH_FORCE": "1"})
@@ -268,6 +284,12 @@ def main() -> int:
     print(f"| re-map after one more commit, median of {len(every)} (one file each; {how}; every "
           f"one: {', '.join(f'{t:.2f}' for t in every)} s) | {again['seconds']:.2f} s | < 5 s |")
     print(f"| re-map, whole process / its peak memory (all) | {again_wall:.1f} s / {again_mem.total / 2**20:,.0f} MB | |")
+    if bodies:
+        times = [r[0]["seconds"] for r in bodies]
+        linked = sorted({int(r[0]["stats"].get("relinked", 0)) for r in bodies})
+        print(f"| re-map after an edit of a function's body only, median of {len(times)} (the same "
+              f"module; {' / '.join(f'{n:,}' for n in linked)} linked again; every one: "
+              f"{', '.join(f'{t:.2f}' for t in times)} s) | {statistics.median(times):.2f} s | |")
     print(f"| re-map, longest hold of the database file | {again['longest_hold']:.2f} s | |")
     print(f"| the last commit mapped whole (`--force`), for comparison | {whole['seconds']:.2f} s "
           f"({whole['seconds'] / again['seconds']:.1f} × the median re-map) | |")
