@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -265,9 +266,11 @@ class MapService:
                                      default_head)
             else:
                 try:
-                    result = self._map_commit(job, project, repo, branch, ref, commit,
-                                              started, excluder, given, default_head,
-                                              whole=force, loading=loading)
+                    with ExitStack() as paused:
+                        result = self._map_commit(job, project, repo, branch, ref, commit,
+                                                  started, excluder, given, default_head,
+                                                  whole=force, loading=loading,
+                                                  paused=paused)
                 finally:
                     thaw()  # what the map's steps froze (collector_paused)
         except WorkbenchError as exc:
@@ -367,10 +370,12 @@ class MapService:
     def _map_commit(self, job: Job, project: Project, repo: Path, branch: str | None,
                     ref: str | None, commit: str, started: float, excluder: Excluder,
                     given: str, default_head: bool, *, whole: bool = False,
-                    loading: Background | None = None) -> dict:
+                    loading: Background | None = None,
+                    paused: ExitStack | None = None) -> dict:
         """Map ``commit``: derived from the project's last map when it can be (see
         :mod:`.derive`; never when ``whole``), else a whole map. ``loading``: the map's
-        modules already loading (:func:`_load_early`)."""
+        modules already loading (:func:`_load_early`). ``paused``: where the cyclic
+        collector's pause for a derived map is entered (until the caller closes it)."""
         from .scan import scan
         from .workers import WorkerPool
 
@@ -395,12 +400,21 @@ class MapService:
         # listed only for a whole map: on a monorepo, listing and comparing every file took
         # the map's thread more than a second, whatever the commit changed)
         base_read = None if whole else Background(self._derivation_base, project, excluder)
+        if base_read is not None and paused is not None:
+            # a derived map's threads (the base's read, the plan, the linking, the history's
+            # update) allocate millions of small objects beside a heap that holds the base's
+            # link record: each full collection walked all of it (0.3 s of a monorepo's
+            # re-map, under contention). Objects are still freed by reference counting; the
+            # collector runs again once the map is written, or as soon as it turns out whole.
+            paused.enter_context(collector_paused(freeze=True))
         entries = None
         ahead: WorkerPool | None = None
         try:
             planned = None if base_read is None else self._plan(repo, commit, excluder,
                                                                 base_read)
             if planned is None or isinstance(planned, str):
+                if paused is not None:
+                    paused.close()  # a whole map pauses the collector step by step
                 # a whole map: its parser workers start while git lists the files
                 ahead = WorkerPool(self.config.worker_count,
                                    memory_limit=self.config.worker_memory).start()
