@@ -12,6 +12,7 @@ Commits that add a file or change a file of another language must be whole maps,
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -224,7 +225,8 @@ def test_a_change_that_keeps_a_modules_surface_links_that_module_alone_again(
         tmp_path: Path, seed: int) -> None:
     """Functions' bodies rewritten, a docstring changed and the lines moved: no other module
     reads any of it, so only the changed modules are linked again, and the map is still the
-    whole map row for row. A round that changes a surface links its readers again too."""
+    whole map row for row. The last round renames a function or class another module
+    looked up: that reader is linked again too."""
     rng = random.Random(seed)
     modules = _modules(rng)
     shapes = {m: rng.randrange(1 << 30) for m in modules}  # each module's surface, fixed
@@ -235,29 +237,108 @@ def test_a_change_that_keeps_a_modules_surface_links_that_module_alone_again(
         return f'"""Round {round_}."""\n' + "\n" * rng.randrange(4) + body
 
     repo = init_repo(tmp_path / "repo")
-    write(repo, {_path(m): source(m, 0) for m in modules})
+    sources = {m: source(m, 0) for m in modules}
+    write(repo, {_path(m): text for m, text in sources.items()})
     commit(repo, "first")
     derived, whole = _pair(tmp_path, repo)
     last = derived.snapshot("p").id
     for round_ in range(1, 6):
         changed = rng.sample(modules, k=rng.randint(1, 3))
-        if round_ == 4:
-            # a new surface for a module other modules read: its readers are linked again
-            reads = derived.store.links.read(last).modules
-            read = sorted({other for m, (looked_up, _, _, _) in reads.items()
-                           for other in looked_up if other in modules and other != m})
-            changed = [rng.choice(read)]
-            shapes[changed[0]] = rng.randrange(1 << 30)
-        write(repo, {_path(m): source(m, round_) for m in changed})
+        edits = {m: source(m, round_) for m in changed}
+        if round_ == 5:  # the last: later rounds would make its old surface again
+            # a function or class another module looked up, renamed: that reader is linked
+            # again with the module (the record names who looked up what)
+            rows = derived.store.links.read(last).modules
+            looked_up = sorted(
+                (other, name) for m, row in rows.items() for other, _, name in
+                (key.rpartition(":") for key in row[4]) if other in sources and other != m
+                and re.search(rf"^(def|class) {re.escape(name)}\b", sources[other], re.M))
+            other, name = rng.choice(looked_up)
+            changed = [other]
+            edits = {other: re.sub(rf"^(def|class) {re.escape(name)}\b", rf"\1 {name}_renamed",
+                                   sources[other], flags=re.M)}
+        sources.update(edits)
+        write(repo, {_path(m): text for m, text in edits.items()})
         commit(repo, f"round {round_}", date=f"2026-01-{round_ + 2:02d}T12:00:00+00:00")
         a, b = derived.map("p"), whole.map("p")
         assert "derived_from" in a.stats, a.stats.get("whole_map_because")
-        if round_ == 4:
+        if round_ == 5:
             assert a.stats["relinked"] > len(changed)
         else:
             assert a.stats["relinked"] == len(changed)
         _same_maps(derived, whole, a, b)
         last = a.id
+
+
+def test_a_changed_surface_links_again_only_the_readers_of_the_names_it_changed(
+        tmp_path: Path) -> None:
+    """Each reader looks up other names of ``lib.core``; each commit changes some of them
+    (a new function, a renamed one, a class's base, an import's binding, ``from x import *``)
+    and only the readers of a changed name are linked again, the map still the whole map."""
+    core = ("from lib.base import Base, Other\nfrom lib import base as b\n\n\n"
+            "def f():\n    return 1\n\n\ndef g():\n    return 2\n\n\n"
+            "class C(Base):\n    def own(self):\n        return 3\n")
+    readers = {
+        "src/app/uses_f.py": "from lib import core\n\n\ndef run():\n    return core.f()\n",
+        "src/app/uses_g.py": "from lib import core\n\n\ndef run():\n    return core.g()\n",
+        "src/app/uses_method.py": ("import lib.core\n\n\ndef run():\n"
+                                   "    return lib.core.C.shared()\n"),
+        "src/app/uses_b.py": "from lib import core\n\n\ndef run():\n    return core.b.helper()\n",
+    }
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {"src/lib/__init__.py": "", "src/app/__init__.py": "", "src/lib/core.py": core,
+                 "src/lib/base.py": ("class Base:\n    def shared(self):\n        return 0\n\n\n"
+                                     "class Other:\n    def shared(self):\n        return 9\n\n\n"
+                                     "def helper():\n    return 4\n"),
+                 "src/lib/extra.py": "def helper():\n    return 5\n\n\ndef g():\n    return 6\n",
+                 **readers})
+    commit(repo, "first")
+    derived, whole = _pair(tmp_path, repo)
+    steps = [  # (the new core, the readers of what it changed since the last: linked again)
+        (core + "\n\ndef h():\n    return 7\n", set()),
+        (core.replace("def g():", "def g2():") + "\n\ndef h():\n    return 7\n", {"uses_g"}),
+        (core.replace("class C(Base)", "class C(Other)"), {"uses_g", "uses_method"}),
+        (core.replace("class C(Other)", "class C(Base)").replace(
+            "from lib import base as b", "from lib import extra as b"),
+         {"uses_method", "uses_b"}),
+        (core.replace("from lib import base as b", "from lib import extra as b")
+         + "from lib.extra import *\n", {"uses_f", "uses_g", "uses_method", "uses_b"}),
+    ]
+    for round_, (text, readers_again) in enumerate(steps, start=1):
+        write(repo, {"src/lib/core.py": text})
+        commit(repo, f"round {round_}", date=f"2026-01-{round_ + 2:02d}T12:00:00+00:00")
+        a, b = derived.map("p"), whole.map("p")
+        assert "derived_from" in a.stats, a.stats.get("whole_map_because")
+        assert a.stats["relinked"] == 1 + len(readers_again), round_
+        _same_maps(derived, whole, a, b)
+        rows = derived.store.links.read(a.id).modules
+        assert "lib.core:f" in rows["app.uses_f"][4]
+
+
+def test_a_modules_changed_names_are_those_a_lookup_may_answer_otherwise() -> None:
+    from workbench.mapping.parsers import parse
+    from workbench.mapping.python_links import changed_names
+
+    base = (b"import os\nfrom .impl import f as g\nfrom .kinds import Base\n\n\n"
+            b"class C(Base):\n    def m(self):\n        return os.sep\n\n\n"
+            b"def h():\n    return g()\n")
+
+    def names(text: bytes):
+        return changed_names(parse("python", base), parse("python", text))
+
+    assert names(base.replace(b"return g()", b"return g() + 1")) == frozenset()
+    assert names(base + b"\n\ndef k():\n    pass\n") == {"k"}
+    assert names(base.replace(b"def h():", b"def h2():")) == {"h", "h2"}
+    assert names(base.replace(b"f as g", b"f2 as g")) == {"g"}
+    assert names(base.replace(b"def m(self)", b"def m2(self)")) == {"C.m", "C.m2"}
+    # a class's bases are looked up in the module: a changed binding of one changes it
+    assert names(base.replace(b"import Base", b"import Base2 as Base")) == {"Base", "C"}
+    assert names(base.replace(b"class C(Base)", b"class C(object)")) == {"C"}
+    assert names(base.replace(b"import os\n", b"import os.path\n")) == {"os"}
+    for anything in (base + b"from .more import *\n", base + b"__all__ = ['C']\n",
+                     base + b"\ndef (:\n"):
+        assert names(anything) is None, anything
+    assert changed_names(None, parse("python", base)) is None
 
 
 def test_a_modules_surface_is_what_other_modules_may_read_of_it() -> None:

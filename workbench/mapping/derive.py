@@ -12,7 +12,9 @@ new map is the old one with these Python modules linked again:
   map keeps (:class:`~.python_links.PythonLinks`): the modules whose names or bases are
   made, through any chain of re-exports, of a changed module's (``follows``, followed
   backwards), and those whose imports, calls or bases looked a name up in one of those
-  (``reads``, one step back);
+  (``reads``, one step back); of a changed module's own readers, only those that looked up
+  one of its changed names (:func:`~.python_links.changed_names`: a name defined, bound
+  by an import or given bases otherwise);
 * their facts and those of the modules their names lead into are read from the parse
   cache, only as far as the names lead;
 * the module layout is the old one when the changed imports leave every choice of a module
@@ -56,8 +58,8 @@ from .facts import FileFacts
 from .metrics import structural_metrics
 from .parsers import MANIFESTS
 from .pymodules import ModuleLayout, import_prefixes, module_layout, root_choices
-from .python_links import (NotDerivable, PythonLinks, absolute_imports, link_python_part,
-                           surface)
+from .python_links import (NotDerivable, PythonLinks, absolute_imports, changed_names,
+                           link_python_part, surface)
 from .scan import SUBMODULE_REASON, SYMLINK_REASON, classify, fact_key
 from .tables import EdgeSet, MapTables, NodeSet, ScannedFile
 
@@ -219,7 +221,7 @@ class DerivedMap:
     edges: EdgeSet  # the edges leaving those nodes
     layout: ModuleLayout
     calls: tuple[int, int, int]  # calls resolved, unresolved, builtin (every language)
-    modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]  # module_links
+    modules: dict[str, tuple]  # module_links rows (see LinkRecord.modules)
 
 
 def plan(base: Callable[[], LinkRecord], base_files: pa.Table,
@@ -309,15 +311,18 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     modules = base.modules
     start = {module_of.get(f.path, f.path) for f in changed_py}
     # a changed module whose surface is the same (a function's body, a docstring, lines
-    # moved) changes no other module's links: only it is linked again
-    spreading = {module_of.get(f.path, f.path) for f in changed_py
-                 if f.path not in old_facts
-                 or surface(old_facts[f.path]) != surface(scanned[f.path].facts)}
+    # moved) changes no other module's links: only it is linked again; one whose surface
+    # changed, the links of those that read the names it changed
+    spreading = {}
+    for f in changed_py:
+        old, new = old_facts.get(f.path), scanned[f.path].facts
+        if f.path not in old_facts or surface(old) != surface(new):
+            spreading[module_of.get(f.path, f.path)] = changed_names(old, new)
     affected = _affected(spreading, modules) | start
     if len(affected) > max(MAX_SHARE * len(python), MIN_REFUSED):
         return f"{len(affected):,} of {len(python):,} Python modules to link again"
-    cycles = frozenset(m for m, (_, _, _, cycle) in modules.items() if cycle)
-    follows = {m: follows for m, (_, follows, _, _) in modules.items() if follows}
+    cycles = frozenset(m for m, row in modules.items() if row[3])
+    follows = {m: row[1] for m, row in modules.items() if row[1]}
     looked_up = {other for m in affected if m in modules for other in modules[m][0]}
     followed = _closure(affected | looked_up, follows)
     if followed & cycles:
@@ -367,7 +372,7 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     # calls: the other languages' as the base counted them, Python's module by module
     keys = ("calls_resolved", "calls_unresolved", "calls_builtin")
     calls = [int(plan.base_stats.get(k, 0)) for k in keys]
-    for module, (_, _, counts, _) in modules.items():
+    for module, (_, _, counts, *_) in modules.items():
         for i in range(3):
             calls[i] -= counts[i]
             if module not in affected:
@@ -382,11 +387,13 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
         if module in path_of:
             rows[module] = (sorted(record.reads.get(module, ())),
                             sorted(record.follows.get(module, ())),
-                            record.calls.get(module, (0, 0, 0)), False)
+                            record.calls.get(module, (0, 0, 0)), False,
+                            sorted(record.read_names.get(module, ())))
     for module, more in record.follows.items():
         if module not in rows:
-            reads, before, counts, cycle = modules.get(module, ([], [], (0, 0, 0), False))
-            rows[module] = (sorted(reads), sorted({*before, *more}), counts, cycle)
+            reads, before, counts, cycle, names = modules.get(
+                module, ([], [], (0, 0, 0), False, []))
+            rows[module] = (sorted(reads), sorted({*before, *more}), counts, cycle, names)
     return DerivedMap(base.snapshot_id, files.replaced(scanned.values()), relinked, nodes,
                       edges, layout, (calls[0], calls[1], calls[2]), rows)
 
@@ -412,21 +419,48 @@ def _weighed(facts: FileFacts | None, weighed: dict[str, int]) -> Counter:
     return Counter(n for n in import_prefixes(absolute_imports(facts)) if n in weighed)
 
 
-def _affected(changed: set[str], modules: dict) -> set[str]:
-    """The modules whose rows may change when the facts of ``changed`` do: those whose names
-    or bases are made, through any chain, of a changed module's (``follows``, backwards), and
-    those that looked a name up in one of them (``reads``, one step back)."""
+def _affected(changed: dict[str, frozenset[str] | None], modules: dict) -> set[str]:
+    """The modules whose rows may change when the facts of ``changed`` do (module -> its
+    :func:`~.python_links.changed_names`, None for any): those whose names or bases are
+    made, through any chain, of a changed module's (``follows``, backwards), those that
+    looked a name up in one of them (``reads``, one step back), and those that looked up a
+    changed name of a changed module (``read_names``; any name, in rows kept without)."""
     if not changed:  # no changed surface: nothing spreads (a pass over every module saved)
         return set()
     followers: dict[str, set[str]] = {}
-    for module, (_, follows, _, _) in modules.items():
-        for other in follows:
+    for module, row in modules.items():
+        for other in row[1]:
             followers.setdefault(other, set()).add(module)
-    names_changed = _closure(changed, followers)
+    # a module that follows a changed one may answer any of its own names otherwise
+    anything = {m for m, names in changed.items() if names is None}
+    for module, names in changed.items():
+        if names is not None:
+            anything.update(followers.get(module, ()))
+    names_changed = _closure(anything, followers)
+    some = {m: names for m, names in changed.items()
+            if names is not None and m not in names_changed}
     # the readers in one pass, without an index of every read (on a monorepo's 50,000
     # modules and 95,000 reads, half the time)
-    return names_changed | {module for module, (reads, _, _, _) in modules.items()
-                            if not names_changed.isdisjoint(reads)}
+    affected = names_changed | set(some)
+    for module, row in modules.items():
+        reads = row[0]
+        if not names_changed.isdisjoint(reads):
+            affected.add(module)
+        elif some and not some.keys().isdisjoint(reads) and _read_changed(row[4], some):
+            affected.add(module)
+    return affected
+
+
+def _read_changed(read_names: list[str] | None, some: dict[str, frozenset[str]]) -> bool:
+    """Whether a module's ``read_names`` (None: not kept) hold a changed name of ``some``."""
+    if read_names is None:
+        return True
+    for key in read_names:
+        module, _, name = key.rpartition(":")
+        names = some.get(module)
+        if names is not None and name in names:
+            return True
+    return False
 
 
 def _closure(start: set[str], step: dict) -> set[str]:
@@ -477,9 +511,9 @@ def metrics_table(derived: DerivedMap, base_pairs: pa.Table) -> pa.Table:
     })
 
 
-def module_rows(modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]
-                ) -> pa.Table:
-    """The ``module_links`` rows of ``modules`` (module -> (reads, follows, calls, cycle))."""
+def module_rows(modules: dict[str, tuple]) -> pa.Table:
+    """The ``module_links`` rows of ``modules`` (module -> (reads, follows, calls, cycle,
+    read names or None))."""
     names = list(modules)
     return pa.table({
         "module": pa.array(names, pa.string()),
@@ -489,17 +523,19 @@ def module_rows(modules: dict[str, tuple[list[str], list[str], tuple[int, int, i
         "calls_unresolved": pa.array([modules[m][2][1] for m in names], pa.int32()),
         "calls_builtin": pa.array([modules[m][2][2] for m in names], pa.int32()),
         "cycle": pa.array([modules[m][3] for m in names], pa.bool_()),
+        "read_names": pa.array([None if modules[m][4] is None else sorted(modules[m][4])
+                                for m in names], pa.list_(pa.string())),
     })
 
 
-def record_rows(record: PythonLinks
-                ) -> dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]:
+def record_rows(record: PythonLinks) -> dict[str, tuple]:
     """A whole link's record as ``module_links`` rows (see :func:`module_rows`)."""
-    rows: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]] = {}
+    rows: dict[str, tuple] = {}
     for module in {*record.reads, *record.follows, *record.calls, *record.cycles}:
         rows[module] = (sorted(record.reads.get(module, ())),
                         sorted(record.follows.get(module, ())),
-                        record.calls.get(module, (0, 0, 0)), module in record.cycles)
+                        record.calls.get(module, (0, 0, 0)), module in record.cycles,
+                        sorted(record.read_names.get(module, ())))
     return rows
 
 

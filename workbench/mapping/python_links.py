@@ -84,6 +84,70 @@ def surface(facts: FileFacts | None) -> tuple | None:
         facts.extra.get("all"), facts.problem)
 
 
+def changed_names(old: FileFacts | None, new: FileFacts | None) -> frozenset[str] | None:
+    """The names of a module another module's lookup may find answered otherwise in ``new``
+    than in ``old`` facts: top-level names and qualnames (``Class.method``), as
+    :attr:`PythonLinks.read_names` keys them; None when any name may be (either has no
+    facts, the parse problem, the literal ``__all__`` or a ``from x import *`` differs).
+
+    A module's answer for a name is made of the definitions at that qualname and the import
+    statements binding that name (in order), as :class:`_Names` reads them; a class's bases
+    are resolved in the module's scope, so a class whose bases name a changed name changes
+    too. What the answer then follows into other modules (re-exports, stars, bases) is
+    their ``follows``, not this. A set that leaves out a name whose answer changed would
+    leave a reader's edges stale: each change of a definition or of a binding counts.
+    """
+    if old is None or new is None or old.problem != new.problem:
+        return None
+    if old.extra.get("all") != new.extra.get("all"):
+        return None
+    (stars_before, parts_before), (stars_after, parts_after) = _name_parts(old), _name_parts(new)
+    if stars_before != stars_after:
+        return None
+    changed = {name for name in parts_before.keys() | parts_after.keys()
+               if parts_before.get(name) != parts_after.get(name)}
+    for facts in (old, new):  # a class whose bases are looked up through a changed name
+        for d in facts.definitions:
+            if d.kind == "class" and d.qualname not in changed and any(
+                    _looked_up_as(d.parent, base.split(".")[0]) & changed for base in d.bases):
+                changed.add(d.qualname)
+    return frozenset(changed)
+
+
+def _name_parts(facts: FileFacts) -> tuple[tuple, dict[str, list]]:
+    """``(the star imports, name -> what makes its answer)`` of one module's facts."""
+    parts: dict[str, list] = {}
+    stars = []
+    for d in facts.definitions:
+        parts.setdefault(d.qualname, []).append(
+            ("def", d.kind, d.name, d.parent, d.decorators, d.bases))
+    for ref in facts.imports:
+        where = (ref.target, ref.level, ref.kind)
+        if ref.names:
+            aliases = ref.aliases or ("",) * len(ref.names)
+            for name, alias in zip(ref.names, aliases):
+                if name == "*":
+                    stars.append(where)
+                else:
+                    parts.setdefault(alias or name, []).append(("from", *where, name))
+        elif ref.aliases:
+            parts.setdefault(ref.aliases[0], []).append(("as", *where))
+        elif ref.target:
+            parts.setdefault(ref.target.split(".")[0], []).append(("import", *where))
+    return tuple(stars), parts
+
+
+def _looked_up_as(parent: str, name: str) -> set[str]:
+    """The qualnames a bare ``name`` is looked up at from inside ``parent`` (see
+    :func:`_lookup`): each enclosing scope's, then the module's top level."""
+    found = {name}
+    parts = parent.split(".") if parent else []
+    while parts:
+        found.add(".".join([*parts, name]))
+        parts.pop()
+    return found
+
+
 class NotDerivable(Exception):
     """A partial link met what only a whole link answers the same way (a cycle of re-exports
     or bases, whose answers depend on the order modules are linked in)."""
@@ -188,6 +252,10 @@ class PythonLinks:
       (``mod.f()``, ``Class.method``): its edges depend on those modules' names (so on what
       they follow, transitively), not on what their own calls resolved to.
 
+    ``read_names``: module id -> the names its ``reads`` looked up, as ``other:qualname``
+    keys (``other:f`` for ``other.f``, ``other:Class`` and ``other:Class.method`` for a
+    class's member): a changed module's readers that looked up none of its
+    :func:`changed_names` keep their answers.
     ``calls``: module id -> (resolved, unresolved, builtin) call counts; ``cycles``: modules
     where a chain of re-exports or bases came back to itself (answers there depend on the
     order of linking); ``evidence``: the layout's :attr:`~ModuleLayout.evidence` and
@@ -196,6 +264,7 @@ class PythonLinks:
 
     reads: dict[str, set[str]] = field(default_factory=dict)
     follows: dict[str, set[str]] = field(default_factory=dict)
+    read_names: dict[str, set[str]] = field(default_factory=dict)
     calls: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     cycles: set[str] = field(default_factory=set)
     evidence: dict = field(default_factory=dict)
@@ -239,12 +308,15 @@ class _Linker:
         if other != module:
             self.record.follows.setdefault(module, set()).add(other)
 
-    def _note(self, other: str) -> None:
-        """The answer being worked out looked a name up in ``other``."""
+    def _note(self, other: str, *names: str) -> None:
+        """The answer being worked out looked ``names`` (qualnames) up in ``other``."""
         if self._reader:
             module, relation = self._reader[-1]
             if other != module:
                 relation.setdefault(module, set()).add(other)
+                if relation is self.record.reads:
+                    self.record.read_names.setdefault(module, set()).update(
+                        f"{other}:{name}" for name in names)
 
     def cycle(self, module: str) -> None:
         self.record.cycles.add(module)
@@ -407,9 +479,11 @@ class _Linker:
         """``owner.attr`` where owner is a module or a class node id (bases searched for
         methods)."""
         if ":" not in owner:  # a module: what it binds the name to, else its submodule
-            self._note(owner)
+            self._note(owner, attr)
             return self.names.export(owner, attr)
-        self._note(owner.rpartition(":")[0])
+        module, _, qualname = owner.rpartition(":")
+        # the member itself, else the class's bases (resolved from its definition)
+        self._note(module, qualname, f"{qualname}.{attr}")
         candidate = f"{owner}.{attr}"
         if self.kind_of(candidate) is not None:
             return candidate

@@ -5,7 +5,8 @@ answers may have changed (:mod:`workbench.mapping.derive`).
 ``module_links`` holds a row per module that read another module or has calls: the modules
 its edges looked names up in (``reads``), those its own names and bases are made of
 (``follows``; see :class:`workbench.mapping.python_links.PythonLinks`), its call counts,
-and whether a chain of re-exports or bases came back to it.
+whether a chain of re-exports or bases came back to it and, from schema 33, the names its
+reads looked up (``read_names``, ``other:qualname``; NULL in older rows).
 ``link_records`` holds, per snapshot, the import evidence its module layout weighed, the
 settings the map depended on and, from schema 25, the layout itself
 (:meth:`~workbench.mapping.pymodules.ModuleLayout.encode`). Maps made before schema 24 have
@@ -27,12 +28,14 @@ if TYPE_CHECKING:  # pragma: no cover
 @dataclass
 class LinkRecord:
     """One snapshot's record: ``modules`` maps a module id to ``(reads, follows, (resolved,
-    unresolved, builtin), cycle)``."""
+    unresolved, builtin), cycle, read names)`` (the last None for rows kept before schema
+    33)."""
 
     snapshot_id: int
     evidence: dict[str, Any]
     settings: dict[str, Any]
-    modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool]]
+    modules: dict[str, tuple[list[str], list[str], tuple[int, int, int], bool,
+                             list[str] | None]]
     #: the encoded module layout (None for maps made before schema 25)
     layout: bytes | None = None
 
@@ -46,14 +49,16 @@ class LinksTable:
               modules: "pa.Table", keep_from: int | None = None,
               layout: bytes | None = None) -> None:
         """Store a snapshot's record in the caller's transaction. ``modules``: Arrow table of
-        (module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle); with
+        (module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle,
+        read_names); with
         ``keep_from``, that snapshot's rows for the modules ``modules`` leaves out are kept.
         ``layout``: the encoded module layout."""
         cur.execute("INSERT INTO link_records (snapshot_id, evidence, settings, layout)"
                     " VALUES (?, ?, ?, ?)",
                     [snapshot_id, json.dumps(evidence), json.dumps(settings, sort_keys=True),
                      layout])
-        cols = "module, reads, follows, calls_resolved, calls_unresolved, calls_builtin, cycle"
+        cols = ("module, reads, follows, calls_resolved, calls_unresolved, calls_builtin,"
+                " cycle, read_names")
         with materialized(cur, incoming_links=modules):
             if keep_from is not None:
                 cur.execute(
@@ -95,7 +100,7 @@ class LinksTable:
             # objects in about half the time fetchall takes, most of it without the GIL
             rows = cur.execute(
                 "SELECT module, reads, follows, calls_resolved, calls_unresolved, calls_builtin,"
-                " cycle"
+                " cycle, read_names"
                 " FROM module_links WHERE snapshot_id = ?", [snapshot_id]).to_arrow_table()
             return head, rows
 
@@ -105,6 +110,6 @@ class LinksTable:
         (evidence, settings, layout), rows = found
         columns = [column.to_pylist() for column in rows.columns]
         return LinkRecord(snapshot_id, json.loads(evidence), json.loads(settings),
-                          {m: (reads, follows, (r, u, b), bool(cycle))
-                           for m, reads, follows, r, u, b, cycle in zip(*columns)},
+                          {m: (reads, follows, (r, u, b), bool(cycle), names)
+                           for m, reads, follows, r, u, b, cycle, names in zip(*columns)},
                           bytes(layout) if layout is not None else None)

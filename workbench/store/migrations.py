@@ -834,6 +834,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             FROM node_layers;
         """,
     ),
+    Migration(
+        33,
+        "the names each module's reads looked up (other:qualname), so that a changed module's"
+        " readers that looked up none of its changed names are not linked again (NULL for"
+        " older rows: every reader is)",
+        "ALTER TABLE module_links ADD COLUMN read_names VARCHAR[]",
+    ),
 )
 
 
