@@ -1,7 +1,7 @@
 """A monorepo on one machine: 100,000 files, 1,000,000 commits, mapped from an empty database.
 
     .venv/bin/python benchmarks/bench_monorepo.py [--scale 1.0] [--queries 200] [--remaps 3]
-        [--body-remaps 3] [--bench-dir data/bench] [--keep]
+        [--body-remaps 3] [--rename-remaps 3] [--bench-dir data/bench] [--keep]
 
 Builds (once, cached under ``<bench-dir>/monorepo/``) the repository of
 ``monorepo_synth.MonoSpec.scaled(scale)`` with ``git fast-import`` (``--scale 0.1``: 10,000 files
@@ -15,10 +15,13 @@ and 100,000 commits), then, each in a fresh process as a command would run:
 2. ``--remaps`` times (3): one more commit (one file edited, another each time) in the
    source, then a re-map: the fetch, the new commit's history, the changed file parsed, a new
    snapshot derived from the last; the median is the row, every time beside it (a single
-   re-map moves by a second on a shared two-core machine). Then ``--body-remaps`` times (3)
-   a commit that changes only the body of the last edited module's function (its surface
-   kept: no other module is linked again), the common commit. Then the last commit mapped
-   whole (``force``), the re-map without derivation, for comparison;
+   re-map moves by a second on a shared two-core machine). The edit rewrites the module's
+   names but keeps ``helper``, the one name other modules look up in it. Then
+   ``--body-remaps`` times (3) a commit that changes only the body of the last edited
+   module's function (its surface kept), the common commit; then ``--rename-remaps`` times
+   (3) a commit that renames that function and back (each one changes the name its 2,501
+   callers look up: all of them are linked again). Then the last commit mapped whole
+   (``force``), the re-map without derivation, for comparison;
 3. ``impact`` on ``--queries`` random modules of the new snapshot (p50 / p95), after the cold
    load of the snapshot's query index.
 
@@ -195,6 +198,9 @@ def main() -> int:
     parser.add_argument("--body-remaps", type=int, default=3,
                         help="re-maps after an edit of a function's body only (the module's "
                              "surface kept)")
+    parser.add_argument("--rename-remaps", type=int, default=3,
+                        help="re-maps after renaming the function every other module of the "
+                             "package calls (its callers linked again)")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--keep", action="store_true", help="keep the data directory and the source")
     parser.add_argument("--no-floor", action="store_true", help="skip timing git log --numstat")
@@ -249,6 +255,17 @@ def main() -> int:
             bodies.append(run_child(MAP, str(data), "mono", env=env))
             print(f"body-only re-map {n + 1}: {json.dumps(bodies[-1][0])} process "
                   f"{bodies[-1][1]:.1f}s", file=sys.stderr, flush=True)
+        # the heavy commit: the function the other modules call renamed (and back), so that
+        # every caller looks a changed name up and is linked again
+        renames = []
+        for n in range(max(0, args.rename_remaps)):
+            name = b"helper_renamed" if n % 2 == 0 else b"helper"
+            add_commit(source, listed[5 + max(1, args.remaps) - 1],
+                       b'"""Edited, rename %d."""\nfrom os import path\n\n\ndef %s():\n'
+                       b'    return path.sep\n' % (n, name))
+            renames.append(run_child(MAP, str(data), "mono", env=env))
+            print(f"rename re-map {n + 1}: {json.dumps(renames[-1][0])} process "
+                  f"{renames[-1][1]:.1f}s", file=sys.stderr, flush=True)
         # the same commit mapped whole (a new snapshot, nothing derived): what derivation saves
         whole, whole_wall, whole_mem = run_child(MAP, str(data), "mono",
                                                  env={**env, "BENCH_FORCE": "1"})
@@ -291,6 +308,13 @@ def main() -> int:
         print(f"| re-map after an edit of a function's body only, median of {len(times)} (the same "
               f"module; {' / '.join(f'{n:,}' for n in linked)} linked again; every one: "
               f"{', '.join(f'{t:.2f}' for t in times)} s) | {statistics.median(times):.2f} s | |")
+    if renames:
+        times = [r[0]["seconds"] for r in renames]
+        linked = sorted({int(r[0]["stats"].get("relinked", 0)) for r in renames})
+        print(f"| re-map after renaming the function the other modules call, median of "
+              f"{len(times)} (the same module; {' / '.join(f'{n:,}' for n in linked)} linked "
+              f"again; every one: {', '.join(f'{t:.2f}' for t in times)} s) | "
+              f"{statistics.median(times):.2f} s | |")
     print(f"| the last commit mapped whole (`--force`), for comparison | {whole['seconds']:.2f} s "
           f"({whole['seconds'] / again['seconds']:.1f} × the median re-map) | |")
     print(f"| whole map, whole process / its peak memory (all) | {whole_wall:.1f} s / "
