@@ -315,6 +315,68 @@ def test_a_changed_surface_links_again_only_the_readers_of_the_names_it_changed(
         assert "lib.core:f" in rows["app.uses_f"][4]
 
 
+def _rounds(tmp_path: Path, first: dict[str, str], rounds: list[dict[str, str]]) -> None:
+    """Commit ``first``, then each round's files; each map derived and equal to the whole."""
+    repo = init_repo(tmp_path / "repo")
+    write(repo, first)
+    commit(repo, "first")
+    derived, whole = _pair(tmp_path, repo)
+    for round_, files in enumerate(rounds, start=1):
+        write(repo, files)
+        commit(repo, f"round {round_}", date=f"2026-01-{round_ + 2:02d}T12:00:00+00:00")
+        a, b = derived.map("p"), whole.map("p")
+        assert "derived_from" in a.stats, a.stats.get("whole_map_because")
+        _same_maps(derived, whole, a, b)
+
+
+_PACKAGES = {"src/lib/__init__.py": "", "src/app/__init__.py": ""}
+
+
+@pytest.mark.parametrize("old, new", [
+    # the base's nested class appears: a method found through it
+    ("class A:\n    pass\n\n\nclass C(A.Inner):\n    pass\n",
+     "class A:\n    class Inner:\n        def m(self):\n            return 1\n\n\n"
+     "class C(A.Inner):\n    pass\n"),
+    # the same, the nested class found through the first class's own base
+    ("class P:\n    def Inner(self):\n        return 0\n\n\nclass A(P):\n    pass\n\n\n"
+     "class C(A.Inner):\n    pass\n",
+     "class P:\n    class Inner:\n        def m(self):\n            return 1\n\n\n"
+     "class A(P):\n    pass\n\n\nclass C(A.Inner):\n    pass\n"),
+], ids=["a nested class appears", "through the first class's base"])
+def test_a_class_whose_dotted_base_is_resolved_in_its_module_changes_with_it(
+        tmp_path: Path, old: str, new: str) -> None:
+    """``class C(A.Inner)`` is resolved through the module's own classes: a reader of
+    ``C.m`` is linked again when any of them changes."""
+    _rounds(tmp_path, {**_PACKAGES, "src/lib/core.py": old, "src/app/r.py": (
+        "from lib import core\n\n\ndef run():\n    return core.C.m()\n")},
+        [{"src/lib/core.py": new}])
+
+
+@pytest.mark.parametrize("first_change", ["\n\ndef h():\n    return 3\n", "body"],
+                         ids=["a new name", "a body"])
+def test_a_re_export_nobody_looks_up_in_its_own_module_still_follows_its_source(
+        tmp_path: Path, first_change: str) -> None:
+    """``core`` re-exports ``f`` from ``other`` and only a reader looks it up: linked again
+    alone (a new name, or a body changed), ``core`` still follows ``other``, so a change
+    of ``other.f`` links the reader again."""
+    core = "from lib.other import f\n\n\ndef g():\n    return 2\n"
+    changed = (core.replace("return 2", "return 22") if first_change == "body"
+               else core + first_change)
+    _rounds(tmp_path, {**_PACKAGES, "src/lib/core.py": core,
+                       "src/lib/other.py": "def f():\n    return 1\n",
+                       "src/app/r.py": "from lib import core\n\n\ndef run():\n    return core.f()\n"},
+            [{"src/lib/core.py": changed}, {"src/lib/other.py": "def f2():\n    return 1\n"}])
+
+
+def test_a_qualname_defined_twice_is_of_its_first_definitions_kind(tmp_path: Path) -> None:
+    """A function ``C`` and then a class ``C``: the node is the first (a function), in a
+    derived map as in a whole one, so ``core.C.m()`` stays unresolved."""
+    core = "def C():\n    return 0\n\n\nclass C:\n    def m(self):\n        return 1\n"
+    reader = "from lib import core\n\n\ndef run():\n    return core.C.m()\n"
+    _rounds(tmp_path, {**_PACKAGES, "src/lib/core.py": core, "src/app/r.py": reader},
+            [{"src/app/r.py": reader.replace("return core", "x = 1\n    return core")}])
+
+
 def test_a_modules_changed_names_are_those_a_lookup_may_answer_otherwise() -> None:
     from workbench.mapping.parsers import parse
     from workbench.mapping.python_links import changed_names
@@ -334,6 +396,9 @@ def test_a_modules_changed_names_are_those_a_lookup_may_answer_otherwise() -> No
     # a class's bases are looked up in the module: a changed binding of one changes it
     assert names(base.replace(b"import Base", b"import Base2 as Base")) == {"Base", "C"}
     assert names(base.replace(b"class C(Base)", b"class C(object)")) == {"C"}
+    dotted = base.replace(b"class C(Base)", b"class C(Base.Inner)")
+    assert changed_names(parse("python", dotted),
+                         parse("python", dotted + b"\n\ndef x():\n    pass\n")) == {"x", "C"}
     assert names(base.replace(b"import os\n", b"import os.path\n")) == {"os"}
     for anything in (base + b"from .more import *\n", base + b"__all__ = ['C']\n",
                      base + b"\ndef (:\n"):

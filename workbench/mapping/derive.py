@@ -385,8 +385,13 @@ def link(plan: Plan, scanned: dict[str, ScannedFile],
     rows = {}
     for module in affected:
         if module in path_of:
+            # what it follows keeps the base's steps too: a whole link records a step of a
+            # re-export when any module looks the name up, and the modules that looked it up
+            # in the base are not all linked again (a step it no longer takes only spreads a
+            # later change further than needed)
+            before = modules[module][1] if module in modules else ()
             rows[module] = (sorted(record.reads.get(module, ())),
-                            sorted(record.follows.get(module, ())),
+                            sorted({*before, *record.follows.get(module, ())}),
                             record.calls.get(module, (0, 0, 0)), False,
                             sorted(record.read_names.get(module, ())))
     for module, more in record.follows.items():

@@ -56,6 +56,11 @@ class _Scope:
         self.package = package  # the package relative imports start from
         self.facts = facts
         self.defs = {d.qualname: d for d in facts.definitions}
+        # the kind of a qualname's first definition: its node's, which a whole link reads
+        # (NodeSet.add keeps the first row), where ``defs`` holds the last definition
+        self.kinds: dict[str, str] = {}
+        for d in facts.definitions:
+            self.kinds.setdefault(d.qualname, d.kind)
         self.bindings: dict[str, str] = {}
         self.imported: dict[str, tuple[str, str]] = {}
         self.stars: list[str] = []
@@ -93,8 +98,9 @@ def changed_names(old: FileFacts | None, new: FileFacts | None) -> frozenset[str
     A module's answer for a name is made of the definitions at that qualname and the import
     statements binding that name (in order), as :class:`_Names` reads them; a class's bases
     are resolved in the module's scope, so a class whose bases name a changed name changes
-    too. What the answer then follows into other modules (re-exports, stars, bases) is
-    their ``follows``, not this. A set that leaves out a name whose answer changed would
+    too, and a class whose bases are dotted (``A.Inner``: resolved through the module's own
+    classes and their bases) changes with any change of the module. What the answer then
+    follows into other modules (re-exports, stars, bases) is their ``follows``, not this. A set that leaves out a name whose answer changed would
     leave a reader's edges stale: each change of a definition or of a binding counts.
     """
     if old is None or new is None or old.problem != new.problem:
@@ -106,10 +112,13 @@ def changed_names(old: FileFacts | None, new: FileFacts | None) -> frozenset[str
         return None
     changed = {name for name in parts_before.keys() | parts_after.keys()
                if parts_before.get(name) != parts_after.get(name)}
+    if not changed:
+        return frozenset()
     for facts in (old, new):  # a class whose bases are looked up through a changed name
         for d in facts.definitions:
             if d.kind == "class" and d.qualname not in changed and any(
-                    _looked_up_as(d.parent, base.split(".")[0]) & changed for base in d.bases):
+                    "." in base or _looked_up_as(d.parent, base) & changed
+                    for base in d.bases):
                 changed.add(d.qualname)
     return frozenset(changed)
 
@@ -345,8 +354,8 @@ class _Linker:
         module, colon, qualname = node_id.rpartition(":")
         if colon and module in self.path_of:
             scope = self.scope(module)
-            d = scope.defs.get(qualname) if scope is not None else None
-            return None if d is None else CLASS if d.kind == "class" else FUNCTION
+            kind = scope.kinds.get(qualname) if scope is not None else None
+            return None if kind is None else CLASS if kind == "class" else FUNCTION
         if node_id in self.modules:
             return PACKAGE if node_id in self.packages else MODULE
         if node_id in self.layout.unimportable:
