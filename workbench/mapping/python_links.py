@@ -100,8 +100,9 @@ def changed_names(old: FileFacts | None, new: FileFacts | None) -> frozenset[str
     are resolved in the module's scope, so a class whose bases name a changed name changes
     too, and a class whose bases are dotted (``A.Inner``: resolved through the module's own
     classes and their bases) changes with any change of the module. What the answer then
-    follows into other modules (re-exports, stars, bases) is their ``follows``, not this. A set that leaves out a name whose answer changed would
-    leave a reader's edges stale: each change of a definition or of a binding counts.
+    follows into other modules (re-exports, stars, bases) is their ``follows``, not this.
+    A set that leaves out a name whose answer changed would leave a reader's edges stale:
+    each change of a definition or of a binding counts.
     """
     if old is None or new is None or old.problem != new.problem:
         return None

@@ -470,6 +470,8 @@ class MapService:
                 else self._derive(project, repo, commit, planned, scan_entries, loading,
                                   scoping))
             if derived is None:
+                if paused is not None:
+                    paused.close()  # a whole map after all: it pauses the collector by steps
                 scanned = scan_entries(entries if entries is not None
                                        else self._list(repo, commit))
             # a cancel asked for while the last files parsed stops here: nothing is stored
