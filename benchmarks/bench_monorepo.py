@@ -233,39 +233,38 @@ def main() -> int:
 
         listed = subprocess.run(["git", "-C", str(source), "ls-tree", "-r", "--name-only", "main", "python/"],
                                 capture_output=True, text=True, check=True).stdout.split()
-        remaps = []  # (its JSON answer, the process's wall time, its memory), in order
-        for n in range(max(1, args.remaps)):
-            # a module of the first package each time (imported by a tenth of the modules)
-            add_commit(source, listed[5 + n],
-                       b'"""Edited %d."""\nfrom os import path\n\n\ndef helper():\n    return path.sep\n' % n)
-            remaps.append(run_child(MAP, str(data), "mono", env=env))
-            print(f"re-map {n + 1}: {json.dumps(remaps[-1][0])} process {remaps[-1][1]:.1f}s",
-                  file=sys.stderr, flush=True)
+        def remap_after(label: str, path: str, content: bytes):
+            """One more commit of ``content`` at ``path``, then a re-map: (its JSON answer,
+            the process's wall time, its memory)."""
+            add_commit(source, path, content)
+            run = run_child(MAP, str(data), "mono", env=env)
+            print(f"{label}: {json.dumps(run[0])} process {run[1]:.1f}s", file=sys.stderr,
+                  flush=True)
+            return run
+
+        # a module of the first package each time (imported by a tenth of the modules)
+        remaps = [remap_after(f"re-map {n + 1}", listed[5 + n],
+                              b'"""Edited %d."""\nfrom os import path\n\n\ndef helper():\n'
+                              b'    return path.sep\n' % n)
+                  for n in range(max(1, args.remaps))]
         # the median re-map (the higher of two middle ones) stands for them all in the table:
         # its time, process and memory
         again, again_wall, again_mem = sorted(remaps, key=lambda r: r[0]["seconds"])[len(remaps) // 2]
         every = [r[0]["seconds"] for r in remaps]
         # the common commit: a function's body changed, the module's surface (its names,
         # imports, __all__) kept, so no other module is linked again
-        bodies = []
-        for n in range(max(0, args.body_remaps)):
-            add_commit(source, listed[5 + max(1, args.remaps) - 1],
-                       b'"""Edited, body %d."""\nfrom os import path\n\n\ndef helper():\n'
-                       b'    return path.sep * %d\n' % (n, n + 2))
-            bodies.append(run_child(MAP, str(data), "mono", env=env))
-            print(f"body-only re-map {n + 1}: {json.dumps(bodies[-1][0])} process "
-                  f"{bodies[-1][1]:.1f}s", file=sys.stderr, flush=True)
+        last = listed[5 + max(1, args.remaps) - 1]
+        bodies = [remap_after(f"body-only re-map {n + 1}", last,
+                              b'"""Edited, body %d."""\nfrom os import path\n\n\ndef helper():\n'
+                              b'    return path.sep * %d\n' % (n, n + 2))
+                  for n in range(max(0, args.body_remaps))]
         # the heavy commit: the function the other modules call renamed (and back), so that
         # every caller looks a changed name up and is linked again
-        renames = []
-        for n in range(max(0, args.rename_remaps)):
-            name = b"helper_renamed" if n % 2 == 0 else b"helper"
-            add_commit(source, listed[5 + max(1, args.remaps) - 1],
-                       b'"""Edited, rename %d."""\nfrom os import path\n\n\ndef %s():\n'
-                       b'    return path.sep\n' % (n, name))
-            renames.append(run_child(MAP, str(data), "mono", env=env))
-            print(f"rename re-map {n + 1}: {json.dumps(renames[-1][0])} process "
-                  f"{renames[-1][1]:.1f}s", file=sys.stderr, flush=True)
+        renames = [remap_after(f"rename re-map {n + 1}", last,
+                               b'"""Edited, rename %d."""\nfrom os import path\n\n\ndef %s():\n'
+                               b'    return path.sep\n'
+                               % (n, b"helper_renamed" if n % 2 == 0 else b"helper"))
+                   for n in range(max(0, args.rename_remaps))]
         # the same commit mapped whole (a new snapshot, nothing derived): what derivation saves
         whole, whole_wall, whole_mem = run_child(MAP, str(data), "mono",
                                                  env={**env, "BENCH_FORCE": "1"})
@@ -302,19 +301,15 @@ def main() -> int:
           f"one: {', '.join(f'{t:.2f}' for t in every)} s) | {again['seconds']:.2f} s | < 5 s |")
     print(f"| re-map, whole process / its peak memory (all) | {again_wall:.1f} s / {again_mem.total / 2**20:,.0f} MB | |")
     print(f"| re-map, longest hold of the database file | {again['longest_hold']:.2f} s | |")
-    if bodies:
-        times = [r[0]["seconds"] for r in bodies]
-        linked = sorted({int(r[0]["stats"].get("relinked", 0)) for r in bodies})
-        print(f"| re-map after an edit of a function's body only, median of {len(times)} (the same "
-              f"module; {' / '.join(f'{n:,}' for n in linked)} linked again; every one: "
-              f"{', '.join(f'{t:.2f}' for t in times)} s) | {statistics.median(times):.2f} s | |")
-    if renames:
-        times = [r[0]["seconds"] for r in renames]
-        linked = sorted({int(r[0]["stats"].get("relinked", 0)) for r in renames})
-        print(f"| re-map after renaming the function the other modules call, median of "
-              f"{len(times)} (the same module; {' / '.join(f'{n:,}' for n in linked)} linked "
-              f"again; every one: {', '.join(f'{t:.2f}' for t in times)} s) | "
-              f"{statistics.median(times):.2f} s | |")
+    for title, runs in (("an edit of a function's body only", bodies),
+                        ("renaming the function the other modules call", renames)):
+        if runs:
+            times = [r[0]["seconds"] for r in runs]
+            linked = sorted({int(r[0]["stats"].get("relinked", 0)) for r in runs})
+            print(f"| re-map after {title}, median of {len(times)} (the same module; "
+                  f"{' / '.join(f'{n:,}' for n in linked)} linked again; every one: "
+                  f"{', '.join(f'{t:.2f}' for t in times)} s) | "
+                  f"{statistics.median(times):.2f} s | |")
     print(f"| the last commit mapped whole (`--force`), for comparison | {whole['seconds']:.2f} s "
           f"({whole['seconds'] / again['seconds']:.1f} × the median re-map) | |")
     print(f"| whole map, whole process / its peak memory (all) | {whole_wall:.1f} s / "
