@@ -177,15 +177,31 @@ _LEAVES = frozenset({ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.a
 #: Fields that never hold nodes (names, numbers, flags): not worth a look.
 _SCALAR_FIELDS = frozenset({"id", "attr", "name", "arg", "module", "level", "kind", "conversion",
                             "is_async", "type_comment", "ctx", "op", "names"})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _node_types(base: type) -> set[type]:
+    found = {base}
+    for sub in base.__subclasses__():
+        found |= _node_types(sub)
+    return found
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
-    fields = _CHILD_FIELDS.get(node_type)
-    if fields is None:
-        fields = _CHILD_FIELDS[node_type] = tuple(
-            f for f in node_type._fields if f not in _SCALAR_FIELDS)
-    return fields
+    return tuple(f for f in node_type._fields if f not in _SCALAR_FIELDS)
+
+
+#: Every syntax node type worth a look: one set lookup answers "is it a node, and not a
+#: leaf?" for each child (a field may also hold a name, ``None`` or a list).
+_WALKED = frozenset(_node_types(ast.AST) - _LEAVES)
+#: Node types the walk does more with than visit their children.
+_ROLES = frozenset({ast.ClassDef, *_FUNCTIONS, ast.Call, ast.Import, ast.ImportFrom, ast.Lambda,
+                    ast.BoolOp, *_BRANCHES, *_CONDITIONAL_STMTS})
+_FIELDS: dict[type, tuple[str, ...]] = {t: _child_fields(t) for t in _node_types(ast.AST)}
+#: The plain node types with one field that may hold nodes (``Attribute.value``,
+#: ``Expr.value``, ``keyword.value``, ``Tuple.elts``...): a third of the nodes the walk sees,
+#: taken before anything else.
+_ONE_FIELD: dict[type, tuple[str]] = {t: f for t, f in _FIELDS.items()
+                                      if len(f) == 1 and t not in _ROLES and t in _WALKED}
 
 
 def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ...], tuple[CallRef, ...]]:
@@ -201,7 +217,7 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
     defs: list[dict] = []
     imports: list[ImportRef] = []
     calls: list[CallRef] = []
-    leaves = _LEAVES
+    walked, one_field, fields_of = _WALKED, _ONE_FIELD, _FIELDS
     conditional_stmts = _CONDITIONAL_STMTS
     guard_names = _guard_names(tree)
     # (node, qualname of the enclosing scope, index in defs of the enclosing function or -1,
@@ -212,63 +228,68 @@ def _walk(tree: ast.Module) -> tuple[tuple[Definition, ...], tuple[ImportRef, ..
     while stack:
         node, scope, owner, ctx = stack.pop()
         kind = type(node)
-        if kind is ast.ClassDef or kind in _FUNCTIONS:
-            qualname = f"{scope}.{node.name}" if scope else node.name
-            is_class = kind is ast.ClassDef
-            defs.append({
-                "kind": "class" if is_class else "function", "name": node.name,
-                "qualname": qualname, "parent": scope,
-                "line_start": min([node.lineno, *[d.lineno for d in node.decorator_list]]),
-                "line_end": node.end_lineno or node.lineno,
-                "decorators": tuple(_unparse(d) for d in node.decorator_list),
-                "bases": tuple(_dotted(b) or _unparse(b) for b in node.bases) if is_class else (),
-                "complexity": None if is_class else 1,
-            })
-            index = len(defs) - 1
-            body_owner = -1 if is_class else index
-            body_ctx = ctx if is_class or ctx >= _DEFERRED else _DEFERRED
-            outer = [*node.decorator_list, *(node.bases if is_class else ())]
-            if not is_class:
-                outer += [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]
-            for child in reversed(node.body):
-                push((child, qualname, body_owner, body_ctx))
-            for child in reversed(outer):
-                push((child, scope, owner, ctx))
-            continue
-        if owner >= 0:
-            if kind in _BRANCH_TYPES:
-                defs[owner]["complexity"] += 1 + (len(node.ifs) if kind is ast.comprehension else 0)
-            elif kind is ast.BoolOp:
-                defs[owner]["complexity"] += len(node.values) - 1
-        if kind is ast.Call:
-            callee = _dotted(node.func)
-            if callee is not None:
-                calls.append(CallRef(caller=scope, callee=callee, line=node.lineno))
-        elif kind is ast.Import:
-            for alias in node.names:
-                imports.append(ImportRef(target=alias.name, line=node.lineno,
-                                         aliases=(alias.asname,) if alias.asname else (),
-                                         context=_CONTEXTS[ctx]))
-        elif kind is ast.ImportFrom:
-            imports.append(ImportRef(
-                target=node.module or "", line=node.lineno,
-                names=tuple(a.name for a in node.names), level=node.level or 0,
-                aliases=tuple(a.asname or "" for a in node.names)
-                if any(a.asname for a in node.names) else (),
-                context=_CONTEXTS[ctx],
-            ))
-        elif kind is ast.Lambda:
-            push((node.body, scope, owner, ctx if ctx >= _DEFERRED else _DEFERRED))
-            continue
-        branches = _branch_contexts(node, kind, ctx, guard_names) if kind in conditional_stmts else None
-        for name in _CHILD_FIELDS.get(kind) or _child_fields(kind):
+        fields = one_field.get(kind)  # a plain node's one field: nothing else to do
+        branches = None
+        if fields is None:
+            if kind is ast.ClassDef or kind in _FUNCTIONS:
+                qualname = f"{scope}.{node.name}" if scope else node.name
+                is_class = kind is ast.ClassDef
+                defs.append({
+                    "kind": "class" if is_class else "function", "name": node.name,
+                    "qualname": qualname, "parent": scope,
+                    "line_start": min([node.lineno, *[d.lineno for d in node.decorator_list]]),
+                    "line_end": node.end_lineno or node.lineno,
+                    "decorators": tuple(_unparse(d) for d in node.decorator_list),
+                    "bases": tuple(_dotted(b) or _unparse(b) for b in node.bases) if is_class else (),
+                    "complexity": None if is_class else 1,
+                })
+                index = len(defs) - 1
+                body_owner = -1 if is_class else index
+                body_ctx = ctx if is_class or ctx >= _DEFERRED else _DEFERRED
+                outer = [*node.decorator_list, *(node.bases if is_class else ())]
+                if not is_class:
+                    outer += [*node.args.defaults, *[d for d in node.args.kw_defaults if d is not None]]
+                for child in reversed(node.body):
+                    push((child, qualname, body_owner, body_ctx))
+                for child in reversed(outer):
+                    push((child, scope, owner, ctx))
+                continue
+            if owner >= 0:
+                if kind in _BRANCH_TYPES:
+                    defs[owner]["complexity"] += 1 + (len(node.ifs) if kind is ast.comprehension else 0)
+                elif kind is ast.BoolOp:
+                    defs[owner]["complexity"] += len(node.values) - 1
+            if kind is ast.Call:
+                callee = _dotted(node.func)
+                if callee is not None:
+                    calls.append(CallRef(caller=scope, callee=callee, line=node.lineno))
+            elif kind is ast.Import:
+                for alias in node.names:
+                    imports.append(ImportRef(target=alias.name, line=node.lineno,
+                                             aliases=(alias.asname,) if alias.asname else (),
+                                             context=_CONTEXTS[ctx]))
+            elif kind is ast.ImportFrom:
+                imports.append(ImportRef(
+                    target=node.module or "", line=node.lineno,
+                    names=tuple(a.name for a in node.names), level=node.level or 0,
+                    aliases=tuple(a.asname or "" for a in node.names)
+                    if any(a.asname for a in node.names) else (),
+                    context=_CONTEXTS[ctx],
+                ))
+            elif kind is ast.Lambda:
+                push((node.body, scope, owner, ctx if ctx >= _DEFERRED else _DEFERRED))
+                continue
+            if kind in conditional_stmts:
+                branches = _branch_contexts(node, kind, ctx, guard_names)
+            fields = fields_of.get(kind) or _child_fields(kind)
+        for name in fields:
             value = getattr(node, name)
             child_ctx = ctx if branches is None else branches.get(name, ctx)
             if type(value) is list:
                 for item in value:
-                    if type(item) not in leaves and isinstance(item, ast.AST):
+                    if type(item) in walked:
                         push((item, scope, owner, child_ctx))
-            elif value is not None and type(value) not in leaves and isinstance(value, ast.AST):
+            elif type(value) in walked:
                 push((value, scope, owner, child_ctx))
     return (tuple(Definition(**d) for d in defs), tuple(imports), tuple(calls))
 
