@@ -263,3 +263,26 @@ def test_check_at_a_snapshot_and_over_its_history(mapped):
     assert wb.check("layered", snapshot_id=old.id, history=True).empty
     over_time = wb.check("layered", snapshot_id=new.id, history=True)
     assert set(over_time["first_snapshot"]) == {new.id}
+
+
+def test_the_impact_of_an_external_package_is_the_modules_that_import_it_and_theirs(tmp_path):
+    repo = init_repo(tmp_path / "src")
+    write(repo, {"lib/__init__.py": "",
+                 "lib/http.py": "import requests\n\n\ndef get(url):\n    return requests.get(url)\n",
+                 "lib/api.py": "from lib import http\n\n\ndef fetch():\n    return http.get('x')\n",
+                 "app.py": "from lib.api import fetch\n\n\ndef main():\n    return fetch()\n",
+                 "quiet.py": "import json\n"})
+    commit(repo, "one")
+    data = tmp_path / "data"
+    snap = Workbench(data).map(repo, name="web")
+    found = snap.impact("ext:requests")
+    distances = dict(zip(found["node"], found["distance"]))
+    assert distances["lib.http"] == 1  # over its depends_on edge
+    assert distances["lib.api"] == 2 and distances["app"] == 3
+    assert "quiet" not in distances
+    # what followed only imports, calls and inheritance found nothing: no such edge ends there
+    assert snap.impact("ext:requests", kinds=["imports", "calls", "inherits"]).empty
+    out = invoke_cli("query", "impact", "ext:requests", "-p", "web", data_dir=data)
+    assert out.returncode == 0, out.stderr
+    assert "nothing depends on it" not in out.stdout
+    assert "lib.http" in out.stdout and "app" in out.stdout

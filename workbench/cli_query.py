@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .cli_common import open_workbench, handle_errors
-from .domain import EXPORT_FORMATS, IMPORT_CONTEXTS, EdgeKind
+from .domain import DEPENDENCY_KINDS, EXPORT_FORMATS, IMPORT_CONTEXTS, EdgeKind
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -102,7 +102,8 @@ def q_related(ctx, node, project_name, ref, depth, kinds, direction):
 @click.argument("node")
 @project_option
 @ref_option
-@click.option("--kinds", default="imports,calls,inherits", show_default=True, help="Edge kinds to follow.")
+@click.option("--kinds", default=",".join(DEPENDENCY_KINDS), show_default=True,
+              help="Edge kinds to follow.")
 @import_context_options
 @click.pass_context
 @handle_errors

@@ -48,6 +48,13 @@ class EdgeKind(StrEnum):
     AUTHORED = "authored"
 
 
+#: The edges by which one node depends on another, the ones ``impact`` follows by default:
+#: a module's imports, its ``depends_on`` edges to external packages (so the impact of
+#: ``ext:requests`` is the modules that import it, and theirs), calls and inheritance.
+DEPENDENCY_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.DEPENDS_ON.value,
+                                     EdgeKind.CALLS.value, EdgeKind.INHERITS.value)
+
+
 class ImportContext(StrEnum):
     """Where an import statement stands, strongest first (the README's "Import classification").
 

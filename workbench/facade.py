@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import numbers
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -175,9 +176,11 @@ class Workbench:
         self.store.projects.remove(project.id)
         self.clones.remove(project.name)
 
-    def resolve_project(self, target: str, *, name: str | None = None,
+    def resolve_project(self, target: "str | os.PathLike[str]", *, name: str | None = None,
                         origin: str = "user") -> Project:
-        """A registered project by name, or the project registered for a URL/path (added if new)."""
+        """A registered project by name, or the project registered for a URL/path (added if
+        new); a path may be given as a ``pathlib.Path``."""
+        target = os.fspath(target)
         if name is None and (found := self.store.projects.find(target)) is not None:
             return found
         if name is not None and (found := self.store.projects.find(name)) is not None:
@@ -209,7 +212,8 @@ class Workbench:
 
     # -- maps ---------------------------------------------------------------------------------
 
-    def map(self, target: str, *, name: str | None = None, ref: str | None = None,
+    def map(self, target: "str | os.PathLike[str]", *, name: str | None = None,
+            ref: str | None = None,
             progress: Callable[[Progress], None] | None = None, wait: bool | None = None,
             force: bool = False, origin: str = "user",
             exclude: "list[str] | tuple[str, ...] | None" = None,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from .domain import EXPORT_FORMATS, EdgeKind, SnapshotInfo
+from .domain import DEPENDENCY_KINDS, EXPORT_FORMATS, EdgeKind, SnapshotInfo
 from .errors import WorkbenchError
 from .graph.errors import ContextsNotRecorded
 from .repos.shallow import truncation_note
@@ -394,7 +394,7 @@ class Snapshot:
         """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
         return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
-    def impact(self, node: str, *, kinds: Iterable[str] = ("imports", "calls", "inherits"),
+    def impact(self, node: str, *, kinds: Iterable[str] = DEPENDENCY_KINDS,
                exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
         """Everything that depends on ``node``, transitively: node, kind, distance, path.
 

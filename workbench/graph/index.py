@@ -23,7 +23,7 @@ import pyarrow as pa
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from workbench.domain import FILE_KINDS, EdgeKind, NodeKind
+from workbench.domain import DEPENDENCY_KINDS, FILE_KINDS, EdgeKind, NodeKind
 from workbench.graph import views
 from workbench.graph._cache import PerGraphCache
 from workbench.graph._gc import collector_paused
@@ -38,7 +38,6 @@ Direction = Literal["both", "out", "in"]
 #: Edge kinds that stand for import statements and record where they stand.
 IMPORT_KINDS: tuple[str, ...] = IMPORT_EDGE_KINDS
 #: Edge kinds through which one node depends on another (used by ``impact``).
-DEPENDENCY_KINDS: tuple[str, ...] = (EdgeKind.IMPORTS.value, EdgeKind.CALLS.value, EdgeKind.INHERITS.value)
 #: Betweenness is O(V·E); above this many modules it is skipped (reported as NaN).
 BETWEENNESS_MAX_NODES = 2000
 #: Seed of Louvain community detection, so that communities are stable across runs.
