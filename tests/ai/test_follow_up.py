@@ -20,6 +20,16 @@ def test_a_follow_up_searches_with_the_question_it_follows(shop):
     assert _passages(alone)[0] != "src/shop/util/money.py"
     assert "passages searched for 'and who calls it? where is money formatted?'" in (
         follow.show_context())
-    # a further follow-up follows the latest question, not the first
+    # a further question follows the latest one and keeps the first, which set the topic
     later = shop.ask("what does the cart total?", "shop", conversation=first.conversation_id)
-    assert later.context.searched_for == "what does the cart total? and who calls it?"
+    assert later.context.searched_for == (
+        "what does the cart total? and who calls it? where is money formatted?")
+
+
+def test_a_second_follow_up_still_searches_for_what_the_first_question_named(shop):
+    first = shop.ask("where is money formatted?", "shop")
+    shop.ask("and who calls it?", "shop", conversation=first.conversation_id)
+    third = shop.ask("and where is that tested?", "shop", conversation=first.conversation_id)
+    assert third.context.searched_for == (
+        "and where is that tested? and who calls it? where is money formatted?")
+    assert "src/shop/util/money.py" in _passages(third)

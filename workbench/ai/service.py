@@ -544,14 +544,19 @@ def _fit_history(history: list[dict], share: int, room: int
 
 
 def _follow_up_search(question: str, history: list[dict]) -> str | None:
-    """What a follow-up's passages are searched with: its text, then the question it follows
-    ("and who calls it?" names nothing to search for on its own), as conversational search
-    expands a turn with the one before it; None for a conversation's first question."""
-    earlier = next((m for m in reversed(history) if m.get("role") == "user"
-                    and str(m.get("content") or "").strip()), None)
-    if earlier is None:
+    """What a follow-up's passages are searched with: its text, then the question just before
+    it and the conversation's first question ("and who calls it?" names nothing to search for
+    on its own; after two follow-ups the thing asked about is named only in the first
+    question). The first question sets the topic and the previous one the thread, the
+    expansion of a turn with the first and the previous turns that conversational search
+    uses as a baseline (TREC CAsT). None for a conversation's first question."""
+    asked = [" ".join(str(m.get("content") or "").split()) for m in history
+             if m.get("role") == "user"]
+    asked = [text for text in asked if text]
+    if not asked:
         return None
-    return f"{question} {' '.join(str(earlier['content']).split())}"
+    earlier = [asked[-1]] if len(asked) == 1 else [asked[-1], asked[0]]
+    return " ".join([question, *earlier])
 
 
 def _with_search(record: ContextRecord, used: str,
