@@ -195,3 +195,21 @@ def test_a_locked_database_is_a_clear_error(tmp_path, sample_repo):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_name_held_by_a_failed_first_map_says_which_source_holds_it_and_how_to_let_go(tmp_path):
+    from tests.helpers import commit, init_repo, write
+
+    data = tmp_path / "data"
+    empty = init_repo(tmp_path / "a" / "x")  # no commit: its first map fails
+    failed = invoke_cli("map", str(empty), data_dir=data)
+    assert failed.returncode != 0
+    real = init_repo(tmp_path / "b" / "x")
+    write(real, {"m.py": "def f():\n    return 1\n"})
+    commit(real, "one")
+    taken = invoke_cli("map", str(real), data_dir=data)
+    assert taken.returncode == 1
+    assert str(empty) in taken.stderr and "`workbench project remove x`" in taken.stderr
+    assert invoke_cli("project", "remove", "x", "--yes", data_dir=data).returncode == 0
+    again = invoke_cli("map", str(real), data_dir=data)
+    assert again.returncode == 0, again.stderr

@@ -29,11 +29,17 @@ class ProjectsTable:
         """Insert a project; ``token_env`` is a variable's name, never a secret."""
 
         def insert(cur):
-            if cur.execute("SELECT 1 FROM projects WHERE name = ?", [name]).fetchone():
+            held = cur.execute("SELECT source FROM projects WHERE name = ?", [name]).fetchone()
+            if held:
+                # the name may be held by a source whose first map failed (a mistyped URL):
+                # say which, and how to let go of it, not only how to map it again
                 raise ProjectExists(
-                    f"a project named {name!r} already exists; choose another name with "
-                    + hint(f"--name, or use `workbench map {name}` to map it again",
-                           f"name=..., or call wb.map({name!r}) to map it again"),
+                    f"a project named {name!r} already exists for {held[0]}; choose another "
+                    "name with " + hint(
+                        f"--name, map it again with `workbench map {name}`, or forget it with "
+                        f"`workbench project remove {name}`",
+                        f"name=..., map it again with wb.map({name!r}), or forget it with "
+                        f"wb.remove_project({name!r})"),
                     project=name,
                 )
             cur.execute(
