@@ -29,7 +29,7 @@ def idea_add(ctx, title: str, text: str, project: str, no_run: bool, timeout: fl
     """Capture idea TITLE for a project; then write its spec and plan (unless --no-run)."""
     wb = open_workbench(ctx)
     found = wb.ideas.add(project, title, text, source="cli", run=not no_run, timeout=timeout)
-    _report_run(wb, found, show=not no_run)
+    _report_run(wb, found, show=not no_run, timeout=timeout)
 
 
 @idea.command("run")
@@ -44,18 +44,25 @@ def idea_run(ctx, idea_id: int, timeout: float) -> None:
     failed, once its cause is fixed (say, the project is mapped). A planned idea keeps its
     spec and tasks."""
     wb = open_workbench(ctx)
-    _report_run(wb, wb.ideas.run(idea_id, timeout=timeout), show=True)
+    _report_run(wb, wb.ideas.run(idea_id, timeout=timeout), show=True, timeout=timeout)
 
 
-def _report_run(wb, found, *, show: bool) -> None:
+def _report_run(wb, found, *, show: bool, timeout: float | None = None) -> None:
     """The idea's status line; a failed idea's error with how to run it again (exit 1), else,
-    with ``show``, its spec and tasks."""
+    with ``show``, its spec and tasks. An idea still unplanned when the wait of ``timeout``
+    seconds ended is kept as it is, and said so with how to finish it (exit 1)."""
+    from .agents.service import SETTLED
+
     click.echo(f"idea #{found.id} {found.status}: {found.title}")
     if found.status == "failed":
         _fail(f"{found.error or 'the agents failed'}; then run the idea again with "
               f"`workbench idea run {found.id}`", 1)
     if show:
         _show_spec_and_tasks(wb, found.id)
+        if timeout is not None and found.status not in SETTLED:
+            _fail(f"the spec and plan were not done within {timeout:g} s; idea #{found.id} is "
+                  f"kept ({found.status}): finish it with `workbench idea run {found.id}` "
+                  "(--timeout to wait longer)", 1)
 
 
 @idea.command("list")
