@@ -72,7 +72,7 @@ def _contexts(exclude: tuple[str, ...], runtime: bool) -> tuple[str, ...]:
 
 
 project_option = click.option("--project", "-p", "project_name", required=True,
-                              help="Project whose newest snapshot (or --ref) is queried.")
+                              help="Project whose current snapshot (the pinned one, else the default branch's newest; or --ref's) is queried.")
 ref_option = click.option("--ref", help="Query the snapshot of this mapped branch, tag or commit.")
 
 

@@ -77,7 +77,7 @@ def _check(query: str, kinds: tuple[str, ...], k: int, mode: str, language: str 
               help="Full text (BM25), vectors, or both fused and re-ranked by the graph.")
 @click.option("--tests", "include_tests", is_flag=True,
               help="Rank tests and vendored code like the rest (they sink by default).")
-@click.option("--snapshot", "snapshot_id", type=click.IntRange(min=1), help="Search this snapshot [the newest].")
+@click.option("--snapshot", "snapshot_id", type=click.IntRange(min=1), help="Search this snapshot [the current one: pinned, else the default branch's newest].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar while indexing.")
 @click.pass_context
 @handle_errors
@@ -107,7 +107,7 @@ def search_cmd(ctx, query: str, project: str, kinds: tuple[str, ...], k: int,
 
 @click.command("index")
 @click.argument("project")
-@click.option("--snapshot", "snapshot_id", type=click.IntRange(min=1), help="Index this snapshot [the newest].")
+@click.option("--snapshot", "snapshot_id", type=click.IntRange(min=1), help="Index this snapshot [the current one: pinned, else the default branch's newest].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 @handle_errors

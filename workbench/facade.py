@@ -571,7 +571,8 @@ class Workbench:
     def ask(self, question: str, project: str, *, conversation: int | None = None,
             provider: str | None = None, model: str | None = None, budget: int | None = None,
             on_delta: Callable[[str], None] | None = None) -> "Answer":
-        """Answer a question about a project's newest snapshot, with checked citations.
+        """Answer a question about a project's current snapshot (:meth:`snapshot`), with
+        checked citations.
 
         The context (ranked outline, search hits, their graph neighbourhood) is packed into
         ``budget`` tokens within the model's window; ``on_delta`` receives the text as it

@@ -1,7 +1,7 @@
 """The map as a Model Context Protocol server: ``workbench mcp [-p PROJECT]`` over stdio.
 
 It serves the read-only tools of :mod:`workbench.ai.tools` (search, related, impact, path,
-source, hotspots, sql) and ``projects``, on each project's newest snapshot, so Goose and any
+source, hotspots, sql) and ``projects``, on each project's current snapshot, so Goose and any
 MCP client can query the map. With ``-p PROJECT`` every tool works on that project; without,
 each tool takes a ``project`` argument. Results are text (data blocks with secrets masked);
 a call that fails (a refused query, an unknown node or project) returns its error message
@@ -78,7 +78,7 @@ def build_server(data_dir: str | Path | None = None, project: str | None = None)
             raise failed(result)
         return result
 
-    @server.tool(description="The registered projects and their newest snapshots.")
+    @server.tool(description="The registered projects: name, source and status.")
     def projects() -> str:
         rows = [f"{p.name}\t{p.source}\t{p.status}" for p in wb().projects()]
         return "\n".join(rows) or "no projects"
