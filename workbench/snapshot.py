@@ -395,14 +395,17 @@ class Snapshot:
         return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
     def impact(self, node: str, *, kinds: Iterable[str] = DEPENDENCY_KINDS,
-               exclude_contexts: Iterable[str] = ()) -> pd.DataFrame:
+               exclude_contexts: Iterable[str] = (), contained: bool = True) -> pd.DataFrame:
         """Everything that depends on ``node``, transitively: node, kind, distance, path.
 
-        ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves out
+        With ``contained`` (the default) what depends on anything ``node`` contains counts
+        too (the callers of a module's functions); without, only what depends on ``node``
+        itself (a module's importers). ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves out
         import edges whose statements all stand there: ``("type_checking",)`` follows only
         imports that run, ``("type_checking", "deferred")`` only those that run on import.
         """
-        return self.index.impact(node, kinds=tuple(kinds), exclude_contexts=exclude_contexts)
+        return self.index.impact(node, kinds=tuple(kinds), exclude_contexts=exclude_contexts,
+                                 contained=contained)
 
     def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
               limit: int = 10, exclude_contexts: Iterable[str] = ()) -> list[list[str]]:

@@ -84,3 +84,36 @@ def test_a_repository_without_contracts_is_reviewed_all_the_same(wb, tmp_path):
     assert review.verdict == "blocked" and review.violations == ()
     assert review.counts["violations_new"] == 0 and review.counts["cycles_new"] == 1
     assert any(r.startswith("new import cycle") for r in review.reasons)
+
+
+def test_the_impact_of_a_change_is_that_of_what_it_changed_not_of_its_whole_file(mapped_shop,
+                                                                                 shop_repo):
+    wb = mapped_shop
+    # comments and blank lines change no behaviour: the file is changed, nothing is impacted
+    add_branch(shop_repo, "comment", {"shop/money.py": SHOP["shop/money.py"]
+                                      + "\n\n# amounts are in cents\n"}, "a comment")
+    quiet = wb.ideas.review("shop", "comment")
+    assert quiet.changed == ("shop.money",)
+    assert quiet.verdict == "ok" and quiet.impact == ()
+
+    # a method's body: what depends on it, not every importer of its module
+    body = SHOP["shop/orders.py"].replace("self.refunded = 0", "self.refunded = None")
+    add_branch(shop_repo, "basket", {"shop/orders.py": body}, "basket starts unrefunded")
+    inner = wb.ideas.review("shop", "basket")
+    assert "shop.orders:Basket.__init__" in inner.changed
+    assert "shop.web.views" not in inner.impact  # it uses cancel_order, not the basket
+
+    # a top-level line of the module: its importers are impacted
+    top = SHOP["shop/orders.py"].replace("\n\n\nclass Basket", "\nTAX = 0\n\n\nclass Basket")
+    add_branch(shop_repo, "tax", {"shop/orders.py": top}, "a module constant")
+    outer = wb.ideas.review("shop", "tax")
+    assert {"shop.web.views", "shop.shipping"} <= set(outer.impact)
+
+
+def test_changed_lines_leave_out_hunks_of_blank_lines_and_python_comments():
+    text = ("diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n"
+            "@@ -3,0 +4,2 @@\n+\n+# a note\n"          # inert: left out
+            "@@ -10 +12 @@\n-# old\n+x = 1\n"           # a comment became code
+            "@@ -20,2 +21,0 @@\n-\n-   # gone\n"        # inert
+            "diff --git a/x.js b/x.js\n--- a/x.js\n+++ b/x.js\n@@ -1,0 +2 @@\n+# not a comment\n")
+    assert changed_lines(text) == {"x.py": [(12, 12)], "x.js": [(2, 2)]}

@@ -224,14 +224,18 @@ def file_dependents(snap: Snapshot, node: str) -> list[str]:
     return sorted(seen, key=lambda n: (seen[n], n))
 
 
-def impact_rows(snap: Snapshot, nodes: Iterable[str], *, limit: int = 50
-                ) -> list[tuple[str, str | None, int]]:
+def impact_rows(snap: Snapshot, nodes: Iterable[str], *, limit: int = 50,
+                alone: Iterable[str] = ()) -> list[tuple[str, str | None, int]]:
     """``(node, kind, distance)`` of everything depending on any of ``nodes`` (nearest
-    distance kept, ``nodes`` themselves excluded), at most ``limit``, nearest first."""
+    distance kept, ``nodes`` themselves excluded), at most ``limit``, nearest first.
+    ``alone``: further nodes of which only what depends on the node itself counts, not on
+    what it contains (a module whose own top-level lines changed, not its functions)."""
     nodes = list(nodes)
+    alone = [n for n in alone if n not in nodes]
+    nodes += alone
     best: dict[str, tuple[str | None, int]] = {}
     for node in nodes:
-        frame = snap.impact(node)
+        frame = snap.impact(node, contained=node not in alone)
         for dep, kind, distance in zip(frame["node"].tolist(), frame["kind"].tolist(),
                                        frame["distance"].tolist()):
             if dep in nodes:

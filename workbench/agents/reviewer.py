@@ -5,7 +5,10 @@
 (those in the head that the base did not have), the impact set and the tasks covered. The
 changed nodes are the nodes added or removed, plus the nodes of the head whose line span
 overlaps a changed hunk (``git diff --unified=0`` of the two commits, see
-:func:`changed_lines`); without hunks, every node of a file whose blob changed.
+:func:`changed_lines`; hunks of blank lines or Python comments alone change nothing); without
+hunks, every node of a file whose blob changed. The impact is what depends on the changed
+classes and functions, and on a changed file itself (its importers, not the callers of
+everything in it) only when a hunk lies outside its definitions.
 
 A task is *covered* when a changed node is one it touches or lies inside one it touches
 (a method of a touched class, say); a whole changed file covers only tasks that touch that file.
@@ -36,22 +39,54 @@ CHANGE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKin
 #: Files in the impact set past which a review asks for attention.
 WIDE_IMPACT = 10
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def changed_lines(diff_text: str) -> dict[str, list[tuple[int, int]]]:
     """New-side line ranges per path from ``git diff --unified=0`` output (a deletion marks
-    the line it happened at)."""
+    the line it happened at). A hunk that only adds or removes blank lines, or comment lines
+    of a Python file (``#`` first), changes no behaviour and is left out."""
     ranges: dict[str, list[tuple[int, int]]] = {}
     path: str | None = None
+    hunk: tuple[int, int] | None = None
+    old_left = new_left = 0
+    inert = True
+
+    def close() -> None:
+        if path and hunk is not None and not inert:
+            ranges.setdefault(path, []).append(hunk)
+
     for line in diff_text.splitlines():
+        if old_left > 0 or new_left > 0:  # a line of the open hunk, counted by its header
+            if line.startswith("-"):
+                old_left -= 1
+            elif line.startswith("+"):
+                new_left -= 1
+            elif line.startswith(" "):
+                old_left, new_left = old_left - 1, new_left - 1
+            else:
+                continue  # "\ No newline at end of file"
+            inert = inert and _inert(line[1:], path)
+            continue
         if line.startswith("+++ "):
+            close()
+            hunk = None
             target = line[4:].strip()
             path = target[2:] if target.startswith("b/") else None
         elif path and (m := _HUNK.match(line)):
-            start, count = int(m.group(1)), int(m.group(2) or 1)
-            ranges.setdefault(path, []).append((max(start, 1), max(start, start + count - 1)))
+            close()
+            start, count = int(m.group(3)), int(m.group(4) or 1)
+            hunk = (max(start, 1), max(start, start + count - 1))
+            old_left, new_left, inert = int(m.group(2) or 1), count, True
+    close()
     return ranges
+
+
+def _inert(text: str, path: str | None) -> bool:
+    """A changed line that changes no behaviour: blank, or a comment of a Python file (by the
+    text rule of the map's line counts: a ``#`` line inside a string counts too)."""
+    stripped = text.strip()
+    return not stripped or (stripped[0] == "#" and (path or "").endswith((".py", ".pyi")))
 
 
 def compare_commits(repo: Path, base_tip: str, head: str, *, timeout: float = 600.0
@@ -94,6 +129,23 @@ def changed_nodes(base: Snapshot, head: Snapshot, *, added: Iterable[str] = (),
     kinds = dict(zip(head.nodes["id"], head.nodes["kind"])) | dict(
         zip(base.nodes["id"], base.nodes["kind"]))
     return sorted(n for n in found if kinds.get(n) in CHANGE_KINDS)
+
+
+def _top_level_changed(head: Snapshot, file_node: str, lines: dict[str, list[tuple[int, int]]] | None
+                       ) -> bool:
+    """Whether a changed file's own lines changed: a hunk not within one of its classes or
+    functions (imports, constants, statements run on import), or no hunks known at all."""
+    if lines is None:
+        return True
+    nodes = head.nodes
+    path = nodes.loc[nodes["id"] == file_node, "path"]
+    if path.empty or pd.isna(path.iloc[0]):
+        return True
+    hunks = lines.get(path.iloc[0], ())
+    defs = nodes[(nodes["path"] == path.iloc[0]) & nodes["kind"].isin(
+        (NodeKind.CLASS.value, NodeKind.FUNCTION.value)) & nodes["line_start"].notna()]
+    spans = list(zip(defs["line_start"].astype(int), defs["line_end"].fillna(defs["line_start"]).astype(int)))
+    return any(not any(start <= a and b <= end for start, end in spans) for a, b in hunks)
 
 
 def _inside(node: str, container: str) -> bool:
@@ -146,13 +198,17 @@ def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (),
     violations = new_violations(base, head, rules if isinstance(rules, _contracts.ContractSet) else list(rules))
     head_ids = set(head.nodes["id"])
     still = [n for n in changed if n in head_ids]
+    file_nodes = set(head.nodes.loc[head.nodes["kind"].isin(FILE_KINDS), "id"]) | set(
+        base.nodes.loc[base.nodes["kind"].isin(FILE_KINDS), "id"])
+    # a changed file's importers are impacted through its own top-level lines only; the
+    # callers of its changed definitions come through those definitions
     impact_files: list[str] = []
-    for node, kind, _ in impact_rows(head, still, limit=500):
+    for node, kind, _ in impact_rows(
+            head, [n for n in still if n not in file_nodes], limit=500,
+            alone=[n for n in still if n in file_nodes and _top_level_changed(head, n, lines)]):
         target = node if kind in FILE_KINDS else _file_of(node)
         if target not in impact_files and target not in {_file_of(c) for c in changed}:
             impact_files.append(target)
-    file_nodes = set(head.nodes.loc[head.nodes["kind"].isin(FILE_KINDS), "id"]) | set(
-        base.nodes.loc[base.nodes["kind"].isin(FILE_KINDS), "id"])
     task_list = list(tasks)
     covered = covered_tasks(task_list, changed, file_nodes)
 
