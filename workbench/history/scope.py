@@ -11,11 +11,19 @@ A set of commits (the mapped ones of a project) is put oldest first the same way
 (:func:`oldest_first`): every ancestor before its descendants, whatever their clocks say (a
 rebase or a script gives many commits the same time, a committer's clock can go backwards); the
 commit time only decides between commits of which neither is an ancestor of the other.
+
+What reads only the set of a snapshot's commits, not their order (search over commit messages),
+takes :func:`history_shas`: the same commits, found by a compiled walk over the stored
+``(sha, parents)`` table (under a second for a million commits, where reading them into Python
+dicts and walking those takes four).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 
 def history_order(parents: Mapping[str, Sequence[str]], tip: str) -> list[str]:
@@ -23,6 +31,34 @@ def history_order(parents: Mapping[str, Sequence[str]], tip: str) -> list[str]:
     shas), parents before children. Parents that were never mined (beyond a shallow boundary)
     end the walk there. Empty when ``tip`` itself is not mined."""
     return _walk(parents, [tip])
+
+
+def history_shas(parents: "pa.Table", tip: str) -> "pa.Array":
+    """The shas of :func:`history_order` in no particular order, from a ``(sha, parents)``
+    table (:meth:`~workbench.store.history.HistoryTable.parents_table`), as an Arrow string
+    array: ``tip`` and every mined commit reachable from it through mined parents. Empty when
+    ``tip`` itself is not mined."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from ..membership import positions
+
+    shas = parents.column("sha").combine_chunks().cast(pa.string())
+    start = pc.index(shas, pa.scalar(tip, pa.string())).as_py()  # a scan: no hash set of them all
+    if start < 0:
+        return pa.array([], pa.string())
+    lists = parents.column("parents").combine_chunks()
+    child = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    parent = positions(pc.list_flatten(lists), shas)
+    mined = parent >= 0  # parents never mined (beyond a shallow boundary) end the walk there
+    n = len(shas)
+    edges = csr_matrix((np.ones(int(mined.sum()), np.int8), (child[mined], parent[mined])),
+                       shape=(n, n))
+    return shas.take(pa.array(breadth_first_order(edges, start, directed=True,
+                                                  return_predecessors=False)))
 
 
 def _walk(parents: Mapping[str, Sequence[str]], tips: Iterable[str]) -> list[str]:
@@ -84,4 +120,4 @@ def oldest_first(parents: Mapping[str, Sequence[str]], shas: Sequence[str],
     return order
 
 
-__all__ = ["history_order", "oldest_first"]
+__all__ = ["history_order", "history_shas", "oldest_first"]

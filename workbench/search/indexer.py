@@ -5,6 +5,8 @@ of chunks, vectors and sources is one short transaction, so a cancelled or inter
 keeps what it stored and a second run skips every blob already chunked (resumable). A blob is
 chunked and embedded once: a new commit of a mapped project costs only its changed files and
 new commits. Line ranges of definitions come from the snapshot's nodes, not from a new parse.
+The commits indexed are those of the snapshot's history (:func:`~.service.snapshot_history`),
+not another branch's that the project's store also holds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..store.search import BLOB, CHUNK_SCHEMA
 from .chunking import CHUNKER_VERSION, Chunk, Definition, chunk_blob, chunk_commit, file_kind
 from .embedders import Embedder, get_embedder, table_name
 from .errors import SearchError
+from .service import snapshot_history
 from .tokens import term_counts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,7 +90,8 @@ class IndexService:
         files = files[files["kind"].notna()].drop_duplicates("blob_sha")
         done = search.chunked(files["blob_sha"].tolist(), BLOB, CHUNKER_VERSION)
         todo = files[~contains(files["blob_sha"], done)]
-        commits = search.commits_to_chunk(project.id, CHUNKER_VERSION)
+        history = snapshot_history(self.store, self.store.snapshots.get(snapshot_id))
+        commits = search.commits_to_chunk(project.id, CHUNKER_VERSION, history)
         total = len(todo) + len(commits)
         chunked_now = embedded_now = 0
         if len(todo):
@@ -99,7 +103,7 @@ class IndexService:
             chunked_now += n
             embedded_now += n
         job.check_cancel()
-        missing = search.unembedded(snapshot_id, project.id, CHUNKER_VERSION, table)
+        missing = search.unembedded(snapshot_id, project.id, CHUNKER_VERSION, history, table)
         for s in range(0, len(missing), 1_000):  # chunks stored before under another embedder
             job.report(s, len(missing), f"embedding {len(missing)} chunks for {embedder.name}")
             job.check_cancel()
@@ -108,7 +112,7 @@ class IndexService:
                      for sym, text in zip(part["symbol"], part["text"])]
             search.store_vectors(table, part["id"].tolist(), embedder.embed(texts))
             embedded_now += len(part)
-        count = search.count(snapshot_id, project.id, CHUNKER_VERSION)
+        count = search.count(snapshot_id, project.id, CHUNKER_VERSION, history)
         seconds = round(time.perf_counter() - started, 3)
         search.mark_indexed(snapshot_id, embedder.name, chunks=count, chunked_now=chunked_now,
                             embedded_now=embedded_now, seconds=seconds, job_id=job.id,

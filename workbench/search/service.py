@@ -1,5 +1,10 @@
 """Answer searches: filters, ranking and the result table.
 
+A snapshot's commits are the commits of its history (:func:`snapshot_history`: reachable from
+its commit through the mined parents, as its history metrics count them), not every commit
+mined for its project: ``review`` mines an unmerged branch's commits, and a search of the
+default branch never finds them.
+
 A snapshot's query index (:class:`~workbench.search.ranking.SnapshotIndex`: BM25 weights,
 vectors, graph, the chunks' metadata and texts) is built from the store on first use and kept per process (keyed by database file, snapshot, embedder and the
 index's build time), like the graph cache; snapshots are immutable, so it is rebuilt only when
@@ -21,6 +26,7 @@ from .errors import IndexMissing, InvalidSearch
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+    import pyarrow as pa
 
     from ..domain import SnapshotInfo
     from ..store import Store
@@ -130,6 +136,15 @@ def empty_result() -> "pd.DataFrame":
     return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
 
 
+def snapshot_history(store: "Store", snap: "SnapshotInfo") -> "pa.Array":
+    """The shas of the commits of ``snap``'s history, from the store's parents (one read and
+    one walk per call; see :func:`~workbench.history.scope.history_shas`): the commits whose
+    messages its index holds and its searches find."""
+    from ..history.scope import history_shas
+
+    return history_shas(store.history.parents_table(snap.project_id), snap.commit_sha)
+
+
 class SearchService:
     def __init__(self, store: "Store") -> None:
         self.store = store
@@ -166,6 +181,7 @@ class SearchService:
                 if key in _cache:
                     return _cache[key]
             tables = self.store.search.load(snap.id, snap.project_id, CHUNKER_VERSION,
+                                            snapshot_history(self.store, snap),
                                             table_name(embedder.name, embedder.dim))
             index = SnapshotIndex(tables)
             with _cache_lock:

@@ -2,7 +2,11 @@
 ``search_embedders`` and ``search_indexes``.
 
 Chunks of a file are keyed by its blob sha (``project_id`` NULL: shared by every project and
-snapshot holding the blob); chunks of a commit by ``(project_id, commit_sha)``.
+snapshot holding the blob); chunks of a commit by ``(project_id, commit_sha)``. A snapshot's
+chunks are those of its files' blobs and of the commits of its history: the reads of a
+snapshot take those commits' shas (``history``, see
+:func:`~workbench.history.scope.history_shas`), never every commit mined for the project
+(another branch's, which ``review`` mines, are not in it).
 ``chunk_sources`` records each blob or commit chunked (with how many chunks, zero included), so
 indexing skips it next time. Each embedder's vectors live in a table of their own,
 ``embeddings_<name>_<dim>`` with a ``FLOAT[dim]`` column, listed in ``search_embedders``.
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import pyarrow as pa
 
 from .database import Database, registered
+from .history import _sha_array
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -192,48 +197,59 @@ class SearchTable:
 
         return self.db.read(fetch)
 
-    def commits_to_chunk(self, project_id: int, version: int) -> "pd.DataFrame":
-        """A project's mined commits not chunked yet, with the paths each touched."""
-        return self.db.query_df(
+    def commits_to_chunk(self, project_id: int, version: int, history) -> "pd.DataFrame":
+        """The commits of a snapshot's ``history`` (shas) not chunked yet, with the paths each
+        touched."""
+        return self._with_history(history, lambda cur: cur.execute(
             "SELECT c.sha, c.subject, list(f.path ORDER BY f.path) FILTER (f.path IS NOT NULL)"
-            " AS paths FROM commits c LEFT JOIN file_changes f"
-            " ON f.project_id = c.project_id AND f.sha = c.sha"
+            " AS paths FROM commits c JOIN snapshot_history h ON h.sha = c.sha"
+            " LEFT JOIN file_changes f ON f.project_id = c.project_id AND f.sha = c.sha"
             " WHERE c.project_id = ? AND NOT EXISTS (SELECT 1 FROM chunk_sources s WHERE"
             " s.source = c.sha AND s.project_id = c.project_id AND s.chunker_version = ?)"
             " GROUP BY c.sha, c.subject, c.committed_at ORDER BY c.committed_at, c.sha",
-            [project_id, version])
+            [project_id, version]).df())
 
-    def unembedded(self, snapshot_id: int, project_id: int, version: int,
+    def unembedded(self, snapshot_id: int, project_id: int, version: int, history,
                    table: str) -> "pd.DataFrame":
-        """Chunks of a snapshot that have no vector in ``table``: ``id, symbol, title, text``."""
-        return self.db.query_df(
+        """Chunks of a snapshot (its ``history``: shas) that have no vector in ``table``:
+        ``id, symbol, title, text``."""
+        return self._with_history(history, lambda cur: cur.execute(
             f"SELECT c.id, c.symbol, c.title, c.text FROM ({self._snapshot_chunks_sql()}) s"
             f" JOIN chunks c ON c.id = s.id LEFT JOIN {table} v ON v.chunk_id = c.id"
-            " WHERE v.chunk_id IS NULL", self._snapshot_params(snapshot_id, project_id, version))
+            " WHERE v.chunk_id IS NULL", [version, snapshot_id, project_id, version]).df())
 
     # -- reads for queries ------------------------------------------------------------------------
 
-    @staticmethod
-    def _snapshot_chunks_sql() -> str:
+    def _with_history(self, history, run):
+        """``run(cur)`` with a snapshot's ``history`` (commit shas: a list or an Arrow array)
+        registered as the table ``snapshot_history (sha)``."""
+        table = pa.table({"sha": _sha_array(history)})
+
+        def fetch(cur):
+            with registered(cur, snapshot_history=table):
+                return run(cur)
+
+        return self.db.read(fetch)
+
+    #: The commit chunks ``c`` of a snapshot: those of the commits in ``snapshot_history``, the
+    #: snapshot's history, with ``{joins}`` (parameters: the project id, the chunker version).
+    _HISTORY_CHUNKS = ("FROM chunks c JOIN snapshot_history h ON h.sha = c.commit_sha{joins}"
+                       " WHERE c.project_id = ? AND c.chunker_version = ?")
+
+    @classmethod
+    def _snapshot_chunks_sql(cls) -> str:
         """The ids (and paths) of a snapshot's chunks: its files' blobs, and the commits of its
-        project up to the snapshot's commit."""
+        history (registered as ``snapshot_history``)."""
         return (
             "SELECT c.id, f.path, f.language FROM files f JOIN chunks c ON c.blob_sha = f.blob_sha"
             " AND c.chunker_version = ? WHERE f.snapshot_id = ? AND f.status IN ('parsed', 'ignored')"
-            " UNION ALL"
-            " SELECT c.id, NULL, NULL FROM chunks c JOIN commits m ON m.project_id = c.project_id"
-            " AND m.sha = c.commit_sha WHERE c.project_id = ? AND c.chunker_version = ?"
-            " AND m.committed_at <= coalesce((SELECT max(x.committed_at) FROM commits x"
-            " JOIN snapshots s ON s.commit_sha = x.sha AND s.project_id = x.project_id"
-            " WHERE s.id = ?), 'infinity'::TIMESTAMPTZ)")
+            f" UNION ALL SELECT c.id, NULL, NULL {cls._HISTORY_CHUNKS.format(joins='')}")
 
-    @staticmethod
-    def _snapshot_params(snapshot_id: int, project_id: int, version: int) -> list[Any]:
-        return [version, snapshot_id, project_id, version, snapshot_id]
-
-    def count(self, snapshot_id: int, project_id: int, version: int) -> int:
-        return self.db.query(f"SELECT count(*) FROM ({self._snapshot_chunks_sql()})",
-                             self._snapshot_params(snapshot_id, project_id, version))[0][0]
+    def count(self, snapshot_id: int, project_id: int, version: int, history) -> int:
+        """How many chunks a snapshot (its ``history``: commit shas) has."""
+        return self._with_history(history, lambda cur: cur.execute(
+            f"SELECT count(*) FROM ({self._snapshot_chunks_sql()})",
+            [version, snapshot_id, project_id, version]).fetchone()[0])
 
     def index_state(self, snapshot_id: int, embedder: str) -> dict[str, Any] | None:
         """The snapshot's index built with ``embedder``: chunks, chunked_now, embedded_now,
@@ -248,15 +264,13 @@ class SearchTable:
         return dict(zip(("chunks", "chunked_now", "embedded_now", "seconds", "job_id",
                          "built_at", "chunker_version"), rows[0]))
 
-    def load(self, snapshot_id: int, project_id: int, version: int,
+    def load(self, snapshot_id: int, project_id: int, version: int, history,
              vector_table: str) -> dict[str, pa.Table]:
         """What a snapshot's query index is built from, in one read: ``chunks`` (metadata, BM25
-        terms, the vector (null where missing) and the text), ``nodes`` (``id, kind, pagerank, fan_in``)
-        and ``edges`` (``src, dst`` of calls, imports, inherits and tests)."""
+        terms, the vector (null where missing) and the text; of its files and of the commits
+        of its ``history``, shas), ``nodes`` (``id, kind, pagerank, fan_in``) and ``edges``
+        (``src, dst`` of calls, imports, inherits and tests)."""
         vt = vector_table
-        commit_time = ("coalesce((SELECT max(x.committed_at) FROM commits x JOIN snapshots s"
-                       " ON s.commit_sha = x.sha AND s.project_id = x.project_id WHERE s.id = ?),"
-                       " 'infinity'::TIMESTAMPTZ)")
         sql = (
             "WITH fn AS (SELECT path, min(id) AS file_node FROM nodes WHERE snapshot_id = ?"
             f" AND kind IN {_FILE_KINDS} AND path IS NOT NULL GROUP BY path)"
@@ -269,10 +283,8 @@ class SearchTable:
             " UNION ALL"
             " SELECT c.id, c.kind, NULL, NULL, NULL, NULL, NULL, NULL, c.title, NULL,"
             " c.commit_sha, c.terms, c.counts, c.length, v.vector, c.text"
-            " FROM chunks c JOIN commits m ON m.project_id = c.project_id AND m.sha = c.commit_sha"
-            f" LEFT JOIN {vt} v ON v.chunk_id = c.id"
-            f" WHERE c.project_id = ? AND c.chunker_version = ? AND m.committed_at <= {commit_time}")
-        params = [snapshot_id, version, snapshot_id, project_id, version, snapshot_id]
+            f" {self._HISTORY_CHUNKS.format(joins=f' LEFT JOIN {vt} v ON v.chunk_id = c.id')}")
+        params = [snapshot_id, version, snapshot_id, project_id, version]
 
         def fetch(cur):
             chunks = cur.execute(sql, params).to_arrow_table()
@@ -285,7 +297,7 @@ class SearchTable:
                 [snapshot_id]).to_arrow_table()
             return {"chunks": chunks, "nodes": nodes, "edges": edges}
 
-        return self.db.read(fetch)
+        return self._with_history(history, fetch)
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         """The text of the given chunks."""
