@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from tests.helpers import commit, git, init_repo, write
-from workbench.errors import GitFailed
+from tests.helpers import commit, git, init_repo, invoke_cli, write
+from workbench.errors import GitFailed, SourceGone
 from workbench.repos.clones import Clones
-from workbench.repos.git import Git
+from workbench.repos.git import Git, NetworkOptions
 from workbench.repos.sources import parse_source
 
 
@@ -179,3 +179,61 @@ def test_a_deleted_clone_is_named_and_a_map_clones_it_again(wb, sample_repo, tmp
     shutil.rmtree(wb.clones.path_for("shop"))
     again = wb.map("shop")
     assert again.commit == first.commit
+
+
+def test_a_moved_or_deleted_local_source_says_so_and_what_to_do(tmp_path):
+    """The project's path lost its .git, then went away: named, with the commands to recover."""
+    repo = init_repo(tmp_path / "gone")
+    write(repo, {"a.py": "x = 1\n"})
+    commit(repo, "one")
+    data = tmp_path / "data"
+    assert invoke_cli("map", str(repo), "-q", data_dir=data).returncode == 0
+    import shutil
+
+    shutil.rmtree(repo / ".git")
+    result = invoke_cli("map", "gone", data_dir=data)
+    assert result.returncode == 1, result.stderr
+    line = result.stderr.strip()
+    assert line.startswith("error: ") and len(line.splitlines()) == 1, line
+    assert f"{repo}, is no longer a git repository" in line
+    assert "`workbench project remove gone`" in line and "`workbench map NEW_PATH --name gone`" in line
+    assert "the repository exists" not in line
+    repo.rename(tmp_path / "elsewhere")
+    result = invoke_cli("map", "gone", data_dir=data)
+    assert result.returncode == 1 and f"{repo}, no longer exists" in result.stderr
+    assert "project remove" in invoke_cli("project", "remove", "--help").stdout  # a real command
+
+
+def test_a_deleted_source_is_a_git_failure_from_python(wb, sample_repo):
+    wb.map(str(sample_repo))
+    sample_repo.rename(sample_repo.with_name("moved"))
+    with pytest.raises(SourceGone, match="no longer exists") as gone:
+        wb.map("shop")
+    assert isinstance(gone.value, GitFailed) and gone.value.project == "shop"
+
+
+def test_git_failures_keep_gits_own_lines_not_its_advice(wb, sample_repo):
+    """Git's last lines are advice ("... and the repository exists."); its fatal lines say what
+    went wrong."""
+    wb.map(str(sample_repo))
+    import shutil
+
+    shutil.rmtree(sample_repo / ".git")
+    (sample_repo / ".git").mkdir()  # looks like a repository, is not one
+    with pytest.raises(GitFailed) as failed:
+        wb.map("shop")
+    message = str(failed.value)
+    assert not isinstance(failed.value, SourceGone)
+    assert f"'{sample_repo}' does not appear to be a git repository; " \
+           "Could not read from remote repository." in message, message
+    assert "access rights" not in message and "the repository exists" not in message
+
+
+def test_gits_lines_stay_redacted(tmp_path):
+    secret = "tok-3f9a2c"
+    with pytest.raises(GitFailed) as failed:
+        Git(timeout=30, allow_file_protocol=True).run(
+            ["ls-remote", "--", str(tmp_path / f"x-{secret}")], what="listing",
+            options=NetworkOptions(secrets=(secret,)))
+    message = str(failed.value)
+    assert secret not in message and "x-***' does not appear to be a git repository" in message

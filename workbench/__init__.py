@@ -30,7 +30,8 @@ _EXPORTS = {
     "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors", "UnknownParameter": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
-    "CorruptRepository": "errors", "GitTimeout": "errors",
+    "CorruptRepository": "errors", "GitTimeout": "errors", "SourceGone": "errors",
+    "OutputPathError": "errors",
     "BatchService": "batch.service", "RunInfo": "batch.records", "ScheduleInfo": "batch.records",
     "HistoryError": "history.errors", "MiningCancelled": "history.errors",
     "ShallowSource": "history.errors",
@@ -95,7 +96,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          UnsafeSource, WorkbenchError)
     from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
     from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
-    from .errors import EmptyRepository, GitTimeout, OutputOutsideRuns
+    from .errors import EmptyRepository, GitTimeout, OutputOutsideRuns, OutputPathError, SourceGone
     from .batch.records import RunInfo, ScheduleInfo
     from .batch.service import BatchService
     from .errors import (BatchError, InvalidNotebook, InvalidParameters, InvalidSchedule,

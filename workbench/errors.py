@@ -16,6 +16,7 @@
      │    ├── RepositoryTooLarge  over the entry-count or size limits (checked before reading)
      │    ├── CredentialsMissing  the environment variable naming a project's token is not set
      │    └── GitFailed           git ran and failed (message redacted of credentials)
+     │         ├── SourceGone      a local source path that is no longer a git repository
      │         ├── GitNetworkError  a network problem or time-out (also a TransientError)
      │         ├── GitTimeout      a git operation used up its wall-clock budget (not retried)
      │         ├── AuthenticationFailed  the server refused the credentials, or wanted some
@@ -24,6 +25,8 @@
      │    ├── DatabaseLocked      another process holds the file past the wait (transient)
      │    └── SchemaTooNew        the file was written by a newer workbench
      ├── SnapshotNotFound
+     ├── OutputPathError         a file or directory to write that cannot be: a directory where
+     │                           a file goes, a file in the way, a directory not creatable
      ├── MapError                mapping failed; nothing was written
      ├── HistoryError            mining history failed (workbench.history.errors)
      │    ├── MiningCancelled
@@ -195,6 +198,15 @@ class CorruptRepository(GitFailed):
     """
 
 
+class SourceGone(GitFailed):
+    """A project's local source path no longer exists or is no longer a git repository (it was
+    moved or deleted after the project was registered); ``source`` and ``project`` name them.
+
+    Not transient: git fails the same way until the repository is back or the project is
+    registered again where it now lies.
+    """
+
+
 class CredentialsMissing(SourceError):
     """A project names an environment variable for its token, and that variable is not set.
 
@@ -221,6 +233,12 @@ class SchemaTooNew(StoreError):
 
 class SnapshotNotFound(WorkbenchError):
     """No snapshot matches the request."""
+
+
+class OutputPathError(WorkbenchError):
+    """A file or directory the workbench was asked to write that cannot be written: a directory
+    where a file goes, a file where a directory goes, a directory that cannot be created, no
+    permission or no space. ``path`` names the path the system refused."""
 
 
 class MapError(WorkbenchError):

@@ -558,27 +558,32 @@ class Snapshot:
     # -- exports --------------------------------------------------------------------------------
 
     def export(self, path: str | Path, format: str | None = None, *, depth: int = 2) -> Path:
-        """Write the map as GraphML, GEXF, node-link JSON, Graphviz DOT (collapsed) or Parquet."""
+        """Write the map as GraphML, GEXF, node-link JSON, Graphviz DOT (collapsed) or Parquet
+        (a directory holding ``nodes.parquet`` and ``edges.parquet``); an existing file is
+        replaced. A path that cannot be written raises
+        :class:`~workbench.errors.OutputPathError` naming it and what to do."""
         from .errors import ConfigError
         from .graph import export as _export
+        from .output_paths import output_dir, output_file, writing
 
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()
         if fmt not in EXPORT_FORMATS:
             raise ConfigError(f"unknown export format {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "graphml":
-            _export.write_graphml(self.graph, path)
-        elif fmt == "gexf":
-            _export.write_gexf(self.graph, path)
-        elif fmt == "json":
-            _export.write_node_link_json(self.graph, path)
-        elif fmt == "dot":
-            path.write_text(_export.collapsed_dot(self.graph, depth=depth, name=self.info.project))
-        else:
-            path.mkdir(parents=True, exist_ok=True)
-            self.nodes.to_parquet(path / "nodes.parquet", index=False)
-            self.edges.to_parquet(path / "edges.parquet", index=False)
+        with writing(path):
+            target = output_dir(path) if fmt == "parquet" else output_file(path)
+            if fmt == "graphml":
+                _export.write_graphml(self.graph, target)
+            elif fmt == "gexf":
+                _export.write_gexf(self.graph, target)
+            elif fmt == "json":
+                _export.write_node_link_json(self.graph, target)
+            elif fmt == "dot":
+                target.write_text(_export.collapsed_dot(self.graph, depth=depth,
+                                                        name=self.info.project))
+            else:
+                self.nodes.to_parquet(target / "nodes.parquet", index=False)
+                self.edges.to_parquet(target / "edges.parquet", index=False)
         return path
 
 

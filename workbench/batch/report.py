@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReportError
+from ..output_paths import output_dir as ensure_dir, refusal
 from .declared import DATA_DIR_PARAMETER, declared_parameters, refuse_undeclared
 
 REPORT_NOTEBOOK = "system_map_report.ipynb"
@@ -60,9 +61,10 @@ def reserve_output(output_dir: Path, notebook_name: str) -> Path:
     """A new, unique ``<UTC time>-<notebook_name>`` path in ``output_dir``, created empty.
 
     The file is created exclusively (``O_EXCL``), so runs started at the same moment, in
-    threads or in separate processes, never write to the same output.
+    threads or in separate processes, never write to the same output. A directory that cannot
+    be created or written raises :class:`~workbench.errors.OutputPathError`.
     """
-    output_dir.mkdir(parents=True, exist_ok=True)
+    output_dir = ensure_dir(output_dir)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     base, suffix = Path(notebook_name).stem, Path(notebook_name).suffix or ".ipynb"
     for n in range(1, 1000):
@@ -71,6 +73,8 @@ def reserve_output(output_dir: Path, notebook_name: str) -> Path:
             fd = os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             continue
+        except OSError as exc:  # no permission, no space ...
+            raise refusal(exc, candidate) from None
         os.close(fd)
         return candidate
     raise ReportError(f"cannot find a free output name for {notebook_name} in {output_dir}")

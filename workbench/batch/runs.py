@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import (BatchError, InvalidNotebook, InvalidParameters, NotebookNotFound,
-                      OutputOutsideRuns, ReportError, WorkbenchError)
+                      OutputOutsideRuns, OutputPathError, ReportError, WorkbenchError)
+from ..output_paths import output_dir as ensure_dir
 from ..store import Store
 from .declared import DATA_DIR_PARAMETER, declared_parameters, refuse_undeclared
 from .records import RunInfo, RunStatus, existing_output
@@ -241,15 +242,16 @@ class BatchRuns:
         and may not leave it (``../x`` and symlinks out are refused). An absolute directory is
         taken as given only from a person (``origin="user"``); from anything else (an agent, a
         webhook, a schedule) it must lie under the runs directory too. Raises
-        :class:`OutputOutsideRuns`.
+        :class:`OutputOutsideRuns`. The directory is created here, so one that cannot be is
+        refused before a run is recorded (:class:`~workbench.errors.OutputPathError`).
         """
         if origin not in ORIGINS:
             raise BatchError(f"unknown origin {origin!r}; use one of {', '.join(ORIGINS)}")
         if output_dir is None or str(output_dir) == "":
-            return self.output_dir_for(notebook)
+            return ensure_dir(self.output_dir_for(notebook))
         wanted = Path(output_dir).expanduser()
         if wanted.is_absolute() and origin == "user":
-            return Path(os.path.abspath(wanted))
+            return ensure_dir(Path(os.path.abspath(wanted)))
         root = Path(os.path.realpath(self.runs_dir))
         target = Path(os.path.realpath(root / wanted))
         if not target.is_relative_to(root):
@@ -260,7 +262,7 @@ class BatchRuns:
                     f" (a location from {'a' if origin == 'schedule' else 'an'} {origin} "
                     "may not name one elsewhere)"),
                 output_dir=str(output_dir), runs_dir=str(root))
-        return target
+        return ensure_dir(target)
 
     def execute(self, run_id: int, notebook: Path, parameters: dict[str, Any], *,
                 output_dir: str | Path | None = None) -> RunInfo:
@@ -291,8 +293,8 @@ class BatchRuns:
             error = (f"{exc.fields['ename']}: {exc.fields['evalue']}"
                      if "ename" in exc.fields else str(exc))
             out_html = _render_html(out_nb)
-        except OSError as exc:
-            error = f"cannot write the outputs in {out_dir}: {exc}"
+        except OutputPathError as exc:  # the directory went away or filled up since
+            error = str(exc)
         except Exception as exc:  # noqa: BLE001 - recorded on the run; "interrupted" is for signals
             error = f"{type(exc).__name__}: {exc}"
         finally:

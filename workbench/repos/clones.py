@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from ..errors import EmptyRepository, GitFailed, InvalidRef
+from ..errors import EmptyRepository, GitFailed, InvalidRef, SourceGone
 from .credentials import DEFAULT_USERNAME, Credentials, askpass
 from .git import DEFAULT_GIT_MEMORY, Git, NetworkOptions, TreeChange, TreeEntry
 from .pinning import checked_pin
 from .shallow import shallow_commits
-from .sources import Source, ancestry_steps, is_commit_id, split_ancestry, validate_ref
+from .sources import (Source, ancestry_steps, is_commit_id, is_repository, split_ancestry,
+                      validate_ref)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..domain import Project
@@ -70,6 +71,14 @@ class Clones:
         clone (the source was one) fetches ``deepen`` more commits of history below its
         boundary, or all of it with ``unshallow``; a complete clone ignores both.
         """
+        try:
+            return self._sync(project_name, source, credentials, origin, deepen, unshallow)
+        except GitFailed:
+            _refuse_gone(project_name, source)
+            raise
+
+    def _sync(self, project_name: str, source: Source, credentials: Credentials | None,
+              origin: str, deepen: int | None, unshallow: bool) -> Path:
         dest = self.path_for(project_name)
         git = self.git_for(source)
         if (dest / "HEAD").is_file():
@@ -234,6 +243,22 @@ def _missing_ancestor(git: Git, repo: Path, ref: str, name: str, ancestry: str,
                 f"parent{'' if parents == 1 else 's'}, so it has no parent {count}"
                 + (" (it is not a merge)" if parents == 1 else ""))
     return f"ref {ref!r} does not name a commit in this repository"
+
+
+def _refuse_gone(project_name: str, source: Source) -> None:
+    """Raise :class:`SourceGone` when ``source`` is a local path that no longer holds a git
+    repository (git's own words for it name no cause and no fix)."""
+    if source.kind != "path":
+        return
+    path = Path(source.location)
+    if path.is_dir() and is_repository(path):
+        return
+    state = "is no longer a git repository (no .git)" if path.is_dir() else "no longer exists"
+    raise SourceGone(
+        f"the source of project {project_name}, {path}, {state}: it was moved or deleted. Put "
+        f"the repository back there, or map it where it is now: `workbench project remove "
+        f"{project_name}` (its snapshots go too), then `workbench map NEW_PATH --name "
+        f"{project_name}`", project=project_name, source=str(path))
 
 
 def _depth_options(repo: Path, git: Git, deepen: int | None, unshallow: bool) -> list[str]:

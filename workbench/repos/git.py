@@ -108,6 +108,20 @@ _NETWORK_MARKERS = (
 )
 
 
+def git_says(stderr: str, most: int = 3) -> str:
+    """What git's error text says, in one line: its first ``fatal:`` and ``error:`` lines (at
+    most ``most``, without the prefix, joined by ``; ``), else its last line. The advice git
+    prints after them ("Please make sure you have the correct access rights / and the
+    repository exists.") is left out; ``""`` for no text."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said: list[str] = []
+    for line in lines:
+        prefix, _, rest = line.partition(":")
+        if prefix.lower() in ("fatal", "error") and rest.strip() and rest.strip() not in said:
+            said.append(rest.strip())
+    return "; ".join(said[:most]) if said else (lines[-1] if lines else "")
+
+
 def is_network_problem(stderr: str) -> bool:
     """Does git's error text show a network problem (worth retrying) rather than a bad repo?"""
     text = stderr.lower()
@@ -491,7 +505,7 @@ class Git:
     def failure(self, what: str, stderr: str, status: int,
                 options: NetworkOptions | None = None) -> GitFailed:
         """The error for a git command that exited with ``status`` and (redacted) ``stderr``."""
-        detail = stderr.splitlines()[-1] if stderr else f"exit status {status}"
+        detail = git_says(stderr) or f"exit status {status}"
         if status < 0 and not stderr:
             detail = f"killed by signal {-status}"
         if is_memory_problem(stderr):

@@ -261,8 +261,8 @@ def _parse_path(text: str, base_dir: Path | None) -> Source:
             "repository",
             source=str(path),
         )
-    if not _is_repository(path):
-        enclosing = next((p for p in path.parents if _is_repository(p)), None)
+    if not is_repository(path):
+        enclosing = next((p for p in path.parents if is_repository(p)), None)
         if enclosing is not None:  # a map covers a whole repository, never a part of one
             raise UnsafeSource(
                 f"{str(path)!r} is a directory inside the git repository {str(enclosing)!r}; "
@@ -278,7 +278,7 @@ def _parse_path(text: str, base_dir: Path | None) -> Source:
     return Source("path", str(path))
 
 
-def _is_repository(path: Path) -> bool:
+def is_repository(path: Path) -> bool:
     """A work tree (``.git`` in it) or a bare repository."""
     return (path / ".git").exists() or (path / "HEAD").is_file() and (path / "objects").is_dir()
 

@@ -55,6 +55,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 import duckdb
 
 from ..errors import DatabaseLocked, StoreError
+from ..output_paths import output_dir
 
 T = TypeVar("T")
 
@@ -564,8 +565,8 @@ class Database:
     # -- connections -------------------------------------------------------------------------
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.extension_dir.mkdir(parents=True, exist_ok=True)
+        output_dir(self.path.parent)  # a data directory that cannot be made says which and why
+        output_dir(self.extension_dir)
         config = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
