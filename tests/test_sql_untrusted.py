@@ -45,6 +45,8 @@ def test_only_queries_run_on_the_read_only_connection(data, statement, kind):
     ("SELECT nme FROM projects", "Binder Error"),
     ("SELECT 1 +", "Parser Error"),
     ("CREATE TEMP TABLE t AS SELECT 1", "CREATE statement"),
+    # several queries: only the last one's rows would come back, so none runs
+    ("select 1; select 2", "2 statements; run one query at a time"),
 ])
 def test_cli_sql_errors_are_one_line(data, statement, expected):
     result = run_cli("sql", statement, data_dir=data)

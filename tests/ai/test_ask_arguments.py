@@ -31,6 +31,14 @@ def test_a_default_naming_no_provider_is_refused_as_ask_refuses_it(shop):
     assert _stored_default(shop) is None
 
 
+def test_a_default_on_a_model_server_without_a_model_is_refused(shop):
+    assert shop.config.openai_model is None
+    for spec, provider in (("openai:", None), ("", "openai")):
+        with pytest.raises(NoProvider, match="needs a model: give it as openai:MODEL"):
+            shop.set_default_model("shop", spec, provider=provider)
+    assert _stored_default(shop) is None
+
+
 def test_a_model_name_with_a_colon_stays_whole_for_the_model_server(shop):
     for spec, stored in (("llama3:8b", ("openai", "llama3:8b")),
                          ("mistral:latest", ("openai", "mistral:latest")),

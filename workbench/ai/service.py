@@ -199,6 +199,10 @@ class AskService:
             if provider == "extractive" and model not in (None, "extractive"):
                 provider = "openai"  # a model name means a model server
         get_provider(provider, self.config)  # unknown names fail here, with the known ones
+        model = model or None  # "openai:" names no model
+        if provider == "openai" and model is None and not self.config.openai_model:
+            raise NoProvider("the openai provider needs a model: give it as openai:MODEL "
+                             "(`workbench ai models` lists the server's), or set OPENAI_MODEL")
         self.store.conversations.set_default(info.id, provider, model)
         return {"project": project, "provider": provider, "model": model}
 

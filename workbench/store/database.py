@@ -976,7 +976,7 @@ def materialized(cur: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duck
 
 
 def check_read_only_sql(sql: str) -> None:
-    """Raise :class:`StoreError` unless every statement of ``sql`` is a query.
+    """Raise :class:`StoreError` unless ``sql`` is one statement, a query.
 
     A read-only DuckDB connection still lets ``CREATE TEMP TABLE``, ``SET``, ``ATTACH
     ':memory:'`` and ``PIVOT`` (which creates an enum type) through: those are refused here,
@@ -994,6 +994,10 @@ def check_read_only_sql(sql: str) -> None:
             raise StoreError(
                 f"query refused: a {kind} statement; only queries (SELECT, WITH, FROM, SHOW, "
                 "DESCRIBE, EXPLAIN) run here, on a read-only copy of the database", statement=kind)
+    if len(statements) > 1:  # only the last one's rows would come back
+        raise StoreError(f"query refused: {len(statements)} statements; run one query at a time "
+                         "(join them with UNION ALL or a WITH clause to get one result)",
+                         statement="several")
 
 
 def one_line(exc: BaseException) -> str:
