@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 
 from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE
+from tests.helpers import commit, init_repo, write
 from workbench.agents.areas import find_code_areas, keywords
 from workbench.agents.errors import IdeaNotFound, InvalidIdea, PlanCycle
 from workbench.agents.planner import check_dag
@@ -126,6 +127,19 @@ def test_the_map_alone_finds_areas_by_the_names_it_holds(mapped_shop):
     assert find_code_areas(snap, "zebra xylophone") == []
     tests_too = find_code_areas(snap, "test refund", include_tests=True)
     assert "tests.test_payments:test_refund" in [a.node for a in tests_too]
+
+
+def test_a_name_spelled_as_code_finds_its_definition_even_when_it_reads_as_a_stop_word(
+        wb, tmp_path):
+    repo = init_repo(tmp_path / "rules")
+    write(repo, {"rules/__init__.py": "",
+                 "rules/combine.py": ("def and_(*checks):\n    return all(checks)\n\n\n"
+                                      "def collect_failures(results):\n    return list(results)\n")})
+    commit(repo, "rules")
+    snap = wb.map(str(repo), name="rules")
+    assert keywords("Compose with and_")[0] == "and_"
+    areas = find_code_areas(snap, "Compose with and_\nand_ should report every failure")
+    assert areas and areas[0].node == "rules.combine:and_"
 
 
 def test_planners_racing_on_one_spec_write_one_plan(mapped_shop):

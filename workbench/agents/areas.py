@@ -66,13 +66,27 @@ def words(text: str) -> list[str]:
     return [normalise(w) for w in _WORD.findall(spaced)]
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def code_names(text: str) -> list[str]:
+    """The names ``text`` spells as code, lower-cased, in order: those with an underscore, a
+    digit or an inner capital (``and_``, ``get_user``, ``PaymentGateway``, ``md5``)."""
+    return [m.lower() for m in _NAME.findall(text or "")
+            if "_" in m.strip("_") or m != m.rstrip("_") or m.startswith("_")
+            or any(c.isdigit() for c in m) or m[1:] != m[1:].lower()]
+
+
 def keywords(text: str, limit: int = 12) -> list[str]:
     """Content words of ``text``: no stop words, at least three letters, most frequent first
-    (ties in order of appearance)."""
+    (ties in order of appearance); a name spelled as code (:func:`code_names`) counts whole
+    too, before the words, stop word or not (``and_`` names a function, ``and`` nothing)."""
     found = [w for w in words(text) if len(w) >= 3 and w not in _STOPWORDS]
+    named = list(dict.fromkeys(code_names(text)))
     counts = Counter(found)
     order = {w: i for i, w in reversed(list(enumerate(found)))}
-    return sorted(counts, key=lambda w: (-counts[w], order[w]))[:limit]
+    ranked = sorted(counts, key=lambda w: (-counts[w], order[w]))
+    return list(dict.fromkeys([*named, *ranked]))[:limit]
 
 
 def is_test_path(path: str | None) -> bool:
@@ -105,8 +119,9 @@ def map_scores(nodes: pd.DataFrame, terms: list[str], *, include_tests: bool = F
     if not include_tests:
         frame = frame[~frame["path"].map(is_test_path)]
     ids = frame["id"].tolist()
-    own = [set(words(_own_name(n))) for n in ids]
-    context = [set(words(n)) for n in ids]
+    names = [_own_name(n) for n in ids]  # whole too: ``and_`` is matched as ``and_``
+    own = [{*words(name), name.lower()} for name in names]
+    context = [{*words(n), name.lower()} for n, name in zip(ids, names)]
     wanted = set(terms)
     df = Counter(w for ws in context for w in ws & wanted)
     total = max(1, len(ids))
