@@ -33,3 +33,12 @@ def test_a_second_follow_up_still_searches_for_what_the_first_question_named(sho
     assert third.context.searched_for == (
         "and where is that tested? and who calls it? where is money formatted?")
     assert "src/shop/util/money.py" in _passages(third)
+
+
+def test_an_extracted_answer_says_when_no_passage_uses_a_word_of_the_question(shop):
+    unrelated = shop.ask("kubernetes helm chart deployment", "shop")
+    assert _passages(unrelated)  # a nearest passage is always found
+    assert ("No passage uses a word of the question (chart, deployment, helm, kubernetes)"
+            in unrelated.text)
+    related = shop.ask("where is money formatted?", "shop")
+    assert "No passage uses a word" not in related.text

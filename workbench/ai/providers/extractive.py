@@ -25,6 +25,24 @@ FACTS = 8
 LABEL = "Extracted from the map, not generated (no model was used)."
 
 
+_QUESTION = re.compile(r"^Question: (.*)$", re.M)
+
+
+def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]) -> list[str]:
+    """The question's words (as search reads them), when there are passages and none of them
+    holds any of those words (a vector search always finds a nearest passage); else ``[]``."""
+    from ...search.tokens import query_terms, tokenize
+
+    asked = _QUESTION.search(content)
+    if not passages or asked is None:
+        return []
+    terms = query_terms(asked.group(1))
+    for _, body in passages:
+        if terms & (set(tokenize(body)) | set(tokenize(body, prose=True))):
+            return []
+    return sorted(t for t in terms if t in set(tokenize(asked.group(1))))
+
+
 class ExtractiveProvider:
     """Best passages and graph facts, labelled as extracted; see the module docstring."""
 
@@ -48,6 +66,10 @@ class ExtractiveProvider:
         passages = [(s, b) for s, k, b in blocks if k in ("code", "docs", "config", "text")]
         facts = [b for s, k, b in blocks if k == "facts"]
         parts = [LABEL]
+        unmatched = _words_no_passage_uses(str(user.get("content") or ""), passages[:PASSAGES])
+        if unmatched:
+            parts.append(f"No passage uses a word of the question ({', '.join(unmatched)}): "
+                         "the ones below are the nearest by meaning, and may not answer it.")
         if passages:
             parts.append("Best passages for the question:")
             for n, (source, body) in enumerate(passages[:PASSAGES], 1):
