@@ -72,9 +72,8 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def code_names(text: str) -> list[str]:
     """The names ``text`` spells as code, lower-cased, in order: those with an underscore, a
     digit or an inner capital (``and_``, ``get_user``, ``PaymentGateway``, ``md5``)."""
-    return [m.lower() for m in _NAME.findall(text or "")
-            if "_" in m.strip("_") or m != m.rstrip("_") or m.startswith("_")
-            or any(c.isdigit() for c in m) or m[1:] != m[1:].lower()]
+    return [m.lower() for m in _NAME.findall(text or "") if len(m) > 1 and (
+            "_" in m or any(c.isdigit() for c in m) or m[1:] != m[1:].lower())]
 
 
 def keywords(text: str, limit: int = 12) -> list[str]:
