@@ -611,7 +611,7 @@ class Workbench:
 
     def index(self, project: str, *, snapshot_id: int | None = None, wait: bool | None = None,
               progress: Callable[[Progress], None] | None = None) -> "dict | JobHandle":
-        """Build the search index of a snapshot (the newest unless ``snapshot_id``) as an
+        """Build the search index of a snapshot (the current one unless ``snapshot_id``) as an
         ``index`` job: chunks of its files and of the project's commits, their BM25 terms and
         vectors from the configured embedder. Blobs and commits chunked before are skipped, so a
         new commit costs its changed files, and an interrupted job resumes where it stopped.

@@ -260,7 +260,7 @@ class AskService:
             provider: str | None = None, model: str | None = None, budget: int | None = None,
             on_delta: Callable[[str], None] | None = None, tools: bool = True,
             snapshot_id: int | None = None) -> Answer:
-        """Answer ``question`` about ``project``'s newest snapshot (or ``snapshot_id``).
+        """Answer ``question`` about ``project``'s current snapshot (or ``snapshot_id``).
 
         ``budget`` caps the context's tokens (a whole number, at least 1; it never exceeds
         what the model's window leaves); ``conversation`` continues one (its earlier turns
