@@ -347,3 +347,15 @@ def test_paths_ties_in_id_order_then_longer_paths():
     assert q.paths(g, "a", "d") == [["a", "b", "d"], ["a", "c", "d"], ["a", "b", "e", "d"]]
     assert q.paths(g, "a", "d", limit=2) == [["a", "b", "d"], ["a", "c", "d"]]
     assert q.paths(g, "a", "d", kinds=["calls"]) == []
+
+
+def test_a_node_is_found_as_python_spells_it_and_a_path_with_dot_slash(sample):
+    assert q.impact(sample, "store.db.Session.find").equals(q.impact(sample, "Session.find"))
+    from workbench.graph.lookup import resolve_node
+
+    assert resolve_node(sample, "store.db.Session.find") == "store.db:Session.find"
+    assert resolve_node(sample, "services.users.UserService") == "services.users:UserService"
+    path = next(d["path"] for n, d in sample.nodes(data=True) if n == "store.db")
+    assert resolve_node(sample, f"./{path}") == "store.db"
+    with pytest.raises(NodeNotFound):
+        resolve_node(sample, "store.db.Nothing")

@@ -72,14 +72,25 @@ class NameIndex:
         return matches[0] if matches and len(matches) == 1 else None
 
     def resolve(self, name: str) -> str:
-        """The id ``name`` stands for: exact id, else file path, else a unique suffix."""
+        """The id ``name`` stands for: exact id, else file path (``./`` in front allowed),
+        else a unique suffix, else the id it spells as Python does (``pkg.mod.Class.method``
+        for ``pkg.mod:Class.method``), when exactly one id is spelled so."""
         if name in self._ids:
             return name
-        for matches in (self._paths.get(name), self._suffix_table().get(name)):
+        path = name[2:] if name.startswith("./") else name
+        for matches in (self._paths.get(path), self._suffix_table().get(name)):
             if matches:
                 if len(matches) == 1:
                     return matches[0]
                 raise AmbiguousNode(name, sorted(matches)[:MAX_CANDIDATES])
+        if ":" not in name:  # the module ends at one of the dots
+            dots = [i for i, c in enumerate(name) if c == "."]
+            spelled = [f"{name[:i]}:{name[i + 1:]}" for i in dots]
+            found = [s for s in spelled if s in self._ids]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                raise AmbiguousNode(name, sorted(found)[:MAX_CANDIDATES])
         raise NodeNotFound(name)
 
 
