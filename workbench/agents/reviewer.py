@@ -131,21 +131,31 @@ def changed_nodes(base: Snapshot, head: Snapshot, *, added: Iterable[str] = (),
     return sorted(n for n in found if kinds.get(n) in CHANGE_KINDS)
 
 
-def _top_level_changed(head: Snapshot, file_node: str, lines: dict[str, list[tuple[int, int]]] | None
-                       ) -> bool:
-    """Whether a changed file's own lines changed: a hunk not within one of its classes or
-    functions (imports, constants, statements run on import), or no hunks known at all."""
-    if lines is None:
-        return True
+def _changed_at_top_level(head: Snapshot, files: list[str],
+                          lines: dict[str, list[tuple[int, int]]] | None) -> list[str]:
+    """The changed file-level nodes among ``files`` whose own lines changed: a hunk not within
+    one of their classes or functions (imports, constants, statements run on import), or no
+    hunks known at all. The head's nodes are read once for all of them."""
+    if lines is None or not files:
+        return list(files)
     nodes = head.nodes
-    path = nodes.loc[nodes["id"] == file_node, "path"]
-    if path.empty or pd.isna(path.iloc[0]):
-        return True
-    hunks = lines.get(path.iloc[0], ())
-    defs = nodes[(nodes["path"] == path.iloc[0]) & nodes["kind"].isin(
+    path_of = dict(zip(nodes["id"], nodes["path"]))
+    paths = {path_of.get(f) for f in files}
+    defs = nodes[nodes["path"].isin(paths) & nodes["kind"].isin(
         (NodeKind.CLASS.value, NodeKind.FUNCTION.value)) & nodes["line_start"].notna()]
-    spans = list(zip(defs["line_start"].astype(int), defs["line_end"].fillna(defs["line_start"]).astype(int)))
-    return any(not any(start <= a and b <= end for start, end in spans) for a, b in hunks)
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for path, start, end in zip(defs["path"], defs["line_start"].astype(int),
+                                defs["line_end"].fillna(defs["line_start"]).astype(int)):
+        spans.setdefault(path, []).append((start, end))
+
+    def top_level(path) -> bool:
+        if not isinstance(path, str):
+            return True
+        within = spans.get(path, [])
+        return any(not any(start <= a and b <= end for start, end in within)
+                   for a, b in lines.get(path, ()))
+
+    return [f for f in files if top_level(path_of.get(f))]
 
 
 def _inside(node: str, container: str) -> bool:
@@ -205,7 +215,7 @@ def review_maps(base: Snapshot, head: Snapshot, *, tasks: Iterable[Task] = (),
     impact_files: list[str] = []
     for node, kind, _ in impact_rows(
             head, [n for n in still if n not in file_nodes], limit=500,
-            alone=[n for n in still if n in file_nodes and _top_level_changed(head, n, lines)]):
+            alone=_changed_at_top_level(head, [n for n in still if n in file_nodes], lines)):
         target = node if kind in FILE_KINDS else _file_of(node)
         if target not in impact_files and target not in {_file_of(c) for c in changed}:
             impact_files.append(target)

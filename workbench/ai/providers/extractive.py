@@ -40,7 +40,7 @@ def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]) -> lis
     for _, body in passages:
         if terms & (set(tokenize(body)) | set(tokenize(body, prose=True))):
             return []
-    return sorted(t for t in terms if t in set(tokenize(asked.group(1))))
+    return sorted(terms & set(tokenize(asked.group(1))))  # as written, not their prose forms
 
 
 class ExtractiveProvider:
