@@ -86,16 +86,25 @@ class Excluder:
         self._any: "re.Pattern[str] | None" = None
         self._normalize: Callable[[str], str] = str
 
+    def compile(self) -> "Excluder":
+        """Import pathspec and compile the patterns now (about 20 ms in a fresh process), as
+        the first :meth:`reason` would: a whole map does it while git lists the tree, so
+        that the files' classification, which the parser workers wait for, does not."""
+        if self.patterns and self._spec is None:
+            from pathspec.util import normalize_file
+
+            any_match = _any_match(self.patterns)
+            self._normalize = normalize_file  # the form of the path pathspec itself matches
+            self._any = any_match
+            self._spec = _spec(self.patterns)  # set last: reason() tests it alone
+        return self
+
     def reason(self, path: str) -> str | None:
         """``excluded by 'vendor/'`` for a path a pattern leaves out, else ``None``."""
         if not self.patterns:
             return None
         if self._spec is None:
-            from pathspec.util import normalize_file
-
-            self._spec = _spec(self.patterns)
-            self._any = _any_match(self.patterns)
-            self._normalize = normalize_file  # the form of the path pathspec itself matches
+            self.compile()
         if self._any is not None and self._any.search(self._normalize(path)) is None:
             return None  # no pattern matches: pathspec would say the same
         result = self._spec.check_file(path)

@@ -564,15 +564,27 @@ def link_python_part(layout: ModuleLayout, files: list[ScannedFile], nodes: Node
 
 
 def _add_definitions(module: str, f: ScannedFile, nodes: NodeSet, edges: EdgeSet) -> None:
+    """A node for each class and function of ``f``, contained in its parent (the module or
+    the enclosing definition). Rows are written directly, as :meth:`NodeSet.add` would (the
+    first writer of an id wins): this runs for every definition of a map, after its parse."""
+    rows, path, prefix = nodes.rows, f.path, f"{module}:"
+    depth = module.count(".") + 1
     for d in f.facts.definitions:
-        node_id = f"{module}:{d.qualname}"
-        parent = f"{module}:{d.parent}" if d.parent else module
-        attrs = {k: v for k, v in (("decorators", list(d.decorators)), ("bases", list(d.bases))) if v}
-        nodes.add(node_id, CLASS if d.kind == "class" else FUNCTION,
-                  d.name, parent=parent, path=f.path, line_start=d.line_start,
-                  line_end=d.line_end, language="python", lines=d.line_end - d.line_start + 1,
-                  complexity=d.complexity, depth=module.count(".") + 1 + d.qualname.count("."),
-                  attrs=attrs)
+        qualname = d.qualname
+        node_id = prefix + qualname
+        parent = prefix + d.parent if d.parent else module
+        if node_id not in rows:
+            attrs = {}
+            if d.decorators:
+                attrs["decorators"] = list(d.decorators)
+            if d.bases:
+                attrs["bases"] = list(d.bases)
+            rows[node_id] = {
+                "id": node_id, "kind": CLASS if d.kind == "class" else FUNCTION,
+                "name": d.name, "parent": parent, "path": path, "line_start": d.line_start,
+                "line_end": d.line_end, "language": "python",
+                "lines": d.line_end - d.line_start + 1, "complexity": d.complexity,
+                "depth": depth + qualname.count("."), "attrs": attrs}
         edges.add(parent, node_id, CONTAINS)
 
 

@@ -422,7 +422,11 @@ class MapService:
                     from .metrics import prewarm
 
                     prewarm()
+                # the exclude patterns compile while git lists the tree, not before the
+                # classification the workers wait for
+                compiling = Background(excluder.compile)
                 entries = self._list(repo, commit)
+                compiling.wait()
                 listing = {e.path: e.blob_sha for e in entries}
             else:
                 listing = planned.listing()
