@@ -129,3 +129,43 @@ def test_multi_language_repository(wb, tmp_path):
     assert _edges(snap, "inherits") == {("web/src/app.ts:App", "web/src/app.ts:Base"): 1}
     ext = snap.external_dependencies().set_index("name")
     assert bool(ext.loc["fmt", "stdlib"]) and bool(ext.loc["stdio.h", "stdlib"]) and not ext.loc["react", "stdlib"]
+
+
+def test_builtin_calls_do_not_depend_on_the_host(tmp_path):
+    """A kernel adds names to builtins before the workbench is imported (IPython: display,
+    get_ipython): a map made there counts calls of such names, undefined in the code, as
+    unresolved, as the command line does."""
+    import json
+    import subprocess
+    import sys
+
+    repo = init_repo(tmp_path / "host")
+    write(repo, {"nb.py": "def show(x):\n    display(x)\n    get_ipython()\n    return len(x)\n"})
+    commit(repo, "host")
+    script = (
+        "import builtins, json, sys\n"
+        "if sys.argv[1] == 'kernel':\n"
+        "    builtins.display = print\n"
+        "    builtins.get_ipython = lambda: None\n"
+        "from workbench import Workbench\n"
+        "stats = Workbench(sys.argv[2]).map(sys.argv[3], name=sys.argv[1]).stats\n"
+        "print(json.dumps([stats[k] for k in ('calls_resolved', 'calls_unresolved',"
+        " 'calls_builtin')]))\n")
+    counts = {}
+    for host in ("plain", "kernel"):
+        out = subprocess.run([sys.executable, "-c", script, host, str(tmp_path / "data"),
+                              str(repo)], capture_output=True, text=True, check=True)
+        counts[host] = json.loads(out.stdout.splitlines()[-1])
+    assert counts == {"plain": [0, 2, 1], "kernel": [0, 2, 1]}
+
+
+def test_builtin_names_are_a_fresh_interpreters():
+    """The fixed set is what a fresh interpreter (with ``site``) binds in builtins."""
+    import subprocess
+    import sys
+
+    from workbench.mapping.python_builtins import BUILTIN_NAMES
+
+    out = subprocess.run([sys.executable, "-c", "import builtins; print(*dir(builtins))"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert BUILTIN_NAMES == frozenset(out)

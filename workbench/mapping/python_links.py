@@ -12,7 +12,6 @@ calls to builtins are counted apart.
 
 from __future__ import annotations
 
-import builtins
 import posixpath
 
 from dataclasses import dataclass, field
@@ -22,8 +21,8 @@ from ..domain import EdgeKind, NodeKind
 from .tables import EdgeSet, NodeSet, ScannedFile, file_node_fields
 from .facts import FileFacts
 from .pymodules import STDLIB, ImportResolver, ModuleLayout, module_layout
+from .python_builtins import BUILTIN_NAMES as _BUILTINS
 
-_BUILTINS = frozenset(dir(builtins))
 # plain strings: these are read in the hottest loops of mapping, where Enum lookups show
 IMPORTS, TESTS, DEPENDS_ON, CALLS, CONTAINS, INHERITS = (
     EdgeKind.IMPORTS.value, EdgeKind.TESTS.value, EdgeKind.DEPENDS_ON.value,
