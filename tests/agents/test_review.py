@@ -7,7 +7,7 @@ import pytest
 from tests.agents.conftest import IDEA_TEXT, IDEA_TITLE, SHOP, add_branch
 from tests.helpers import commit, init_repo, write
 from workbench.agents.errors import ReviewError
-from workbench.agents.reviewer import changed_lines
+from workbench.agents.reviewer import changed_lines, docstring_lines
 
 PARTIAL_REFUND = (
     "from shop.money import fmt\nfrom shop.web import views\n\n\nclass PaymentGateway:\n"
@@ -117,3 +117,43 @@ def test_changed_lines_leave_out_hunks_of_blank_lines_and_python_comments():
             "@@ -20,2 +21,0 @@\n-\n-   # gone\n"        # inert
             "diff --git a/x.js b/x.js\n--- a/x.js\n+++ b/x.js\n@@ -1,0 +2 @@\n+# not a comment\n")
     assert changed_lines(text) == {"x.py": [(12, 12)], "x.js": [(2, 2)]}
+
+
+def test_a_docstring_or_a_method_changes_only_itself(mapped_shop, shop_repo):
+    """An edit of docstrings alone changes nothing; an edit inside a method changes the
+    method, not its class: the class's other methods' tasks are not covered, and what
+    depends on the class is not impacted."""
+    wb = mapped_shop
+    idea = wb.ideas.add("shop", IDEA_TITLE, IDEA_TEXT, run=True)
+    tasks = {t.title: t for t in wb.ideas.task_list(idea_id=idea.id)}
+    refund_task = tasks["Change PaymentGateway.refund (shop/payments.py)"]
+    documented = SHOP["shop/payments.py"].replace(
+        "    def charge(self, order):\n",
+        '    def charge(self, order):\n        """Charge the order\'s total."""\n').replace(
+        "class PaymentGateway:\n", 'class PaymentGateway:\n    """Takes payments."""\n\n')
+    add_branch(shop_repo, "docs", {"shop/payments.py": documented}, "docstrings")
+    docs = wb.ideas.review("shop", "docs")
+    assert docs.changed == ("shop.payments",)
+    assert docs.verdict == "ok" and docs.impact == () and docs.task_ids == ()
+
+    charged = SHOP["shop/payments.py"].replace("return fmt(order.total)",
+                                               "return fmt(order.total * 100)", 1)
+    add_branch(shop_repo, "cents", {"shop/payments.py": charged}, "charge in cents")
+    cents = wb.ideas.review("shop", "cents")
+    assert "shop.payments:PaymentGateway.charge" in cents.changed
+    assert "shop.payments:PaymentGateway" not in cents.changed
+    assert refund_task.id not in cents.task_ids
+    assert wb.ideas.task(refund_task.id).status == "todo"
+
+
+def test_changed_lines_leave_out_hunks_within_docstrings():
+    old = b'def f():\n    """Old words."""\n    return 1\n'
+    new = b'def f():\n    """New words,\n    on two lines."""\n    return 2\n'
+    assert docstring_lines(old) == {2} and docstring_lines(new) == {2, 3}
+    assert docstring_lines(b"def broken(:\n") == set()
+    text = ("diff --git a/x.py b/x.py\n--- a/x.py\n+++ b/x.py\n"
+            "@@ -2 +2,2 @@\n-    \"\"\"Old words.\"\"\"\n+    \"\"\"New words,\n+    on two lines.\"\"\"\n"
+            "@@ -3 +4 @@\n-    return 1\n+    return 2\n")
+    inert = {"x.py": (docstring_lines(old), docstring_lines(new))}
+    assert changed_lines(text, inert) == {"x.py": [(4, 4)]}
+    assert changed_lines(text) == {"x.py": [(2, 3), (4, 4)]}

@@ -4,11 +4,13 @@
 (:func:`workbench.evolution.diff`), the nodes the change touches, new contract violations
 (those in the head that the base did not have), the impact set and the tasks covered. The
 changed nodes are the nodes added or removed, plus the nodes of the head whose line span
-overlaps a changed hunk (``git diff --unified=0`` of the two commits, see
-:func:`changed_lines`; hunks of blank lines or Python comments alone change nothing); without
-hunks, every node of a file whose blob changed. The impact is what depends on the changed
-classes and functions, and on a changed file itself (its importers, not the callers of
-everything in it) only when a hunk lies outside its definitions.
+has a changed line of its own (``git diff --unified=0`` of the two commits, see
+:func:`changed_lines`; hunks of blank lines, Python comments or docstrings alone change
+nothing): a line of the definition outside the classes and functions defined in it, so that
+a changed method does not make its whole class changed; without hunks, every node of a file
+whose blob changed. The impact is what depends on the changed classes and functions, and on
+a changed file itself (its importers, not the callers of everything in it) only when a hunk
+lies outside its definitions.
 
 A task is *covered* when a changed node is one it touches or lies inside one it touches
 (a method of a touched class, say); a whole changed file covers only tasks that touch that file.
@@ -20,6 +22,7 @@ removed node still had dependents, or the impact reaches more than ``wide_impact
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Iterable
@@ -42,44 +45,75 @@ WIDE_IMPACT = 10
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
-def changed_lines(diff_text: str) -> dict[str, list[tuple[int, int]]]:
+def changed_lines(diff_text: str, inert: dict[str, tuple[set[int], set[int]]] | None = None
+                  ) -> dict[str, list[tuple[int, int]]]:
     """New-side line ranges per path from ``git diff --unified=0`` output (a deletion marks
     the line it happened at). A hunk that only adds or removes blank lines, or comment lines
-    of a Python file (``#`` first), changes no behaviour and is left out."""
+    of a Python file (``#`` first), changes no behaviour and is left out; so is one whose
+    lines all lie in ``inert[path]``, ``(old side's lines, new side's lines)`` (the lines of
+    docstrings: :func:`docstring_lines`)."""
     ranges: dict[str, list[tuple[int, int]]] = {}
     path: str | None = None
     hunk: tuple[int, int] | None = None
-    old_left = new_left = 0
-    inert = True
+    old_left = new_left = old_at = new_at = 0
+    quiet = True
+    old_inert: set[int] = set()
+    new_inert: set[int] = set()
 
     def close() -> None:
-        if path and hunk is not None and not inert:
+        if path and hunk is not None and not quiet:
             ranges.setdefault(path, []).append(hunk)
 
     for line in diff_text.splitlines():
         if old_left > 0 or new_left > 0:  # a line of the open hunk, counted by its header
             if line.startswith("-"):
                 old_left -= 1
+                number, lines = old_at, old_inert
+                old_at += 1
             elif line.startswith("+"):
                 new_left -= 1
+                number, lines = new_at, new_inert
+                new_at += 1
             elif line.startswith(" "):
                 old_left, new_left = old_left - 1, new_left - 1
+                number, lines = new_at, new_inert
+                old_at, new_at = old_at + 1, new_at + 1
             else:
                 continue  # "\ No newline at end of file"
-            inert = inert and _inert(line[1:], path)
+            quiet = quiet and (number in lines or _inert(line[1:], path))
             continue
         if line.startswith("+++ "):
             close()
             hunk = None
             target = line[4:].strip()
             path = target[2:] if target.startswith("b/") else None
+            old_inert, new_inert = (inert or {}).get(path or "", (set(), set()))
         elif path and (m := _HUNK.match(line)):
             close()
             start, count = int(m.group(3)), int(m.group(4) or 1)
             hunk = (max(start, 1), max(start, start + count - 1))
-            old_left, new_left, inert = int(m.group(2) or 1), count, True
+            old_left, new_left, quiet = int(m.group(2) or 1), count, True
+            old_at, new_at = int(m.group(1)), start
     close()
     return ranges
+
+
+def docstring_lines(source: bytes) -> set[int]:
+    """The lines of the docstrings of a Python module and of its classes and functions (none
+    when it does not parse): an edit of them alone changes what ``help`` says, not what the
+    code does."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                lines.update(range(body[0].lineno, (body[0].end_lineno or body[0].lineno) + 1))
+    return lines
 
 
 def _inert(text: str, path: str | None) -> bool:
@@ -99,7 +133,27 @@ def compare_commits(repo: Path, base_tip: str, head: str, *, timeout: float = 60
                          what="finding the merge base").strip() or base_tip
     diff_text = git.run(["diff", "--unified=0", "--no-color", "--no-ext-diff", "--no-textconv",
                          "--no-renames", merge_base, head], cwd=repo, what="diffing the change")
-    return merge_base, changed_lines(diff_text)
+    return merge_base, changed_lines(diff_text, _docstrings(git, repo, merge_base, head,
+                                                            diff_text))
+
+
+def _docstrings(git: Git, repo: Path, old: str, new: str, diff_text: str
+                ) -> dict[str, tuple[set[int], set[int]]]:
+    """:func:`docstring_lines` of both sides of every Python file the diff changes, read
+    through one ``git cat-file`` process."""
+    sides: dict[str, list[str | None]] = {}
+    for line in diff_text.splitlines():
+        if line.startswith("--- a/") or line.startswith("+++ b/"):
+            path = line[6:].rstrip("\t")
+            if path.endswith((".py", ".pyi")):
+                sides.setdefault(path, [None, None])[0 if line[0] == "-" else 1] = (
+                    f"{old if line[0] == '-' else new}:{path}")
+    specs = [spec for pair in sides.values() for spec in pair if spec and "\n" not in spec]
+    # cat-file answers in the order asked, naming each blob by its sha
+    found = {spec: data for spec, (_, data) in zip(specs, git.read_blobs(repo, specs))}
+    return {path: (docstring_lines(found[o]) if o in found else set(),
+                   docstring_lines(found[n]) if n in found else set())
+            for path, (o, n) in sides.items()}
 
 
 def _file_of(node: str) -> str:
@@ -116,19 +170,36 @@ def changed_nodes(base: Snapshot, head: Snapshot, *, added: Iterable[str] = (),
     nodes = head.nodes
     nodes = nodes[nodes["kind"].isin(CHANGE_KINDS) & nodes["path"].isin(changed_paths)]
     found = set(added) | set(removed)
+    spans: dict[str, list[tuple[str, int, int]]] = {}  # path -> its definitions' spans
     for node, kind, path, start, end in zip(nodes["id"], nodes["kind"], nodes["path"],
                                             nodes["line_start"], nodes["line_end"]):
         if kind in FILE_KINDS or lines is None:
             found.add(node)
-            continue
-        if pd.isna(start):
-            continue
-        span_end = int(end) if not pd.isna(end) else int(start)
-        if any(a <= span_end and int(start) <= b for a, b in lines.get(path, ())):
-            found.add(node)
+        elif not pd.isna(start):
+            spans.setdefault(path, []).append(
+                (node, int(start), int(end) if not pd.isna(end) else int(start)))
+    for path, defs in spans.items():
+        hunks = lines.get(path, ()) if lines is not None else ()
+        for node, start, end in defs:
+            touching = [(a, b) for a, b in hunks if a <= end and start <= b]
+            if not touching:
+                continue
+            inner = sorted((s, e) for other, s, e in defs if other.startswith(node + "."))
+            if any(not _covered(max(a, start), min(b, end), inner) for a, b in touching):
+                found.add(node)
     kinds = dict(zip(head.nodes["id"], head.nodes["kind"])) | dict(
         zip(base.nodes["id"], base.nodes["kind"]))
     return sorted(n for n in found if kinds.get(n) in CHANGE_KINDS)
+
+
+def _covered(first: int, last: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether lines ``first``..``last`` all lie within ``spans`` (sorted by start)."""
+    for start, end in spans:
+        if start > first:
+            break
+        if end >= first:
+            first = end + 1
+    return first > last
 
 
 def _changed_at_top_level(head: Snapshot, files: list[str],
