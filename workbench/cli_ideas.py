@@ -112,7 +112,8 @@ def _show_spec_and_tasks(wb, idea_id: int) -> None:
     click.echo("code areas:")
     for a in spec.code_areas:
         where = f"{a.path}:{a.line_start}" if a.path and a.line_start else (a.path or "")
-        click.echo(f"  - {a.node} [{a.kind}] {where}  via {a.found_by}; impact {a.impact_count}"
+        click.echo(f"  - {a.node} [{a.kind}] {where}  via {a.found_by}; impact "
+                   f"{a.impact_count} file(s)"
                    + (f" ({', '.join(a.impact[:3])}{', ...' if a.impact_count > 3 else ''})"
                       if a.impact_count else ""))
     click.echo("")
@@ -130,8 +131,12 @@ def _print_tasks(tasks) -> None:
         if t.touched:
             click.echo(f"{'':>6}touches: {', '.join(t.touched[:5])}")
         if t.impacted:
-            click.echo(f"{'':>6}impact:  {len(t.impacted)} nodes ({', '.join(t.impacted[:3])}"
-                       f"{', ...' if len(t.impacted) > 3 else ''})")
+            files = t.impacted_files
+            click.echo(f"{'':>6}impact:  {'at least ' if t.impact_capped else ''}"
+                       f"{len(files)} other file(s)"
+                       + (f" ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''})"
+                          if files else "")
+                       + f"; nearest: {', '.join(t.impacted[:3])}")
 
 
 @click.command("tasks")

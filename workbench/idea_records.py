@@ -109,6 +109,28 @@ class Task:
     def impacted(self) -> tuple[str, ...]:
         return tuple(n.node for n in self.nodes if n.role == "impact")
 
+    @property
+    def impacted_files(self) -> tuple[str, ...]:
+        """The files (file-level node ids, ``pkg.mod``) of the impacted nodes, nearest first,
+        the files the task touches left out: the unit of a spec's code area's impact
+        (``CodeArea.impact_count``). A task keeps at most
+        :data:`~workbench.agents.planner.IMPACT_PER_TASK` impacted nodes (see
+        :attr:`impact_capped`)."""
+        own = {n.split(":", 1)[0] for n in self.touched}
+        files: dict[str, None] = {}
+        for node in self.impacted:
+            file = node.split(":", 1)[0]
+            if file not in own:
+                files.setdefault(file)
+        return tuple(files)
+
+    @property
+    def impact_capped(self) -> bool:
+        """Whether the impacted nodes were cut at the planner's limit: more depend on it."""
+        from .agents.planner import IMPACT_PER_TASK
+
+        return len(self.impacted) >= IMPACT_PER_TASK
+
 
 @dataclass(frozen=True)
 class ReviewFindings:

@@ -24,7 +24,7 @@ def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
 
     shown = invoke_cli("idea", "show", "1", data_dir=data)
     assert shown.returncode == 0 and "acceptance criteria:" in shown.stdout
-    assert re.search(r"shop/orders\.py:\d+  via search\+map; impact \d \(.*shop\.web\.views",
+    assert re.search(r"shop/orders\.py:\d+  via search\+map; impact \d file\(s\) \(.*shop\.web\.views",
                      shown.stdout)
     tasks = invoke_cli("tasks", "-p", "shop", data_dir=data)
     assert tasks.returncode == 0 and "touches: shop.payments:PaymentGateway.refund" in tasks.stdout

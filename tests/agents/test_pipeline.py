@@ -61,6 +61,17 @@ def test_tasks_form_a_dag_and_carry_touched_nodes_and_impact(mapped_shop):
     assert all(0 < t.estimate_hours <= 16 for t in tasks)
     frame = wb.ideas.tasks("shop")
     assert list(frame["id"]) == [t.id for t in tasks] and set(frame["status"]) == {"todo"}
+    # a task's impact is counted as its code area's is: other files, not nodes
+    areas = {a.node: a for a in wb.ideas.spec(idea.id).code_areas}
+    compared = 0
+    for task in tasks:
+        if len(task.touched) == 1 and task.touched[0] in areas and not task.impact_capped:
+            area = areas[task.touched[0]]
+            assert task.impacted_files == area.impact[:len(task.impacted_files)]
+            assert len(task.impacted_files) == area.impact_count
+            compared += 1
+    assert compared >= 2
+    assert list(frame["impact"]) == [len(t.impacted_files) for t in tasks]
     listed = wb.ideas.list("shop")
     assert listed.loc[0, "status"] == "planned" and listed.loc[0, "tasks"] == len(tasks)
 

@@ -142,11 +142,13 @@ class Ideas:
 
     def tasks(self, project: str | None = None, *, idea_id: int | None = None) -> "pd.DataFrame":
         """Tasks as a table: ``id, project, spec_id, position, title, status, estimate_hours,
-        depends_on, touched, impact, branch``."""
+        depends_on, touched, impact, branch``; ``impact`` is the number of other files that
+        depend on what the task touches (:attr:`Task.impacted_files`, a lower bound when
+        :attr:`Task.impact_capped`)."""
         import pandas as pd
 
         rows = [(t.id, t.project, t.spec_id, t.position, t.title, t.status, t.estimate_hours,
-                 list(t.depends_on), list(t.touched), len(t.impacted), t.branch)
+                 list(t.depends_on), list(t.touched), len(t.impacted_files), t.branch)
                 for t in self.task_list(project, idea_id=idea_id)]
         return pd.DataFrame(rows, columns=["id", "project", "spec_id", "position", "title",
                                            "status", "estimate_hours", "depends_on", "touched",

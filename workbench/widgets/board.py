@@ -86,7 +86,7 @@ class IdeasBoard(Panel):
                 f'<div style="border:1px solid #ccc;border-radius:4px;padding:4px;margin:4px 0">'
                 f'<b>#{t.id}</b> {esc(t.title)}<br><small>{t.estimate_hours or 0:.1f} h'
                 f'{" · after " + ", ".join(f"#{d}" for d in t.depends_on) if t.depends_on else ""}'
-                f' · impact {t.impact}</small></div>' for t in rows.itertuples())
+                f' · impact {t.impact} file(s)</small></div>' for t in rows.itertuples())
             cells.append(f'<td style="vertical-align:top;min-width:12em;padding:4px">'
                          f'<b>{esc(status.replace("_", " "))}</b> ({len(rows)}){cards}</td>')
         return f'<table class="wb-board"><tr>{"".join(cells)}</tr></table>'
