@@ -158,17 +158,29 @@ def test_the_window_is_never_overflowed(asked, openai_server):
 
 @pytest.mark.parametrize("status,error", [(401, ProviderAuthFailed), (500, ProviderServerError),
                                           (503, ProviderServerError), (429, ProviderRateLimited)])
-def test_error_statuses_are_clear_and_the_question_is_kept(asked, openai_server, status, error):
+def test_error_statuses_are_clear_and_leave_no_conversation(asked, openai_server, status, error):
     openai_server.error(status, "scripted", times=10)
     with pytest.raises(error) as caught:
         asked.ask("does it fail?", "shop")
     assert "127.0.0.1" in str(caught.value)
     tries = len(openai_server.chat_requests())
     assert tries == (1 if status == 401 else 4)  # 429 and 5xx: retried ai_retries times
-    conv = asked.conversations("shop").iloc[0]
-    stored = asked.conversation(int(conv["id"]))
-    assert stored["role"].tolist() == ["user", "assistant"]
-    assert stored.iloc[-1]["status"] == "error" and stored.iloc[-1]["error"]
+    assert asked.conversations("shop").empty  # no answer text: nothing stored
+
+
+def test_a_failed_follow_up_leaves_the_conversation_as_it_was(asked, openai_server):
+    openai_server.reply("Totals are formatted by fmt.")
+    first = asked.ask("where is the order total formatted?", "shop")
+    before = asked.conversations("shop")
+    stored = asked.conversation(first.conversation_id)
+    openai_server.error(500, "scripted", times=10)
+    with pytest.raises(ProviderServerError):
+        asked.ask("and who calls it?", "shop", conversation=first.conversation_id)
+    with pytest.raises(ModelNotFound):
+        asked.ask("and who calls it?", "shop", conversation=first.conversation_id,
+                  model="no-such-model")
+    assert asked.conversations("shop").equals(before)  # same messages, same updated_at
+    assert asked.conversation(first.conversation_id).equals(stored)
 
 
 def test_429_and_5xx_are_retried_with_back_off_then_answered(asked, openai_server):
@@ -221,6 +233,7 @@ def test_unknown_model_and_unreachable_server(shop, data_dir, openai_server):
                   ai_retries=1)
     with pytest.raises(ProviderUnreachable, match="is the server running"):
         dead.ask("q", "shop")
+    assert dead.conversations("shop").empty  # neither failure left a conversation
     dead.close()
 
 
