@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.ai.conftest import served
+from workbench import WorkbenchError
 from workbench.ai.errors import (BudgetTooSmall, ModelNotFound, ProviderAuthFailed,
                                  ProviderRateLimited, ProviderServerError, ProviderTimeout,
                                  ProviderUnreachable, StreamCut)
@@ -245,3 +246,30 @@ def test_a_model_that_wants_max_completion_tokens_gets_them(asked, openai_server
     first, second = openai_server.chat_requests()
     assert "max_tokens" in first and "max_tokens" not in second
     assert second["max_completion_tokens"] == first["max_tokens"]
+
+
+def test_a_refused_connection_fails_fast_with_the_fix(shop, data_dir, openai_server):
+    shop.close()
+    with socket.socket() as s:  # a port that refuses: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = served(data_dir, openai_server, openai_base_url=f"http://127.0.0.1:{port}/v1",
+                  ai_retries=3, ai_retry_delay=1.0)  # the default retries and back-off
+    started = time.monotonic()
+    with pytest.raises(ProviderUnreachable) as caught:
+        dead.ask("width?", "shop", on_delta=lambda s: None)
+    assert time.monotonic() - started < 5  # not retried with back-off
+    assert isinstance(caught.value, WorkbenchError)
+    assert f"cannot reach http://127.0.0.1:{port}/v1" in str(caught.value)
+    assert "is the server running? check OPENAI_BASE_URL" in str(caught.value)
+    dead.close()
+
+
+def test_a_slow_server_is_still_answered(asked, openai_server, monkeypatch):
+    from workbench.ai.providers import openai_chat
+
+    monkeypatch.setattr(openai_chat, "CONNECT_TIMEOUT", 0.3)  # reads must not inherit it
+    asked.ai._windows.clear()
+    openai_server.stall("slow but answered", seconds=1.5)  # a pause mid-stream, then the end
+    answer = asked.ask("slow?", "shop", on_delta=lambda s: None)
+    assert answer.text == "slow but answered" and answer.status == "complete"

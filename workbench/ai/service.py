@@ -30,7 +30,7 @@ from ..source_text import decode_source
 from .citations import check_citations
 from .context import PASSAGE_SHARE, ContextBuilder, lexical_search
 from .errors import (AIError, BudgetTooSmall, ConversationNotFound, ModelNotFound,
-                     ModelWithoutTools, NoProvider)
+                     ModelWithoutTools, NoProvider, ProviderUnreachable)
 from .providers import default_provider_name, get_provider, split_model_spec
 from .records import Answer, ContextItem, ContextRecord, ModelInfo, ToolRecord
 from .safety import SYSTEM_PROMPT, mask_messages, mask_secrets
@@ -233,8 +233,10 @@ class AskService:
             if provider.name == "openai" and model:
                 try:
                     info = next((m for m in provider.models() if m.name == model), None)
+                except ProviderUnreachable:
+                    raise  # the chat would fail the same way: say so now
                 except AIError:
-                    info = None  # the chat call reports an unreachable server itself
+                    info = None  # a server without a model list can still chat
             self._windows[key] = info
         return self._windows[key]
 
