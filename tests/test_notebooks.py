@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import nbformat
 import papermill as pm
@@ -92,3 +93,14 @@ def test_report_from_the_cli(tmp_path, sample_repo):
     assert "Passed unknown parameter" not in out.stdout + out.stderr
     html = out.stdout.strip().splitlines()[-1].split()[-1]
     assert html.endswith(".html") and (data / "runs" / "shop").is_dir()
+
+
+def test_the_readme_lists_every_notebook_with_its_parameters():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in
+            re.finditer(r"^\| `([\w/]+\.ipynb)` \| ([^|]*) \|", readme, re.M)}
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        name = path.relative_to(ROOT / "notebooks").as_posix()
+        assert name in rows, f"{name} is missing from the README's notebook table"
+        listed = set(re.findall(r"`(\w+)`", rows[name]))
+        assert listed == set(declared_parameters(path)), name
