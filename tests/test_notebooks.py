@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import nbformat
 import papermill as pm
@@ -92,3 +93,54 @@ def test_report_from_the_cli(tmp_path, sample_repo):
     assert "Passed unknown parameter" not in out.stdout + out.stderr
     html = out.stdout.strip().splitlines()[-1].split()[-1]
     assert html.endswith(".html") and (data / "runs" / "shop").is_dir()
+
+
+def test_the_readme_lists_every_notebook_with_its_parameters():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in
+            re.finditer(r"^\| `([\w/]+\.ipynb)` \| ([^|]*) \|", readme, re.M)}
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        name = path.relative_to(ROOT / "notebooks").as_posix()
+        assert name in rows, f"{name} is missing from the README's notebook table"
+        listed = set(re.findall(r"`(\w+)`", rows[name]))
+        assert listed == set(declared_parameters(path)), name
+
+
+def test_a_notebook_run_before_make_demo_says_to_run_it(tmp_path):
+    data = tmp_path / "data"
+    with pytest.raises(pm.PapermillExecutionError) as caught:
+        pm.execute_notebook(str(ROOT / "notebooks" / "search.ipynb"), str(tmp_path / "out.ipynb"),
+                            parameters={"data_dir": str(data)}, kernel_name="python3",
+                            progress_bar=False, cwd=str(ROOT / "notebooks"),
+                            store_widget_state=False, execution_timeout=120)
+    message = str(caught.value)
+    assert "ProjectNotFound" in message and "make demo" in message
+    assert "`project` parameter" in message and "workbench project add" not in message
+
+
+def test_every_notebook_on_the_demo_project_checks_it_first():
+    from workbench.faces import DEMO_PROJECT
+
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        nb = nbformat.read(str(path), as_version=4)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        if f'project = "{DEMO_PROJECT}"' not in params.source:
+            continue
+        opening = next(c.source for c in nb.cells
+                       if c.cell_type == "code" and "wb = Workbench(data_dir)" in c.source)
+        after = opening.split("wb = Workbench(data_dir)\n", 1)[1]
+        assert after.startswith("project = notebook_project(wb, project)"), path
+
+
+def test_notebook_project_names_the_fix_for_the_demo_project(wb, sample_repo):
+    from workbench.errors import ProjectNotFound
+    from workbench.faces import notebook_project
+
+    with pytest.raises(ProjectNotFound, match=r"Run `make demo` in the checkout first") as caught:
+        notebook_project(wb, "workbench")
+    assert "`-p project NAME`" in str(caught.value) and "Projects here" not in str(caught.value)
+    assert notebook_project(wb, "elsewhere") == "elsewhere"  # the facade's own error follows
+    wb.add_project("shop", str(sample_repo))
+    with pytest.raises(ProjectNotFound, match="Projects here: shop; pass one as the `project`"):
+        notebook_project(wb, "workbench")
+    assert notebook_project(wb, "shop") == "shop"

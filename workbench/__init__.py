@@ -53,6 +53,7 @@ _EXPORTS = {
     "ProviderTimeout": "ai.errors", "StreamCut": "ai.errors", "ModelNotFound": "ai.errors",
     "ModelWithoutTools": "ai.errors", "GooseFailed": "ai.errors",
     "ConversationNotFound": "ai.errors", "BudgetTooSmall": "ai.errors",
+    "CitationNotFound": "ai.errors",
     "Answer": "ai.records", "Citation": "ai.records", "ContextRecord": "ai.records",
     "ModelInfo": "ai.records",
     "SearchError": "search.errors", "IndexMissing": "search.errors",
@@ -107,7 +108,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .agents.service import Agents, Ideas
     from .domain import (CodeArea, Idea, Review, ReviewFindings, Spec, SpecDraft, Task,
                          TaskNode)
-    from .ai.errors import (AIError, BudgetTooSmall, ConversationNotFound, GooseFailed,
+    from .ai.errors import (AIError, BudgetTooSmall, CitationNotFound, ConversationNotFound,
+                            GooseFailed,
                             GooseMissing, ModelNotFound, ModelWithoutTools, NoProvider,
                             ProviderAuthFailed, ProviderRateLimited, ProviderServerError,
                             ProviderTimeout, ProviderUnreachable, StreamCut)

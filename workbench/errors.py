@@ -65,7 +65,8 @@
      │    ├── GooseFailed         goose ran and failed, or printed no result
      │    ├── BudgetTooSmall      a context budget under 1 token, or too small for any
      │    │                       passage that matched (names a budget that fits)
-     │    └── ConversationNotFound
+     │    ├── ConversationNotFound
+     │    └── CitationNotFound    no citation at that position of the answer shown
      ├── EventError              the event log (workbench.events.errors)
      │    ├── UnknownEventType    nobody registered that event type
      │    ├── InvalidEvent        a payload its type's JSON schema refuses

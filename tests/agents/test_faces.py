@@ -117,3 +117,32 @@ def test_the_board_adds_an_idea_and_shows_its_spec_and_tasks(mapped_shop):
     assert "<b>todo</b> (4)" in html and "Change PaymentGateway.refund" in html
     assert "Spec #1" in html and "shop.web.views" in html and "<h5>Specs</h5>" in html
     assert "ideas" in WorkbenchApp(mapped_shop, project="shop").panels
+
+
+def test_the_board_shows_the_idea_picked_in_its_list(mapped_shop):
+    from workbench.widgets import IdeasBoard, Session
+
+    planned = mapped_shop.ideas.add("shop", IDEA_TITLE, IDEA_TEXT, run=True)
+    waiting = mapped_shop.ideas.add("shop", "Gift cards", "Sell gift cards.", run=False)
+    board = IdeasBoard(Session(mapped_shop, project="shop"))
+    labels = dict((v, k) for k, v in board.picker.options)
+    assert set(labels) == {None, planned.id, waiting.id}
+    assert labels[planned.id] == f"#{planned.id} Partial refunds (planned)"
+    assert board.picker.value is None and board.detail.value == ""
+
+    board.picker.value = planned.id  # as a click in the list does
+    shown = board.detail.value
+    assert f"Spec #1 of idea #{planned.id}" in shown and "Code areas" in shown
+    assert f"Tasks of idea #{planned.id}" in shown and "Change PaymentGateway.refund" in shown
+    assert shown in board.to_html()
+
+    board.picker.value = waiting.id
+    assert f"idea #{waiting.id} has no spec yet" in board.detail.value
+    assert "Change PaymentGateway.refund" not in board.detail.value
+
+    board.refresh()  # re-listing keeps the choice and what it shows
+    assert board.picker.value == waiting.id and "no spec yet" in board.detail.value
+    board.show_idea(planned.id)  # from Python, the list follows
+    assert board.picker.value == planned.id and "Spec #1" in board.detail.value
+    board.picker.value = None
+    assert board.detail.value == ""

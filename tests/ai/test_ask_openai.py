@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.ai.conftest import served
+from workbench import WorkbenchError
 from workbench.ai.errors import (BudgetTooSmall, ModelNotFound, ProviderAuthFailed,
                                  ProviderRateLimited, ProviderServerError, ProviderTimeout,
                                  ProviderUnreachable, StreamCut)
@@ -158,17 +159,29 @@ def test_the_window_is_never_overflowed(asked, openai_server):
 
 @pytest.mark.parametrize("status,error", [(401, ProviderAuthFailed), (500, ProviderServerError),
                                           (503, ProviderServerError), (429, ProviderRateLimited)])
-def test_error_statuses_are_clear_and_the_question_is_kept(asked, openai_server, status, error):
+def test_error_statuses_are_clear_and_leave_no_conversation(asked, openai_server, status, error):
     openai_server.error(status, "scripted", times=10)
     with pytest.raises(error) as caught:
         asked.ask("does it fail?", "shop")
     assert "127.0.0.1" in str(caught.value)
     tries = len(openai_server.chat_requests())
     assert tries == (1 if status == 401 else 4)  # 429 and 5xx: retried ai_retries times
-    conv = asked.conversations("shop").iloc[0]
-    stored = asked.conversation(int(conv["id"]))
-    assert stored["role"].tolist() == ["user", "assistant"]
-    assert stored.iloc[-1]["status"] == "error" and stored.iloc[-1]["error"]
+    assert asked.conversations("shop").empty  # no answer text: nothing stored
+
+
+def test_a_failed_follow_up_leaves_the_conversation_as_it_was(asked, openai_server):
+    openai_server.reply("Totals are formatted by fmt.")
+    first = asked.ask("where is the order total formatted?", "shop")
+    before = asked.conversations("shop")
+    stored = asked.conversation(first.conversation_id)
+    openai_server.error(500, "scripted", times=10)
+    with pytest.raises(ProviderServerError):
+        asked.ask("and who calls it?", "shop", conversation=first.conversation_id)
+    with pytest.raises(ModelNotFound):
+        asked.ask("and who calls it?", "shop", conversation=first.conversation_id,
+                  model="no-such-model")
+    assert asked.conversations("shop").equals(before)  # same messages, same updated_at
+    assert asked.conversation(first.conversation_id).equals(stored)
 
 
 def test_429_and_5xx_are_retried_with_back_off_then_answered(asked, openai_server):
@@ -221,6 +234,7 @@ def test_unknown_model_and_unreachable_server(shop, data_dir, openai_server):
                   ai_retries=1)
     with pytest.raises(ProviderUnreachable, match="is the server running"):
         dead.ask("q", "shop")
+    assert dead.conversations("shop").empty  # neither failure left a conversation
     dead.close()
 
 
@@ -232,3 +246,30 @@ def test_a_model_that_wants_max_completion_tokens_gets_them(asked, openai_server
     first, second = openai_server.chat_requests()
     assert "max_tokens" in first and "max_tokens" not in second
     assert second["max_completion_tokens"] == first["max_tokens"]
+
+
+def test_a_refused_connection_fails_fast_with_the_fix(shop, data_dir, openai_server):
+    shop.close()
+    with socket.socket() as s:  # a port that refuses: bound, then closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = served(data_dir, openai_server, openai_base_url=f"http://127.0.0.1:{port}/v1",
+                  ai_retries=3, ai_retry_delay=1.0)  # the default retries and back-off
+    started = time.monotonic()
+    with pytest.raises(ProviderUnreachable) as caught:
+        dead.ask("width?", "shop", on_delta=lambda s: None)
+    assert time.monotonic() - started < 5  # not retried with back-off
+    assert isinstance(caught.value, WorkbenchError)
+    assert f"cannot reach http://127.0.0.1:{port}/v1" in str(caught.value)
+    assert "is the server running? check OPENAI_BASE_URL" in str(caught.value)
+    dead.close()
+
+
+def test_a_slow_server_is_still_answered(asked, openai_server, monkeypatch):
+    from workbench.ai.providers import openai_chat
+
+    monkeypatch.setattr(openai_chat, "CONNECT_TIMEOUT", 0.3)  # reads must not inherit it
+    asked.ai._windows.clear()
+    openai_server.stall("slow but answered", seconds=1.5)  # a pause mid-stream, then the end
+    answer = asked.ask("slow?", "shop", on_delta=lambda s: None)
+    assert answer.text == "slow but answered" and answer.status == "complete"

@@ -3,7 +3,11 @@ the context used, conversations listed and reopened."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.ai.conftest import served
+from workbench import WorkbenchError
+from workbench.ai import CitationNotFound
 from workbench.widgets import ChatPanel, MapView, Session, WorkbenchApp
 
 
@@ -48,4 +52,25 @@ def test_an_invented_citation_is_shown_as_such(shop, data_dir, openai_server):
     assert answer.provider == "openai" and "openai/tiny-chat" in chat.message.value
     openai_server.error(401, times=1)
     assert chat.ask("fails?") is None and "refused the API key" in chat.message.value
+    labels = [label for label, _ in chat.conversations.options]  # the follow-up left no turn
+    assert len(labels) == 1 and labels[0].endswith("(2 messages)")
+    chat.new_conversation()
+    openai_server.error(401, times=1)
+    assert chat.ask("fails first?") is None and "refused the API key" in chat.message.value
+    assert len(chat.conversations.options) == 1  # and a failed first question no conversation
     bench.close()
+
+
+def test_a_citation_that_is_not_there_is_a_clear_error(shop):
+    chat = ChatPanel(Session(shop, project="shop"))
+    with pytest.raises(CitationNotFound, match="ask a question first"):
+        chat.open_citation(0)
+    answer = chat.ask("where is money formatted?")
+    count = len(answer.citations)
+    with pytest.raises(CitationNotFound) as caught:
+        chat.open_citation(99)
+    assert isinstance(caught.value, WorkbenchError)
+    assert str(caught.value) == (f"no citation 99: the answer has {count} citations, "
+                                 f"numbered 0 to {count - 1}")
+    chat._guard(lambda: chat.open_citation(-1))  # as a button does: a message, no traceback
+    assert "no citation -1" in chat.message.value and chat.source.value == ""

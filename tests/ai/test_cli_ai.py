@@ -64,17 +64,22 @@ def test_ask_against_a_server_from_the_environment(shop, data_dir, openai_server
     assert cut.stderr.strip().startswith("error: ")
 
 
-def test_a_question_no_model_answered_shows_its_provider_and_error(shop, data_dir,
-                                                                  openai_server):
+def test_a_question_no_model_answered_leaves_nothing_and_a_cut_one_shows_its_error(
+        shop, data_dir, openai_server):
     shop.close()
     env = {"WORKBENCH_AI_PROVIDER": "openai", "OPENAI_BASE_URL": openai_server.base_url,
            "OPENAI_API_KEY": openai_server.api_key, "OPENAI_MODEL": ""}
     failed = cli(data_dir, "ask", "where?", "-p", "shop", env=env)
     assert failed.returncode == 1 and "no model chosen" in failed.stderr and "`--model`" in failed.stderr
+    listed = cli(data_dir, "ai", "conversations", "-p", "shop", env=env)
+    assert "(no conversations)" in listed.stdout  # no answer text: nothing stored
+    openai_server.cut("Half of the ans")
+    cut = cli(data_dir, "ask", "where?", "-p", "shop", "--model", "tiny-chat", env=env)
+    assert cut.returncode == 1
     shown = cli(data_dir, "ai", "show", "1", env=env)
     assert shown.returncode == 0, shown.stderr
-    assert "\n[assistant] openai (error: no model chosen" in shown.stdout, shown.stdout
-    assert "None" not in shown.stdout
+    assert "\n[assistant] openai/tiny-chat (partial: the answer from" in shown.stdout, shown.stdout
+    assert "Half of the ans" in shown.stdout and "None" not in shown.stdout
 
 
 def test_ai_default_refuses_a_provider_that_does_not_exist(shop, data_dir):

@@ -109,6 +109,20 @@ def test_show_context_and_the_lexical_fallback(shop):
     assert list(found.columns) == SEARCH_COLUMNS
 
 
+def test_the_context_shows_as_a_summary_and_prints_in_full(shop):
+    record = shop.show_context("format money with two decimals", "shop", budget=1500)
+    shown = repr(record)
+    passages = [i for i in record.included if i.kind == "passage"]
+    assert len(passages) >= 1 and passages[0].text not in shown  # no raw passage text
+    assert len(shown) < 600, shown
+    assert shown.startswith("<ContextRecord 'format money with two decimals' in shop")
+    assert f"sent {len(passages)} passage" in shown
+    assert f"{record.tokens} of 1500 tokens, window {record.window}" in shown
+    assert f"sources {passages[0].location}" in shown and ".to_text()" in shown
+    full = record.to_text()
+    assert all((i.location or i.node or "") in full for i in record.items)
+
+
 def test_an_index_search_is_used_when_present(shop, monkeypatch):
     asked = []
 

@@ -123,6 +123,7 @@ def test_goose_missing_is_a_clear_error(shop, data_dir):
     bench = goose_bench(data_dir, goose_command="goose-not-installed-here")
     with pytest.raises(GooseMissing, match="WORKBENCH_GOOSE_COMMAND"):
         bench.ask("q", "shop")
+    assert bench.conversations("shop").empty  # a failed first question leaves nothing
     models = bench.models()
     assert "goose" in models["provider"].tolist()
     assert "not on PATH" in models.set_index("provider").loc["goose", "error"]
@@ -142,6 +143,5 @@ def test_goose_failure_and_wall_clock_limit(shop, data_dir, goose_bin, monkeypat
     with pytest.raises(ProviderTimeout, match="WORKBENCH_GOOSE_TIMEOUT"):
         bench.ask("q", "shop")
     assert time.monotonic() - started < 30
-    conv = int(bench.conversations("shop").iloc[0]["id"])
-    assert bench.conversation(conv).iloc[-1]["status"] == "error"
+    assert bench.conversations("shop").empty  # no answer text arrived: nothing stored
     bench.close()

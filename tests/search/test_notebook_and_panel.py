@@ -4,6 +4,7 @@ opens a hit's source and marks its node for the map."""
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import papermill as pm
@@ -65,3 +66,15 @@ def test_the_search_notebook_runs_headless(indexed, known_repo, tmp_path):
     for needle in ("chunks indexed", "src/store/cache.py", "store.cache:LRUCache",
                    "Add an LRU cache", "application/vnd.jupyter.widget-view+json"):
         assert needle in text, needle
+
+
+def test_a_commit_hit_shows_its_sha_not_file_line_numbers(indexed):
+    panel = SearchPanel(Session(indexed, project="netkit"))
+    hits = panel.run("add an LRU cache", kinds=["commits"], mode="text")
+    assert hits.iloc[0]["kind"] == "commits"
+    lines = panel.open_hit(1)
+    assert lines and all(number is None for number, _ in lines)  # a commit has no file lines
+    shown = panel.source.value
+    assert f"commit {hits.iloc[0]['commit'][:12]}" in shown and lines[0][1] in shown
+    body = re.search(r"<pre[^>]*>(.*)</pre>", shown, re.S).group(1)
+    assert not re.search(r"^\s*\d+  ", body, re.M), body  # no "    1  Add an LRU cache"

@@ -12,14 +12,15 @@ here.
 
 from __future__ import annotations
 
-from .errors import (AIError, BudgetTooSmall, ConversationNotFound, GooseFailed, GooseMissing,
-                     ModelNotFound, ModelWithoutTools, NoProvider, ProviderAuthFailed,
-                     ProviderRateLimited, ProviderServerError, ProviderTimeout,
+from .errors import (AIError, BudgetTooSmall, CitationNotFound, ConversationNotFound,
+                     GooseFailed, GooseMissing, ModelNotFound, ModelWithoutTools, NoProvider,
+                     ProviderAuthFailed, ProviderRateLimited, ProviderServerError, ProviderTimeout,
                      ProviderUnreachable, StreamCut)
 from .records import (Answer, ChatReply, Citation, ContextItem, ContextRecord, ModelInfo,
                       ToolCall, ToolRecord)
 
-__all__ = ["AIError", "Answer", "BudgetTooSmall", "ChatReply", "Citation", "ContextItem",
+__all__ = ["AIError", "Answer", "BudgetTooSmall", "ChatReply", "Citation", "CitationNotFound",
+           "ContextItem",
            "ContextRecord", "ConversationNotFound", "GooseFailed", "GooseMissing", "ModelInfo",
            "ModelNotFound", "ModelWithoutTools", "NoProvider", "ProviderAuthFailed",
            "ProviderRateLimited", "ProviderServerError", "ProviderTimeout", "ProviderUnreachable",

@@ -66,3 +66,7 @@ class BudgetTooSmall(AIError, ValueError):
 
 class ConversationNotFound(AIError, LookupError):
     """No conversation with that id (in that project)."""
+
+
+class CitationNotFound(AIError, LookupError):
+    """No citation at that position of the answer shown (or no answer shown yet)."""

@@ -99,6 +99,23 @@ class ContextRecord:
     def included(self) -> list[ContextItem]:
         return [i for i in self.items if i.included]
 
+    def __repr__(self) -> str:
+        """A summary, not the passages: items sent by kind, tokens used of the budget, the
+        window and the first sources (``to_text()`` lists every item, ``frame()`` tabulates
+        them, ``items`` holds their text)."""
+        kinds: dict[str, int] = {}
+        for i in self.included:
+            kinds[i.kind] = kinds.get(i.kind, 0) + 1
+        sent = ", ".join(f"{n} {kind}" for kind, n in kinds.items()) or "nothing"
+        left = len(self.items) - len(self.included)
+        sources = list(dict.fromkeys(i.location for i in self.included if i.location))
+        shown = ", ".join(sources[:5]) + (f", … {len(sources) - 5} more"
+                                          if len(sources) > 5 else "")
+        return (f"<ContextRecord {self.question[:60]!r} in {self.project} (snapshot "
+                f"{self.snapshot_id}): sent {sent}" + (f", {left} left out" if left else "")
+                + f"; {self.tokens} of {self.budget} tokens, window {self.window}"
+                + (f"; sources {shown}" if sources else "") + "; .to_text() for every item>")
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["items"] = [asdict(i) for i in self.items]

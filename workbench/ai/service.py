@@ -6,11 +6,13 @@
 2. fit the question, the system prompt, earlier turns of the conversation (newest first, up to
    ``HISTORY_SHARE`` of the window) and the built context (:mod:`workbench.ai.context`) into the
    model's window, keeping ``answer_reserve`` tokens for the answer;
-3. write the question to the conversation, then ask; where the model takes tools, run the
-   tool loop (:mod:`workbench.ai.tools`) capped in steps, tokens and seconds, each call recorded;
-4. check the answer's citations against the snapshot and store the answer with its provider,
-   model, latency, token use, context record and tool calls. A failure stores what arrived
-   (status "partial" or "error") before the error is raised.
+3. ask; where the model takes tools, run the tool loop (:mod:`workbench.ai.tools`) capped in
+   steps, tokens and seconds, each call recorded;
+4. check the answer's citations against the snapshot and store the question with the answer,
+   its provider, model, latency, token use, context record and tool calls, in one
+   transaction. A failure after part of the answer arrived stores the question with that part
+   (status "partial") before the error is raised; a failure before any answer text stores
+   nothing: a new conversation is not created, a continued one is left as it was.
 
 Everything sent is masked of secrets first (:func:`workbench.ai.safety.mask_messages`).
 """
@@ -28,7 +30,7 @@ from ..source_text import decode_source
 from .citations import check_citations
 from .context import PASSAGE_SHARE, ContextBuilder, lexical_search
 from .errors import (AIError, BudgetTooSmall, ConversationNotFound, ModelNotFound,
-                     ModelWithoutTools, NoProvider)
+                     ModelWithoutTools, NoProvider, ProviderUnreachable)
 from .providers import default_provider_name, get_provider, split_model_spec
 from .records import Answer, ContextItem, ContextRecord, ModelInfo, ToolRecord
 from .safety import SYSTEM_PROMPT, mask_messages, mask_secrets
@@ -231,8 +233,10 @@ class AskService:
             if provider.name == "openai" and model:
                 try:
                     info = next((m for m in provider.models() if m.name == model), None)
+                except ProviderUnreachable:
+                    raise  # the chat would fail the same way: say so now
                 except AIError:
-                    info = None  # the chat call reports an unreachable server itself
+                    info = None  # a server without a model list can still chat
             self._windows[key] = info
         return self._windows[key]
 
@@ -265,8 +269,9 @@ class AskService:
         ``budget`` caps the context's tokens (a whole number, at least 1; it never exceeds
         what the model's window leaves); ``conversation`` continues one (its earlier turns
         are sent within the budget); ``on_delta`` receives the answer's text as it arrives.
-        Raises the provider's errors (:mod:`workbench.ai.errors`) after storing the question
-        and any partial answer.
+        Raises the provider's errors (:mod:`workbench.ai.errors`); when part of the answer
+        arrived first, the question and that part (status "partial") are stored before, else
+        nothing is stored (no new conversation, no question left without an answer).
 
         Raises :class:`BudgetTooSmall`, before anything is stored or sent, for a budget under
         1, and when passages matched the question but not one fits the context (the budget,
@@ -311,13 +316,15 @@ class AskService:
         if not use_tools:
             _require_a_passage(packed.record, budget, max(0, room))
         record = _with_search(packed.record, search.used, history_items)
-        conv_id = self._conversation(info.id, conversation, question, provider_name, model)
-
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, *history_msgs,
                     {"role": "user", "content": _frame(question, packed.blocks)}]
-        self.store.conversations.add_message(
-            conv_id, "user", mask_secrets(question)[0], snapshot_id=snap.id,
-            context=record.to_dict(), provider=provider_name, model=model)
+        asked = {"content": mask_secrets(question)[0], "snapshot_id": snap.id,
+                 "context": record.to_dict(), "provider": provider_name, "model": model}
+
+        def store(answer: dict) -> tuple[int, int]:
+            return self.store.conversations.add_exchange(
+                None if conversation is None else int(conversation), asked, answer,
+                project_id=info.id, title=" ".join(question.split())[:80])
 
         maptools = MapTools(snap, search=search, read_file=read,
                             sql=lambda q: self.wb.sql(q, limit=200))
@@ -334,23 +341,23 @@ class AskService:
                                               reserve, delta)
         except AIError as exc:
             partial = getattr(exc, "partial", None) or "".join(streamed)
-            self.store.conversations.add_message(
-                conv_id, "assistant", partial, status="partial" if partial else "error",
-                provider=provider_name, model=model, snapshot_id=snap.id,
-                latency_seconds=time.monotonic() - started,
-                tool_calls=[asdict(r) for r in maptools.records], error=str(exc))
+            if partial:  # part of an answer arrived: keep it, marked partial
+                store({"content": partial, "status": "partial", "provider": provider_name,
+                       "model": model, "snapshot_id": snap.id,
+                       "latency_seconds": time.monotonic() - started,
+                       "tool_calls": [asdict(r) for r in maptools.records], "error": str(exc)})
             raise
         latency = time.monotonic() - started
         text, citations = check_citations(reply.text, lambda p: _line_count(read, p))
         extracted = bool(getattr(chat, "extracts", False))
         used_model = reply.model or model
-        message_id = self.store.conversations.add_message(
-            conv_id, "assistant", text, status=status, provider=provider_name, model=used_model,
-            snapshot_id=snap.id, latency_seconds=latency,
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"), context=record.to_dict(),
-            tool_calls=[asdict(r) for r in maptools.records],
-            citations=[asdict(c) for c in citations], extracted=extracted)
+        conv_id, message_id = store({
+            "content": text, "status": status, "provider": provider_name, "model": used_model,
+            "snapshot_id": snap.id, "latency_seconds": latency,
+            "prompt_tokens": usage.get("prompt_tokens"),
+            "completion_tokens": usage.get("completion_tokens"), "context": record.to_dict(),
+            "tool_calls": [asdict(r) for r in maptools.records],
+            "citations": [asdict(c) for c in citations], "extracted": extracted})
         return Answer(text, citations, record, conv_id, provider_name, used_model, usage,
                       list(maptools.records), extracted, status, round(latency, 4), message_id)
 
@@ -411,14 +418,6 @@ class AskService:
                                        "`workbench ai conversations -p PROJECT`",
                                        conversation=conversation)
         return self.store.conversations.messages(int(conversation))
-
-    def _conversation(self, project_id: int, conversation: int | None, question: str,
-                      provider: str, model: str | None) -> int:
-        """The conversation's id: ``conversation``, or a new one titled by the question."""
-        if conversation is not None:
-            return int(conversation)
-        title = " ".join(question.split())[:80]
-        return self.store.conversations.create(project_id, title, provider, model)
 
     # -- citations, for the faces ------------------------------------------------------------------
 

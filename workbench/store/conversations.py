@@ -2,8 +2,9 @@
 
 A conversation belongs to a project; its messages are the user's questions and the answers,
 each answer with the provider, model, latency, token use, the context record, the tool calls
-and the checked citations (JSON). A question is written before the provider is asked, so a
-failed or cut answer still leaves the question (and any partial text) in the conversation.
+and the checked citations (JSON). A question and its answer are written together
+(:meth:`ConversationsTable.add_exchange`) once the answer is known, or once part of one arrived
+before a failure: a question that got no answer text leaves no message, nor a new conversation.
 """
 
 from __future__ import annotations
@@ -61,23 +62,32 @@ class ConversationsTable:
                     completion_tokens: int | None = None, context: dict | None = None,
                     tool_calls: list | None = None, citations: list | None = None,
                     extracted: bool = False, error: str | None = None) -> int:
-        values = [conversation_id, role, content, status, provider, model, snapshot_id,
-                  latency_seconds, prompt_tokens, completion_tokens,
-                  json.dumps(context) if context is not None else None,
-                  json.dumps(tool_calls) if tool_calls is not None else None,
-                  json.dumps(citations) if citations is not None else None, extracted, error]
+        fields = dict(status=status, provider=provider, model=model, snapshot_id=snapshot_id,
+                      latency_seconds=latency_seconds, prompt_tokens=prompt_tokens,
+                      completion_tokens=completion_tokens, context=context,
+                      tool_calls=tool_calls, citations=citations, extracted=extracted,
+                      error=error)
+        return self.db.write(lambda cur: _insert(cur, conversation_id, role, content, fields))
+
+    def add_exchange(self, conversation_id: int | None, question: dict[str, Any],
+                     answer: dict[str, Any], *, project_id: int, title: str) -> tuple[int, int]:
+        """Write a question and its answer in one transaction: (conversation id, answer's
+        message id). ``conversation_id=None`` creates the conversation (``project_id``,
+        ``title``) in the same transaction. ``question`` and ``answer`` are
+        :meth:`add_message`'s keyword arguments with ``content`` (and ``role``, by default
+        user and assistant)."""
 
         def write(cur):
-            new_id = cur.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, provider, model,"
-                " snapshot_id, latency_seconds, prompt_tokens, completion_tokens, context,"
-                " tool_calls, citations, extracted, error)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                values).fetchone()[0]
-            cur.execute("UPDATE conversations SET updated_at = now(), provider = coalesce(?, provider),"
-                        " model = coalesce(?, model) WHERE id = ?",
-                        [provider, model, conversation_id])
-            return new_id
+            conv = conversation_id
+            if conv is None:
+                conv = cur.execute(
+                    "INSERT INTO conversations (project_id, title, provider, model)"
+                    " VALUES (?, ?, ?, ?) RETURNING id",
+                    [project_id, title[:200], answer.get("provider"),
+                     answer.get("model")]).fetchone()[0]
+            ids = [_insert(cur, conv, message.pop("role", role), message.pop("content"), message)
+                   for role, message in (("user", dict(question)), ("assistant", dict(answer)))]
+            return conv, ids[-1]
 
         return self.db.write(write)
 
@@ -100,3 +110,29 @@ class ConversationsTable:
         rows = self.db.query("SELECT provider, model FROM model_defaults WHERE project_id = ?",
                              [project_id])
         return (rows[0][0], rows[0][1]) if rows else None
+
+
+_FIELDS = ("status", "provider", "model", "snapshot_id", "latency_seconds", "prompt_tokens",
+           "completion_tokens", "context", "tool_calls", "citations", "extracted", "error")
+_DEFAULTS = {"status": "complete", "extracted": False}
+
+
+def _insert(cur, conversation_id: int, role: str, content: str, fields: dict[str, Any]) -> int:
+    """Insert one message and touch its conversation; the message's id."""
+    unknown = set(fields) - set(_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown message fields: {sorted(unknown)}")
+    row = {**_DEFAULTS, **fields}
+    values = [conversation_id, role, content] + [
+        json.dumps(row[k]) if k in _JSON and row.get(k) is not None else row.get(k)
+        for k in _FIELDS]
+    new_id = cur.execute(
+        "INSERT INTO messages (conversation_id, role, content, status, provider, model,"
+        " snapshot_id, latency_seconds, prompt_tokens, completion_tokens, context,"
+        " tool_calls, citations, extracted, error)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        values).fetchone()[0]
+    cur.execute("UPDATE conversations SET updated_at = now(), provider = coalesce(?, provider),"
+                " model = coalesce(?, model) WHERE id = ?",
+                [row.get("provider"), row.get("model"), conversation_id])
+    return new_id

@@ -11,6 +11,8 @@ from .base import Panel, error_html, esc, table_html
 
 #: Columns of the board, left to right (task statuses).
 COLUMNS = ("todo", "in_progress", "in_review", "done")
+#: The picker's entry for no idea shown.
+NO_IDEA = "(choose an idea)"
 
 
 class IdeasBoard(Panel):
@@ -19,8 +21,10 @@ class IdeasBoard(Panel):
 
     >>> board = IdeasBoard(wb, project="shop")           # doctest: +SKIP
     >>> board.add("Partial refunds", "Refund part of an order.")   # spec and tasks appear
-    >>> board.show_idea(1)                                # its spec and code areas
+    >>> board.show_idea(1)                                # its spec, code areas and tasks
+    >>> board.picker.value = 1                            # the same, as picking it in the list
 
+    ``picker`` lists the project's ideas (re-listed by ``refresh``); choosing one shows it.
     ``ideas``, ``specs``, ``tasks`` and ``reviews`` hold the tables shown.
     """
 
@@ -32,6 +36,7 @@ class IdeasBoard(Panel):
         self.specs = pd.DataFrame()
         self.tasks = pd.DataFrame()
         self.reviews = pd.DataFrame()
+        self._listing = False  # set while the picker is re-listed or set by show_idea
         self.idea_title = widgets.Text(placeholder="idea: what should change", description="idea",
                                        layout=widgets.Layout(width="40em"))
         self.idea_text = widgets.Textarea(placeholder="why, and what done looks like",
@@ -41,13 +46,19 @@ class IdeasBoard(Panel):
         self.refresh_button = widgets.Button(description="refresh", icon="refresh",
                                              layout=widgets.Layout(width="8em"))
         self.message = widgets.HTML("")
+        self.picker = widgets.Dropdown(options=[(NO_IDEA, None)], value=None,
+                                       description="show idea",
+                                       layout=widgets.Layout(width="40em"))
         self.board = widgets.HTML("")
         self.detail = widgets.HTML("")
         self.tables = widgets.HTML("")
         self.add_button.on_click(lambda _: self._guard(lambda: self.add()))
         self.refresh_button.on_click(lambda _: self._guard(self.refresh))
+        self.picker.observe(lambda change: self._guard(lambda: self._picked(change["new"])),
+                            "value")
         self.children = [widgets.HBox([self.idea_title, self.add_button, self.refresh_button]),
-                         self.idea_text, self.message, self.board, self.detail, self.tables]
+                         self.idea_text, self.message, self.board, self.picker, self.detail,
+                         self.tables]
         self.session.observe(lambda _: self._guard(self.refresh), "project")
         self.refresh()
 
@@ -73,10 +84,48 @@ class IdeasBoard(Panel):
         self.reviews = self.wb.ideas.reviews(project)
         self.board.value = self._board_html()
         self.tables.value = self._tables_html()
+        chosen = self.picker.value
+        options = [(NO_IDEA, None)] + [(f"#{i.id} {i.title[:60]} ({i.status})", int(i.id))
+                                       for i in self.ideas.itertuples()]
+        self._set_picker(chosen, options)
+        if self.picker.value is None:
+            self.detail.value = ""
+        else:
+            self.detail.value = self._idea_html(self.picker.value)
 
     def show_idea(self, idea_id: int) -> None:
-        """Show one idea's spec: problem, goals, requirements, acceptance, code areas."""
-        self.detail.value = self._spec_html(idea_id)
+        """Show one idea (chosen in ``picker`` too): its spec (problem, goals, requirements,
+        acceptance, code areas) and its tasks."""
+        idea_id = int(idea_id)
+        self.detail.value = self._idea_html(idea_id)
+        self._set_picker(idea_id)
+
+    def _set_picker(self, idea_id: int | None, options: list | None = None) -> None:
+        """List ``options`` (when given) and show ``idea_id`` as chosen (None where it is not
+        listed), without that counting as a choice."""
+        self._listing = True
+        try:
+            if options is not None:
+                self.picker.options = options
+            listed = {v for _, v in self.picker.options}
+            self.picker.value = idea_id if idea_id in listed else None
+        finally:
+            self._listing = False
+
+    def _picked(self, idea_id: int | None) -> None:
+        if self._listing:
+            return
+        if idea_id is None:
+            self.detail.value = ""
+        else:
+            self.show_idea(idea_id)
+
+    def _idea_html(self, idea_id: int) -> str:
+        tasks = self.wb.ideas.tasks(idea_id=idea_id)
+        tasks = tasks[["id", "title", "status", "estimate_hours", "depends_on", "touched",
+                       "impact"]] if not tasks.empty else tasks
+        return (self._spec_html(idea_id) + f"<h5>Tasks of idea #{idea_id}</h5>"
+                + table_html(tasks, empty="no tasks yet"))
 
     def _board_html(self) -> str:
         cells = []

@@ -12,6 +12,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..ai.errors import CitationNotFound
 from ..errors import WorkbenchError
 from .base import Panel, error_html, esc, table_html
 
@@ -120,9 +121,20 @@ class ChatPanel(Panel):
         return answer
 
     def open_citation(self, index: int) -> str | None:
-        """Show the cited lines and mark the cited node; returns the node (None if invalid)."""
+        """Show the cited lines and mark the cited node; returns the node (None if invalid).
+
+        ``index`` counts the answer's citations from 0, as its buttons are listed;
+        :class:`~workbench.ai.errors.CitationNotFound` when there is no such citation (the
+        panel's buttons show it in the panel's message instead)."""
         if self.answer is None:
-            raise ValueError("no answer yet")
+            raise CitationNotFound("no answer shown yet: ask a question first (a reopened "
+                                   "conversation shows no citations)")
+        count = len(self.answer.citations)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
+            raise CitationNotFound(
+                f"no citation {index!r}: the answer has "
+                + (f"{count} citation{'s' if count != 1 else ''}, numbered 0 to {count - 1}"
+                   if count else "no citations"), index=index, citations=count)
         c = self.answer.citations[index]
         if not c.valid:
             self.source.value = error_html(ValueError(f"{c} is not in the snapshot"))

@@ -96,8 +96,11 @@ class SearchPanel(Panel):
         if change["new"] is not None:
             self._guard(lambda: self.open_hit(change["new"]))
 
-    def open_hit(self, rank: int) -> list[tuple[int, str]]:
-        """Show hit ``rank``'s lines and select its node; returns ``[(line number, text)]``."""
+    def open_hit(self, rank: int) -> list[tuple[int | None, str]]:
+        """Show hit ``rank``'s lines and select its node; returns ``[(line number, text)]``.
+
+        A commit hit is no file: its subject and the paths it touched are shown under its sha,
+        without line numbers (None in what is returned)."""
         if self.result is None or self.result.empty:
             raise ValueError("search first")
         rows = self.result[self.result["rank"] == rank]
@@ -113,10 +116,12 @@ class SearchPanel(Panel):
             start, end = hit["line_start"], hit["line_end"]
             if pd.notna(start) and pd.notna(end):
                 lines = [(n, t) for n, t in lines if int(start) <= n <= int(end)] or lines
-        if not lines:
+        if hit["kind"] == "commits":
+            lines = [(None, t) for t in str(hit["text"]).splitlines()]
+        elif not lines:
             first = int(hit["line_start"]) if pd.notna(hit["line_start"]) else 1
             lines = list(enumerate(str(hit["text"]).splitlines(), start=first))
-        body = "\n".join(f"{n:>5}  {esc(t)}" for n, t in lines)
+        body = "\n".join(esc(t) if n is None else f"{n:>5}  {esc(t)}" for n, t in lines)
         self.source.value = (f"<p><b>{esc(_location(hit))}</b> {esc(node or '')}</p>"
                              f"<pre style='max-height:24em;overflow:auto'>{body}</pre>")
         if node is not None:

@@ -5,10 +5,13 @@ chat completions plain and streamed (server-sent events), function tool calls, t
 Base URL, key and model come from :class:`~workbench.config.Config` (``OPENAI_BASE_URL``,
 ``OPENAI_API_KEY``, ``OPENAI_MODEL``).
 
-The client's own retries are off; this adapter retries 429, 5xx and connection failures itself
-(``config.ai_retries`` times, back-off ``config.ai_retry_delay`` doubling, a longer
-``Retry-After`` honoured up to 30 s), never once part of an answer has been streamed. Every
-failure becomes a :mod:`workbench.ai.errors` error whose message says what to do.
+The client's own retries are off; this adapter retries 429, 5xx and connections dropped during
+a request itself (``config.ai_retries`` times, back-off ``config.ai_retry_delay`` doubling, a
+longer ``Retry-After`` honoured up to 30 s), never once part of an answer has been streamed. A
+connection that cannot be opened (refused, no such host, no answer within ``CONNECT_TIMEOUT``
+seconds) means no server is there: it is reported at once, not retried. Reads keep the whole
+``config.ai_timeout``, so a slow server still answers. Every failure becomes a
+:mod:`workbench.ai.errors` error whose message says what to do.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
 _WINDOW_KEYS = ("context_window", "context_length", "max_context_length", "max_model_len",
                 "n_ctx", "max_input_tokens")
 MAX_RETRY_AFTER = 30.0
+#: seconds a connection may take to open (the openai client's own default); reads are not cut
+CONNECT_TIMEOUT = 5.0
 
 
 def _http_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
@@ -81,7 +86,7 @@ class OpenAIProvider:
                                      "OPENAI_BASE_URL for a local server")
                 key = "unused"  # local servers want a non-empty bearer token, not a real one
             self._client = openai.OpenAI(base_url=self.base_url, api_key=key, max_retries=0,
-                                         timeout=self.config.ai_timeout)
+                                         timeout=_timeout(self.config.ai_timeout))
         return self._client
 
     # -- models --------------------------------------------------------------------------------
@@ -121,7 +126,7 @@ class OpenAIProvider:
                              "one (`--model` on the command line, `model=` in Python), or set "
                              "a project default (`workbench ai default`)")
         args: dict[str, Any] = {"model": model, "messages": messages,
-                                "timeout": timeout or self.config.ai_timeout}
+                                "timeout": _timeout(timeout or self.config.ai_timeout)}
         if tools:
             args["tools"] = tools
         if response_format:
@@ -178,7 +183,7 @@ class OpenAIProvider:
         except timeouts as exc:
             raise ProviderTimeout(
                 f"{self.where} sent no further part of the answer within "
-                f"{args['timeout']:.0f} s; raise WORKBENCH_AI_TIMEOUT or try a smaller model",
+                f"{args['timeout'].read:.0f} s; raise WORKBENCH_AI_TIMEOUT or try a smaller model",
                 partial="".join(text)) from exc
         except (*transport, _api_error()) as exc:
             raise StreamCut(f"the answer from {self.where} was cut off mid-stream "
@@ -238,14 +243,22 @@ class OpenAIProvider:
                 retry_after = _retry_after(exc)
                 cause = exc
             except timeouts as exc:
+                if _not_connected(exc):
+                    raise ProviderUnreachable(
+                        f"cannot reach {self.where}: no answer to the connection within "
+                        f"{CONNECT_TIMEOUT:.0f} s; is the server running? check OPENAI_BASE_URL"
+                    ) from exc
                 raise ProviderTimeout(f"{self.where} did not answer within "
                                       f"{self.config.ai_timeout:.0f} s; raise "
                                       "WORKBENCH_AI_TIMEOUT or try a smaller model",
                                       partial="") from exc
             except openai.APIConnectionError as exc:
-                error = ProviderUnreachable(f"cannot reach {self.where} ({_message(exc)}); is the"
+                why = str(exc.__cause__ or "")[:200] or _message(exc)  # "Connection refused"
+                error = ProviderUnreachable(f"cannot reach {self.where} ({why}); is the"
                                             " server running? check OPENAI_BASE_URL")
                 cause = exc
+                if _not_connected(exc):  # nothing listens there: waiting will not change it
+                    raise error from cause
             if (state and state.get("started")) or attempt == attempts - 1:
                 raise error from cause
             delay = self.config.ai_retry_delay * (2 ** attempt)
@@ -253,6 +266,27 @@ class OpenAIProvider:
                 delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
             time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _timeout(seconds: float):
+    """The client's time-out: ``seconds`` for reads and writes, at most ``CONNECT_TIMEOUT`` to
+    open the connection."""
+    import openai
+
+    return openai.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT))
+
+
+def _not_connected(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is a connection that could not be opened: refused,
+    no such host, or no answer to it in time."""
+    names = {"ConnectError", "ConnectTimeout"}
+    seen: BaseException | None = exc
+    while seen is not None:
+        kind = type(seen)
+        if kind.__name__ in names and kind.__module__.split(".")[0] in ("httpx", "httpx2"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _api_error() -> type:
