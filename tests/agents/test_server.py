@@ -50,8 +50,10 @@ def test_an_idea_posted_to_the_server_is_planned(served):
     idea = wait_for(lambda: (i := wb.ideas.get(idea_id)).status == "planned" and i, "the plan")
     assert idea.error is None
     assert wb.ideas.spec(idea_id).code_areas[0].node == "shop.payments:PaymentGateway.refund"
-    types = [e["type"] for e in client.get("/api/events").json()]
-    assert {"idea.created", "spec.frozen", "tasks.created"} <= set(types)
+    # the idea is marked planned in the tasks' transaction, and tasks.created is published
+    # just after it: the event follows the status
+    wait_for(lambda: {"idea.created", "spec.frozen", "tasks.created"}
+             <= {e["type"] for e in client.get("/api/events").json()}, "the plan's events")
 
 
 def test_a_pull_request_webhook_produces_a_review(served, shop_repo):
