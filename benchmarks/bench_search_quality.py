@@ -1,15 +1,18 @@
 """Search quality on a real codebase: recall@5, recall@10 and MRR per mode and per query type.
 
-The labelled queries (``benchmarks/eval/search_queries.toml``) are run through ``wb.search`` in
-modes ``text`` (BM25), ``vector`` and ``hybrid`` on click 8.1.7's sdist, committed into a fresh
-repository by ``eval_corpus.py`` and mapped and indexed by the workbench. With ``--embedder SPEC``
+The labelled queries (``benchmarks/eval/search_queries.toml``, or the set ``--queries`` names,
+such as ``search_queries_rich.toml``) are run through ``wb.search`` in modes ``text`` (BM25),
+``vector`` and ``hybrid`` on the sdist the set labels (click 8.1.7; rich 13.7.1), committed into
+a fresh repository by ``eval_corpus.py`` and mapped and indexed by the workbench. With
+``--embedder SPEC``
 (e.g. ``model2vec:/path/to/model``, a model already on disk) the vector and hybrid modes are run
 again with that embedder.
 
 Halves: queries are numbered in file order from 0; the even ones form half A (the half rules
 were tuned on) and the odd ones half B (held out). Every mode is reported on A, B and all.
 
-Scoring (file level; a commit chunk counts for a query labelled with that commit):
+Scoring (file level; a commit chunk counts for a query labelled with that commit; a query
+labelled with ``nodes`` is scored on those definitions instead of its files):
   * recall@k: the share of a query's labelled targets (files, commits) among the paths of its
     first k hits, averaged over queries;
   * MRR: the mean over queries of 1 / rank of the first hit on a labelled target (0 when none is
@@ -21,6 +24,7 @@ to ``data/bench/search-quality-<package>-<version>.json``. Nothing is faked: a m
 ``wb.search`` or a mode that fails stops the run with the error.
 
     .venv/bin/python benchmarks/bench_search_quality.py [--embedder SPEC] [--modes text,hybrid]
+        [--queries benchmarks/eval/search_queries_rich.toml]
 """
 
 from __future__ import annotations
@@ -85,7 +89,11 @@ def require_search_api(wb) -> None:
 
 
 def target_of(row, query: dict) -> str | None:
-    """The labelled target a hit lands on: its file, or ``commit:<label>``; None when neither."""
+    """The labelled target a hit lands on: its node when the query labels nodes, else its file,
+    or ``commit:<label>``; None when neither."""
+    if "nodes" in query:
+        node = row.get("node")
+        return node if isinstance(node, str) and node in query["nodes"] else None
     path = row.get("path")
     if isinstance(path, str) and path in query["files"]:
         return path
@@ -110,7 +118,8 @@ def score_query(query: dict, frame, seconds: float) -> QueryResult:
     if missing:
         raise SystemExit(f"error: wb.search returned no column(s) {sorted(missing)}")
     rows = frame.sort_values("rank").head(K).to_dict("records")
-    targets = list(query["files"]) + [f"commit:{c}" for c in query.get("commits", [])]
+    targets = (list(query["nodes"]) if "nodes" in query
+               else list(query["files"]) + [f"commit:{c}" for c in query.get("commits", [])])
     found: list[str] = []
     first_rank = None
     found_5: list[str] = []
@@ -177,6 +186,8 @@ def main() -> None:
                         help="comma-separated modes of wb.search (default: text,vector,hybrid)")
     parser.add_argument("--embedder", action="append", default=[],
                         help="also run vector and hybrid with this embedder spec (repeatable)")
+    parser.add_argument("--queries", type=Path, default=QUERIES,
+                        help="the labelled set (default: benchmarks/eval/search_queries.toml)")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--fresh", action="store_true",
                         help="start from an empty workbench data directory")
@@ -185,9 +196,9 @@ def main() -> None:
 
     from workbench import Workbench
 
-    corpus = load_corpus()
-    queries = load_toml(QUERIES)["query"]
-    repo = prepare_repo(corpus, args.bench_dir)
+    corpus = load_corpus(args.queries)
+    queries = load_toml(args.queries)["query"]
+    repo = prepare_repo(corpus, args.bench_dir, args.queries)
     data = args.bench_dir / f"eval-{corpus.label}-workbench"
     if args.fresh and data.exists():
         import shutil

@@ -1,11 +1,13 @@
 """The evaluation corpus: a PyPI sdist committed into a fresh git repository in a few commits.
 
-The package and version come from the ``[corpus]`` table of ``benchmarks/eval/*.toml`` (both
-files name the same one). The sdist is downloaded once into ``data/bench/`` (the only network
+The package and version come from the ``[corpus]`` table of a labelled set in
+``benchmarks/eval/`` (``search_queries.toml`` and ``ask_questions.toml`` name click 8.1.7,
+``search_queries_rich.toml`` rich 13.7.1). The sdist is downloaded once into ``data/bench/`` (the only network
 use, by the benchmark scripts, never by tests) and unpacked; its tree is then committed into
 ``data/bench/eval-<package>-<version>/`` in the steps of ``STEPS``: each commit adds a part of the
 tree with a message worth searching ("Add shell completion for bash, zsh and fish"), and the last
-commit leaves the working tree equal to the sdist, so every labelled path exists at HEAD.
+commit leaves the working tree equal to the sdist, so every labelled path exists at HEAD. The
+steps are click's; another package is committed whole, in one commit.
 
     repo = prepare_repo(load_corpus())      # Path of the git repository (built once, cached)
 """
@@ -52,6 +54,11 @@ STEPS: list[tuple[str, list[str]]] = [
 ]
 
 
+def steps_for(package: str) -> list[tuple[str, list[str]]]:
+    """The commits a corpus is built in: :data:`STEPS` for click, one commit for another."""
+    return STEPS if package == "click" else [(f"Add {package}", ["*"])]
+
+
 @dataclass(frozen=True)
 class Corpus:
     package: str
@@ -79,11 +86,12 @@ def sdist_files(root: Path) -> list[str]:
                   if p.is_file() and not p.is_symlink())
 
 
-def plan_commits(files: list[str]) -> list[tuple[str, list[str]]]:
+def plan_commits(files: list[str], package: str = "click") -> list[tuple[str, list[str]]]:
     """Assign each file to the first step whose glob matches; the rest to the last step."""
-    steps = [(message, []) for message, _ in STEPS]
+    plan = steps_for(package)
+    steps = [(message, []) for message, _ in plan]
     for rel in files:
-        for index, (_, globs) in enumerate(STEPS):
+        for index, (_, globs) in enumerate(plan):
             if any(fnmatch(rel, pattern) for pattern in globs):
                 steps[index][1].append(rel)
                 break
@@ -92,12 +100,14 @@ def plan_commits(files: list[str]) -> list[tuple[str, list[str]]]:
     return [(message, chosen) for message, chosen in steps if chosen]
 
 
-def check_labels(source: Path) -> None:
+def check_labels(source: Path, queries_path: Path = QUERIES) -> None:
     """Stop unless every labelled file exists in the unpacked sdist and every identifier query
-    names something in its files: scores against wrong labels would mean nothing."""
+    names something in its files: scores against wrong labels would mean nothing. The ask
+    questions are checked too when they label the same corpus."""
     files = set(sdist_files(source))
-    queries = load_toml(QUERIES).get("query", [])
-    questions = load_toml(QUESTIONS).get("question", [])
+    queries = load_toml(queries_path).get("query", [])
+    questions = (load_toml(QUESTIONS).get("question", [])
+                 if load_corpus(queries_path) == load_corpus(QUESTIONS) else [])
     problems = [f"{q['id']}: {f} is not in the sdist"
                 for q in [*queries, *questions] for f in q["files"] if f not in files]
     for q in queries:
@@ -110,12 +120,13 @@ def check_labels(source: Path) -> None:
                          + "\n  ".join(problems))
 
 
-def prepare_repo(corpus: Corpus, bench_dir: Path = DEFAULT_BENCH_DIR) -> Path:
+def prepare_repo(corpus: Corpus, bench_dir: Path = DEFAULT_BENCH_DIR,
+                 queries_path: Path = QUERIES) -> Path:
     """The corpus repository, built on first use (downloads the sdist once); returns its path.
 
-    Its labels are checked against the sdist first (:func:`check_labels`)."""
+    Its labels (``queries_path``) are checked against the sdist first (:func:`check_labels`)."""
     source = fetch_sdist(corpus.package, corpus.version, bench_dir)
-    check_labels(source)
+    check_labels(source, queries_path)
     repo = bench_dir / f"eval-{corpus.label}"
     if (repo / ".git").is_dir() and git(repo, "status", "--porcelain") == "":
         return repo
@@ -123,7 +134,7 @@ def prepare_repo(corpus: Corpus, bench_dir: Path = DEFAULT_BENCH_DIR) -> Path:
         shutil.rmtree(repo)
     repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
-    for index, (message, files) in enumerate(plan_commits(sdist_files(source))):
+    for index, (message, files) in enumerate(plan_commits(sdist_files(source), corpus.package)):
         for rel in files:
             target = repo / rel
             target.parent.mkdir(parents=True, exist_ok=True)

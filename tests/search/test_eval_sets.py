@@ -107,3 +107,21 @@ def test_the_benchmarks_refuse_labels_that_do_not_match_the_sdist(tmp_path):
     (tmp_path / missing).unlink()
     with pytest.raises(SystemExit, match=missing.replace(".", "[.]")):
         eval_corpus.check_labels(tmp_path)
+
+
+def test_other_search_sets_are_well_formed_and_their_nodes_lie_in_their_files():
+    sets = sorted(EVAL_DIR.glob("search_queries_*.toml"))
+    assert sets, "a labelled set on a second corpus"
+    for path in sets:
+        labelled = _load(path.name)
+        assert set(labelled["corpus"]) == {"package", "version"}, path.name
+        queries = labelled["query"]
+        assert len({q["id"] for q in queries}) == len(queries) >= 12, path.name
+        for q in queries:
+            assert set(q) <= {"id", "type", "query", "files", "nodes", "note"}, q["id"]
+            assert q["type"] in QUERY_TYPES and q["query"].strip() == q["query"], q["id"]
+            _check_paths(q["files"], q["id"])
+            for node in q.get("nodes", []):
+                module, _, name = node.partition(":")
+                assert name, f"{q['id']}: {node!r} is not module:qualname"
+                assert f"{module.replace('.', '/')}.py" in q["files"], (q["id"], node)

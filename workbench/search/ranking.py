@@ -5,7 +5,8 @@ diversification.
 * **BM25** (Robertson and Zaragoza 2009; ``k1=1.2, b=0.75``, idf ``ln(1 + (N - df + 0.5) /
   (df + 0.5))`` as in Lucene) over the snapshot's chunks. A chunk that defines a name the query
   spells out whole (``retry_with_backoff``, ``HttpClient.get``) has its BM25 score doubled:
-  the definition outranks the places that use the name. The stored term ids and counts are
+  the definition outranks the places that use the name (the last part of a qualified name
+  that names a definition counts only where the query spells it alone too). The stored term ids and counts are
   loaded once per snapshot into a column-major sparse matrix of precomputed term weights, so
   a query adds up a few columns.
 * **Vectors**: unit vectors in one ``(n, d)`` float32 array; a query is one matrix-vector
@@ -23,11 +24,22 @@ diversification.
   ``0.02`` when its node or file is a neighbour (calls, imports, inherits, tests) of one of
   the five best hits or shares their file. Both only break near-ties: a hit 5 % behind
   another is never lifted over it. Tests, vendored code and examples get no lift.
+* **Named definitions** (text and hybrid): a chunk whose qualified name (``pkg.mod:Class.meth``
+  read as ``pkg.mod.Class.meth``) ends with a qualified name of the query (``Class.meth``,
+  ``mod.func``, ``mod:Class``), or, for a query that is one identifier, whose own name is it,
+  gains once the best score of the candidates, twice when the letter case matches too
+  (:meth:`SnapshotIndex.names`): ``Console.print`` puts ``Console.print`` before every other
+  ``print`` and before its callers, and ``Console`` the class before the property ``console``.
 * **Sinking**: tests and vendored code, and examples (``examples/``, ``demo/``, ``samples/``,
   ``tutorials/``, and code under ``docs/``) score half unless ``include_tests``; examples
   also stay up when the query names them ("example", "demo", "sample", "tutorial").
-* **Diversification**: the top ``k`` takes at most :data:`PER_FILE` (2) chunks of one file
-  while other files have candidates (a commit counts as its own file); the rest follow.
+* **Diversification** (maximal marginal relevance, Carbonell and Goldstein 1998, with "same
+  file" as the similarity): the ``j``-th best chunk of a file (from 0; a commit counts as its
+  own file) has its score multiplied by ``max(FILE_DECAY ** j, FILE_DECAY_FLOOR)`` (0.7, then
+  0.5), in vector mode its margin over the :data:`DEPTH`-th best cosine. Near-equal chunks of
+  one file make way for other files; a chunk is never put below one scoring less than half
+  its own. The order is one sort that does not depend on ``k`` (:func:`_diversify`): the first
+  ``k`` hits are the start of any longer list.
 """
 
 from __future__ import annotations
@@ -39,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .tokens import identifiers, query_terms, term_id
+from .tokens import identifiers, qualified_names, query_terms, term_id
 
 K1, B = 1.2, 0.75
 DEFINITION_BOOST = 2.0
@@ -50,7 +62,9 @@ CENTRALITY_WEIGHT = 0.02
 NEIGHBOUR_BOOST = 0.02
 SINK = 0.5
 STRONG_HITS = 5
-PER_FILE = 2
+FILE_DECAY = 0.7
+FILE_DECAY_FLOOR = 0.5
+MAX_GRAPH = 1.0 + CENTRALITY_WEIGHT + NEIGHBOUR_BOOST
 
 _TEST_PATH = re.compile(r"(?:^|/)(?:tests?|testing|spec|__tests__)/|(?:^|/)test_[^/]*$"
                         r"|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|(?:^|/)conftest\.py$")
@@ -84,6 +98,11 @@ class Ranked:
     vector: np.ndarray
     graph: np.ndarray
 
+    def head(self, k: int) -> "Ranked":
+        """The first ``k``."""
+        return Ranked(self.rows[:k], self.score[:k], self.bm25[:k], self.vector[:k],
+                      self.graph[:k])
+
 
 def _list_parts(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     arr = column.combine_chunks()
@@ -111,11 +130,20 @@ class SnapshotIndex:
                                        meta["file_node"] + ":" + meta["symbol"])
         meta["node"] = node
         meta = meta.rename(columns={"id": "chunk_id", "commit_sha": "commit"})
-        codes, symbols = pd.factorize(meta["symbol"].str.lower())  # NaN -> -1
+        codes, symbols = pd.factorize(meta["symbol"])  # NaN -> -1
         symbols = np.asarray(symbols, dtype=object).tolist()
-        names = np.array([term_id(s.rsplit(".", 1)[-1]) for s in symbols] + [0], np.uint32)
-        whole = np.array([term_id(s) for s in symbols] + [0], np.uint32)
+        names = np.array([term_id(s.rsplit(".", 1)[-1].lower()) for s in symbols] + [0],
+                         np.uint32)
+        spelt = np.array([term_id(s.rsplit(".", 1)[-1]) for s in symbols] + [0], np.uint32)
+        whole = np.array([term_id(s.lower()) for s in symbols] + [0], np.uint32)
         self.name_ids, self.symbol_ids = names[codes], whole[codes]
+        self.spelt_name_ids = spelt[codes]  # the name as the code spells it, case kept
+        # the last part of a module's name (``console`` for ``rich.console``), for the chunks
+        # of a file's top level: what a qualified name such as ``console.Console`` ends in
+        modules = meta["file_node"].where(meta["symbol"].isna() & (meta["kind"] == "code"))
+        codes, tails = pd.factorize(modules)
+        tails = [term_id(str(t).rsplit(".", 1)[-1].lower()) for t in tails] + [0]
+        self.module_name_ids = np.array(tails, np.uint32)[codes]
         self.meta = meta.drop(columns=["symbol"])
         # the result's columns as arrays, taken row by row at query time (no DataFrame take)
         self.columns = {c: (meta[c].astype("Int64").array if c in ("line_start", "line_end")
@@ -236,11 +264,59 @@ class SnapshotIndex:
         return scores
 
     def defines(self, query: str) -> np.ndarray:
-        """Which chunks define a name ``query`` spells out whole (``HttpClient.get``, ``get``)."""
-        named = np.array([term_id(w) for w in identifiers(query)], dtype=np.uint32)
+        """Which chunks define a name ``query`` spells out whole (``HttpClient.get``, ``get``).
+
+        The last part of a qualified name that names a definition (``print`` of
+        ``Console.print``) counts only where the query spells it alone too: ``Console.print``
+        is not every ``print``."""
+        words = identifiers(query)
+        qualified = [q.lower() for q in qualified_names(query) if self._qualified(q)[0].any()]
+        tails = {q.rsplit(".", 1)[-1] for q in qualified}
+        alone = {w.lower() for w in re.findall(r"(?<![.:\w])\w+(?![.:\w])", query)}
+        named = np.array([term_id(w) for w in words if w not in tails or w in alone],
+                         dtype=np.uint32)
         if not len(named):
             return np.zeros(self.n, dtype=bool)
         return np.isin(self.name_ids, named) | np.isin(self.symbol_ids, named)
+
+    def names(self, query: str) -> np.ndarray:
+        """Per row, how exactly ``query`` names the chunk's definition: 0 not at all; 1 when a
+        qualified name in the query (``Console.print``, ``console.Console``,
+        ``rich.console:Console``) is the end of the chunk's qualified name, or the query is
+        one identifier that is the chunk's own name, letter case aside; 2 when the case
+        matches too (``Console`` names the class ``Console`` before the property
+        ``console``)."""
+        lift = np.zeros(self.n, dtype=np.float32)
+        qualified = qualified_names(query)
+        for name in qualified:
+            ignoring_case, exact = self._qualified(name)
+            lift[ignoring_case] = np.maximum(lift[ignoring_case], 1.0)
+            lift[exact] = 2.0
+        if not qualified and looks_like_identifier(query):
+            name = query.strip().removesuffix("()")
+            named = self.name_ids == term_id(name.lower())
+            lift[named] = 1.0
+            lift[named & (self.spelt_name_ids == term_id(name))] = 2.0
+        return lift
+
+    def _qualified(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows whose qualified name (``rich.console:Console.print``, read as
+        ``rich.console.Console.print``) ends with the dotted ``name`` at a part's boundary:
+        letter case aside, and as spelt."""
+        tail = term_id(name.rsplit(".", 1)[-1].lower())
+        rows = np.flatnonzero((self.name_ids == tail) | (self.module_name_ids == tail))
+        ignoring_case = np.zeros(self.n, dtype=bool)
+        exact = np.zeros(self.n, dtype=bool)
+        suffix, nodes = "." + name, self.columns["node"]
+        for row in rows.tolist():
+            node = nodes[row]
+            if not isinstance(node, str):
+                continue
+            dotted = "." + node.replace(":", ".")
+            if dotted.lower().endswith(suffix.lower()):
+                ignoring_case[row] = True
+                exact[row] = dotted.endswith(suffix)
+        return ignoring_case, exact
 
     def cosine(self, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of every chunk's vector with a unit query vector (0 without one):
@@ -272,30 +348,67 @@ class SnapshotIndex:
              cosine: np.ndarray | None, include_tests: bool, query: str = "",
              depth: int = DEPTH) -> Ranked:
         """The best ``k`` rows under ``mask`` for ``mode`` (``text``, ``vector``, ``hybrid``),
-        at most :data:`PER_FILE` of them from one file before any other file's next chunk.
+        each chunk's score demoted by :data:`FILE_DECAY` for every better chunk of its file
+        (:func:`_diversify`).
 
         ``bm25`` and ``cosine`` are the full per-row arrays from :meth:`bm25` and
         :meth:`cosine` (None for a mode that does not use them); ``query`` chooses the fusion
-        weights and whether examples sink (see the module docstring)."""
-        sink = self.sink(include_tests, query)
+        weights and whether examples sink (see the module docstring). The order does not
+        depend on ``k``: the first ``k`` hits are the first ``k`` of any longer list. Each
+        list gives its best ``max(depth, 4 k)`` candidates, more while a chunk past them could
+        still score above the ``k``-th hit (the threshold test of Fagin, Lotem and Naor 2003:
+        no chunk outside both lists scores more than their last ones)."""
         pool = max(depth, 4 * k)
-        text_rows = vector_rows = np.zeros(0, dtype=np.int64)
+        named = self.names(query) if bm25 is not None else np.zeros(self.n, np.float32)
+        while True:
+            ranked, bound = self._rank_pool(mask, mode=mode, bm25=bm25, cosine=cosine,
+                                            named=named, include_tests=include_tests,
+                                            query=query, depth=depth, pool=pool)
+            if bound <= 0 or (len(ranked.rows) >= k and ranked.score[k - 1] > bound):
+                return ranked.head(k)
+            pool *= 4
+
+    def _rank_pool(self, mask: np.ndarray, *, mode: str, bm25: np.ndarray | None,
+                   cosine: np.ndarray | None, named: np.ndarray, include_tests: bool,
+                   query: str, depth: int, pool: int) -> tuple[Ranked, float]:
+        """Every candidate of each list's best ``pool`` rows and of the definitions the query
+        names (``named``, from :meth:`names`), ranked; and the most a chunk left out could
+        score (0 when no list was cut)."""
+        sink = self.sink(include_tests, query)
+        text_rows = vector_rows = named_rows = np.zeros(0, dtype=np.int64)
+        margin_floor = 0.0
+        text_cut = vector_cut = False
         if bm25 is not None:
-            text_rows = _top_of(np.flatnonzero(mask & (bm25 > 0)), bm25, pool)
+            matching = np.flatnonzero(mask & (bm25 > 0))
+            text_rows, text_cut = _top_of(matching, bm25, pool), len(matching) > pool
+            named_rows = matching[named[matching] > 0]
         if cosine is not None:
-            vector_rows = _top(np.where(mask & self.has_vector, cosine, -np.inf), pool)
+            candidates = np.where(mask & self.has_vector, cosine, -np.inf)
+            vector_rows = _top(candidates, pool)
+            vector_cut = int(np.isfinite(candidates).sum()) > pool
         if mode in ("text", "vector"):
-            rows = text_rows if mode == "text" else vector_rows
-            base = (bm25 if mode == "text" else cosine)[rows].astype(np.float64)
+            rows, values = (text_rows, bm25) if mode == "text" else (vector_rows, cosine)
+            cut = text_cut if mode == "text" else vector_cut
+            bound = float(values[rows[-1]]) if cut else 0.0
+            rows = np.union1d(rows, named_rows) if mode == "text" else rows
+            if mode == "vector":  # cosines are compared by their margin over the depth-th
+                margin_floor = float(cosine[vector_rows[min(depth, len(vector_rows)) - 1]])
+            base = values[rows].astype(np.float64)
             graph = sink[rows].astype(np.float64)
         else:
-            rows = np.union1d(text_rows, vector_rows)
+            rows = np.union1d(np.union1d(text_rows, vector_rows), named_rows)
             base = np.zeros(len(rows), dtype=np.float64)
             weight = TEXT_WEIGHT_IDENTIFIER if looks_like_identifier(query) else TEXT_WEIGHT
+            bound = 0.0
             if len(text_rows):
-                base += weight * bm25[rows] / float(bm25[text_rows[0]])
+                top = float(bm25[text_rows[0]])
+                base += weight * bm25[rows] / top
+                if text_cut:  # below the vectors' floor (depth <= pool), a chunk has bm25 alone
+                    bound = MAX_GRAPH * weight * float(bm25[text_rows[-1]]) / top
             if len(vector_rows):
-                top, floor = float(cosine[vector_rows[0]]), float(cosine[vector_rows[-1]])
+                # normalised between the best and the depth-th best cosine, whatever the pool
+                top = float(cosine[vector_rows[0]])
+                floor = float(cosine[vector_rows[min(depth, len(vector_rows)) - 1]])
                 if top > floor:
                     base += (1 - weight) * np.clip((cosine[rows] - floor) / (top - floor),
                                                    0.0, 1.0)
@@ -303,17 +416,19 @@ class SnapshotIndex:
                     base += (1 - weight) * np.isin(rows, vector_rows)
             graph = self._graph_factor(rows, base) * sink[rows]
         score = base * graph
+        if len(named_rows) and len(score):  # the definitions the query names, in their tiers
+            score = score + named[rows] * score.max()
         # a row that scores nothing (the last of the vectors' candidates, matching no word;
         # a vector pointing away from the query) is no hit, however few the filters leave
         scored = score > 0
-        rows, score, base, graph = rows[scored], score[scored], base[scored], graph[scored]
-        order = _diversify(np.argsort(-score, kind="stable"), self.file_key[rows], k)
+        rows, score, graph = rows[scored], score[scored], graph[scored]
+        order, score = _diversify(score, self.file_key[rows], margin_floor)
         rows = rows[order]
         nan = np.full(len(rows), np.nan, dtype=np.float32)
-        return Ranked(rows=rows, score=score[order],
+        return Ranked(rows=rows, score=score,
                       bm25=bm25[rows] if bm25 is not None else nan,
                       vector=cosine[rows] if cosine is not None else nan,
-                      graph=graph[order])
+                      graph=graph[order]), bound
 
     def _graph_factor(self, rows: np.ndarray, base: np.ndarray) -> np.ndarray:
         """``1 + CENTRALITY_WEIGHT c + NEIGHBOUR_BOOST [near a strong hit]`` per row; tests,
@@ -348,25 +463,38 @@ def _one_blas_thread():
     return _blas.limit(limits=1, user_api="blas")
 
 
-def _diversify(order: np.ndarray, keys: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` of ``order`` (positions, best first) taking at most :data:`PER_FILE`
-    positions per key (a file) while other keys have candidates left; the overflow follows in
-    its own order, so fewer than ``k`` distinct files still give ``k`` hits."""
-    taken: dict[int, int] = {}
-    first: list[int] = []
-    later: list[int] = []
-    for pos in order.tolist():
-        key = int(keys[pos])
-        seen = taken.get(key, 0)
-        if seen < PER_FILE:
-            taken[key] = seen + 1
-            first.append(pos)
-            if len(first) == k:
-                break
-        else:
-            later.append(pos)
-    chosen = first + later[:max(0, k - len(first))]
-    return np.asarray(chosen, dtype=np.int64)
+def _diversify(score: np.ndarray, keys: np.ndarray,
+               floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``score`` in the order of their demoted scores, and those scores: the
+    ``j``-th best chunk of a file (``keys``: a file, or a commit on its own; from 0) scores
+    ``floor + (score - floor) * max(FILE_DECAY ** j, FILE_DECAY_FLOOR)`` (a score at or
+    below ``floor`` is kept as it is).
+
+    This is maximal marginal relevance (Carbonell and Goldstein 1998) with "same file" as the
+    similarity and a penalty that grows with each chunk of the file already listed, made
+    multiplicative so that it means the same for BM25 and fused scores (``floor`` 0) and for
+    cosines (their margin over a floor), and bounded so that a chunk is never put below one
+    scoring less than ``FILE_DECAY_FLOOR`` of its own. Picking the
+    best demoted score one at a time is the same as sorting by it (a file's next chunk always
+    scores less than its last), so the order is one sort, for any ``k``: a second and a third
+    chunk of one file take their place among near-equal hits of other files, while a chunk
+    scoring well above the others stays above them, whatever its file. Ties keep the order
+    of ``score``'s positions."""
+    if not len(score):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    order = np.argsort(-score, kind="stable")
+    ranked_keys = keys[order]
+    by_key = np.argsort(ranked_keys, kind="stable")  # each file's chunks, best first
+    sorted_keys = ranked_keys[by_key]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    within = np.empty(len(order), dtype=np.int64)
+    within[by_key] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts,
+                                                                             len(order)]))
+    ranked = score[order]
+    factor = np.maximum(FILE_DECAY ** within, FILE_DECAY_FLOOR)
+    demoted = np.where(ranked > floor, floor + (ranked - floor) * factor, ranked)
+    final = np.argsort(-demoted, kind="stable")
+    return order[final], demoted[final]
 
 
 def _top_of(rows: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:

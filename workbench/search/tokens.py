@@ -126,6 +126,16 @@ def identifiers(text: str) -> list[str]:
     return out
 
 
+_QUALIFIED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::?)[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def qualified_names(text: str) -> list[str]:
+    """The qualified names ``text`` spells out, as written, their parts joined by dots:
+    ``Console.print``, ``rich.console:Console`` (``rich.console.Console``) and ``ns::Type``
+    (``ns.Type``); a plain word is none."""
+    return [re.sub(r"::?", ".", name) for name in _QUALIFIED.findall(text)]
+
+
 @lru_cache(maxsize=500_000)
 def term_id(term: str) -> int:
     """The stored id of a term: CRC-32 of its UTF-8 bytes (0 .. 2**32-1)."""
