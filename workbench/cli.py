@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import faces
-from .cli_common import OneLineErrors, ProgressBar, _fail, handle_errors, open_workbench
+from .cli_common import Group, OneLineErrors, ProgressBar, _fail, handle_errors, open_workbench
 from .domain import FINISHED_STATUSES
 from .repos.shallow import truncation_note
 
@@ -64,7 +64,7 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.obj = data_dir
 
 
-@main.group()
+@main.group(cls=Group)
 def project() -> None:
     """Register, list, show and remove projects."""
 
@@ -400,7 +400,7 @@ def status(ctx) -> None:
         click.echo("run a dead job again with `workbench job retry ID`")
 
 
-@main.group()
+@main.group(cls=Group)
 def job() -> None:
     """Cancel, retry and resume background jobs."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import handle_errors
+from .cli_common import Group, handle_errors
 from .cli_common import open_workbench as _wb
 
 PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as the type the "
@@ -33,7 +33,7 @@ def _when(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
-@click.group()
+@click.group(cls=Group)
 def batch() -> None:
     """Run notebooks headless with papermill and list the recorded runs."""
 
@@ -92,7 +92,7 @@ class _ScheduleNames(dict):
         return super().get(key, f"#{key} (removed)")
 
 
-@click.group()
+@click.group(cls=Group)
 def schedule() -> None:
     """Run notebooks by cron expression (UTC): add, list, remove, run what is due."""
 

@@ -37,7 +37,27 @@ def _command_line(ctx: click.Context | None) -> str:
     return " ".join(["workbench", *reversed(names)])
 
 
-class OneLineErrors(click.Group):
+class Group(click.Group):
+    """A click group whose mistyped command names the closest ones (``No such command
+    'serch'. Did you mean 'search'?``), commands loaded on first use included: every group of
+    the command line is one."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = click.utils.make_str(args[0])
+        if not ctx.resilient_parsing and not name.startswith("-") and self._unknown(ctx, name):
+            from .suggest import did_you_mean
+
+            ctx.fail(f"No such command {name!r}.{did_you_mean(name, self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
+
+    def _unknown(self, ctx: click.Context, name: str) -> bool:
+        if self.get_command(ctx, name) is not None:
+            return False
+        normalise = ctx.token_normalize_func
+        return normalise is None or self.get_command(ctx, normalise(name)) is None
+
+
+class OneLineErrors(Group):
     """A click group whose usage errors are one line, ``error: <message> (see <cmd> --help)``,
     exit 2, instead of click's usage text and ``Error:`` block; other click errors are one
     ``error:`` line with their own exit code."""

@@ -10,7 +10,7 @@ import threading
 
 import click
 
-from .cli_common import _fail, handle_errors, open_workbench
+from .cli_common import Group, _fail, handle_errors, open_workbench
 
 
 def _line(event) -> str:
@@ -29,7 +29,7 @@ def _types(values: tuple[str, ...]) -> list[str] | None:
 _TYPE_HELP = "Only events of this type (repeatable, or comma-separated)."
 
 
-@click.group()
+@click.group(cls=Group)
 def events() -> None:
     """The event log: list, follow, replay, dead letters."""
 

@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from .cli_common import WORDS, _fail, handle_errors, open_workbench
+from .cli_common import WORDS, Group, _fail, handle_errors, open_workbench
 
 
-@click.group()
+@click.group(cls=Group)
 def idea() -> None:
     """Capture ideas and see their specs and tasks."""
 

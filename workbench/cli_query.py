@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli_common import open_workbench, handle_errors
+from .cli_common import Group, handle_errors, open_workbench
 from .domain import DEPENDENCY_KINDS, EXPORT_FORMATS, IMPORT_CONTEXTS, EdgeKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,7 +76,7 @@ project_option = click.option("--project", "-p", "project_name", required=True,
 ref_option = click.option("--ref", help="Query the snapshot of this mapped branch, tag or commit.")
 
 
-@click.group()
+@click.group(cls=Group)
 def query() -> None:
     """Named queries on a project's map (related, impact, path, cycles, ...)."""
 

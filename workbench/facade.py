@@ -199,8 +199,11 @@ class Workbench:
                     and "/" not in target and "\\" not in target \
                     and not target.startswith((".", "~")):
                 # a bare word: more likely a project name mistyped than a directory
+                from .suggest import did_you_mean
+
+                close = did_you_mean(target, (p.name for p in self.store.projects.list()))
                 raise ProjectNotFound(
-                    f"no project named {target!r} and no repository at that path; "
+                    f"no project named {target!r} and no repository at that path.{close} "
                     "`workbench project list` shows the projects (or give a URL or path)",
                     project=target,
                 ) from err
