@@ -29,6 +29,7 @@ _EXPORTS = {
     "ScheduleExists": "errors",
     "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors", "UnknownParameter": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
+    "MissingInput": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
     "CorruptRepository": "errors", "GitTimeout": "errors", "SourceGone": "errors",
     "OutputPathError": "errors",
@@ -94,7 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          JobFailed, MapError, ProjectError, ProjectExists, ProjectNotFound,
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
-    from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
+    from .errors import GitNetworkError, JobCancelled, MissingInput, RepositoryTooLarge, TransientError
     from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
     from .errors import EmptyRepository, GitTimeout, OutputOutsideRuns, OutputPathError, SourceGone
     from .batch.records import RunInfo, ScheduleInfo

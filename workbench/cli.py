@@ -236,7 +236,7 @@ def _executor_spec(ctx, param, value: str | None) -> str | None:
               help="A shallow clone (--depth source): fetch all of its history first.")
 @click.option("--all", "all_projects", is_flag=True,
               help="Map every registered project at once (a portfolio); print a summary table.")
-@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Map the projects listed in FILE (a name, URL or path a line) at once.")
 @click.option("--executor", metavar="SPEC", callback=_executor_spec,
               help="Where the maps run: local, tcp://HOST:8786 (a Dask scheduler) or "

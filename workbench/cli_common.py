@@ -1,8 +1,9 @@
 """What every CLI command shares: error handling, the facade, progress bars.
 
 User errors print one line (``error: …``) and exit 1; a usage error (an unknown option or
-command, a bad option value, a missing argument) prints one line naming the ``--help`` to read
-and exits 2; an unexpected failure prints one line too and exits 2 (``WORKBENCH_DEBUG=1``
+command, a bad option value, a missing argument, or a file or notebook given as input that is
+not there: :class:`~workbench.errors.MissingInput`) prints one line naming the ``--help`` to
+read and exits 2; an unexpected failure prints one line too and exits 2 (``WORKBENCH_DEBUG=1``
 shows the traceback).
 """
 
@@ -16,7 +17,7 @@ import click
 
 from typing import TYPE_CHECKING
 
-from .errors import WorkbenchError
+from .errors import MissingInput, WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facade import Workbench
@@ -122,6 +123,8 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except MissingInput as exc:  # like a missing argument: a usage error
+            _fail(f"{exc} (see {_command_line(click.get_current_context(silent=True))} --help)", 2)
         except WorkbenchError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
