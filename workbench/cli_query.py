@@ -214,7 +214,11 @@ def q_problems(ctx, project_name, ref):
 @click.pass_context
 @handle_errors
 def q_coupling(ctx, project_name, ref, hidden):
-    """Files that change together (co-change), optionally only the hidden pairs."""
+    """Files that change together (co-change), optionally only the hidden pairs.
+
+    A pair is listed when the two files changed together in at least 5 commits, their mean
+    revisions are at least 5 and the degree of coupling at least 0.3; commits of more than 30
+    files are left out."""
     snap = _snapshot(ctx, project_name, ref)
     _show(snap.hidden_coupling() if hidden else snap.co_changes(), "no coupled files")
 

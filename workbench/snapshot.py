@@ -457,7 +457,14 @@ class Snapshot:
         return m[cols].head(n).reset_index(drop=True).astype({"lines": "Int64"})
 
     def co_changes(self) -> pd.DataFrame:
-        """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""
+        """Pairs of files that changed together (a, b, shared commits, degree of coupling),
+        most shared commits first.
+
+        Commits of more than 30 files are left out (mass reformatting, vendoring); of the
+        rest, a pair is listed when the two files changed together in at least 5 commits, the
+        mean of their revisions (the commits that changed each) is at least 5, and the degree
+        (shared / mean revisions) is at least 0.3 (code-maat's ``coupling`` analysis;
+        :data:`~workbench.history.metrics.COUPLING_MIN_SHARED` and its neighbours)."""
         import pandas as pd
 
         rows = self._store.db.query(
@@ -467,7 +474,8 @@ class Snapshot:
             ["shared", "a", "b"], ascending=[False, True, True], ignore_index=True)
 
     def hidden_coupling(self) -> pd.DataFrame:
-        """Co-changing files with no import path between them, in either direction."""
+        """Co-changing files (:meth:`co_changes`, with its thresholds) with no import path
+        between them, in either direction."""
         return self.index.hidden_coupling(self.co_changes())
 
     def check(self, contracts: "str | Path | _contracts.ContractSet | Iterable[_contracts.Contract]",
