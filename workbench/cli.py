@@ -51,9 +51,24 @@ class _Main(OneLineErrors):
         return command
 
 
+def _data_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """The ``--data-dir`` given on the command line; None when it came from
+    ``WORKBENCH_DATA_DIR`` or the default, so that the workbench reads the variable itself and
+    an error about the directory names what the user set: the option or the variable."""
+    if value is None:
+        return None
+    given = ctx.get_parameter_source(param.name) is not click.core.ParameterSource.ENVIRONMENT
+    if value.exists() and not value.is_dir():
+        raise click.UsageError(
+            f"--data-dir {value} is a file, not a directory; give a directory" if given else
+            f"WORKBENCH_DATA_DIR={str(value)!r} is a file, not a directory; point the variable "
+            "at a directory or unset it", ctx)
+    return value if given else None
+
+
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="WORKBENCH_DATA_DIR", show_envvar=True,
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              envvar="WORKBENCH_DATA_DIR", show_envvar=True, callback=_data_dir,
               help="Where the database, clones and runs live [default: data/ of the workbench "
                    "checkout when run inside it, else ./data].")
 @click.version_option(package_name="workbench")
@@ -61,7 +76,7 @@ class _Main(OneLineErrors):
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Turn git repositories into system maps you can explore, query and report on."""
     faces.current = "cli"  # hints name flags and commands, not Python arguments
-    ctx.obj = data_dir
+    ctx.obj = data_dir  # None: WORKBENCH_DATA_DIR or the default, read by the workbench
 
 
 @main.group(cls=Group)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .batch.runs import recover_runs
-from .config import UNSET, Config
+from .config import UNSET, Config, data_dir_origin
 from .domain import JobInfo, Project
 from .errors import (ConfigError, ProjectNotFound, SnapshotNotFound, UnsafeSource,
                      WorkbenchError)
@@ -81,7 +81,9 @@ class Workbench:
                 raise
             raise named from exc  # WORKBENCH_EXECUTOR's value: the error says so
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
-                           idle_release=self.config.idle_release)
+                           idle_release=self.config.idle_release,
+                           origin=data_dir_origin(self.config, given=data_dir is not None
+                                                  or config is not None))
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
                              memory=self.config.git_memory)
         cfg = self.config
