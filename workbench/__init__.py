@@ -38,6 +38,7 @@ _EXPORTS = {
     "ShallowSource": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "NodeKindNotHandled": "graph.errors",
     "ContractConfigError": "contracts.errors", "NoSuchModule": "contracts.errors",
     "UnmatchedIgnore": "contracts.errors",
     "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
@@ -118,7 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover
                                 InvalidEvent, UnknownEventType)
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
-    from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .graph.errors import (AmbiguousNode, ContractError, GraphQueryError, NodeKindNotHandled,
+                               NodeNotFound)
     from .contracts.errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
     from .graph.errors import ContextsNotRecorded, UnknownImportContext
     from .domain import ImportContext

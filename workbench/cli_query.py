@@ -123,15 +123,21 @@ def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
 @ref_option
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many chains at most.")
+@click.option("--kinds", default=EdgeKind.IMPORTS.value, show_default=True,
+              help="Edge kinds to follow, comma separated: imports join modules, calls "
+                   "functions and classes.")
 @import_context_options
 @click.pass_context
 @handle_errors
-def q_path(ctx, source, target, project_name, ref, limit, exclude, runtime):
-    """Import chains from SOURCE to TARGET, shortest first."""
+def q_path(ctx, source, target, project_name, ref, limit, kinds, exclude, runtime):
+    """Chains from SOURCE to TARGET, shortest first: module imports, or the edge kinds of
+    --kinds (calls between functions)."""
+    followed = _kinds(kinds)
     chains = _snapshot(ctx, project_name, ref).paths(
-        source, target, limit=limit, exclude_contexts=_contexts(exclude, runtime))
+        source, target, kinds=followed, limit=limit, exclude_contexts=_contexts(exclude, runtime))
     if not chains:
-        click.echo("no import path")
+        click.echo("no import path" if followed == [EdgeKind.IMPORTS.value]
+                   else f"no path over {','.join(followed)} edges")
     for chain in chains:
         click.echo(" -> ".join(chain))
 

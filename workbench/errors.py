@@ -36,6 +36,8 @@
      ├── GraphQueryError         a map query failed (workbench.graph.errors)
      │    ├── NodeNotFound
      │    ├── AmbiguousNode
+     │    ├── NodeKindNotHandled  a node the query's edge kinds never reach (an import path
+     │    │                       between functions); names its module and the kinds to follow
      │    ├── ContractError       a contract definition is malformed (workbench.contracts.errors)
      │    │    ├── ContractConfigError  unknown type or option, bad value (names the closest)
      │    │    ├── NoSuchModule     a module, layer or pattern matches nothing (closest names)
