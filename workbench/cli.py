@@ -16,9 +16,11 @@ from pathlib import Path
 import click
 
 from . import faces
-from .cli_common import Group, OneLineErrors, ProgressBar, _fail, handle_errors, open_workbench
+from .cli_common import (Group, OneLineErrors, ProgressBar, _fail, _when, echo_table,
+                         handle_errors, open_workbench)
 from .domain import FINISHED_STATUSES
 from .repos.shallow import truncation_note
+from .text_tables import table_lines
 
 #: Commands defined in other modules, loaded when named (or listed by ``--help``), so that
 #: ``workbench status`` and ``workbench map`` do not import every command's module.
@@ -142,16 +144,16 @@ def project_list(ctx) -> None:
     if not projects:
         click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
         return
-    click.echo(f"{'NAME':<24} {'STATUS':<10} {'COMMIT':<13} {'MAPPED AT':<20} {'SNAPSHOT':<16} "
-               "SOURCE")
+    rows = []
     for p in projects:
-        mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
         current = wb.store.snapshots.current_id(p.id)
         if current is not None and current[1] == "pinned":
             snap = f"#{current[0]} (pinned)"
-        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
-                   f"{snap:<16} {p.source}")
+        rows.append([p.name, p.status, (p.last_commit or "-")[:12], _when(p.last_mapped_at), snap,
+                     p.source])
+    echo_table(["NAME", "STATUS", "COMMIT", "MAPPED AT", "SNAPSHOT", "SOURCE"], rows,
+               keep=(0, 1, 2, 3, 4))  # the source is cut
     click.echo("(each project's current snapshot: the newest map of its default branch head, "
                "unless pinned with `workbench project pin`)")
 
@@ -378,13 +380,15 @@ def status(ctx) -> None:
     for notice in st["notices"]:
         click.echo(f"NOTICE {notice['at']:%Y-%m-%d %H:%M:%S} {notice['kind']}: {notice['message']}")
     click.echo(f"projects:  {len(st['projects'])}")
+    rows = []
     for p in st["projects"]:
-        mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         clone = st["clone_bytes"].get(p.name)
         size = f"clone {clone / 1e6:.1f} MB" if clone is not None else "no clone"
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
-        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
-                   f"{snap:<7} {size}")
+        rows.append([p.name, p.status, (p.last_commit or "-")[:12], _when(p.last_mapped_at), snap,
+                     size])
+    for p, line in zip(st["projects"], table_lines(None, rows, keep=range(5), indent="  ")):
+        click.echo(line)
         truncated = st.get("history_truncated", {}).get(p.name)
         if truncated:
             click.echo(f"    {truncation_note(truncated)}: `workbench map {p.name} --deepen N` "
@@ -394,21 +398,21 @@ def status(ctx) -> None:
 
     def show(title: str, jobs) -> None:
         click.echo(f"{title}:" if jobs else f"{title}: none")
-        for j in jobs:
-            detail = j.error.splitlines()[0] if j.error else (j.message or "")
-            project = names.get(j.project_id, "-") if j.project_id is not None else "-"
-            click.echo(f"  #{j.id:<5} {j.type:<15} {j.status:<11} {project:<16} "
-                       f"{j.created_at:%Y-%m-%d %H:%M:%S}  attempts={j.attempts}/{j.max_attempts}"
-                       f"  {detail}")
+        echo_table(None, [
+            [f"#{j.id}", j.type, j.status,
+             names.get(j.project_id, "-") if j.project_id is not None else "-",
+             _when(j.created_at), f"attempts={j.attempts}/{j.max_attempts}",
+             j.error.splitlines()[0] if j.error else (j.message or "")] for j in jobs],
+            keep=range(6), indent="  ")  # the detail is cut
 
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
     click.echo("interrupted batch runs:" + ("" if st["interrupted_runs"] else " none"))
-    for r in st["interrupted_runs"]:
-        kept = ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"
-        click.echo(f"  #{r.id:<5} {Path(r.notebook).name:<28} "
-                   f"{(r.started_at or r.created_at):%Y-%m-%d %H:%M:%S}  {kept}")
+    echo_table(None, [
+        [f"#{r.id}", Path(r.notebook).name, _when(r.started_at or r.created_at),
+         ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"]
+        for r in st["interrupted_runs"]], keep=(0, 2), indent="  ")
     if any(j.status == "interrupted" for j in st["jobs"]):
         click.echo("interrupted jobs continue with `workbench job resume`")
     if st["dead_jobs"]:

@@ -148,6 +148,20 @@ def handle_errors(fn):
     return wrapper
 
 
+def _when(value) -> str:
+    """A time as the listings show it (``2026-01-31 10:00:00``), ``-`` for none."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def echo_table(headers: list[str] | None, rows: list[list], **layout) -> None:
+    """Print a listing through the one table renderer (:func:`~workbench.text_tables.table_lines`:
+    aligned, fitted to the terminal, ids kept whole); ``layout`` goes to it."""
+    from .text_tables import table_lines
+
+    for line in table_lines(headers, rows, **layout):
+        click.echo(line)
+
+
 class ProgressBar:
     """Renders job progress on stderr with tqdm."""
 

@@ -17,18 +17,23 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)") -> None:
-    """Print ``frame`` as a table, a missing value as an empty cell; ``empty`` when it has no rows."""
-    import pandas as pd
+#: Columns that name a row: a table fitted to the terminal never cuts them.
+ID_COLUMNS = ("id", "node", "a", "b", "src", "dst", "project", "snapshot", "commit", "contract")
 
+
+def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)", *,
+          keep: tuple[str, ...] | None = None) -> None:
+    """Print ``frame`` as a table fitted to the terminal (:mod:`~workbench.text_tables`), a
+    missing value as an empty cell; ``empty`` when it has no rows. ``keep``: the columns never
+    cut [the first one and those of :data:`ID_COLUMNS`]."""
     from .text_tables import table_text
 
     if frame is None or frame.empty:
         click.echo(empty)
         return
-    with pd.option_context("display.max_rows", None, "display.max_columns", 20, "display.width", 200,
-                           "display.max_colwidth", 80):
-        click.echo(table_text(frame))
+    if keep is None:
+        keep = tuple(str(c) for c in frame.columns[:1]) + ID_COLUMNS
+    click.echo(table_text(frame, keep=keep))
 
 
 def _kinds(value: str | None) -> list[str] | None:
@@ -113,7 +118,7 @@ def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
         node, kinds=_kinds(kinds), exclude_contexts=_contexts(exclude, runtime))
     if not frame.empty:
         frame = frame.assign(path=frame["path"].map(lambda p: " <- ".join(p)))
-    _show(frame, "nothing depends on it")
+    _show(frame, "nothing depends on it", keep=("node",))  # the path is cut, never the node
 
 
 @query.command("path")
