@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit, init_repo, invoke_cli, write
+from tests.helpers import invoke_cli, mapped_repo
 from workbench import Workbench
 from workbench.domain import EDGE_ENDS
 from workbench.graph.errors import NodeKindNotHandled
@@ -26,15 +26,7 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def mapped(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("kinds")
-    repo = init_repo(root / "src")
-    write(repo, FILES)
-    commit(repo, "one")
-    data = root / "data"
-    wb = Workbench(data)
-    wb.map(repo, name="kinds")
-    wb.close()
-    return data
+    return mapped_repo(tmp_path_factory.mktemp("kinds"), FILES, "kinds")
 
 
 def _error(out) -> str:

@@ -106,15 +106,12 @@ def test_numbers_and_kept_columns_are_never_cut():
 @pytest.fixture
 def deep(tmp_path):
     """A chain of modules whose impact paths are long, and a project with a long source path."""
-    from tests.helpers import commit, init_repo, write
+    from tests.helpers import mapped_repo
 
-    repo = init_repo(tmp_path / ("source-of-a-project-with-a-long-path-" + "x" * 30))
-    write(repo, {"pkg/__init__.py": "", "pkg/m0.py": "X = 0\n",
-                 **{f"pkg/m{i}.py": f"from pkg import m{i - 1}\n" for i in range(1, 12)}})
-    commit(repo, "one")
-    data = tmp_path / "data"
-    assert invoke_cli("map", str(repo), "--name", "deep", "-q", data_dir=data).returncode == 0
-    return data
+    return mapped_repo(tmp_path, {"pkg/__init__.py": "", "pkg/m0.py": "X = 0\n",
+                                  **{f"pkg/m{i}.py": f"from pkg import m{i - 1}\n"
+                                     for i in range(1, 12)}},
+                       "deep", repo_name="source-of-a-project-with-a-long-path-" + "x" * 30)
 
 
 def test_query_impact_fits_the_terminal(deep):

@@ -31,21 +31,24 @@ _ORDER = [k.value for k in NodeKind]
 
 def leaving(kinds: Iterable[str]) -> frozenset[str] | None:
     """The node kinds edges of ``kinds`` leave; None when one of them joins any kind."""
-    return _union(kinds, 0)
+    return _ends(kinds, (0,))
 
 
 def reaching(kinds: Iterable[str]) -> frozenset[str] | None:
     """The node kinds edges of ``kinds`` reach; None when one of them joins any kind."""
-    return _union(kinds, 1)
+    return _ends(kinds, (1,))
 
 
-def _union(kinds: Iterable[str], side: int) -> frozenset[str] | None:
+def _ends(kinds: Iterable[str], sides: Sequence[int]) -> frozenset[str] | None:
+    """The node kinds at the ``sides`` (0: where an edge leaves, 1: where it arrives) of edges
+    of ``kinds``; None when one of them joins any kind (``contains``)."""
     found: set[str] = set()
     for kind in kinds:
         ends = EDGE_ENDS.get(str(kind))
         if ends is None:
             return None
-        found |= ends[side]
+        for side in sides:
+            found |= ends[side]
     return frozenset(found)
 
 
@@ -66,25 +69,15 @@ def check_related(index: "GraphIndex", node: int, kinds: Sequence[str] | None,
     if kinds is None:
         return
     sides = {"out": (0,), "in": (1,)}.get(direction, (0, 1))
-    ok = _either(kinds, sides)
+    ok = _ends(kinds, sides)
     kind = index.node_kind[node]
     if ok is not None and kind not in ok:
-        instead = [k for k in EDGE_ENDS if kind in _either((k,), sides)]
+        instead = [k for k in EDGE_ENDS if kind in _ends((k,), sides)]
         other = {"out": "in", "in": "out"}.get(direction)
         turn = (f"look the other way ({hint(f'--direction {other}', f'direction={other!r}')})"
-                if other and kind in (_either(kinds, (1 - sides[0],)) or ()) else None)
+                if other and kind in (_ends(kinds, (1 - sides[0],)) or ()) else None)
         raise _refusal(index, hint("query related", "related()"), kinds, [(node, ok)], instead,
                        direction=direction, also=turn)
-
-
-def _either(kinds: Sequence[str], sides: Sequence[int]) -> frozenset[str] | None:
-    found: set[str] = set()
-    for side in sides:
-        ends = _union(kinds, side)
-        if ends is None:
-            return None
-        found |= ends
-    return frozenset(found)
 
 
 def check_impact(index: "GraphIndex", node: int, seeds: np.ndarray, kinds: Sequence[str]) -> None:
@@ -135,10 +128,12 @@ def _refusal(index: "GraphIndex", query: str, kinds: Sequence[str],
         listed = ",".join(instead)
         todo.append(f"follow {listed} edges instead ("
                     + hint(f"--kinds {listed}", f"kinds={tuple(instead)!r}") + ")")
+    if not todo:
+        todo.append(f"give {_names(wrong[0][1])} instead")
     what = " or ".join(todo)
     return NodeKindNotHandled(
         f"{query} follows {','.join(kinds)} edges, which {joins}; {said}."
-        + (f" {what[0].upper()}{what[1:]}." if what else ""),
+        + f" {what[0].upper()}{what[1:]}.",
         node=index.ids[wrong[0][0]], kind=str(index.node_kind[wrong[0][0]]),
         edge_kinds=tuple(kinds), instead=tuple(instead),
         holder=index.ids[holders[0]] if holders[0] is not None else None)
