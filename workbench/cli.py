@@ -175,9 +175,10 @@ def project_show(ctx, name: str) -> None:
     if snaps:
         click.echo(f"current:        {handle.snapshot().describe()}")
     click.echo(f"snapshots:      {len(snaps)}")
-    for s in snaps[-10:]:
-        click.echo(f"  #{s.id:<5} {s.commit_sha[:12]}  {s.mapped_at:%Y-%m-%d %H:%M:%S}  ref={s.ref or '-'}"
-                   f"  modules={s.stats.get('modules', 0)} imports={s.stats.get('import_edges', 0)}")
+    echo_table(None, [[f"#{s.id}", s.commit_sha[:12], _when(s.mapped_at), f"ref={s.ref or '-'}",
+                       f"modules={s.stats.get('modules', 0)}",
+                       f"imports={s.stats.get('import_edges', 0)}"] for s in snaps[-10:]],
+               keep=(0, 1, 2, 4, 5), indent="  ")  # the refs are cut
 
 
 @project.command("pin")

@@ -18,7 +18,9 @@ def _line(event) -> str:
     payload = json.dumps(event.payload, separators=(",", ":"))
     if len(payload) > 120:
         payload = payload[:117] + "..."
-    return f"#{event.id:<7} {when}  {event.type:<14} {event.actor:<10} {payload}"
+    from .text_tables import clip  # events stream in: fixed columns, each line fitted
+
+    return clip(f"#{event.id:<7} {when}  {event.type:<14} {event.actor:<10} {payload}")
 
 
 def _types(values: tuple[str, ...]) -> list[str] | None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli_common import Group, handle_errors, open_workbench
+from .cli_common import Group, echo_table, handle_errors, open_workbench
 from .domain import DEPENDENCY_KINDS, EXPORT_FORMATS, IMPORT_CONTEXTS, EdgeKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -161,12 +161,10 @@ def q_cycles(ctx, project_name, ref, exclude, runtime):
         click.echo("no import cycles")
         return
     # a cycle comes back to its start once: [a, b, a] reads a -> b -> a; never cut short
-    cycles = [" -> ".join(c) for c in frame["cycle"]]
-    lines = [", ".join("?" if x is None else str(x) for x in ls) for ls in frame["lines"]]
-    width = max(len("cycle"), *map(len, cycles))
-    click.echo(f"modules  {'cycle'.ljust(width)}  lines")
-    for size, cycle, at in zip(frame["size"], cycles, lines):
-        click.echo(f"{size:>7}  {cycle.ljust(width)}  {at}")
+    echo_table(["modules", "cycle", "lines"],
+               [[size, " -> ".join(cycle), ", ".join("?" if x is None else str(x) for x in at)]
+                for size, cycle, at in zip(frame["size"], frame["cycle"], frame["lines"])],
+               right=(0,), keep=(0, 1))
     if any(size != len(c) - 1 for size, c in zip(frame["size"], frame["cycle"])):
         click.echo("(modules: all that import each other, directly or not; "
                    "cycle: one shortest cycle among them)")
