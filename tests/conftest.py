@@ -11,6 +11,10 @@ import pytest
 from tests.helpers import SAMPLE_V1, commit, git, init_repo, write
 from workbench import Workbench
 
+# pytest-xdist's workers run with COLUMNS=80, and the command line fits its tables to $COLUMNS:
+# the tests (and the commands they start) print whole cells unless a test sets a width itself
+os.environ.pop("COLUMNS", None)
+
 
 @pytest.fixture(autouse=True)
 def _python_face():

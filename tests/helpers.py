@@ -72,6 +72,23 @@ SAMPLE_V1 = {
 
 
 
+def mapped_repo(root: Path, files: dict[str, str | bytes], name: str, *,
+                repo_name: str = "src") -> Path:
+    """A one-commit repository of ``files`` at ``root / repo_name``, mapped as project ``name``
+    into ``root / "data"``; returns that data directory."""
+    from workbench import Workbench
+
+    repo = init_repo(root / repo_name)
+    write(repo, files)
+    commit(repo, "one")
+    wb = Workbench(root / "data")
+    try:
+        wb.map(repo, name=name)
+    finally:
+        wb.close()
+    return root / "data"
+
+
 def tiny_repositories(root: Path, count: int = 5) -> list[Path]:
     """``count`` one-commit repositories, each a package importing ``os``: load fodder."""
     repos = []

@@ -106,6 +106,11 @@ def test_user_errors_are_one_clear_line(tmp_path, args, message):
     [
         (["query", "cycles", "shop", "--exclude", "bogus"], "'bogus' is not one of", "workbench query cycles"),
         (["check", "shop", "--contracts", "/no/such/contracts.toml"], "does not exist", "workbench check"),
+        (["map", "--from", "/no/such/list.txt"], "does not exist", "workbench map"),
+        (["batch", "run", "/no/such/notebook.ipynb"], "no notebook at /no/such/notebook.ipynb",
+         "workbench batch run"),
+        (["schedule", "add", "nightly", "no_such_notebook", "--cron", "0 3 * * *"],
+         "no notebook at no_such_notebook", "workbench schedule add"),
         (["map", "--bogus"], "No such option '--bogus'", "workbench map"),
         (["project", "frobnicate"], "No such command 'frobnicate'", "workbench project"),
         (["project", "add"], "Missing argument 'NAME'", "workbench project add"),

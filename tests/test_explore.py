@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import commit, git, init_repo, invoke_cli, run_cli, write
 from workbench import Workbench
 from workbench.errors import ConfigError, WorkbenchError
-from workbench.graph.errors import AmbiguousNode, NodeNotFound
+from workbench.graph.errors import AmbiguousNode, NodeKindNotHandled, NodeNotFound
 
 CONTRACTS = """
 [[contracts]]
@@ -280,8 +280,10 @@ def test_the_impact_of_an_external_package_is_the_modules_that_import_it_and_the
     assert distances["lib.http"] == 1  # over its depends_on edge
     assert distances["lib.api"] == 2 and distances["app"] == 3
     assert "quiet" not in distances
-    # what followed only imports, calls and inheritance found nothing: no such edge ends there
-    assert snap.impact("ext:requests", kinds=["imports", "calls", "inherits"]).empty
+    # imports, calls and inheritance never reach a package: refused, naming depends_on
+    with pytest.raises(NodeKindNotHandled, match="ext:requests is an external package. "
+                                                 r"Follow depends_on edges instead"):
+        snap.impact("ext:requests", kinds=["imports", "calls", "inherits"])
     out = invoke_cli("query", "impact", "ext:requests", "-p", "web", data_dir=data)
     assert out.returncode == 0, out.stderr
     assert "nothing depends on it" not in out.stdout

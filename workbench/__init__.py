@@ -29,6 +29,7 @@ _EXPORTS = {
     "ScheduleExists": "errors",
     "ScheduleNotFound": "errors", "OutputOutsideRuns": "errors", "UnknownParameter": "errors",
     "TransientError": "errors", "GitNetworkError": "errors", "JobCancelled": "errors",
+    "MissingInput": "errors",
     "RepositoryTooLarge": "errors", "AuthenticationFailed": "errors", "CredentialsMissing": "errors",
     "CorruptRepository": "errors", "GitTimeout": "errors", "SourceGone": "errors",
     "OutputPathError": "errors",
@@ -37,6 +38,7 @@ _EXPORTS = {
     "ShallowSource": "history.errors",
     "GraphQueryError": "graph.errors", "NodeNotFound": "graph.errors",
     "AmbiguousNode": "graph.errors", "ContractError": "graph.errors",
+    "NodeKindNotHandled": "graph.errors",
     "ContractConfigError": "contracts.errors", "NoSuchModule": "contracts.errors",
     "UnmatchedIgnore": "contracts.errors",
     "UnknownImportContext": "graph.errors", "ContextsNotRecorded": "graph.errors",
@@ -95,7 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          JobFailed, MapError, ProjectError, ProjectExists, ProjectNotFound,
                          ReportError, SchemaTooNew, SnapshotNotFound, SourceError, StoreError,
                          UnsafeSource, WorkbenchError)
-    from .errors import GitNetworkError, JobCancelled, RepositoryTooLarge, TransientError
+    from .errors import GitNetworkError, JobCancelled, MissingInput, RepositoryTooLarge, TransientError
     from .errors import AuthenticationFailed, CorruptRepository, CredentialsMissing
     from .errors import EmptyRepository, GitTimeout, OutputOutsideRuns, OutputPathError, SourceGone
     from .batch.records import RunInfo, ScheduleInfo
@@ -119,7 +121,8 @@ if TYPE_CHECKING:  # pragma: no cover
                                 InvalidEvent, UnknownEventType)
     from .events.log import EventLog, Subscription
     from .events.records import ConsumerInfo, DeadLetter, Event
-    from .graph.errors import AmbiguousNode, ContractError, GraphQueryError, NodeNotFound
+    from .graph.errors import (AmbiguousNode, ContractError, GraphQueryError, NodeKindNotHandled,
+                               NodeNotFound)
     from .contracts.errors import ContractConfigError, NoSuchModule, UnmatchedIgnore
     from .graph.errors import ContextsNotRecorded, UnknownImportContext
     from .domain import ImportContext

@@ -16,9 +16,11 @@ from pathlib import Path
 import click
 
 from . import faces
-from .cli_common import OneLineErrors, ProgressBar, _fail, handle_errors, open_workbench
+from .cli_common import (Group, OneLineErrors, ProgressBar, _fail, _when, echo_table,
+                         handle_errors, open_workbench)
 from .domain import FINISHED_STATUSES
 from .repos.shallow import truncation_note
+from .text_tables import table_lines
 
 #: Commands defined in other modules, loaded when named (or listed by ``--help``), so that
 #: ``workbench status`` and ``workbench map`` do not import every command's module.
@@ -51,9 +53,24 @@ class _Main(OneLineErrors):
         return command
 
 
+def _data_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """The ``--data-dir`` given on the command line; None when it came from
+    ``WORKBENCH_DATA_DIR`` or the default, so that the workbench reads the variable itself and
+    an error about the directory names what the user set: the option or the variable."""
+    if value is None:
+        return None
+    given = ctx.get_parameter_source(param.name) is not click.core.ParameterSource.ENVIRONMENT
+    if value.exists() and not value.is_dir():
+        raise click.UsageError(
+            f"--data-dir {value} is a file, not a directory; give a directory" if given else
+            f"WORKBENCH_DATA_DIR={str(value)!r} is a file, not a directory; point the variable "
+            "at a directory or unset it", ctx)
+    return value if given else None
+
+
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              envvar="WORKBENCH_DATA_DIR", show_envvar=True,
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              envvar="WORKBENCH_DATA_DIR", show_envvar=True, callback=_data_dir,
               help="Where the database, clones and runs live [default: data/ of the workbench "
                    "checkout when run inside it, else ./data].")
 @click.version_option(package_name="workbench")
@@ -61,10 +78,10 @@ class _Main(OneLineErrors):
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Turn git repositories into system maps you can explore, query and report on."""
     faces.current = "cli"  # hints name flags and commands, not Python arguments
-    ctx.obj = data_dir
+    ctx.obj = data_dir  # None: WORKBENCH_DATA_DIR or the default, read by the workbench
 
 
-@main.group()
+@main.group(cls=Group)
 def project() -> None:
     """Register, list, show and remove projects."""
 
@@ -127,16 +144,16 @@ def project_list(ctx) -> None:
     if not projects:
         click.echo("no projects yet; add one with `workbench map URL_OR_PATH`")
         return
-    click.echo(f"{'NAME':<24} {'STATUS':<10} {'COMMIT':<13} {'MAPPED AT':<20} {'SNAPSHOT':<16} "
-               "SOURCE")
+    rows = []
     for p in projects:
-        mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
         current = wb.store.snapshots.current_id(p.id)
         if current is not None and current[1] == "pinned":
             snap = f"#{current[0]} (pinned)"
-        click.echo(f"{p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
-                   f"{snap:<16} {p.source}")
+        rows.append([p.name, p.status, (p.last_commit or "-")[:12], _when(p.last_mapped_at), snap,
+                     p.source])
+    echo_table(["NAME", "STATUS", "COMMIT", "MAPPED AT", "SNAPSHOT", "SOURCE"], rows,
+               keep=(0, 1, 2, 3, 4))  # the source is cut
     click.echo("(each project's current snapshot: the newest map of its default branch head, "
                "unless pinned with `workbench project pin`)")
 
@@ -158,9 +175,10 @@ def project_show(ctx, name: str) -> None:
     if snaps:
         click.echo(f"current:        {handle.snapshot().describe()}")
     click.echo(f"snapshots:      {len(snaps)}")
-    for s in snaps[-10:]:
-        click.echo(f"  #{s.id:<5} {s.commit_sha[:12]}  {s.mapped_at:%Y-%m-%d %H:%M:%S}  ref={s.ref or '-'}"
-                   f"  modules={s.stats.get('modules', 0)} imports={s.stats.get('import_edges', 0)}")
+    echo_table(None, [[f"#{s.id}", s.commit_sha[:12], _when(s.mapped_at), f"ref={s.ref or '-'}",
+                       f"modules={s.stats.get('modules', 0)}",
+                       f"imports={s.stats.get('import_edges', 0)}"] for s in snaps[-10:]],
+               keep=(0, 1, 2, 4, 5), indent="  ")  # the refs are cut
 
 
 @project.command("pin")
@@ -236,7 +254,7 @@ def _executor_spec(ctx, param, value: str | None) -> str | None:
               help="A shallow clone (--depth source): fetch all of its history first.")
 @click.option("--all", "all_projects", is_flag=True,
               help="Map every registered project at once (a portfolio); print a summary table.")
-@click.option("--from", "from_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--from", "from_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Map the projects listed in FILE (a name, URL or path a line) at once.")
 @click.option("--executor", metavar="SPEC", callback=_executor_spec,
               help="Where the maps run: local, tcp://HOST:8786 (a Dask scheduler) or "
@@ -363,13 +381,15 @@ def status(ctx) -> None:
     for notice in st["notices"]:
         click.echo(f"NOTICE {notice['at']:%Y-%m-%d %H:%M:%S} {notice['kind']}: {notice['message']}")
     click.echo(f"projects:  {len(st['projects'])}")
+    rows = []
     for p in st["projects"]:
-        mapped = p.last_mapped_at.strftime("%Y-%m-%d %H:%M:%S") if p.last_mapped_at else "-"
         clone = st["clone_bytes"].get(p.name)
         size = f"clone {clone / 1e6:.1f} MB" if clone is not None else "no clone"
         snap = f"#{p.last_snapshot_id}" if p.last_snapshot_id is not None else "-"
-        click.echo(f"  {p.name:<24} {p.status:<10} {(p.last_commit or '-')[:12]:<13} {mapped:<20} "
-                   f"{snap:<7} {size}")
+        rows.append([p.name, p.status, (p.last_commit or "-")[:12], _when(p.last_mapped_at), snap,
+                     size])
+    for p, line in zip(st["projects"], table_lines(None, rows, keep=range(5), indent="  ")):
+        click.echo(line)
         truncated = st.get("history_truncated", {}).get(p.name)
         if truncated:
             click.echo(f"    {truncation_note(truncated)}: `workbench map {p.name} --deepen N` "
@@ -379,28 +399,28 @@ def status(ctx) -> None:
 
     def show(title: str, jobs) -> None:
         click.echo(f"{title}:" if jobs else f"{title}: none")
-        for j in jobs:
-            detail = j.error.splitlines()[0] if j.error else (j.message or "")
-            project = names.get(j.project_id, "-") if j.project_id is not None else "-"
-            click.echo(f"  #{j.id:<5} {j.type:<15} {j.status:<11} {project:<16} "
-                       f"{j.created_at:%Y-%m-%d %H:%M:%S}  attempts={j.attempts}/{j.max_attempts}"
-                       f"  {detail}")
+        echo_table(None, [
+            [f"#{j.id}", j.type, j.status,
+             names.get(j.project_id, "-") if j.project_id is not None else "-",
+             _when(j.created_at), f"attempts={j.attempts}/{j.max_attempts}",
+             j.error.splitlines()[0] if j.error else (j.message or "")] for j in jobs],
+            keep=range(6), indent="  ")  # the detail is cut
 
     show("active jobs", st["active_jobs"])
     show("recent jobs", st["jobs"])
     show("dead jobs", st["dead_jobs"])
     click.echo("interrupted batch runs:" + ("" if st["interrupted_runs"] else " none"))
-    for r in st["interrupted_runs"]:
-        kept = ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"
-        click.echo(f"  #{r.id:<5} {Path(r.notebook).name:<28} "
-                   f"{(r.started_at or r.created_at):%Y-%m-%d %H:%M:%S}  {kept}")
+    echo_table(None, [
+        [f"#{r.id}", Path(r.notebook).name, _when(r.started_at or r.created_at),
+         ", ".join(str(p) for p in (r.output_ipynb, r.output_html) if p) or "no output"]
+        for r in st["interrupted_runs"]], keep=(0, 2), indent="  ")
     if any(j.status == "interrupted" for j in st["jobs"]):
         click.echo("interrupted jobs continue with `workbench job resume`")
     if st["dead_jobs"]:
         click.echo("run a dead job again with `workbench job retry ID`")
 
 
-@main.group()
+@main.group(cls=Group)
 def job() -> None:
     """Cancel, retry and resume background jobs."""
 

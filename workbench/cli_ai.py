@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from .cli_common import WORDS, handle_errors, open_workbench
+from .cli_common import WORDS, Group, handle_errors, open_workbench
 from .cli_query import _show as _table
 
 
@@ -66,7 +66,7 @@ def _print_citations(citations) -> None:
                                                              "  (not in the snapshot)"))
 
 
-@click.group("ai")
+@click.group("ai", cls=Group)
 def ai() -> None:
     """Models, project defaults and conversations of `workbench ask`."""
 

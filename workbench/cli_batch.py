@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from .cli_common import handle_errors
+from .cli_common import Group, _when, echo_table, handle_errors
 from .cli_common import open_workbench as _wb
 
 PARAM_HELP = ("Notebook parameter NAME VALUE (repeatable); VALUE is read as the type the "
@@ -29,11 +29,7 @@ def _parameters(notebook: str, pairs) -> dict:
     return parse_parameters(pairs, declared_parameters(resolve_notebook(notebook)))
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
-
-
-@click.group()
+@click.group(cls=Group)
 def batch() -> None:
     """Run notebooks headless with papermill and list the recorded runs."""
 
@@ -69,15 +65,15 @@ def batch_list(ctx, limit: int, schedule_name: str | None) -> None:
     if not runs:
         click.echo("no runs yet; start one with `workbench batch run NOTEBOOK`")
         return
-    click.echo(f"{'ID':<6} {'STATUS':<10} {'STARTED (UTC)':<20} {'SECONDS':>8}  {'SCHEDULE':<16} "
-               f"{'NOTEBOOK':<28} OUTPUT / ERROR")
+    rows = []
     for r in runs:
         detail = (f"cell {r.error_cell}: {r.error}" if r.error_cell else r.error) if r.error \
             else str(r.output_html or "")
         seconds = f"{r.duration_seconds:.1f}" if r.duration_seconds is not None else "-"
-        click.echo(f"{r.id:<6} {r.status:<10} {_when(r.started_at or r.created_at):<20} "
-                   f"{seconds:>8}  {names.get(r.schedule_id, '-'):<16} {Path(r.notebook).name:<28} "
-                   f"{detail}")
+        rows.append([r.id, r.status, _when(r.started_at or r.created_at), seconds,
+                     names.get(r.schedule_id, "-"), Path(r.notebook).name, detail])
+    echo_table(["ID", "STATUS", "STARTED (UTC)", "SECONDS", "SCHEDULE", "NOTEBOOK",
+                "OUTPUT / ERROR"], rows, right=(3,), keep=(0, 1, 2, 3))
 
 
 def _schedule_names(ctx) -> dict:
@@ -92,7 +88,7 @@ class _ScheduleNames(dict):
         return super().get(key, f"#{key} (removed)")
 
 
-@click.group()
+@click.group(cls=Group)
 def schedule() -> None:
     """Run notebooks by cron expression (UTC): add, list, remove, run what is due."""
 
@@ -126,13 +122,11 @@ def schedule_list(ctx) -> None:
     if not schedules:
         click.echo("no schedules yet; add one with `workbench schedule add NAME NOTEBOOK --cron EXPR`")
         return
-    click.echo(f"{'NAME':<20} {'CRON':<16} {'CATCH-UP':<8} {'NEXT DUE (UTC)':<20} {'LAST RUN':<9} "
-               "NOTEBOOK  PARAMETERS")
-    for s in schedules:
-        state = "" if s.enabled else " (disabled)"
-        click.echo(f"{s.name:<20} {s.cron:<16} {s.catch_up:<8} {_when(s.next_due):<20} "
-                   f"{('#' + str(s.last_run_id)) if s.last_run_id else '-':<9} "
-                   f"{Path(s.notebook).name}  {json.dumps(s.parameters)}{state}")
+    echo_table(["NAME", "CRON", "CATCH-UP", "NEXT DUE (UTC)", "LAST RUN", "NOTEBOOK", "PARAMETERS"],
+               [[s.name + ("" if s.enabled else " (disabled)"), s.cron, s.catch_up,
+                 _when(s.next_due), f"#{s.last_run_id}" if s.last_run_id else "-",
+                 Path(s.notebook).name, json.dumps(s.parameters)] for s in schedules],
+               keep=(0, 1, 2, 3, 4))  # notebook and parameters are cut
 
 
 @schedule.command("remove")

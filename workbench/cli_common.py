@@ -1,8 +1,9 @@
 """What every CLI command shares: error handling, the facade, progress bars.
 
 User errors print one line (``error: …``) and exit 1; a usage error (an unknown option or
-command, a bad option value, a missing argument) prints one line naming the ``--help`` to read
-and exits 2; an unexpected failure prints one line too and exits 2 (``WORKBENCH_DEBUG=1``
+command, a bad option value, a missing argument, or a file or notebook given as input that is
+not there: :class:`~workbench.errors.MissingInput`) prints one line naming the ``--help`` to
+read and exits 2; an unexpected failure prints one line too and exits 2 (``WORKBENCH_DEBUG=1``
 shows the traceback).
 """
 
@@ -16,7 +17,7 @@ import click
 
 from typing import TYPE_CHECKING
 
-from .errors import WorkbenchError
+from .errors import MissingInput, WorkbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .facade import Workbench
@@ -37,7 +38,27 @@ def _command_line(ctx: click.Context | None) -> str:
     return " ".join(["workbench", *reversed(names)])
 
 
-class OneLineErrors(click.Group):
+class Group(click.Group):
+    """A click group whose mistyped command names the closest ones (``No such command
+    'serch'. Did you mean 'search'?``), commands loaded on first use included: every group of
+    the command line is one."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = click.utils.make_str(args[0])
+        if not ctx.resilient_parsing and not name.startswith("-") and self._unknown(ctx, name):
+            from .suggest import did_you_mean
+
+            ctx.fail(f"No such command {name!r}.{did_you_mean(name, self.list_commands(ctx))}")
+        return super().resolve_command(ctx, args)
+
+    def _unknown(self, ctx: click.Context, name: str) -> bool:
+        if self.get_command(ctx, name) is not None:
+            return False
+        normalise = ctx.token_normalize_func
+        return normalise is None or self.get_command(ctx, normalise(name)) is None
+
+
+class OneLineErrors(Group):
     """A click group whose usage errors are one line, ``error: <message> (see <cmd> --help)``,
     exit 2, instead of click's usage text and ``Error:`` block; other click errors are one
     ``error:`` line with their own exit code."""
@@ -102,6 +123,8 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except MissingInput as exc:  # like a missing argument: a usage error
+            _fail(f"{exc} (see {_command_line(click.get_current_context(silent=True))} --help)", 2)
         except WorkbenchError as exc:
             _fail(str(exc), 1)
         except KeyboardInterrupt:
@@ -123,6 +146,20 @@ def handle_errors(fn):
             _fail(f"unexpected {type(exc).__name__}: {exc} (set WORKBENCH_DEBUG=1 for details)", 2)
 
     return wrapper
+
+
+def _when(value) -> str:
+    """A time as the listings show it (``2026-01-31 10:00:00``), ``-`` for none."""
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+
+def echo_table(headers: list[str] | None, rows: list[list], **layout) -> None:
+    """Print a listing through the one table renderer (:func:`~workbench.text_tables.table_lines`:
+    aligned, fitted to the terminal, ids kept whole); ``layout`` goes to it."""
+    from .text_tables import table_lines
+
+    for line in table_lines(headers, rows, **layout):
+        click.echo(line)
 
 
 class ProgressBar:

@@ -10,7 +10,7 @@ import threading
 
 import click
 
-from .cli_common import _fail, handle_errors, open_workbench
+from .cli_common import Group, _fail, echo_table, handle_errors, open_workbench
 
 
 def _line(event) -> str:
@@ -18,7 +18,9 @@ def _line(event) -> str:
     payload = json.dumps(event.payload, separators=(",", ":"))
     if len(payload) > 120:
         payload = payload[:117] + "..."
-    return f"#{event.id:<7} {when}  {event.type:<14} {event.actor:<10} {payload}"
+    from .text_tables import clip  # events stream in: fixed columns, each line fitted
+
+    return clip(f"#{event.id:<7} {when}  {event.type:<14} {event.actor:<10} {payload}")
 
 
 def _types(values: tuple[str, ...]) -> list[str] | None:
@@ -29,7 +31,7 @@ def _types(values: tuple[str, ...]) -> list[str] | None:
 _TYPE_HELP = "Only events of this type (repeatable, or comma-separated)."
 
 
-@click.group()
+@click.group(cls=Group)
 def events() -> None:
     """The event log: list, follow, replay, dead letters."""
 
@@ -114,10 +116,9 @@ def events_consumers(ctx) -> None:
     if not found:
         click.echo("no consumers")
         return
-    click.echo(f"{'CONSUMER':<24} {'POSITION':>9} {'PENDING':>8} {'DEAD':>5}  HELD BY")
-    for c in found:
-        click.echo(f"{c.name:<24} {c.position:>9} {c.pending:>8} {c.dead_letters:>5}  "
-                   f"{c.owner or '-'}")
+    echo_table(["CONSUMER", "POSITION", "PENDING", "DEAD", "HELD BY"],
+               [[c.name, c.position, c.pending, c.dead_letters, c.owner or "-"] for c in found],
+               right=(1, 2, 3), keep=(0,))
 
 
 @events.command("dead")
@@ -140,10 +141,10 @@ def events_dead(ctx, consumer: str | None, include_resolved: bool) -> None:
     if not found:
         click.echo("no dead letters")
         return
-    for d in found:
-        error = d.error.splitlines()[0][:100] if d.error else ""
-        click.echo(f"#{d.id:<5} {d.status:<9} {d.consumer:<20} event #{d.event_id:<7} "
-                   f"{d.event_type:<14} attempts={d.attempts}  {error}")
+    echo_table(["ID", "STATUS", "CONSUMER", "EVENT", "TYPE", "ATTEMPTS", "ERROR"],
+               [[f"#{d.id}", d.status, d.consumer, f"#{d.event_id}", d.event_type, d.attempts,
+                 d.error.splitlines()[0] if d.error else ""] for d in found],
+               right=(5,), keep=(0, 1, 2, 3, 4, 5))  # the error is cut
 
 
 @events.command("retry")

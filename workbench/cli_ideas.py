@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from .cli_common import WORDS, _fail, handle_errors, open_workbench
+from .cli_common import WORDS, Group, _fail, echo_table, handle_errors, open_workbench
 
 
-@click.group()
+@click.group(cls=Group)
 def idea() -> None:
     """Capture ideas and see their specs and tasks."""
 
@@ -75,9 +75,9 @@ def idea_list(ctx, project: str | None) -> None:
     if frame.empty:
         click.echo("no ideas yet; add one with `workbench idea add TITLE -p PROJECT`")
         return
-    click.echo(f"{'ID':>4}  {'PROJECT':<16} {'STATUS':<10} {'TASKS':>5}  TITLE")
-    for row in frame.itertuples():
-        click.echo(f"{row.id:>4}  {row.project:<16} {row.status:<10} {row.tasks:>5}  {row.title}")
+    echo_table(["ID", "PROJECT", "STATUS", "TASKS", "TITLE"],
+               [[row.id, row.project, row.status, row.tasks, row.title]
+                for row in frame.itertuples()], right=(0, 3), keep=(0, 1, 2, 3))
 
 
 @idea.command("show")
@@ -124,19 +124,24 @@ def _print_tasks(tasks) -> None:
     if not tasks:
         click.echo("no tasks yet")
         return
-    click.echo(f"{'ID':>4}  {'STATUS':<10} {'HOURS':>5}  {'AFTER':<10} TITLE")
-    for t in tasks:
-        after = ",".join(map(str, t.depends_on)) or "-"
-        click.echo(f"{t.id:>4}  {t.status:<10} {t.estimate_hours or 0:>5.1f}  {after:<10} {t.title}")
+    from .text_tables import clip, table_lines
+
+    header, *rows = table_lines(
+        ["ID", "STATUS", "HOURS", "AFTER", "TITLE"],
+        [[t.id, t.status, f"{t.estimate_hours or 0:.1f}", ",".join(map(str, t.depends_on)) or "-",
+          t.title] for t in tasks], right=(0, 2), keep=(0, 1, 2, 3))
+    click.echo(header)
+    for t, row in zip(tasks, rows):
+        click.echo(row)
         if t.touched:
-            click.echo(f"{'':>6}touches: {', '.join(t.touched[:5])}")
+            click.echo(clip(f"{'':>6}touches: {', '.join(t.touched[:5])}"))
         if t.impacted:
             files = t.impacted_files
-            click.echo(f"{'':>6}impact:  {'at least ' if t.impact_capped else ''}"
-                       f"{len(files)} other file(s)"
-                       + (f" ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''})"
-                          if files else "")
-                       + f"; nearest: {', '.join(t.impacted[:3])}")
+            click.echo(clip(f"{'':>6}impact:  {'at least ' if t.impact_capped else ''}"
+                            f"{len(files)} other file(s)"
+                            + (f" ({', '.join(files[:3])}{', ...' if len(files) > 3 else ''})"
+                               if files else "")
+                            + f"; nearest: {', '.join(t.impacted[:3])}"))
 
 
 @click.command("tasks")

@@ -10,25 +10,30 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli_common import open_workbench, handle_errors
+from .cli_common import Group, echo_table, handle_errors, open_workbench
 from .domain import DEPENDENCY_KINDS, EXPORT_FORMATS, IMPORT_CONTEXTS, EdgeKind
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)") -> None:
-    """Print ``frame`` as a table, a missing value as an empty cell; ``empty`` when it has no rows."""
-    import pandas as pd
+#: Columns that name a row: a table fitted to the terminal never cuts them.
+ID_COLUMNS = ("id", "node", "a", "b", "src", "dst", "project", "snapshot", "commit", "contract")
 
+
+def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)", *,
+          keep: tuple[str, ...] | None = None) -> None:
+    """Print ``frame`` as a table fitted to the terminal (:mod:`~workbench.text_tables`), a
+    missing value as an empty cell; ``empty`` when it has no rows. ``keep``: the columns never
+    cut [the first one and those of :data:`ID_COLUMNS`]."""
     from .text_tables import table_text
 
     if frame is None or frame.empty:
         click.echo(empty)
         return
-    with pd.option_context("display.max_rows", None, "display.max_columns", 20, "display.width", 200,
-                           "display.max_colwidth", 80):
-        click.echo(table_text(frame))
+    if keep is None:
+        keep = tuple(str(c) for c in frame.columns[:1]) + ID_COLUMNS
+    click.echo(table_text(frame, keep=keep))
 
 
 def _kinds(value: str | None) -> list[str] | None:
@@ -76,7 +81,7 @@ project_option = click.option("--project", "-p", "project_name", required=True,
 ref_option = click.option("--ref", help="Query the snapshot of this mapped branch, tag or commit.")
 
 
-@click.group()
+@click.group(cls=Group)
 def query() -> None:
     """Named queries on a project's map (related, impact, path, cycles, ...)."""
 
@@ -113,7 +118,7 @@ def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
         node, kinds=_kinds(kinds), exclude_contexts=_contexts(exclude, runtime))
     if not frame.empty:
         frame = frame.assign(path=frame["path"].map(lambda p: " <- ".join(p)))
-    _show(frame, "nothing depends on it")
+    _show(frame, "nothing depends on it", keep=("node",))  # the path is cut, never the node
 
 
 @query.command("path")
@@ -123,15 +128,21 @@ def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
 @ref_option
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many chains at most.")
+@click.option("--kinds", default=EdgeKind.IMPORTS.value, show_default=True,
+              help="Edge kinds to follow, comma separated: imports join modules, calls "
+                   "functions and classes.")
 @import_context_options
 @click.pass_context
 @handle_errors
-def q_path(ctx, source, target, project_name, ref, limit, exclude, runtime):
-    """Import chains from SOURCE to TARGET, shortest first."""
+def q_path(ctx, source, target, project_name, ref, limit, kinds, exclude, runtime):
+    """Chains from SOURCE to TARGET, shortest first: module imports, or the edge kinds of
+    --kinds (calls between functions)."""
+    followed = _kinds(kinds)
     chains = _snapshot(ctx, project_name, ref).paths(
-        source, target, limit=limit, exclude_contexts=_contexts(exclude, runtime))
+        source, target, kinds=followed, limit=limit, exclude_contexts=_contexts(exclude, runtime))
     if not chains:
-        click.echo("no import path")
+        click.echo("no import path" if followed == [EdgeKind.IMPORTS.value]
+                   else f"no path over {','.join(followed)} edges")
     for chain in chains:
         click.echo(" -> ".join(chain))
 
@@ -150,12 +161,10 @@ def q_cycles(ctx, project_name, ref, exclude, runtime):
         click.echo("no import cycles")
         return
     # a cycle comes back to its start once: [a, b, a] reads a -> b -> a; never cut short
-    cycles = [" -> ".join(c) for c in frame["cycle"]]
-    lines = [", ".join("?" if x is None else str(x) for x in ls) for ls in frame["lines"]]
-    width = max(len("cycle"), *map(len, cycles))
-    click.echo(f"modules  {'cycle'.ljust(width)}  lines")
-    for size, cycle, at in zip(frame["size"], cycles, lines):
-        click.echo(f"{size:>7}  {cycle.ljust(width)}  {at}")
+    echo_table(["modules", "cycle", "lines"],
+               [[size, " -> ".join(cycle), ", ".join("?" if x is None else str(x) for x in at)]
+                for size, cycle, at in zip(frame["size"], frame["cycle"], frame["lines"])],
+               right=(0,), keep=(0, 1))
     if any(size != len(c) - 1 for size, c in zip(frame["size"], frame["cycle"])):
         click.echo("(modules: all that import each other, directly or not; "
                    "cycle: one shortest cycle among them)")
@@ -214,7 +223,11 @@ def q_problems(ctx, project_name, ref):
 @click.pass_context
 @handle_errors
 def q_coupling(ctx, project_name, ref, hidden):
-    """Files that change together (co-change), optionally only the hidden pairs."""
+    """Files that change together (co-change), optionally only the hidden pairs.
+
+    A pair is listed when the two files changed together in at least 5 commits, their mean
+    revisions are at least 5 and the degree of coupling at least 0.3; commits of more than 30
+    files are left out."""
     snap = _snapshot(ctx, project_name, ref)
     _show(snap.hidden_coupling() if hidden else snap.co_changes(), "no coupled files")
 

@@ -98,11 +98,13 @@ def search_cmd(ctx, query: str, project: str, kinds: tuple[str, ...], k: int,
     if hits.empty:
         click.echo("no hits", err=True)
         return
-    for row in hits.itertuples(index=False):
+    from .text_tables import clip
+
+    for row in hits.itertuples(index=False):  # the preview is cut to the terminal's width
         what = row.node_kind if isinstance(row.node_kind, str) else row.kind
         name = row.node if isinstance(row.node, str) else ""
-        click.echo(f"{_location(row)}  {row.score:.4f}  {what}  {name}  {row.preview}".replace(
-            "    ", "  "))
+        click.echo(clip(f"{_location(row)}  {row.score:.4f}  {what}  {name}  {row.preview}"
+                        .replace("    ", "  ")))
 
 
 @click.command("index")

@@ -323,6 +323,23 @@ def resolve_data_dir(path: str | Path, *, cwd: str | Path | None = None) -> Path
     return (checkout_root(base) or base) / path
 
 
+def data_dir_origin(config: Config, *, given: bool) -> str:
+    """How the user named ``config.data_dir``, as the errors about that directory say it
+    first: the variable that gave it (``WORKBENCH_DATA_DIR='/x'``), else the option or argument
+    when ``given`` (``--data-dir /x`` on the command line, ``data_dir='/x'`` in Python), else
+    the default, with the ways to choose another."""
+    from .faces import hint
+
+    path = str(config.data_dir)
+    var = config.from_variables.get("data_dir")
+    if var is not None:
+        return f"{var}={path!r}"
+    if given:
+        return hint(f"--data-dir {path}", f"data_dir={path!r}")
+    return (f"the default data directory {path} ("
+            + hint("--data-dir", "Workbench(data_dir)") + " or WORKBENCH_DATA_DIR choose another)")
+
+
 def _named(error: WorkbenchError, setting: str, var: str, value: Any) -> WorkbenchError:
     """``error`` about ``setting``, told of the environment variable ``var`` that gave its
     value: ``workers must be ...`` becomes ``WORKBENCH_WORKERS must be ...``; a message that

@@ -107,6 +107,23 @@ def external_name(node_id: str) -> str:
 #: Node kinds that stand for a whole source file.
 FILE_KINDS = frozenset({NodeKind.PACKAGE.value, NodeKind.MODULE.value, NodeKind.FILE.value})
 
+_CODE_KINDS = frozenset({NodeKind.CLASS.value, NodeKind.FUNCTION.value})
+
+#: The node kinds each edge kind joins, as (the kinds its edges leave, the kinds they reach):
+#: imports go from file to file, calls from a file, class or function (module-level code, class
+#: bodies) to a class or function, and so on. A query that follows only some edge kinds handles
+#: only nodes of these kinds at its ends (a function has no import path); ``contains`` joins
+#: every kind and is not listed.
+EDGE_ENDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    EdgeKind.IMPORTS.value: (FILE_KINDS, FILE_KINDS),
+    EdgeKind.DEPENDS_ON.value: (FILE_KINDS, frozenset({NodeKind.EXTERNAL.value})),
+    EdgeKind.CALLS.value: (FILE_KINDS | _CODE_KINDS, _CODE_KINDS),
+    EdgeKind.INHERITS.value: (frozenset({NodeKind.CLASS.value}),
+                              frozenset({NodeKind.CLASS.value})),
+    EdgeKind.TESTS.value: (FILE_KINDS, FILE_KINDS),
+    EdgeKind.CO_CHANGES.value: (FILE_KINDS, FILE_KINDS),
+}
+
 #: The formats ``Snapshot.export`` writes (``workbench export --format``).
 EXPORT_FORMATS = ("graphml", "gexf", "json", "dot", "parquet")
 

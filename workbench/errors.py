@@ -9,6 +9,8 @@
      │    ├── ProjectExists
      │    └── ProjectNotFound
      ├── TransientError           marker: worth retrying (network trouble, lock timeouts)
+     ├── MissingInput             marker: a file or notebook given as input is not there (the
+     │                            command line's exit 2, as for a usage error)
      ├── SourceError              a repository location or ref that is refused or unusable
      │    ├── UnsafeSource        refused before git runs (ext::, option-like, credentials ...)
      │    ├── InvalidRef          not a plain ref name / commit
@@ -34,6 +36,8 @@
      ├── GraphQueryError         a map query failed (workbench.graph.errors)
      │    ├── NodeNotFound
      │    ├── AmbiguousNode
+     │    ├── NodeKindNotHandled  a node the query's edge kinds never reach (an import path
+     │    │                       between functions); names its module and the kinds to follow
      │    ├── ContractError       a contract definition is malformed (workbench.contracts.errors)
      │    │    ├── ContractConfigError  unknown type or option, bad value (names the closest)
      │    │    ├── NoSuchModule     a module, layer or pattern matches nothing (closest names)
@@ -85,7 +89,7 @@
      │    └── BuildError          the build agent could not hand a task to Goose
      │         └── BuildDisabled  the build agent is off, or refused for the project
      └── BatchError              batch runs and schedules (workbench.batch)
-          ├── NotebookNotFound    no notebook at that path or name
+          ├── NotebookNotFound    no notebook at that path or name (also a MissingInput)
           ├── InvalidNotebook     a file given as a notebook that is no Jupyter notebook
           ├── InvalidParameters   a parameter name that is not an identifier, a value not JSON
           │    └── UnknownParameter  a name the notebook's parameters cell does not declare
@@ -149,6 +153,12 @@ class ProjectNotFound(ProjectError):
 
 class TransientError(WorkbenchError):
     """Marker for errors that may go away on their own; jobs retry them with backoff."""
+
+
+class MissingInput(WorkbenchError):
+    """Marker for a file or notebook named as input that is not there (or is not that kind of
+    file). The command line treats it as it treats a missing argument: a usage error, exit 2,
+    naming the help to read. Its fields name what was given (``notebook``, ``path``)."""
 
 
 class SourceError(WorkbenchError):
@@ -262,7 +272,7 @@ class BatchError(WorkbenchError):
     """A batch run or schedule cannot be used as asked."""
 
 
-class NotebookNotFound(BatchError):
+class NotebookNotFound(BatchError, MissingInput):
     """No notebook at the given path, nor under ``notebooks/`` by that name."""
 
 

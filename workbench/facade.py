@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from .batch.runs import recover_runs
-from .config import UNSET, Config
+from .config import UNSET, Config, data_dir_origin
 from .domain import JobInfo, Project
 from .errors import (ConfigError, ProjectNotFound, SnapshotNotFound, UnsafeSource,
                      WorkbenchError)
@@ -81,7 +81,9 @@ class Workbench:
                 raise
             raise named from exc  # WORKBENCH_EXECUTOR's value: the error says so
         self.store = Store(self.config.database_path, lock_timeout=self.config.lock_timeout,
-                           idle_release=self.config.idle_release)
+                           idle_release=self.config.idle_release,
+                           origin=data_dir_origin(self.config, given=data_dir is not None
+                                                  or config is not None))
         self.clones = Clones(self.config.clones_dir, timeout=self.config.git_timeout,
                              memory=self.config.git_memory)
         cfg = self.config
@@ -199,8 +201,11 @@ class Workbench:
                     and "/" not in target and "\\" not in target \
                     and not target.startswith((".", "~")):
                 # a bare word: more likely a project name mistyped than a directory
+                from .suggest import did_you_mean
+
+                close = did_you_mean(target, (p.name for p in self.store.projects.list()))
                 raise ProjectNotFound(
-                    f"no project named {target!r} and no repository at that path; "
+                    f"no project named {target!r} and no repository at that path.{close} "
                     "`workbench project list` shows the projects (or give a URL or path)",
                     project=target,
                 ) from err

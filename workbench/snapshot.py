@@ -391,7 +391,10 @@ class Snapshot:
 
     def related(self, node: str, *, depth: int = 1, kinds: Iterable[str] | None = None,
                 direction: str = "both") -> pd.DataFrame:
-        """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction."""
+        """Neighbourhood of ``node`` to ``depth`` hops: node, kind, distance, via, parent, direction.
+
+        ``kinds`` that never join a node of ``node``'s kind (inheritance and a module) raise
+        :class:`~workbench.graph.errors.NodeKindNotHandled`, saying what to ask instead."""
         return self.index.related(node, depth=depth, kinds=kinds, direction=direction)
 
     def impact(self, node: str, *, kinds: Iterable[str] = DEPENDENCY_KINDS,
@@ -403,6 +406,8 @@ class Snapshot:
         itself (a module's importers). ``exclude_contexts`` (names of :class:`~workbench.domain.ImportContext`) leaves out
         import edges whose statements all stand there: ``("type_checking",)`` follows only
         imports that run, ``("type_checking", "deferred")`` only those that run on import.
+        ``kinds`` that reach neither ``node`` nor anything it contains (imports alone and a
+        function) raise :class:`~workbench.graph.errors.NodeKindNotHandled`.
         """
         return self.index.impact(node, kinds=tuple(kinds), exclude_contexts=exclude_contexts,
                                  contained=contained)
@@ -410,7 +415,12 @@ class Snapshot:
     def paths(self, source: str, target: str, *, kinds: Iterable[str] = ("imports",),
               limit: int = 10, exclude_contexts: Iterable[str] = ()) -> list[list[str]]:
         """Import chains from ``source`` to ``target``, shortest first (``exclude_contexts``
-        as for :meth:`impact`)."""
+        as for :meth:`impact`); ``kinds=["calls"]``: call chains between functions.
+
+        Imports join modules (packages, files): a ``source`` or ``target`` no edge of
+        ``kinds`` can leave or reach (an import path between two functions) raises
+        :class:`~workbench.graph.errors.NodeKindNotHandled`, naming the modules that hold them
+        and the edge kinds that do join them, instead of answering "no path"."""
         return self.index.paths(source, target, kinds=tuple(kinds), limit=limit,
                                 exclude_contexts=exclude_contexts)
 
@@ -457,7 +467,14 @@ class Snapshot:
         return m[cols].head(n).reset_index(drop=True).astype({"lines": "Int64"})
 
     def co_changes(self) -> pd.DataFrame:
-        """Pairs of files that changed together (a, b, shared commits, degree of coupling)."""
+        """Pairs of files that changed together (a, b, shared commits, degree of coupling),
+        most shared commits first.
+
+        Commits of more than 30 files are left out (mass reformatting, vendoring); of the
+        rest, a pair is listed when the two files changed together in at least 5 commits, the
+        mean of their revisions (the commits that changed each) is at least 5, and the degree
+        (shared / mean revisions) is at least 0.3 (code-maat's ``coupling`` analysis;
+        :data:`~workbench.history.metrics.COUPLING_MIN_SHARED` and its neighbours)."""
         import pandas as pd
 
         rows = self._store.db.query(
@@ -467,7 +484,8 @@ class Snapshot:
             ["shared", "a", "b"], ascending=[False, True, True], ignore_index=True)
 
     def hidden_coupling(self) -> pd.DataFrame:
-        """Co-changing files with no import path between them, in either direction."""
+        """Co-changing files (:meth:`co_changes`, with its thresholds) with no import path
+        between them, in either direction."""
         return self.index.hidden_coupling(self.co_changes())
 
     def check(self, contracts: "str | Path | _contracts.ContractSet | Iterable[_contracts.Contract]",

@@ -28,7 +28,7 @@ def test_the_pipeline_from_the_cli(tmp_path, shop_repo):
                      shown.stdout)
     tasks = invoke_cli("tasks", "-p", "shop", data_dir=data)
     assert tasks.returncode == 0 and "touches: shop.payments:PaymentGateway.refund" in tasks.stdout
-    assert tasks.stdout.startswith("  ID  STATUS"), tasks.stdout
+    assert tasks.stdout.startswith("ID  STATUS"), tasks.stdout
 
     add_branch(shop_repo, "partial-refunds", {"shop/payments.py": PARTIAL_REFUND}, "partial")
     review = invoke_cli("review", "-p", "shop", "--head", "partial-refunds", data_dir=data)

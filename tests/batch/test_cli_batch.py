@@ -66,7 +66,6 @@ def test_what_the_kernel_process_writes_to_stderr_stays_off_the_commands(tmp_pat
 
 @pytest.mark.parametrize("args, message", [
     (["batch", "run", "{nb}", "-p", "bad-name", "1"], "parameter name 'bad-name' is not a Python identifier"),
-    (["batch", "run", "nowhere.ipynb"], "no notebook at nowhere.ipynb"),
     (["batch", "run", "system_map_report", "-p", "projct", "shop"],
      "notebook system_map_report.ipynb has no parameter 'projct' (did you mean 'project'?); "
      "it accepts project, ref, data_dir"),
@@ -83,6 +82,28 @@ def test_user_errors_are_one_clear_line(tmp_path, tiny, args, message):
     _one_error_line(out, message)
     assert run_cli("batch", "list", data_dir=data).stdout.startswith("no runs yet")
     assert not (data / "runs").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["batch", "run", "nowhere.ipynb"], "no notebook at nowhere.ipynb"),
+    (["batch", "run", "nowhere"], "no notebook at nowhere"),
+    (["schedule", "add", "n", "nowhere", "--cron", "0 3 * * *"], "no notebook at nowhere"),
+    (["batch", "run", "{txt}"], "is not a notebook (.ipynb)"),
+])
+def test_a_notebook_that_is_not_there_is_a_usage_error(tmp_path, args, message):
+    """As the README's exit codes say: a file given as input that is not there is exit 2,
+    like a missing argument, and the line names the help to read."""
+    data = tmp_path / "data"
+    (tmp_path / "notes.txt").write_text("{}")
+    out = run_cli(*[a.replace("{txt}", str(tmp_path / "notes.txt")) for a in args], data_dir=data)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    lines = out.stderr.strip().splitlines()
+    command = " ".join(["workbench", *args[:2]])
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], out.stderr
+    assert lines[0].endswith(f"(see {command} --help)"), out.stderr
+    assert run_cli("batch", "list", data_dir=data).stdout.startswith("no runs yet")
+    assert "no schedules yet" in run_cli("schedule", "list", data_dir=data).stdout
 
 
 def test_a_shipped_notebook_runs_with_its_declared_parameters_and_no_warning(tmp_path,

@@ -7,7 +7,7 @@ from conftest import make_graph, sample_edges, sample_nodes
 
 from workbench.graph import index as index_module
 from workbench.graph import queries as q
-from workbench.graph.errors import NodeNotFound
+from workbench.graph.errors import NodeKindNotHandled, NodeNotFound
 from workbench.graph.index import GraphIndex
 
 
@@ -346,7 +346,9 @@ def test_paths_ties_in_id_order_then_longer_paths():
     )
     assert q.paths(g, "a", "d") == [["a", "b", "d"], ["a", "c", "d"], ["a", "b", "e", "d"]]
     assert q.paths(g, "a", "d", limit=2) == [["a", "b", "d"], ["a", "c", "d"]]
-    assert q.paths(g, "a", "d", kinds=["calls"]) == []
+    # calls never reach a module: refused with what to follow instead, not an empty answer
+    with pytest.raises(NodeKindNotHandled, match=r"d is a module\. Follow imports edges instead"):
+        q.paths(g, "a", "d", kinds=["calls"])
 
 
 def test_a_node_is_found_as_python_spells_it_and_a_path_with_dot_slash(sample):

@@ -34,6 +34,14 @@ class AmbiguousNode(GraphQueryError, LookupError):
                          name=name, candidates=tuple(candidates))
 
 
+class NodeKindNotHandled(GraphQueryError, ValueError):
+    """A query asked about a node its edge kinds never reach: an import path between two
+    functions, the impact over imports of a method. ``node`` and ``kind`` name it,
+    ``edge_kinds`` what the query follows, ``holder`` the nearest node holding it that the
+    query handles (its module, when there is one) and ``instead`` the edge kinds that do join
+    nodes of its kind. The message says all of it."""
+
+
 class ContractError(GraphQueryError, ValueError):
     """A contract definition (in code or TOML) is malformed."""
 

@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from workbench.domain import DEPENDENCY_KINDS, FILE_KINDS, EdgeKind, NodeKind
-from workbench.graph import views
+from workbench.graph import node_kinds, views
 from workbench.graph._cache import PerGraphCache
 from workbench.graph._gc import collector_paused
 from workbench.graph._traverse import IN, OUT, Adjacency, Reached, bfs, shortest_cycle
@@ -273,9 +273,11 @@ class GraphIndex:
         Columns: ``node``, ``kind`` (node kind), ``distance`` (hops), ``via`` (edge kind of
         the hop that first reached it), ``parent`` (the node it was reached from) and
         ``direction`` (``"out"`` if ``parent -> node``, ``"in"`` if ``node -> parent``).
-        Sorted by distance, then id.
+        Sorted by distance, then id. ``kinds`` that never join a node of ``node``'s kind (in
+        ``direction``) raise :class:`~workbench.graph.errors.NodeKindNotHandled`.
         """
         start = self.pos[self.resolve(node)]
+        node_kinds.check_related(self, start, None if kinds is None else _listed(kinds), direction)
         reached = bfs(self._adjacencies(direction), np.array([start]), self.kind_mask(kinds), max_depth=depth)
         hits = self._hits(reached)
         frame = self._frame(reached, hits)
@@ -303,12 +305,15 @@ class GraphIndex:
         ``node``, ``kind``, ``distance`` (edges to the nearest dependency target) and ``path``
         (one shortest chain ``(node, ..., target)`` following the dependency edges). Sorted by
         distance, then id. The target and what it contains are not listed. Import edges whose
-        statements all stand in ``exclude_contexts`` are not followed.
+        statements all stand in ``exclude_contexts`` are not followed. ``kinds`` that reach
+        neither ``node`` nor anything it contains (imports and a function) raise
+        :class:`~workbench.graph.errors.NodeKindNotHandled`.
         """
         if exclude_contexts:
             return self.excluding(exclude_contexts).impact(node, kinds=kinds, contained=contained)
         start = self.pos[self.resolve(node)]
         seeds = self._descendants(start) if contained else np.array([start])
+        node_kinds.check_impact(self, start, seeds, _listed(kinds))
         reached = bfs([(self.into, IN)], seeds, self.kind_mask(kinds))
         hits = self._hits(reached)
         frame = self._frame(reached, hits)
@@ -331,11 +336,15 @@ class GraphIndex:
         when there are fewer than ``limit`` of them are longer paths looked for, with Yen's
         algorithm (networkx ``shortest_simple_paths``) on the subgraph of nodes that are both
         reachable from ``a`` and reach ``b`` -- no other node can lie on such a path. Import
-        edges whose statements all stand in ``exclude_contexts`` are not followed.
+        edges whose statements all stand in ``exclude_contexts`` are not followed. An ``a``
+        that no edge of ``kinds`` leaves, or a ``b`` none reaches (an import path between two
+        functions), raises :class:`~workbench.graph.errors.NodeKindNotHandled`, which names
+        the modules holding them and the kinds that do join them.
         """
         if exclude_contexts:
             return self.excluding(exclude_contexts).paths(a, b, kinds=kinds, limit=limit)
         start, end = self.pos[self.resolve(a)], self.pos[self.resolve(b)]
+        node_kinds.check_paths(self, start, end, _listed(kinds))
         if start == end or limit <= 0:
             return [[self.ids[start]]] if start == end and limit > 0 else []
         mask = self.kind_mask(kinds)
@@ -635,6 +644,11 @@ class GraphIndex:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
+
+
+def _listed(kinds: Iterable[str] | str) -> tuple[str, ...]:
+    """Edge kinds as a tuple of names (one name alone too)."""
+    return (kinds,) if isinstance(kinds, str) else tuple(str(k) for k in kinds)
 
 
 def _edge_table(g: nx.Graph, pos: dict[str, int]) -> tuple[tuple, ...]:

@@ -45,10 +45,14 @@ Definitions
   Without ``sizes`` the size factor is 1, so the hotspot is the normalised commit count.
 
 Change coupling follows code-maat's ``coupling`` analysis: commits touching more than
-``max_changeset_size`` files are dropped first (mass reformatting, vendoring), then for every
-pair of files changed together ``degree = shared / mean(revisions_a, revisions_b)``, where the
-revisions are counted on the commits kept. code-maat prints the degree in percent; here it is
-a fraction in [0, 1].
+``max_changeset_size`` files (30) are dropped first (mass reformatting, vendoring), then for
+every pair of files changed together ``degree = shared / mean(revisions_a, revisions_b)``,
+where the revisions are counted on the commits kept. A pair is kept when the two files changed
+together in at least 5 commits, their mean revisions are at least 5 and the degree is at least
+0.3 (:data:`COUPLING_MIN_SHARED`, :data:`COUPLING_MIN_REVISIONS`,
+:data:`COUPLING_MIN_DEGREE`, as code-maat's defaults ``--min-shared-revs``, ``--min-revs`` and
+``--min-coupling`` 30 %). code-maat prints the degree in percent; here it is a fraction in
+[0, 1].
 """
 
 from __future__ import annotations
@@ -71,6 +75,13 @@ from workbench.membership import contains
 DEFAULT_WINDOWS: tuple[int, ...] = (30, 90, 365)
 #: Change coupling leaves out commits of more files than this (see the module docstring).
 MAX_CHANGESET_SIZE = 30
+#: A pair of files is coupled (a ``co_changes`` edge) when they changed together in at least
+#: this many of the commits kept,
+COUPLING_MIN_SHARED = 5
+#: the mean of their revisions (commits kept that changed each) is at least this many,
+COUPLING_MIN_REVISIONS = 5
+#: and their degree of coupling (shared / mean revisions) is at least this.
+COUPLING_MIN_DEGREE = 0.3
 #: A day in microseconds. Times are compared as integer microseconds since the epoch (UTC):
 #: a window's edge is exact, and no session time zone or daylight-saving shift enters.
 _DAY_US = 86_400_000_000
@@ -306,9 +317,9 @@ def change_coupling(
     file_changes: Any,
     as_of: datetime | pd.Timestamp | None = None,
     *,
-    min_shared: int = 5,
-    min_revisions: int = 5,
-    min_degree: float = 0.3,
+    min_shared: int = COUPLING_MIN_SHARED,
+    min_revisions: int = COUPLING_MIN_REVISIONS,
+    min_degree: float = COUPLING_MIN_DEGREE,
     max_changeset_size: int = MAX_CHANGESET_SIZE,
     order: Sequence[str] | None = None,
     prepared: "PerFileChanges | None" = None,
@@ -316,7 +327,8 @@ def change_coupling(
     """Pairs of files changed in the same commits, as in code-maat's ``coupling`` analysis.
 
     Returns path_a < path_b, shared, revisions_a, revisions_b, degree; kept when ``shared >=
-    min_shared``, ``mean(revisions) >= min_revisions`` and ``degree >= min_degree``. Sorted by
+    min_shared`` (5), ``mean(revisions) >= min_revisions`` (5) and ``degree >= min_degree``
+    (0.3), counted on the commits of at most ``max_changeset_size`` (30) files. Sorted by
     degree, then shared revisions, descending. ``prepared``: as in :func:`file_metrics`
     (boundary markers in it do not count); its ``changes`` need only path and sha (or seq).
     """

@@ -31,9 +31,12 @@ class Store:
     """The workbench's database, upgraded to the newest schema when first opened."""
 
     def __init__(self, path: Path | str, *, lock_timeout: float = 30.0,
-                 idle_release: float = 0.1) -> None:
+                 idle_release: float = 0.1, origin: str | None = None) -> None:
+        """``origin``: how the user named the data directory, said first by the errors about
+        it (:attr:`Database.origin`)."""
         self.db = Database(path, lock_timeout=lock_timeout, idle_release=idle_release,
-                           on_open=self._on_open, on_fold=HealthTable.note_checkpoint)
+                           on_open=self._on_open, on_fold=HealthTable.note_checkpoint,
+                           origin=origin)
         self.projects = ProjectsTable(self.db)
         self.snapshots = SnapshotsTable(self.db)
         self.jobs = JobsTable(self.db)

@@ -54,7 +54,7 @@ from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import duckdb
 
-from ..errors import DatabaseLocked, StoreError
+from ..errors import DatabaseLocked, OutputPathError, StoreError, WorkbenchError, _rebuild
 from ..output_paths import output_dir
 
 T = TypeVar("T")
@@ -543,8 +543,12 @@ class Database:
         extension_dir: Path | str | None = None,
         on_open: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
         on_fold: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        origin: str | None = None,
     ) -> None:
         self.path = Path(path).absolute()
+        #: How the user named the directory of the file (``--data-dir /x``,
+        #: ``WORKBENCH_DATA_DIR='/x'``): the errors about the directory or the file say it first.
+        self.origin = origin
         self.lock_timeout = lock_timeout
         self.idle_release = idle_release
         self.extension_dir = Path(extension_dir) if extension_dir else self.path.parent / "extensions"
@@ -565,8 +569,11 @@ class Database:
     # -- connections -------------------------------------------------------------------------
 
     def _open(self) -> duckdb.DuckDBPyConnection:
-        output_dir(self.path.parent)  # a data directory that cannot be made says which and why
-        output_dir(self.extension_dir)
+        try:  # a data directory that cannot be made says which, why, and who named it
+            output_dir(self.path.parent)
+            output_dir(self.extension_dir)
+        except OutputPathError as exc:
+            raise self._named(exc) from None
         config = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
@@ -618,12 +625,11 @@ class Database:
                             "in the write-ahead log; free space, then run the command again",
                             path=str(self.path), disk_full=True) from exc
                     if not busy:
-                        raise StoreError(
+                        raise self._named(StoreError(
                             f"cannot open database {self.path}: {one_line(exc)}. Check the path "
-                            "and its permissions, or point --data-dir / WORKBENCH_DATA_DIR "
-                            "elsewhere",
+                            "and its permissions, or choose another data directory",
                             path=str(self.path),
-                        ) from exc
+                        )) from exc
                     if time.monotonic() >= deadline:
                         raise DatabaseLocked(
                             f"database {self.path} is held by another process (waited "
@@ -634,6 +640,13 @@ class Database:
                         ) from exc
                     time.sleep(delay * (0.5 + random.random()))
                     delay = min(delay * 2, 0.1)
+
+    def _named(self, error: WorkbenchError) -> WorkbenchError:
+        """``error``, about the data directory or the file, after :attr:`origin`."""
+        if self.origin is None:
+            return error
+        return _rebuild(type(error), f"{self.origin}: {error.message}",
+                        {**error.fields, "origin": self.origin})
 
     def _check_wal_header(self) -> None:
         """Move a WAL whose header is damaged aside, loudly, before DuckDB opens the file.

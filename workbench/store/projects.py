@@ -13,6 +13,8 @@ _COLUMNS = (
     "p.origin"
 )
 _FROM = "FROM projects p LEFT JOIN current_snapshots s ON s.project_id = p.id"
+#: How many registered names an unknown project's error lists.
+KNOWN_LISTED = 20
 
 
 def _project(row: tuple) -> Project:
@@ -54,13 +56,26 @@ class ProjectsTable:
     def get(self, name: str) -> Project:
         rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.name = ?", [name])
         if not rows:
-            known = [p.name for p in self.list()]
-            hint = f" Known projects: {', '.join(known)}." if known else " No project is registered yet."
             raise ProjectNotFound(
-                f"no project named {name!r}.{hint} Add one with `workbench project add NAME URL_OR_PATH`",
+                f"no project named {name!r}.{self.known_hint(name)} Add one with "
+                "`workbench project add NAME URL_OR_PATH`",
                 project=name,
             )
         return _project(rows[0])
+
+    def known_hint(self, name: str) -> str:
+        """What to say of the registered projects when ``name`` is none of them: the closest
+        names first (`` Did you mean 'shop'?``), then the known ones (the first
+        :data:`KNOWN_LISTED`)."""
+        from ..suggest import did_you_mean
+
+        known = [p.name for p in self.list()]
+        if not known:
+            return " No project is registered yet."
+        more = (f" and {len(known) - KNOWN_LISTED} more (`workbench project list`)"
+                if len(known) > KNOWN_LISTED else "")
+        return (f"{did_you_mean(name, known)} Known projects: "
+                f"{', '.join(known[:KNOWN_LISTED])}{more}.")
 
     def get_by_id(self, project_id: int) -> Project:
         rows = self.db.query(f"SELECT {_COLUMNS} {_FROM} WHERE p.id = ?", [project_id])
