@@ -290,6 +290,8 @@ class AskService:
         chat = get_provider(provider_name, self.config)
         if hasattr(chat, "project"):
             chat.project = project  # the goose provider hands this project's map to Goose
+        if getattr(chat, "extracts", False):
+            chat.source = read  # an extracted answer quotes the files' own lines
         minfo = self.model_info(chat, model)
         window = (minfo.context_window if minfo and minfo.context_window else DEFAULT_WINDOW)
         use_tools = bool(tools and chat.takes_tools and (minfo is None or minfo.tools))
@@ -341,8 +343,9 @@ class AskService:
                 tool_calls=[asdict(r) for r in maptools.records], error=str(exc))
             raise
         latency = time.monotonic() - started
-        text, citations = check_citations(reply.text, lambda p: _line_count(read, p))
         extracted = bool(getattr(chat, "extracts", False))
+        text, citations = check_citations(reply.text, lambda p: _line_count(read, p),
+                                          quoted=getattr(chat, "quote_margin", None))
         used_model = reply.model or model
         message_id = self.store.conversations.add_message(
             conv_id, "assistant", text, status=status, provider=provider_name, model=used_model,
