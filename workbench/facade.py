@@ -575,11 +575,13 @@ class Workbench:
         checked citations.
 
         The context (ranked outline, search hits, their graph neighbourhood) is packed into
-        ``budget`` tokens within the model's window; ``on_delta`` receives the text as it
-        streams; ``conversation`` continues one. ``provider``/``model`` default to the project's
+        ``budget`` tokens within the model's window (the extractive provider, which asks no
+        model, packs a fixed 8,192 tokens); ``on_delta`` receives the text as it streams;
+        ``conversation`` continues one. ``provider``/``model`` default to the project's
         default, then configuration, then ``extractive`` (no model). The exchange is stored.
         :class:`~workbench.ai.errors.BudgetTooSmall` refuses a budget under 1, or one too small
-        for any passage that matched when the model takes no tools (it names one that fits).
+        for any passage that matched when the provider takes no tools (it names one that
+        fits), or a question that leaves no room for one (it names the window that applies).
         """
         return self.ai.ask(question, project, conversation=conversation, provider=provider,
                            model=model, budget=budget, on_delta=on_delta)

@@ -311,7 +311,10 @@ class AskService:
         packed = builder.build(question, budget=ctx_budget, window=window,
                                search_for=_follow_up_search(question, history))
         if not use_tools:
-            _require_a_passage(packed.record, budget, max(0, room))
+            _require_a_passage(packed.record, budget, max(0, room), _Room(
+                _window_named(chat, model, minfo, window), count_tokens(question),
+                count_message_tokens(history_msgs) if history_msgs else 0,
+                larger_window=not getattr(chat, "extracts", False)))
         record = _with_search(packed.record, search.used, history_items)
         conv_id = self._conversation(info.id, conversation, question, provider_name, model)
 
@@ -496,9 +499,35 @@ def _budget_for(tokens: int) -> int:
     return need
 
 
-def _require_a_passage(record: ContextRecord, budget: int | None, room: int) -> None:
+@dataclass(frozen=True)
+class _Room:
+    """What bounds a question's context, for the message that says it is too small:
+    ``window`` names the window as it applies to the provider in use (a model's, or the fixed
+    one of the extractive provider, which asks no model), ``question`` and ``history`` are the
+    tokens the question and the earlier turns sent take, ``larger_window`` whether another
+    model could offer more."""
+
+    window: str
+    question: int
+    history: int
+    larger_window: bool
+
+
+def _window_named(chat, model: str | None, info: ModelInfo | None, window: int) -> str:
+    """The window a context was fitted to, named as it applies to the provider ``chat``."""
+    if getattr(chat, "extracts", False):
+        return f"the {chat.name} provider's fixed context of {window} tokens (no model is asked)"
+    who = f"the model {model!r}" if model else f"the {chat.name} provider's model"
+    if info is not None and info.context_window:
+        return f"the {window}-token window of {who}"
+    return f"the {window}-token window assumed for {who} (its server does not report one)"
+
+
+def _require_a_passage(record: ContextRecord, budget: int | None, room: int,
+                       bound: _Room) -> None:
     """:class:`BudgetTooSmall` when passages matched but none fits the context; ``budget`` is
-    the one asked for (None: none), ``room`` what the window leaves for context."""
+    the one asked for (None: none), ``room`` what the window leaves for context, ``bound``
+    what leaves so little (the message names the fix that applies to the provider)."""
     passages = [i for i in record.items if i.kind == "passage"]
     if not passages or any(i.included for i in passages):
         return
@@ -511,11 +540,18 @@ def _require_a_passage(record: ContextRecord, budget: int | None, room: int) -> 
             f"{matched}, but none fits a context budget of {budget} tokens: the best, {where}, "
             f"needs a budget of about {need}; ask again with a budget of {need} or more, or "
             f"without one", budget=budget, needed=need)
+    fixes = []
+    if bound.history and room + bound.history >= need:
+        fixes.append(f"start a new conversation (its earlier turns take {bound.history} tokens)")
+    else:
+        fixes.append(f"shorten the question (it takes about {bound.question} tokens)")
+    if bound.larger_window:
+        fixes.append("use a model with a larger window")
+    took = "the question" + (", earlier turns" if bound.history else "")
     raise BudgetTooSmall(
-        f"{matched}, but none fits the {room} tokens of context the model's window of "
-        f"{record.window} leaves after the question, earlier turns and the answer's share: "
-        f"the best, {where}, needs about {need}; start a new conversation or use a model with "
-        f"a larger window", budget=budget, needed=need)
+        f"{matched}, but none fits the {room} tokens that {bound.window} leaves for context "
+        f"after {took}, the instructions and the answer's share: the best, {where}, needs "
+        f"about {need}; {', or '.join(fixes)}", budget=budget, needed=need)
 
 
 def _frame(question: str, blocks: str) -> str:
