@@ -298,7 +298,7 @@ class AskService:
 
         history = self._history(info.id, conversation)
         reserve = min(self.limits.answer_reserve, window // 4)
-        tool_defs = openai_tools() if use_tools else []
+        tool_defs = openai_tools(snap) if use_tools else []
         fixed = count_message_tokens([{"role": "system", "content": SYSTEM_PROMPT},
                                       {"role": "user", "content": _frame(question, "")}])
         fixed += count_tokens(str(tool_defs)) if tool_defs else 0
