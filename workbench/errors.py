@@ -44,7 +44,9 @@
      │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
      │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)
      │    └── InvalidSearch       an empty query, a bad k, a kind, mode, language or node kind
-     │                            outside its allowed values (the message lists them)
+     │         │                  outside its allowed values (the message lists them)
+     │         └── PathMatchesNothing  a path glob no file of the snapshot matches (gives
+     │                                 one that does)
      ├── JobFailed               a background job ended in failure
      │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
      ├── ExecutorError           where jobs run (workbench.jobs.errors)
