@@ -66,7 +66,8 @@
      │    ├── ModelWithoutTools   the model refused a request carrying tools
      │    ├── GooseFailed         goose ran and failed, or printed no result
      │    ├── BudgetTooSmall      a context budget under 1 token, or too small for any
-     │    │                       passage that matched (names a budget that fits)
+     │    │                       passage that matched (names a budget that fits), or a
+     │    │                       question that leaves no room for one (names the window)
      │    └── ConversationNotFound
      ├── EventError              the event log (workbench.events.errors)
      │    ├── UnknownEventType    nobody registered that event type
