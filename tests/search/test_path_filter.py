@@ -15,13 +15,8 @@ from workbench.search.errors import InvalidSearch, PathMatchesNothing
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory):
-    root = tmp_path_factory.mktemp("paths")
-    bench = Workbench(root / "data")
-    bench.map(str(build_known_repo(root)), name="netkit")
-    bench.index("netkit", wait=True)
-    yield bench
-    bench.close()
+def indexed(known_index):
+    return known_index
 
 
 def _paths(bench, glob: str) -> set[str]:
