@@ -111,3 +111,8 @@ def test_a_question_too_long_for_the_extractive_context_says_what_applies_withou
     assert re.search(r"; shorten the question \(it takes about \d+ tokens\)$", message), message
     assert "model's window" not in message and "larger window" not in message
     assert shop.conversations("shop").empty  # refused before anything is stored
+
+
+def test_the_context_of_an_extracted_answer_speaks_of_no_model(shop):
+    head = shop.ask(QUESTION, "shop").show_context().splitlines()[0]
+    assert head.endswith("tokens budgeted, in a window of 8192") and "model" not in head
