@@ -60,6 +60,7 @@ _EXPORTS = {
     "ModelInfo": "ai.records",
     "SearchError": "search.errors", "IndexMissing": "search.errors",
     "EmbedderUnavailable": "search.errors", "InvalidSearch": "search.errors",
+    "PathMatchesNothing": "search.errors",
     "EventError": "events.errors", "UnknownEventType": "events.errors",
     "InvalidEvent": "events.errors", "ConsumerBusy": "events.errors",
     "DeadLetterNotFound": "events.errors", "EventBackendError": "events.errors",
@@ -129,5 +130,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .server.errors import ServerError
     from .history.errors import HistoryError, MiningCancelled, ShallowSource
     from .jobs import JobHandle, Progress
-    from .search.errors import EmbedderUnavailable, IndexMissing, InvalidSearch, SearchError
+    from .search.errors import (EmbedderUnavailable, IndexMissing, InvalidSearch,
+                                PathMatchesNothing, SearchError)
     from .snapshot import Snapshot, Summary

@@ -21,7 +21,8 @@ from .cli_query import _show as _table
 @click.option("--model", help="The model to ask [the project's default, then OPENAI_MODEL].")
 @click.option("--conversation", type=click.IntRange(min=1), help="Continue this conversation (its id).")
 @click.option("--budget", type=click.IntRange(min=1), metavar="TOKENS",
-              help="Most tokens of context to send [what the model's window leaves].")
+              help="Most tokens of context to send [what the window leaves: the model's, "
+                   "or a fixed 8,192 tokens with the extractive provider].")
 @click.option("--show-context", is_flag=True, help="Print what was sent and why, after the answer.")
 @click.pass_context
 @handle_errors

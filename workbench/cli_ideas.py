@@ -109,7 +109,9 @@ def _show_spec_and_tasks(wb, idea_id: int) -> None:
         click.echo(f"{title}:")
         for item in items:
             click.echo(f"  - {item}")
-    click.echo("code areas:")
+    click.echo("code areas:" if spec.code_areas else
+               "code areas: none; no code was found for this idea (the requirements say what "
+               "to do)")
     for a in spec.code_areas:
         where = f"{a.path}:{a.line_start}" if a.path and a.line_start else (a.path or "")
         click.echo(f"  - {a.node} [{a.kind}] {where}  via {a.found_by}; impact "

@@ -69,8 +69,12 @@ def _check(query: str, kinds: tuple[str, ...], k: int, mode: str, language: str 
               help="Number of hits.")
 @click.option("--lang", "language", help="Only files of this language (python, typescript ..., "
               "any case, or a file extension: py, ts ...).")
-@click.option("--path", "path", metavar="GLOB", help="Only files whose path matches GLOB "
-              "(* also matches /).")
+@click.option("--path", "path", metavar="GLOB", help="Only files whose path matches GLOB, "
+              "read as .gitignore reads it: without a slash it matches at any depth ('*.py', "
+              "'conftest.py'); with one it is anchored at the repository root ('src/attr/*', "
+              "'/setup.py'); '*' stays within a directory, '**' crosses any number "
+              "('**/attr/*', 'src/**/*.py'); a directory matches the files below it "
+              "('src/'). A glob no file matches is refused with one that does.")
 @click.option("--node-kind", help="Only chunks of this node kind: function (methods too), class, "
               "module, package or file.")
 @click.option("--mode", type=click.Choice(_MODES), default="hybrid", show_default=True,
@@ -91,6 +95,7 @@ def search_cmd(ctx, query: str, project: str, kinds: tuple[str, ...], k: int,
     """
     _check(query, kinds, k, mode, language, node_kind, path)
     wb = open_workbench(ctx)
+    wb.check_search_path(project, path, snapshot_id=snapshot_id)  # before any indexing
     _ensure_index(wb, project, snapshot_id, quiet)
     hits = wb.search(query, project, k=k, snapshot_id=snapshot_id, kinds=list(kinds) or None,
                      language=language, path=path, node_kind=node_kind,

@@ -48,7 +48,9 @@
      │    ├── IndexMissing        a snapshot has no search index yet (wb.index builds it)
      │    ├── EmbedderUnavailable the configured embedder cannot run here (names the fix)
      │    └── InvalidSearch       an empty query, a bad k, a kind, mode, language or node kind
-     │                            outside its allowed values (the message lists them)
+     │         │                  outside its allowed values (the message lists them)
+     │         └── PathMatchesNothing  a path glob no file of the snapshot matches (gives
+     │                                 one that does)
      ├── JobFailed               a background job ended in failure
      │    └── JobCancelled        a job stopped at a checkpoint because it was cancelled
      ├── ExecutorError           where jobs run (workbench.jobs.errors)
@@ -68,7 +70,8 @@
      │    ├── ModelWithoutTools   the model refused a request carrying tools
      │    ├── GooseFailed         goose ran and failed, or printed no result
      │    ├── BudgetTooSmall      a context budget under 1 token, or too small for any
-     │    │                       passage that matched (names a budget that fits)
+     │    │                       passage that matched (names a budget that fits), or a
+     │    │                       question that leaves no room for one (names the window)
      │    ├── ConversationNotFound
      │    └── CitationNotFound    no citation at that position of the answer shown
      ├── EventError              the event log (workbench.events.errors)

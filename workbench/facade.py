@@ -580,11 +580,13 @@ class Workbench:
         checked citations.
 
         The context (ranked outline, search hits, their graph neighbourhood) is packed into
-        ``budget`` tokens within the model's window; ``on_delta`` receives the text as it
-        streams; ``conversation`` continues one. ``provider``/``model`` default to the project's
+        ``budget`` tokens within the model's window (the extractive provider, which asks no
+        model, packs a fixed 8,192 tokens); ``on_delta`` receives the text as it streams;
+        ``conversation`` continues one. ``provider``/``model`` default to the project's
         default, then configuration, then ``extractive`` (no model). The exchange is stored.
         :class:`~workbench.ai.errors.BudgetTooSmall` refuses a budget under 1, or one too small
-        for any passage that matched when the model takes no tools (it names one that fits).
+        for any passage that matched when the provider takes no tools (it names one that
+        fits), or a question that leaves no room for one (it names the window that applies).
         """
         return self.ai.ask(question, project, conversation=conversation, provider=provider,
                            model=model, budget=budget, on_delta=on_delta)
@@ -648,7 +650,9 @@ class Workbench:
 
         ``kinds`` limits hits to ``{"code", "docs", "config", "commits"}``; ``language`` (a
         language the map reads, in any case, or its file extension: ``"python"``, ``"py"``,
-        ``"ts"``), ``path`` (a glob whose ``*`` also matches ``/``) and ``node_kind``
+        ``"ts"``), ``path`` (a glob read as ``.gitignore`` reads it: ``"*.py"`` at any depth,
+        ``"src/attr/*"`` from the root, ``"**/attr/*"``; see :mod:`workbench.search.paths`)
+        and ``node_kind``
         (``function``, methods included, ``class``, ``module``, ``package`` or ``file``)
         filter them; tests and vendored code rank lower unless
         ``include_tests``. ``mode`` is ``"hybrid"`` (BM25 and vectors fused by weighted scores,
@@ -659,7 +663,9 @@ class Workbench:
         node_kind, language, commit, title, preview, text, bm25, vector, graph, chunk_id``
         (path, lines and node are null for commits; commit is null for files). Raises
         :class:`~workbench.search.errors.InvalidSearch`, naming the allowed values, for a bad
-        query or filter, before any indexing.
+        query or filter, before any indexing, and its
+        :class:`~workbench.search.errors.PathMatchesNothing` for a ``path`` no file of the
+        snapshot matches (with a glob that does).
         """
         from .search.service import check_filters
 
@@ -668,12 +674,21 @@ class Workbench:
         embedder = self._indexer.embedder()
         with self.store.db.session():  # one connection for the few reads of a search
             snap = self.snapshot(project, snapshot_id=snapshot_id)
+            self._searcher.check_path(snap.info, path)  # before any indexing
             state = self._searcher.index_state(snap.id, embedder)
             if state is None:
                 self.index(project, snapshot_id=snap.id, wait=True)
             return self._searcher.search(snap.info, embedder, query, k=k, kinds=kinds,
                                          language=language, path=path, node_kind=node_kind,
                                          include_tests=include_tests, mode=mode, state=state)
+
+    def check_search_path(self, project: str, path: str | None, *,
+                          snapshot_id: int | None = None) -> None:
+        """Refuse a search ``path`` glob that matches no file of the project's snapshot (the
+        current one unless ``snapshot_id``) with
+        :class:`~workbench.search.errors.PathMatchesNothing`, which gives a glob that does;
+        :meth:`search` checks the same, before any indexing."""
+        self._searcher.check_path(self.snapshot(project, snapshot_id=snapshot_id).info, path)
 
     def _index_work(self, project: Project, params: dict[str, Any]):
         return lambda job: self._indexer.run(job, project, int(params["snapshot_id"]))

@@ -31,7 +31,8 @@ class CodeArea:
     """A part of the map a spec involves: a node, why it was chosen, and what depends on it.
 
     ``found_by`` is ``search`` (hybrid search), ``map`` (names in the map), ``search+map``
-    (both) or ``model``;
+    (both), ``named`` (the idea names it: its path, id, or its name spelled as code) or
+    ``model``;
     ``impact`` holds the first dependents (file-level nodes), ``impact_count`` all of them.
     """
 

@@ -3,7 +3,8 @@
 It serves the read-only tools of :mod:`workbench.ai.tools` (search, related, impact, path,
 source, hotspots, sql) and ``projects``, on each project's current snapshot, so Goose and any
 MCP client can query the map. With ``-p PROJECT`` every tool works on that project; without,
-each tool takes a ``project`` argument. Results are text (data blocks with secrets masked);
+each tool takes a ``project`` argument. Each tool is described as a model's tool loop
+describes it (:data:`workbench.ai.tools.TOOL_SPECS`). Results are text (data blocks with secrets masked);
 a call that fails (a refused query, an unknown node or project) returns its error message
 with ``isError`` set, as the protocol asks.
 
@@ -44,6 +45,7 @@ INSTRUCTIONS = ("Read-only tools over the workbench's system map of a git reposi
 
 def build_server(data_dir: str | Path | None = None, project: str | None = None):
     """An MCP server object whose tools query the workbench at ``data_dir``."""
+    from .ai.tools import description
     from .facade import Workbench
 
     server = _server_class()(name="workbench", instructions=INSTRUCTIONS)
@@ -83,35 +85,32 @@ def build_server(data_dir: str | Path | None = None, project: str | None = None)
         rows = [f"{p.name}\t{p.source}\t{p.status}" for p in wb().projects()]
         return "\n".join(rows) or "no projects"
 
-    @server.tool(description="Search the repository's code, docs and config; ranked "
-                             "path:line ranges with previews.")
+    @server.tool(description=description("search"))
     def search(query: str, k: int = 8, project: str | None = None) -> str:
         return run("search", project, query=query, k=k)
 
-    @server.tool(description="Nodes next to a node of the map (calls, imports, contains, "
-                             "inherits, tests), to a depth of 1-3.")
+    @server.tool(description=description("related"))
     def related(node: str, depth: int = 1, project: str | None = None) -> str:
         return run("related", project, node=node, depth=depth)
 
-    @server.tool(description="Everything that depends on a node, transitively.")
+    @server.tool(description=description("impact"))
     def impact(node: str, project: str | None = None) -> str:
         return run("impact", project, node=node)
 
-    @server.tool(description="Import chains from one module to another, shortest first.")
+    @server.tool(description=description("path"))
     def path(source: str, target: str, project: str | None = None) -> str:
         return run("path", project, source=source, target=target)
 
-    @server.tool(description="Numbered source lines of a file at the mapped commit.")
+    @server.tool(description=description("source"))
     def source(path: str, line_start: int = 1, line_end: int | None = None,
                project: str | None = None) -> str:
         return run("source", project, path=path, line_start=line_start, line_end=line_end)
 
-    @server.tool(description="Files by hotspot score (churn × size) with their authors.")
+    @server.tool(description=description("hotspots"))
     def hotspots(n: int = 10, project: str | None = None) -> str:
         return run("hotspots", project, n=n)
 
-    @server.tool(description="Read-only SQL on the workbench database (nodes, edges, files, "
-                             "snapshots, commits, file_changes); at most 40 rows shown.")
+    @server.tool(description=description("sql"))
     def sql(query: str, project: str | None = None) -> str:
         return run("sql", project, query=query)
 

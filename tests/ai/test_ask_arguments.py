@@ -98,3 +98,21 @@ def test_a_model_asked_of_the_extractive_provider_is_refused_not_ignored(shop):
         shop.ask(QUESTION, "shop", model="gpt-9")
     assert len(shop.conversations("shop")) == before  # nothing was stored
     assert shop.ask(QUESTION, "shop", provider="extractive").extracted
+
+
+LONG_QUESTION = " ".join(["where is money formatted with two decimals?"] * 1500)
+
+
+def test_a_question_too_long_for_the_extractive_context_says_what_applies_without_a_model(shop):
+    with pytest.raises(BudgetTooSmall) as caught:
+        shop.ask(LONG_QUESTION, "shop")
+    message = str(caught.value)
+    assert "the extractive provider's fixed context of 8192 tokens (no model is asked)" in message
+    assert re.search(r"; shorten the question \(it takes about \d+ tokens\)$", message), message
+    assert "model's window" not in message and "larger window" not in message
+    assert shop.conversations("shop").empty  # refused before anything is stored
+
+
+def test_the_context_of_an_extracted_answer_speaks_of_no_model(shop):
+    head = shop.ask(QUESTION, "shop").show_context().splitlines()[0]
+    assert head.endswith("tokens budgeted, in a window of 8192") and "model" not in head

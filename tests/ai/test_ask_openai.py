@@ -106,6 +106,18 @@ def test_a_budget_too_small_for_any_passage_stops_only_a_model_without_tools(ask
     assert not [i for i in answer.context.included if i.kind == "passage"]
 
 
+def test_a_question_too_long_for_a_models_window_names_that_model(asked, openai_server):
+    from tests.ai.test_ask_arguments import LONG_QUESTION
+
+    with pytest.raises(BudgetTooSmall) as caught:
+        asked.ask(LONG_QUESTION, "shop", model="tiny-notools")
+    message = str(caught.value)
+    assert "the 4096-token window of the model 'tiny-notools'" in message, message
+    assert message.endswith(", or use a model with a larger window")
+    assert "shorten the question" in message and "extractive" not in message
+    assert openai_server.chat_requests() == []
+
+
 def test_a_model_that_refuses_tools_is_asked_again_without(asked, openai_server):
     from workbench.ai.records import ModelInfo
 

@@ -114,3 +114,9 @@ def test_a_range_is_written_one_way_everywhere():
     assert item.location == "app/x.py:9"
     assert [(p, s, e) for p, s, e, *_ in find_citations("see app/x.py:9 and app/x.py:3-5")] == [
         ("app/x.py", 9, 9), ("app/x.py", 3, 5)]
+
+
+def test_a_data_block_keeps_doctest_prompts_as_written():
+    block = data_block(">>> add(1, 2)\n3\nx = 8 >> 1\n", source="src/a.py:1-3")
+    assert "\n>>> add(1, 2)\n3\nx = 8 >> 1\n" in block
+    assert block.count(">>>") == 3  # the prompt, the head's end and the close's end

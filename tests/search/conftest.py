@@ -119,6 +119,20 @@ def build_known_repo(root: Path) -> Path:
     return repo
 
 
+@pytest.fixture(scope="module")
+def known_index(tmp_path_factory):
+    """The known repository mapped and indexed as project ``netkit`` once per test module,
+    for a module's read-only searches."""
+    from workbench import Workbench
+
+    root = tmp_path_factory.mktemp("search")
+    bench = Workbench(root / "data")
+    bench.map(str(build_known_repo(root)), name="netkit")
+    bench.index("netkit", wait=True)
+    yield bench
+    bench.close()
+
+
 @pytest.fixture
 def indexed(wb, known_repo):
     """The known repository mapped and indexed as project ``netkit``."""

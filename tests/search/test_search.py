@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.search.conftest import build_known_repo
 from workbench import Workbench
 from workbench.config import Config
 from workbench.search.errors import EmbedderUnavailable, InvalidSearch
@@ -12,14 +11,9 @@ from workbench.search.service import COLUMNS
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory):
+def indexed(known_index):
     """The known repository mapped and indexed once for this module's read-only searches."""
-    root = tmp_path_factory.mktemp("search")
-    bench = Workbench(root / "data")
-    bench.map(str(build_known_repo(root)), name="netkit")
-    bench.index("netkit", wait=True)
-    yield bench
-    bench.close()
+    return known_index
 
 
 def _top(frame, n=3):

@@ -9,7 +9,8 @@ Rules: the *problem* is the title and the first sentence of the text; sentences 
 should happen are *goals*, sentences with must/never/always are *requirements*, and every
 code area adds a requirement (change it, keep its dependents working) and an acceptance
 criterion (its tests pass, or new tests cover it), plus no new import cycle or contract
-violation.
+violation. An idea the map holds no evidence of (:mod:`.areas`) gets no code areas: its spec
+says no code was found for it and asks for the code to be named.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from ..domain import CodeArea, Idea, SpecDraft
 from ..snapshot import Snapshot
-from .areas import area_with_impact, covering_tests, find_code_areas
+from .areas import area_with_impact, covering_tests, find_code_areas, how_to_name_code
 from .structured import ask_json
 
 _GOAL = re.compile(r"\b(should|want|wants|so that|allow|allows|let|lets|support|able to|goal|"
@@ -46,6 +47,11 @@ SPEC_SCHEMA: dict[str, Any] = {
                            "reason": {"type": "string", "maxLength": 400}}}},
     },
 }
+
+
+#: How a rule-based spec begins the requirement it has instead of code areas.
+NO_CODE_FOUND = ("No code was found for this idea: nothing in the map is named in it or holds "
+                 "enough of its words (see workbench.agents.areas)")
 
 
 def is_rule_based(provider) -> bool:
@@ -103,8 +109,7 @@ def _rule_spec(idea: Idea, snap: Snapshot, areas: list[CodeArea]) -> SpecDraft:
         else:
             acceptance.append(f"New tests cover the change to {area.node}.")
     if not areas:
-        requirements.append("Name the code to change: no part of the map matches the idea's "
-                            "words (map the project again, or add detail to the idea).")
+        requirements.append(f"{NO_CODE_FOUND}: {how_to_name_code(snap)}.")
     acceptance.append(f"No new import cycle and no new contract violation in {idea.project} "
                       "(the pull request review says ok).")
     return SpecDraft(problem, tuple(goals), tuple(requirements), tuple(acceptance), tuple(areas),

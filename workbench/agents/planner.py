@@ -4,8 +4,9 @@ Each task names the nodes it touches (``role="touch"``) and what may break throu
 (``role="impact"``: the transitive dependents, with their distance), so a pull request can
 later be matched to the tasks it covers.
 
-Rules (the extractive provider, or none): one task per code area, changing the lower one
-first when one area depends on another; a task to update the dependents of an area that has
+Rules (the extractive provider, or none): a spec with no code area gets one task, to find
+the code (it says how to name it), and nothing else; otherwise one task per code area,
+changing the lower one first when one area depends on another; a task to update the dependents of an area that has
 any; a last task for the tests, after every change. Estimates in hours grow with the size of
 the node and its impact set (1 h + 1 h per 80 lines + 15 min per dependent file, at most 16 h).
 With a chat provider the plan is asked for as schema-validated JSON; its dependencies and
@@ -26,7 +27,7 @@ import networkx as nx
 from ..domain import CodeArea, Spec, TaskNode
 from ..graph.errors import GraphQueryError
 from ..snapshot import Snapshot
-from .areas import covering_tests, file_dependents, impact_rows
+from .areas import covering_tests, file_dependents, how_to_name_code, impact_rows
 from .define import is_rule_based
 from .errors import PlanCycle
 from .structured import ask_json
@@ -137,8 +138,9 @@ def rule_plan(spec: Spec, snap: Snapshot, *, title: str = "") -> list[PlannedTas
     areas: list[CodeArea] = list(spec.code_areas)
     goal = title or spec.problem.split(".")[0]
     if not areas:
-        return [PlannedTask(f"Find the code for: {goal}", "No code area was found in the map; "
-                            "name the modules to change and plan again.", 2.0)]
+        return [PlannedTask(f"Find the code for: {goal}", "No code was found for this idea in "
+                            "the map, so no change is planned; " + how_to_name_code(snap)
+                            + ".", 2.0)]
     tasks: list[PlannedTask] = []
     change_of: dict[str, int] = {}
     dependents = {a.node: file_dependents(snap, a.node) for a in areas}

@@ -30,17 +30,21 @@ def find_citations(text: str) -> list[tuple[str, int, int, int, int]]:
     return found
 
 
-def check_citations(text: str, line_count: Callable[[str], int | None]
-                    ) -> tuple[str, list[Citation]]:
+def check_citations(text: str, line_count: Callable[[str], int | None], *,
+                    quoted: str | None = None) -> tuple[str, list[Citation]]:
     """The citations in ``text``, each checked, and the text with invalid ones marked.
 
     ``line_count(path)`` gives the number of lines of a file in the snapshot, or None when the
-    snapshot has no such file. Repeated citations are listed once.
+    snapshot has no such file. Repeated citations are listed once. Lines that start with
+    ``quoted`` are quotations of repository text, shown as the files have them: what looks
+    like a citation there is the source's own text, neither listed nor marked.
     """
     citations: list[Citation] = []
     seen: set[tuple[str, int, int]] = set()
     marks: list[int] = []
-    for path, start, end, _s, stop in find_citations(text):
+    for path, start, end, begin, stop in find_citations(text):
+        if quoted and text.startswith(quoted, text.rfind("\n", 0, begin) + 1):
+            continue
         lines = line_count(path)
         valid = lines is not None and 1 <= start <= end <= max(lines, 1)
         if not valid:

@@ -61,7 +61,9 @@ class GooseFailed(AIError):
 
 class BudgetTooSmall(AIError, ValueError):
     """A context budget that holds nothing: not a whole number of tokens of at least 1, or too
-    small for every passage that matched; the message names a budget that fits."""
+    small for every passage that matched (the message names a budget that fits), or no room
+    left by a question too long for the window (the message names the window as it applies
+    to the provider: a model's, or the extractive provider's fixed one)."""
 
 
 class ConversationNotFound(AIError, LookupError):

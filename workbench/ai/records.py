@@ -138,7 +138,7 @@ class ContextRecord:
     def to_text(self) -> str:
         """A plain-text account: the budget, then one line per item (✓ sent, · left out)."""
         lines = [f"context for {self.question!r} in {self.project} (snapshot {self.snapshot_id}): "
-                 f"{self.tokens} of {self.budget} tokens budgeted, model window {self.window}"]
+                 f"{self.tokens} of {self.budget} tokens budgeted, in a window of {self.window}"]
         if self.searched_for:
             lines.append(f"passages searched for {self.searched_for!r}")
         for i in self.items:

@@ -109,15 +109,20 @@ def reveal_hidden(text: str) -> tuple[str, int]:
     return _HIDDEN.subn("", text)
 
 
-def _defang(text: str) -> str:
-    return text.replace("<<<", "‹‹‹").replace(">>>", "›››")
+def _defang(text: str, *, head: bool = False) -> str:
+    """``text`` unable to start or end a block: ``<<<``, which both delimiters begin with,
+    becomes a look-alike; in a block's head line ``>>>`` too. A body keeps its ``>>>`` (a
+    doctest prompt, a shift), since a block cannot be closed without ``<<<``."""
+    text = text.replace("<<<", "‹‹‹")
+    return text.replace(">>>", "›››") if head else text
 
 
 def data_block(text: str, *, source: str, kind: str = "code") -> str:
     """Repository ``text`` wrapped as a data block labelled with its ``source`` and ``kind``.
 
-    The text cannot close the block early (``<<<`` and ``>>>`` inside it are replaced by
-    look-alikes), hidden characters are removed and noted, secrets are masked and counted.
+    The text cannot close the block early (``<<<`` inside it is replaced by a look-alike;
+    doctest prompts ``>>>`` stay as written), hidden characters are removed and noted,
+    secrets are masked and counted.
     """
     body, hidden = reveal_hidden(text)
     body, masked = mask_secrets(_defang(body))
@@ -130,5 +135,5 @@ def data_block(text: str, *, source: str, kind: str = "code") -> str:
     if masked:
         notes.append(f"{masked} secret-looking values masked")
     note = f' note="{"; ".join(notes)}"' if notes else ""
-    head = f'{OPEN} source="{_defang(source)}" kind="{kind}"{note}>>>'
+    head = f'{OPEN} source="{_defang(source, head=True)}" kind="{kind}"{note}>>>'
     return f"{head}\n{body.rstrip()}\n{CLOSE}>>>"

@@ -295,13 +295,15 @@ class AskService:
         chat = get_provider(provider_name, self.config)
         if hasattr(chat, "project"):
             chat.project = project  # the goose provider hands this project's map to Goose
+        if getattr(chat, "extracts", False):
+            chat.source = read  # an extracted answer quotes the files' own lines
         minfo = self.model_info(chat, model)
         window = (minfo.context_window if minfo and minfo.context_window else DEFAULT_WINDOW)
         use_tools = bool(tools and chat.takes_tools and (minfo is None or minfo.tools))
 
         history = self._history(info.id, conversation)
         reserve = min(self.limits.answer_reserve, window // 4)
-        tool_defs = openai_tools() if use_tools else []
+        tool_defs = openai_tools(snap) if use_tools else []
         fixed = count_message_tokens([{"role": "system", "content": SYSTEM_PROMPT},
                                       {"role": "user", "content": _frame(question, "")}])
         fixed += count_tokens(str(tool_defs)) if tool_defs else 0
@@ -314,7 +316,10 @@ class AskService:
         packed = builder.build(question, budget=ctx_budget, window=window,
                                search_for=_follow_up_search(question, history))
         if not use_tools:
-            _require_a_passage(packed.record, budget, max(0, room))
+            _require_a_passage(packed.record, budget, max(0, room), _Room(
+                _window_named(chat, model, minfo, window), count_tokens(question),
+                count_message_tokens(history_msgs) if history_msgs else 0,
+                larger_window=not getattr(chat, "extracts", False)))
         record = _with_search(packed.record, search.used, history_items)
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, *history_msgs,
                     {"role": "user", "content": _frame(question, packed.blocks)}]
@@ -348,8 +353,9 @@ class AskService:
                        "tool_calls": [asdict(r) for r in maptools.records], "error": str(exc)})
             raise
         latency = time.monotonic() - started
-        text, citations = check_citations(reply.text, lambda p: _line_count(read, p))
         extracted = bool(getattr(chat, "extracts", False))
+        text, citations = check_citations(reply.text, lambda p: _line_count(read, p),
+                                          quoted=getattr(chat, "quote_margin", None))
         used_model = reply.model or model
         conv_id, message_id = store({
             "content": text, "status": status, "provider": provider_name, "model": used_model,
@@ -492,9 +498,35 @@ def _budget_for(tokens: int) -> int:
     return need
 
 
-def _require_a_passage(record: ContextRecord, budget: int | None, room: int) -> None:
+@dataclass(frozen=True)
+class _Room:
+    """What bounds a question's context, for the message that says it is too small:
+    ``window`` names the window as it applies to the provider in use (a model's, or the fixed
+    one of the extractive provider, which asks no model), ``question`` and ``history`` are the
+    tokens the question and the earlier turns sent take, ``larger_window`` whether another
+    model could offer more."""
+
+    window: str
+    question: int
+    history: int
+    larger_window: bool
+
+
+def _window_named(chat, model: str | None, info: ModelInfo | None, window: int) -> str:
+    """The window a context was fitted to, named as it applies to the provider ``chat``."""
+    if getattr(chat, "extracts", False):
+        return f"the {chat.name} provider's fixed context of {window} tokens (no model is asked)"
+    who = f"the model {model!r}" if model else f"the {chat.name} provider's model"
+    if info is not None and info.context_window:
+        return f"the {window}-token window of {who}"
+    return f"the {window}-token window assumed for {who} (its server does not report one)"
+
+
+def _require_a_passage(record: ContextRecord, budget: int | None, room: int,
+                       bound: _Room) -> None:
     """:class:`BudgetTooSmall` when passages matched but none fits the context; ``budget`` is
-    the one asked for (None: none), ``room`` what the window leaves for context."""
+    the one asked for (None: none), ``room`` what the window leaves for context, ``bound``
+    what leaves so little (the message names the fix that applies to the provider)."""
     passages = [i for i in record.items if i.kind == "passage"]
     if not passages or any(i.included for i in passages):
         return
@@ -507,11 +539,18 @@ def _require_a_passage(record: ContextRecord, budget: int | None, room: int) -> 
             f"{matched}, but none fits a context budget of {budget} tokens: the best, {where}, "
             f"needs a budget of about {need}; ask again with a budget of {need} or more, or "
             f"without one", budget=budget, needed=need)
+    fixes = []
+    if bound.history and room + bound.history >= need:
+        fixes.append(f"start a new conversation (its earlier turns take {bound.history} tokens)")
+    else:
+        fixes.append(f"shorten the question (it takes about {bound.question} tokens)")
+    if bound.larger_window:
+        fixes.append("use a model with a larger window")
+    took = "the question" + (", earlier turns" if bound.history else "")
     raise BudgetTooSmall(
-        f"{matched}, but none fits the {room} tokens of context the model's window of "
-        f"{record.window} leaves after the question, earlier turns and the answer's share: "
-        f"the best, {where}, needs about {need}; start a new conversation or use a model with "
-        f"a larger window", budget=budget, needed=need)
+        f"{matched}, but none fits the {room} tokens that {bound.window} leaves for context "
+        f"after {took}, the instructions and the answer's share: the best, {where}, needs "
+        f"about {need}; {', or '.join(fixes)}", budget=budget, needed=need)
 
 
 def _frame(question: str, blocks: str) -> str:

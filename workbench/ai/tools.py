@@ -26,6 +26,37 @@ if TYPE_CHECKING:  # pragma: no cover
 MAX_ROWS = 40
 MAX_SOURCE_LINES = 150
 
+#: What the ``sql`` tool's description tells a model about the store: each group of tables
+#: (how its rows are filtered, then each table with the columns worth knowing). Every table
+#: and column named here is one of the store's: tests/ai/test_tool_descriptions.py checks
+#: them against the schema, and runs the filters.
+SQL_TABLES: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = (
+    ("Tables of one map, filtered by snapshot_id", (
+        ("nodes", ("snapshot_id", "id", "kind", "name", "parent", "path", "line_start",
+                   "line_end", "language", "lines", "complexity", "fan_in", "fan_out",
+                   "pagerank")),
+        ("edges", ("snapshot_id", "src", "dst", "kind", "weight", "line")),
+        ("files", ("snapshot_id", "path", "blob_sha", "size", "language", "status")))),
+    ("Tables of a project's mined history, filtered by project_id (they have no snapshot_id, "
+     "and hold every mined commit, other branches' too)", (
+        ("commits", ("project_id", "sha", "author_name", "authored_at", "subject", "parents",
+                     "is_merge")),
+        ("file_changes", ("project_id", "sha", "path", "old_path", "added", "deleted")))),
+    ("Snapshots, filtered by project_id", (
+        ("snapshots", ("project_id", "id", "ref", "commit_sha", "mapped_at")),
+        ("current_snapshots", ("project_id", "project", "id", "commit_sha")))),
+)
+
+
+def _sql_description() -> str:
+    groups = " ".join(
+        f"{title}: " + ", ".join(f"{table}({', '.join(columns)})" for table, columns in tables)
+        + "." for title, tables in SQL_TABLES)
+    return (f"Read-only SQL (DuckDB) on the workbench database. {groups} edges.src and "
+            "edges.dst are nodes.id; file_changes joins commits on project_id and sha; "
+            "current_snapshots.project is the project's name. At most 40 rows shown.")
+
+
 #: OpenAI function tool definitions (also the MCP tools' shapes)
 TOOL_SPECS: list[dict[str, Any]] = [
     {"name": "search", "description": "Search the repository's code, docs and config for a "
@@ -54,15 +85,27 @@ TOOL_SPECS: list[dict[str, Any]] = [
      "with their authors.",
      "parameters": {"type": "object", "properties": {
          "n": {"type": "integer", "minimum": 1, "maximum": 50}}}},
-    {"name": "sql", "description": "Read-only SQL on the workbench database (tables nodes, edges, "
-     "files, snapshots, commits, file_changes; filter by snapshot_id). At most 40 rows shown.",
+    {"name": "sql", "description": _sql_description(),
      "parameters": {"type": "object", "properties": {"query": {"type": "string"}},
                     "required": ["query"]}},
 ]
 
 
-def openai_tools() -> list[dict[str, Any]]:
-    return [{"type": "function", "function": spec} for spec in TOOL_SPECS]
+def openai_tools(snapshot: "Snapshot | None" = None) -> list[dict[str, Any]]:
+    """The tools as OpenAI function tools; with ``snapshot``, the ``sql`` tool's description
+    ends with the ids that select the question's map and its project."""
+    specs = TOOL_SPECS
+    if snapshot is not None:
+        scope = (f" This question's map: snapshot_id = {snapshot.id}, project_id = "
+                 f"{snapshot.info.project_id}.")
+        specs = [dict(spec, description=spec["description"] + scope) if spec["name"] == "sql"
+                 else spec for spec in TOOL_SPECS]
+    return [{"type": "function", "function": spec} for spec in specs]
+
+
+def description(name: str) -> str:
+    """The description of tool ``name`` (the MCP server's tools say the same)."""
+    return next(spec["description"] for spec in TOOL_SPECS if spec["name"] == name)
 
 
 def _count(name: str, value, most: int) -> int:

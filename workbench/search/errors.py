@@ -7,7 +7,9 @@
      ├── EmbedderUnavailable    the configured embedder cannot run here (missing extra, model
      │                          path, server); the message names the fix
      └── InvalidSearch          a query or filter that cannot be run (empty query, unknown kind,
-                                language or node kind); ``argument`` names the one at fault
+          │                     language or node kind); ``argument`` names the one at fault
+          └── PathMatchesNothing  a path glob that matches no file of the snapshot; the
+                                message gives one that would
 
 They carry their fields (``project``, ``snapshot_id``, ``embedder`` ...) and pickle with them
 (through :class:`~workbench.errors.WorkbenchError`), so an index job can hand them back.
@@ -32,3 +34,8 @@ class EmbedderUnavailable(SearchError):
 
 class InvalidSearch(SearchError, ValueError):
     """A query or filter that cannot be run; the message names the allowed values."""
+
+
+class PathMatchesNothing(InvalidSearch):
+    """A ``path`` glob that matches no file of the snapshot searched (``path``, ``project``,
+    ``snapshot_id``); the message says how globs are read and gives one that matches."""

@@ -13,8 +13,6 @@ the snapshot is indexed again (another embedder, a resumed build).
 
 from __future__ import annotations
 
-import fnmatch
-import re
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
@@ -23,6 +21,7 @@ from ..domain import NodeKind
 from .chunking import CHUNKER_VERSION, KINDS
 from .embedders import Embedder, table_name
 from .errors import IndexMissing, InvalidSearch
+from .paths import matching, nothing_matches, path_regex
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -84,7 +83,8 @@ def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None 
     spelling of one: ``py``, ``ts``, ``c++``; see
     :func:`~workbench.mapping.parsers.language_named`). A filter none of the ``kinds`` can
     pass is refused too, since it could only answer "no hits": ``language`` and ``node_kind``
-    without ``code`` (only code has a language and a node), ``path`` with ``commits`` alone.
+    without ``code`` (only code has a language and a node), ``path`` with ``commits`` alone,
+    and a ``path`` glob that by its form selects no file (:func:`~.paths.path_regex`).
     """
     from ..mapping.parsers import known_languages, language_named
 
@@ -127,6 +127,8 @@ def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None 
     if wanted == {"commits"} and path is not None:
         raise InvalidSearch("commits have no path: search code, docs or config too, or drop "
                             "the path filter", argument="path")
+    if path is not None:
+        path_regex(path)  # a glob that cannot select a file is refused here (.paths)
     return Filters(query.strip(), wanted, named, node_kind)
 
 
@@ -157,6 +159,15 @@ class SearchService:
         if state is None or state.get("chunker_version") != CHUNKER_VERSION:
             return None
         return state
+
+    def check_path(self, snap: "SnapshotInfo", path: str | None) -> None:
+        """:class:`~.errors.PathMatchesNothing` when the glob ``path`` matches no file of the
+        snapshot (see :mod:`.paths`), with a glob that would."""
+        if path is None:
+            return
+        files = self.store.snapshots.files(snap.id)["path"].tolist()
+        if not matching(files, path):
+            raise nothing_matches(path, files, project=snap.project, snapshot_id=snap.id)
 
     def snapshot_index(self, snap: "SnapshotInfo", embedder: Embedder,
                        state: dict[str, Any] | None = None) -> "SnapshotIndex":
@@ -210,9 +221,11 @@ class SearchService:
             mask &= meta["kind"].isin(wanted).to_numpy()
         if language:
             mask &= (meta["language"].fillna("").str.lower() == language).to_numpy()
-        if path:
-            pattern = re.compile(fnmatch.translate(path))
-            mask &= meta["path"].fillna("\0").map(lambda p: bool(pattern.match(p))).to_numpy()
+        if path is not None:
+            chosen = matching(meta["path"].dropna().unique(), path)
+            if not chosen:
+                self.check_path(snap, path)
+            mask &= meta["path"].isin(chosen).to_numpy()
         if node_kind:
             mask &= (meta["node_kind"] == node_kind).to_numpy()
         if not mask.any():

@@ -49,7 +49,7 @@ class SearchPanel(Panel):
                                         layout=widgets.Layout(width="10em"))
         self.include_tests = widgets.Checkbox(False, description="tests and vendored code",
                                               indent=False)
-        self.path = widgets.Text(placeholder="path glob, e.g. src/*.py", description="path",
+        self.path = widgets.Text(placeholder="path glob, e.g. *.py, src/, **/tests/*", description="path",
                                  layout=widgets.Layout(width="22em"))
         self.run_button = widgets.Button(description="search", icon="search",
                                          button_style="primary", layout=widgets.Layout(width="8em"))

@@ -4,6 +4,15 @@ It answers from the context ``ask`` built, as any provider would receive it: the
 the last user message, best first. The answer quotes the leading lines of the best passages with
 their ``path:line`` ranges, then the graph facts about their neighbourhood, and says plainly that
 it was extracted, not generated. Nothing leaves the machine.
+
+A quote is the file's own lines, read from the snapshot through :attr:`ExtractiveProvider.source`
+(``ask`` hands over its file reader), never the data block's copy: a block is written for a
+model (``<<<`` defanged, hidden characters removed, secrets masked, a packaging key explained),
+so it is not the source. A quote is whole lines from the start of the passage, blank lines and
+doctest prompts included, up to :data:`QUOTE_LINES` lines that are not blank; when it shows
+less than the passage, its heading says which lines it shows. A line that holds a
+secret-looking value or a hidden character is never printed: the quote stops before it, and
+says so.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..records import ChatReply, ModelInfo
+from ..safety import mask_secrets, reveal_hidden
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...config import Config
@@ -26,6 +36,56 @@ LABEL = "Extracted from the map, not generated (no model was used)."
 
 
 _QUESTION = re.compile(r"^Question: (.*)$", re.M)
+_RANGE = re.compile(r"^(.+):(\d+)(?:-(\d+))?$")
+#: The margin before each quoted line: what follows it is the line exactly as the file has it.
+QUOTE_MARGIN = "    "
+
+
+def _unsafe(line: str) -> str | None:
+    """Why ``line`` cannot be quoted as it is (a secret-looking value, a hidden character)."""
+    if reveal_hidden(line)[1]:
+        return "a hidden character"
+    if mask_secrets(line)[1]:
+        return "a secret-looking value"
+    return None
+
+
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def quote(source: str, body: str, read: Callable[[str], str | None] | None
+          ) -> tuple[str, list[str]]:
+    """The heading and the quoted lines (margin included) of the passage ``source``
+    (``path:a-b``); see the module docstring. ``body`` (the data block's text) is quoted only
+    when the file cannot be read, and the heading says so."""
+    found = _RANGE.match(source)
+    text = read(found.group(1)) if found and read is not None else None
+    if found is None or text is None:
+        return (f"{source} (as indexed, not read from the file)",
+                [QUOTE_MARGIN + ln for ln in body.splitlines()[:QUOTE_LINES]])
+    first = int(found.group(2))
+    passage = text.splitlines()[first - 1:int(found.group(3) or first)]
+    shown: list[str] = []
+    held = None  # (line number, why) of a line that cannot be shown
+    for number, line in enumerate(passage, first):
+        if sum(1 for ln in shown if ln.strip()) == QUOTE_LINES:
+            break
+        why = _unsafe(line)
+        if why is not None:
+            held = (number, why)
+            break
+        shown.append(line)
+    while shown and not shown[-1].strip():
+        shown.pop()
+    end = first + len(shown) - 1
+    heading = source
+    if held is not None:
+        heading += (f" ({_lines(first, end)} shown; line {held[0]} holds {held[1]})" if shown
+                    else f" (not quoted: line {held[0]} holds {held[1]})")
+    elif any(line.strip() for line in passage[len(shown):]):  # not just blank lines left
+        heading += f" (trimmed: {_lines(first, end)} shown)"
+    return heading, [QUOTE_MARGIN + ln for ln in shown]
 
 
 def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]) -> list[str]:
@@ -50,9 +110,15 @@ class ExtractiveProvider:
     streams = False
     takes_tools = False
     extracts = True
+    #: quoted lines start with this: ``ask`` leaves citation-like text in them as it is
+    quote_margin = QUOTE_MARGIN
 
     def __init__(self, config: "Config | None" = None) -> None:
         self.config = config
+        #: ``source(path)``: the text of a file of the snapshot asked about (None: none), from
+        #: which passages are quoted; ``ask`` sets it. Without it a quote is the block's text,
+        #: said to be as indexed.
+        self.source: Callable[[str], str | None] | None = None
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo(self.name, "extractive", None, False)]
@@ -73,9 +139,8 @@ class ExtractiveProvider:
         if passages:
             parts.append("Best passages for the question:")
             for n, (source, body) in enumerate(passages[:PASSAGES], 1):
-                lines = [ln for ln in body.splitlines() if ln.strip()][:QUOTE_LINES]
-                quoted = "\n".join(f"    {ln}" for ln in lines)
-                parts.append(f"{n}. {source}\n{quoted}")
+                heading, lines = quote(source, body, self.source)
+                parts.append("\n".join([f"{n}. {heading}", *lines]))
             more = [s for s, _ in passages[PASSAGES:PASSAGES + 5]]
             if more:
                 parts.append("Also relevant: " + ", ".join(more))
