@@ -96,3 +96,41 @@ def test_a_line_holding_a_secret_ends_the_quote_and_is_never_printed(calc):
     assert "ghp_" not in answer.text
     stored = calc.conversation(answer.conversation_id)
     assert not stored["content"].str.contains("ghp_").any()
+
+
+SIZE = '''class Terminal:
+    def console_width(self):
+        """The number of columns to draw in.
+
+        Read once, when drawing starts.
+        It is never negative.
+        Nor is it larger than the screen.
+        Terminals differ.
+        """
+        if self.legacy:
+            self.legacy = False
+        columns = self.size.width
+        return columns
+'''
+
+
+def test_a_trimmed_quote_keeps_the_lines_with_the_questions_words(tmp_path, data_dir):
+    """A long passage is quoted from its first line and the run of lines holding the most of
+    the question's words, the lines left out between said so, not from its first lines only."""
+    repo = init_repo(tmp_path / "term")
+    write(repo, {"term/__init__.py": "", "term/size.py": SIZE})
+    commit(repo, "term")
+    bench = Workbench(data_dir, background=False)
+    try:
+        bench.map(str(repo), name="term")
+        answer = bench.ask("where is the console width computed?", "term")
+    finally:
+        bench.close()
+    heading = next(line for line in answer.text.splitlines()
+                   if re.match(r"\d\. term/size.py:2-13 ", line))
+    # the earliest run of five lines holding "width", after the signature
+    assert heading.endswith("(trimmed: line 2, lines 8-12 shown)"), answer.text
+    text = answer.text
+    assert "        columns = self.size.width" in text  # margin + the file's line
+    assert "  … (lines 3-7 left out)" in text
+    assert '"""The number of columns' not in text

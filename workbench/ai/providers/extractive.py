@@ -8,9 +8,12 @@ it was extracted, not generated. Nothing leaves the machine.
 A quote is the file's own lines, read from the snapshot through :attr:`ExtractiveProvider.source`
 (``ask`` hands over its file reader), never the data block's copy: a block is written for a
 model (``<<<`` defanged, hidden characters removed, secrets masked, a packaging key explained),
-so it is not the source. A quote is whole lines from the start of the passage, blank lines and
-doctest prompts included, up to :data:`QUOTE_LINES` lines that are not blank; when it shows
-less than the passage, its heading says which lines it shows. A line that holds a
+so it is not the source. A quote is whole lines of the passage, blank lines and doctest
+prompts included, up to :data:`QUOTE_LINES` lines that are not blank: the passage's first line
+(a definition's signature, a section's heading), then the run of lines that holds the most of
+the question's words (the lines right after the first when none does, or when they do as well),
+a line outside the quote standing for the lines left out between; when it shows less than the
+passage, its heading says which lines it shows. A line that holds a
 secret-looking value or a hidden character is never printed: the quote stops before it, and
 says so.
 """
@@ -54,11 +57,13 @@ def _lines(first: int, last: int) -> str:
     return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
-def quote(source: str, body: str, read: Callable[[str], str | None] | None
-          ) -> tuple[str, list[str]]:
-    """The heading and the quoted lines (margin included) of the passage ``source``
-    (``path:a-b``); see the module docstring. ``body`` (the data block's text) is quoted only
-    when the file cannot be read, and the heading says so."""
+def quote(source: str, body: str, read: Callable[[str], str | None] | None,
+          terms: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
+    """The heading and the quoted lines of the passage ``source`` (``path:a-b``); see the
+    module docstring. ``terms``: the question's words as search reads them. Quoted lines
+    start with :data:`QUOTE_MARGIN`; a line that does not stands for lines left out. ``body``
+    (the data block's text) is quoted only when the file cannot be read, and the heading
+    says so."""
     found = _RANGE.match(source)
     text = read(found.group(1)) if found and read is not None else None
     if found is None or text is None:
@@ -66,26 +71,77 @@ def quote(source: str, body: str, read: Callable[[str], str | None] | None
                 [QUOTE_MARGIN + ln for ln in body.splitlines()[:QUOTE_LINES]])
     first = int(found.group(2))
     passage = text.splitlines()[first - 1:int(found.group(3) or first)]
-    shown: list[str] = []
+    chosen = _chosen_lines(passage, terms)
+    shown: list[tuple[int, str]] = []  # (line number, text)
     held = None  # (line number, why) of a line that cannot be shown
-    for number, line in enumerate(passage, first):
-        if sum(1 for ln in shown if ln.strip()) == QUOTE_LINES:
-            break
-        why = _unsafe(line)
+    for index in chosen:
+        why = _unsafe(passage[index])
         if why is not None:
-            held = (number, why)
+            held = (first + index, why)
             break
-        shown.append(line)
-    while shown and not shown[-1].strip():
+        shown.append((first + index, passage[index]))
+    while shown and not shown[-1][1].strip():
         shown.pop()
-    end = first + len(shown) - 1
+    runs = _runs([number for number, _ in shown])
+    said = ", ".join(_lines(a, b) for a, b in runs)
     heading = source
     if held is not None:
-        heading += (f" ({_lines(first, end)} shown; line {held[0]} holds {held[1]})" if shown
+        heading += (f" ({said} shown; line {held[0]} holds {held[1]})" if shown
                     else f" (not quoted: line {held[0]} holds {held[1]})")
-    elif any(line.strip() for line in passage[len(shown):]):  # not just blank lines left
-        heading += f" (trimmed: {_lines(first, end)} shown)"
-    return heading, [QUOTE_MARGIN + ln for ln in shown]
+    elif any(line.strip() for n, line in enumerate(passage, first)
+             if n not in {number for number, _ in shown}):  # not just blank lines left
+        heading += f" (trimmed: {said} shown)"
+    lines: list[str] = []
+    for (a, b), (c, _) in zip(runs, runs[1:] + [(None, None)]):
+        lines.extend(QUOTE_MARGIN + passage[n - first] for n in range(a, b + 1))
+        if c is not None:
+            lines.append(f"  … ({_lines(b + 1, c - 1)} left out)")
+    return heading, lines
+
+
+def _chosen_lines(passage: list[str], terms: frozenset[str]) -> list[int]:
+    """Indexes of the passage's lines to quote: all of them when no more than
+    :data:`QUOTE_LINES` are not blank; else the first, then the run of
+    ``QUOTE_LINES - 1`` lines that are not blank (with the blank lines among them) holding the
+    most distinct words of ``terms``, then the most, the earliest run on a tie."""
+    filled = [i for i, line in enumerate(passage) if line.strip()]
+    if len(filled) <= QUOTE_LINES:
+        return list(range(len(passage)))
+    from ...search.tokens import tokenize
+
+    def words(line: str) -> set[str]:
+        return terms & (set(tokenize(line)) | set(tokenize(line, prose=True))) if terms else set()
+
+    head, rest = filled[0], filled[1:]
+    found = [words(passage[i]) for i in rest]
+    width = QUOTE_LINES - 1
+    best, best_score = 0, (-1, -1)
+    for start in range(0, len(rest) - width + 1):
+        window = found[start:start + width]
+        score = (len(set().union(*window)), sum(len(w) for w in window))
+        if score > best_score:
+            best, best_score = start, score
+    run = rest[best:best + width]
+    if best == 0:  # the lines right after the first: one run
+        return list(range(head, run[-1] + 1))
+    return [head, *range(run[0], run[-1] + 1)]
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted line numbers as runs of consecutive ones: ``[1, 2, 5]`` -> ``[(1, 2), (5, 5)]``."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
+
+
+def _question_terms(question: str) -> set[str]:
+    from ...search.tokens import query_terms
+
+    return query_terms(question)
 
 
 def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]) -> list[str]:
@@ -138,8 +194,10 @@ class ExtractiveProvider:
                          "the ones below are the nearest by meaning, and may not answer it.")
         if passages:
             parts.append("Best passages for the question:")
+            asked = _QUESTION.search(str(user.get("content") or ""))
+            terms = frozenset(_question_terms(asked.group(1)) if asked else ())
             for n, (source, body) in enumerate(passages[:PASSAGES], 1):
-                heading, lines = quote(source, body, self.source)
+                heading, lines = quote(source, body, self.source, terms)
                 parts.append("\n".join([f"{n}. {heading}", *lines]))
             more = [s for s, _ in passages[PASSAGES:PASSAGES + 5]]
             if more:
