@@ -108,3 +108,15 @@ def test_ask_with_a_budget_too_small_says_so(shop, data_dir):
                          data_dir=data_dir)
         assert bad.returncode == 2 and bad.stderr.startswith("error: Invalid value for '--budget'")
         assert "(see workbench ask --help)" in bad.stderr
+
+
+def test_a_question_or_query_with_nothing_to_search_for_is_refused(shop, data_dir):
+    """A usage error for search (exit 2); for the extractive provider, which only quotes
+    passages, a refusal that names a model as the other way (exit 1)."""
+    for args, code in ((["search", "what is this?", "-p", "shop"], 2),
+                       (["ask", "???", "-p", "shop"], 1)):
+        out = invoke_cli(*args, data_dir=data_dir)
+        assert out.returncode == code, out.stderr
+        assert "has no word to search for" in out.stderr
+        assert "Traceback" not in out.stderr
+    assert invoke_cli("search", "x_total", "-p", "shop", data_dir=data_dir).returncode == 0

@@ -3,6 +3,8 @@ calls it?" names nothing to search for on its own."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def _passages(answer) -> list[str]:
     return [i.path for i in answer.context.items if i.kind == "passage" and i.included]
@@ -42,3 +44,22 @@ def test_an_extracted_answer_says_when_no_passage_uses_a_word_of_the_question(sh
             in unrelated.text)
     related = shop.ask("where is money formatted?", "shop")
     assert "No passage uses a word" not in related.text
+
+
+def test_an_extracted_answer_says_when_no_passage_uses_most_words_of_the_question(shop):
+    """One common word of the question found in a passage by chance does not hide that its
+    other words are in none of them."""
+    mostly = shop.ask("how does kubernetes helm format a deployment?", "shop")
+    assert "No passage uses most words of the question (deployment, helm, kubernetes)" in (
+        mostly.text), mostly.text
+    one_off = shop.ask("where is money formatted with two decimals?", "shop")
+    assert "No passage uses" not in one_off.text, one_off.text
+
+
+def test_a_question_with_nothing_to_search_for_is_refused(shop):
+    from workbench.ai.errors import AIError
+
+    for question in ("???", "what is this?"):
+        with pytest.raises(AIError, match="has no word to search for"):
+            shop.ask(question, "shop")
+    assert shop.conversations("shop").empty

@@ -292,6 +292,13 @@ class AskService:
                 f"the extractive provider answers from the map with no model, so the model "
                 f"{asked_model!r} would be ignored; ask a model server with --provider openai "
                 "(or goose), or leave the model out")
+        if provider_name == "extractive":
+            from ..search.tokens import nothing_to_search
+
+            if (why := nothing_to_search(question)) is not None:
+                raise AIError(f"the extractive provider quotes passages that use the "
+                              f"question's words, and {why}; or ask a model (--provider "
+                              "openai or goose), which also reads the map's outline")
         chat = get_provider(provider_name, self.config)
         if hasattr(chat, "project"):
             chat.project = project  # the goose provider hands this project's map to Goose

@@ -91,6 +91,10 @@ def check_filters(query: str, *, k: int = 10, kinds: Iterable[str] | str | None 
     if not isinstance(query, str) or not query.strip():
         raise InvalidSearch("give a query: words, an identifier or a question",
                             argument="query")
+    from .tokens import nothing_to_search
+
+    if (why := nothing_to_search(query)) is not None:
+        raise InvalidSearch(why, argument="query")
     if mode not in MODES:
         raise InvalidSearch(f"mode must be one of {', '.join(MODES)}, not {mode!r}",
                             argument="mode")

@@ -97,6 +97,18 @@ def query_terms(query: str) -> set[str]:
     return set(tokenize(query)) | set(tokenize(query, prose=True))
 
 
+def nothing_to_search(query: str) -> str | None:
+    """Why ``query`` holds nothing a search can look up, or None when it holds something: a
+    query of ASCII text with no term (punctuation, one-letter words, words as common as
+    ``the`` or ``how``) would only get the nearest passages by chance. Text in other scripts
+    is left to the vectors."""
+    if query_terms(query) or not query.isascii():
+        return None
+    return (f"{query.strip()!r} has no word to search for (punctuation, one-letter words and "
+            "words as common as 'the' or 'how' are left out); use names or words of the code, "
+            "such as 'database lock' or 'parse_config'")
+
+
 def code_terms(text: str) -> list[str]:
     """The terms of a code chunk: comment lines and triple-quoted docstrings as prose (a
     text rule, not a parser), every other line as code."""

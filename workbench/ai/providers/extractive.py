@@ -144,19 +144,27 @@ def _question_terms(question: str) -> set[str]:
     return query_terms(question)
 
 
-def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]) -> list[str]:
-    """The question's words (as search reads them), when there are passages and none of them
-    holds any of those words (a vector search always finds a nearest passage); else ``[]``."""
-    from ...search.tokens import query_terms, tokenize
+def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]
+                           ) -> tuple[list[str], bool]:
+    """The question's words (as written, as search reads them) that none of the passages
+    holds, when there are passages and they leave out most of those words (a vector search
+    always finds a nearest passage, and a common word such as ``work`` alone matches one by
+    chance), else ``[]``; and whether that is every word."""
+    from ...search.tokens import tokenize
 
     asked = _QUESTION.search(content)
     if not passages or asked is None:
-        return []
-    terms = query_terms(asked.group(1))
+        return [], False
+    seen: set[str] = set()
     for _, body in passages:
-        if terms & (set(tokenize(body)) | set(tokenize(body, prose=True))):
-            return []
-    return sorted(terms & set(tokenize(asked.group(1))))  # as written, not their prose forms
+        seen.update(tokenize(body))
+        seen.update(tokenize(body, prose=True))
+    written = set(tokenize(asked.group(1)))
+    unmatched = sorted(w for w in written
+                       if w not in seen and not set(tokenize(w, prose=True)) & seen)
+    if 2 * len(unmatched) <= len(written):
+        return [], False
+    return unmatched, len(unmatched) == len(written)
 
 
 class ExtractiveProvider:
@@ -188,10 +196,12 @@ class ExtractiveProvider:
         passages = [(s, b) for s, k, b in blocks if k in ("code", "docs", "config", "text")]
         facts = [b for s, k, b in blocks if k == "facts"]
         parts = [LABEL]
-        unmatched = _words_no_passage_uses(str(user.get("content") or ""), passages[:PASSAGES])
+        unmatched, every = _words_no_passage_uses(str(user.get("content") or ""),
+                                                  passages[:PASSAGES])
         if unmatched:
-            parts.append(f"No passage uses a word of the question ({', '.join(unmatched)}): "
-                         "the ones below are the nearest by meaning, and may not answer it.")
+            parts.append(f"No passage uses {'a word' if every else 'most words'} of the "
+                         f"question ({', '.join(unmatched)}): the ones below are the nearest "
+                         "by meaning, and may not answer it.")
         if passages:
             parts.append("Best passages for the question:")
             asked = _QUESTION.search(str(user.get("content") or ""))
