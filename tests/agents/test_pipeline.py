@@ -172,3 +172,20 @@ def test_planners_racing_on_one_spec_write_one_plan(mapped_shop):
     assert len(results) == 4 and len({tuple(r) for r in results}) == 1
     assert len(wb.ideas.task_list(idea_id=idea.id)) == len(results[0])
     assert len(wb.events.read(types="tasks.created")) == 1
+
+
+def test_an_areas_reasons_quote_the_ideas_words_as_written(mapped_shop):
+    """Reasons show the idea's words as its author spelled them, not their folded forms
+    (``customers``, not ``customer``; ``asked``, not ``ask``)."""
+    import re
+
+    wb = mapped_shop
+    idea = wb.ideas.add("shop", IDEA_TITLE, IDEA_TEXT, run=True)
+    written = set(re.findall(r"[a-z]+", f"{IDEA_TITLE} {IDEA_TEXT}".lower()))
+    quoted = []
+    for area in wb.ideas.spec(idea.id).code_areas:
+        for phrase in re.findall(r"search hit #\d+ for '([^']*)'", area.reason):
+            quoted += phrase.split()
+        for listed in re.findall(r"(?:holds|meet in it:) ([a-z, ]+)", area.reason):
+            quoted += [w.strip() for w in listed.split(",") if w.strip()]
+    assert quoted and set(quoted) <= written, quoted

@@ -121,6 +121,15 @@ def keywords(text: str, limit: int = 12) -> list[str]:
     return list(dict.fromkeys([*named, *ranked]))[:limit]
 
 
+def written_forms(text: str) -> dict[str, str]:
+    """Each normalised word of ``text`` (:func:`normalise`) to its first spelling there, in
+    lower case: what a reason shows and a search is asked for (``tables``, not ``tabl``)."""
+    forms: dict[str, str] = {}
+    for word in _raw_words(text):
+        forms.setdefault(normalise(word), word.lower())
+    return forms
+
+
 def is_test_path(path: str | None) -> bool:
     if not path:
         return False
@@ -279,7 +288,13 @@ def find_code_areas(snap: Snapshot, text: str, *, title: str = "", search=None, 
     weights = {w: TITLE_WEIGHT for w in headline}
     known = set(nodes["id"].tolist())
     named = named_nodes(nodes, f"{title}\n{text}")
-    searched, passages = _search_scores(search, " ".join(terms) or text, 4 * limit, known)
+    spelled = written_forms(f"{title}\n{text}")
+
+    def said_as(found: Iterable[str]) -> str:
+        return ", ".join(sorted({spelled.get(w, w) for w in found}))
+
+    asked = " ".join(dict.fromkeys(spelled.get(w, w) for w in terms))
+    searched, passages = _search_scores(search, asked or text, 4 * limit, known)
     mapped = _scaled(map_scores(nodes, terms, include_tests=include_tests, weights=weights))
     info = nodes.set_index("id")
     candidates = {n for n in set(searched) | set(mapped) | named
@@ -309,11 +324,12 @@ def find_code_areas(snap: Snapshot, text: str, *, title: str = "", search=None, 
         matched = sorted({*words(node), _own_name(node).lower()} & set(terms))
         said = ["the idea names it"] if how == "named" else []
         if node in mapped:
-            said.append(f"its name holds {', '.join(matched)}")
+            said.append(f"its name holds {said_as(matched)}")
         if node in searched:
-            said.append(f"search hit #{round(1 / searched[node])} for {' '.join(terms[:6])!r}")
+            shown = " ".join(dict.fromkeys(spelled.get(w, w) for w in terms[:6]))
+            said.append(f"search hit #{round(1 / searched[node])} for {shown!r}")
         if found:
-            said.append(f"the idea's words that meet in it: {', '.join(sorted(found))}")
+            said.append(f"the idea's words that meet in it: {said_as(found)}")
         areas.append(area_with_impact(snap, node, score=round(score, 4), found_by=how,
                                       reason="; ".join(said), info=info))
         if len(areas) >= limit:
