@@ -63,3 +63,18 @@ def test_a_question_with_nothing_to_search_for_is_refused(shop):
         with pytest.raises(AIError, match="has no word to search for"):
             shop.ask(question, "shop")
     assert shop.conversations("shop").empty
+
+
+def test_who_calls_it_is_answered_from_the_graph(shop):
+    """A question about callers gets what the map says calls the best match, or that it
+    records no call of it; the words about calling are not reported as unmatched."""
+    first = shop.ask("where is money formatted?", "shop")
+    follow = shop.ask("and who calls it?", "shop", conversation=first.conversation_id)
+    assert ("What calls shop.util.money:fmt, the best match, in the map:\n"
+            "- shop.service:checkout (src/shop/service.py:5-8)") in follow.text, follow.text
+    assert "No passage uses" not in follow.text
+    lonely = shop.ask("who calls test_checkout?", "shop")
+    assert "The map records no call of tests.test_service:test_checkout" in lonely.text, (
+        lonely.text)
+    plain = shop.ask("where is money formatted?", "shop")
+    assert "What calls" not in plain.text and "records no call" not in plain.text

@@ -1,9 +1,10 @@
 """The ``extractive`` provider: no model, the offline default.
 
 It answers from the context ``ask`` built, as any provider would receive it: the data blocks of
-the last user message, best first. The answer quotes the leading lines of the best passages with
-their ``path:line`` ranges, then the graph facts about their neighbourhood, and says plainly that
-it was extracted, not generated. Nothing leaves the machine.
+the last user message, best first. The answer quotes the best passages with their
+``path:line`` ranges, then the graph facts about their neighbourhood, and says plainly that
+it was extracted, not generated; a question about callers is answered first from the facts
+of the best match (:func:`_callers`). Nothing leaves the machine.
 
 A quote is the file's own lines, read from the snapshot through :attr:`ExtractiveProvider.source`
 (``ask`` hands over its file reader), never the data block's copy: a block is written for a
@@ -167,6 +168,31 @@ def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]
     return unmatched, len(unmatched) == len(written)
 
 
+#: A question about what calls or uses something ("and who calls it?", "callers of fmt").
+_ASKS_CALLERS = re.compile(r"\b(?:callers?|call sites?)\b|\b(?:who|what|which|where)\b.*"
+                           r"\b(?:calls?|called|uses?|used)\b", re.I)
+
+
+#: Words of such a question that the graph's facts answer, not a passage.
+_CALL_WORDS = frozenset({"call", "calls", "called", "caller", "callers", "use", "uses", "used"})
+
+
+def _callers(question: str, facts: list[tuple[str, str]]) -> str | None:
+    """For a question about callers, what the graph facts of the best hit's node say calls
+    it, or that they say nothing does (None for another question, or without facts). The
+    facts hold a node's first edges only (see :mod:`..context`), so the list may be short."""
+    if not facts or not _ASKS_CALLERS.search(question):
+        return None
+    node, body = facts[0]
+    lines = [ln.lstrip("- ") for ln in body.splitlines() if ln.endswith(f" calls {node}")]
+    if not lines:
+        return (f"The map records no call of {node}, the best match (calls are resolved "
+                "statically: through an attribute of an object of unknown type, one is not "
+                f"seen); `workbench query related {node} -p PROJECT` lists what it is linked to.")
+    return f"What calls {node}, the best match, in the map:\n" + "\n".join(
+        f"- {ln.removesuffix(f' calls {node}')}" for ln in lines)
+
+
 class ExtractiveProvider:
     """Best passages and graph facts, labelled as extracted; see the module docstring."""
 
@@ -196,15 +222,21 @@ class ExtractiveProvider:
         passages = [(s, b) for s, k, b in blocks if k in ("code", "docs", "config", "text")]
         facts = [b for s, k, b in blocks if k == "facts"]
         parts = [LABEL]
+        asked = _QUESTION.search(str(user.get("content") or ""))
+        callers = _callers(asked.group(1) if asked else "",
+                           [(s, b) for s, k, b in blocks if k == "facts"])
+        if callers:
+            parts.append(callers)
         unmatched, every = _words_no_passage_uses(str(user.get("content") or ""),
                                                   passages[:PASSAGES])
+        if callers and set(unmatched) <= _CALL_WORDS:
+            unmatched = []  # the graph's facts, not a passage, answer those words
         if unmatched:
             parts.append(f"No passage uses {'a word' if every else 'most words'} of the "
                          f"question ({', '.join(unmatched)}): the ones below are the nearest "
                          "by meaning, and may not answer it.")
         if passages:
             parts.append("Best passages for the question:")
-            asked = _QUESTION.search(str(user.get("content") or ""))
             terms = frozenset(_question_terms(asked.group(1)) if asked else ())
             for n, (source, body) in enumerate(passages[:PASSAGES], 1):
                 heading, lines = quote(source, body, self.source, terms)
