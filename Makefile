@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/workbench --data-dir $(DATA_DIR) map . --name $(DEMO_NAME)
 	$(BIN)/workbench --data-dir $(DATA_DIR) report $(DEMO_NAME)
 	$(BIN)/workbench --data-dir $(DATA_DIR) search "where are database lock conflicts retried" -p $(DEMO_NAME) --k 5
-	$(BIN)/workbench --data-dir $(DATA_DIR) ask "How does a finished map announce itself to subscribers?" -p $(DEMO_NAME)
+	$(BIN)/workbench --data-dir $(DATA_DIR) ask "Which event does a finished map publish, and who subscribes to it?" -p $(DEMO_NAME)
 
 ## test: the whole suite on two processes, one test file per process at a time (module
 ## fixtures such as a Dask cluster stay single); the browser test needs Chromium, the event
