@@ -73,6 +73,10 @@ class Spec(SpecDraft):
     created_at: datetime
 
 
+#: Impacted nodes a task keeps at most, nearest first (the planner's cut).
+IMPACT_PER_TASK = 30
+
+
 @dataclass(frozen=True)
 class TaskNode:
     """A node a task touches (``role="touch"``) or may break (``role="impact"``, with its
@@ -115,7 +119,7 @@ class Task:
         """The files (file-level node ids, ``pkg.mod``) of the impacted nodes, nearest first,
         the files the task touches left out: the unit of a spec's code area's impact
         (``CodeArea.impact_count``). A task keeps at most
-        :data:`~workbench.agents.planner.IMPACT_PER_TASK` impacted nodes (see
+        :data:`IMPACT_PER_TASK` impacted nodes (see
         :attr:`impact_capped`)."""
         own = {n.split(":", 1)[0] for n in self.touched}
         files: dict[str, None] = {}
@@ -128,8 +132,6 @@ class Task:
     @property
     def impact_capped(self) -> bool:
         """Whether the impacted nodes were cut at the planner's limit: more depend on it."""
-        from .agents.planner import IMPACT_PER_TASK
-
         return len(self.impacted) >= IMPACT_PER_TASK
 
 

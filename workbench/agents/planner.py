@@ -26,14 +26,13 @@ import networkx as nx
 
 from ..domain import CodeArea, Spec, TaskNode
 from ..graph.errors import GraphQueryError
+from ..idea_records import IMPACT_PER_TASK  # dependents listed as impact per task
 from ..snapshot import Snapshot
 from .areas import covering_tests, file_dependents, how_to_name_code, impact_rows
 from .define import is_rule_based
 from .errors import PlanCycle
 from .structured import ask_json
 
-#: Dependents listed as impact per task.
-IMPACT_PER_TASK = 30
 #: At most this many tasks in a plan.
 MAX_TASKS = 20
 
