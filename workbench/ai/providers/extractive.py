@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ...search.tokens import query_terms, tokenize
 from ..records import ChatReply, ModelInfo
 from ..safety import mask_secrets, reveal_hidden
 
@@ -108,7 +109,6 @@ def _chosen_lines(passage: list[str], terms: frozenset[str]) -> list[int]:
     filled = [i for i, line in enumerate(passage) if line.strip()]
     if len(filled) <= QUOTE_LINES:
         return list(range(len(passage)))
-    from ...search.tokens import tokenize
 
     def words(line: str) -> set[str]:
         return terms & (set(tokenize(line)) | set(tokenize(line, prose=True))) if terms else set()
@@ -139,28 +139,19 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _question_terms(question: str) -> set[str]:
-    from ...search.tokens import query_terms
-
-    return query_terms(question)
-
-
-def _words_no_passage_uses(content: str, passages: list[tuple[str, str]]
+def _words_no_passage_uses(question: str, passages: list[tuple[str, str]]
                            ) -> tuple[list[str], bool]:
     """The question's words (as written, as search reads them) that none of the passages
     holds, when there are passages and they leave out most of those words (a vector search
     always finds a nearest passage, and a common word such as ``work`` alone matches one by
     chance), else ``[]``; and whether that is every word."""
-    from ...search.tokens import tokenize
-
-    asked = _QUESTION.search(content)
-    if not passages or asked is None:
+    if not passages or not question:
         return [], False
     seen: set[str] = set()
     for _, body in passages:
         seen.update(tokenize(body))
         seen.update(tokenize(body, prose=True))
-    written = set(tokenize(asked.group(1)))
+    written = set(tokenize(question))
     unmatched = sorted(w for w in written
                        if w not in seen and not set(tokenize(w, prose=True)) & seen)
     if 2 * len(unmatched) <= len(written):
@@ -218,17 +209,17 @@ class ExtractiveProvider:
              response_format: dict | None = None, max_tokens: int | None = None,
              timeout: float | None = None) -> ChatReply:
         user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-        blocks = _BLOCK.findall(str(user.get("content") or ""))
+        content = str(user.get("content") or "")
+        blocks = _BLOCK.findall(content)
         passages = [(s, b) for s, k, b in blocks if k in ("code", "docs", "config", "text")]
-        facts = [b for s, k, b in blocks if k == "facts"]
+        facts = [(s, b) for s, k, b in blocks if k == "facts"]
+        asked = _QUESTION.search(content)
+        question = asked.group(1) if asked else ""
         parts = [LABEL]
-        asked = _QUESTION.search(str(user.get("content") or ""))
-        callers = _callers(asked.group(1) if asked else "",
-                           [(s, b) for s, k, b in blocks if k == "facts"])
+        callers = _callers(question, facts)
         if callers:
             parts.append(callers)
-        unmatched, every = _words_no_passage_uses(str(user.get("content") or ""),
-                                                  passages[:PASSAGES])
+        unmatched, every = _words_no_passage_uses(question, passages[:PASSAGES])
         if callers and set(unmatched) <= _CALL_WORDS:
             unmatched = []  # the graph's facts, not a passage, answer those words
         if unmatched:
@@ -237,7 +228,7 @@ class ExtractiveProvider:
                          "by meaning, and may not answer it.")
         if passages:
             parts.append("Best passages for the question:")
-            terms = frozenset(_question_terms(asked.group(1)) if asked else ())
+            terms = frozenset(query_terms(question))
             for n, (source, body) in enumerate(passages[:PASSAGES], 1):
                 heading, lines = quote(source, body, self.source, terms)
                 parts.append("\n".join([f"{n}. {heading}", *lines]))
@@ -247,7 +238,7 @@ class ExtractiveProvider:
         else:
             parts.append("The map has no passage that matches the question; try other words, "
                          "or map and index the project first.")
-        fact_lines = [ln for body in facts for ln in body.splitlines() if ln.strip()][:FACTS]
+        fact_lines = [ln for _, body in facts for ln in body.splitlines() if ln.strip()][:FACTS]
         if fact_lines:
             parts.append("Graph facts:\n" + "\n".join(f"- {ln.lstrip('- ')}" for ln in fact_lines))
         text = "\n\n".join(parts)
