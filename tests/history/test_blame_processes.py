@@ -103,3 +103,22 @@ def test_a_narrowed_map_still_blames_every_file(tmp_path, wb, monkeypatch) -> No
     metrics = snap.metrics().set_index("path")
     assert metrics.loc[sorted(blobs), "current_owner"].tolist() == [ANN[1]] * 6
     assert metrics.loc[sorted(blobs), "current_lines"].tolist() == [i + 2 for i in range(6)]
+
+
+def test_git_given_as_a_function_is_asked_for_only_when_a_file_is_blamed(tmp_path) -> None:
+    """A map's blames are most often all cached: the git it would blame with (sized by the
+    clone's pack indexes, a look at every one of them) is then never made."""
+    repo, blobs = _repo(tmp_path)
+    made: list[CountingGit] = []
+
+    def make() -> CountingGit:
+        made.append(CountingGit())
+        return made[-1]
+
+    rows, fresh = blame_files(repo.path, repo.head(), blobs, cached=_none_cached, git=make)
+    assert len(made) == 1 and made[0].calls == 6 and len(fresh) == len(rows)
+    cached = rows.copy()
+    rows, fresh = blame_files(repo.path, repo.head(), blobs, git=make,
+                              cached=lambda keys: cached)
+    assert len(made) == 1 and fresh.empty
+    assert sorted(rows["path"].unique()) == sorted(blobs)

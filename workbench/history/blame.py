@@ -111,7 +111,8 @@ class BlameScope:
 
 def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 cached: Callable[[list[tuple[str, str]]], pd.DataFrame],
-                git: Git | None = None, workers: int = 2, budget: float | None = None,
+                git: Git | Callable[[], Git] | None = None, workers: int = 2,
+                budget: float | None = None,
                 scope: BlameScope | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 widen: threading.Event | None = None,
@@ -121,7 +122,8 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     The files not cached (of them, with ``scope``, just those it allows) are blamed by
     ``workers`` git processes at once, in path order; after ``budget`` seconds no new file
     is started, and the files not reached are absent from both frames (a later call blames
-    them). ``progress(done, total)`` follows the files blamed.
+    them). ``progress(done, total)`` follows the files blamed. ``git`` may be a function
+    giving it, called only when a file is to be blamed or carried (all cached: never).
 
     ``widen``: the processes after the first start only once it is set (see
     :func:`narrow_beside`).
@@ -136,6 +138,8 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     missing = [key for key in keys if key not in have
                and (scope.only is None or key[0] in scope.only)]
     done = [0]
+    if callable(git):
+        git = git() if missing else None
     git = git or Git()
     base_runs: dict[str, dict[str, list[int]] | None] = {}
     descent: list[str] | None = None

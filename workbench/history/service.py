@@ -537,7 +537,8 @@ class HistoryService:
         ``budget`` in seconds or None, ``widen``: see :func:`blame_files`).
         Needs no history analysis: a map runs it beside that."""
         rows, fresh = blame_files(repo, commit, files, cached=lambda keys: self.store.history.blame(
-            project_id, keys), git=with_index_room(repo, self.git), workers=self.blame_workers,
+            project_id, keys), git=lambda: with_index_room(repo, self.git),
+            workers=self.blame_workers,
             budget=budget, scope=scope, progress=progress, widen=widen)
         self.store.history.put_blame(project_id, fresh)
         return Blamed(rows, len(files) - rows["path"].nunique())

@@ -497,6 +497,7 @@ class MapService:
         measuring: Background | None = None
         settling: Background | None = None
         encoding: Background | None = None
+        finishing: Background | None = None  # a whole map's history, beside its write
         tables_built = threading.Event()
 
         def cleanup() -> None:
@@ -505,7 +506,7 @@ class MapService:
             facts_writer.wait()  # its own failure, if any, matters less than the map's
             if measuring is not None:
                 measuring.wait()
-            for thread in (settling, encoding, base_imports):
+            for thread in (settling, encoding, base_imports, finishing):
                 if thread is not None:
                     thread.wait()
             if blaming is not None:
@@ -573,9 +574,10 @@ class MapService:
             cleanup()
             raise
 
-        def settled(quiet: bool = False) -> tuple:
-            """The history's result, ``(commits mined now, its analysis, its result)``, and
-            for a whole map its tables (None for a derived map's: built already)."""
+        def begin_settling(quiet: bool = False) -> tuple:
+            """Start the history's last step on a thread and, for a whole map, build its
+            tables meanwhile: ``(commits mined now, its analysis, the step's thread, the
+            tables)``, the tables None for a derived map's (built already)."""
             new_commits, prepared = miner.result(quiet=quiet)
             job.check_cancel()
             sizes = pd.Series(lines_of, dtype="float64")
@@ -596,16 +598,24 @@ class MapService:
                     prepared, sizes, blame=blame, blame_widen=tables_built,
                     blame_scope=scoping.result())
 
-            finishing = Background(finish_history)
+            step = Background(finish_history)
             built = None
             try:
                 if derived is None:
                     with collector_paused(freeze=True):
                         built = finish_map(linked, coupling=prepared.coupling)
-            finally:
+            except BaseException:
                 tables_built.set()
-                finishing.wait()
-            history = finishing.result()
+                step.wait()
+                raise
+            tables_built.set()
+            return new_commits, prepared, step, built
+
+        def settled(quiet: bool = False) -> tuple:
+            """The history's result, ``(commits mined now, its analysis, its result)``, and
+            for a whole map its tables (None for a derived map's: built already)."""
+            new_commits, prepared, step, built = begin_settling(quiet)
+            history = step.result()
             job.check_cancel()
             return new_commits, prepared, history, built
 
@@ -651,16 +661,29 @@ class MapService:
             return extra
 
         try:
+            from ..store.snapshots import MapRest
+
             if derived is None:
-                new_commits, prepared, history, tables = settled()
-                stats = statistics(tables.stats, new_commits, prepared, history)
+                # the snapshot's rows are written while the history's last step (the hotspots'
+                # sizes, the owners of current lines) still runs: the transaction waits for it
+                # once they are in, quietly (a progress report would change the job's row
+                # under it), as a derived map's does
+                new_commits, prepared, finishing, tables = begin_settling()
                 facts_writer.result()
                 # encoded before the transaction, so that it holds the file no longer for it
                 laid_out = linked.links.layout
                 layout = laid_out.encode() if laid_out is not None else None
-                stats["seconds"] = round(time.perf_counter() - started, 3)
+                finished: list = []
+
+                def whole_rest() -> MapRest:
+                    if not finished:  # once, however often the transaction is tried
+                        history = finishing.result()
+                        job.check_cancel()
+                        stats = statistics(tables.stats, new_commits, prepared, history)
+                        stats["seconds"] = round(time.perf_counter() - started, 3)
+                        finished.append(MapRest(stats, extra_writes(history, stats, layout)))
+                    return finished[0]
             else:
-                from ..store.snapshots import DerivedRest
 
                 # encoded beside the copy (a fifth of a second on a monorepo's layout)
                 encoding = Background(lambda: derived.layout.encode()
@@ -675,16 +698,16 @@ class MapService:
                 settling = Background(settled, True) if beside else None
                 kept: list = []
 
-                def rest() -> DerivedRest:
+                def rest() -> MapRest:
                     if not kept:  # once, however often the transaction is tried
                         new_commits, prepared, history, _ = (
                             settling.result() if settling is not None else settled())
                         facts_writer.result()  # the parse cache's own transaction
                         stats = statistics({}, new_commits, prepared, history)
                         stats["seconds"] = round(time.perf_counter() - started, 3)
-                        kept.append(DerivedRest(
-                            derive.co_change_edges(derived, prepared.coupling), stats,
-                            extra_writes(history, stats, encoding.result())))
+                        kept.append(MapRest(
+                            stats, extra_writes(history, stats, encoding.result()),
+                            derive.co_change_edges(derived, prepared.coupling)))
                     return kept[0]
 
                 if not beside:
@@ -704,12 +727,10 @@ class MapService:
             else:
                 self.store.snapshots.write(
                     project_id=project.id, ref=ref or branch, commit_sha=commit,
-                    parser_version=MAP_VERSION, job_id=job.id, stats=stats, files=tables.files,
-                    nodes=tables.nodes, edges=tables.edges,
-                    extra_writes=extra_writes(history, stats, layout))
+                    parser_version=MAP_VERSION, job_id=job.id, files=tables.files,
+                    nodes=tables.nodes, edges=tables.edges, rest=whole_rest)
         except BaseException:
-            if derived is not None:
-                cleanup()
+            cleanup()
             raise
         finally:
             job.finishing.clear()

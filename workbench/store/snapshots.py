@@ -44,14 +44,16 @@ _SELECT = (
 
 
 @dataclass
-class DerivedRest:
-    """What a derived map writes once its history is analysed
-    (:meth:`SnapshotsTable.write_derived`): the co-change edges (``EDGE_COLUMNS``), the
-    snapshot's statistics but its counts, and ``extra_writes(cur, snapshot_id)`` (or None)."""
+class MapRest:
+    """What a map writes once its history is analysed, inside the transaction that writes
+    its rows (:meth:`SnapshotsTable.write`, :meth:`SnapshotsTable.write_derived`): the
+    snapshot's statistics (a derived map's without its counts), ``extra_writes(cur,
+    snapshot_id)`` (or None), and a derived map's co-change edges (``EDGE_COLUMNS``; a whole
+    map's are among its edges)."""
 
-    edges: "pa.Table"
     stats: dict[str, Any]
     extra_writes: "Callable[[Any, int], None] | None" = None
+    edges: "pa.Table | None" = None
 
 
 #: Ids of the base snapshot's nodes of the Python files in ``{table}`` (a derived map's
@@ -199,19 +201,27 @@ class SnapshotsTable:
         commit_sha: str,
         parser_version: int,
         job_id: int | None,
-        stats: dict[str, Any],
         files: pa.Table,
         nodes: pa.Table,
         edges: pa.Table,
-        extra_writes=None,
+        stats: dict[str, Any] | None = None,
+        extra_writes: "Callable[[Any, int], None] | None" = None,
+        rest: "Callable[[], MapRest] | None" = None,
     ) -> int:
-        """Store a whole map in one transaction and return the new snapshot id."""
+        """Store a whole map in one transaction and return the new snapshot id.
+
+        ``stats`` and ``extra_writes(cur, snapshot_id)`` are given, or ``rest()`` gives them
+        (:class:`MapRest`, its ``edges`` unused): it is called inside the transaction once
+        the files, nodes and edges are written, and may wait for the map's history, which
+        is analysed meanwhile. Called again if the transaction is tried again: it should
+        keep its result."""
 
         def insert(cur) -> int:
             snapshot_id = cur.execute(
                 "INSERT INTO snapshots (project_id, ref, commit_sha, parser_version, job_id, stats)"
                 " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                [project_id, ref, commit_sha, parser_version, job_id, json.dumps(stats)],
+                [project_id, ref, commit_sha, parser_version, job_id,
+                 json.dumps(stats if rest is None else {})],
             ).fetchone()[0]
             for table, data, columns in (
                 ("files", files, FILE_COLUMNS),
@@ -227,8 +237,13 @@ class SnapshotsTable:
                     )
                 finally:
                     cur.unregister("incoming")
-            if extra_writes is not None:
-                extra_writes(cur, snapshot_id)
+            later = None if rest is None else rest()
+            if later is not None:
+                cur.execute("UPDATE snapshots SET stats = ? WHERE id = ?",
+                            [json.dumps(later.stats), snapshot_id])
+            extra = extra_writes if later is None else later.extra_writes
+            if extra is not None:
+                extra(cur, snapshot_id)
             return snapshot_id
 
         return self.db.write(insert)
@@ -345,7 +360,7 @@ class SnapshotsTable:
                       parser_version: int, job_id: int | None, files: pa.Table,
                       relinked: list[str], nodes: pa.Table, edges: pa.Table,
                       metrics: "Callable[[], pa.Table]", counts: dict[str, Any],
-                      rest: "Callable[[], DerivedRest]") -> int:
+                      rest: "Callable[[], MapRest]") -> int:
         """Store a map derived from snapshot ``base_id`` in one transaction and return its id.
 
         ``files`` are the rows of the files whose contents changed; the others' are the
@@ -358,7 +373,7 @@ class SnapshotsTable:
         :func:`_derived_edges`). External dependencies are kept while an edge still reaches
         them: each map writes its own.
 
-        ``rest()`` gives what depends on the map's history (:class:`DerivedRest`): it is
+        ``rest()`` gives what depends on the map's history (:class:`MapRest`): it is
         called inside the transaction once those rows are written, and may wait for the
         analysis, which runs meanwhile (on a monorepo the copy takes seconds, as long as the
         analysis). Its co-change edges are written, the map's counts (:func:`map_counts`,
