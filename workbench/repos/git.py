@@ -227,6 +227,10 @@ class Watchdog:
     """Calls ``on_expire`` once ``seconds`` of running time pass; :meth:`pause` stops the clock.
 
     One thread for the whole stream (a ``threading.Timer`` per blob would start thousands).
+    It sleeps until the deadline it last worked out; a pause only moves the deadline later,
+    so :meth:`resume` wakes it only when it found the clock stopped and sleeps without one
+    (a wake-up per blob took the interpreter from the map's other threads about a thousand
+    times a map).
     """
 
     def __init__(self, seconds: float, on_expire) -> None:
@@ -235,6 +239,7 @@ class Watchdog:
         self._left = seconds
         self._since: float | None = time.monotonic()
         self._stopped = False
+        self._parked = False  # waiting, with no deadline, for the clock to run again
         self._cond = threading.Condition()
         self._on_expire = on_expire
         threading.Thread(target=self._run, name="workbench-git-watchdog", daemon=True).start()
@@ -243,7 +248,9 @@ class Watchdog:
         with self._cond:
             while not self._stopped:
                 if self._since is None:
+                    self._parked = True
                     self._cond.wait()
+                    self._parked = False
                     continue
                 remaining = self._left - (time.monotonic() - self._since)
                 if remaining <= 0:
@@ -261,7 +268,8 @@ class Watchdog:
     def resume(self) -> None:
         with self._cond:
             self._since = time.monotonic()
-            self._cond.notify()
+            if self._parked:
+                self._cond.notify()
 
     def stop(self) -> None:
         with self._cond:
