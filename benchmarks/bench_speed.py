@@ -62,7 +62,8 @@ print(json.dumps({{"hash": digest.hexdigest()[:16], "fold": fold}}))
 
 # Before start-up was made lazy, `from workbench import Workbench` loaded the map's modules
 # (pandas, Arrow, networkx, scipy) before the clock started; they load first here too, so the
-# cold map's own time compares like with like (a notebook kernel has them loaded as well).
+# cold map's own time compares like with like (a notebook kernel has them loaded as well,
+# networkx among them for the graph views, though a map no longer needs it).
 PRELOAD = """
 import workbench.mapping.build, workbench.mapping.scan, workbench.history.service
 import networkx.algorithms.community, scipy.sparse

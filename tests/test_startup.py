@@ -112,8 +112,7 @@ def test_the_first_command_on_a_new_data_directory_loads_nothing_heavy(tmp_path:
 
 def test_a_large_clone_loads_what_its_remap_needs_before_the_fetch_and_no_networkx():
     """Before a large clone's fetch a re-map loads the modules its history, plan and linking
-    ask for first; networkx, which only Louvain on a small graph needs, waits for a whole map
-    (its parse), where it loads beside the parse as before."""
+    ask for first. No map loads networkx: its communities are the map's own Louvain."""
     loaded = _loaded(
         ("before fetch", "from workbench.mapping.service import _load_map_modules\n"
                          "_load_map_modules(True)\n"
@@ -122,4 +121,17 @@ def test_a_large_clone_loads_what_its_remap_needs_before_the_fetch_and_no_networ
         ("whole map", "_load_map_modules()"))
     assert "networkx" not in loaded["before fetch"]
     assert {"pandas", "pyarrow", "scipy", "pathspec"} <= set(loaded["before fetch"])
-    assert "networkx" in loaded["whole map"]
+    assert "networkx" not in loaded["whole map"]
+
+
+def test_a_whole_map_with_communities_loads_no_networkx(tmp_path: Path):
+    repo = init_repo(tmp_path / "ring")
+    write(repo, {"ring/__init__.py": "", **{f"ring/m{i}.py": f"from ring import m{(i + 1) % 6}\n"
+                                             for i in range(6)}})
+    commit(repo, "a ring of imports")
+    code = ("from workbench import Workbench\n"
+            f"wb = Workbench({str(tmp_path / 'data')!r})\n"
+            f"snap = wb.map({str(repo)!r}, name='ring')\n"
+            "assert snap.nodes['community'].notna().any()\n"
+            "wb.close()")
+    assert "networkx" not in _loaded(("map", code))["map"]

@@ -9,12 +9,12 @@ so that SQL can filter and sort by them:
   graph, so a file imported by important files ranks high: networkx's scipy power iteration,
   step for step, on arrays of node positions (:func:`pagerank`);
 * ``community``: Louvain communities of the undirected import graph (fixed seed, so the same
-  map gives the same numbering), numbered by size, largest first; above
-  :data:`LOUVAIN_MAX_FILES` files, semi-synchronous label propagation (Cordasco & Gargano
-  2010; the partition of networkx's ``label_propagation_communities``, computed with numpy by
-  :func:`label_propagation`: deterministic, linear in the edges per sweep)
-  instead, because networkx's Louvain takes minutes on a monorepo's 10,000 files;
-  only Louvain is given a networkx graph;
+  map gives the same numbering; networkx's partition, computed on lists by :mod:`.louvain`),
+  numbered by size, largest first; above :data:`LOUVAIN_MAX_FILES` files, semi-synchronous
+  label propagation (Cordasco & Gargano 2010; the partition of networkx's
+  ``label_propagation_communities``, computed with numpy by :func:`label_propagation`:
+  deterministic, linear in the edges per sweep) instead, because Louvain's levels of moves
+  took minutes on a monorepo's 10,000 files;
 * ``depth`` (set while building): depth in the package or directory tree;
 * ``lines``/``code_lines``/``comment_lines``/``blank_lines`` and per-function ``complexity``
   (McCabe) come from the parsers.
@@ -33,22 +33,19 @@ from ..domain import EdgeKind, FILE_KINDS
 from .tables import EdgeSet, NodeSet
 
 if TYPE_CHECKING:  # pragma: no cover
-    # imported where Louvain runs: a map of a larger graph, as a monorepo's re-map, needs
-    # none of networkx (0.1-0.2 s of a fresh process, on the map's own thread)
+    # a map needs none of networkx (0.1-0.2 s of a fresh process): only the helpers that
+    # take its graphs do
     import networkx as nx
 
 
-def prewarm(*, louvain: bool = True) -> threading.Thread:
-    """Import what PageRank (scipy: ~0.2 s) and, with ``louvain``, Louvain (networkx:
-    0.3-0.4 s) need, on a background thread.
+def prewarm() -> threading.Thread:
+    """Import what PageRank needs (scipy: ~0.2 s), on a background thread.
 
     Called when parsing starts: the main thread then mostly waits on the parser workers, so
     the import overlaps with them instead of delaying the map's last step.
     """
 
     def load() -> None:
-        if louvain:
-            import networkx.algorithms.community  # noqa: F401
         import scipy.sparse  # noqa: F401
 
     thread = threading.Thread(target=load, name="workbench-prewarm", daemon=True)
@@ -360,11 +357,8 @@ def structural_metrics(files: list[str] | pa.Array | pa.ChunkedArray,
     src, dst = src[order], dst[order]
     rank = pagerank(n, src, dst) if len(src) else np.full(n, 1 / n)
     if n <= LOUVAIN_MAX_FILES and len(src):
-        import networkx as nx
-
         names = files.to_pylist()
-        community = _numbered(nx.community.louvain_communities(
-            _louvain_graph(names, src, dst), seed=42), names)
+        community = _numbered(_louvain_communities(names, src, dst), names)
     else:
         labels = (_propagate(_Adjacency.undirected(n, src, dst)) if len(src)
                   else np.arange(n, dtype=np.int64))
@@ -425,14 +419,20 @@ def _rounded(values: np.ndarray, digits: int) -> np.ndarray:
     return out
 
 
-def _louvain_graph(files: list[str], src: np.ndarray, dst: np.ndarray) -> "nx.Graph":
-    """The undirected file graph as networkx's ``DiGraph.to_undirected`` would make it: the
-    same node order and, through the edges taken source by source in node order, the same
-    neighbour order, on which Louvain's result depends."""
-    import networkx as nx
+def _louvain_communities(names: list[str], src: np.ndarray, dst: np.ndarray) -> list[set]:
+    """Louvain's communities of the undirected file graph, as sets of ids: networkx's
+    ``louvain_communities(G, seed=42)`` of ``G = nx.Graph()`` with ``names`` added as nodes (an
+    id listed twice is one node, placed where it is first listed) and the edges
+    ``names[src[k]] - names[dst[k]]`` added source by source in node order, which is what
+    its neighbour orders, and so its answer, depend on (see :mod:`.louvain`)."""
+    from .louvain import louvain
 
-    graph = nx.Graph()
-    graph.add_nodes_from(files)
+    place: dict[str, int] = {}
+    for name in names:
+        place.setdefault(name, len(place))
+    node = [place[name] for name in names]
     order = np.argsort(src, kind="stable")
-    graph.add_edges_from((files[i], files[j]) for i, j in zip(src[order].tolist(), dst[order].tolist()))
-    return graph
+    found = louvain(len(place), ((node[i], node[j]) for i, j in
+                                 zip(src[order].tolist(), dst[order].tolist())), seed=42)
+    ids = list(place)
+    return [{ids[u] for u in community} for community in found]

@@ -122,12 +122,9 @@ class _HistoryMiner:
 def _load_map_modules(before_fetch: bool = False) -> None:
     """Import what building a map needs (about a second of a fresh process's time).
 
-    ``before_fetch``: loaded before the fetch of a large clone (:func:`_load_early`), whose
-    map is most often derived from a larger graph: networkx, which only Louvain needs (graphs
-    of at most :data:`~.metrics.LOUVAIN_MAX_FILES` files), is left out (0.3-0.9 s of the
-    interpreter that the derivation's linking waited for and its history's update competed
-    with; a whole map loads it beside its parse), and what a re-map's threads ask for first
-    comes first."""
+    ``before_fetch``: loaded before the fetch of a large clone (:func:`_load_early`): what a
+    re-map's threads ask for first comes first. A map needs none of networkx (its Louvain
+    is :mod:`.louvain`'s)."""
     import pandas  # noqa: F401
 
     if before_fetch:
@@ -140,7 +137,7 @@ def _load_map_modules(before_fetch: bool = False) -> None:
     from . import build  # noqa: F401 - Arrow
     from .metrics import prewarm
 
-    prewarm(louvain=not before_fetch).join()  # what PageRank (scipy) and Louvain (networkx) import
+    prewarm().join()  # what PageRank imports (scipy)
 
 
 def _load_early(clones: Clones, project_name: str) -> Background | None:
@@ -379,9 +376,8 @@ class MapService:
         from .scan import scan
         from .workers import WorkerPool
 
-        # pandas, Arrow, networkx and scipy load on a thread while git lists files and the
-        # workers parse, instead of delaying the first parse in a fresh process
-        loaded_early = loading is not None  # without networkx (see _load_map_modules)
+        # pandas, Arrow and scipy load on a thread while git lists files and the workers
+        # parse, instead of delaying the first parse in a fresh process
         if loading is None:
             loading = Background(_load_map_modules)
         self.store.projects.update(project.id, status="mapping", default_branch=branch)
@@ -418,10 +414,6 @@ class MapService:
                 # a whole map: its parser workers start while git lists the files
                 ahead = WorkerPool(self.config.worker_count,
                                    memory_limit=self.config.worker_memory).start()
-                if loaded_early:  # what Louvain needs, if the graph is small enough
-                    from .metrics import prewarm
-
-                    prewarm()
                 # the exclude patterns compile while git lists the tree, not before the
                 # classification the workers wait for; the collector is paused meanwhile,
                 # then what the process holds (the modules loaded for the map among it) is
