@@ -24,6 +24,7 @@ def _rows(wb) -> dict[str, int]:
 
 
 def test_the_rows_are_written_before_the_history_is_finished(wb, sample_repo, monkeypatch):
+    wb.map(str(sample_repo))  # every file's blame is cached from here on
     writing = threading.Event()
     seen: list[bool] = []
     write, finish = SnapshotsTable.write, HistoryService.finish
@@ -40,13 +41,41 @@ def test_the_rows_are_written_before_the_history_is_finished(wb, sample_repo, mo
 
     monkeypatch.setattr(SnapshotsTable, "write", noted_write)
     monkeypatch.setattr(HistoryService, "finish", late_finish)
-    snap = wb.map(str(sample_repo), force=True)
+    snap = wb.map("shop", force=True)
     assert seen == [True]
     # what the history's step gave is in the same snapshot: its statistics and metrics
     assert snap.stats["commits"] == 2 and snap.stats["files"] > 0
     metrics = wb.store.db.query("SELECT count(*) FROM file_metrics WHERE snapshot_id = ?",
                                 [snap.id])[0][0]
     assert metrics > 0
+
+
+def test_a_map_that_blames_files_finishes_its_history_before_it_holds_the_file(
+        wb, sample_repo, monkeypatch):
+    """A first map blames its files with git (up to the blame budget, a minute): its
+    transaction starts once that is done, so other processes are not kept from the file."""
+    order: list[str] = []
+    write, finish = SnapshotsTable.write, HistoryService.finish
+
+    def noted_write(self, **kwargs):
+        order.append("write")
+        return write(self, **kwargs)
+
+    def noted_finish(self, *args, **kwargs):
+        result = finish(self, *args, **kwargs)
+        order.append("history finished")
+        return result
+
+    monkeypatch.setattr(SnapshotsTable, "write", noted_write)
+    monkeypatch.setattr(HistoryService, "finish", noted_finish)
+    snap = wb.map(str(sample_repo))
+    assert order == ["history finished", "write"]
+    owners = wb.store.db.query("SELECT count(*) FROM file_metrics WHERE snapshot_id = ?"
+                               " AND current_owner IS NOT NULL", [snap.id])[0][0]
+    assert owners > 0  # the files were blamed, by git
+    order.clear()
+    wb.map("shop", force=True)  # every blame cached now: written beside the history
+    assert order == ["write", "history finished"]
 
 
 def test_a_history_that_fails_after_the_rows_are_written_leaves_no_snapshot(

@@ -116,6 +116,7 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
                 scope: BlameScope | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 widen: threading.Event | None = None,
+                known: pd.DataFrame | None = None,
                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Blame of every ``path -> blob sha`` of ``files`` at ``commit``: ``(all rows, new rows)``
     with :data:`BLAME_COLUMNS`; ``cached(keys)`` returns stored rows for (path, blob) keys.
@@ -124,6 +125,7 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     is started, and the files not reached are absent from both frames (a later call blames
     them). ``progress(done, total)`` follows the files blamed. ``git`` may be a function
     giving it, called only when a file is to be blamed or carried (all cached: never).
+    ``known``: what ``cached`` gives for the keys of ``files``, read already.
 
     ``widen``: the processes after the first start only once it is set (see
     :func:`narrow_beside`).
@@ -132,7 +134,8 @@ def blame_files(repo: Path, commit: str, files: dict[str, str], *,
     has it carried forward (:func:`~.blame_carry.carry`) instead of blamed, when the commits
     between allow it."""
     keys = sorted(files.items())
-    known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
+    if known is None:
+        known = cached(keys) if keys else pd.DataFrame(columns=BLAME_COLUMNS)
     have = set(zip(known["path"], known["blob_sha"]))
     scope = scope or BlameScope()
     missing = [key for key in keys if key not in have

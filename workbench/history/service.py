@@ -499,12 +499,14 @@ class HistoryService:
     def finish(self, prepared: "PreparedHistory", sizes: pd.Series | None = None, *,
                blame: dict[str, str] | None = None, blame_scope: BlameScope | None = None,
                blame_widen: threading.Event | None = None,
-               blamed: "Blamed | None" = None) -> HistoryResult:
+               blamed: "Blamed | None" = None,
+               known_blame: pd.DataFrame | None = None) -> HistoryResult:
         """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
         and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`;
         ``blame_widen``: see :func:`~.blame.blame_files`' ``widen``). ``blamed``: those
         files' blame, already made by :meth:`blame` (a map starts it before the history's
-        first step ends)."""
+        first step ends); else ``known_blame``: their cached blames, read already
+        (:meth:`cached_blame`)."""
         commits, metrics = prepared.commits, prepared.metrics
         if len(commits) == 0:
             return HistoryResult(0, metrics, prepared.coupling, mailmap=prepared.mailmap)
@@ -515,7 +517,7 @@ class HistoryService:
             if blamed is None:
                 blamed = self.blame(prepared.project_id, prepared.repo, prepared.commit, blame,
                                     scope=blame_scope, budget=self.blame_budget,
-                                    widen=blame_widen)
+                                    widen=blame_widen, known=known_blame)
             # after a map that left files unblamed, a re-map blames no whole histories
             # (see BlameScope): a blame that fits no more is then left to the blame verb
             blamed = self.refit(prepared.project_id, prepared.repo, prepared.commit, blamed,
@@ -531,17 +533,26 @@ class HistoryService:
     def blame(self, project_id: int, repo: Path, commit: str, files: dict[str, str], *,
               scope: BlameScope | None = None, budget: float | None = None,
               progress: Callable[[int, int], None] | None = None,
-              widen: threading.Event | None = None) -> "Blamed":
+              widen: threading.Event | None = None,
+              known: pd.DataFrame | None = None) -> "Blamed":
         """The blame of the current lines of ``files`` (path -> blob sha) at ``commit``: the
         cached blames and new ones (stored), and how many files are left unblamed (``scope``,
-        ``budget`` in seconds or None, ``widen``: see :func:`blame_files`).
+        ``budget`` in seconds or None, ``widen``: see :func:`blame_files`). ``known``: the
+        cached blames of ``files`` read already (:meth:`cached_blame`).
         Needs no history analysis: a map runs it beside that."""
         rows, fresh = blame_files(repo, commit, files, cached=lambda keys: self.store.history.blame(
             project_id, keys), git=lambda: with_index_room(repo, self.git),
             workers=self.blame_workers,
-            budget=budget, scope=scope, progress=progress, widen=widen)
+            budget=budget, scope=scope, progress=progress, widen=widen, known=known)
         self.store.history.put_blame(project_id, fresh)
         return Blamed(rows, len(files) - rows["path"].nunique())
+
+    def cached_blame(self, project_id: int, files: dict[str, str]) -> tuple[pd.DataFrame, bool]:
+        """The cached blames of ``files`` (path -> blob sha), as :meth:`blame` reads them, and
+        whether every file has one (then blaming them runs no git process)."""
+        keys = sorted(files.items())
+        known = self.store.history.blame(project_id, keys)
+        return known, len(set(zip(known["path"], known["blob_sha"]))) == len(keys)
 
     def refit(self, project_id: int, repo: Path, commit: str, blamed: "Blamed",
               commits: HistoryCommits, boundary: list[str], *, budget: float | None = None,

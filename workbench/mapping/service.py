@@ -494,6 +494,7 @@ class MapService:
         settling: Background | None = None
         encoding: Background | None = None
         finishing: Background | None = None  # a whole map's history, beside its write
+        known_blame: Background | None = None  # a whole map's cached blames, read early
         tables_built = threading.Event()
 
         def cleanup() -> None:
@@ -502,7 +503,7 @@ class MapService:
             facts_writer.wait()  # its own failure, if any, matters less than the map's
             if measuring is not None:
                 measuring.wait()
-            for thread in (settling, encoding, base_imports, finishing):
+            for thread in (settling, encoding, base_imports, finishing, known_blame):
                 if thread is not None:
                     thread.wait()
             if blaming is not None:
@@ -556,15 +557,19 @@ class MapService:
             else:
                 from .build import finish_map, link_map
 
-                # the files' nodes and edges are linked while the history's first step may
-                # still run on the miner's thread: only the co-change edges wait for it
-                with collector_paused(freeze=True):
-                    linked = link_map(scanned.files, manifests=scanned.manifests)
                 files = scanned.files
                 lines_of = {f.path: f.facts.lines for f in files if f.facts is not None}
                 blame = _blamed_files(files, lines_of, self.config.blame)
                 excluded = sum(1 for f in files
                                if f.reason and f.reason.startswith("excluded by"))
+                # the files' cached blames are read while the map links: whether any file is
+                # left to blame decides when the snapshot's transaction may start
+                if blame:
+                    known_blame = Background(self.history.cached_blame, project.id, blame)
+                # the files' nodes and edges are linked while the history's first step may
+                # still run on the miner's thread: only the co-change edges wait for it
+                with collector_paused(freeze=True):
+                    linked = link_map(scanned.files, manifests=scanned.manifests)
             job.check_cancel()
         except BaseException:
             cleanup()
@@ -592,7 +597,8 @@ class MapService:
                                                blamed=blaming.result())
                 return self.history.finish(
                     prepared, sizes, blame=blame, blame_widen=tables_built,
-                    blame_scope=scoping.result())
+                    blame_scope=scoping.result(),
+                    known_blame=None if known_blame is None else known_blame.result()[0])
 
             step = Background(finish_history)
             built = None
@@ -661,9 +667,11 @@ class MapService:
 
             if derived is None:
                 # the snapshot's rows are written while the history's last step (the hotspots'
-                # sizes, the owners of current lines) still runs: the transaction waits for it
-                # once they are in, quietly (a progress report would change the job's row
-                # under it), as a derived map's does
+                # sizes, the owners of current lines) still runs, when that step blames no
+                # file with git (every blame is cached): the transaction waits for it once
+                # they are in, quietly (a progress report would change the job's row under
+                # it), as a derived map's does. A step that blames (up to the blame budget,
+                # a minute) is waited for first: the file is not held meanwhile.
                 new_commits, prepared, finishing, tables = begin_settling()
                 facts_writer.result()
                 # encoded before the transaction, so that it holds the file no longer for it
@@ -679,6 +687,9 @@ class MapService:
                         stats["seconds"] = round(time.perf_counter() - started, 3)
                         finished.append(MapRest(stats, extra_writes(history, stats, layout)))
                     return finished[0]
+
+                if known_blame is not None and not known_blame.result()[1]:
+                    whole_rest()
             else:
 
                 # encoded beside the copy (a fifth of a second on a monorepo's layout)
