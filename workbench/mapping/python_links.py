@@ -55,6 +55,9 @@ class _Scope:
         self.package = package  # the package relative imports start from
         self.facts = facts
         self.defs = {d.qualname: d for d in facts.definitions}
+        # the names defined inside another definition: only they can be found in a caller's
+        # enclosing scopes (most calls look a name up in the module's names straight away)
+        self.nested = {q.rpartition(".")[2] for q in self.defs if "." in q}
         # the kind of a qualname's first definition: its node's, which a whole link reads
         # (NodeSet.add keeps the first row), where ``defs`` holds the last definition
         self.kinds: dict[str, str] = {}
@@ -470,14 +473,15 @@ class _Linker:
             self._reader.append((module, self.record.reads))
             resolved = unresolved = builtin = 0
             for call in scope.facts.calls:
-                caller = f"{module}:{call.caller}" if call.caller else module
                 target = self.resolve_call(scope, call.caller, call.callee)
                 if target is not None:
                     resolved += 1
+                    caller = f"{module}:{call.caller}" if call.caller else module
                     if target != caller:
                         edges.add(caller, target, CALLS, call.line)
-                elif (call.callee.split(".")[0] in _BUILTINS
-                      and not _binds(scope, call.callee.split(".")[0])):
+                    continue
+                head = call.callee.partition(".")[0]
+                if head in _BUILTINS and not _binds(scope, head):
                     builtin += 1
                 else:
                     unresolved += 1
@@ -642,7 +646,7 @@ def _binds(scope: _Scope, name: str) -> bool:
 
 def _lookup(scope: _Scope, caller: str, name: str, names: _Names) -> str | None:
     """A bare name as seen from ``caller``: enclosing scopes, module definitions, imports."""
-    parts = caller.split(".") if caller else []
+    parts = caller.split(".") if caller and name in scope.nested else []
     while parts:
         candidate = ".".join([*parts, name])
         if candidate in scope.defs:
