@@ -20,6 +20,10 @@ run:
 * the map's output hashed (nodes and edges, every column, in a fixed order) in each run; with
   ``--baseline`` (another checkout's Python, e.g. ``../other/.venv/bin/python``) the same map
   made by that version is hashed too, so a speed-up that changes the map shows.
+
+``--timeline N`` instead maps cold N times and prints where each map's time went: when each
+of its steps started and ended (seconds from the map's start) on which thread, the full
+collections of Python's cyclic collector, and the CPU of the process and of its children.
 """
 
 from __future__ import annotations
@@ -98,6 +102,76 @@ grimp.build_graph("django", cache_dir=None)
 """
 
 
+# the steps of a cold map timed by --timeline: (module, qualified name)
+STEPS = [
+    ("workbench.mapping.service", "MapService._list"),
+    ("workbench.mapping.scan", "classify"),
+    ("workbench.store.facts", "FactsTable.get_many"),
+    ("workbench.mapping.workers", "WorkerPool.parse"),
+    ("workbench.store.facts", "FactsTable.put_many"),
+    ("workbench.mapping.build", "link_map"),
+    ("workbench.mapping.build", "finish_map"),
+    ("workbench.history.service", "HistoryService.sync"),
+    ("workbench.history.service", "HistoryService.prepare"),
+    ("workbench.history.service", "HistoryService.finish"),
+    ("workbench.store.snapshots", "SnapshotsTable.write"),
+]
+
+TIMELINE = """
+import functools, gc, importlib, json, resource, threading, time
+origin = [0.0]
+marks, pauses = [], []
+def wrap(module, name):
+    owner = importlib.import_module(module)
+    *path, last = name.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    fn = getattr(owner, last)
+    @functools.wraps(fn)
+    def timed(*args, **kwargs):
+        began = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            marks.append((began - origin[0], time.perf_counter() - origin[0], name,
+                          threading.current_thread().name))
+    setattr(owner, last, timed)
+for module, name in {steps!r}:
+    wrap(module, name)
+from workbench import Workbench
+wb = Workbench({data!r})
+wb.store.db.write(lambda cur: cur.execute("DELETE FROM file_facts"))
+started = {{}}
+def collected(phase, info):
+    if info["generation"] == 2:
+        if phase == "start":
+            started["t"] = time.perf_counter()
+        elif "t" in started:
+            began = started.pop("t")
+            pauses.append((began - origin[0], time.perf_counter() - began))
+gc.callbacks.append(collected)
+before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+origin[0] = time.perf_counter()
+wb.map({repo!r}, name="django", ref={ref!r}, force=True)
+seconds = time.perf_counter() - origin[0]
+after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = [round(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime, 3) for a, b in zip(after, before)]
+print(json.dumps({{"seconds": seconds, "marks": sorted(marks), "cpu": cpu,
+                  "full_collections": [(round(a, 3), round(b * 1000, 1)) for a, b in pauses]}}))
+"""
+
+
+def show_timeline(run: dict) -> None:
+    """One cold map's steps, as ``--timeline`` prints them."""
+    print(f"cold map {run['seconds']:.3f} s; CPU: process {run['cpu'][0]:.3f} s, "
+          f"children {run['cpu'][1]:.3f} s; full collections (start s, ms): "
+          f"{run['full_collections'] or 'none'}")
+    print(table(["step", "thread", "start s", "end s", "seconds"],
+                [[name, thread, began, ended, ended - began]
+                 for began, ended, name, thread in run["marks"]]))
+    print()
+
+
 def whole_process(cmd: list[str], *, cwd: Path | None = None) -> float:
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
@@ -121,6 +195,8 @@ def main() -> None:
     parser.add_argument("--django", default="5.2.8")
     parser.add_argument("--bench-dir", type=Path, default=DEFAULT_BENCH_DIR)
     parser.add_argument("--baseline", help="another checkout's Python: its map is hashed too")
+    parser.add_argument("--timeline", type=int, metavar="N",
+                        help="only map cold N times and print where each map's time went")
     args = parser.parse_args()
     repo, first, _, _ = prepare_repo(args.django, args.bench_dir)
     compileall.compile_dir(Path(__file__).resolve().parents[1] / "workbench", quiet=1)
@@ -128,6 +204,12 @@ def main() -> None:
     exe = str(Path(sys.executable).parent / "workbench")
     first_map = json_out(run_timed(map_script(data, repo, first, cold=False, force=False,
                                               summary=True)))
+    if args.timeline:
+        for _ in range(args.timeline):
+            show_timeline(json_out(run_timed(PRELOAD + TIMELINE.format(
+                steps=STEPS, data=str(data), repo=str(repo), ref=first))))
+        shutil.rmtree(data, ignore_errors=True)
+        return
 
     startup = {"help": [], "status": [], "remap": [], "grimp": []}
     cold, folds, floor, hashes = [], [], [], {first_map["hash"]}
