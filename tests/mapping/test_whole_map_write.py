@@ -27,20 +27,21 @@ def test_the_rows_are_written_before_the_history_is_finished(wb, sample_repo, mo
     wb.map(str(sample_repo))  # every file's blame is cached from here on
     writing = threading.Event()
     seen: list[bool] = []
-    write, finish = SnapshotsTable.write, HistoryService.finish
+    write, owners = SnapshotsTable.write, HistoryService.owners
 
     def noted_write(self, **kwargs):
         writing.set()
         return write(self, **kwargs)
 
-    def late_finish(self, *args, **kwargs):
-        # the snapshot's write has begun before the history's last step ends; written one
-        # after the other, the write would start only once this returned
+    def late_owners(*args, **kwargs):
+        # the snapshot's write has begun before the history's last step works out the
+        # owners of current lines; written one after the other, the write would start only
+        # once that step returned
         seen.append(writing.wait(30))
-        return finish(self, *args, **kwargs)
+        return owners(*args, **kwargs)
 
     monkeypatch.setattr(SnapshotsTable, "write", noted_write)
-    monkeypatch.setattr(HistoryService, "finish", late_finish)
+    monkeypatch.setattr(HistoryService, "owners", staticmethod(late_owners))
     snap = wb.map("shop", force=True)
     assert seen == [True]
     # what the history's step gave is in the same snapshot: its statistics and metrics
@@ -50,32 +51,43 @@ def test_the_rows_are_written_before_the_history_is_finished(wb, sample_repo, mo
     assert metrics > 0
 
 
-def test_a_map_that_blames_files_finishes_its_history_before_it_holds_the_file(
+def test_a_map_that_blames_files_with_git_does_so_before_it_holds_the_file(
         wb, sample_repo, monkeypatch):
     """A first map blames its files with git (up to the blame budget, a minute): its
-    transaction starts once that is done, so other processes are not kept from the file."""
-    order: list[str] = []
-    write, finish = SnapshotsTable.write, HistoryService.finish
+    transaction starts once the last blame has ended, so other processes are not kept from
+    the file meanwhile. A re-map's blames are all cached: its rows go in beside the
+    history's last step."""
+    from workbench.history import blame
+
+    events: list[str] = []
+    write, finish, runs = SnapshotsTable.write, HistoryService.finish, blame.blame_runs
 
     def noted_write(self, **kwargs):
-        order.append("write")
+        events.append("write")
         return write(self, **kwargs)
 
     def noted_finish(self, *args, **kwargs):
         result = finish(self, *args, **kwargs)
-        order.append("history finished")
+        events.append("history finished")
         return result
+
+    def noted_runs(*args, **kwargs):
+        found = runs(*args, **kwargs)
+        events.append("git blame")
+        return found
 
     monkeypatch.setattr(SnapshotsTable, "write", noted_write)
     monkeypatch.setattr(HistoryService, "finish", noted_finish)
+    monkeypatch.setattr(blame, "blame_runs", noted_runs)
     snap = wb.map(str(sample_repo))
-    assert order == ["history finished", "write"]
+    assert "git blame" in events and "write" in events
+    assert events.index("write") > max(i for i, e in enumerate(events) if e == "git blame")
     owners = wb.store.db.query("SELECT count(*) FROM file_metrics WHERE snapshot_id = ?"
                                " AND current_owner IS NOT NULL", [snap.id])[0][0]
     assert owners > 0  # the files were blamed, by git
-    order.clear()
-    wb.map("shop", force=True)  # every blame cached now: written beside the history
-    assert order == ["write", "history finished"]
+    events.clear()
+    wb.map("shop", force=True)  # every blame cached now
+    assert "git blame" not in events
 
 
 def test_a_history_that_fails_after_the_rows_are_written_leaves_no_snapshot(

@@ -500,14 +500,19 @@ class HistoryService:
                blame: dict[str, str] | None = None, blame_scope: BlameScope | None = None,
                blame_widen: threading.Event | None = None,
                blamed: "Blamed | None" = None,
-               known_blame: pd.DataFrame | None = None) -> HistoryResult:
+               known_blame: pd.DataFrame | None = None,
+               on_blamed: Callable[[], None] | None = None) -> HistoryResult:
         """The metrics of :meth:`prepare` with ``sizes`` (lines per path) in their hotspots
         and, for the ``blame`` files, the owners of their current lines (see :meth:`analyse`;
         ``blame_widen``: see :func:`~.blame.blame_files`' ``widen``). ``blamed``: those
         files' blame, already made by :meth:`blame` (a map starts it before the history's
         first step ends); else ``known_blame``: their cached blames, read already
-        (:meth:`cached_blame`)."""
+        (:meth:`cached_blame`). ``on_blamed()`` is called once no git process is left to run
+        (the blames and re-blames done; at once when there are none): what is left takes
+        moments."""
         commits, metrics = prepared.commits, prepared.metrics
+        if on_blamed is not None and (len(commits) == 0 or not blame):
+            on_blamed()
         if len(commits) == 0:
             return HistoryResult(0, metrics, prepared.coupling, mailmap=prepared.mailmap)
         if sizes is not None:
@@ -523,6 +528,8 @@ class HistoryService:
             blamed = self.refit(prepared.project_id, prepared.repo, prepared.commit, blamed,
                                 commits, prepared.boundary, budget=self.blame_budget,
                                 blame_now=blame_scope is None or blame_scope.only is None)
+            if on_blamed is not None:
+                on_blamed()
             owners = self.owners(blamed, commits, prepared.boundary)
             pending = blamed.pending
             metrics = metrics.merge(owners, left_on="path", right_index=True, how="left")
@@ -547,12 +554,10 @@ class HistoryService:
         self.store.history.put_blame(project_id, fresh)
         return Blamed(rows, len(files) - rows["path"].nunique())
 
-    def cached_blame(self, project_id: int, files: dict[str, str]) -> tuple[pd.DataFrame, bool]:
-        """The cached blames of ``files`` (path -> blob sha), as :meth:`blame` reads them, and
-        whether every file has one (then blaming them runs no git process)."""
-        keys = sorted(files.items())
-        known = self.store.history.blame(project_id, keys)
-        return known, len(set(zip(known["path"], known["blob_sha"]))) == len(keys)
+    def cached_blame(self, project_id: int, files: dict[str, str]) -> pd.DataFrame:
+        """The cached blames of ``files`` (path -> blob sha), as :meth:`blame` reads them (a
+        map reads them while it links, then hands them to :meth:`finish`)."""
+        return self.store.history.blame(project_id, sorted(files.items()))
 
     def refit(self, project_id: int, repo: Path, commit: str, blamed: "Blamed",
               commits: HistoryCommits, boundary: list[str], *, budget: float | None = None,

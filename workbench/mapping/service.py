@@ -496,6 +496,7 @@ class MapService:
         finishing: Background | None = None  # a whole map's history, beside its write
         known_blame: Background | None = None  # a whole map's cached blames, read early
         tables_built = threading.Event()
+        blames_done = threading.Event()  # a whole map's history runs no more git blames
 
         def cleanup() -> None:
             """What runs on after the map's failure or cancel, stopped or waited for."""
@@ -562,8 +563,8 @@ class MapService:
                 blame = _blamed_files(files, lines_of, self.config.blame)
                 excluded = sum(1 for f in files
                                if f.reason and f.reason.startswith("excluded by"))
-                # the files' cached blames are read while the map links: whether any file is
-                # left to blame decides when the snapshot's transaction may start
+                # the files' cached blames are read while the map links, not by the
+                # history's last step, which the snapshot's transaction waits for
                 if blame:
                     known_blame = Background(self.history.cached_blame, project.id, blame)
                 # the files' nodes and edges are linked while the history's first step may
@@ -589,16 +590,19 @@ class MapService:
                 tables_built.set()
 
             def finish_history():
-                if early_blame is not None:  # the changed files, blamed into the cache
-                    early_blame.wait()
-                if blaming is not None:  # blamed beside the analysis already
-                    return self.history.finish(prepared, sizes, blame=blame,
-                                               blame_scope=scoping.result(),
-                                               blamed=blaming.result())
-                return self.history.finish(
-                    prepared, sizes, blame=blame, blame_widen=tables_built,
-                    blame_scope=scoping.result(),
-                    known_blame=None if known_blame is None else known_blame.result()[0])
+                try:
+                    if early_blame is not None:  # the changed files, blamed into the cache
+                        early_blame.wait()
+                    if blaming is not None:  # blamed beside the analysis already
+                        return self.history.finish(prepared, sizes, blame=blame,
+                                                   blame_scope=scoping.result(),
+                                                   blamed=blaming.result())
+                    return self.history.finish(
+                        prepared, sizes, blame=blame, blame_widen=tables_built,
+                        blame_scope=scoping.result(), on_blamed=blames_done.set,
+                        known_blame=None if known_blame is None else known_blame.result())
+                finally:
+                    blames_done.set()
 
             step = Background(finish_history)
             built = None
@@ -666,12 +670,12 @@ class MapService:
             from ..store.snapshots import MapRest
 
             if derived is None:
-                # the snapshot's rows are written while the history's last step (the hotspots'
-                # sizes, the owners of current lines) still runs, when that step blames no
-                # file with git (every blame is cached): the transaction waits for it once
-                # they are in, quietly (a progress report would change the job's row under
-                # it), as a derived map's does. A step that blames (up to the blame budget,
-                # a minute) is waited for first: the file is not held meanwhile.
+                # the snapshot's rows are written while the history's last step works out
+                # the hotspots' sizes and the owners of current lines: the transaction waits
+                # for it once they are in, quietly (a progress report would change the job's
+                # row under it), as a derived map's does. It starts once that step runs no
+                # more git blames (a first map's take up to the blame budget, a minute): the
+                # file is not held while git blames.
                 new_commits, prepared, finishing, tables = begin_settling()
                 facts_writer.result()
                 # encoded before the transaction, so that it holds the file no longer for it
@@ -688,8 +692,7 @@ class MapService:
                         finished.append(MapRest(stats, extra_writes(history, stats, layout)))
                     return finished[0]
 
-                if known_blame is not None and not known_blame.result()[1]:
-                    whole_rest()
+                blames_done.wait()
             else:
 
                 # encoded beside the copy (a fifth of a second on a monorepo's layout)
