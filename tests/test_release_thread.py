@@ -98,3 +98,17 @@ def test_a_waiting_process_gets_the_file_during_a_jobs_pause(tmp_path, monkeypat
         assert float(other.stdout) < 50
         db.read(lambda cur: cur.execute("SELECT count(*) FROM t").fetchone())
     db.release()
+
+
+def test_opening_ahead_opens_a_released_file_and_lets_go_of_it_when_idle(tmp_path):
+    db = Database(tmp_path / "ahead.duckdb", idle_release=0.1)
+    db.write(lambda cur: cur.execute("CREATE TABLE t (x INT)"))
+    db.release()
+    assert not db.is_open
+    db.open_ahead()
+    assert db.is_open  # the next unit of work finds it open
+    assert db.read(lambda cur: cur.execute("SELECT count(*) FROM t").fetchone()) == (0,)
+    deadline = time.monotonic() + 30
+    while db.is_open and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not db.is_open  # idle again: let go of as after any unit of work

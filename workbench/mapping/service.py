@@ -608,8 +608,12 @@ class MapService:
             built = None
             try:
                 if derived is None:
+                    # the snapshot's write follows the tables: the file, let go of while the
+                    # map linked (a job keeps it a second at most), opens beside them
+                    opening = Background(self.store.db.open_ahead)
                     with collector_paused(freeze=True):
                         built = finish_map(linked, coupling=prepared.coupling)
+                    opening.result()
             except BaseException:
                 tables_built.set()
                 step.wait()
