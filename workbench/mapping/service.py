@@ -605,7 +605,7 @@ class MapService:
                     blames_done.set()
 
             step = Background(finish_history)
-            built = None
+            built = opening = None
             try:
                 if derived is None:
                     # the snapshot's write follows the tables: the file, let go of while the
@@ -617,6 +617,8 @@ class MapService:
             except BaseException:
                 tables_built.set()
                 step.wait()
+                if opening is not None:
+                    opening.wait()
                 raise
             tables_built.set()
             return new_commits, prepared, step, built
@@ -698,7 +700,6 @@ class MapService:
 
                 blames_done.wait()
             else:
-
                 # encoded beside the copy (a fifth of a second on a monorepo's layout)
                 encoding = Background(lambda: derived.layout.encode()
                                       if derived.layout is not None else None)

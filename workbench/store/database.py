@@ -868,8 +868,9 @@ class Database:
 
     def open_ahead(self) -> None:
         """Open the file now (when this process let go of it) for a unit of work that is
-        moments away, so that the open (about 0.05 s of CPU) runs on the caller's thread, beside
-        other work, not at the start of that unit. It is let go of as usual when idle."""
+        moments away: called on a thread of its own, the open (about 0.05 s of CPU) runs
+        beside other work instead of at the start of that unit. The file is let go of as
+        usual when it stays idle."""
         with self.session():
             pass
 
