@@ -7,7 +7,6 @@ import pytest
 
 from tests.helpers import invoke_cli, run_cli
 from tests.test_cli import _commands
-from workbench.cli import main
 
 
 def _groups():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -88,7 +90,8 @@ def test_nothing_is_cut_when_it_fits_or_no_width_is_known(monkeypatch):
     rows = [["a" * 200, "b" * 200]]
     assert table_lines(None, rows, width=None) == ["a" * 200 + "  " + "b" * 200]
     monkeypatch.delenv("COLUMNS", raising=False)
-    assert terminal_width() is None  # output captured: not a terminal
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert terminal_width() is None  # not a terminal
     monkeypatch.setenv("COLUMNS", "50")
     assert terminal_width() == 50
     assert max(map(len, table_lines(["x", "y"], rows))) == 50

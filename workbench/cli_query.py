@@ -21,18 +21,16 @@ if TYPE_CHECKING:  # pragma: no cover
 ID_COLUMNS = ("id", "node", "a", "b", "src", "dst", "project", "snapshot", "commit", "contract")
 
 
-def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)", *,
-          keep: tuple[str, ...] | None = None) -> None:
+def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)") -> None:
     """Print ``frame`` as a table fitted to the terminal (:mod:`~workbench.text_tables`), a
-    missing value as an empty cell; ``empty`` when it has no rows. ``keep``: the columns never
-    cut [the first one and those of :data:`ID_COLUMNS`]."""
+    missing value as an empty cell; ``empty`` when it has no rows. The first column and those
+    of :data:`ID_COLUMNS` are never cut."""
     from .text_tables import table_text
 
     if frame is None or frame.empty:
         click.echo(empty)
         return
-    if keep is None:
-        keep = tuple(str(c) for c in frame.columns[:1]) + ID_COLUMNS
+    keep = tuple(str(c) for c in frame.columns[:1]) + ID_COLUMNS
     click.echo(table_text(frame, keep=keep))
 
 
@@ -118,7 +116,7 @@ def q_impact(ctx, node, project_name, ref, kinds, exclude, runtime):
         node, kinds=_kinds(kinds), exclude_contexts=_contexts(exclude, runtime))
     if not frame.empty:
         frame = frame.assign(path=frame["path"].map(lambda p: " <- ".join(p)))
-    _show(frame, "nothing depends on it", keep=("node",))  # the path is cut, never the node
+    _show(frame, "nothing depends on it")  # the path is cut, never the node
 
 
 @query.command("path")

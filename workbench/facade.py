@@ -674,9 +674,10 @@ class Workbench:
         embedder = self._indexer.embedder()
         with self.store.db.session():  # one connection for the few reads of a search
             snap = self.snapshot(project, snapshot_id=snapshot_id)
-            self._searcher.check_path(snap.info, path)  # before any indexing
             state = self._searcher.index_state(snap.id, embedder)
             if state is None:
+                # before any indexing (an indexed search checks it when no chunk matches)
+                self._searcher.check_path(snap.info, path)
                 self.index(project, snapshot_id=snap.id, wait=True)
             return self._searcher.search(snap.info, embedder, query, k=k, kinds=kinds,
                                          language=language, path=path, node_kind=node_kind,

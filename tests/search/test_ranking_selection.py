@@ -162,3 +162,21 @@ def test_a_name_finds_the_definition_so_named_first(selection):
         hits = _nodes(selection, "Console", mode=mode, k=5)
         assert hits.index("app.console:Console") < hits.index("app.status:Status.console")
         assert _nodes(selection, "console", mode=mode, k=3)[0] == "app.status:Status.console"
+
+
+def test_vector_mode_with_no_kept_chunk_holding_a_vector_finds_nothing(selection):
+    """The chunks a filter keeps may have no vector (none of them embedded): vector mode then
+    has no candidates and answers nothing, where hybrid and text modes still rank by text."""
+    from workbench.search import service
+
+    selection.search("console", "selection", mode="vector", k=3)  # the index, loaded
+    index = list(service._cache.values())[-1]
+    index.has_vector = np.zeros(index.n, dtype=bool)
+    everything = np.ones(index.n, dtype=bool)
+    cosine = np.zeros(index.n, dtype=np.float32)
+    ranked = index.rank(everything, k=5, mode="vector", bm25=None, cosine=cosine,
+                        include_tests=True)
+    assert len(ranked.rows) == 0
+    hybrid = index.rank(everything, k=5, mode="hybrid", bm25=index.bm25("console"),
+                        cosine=cosine, include_tests=True, query="console")
+    assert len(hybrid.rows) == 5

@@ -44,6 +44,7 @@ from typing import Callable, Iterable
 import pandas as pd
 
 from ..domain import FILE_KINDS, CodeArea, NodeKind
+from ..search.tokens import normalise as _prose
 from ..snapshot import Snapshot
 
 #: Kinds of nodes a code area can be.
@@ -82,9 +83,7 @@ def normalise(word: str) -> str:
     normalise`): a plural, ``-ing`` or final ``e`` taken off (``refunds`` → ``refund``,
     ``values`` and ``value`` → ``valu``, ``settings`` → ``set``), so that two spellings of one
     word count once and a word matches the names search matches it with."""
-    from ..search.tokens import normalise as prose
-
-    return prose(word.lower())
+    return _prose(word.lower())
 
 
 def words(text: str) -> list[str]:
@@ -283,17 +282,19 @@ def find_code_areas(snap: Snapshot, text: str, *, title: str = "", search=None, 
     and search result.
     """
     nodes = snap.nodes
+    whole = f"{title}\n{text}"
     headline = keywords(_PLACE.sub(" ", title))  # a path or node id names code: no keywords
-    terms = list(dict.fromkeys([*headline, *keywords(_PLACE.sub(" ", f"{title}\n{text}"))]))
+    terms = list(dict.fromkeys([*headline, *keywords(_PLACE.sub(" ", whole))]))
     weights = {w: TITLE_WEIGHT for w in headline}
     known = set(nodes["id"].tolist())
-    named = named_nodes(nodes, f"{title}\n{text}")
-    spelled = written_forms(f"{title}\n{text}")
+    named = named_nodes(nodes, whole)
+    spelled = written_forms(whole)
 
     def said_as(found: Iterable[str]) -> str:
         return ", ".join(sorted({spelled.get(w, w) for w in found}))
 
     asked = " ".join(dict.fromkeys(spelled.get(w, w) for w in terms))
+    shown = " ".join(dict.fromkeys(spelled.get(w, w) for w in terms[:6]))  # in the reasons
     searched, passages = _search_scores(search, asked or text, 4 * limit, known)
     mapped = _scaled(map_scores(nodes, terms, include_tests=include_tests, weights=weights))
     info = nodes.set_index("id")
@@ -326,7 +327,6 @@ def find_code_areas(snap: Snapshot, text: str, *, title: str = "", search=None, 
         if node in mapped:
             said.append(f"its name holds {said_as(matched)}")
         if node in searched:
-            shown = " ".join(dict.fromkeys(spelled.get(w, w) for w in terms[:6]))
             said.append(f"search hit #{round(1 / searched[node])} for {shown!r}")
         if found:
             said.append(f"the idea's words that meet in it: {said_as(found)}")

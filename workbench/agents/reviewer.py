@@ -148,7 +148,7 @@ def _docstrings(git: Git, repo: Path, old: str, new: str, diff_text: str
             if path.endswith((".py", ".pyi")):
                 sides.setdefault(path, [None, None])[0 if line[0] == "-" else 1] = (
                     f"{old if line[0] == '-' else new}:{path}")
-    specs = [spec for pair in sides.values() for spec in pair if spec and "\n" not in spec]
+    specs = [spec for pair in sides.values() for spec in pair if spec]
     # cat-file answers in the order asked, naming each blob by its sha
     found = {spec: data for spec, (_, data) in zip(specs, git.read_blobs(repo, specs))}
     return {path: (docstring_lines(found[o]) if o in found else set(),

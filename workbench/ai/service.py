@@ -287,12 +287,12 @@ class AskService:
         snap, read, search = self._materials(project, snapshot_id)
         asked_model = model
         provider_name, model = self.choose(info.id, provider, model)
-        if provider_name == "extractive" and asked_model not in (None, "extractive"):
-            raise ModelNotFound(
-                f"the extractive provider answers from the map with no model, so the model "
-                f"{asked_model!r} would be ignored; ask a model server with --provider openai "
-                "(or goose), or leave the model out")
         if provider_name == "extractive":
+            if asked_model not in (None, "extractive"):
+                raise ModelNotFound(
+                    f"the extractive provider answers from the map with no model, so the model "
+                    f"{asked_model!r} would be ignored; ask a model server with --provider "
+                    "openai (or goose), or leave the model out")
             from ..search.tokens import nothing_to_search
 
             if (why := nothing_to_search(question)) is not None:
@@ -302,7 +302,8 @@ class AskService:
         chat = get_provider(provider_name, self.config)
         if hasattr(chat, "project"):
             chat.project = project  # the goose provider hands this project's map to Goose
-        if getattr(chat, "extracts", False):
+        extracted = bool(getattr(chat, "extracts", False))
+        if extracted:
             chat.source = read  # an extracted answer quotes the files' own lines
         minfo = self.model_info(chat, model)
         window = (minfo.context_window if minfo and minfo.context_window else DEFAULT_WINDOW)
@@ -317,7 +318,8 @@ class AskService:
         room = window - reserve - fixed - SLACK
         history_msgs, history_items = _fit_history(history, int(window * HISTORY_SHARE),
                                                    room)
-        room -= count_message_tokens(history_msgs) if history_msgs else 0
+        history_tokens = count_message_tokens(history_msgs) if history_msgs else 0
+        room -= history_tokens
         ctx_budget = max(0, min(room, budget if budget is not None else room))
         builder = ContextBuilder(snap, search=search, read_file=read, project=project)
         packed = builder.build(question, budget=ctx_budget, window=window,
@@ -325,8 +327,7 @@ class AskService:
         if not use_tools:
             _require_a_passage(packed.record, budget, max(0, room), _Room(
                 _window_named(chat, model, minfo, window), count_tokens(question),
-                count_message_tokens(history_msgs) if history_msgs else 0,
-                larger_window=not getattr(chat, "extracts", False)))
+                history_tokens, larger_window=not extracted))
         record = _with_search(packed.record, search.used, history_items)
         messages = [{"role": "system", "content": SYSTEM_PROMPT}, *history_msgs,
                     {"role": "user", "content": _frame(question, packed.blocks)}]

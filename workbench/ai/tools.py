@@ -54,7 +54,7 @@ def _sql_description() -> str:
         + "." for title, tables in SQL_TABLES)
     return (f"Read-only SQL (DuckDB) on the workbench database. {groups} edges.src and "
             "edges.dst are nodes.id; file_changes joins commits on project_id and sha; "
-            "current_snapshots.project is the project's name. At most 40 rows shown.")
+            f"current_snapshots.project is the project's name. At most {MAX_ROWS} rows shown.")
 
 
 #: OpenAI function tool definitions (also the MCP tools' shapes)

@@ -22,7 +22,7 @@ metrics.
 from __future__ import annotations
 
 import random
-from typing import Iterable
+from typing import Any, Iterable
 
 #: Smallest gain in modularity between two levels for the next level to be kept
 #: (networkx's default ``threshold``).
@@ -44,27 +44,27 @@ def louvain(n: int, edges: Iterable[tuple[int, int]], seed: int = 42) -> list[se
     # networkx analyses a copy of the graph built from its edge list, which orders each
     # node's neighbours by that list
     adj: list[dict[int, int]] = [{} for _ in range(n)]
-    for u, v, _ in _edges([{v: 1 for v in nbrs} for nbrs in order]):
+    for u, v, _ in _edges(order):
         adj[u][v] = 1
         adj[v][u] = 1
     rng = random.Random(seed)
     partition = [{u} for u in range(n)]
-    mod = _modularity(adj, [{u} for u in range(n)])
+    mod = _modularity(adj, partition)
     m = sum(_degrees(adj)) / 2
     partition, inner, improvement = _one_level(adj, m, partition, rng)
     improvement = True
     while improvement:
-        found = partition
+        found = partition  # what networkx yields for this level
         new_mod = _modularity(adj, inner)
         if new_mod - mod <= THRESHOLD:
-            return [set(c) for c in found]
+            return found
         mod = new_mod
         adj = _next_graph(adj, inner)
         partition, inner, improvement = _one_level(adj, m, partition, rng)
-    return [set(c) for c in found]
+    return found
 
 
-def _edges(adj: list[dict[int, int]]):
+def _edges(adj: list[dict[int, Any]]):
     """``(u, v, weight)`` of every edge once, in networkx's order for an undirected graph:
     node by node, each node's neighbours in order, an edge when its other end comes later
     (or is the node itself)."""

@@ -423,16 +423,16 @@ def _louvain_communities(names: list[str], src: np.ndarray, dst: np.ndarray) -> 
     """Louvain's communities of the undirected file graph, as sets of ids: networkx's
     ``louvain_communities(G, seed=42)`` of ``G = nx.Graph()`` with ``names`` added as nodes (an
     id listed twice is one node, placed where it is first listed) and the edges
-    ``names[src[k]] - names[dst[k]]`` added source by source in node order, which is what
-    its neighbour orders, and so its answer, depend on (see :mod:`.louvain`)."""
+    ``names[src[k]] - names[dst[k]]`` added in order (``src`` sorted: source by source in
+    node order), which is what its neighbour orders, and so its answer, depend on (see
+    :mod:`.louvain`)."""
     from .louvain import louvain
 
     place: dict[str, int] = {}
     for name in names:
         place.setdefault(name, len(place))
     node = [place[name] for name in names]
-    order = np.argsort(src, kind="stable")
     found = louvain(len(place), ((node[i], node[j]) for i, j in
-                                 zip(src[order].tolist(), dst[order].tolist())), seed=42)
+                                 zip(src.tolist(), dst.tolist())), seed=42)
     ids = list(place)
     return [{ids[u] for u in community} for community in found]

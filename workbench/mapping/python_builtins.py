@@ -5,7 +5,7 @@ rather than read from the running interpreter's ``builtins`` module because a ho
 its own names there (an IPython kernel adds ``display`` and ``get_ipython``), and the map of
 a commit must not depend on where it was made: a notebook and the command line give the same
 counts. These are CPython 3.11's builtins with the names ``site`` adds (``exit``, ``help``);
-``tests/mapping/test_builtin_names.py`` checks them against a fresh interpreter.
+``tests/test_python_links.py`` checks them against a fresh interpreter.
 """
 
 from __future__ import annotations

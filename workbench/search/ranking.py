@@ -386,13 +386,17 @@ class SnapshotIndex:
             candidates = np.where(mask & self.has_vector, cosine, -np.inf)
             vector_rows = _top(candidates, pool)
             vector_cut = int(np.isfinite(candidates).sum()) > pool
+            # the depth-th best cosine (of fewer candidates, the last): what cosines are
+            # measured from; none when no kept chunk has a vector
+            depth_floor = (float(cosine[vector_rows[min(depth, len(vector_rows)) - 1]])
+                           if len(vector_rows) else 0.0)
         if mode in ("text", "vector"):
             rows, values = (text_rows, bm25) if mode == "text" else (vector_rows, cosine)
             cut = text_cut if mode == "text" else vector_cut
             bound = float(values[rows[-1]]) if cut else 0.0
             rows = np.union1d(rows, named_rows) if mode == "text" else rows
             if mode == "vector":  # cosines are compared by their margin over the depth-th
-                margin_floor = float(cosine[vector_rows[min(depth, len(vector_rows)) - 1]])
+                margin_floor = depth_floor
             base = values[rows].astype(np.float64)
             graph = sink[rows].astype(np.float64)
         else:
@@ -408,7 +412,7 @@ class SnapshotIndex:
             if len(vector_rows):
                 # normalised between the best and the depth-th best cosine, whatever the pool
                 top = float(cosine[vector_rows[0]])
-                floor = float(cosine[vector_rows[min(depth, len(vector_rows)) - 1]])
+                floor = depth_floor
                 if top > floor:
                     base += (1 - weight) * np.clip((cosine[rows] - floor) / (top - floor),
                                                    0.0, 1.0)

@@ -84,14 +84,15 @@ def quote(source: str, body: str, read: Callable[[str], str | None] | None,
         shown.append((first + index, passage[index]))
     while shown and not shown[-1][1].strip():
         shown.pop()
-    runs = _runs([number for number, _ in shown])
+    quoted = [number for number, _ in shown]
+    runs, kept = _runs(quoted), set(quoted)
     said = ", ".join(_lines(a, b) for a, b in runs)
     heading = source
     if held is not None:
         heading += (f" ({said} shown; line {held[0]} holds {held[1]})" if shown
                     else f" (not quoted: line {held[0]} holds {held[1]})")
     elif any(line.strip() for n, line in enumerate(passage, first)
-             if n not in {number for number, _ in shown}):  # not just blank lines left
+             if n not in kept):  # not just blank lines left
         heading += f" (trimmed: {said} shown)"
     lines: list[str] = []
     for (a, b), (c, _) in zip(runs, runs[1:] + [(None, None)]):
@@ -111,7 +112,7 @@ def _chosen_lines(passage: list[str], terms: frozenset[str]) -> list[int]:
         return list(range(len(passage)))
 
     def words(line: str) -> set[str]:
-        return terms & (set(tokenize(line)) | set(tokenize(line, prose=True))) if terms else set()
+        return terms & query_terms(line) if terms else set()
 
     head, rest = filled[0], filled[1:]
     found = [words(passage[i]) for i in rest]
@@ -149,8 +150,7 @@ def _words_no_passage_uses(question: str, passages: list[tuple[str, str]]
         return [], False
     seen: set[str] = set()
     for _, body in passages:
-        seen.update(tokenize(body))
-        seen.update(tokenize(body, prose=True))
+        seen |= query_terms(body)
     written = set(tokenize(question))
     unmatched = sorted(w for w in written
                        if w not in seen and not set(tokenize(w, prose=True)) & seen)
