@@ -166,6 +166,52 @@ def test_a_cancel_from_another_process_is_seen_by_a_step_that_reports_nothing(fa
     assert fast.job(handle.id).status == "cancelled"
 
 
+def test_a_checkpoint_does_not_open_a_released_file_on_the_jobs_thread(data_dir, monkeypatch):
+    """A map lets go of the file while it links; the checkpoint after the linking would open
+    it again for the poll (about 0.05 s on the map's thread). A thread of its own opens it and
+    reads the row instead, and a cancel it finds stops the job at a later checkpoint."""
+    from workbench.jobs import runner
+    from workbench.store.database import Database
+
+    monkeypatch.setattr(runner, "CANCEL_POLL", 0.0)
+    monkeypatch.setattr(runner, "RELEASED_PROGRESS_INTERVAL", 0.0)
+    opened_on: list[str] = []
+    real_open = Database._open
+
+    def recording_open(self):
+        opened_on.append(threading.current_thread().name)
+        return real_open(self)
+
+    monkeypatch.setattr(Database, "_open", recording_open)
+    bench = Workbench(config=Config(data_dir=data_dir, heartbeat_interval=60, idle_release=0.01,
+                                    job_threads=1, workers=1))
+    released, job_thread = threading.Event(), []
+
+    def build(job):
+        job_thread.append(threading.current_thread().name)
+        deadline = time.monotonic() + 20
+        while bench.store.db.is_open and time.monotonic() < deadline:
+            time.sleep(0.01)
+        opened_on.clear()
+        released.set()
+        while time.monotonic() < deadline:
+            job.check_cancel()
+            time.sleep(0.02)
+        return {"finished": True}
+
+    handle = bench.jobs.submit("build", build, wait=False)
+    try:
+        assert released.wait(20)
+        other = Workbench(data_dir)  # as `workbench job cancel` would
+        other.cancel(handle.id)
+        other.close()
+        with pytest.raises(JobCancelled):
+            handle.result(timeout=30)
+        assert opened_on and job_thread[0] not in opened_on
+    finally:
+        bench.close()
+
+
 def test_a_cancelled_map_leaves_no_snapshot(fast, sample_repo):
     job_ids = []
 

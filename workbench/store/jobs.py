@@ -182,8 +182,16 @@ class JobsTable:
 
         return self.db.write(work)
 
-    def cancel_requested(self, job_id: int) -> bool:
-        rows = self.db.query("SELECT cancel_requested FROM jobs WHERE id = ?", [job_id])
+    def cancel_requested(self, job_id: int, *, if_open: bool = False) -> bool | None:
+        """Whether a cancel of the job was asked for (in its row, by any process). With
+        ``if_open``, ``None`` when this process has let go of the file (it is not opened)."""
+        sql, params = "SELECT cancel_requested FROM jobs WHERE id = ?", [job_id]
+        if if_open:
+            rows = self.db.read_if_open(lambda cur: cur.execute(sql, params).fetchall())
+            if rows is None:
+                return None
+        else:
+            rows = self.db.query(sql, params)
         return bool(rows and rows[0][0])
 
     def requeue(self, job_id: int, *, owner: tuple[int, str, float | None]) -> JobInfo:
