@@ -385,3 +385,12 @@ def test_routine_checkpoints_leave_row_groups_and_compaction_merges_them(tmp_pat
     db.checkpoint()  # routine again after the compaction
     assert db.read(lambda cur: cur.execute(
         "SELECT current_setting('max_vacuum_tasks')").fetchone()[0]) == 0
+
+
+def test_the_parse_cache_answers_the_keys_it_holds_and_an_empty_one_answers_none(tmp_path):
+    store = Store(tmp_path / "wb.duckdb")
+    a, b = ("a" * 40, "python-ast", 5), ("b" * 40, "python-ast", 5)
+    assert store.facts.get_many([a, b]) == {}
+    store.facts.put_many({a: '{"x": 1}'})
+    assert store.facts.get_many([a, b, a]) == {a: '{"x": 1}'}
+    assert store.facts.get_many([("a" * 40, "python-ast", 4)]) == {}  # another parser version

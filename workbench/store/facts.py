@@ -35,13 +35,18 @@ class FactsTable:
         self.db = db
 
     def get_many(self, keys: Iterable[FactKey]) -> dict[FactKey, str]:
-        """Return ``{key: facts_json}`` for the keys already stored."""
+        """Return ``{key: facts_json}`` for the keys already stored.
+
+        An empty cache (a first map) is answered without the lookup: handing DuckDB the keys
+        as an Arrow table costs 0.03 s in a fresh process, before the first file is parsed."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        table = _keys_table(wanted)
 
         def fetch(cur):
+            if cur.execute("SELECT 1 FROM file_facts LIMIT 1").fetchone() is None:
+                return []
+            table = _keys_table(wanted)
             cur.register("wanted_facts", table)
             try:
                 return cur.execute(
