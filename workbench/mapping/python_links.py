@@ -472,15 +472,26 @@ class _Linker:
             scope = self.scopes[module]
             self._reader.append((module, self.record.reads))
             resolved = unresolved = builtin = 0
+            # a callee whose first name is not bound in a nested scope, nor self or cls,
+            # resolves alike from every caller of the module: once (half of Django's calls
+            # repeat one of the module's; what the answer read is noted the first time)
+            answers: dict[str, str | None] = {}
+            nested = scope.nested
             for call in scope.facts.calls:
-                target = self.resolve_call(scope, call.caller, call.callee)
+                callee = call.callee
+                head = callee.partition(".")[0]
+                if head in nested or head == "self" or head == "cls":
+                    target = self.resolve_call(scope, call.caller, callee)
+                else:
+                    target = answers.get(callee, _UNKNOWN)
+                    if target is _UNKNOWN:
+                        target = answers[callee] = self.resolve_call(scope, call.caller, callee)
                 if target is not None:
                     resolved += 1
                     caller = f"{module}:{call.caller}" if call.caller else module
                     if target != caller:
                         edges.add(caller, target, CALLS, call.line)
                     continue
-                head = call.callee.partition(".")[0]
                 if head in _BUILTINS and not _binds(scope, head):
                     builtin += 1
                 else:
@@ -527,6 +538,10 @@ class _Linker:
             if owner is None or self.kind_of(owner) is None:
                 return None
         return owner
+
+
+#: Not worked out yet (None is an answer: the call does not resolve).
+_UNKNOWN = object()
 
 
 def _parents(module: str):
