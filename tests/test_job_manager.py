@@ -208,6 +208,9 @@ def test_a_checkpoint_does_not_open_a_released_file_on_the_jobs_thread(data_dir,
         with pytest.raises(JobCancelled):
             handle.result(timeout=30)
         assert opened_on and job_thread[0] not in opened_on
+        # the read on its own thread ended with the job: nothing opens the file after it
+        assert not [t for t in threading.enumerate()
+                    if t.name == f"workbench-job-{handle.id}-cancel"]
     finally:
         bench.close()
 

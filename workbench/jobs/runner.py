@@ -124,6 +124,13 @@ class Job:
         if self.cancel_event.is_set():
             raise JobCancelled(f"{self.type} job {self.id} was cancelled", job_id=self.id)
 
+    def polled(self) -> None:
+        """Wait for a read of the job's cancel request still running on its own thread: the
+        job's end opens the file no more after it returned."""
+        poller = self._poller
+        if poller is not None:
+            poller.join()
+
     def _read_cancel(self, *, if_open: bool = False) -> bool | None:
         """Read the job's cancel request from its row and set :attr:`cancel_event` when one
         was made; ``None`` when ``if_open`` and the file is released (nothing read)."""
@@ -398,7 +405,10 @@ class JobRunner:
         with self._lock:
             self._finishing[job_id] = job.finishing
         job.check_cancel()
-        result = work(job)
+        try:
+            result = work(job)
+        finally:
+            job.polled()
         if not job.finished:
             self.store.jobs.finish(job_id, result if isinstance(result, dict) else {})
         self._tell(on_progress, state, "succeeded")
