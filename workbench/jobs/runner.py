@@ -124,7 +124,7 @@ class Job:
         if self.cancel_event.is_set():
             raise JobCancelled(f"{self.type} job {self.id} was cancelled", job_id=self.id)
 
-    def polled(self) -> None:
+    def wait_for_cancel_read(self) -> None:
         """Wait for a read of the job's cancel request still running on its own thread: the
         job's end opens the file no more after it returned."""
         poller = self._poller
@@ -408,7 +408,7 @@ class JobRunner:
         try:
             result = work(job)
         finally:
-            job.polled()
+            job.wait_for_cancel_read()
         if not job.finished:
             self.store.jobs.finish(job_id, result if isinstance(result, dict) else {})
         self._tell(on_progress, state, "succeeded")
