@@ -117,3 +117,31 @@ def test_deepen_and_unshallow_mine_what_was_below(full, tmp_path, wb, data_dir) 
                "current_owner", "current_lines", "history_truncated"]
     pd.testing.assert_frame_equal(whole.file_metrics[columns].sort_values("path", ignore_index=True),
                                   direct[columns].sort_values("path", ignore_index=True))
+
+
+def test_a_map_reads_no_blame_that_mining_forgets_while_it_parses(full, tmp_path, wb,
+                                                                   monkeypatch) -> None:
+    """Mining after an unshallow forgets the blames that stopped at the old boundary; a whole
+    map reads the cached blames while it links, so that read waits for mining to end. With
+    mining slowed down, the read came first and the boundary's author kept the lines."""
+    import time
+
+    from workbench.history.service import HistoryService
+
+    repo, shas = full
+    clone = shallow_clone(repo, tmp_path / "ci", 2)
+    wb.map(str(clone), name="ci")
+    run("-C", str(clone), "fetch", "-q", "--unshallow")
+    real_sync = HistoryService.sync
+
+    def slow_sync(self, *args, **kwargs):
+        time.sleep(1.5)  # the map parses and starts linking meanwhile
+        return real_sync(self, *args, **kwargs)
+
+    monkeypatch.setattr(HistoryService, "sync", slow_sync)
+    whole = wb.map("ci", unshallow=True)
+    owners = whole.file_metrics.set_index("path")["current_owner"]
+    with Workbench(tmp_path / "other") as other:
+        direct = other.map(str(repo.path)).file_metrics.set_index("path")["current_owner"]
+    assert owners.sort_index().tolist() == direct.sort_index().tolist()
+    assert owners["a.py"] == "ann@example.com"  # a1 and a3 are Ann's, c1's, below the boundary

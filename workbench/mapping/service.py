@@ -53,6 +53,7 @@ class _HistoryMiner:
         self._stop = threading.Event()
         self._shown = threading.Event()
         self._course = threading.Event()  # mining is done and the analysis's course known
+        self._synced = threading.Event()  # mining is over (done, failed or stopped)
         self._updating = False
         self._added = 0
         self._prepared: PreparedHistory | None = None
@@ -77,6 +78,7 @@ class _HistoryMiner:
             service = history()
             self._added = service.sync(project_id, repo, commit, self._report,
                                        cancel=self._cancelled)
+            self._synced.set()  # (and at the end, when mining failed)
             if not self._cancelled():
                 self._prepared = service.prepare(project_id, repo, commit, files=files,
                                                  cancel=self._cancelled, bases=bases,
@@ -84,6 +86,7 @@ class _HistoryMiner:
         except BaseException as exc:  # noqa: BLE001 - handed to the map's thread
             self._error = exc
         finally:
+            self._synced.set()
             self._course.set()
 
     def _on_course(self, updating: bool) -> None:
@@ -99,6 +102,12 @@ class _HistoryMiner:
             self._job.report(0, None, "mining history")
             self._course.wait()
         return self._updating and self._thread.is_alive()
+
+    def synced(self) -> None:
+        """Wait until mining is over: the blames it found cut short by a shallow clone's
+        boundary (one since fetched deeper) are forgotten by then, so the cache read after
+        holds none of them."""
+        self._synced.wait()
 
     def stop(self) -> None:
         self._stop.set()
@@ -566,7 +575,11 @@ class MapService:
                 # the files' cached blames are read while the map links, not by the
                 # history's last step, which the snapshot's transaction waits for
                 if blame:
-                    known_blame = Background(self.history.cached_blame, project.id, blame)
+                    def read_known_blame():
+                        miner.synced()  # not before mining forgot the blames it cut short
+                        return self.history.cached_blame(project.id, blame)
+
+                    known_blame = Background(read_known_blame)
                 # the files' nodes and edges are linked while the history's first step may
                 # still run on the miner's thread: only the co-change edges wait for it
                 with collector_paused(freeze=True):
