@@ -103,7 +103,7 @@ class _HistoryMiner:
             self._course.wait()
         return self._updating and self._thread.is_alive()
 
-    def synced(self) -> None:
+    def wait_until_mined(self) -> None:
         """Wait until mining is over: the blames it found cut short by a shallow clone's
         boundary (one since fetched deeper) are forgotten by then, so the cache read after
         holds none of them."""
@@ -576,7 +576,7 @@ class MapService:
                 # history's last step, which the snapshot's transaction waits for
                 if blame:
                     def read_known_blame():
-                        miner.synced()  # not before mining forgot the blames it cut short
+                        miner.wait_until_mined()  # not before mining forgot the blames it cut short
                         return self.history.cached_blame(project.id, blame)
 
                     known_blame = Background(read_known_blame)
