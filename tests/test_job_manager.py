@@ -177,9 +177,11 @@ def test_a_checkpoint_does_not_open_a_released_file_on_the_jobs_thread(data_dir,
     monkeypatch.setattr(runner, "RELEASED_PROGRESS_INTERVAL", 0.0)
     opened_on: list[str] = []
     real_open = Database._open
+    built = threading.Event()  # the job's own end (recording it) may open the file
 
     def recording_open(self):
-        opened_on.append(threading.current_thread().name)
+        if not built.is_set():
+            opened_on.append(threading.current_thread().name)
         return real_open(self)
 
     monkeypatch.setattr(Database, "_open", recording_open)
@@ -194,9 +196,12 @@ def test_a_checkpoint_does_not_open_a_released_file_on_the_jobs_thread(data_dir,
             time.sleep(0.01)
         opened_on.clear()
         released.set()
-        while time.monotonic() < deadline:
-            job.check_cancel()
-            time.sleep(0.02)
+        try:
+            while time.monotonic() < deadline:
+                job.check_cancel()
+                time.sleep(0.02)
+        finally:
+            built.set()
         return {"finished": True}
 
     handle = bench.jobs.submit("build", build, wait=False)

@@ -169,3 +169,35 @@ def test_builtin_names_are_a_fresh_interpreters():
     out = subprocess.run([sys.executable, "-c", "import builtins; print(*dir(builtins))"],
                          capture_output=True, text=True, check=True).stdout.split()
     assert BUILTIN_NAMES == frozenset(out)
+
+
+@pytest.mark.parametrize("nested_first", [True, False])
+def test_a_callee_resolves_per_caller_where_the_caller_matters(wb, tmp_path, nested_first):
+    """A module resolves a callee once for all its callers, except where the caller changes
+    the answer: a name some function nests a definition of, and ``self``/``cls``. Each
+    caller still gets its own edge, whichever caller comes first."""
+    outer = ("def outer():\n"
+             "    def helper():\n"
+             "        return 2\n"
+             "    return helper()\n\n\n")
+    plain = "def plain():\n    return helper() + other()\n\n\n"
+    source = ("def helper():\n    return 1\n\n\ndef other():\n    return 3\n\n\n"
+              + (outer + plain if nested_first else plain + outer)
+              + "def again():\n    return other()\n\n\n"
+              + "class A:\n    def run(self):\n        return 1\n\n    def go(self):\n"
+                "        return self.run()\n\n\n"
+              + "class B:\n    def run(self):\n        return 2\n\n    def go(self):\n"
+                "        return self.run()\n")
+    repo = init_repo(tmp_path / "order")
+    write(repo, {"pkg/__init__.py": "", "pkg/m.py": source})
+    commit(repo, "order")
+    snap = wb.map(str(repo))
+    assert _edges(snap, "calls") == {
+        ("pkg.m:outer", "pkg.m:outer.helper"): 1,
+        ("pkg.m:plain", "pkg.m:helper"): 1,
+        ("pkg.m:plain", "pkg.m:other"): 1,
+        ("pkg.m:again", "pkg.m:other"): 1,
+        ("pkg.m:A.go", "pkg.m:A.run"): 1,
+        ("pkg.m:B.go", "pkg.m:B.run"): 1,
+    }
+    assert snap.stats["calls_resolved"] == 6

@@ -122,24 +122,33 @@ def test_deepen_and_unshallow_mine_what_was_below(full, tmp_path, wb, data_dir) 
 def test_a_map_reads_no_blame_that_mining_forgets_while_it_parses(full, tmp_path, wb,
                                                                    monkeypatch) -> None:
     """Mining after an unshallow forgets the blames that stopped at the old boundary; a whole
-    map reads the cached blames while it links, so that read waits for mining to end. With
-    mining slowed down, the read came first and the boundary's author kept the lines."""
-    import time
+    map reads the cached blames while it links, so that read waits for mining to end. Here
+    mining goes on only once the map links: the read came first, and the boundary's author
+    kept the lines."""
+    import threading
 
     from workbench.history.service import HistoryService
+    from workbench.mapping import build
 
     repo, shas = full
     clone = shallow_clone(repo, tmp_path / "ci", 2)
     wb.map(str(clone), name="ci")
     run("-C", str(clone), "fetch", "-q", "--unshallow")
-    real_sync = HistoryService.sync
+    linking = threading.Event()
+    real_sync, real_link = HistoryService.sync, build.link_map
 
-    def slow_sync(self, *args, **kwargs):
-        time.sleep(1.5)  # the map parses and starts linking meanwhile
+    def late_sync(self, *args, **kwargs):
+        assert linking.wait(60), "the map never linked"
         return real_sync(self, *args, **kwargs)
 
-    monkeypatch.setattr(HistoryService, "sync", slow_sync)
+    def link_map(*args, **kwargs):
+        linking.set()
+        return real_link(*args, **kwargs)
+
+    monkeypatch.setattr(HistoryService, "sync", late_sync)
+    monkeypatch.setattr(build, "link_map", link_map)
     whole = wb.map("ci", unshallow=True)
+    monkeypatch.undo()
     owners = whole.file_metrics.set_index("path")["current_owner"]
     with Workbench(tmp_path / "other") as other:
         direct = other.map(str(repo.path)).file_metrics.set_index("path")["current_owner"]

@@ -86,6 +86,7 @@ class Job:
     _polled: float = field(default_factory=time.monotonic, repr=False)
     #: The thread reading the job's row for :meth:`check_cancel` while the file is released.
     _poller: threading.Thread | None = field(default=None, repr=False)
+    _poll_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def finish_in(self, cur, result: dict[str, Any]) -> None:
         """Mark the job succeeded inside the caller's transaction (with the work it wrote).
@@ -112,22 +113,26 @@ class Job:
         the moment the job goes on with its work): a thread of its own opens it and reads
         the row, and a request it finds stops the job at its next checkpoint."""
         if not self.cancel_event.is_set() and self.store is not None:
-            now = time.monotonic()
-            wait = CANCEL_POLL if self.store.db.is_open else RELEASED_PROGRESS_INTERVAL
-            if now - self._polled >= wait:
-                self._polled = now
-                asked = self._read_cancel(if_open=True)
-                if asked is None and (self._poller is None or not self._poller.is_alive()):
-                    self._poller = threading.Thread(target=self._read_cancel, daemon=True,
-                                                    name=f"workbench-job-{self.id}-cancel")
-                    self._poller.start()
+            # the job's thread and its helpers (a map's miner reports progress) check alike
+            with self._poll_lock:
+                now = time.monotonic()
+                wait = CANCEL_POLL if self.store.db.is_open else RELEASED_PROGRESS_INTERVAL
+                reading = self._poller is not None and self._poller.is_alive()
+                if now - self._polled >= wait and not reading:
+                    self._polled = now
+                    if self._read_cancel(if_open=True) is None:
+                        self._poller = threading.Thread(
+                            target=self._read_cancel, daemon=True,
+                            name=f"workbench-job-{self.id}-cancel")
+                        self._poller.start()
         if self.cancel_event.is_set():
             raise JobCancelled(f"{self.type} job {self.id} was cancelled", job_id=self.id)
 
     def wait_for_cancel_read(self) -> None:
         """Wait for a read of the job's cancel request still running on its own thread: the
         job's end opens the file no more after it returned."""
-        poller = self._poller
+        with self._poll_lock:
+            poller = self._poller
         if poller is not None:
             poller.join()
 

@@ -572,8 +572,9 @@ class MapService:
                 blame = _blamed_files(files, lines_of, self.config.blame)
                 excluded = sum(1 for f in files
                                if f.reason and f.reason.startswith("excluded by"))
-                # the files' cached blames are read while the map links, not by the
-                # history's last step, which the snapshot's transaction waits for
+                # the files' cached blames are read once mining is over (while the map
+                # links, on a short history), not by the history's last step, which the
+                # snapshot's transaction waits for
                 if blame:
                     def read_known_blame():
                         miner.wait_until_mined()  # not before mining forgot the blames it cut short

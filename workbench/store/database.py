@@ -728,20 +728,23 @@ class Database:
     @contextmanager
     def _session(self, *, open_file: bool) -> Iterator[duckdb.DuckDBPyConnection | None]:
         """:meth:`session`; without ``open_file``, a released file is not opened and the
-        block gets ``None`` instead of a cursor."""
+        block gets ``None`` instead of a cursor, as it does when another thread is opening
+        or closing the file at that moment (which may wait for another process)."""
         shared = self._shared
-        with shared.lock:
-            if shared.connection is None and not open_file:
-                cursor = None
-            else:
-                shared.cancel_release()
-                if shared.connection is None:
-                    pause = shared.yield_until - time.monotonic()
-                    if pause > 0:
-                        time.sleep(pause)
-                    shared.opened(self._open())
-                shared.users += 1
-                cursor = _Cursor(shared.connection.cursor())
+        cursor = None
+        if shared.lock.acquire(blocking=open_file):
+            try:
+                if shared.connection is not None or open_file:
+                    shared.cancel_release()
+                    if shared.connection is None:
+                        pause = shared.yield_until - time.monotonic()
+                        if pause > 0:
+                            time.sleep(pause)
+                        shared.opened(self._open())
+                    shared.users += 1
+                    cursor = _Cursor(shared.connection.cursor())
+            finally:
+                shared.lock.release()
         if cursor is None:
             yield None
             return
@@ -902,9 +905,10 @@ class Database:
         return _fetched(result)
 
     def read_if_open(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T | None:
-        """:meth:`read`, but only while this process has the file open: ``None`` (``fn`` not
-        run) when it let go of it. For a look that is not worth opening the file for on the
-        caller's thread (about 0.05 s): a job's poll for a cancel request."""
+        """:meth:`read`, but only while this process has the file open and no other thread
+        is opening or closing it: ``None`` (``fn`` not run) otherwise, at once. For a look
+        that is not worth opening the file for on the caller's thread (about 0.05 s): a
+        job's poll for a cancel request."""
         with self._session(open_file=False) as cur:
             if cur is None:
                 return None
