@@ -154,3 +154,47 @@ def test_a_map_reads_no_blame_that_mining_forgets_while_it_parses(full, tmp_path
         direct = other.map(str(repo.path)).file_metrics.set_index("path")["current_owner"]
     assert owners.sort_index().tolist() == direct.sort_index().tolist()
     assert owners["a.py"] == "ann@example.com"  # a1 and a3 are Ann's, c1's, below the boundary
+
+
+def test_a_derived_map_reads_no_blame_that_mining_forgets(full, tmp_path, wb, data_dir,
+                                                          monkeypatch) -> None:
+    """The same for a map derived from the last one: the workbench's clone was deepened by
+    hand (`git fetch --unshallow` in it) and the source gained a commit; the map of that
+    commit, derived from the shallow one, blames every file from the cache beside mining.
+    Here mining goes on only once that read was made (or after three seconds, when the read
+    waits for mining): the boundary's author kept lines."""
+    import threading
+
+    from workbench.history.service import HistoryService
+    from workbench.store.history import HistoryTable
+
+    repo, shas = full
+    clone = shallow_clone(repo, tmp_path / "ci", 2)
+    wb.map(str(clone), name="ci")
+    repo.write("c.py", "c1\ndee\neve\n")
+    repo.commit("five", ("Eve", "eve@example.com"), "2024-05-01T10:00:00+00:00")
+    run("-C", str(clone), "pull", "-q", "--unshallow")
+    run("-C", str(data_dir / "clones" / "ci.git"), "fetch", "-q", "--unshallow")
+    read = threading.Event()
+    real_sync, real_blame = HistoryService.sync, HistoryTable.blame
+
+    def late_sync(self, *args, **kwargs):
+        read.wait(3)
+        return real_sync(self, *args, **kwargs)
+
+    def blame(self, *args, **kwargs):
+        try:
+            return real_blame(self, *args, **kwargs)
+        finally:
+            read.set()
+
+    monkeypatch.setattr(HistoryService, "sync", late_sync)
+    monkeypatch.setattr(HistoryTable, "blame", blame)
+    derived = wb.map("ci")
+    monkeypatch.undo()
+    assert derived.stats.get("derived_from")  # the case at hand: a derived map
+    owners = derived.file_metrics.set_index("path")["current_owner"]
+    with Workbench(tmp_path / "other") as other:
+        direct = other.map(str(repo.path)).file_metrics.set_index("path")["current_owner"]
+    assert owners.sort_index().tolist() == direct.sort_index().tolist()
+    assert owners["a.py"] == "ann@example.com"

@@ -400,6 +400,15 @@ class MapService:
                  else self.store.history.recent_records(project.id))
         miner = _HistoryMiner(lambda: self.history, project.id, repo, commit, listed.result,
                               job, bases)
+
+        def blames_settled() -> None:
+            """Before the blame cache is read beside mining: wait for mining when it may
+            forget cached blames, as it does for a project mined from a shallow clone whose
+            boundary was fetched deeper since (those blames stopped short at it)."""
+            from ..history.mine import SHALLOW_REASON
+
+            if self.store.history.marked(project.id, SHALLOW_REASON):
+                miner.wait_until_mined()
         # the base a derived map starts from is read beside the history's first steps; when
         # there is one, what changed since its commit is all git is asked (the whole tree is
         # listed only for a whole map: on a monorepo, listing and comparing every file took
@@ -477,7 +486,7 @@ class MapService:
             derived, why_whole, scanned, early_blame = (
                 (None, planned, None, None) if planned is None or isinstance(planned, str)
                 else self._derive(project, repo, commit, planned, scan_entries, loading,
-                                  scoping))
+                                  scoping, blames_settled))
             if derived is None:
                 if paused is not None:
                     paused.close()  # a whole map after all: it pauses the collector by steps
@@ -542,6 +551,7 @@ class MapService:
                     def blame_changed():
                         if early_blame is not None:  # the changed files', cached once done
                             early_blame.wait()
+                        blames_settled()
                         return self.history.blame(
                             project.id, repo, commit, blame,
                             scope=scoping.result(),
@@ -837,12 +847,13 @@ class MapService:
         return plan
 
     def _derive(self, project: Project, repo: Path, commit: str, plan, scan_entries,
-                loading: Background, scoping: Background):
+                loading: Background, scoping: Background, blames_settled: Callable[[], None]):
         """``(derived map, None, scan of the changed files, their blame)`` when the commit's
         map can be derived as ``plan`` (:meth:`_plan`) says (:mod:`.derive`; ``scoping``: the
         map's :func:`_blame_scope` under way), else ``(None, why not, None, their blame)``.
         The blame (None when nothing is blamed) is of the changed files, started once they
-        are known and left in the cache: wait for it before blaming them."""
+        are known (``blames_settled()`` first: see :meth:`_map_commit`) and left in the
+        cache: wait for it before blaming them."""
         from . import derive
 
         early_blame = None
@@ -857,10 +868,14 @@ class MapService:
                              if narrow_beside(int(plan.base_stats.get("commits") or 0))
                              else None)
             if todo:
-                early_blame = Background(lambda: self.history.blame(
-                    project.id, repo, commit, todo,
-                    scope=scoping.result(),
-                    budget=self.history.blame_budget, widen=one_at_a_time))
+                def blame_early():
+                    blames_settled()
+                    return self.history.blame(project.id, repo, commit, todo,
+                                              scope=scoping.result(),
+                                              budget=self.history.blame_budget,
+                                              widen=one_at_a_time)
+
+                early_blame = Background(blame_early)
         try:
             scanned = scan_entries(plan.entries)
             loading.result()
