@@ -409,6 +409,7 @@ class MapService:
 
             if self.store.history.marked(project.id, SHALLOW_REASON):
                 miner.wait_until_mined()
+
         # the base a derived map starts from is read beside the history's first steps; when
         # there is one, what changed since its commit is all git is asked (the whole tree is
         # listed only for a whole map: on a monorepo, listing and comparing every file took
@@ -587,7 +588,7 @@ class MapService:
                 # snapshot's transaction waits for
                 if blame:
                     def read_known_blame():
-                        miner.wait_until_mined()  # not before mining forgot the blames it cut short
+                        blames_settled()
                         return self.history.cached_blame(project.id, blame)
 
                     known_blame = Background(read_known_blame)
