@@ -75,6 +75,28 @@ def _str(value: Any) -> str | None:
     return text if text and text != "<NA>" else None
 
 
+#: A passage's place: (path, first line, last line).
+Location = tuple[str, int | None, int | None]
+_SUBJECT = "_subject"
+
+
+def _subject_first(hits: "pd.DataFrame", subject: Location | None) -> "pd.DataFrame":
+    """``hits`` with the one at ``subject`` first (marked in ``_SUBJECT``), when it is
+    there; else ``hits`` as they are."""
+    if subject is None or hits.empty or "path" not in hits.columns:
+        return hits
+    path, start, end = subject
+    at = [i for i, row in enumerate(hits.to_dict("records"))
+          if _str(row.get("path")) == path and _int(row.get("line_start")) == start
+          and _int(row.get("line_end")) == end]
+    if not at:
+        return hits
+    order = [at[0], *(i for i in range(len(hits)) if i != at[0])]
+    moved = hits.iloc[order].reset_index(drop=True)
+    moved[_SUBJECT] = [True] + [False] * (len(moved) - 1)
+    return moved
+
+
 class ContextBuilder:
     """Builds the context of questions about one snapshot.
 
@@ -100,14 +122,16 @@ class ContextBuilder:
     # -- the whole -----------------------------------------------------------------------------
 
     def build(self, question: str, *, budget: int, window: int, k: int = SEARCH_K,
-              search_for: str | None = None) -> Packed:
+              search_for: str | None = None, subject: Location | None = None) -> Packed:
         """The context for ``question`` within ``budget`` tokens (never more); its passages
         are searched with ``search_for`` when given (a follow-up's text with the question it
-        follows), else with the question."""
+        follows), else with the question. ``subject`` (path, first line, last line): the
+        passage a follow-up refers back to ("and who calls it?"), ranked first when the
+        search finds it, so that its graph facts come first too."""
         budget = max(0, int(budget))
         items: list[ContextItem] = []
         blocks: list[str] = []
-        hits = self.search(search_for or question, k)
+        hits = _subject_first(self.search(search_for or question, k), subject)
         used = 0
 
         share = int(budget * PASSAGE_SHARE)
@@ -164,8 +188,10 @@ class ContextBuilder:
                 source = f"commit {(_str(row.get('commit')) or '')[:12]}"
             block = data_block(text, source=source, kind=kind)
             score = float(row.get("score") or 0.0)
-            item = ContextItem("passage", block, count_tokens(block), score,
-                               f"search hit #{_int(row.get('rank')) or len(seen)} ({kind})",
+            reason = f"search hit #{_int(row.get('rank')) or len(seen)} ({kind})"
+            if row.get(_SUBJECT) is True:
+                reason += ", first: the previous answer's subject, which the question refers to"
+            item = ContextItem("passage", block, count_tokens(block), score, reason,
                                path, start, end, _str(row.get("node")))
             yield item, block
 

@@ -20,6 +20,7 @@ Everything sent is masked of secrets first (:func:`workbench.ai.safety.mask_mess
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import WorkbenchError
 from ..source_text import decode_source
 from .citations import check_citations
-from .context import PASSAGE_SHARE, ContextBuilder, lexical_search
+from .context import PASSAGE_SHARE, ContextBuilder, Location, lexical_search
 from .errors import (AIError, BudgetTooSmall, ConversationNotFound, ModelNotFound,
                      ModelWithoutTools, NoProvider, ProviderUnreachable)
 from .providers import default_provider_name, get_provider, split_model_spec
@@ -323,7 +324,8 @@ class AskService:
         ctx_budget = max(0, min(room, budget if budget is not None else room))
         builder = ContextBuilder(snap, search=search, read_file=read, project=project)
         packed = builder.build(question, budget=ctx_budget, window=window,
-                               search_for=_follow_up_search(question, history))
+                               search_for=_follow_up_search(question, history),
+                               subject=_follow_up_subject(question, history))
         if not use_tools:
             _require_a_passage(packed.record, budget, max(0, room), _Room(
                 _window_named(chat, model, minfo, window), count_tokens(question),
@@ -607,6 +609,36 @@ def _follow_up_search(question: str, history: list[dict]) -> str | None:
         return None
     earlier = [asked[-1]] if len(asked) == 1 else [asked[-1], asked[0]]
     return " ".join([question, *earlier])
+
+
+#: Words by which a follow-up refers back to what the previous answer was about ("and who
+#: calls it?", "where is this used?"); "that" and "there" are left out, being as often a
+#: conjunction or a place as a reference.
+_REFERS_BACK = re.compile(r"\b(?:it|its|this|they|them|their|these|those)\b", re.I)
+
+
+def _follow_up_subject(question: str, history: list[dict]) -> "Location | None":
+    """The place of the previous answer's best passage, when ``question`` follows it and
+    refers back by a pronoun and names no identifier of its own; else None. A pronoun
+    refers to the most salient entity of the turn before (the centering of discourse
+    analysis); in a conversation about code that is the passage the answer led with, which
+    the search of the joined questions may rank lower (the first question's words, such as
+    "order", name the class as much as its ``total`` method)."""
+    if not history or not _REFERS_BACK.search(question) or _IDENTIFIER.search(question):
+        return None
+    for message in reversed(history):
+        if message.get("role") != "user":
+            continue
+        for item in (message.get("context") or {}).get("items") or ():
+            if item.get("kind") == "passage" and item.get("included") and item.get("path"):
+                return item["path"], item.get("line_start"), item.get("line_end")
+        return None
+    return None
+
+
+#: A name as code writes it (``apply_tax``, ``Order.total``, ``formatMoney``): a follow-up
+#: that holds one is about it, not about the previous answer's subject.
+_IDENTIFIER = re.compile(r"\w+_\w+|\w+\.\w+|\b[a-z]+[A-Z]\w*|\w+\(\)")
 
 
 def _with_search(record: ContextRecord, used: str,

@@ -168,20 +168,34 @@ _ASKS_CALLERS = re.compile(r"\b(?:callers?|call sites?)\b|\b(?:who|what|which|wh
 _CALL_WORDS = frozenset({"call", "calls", "called", "caller", "callers", "use", "uses", "used"})
 
 
-def _callers(question: str, facts: list[tuple[str, str]]) -> str | None:
+def _callers(question: str, facts: list[tuple[str, str]],
+             passages: list[tuple[str, str]] = ()) -> str | None:
     """For a question about callers, what the graph facts of the best hit's node say calls
     it, or that they say nothing does (None for another question, or without facts). The
-    facts hold a node's first edges only (see :mod:`..context`), so the list may be short."""
+    facts hold a node's first edges only (see :mod:`..context`), so the list may be short.
+    Calls are resolved statically, so a method called on an object of unknown type
+    (``order.total()``) has callers the map does not hold: the ``passages`` (source, text)
+    that make such a call, and are not listed already, are named as possible ones."""
     if not facts or not _ASKS_CALLERS.search(question):
         return None
     node, body = facts[0]
     lines = [ln.lstrip("- ") for ln in body.splitlines() if ln.endswith(f" calls {node}")]
+    name = node.rpartition(":")[2].rpartition(".")[2]
+    listed = " ".join(lines)
+    attribute_call = re.compile(rf"\.{re.escape(name)}\s*\(") if name.isidentifier() else None
+    possible = [source for source, text in passages
+                if attribute_call is not None and attribute_call.search(text)
+                and f"({source})" not in listed]
+    unseen = ("" if not possible else
+              f"\nNot in the map, possibly callers: {', '.join(possible)} call `.{name}()` on an "
+              "object whose type the map does not know (calls are resolved statically).")
     if not lines:
         return (f"The map records no call of {node}, the best match (calls are resolved "
                 "statically: through an attribute of an object of unknown type, one is not "
-                f"seen); `workbench query related {node} -p PROJECT` lists what it is linked to.")
+                f"seen); `workbench query related {node} -p PROJECT` lists what it is linked to."
+                + unseen)
     return f"What calls {node}, the best match, in the map:\n" + "\n".join(
-        f"- {ln.removesuffix(f' calls {node}')}" for ln in lines)
+        f"- {ln.removesuffix(f' calls {node}')}" for ln in lines) + unseen
 
 
 class ExtractiveProvider:
@@ -216,7 +230,7 @@ class ExtractiveProvider:
         asked = _QUESTION.search(content)
         question = asked.group(1) if asked else ""
         parts = [LABEL]
-        callers = _callers(question, facts)
+        callers = _callers(question, facts, passages)
         if callers:
             parts.append(callers)
         unmatched, every = _words_no_passage_uses(question, passages[:PASSAGES])
