@@ -84,7 +84,7 @@ def test_the_data_dir_comes_from_the_environment(tmp_path, sample_repo):
     "args, message",
     [
         (["map", "ext::sh -c id"], "remote-helper transports"),
-        (["map", "https://user:hunter2@example.com/x.git"], "credential helper"),
+        (["map", "https://user:hunter2@example.com/x.git"], "--token-env VAR"),
         (["map", "/no/such/dir"], "no repository at"),
         (["map", "ghost"], "no project named 'ghost' and no repository at that path"),
         (["project", "show", "ghost"], "no project named 'ghost'"),

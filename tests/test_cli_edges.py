@@ -109,3 +109,24 @@ def test_cancel_status_reuse_schedules_and_hints(tmp_path, grown):
 
     dup = run_cli("project", "add", "grown", str(grown), data_dir=data)
     assert dup.returncode == 1 and "--name" in dup.stderr and "name=..." not in dup.stderr
+
+
+def test_a_failed_query_prints_its_error_alone(tmp_path, grown):
+    """The snapshot's line comes with the answer: a script reading the standard output of a
+    query that fails gets nothing, and the error on its own line says what to do."""
+    data = tmp_path / "data"
+    assert invoke_cli("map", str(grown), "--name", "grown", "-q", data_dir=data).returncode == 0
+    (tmp_path / "a-file").write_text("")
+    for args in (("query", "impact", "pkg.nothing:f", "-p", "grown"),
+                 ("query", "path", "pkg.app", "pkg.nothing", "-p", "grown"),
+                 ("export", "grown", str(tmp_path / "a-file" / "map.json"))):
+        failed = invoke_cli(*args, data_dir=data)
+        assert failed.returncode != 0 and failed.stdout == "", (args, failed.stdout)
+        assert failed.stderr.startswith("error: "), failed.stderr
+    answered = invoke_cli("query", "impact", "pkg.core", "-p", "grown", data_dir=data)
+    assert answered.returncode == 0
+    first, second = answered.stdout.splitlines()[:2]
+    assert first.startswith("snapshot #1") and second.split()[:2] == ["node", "kind"]
+    missing = invoke_cli("diff", "grown", "999", data_dir=data)
+    assert missing.returncode != 0
+    assert "no snapshot with id 999; `workbench project show NAME` lists" in missing.stderr

@@ -28,10 +28,10 @@ def _show(frame: "pd.DataFrame | None", empty: str = "(nothing)") -> None:
     from .text_tables import table_text
 
     if frame is None or frame.empty:
-        click.echo(empty)
+        _say(empty)
         return
     keep = tuple(str(c) for c in frame.columns[:1]) + ID_COLUMNS
-    click.echo(table_text(frame, keep=keep))
+    _say(table_text(frame, keep=keep))
 
 
 def _kinds(value: str | None) -> list[str] | None:
@@ -48,11 +48,26 @@ def _kinds(value: str | None) -> list[str] | None:
     return kinds
 
 
+_HEADER = "workbench.snapshot_header"
+
+
 def _snapshot(ctx, project_name: str, ref: str | None):
-    """The snapshot a query reads (current, or ``--ref``'s), announced on the first line."""
+    """The snapshot a query reads (current, or ``--ref``'s), announced on the first line of
+    the answer: printed with the answer's first line, so that a query that fails (an unknown
+    node, a path that cannot be written) prints its error alone, and a script reading the
+    standard output gets nothing."""
     snap = open_workbench(ctx).snapshot(project_name, ref)
-    click.echo(f"snapshot {snap.describe()}")
+    ctx.meta[_HEADER] = f"snapshot {snap.describe()}"
     return snap
+
+
+def _say(text: str) -> None:
+    """Print ``text``, after the snapshot's line when it is still to be printed."""
+    ctx = click.get_current_context(silent=True)
+    header = ctx.meta.pop(_HEADER, None) if ctx is not None else None
+    if header is not None:
+        click.echo(header)
+    click.echo(text)
 
 
 def import_context_options(command):
@@ -139,10 +154,10 @@ def q_path(ctx, source, target, project_name, ref, limit, kinds, exclude, runtim
     chains = _snapshot(ctx, project_name, ref).paths(
         source, target, kinds=followed, limit=limit, exclude_contexts=_contexts(exclude, runtime))
     if not chains:
-        click.echo("no import path" if followed == [EdgeKind.IMPORTS.value]
+        _say("no import path" if followed == [EdgeKind.IMPORTS.value]
                    else f"no path over {','.join(followed)} edges")
     for chain in chains:
-        click.echo(" -> ".join(chain))
+        _say(" -> ".join(chain))
 
 
 @query.command("cycles")
@@ -156,7 +171,7 @@ def q_cycles(ctx, project_name, ref, exclude, runtime):
     with the line of each of its imports."""
     frame = _snapshot(ctx, project_name, ref).cycles(exclude_contexts=_contexts(exclude, runtime))
     if frame.empty:
-        click.echo("no import cycles")
+        _say("no import cycles")
         return
     # a cycle comes back to its start once: [a, b, a] reads a -> b -> a; never cut short
     echo_table(["modules", "cycle", "lines"],
@@ -164,7 +179,7 @@ def q_cycles(ctx, project_name, ref, exclude, runtime):
                 for size, cycle, at in zip(frame["size"], frame["cycle"], frame["lines"])],
                right=(0,), keep=(0, 1))
     if any(size != len(c) - 1 for size, c in zip(frame["size"], frame["cycle"])):
-        click.echo("(modules: all that import each other, directly or not; "
+        _say("(modules: all that import each other, directly or not; "
                    "cycle: one shortest cycle among them)")
 
 
@@ -243,7 +258,7 @@ def q_coupling(ctx, project_name, ref, hidden):
 def diff_cmd(ctx, project_name, old, new, limit, derived):
     """What changed between snapshots OLD and NEW (ids or mapped refs; NEW = newest)."""
     d = open_workbench(ctx).diff(project_name, old, new, derived=derived)
-    click.echo(d.note)
+    _say(d.note)
     for part in ("nodes_added", "nodes_removed", "edges_added", "edges_removed", "cycles_new",
                  "cycles_broken", "moved", "metrics_changed"):
         frame = getattr(d, part)
@@ -252,7 +267,7 @@ def diff_cmd(ctx, project_name, old, new, limit, derived):
                                  cycle=frame["cycle"].map(" -> ".join))
         cut = bool(limit) and len(frame) > limit
         more = f" (first {limit} shown; --limit 0 shows all)" if cut else ""
-        click.echo(f"== {part.replace('_', ' ')}: {len(frame)}{more}")
+        _say(f"== {part.replace('_', ' ')}: {len(frame)}{more}")
         if not frame.empty:
             _show(frame.head(limit) if cut else frame)
 
@@ -277,20 +292,20 @@ def check_cmd(ctx, project_name, contracts, ref, history, only):
     verdicts = pd.DataFrame(frame.attrs.get("contracts", []))
     for v in verdicts.to_dict("records"):
         count = f" ({v['violations']})" if v["violations"] else ""
-        click.echo(f"{v['status'].upper():7} {v['contract']} [{v['kind']}]{count}")
+        _say(f"{v['status'].upper():7} {v['contract']} [{v['kind']}]{count}")
         for warning in v["warnings"]:
-            click.echo(f"        warning: {warning}")
+            _say(f"        warning: {warning}")
         for line in (v.get("guidance") or "").strip().splitlines():
-            click.echo(f"        {line}")
+            _say(f"        {line}")
     broken = int((verdicts["status"] == "broken").sum()) if not verdicts.empty else 0
-    click.echo(f"contracts: {len(verdicts) - broken} kept, {broken} broken")
+    _say(f"contracts: {len(verdicts) - broken} kept, {broken} broken")
     if history and frame.attrs.get("trend"):
         trend = pd.DataFrame(frame.attrs["trend"])
-        click.echo("== trend (violations per mapped commit, oldest first)")
+        _say("== trend (violations per mapped commit, oldest first)")
         _show(trend.pivot_table(index=["snapshot", "commit"], columns="contract", values="violations",
                                 aggfunc="sum", sort=False).reset_index())
     if frame.empty:
-        click.echo("no violations")
+        _say("no violations")
         return
     frame = frame.assign(chain=frame["chain"].map(lambda c: " -> ".join(c)))
     _show(frame.drop(columns=["reason"]))
@@ -310,7 +325,7 @@ def check_cmd(ctx, project_name, contracts, ref, history, only):
 def export_cmd(ctx, project_name, path, fmt, depth, ref):
     """Write a project's map as GraphML, GEXF, node-link JSON, DOT (collapsed) or Parquet."""
     out = _snapshot(ctx, project_name, ref).export(path, fmt, depth=depth)
-    click.echo(f"wrote {out}")
+    _say(f"wrote {out}")
 
 
 @click.command("sql")

@@ -235,7 +235,8 @@ def _parse_url(text: str, shown: str, base_dir: Path | None) -> Source:
     if scheme == "https" and (parts.username or parts.password):
         raise UnsafeSource(
             f"refused {shown!r}: credentials in the URL would be stored and logged; remove them "
-            "and configure a git credential helper (or GIT_ASKPASS) instead",
+            "and name the variable that holds the token instead: `workbench project add NAME "
+            "URL --token-env VAR` (see Private repositories in the README)",
             source=shown,
         )
     if scheme == "ssh" and parts.password:

@@ -251,7 +251,8 @@ class SnapshotsTable:
     def get(self, snapshot_id: int) -> SnapshotInfo:
         rows = self.db.query(f"{_SELECT} WHERE s.id = ?", [snapshot_id])
         if not rows:
-            raise SnapshotNotFound(f"no snapshot with id {snapshot_id}", snapshot_id=snapshot_id)
+            raise SnapshotNotFound(f"no snapshot with id {snapshot_id}; `workbench project show "
+                                   "NAME` lists a project's snapshots", snapshot_id=snapshot_id)
         return _info(rows[0])
 
     def latest(self, project_id: int, *, commit_sha: str | None = None,
