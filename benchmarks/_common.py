@@ -71,6 +71,8 @@ def median(runs: list[Run]) -> tuple[float, float, float]:
 
 def table(headers: list[str], rows: list[list]) -> str:
     def fmt(v):
+        if v is None:
+            return ""  # no goal, no peer: an empty cell
         return f"{v:,.3f}" if isinstance(v, float) else str(v)
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]

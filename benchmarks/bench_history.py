@@ -159,8 +159,10 @@ def main() -> int:
     for label in timings:
         print(f"| {label} | {wall[label]:.2f} | {ours[0] / wall[label]:,.0f} | {wall[label] / wall[floor_label]:.2f} "
               f"| {cpu[label]:.2f} | {cpu[label] / cpu[floor_label]:.2f} |")
-    print(f"\nworkbench / floor: {wall[ours_label] / wall[floor_label]:.2f} wall, "
-          f"{cpu[ours_label] / cpu[floor_label]:.2f} cpu (target ≤ 0.65 wall on two cores)")
+    ratio = wall[ours_label] / wall[floor_label]
+    print(f"\nworkbench / floor: {ratio:.2f} wall, "
+          f"{cpu[ours_label] / cpu[floor_label]:.2f} cpu (target ≤ 0.65 wall on two cores: "
+          f"{'met' if ratio <= 0.65 else 'not met'})")
     single = timings[single_label].result
     print(f"totals of {jobs} processes equal to one process's: {ours == single} {ours}")
     if ours != single:

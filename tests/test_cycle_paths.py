@@ -121,3 +121,24 @@ def test_the_summary_shortens_a_long_cycle_and_names_the_query_with_all_of_it(tm
         assert "... 31 more ..." in line and "ring.m20" not in line and len(line) < 250
     finally:
         wb.close()
+
+
+def test_the_summary_says_which_cycles_only_deferred_imports_close(tmp_path):
+    """A cycle closed only by an import inside a function breaks no import: the summary
+    says how many are left without those, as `query cycles --runtime --exclude deferred`
+    counts them."""
+    from workbench import Workbench
+
+    repo = init_repo(tmp_path / "lazy")
+    write(repo, {"app/__init__.py": "",
+                 "app/facade.py": "from app import service\n",
+                 "app/service.py": "def run():\n    from app import facade\n    return facade\n",
+                 "app/a.py": "from app import b\n", "app/b.py": "from app import a\n"})
+    commit(repo, "a lazy cycle and an eager one")
+    with Workbench(tmp_path / "data") as wb:
+        snap = wb.map(str(repo), name="lazy")
+        summary = snap.summary()
+        assert (summary.runtime_cycles, summary.on_import_cycles) == (2, 1)
+        assert ("import cycles                2   (2 without type-checking imports, "
+                "1 also without deferred imports)") in summary.to_text()
+        assert len(snap.cycles(exclude_contexts=("type_checking", "deferred"))) == 1

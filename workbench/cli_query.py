@@ -61,12 +61,17 @@ def _snapshot(ctx, project_name: str, ref: str | None):
     return snap
 
 
-def _say(text: str) -> None:
-    """Print ``text``, after the snapshot's line when it is still to be printed."""
+def _announce() -> None:
+    """Print the snapshot's line when it is still to be printed (before the answer's first)."""
     ctx = click.get_current_context(silent=True)
     header = ctx.meta.pop(_HEADER, None) if ctx is not None else None
     if header is not None:
         click.echo(header)
+
+
+def _say(text: str) -> None:
+    """Print ``text``, after the snapshot's line when it is still to be printed."""
+    _announce()
     click.echo(text)
 
 
@@ -155,7 +160,7 @@ def q_path(ctx, source, target, project_name, ref, limit, kinds, exclude, runtim
         source, target, kinds=followed, limit=limit, exclude_contexts=_contexts(exclude, runtime))
     if not chains:
         _say("no import path" if followed == [EdgeKind.IMPORTS.value]
-                   else f"no path over {','.join(followed)} edges")
+             else f"no path over {','.join(followed)} edges")
     for chain in chains:
         _say(" -> ".join(chain))
 
@@ -174,13 +179,14 @@ def q_cycles(ctx, project_name, ref, exclude, runtime):
         _say("no import cycles")
         return
     # a cycle comes back to its start once: [a, b, a] reads a -> b -> a; never cut short
+    _announce()
     echo_table(["modules", "cycle", "lines"],
                [[size, " -> ".join(cycle), ", ".join("?" if x is None else str(x) for x in at)]
                 for size, cycle, at in zip(frame["size"], frame["cycle"], frame["lines"])],
                right=(0,), keep=(0, 1))
     if any(size != len(c) - 1 for size, c in zip(frame["size"], frame["cycle"])):
         _say("(modules: all that import each other, directly or not; "
-                   "cycle: one shortest cycle among them)")
+             "cycle: one shortest cycle among them)")
 
 
 @query.command("layers")

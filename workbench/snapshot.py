@@ -57,7 +57,7 @@ class _LRU:
 
 #: Version of what :meth:`Snapshot.summary` keeps in the store: bump it when the way the most
 #: imported modules or the import cycles are computed changes.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 #: How many of the most imported modules the stored summary keeps.
 _SUMMARY_TOP = 20
 
@@ -100,7 +100,9 @@ class Summary:
     ``cycles`` holds each group of modules that import each other (members sorted, largest
     group first), ``cycle_paths`` one shortest cycle through each group (``[a, b, a]``, same
     order), and ``runtime_cycles`` how many groups remain among the imports that run (without
-    ``if TYPE_CHECKING:`` imports; ``None`` for maps that do not record it).
+    ``if TYPE_CHECKING:`` imports; ``None`` for maps that do not record it), and
+    ``on_import_cycles`` how many among those that run on import (without deferred imports,
+    inside functions, too): a cycle closed only by deferred imports breaks no import.
     """
 
     project: str
@@ -113,6 +115,7 @@ class Summary:
     """Which snapshot this is (:meth:`Snapshot.describe`)."""
     cycle_paths: list[list[str]] = field(default_factory=list, repr=False)
     runtime_cycles: int | None = None
+    on_import_cycles: int | None = None
 
     @property
     def most_imported(self) -> "pd.DataFrame":
@@ -152,7 +155,10 @@ class Summary:
         for module, importers in self.top_imported:
             lines.append(f"    {importers:>4}  {module}")
         runtime = ("" if self.runtime_cycles is None or not self.cycles
-                   else f"   ({self.runtime_cycles} without type-checking imports)")
+                   else f"   ({self.runtime_cycles} without type-checking imports")
+        if runtime and self.on_import_cycles not in (None, self.runtime_cycles):
+            runtime += f", {self.on_import_cycles} also without deferred imports"
+        runtime += ")" if runtime else ""
         lines.append(f"  import cycles          {len(self.cycles):>7}{runtime}")
         paths = self.cycle_paths if len(self.cycle_paths) == len(self.cycles) else [None] * len(self.cycles)
         for members, path in list(zip(self.cycles, paths))[:5]:
@@ -559,19 +565,23 @@ class Snapshot:
                        tuple((str(m), int(c)) for m, c in imported[:top]),
                        [list(g) for g in cycles["groups"]], self.describe(),
                        cycle_paths=[list(p) for p in cycles["paths"]],
-                       runtime_cycles=cycles["runtime"])
+                       runtime_cycles=cycles["runtime"],
+                       on_import_cycles=cycles.get("on_import"))
 
     def _summary_cycles(self) -> dict:
         """``{"groups": members sorted, largest first; "paths": one shortest cycle through
-        each; "runtime": groups left without type-checking imports, or None}``."""
+        each; "runtime": groups left without type-checking imports, or None; "on_import":
+        groups left without deferred imports too, or None}``."""
         cycles = self.cycles()
         rows = sorted(zip(cycles["members"], cycles["cycle"]), key=lambda r: (-len(r[0]), sorted(r[0])))
         try:
             runtime: int | None = len(self.cycles(exclude_contexts=("type_checking",)))
+            on_import: int | None = (len(self.cycles(exclude_contexts=("type_checking", "deferred")))
+                                     if runtime else 0)
         except ContextsNotRecorded:  # a map from before imports were classified
-            runtime = None
+            runtime = on_import = None
         return {"groups": [sorted(m) for m, _ in rows], "paths": [list(c) for _, c in rows],
-                "runtime": runtime}
+                "runtime": runtime, "on_import": on_import}
 
     # -- exports --------------------------------------------------------------------------------
 
