@@ -135,3 +135,14 @@ def test_the_default_install_answers_with_the_network_off(tmp_path, known_repo):
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["src/net/retry.py", "offline"]
+
+
+def test_a_commit_hit_previews_its_files_on_one_line():
+    """A commit's chunk lists one changed file per line after ``files:``; its preview keeps
+    them together, so the first file is not all a hit shows."""
+    from workbench.search.chunking import chunk_commit
+    from workbench.search.service import preview
+
+    chunk = chunk_commit("raise the tax rate", ["shop/pricing.py", "shop/cli.py"])
+    assert preview(chunk.text) == "raise the tax rate | files: shop/cli.py, shop/pricing.py"
+    assert preview("def f():\n    return 1\n\n    # files:\n") == "def f(): | return 1 | # files:"

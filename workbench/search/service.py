@@ -44,9 +44,13 @@ _build_locks: dict[tuple, threading.Lock] = {}
 
 
 def preview(text: str) -> str:
-    """The first lines of a chunk that say something, on one line (at most 160 characters)."""
+    """The first lines of a chunk that say something, on one line (at most 160 characters);
+    a commit's changed files (the lines after its ``files:`` line) count as one line."""
     lines = [ln.strip() for ln in (text or "").splitlines()]
     lines = [ln for ln in lines if ln]
+    if "files:" in lines:
+        at = lines.index("files:")
+        lines[at:] = ["files: " + ", ".join(lines[at + 1:])]
     out = " | ".join(lines[:3])
     return out if len(out) <= PREVIEW_CHARS else out[:PREVIEW_CHARS - 1] + "…"
 
