@@ -101,8 +101,10 @@ class Summary:
     group first), ``cycle_paths`` one shortest cycle through each group (``[a, b, a]``, same
     order), and ``runtime_cycles`` how many groups remain among the imports that run (without
     ``if TYPE_CHECKING:`` imports; ``None`` for maps that do not record it), and
-    ``on_import_cycles`` how many among those that run on import (without deferred imports,
-    inside functions, too): a cycle closed only by deferred imports breaks no import.
+    ``on_import_cycles`` how many groups there are when deferred imports (inside functions)
+    are left out too, among the imports that run on import: a cycle closed only by deferred
+    imports breaks no import. Leaving edges out can split a group, so that count can exceed
+    ``runtime_cycles``.
     """
 
     project: str
@@ -157,7 +159,7 @@ class Summary:
         runtime = ("" if self.runtime_cycles is None or not self.cycles
                    else f"   ({self.runtime_cycles} without type-checking imports")
         if runtime and self.on_import_cycles not in (None, self.runtime_cycles):
-            runtime += f", {self.on_import_cycles} also without deferred imports"
+            runtime += f", {self.on_import_cycles} when deferred imports are left out too"
         runtime += ")" if runtime else ""
         lines.append(f"  import cycles          {len(self.cycles):>7}{runtime}")
         paths = self.cycle_paths if len(self.cycle_paths) == len(self.cycles) else [None] * len(self.cycles)
@@ -570,8 +572,8 @@ class Snapshot:
 
     def _summary_cycles(self) -> dict:
         """``{"groups": members sorted, largest first; "paths": one shortest cycle through
-        each; "runtime": groups left without type-checking imports, or None; "on_import":
-        groups left without deferred imports too, or None}``."""
+        each; "runtime": groups without type-checking imports, or None; "on_import": groups
+        when deferred imports are left out too, or None}``."""
         cycles = self.cycles()
         rows = sorted(zip(cycles["members"], cycles["cycle"]), key=lambda r: (-len(r[0]), sorted(r[0])))
         try:

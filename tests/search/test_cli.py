@@ -144,5 +144,7 @@ def test_a_commit_hit_previews_its_files_on_one_line():
     from workbench.search.service import preview
 
     chunk = chunk_commit("raise the tax rate", ["shop/pricing.py", "shop/cli.py"])
-    assert preview(chunk.text) == "raise the tax rate | files: shop/cli.py, shop/pricing.py"
-    assert preview("def f():\n    return 1\n\n    # files:\n") == "def f(): | return 1 | # files:"
+    assert preview(chunk.text, chunk.kind) == (
+        "raise the tax rate | files: shop/cli.py, shop/pricing.py")
+    config = "build:\n  files:\n    - a.py\n    - b.py\n"  # a config's own key
+    assert preview(config, "config") == "build: | files: | - a.py"

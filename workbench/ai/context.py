@@ -82,13 +82,14 @@ _SUBJECT = "_subject"
 
 def _subject_first(hits: "pd.DataFrame", subject: Location | None) -> "pd.DataFrame":
     """``hits`` with the one at ``subject`` first (marked in ``_SUBJECT``), when it is
-    there; else ``hits`` as they are."""
+    there; else ``hits`` as they are. A hit is the subject's when it starts at the same line
+    of the same file: the subject's last line is where its passage was cut
+    (:data:`MAX_PASSAGE_LINES`), not always the hit's."""
     if subject is None or hits.empty or "path" not in hits.columns:
         return hits
-    path, start, end = subject
+    path, start, _ = subject
     at = [i for i, row in enumerate(hits.to_dict("records"))
-          if _str(row.get("path")) == path and _int(row.get("line_start")) == start
-          and _int(row.get("line_end")) == end]
+          if _str(row.get("path")) == path and _int(row.get("line_start")) == start]
     if not at:
         return hits
     order = [at[0], *(i for i in range(len(hits)) if i != at[0])]

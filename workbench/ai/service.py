@@ -612,9 +612,14 @@ def _follow_up_search(question: str, history: list[dict]) -> str | None:
 
 
 #: Words by which a follow-up refers back to what the previous answer was about ("and who
-#: calls it?", "where is this used?"); "that" and "there" are left out, being as often a
-#: conjunction or a place as a reference.
-_REFERS_BACK = re.compile(r"\b(?:it|its|this|they|them|their|these|those)\b", re.I)
+#: calls it?", "where is this used?"): a personal pronoun, or a demonstrative standing alone
+#: (before punctuation, the end, "one", an auxiliary or a participle), not one that starts
+#: a new subject ("this project", "these tests"); "that" and "there" are left out, being as
+#: often a conjunction or a place as a reference.
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|they|them|their)\b"
+    r"|\b(?:this|these|those)\b(?=\s*(?:[?.!,;:]|$|one\b|ones\b|(?:is|are|was|were|do|does|did|"
+    r"has|have|had|can|could|will|would|should|may|might|must)\b|\w+ed\b))", re.I)
 
 
 def _follow_up_subject(question: str, history: list[dict]) -> "Location | None":
@@ -636,9 +641,12 @@ def _follow_up_subject(question: str, history: list[dict]) -> "Location | None":
     return None
 
 
-#: A name as code writes it (``apply_tax``, ``Order.total``, ``formatMoney``): a follow-up
-#: that holds one is about it, not about the previous answer's subject.
-_IDENTIFIER = re.compile(r"\w+_\w+|\w+\.\w+|\b[a-z]+[A-Z]\w*|\w+\(\)")
+#: A name as code writes it (``apply_tax``, ``Order.total``, ``formatMoney``,
+#: ``PaymentGateway``, ``run()``): a follow-up that holds one is about it, not about the
+#: previous answer's subject. A dotted name has two letters or more on each side, so that
+#: "e.g." and "v2.0" are prose.
+_IDENTIFIER = re.compile(r"\w+_\w+|\b[A-Za-z_]\w+\.[A-Za-z_]\w+|\b[a-z]+[A-Z]\w*"
+                         r"|\b[A-Z][a-z0-9]+[A-Z]\w*|\w+\(\)")
 
 
 def _with_search(record: ContextRecord, used: str,

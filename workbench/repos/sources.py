@@ -236,7 +236,7 @@ def _parse_url(text: str, shown: str, base_dir: Path | None) -> Source:
         raise UnsafeSource(
             f"refused {shown!r}: credentials in the URL would be stored and logged; remove them "
             "and name the variable that holds the token instead: `workbench project add NAME "
-            "URL --token-env VAR` (see Private repositories in the README)",
+            "URL --token-env VAR [--username U]` (see Private repositories in the README)",
             source=shown,
         )
     if scheme == "ssh" and parts.password:

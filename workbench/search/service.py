@@ -43,12 +43,13 @@ _cache_lock = threading.Lock()
 _build_locks: dict[tuple, threading.Lock] = {}
 
 
-def preview(text: str) -> str:
+def preview(text: str, kind: str = "code") -> str:
     """The first lines of a chunk that say something, on one line (at most 160 characters);
-    a commit's changed files (the lines after its ``files:`` line) count as one line."""
+    a commit's changed files (``kind`` "commits": the lines after its ``files:`` line) count
+    as one line."""
     lines = [ln.strip() for ln in (text or "").splitlines()]
     lines = [ln for ln in lines if ln]
-    if "files:" in lines:
+    if kind == "commits" and "files:" in lines:
         at = lines.index("files:")
         lines[at:] = ["files: " + ", ".join(lines[at + 1:])]
     out = " | ".join(lines[:3])
@@ -251,7 +252,8 @@ class SearchService:
         rows = ranked.rows
         columns = {name: values[rows] for name, values in index.columns.items()}
         text = [t or "" for t in index.texts.take(rows).to_pylist()]
-        columns.update(text=text, preview=[preview(t) for t in text],
+        previews = [preview(t, kind) for t, kind in zip(text, columns["kind"])]
+        columns.update(text=text, preview=previews,
                        rank=np.arange(1, len(rows) + 1), score=ranked.score.astype(float),
                        bm25=ranked.bm25.astype(float), vector=ranked.vector.astype(float),
                        graph=ranked.graph.astype(float))

@@ -174,17 +174,21 @@ def _callers(question: str, facts: list[tuple[str, str]],
     it, or that they say nothing does (None for another question, or without facts). The
     facts hold a node's first edges only (see :mod:`..context`), so the list may be short.
     Calls are resolved statically, so a method called on an object of unknown type
-    (``order.total()``) has callers the map does not hold: the ``passages`` (source, text)
-    that make such a call, and are not listed already, are named as possible ones."""
+    (``order.total()``) has callers the map does not hold: the code ``passages`` (source,
+    text) that make such a call, neither listed already nor defining a method of that name
+    themselves, are named as possible ones (not for a special method such as ``__init__``,
+    which ``super()`` calls everywhere)."""
     if not facts or not _ASKS_CALLERS.search(question):
         return None
     node, body = facts[0]
     lines = [ln.lstrip("- ") for ln in body.splitlines() if ln.endswith(f" calls {node}")]
-    name = node.rpartition(":")[2].rpartition(".")[2]
+    owner, _, name = node.partition(":")[2].rpartition(".")
     listed = " ".join(lines)
-    attribute_call = re.compile(rf"\.{re.escape(name)}\s*\(") if name.isidentifier() else None
+    method = bool(owner) and name.isidentifier() and not name.startswith("__")
+    called = re.compile(rf"\.{re.escape(name)}\s*\(") if method else None
+    defined = re.compile(rf"\bdef\s+{re.escape(name)}\s*\(") if method else None
     possible = [source for source, text in passages
-                if attribute_call is not None and attribute_call.search(text)
+                if called is not None and called.search(text) and not defined.search(text)
                 and f"({source})" not in listed]
     unseen = ("" if not possible else
               f"\nNot in the map, possibly callers: {', '.join(possible)} call `.{name}()` on an "
@@ -230,7 +234,7 @@ class ExtractiveProvider:
         asked = _QUESTION.search(content)
         question = asked.group(1) if asked else ""
         parts = [LABEL]
-        callers = _callers(question, facts, passages)
+        callers = _callers(question, facts, [(s, b) for s, k, b in blocks if k == "code"])
         if callers:
             parts.append(callers)
         unmatched, every = _words_no_passage_uses(question, passages[:PASSAGES])
