@@ -240,6 +240,7 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in startup.items()}
     floor_s = statistics.median(f["seconds"] for f in floor)
     cold_s = statistics.median(cold)
+
     def met(seconds: float, goal: float) -> str:
         return "yes" if seconds <= goal else "**no**"
 

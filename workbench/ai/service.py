@@ -622,7 +622,7 @@ _REFERS_BACK = re.compile(
     r"has|have|had|can|could|will|would|should|may|might|must)\b|\w+ed\b))", re.I)
 
 
-def _follow_up_subject(question: str, history: list[dict]) -> "Location | None":
+def _follow_up_subject(question: str, history: list[dict]) -> Location | None:
     """The place of the previous answer's best passage, when ``question`` follows it and
     refers back by a pronoun and names no identifier of its own; else None. A pronoun
     refers to the most salient entity of the turn before (the centering of discourse
@@ -631,13 +631,10 @@ def _follow_up_subject(question: str, history: list[dict]) -> "Location | None":
     "order", name the class as much as its ``total`` method)."""
     if not history or not _REFERS_BACK.search(question) or _IDENTIFIER.search(question):
         return None
-    for message in reversed(history):
-        if message.get("role") != "user":
-            continue
-        for item in (message.get("context") or {}).get("items") or ():
-            if item.get("kind") == "passage" and item.get("included") and item.get("path"):
-                return item["path"], item.get("line_start"), item.get("line_end")
-        return None
+    asked = next((m for m in reversed(history) if m.get("role") == "user"), {})
+    for item in (asked.get("context") or {}).get("items") or ():
+        if item.get("kind") == "passage" and item.get("included") and item.get("path"):
+            return item["path"], item.get("line_start"), item.get("line_end")
     return None
 
 
